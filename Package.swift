@@ -1,0 +1,30 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "kbq",
+    products: [
+        .executable(name: "kbq", targets: ["kbq"]),
+        .library(name: "KBQ", targets: ["KBQ"]),
+    ],
+    targets: [
+        // libedit from the system (Debian: libedit-dev); used only by the REPL.
+        .systemLibrary(
+            name: "CLibEdit",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
+        // Fixed-arity wrappers for libedit's variadic calls, and the SIGINT flag.
+        .target(name: "CKBQShim", dependencies: ["CLibEdit"]),
+        // The engine: syntax, store, evaluator, output. No Foundation, for start-up time.
+        .target(name: "KBQ"),
+        // The program around the engine: arguments, REPL, script runner.
+        .target(name: "KBQShell", dependencies: ["KBQ", "CKBQShim", "CLibEdit"]),
+        .executableTarget(name: "kbq", dependencies: ["KBQShell"]),
+        .testTarget(
+            name: "KBQTests",
+            dependencies: ["KBQ", "KBQShell", "kbq"],
+            resources: []
+        ),
+    ]
+)

@@ -1,0 +1,183 @@
+/// Resolves a query's names against the store and numbers its variables.
+struct Compiler {
+    let store: FactStore
+    let source: SourceText
+    /// Rule name to arity.
+    let rules: [String: Int]
+    var variables: [String] = []
+    var variableIndex: [String: Int] = [:]
+
+    init(store: FactStore, source: SourceText, rules: [String: Int]) {
+        self.store = store
+        self.source = source
+        self.rules = rules
+    }
+
+    func error(_ message: String, _ range: Range<Int>) -> Diagnostic {
+        Diagnostic(.error, message, source: source, range: range)
+    }
+
+    mutating func slot(for name: String) -> Int {
+        if let i = variableIndex[name] { return i }
+        variables.append(name)
+        variableIndex[name] = variables.count - 1
+        return variables.count - 1
+    }
+
+    // MARK: goals
+
+    /// A body, flattened into a conjunction of goals.
+    mutating func compileBody(_ g: GoalSyntax) throws(Diagnostic) -> [Goal] {
+        switch g {
+        case .and(let gs):
+            var result: [Goal] = []
+            for x in gs { result += try compileBody(x) }
+            return result
+        case .or(let gs):
+            var branches: [[Goal]] = []
+            for x in gs { branches.append(try compileBody(x)) }
+            return [.or(branches)]
+        case .not(let inner, let range):
+            return [.not(try compileBody(inner), range)]
+        case .optional(let inner, let range):
+            return [.optional(try compileBody(inner), range)]
+        case .filter(let e):
+            return [.filter(try compileExpr(e, allowAggregates: false), e.range)]
+        case .call(let name, let args, let range):
+            return [try compileCall(name, args, range)]
+        case .pattern(let p):
+            if case .predicate(let n) = p.path, let arity = rules[n.text], store.predicateID(n.text) == nil {
+                guard arity == 2 else {
+                    throw error("rule '\(n.text)' takes \(arity) arguments; write \(n.text)(...) to use it", n.range)
+                }
+                guard p.qualifiers.isEmpty, p.binding == nil else {
+                    throw error("a rule used as a predicate takes no qualifiers and no 'as'", p.range)
+                }
+                return [try compileCall(n, [p.subject, p.object], p.range)]
+            }
+            return [.pattern(try compilePattern(p, quoted: false))]
+        }
+    }
+
+    mutating func compileCall(_ name: Name, _ args: [TermSyntax], _ range: Range<Int>) throws(Diagnostic) -> Goal {
+        guard let arity = rules[name.text] else {
+            throw error("unknown rule '\(name.text)'\(Suggest.hint(name.text, Array(rules.keys)))", name.range)
+        }
+        guard arity == args.count else {
+            throw error("rule '\(name.text)' takes \(arity) argument\(arity == 1 ? "" : "s"), found \(args.count)", range)
+        }
+        var slots: [Slot] = []
+        for a in args { slots.append(try compileTerm(a, quoted: false)) }
+        return .call(rule: name.text, args: slots, range)
+    }
+
+    // MARK: patterns
+
+    mutating func compilePattern(_ p: PatternSyntax, quoted: Bool) throws(Diagnostic) -> CompiledPattern {
+        let subject = try compileTerm(p.subject, quoted: quoted)
+        let path = try compilePath(p.path)
+        let object: Slot
+        if case .isA = path {
+            object = try compileType(p.object)
+        } else {
+            object = try compileTerm(p.object, quoted: quoted)
+        }
+        if !path.isSimple && (!p.qualifiers.isEmpty || p.binding != nil) {
+            throw error("a path (with *, +, ^, / or |) matches chains of statements: it takes no qualifiers and no 'as'", p.path.range)
+        }
+        if case .isA = path, !p.qualifiers.isEmpty || p.binding != nil {
+            throw error("'is_a' reads entity declarations: it takes no qualifiers and no 'as'", p.path.range)
+        }
+        var qualifiers: [(key: Int32, slot: Slot)] = []
+        for q in p.qualifiers {
+            guard let key = store.keyID(q.key.text) else {
+                throw error("unknown qualifier key '\(q.key.text)'\(store.suggestKey(q.key.text))", q.key.range)
+            }
+            qualifiers.append((key, try compileTerm(q.value, quoted: quoted)))
+        }
+        var statementVar: Int? = nil
+        if let b = p.binding {
+            guard case .variable(let v, _) = b else {
+                throw error("'as' names the matched statement with a variable, such as 'as ?s'", b.range)
+            }
+            statementVar = slot(for: v)
+        }
+        return CompiledPattern(
+            subject: subject, path: path, object: object, qualifiers: qualifiers,
+            statementVar: statementVar, quoted: quoted, range: p.range)
+    }
+
+    mutating func compileType(_ t: TermSyntax) throws(Diagnostic) -> Slot {
+        guard case .name(let n) = t else { return try compileTerm(t, quoted: false) }
+        guard let id = store.typeID(n.text) ?? store.types.firstIndex(where: { $0.name.lowercased() == n.text.lowercased() }).map(Int32.init) else {
+            throw error("unknown type '\(n.text)'\(store.suggestType(n.text))", n.range)
+        }
+        return .constant(.type(id))
+    }
+
+    mutating func compileTerm(_ t: TermSyntax, quoted: Bool) throws(Diagnostic) -> Slot {
+        switch t {
+        case .variable(let v, _): return .variable(slot(for: v))
+        case .wildcard: return .wildcard
+        case .name(let n): return .constant(try resolveEntity(n))
+        case .string(let s, _): return .constant(.string(s))
+        case .integer(let i, _): return .constant(.integer(i))
+        case .decimal(let d, _): return .constant(.decimal(d))
+        case .date(let d, _): return .constant(.date(d))
+        case .unknown: return .constant(.unknown)
+        case .none: return .constant(.none)
+        case .proposition(let inner, _): return .proposition(try compilePattern(inner, quoted: true))
+        }
+    }
+
+    func resolveEntity(_ n: Name) throws(Diagnostic) -> Value {
+        let found = store.entities(named: n.text)
+        if found.count == 1 { return .entity(found[0]) }
+        if found.isEmpty {
+            if store.predicateID(n.text) != nil {
+                throw error("'\(n.text)' is a predicate, not an entity", n.range)
+            }
+            throw error("unknown entity '\(n.text)'\(store.suggestEntity(n.text))", n.range)
+        }
+        let ids = found.map { store.entity($0).id }.sorted().joined(separator: ", ")
+        throw error("ambiguous name '\(n.text)': it names \(ids)", n.range)
+    }
+
+    mutating func compilePath(_ p: PathSyntax) throws(Diagnostic) -> CompiledPath {
+        switch p {
+        case .predicate(let n):
+            guard let id = store.predicateID(n.text) else {
+                if rules[n.text] != nil {
+                    throw error("rule '\(n.text)' cannot be used inside a path", n.range)
+                }
+                throw error("unknown predicate '\(n.text)'\(store.suggestPredicate(n.text))", n.range)
+            }
+            return id == FactStore.isA ? .isA : .predicates(store.predicateFamily(id))
+        case .variable(let v, _): return .variable(slot(for: v))
+        case .wildcard: return .any
+        case .inverse(let inner, _): return .inverse(try compilePathStep(inner))
+        case .sequence(let parts, _):
+            var ps: [CompiledPath] = []
+            for x in parts { ps.append(try compilePathStep(x)) }
+            return .sequence(ps)
+        case .alternative(let parts, _):
+            var ps: [CompiledPath] = []
+            for x in parts { ps.append(try compilePathStep(x)) }
+            return .alternative(ps)
+        case .zeroOrMore(let inner, _): return .zeroOrMore(try compilePathStep(inner))
+        case .oneOrMore(let inner, _): return .oneOrMore(try compilePathStep(inner))
+        }
+    }
+
+    /// A step inside a path: a named predicate (with sub-predicates), never a variable.
+    mutating func compilePathStep(_ p: PathSyntax) throws(Diagnostic) -> CompiledPath {
+        switch p {
+        case .variable(let v, let r): throw error("variable '?\(v)' cannot be used inside a path", r)
+        case .wildcard(let r): throw error("'_' cannot be used inside a path", r)
+        default:
+            let c = try compilePath(p)
+            if case .isA = c { throw error("'is_a' cannot be used inside a path", p.range) }
+            return c
+        }
+    }
+}

@@ -1,0 +1,236 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What stops a running query: Ctrl-C (a flag polled here) or a time limit.
+public struct Limits: Sendable {
+    public var isCancelled: @Sendable () -> Bool
+    /// Monotonic nanoseconds after which evaluation stops, or nil.
+    public var deadline: UInt64?
+
+    public init(isCancelled: @escaping @Sendable () -> Bool = { false }, deadline: UInt64? = nil) {
+        self.isCancelled = isCancelled
+        self.deadline = deadline
+    }
+
+    public static let none = Limits()
+}
+
+/// Evaluation stopped before its end.
+public enum Interruption: Error, Sendable {
+    case cancelled
+    case timeLimit
+}
+
+/// Thrown to end a search early (first solution found, limit reached).
+struct StopSearch: Error {}
+
+/// Depth-first evaluation of planned goals over the store: a nested-loop join where every
+/// pattern reads the smallest index its bound positions allow. Bindings live in one row
+/// with a trail for undoing them; evidence is a stack pushed and popped alongside.
+final class Execution {
+    let store: FactStore
+    let ops: ValueOps
+    let rules: RuleEngine
+    let limits: Limits
+    var row: [Value?]
+    var trail: [Int] = []
+    var evidence: [Evidence] = []
+    var steps = 0
+
+    init(store: FactStore, source: SourceText, rules: RuleEngine, limits: Limits, variableCount: Int) {
+        self.store = store
+        self.ops = ValueOps(store: store, source: source)
+        self.rules = rules
+        self.limits = limits
+        self.row = Array(repeating: nil, count: variableCount)
+    }
+
+    @inline(__always) func tick() throws {
+        steps &+= 1
+        if steps & 1023 == 0 { try checkLimits() }
+    }
+
+    func checkLimits() throws {
+        if limits.isCancelled() { throw Interruption.cancelled }
+        if let d = limits.deadline, Clock.nanoseconds() > d { throw Interruption.timeLimit }
+    }
+
+    func undo(to mark: Int) {
+        while trail.count > mark { row[trail.removeLast()] = nil }
+    }
+
+    func value(of s: Slot) -> Value? {
+        switch s {
+        case .constant(let v): return v
+        case .variable(let i): return row[i]
+        default: return nil
+        }
+    }
+
+    /// Binds or checks a slot against a value.
+    func unify(_ s: Slot, _ v: Value) -> Bool {
+        switch s {
+        case .wildcard: return true
+        case .constant(let c): return c == v
+        case .variable(let i):
+            if let bound = row[i] { return bound == v }
+            row[i] = v
+            trail.append(i)
+            return true
+        case .proposition(let p):
+            guard case .proposition(let pid) = v else { return false }
+            return match(p, pid)
+        }
+    }
+
+    /// Whether statement `sid` matches a simple pattern, binding its variables.
+    func match(_ p: CompiledPattern, _ sid: StatementID) -> Bool {
+        let st = store.statement(sid)
+        guard st.asserted != p.quoted else { return false }
+        switch p.path {
+        case .predicates(let ps): guard ps.contains(st.predicate) else { return false }
+        case .variable(let v): guard unify(.variable(v), .predicate(st.predicate)) else { return false }
+        case .any: break
+        default: return false
+        }
+        guard unify(p.subject, st.subject), unify(p.object, st.object) else { return false }
+        for q in p.qualifiers {
+            guard let v = st.qualifier(q.key), unify(q.slot, v) else { return false }
+        }
+        if let s = p.statementVar, !unify(.variable(s), .statement(sid)) { return false }
+        return true
+    }
+
+    // MARK: solving
+
+    func solve(_ goals: [Goal], _ i: Int, _ k: () throws -> Void) throws {
+        guard i < goals.count else { return try k() }
+        try tick()
+        switch goals[i] {
+        case .pattern(let p):
+            try solvePattern(p) { try solve(goals, i + 1, k) }
+        case .filter(let e, _):
+            if try truth(e) { try solve(goals, i + 1, k) }
+        case .not(let inner, _):
+            let mark = trail.count
+            let evidenceMark = evidence.count
+            var found = false
+            do {
+                try solve(inner, 0) { found = true; throw StopSearch() }
+            } catch is StopSearch {}
+            undo(to: mark)
+            evidence.removeSubrange(evidenceMark...)
+            if !found { try solve(goals, i + 1, k) }
+        case .optional(let inner, _):
+            var any = false
+            try solve(inner, 0) {
+                any = true
+                try solve(goals, i + 1, k)
+            }
+            if !any { try solve(goals, i + 1, k) }
+        case .or(let branches):
+            for b in branches { try solve(b, 0) { try solve(goals, i + 1, k) } }
+        case .call(let name, let args, _):
+            let relation = try rules.relation(name, limits: limits)
+            for t in relation.tuples.indices {
+                try tick()
+                let mark = trail.count
+                var ok = true
+                for (slot, v) in zip(args, relation.tuples[t]) where !unify(slot, v) { ok = false; break }
+                if ok {
+                    evidence.append(.rule(name: name, args: relation.tuples[t], because: relation.evidence[t]))
+                    try solve(goals, i + 1, k)
+                    evidence.removeLast()
+                }
+                undo(to: mark)
+            }
+        }
+    }
+
+    func solvePattern(_ p: CompiledPattern, _ k: () throws -> Void) throws {
+        switch p.path {
+        case .isA: return try solveIsA(p, k)
+        case .predicates, .variable, .any: break
+        default: return try solvePath(p, k)
+        }
+        let candidates = candidateStatements(p)
+        for sid in candidates {
+            try tick()
+            let mark = trail.count
+            if match(p, sid) {
+                evidence.append(.statement(sid))
+                try k()
+                evidence.removeLast()
+            }
+            undo(to: mark)
+        }
+    }
+
+    /// The smallest index list that the bound positions of a pattern select.
+    func candidateStatements(_ p: CompiledPattern) -> [StatementID] {
+        var best: [StatementID]? = nil
+        func consider(_ list: [StatementID]) {
+            if best == nil || list.count < best!.count { best = list }
+        }
+        if let v = value(of: p.subject) { consider(store.statements(withSubject: v)) }
+        if let v = value(of: p.object) { consider(store.statements(withObject: v)) }
+        for q in p.qualifiers { if let v = value(of: q.slot) { consider(store.statements(withQualifier: q.key, value: v)) } }
+        if case .predicates(let ps) = p.path {
+            if ps.count == 1 { consider(store.statements(withPredicate: ps[0])) } else if best == nil || best!.count > 64 {
+                var all: [StatementID] = []
+                for x in ps { all += store.statements(withPredicate: x) }
+                consider(all)
+            }
+        }
+        if let b = best { return b }
+        if case .proposition(let inner) = p.object, let quoted = propositionCandidates(inner) {
+            // Stances whose object is one of the quoted statements that match.
+            var stances: [StatementID] = []
+            for q in quoted { stances += store.statements(withObject: .proposition(q)) }
+            return stances
+        }
+        return (0..<StatementID(store.statements.count)).map { $0 }
+    }
+
+    func propositionCandidates(_ p: CompiledPattern) -> [StatementID]? {
+        guard value(of: p.subject) != nil || value(of: p.object) != nil else { return nil }
+        return candidateStatements(p).filter { !store.statement($0).asserted }
+    }
+
+    func solveIsA(_ p: CompiledPattern, _ k: () throws -> Void) throws {
+        func each(_ e: EntityID, _ t: Int32) throws {
+            let mark = trail.count
+            if unify(p.subject, .entity(e)) && unify(p.object, .type(t)) {
+                evidence.append(.typeOf(e, t))
+                try k()
+                evidence.removeLast()
+            }
+            undo(to: mark)
+        }
+        let target = value(of: p.object)
+        if let s = value(of: p.subject) {
+            guard case .entity(let e) = s else { return }
+            if case .type(let t)? = target {
+                if store.entity(e, isA: t) { try each(e, t) }
+            } else {
+                for t in store.allTypes(of: e) { try each(e, t) }
+            }
+        } else if case .type(let t)? = target {
+            for e in store.members(of: t) { try tick(); try each(e, t) }
+        } else if target == nil {
+            for e in store.entities.indices {
+                for t in store.allTypes(of: EntityID(e)) { try tick(); try each(EntityID(e), t) }
+            }
+        }
+    }
+}
+
+/// Monotonic time, without Foundation.
+public enum Clock {
+    public static func nanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}

@@ -1,0 +1,118 @@
+/// A query compiled against one store: names resolved, variables numbered, goals planned.
+
+/// A position of a pattern: a variable slot, a constant, `_`, or a quoted sub-pattern.
+indirect enum Slot {
+    case variable(Int)
+    case constant(Value)
+    case wildcard
+    case proposition(CompiledPattern)
+}
+
+indirect enum CompiledPath {
+    /// A predicate with its sub-predicates.
+    case predicates([PredicateID])
+    case isA
+    case variable(Int)
+    case any
+    case inverse(CompiledPath)
+    case sequence([CompiledPath])
+    case alternative([CompiledPath])
+    case zeroOrMore(CompiledPath)
+    case oneOrMore(CompiledPath)
+
+    /// Whether one statement matches (no path operators).
+    var isSimple: Bool {
+        switch self {
+        case .predicates, .variable, .any, .isA: return true
+        default: return false
+        }
+    }
+
+    /// Every predicate a path can step over, for enumerating start nodes.
+    var predicateSet: [PredicateID]? {
+        switch self {
+        case .predicates(let ps): return ps
+        case .inverse(let p), .zeroOrMore(let p), .oneOrMore(let p): return p.predicateSet
+        case .sequence(let ps), .alternative(let ps):
+            var all: [PredicateID] = []
+            for p in ps {
+                guard let s = p.predicateSet else { return nil }
+                all += s
+            }
+            return all
+        default: return nil
+        }
+    }
+}
+
+struct CompiledPattern {
+    var subject: Slot
+    var path: CompiledPath
+    var object: Slot
+    var qualifiers: [(key: Int32, slot: Slot)]
+    var statementVar: Int?
+    /// Inside brackets: matches quoted content only.
+    var quoted: Bool
+    var range: Range<Int>
+}
+
+enum Field: String, CaseIterable {
+    case id, label, description, type, aliases
+    case source, para, subject, pred, predicate, object, file, line
+}
+
+indirect enum CompiledExpr {
+    case slot(Slot)
+    case field(CompiledExpr, String, Range<Int>)
+    case function(String, [CompiledExpr], Range<Int>)
+    case aggregate(String, CompiledExpr?, distinct: Bool, Range<Int>)
+    case compare(CompareOp, CompiledExpr, CompiledExpr, Range<Int>)
+    case regex(CompiledExpr, Regex<AnyRegexOutput>, Range<Int>)
+
+    var hasAggregate: Bool {
+        switch self {
+        case .aggregate: return true
+        case .slot: return false
+        case .field(let e, _, _), .regex(let e, _, _): return e.hasAggregate
+        case .function(_, let args, _): return args.contains { $0.hasAggregate }
+        case .compare(_, let l, let r, _): return l.hasAggregate || r.hasAggregate
+        }
+    }
+}
+
+indirect enum Goal {
+    case pattern(CompiledPattern)
+    case filter(CompiledExpr, Range<Int>)
+    case not([Goal], Range<Int>)
+    case optional([Goal], Range<Int>)
+    case or([[Goal]])
+    case call(rule: String, args: [Slot], Range<Int>)
+}
+
+/// Why a row is in the answer: the statements (and declarations, paths, rules) behind it.
+public indirect enum Evidence: Hashable, Sendable {
+    case statement(StatementID)
+    /// The entity's declaration gives its type.
+    case typeOf(EntityID, Int32)
+    /// A chain of statements that makes a path.
+    case path([StatementID])
+    case rule(name: String, args: [Value], because: [Evidence])
+}
+
+public struct ResultRow: Sendable {
+    public var values: [Value]
+    public var evidence: [Evidence]
+}
+
+struct CompiledQuery {
+    var variables: [String]
+    var goals: [Goal]
+    var projections: [(expr: CompiledExpr, name: String)]
+    var aliasSlots: [Int?]
+    var distinct: Bool
+    var groupBy: [CompiledExpr]
+    var orderBy: [(expr: CompiledExpr, descending: Bool)]
+    var limit: Int?
+    var offset: Int?
+    var isAggregate: Bool
+}

@@ -1,0 +1,180 @@
+/// Orders the goals of a conjunction: at each step, the ready goal that is expected to
+/// match the fewest statements given what is bound so far. Filters and negations run as
+/// soon as their variables are bound; `optional` runs last. A filter or negation that never
+/// becomes ready has an unsafe variable, reported by name.
+struct Planner {
+    let store: FactStore
+    let source: SourceText
+    let variables: [String]
+    /// Size estimates of rule relations, where known.
+    var ruleSizes: [String: Int] = [:]
+
+    func error(_ message: String, _ range: Range<Int>) -> Diagnostic {
+        Diagnostic(.error, message, source: source, range: range)
+    }
+
+    func plan(_ goals: [Goal], bound initial: Set<Int>) throws(Diagnostic) -> (goals: [Goal], bound: Set<Int>) {
+        var bound = initial
+        var remaining = goals
+        var ordered: [Goal] = []
+        // Variables that some positive goal of this conjunction can bind.
+        var bindable = initial
+        for g in goals { bindable.formUnion(Planner.binds(g)) }
+        while !remaining.isEmpty {
+            var best: (index: Int, cost: Double)? = nil
+            for (i, g) in remaining.enumerated() {
+                guard let c = cost(g, bound: bound, bindable: bindable, others: remaining.count) else { continue }
+                if best == nil || c < best!.cost { best = (i, c) }
+            }
+            guard let pick = best else {
+                throw unsafeError(remaining[0], bound: bound)
+            }
+            var g = remaining.remove(at: pick.index)
+            g = try planInside(g, bound: bound)
+            bound.formUnion(Planner.binds(g))
+            ordered.append(g)
+        }
+        return (ordered, bound)
+    }
+
+    /// Plans the goals nested in `not`, `optional` and `or`.
+    func planInside(_ g: Goal, bound: Set<Int>) throws(Diagnostic) -> Goal {
+        switch g {
+        case .not(let inner, let r): return .not(try plan(inner, bound: bound).goals, r)
+        case .optional(let inner, let r): return .optional(try plan(inner, bound: bound).goals, r)
+        case .or(let branches):
+            var planned: [[Goal]] = []
+            for b in branches { planned.append(try plan(b, bound: bound).goals) }
+            return .or(planned)
+        default: return g
+        }
+    }
+
+    /// nil when the goal cannot run yet.
+    func cost(_ g: Goal, bound: Set<Int>, bindable: Set<Int>, others: Int) -> Double? {
+        switch g {
+        case .filter(let e, _):
+            return Planner.uses(e).isSubset(of: bound) ? -2 : nil
+        case .not(let inner, _):
+            // Shared variables must be bound first; variables only inside are local.
+            let shared = Planner.mentions(inner).intersection(bindable)
+            return shared.isSubset(of: bound) ? -1 : nil
+        case .optional:
+            return others == 1 ? 1e18 : nil
+        case .or(let branches):
+            return 1000 + Double(branches.count)
+        case .call(let rule, let args, _):
+            let size = Double(ruleSizes[rule] ?? 1000)
+            let boundArgs = args.filter { isBound($0, bound) }.count
+            return boundArgs > 0 ? size / Double(10 * boundArgs) : size
+        case .pattern(let p):
+            return patternCost(p, bound: bound)
+        }
+    }
+
+    func isBound(_ s: Slot, _ bound: Set<Int>) -> Bool {
+        switch s {
+        case .constant: return true
+        case .variable(let v): return bound.contains(v)
+        default: return false
+        }
+    }
+
+    func patternCost(_ p: CompiledPattern, bound: Set<Int>) -> Double {
+        let total = Double(max(1, store.statements.count))
+        var best = total
+        if case .constant(let v) = p.subject { best = min(best, Double(store.statements(withSubject: v).count)) }
+        else if isBound(p.subject, bound) { best = min(best, 5) }
+        if case .constant(let v) = p.object {
+            if case .isA = p.path, case .type(let t) = v { best = min(best, Double(store.members(of: t).count)) }
+            else { best = min(best, Double(store.statements(withObject: v).count)) }
+        } else if isBound(p.object, bound) { best = min(best, 5) }
+        switch p.path {
+        case .predicates(let ps):
+            best = min(best, Double(ps.reduce(0) { $0 + store.statements(withPredicate: $1).count }))
+        case .isA:
+            if !isBound(p.subject, bound) && !isBound(p.object, bound) { best = Double(store.entities.count) * 2 }
+        case .zeroOrMore, .oneOrMore:
+            best *= 4
+        default:
+            break
+        }
+        for q in p.qualifiers {
+            if case .constant(let v) = q.slot { best = min(best, Double(store.statements(withQualifier: q.key, value: v).count)) }
+        }
+        if case .proposition(let inner) = p.object { best = min(best, patternCost(inner, bound: bound) * 2) }
+        return best
+    }
+
+    func unsafeError(_ g: Goal, bound: Set<Int>) -> Diagnostic {
+        switch g {
+        case .filter(let e, let r):
+            let free = Planner.uses(e).subtracting(bound).sorted()
+            let names = free.map { "'?\(variables[$0])'" }.joined(separator: ", ")
+            return error("unsafe variable \(names): a filter needs it bound by a pattern", r)
+        case .not(let inner, let r):
+            let free = Planner.mentions(inner).subtracting(bound).sorted()
+            let names = free.map { "'?\(variables[$0])'" }.joined(separator: ", ")
+            return error("unsafe variable \(names): 'not' cannot bind it; bind it with a pattern outside 'not'", r)
+        default:
+            return error("this part of the query cannot be evaluated", 0..<0)
+        }
+    }
+
+    // MARK: variables of goals
+
+    /// Variables a goal binds when it succeeds.
+    static func binds(_ g: Goal) -> Set<Int> {
+        switch g {
+        case .pattern(let p): return patternVars(p)
+        case .call(_, let args, _): return Set(args.flatMap { slotVars($0) })
+        case .or(let branches):
+            // Bound after an `or`: what every branch binds.
+            guard var common = branches.first.map({ Set($0.flatMap { binds($0) }) }) else { return [] }
+            for b in branches.dropFirst() { common.formIntersection(b.flatMap { binds($0) }) }
+            return common
+        case .optional(let inner, _): return Set(inner.flatMap { binds($0) })
+        case .filter, .not: return []
+        }
+    }
+
+    /// Every variable a goal mentions.
+    static func mentions(_ goals: [Goal]) -> Set<Int> {
+        var result = Set<Int>()
+        for g in goals {
+            switch g {
+            case .pattern(let p): result.formUnion(patternVars(p))
+            case .call(_, let args, _): result.formUnion(args.flatMap { slotVars($0) })
+            case .filter(let e, _): result.formUnion(uses(e))
+            case .not(let inner, _), .optional(let inner, _): result.formUnion(mentions(inner))
+            case .or(let branches): for b in branches { result.formUnion(mentions(b)) }
+            }
+        }
+        return result
+    }
+
+    static func patternVars(_ p: CompiledPattern) -> Set<Int> {
+        var result = Set(slotVars(p.subject) + slotVars(p.object) + p.qualifiers.flatMap { slotVars($0.slot) })
+        if case .variable(let v) = p.path { result.insert(v) }
+        if let s = p.statementVar { result.insert(s) }
+        return result
+    }
+
+    static func slotVars(_ s: Slot) -> [Int] {
+        switch s {
+        case .variable(let v): return [v]
+        case .proposition(let p): return Array(patternVars(p))
+        default: return []
+        }
+    }
+
+    static func uses(_ e: CompiledExpr) -> Set<Int> {
+        switch e {
+        case .slot(let s): return Set(slotVars(s))
+        case .field(let inner, _, _), .regex(let inner, _, _): return uses(inner)
+        case .function(_, let args, _): return Set(args.flatMap { uses($0) })
+        case .aggregate(_, let arg, _, _): return arg.map { uses($0) } ?? []
+        case .compare(_, let l, let r, _): return uses(l).union(uses(r))
+        }
+    }
+}

@@ -1,0 +1,167 @@
+/// Operations on values that need the store: fields, comparisons, ordering, text.
+struct ValueOps {
+    let store: FactStore
+    let source: SourceText
+
+    func error(_ message: String, _ range: Range<Int>) -> Diagnostic {
+        Diagnostic(.error, message, source: source, range: range)
+    }
+
+    /// `?s.source`, `?x.label`, `?s.quote`...; no record when the value has no such field.
+    func field(_ v: Value, _ name: String) -> Value {
+        switch v {
+        case .entity(let e):
+            let entity = store.entity(e)
+            switch name {
+            case "id": return .string(entity.id)
+            case "label": return .string(entity.label)
+            case "description": return entity.description.map { .string($0) } ?? .noRecord
+            case "type": return entity.types.first.map { .type($0) } ?? .noRecord
+            case "aliases": return entity.aliases.isEmpty ? .noRecord : .string(entity.aliases.joined(separator: "; "))
+            case "file": return .string(entity.declaredAt.file)
+            case "line": return .integer(entity.declaredAt.line)
+            default: return .noRecord
+            }
+        case .statement(let s), .proposition(let s):
+            let st = store.statement(s)
+            switch name {
+            case "subject": return st.subject
+            case "pred", "predicate": return .predicate(st.predicate)
+            case "object": return st.object
+            case "id": return .string(Display.statementName(s, store))
+            case "file": return .string(st.location.file)
+            case "line": return .integer(st.location.line)
+            default:
+                guard let key = store.keyID(name) else { return .noRecord }
+                return st.qualifier(key) ?? .noRecord
+            }
+        case .predicate(let p):
+            return name == "label" || name == "id" ? .string(store.predicateName(p)) : .noRecord
+        case .type(let t):
+            return name == "label" || name == "id" ? .string(store.typeName(t)) : .noRecord
+        default:
+            return .noRecord
+        }
+    }
+
+    func function(_ name: String, _ v: Value, _ range: Range<Int>) throws(Diagnostic) -> Value {
+        if v == .noRecord { return .noRecord }
+        switch name {
+        case "lower": return .string(text(v).lowercased())
+        case "upper": return .string(text(v).uppercased())
+        case "str": return .string(text(v))
+        case "len": return .integer(text(v).count)
+        case "year":
+            guard case .date(let d) = v else { throw error("year() takes a date, found \(kindName(v))", range) }
+            return .integer(d.year)
+        default: return .noRecord
+        }
+    }
+
+    /// Text of a value for `contains`, `matches`, `lower`: an entity's label, a string itself.
+    func text(_ v: Value) -> String {
+        switch v {
+        case .entity(let e): return store.entity(e).label
+        case .string(let s): return s
+        default: return Display.plain(v, store)
+        }
+    }
+
+    func kindName(_ v: Value) -> String {
+        switch v {
+        case .entity: return "an entity"
+        case .string: return "a string"
+        case .integer: return "an integer"
+        case .decimal: return "a decimal"
+        case .date: return "a date"
+        case .unknown: return "unknown"
+        case .none: return "none"
+        case .proposition: return "a proposition"
+        case .statement: return "a statement"
+        case .predicate: return "a predicate"
+        case .type: return "a type"
+        case .noRecord: return "no record"
+        }
+    }
+
+    /// Equality as queries see it: numbers by value, everything else exactly.
+    func equal(_ a: Value, _ b: Value) -> Bool {
+        if let x = a.numeric, let y = b.numeric { return x == y }
+        if case .date(let d) = a, case .integer(let y) = b { return d == DateValue(year: y) }
+        if case .integer(let y) = a, case .date(let d) = b { return d == DateValue(year: y) }
+        return a == b
+    }
+
+    func compare(_ op: CompareOp, _ a: Value, _ b: Value, _ range: Range<Int>) throws(Diagnostic) -> Bool {
+        if a == .noRecord || b == .noRecord { return false }
+        switch op {
+        case .equal: return equal(a, b)
+        case .notEqual: return !equal(a, b)
+        case .contains:
+            return text(a).lowercased().contains(text(b).lowercased())
+        case .within:
+            guard let x = asDate(a), let y = asDate(b) else {
+                throw error("'in' compares dates, found \(kindName(a)) and \(kindName(b))", range)
+            }
+            return x.isWithin(y)
+        case .matches:
+            return false  // compiled to .regex
+        case .less, .lessOrEqual, .greater, .greaterOrEqual:
+            if let x = a.numeric, let y = b.numeric {
+                switch op {
+                case .less: return x < y
+                case .lessOrEqual: return x <= y
+                case .greater: return x > y
+                default: return x >= y
+                }
+            }
+            if let x = asDate(a), let y = asDate(b), isDateLike(a) || isDateLike(b) {
+                // Precision-aware: `<` is "entirely before"; `<=` is "not entirely after".
+                switch op {
+                case .less: return x.isBefore(y)
+                case .lessOrEqual: return !y.isBefore(x)
+                case .greater: return y.isBefore(x)
+                default: return !x.isBefore(y)
+                }
+            }
+            if case .string(let x) = a, case .string(let y) = b {
+                switch op {
+                case .less: return x < y
+                case .lessOrEqual: return x <= y
+                case .greater: return x > y
+                default: return x >= y
+                }
+            }
+            if a == .unknown || b == .unknown || a == .none || b == .none { return false }
+            throw error("cannot compare \(kindName(a)) with \(kindName(b)) using '\(op.rawValue)'", range)
+        }
+    }
+
+    func isDateLike(_ v: Value) -> Bool {
+        if case .date = v { return true }
+        return false
+    }
+
+    /// A date, or a year written as an integer (`2020`).
+    func asDate(_ v: Value) -> DateValue? {
+        switch v {
+        case .date(let d): return d
+        case .integer(let y) where (1000...9999).contains(y): return DateValue(year: y)
+        default: return nil
+        }
+    }
+
+    /// A total order for `order by`, `min` and `max`.
+    func sortsBefore(_ a: Value, _ b: Value) -> Bool {
+        if a.kindRank != b.kindRank { return a.kindRank < b.kindRank }
+        switch (a, b) {
+        case (.date(let x), .date(let y)): return DateValue.sortsBefore(x, y)
+        case (.string(let x), .string(let y)): return x < y
+        case (.entity, .entity), (.predicate, .predicate), (.type, .type), (.proposition, .proposition), (.statement, .statement):
+            return Display.plain(a, store) < Display.plain(b, store)
+        default:
+            if let x = a.numeric, let y = b.numeric { return x < y }
+            return false
+        }
+    }
+}

@@ -1,0 +1,56 @@
+/// How values are written in answers: entity ids, ISO dates, propositions in brackets.
+public enum Display {
+    /// The plain text of a value, as TSV, CSV and JSON strings carry it.
+    public static func plain(_ v: Value, _ store: FactStore) -> String {
+        switch v {
+        case .entity(let e): return store.entity(e).id
+        case .string(let s): return s
+        case .integer(let i): return String(i)
+        case .decimal(let d): return d
+        case .date(let d): return d.description
+        case .unknown: return "unknown"
+        case .none: return "none"
+        case .noRecord: return ""
+        case .predicate(let p): return store.predicateName(p)
+        case .type(let t): return store.typeName(t)
+        case .statement(let s): return statementName(s, store)
+        case .proposition(let s): return "[" + statementText(s, store) + "]"
+        }
+    }
+
+    /// A value inside a proposition or a statement: strings quoted.
+    public static func literal(_ v: Value, _ store: FactStore) -> String {
+        if case .string(let s) = v { return quoted(s) }
+        return plain(v, store)
+    }
+
+    public static func quoted(_ s: String) -> String {
+        var out = "\""
+        for c in s.unicodeScalars {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out + "\""
+    }
+
+    /// `S12` for a named statement, `#12` otherwise.
+    public static func statementName(_ s: StatementID, _ store: FactStore) -> String {
+        store.statement(s).name ?? "#\(s + 1)"
+    }
+
+    /// `subject predicate object {key: value, ...}`, without source qualifiers.
+    public static func statementText(_ s: StatementID, _ store: FactStore, withSource: Bool = false) -> String {
+        let st = store.statement(s)
+        var text = "\(literal(st.subject, store)) \(store.predicateName(st.predicate)) \(literal(st.object, store))"
+        let shown = st.qualifiers.filter { withSource || !["source", "para", "quote"].contains(store.keyName($0.key)) }
+        if !shown.isEmpty {
+            text += " {" + shown.map { "\(store.keyName($0.key)): \(literal($0.value, store))" }.joined(separator: ", ") + "}"
+        }
+        return text
+    }
+}

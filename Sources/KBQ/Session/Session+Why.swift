@@ -1,0 +1,59 @@
+extension Session {
+    /// `why N`: the derivation of answer row N, down to document, paragraph and quote.
+    func why(_ n: Int, source: SourceText, range: Range<Int>) -> Outcome {
+        guard !lastRows.isEmpty else {
+            report(Diagnostic(.error, "no answers to explain yet: run a query first", source: source, range: range))
+            return .error
+        }
+        guard n >= 1 && n <= lastRows.count else {
+            report(Diagnostic(.error, "no row \(n): the last answer has rows 1 to \(lastRows.count)", source: source, range: range))
+            return .error
+        }
+        let row = lastRows[n - 1]
+        var text = "row \(n):"
+        for (c, v) in zip(lastColumns, row.values) { text += " \(c)=\(v == .noRecord ? "—" : Display.literal(v, store))" }
+        text += "\n"
+        if row.evidence.isEmpty { text += "  (no statement: the row follows from the query alone)\n" }
+        for e in row.evidence { text += explain(e, indent: "  ") }
+        do {
+            try out.write(text)
+            try out.flush()
+        } catch {}
+        return .ok
+    }
+
+    /// One piece of evidence, as an indented tree.
+    public func explain(_ e: Evidence, indent: String) -> String {
+        switch e {
+        case .statement(let s): return explainStatement(s, indent: indent)
+        case .typeOf(let entity, let type):
+            let ent = store.entity(entity)
+            return "\(indent)\(ent.id) is_a \(store.typeName(type))  — declared at \(ent.declaredAt)\n"
+        case .path(let chain):
+            if chain.isEmpty { return "\(indent)(a path of length zero: the same node)\n" }
+            var text = "\(indent)path of \(chain.count) step\(chain.count == 1 ? "" : "s"):\n"
+            for s in chain { text += explainStatement(s, indent: indent + "  ") }
+            return text
+        case .rule(let name, let args, let because):
+            var text = "\(indent)rule \(name)(\(args.map { Display.literal($0, store) }.joined(separator: ", "))) because:\n"
+            for b in because { text += explain(b, indent: indent + "  ") }
+            return text
+        }
+    }
+
+    func explainStatement(_ s: StatementID, indent: String) -> String {
+        let st = store.statement(s)
+        var text = "\(indent)\(Display.statementName(s, store))  \(Display.statementText(s, store))\n"
+        var provenance: [String] = []
+        if let d = st.document {
+            let doc = store.entity(d)
+            provenance.append("source: \(doc.id)" + (st.paragraph.map { " ¶\($0)" } ?? ""))
+        }
+        if let key = store.keyID("quote"), case .string(let q)? = st.qualifier(key) {
+            provenance.append("quote: “\(q)”")
+        }
+        provenance.append("at \(st.location)")
+        text += "\(indent)    " + provenance.joined(separator: "  ") + "\n"
+        return text
+    }
+}

@@ -1,0 +1,192 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One user's session over a knowledge base: what the REPL and the script runner share.
+/// It runs statements and dot-commands, writes answers to `out` and diagnostics to `err`,
+/// and never ends on an error; the caller decides whether an error stops a script.
+public final class Session {
+    public enum Outcome: Equatable { case ok, error, interrupted, quit }
+
+    public private(set) var store: FactStore
+    /// Rules typed in this session (rules from files live in the store).
+    public private(set) var sessionRules: [StoredRule] = []
+    public var mode: OutputMode
+    public var headers = true
+    public var timer = false
+    public var color = false
+    /// Time limit per query, in seconds.
+    public var timeLimit: Double? = nil
+    public var out: TextOutput
+    public let stdout: TextOutput
+    public let err: TextOutput
+    /// `.once FILE`: the next result only goes there.
+    var onceOutput: TextOutput? = nil
+    /// Answers of the last query, for `why N`.
+    public private(set) var lastColumns: [String] = []
+    public private(set) var lastRows: [ResultRow] = []
+    public var isCancelled: @Sendable () -> Bool = { false }
+    var cachedRules: (version: Int, count: Int, engine: RuleEngine)? = nil
+
+    public init(store: FactStore = FactStore(), stdout: TextOutput, stderr: TextOutput, mode: OutputMode) {
+        self.store = store
+        self.stdout = stdout
+        self.out = stdout
+        self.err = stderr
+        self.mode = mode
+    }
+
+    // MARK: diagnostics
+
+    public func report(_ d: Diagnostic) {
+        try? err.write(d.render(color: color && err.isTerminal))
+        try? err.flush()
+    }
+
+    public func report(_ list: DiagnosticList) {
+        try? err.write(list.render(color: color && err.isTerminal))
+        try? err.flush()
+    }
+
+    public func note(_ text: String) {
+        try? err.write(text + "\n")
+        try? err.flush()
+    }
+
+    // MARK: loading
+
+    /// Loads files, all or nothing: on any error the store is unchanged.
+    @discardableResult
+    public func load(files: [String]) -> Outcome {
+        switch Loader.load(files: files, into: store) {
+        case .failure(let list):
+            report(list)
+            return .error
+        case .success(let newStore):
+            return adopt(newStore)
+        }
+    }
+
+    public func load(text: SourceText) -> Outcome {
+        switch Loader.load(text: text, into: store) {
+        case .failure(let list):
+            report(list)
+            return .error
+        case .success(let newStore):
+            return adopt(newStore)
+        }
+    }
+
+    /// Takes a loaded store only when its rules (with the session's) compile.
+    func adopt(_ newStore: FactStore) -> Outcome {
+        do {
+            _ = try RuleEngine(store: newStore, rules: newStore.rules + sessionRules)
+        } catch {
+            report(error)
+            return .error
+        }
+        store = newStore
+        cachedRules = nil
+        return .ok
+    }
+
+    func ruleEngine() throws(Diagnostic) -> RuleEngine {
+        if let c = cachedRules, c.version == store.version, c.count == sessionRules.count { return c.engine }
+        let engine = try RuleEngine(store: store, rules: store.rules + sessionRules)
+        cachedRules = (store.version, sessionRules.count, engine)
+        return engine
+    }
+
+    public var ruleNames: [String] {
+        Array(Set((store.rules + sessionRules).map(\.syntax.name.text))).sorted()
+    }
+
+    // MARK: statements
+
+    /// Parses and runs one statement of the query language.
+    public func run(_ source: SourceText) -> Outcome {
+        let command: CommandSyntax
+        do {
+            command = try Parser.parseCommand(source, rules: Set(ruleNames))
+        } catch {
+            report(error)
+            return .error
+        }
+        switch command {
+        case .why(let n, let range): return why(n, source: source, range: range)
+        case .rule(let r): return define(r, source: source)
+        case .query(let q): return query(q, source: source)
+        }
+    }
+
+    func define(_ r: RuleSyntax, source: SourceText) -> Outcome {
+        let candidate = sessionRules + [StoredRule(syntax: r, source: source)]
+        do {
+            _ = try RuleEngine(store: store, rules: store.rules + candidate)
+        } catch {
+            report(error)
+            return .error
+        }
+        sessionRules = candidate
+        cachedRules = nil
+        note("rule \(r.name.text)/\(r.parameters.count) defined")
+        return .ok
+    }
+
+    func query(_ q: QuerySyntax, source: SourceText) -> Outcome {
+        let started = Clock.nanoseconds()
+        let prepared: PreparedQuery
+        do {
+            prepared = try PreparedQuery(q, source: source, store: store, rules: try ruleEngine())
+        } catch {
+            report(error)
+            return .error
+        }
+        let target = onceOutput ?? out
+        defer {
+            if let once = onceOutput {
+                once.close()
+                onceOutput = nil
+            }
+        }
+        let writer = Formatters.make(mode, out: target, store: store, headers: headers, color: color && target.isTerminal)
+        var rows: [ResultRow] = []
+        let deadline = timeLimit.map { started + UInt64($0 * 1e9) }
+        let limits = Limits(isCancelled: isCancelled, deadline: deadline)
+        var outcome = Outcome.ok
+        do {
+            try writer.begin(columns: prepared.columns)
+            try prepared.run(limits: limits) { row in
+                rows.append(row)
+                try writer.row(row.values, number: rows.count)
+            }
+            try writer.end(rowCount: rows.count)
+        } catch let d as Diagnostic {
+            report(d)
+            outcome = .error
+        } catch Interruption.cancelled {
+            try? target.flush()
+            note("kbq: query cancelled after \(rows.count) row\(rows.count == 1 ? "" : "s")")
+            outcome = .interrupted
+        } catch Interruption.timeLimit {
+            try? target.flush()
+            report(Diagnostic(.error, "query stopped: time limit of \(Session.seconds(timeLimit ?? 0)) reached", source: source, range: q.range))
+            outcome = .error
+        } catch is BrokenPipe {
+            // The reader left: this result ends, the session goes on.
+            outcome = .ok
+        } catch {
+            report(Diagnostic.plain("\(error)"))
+            outcome = .error
+        }
+        lastColumns = prepared.columns
+        lastRows = rows
+        if timer {
+            let ms = Double(Clock.nanoseconds() - started) / 1e6
+            note("Run Time: \(PreparedQuery.format(ms)) ms, \(rows.count) row\(rows.count == 1 ? "" : "s")")
+        }
+        return outcome
+    }
+
+    static func seconds(_ s: Double) -> String { "\(PreparedQuery.format(s)) s" }
+}

@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The few file operations the engine needs, on the C library (no Foundation: start-up time).
+public enum FileSystem {
+    public struct IOError: Error, Sendable { public var message: String }
+
+    /// The whole file, as bytes.
+    public static func read(_ path: String) throws(IOError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw IOError(message: "cannot open '\(path)': \(errorText())") }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+            throw IOError(message: "'\(path)' is a directory")
+        }
+        return try readAll(fd: fd, name: path)
+    }
+
+    /// Everything readable from `fd` until end of file.
+    public static func readAll(fd: Int32, name: String) throws(IOError) -> [UInt8] {
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { throw IOError(message: "interrupted") }
+                throw IOError(message: "cannot read '\(name)': \(errorText())")
+            }
+            if n == 0 { return result }
+            result.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    public static func errorText() -> String { String(cString: strerror(errno)) }
+
+    /// The canonical absolute path, or the path itself when it does not exist.
+    public static func canonical(_ path: String) -> String {
+        guard let p = realpath(path, nil) else { return path }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    public static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// `relative` resolved against the directory of `base`, unless it is absolute.
+    public static func resolve(_ relative: String, from base: String) -> String {
+        relative.hasPrefix("/") ? relative : directory(of: base) + "/" + relative
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Entries of a directory (names only), sorted; empty when it cannot be read.
+    public static func list(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+}

@@ -1,0 +1,110 @@
+/// Reads knowledge-base files into a store, all or nothing.
+///
+/// Two passes: every file (includes followed) is cut into items and parsed, then the items
+/// are resolved in declaration order (types, predicates, keys, entities, statements,
+/// rules), so a file may use an entity declared further down or in another file. Every
+/// error is collected (up to a cap); any error leaves the given store untouched.
+public struct Loader {
+    struct ParsedItem {
+        var item: KBItemSyntax
+        var source: SourceText
+        /// The `from DOCUMENT para N` in force, with the text that said it.
+        var from: (document: Name, paragraph: Int, source: SourceText)?
+    }
+
+    var store: FactStore
+    var diagnostics = DiagnosticList()
+    var items: [ParsedItem] = []
+    var includeStack: [String] = []
+    var seenFiles: Set<String>
+
+    init(base: FactStore) {
+        store = base
+        seenFiles = Set(base.loadedFiles)
+    }
+
+    /// Loads files into a copy of `base`; on any error, returns every error and no store.
+    public static func load(files: [String], into base: FactStore) -> Result<FactStore, DiagnosticList> {
+        var loader = Loader(base: base)
+        for f in files { loader.parseFile(f, includedFrom: nil) }
+        return loader.finish()
+    }
+
+    /// Loads knowledge-base text that is not in a file (tests, typed-in facts).
+    public static func load(text: SourceText, into base: FactStore) -> Result<FactStore, DiagnosticList> {
+        var loader = Loader(base: base)
+        loader.parse(text, path: text.name)
+        return loader.finish()
+    }
+
+    mutating func finish() -> Result<FactStore, DiagnosticList> {
+        if diagnostics.errorCount == 0 { resolveAll() }
+        return diagnostics.errorCount == 0 ? .success(store) : .failure(diagnostics)
+    }
+
+    // MARK: pass 1: reading and parsing
+
+    mutating func parseFile(_ path: String, includedFrom: (SourceText, Range<Int>)?) {
+        let canonical = FileSystem.canonical(path)
+        if let cycleStart = includeStack.firstIndex(of: canonical) {
+            let chain = (includeStack[cycleStart...] + [canonical]).map(Loader.shortName).joined(separator: " -> ")
+            report(Diagnostic(.error, "include cycle: \(chain)", source: includedFrom?.0, range: includedFrom?.1 ?? 0..<0))
+            return
+        }
+        if seenFiles.contains(canonical) { return }
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.read(path)
+        } catch {
+            report(Diagnostic(.error, error.message, source: includedFrom?.0, range: includedFrom?.1 ?? 0..<0))
+            return
+        }
+        seenFiles.insert(canonical)
+        store.noteLoaded(canonical)
+        if let bad = UTF8Check.firstInvalidByte(bytes) {
+            let valid = SourceText(name: path, bytes: Array(bytes[..<bad]) + [0x3F] + Array(bytes[(bad + 1)...].prefix { $0 != 0x0A }))
+            let hex = String(bytes[bad], radix: 16, uppercase: true)
+            report(Diagnostic(.error, "invalid UTF-8 (byte 0x\(hex)); the file must be UTF-8", source: valid, range: bad..<bad + 1))
+            return
+        }
+        includeStack.append(canonical)
+        parse(SourceText(name: path, bytes: bytes), path: path)
+        includeStack.removeLast()
+    }
+
+    static func shortName(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+
+    mutating func parse(_ text: SourceText, path: String) {
+        var splitter = StatementSplitter(name: text.name, bytes: text.bytes)
+        var from: (document: Name, paragraph: Int, source: SourceText)? = nil
+        var ruleNames = Set(store.rules.map(\.syntax.name.text))
+        while let piece = splitter.next(parse: { chunk in
+            Result { () throws(Diagnostic) in try Parser.parseKBItem(chunk, rules: ruleNames) }
+        }) {
+            guard case .statement(let chunk, let result) = piece else { continue }
+            switch result {
+            case .failure(let d):
+                report(d)
+            case .success(.include(let file, let range)):
+                parseFile(FileSystem.resolve(file, from: path), includedFrom: (chunk, range))
+            case .success(.from(let doc, let para, _)):
+                from = (doc, para, chunk)
+            case .success(let item):
+                if case .rule(let r) = item { ruleNames.insert(r.name.text) }
+                items.append(ParsedItem(item: item, source: chunk, from: from))
+            }
+        }
+    }
+
+    mutating func report(_ d: Diagnostic) { diagnostics.append(d) }
+
+    func error(_ message: String, _ source: SourceText, _ range: Range<Int>, notes: [Diagnostic] = []) -> Diagnostic {
+        Diagnostic(.error, message, source: source, range: range, notes: notes)
+    }
+
+    func location(_ source: SourceText, _ range: Range<Int>) -> Location {
+        Location(file: source.name, line: source.lineAndColumn(of: range.lowerBound).line)
+    }
+}

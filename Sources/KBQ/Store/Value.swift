@@ -1,0 +1,55 @@
+/// Index of an entity in the store.
+public typealias EntityID = Int32
+/// Index of a statement (asserted or quoted) in the store.
+public typealias StatementID = Int32
+/// Index of a predicate in the store's schema.
+public typealias PredicateID = Int32
+
+/// A value in the knowledge base or in a query answer.
+public enum Value: Hashable, Sendable {
+    case entity(EntityID)
+    case string(String)
+    case integer(Int)
+    /// Kept as written (`1.50`) and compared numerically.
+    case decimal(String)
+    case date(DateValue)
+    /// Known to exist, value unknown.
+    case unknown
+    /// Known not to exist.
+    case none
+    /// A quoted statement: content that is not asserted, the object of a stance.
+    case proposition(StatementID)
+    /// A statement itself (bound by `as ?s`).
+    case statement(StatementID)
+    /// A predicate (bound by a variable in predicate position).
+    case predicate(PredicateID)
+    /// A type (the object of `is_a`).
+    case type(Int32)
+    /// An answer column with nothing in it: `optional` found no record. Never stored.
+    case noRecord
+
+    var numeric: Double? {
+        switch self {
+        case .integer(let i): return Double(i)
+        case .decimal(let d): return Double(d)
+        default: return nil
+        }
+    }
+
+    /// A rank for ordering values of different kinds.
+    var kindRank: Int {
+        switch self {
+        case .noRecord: return 0
+        case .none: return 1
+        case .unknown: return 2
+        case .integer, .decimal: return 3
+        case .date: return 4
+        case .string: return 5
+        case .entity: return 6
+        case .predicate: return 7
+        case .proposition: return 8
+        case .statement: return 9
+        case .type: return 10
+        }
+    }
+}

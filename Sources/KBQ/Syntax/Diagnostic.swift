@@ -1,0 +1,101 @@
+/// An error or warning about user text: the one error type of every phase (lexing, parsing,
+/// loading, evaluation), rendered in one place, compiler style.
+public struct Diagnostic: Error, Sendable, CustomStringConvertible {
+    public enum Severity: String, Sendable { case error, warning, note }
+
+    public var severity: Severity
+    public var message: String
+    public var source: SourceText?
+    /// Byte range in `source` to underline.
+    public var range: Range<Int>
+    /// True when the text ended before the statement did: the REPL asks for another line.
+    public var isIncomplete: Bool
+    /// Further lines printed after the caret (e.g. "'[' opened here").
+    public var notes: [Diagnostic]
+
+    public init(
+        _ severity: Severity = .error, _ message: String, source: SourceText?, range: Range<Int>,
+        incomplete: Bool = false, notes: [Diagnostic] = []
+    ) {
+        self.severity = severity
+        self.message = message
+        self.source = source
+        self.range = range
+        self.isIncomplete = incomplete
+        self.notes = notes
+    }
+
+    /// A diagnostic about no particular text (I/O errors, usage).
+    public static func plain(_ message: String, name: String = "kbq") -> Diagnostic {
+        Diagnostic(.error, message, source: SourceText(name: name, text: ""), range: 0..<0)
+    }
+
+    /// `file:line:col: error: message`, the source line, and a caret under the range.
+    public var description: String { render(color: false) }
+
+    public func render(color: Bool) -> String {
+        var out = ""
+        let bold = color ? "\u{1B}[1m" : ""
+        let reset = color ? "\u{1B}[0m" : ""
+        let tint: String
+        switch severity {
+        case .error: tint = color ? "\u{1B}[1;31m" : ""
+        case .warning: tint = color ? "\u{1B}[1;35m" : ""
+        case .note: tint = color ? "\u{1B}[1;36m" : ""
+        }
+        guard let source, !(source.bytes.isEmpty && range.isEmpty) else {
+            let name = source?.name ?? "kbq"
+            return "\(bold)\(name):\(reset) \(tint)\(severity.rawValue):\(reset) \(message)\n"
+        }
+        let (line, column) = source.lineAndColumn(of: range.lowerBound)
+        out += "\(bold)\(source.name):\(line):\(column):\(reset) \(tint)\(severity.rawValue):\(reset) "
+        out += "\(message)\n"
+        let (lineText, lineStart) = source.lineText(containing: range.lowerBound)
+        if !lineText.isEmpty {
+            let before = String(decoding: source.bytes[lineStart..<range.lowerBound], as: UTF8.self)
+            let lineEnd = lineStart + lineText.utf8.count
+            let end = max(range.lowerBound, min(range.upperBound, lineEnd))
+            let under = String(decoding: source.bytes[range.lowerBound..<end], as: UTF8.self)
+            let pad = String(repeating: " ", count: DisplayWidth.of(expandTabs(before)))
+            let width = max(1, DisplayWidth.of(under))
+            out += "  \(expandTabs(lineText))\n"
+            out += "  \(pad)\(tint)^\(String(repeating: "~", count: width - 1))\(reset)\n"
+        }
+        for note in notes { out += note.render(color: color) }
+        return out
+    }
+
+    private func expandTabs(_ s: String) -> String {
+        s.replacingTabs()
+    }
+}
+
+extension String {
+    func replacingTabs() -> String {
+        guard contains("\t") else { return self }
+        return String(map { $0 == "\t" ? " " : $0 })
+    }
+}
+
+/// Collects diagnostics up to a cap, so that one bad file does not flood the terminal.
+public struct DiagnosticList: Error, Sendable {
+    public var items: [Diagnostic] = []
+    public var dropped = 0
+    public static let cap = 50
+
+    public init() {}
+    public init(_ one: Diagnostic) { items = [one] }
+
+    public mutating func append(_ d: Diagnostic) {
+        if items.count < Self.cap { items.append(d) } else { dropped += 1 }
+    }
+
+    public var isEmpty: Bool { items.isEmpty }
+    public var errorCount: Int { items.filter { $0.severity == .error }.count + dropped }
+
+    public func render(color: Bool) -> String {
+        var out = items.map { $0.render(color: color) }.joined()
+        if dropped > 0 { out += "kbq: note: \(dropped) more errors not shown\n" }
+        return out
+    }
+}

@@ -1,0 +1,136 @@
+/// Cuts a file (a script or a knowledge base) into statements.
+///
+/// A statement ends at `;`, or at the end of a line when it is complete and the next line
+/// does not continue it. It continues while it is incomplete (an open bracket, a trailing
+/// `,`, `where` with nothing after it), and when the next line begins with a continuation
+/// word (`where`, `order`, `and`, ...). Newlines are otherwise plain whitespace to the parser.
+public struct StatementSplitter {
+    public static let continuationWords: Set<String> = [
+        "where", "order", "group", "limit", "offset", "and", "or", "as",
+    ]
+    static let continuationSymbols: Set<UInt8> = Set(",|/{}])=:".utf8)
+
+    public let name: String
+    let bytes: [UInt8]
+    var position = 0
+    var line = 1
+    var column = 1
+
+    public init(name: String, bytes: [UInt8]) {
+        self.name = name
+        self.bytes = bytes
+    }
+
+    public enum Piece<R> {
+        /// A line starting with `.` at a statement boundary (scripts only).
+        case dotCommand(String, SourceText)
+        case statement(SourceText, Result<R, Diagnostic>)
+    }
+
+    /// The next statement, parsed by `parse`; nil at the end of the file.
+    public mutating func next<R>(
+        allowDotCommands: Bool = false, parse: (SourceText) -> Result<R, Diagnostic>
+    ) -> Piece<R>? {
+        skipBlankAndCommentLines()
+        guard position < bytes.count else { return nil }
+        let start = position
+        let startLine = line
+        let startColumn = column
+        if allowDotCommands && bytes[position] == UInt8(ascii: ".") {
+            let end = endOfLine(from: position)
+            advance(to: end)
+            let text = SourceText(name: name, bytes: Array(bytes[start..<end]), firstLine: startLine, firstColumn: startColumn)
+            return .dotCommand(text.text, text)
+        }
+        var end = segmentEnd(from: position)
+        while true {
+            let chunk = SourceText(name: name, bytes: Array(bytes[start..<end]), firstLine: startLine, firstColumn: startColumn)
+            let result = parse(chunk)
+            let endedBySemicolon = end < bytes.count && bytes[end] == UInt8(ascii: ";")
+            var wantsMore = false
+            if case .failure(let d) = result, d.isIncomplete { wantsMore = true }
+            if !endedBySemicolon && end < bytes.count && (wantsMore || nextLineContinues(after: end)) {
+                end = segmentEnd(from: end + 1)
+                continue
+            }
+            advance(to: endedBySemicolon ? end + 1 : end)
+            return .statement(chunk, result)
+        }
+    }
+
+    mutating func advance(to target: Int) {
+        while position < target {
+            if bytes[position] == 0x0A { line += 1; column = 1 } else if bytes[position] & 0xC0 != 0x80 { column += 1 }
+            position += 1
+        }
+    }
+
+    func endOfLine(from i: Int) -> Int {
+        var j = i
+        while j < bytes.count && bytes[j] != 0x0A { j += 1 }
+        return j
+    }
+
+    /// End of the statement text on this line: the next top-level `;` or the newline.
+    func segmentEnd(from i: Int) -> Int {
+        var j = i
+        var inString = false
+        var inName = false
+        while j < bytes.count && bytes[j] != 0x0A {
+            let c = bytes[j]
+            if inString {
+                if c == UInt8(ascii: "\\") { j += 1 } else if c == UInt8(ascii: "\"") { inString = false }
+            } else if inName {
+                if c == UInt8(ascii: "`") { inName = false }
+            } else if c == UInt8(ascii: "\"") {
+                inString = true
+            } else if c == UInt8(ascii: "`") {
+                inName = true
+            } else if c == UInt8(ascii: "#") || (c == UInt8(ascii: "-") && j + 1 < bytes.count && bytes[j + 1] == UInt8(ascii: "-")) {
+                return endOfLine(from: j)
+            } else if c == UInt8(ascii: ";") {
+                return j
+            }
+            j += 1
+        }
+        return j
+    }
+
+    mutating func skipBlankAndCommentLines() {
+        while position < bytes.count {
+            var j = position
+            while j < bytes.count && (bytes[j] == 0x20 || bytes[j] == 0x09 || bytes[j] == 0x0D || bytes[j] == UInt8(ascii: ";")) { j += 1 }
+            if j < bytes.count && bytes[j] == 0x0A {
+                advance(to: j + 1)
+            } else if j < bytes.count && isCommentStart(j) {
+                let e = endOfLine(from: j)
+                advance(to: min(e + 1, bytes.count))
+            } else {
+                advance(to: j)
+                return
+            }
+        }
+    }
+
+    func isCommentStart(_ j: Int) -> Bool {
+        bytes[j] == UInt8(ascii: "#") || (bytes[j] == UInt8(ascii: "-") && j + 1 < bytes.count && bytes[j + 1] == UInt8(ascii: "-"))
+    }
+
+    /// Whether the first non-blank line after `end` begins with a continuation word or symbol.
+    func nextLineContinues(after end: Int) -> Bool {
+        var j = end
+        while j < bytes.count {
+            while j < bytes.count && (bytes[j] == 0x20 || bytes[j] == 0x09 || bytes[j] == 0x0D || bytes[j] == 0x0A) { j += 1 }
+            guard j < bytes.count else { return false }
+            if isCommentStart(j) { j = endOfLine(from: j); continue }
+            break
+        }
+        guard j < bytes.count else { return false }
+        if StatementSplitter.continuationSymbols.contains(bytes[j]) { return true }
+        var k = j
+        while k < bytes.count && (bytes[k] >= UInt8(ascii: "a") && bytes[k] <= UInt8(ascii: "z")) { k += 1 }
+        guard k > j else { return false }
+        if k < bytes.count, bytes[k] == UInt8(ascii: "_") || (bytes[k] >= 0x30 && bytes[k] <= 0x39) || (bytes[k] >= 0x41 && bytes[k] <= 0x5A) { return false }
+        return StatementSplitter.continuationWords.contains(String(decoding: bytes[j..<k], as: UTF8.self))
+    }
+}

@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CKBQShim
+import KBQ
+
+/// The program: arguments, knowledge base, then a REPL, scripts or `-e` queries.
+public enum KBQMain {
+    public static let version = "kbq 0.1.0"
+
+    public static func run(_ argv: [String]) -> Int32 {
+        let stdout = TextOutput(fd: 1)
+        let stderr = TextOutput(fd: 2, lineBuffered: true)
+        let args: Arguments
+        do {
+            args = try Arguments.parse(Array(argv.dropFirst()))
+        } catch {
+            try? stderr.write("kbq: error: \(error.message)\nTry 'kbq --help'.\n")
+            return 2
+        }
+        if args.help { try? stdout.write(Arguments.usage); try? stdout.flush(); return 0 }
+        if args.version { try? stdout.write(version + "\n"); try? stdout.flush(); return 0 }
+
+        let interactive = args.actions.isEmpty && isatty(0) == 1
+        let stdoutIsTerminal = isatty(1) == 1
+        let session = Session(stdout: stdout, stderr: stderr, mode: args.format ?? (stdoutIsTerminal ? .table : .tsv))
+        session.headers = args.headers
+        session.timeLimit = args.timeLimit
+        session.color = stdoutIsTerminal && getenv("NO_COLOR") == nil && String(cString: getenv("TERM") ?? strdup("dumb")) != "dumb"
+        kbq_install_sigint()
+        session.isCancelled = { kbq_interrupt_pending() != 0 }
+        if interactive {
+            // A closed pipe on stdout must end one answer, not the session.
+            signal(SIGPIPE, SIG_IGN)
+        }
+
+        var files = args.kbFiles
+        if files.isEmpty && !args.emptyKB {
+            guard let bundled = BundledKB.path() else {
+                try? stderr.write("kbq: error: the bundled knowledge base (kb/main.kb) was not found; set KBQ_KB or name a file\n")
+                return 2
+            }
+            files = [bundled]
+        }
+        for f in files where !FileSystem.exists(f) {
+            try? stderr.write("kbq: error: cannot open '\(f)': no such file\n")
+            return 2
+        }
+        if !files.isEmpty && session.load(files: files) != .ok {
+            return 1
+        }
+
+        if interactive {
+            let status = REPL(session: session, knowledgeBase: files.joined(separator: " ")).run()
+            return status
+        }
+        var worst = Session.Outcome.ok
+        var actions = args.actions
+        if actions.isEmpty { actions = [.script("-")] }
+        for action in actions {
+            kbq_clear_interrupt()
+            let outcome: Session.Outcome
+            switch action {
+            case .query(let q):
+                outcome = session.runScript(SourceText(name: "-e", text: q), keepGoing: args.keepGoing)
+            case .script("-"):
+                let bytes: [UInt8]
+                do { bytes = try FileSystem.readAll(fd: 0, name: "<stdin>") } catch {
+                    if kbq_interrupt_pending() != 0 { return 130 }
+                    try? stderr.write("kbq: error: \(error.message)\n")
+                    return 2
+                }
+                guard let text = session.validated(bytes, name: "<stdin>") else { return 1 }
+                outcome = session.runScript(text, keepGoing: args.keepGoing)
+            case .script(let path):
+                guard FileSystem.exists(path), !FileSystem.isDirectory(path) else {
+                    try? stderr.write("kbq: error: cannot open script '\(path)'\(FileSystem.isDirectory(path) ? ": it is a directory" : ": no such file")\n")
+                    return 2
+                }
+                outcome = session.runScript(file: path, keepGoing: args.keepGoing)
+            }
+            try? session.out.flush()
+            switch outcome {
+            case .interrupted: return 130
+            case .quit: return worst == .error ? 1 : 0
+            case .error:
+                worst = .error
+                if !args.keepGoing { return 1 }
+            case .ok: break
+            }
+        }
+        try? stdout.flush()
+        return worst == .error ? 1 : 0
+    }
+}
