@@ -7,6 +7,19 @@ import KBQ
 /// executable (a build tree or an install), else the source tree this was built from.
 enum BundledKB {
     static func path() -> String? {
+        guard let found = find() else { return nil }
+        return relativeToWorkingDirectory(found)
+    }
+
+    /// Shorter names in diagnostics and `why`: `kb/main.kb` when run from the project.
+    static func relativeToWorkingDirectory(_ path: String) -> String {
+        guard let cwd = getcwd(nil, 0) else { return path }
+        defer { free(cwd) }
+        let prefix = String(cString: cwd) + "/"
+        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+    }
+
+    static func find() -> String? {
         if let env = getenv("KBQ_KB") { return String(cString: env) }
         var dir = FileSystem.directory(of: FileSystem.canonical("/proc/self/exe"))
         for _ in 0..<6 {

@@ -134,9 +134,9 @@ struct Compiler {
         let found = store.entities(named: n.text)
         if found.count == 1 { return .entity(found[0]) }
         if found.isEmpty {
-            if store.predicateID(n.text) != nil {
-                throw error("'\(n.text)' is a predicate, not an entity", n.range)
-            }
+            // Names of predicates and types are values too (`?s.pred = claims`).
+            if let p = store.predicateID(n.text) { return .predicate(p) }
+            if let t = store.typeID(n.text) { return .type(t) }
             throw error("unknown entity '\(n.text)'\(store.suggestEntity(n.text))", n.range)
         }
         let ids = found.map { store.entity($0).id }.sorted().joined(separator: ", ")

@@ -241,7 +241,7 @@ extension Loader {
         case .decimal(let d, _): return .decimal(d)
         case .date(let d, _): return .date(d)
         case .unknown: return .unknown
-        case .none: return .none
+        case .none: return Value.none
         case .proposition(let inner, _):
             return resolveStatement(inner, asserted: false, parsed).map { .proposition($0) }
         case .variable, .wildcard:

@@ -1,0 +1,71 @@
+import Foundation
+
+/// Paths and process helpers shared by the tests.
+enum Support {
+    /// The package root (this file is Tests/KBQTests/Support.swift).
+    static let root: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }()
+
+    /// The built `kbq`, beside the test bundle.
+    static let binary: String = {
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("kbq").path
+            if FileManager.default.isExecutableFile(atPath: candidate) && !candidate.hasSuffix(".xctest") { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return root + "/.build/debug/kbq"
+    }()
+
+    struct Run {
+        var stdout: String
+        var stderr: String
+        var status: Int32
+    }
+
+    /// Runs kbq with arguments and standard input, with a timeout.
+    static func kbq(_ args: [String], stdin: String = "", environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> Run {
+        try run(binary, args, stdin: stdin, environment: environment, timeout: timeout)
+    }
+
+    static func run(_ program: String, _ args: [String], stdin: String = "", environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: program)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: root)
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let inPipe = Pipe()
+        let outPipe = Pipe()
+        let errPipe = Pipe()
+        p.standardInput = inPipe
+        p.standardOutput = outPipe
+        p.standardError = errPipe
+        try p.run()
+        let group = DispatchGroup()
+        nonisolated(unsafe) var out = Data()
+        nonisolated(unsafe) var err = Data()
+        group.enter()
+        DispatchQueue.global().async { out = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { err = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        inPipe.fileHandleForWriting.write(stdin.data(using: .utf8)!)
+        try? inPipe.fileHandleForWriting.close()
+        if group.wait(timeout: .now() + timeout) == .timedOut {
+            p.terminate()
+            throw TimeoutError(what: "\(program) \(args)")
+        }
+        p.waitUntilExit()
+        return Run(stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self), status: p.terminationStatus)
+    }
+
+    struct TimeoutError: Error { var what: String }
+
+    static func read(_ relative: String) -> String {
+        (try? String(contentsOfFile: root + "/" + relative, encoding: .utf8)) ?? ""
+    }
+}
