@@ -40,7 +40,8 @@ public final class PreparedQuery {
         let aliases = Set(aliasSlots.compactMap { $0 })
         // Every variable that an answer reads must be bound by the body.
         func checkBound(_ e: CompiledExpr, _ range: Range<Int>) throws(Diagnostic) {
-            let mentioned = Planner.mentions(planned)
+            var mentioned = Set<Int>()
+            for g in planned { mentioned.formUnion(Planner.binds(g)) }
             for v in Planner.uses(e).sorted() where !mentioned.contains(v) && !aliases.contains(v) {
                 let only = PreparedQuery.onlyUnderNot(v, planned)
                 let why = only ? "it appears only under 'not', which cannot bind it" : "it does not appear in 'where'"

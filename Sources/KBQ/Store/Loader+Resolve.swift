@@ -6,7 +6,6 @@ extension Loader {
         declarePredicatesAndKeys()
         store.recomputeClosures()
         declareEntities()
-        guard diagnostics.errorCount == 0 else { return }
         for parsed in items {
             switch parsed.item {
             case .statement(let p):

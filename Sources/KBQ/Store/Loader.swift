@@ -38,7 +38,7 @@ public struct Loader {
     }
 
     mutating func finish() -> Result<FactStore, DiagnosticList> {
-        if diagnostics.errorCount == 0 { resolveAll() }
+        resolveAll()  // even after syntax errors, so that every error is reported
         return diagnostics.errorCount == 0 ? .success(store) : .failure(diagnostics)
     }
 

@@ -52,10 +52,16 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
         out += "\(message)\n"
         let (lineText, lineStart) = source.lineText(containing: range.lowerBound)
         if !lineText.isEmpty {
-            let before = String(decoding: source.bytes[lineStart..<range.lowerBound], as: UTF8.self)
+            var before = String(decoding: source.bytes[lineStart..<range.lowerBound], as: UTF8.self)
             let lineEnd = lineStart + lineText.utf8.count
             let end = max(range.lowerBound, min(range.upperBound, lineEnd))
-            let under = String(decoding: source.bytes[range.lowerBound..<end], as: UTF8.self)
+            var under = String(decoding: source.bytes[range.lowerBound..<end], as: UTF8.self)
+            var after = String(decoding: source.bytes[end..<lineEnd], as: UTF8.self)
+            // A very long line is shown as a window around the caret.
+            if before.count > 60 { before = "…" + String(before.suffix(50)) }
+            if under.count > 60 { under = String(under.prefix(60)) }
+            if after.count > 60 { after = String(after.prefix(50)) + "…" }
+            let lineText = before + under + after
             let pad = String(repeating: " ", count: DisplayWidth.of(expandTabs(before)))
             let width = max(1, DisplayWidth.of(under))
             out += "  \(expandTabs(lineText))\n"

@@ -19,6 +19,12 @@ extension Parser {
             return .why(n, range: start.range.lowerBound..<t.range.upperBound)
         }
         if current.isWord("rule") { return .rule(try rule()) }
+        // A misspelt leading keyword (`fnd ?x where ...`) reads better as such than as a pattern.
+        if current.kind == .word, !Parser.keywords.contains(current.text), peekNext.kind == .variable,
+            let near = Suggest.closest(to: current.text, in: ["find", "rule", "why", "where"])
+        {
+            throw error("unknown keyword '\(current.text)' (did you mean '\(near)'?)", at: current.range)
+        }
         return .query(try query())
     }
 
@@ -144,7 +150,10 @@ extension Parser {
             _ = try close(")")
             return inner
         }
-        if t.kind == .word && peekNext.isSymbol("(") && ruleNames.contains(t.text) {
+        // `name(` with no space is a rule call, even of a rule defined further on;
+        // `Entity (p/q)* ?x`, with a space, is a pattern with a bracketed path.
+        let next = peekNext
+        if t.kind == .word && next.isSymbol("(") && (ruleNames.contains(t.text) || next.range.lowerBound == t.range.upperBound) {
             return try ruleCall()
         }
         return try filterOrPattern()

@@ -50,7 +50,8 @@ public struct Parser {
                 .error, "expected \(what), found end of input", source: source,
                 range: t.range, incomplete: true)
             if let open = openBrackets.last {
-                d.message = "expected \(what) or '\(Parser.closer(open.text))', found end of input"
+                let closer = "'\(Parser.closer(open.text))'"
+                d.message = what == closer ? "expected \(closer), found end of input" : "expected \(what) or \(closer), found end of input"
                 d.notes = [Diagnostic(.note, "'\(open.text)' opened here", source: source, range: open.range)]
             }
             return d
