@@ -77,6 +77,11 @@ void kbq_install_sigint(void) {
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0; /* no SA_RESTART: el_gets and read return EINTR */
     sigaction(SIGINT, &sa, NULL);
+    /* A parent may have blocked SIGINT; the mask survives exec. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 int kbq_interrupt_pending(void) { return interrupt_pending; }

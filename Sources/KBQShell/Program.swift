@@ -49,6 +49,7 @@ public enum KBQMain {
         if !files.isEmpty && session.load(files: files) != .ok {
             return 1
         }
+        if !interactive && kbq_interrupt_pending() != 0 { return 130 }
 
         if interactive {
             let status = REPL(session: session, knowledgeBase: files.joined(separator: " ")).run()
@@ -58,7 +59,6 @@ public enum KBQMain {
         var actions = args.actions
         if actions.isEmpty { actions = [.script("-")] }
         for action in actions {
-            kbq_clear_interrupt()
             let outcome: Session.Outcome
             switch action {
             case .query(let q):

@@ -63,6 +63,24 @@ enum Support {
         return Run(stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self), status: p.terminationStatus)
     }
 
+    /// Polls `condition` until it holds, failing after `timeout` seconds.
+    static func waitFor(timeout: TimeInterval, _ condition: () -> Bool) throws {
+        let end = Date().addingTimeInterval(timeout)
+        while !condition() {
+            if Date() > end { throw TimeoutError(what: "condition") }
+            usleep(2000)
+        }
+    }
+
+    /// Whether a process has a handler for SIGINT (the SigCgt mask in /proc).
+    static func catchesSIGINT(_ pid: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+            let mask = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16)
+        else { return false }
+        return mask & (1 << (SIGINT - 1)) != 0
+    }
+
     struct TimeoutError: Error { var what: String }
 
     static func read(_ relative: String) -> String {

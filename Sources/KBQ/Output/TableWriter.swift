@@ -34,7 +34,7 @@ final class TableWriter: RowWriter {
         let bar = "\(dim)│\(reset)"
         if headers {
             let line = heads.enumerated().map { " " + DisplayWidth.pad($1, to: widths[$0], right: $0 == 0) + " " }
-            try out.write(bold + line.joined(separator: reset + bar + bold) + reset + "\n")
+            try out.write(bold + line.joined(separator: reset + bar + bold).trimmingTrailingSpaces() + reset + "\n")
             try out.write(dim + widths.map { String(repeating: "─", count: $0 + 2) }.joined(separator: "┼") + reset + "\n")
         }
         for r in rows {
