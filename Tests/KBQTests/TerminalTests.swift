@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+
+/// The REPL driven through a pseudo-terminal. Every wait is on state (text on the screen,
+/// the child blocked reading the terminal), with a timeout; never on a sleep.
+final class Terminal {
+    let pid: pid_t
+    let master: Int32
+    var screen = ""
+
+    init(environment: [String: String]) throws {
+        var fd: Int32 = 0
+        var size = winsize(ws_row: 40, ws_col: 120, ws_xpixel: 0, ws_ypixel: 0)
+        let args = [Support.binary]
+        var env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        env["TERM"] = "xterm"
+        env["NO_COLOR"] = "1"
+        let cArgs = args.map { strdup($0) } + [nil]
+        let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let child = forkpty(&fd, nil, nil, &size)
+        if child == 0 {
+            chdir(Support.root)
+            execve(args[0], cArgs, cEnv)
+            _exit(127)
+        }
+        guard child > 0 else { throw Support.TimeoutError(what: "forkpty") }
+        pid = child
+        master = fd
+    }
+
+    /// Reads until `text` is on the screen (since the last mark), or fails after `timeout`.
+    func waitFor(_ text: String, timeout: TimeInterval = 20) throws {
+        let end = Date().addingTimeInterval(timeout)
+        while !screen.contains(text) {
+            if Date() > end { throw Support.TimeoutError(what: "'\(text)' in:\n\(screen)") }
+            var p = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+            if poll(&p, 1, 50) > 0 {
+                var buf = [UInt8](repeating: 0, count: 4096)
+                let n = read(master, &buf, buf.count)
+                if n > 0 { screen += String(decoding: buf[0..<n], as: UTF8.self) }
+            }
+        }
+    }
+
+    /// Waits until the child is blocked reading the terminal (libedit in raw mode).
+    func waitUntilReading(timeout: TimeInterval = 20) throws {
+        try Support.waitFor(timeout: timeout) {
+            let s = (try? String(contentsOfFile: "/proc/\(pid)/syscall", encoding: .utf8)) ?? ""
+            return s.hasPrefix("0 0x0 ")
+        }
+    }
+
+    /// User plus system CPU time of a process, in clock ticks (/proc/PID/stat fields 14, 15).
+    static func cpuTicks(_ pid: pid_t) -> Int {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
+    }
+
+    func send(_ s: String) throws {
+        try waitUntilReading()
+        screen = ""
+        _ = s.withCString { write(master, $0, strlen($0)) }
+    }
+
+    func exitStatus(timeout: TimeInterval = 20) throws -> Int32 {
+        var status: Int32 = 0
+        try Support.waitFor(timeout: timeout) { waitpid(pid, &status, WNOHANG) == pid }
+        close(master)
+        return (status >> 8) & 0xFF
+    }
+}
+
+@Suite(.serialized) struct TerminalTests {
+    let state: String = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-pty-\(UUID())").path
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }()
+
+    @Test func sessionQueryContinuationInterruptAndHistory() throws {
+        let state = self.state + "/session"
+        let t = try Terminal(environment: ["XDG_STATE_HOME": state])
+        try t.waitFor("kbq> ")
+        // A query, as an aligned table with row numbers.
+        try t.send("find ?x where ?x makes Pegasus\r")
+        try t.waitFor("NSO_Group")
+        try t.waitFor("(1 row)")
+        try t.waitFor("kbq> ")
+        // An incomplete statement gets a continuation prompt showing what is open.
+        try t.send("find ?who where ?who claims [?g used\r")
+        try t.waitFor("[...> ")
+        try t.send("Pegasus]\r")
+        try t.waitFor("Amnesty_International")
+        try t.waitFor("kbq> ")
+        // Ctrl-C at the prompt clears the line; the session goes on.
+        try t.send("find ?nothing")
+        try t.send("\u{03}")
+        try t.waitFor("kbq> ")
+        // An error does not end the session.
+        try t.send("find ?x where ?x clamis _\r")
+        try t.waitFor("did you mean 'claims'?")
+        try t.waitFor("kbq> ")
+        // TAB completes a predicate.
+        try t.send("find ?x where ?x speaks_f\t")
+        try t.waitFor("or ")  // libedit redraws only the completed part
+        try t.send("Amnesty_International\r")
+        try t.waitFor("Danna_Ingleton")
+        try t.waitFor("kbq> ")
+        // Ctrl-D on an empty line quits.
+        try t.send("\u{04}")
+        #expect(try t.exitStatus() == 0)
+
+        // A second session recalls the first one's history, a multi-line entry as one.
+        let history = try String(contentsOfFile: state + "/kbq/history", encoding: .utf8)
+        #expect(history.hasPrefix("_HiStOrY_V2_"))
+        let t2 = try Terminal(environment: ["XDG_STATE_HOME": state])
+        try t2.waitFor("kbq> ")
+        try t2.send("\u{1B}[A\r")
+        try t2.waitFor("Danna_Ingleton")
+        try t2.waitFor("kbq> ")
+        try t2.send("\u{04}")
+        #expect(try t2.exitStatus() == 0)
+    }
+
+    @Test func ctrlCCancelsALongQuery() throws {
+        let t = try Terminal(environment: ["XDG_STATE_HOME": state + "/cancel"])
+        try t.waitFor("kbq> ")
+        try t.send("find count(*) where ?a ?p ?b, ?c ?q ?d, ?e ?r ?f, ?g ?s ?h\r")
+        // Wait until it is evaluating (no longer reading the terminal), then interrupt.
+        // (measured as CPU time spent: state, not a sleep).
+        let startTicks = Terminal.cpuTicks(t.pid)
+        try Support.waitFor(timeout: 20) { Terminal.cpuTicks(t.pid) >= startTicks + 20 }
+        _ = "\u{03}".withCString { write(t.master, $0, 1) }
+        try t.waitFor("query cancelled")
+        try t.waitFor("kbq> ")
+        try t.send("find ?x where ?x makes Pegasus\r")
+        try t.waitFor("NSO_Group")
+        try t.send("\u{04}")
+        #expect(try t.exitStatus() == 0)
+    }
+
+    @Test func damagedHistoryIsNotOverwritten() throws {
+        let dir = state + "/damaged"
+        try FileManager.default.createDirectory(atPath: dir + "/kbq", withIntermediateDirectories: true)
+        try "my precious notes\n".write(toFile: dir + "/kbq/history", atomically: true, encoding: .utf8)
+        let t = try Terminal(environment: ["XDG_STATE_HOME": dir])
+        try t.waitFor("kbq> ")
+        #expect(t.screen.contains("not a kbq history file"))
+        try t.send("find ?x where ?x makes Pegasus\r")
+        try t.waitFor("NSO_Group")
+        try t.send("\u{04}")
+        #expect(try t.exitStatus() == 0)
+        #expect(try String(contentsOfFile: dir + "/kbq/history", encoding: .utf8) == "my precious notes\n")
+    }
+}
