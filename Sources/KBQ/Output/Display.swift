@@ -25,17 +25,25 @@ public enum Display {
     }
 
     public static func quoted(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
+        "\"" + escaped(s) { c in
             switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default: out.unicodeScalars.append(c)
+            case "\"": return "\\\""
+            case "\\": return "\\\\"
+            case "\n": return "\\n"
+            case "\t": return "\\t"
+            default: return nil
             }
+        } + "\""
+    }
+
+    /// `s` with each scalar that `replacement` maps replaced: the one loop behind every
+    /// format's escaping (quoted literals, TSV, JSON).
+    static func escaped(_ s: String, _ replacement: (Unicode.Scalar) -> String?) -> String {
+        var out = ""
+        for c in s.unicodeScalars {
+            if let r = replacement(c) { out += r } else { out.unicodeScalars.append(c) }
         }
-        return out + "\""
+        return out
     }
 
     /// `S12` for a named statement, `#12` otherwise.

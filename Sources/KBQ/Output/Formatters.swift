@@ -41,18 +41,15 @@ final class DelimitedWriter: RowWriter {
             guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
             return "\"" + s.replacingAll("\"", "\"\"") + "\""
         }
-        guard s.contains(where: { $0 == "\t" || $0 == "\n" || $0 == "\\" || $0 == "\r" }) else { return s }
-        var out = ""
-        for c in s.unicodeScalars {
+        return Display.escaped(s) { c in
             switch c {
-            case "\t": out += "\\t"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\\": out += "\\\\"
-            default: out.unicodeScalars.append(c)
+            case "\t": return "\\t"
+            case "\n": return "\\n"
+            case "\r": return "\\r"
+            case "\\": return "\\\\"
+            default: return nil
             }
         }
-        return out
     }
 
     var separator: String { csv ? "," : "\t" }
@@ -115,24 +112,19 @@ final class JSONWriter: RowWriter {
     }
 
     static func string(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
+        "\"" + Display.escaped(s) { c in
             switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
+            case "\"": return "\\\""
+            case "\\": return "\\\\"
+            case "\n": return "\\n"
+            case "\r": return "\\r"
+            case "\t": return "\\t"
             default:
-                if c.value < 0x20 {
-                    let hex = String(c.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(c)
-                }
+                guard c.value < 0x20 else { return nil }
+                let hex = String(c.value, radix: 16)
+                return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             }
-        }
-        return out + "\""
+        } + "\""
     }
 }
 

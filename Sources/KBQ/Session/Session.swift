@@ -58,27 +58,24 @@ public final class Session {
     /// Loads files, all or nothing: on any error the store is unchanged.
     @discardableResult
     public func load(files: [String]) -> Outcome {
-        switch Loader.load(files: files, into: store) {
-        case .failure(let list):
-            report(list)
-            return .error
-        case .success(let newStore):
-            return adopt(newStore)
-        }
+        adopt(Loader.load(files: files, into: store))
     }
 
+    /// Loads knowledge-base text that is not in a file.
     public func load(text: SourceText) -> Outcome {
-        switch Loader.load(text: text, into: store) {
-        case .failure(let list):
-            report(list)
-            return .error
-        case .success(let newStore):
-            return adopt(newStore)
-        }
+        adopt(Loader.load(text: text, into: store))
     }
 
     /// Takes a loaded store only when its rules (with the session's) compile.
-    func adopt(_ newStore: FactStore) -> Outcome {
+    func adopt(_ loaded: Result<FactStore, DiagnosticList>) -> Outcome {
+        let newStore: FactStore
+        switch loaded {
+        case .failure(let list):
+            report(list)
+            return .error
+        case .success(let s):
+            newStore = s
+        }
         do {
             _ = try RuleEngine(store: newStore, rules: newStore.rules + sessionRules)
         } catch {
