@@ -59,6 +59,25 @@ import Testing
         #expect(parsed?["t"] == "tab\there, \"quoted\"\nnew line é")
     }
 
+    @Test func outputAndOnceRedirectAnswers() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let script = """
+            .output \(dir)/all.tsv
+            find ?p where ?p is_a Person order by ?p
+            find ?x where ?x part_of Acme
+            .output
+            .once \(dir)/once.tsv
+            find ?x where ?x member_of Acme
+            find ?x where ?x score 3
+            """
+        let r = try Support.kbq([small, "-"], stdin: script)
+        #expect(r.status == 0)
+        #expect(r.stdout == "x\nAlice\n")
+        #expect(try String(contentsOfFile: dir + "/all.tsv", encoding: .utf8) == "p\nAlice\nBob\nCarol\nx\nAcme_Labs\n")
+        #expect(try String(contentsOfFile: dir + "/once.tsv", encoding: .utf8) == "x\nBob\n")
+    }
+
     @Test func exitStatuses() throws {
         #expect(try Support.kbq(["-e", "find ?x where ?x clamis _"]).status == 1)
         #expect(try Support.kbq(["--bogus"]).status == 2)

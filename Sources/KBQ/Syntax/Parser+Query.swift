@@ -218,7 +218,9 @@ extension Parser {
     mutating func operand() throws(Diagnostic) -> ExprSyntax {
         var e: ExprSyntax
         let t = current
-        if t.kind == .word && peekNext.isSymbol("(") && !Parser.keywords.contains(t.text) {
+        if t.kind == .word && peekNext.isSymbol("(") && peekNext.range.lowerBound == t.range.upperBound
+            && !Parser.keywords.contains(t.text)
+        {
             let fn = Name(advance().text, t.range)
             _ = try open("(")
             let distinct = acceptWord("distinct")

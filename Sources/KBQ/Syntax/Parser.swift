@@ -231,6 +231,9 @@ public struct Parser {
     mutating func pathUnary() throws(Diagnostic) -> PathSyntax {
         if current.isSymbol("^") {
             let caret = advance()
+            depth += 1
+            defer { depth -= 1 }
+            if depth > Parser.maxDepth { throw error("nesting too deep (more than \(Parser.maxDepth) levels)", at: caret.range) }
             let inner = try pathUnary()
             return .inverse(inner, caret.range.lowerBound..<inner.range.upperBound)
         }
