@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BUILD_FLAGS ?=
 
-.PHONY: all deps build release run test bench clean
+.PHONY: all deps build release run test bench bench-kbq clean
 
 all: build
 
@@ -31,6 +31,28 @@ run: build
 test: deps
 	$(SWIFT) build $(BUILD_FLAGS)
 	$(SWIFT) test $(BUILD_FLAGS)
+
+# The peer benchmark (../shared/bench): kbq beside SQLite, DuckDB, SWI-Prolog, Oxigraph and
+# Kùzu on the same generated data; installs the peers, not part of the tests.
+BENCH_SIZES ?= 100k 1M
+BENCH_REPS ?= 5
+BENCH_WORK ?= $(CURDIR)/bench-work
+BENCH_DIR ?= $(CURDIR)/../shared/bench
+bench: deps
+	$(SWIFT) build -c release --product kbq-bench
+	BENCH_WORK="$(BENCH_WORK)" SIZES="$(BENCH_SIZES)" REPS="$(BENCH_REPS)" \
+	  EXTRA_ENGINE_NAME=kbq EXTRA_ENGINE_CMD="$$($(SWIFT) build -c release --show-bin-path)/kbq-bench" \
+	  bash "$(BENCH_DIR)/run_all.sh"
+	@echo "report: $(BENCH_WORK)/results/report.md"
+
+# kbq alone on data the benchmark generated (faster to iterate): make bench-kbq SIZE=100k
+SIZE ?= 100k
+bench-kbq: deps
+	$(SWIFT) build -c release --product kbq-bench
+	@test -f "$(BENCH_WORK)/data/$(SIZE)/params.json" || python3 "$(BENCH_DIR)/gen.py" \
+	  $$(case $(SIZE) in 10k) echo 10000;; 100k) echo 100000;; 1M) echo 1000000;; 10M) echo 10000000;; *) echo $(SIZE);; esac) \
+	  "$(BENCH_WORK)/data/$(SIZE)"
+	$$($(SWIFT) build -c release --show-bin-path)/kbq-bench "$(BENCH_WORK)/data/$(SIZE)" $(SIZE)
 
 clean:
 	rm -rf .build

@@ -5,6 +5,7 @@ let package = Package(
     name: "kbq",
     products: [
         .executable(name: "kbq", targets: ["kbq"]),
+        .executable(name: "kbq-bench", targets: ["kbq-bench"]),
         .library(name: "KBQ", targets: ["KBQ"]),
     ],
     targets: [
@@ -21,6 +22,8 @@ let package = Package(
         // The program around the engine: arguments, REPL, script runner.
         .target(name: "KBQShell", dependencies: ["KBQ", "CKBQShim", "CLibEdit"]),
         .executableTarget(name: "kbq", dependencies: ["KBQShell"]),
+        // The peer benchmark's six questions through kbq (make bench); not part of the tests.
+        .executableTarget(name: "kbq-bench", dependencies: ["KBQ"]),
         .testTarget(
             name: "KBQTests",
             dependencies: ["KBQ", "KBQShell", "kbq"],

@@ -97,11 +97,11 @@ extension Session {
         }
     }
 
-    /// "63 entities, 120 statements, 58 propositions, 4 rules"
+    /// "55 entities, 81 statements, 32 propositions, 3 rules"
     public var summary: String {
         let asserted = store.assertedCount
         let quoted = store.statements.count - asserted
-        return "\(store.entities.count) entities, \(asserted) statements, \(quoted) propositions, \(store.rules.count + sessionRules.count) rules"
+        return "\(store.entities.count) entities, \(asserted) statements, \(quoted) propositions, \(ruleNames.count) rules"
     }
 
     func write(_ text: String) -> Outcome {

@@ -1,0 +1,110 @@
+import Foundation
+import KBQ
+
+// kbq-bench DATADIR SIZE_LABEL: the peer benchmark's six questions through kbq's own
+// loader, parser and evaluator; prints one JSON line in the schema of shared/bench/README.md.
+
+func status(_ key: String) -> Double {
+    let text = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    for line in text.split(separator: "\n") where line.hasPrefix(key) {
+        let kb = Double(line.split(separator: " ").dropFirst().first { !$0.isEmpty }.map(String.init) ?? "0") ?? 0
+        return kb / 1024
+    }
+    return 0
+}
+
+func seconds(_ start: UInt64) -> Double { Double(Clock.nanoseconds() - start) / 1e9 }
+
+func benchMain() throws -> Int32 {
+    let args = CommandLine.arguments
+    guard args.count == 3 else {
+        FileHandle.standardError.write(Data("usage: kbq-bench DATADIR SIZE_LABEL\n".utf8))
+        return 2
+    }
+    let dir = args[1]
+    let size = args[2]
+    let params = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/params.json"))) as! [String: Any]
+    let expected = params["expected"] as! [String: Any]
+    let kbFile = try Converter.convertIfNeeded(dir)
+
+    let rssBase = status("VmRSS:")
+    let loadStart = Clock.nanoseconds()
+    guard case .success(let store) = Loader.load(files: [kbFile], into: FactStore()) else {
+        FileHandle.standardError.write(Data("kbq-bench: \(kbFile) does not load\n".utf8))
+        return 1
+    }
+    let loadSeconds = seconds(loadStart)
+    let rules = try RuleEngine(store: store, rules: store.rules)
+    let rssLoad = status("VmRSS:")
+    let hwmLoad = status("VmHWM:")
+
+    func e(_ key: String) -> String { Converter.entityID(params[key] as! Int) }
+    let queries: [(String, String)] = [
+        ("Q1", "find ?st where (\(e("q1_entity")) _ _ as ?st) or (_ _ \(e("q1_entity")) as ?st)"),
+        ("Q2", "find ?x where ?x used \(e("q2_object"))"),
+        ("Q3", "find distinct ?p where ?p employed_by ?o, ?o located_in \(e("q3_country"))"),
+        ("Q4", "find ?x, ?o, ?c, ?v where ?x employed_by ?o {date: ?d}, ?d >= \(params["q4_from"]!), ?d <= \(params["q4_to"]!), ?x citizen_of ?c, ?x participated_in ?v"),
+        ("Q5", "find ?x where ?x part_of+ \(e("q5_root"))"),
+        ("Q6", "find ?a, count(?s) as ?n where _ _ _ {according_to: ?a} as ?s order by ?n desc, ?a limit 10"),
+    ]
+
+    /// Parses, plans and runs a query, materialising every row.
+    func run(_ text: String) throws -> [ResultRow] {
+        let source = SourceText(name: "bench", text: text)
+        guard case .query(let q) = try Parser.parseCommand(source) else { fatalError("not a query") }
+        let prepared = try PreparedQuery(q, source: source, store: store, rules: rules)
+        var rows: [ResultRow] = []
+        try prepared.run(limits: .none) { rows.append($0) }
+        return rows
+    }
+
+    var results: [String: Any] = [:]
+    var allCorrect = true
+    for (name, text) in queries {
+        let t0 = Clock.nanoseconds()
+        let rows = try run(text)
+        let cold = seconds(t0)
+        var warm: [Double] = []
+        var spent = 0.0
+        while !((warm.count >= 5 && spent >= 0.5) || warm.count >= 30) {
+            let t = Clock.nanoseconds()
+            _ = try run(text)
+            let dt = seconds(t)
+            warm.append(dt)
+            spent += dt
+        }
+        var entry: [String: Any] = ["cold": cold, "warm": warm, "count": rows.count, "answer": NSNull()]
+        if name == "Q6" {
+            let answer = rows.map { r -> [Int] in
+                let id = Int(Display.plain(r.values[0], store).dropFirst())!
+                guard case .integer(let n) = r.values[1] else { return [id, -1] }
+                return [id, n]
+            }
+            entry["answer"] = answer
+            let truth = (expected["Q6"] as! [[Int]])
+            if answer != truth { allCorrect = false; FileHandle.standardError.write(Data("kbq-bench: Q6 answer \(answer) != \(truth)\n".utf8)) }
+        } else if let truth = expected[name] as? Int, truth != rows.count {
+            allCorrect = false
+            FileHandle.standardError.write(Data("kbq-bench: \(name) gave \(rows.count) rows, expected \(truth)\n".utf8))
+        }
+        results[name] = entry
+    }
+
+    let out: [String: Any] = [
+        "engine": "kbq", "size": size, "load_s": loadSeconds, "load_phases": ["parse_resolve_index": loadSeconds],
+        "rss_base_mb": rssBase, "rss_after_load_mb": rssLoad, "hwm_after_load_mb": hwmLoad,
+        "info": ["statements": store.assertedCount, "entities": store.entities.count, "answers_match_ground_truth": allCorrect],
+        "queries": results, "rss_end_mb": status("VmRSS:"), "hwm_end_mb": status("VmHWM:"),
+    ]
+    let json = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
+    print(String(decoding: json, as: UTF8.self))
+    return allCorrect ? 0 : 1
+
+}
+
+do {
+    exit(try benchMain())
+} catch {
+    FileHandle.standardError.write(Data("kbq-bench: \(error)\n".utf8))
+    exit(1)
+}
