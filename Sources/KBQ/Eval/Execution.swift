@@ -175,7 +175,9 @@ final class Execution {
         }
         if let v = value(of: p.subject) { consider(store.statements(withSubject: v)) }
         if let v = value(of: p.object) { consider(store.statements(withObject: v)) }
-        for q in p.qualifiers { if let v = value(of: q.slot) { consider(store.statements(withQualifier: q.key, value: v)) } }
+        for q in p.qualifiers {
+            if let v = value(of: q.slot) { consider(store.statements(withQualifier: q.key, value: v)) } else { consider(store.statements(withKey: q.key)) }
+        }
         if case .predicates(let ps) = p.path {
             if ps.count == 1 { consider(store.statements(withPredicate: ps[0])) } else if best == nil || best!.count > 64 {
                 var all: [StatementID] = []

@@ -90,9 +90,14 @@ public final class PreparedQuery {
             } catch is StopSearch {}
             return
         }
-        var solutions: [(row: [Value?], evidence: [Evidence])] = []
-        try exec.solve(c.goals, 0) { solutions.append((exec.row, exec.evidence)) }
-        var rows = c.isAggregate ? try aggregate(solutions, exec) : try project(solutions, exec)
+        var rows: [Collected]
+        if c.isAggregate {
+            rows = try aggregate(exec)
+        } else {
+            var solutions: [(row: [Value?], evidence: [Evidence])] = []
+            try exec.solve(c.goals, 0) { solutions.append((exec.row, exec.evidence)) }
+            rows = try project(solutions, exec)
+        }
         if c.distinct {
             var seen = Set<[Value]>()
             var kept: [(env: [Value?], values: [Value], evidence: [Evidence], group: [[Value?]])] = []
@@ -153,29 +158,41 @@ public final class PreparedQuery {
         return out
     }
 
-    /// Groups solutions by the non-aggregate columns (or `group by`), then computes the
-    /// aggregates of each group. An aggregate query over no rows gives one row (count 0)
-    /// when nothing groups it.
-    func aggregate(_ solutions: [(row: [Value?], evidence: [Evidence])], _ exec: Execution) throws -> [Collected] {
+    /// An aggregate row keeps the evidence of its first solutions only: enough for `why`,
+    /// and a count over a million statements does not carry a million of them.
+    static let evidencePerGroup = 64
+
+    /// Groups solutions as they come by the non-aggregate columns (or `group by`), then
+    /// computes the aggregates of each group. An aggregate query over no rows gives one row
+    /// (count 0) when nothing groups it.
+    func aggregate(_ exec: Execution) throws -> [Collected] {
         let c = compiled
         let keyExprs = c.groupBy.isEmpty ? c.projections.filter { !$0.expr.hasAggregate }.map(\.expr) : c.groupBy
         var groups: [[Value]: Int] = [:]
-        var members: [[Int]] = []
-        var order: [[Value]] = []
-        for (i, s) in solutions.enumerated() {
-            exec.row = s.row
+        var members: [[[Value?]]] = []
+        var evidence: [[Evidence]] = []
+        try exec.solve(c.goals, 0) {
             var key: [Value] = []
+            key.reserveCapacity(keyExprs.count)
             for e in keyExprs { key.append(try exec.eval(e)) }
-            if let g = groups[key] { members[g].append(i) } else {
-                groups[key] = members.count
-                members.append([i])
-                order.append(key)
+            let g: Int
+            if let existing = groups[key] { g = existing } else {
+                g = members.count
+                groups[key] = g
+                members.append([])
+                evidence.append([])
+            }
+            members[g].append(exec.row)
+            if evidence[g].count < PreparedQuery.evidencePerGroup {
+                evidence[g] = PreparedQuery.merge(evidence[g], exec.evidence)
             }
         }
-        if members.isEmpty && keyExprs.isEmpty { members = [[]] }
+        if members.isEmpty && keyExprs.isEmpty {
+            members = [[]]
+            evidence = [[]]
+        }
         var out: [Collected] = []
-        for m in members {
-            let groupRows = m.map { solutions[$0].row }
+        for (g, groupRows) in members.enumerated() {
             exec.row = groupRows.first ?? Array(repeating: nil, count: c.variables.count)
             var values: [Value] = []
             for (i, p) in c.projections.enumerated() {
@@ -183,9 +200,7 @@ public final class PreparedQuery {
                 values.append(v)
                 if let a = c.aliasSlots[i] { exec.row[a] = v }
             }
-            var evidence: [Evidence] = []
-            for i in m { evidence = PreparedQuery.merge(evidence, solutions[i].evidence) }
-            out.append((exec.row, values, evidence, groupRows))
+            out.append((exec.row, values, evidence[g], groupRows))
         }
         return out
     }

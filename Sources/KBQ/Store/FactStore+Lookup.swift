@@ -74,5 +74,5 @@ extension FactStore {
     func statements(withObject v: Value) -> [StatementID] { byObject[v] ?? [] }
     func statements(withPredicate p: PredicateID) -> [StatementID] { byPredicate[Int(p)] }
     func statements(withQualifier k: Int32, value: Value) -> [StatementID] { byQualifier[k]?[value] ?? [] }
-    func qualifierValues(_ k: Int32) -> [Value: [StatementID]] { byQualifier[k] ?? [:] }
+    func statements(withKey k: Int32) -> [StatementID] { byKey[Int(k)] }
 }

@@ -26,6 +26,8 @@ public struct FactStore: Sendable {
     var byObject: [Value: [StatementID]] = [:]
     var byPredicate: [[StatementID]] = []
     var byQualifier: [Int32: [Value: [StatementID]]] = [:]
+    /// Statements that have a qualifier key, whatever its value.
+    var byKey: [[StatementID]] = []
     var typeMembers: [[EntityID]] = []
 
     /// Sub-predicates (the predicate itself included), computed when the schema changes.
@@ -71,6 +73,7 @@ public struct FactStore: Sendable {
         let id = Int32(keys.count)
         keys.append(k)
         keyIndex[k.name] = id
+        byKey.append([])
         return id
     }
 
@@ -113,7 +116,10 @@ public struct FactStore: Sendable {
         bySubject[s.subject, default: []].append(id)
         byObject[s.object, default: []].append(id)
         byPredicate[Int(s.predicate)].append(id)
-        for q in s.qualifiers { byQualifier[q.key, default: [:]][q.value, default: []].append(id) }
+        for q in s.qualifiers {
+            byQualifier[q.key, default: [:]][q.value, default: []].append(id)
+            byKey[Int(q.key)].append(id)
+        }
         if let n = s.name { statementNames[n] = id }
         version += 1
     }
