@@ -108,6 +108,12 @@ final class REPL {
         if trimmed.first == ".", !trimmed.contains(" ") {
             return (Session.dotCommands.map(\.name) + [".exit"]).filter { $0.hasPrefix(word) }.sorted()
         }
+        let store = session.store
+        if word.hasPrefix("?"), let dot = word.lastIndex(of: ".") {
+            let base = word[..<dot]
+            let fields = ["label", "id", "description", "type", "source", "para", "subject", "pred", "object", "line", "file"]
+            return Array(Set((fields + store.keys.map(\.name)).map { base + "." + $0 }.filter { $0.hasPrefix(word) })).sorted()
+        }
         if word.hasPrefix("?") {
             var vars: [String] = []
             var current = ""
@@ -119,18 +125,12 @@ final class REPL {
             }
             return vars.filter { $0.hasPrefix(word) }
         }
-        let store = session.store
         if word.hasPrefix("`") {
             let labels = store.entities.flatMap { [$0.label] + $0.aliases }.map { "`\($0)`" }
             return Array(Set(labels.filter { $0.lowercased().hasPrefix(word.lowercased()) })).sorted()
         }
         var words = keywords + store.predicates.map(\.name) + store.entities.map(\.id) + store.types.map(\.name)
         words += session.ruleNames
-        if let dot = word.lastIndex(of: "."), word.first == "?" || word.contains(".") {
-            let base = word[..<dot]
-            return (["label", "id", "description", "type", "source", "para", "subject", "pred", "object"] + store.keys.map(\.name))
-                .map { base + "." + $0 }.filter { $0.hasPrefix(word) }
-        }
         if let brace = before.lastIndex(of: "{"), !before[brace...].contains("}") {
             let afterBrace = before[before.index(after: brace)...]
             if !afterBrace.contains(":") || afterBrace.last == "," || afterBrace.hasSuffix(", ") || word.isEmpty == false && !afterBrace.contains(":") {

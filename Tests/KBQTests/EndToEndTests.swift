@@ -78,6 +78,20 @@ import Testing
         #expect(try String(contentsOfFile: dir + "/once.tsv", encoding: .utf8) == "x\nBob\n")
     }
 
+    @Test func aClosedPipeEndsOneAnswerAndTheSessionGoesOn() throws {
+        let script = """
+            .once |head -1
+            find ?a, ?b, ?c where ?a ?p ?b, ?c ?q ?b
+            find ?x where ?x makes Pegasus
+            .output |tr a-z A-Z
+            find ?x where ?x makes Pegasus
+            """
+        let r = try Support.kbq(["-"], stdin: script)
+        #expect(r.status == 0)
+        #expect(r.stdout == "a\tb\tc\nx\nNSO_Group\nX\nNSO_GROUP\n")
+        #expect(r.stderr == "")
+    }
+
     @Test func exitStatuses() throws {
         #expect(try Support.kbq(["-e", "find ?x where ?x clamis _"]).status == 1)
         #expect(try Support.kbq(["--bogus"]).status == 2)

@@ -15,6 +15,9 @@ public final class TextOutput {
     public var lineBuffered: Bool
     public private(set) var failed = false
 
+    /// For `.output |cmd`: the pipe to the command, closed with pclose.
+    var process: UnsafeMutablePointer<FILE>? = nil
+
     public init(fd: Int32, ownsDescriptor: Bool = false, lineBuffered: Bool? = nil) {
         self.fd = fd
         self.ownsDescriptor = ownsDescriptor
@@ -24,9 +27,27 @@ public final class TextOutput {
 
     /// Opens (truncating) a file for `.output FILE`.
     public static func file(_ path: String) throws(FileSystem.IOError) -> TextOutput {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileSystem.IOError(message: "cannot write '\(path)': \(FileSystem.errorText())") }
         return TextOutput(fd: fd, ownsDescriptor: true, lineBuffered: false)
+    }
+
+    /// Opens a pipe to a shell command for `.output |cmd` and `.once |cmd`. SIGPIPE is
+    /// ignored from then on, so a command that stops reading (`head -1`) ends the answer
+    /// with a checked write error instead of ending kbq.
+    public static func pipe(to command: String) throws(FileSystem.IOError) -> TextOutput {
+        signal(SIGPIPE, SIG_IGN)
+        guard let f = popen(command, "w") else {
+            throw FileSystem.IOError(message: "cannot run '\(command)': \(FileSystem.errorText())")
+        }
+        let out = TextOutput(fd: fileno(f), ownsDescriptor: false, lineBuffered: false)
+        out.process = f
+        return out
+    }
+
+    /// A file name, or `|command`.
+    public static func open(_ target: String) throws(FileSystem.IOError) -> TextOutput {
+        target.hasPrefix("|") ? try pipe(to: String(target.dropFirst())) : try file(target)
     }
 
     public var isTerminal: Bool { isatty(fd) == 1 }
@@ -53,6 +74,11 @@ public final class TextOutput {
 
     public func close() {
         try? flush()
-        if ownsDescriptor { Glibc.close(fd) }
+        if let p = process {
+            pclose(p)
+            process = nil
+        } else if ownsDescriptor {
+            Glibc.close(fd)
+        }
     }
 }

@@ -7,8 +7,8 @@ extension Session {
         (".timeout", "SECONDS|off", "stop a query that runs longer"),
         (".read", "FILE", "run a script"),
         (".load", "FILE...", "add knowledge-base files (all or nothing)"),
-        (".output", "[FILE]", "send answers to FILE (no FILE: back to the terminal)"),
-        (".once", "FILE", "send the next answer to FILE"),
+        (".output", "[FILE|'|CMD']", "send answers to FILE or a command (none: back to stdout)"),
+        (".once", "FILE|'|CMD'", "send the next answer to FILE or a command"),
         (".why", "N", "explain row N of the last answer"),
         (".describe", "NAME", "an entity: types, names, every statement about it"),
         (".entities", "[TYPE]", "list entities, optionally of one type"),
@@ -69,14 +69,14 @@ extension Session {
         case ".output":
             if out !== stdout { out.close() }
             if args.isEmpty { out = stdout; return .ok }
-            do { out = try TextOutput.file(args[0]) } catch {
+            do { out = try TextOutput.open(args.joined(separator: " ")) } catch {
                 out = stdout
                 return fail(error.message, argRange)
             }
             return .ok
         case ".once":
-            guard args.count == 1 else { return fail(".once takes one file name", argRange) }
-            do { onceOutput = try TextOutput.file(args[0]) } catch { return fail(error.message, argRange) }
+            guard !args.isEmpty else { return fail(".once takes a file name or |command", argRange) }
+            do { onceOutput = try TextOutput.open(args.joined(separator: " ")) } catch { return fail(error.message, argRange) }
             return .ok
         case ".why":
             guard args.count == 1, let n = Int(args[0]) else { return fail(".why takes a row number", argRange) }

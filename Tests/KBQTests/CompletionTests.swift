@@ -1,0 +1,39 @@
+import KBQ
+import Testing
+
+@testable import KBQShell
+
+/// TAB completion, as the REPL computes it (the pseudo-terminal test checks the wiring).
+@Suite struct CompletionTests {
+    nonisolated(unsafe) static let session: Session = {
+        let s = Session(stdout: TextOutput(fd: 1), stderr: TextOutput(fd: 2), mode: .tsv)
+        s.load(files: [Support.root + "/kb/main.kb"])
+        return s
+    }()
+
+    func complete(_ line: String) -> [String] { REPL.completions(line, session: Self.session) }
+
+    @Test func keywordsPredicatesAndEntities() {
+        #expect(complete("fi").contains("find"))
+        #expect(complete("find ?x wh").contains("where"))
+        #expect(complete("find ?x where ?x spea") == ["speaks_for"])
+        #expect(complete("find ?x where Omar_") == ["Omar_Radi"])
+        #expect(complete("find ?x where ?x is_a Gover").contains("Government"))
+    }
+
+    @Test func labelsInBackticks() {
+        #expect(complete("find ?x where `Danna") == ["`Danna Ingleton`"])
+    }
+
+    @Test func variablesFieldsAndKeys() {
+        #expect(complete("find ?who where ?who claims _ as ?s, ?w") == ["?who"])
+        #expect(complete("find ?s.qu").contains("?s.quote"))
+        #expect(complete("find ?x where ?x claims ?p {da").contains("date:"))
+    }
+
+    @Test func dotCommandsAndFiles() {
+        #expect(complete(".hel") == [".help"])
+        #expect(complete(".read kb/quer") == ["kb/queries/"])
+        #expect(complete(".load kb/ent") == ["kb/entities.kb"])
+    }
+}
