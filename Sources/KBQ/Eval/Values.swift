@@ -62,7 +62,7 @@ struct ValueOps {
     func text(_ v: Value) -> String {
         switch v {
         case .entity(let e): return store.entity(e).label
-        case .string(let s): return s
+        case .string(let s), .typedLiteral(let s, _): return s
         default: return Display.plain(v, store)
         }
     }
@@ -73,6 +73,7 @@ struct ValueOps {
         case .string: return "a string"
         case .integer: return "an integer"
         case .decimal: return "a decimal"
+        case .typedLiteral(_, let t): return "a literal of type \(t)"
         case .date: return "a date"
         case .unknown: return "unknown"
         case .none: return "none"

@@ -7,6 +7,7 @@ public enum Display {
         case .string(let s): return s
         case .integer(let i): return String(i)
         case .decimal(let d): return d
+        case .typedLiteral(let s, let t): return t.hasPrefix("@") ? quoted(s) + t : quoted(s) + "^^<" + t + ">"
         case .date(let d): return d.description
         case .unknown: return "unknown"
         case .none: return "none"

@@ -88,10 +88,22 @@ public struct FactStore: Sendable {
         return id
     }
 
+    mutating func relabel(_ e: EntityID, _ label: String) {
+        entities[Int(e)].label = label
+        nameIndex[FactStore.normalize(label), default: []].append(e)
+    }
+
+    mutating func addAlias(_ e: EntityID, _ alias: String) {
+        guard !entities[Int(e)].aliases.contains(alias) else { return }
+        entities[Int(e)].aliases.append(alias)
+        nameIndex[FactStore.normalize(alias), default: []].append(e)
+    }
+
     mutating func setSupertypes(_ type: Int32, _ supers: [Int32]) { types[Int(type)].supertypes = supers }
     mutating func setSuperpredicates(_ p: PredicateID, _ supers: [PredicateID]) { predicates[Int(p)].supers = supers }
+    /// Adds types to an entity.
     mutating func setEntityTypes(_ e: EntityID, _ ts: [Int32]) {
-        entities[Int(e)].types = ts
+        entities[Int(e)].types += ts
         for t in ts { typeMembers[Int(t)].append(e) }
     }
 

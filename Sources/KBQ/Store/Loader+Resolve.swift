@@ -6,6 +6,7 @@ extension Loader {
         declarePredicatesAndKeys()
         store.recomputeClosures()
         declareEntities()
+        importRDF()
         for parsed in items {
             switch parsed.item {
             case .statement(let p):
@@ -124,14 +125,15 @@ extension Loader {
         }
     }
 
-    static let entityProperties = ["alias", "description", "paragraphs"]
+    static let entityProperties = ["alias", "description", "paragraphs", "iri"]
 
     mutating func applyProperty(_ p: QualifierSyntax, to entity: inout Entity, _ source: SourceText) {
         switch (p.key.text, p.value) {
         case ("alias", .string(let s, _)): entity.aliases.append(s)
         case ("description", .string(let s, _)): entity.description = s
         case ("paragraphs", .integer(let n, _)): entity.paragraphs = n
-        case ("alias", let v), ("description", let v):
+        case ("iri", .string(let s, _)): entity.iri = s
+        case ("alias", let v), ("description", let v), ("iri", let v):
             report(error("'\(p.key.text)' takes a string", source, v.range))
         case ("paragraphs", let v):
             report(error("'paragraphs' takes a number", source, v.range))
@@ -273,6 +275,7 @@ extension Loader {
         case .string(let s): return "the string \"\(s)\""
         case .integer(let i): return "the integer \(i)"
         case .decimal(let d): return "the decimal \(d)"
+        case .typedLiteral(let s, let t): return "the literal \"\(s)\" of type \(t)"
         case .date(let d): return "the date \(d)"
         case .entity: return "an entity"
         case .proposition: return "a proposition"

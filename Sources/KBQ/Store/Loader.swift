@@ -17,6 +17,9 @@ public struct Loader {
     var items: [ParsedItem] = []
     var includeStack: [String] = []
     var seenFiles: Set<String>
+    /// N-Triples files, parsed in pass 1 and imported in pass 2.
+    var rdfFiles: [RDFFile] = []
+    var currentRDFPath = ""
 
     init(base: FactStore) {
         store = base
@@ -67,9 +70,18 @@ public struct Loader {
             report(Diagnostic(.error, "invalid UTF-8 (byte 0x\(hex)); the file must be UTF-8", source: valid, range: bad..<bad + 1))
             return
         }
+        if Loader.isNTriples(path) {
+            parseRDF(path, SourceText(name: path, bytes: bytes))
+            return
+        }
         includeStack.append(canonical)
         parse(SourceText(name: path, bytes: bytes), path: path)
         includeStack.removeLast()
+    }
+
+    /// N-Triples by its name: `.nt` or `.ntriples`.
+    public static func isNTriples(_ path: String) -> Bool {
+        path.hasSuffix(".nt") || path.hasSuffix(".ntriples")
     }
 
     static func shortName(_ path: String) -> String {

@@ -10,6 +10,8 @@ public struct TypeInfo: Sendable {
     public var supertypes: [Int32]
     public var description: String?
     public var declaredAt: Location
+    /// The IRI it was imported from (RDF), or nil.
+    public var iri: String? = nil
 }
 
 public struct PredicateInfo: Sendable {
@@ -19,6 +21,7 @@ public struct PredicateInfo: Sendable {
     public var isStance: Bool
     public var description: String?
     public var declaredAt: Location?
+    public var iri: String? = nil
 }
 
 /// What a qualifier key accepts.
@@ -29,6 +32,7 @@ public enum ValueType: String, Sendable, CaseIterable {
 public struct KeyInfo: Sendable {
     public var name: String
     public var valueType: ValueType
+    public var iri: String? = nil
 }
 
 public struct Entity: Sendable {
@@ -40,6 +44,8 @@ public struct Entity: Sendable {
     /// For documents: how many paragraphs, so sources can be checked.
     public var paragraphs: Int?
     public var declaredAt: Location
+    /// The IRI that names it in RDF (imported, or given with `{iri: "..."}`), or nil.
+    public var iri: String? = nil
 }
 
 /// A fact of the knowledge base (asserted) or quoted content inside a proposition.

@@ -13,6 +13,9 @@ public enum Value: Hashable, Sendable {
     /// Kept as written (`1.50`) and compared numerically.
     case decimal(String)
     case date(DateValue)
+    /// An RDF literal kbq has no type of its own for: its text and its datatype IRI, or
+    /// `@lang` (`@en`, `@en--ltr`) for a language-tagged string. Imported, kept for export.
+    case typedLiteral(String, String)
     /// Known to exist, value unknown.
     case unknown
     /// Known not to exist.
@@ -44,7 +47,7 @@ public enum Value: Hashable, Sendable {
         case .unknown: return 2
         case .integer, .decimal: return 3
         case .date: return 4
-        case .string: return 5
+        case .string, .typedLiteral: return 5
         case .entity: return 6
         case .predicate: return 7
         case .proposition: return 8

@@ -1,0 +1,370 @@
+/// N-Triples import: IRIs become entities (a readable id from the IRI, the IRI kept),
+/// rdfs:label and skos:altLabel labels and aliases, rdf:type types, rdfs:subClassOf and
+/// rdfs:subPropertyOf hierarchies; literals keep their datatype; a reifier of an asserted
+/// triple gives that statement its qualifiers; a triple term, or a reifier of a triple that
+/// is not asserted, becomes a proposition. Statements with no source of their own are
+/// sourced to the file, paragraph = line.
+extension Loader {
+    struct RDFFile {
+        var path: String
+        var triples: [RDFTriple]
+    }
+
+    /// Names already taken, and what IRIs map to, in the store as it is.
+    struct RDFNames {
+        var entities: [String: EntityID] = [:]
+        var types: [String: Int32] = [:]
+        var predicates: [String: PredicateID] = [:]
+        var keys: [String: Int32] = [:]
+        var blank: [String: EntityID] = [:]
+    }
+
+    mutating func parseRDF(_ path: String, _ source: SourceText) {
+        do {
+            rdfFiles.append(RDFFile(path: path, triples: try NTriplesParser.parse(source)))
+        } catch {
+            report(error)
+        }
+    }
+
+    mutating func importRDF() {
+        guard !rdfFiles.isEmpty else { return }
+        var names = RDFNames()
+        for (i, e) in store.entities.enumerated() { if let iri = e.iri { names.entities[iri] = EntityID(i) } }
+        for (i, t) in store.types.enumerated() { names.types[t.iri ?? Vocabulary.type(t.name)] = Int32(i) }
+        for (i, p) in store.predicates.enumerated() { names.predicates[p.iri ?? Vocabulary.predicate(p.name)] = PredicateID(i) }
+        for (i, k) in store.keys.enumerated() { names.keys[k.iri ?? Vocabulary.key(k.name)] = Int32(i) }
+        for file in rdfFiles { importRDF(file, &names) }
+        store.recomputeClosures()
+    }
+
+    static let structural: Set<String> = [
+        Vocabulary.type, Vocabulary.label, Vocabulary.altLabel, Vocabulary.comment, Vocabulary.subClassOf,
+        Vocabulary.subPropertyOf, Vocabulary.reifies, Vocabulary.range, Vocabulary.paragraphs, Vocabulary.ruleText,
+    ]
+
+    mutating func importRDF(_ file: RDFFile, _ names: inout RDFNames) {
+        currentRDFPath = file.path
+        var context = RDFImport(file: file)
+        context.index()
+        // Schema first: classes, properties, their hierarchies, stances, qualifier keys.
+        for t in file.triples {
+            guard case .iri(let s) = t.subject else { continue }
+            switch (t.predicate, t.object) {
+            case (Vocabulary.type, .iri(Vocabulary.rdfsClass)): _ = type(s, &names, t)
+            case (Vocabulary.type, .iri(Vocabulary.stance)): store.predicates[Int(predicate(s, &names, t))].isStance = true
+            case (Vocabulary.type, .iri(Vocabulary.property)): _ = predicate(s, &names, t)
+            case (Vocabulary.type, .iri(Vocabulary.qualifier)): _ = key(s, &names)
+            case (Vocabulary.subClassOf, .iri(let o)):
+                let sub = type(s, &names, t)
+                let sup = type(o, &names, t)
+                if !store.types[Int(sub)].supertypes.contains(sup) { store.types[Int(sub)].supertypes.append(sup) }
+            case (Vocabulary.subPropertyOf, .iri(let o)):
+                let sub = predicate(s, &names, t)
+                let sup = predicate(o, &names, t)
+                if !store.predicates[Int(sub)].supers.contains(sup) { store.predicates[Int(sub)].supers.append(sup) }
+            case (Vocabulary.range, .iri(let o)):
+                if let k = names.keys[s], let vt = Vocabulary.xsdValueTypes.first(where: { $0.value == o })?.key {
+                    store.keys[Int(k)].valueType = vt
+                }
+            case (Vocabulary.comment, .literal(let text, _, _, _)):
+                if let ti = names.types[s] { store.types[Int(ti)].description = text }
+                else if let p = names.predicates[s] { store.predicates[Int(p)].description = text }
+            default: break
+            }
+        }
+        // A predicate whose objects are propositions is a stance.
+        for t in file.triples where context.isPropositionObject(t.object) {
+            store.predicates[Int(predicate(t.predicate, &names, t))].isStance = true
+        }
+        store.recomputeClosures()
+        // Entities: types, labels, aliases, descriptions.
+        for t in file.triples {
+            guard !context.isSchemaSubject(t.subject) else { continue }
+            switch (t.predicate, t.object) {
+            case (Vocabulary.type, .iri(let o)) where !context.isReifier(t.subject):
+                guard let e = entity(t.subject, &names, t) else { continue }
+                let ty = type(o, &names, t)
+                if !store.entities[Int(e)].types.contains(ty) { store.setEntityTypes(e, [ty]) }
+            case (Vocabulary.label, .literal(let text, _, _, _)):
+                guard let e = entity(t.subject, &names, t) else { continue }
+                if context.labelled.insert(e).inserted { store.relabel(e, text) } else { store.addAlias(e, text) }
+            case (Vocabulary.altLabel, .literal(let text, _, _, _)):
+                if let e = entity(t.subject, &names, t) { store.addAlias(e, text) }
+            case (Vocabulary.comment, .literal(let text, _, _, _)):
+                if let e = entity(t.subject, &names, t) { store.entities[Int(e)].description = text }
+            case (Vocabulary.paragraphs, .literal(let text, _, _, _)):
+                if let e = entity(t.subject, &names, t) { store.entities[Int(e)].paragraphs = Int(text) }
+            case (Vocabulary.ruleText, .literal(let text, _, _, _)):
+                importRule(text, file, t)
+            default: break
+            }
+        }
+        // Statements, in file order.
+        var occurrence: [RDFTriple: Int] = [:]
+        for t in file.triples {
+            if Loader.structural.contains(t.predicate) || context.isReifier(t.subject) { continue }
+            let k = occurrence[t, default: 0]
+            occurrence[t] = k + 1
+            let reifiers = context.reifiersOf[t] ?? []
+            if reifiers.isEmpty {
+                if k == 0 { _ = addRDFStatement(t, reifier: nil, &context, &names) }
+            } else if k < reifiers.count {
+                // One statement per reifier; the last occurrence takes any left over.
+                let mine = k == (context.occurrences[t] ?? 1) - 1 ? Array(reifiers[k...]) : [reifiers[k]]
+                for r in mine { _ = addRDFStatement(t, reifier: r, &context, &names) }
+            }
+        }
+    }
+
+    mutating func importRule(_ text: String, _ file: RDFFile, _ t: RDFTriple) {
+        let source = SourceText(name: file.path, text: text, firstLine: t.line)
+        do {
+            guard case .rule(let r) = try Parser.parseKBItem(source, rules: Set(store.rules.map(\.syntax.name.text))) else { return }
+            store.addRule(StoredRule(syntax: r, source: source))
+        } catch {
+            report(error)
+        }
+    }
+
+    /// Adds an asserted statement (with the qualifiers of its reifier, if any).
+    mutating func addRDFStatement(_ t: RDFTriple, reifier: RDFTerm?, _ c: inout RDFImport, _ names: inout RDFNames) -> StatementID? {
+        guard let subject = value(t.subject, &c, &names, t), let object = value(t.object, &c, &names, t) else { return nil }
+        let p = predicate(t.predicate, &names, t)
+        var statement = Statement(
+            subject: subject, predicate: p, object: object, qualifiers: [], asserted: true, name: nil,
+            location: Location(file: c.file.path, line: t.line), document: nil, paragraph: nil)
+        if let r = reifier {
+            for q in c.about[r] ?? [] {
+                if q.predicate == Vocabulary.name, case .literal(let n, _, _, _) = q.object { statement.name = n; continue }
+                guard let v = value(q.object, &c, &names, q) else { continue }
+                statement.qualifiers.append((key(q.predicate, &names), v))
+            }
+        }
+        let sourceKey = store.keyID("source")!
+        let paraKey = store.keyID("para")!
+        if case .entity(let d)? = statement.qualifier(sourceKey) {
+            statement.document = d
+            if case .integer(let n)? = statement.qualifier(paraKey) { statement.paragraph = n }
+        } else {
+            let doc = fileDocument(c.file.path, &names)
+            statement.document = doc
+            statement.paragraph = t.line
+            statement.qualifiers.append((sourceKey, .entity(doc)))
+            statement.qualifiers.append((paraKey, .integer(t.line)))
+        }
+        if let n = statement.name, store.statementID(named: n) != nil { statement.name = nil }
+        return store.addStatement(statement)
+    }
+
+    /// The Document that stands for an imported file, made the first time it is needed.
+    mutating func fileDocument(_ path: String, _ names: inout RDFNames) -> EntityID {
+        let iri = "file:" + FileSystem.canonical(path)
+        if let e = names.entities[iri] { return e }
+        let docType = store.typeID("Document") ?? store.addType(TypeInfo(name: "Document", supertypes: [], description: nil, declaredAt: Location(file: path, line: 0)))
+        var e = Entity(id: uniqueEntityID(Vocabulary.localName(path.split(separator: "/").last.map(String.init) ?? path)), types: [], label: path, aliases: [], description: "an imported N-Triples file; paragraph = line", paragraphs: nil, declaredAt: Location(file: path, line: 0))
+        e.iri = iri
+        let id = store.addEntity(e)
+        store.setEntityTypes(id, [docType])
+        names.entities[iri] = id
+        return id
+    }
+
+    func uniqueEntityID(_ base: String) -> String {
+        var id = base
+        var n = 2
+        while store.entityID(exactly: id) != nil { id = base + "_" + String(n); n += 1 }
+        return id
+    }
+
+    /// The value of a term: entity, literal, or proposition.
+    mutating func value(_ term: RDFTerm, _ c: inout RDFImport, _ names: inout RDFNames, _ t: RDFTriple) -> Value? {
+        switch term {
+        case .iri(Vocabulary.unknown): return .unknown
+        case .iri(Vocabulary.none): return Value.none
+        case .iri, .blank:
+            if c.isPropositionObject(term) { return proposition(term, &c, &names, t) }
+            return entity(term, &names, t).map { .entity($0) }
+        case .literal(let text, let datatype, let language, let direction):
+            return Loader.literalValue(text, datatype: datatype, language: language, direction: direction)
+        case .triple:
+            return proposition(term, &c, &names, t)
+        }
+    }
+
+    static func literalValue(_ text: String, datatype: String?, language: String?, direction: String?) -> Value {
+        if let lang = language { return .typedLiteral(text, "@" + lang + (direction.map { "--" + $0 } ?? "")) }
+        guard let dt = datatype, dt != Vocabulary.xsd + "string" else { return .string(text) }
+        switch dt.dropFirst(Vocabulary.xsd.count) {
+        case "integer", "int", "long", "short", "nonNegativeInteger", "positiveInteger":
+            if dt.hasPrefix(Vocabulary.xsd), let i = Int(text), String(i) == text { return .integer(i) }
+        case "decimal":
+            if dt.hasPrefix(Vocabulary.xsd), Double(text) != nil, !text.contains("e"), !text.contains("E") { return .decimal(text) }
+        case "date", "gYear", "gYearMonth":
+            if dt.hasPrefix(Vocabulary.xsd), let d = DateValue(parsing: text) {
+                let expected = dt.hasSuffix("date") ? DateValue.Precision.day : dt.hasSuffix("gYear") ? .year : .month
+                if d.precision == expected { return .date(d) }
+            }
+        default: break
+        }
+        return .typedLiteral(text, dt)
+    }
+
+    /// A proposition (quoted, not asserted) for a triple term or a reifier of one.
+    mutating func proposition(_ term: RDFTerm, _ c: inout RDFImport, _ names: inout RDFNames, _ t: RDFTriple) -> Value? {
+        if let done = c.propositions[term] { return .proposition(done) }
+        let inner: RDFTriple
+        var qualifiers: [(key: Int32, value: Value)] = []
+        switch term {
+        case .triple(let tt): inner = tt
+        default:
+            guard let tt = c.reified[term] else { return nil }
+            inner = tt
+            for q in c.about[term] ?? [] {
+                guard let v = value(q.object, &c, &names, q) else { continue }
+                qualifiers.append((key(q.predicate, &names), v))
+            }
+        }
+        guard let subject = value(inner.subject, &c, &names, inner), let object = value(inner.object, &c, &names, inner) else { return nil }
+        let statement = Statement(
+            subject: subject, predicate: predicate(inner.predicate, &names, inner), object: object, qualifiers: qualifiers,
+            asserted: false, name: nil, location: Location(file: c.file.path, line: t.line), document: nil, paragraph: nil)
+        let id = store.addStatement(statement)
+        c.propositions[term] = id
+        return .proposition(id)
+    }
+
+    mutating func entity(_ term: RDFTerm, _ names: inout RDFNames, _ t: RDFTriple) -> EntityID? {
+        switch term {
+        case .iri(let iri):
+            if let e = names.entities[iri] { return e }
+            let local = Vocabulary.localName(iri)
+            var e = Entity(id: uniqueEntityID(local), types: [], label: String(local.map { $0 == "_" ? " " : $0 }), aliases: [], description: nil, paragraphs: nil, declaredAt: Location(file: rdfPath(t), line: t.line))
+            e.iri = iri
+            let id = store.addEntity(e)
+            names.entities[iri] = id
+            return id
+        case .blank(let label):
+            let key = rdfPath(t) + " " + label
+            if let e = names.blank[key] { return e }
+            let local = "b_" + Vocabulary.localName(label)
+            let id = store.addEntity(Entity(id: uniqueEntityID(local), types: [], label: "_:" + label, aliases: [], description: "a blank node", paragraphs: nil, declaredAt: Location(file: rdfPath(t), line: t.line)))
+            names.blank[key] = id
+            return id
+        default:
+            return nil
+        }
+    }
+
+    func rdfPath(_ t: RDFTriple) -> String { currentRDFPath }
+
+    mutating func type(_ iri: String, _ names: inout RDFNames, _ t: RDFTriple) -> Int32 {
+        if let ty = names.types[iri] { return ty }
+        let name = Vocabulary.localName(iri)
+        if let existing = store.typeID(name), store.types[Int(existing)].iri == nil || store.types[Int(existing)].iri == iri {
+            names.types[iri] = existing
+            return existing
+        }
+        var info = TypeInfo(name: uniqueName(name) { store.typeID($0) != nil }, supertypes: [], description: nil, declaredAt: Location(file: currentRDFPath, line: t.line))
+        info.iri = iri
+        let id = store.addType(info)
+        names.types[iri] = id
+        return id
+    }
+
+    mutating func predicate(_ iri: String, _ names: inout RDFNames, _ t: RDFTriple) -> PredicateID {
+        if let p = names.predicates[iri] { return p }
+        let name = Vocabulary.localName(iri)
+        if let existing = store.predicateID(name), existing != FactStore.isA, store.predicates[Int(existing)].iri == nil {
+            names.predicates[iri] = existing
+            return existing
+        }
+        var info = PredicateInfo(name: uniqueName(name) { store.predicateID($0) != nil }, supers: [], isStance: false, description: nil, declaredAt: Location(file: currentRDFPath, line: t.line))
+        info.iri = iri
+        let id = store.addPredicate(info)
+        names.predicates[iri] = id
+        return id
+    }
+
+    mutating func key(_ iri: String, _ names: inout RDFNames) -> Int32 {
+        if let k = names.keys[iri] { return k }
+        let name = Vocabulary.localName(iri)
+        if let existing = store.keyID(name), store.keys[Int(existing)].iri == nil {
+            names.keys[iri] = existing
+            return existing
+        }
+        var info = KeyInfo(name: uniqueName(name) { store.keyID($0) != nil }, valueType: .any)
+        info.iri = iri
+        let id = store.addKey(info)
+        names.keys[iri] = id
+        return id
+    }
+
+    func uniqueName(_ base: String, taken: (String) -> Bool) -> String {
+        var name = base
+        var n = 2
+        while taken(name) { name = base + "_" + String(n); n += 1 }
+        return name
+    }
+}
+
+/// What one file's triples say about reifiers, gathered before anything is added.
+struct RDFImport {
+    let file: Loader.RDFFile
+    /// Reifier -> the triple it reifies.
+    var reified: [RDFTerm: RDFTriple] = [:]
+    /// Asserted triple -> its reifiers, in file order.
+    var reifiersOf: [RDFTriple: [RDFTerm]] = [:]
+    /// Reifier -> the other triples about it (its qualifiers).
+    var about: [RDFTerm: [RDFTriple]] = [:]
+    var occurrences: [RDFTriple: Int] = [:]
+    var asserted: Set<RDFTriple> = []
+    var propositions: [RDFTerm: StatementID] = [:]
+    var labelled: Set<EntityID> = []
+    var schemaSubjects: Set<String> = []
+
+    init(file: Loader.RDFFile) { self.file = file }
+
+    mutating func index() {
+        for t in file.triples {
+            if t.predicate == Vocabulary.reifies, case .triple(let inner) = t.object {
+                reified[t.subject] = inner
+            } else if !Loader.structural.contains(t.predicate) {
+                asserted.insert(t)
+                occurrences[t, default: 0] += 1
+            }
+            if case .iri(let s) = t.subject, t.predicate == Vocabulary.type, case .iri(let o) = t.object,
+                [Vocabulary.rdfsClass, Vocabulary.property, Vocabulary.stance, Vocabulary.qualifier].contains(o)
+            {
+                schemaSubjects.insert(s)
+            }
+            if [Vocabulary.subClassOf, Vocabulary.subPropertyOf, Vocabulary.range].contains(t.predicate), case .iri(let s) = t.subject {
+                schemaSubjects.insert(s)
+            }
+        }
+        for t in file.triples where reified[t.subject] != nil && t.predicate != Vocabulary.reifies {
+            about[t.subject, default: []].append(t)
+        }
+        for (r, inner) in reified.sorted(by: { ($0.value.line, "\($0.key)") < ($1.value.line, "\($1.key)") }) where asserted.contains(inner) {
+            reifiersOf[inner, default: []].append(r)
+        }
+        // Keep reifiers in the order they appear in the file.
+        var order: [RDFTerm: Int] = [:]
+        for (i, t) in file.triples.enumerated() where t.predicate == Vocabulary.reifies { order[t.subject] = order[t.subject] ?? i }
+        for (k, v) in reifiersOf { reifiersOf[k] = v.sorted { order[$0, default: 0] < order[$1, default: 0] } }
+    }
+
+    func isReifier(_ term: RDFTerm) -> Bool { reified[term] != nil }
+
+    /// A triple term, or a reifier of a triple that is not asserted: a proposition.
+    func isPropositionObject(_ term: RDFTerm) -> Bool {
+        if case .triple = term { return true }
+        guard let inner = reified[term] else { return false }
+        return !asserted.contains(inner)
+    }
+
+    func isSchemaSubject(_ term: RDFTerm) -> Bool {
+        if case .iri(let s) = term { return schemaSubjects.contains(s) }
+        return false
+    }
+}
