@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BUILD_FLAGS ?=
 
-.PHONY: all deps build release run test bench bench-kbq clean
+.PHONY: all deps venv build release run test bench bench-kbq clean
 
 all: build
 
@@ -27,8 +27,15 @@ release: deps
 run: build
 	@$$($(SWIFT) build --show-bin-path)/kbq
 
-# Every test: unit, golden files, end-to-end runs of the binary, the REPL in a pty.
-test: deps
+# The independent engines the RDF tests compare with (pyoxigraph, owlrl), from PyPI.
+venv: .venv/bin/python
+.venv/bin/python:
+	@python3 -m venv .venv && .venv/bin/pip install -q pyoxigraph owlrl rdflib \
+	  || { echo "kbq: could not install pyoxigraph/owlrl from PyPI: the tests that compare with them are skipped" >&2; rm -rf .venv; }
+
+# Every test: unit, golden files, end-to-end runs of the binary, the REPL in a pty, the RDF
+# suites, LUBM checked against an independent engine.
+test: deps venv
 	$(SWIFT) build $(BUILD_FLAGS)
 	$(SWIFT) test $(BUILD_FLAGS)
 

@@ -108,6 +108,10 @@ struct Compiler {
     }
 
     mutating func compileType(_ t: TermSyntax) throws(Diagnostic) -> Slot {
+        if case .iri(let iri, let r) = t {
+            guard let id = store.types.firstIndex(where: { $0.iri == iri }) else { throw error("no type has the IRI <\(iri)>", r) }
+            return .constant(.type(Int32(id)))
+        }
         guard case .name(let n) = t else { return try compileTerm(t, quoted: false) }
         guard let id = store.typeID(n.text) ?? store.types.firstIndex(where: { $0.name.lowercased() == n.text.lowercased() }).map(Int32.init) else {
             throw error("unknown type '\(n.text)'\(store.suggestType(n.text))", n.range)
@@ -120,6 +124,9 @@ struct Compiler {
         case .variable(let v, _): return .variable(slot(for: v))
         case .wildcard: return .wildcard
         case .name(let n): return .constant(try resolveEntity(n))
+        case .iri(let iri, let r):
+            guard let e = store.entity(iri: iri) else { throw error("no entity has the IRI <\(iri)>", r) }
+            return .constant(.entity(e))
         case .string(let s, _): return .constant(.string(s))
         case .integer(let i, _): return .constant(.integer(i))
         case .decimal(let d, _): return .constant(.decimal(d))

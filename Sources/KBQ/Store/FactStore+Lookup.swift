@@ -3,6 +3,7 @@ extension FactStore {
     public func typeID(_ name: String) -> Int32? { typeIndex[name] }
     public func keyID(_ name: String) -> Int32? { keyIndex[name] }
     public func entityID(exactly id: String) -> EntityID? { entityIndex[id] }
+    public func entity(iri: String) -> EntityID? { iriIndex[iri] }
     public func statementID(named name: String) -> StatementID? { statementNames[name] }
 
     public func entity(_ id: EntityID) -> Entity { entities[Int(id)] }

@@ -19,6 +19,7 @@ public struct FactStore: Sendable {
     /// Lower-cased ids, labels and aliases (underscores read as spaces) to entities.
     var nameIndex: [String: [EntityID]] = [:]
     var statementNames: [String: StatementID] = [:]
+    var iriIndex: [String: EntityID] = [:]
     /// Quoted statements by content, so equal propositions are one proposition.
     var propositionIndex: [PropositionKey: StatementID] = [:]
 
@@ -81,6 +82,7 @@ public struct FactStore: Sendable {
         let id = EntityID(entities.count)
         entities.append(e)
         entityIndex[e.id] = id
+        if let iri = e.iri { iriIndex[iri] = id }
         for n in Set([e.id, e.label] + e.aliases) {
             nameIndex[FactStore.normalize(n), default: []].append(id)
         }

@@ -245,6 +245,12 @@ extension Loader {
         case .none: return Value.none
         case .proposition(let inner, _):
             return resolveStatement(inner, asserted: false, parsed).map { .proposition($0) }
+        case .iri(let iri, let r):
+            guard let e = store.entity(iri: iri) else {
+                report(error("no entity has the IRI <\(iri)>", source, r))
+                return nil
+            }
+            return .entity(e)
         case .variable, .wildcard:
             return nil  // rejected by the parser
         }

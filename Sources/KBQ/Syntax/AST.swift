@@ -13,6 +13,8 @@ public indirect enum TermSyntax: Sendable {
     case variable(String, Range<Int>)
     case wildcard(Range<Int>)
     case name(Name)
+    /// `<http://...>`
+    case iri(String, Range<Int>)
     case string(String, Range<Int>)
     case integer(Int, Range<Int>)
     case decimal(String, Range<Int>)
@@ -24,7 +26,7 @@ public indirect enum TermSyntax: Sendable {
 
     public var range: Range<Int> {
         switch self {
-        case .variable(_, let r), .wildcard(let r), .string(_, let r), .integer(_, let r),
+        case .variable(_, let r), .wildcard(let r), .string(_, let r), .integer(_, let r), .iri(_, let r),
             .decimal(_, let r), .date(_, let r), .unknown(let r), .none(let r),
             .proposition(_, let r):
             return r

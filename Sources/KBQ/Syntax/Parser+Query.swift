@@ -190,7 +190,7 @@ extension Parser {
     func startsPath(_ t: Token) -> Bool {
         switch t.kind {
         case .word: return !Parser.keywords.contains(t.text)
-        case .variable, .quotedName: return true
+        case .variable, .quotedName, .iri: return true
         case .symbol: return t.text == "^" || t.text == "("
         default: return false
         }

@@ -148,6 +148,7 @@ public struct Parser {
         case .decimal: _ = advance(); return .decimal(t.text, t.range)
         case .date: _ = advance(); return .date(DateValue(parsing: t.text)!, t.range)
         case .quotedName: _ = advance(); return .name(Name(t.text, t.range))
+        case .iri: _ = advance(); return .iri(t.text, t.range)
         case .word:
             if t.text == "_" { _ = advance(); return .wildcard(t.range) }
             if t.text == "unknown" { _ = advance(); return .unknown(t.range) }

@@ -5,6 +5,8 @@ public struct Token: Sendable, Equatable {
         case word
         /// `` `NSO Group` ``: a name with spaces, resolved like a word.
         case quotedName
+        /// `<http://example.org/x>`: an entity named by its IRI.
+        case iri
         /// `?who`
         case variable
         case string
