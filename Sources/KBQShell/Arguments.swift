@@ -5,6 +5,7 @@ struct Arguments {
     enum Action {
         case query(String)
         case script(String)  // a path, or "-" for standard input
+        case export
     }
 
     var kbFiles: [String] = []
@@ -24,7 +25,8 @@ struct Arguments {
 
         Opens a query shell over a knowledge base. With no FILE, the bundled case (kb/main.kb).
         FILE ending in .kbq (or starting with a #! line naming kbq) is a script to run;
-        '-' runs the script on standard input; any other FILE is a knowledge base to load.
+        '-' runs the script on standard input; any other FILE is a knowledge base to load
+        (.nt and .ntriples: RDF N-Triples 1.1 or 1.2).
 
           -e QUERY             run QUERY (repeatable, in order), then exit
           -f SCRIPT            run SCRIPT, then exit
@@ -34,6 +36,7 @@ struct Arguments {
           --bail               stop at the first error (the default)
           --timeout SECONDS    stop any query that runs longer
           --empty              start without the bundled knowledge base
+          --export nt          write the knowledge base as RDF 1.2 N-Triples to stdout
           -h, --help           show this help
           --version            show the version
 
@@ -82,10 +85,14 @@ struct Arguments {
                 guard let s = Double(v), s > 0 else { throw UsageError(message: "--timeout takes a number of seconds, not '\(v)'") }
                 a.timeLimit = s
             case "--empty": a.emptyKB = true
+            case "--export":
+                let f = try value(arg)
+                guard f == "nt" else { throw UsageError(message: "--export takes 'nt' (RDF 1.2 N-Triples), not '\(f)'") }
+                a.actions.append(.export)
             case "-h", "--help": a.help = true
             case "--version": a.version = true
             default:
-                let flags = ["-e", "-f", "--format", "--no-header", "--keep-going", "--bail", "--timeout", "--empty", "--help", "--version"]
+                let flags = ["-e", "-f", "--format", "--no-header", "--keep-going", "--bail", "--timeout", "--empty", "--export", "--help", "--version"]
                 throw UsageError(message: "unknown option '\(arg)'\(Suggest.hint(arg, flags))")
             }
             i += 1

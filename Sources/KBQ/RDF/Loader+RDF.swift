@@ -64,7 +64,7 @@ extension Loader {
                 let sup = predicate(o, &names, t)
                 if !store.predicates[Int(sub)].supers.contains(sup) { store.predicates[Int(sub)].supers.append(sup) }
             case (Vocabulary.range, .iri(let o)):
-                if let k = names.keys[s], let vt = Vocabulary.xsdValueTypes.first(where: { $0.value == o })?.key {
+                if let k = names.keys[s], let vt = Vocabulary.valueTypeIRIs.first(where: { $0.value == o })?.key {
                     store.keys[Int(k)].valueType = vt
                 }
             case (Vocabulary.comment, .literal(let text, _, _, _)):
@@ -74,7 +74,7 @@ extension Loader {
             }
         }
         // A predicate whose objects are propositions is a stance.
-        for t in file.triples where context.isPropositionObject(t.object) {
+        for t in file.triples where context.isPropositionObject(t.object) && !Loader.structural.contains(t.predicate) {
             store.predicates[Int(predicate(t.predicate, &names, t))].isStance = true
         }
         store.recomputeClosures()
@@ -82,6 +82,8 @@ extension Loader {
         for t in file.triples {
             guard !context.isSchemaSubject(t.subject) else { continue }
             switch (t.predicate, t.object) {
+            case (Vocabulary.type, .iri(Vocabulary.propositionClass)):
+                continue
             case (Vocabulary.type, .iri(let o)) where !context.isReifier(t.subject):
                 guard let e = entity(t.subject, &names, t) else { continue }
                 let ty = type(o, &names, t)
@@ -322,6 +324,9 @@ struct RDFImport {
     var propositions: [RDFTerm: StatementID] = [:]
     var labelled: Set<EntityID> = []
     var schemaSubjects: Set<String> = []
+    /// Reifiers that stand for propositions: typed kbq:Proposition, or the object of a
+    /// statement (a stance), or reifying a triple that is not asserted.
+    var propositionReifiers: Set<RDFTerm> = []
 
     init(file: Loader.RDFFile) { self.file = file }
 
@@ -343,9 +348,15 @@ struct RDFImport {
             }
         }
         for t in file.triples where reified[t.subject] != nil && t.predicate != Vocabulary.reifies {
-            about[t.subject, default: []].append(t)
+            if t.predicate == Vocabulary.type, t.object == .iri(Vocabulary.propositionClass) {
+                propositionReifiers.insert(t.subject)
+            } else {
+                about[t.subject, default: []].append(t)
+            }
         }
-        for (r, inner) in reified.sorted(by: { ($0.value.line, "\($0.key)") < ($1.value.line, "\($1.key)") }) where asserted.contains(inner) {
+        for t in file.triples where reified[t.object] != nil && t.predicate != Vocabulary.reifies { propositionReifiers.insert(t.object) }
+        for (r, inner) in reified where !asserted.contains(inner) { propositionReifiers.insert(r) }
+        for (r, inner) in reified.sorted(by: { ($0.value.line, "\($0.key)") < ($1.value.line, "\($1.key)") }) where !propositionReifiers.contains(r) {
             reifiersOf[inner, default: []].append(r)
         }
         // Keep reifiers in the order they appear in the file.
@@ -359,8 +370,7 @@ struct RDFImport {
     /// A triple term, or a reifier of a triple that is not asserted: a proposition.
     func isPropositionObject(_ term: RDFTerm) -> Bool {
         if case .triple = term { return true }
-        guard let inner = reified[term] else { return false }
-        return !asserted.contains(inner)
+        return propositionReifiers.contains(term)
     }
 
     func isSchemaSubject(_ term: RDFTerm) -> Bool {

@@ -19,6 +19,7 @@ public enum Vocabulary {
     public static let property = rdf + "Property"
 
     public static let stance = kbq + "Stance"
+    public static let propositionClass = kbq + "Proposition"
     public static let qualifier = kbq + "Qualifier"
     public static let name = kbq + "name"
     public static let paragraphs = kbq + "paragraphs"
@@ -51,7 +52,9 @@ public enum Vocabulary {
         return name
     }
 
-    public static let xsdValueTypes: [ValueType: String] = [
+    /// The rdfs:range that records a qualifier key's value type.
+    public static let valueTypeIRIs: [ValueType: String] = [
         .string: xsd + "string", .integer: xsd + "integer", .decimal: xsd + "decimal", .date: xsd + "date",
+        .entity: rdfs + "Resource",
     ]
 }

@@ -10,6 +10,7 @@ extension Session {
         (".output", "[FILE|'|CMD']", "send answers to FILE or a command (none: back to stdout)"),
         (".once", "FILE|'|CMD'", "send the next answer to FILE or a command"),
         (".why", "N", "explain row N of the last answer"),
+        (".export", "FILE", "write the knowledge base as RDF 1.2 N-Triples"),
         (".describe", "NAME", "an entity: types, names, every statement about it"),
         (".entities", "[TYPE]", "list entities, optionally of one type"),
         (".predicates", "", "list predicates with their counts"),
@@ -78,6 +79,12 @@ extension Session {
             guard !args.isEmpty else { return fail(".once takes a file name or |command", argRange) }
             do { onceOutput = try TextOutput.open(args.joined(separator: " ")) } catch { return fail(error.message, argRange) }
             return .ok
+        case ".export":
+            guard args.count == 1 else { return fail(".export takes one file name (or |command)", argRange) }
+            let target: TextOutput
+            do { target = try TextOutput.open(args[0]) } catch { return fail(error.message, argRange) }
+            defer { target.close() }
+            return export(to: target)
         case ".why":
             guard args.count == 1, let n = Int(args[0]) else { return fail(".why takes a row number", argRange) }
             return why(n, source: source, range: argRange)

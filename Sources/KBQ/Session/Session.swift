@@ -185,5 +185,19 @@ public final class Session {
         return outcome
     }
 
+    /// Writes the knowledge base (and the session's rules) as N-Triples.
+    public func export(to target: TextOutput) -> Outcome {
+        do {
+            try NTriplesExporter.export(store, rules: store.rules + sessionRules) { try target.write($0) }
+            try target.flush()
+        } catch is BrokenPipe {
+            return .ok
+        } catch {
+            report(Diagnostic.plain("export failed: \(error)"))
+            return .error
+        }
+        return .ok
+    }
+
     static func seconds(_ s: Double) -> String { "\(PreparedQuery.format(s)) s" }
 }

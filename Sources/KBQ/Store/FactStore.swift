@@ -83,22 +83,25 @@ public struct FactStore: Sendable {
         entities.append(e)
         entityIndex[e.id] = id
         if let iri = e.iri { iriIndex[iri] = id }
-        for n in Set([e.id, e.label] + e.aliases) {
-            nameIndex[FactStore.normalize(n), default: []].append(id)
-        }
+        for n in [e.id, e.label] + e.aliases { index(name: n, id) }
         version += 1
         return id
     }
 
     mutating func relabel(_ e: EntityID, _ label: String) {
         entities[Int(e)].label = label
-        nameIndex[FactStore.normalize(label), default: []].append(e)
+        index(name: label, e)
+    }
+
+    mutating func index(name: String, _ e: EntityID) {
+        let key = FactStore.normalize(name)
+        if nameIndex[key]?.contains(e) != true { nameIndex[key, default: []].append(e) }
     }
 
     mutating func addAlias(_ e: EntityID, _ alias: String) {
         guard !entities[Int(e)].aliases.contains(alias) else { return }
         entities[Int(e)].aliases.append(alias)
-        nameIndex[FactStore.normalize(alias), default: []].append(e)
+        index(name: alias, e)
     }
 
     mutating func setSupertypes(_ type: Int32, _ supers: [Int32]) { types[Int(type)].supertypes = supers }
