@@ -15,6 +15,7 @@ struct Arguments {
     var keepGoing = false
     var timeLimit: Double? = nil
     var emptyKB = false
+    var toSPARQL = false
     var help = false
     var version = false
 
@@ -37,6 +38,7 @@ struct Arguments {
           --timeout SECONDS    stop any query that runs longer
           --empty              start without the bundled knowledge base
           --export nt          write the knowledge base as RDF 1.2 N-Triples to stdout
+          --to-sparql          print each query as SPARQL (for the export) instead of running it
           -h, --help           show this help
           --version            show the version
 
@@ -85,6 +87,7 @@ struct Arguments {
                 guard let s = Double(v), s > 0 else { throw UsageError(message: "--timeout takes a number of seconds, not '\(v)'") }
                 a.timeLimit = s
             case "--empty": a.emptyKB = true
+            case "--to-sparql": a.toSPARQL = true
             case "--export":
                 let f = try value(arg)
                 guard f == "nt" else { throw UsageError(message: "--export takes 'nt' (RDF 1.2 N-Triples), not '\(f)'") }
@@ -92,7 +95,7 @@ struct Arguments {
             case "-h", "--help": a.help = true
             case "--version": a.version = true
             default:
-                let flags = ["-e", "-f", "--format", "--no-header", "--keep-going", "--bail", "--timeout", "--empty", "--export", "--help", "--version"]
+                let flags = ["-e", "-f", "--format", "--no-header", "--keep-going", "--bail", "--timeout", "--empty", "--export", "--to-sparql", "--help", "--version"]
                 throw UsageError(message: "unknown option '\(arg)'\(Suggest.hint(arg, flags))")
             }
             i += 1

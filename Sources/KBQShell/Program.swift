@@ -26,6 +26,7 @@ public enum KBQMain {
         let session = Session(stdout: stdout, stderr: stderr, mode: args.format ?? (stdoutIsTerminal ? .table : .tsv))
         session.headers = args.headers
         session.timeLimit = args.timeLimit
+        session.translateToSPARQL = args.toSPARQL
         // No escape codes unless both ends are a terminal (a person is there).
         session.color = stdoutIsTerminal && isatty(0) == 1 && getenv("NO_COLOR") == nil && String(cString: getenv("TERM") ?? strdup("dumb")) != "dumb"
         kbq_install_sigint()

@@ -41,12 +41,14 @@ extension Loader {
     static let structural: Set<String> = [
         Vocabulary.type, Vocabulary.label, Vocabulary.altLabel, Vocabulary.comment, Vocabulary.subClassOf,
         Vocabulary.subPropertyOf, Vocabulary.reifies, Vocabulary.range, Vocabulary.paragraphs, Vocabulary.ruleText,
+        Vocabulary.id,
     ]
 
     mutating func importRDF(_ file: RDFFile, _ names: inout RDFNames) {
         currentRDFPath = file.path
         var context = RDFImport(file: file)
         context.index()
+        c0 = context
         // Schema first: classes, properties, their hierarchies, stances, qualifier keys.
         for t in file.triples {
             guard case .iri(let s) = t.subject else { continue }
@@ -240,7 +242,7 @@ extension Loader {
         switch term {
         case .iri(let iri):
             if let e = names.entities[iri] { return e }
-            let local = Vocabulary.localName(iri)
+            let local = c0.requestedIDs[iri] ?? Vocabulary.localName(iri)
             var e = Entity(id: uniqueEntityID(local), types: [], label: String(local.map { $0 == "_" ? " " : $0 }), aliases: [], description: nil, paragraphs: nil, declaredAt: Location(file: rdfPath(t), line: t.line))
             e.iri = iri
             let id = store.addEntity(e)
@@ -262,7 +264,7 @@ extension Loader {
 
     mutating func type(_ iri: String, _ names: inout RDFNames, _ t: RDFTriple) -> Int32 {
         if let ty = names.types[iri] { return ty }
-        let name = Vocabulary.localName(iri)
+        let name = c0.requestedIDs[iri] ?? Vocabulary.localName(iri)
         if let existing = store.typeID(name), store.types[Int(existing)].iri == nil || store.types[Int(existing)].iri == iri {
             names.types[iri] = existing
             return existing
@@ -276,7 +278,7 @@ extension Loader {
 
     mutating func predicate(_ iri: String, _ names: inout RDFNames, _ t: RDFTriple) -> PredicateID {
         if let p = names.predicates[iri] { return p }
-        let name = Vocabulary.localName(iri)
+        let name = c0.requestedIDs[iri] ?? Vocabulary.localName(iri)
         if let existing = store.predicateID(name), existing != FactStore.isA, store.predicates[Int(existing)].iri == nil {
             names.predicates[iri] = existing
             return existing
@@ -290,7 +292,7 @@ extension Loader {
 
     mutating func key(_ iri: String, _ names: inout RDFNames) -> Int32 {
         if let k = names.keys[iri] { return k }
-        let name = Vocabulary.localName(iri)
+        let name = c0.requestedIDs[iri] ?? Vocabulary.localName(iri)
         if let existing = store.keyID(name), store.keys[Int(existing)].iri == nil {
             names.keys[iri] = existing
             return existing
@@ -324,6 +326,8 @@ struct RDFImport {
     var propositions: [RDFTerm: StatementID] = [:]
     var labelled: Set<EntityID> = []
     var schemaSubjects: Set<String> = []
+    /// `<iri> kbq:id "name"`: the name kbq gave it, kept through export and import.
+    var requestedIDs: [String: String] = [:]
     /// Reifiers that stand for propositions: typed kbq:Proposition, or the object of a
     /// statement (a stance), or reifying a triple that is not asserted.
     var propositionReifiers: Set<RDFTerm> = []
@@ -332,6 +336,9 @@ struct RDFImport {
 
     mutating func index() {
         for t in file.triples {
+            if t.predicate == Vocabulary.id, case .iri(let s) = t.subject, case .literal(let name, _, _, _) = t.object {
+                requestedIDs[s] = name
+            }
             if t.predicate == Vocabulary.reifies, case .triple(let inner) = t.object {
                 reified[t.subject] = inner
             } else if !Loader.structural.contains(t.predicate) {

@@ -22,6 +22,8 @@ public enum Vocabulary {
     public static let propositionClass = kbq + "Proposition"
     public static let qualifier = kbq + "Qualifier"
     public static let name = kbq + "name"
+    /// kbq's name for something whose IRI is not one of kbq's own (`urn:kbq:e:ID`).
+    public static let id = kbq + "id"
     public static let paragraphs = kbq + "paragraphs"
     public static let rule = kbq + "Rule"
     public static let ruleText = kbq + "ruleText"

@@ -11,6 +11,7 @@ extension Session {
         (".once", "FILE|'|CMD'", "send the next answer to FILE or a command"),
         (".why", "N", "explain row N of the last answer"),
         (".export", "FILE", "write the knowledge base as RDF 1.2 N-Triples"),
+        (".sparql", "QUERY", "print the SPARQL that asks QUERY of the export"),
         (".describe", "NAME", "an entity: types, names, every statement about it"),
         (".entities", "[TYPE]", "list entities, optionally of one type"),
         (".predicates", "", "list predicates with their counts"),
@@ -85,6 +86,16 @@ extension Session {
             do { target = try TextOutput.open(args[0]) } catch { return fail(error.message, argRange) }
             defer { target.close() }
             return export(to: target)
+        case ".sparql":
+            let text = String(line.dropFirst(command.count)).drop { $0 == " " || $0 == "\t" }
+            let offset = line.utf8.count - text.utf8.count
+            let query = SourceText(name: source.name, text: String(text), firstLine: source.firstLine, firstColumn: source.firstColumn + offset)
+            do {
+                return sparql(try Parser.parseCommand(query, rules: Set(ruleNames)), source: query)
+            } catch {
+                report(error)
+                return .error
+            }
         case ".why":
             guard args.count == 1, let n = Int(args[0]) else { return fail(".why takes a row number", argRange) }
             return why(n, source: source, range: argRange)

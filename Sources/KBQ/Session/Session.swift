@@ -26,6 +26,8 @@ public final class Session {
     public private(set) var lastColumns: [String] = []
     public private(set) var lastRows: [ResultRow] = []
     public var isCancelled: @Sendable () -> Bool = { false }
+    /// `--to-sparql`: print each query as SPARQL instead of running it.
+    public var translateToSPARQL = false
     var cachedRules: (version: Int, count: Int, engine: RuleEngine)? = nil
 
     public init(store: FactStore = FactStore(), stdout: TextOutput, stderr: TextOutput, mode: OutputMode) {
@@ -109,6 +111,7 @@ public final class Session {
             report(error)
             return .error
         }
+        if translateToSPARQL { return sparql(command, source: source) }
         switch command {
         case .why(let n, let range): return why(n, source: source, range: range)
         case .rule(let r): return define(r, source: source)
@@ -183,6 +186,21 @@ public final class Session {
             note("Run Time: \(PreparedQuery.format(ms)) ms, \(rows.count) row\(rows.count == 1 ? "" : "s")")
         }
         return outcome
+    }
+
+    /// Prints the SPARQL that asks the same question of the exported knowledge base.
+    func sparql(_ command: CommandSyntax, source: SourceText) -> Outcome {
+        do {
+            let text = try SPARQLCompiler.compile(command, store: store, source: source, rules: Set(ruleNames))
+            try out.write(text)
+            try out.flush()
+            return .ok
+        } catch let d as Diagnostic {
+            report(d)
+            return .error
+        } catch {
+            return .ok
+        }
     }
 
     /// Writes the knowledge base (and the session's rules) as N-Triples.

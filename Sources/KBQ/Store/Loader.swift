@@ -20,6 +20,8 @@ public struct Loader {
     /// N-Triples files, parsed in pass 1 and imported in pass 2.
     var rdfFiles: [RDFFile] = []
     var currentRDFPath = ""
+    /// What the file being imported says about itself (reifiers, requested names).
+    var c0 = RDFImport(file: RDFFile(path: "", triples: []))
 
     init(base: FactStore) {
         store = base

@@ -1,0 +1,350 @@
+/// Compiles a kbq query into the SPARQL 1.2 query that asks the same question of the
+/// knowledge base exported as N-Triples (NTriplesExporter). What SPARQL cannot say (rules,
+/// `why`, date precision, text search on entities) is named in the error.
+public struct SPARQLCompiler {
+    let store: FactStore
+    let source: SourceText
+    var compiler: Compiler
+    var fresh = 0
+    /// Extra variables introduced for fields (`?s.source` -> `?s__source`), with their patterns.
+    var fieldBindings: [String: String] = [:]
+    var fieldPatterns: [String] = []
+
+    let rules: Set<String>
+
+    public init(store: FactStore, source: SourceText, rules: Set<String> = []) {
+        self.store = store
+        self.source = source
+        self.rules = rules
+        self.compiler = Compiler(store: store, source: source, rules: [:])
+    }
+
+    func unsupported(_ what: String, _ range: Range<Int>) -> Diagnostic {
+        Diagnostic(.error, "SPARQL cannot express \(what)", source: source, range: range)
+    }
+
+    /// The SPARQL text of a command.
+    public static func compile(_ command: CommandSyntax, store: FactStore, source: SourceText, rules: Set<String> = []) throws(Diagnostic) -> String {
+        var c = SPARQLCompiler(store: store, source: source, rules: rules)
+        switch command {
+        case .why(_, let r): throw c.unsupported("'why': the evidence of an answer is kbq's own", r)
+        case .rule(let r): throw c.unsupported("a rule definition (rules stay in kbq; a query that calls none compiles)", r.range)
+        case .query(let q): return try c.query(q)
+        }
+    }
+
+    mutating func newVar(_ hint: String) -> String {
+        fresh += 1
+        return "?_\(hint)\(fresh)"
+    }
+
+    static let prefixes = """
+        PREFIX rdf: <\(Vocabulary.rdf)>
+        PREFIX rdfs: <\(Vocabulary.rdfs)>
+        PREFIX xsd: <\(Vocabulary.xsd)>
+        PREFIX kbq: <\(Vocabulary.kbq)>
+
+        """
+
+    mutating func query(_ q: QuerySyntax) throws(Diagnostic) -> String {
+        let body = try group(q.body)
+        var select: [String] = []
+        var hasAggregate = false
+        var plain: [String] = []
+        if let projections = q.projections {
+            for p in projections {
+                let (text, isAggregate) = try expression(p.expr, aggregates: true)
+                hasAggregate = hasAggregate || isAggregate
+                let name = "?" + (p.alias ?? compiler.columnName(p.expr).map { $0.isLetter || $0.isNumber ? $0 : "_" }.map(String.init).joined())
+                if text == name { select.append(name) } else { select.append("(\(text) AS \(name))") }
+                if !isAggregate { plain.append(name == text ? name : text) }
+            }
+        } else {
+            select = variables(q.body).map { "?" + $0 }
+            plain = select
+        }
+        var out = SPARQLCompiler.prefixes + "SELECT " + (q.distinct ? "DISTINCT " : "") + select.joined(separator: " ") + "\nWHERE {\n"
+        out += body
+        for f in fieldPatterns { out += "  " + f + "\n" }
+        out += "}\n"
+        if !q.groupBy.isEmpty {
+            var keys: [String] = []
+            for g in q.groupBy { keys.append(try expression(g, aggregates: false).0) }
+            out += "GROUP BY " + keys.joined(separator: " ") + "\n"
+        } else if hasAggregate && !plain.isEmpty {
+            out += "GROUP BY " + plain.joined(separator: " ") + "\n"
+        }
+        if !q.orderBy.isEmpty {
+            var keys: [String] = []
+            for o in q.orderBy {
+                let (text, _) = try expression(o.expr, aggregates: true)
+                keys.append(o.descending ? "DESC(\(text))" : "ASC(\(text))")
+            }
+            out += "ORDER BY " + keys.joined(separator: " ") + "\n"
+        }
+        if let l = q.limit { out += "LIMIT \(l)\n" }
+        if let o = q.offset { out += "OFFSET \(o)\n" }
+        return out
+    }
+
+    /// Named variables of a body, in order of appearance.
+    func variables(_ g: GoalSyntax) -> [String] {
+        var seen: [String] = []
+        func term(_ t: TermSyntax) {
+            switch t {
+            case .variable(let v, _): if !seen.contains(v) { seen.append(v) }
+            case .proposition(let p, _): pattern(p)
+            default: break
+            }
+        }
+        func pattern(_ p: PatternSyntax) {
+            term(p.subject)
+            if case .variable(let v, _) = p.path, !seen.contains(v) { seen.append(v) }
+            term(p.object)
+            for q in p.qualifiers { term(q.value) }
+            if let b = p.binding { term(b) }
+        }
+        func goal(_ g: GoalSyntax) {
+            switch g {
+            case .pattern(let p): pattern(p)
+            case .and(let gs), .or(let gs): gs.forEach(goal)
+            case .optional(let inner, _): goal(inner)
+            case .call(_, let args, _): args.forEach(term)
+            case .not, .filter: break
+            }
+        }
+        goal(g)
+        return seen
+    }
+
+    // MARK: goals
+
+    mutating func group(_ g: GoalSyntax, indent: String = "  ") throws(Diagnostic) -> String {
+        switch g {
+        case .and(let gs):
+            var out = ""
+            for x in gs { out += try group(x, indent: indent) }
+            return out
+        case .or(let gs):
+            var parts: [String] = []
+            for x in gs { parts.append("{\n" + (try group(x, indent: indent + "  ")) + indent + "}") }
+            return indent + parts.joined(separator: " UNION ") + "\n"
+        case .optional(let inner, _):
+            return indent + "OPTIONAL {\n" + (try group(inner, indent: indent + "  ")) + indent + "}\n"
+        case .not(let inner, _):
+            return indent + "FILTER NOT EXISTS {\n" + (try group(inner, indent: indent + "  ")) + indent + "}\n"
+        case .filter(let e):
+            return indent + "FILTER(" + (try expression(e, aggregates: false).0) + ")\n"
+        case .call(let name, _, let range):
+            throw unsupported("a call of rule '\(name.text)': rules stay in kbq (export their results, or inline them)", range)
+        case .pattern(let p):
+            return try pattern(p, indent: indent)
+        }
+    }
+
+    mutating func pattern(_ p: PatternSyntax, indent: String) throws(Diagnostic) -> String {
+        var out = ""
+        let s = try term(p.subject, &out, indent)
+        let o = try term(p.object, &out, indent)
+        if case .predicate(let n) = p.path, n.text == "is_a" {
+            let object: String
+            if case .name(let t) = p.object {
+                guard let id = store.typeID(t.text) ?? store.types.firstIndex(where: { $0.name.lowercased() == t.text.lowercased() }).map(Int32.init) else {
+                    throw Diagnostic(.error, "unknown type '\(t.text)'\(store.suggestType(t.text))", source: source, range: t.range)
+                }
+                object = iri(store.types[Int(id)].iri ?? Vocabulary.type(store.types[Int(id)].name))
+            } else {
+                object = o
+            }
+            return out + indent + "\(s) rdf:type/rdfs:subClassOf* \(object) .\n"
+        }
+        let predicate = try path(p.path, &out, indent)
+        if p.qualifiers.isEmpty && p.binding == nil {
+            return out + indent + "\(s) \(predicate) \(o) .\n"
+        }
+        let reifier: String
+        if case .variable(let v, _)? = p.binding { reifier = "?" + v } else { reifier = newVar("st") }
+        // A qualified statement: the triple, and a reifier of it that carries the qualifiers.
+        let pv: String
+        switch p.path {
+        case .predicate:
+            pv = newVar("p")
+            out += indent + "\(s) \(pv) \(o) .\n"
+            out += indent + "VALUES \(pv) { \(predicateAlternatives(p.path)) }\n"
+        case .variable, .wildcard:
+            pv = predicate
+            out += indent + "\(s) \(pv) \(o) .\n"
+        default:
+            throw unsupported("qualifiers or 'as' on a path", p.path.range)
+        }
+        // Only statements with qualifiers have a reifier in the export: without qualifiers to
+        // match, the statement matches whether or not it has one.
+        // A proposition's reifier reifies the same triple term: it is not this statement.
+        let notProposition = "FILTER NOT EXISTS { \(reifier) rdf:type kbq:Proposition }"
+        if p.qualifiers.isEmpty {
+            out += indent + "OPTIONAL { \(reifier) rdf:reifies <<( \(s) \(pv) \(o) )>> . \(notProposition) }\n"
+            return out
+        }
+        out += indent + "\(reifier) rdf:reifies <<( \(s) \(pv) \(o) )>> . \(notProposition)\n"
+        for q in p.qualifiers {
+            guard let key = store.keyID(q.key.text) else {
+                throw Diagnostic(.error, "unknown qualifier key '\(q.key.text)'\(store.suggestKey(q.key.text))", source: source, range: q.key.range)
+            }
+            let v = try term(q.value, &out, indent)
+            out += indent + "\(reifier) \(iri(store.keys[Int(key)].iri ?? Vocabulary.key(store.keys[Int(key)].name))) \(v) .\n"
+        }
+        return out
+    }
+
+    func predicateAlternatives(_ p: PathSyntax) -> String {
+        guard case .predicate(let n) = p, let id = store.predicateID(n.text) else { return "" }
+        return store.predicateFamily(id).map { iri(predicateIRI($0)) }.joined(separator: " ")
+    }
+
+    func iri(_ s: String) -> String { "<" + s + ">" }
+    func predicateIRI(_ p: PredicateID) -> String { store.predicates[Int(p)].iri ?? Vocabulary.predicate(store.predicates[Int(p)].name) }
+
+    /// A property path: a predicate with its sub-predicates, and the path operators.
+    mutating func path(_ p: PathSyntax, _ out: inout String, _ indent: String) throws(Diagnostic) -> String {
+        switch p {
+        case .predicate(let n):
+            if rules.contains(n.text) && store.predicateID(n.text) == nil {
+                throw unsupported("a call of rule '\(n.text)': rules stay in kbq", n.range)
+            }
+            guard let id = store.predicateID(n.text) else {
+                throw Diagnostic(.error, "unknown predicate '\(n.text)'\(store.suggestPredicate(n.text))", source: source, range: n.range)
+            }
+            if id == FactStore.isA { throw unsupported("'is_a' inside a path", n.range) }
+            let family = store.predicateFamily(id).map { iri(predicateIRI($0)) }
+            return family.count == 1 ? family[0] : "(" + family.joined(separator: "|") + ")"
+        case .variable(let v, _):
+            // Only the knowledge base's predicates, not the export's own vocabulary.
+            let all = store.predicates.indices.filter { $0 != Int(FactStore.isA) }.map { iri(predicateIRI(PredicateID($0))) }
+            out += indent + "VALUES ?\(v) { \(all.joined(separator: " ")) }\n"
+            return "?" + v
+        case .wildcard:
+            let v = newVar("p")
+            let all = store.predicates.indices.filter { $0 != Int(FactStore.isA) }.map { iri(predicateIRI(PredicateID($0))) }
+            out += indent + "VALUES \(v) { \(all.joined(separator: " ")) }\n"
+            return v
+        case .inverse(let inner, _): return "^" + (try path(inner, &out, indent))
+        case .sequence(let parts, _):
+            var ps: [String] = []
+            for x in parts { ps.append(try path(x, &out, indent)) }
+            return "(" + ps.joined(separator: "/") + ")"
+        case .alternative(let parts, _):
+            var ps: [String] = []
+            for x in parts { ps.append(try path(x, &out, indent)) }
+            return "(" + ps.joined(separator: "|") + ")"
+        case .zeroOrMore(let inner, _): return "(" + (try path(inner, &out, indent)) + ")*"
+        case .oneOrMore(let inner, _): return "(" + (try path(inner, &out, indent)) + ")+"
+        }
+    }
+
+    /// A term: a variable, a constant, or a proposition (a reifier typed kbq:Proposition).
+    mutating func term(_ t: TermSyntax, _ out: inout String, _ indent: String) throws(Diagnostic) -> String {
+        switch t {
+        case .variable(let v, _): return "?" + v
+        case .wildcard: return newVar("any")
+        case .proposition(let inner, _):
+            let r = newVar("prop")
+            let s = try term(inner.subject, &out, indent)
+            let o = try term(inner.object, &out, indent)
+            guard case .predicate = inner.path else { throw unsupported("a path inside a proposition", inner.path.range) }
+            let pv = newVar("p")
+            out += indent + "\(r) rdf:type kbq:Proposition ; rdf:reifies <<( \(s) \(pv) \(o) )>> .\n"
+            out += indent + "VALUES \(pv) { \(predicateAlternatives(inner.path)) }\n"
+            for q in inner.qualifiers {
+                guard let key = store.keyID(q.key.text) else {
+                    throw Diagnostic(.error, "unknown qualifier key '\(q.key.text)'", source: source, range: q.key.range)
+                }
+                let v = try term(q.value, &out, indent)
+                out += indent + "\(r) \(iri(store.keys[Int(key)].iri ?? Vocabulary.key(store.keys[Int(key)].name))) \(v) .\n"
+            }
+            return r
+        default:
+            let slot = try compiler.compileTerm(t, quoted: false)
+            guard case .constant(let v) = slot, let text = constant(v) else { throw unsupported("this value", t.range) }
+            return text
+        }
+    }
+
+    func constant(_ v: Value) -> String? {
+        switch v {
+        case .entity(let e): return iri(store.entities[Int(e)].iri ?? Vocabulary.entity(store.entities[Int(e)].id))
+        case .string(let s): return NTriplesExporter.literal(s)
+        case .integer(let i): return String(i)
+        case .decimal(let d): return d
+        case .unknown: return iri(Vocabulary.unknown)
+        case .none: return iri(Vocabulary.none)
+        case .predicate(let p): return iri(predicateIRI(p))
+        case .type(let t): return iri(store.types[Int(t)].iri ?? Vocabulary.type(store.types[Int(t)].name))
+        default: return nil
+        }
+    }
+
+    // MARK: expressions
+
+    /// Text search reads an entity's label, as kbq does.
+    mutating func text(_ e: ExprSyntax, _ compiled: String) -> String {
+        guard case .term(.variable(let v, _)) = e else { return "STR(\(compiled))" }
+        let key = "?\(v)__label"
+        if fieldBindings[key] == nil {
+            fieldBindings[key] = "rdfs:label"
+            fieldPatterns.append("OPTIONAL { ?\(v) rdfs:label \(key) }")
+        }
+        return "COALESCE(\(key), STR(?\(v)))"
+    }
+
+    /// The SPARQL text of an expression, and whether it holds an aggregate.
+    mutating func expression(_ e: ExprSyntax, aggregates: Bool) throws(Diagnostic) -> (String, Bool) {
+        switch e {
+        case .term(let t):
+            if case .date(_, let r) = t { throw unsupported("a date comparison: kbq compares dates by their precision (2020-06 in 2020)", r) }
+            var out = ""
+            let text = try term(t, &out, "")
+            guard out.isEmpty else { throw unsupported("a proposition in an expression", t.range) }
+            return (text, false)
+        case .field(let base, let name):
+            guard case .term(.variable(let v, _)) = base else { throw unsupported("a field of an expression", name.range) }
+            let key = "?\(v)__\(name.text)"
+            if fieldBindings[key] == nil {
+                let predicate: String
+                switch name.text {
+                case "label": predicate = "rdfs:label"
+                case "description": predicate = "rdfs:comment"
+                default:
+                    guard let k = store.keyID(name.text) else { throw unsupported("the field '\(name.text)'", name.range) }
+                    predicate = iri(store.keys[Int(k)].iri ?? Vocabulary.key(store.keys[Int(k)].name))
+                }
+                fieldBindings[key] = predicate
+                fieldPatterns.append("OPTIONAL { ?\(v) \(predicate) \(key) }")
+            }
+            return (key, false)
+        case .call(let fn, let args, let distinct, let star, let range):
+            let aggregateNames = ["count": "COUNT", "sum": "SUM", "min": "MIN", "max": "MAX", "avg": "AVG"]
+            if let agg = aggregateNames[fn.text] {
+                guard aggregates else { throw unsupported("an aggregate here", range) }
+                if star { return ("COUNT(*)", true) }
+                let (inner, _) = try expression(args[0], aggregates: false)
+                return ("\(agg)(\(distinct ? "DISTINCT " : "")\(inner))", true)
+            }
+            let functions = ["lower": "LCASE", "upper": "UCASE", "str": "STR", "len": "STRLEN", "year": "YEAR"]
+            guard let f = functions[fn.text], args.count == 1 else { throw unsupported("the function '\(fn.text)'", fn.range) }
+            let (inner, a) = try expression(args[0], aggregates: aggregates)
+            return (f == "STRLEN" || f == "LCASE" || f == "UCASE" ? "\(f)(STR(\(inner)))" : "\(f)(\(inner))", a)
+        case .compare(let op, let l, let r, let opRange):
+            let (left, la) = try expression(l, aggregates: aggregates)
+            let (right, ra) = try expression(r, aggregates: aggregates)
+            switch op {
+            case .within: throw unsupported("'in': date containment by precision", opRange)
+            case .contains:
+                return ("CONTAINS(LCASE(\(text(l, left))), LCASE(STR(\(right))))", la || ra)
+            case .matches:
+                return ("REGEX(\(text(l, left)), \(right))", la || ra)
+            default:
+                return ("\(left) \(op.rawValue) \(right)", la || ra)
+            }
+        }
+    }
+}
