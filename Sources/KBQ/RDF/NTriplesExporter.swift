@@ -71,21 +71,21 @@ public struct NTriplesExporter {
         for (i, t) in store.types.enumerated() {
             let s = iri(typeIRI(Int32(i)))
             try line(s, Vocabulary.type, iri(Vocabulary.rdfsClass))
-            if t.iri != nil { try line(s, Vocabulary.id, NTriplesExporter.literal(t.name)) }
+            if let own = t.iri, own != Vocabulary.type(t.name) { try line(s, Vocabulary.id, NTriplesExporter.literal(t.name)) }
             for sup in t.supertypes { try line(s, Vocabulary.subClassOf, iri(typeIRI(sup))) }
             if let d = t.description { try line(s, Vocabulary.comment, NTriplesExporter.literal(d)) }
         }
         for (i, p) in store.predicates.enumerated() where i != Int(FactStore.isA) {
             let s = iri(predicateIRI(PredicateID(i)))
             try line(s, Vocabulary.type, iri(p.isStance ? Vocabulary.stance : Vocabulary.property))
-            if p.iri != nil { try line(s, Vocabulary.id, NTriplesExporter.literal(p.name)) }
+            if let own = p.iri, own != Vocabulary.predicate(p.name) { try line(s, Vocabulary.id, NTriplesExporter.literal(p.name)) }
             for sup in p.supers { try line(s, Vocabulary.subPropertyOf, iri(predicateIRI(sup))) }
             if let d = p.description { try line(s, Vocabulary.comment, NTriplesExporter.literal(d)) }
         }
         for (i, k) in store.keys.enumerated() {
             let s = iri(keyIRI(Int32(i)))
             try line(s, Vocabulary.type, iri(Vocabulary.qualifier))
-            if k.iri != nil { try line(s, Vocabulary.id, NTriplesExporter.literal(k.name)) }
+            if let own = k.iri, own != Vocabulary.key(k.name) { try line(s, Vocabulary.id, NTriplesExporter.literal(k.name)) }
             if let range = Vocabulary.valueTypeIRIs[k.valueType] { try line(s, Vocabulary.range, iri(range)) }
         }
     }
@@ -93,7 +93,7 @@ public struct NTriplesExporter {
     func entities() throws {
         for (i, e) in store.entities.enumerated() {
             let s = iri(entityIRI(EntityID(i)))
-            if e.iri != nil { try line(s, Vocabulary.id, NTriplesExporter.literal(e.id)) }
+            if let own = e.iri, own != Vocabulary.entity(e.id) { try line(s, Vocabulary.id, NTriplesExporter.literal(e.id)) }
             for t in e.types { try line(s, Vocabulary.type, iri(typeIRI(t))) }
             try line(s, Vocabulary.label, NTriplesExporter.literal(e.label))
             for a in e.aliases { try line(s, Vocabulary.altLabel, NTriplesExporter.literal(a)) }
