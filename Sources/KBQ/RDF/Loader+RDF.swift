@@ -200,7 +200,7 @@ extension Loader {
         if let lang = language { return .typedLiteral(text, "@" + lang + (direction.map { "--" + $0 } ?? "")) }
         guard let dt = datatype, dt != Vocabulary.xsd + "string" else { return .string(text) }
         switch dt.dropFirst(Vocabulary.xsd.count) {
-        case "integer", "int", "long", "short", "nonNegativeInteger", "positiveInteger":
+        case "integer":  // only the types kbq writes back the same; xsd:int stays xsd:int
             if dt.hasPrefix(Vocabulary.xsd), let i = Int(text), String(i) == text { return .integer(i) }
         case "decimal":
             if dt.hasPrefix(Vocabulary.xsd), Double(text) != nil, !text.contains("e"), !text.contains("E") { return .decimal(text) }
