@@ -3,7 +3,13 @@ extension FactStore {
     public func typeID(_ name: String) -> Int32? { typeIndex[name] }
     public func keyID(_ name: String) -> Int32? { keyIndex[name] }
     public func entityID(exactly id: String) -> EntityID? { entityIndex[id] }
-    public func entity(iri: String) -> EntityID? { iriIndex[iri] }
+    /// An entity by its IRI: one it was given, or kbq's own `urn:kbq:e:ID`.
+    public func entity(iri: String) -> EntityID? {
+        if let e = iriIndex[iri] { return e }
+        let own = "urn:kbq:e:"
+        guard iri.hasPrefix(own), let e = entityIndex[String(iri.dropFirst(own.count))], entities[Int(e)].iri == nil else { return nil }
+        return e
+    }
     public func statementID(named name: String) -> StatementID? { statementNames[name] }
 
     public func entity(_ id: EntityID) -> Entity { entities[Int(id)] }
