@@ -86,17 +86,19 @@ final class Execution {
 
     /// Whether statement `sid` matches a simple pattern, binding its variables.
     func match(_ p: CompiledPattern, _ sid: StatementID) -> Bool {
-        let st = store.statement(sid)
-        guard st.asserted != p.quoted else { return false }
+        // Fields are read in place: copying a Statement would retain its arrays and strings.
+        let i = Int(sid)
+        guard store.statements[i].asserted != p.quoted else { return false }
+        let predicate = store.statements[i].predicate
         switch p.path {
-        case .predicates(let ps): guard ps.contains(st.predicate) else { return false }
-        case .variable(let v): guard unify(.variable(v), .predicate(st.predicate)) else { return false }
+        case .predicates(let ps): guard ps.contains(predicate) else { return false }
+        case .variable(let v): guard unify(.variable(v), .predicate(predicate)) else { return false }
         case .any: break
         default: return false
         }
-        guard unify(p.subject, st.subject), unify(p.object, st.object) else { return false }
+        guard unify(p.subject, store.statements[i].subject), unify(p.object, store.statements[i].object) else { return false }
         for q in p.qualifiers {
-            guard let v = st.qualifier(q.key), unify(q.slot, v) else { return false }
+            guard let v = store.statements[i].qualifier(q.key), unify(q.slot, v) else { return false }
         }
         if let s = p.statementVar, !unify(.variable(s), .statement(sid)) { return false }
         return true

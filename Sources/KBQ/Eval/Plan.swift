@@ -90,13 +90,15 @@ indirect enum Goal {
 }
 
 /// Why a row is in the answer: the statements (and declarations, paths, rules) behind it.
-public indirect enum Evidence: Hashable, Sendable {
+public enum Evidence: Hashable, Sendable {
     case statement(StatementID)
     /// The entity's declaration gives its type.
     case typeOf(EntityID, Int32)
     /// A chain of statements that makes a path.
     case path([StatementID])
-    case rule(name: String, args: [Value], because: [Evidence])
+    /// Only this case is boxed: a statement's evidence is pushed and popped at every match
+    /// and must not allocate.
+    indirect case rule(name: String, args: [Value], because: [Evidence])
 }
 
 public struct ResultRow: Sendable {

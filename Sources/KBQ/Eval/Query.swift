@@ -100,7 +100,7 @@ public final class PreparedQuery {
         }
         if c.distinct {
             var seen = Set<[Value]>()
-            var kept: [(env: [Value?], values: [Value], evidence: [Evidence], group: [[Value?]])] = []
+            var kept: [Collected] = []
             var position: [[Value]: Int] = [:]
             for r in rows {
                 if seen.insert(r.values).inserted {
@@ -114,21 +114,45 @@ public final class PreparedQuery {
         }
         if !c.orderBy.isEmpty {
             var keyed: [(keys: [Value], row: Int)] = []
+            // Order-by aggregates come after the projections' in each row's argument values.
+            var projectionCalls = 0
+            for p in c.projections { var n = 0; _ = PreparedQuery.countAggregates(p.expr, &n); projectionCalls += n }
             for (i, r) in rows.enumerated() {
                 exec.row = r.env
                 var keys: [Value] = []
-                for o in c.orderBy { keys.append(try evalWithAggregates(o.expr, group: r.group, exec)) }
+                var counter = projectionCalls
+                for o in c.orderBy { keys.append(try evalAggregated(o.expr, r.aggregates, &counter, exec)) }
                 keyed.append((keys, i))
             }
             let ops = exec.ops
-            keyed.sort { a, b in
-                for (i, o) in c.orderBy.enumerated() where a.keys[i] != b.keys[i] {
+            let inOrder = { (a: (keys: [Value], row: Int), b: (keys: [Value], row: Int)) -> Bool in
+                for (i, o) in c.orderBy.enumerated() {
                     let before = ops.sortsBefore(a.keys[i], b.keys[i])
                     let after = ops.sortsBefore(b.keys[i], a.keys[i])
                     if before == after { continue }
                     return o.descending ? after : before
                 }
                 return a.row < b.row
+            }
+            if let limit = c.limit, (c.offset ?? 0) + limit < keyed.count / 4 {
+                // Top-k: keep the first offset+limit rows in order, without sorting them all.
+                let k = (c.offset ?? 0) + limit
+                var top: [(keys: [Value], row: Int)] = []
+                top.reserveCapacity(k + 1)
+                for item in keyed {
+                    if top.count == k, let last = top.last, !inOrder(item, last) { continue }
+                    var lo = 0
+                    var hi = top.count
+                    while lo < hi {
+                        let mid = (lo + hi) / 2
+                        if inOrder(top[mid], item) { lo = mid + 1 } else { hi = mid }
+                    }
+                    top.insert(item, at: lo)
+                    if top.count > k { top.removeLast() }
+                }
+                keyed = top
+            } else {
+                keyed.sort(by: inOrder)
             }
             rows = keyed.map { rows[$0.row] }
         }
@@ -140,7 +164,9 @@ public final class PreparedQuery {
         }
     }
 
-    typealias Collected = (env: [Value?], values: [Value], evidence: [Evidence], group: [[Value?]])
+    /// An answer row before ordering: its environment (bindings and aliases), its values,
+    /// its evidence, and for an aggregate query the argument values of each aggregate.
+    typealias Collected = (env: [Value?], values: [Value], evidence: [Evidence], aggregates: [[Value]])
 
     func project(_ solutions: [(row: [Value?], evidence: [Evidence])], _ exec: Execution) throws -> [Collected] {
         var out: [Collected] = []
@@ -153,7 +179,7 @@ public final class PreparedQuery {
                 values.append(v)
                 if let a = compiled.aliasSlots[i] { exec.row[a] = v }
             }
-            out.append((exec.row, values, s.evidence, [s.row]))
+            out.append((exec.row, values, s.evidence, []))
         }
         return out
     }
@@ -162,14 +188,34 @@ public final class PreparedQuery {
     /// and a count over a million statements does not carry a million of them.
     static let evidencePerGroup = 64
 
-    /// Groups solutions as they come by the non-aggregate columns (or `group by`), then
-    /// computes the aggregates of each group. An aggregate query over no rows gives one row
-    /// (count 0) when nothing groups it.
+    /// The aggregate calls of the projections, then of `order by`, in the order that
+    /// `evalAggregated` meets them.
+    var aggregateCalls: [CompiledExpr] {
+        var calls: [CompiledExpr] = []
+        func walk(_ e: CompiledExpr) {
+            switch e {
+            case .aggregate: calls.append(e)
+            case .compare(_, let l, let r, _): walk(l); walk(r)
+            case .function(_, let args, _): args.forEach(walk)
+            case .field(let inner, _, _), .regex(let inner, _, _): walk(inner)
+            case .slot: break
+            }
+        }
+        compiled.projections.forEach { walk($0.expr) }
+        compiled.orderBy.forEach { walk($0.expr) }
+        return calls
+    }
+
+    /// Groups solutions as they come by the non-aggregate columns (or `group by`), keeping
+    /// of each group its first row and, per aggregate, the values of its argument. An
+    /// aggregate query over no rows gives one row (count 0) when nothing groups it.
     func aggregate(_ exec: Execution) throws -> [Collected] {
         let c = compiled
         let keyExprs = c.groupBy.isEmpty ? c.projections.filter { !$0.expr.hasAggregate }.map(\.expr) : c.groupBy
+        let calls = aggregateCalls
         var groups: [[Value]: Int] = [:]
-        var members: [[[Value?]]] = []
+        var firstRows: [[Value?]] = []
+        var argValues: [[[Value]]] = []
         var evidence: [[Evidence]] = []
         try exec.solve(c.goals, 0) {
             var key: [Value] = []
@@ -177,67 +223,88 @@ public final class PreparedQuery {
             for e in keyExprs { key.append(try exec.eval(e)) }
             let g: Int
             if let existing = groups[key] { g = existing } else {
-                g = members.count
+                g = firstRows.count
                 groups[key] = g
-                members.append([])
+                firstRows.append(exec.row)
+                argValues.append(Array(repeating: [], count: calls.count))
                 evidence.append([])
             }
-            members[g].append(exec.row)
+            for (i, call) in calls.enumerated() {
+                guard case .aggregate(_, let arg, _, _) = call else { continue }
+                let v = try arg.map { try exec.eval($0) } ?? .integer(1)
+                if v != .noRecord { argValues[g][i].append(v) }
+            }
             if evidence[g].count < PreparedQuery.evidencePerGroup {
-                evidence[g] = PreparedQuery.merge(evidence[g], exec.evidence)
+                PreparedQuery.merge(into: &evidence[g], exec.evidence)
             }
         }
-        if members.isEmpty && keyExprs.isEmpty {
-            members = [[]]
+        if firstRows.isEmpty && keyExprs.isEmpty {
+            firstRows = [Array(repeating: nil, count: c.variables.count)]
+            argValues = [Array(repeating: [], count: calls.count)]
             evidence = [[]]
         }
         var out: [Collected] = []
-        for (g, groupRows) in members.enumerated() {
-            exec.row = groupRows.first ?? Array(repeating: nil, count: c.variables.count)
+        for g in firstRows.indices {
+            exec.row = firstRows[g]
             var values: [Value] = []
+            var counter = 0
             for (i, p) in c.projections.enumerated() {
-                let v = try evalWithAggregates(p.expr, group: groupRows, exec)
+                let v = try evalAggregated(p.expr, argValues[g], &counter, exec)
                 values.append(v)
                 if let a = c.aliasSlots[i] { exec.row[a] = v }
             }
-            out.append((exec.row, values, evidence[g], groupRows))
+            out.append((exec.row, values, evidence[g], argValues[g]))
         }
         return out
     }
 
-    static func merge(_ a: [Evidence], _ b: [Evidence]) -> [Evidence] {
-        var seen = Set(a)
-        return a + b.filter { seen.insert($0).inserted }
+    /// Adds the evidence that `into` lacks (a short list: a linear check beats a set).
+    static func merge(into a: inout [Evidence], _ b: [Evidence]) {
+        for e in b where !a.contains(e) { a.append(e) }
     }
 
-    func evalWithAggregates(_ e: CompiledExpr, group: [[Value?]], _ exec: Execution) throws -> Value {
-        guard case .aggregate(let fn, let arg, let distinct, let range) = e else {
-            if e.hasAggregate, case .compare(let op, let l, let r, let range) = e {
-                let lv = try evalWithAggregates(l, group: group, exec)
-                let rv = try evalWithAggregates(r, group: group, exec)
-                return try exec.ops.compare(op, lv, rv, range) ? .integer(1) : .none
-            }
+    static func merge(_ a: [Evidence], _ b: [Evidence]) -> [Evidence] {
+        var result = a
+        merge(into: &result, b)
+        return result
+    }
+
+    /// Evaluates an expression whose aggregate calls take their values, in order, from
+    /// `argValues` (`counter` counts the calls met so far).
+    func evalAggregated(_ e: CompiledExpr, _ argValues: [[Value]], _ counter: inout Int, _ exec: Execution) throws -> Value {
+        switch e {
+        case .aggregate(let fn, _, let distinct, let range):
+            var values = counter < argValues.count ? argValues[counter] : []
+            counter += 1
+            if distinct { var seen = Set<Value>(); values = values.filter { seen.insert($0).inserted } }
+            return try PreparedQuery.reduce(fn, values, range, exec.ops, source)
+        case .compare(let op, let l, let r, let range) where e.hasAggregate:
+            let lv = try evalAggregated(l, argValues, &counter, exec)
+            let rv = try evalAggregated(r, argValues, &counter, exec)
+            return try exec.ops.compare(op, lv, rv, range) ? .integer(1) : .none
+        case .function(let name, let args, let range) where e.hasAggregate:
+            return try exec.ops.function(name, try evalAggregated(args[0], argValues, &counter, exec), range)
+        case .field(let inner, let name, _) where e.hasAggregate:
+            return exec.ops.field(try evalAggregated(inner, argValues, &counter, exec), name)
+        case .regex(let inner, let regex, _) where e.hasAggregate:
+            let v = try evalAggregated(inner, argValues, &counter, exec)
+            return v != .noRecord && exec.ops.text(v).contains(regex) ? .integer(1) : .none
+        default:
             return try exec.eval(e)
         }
-        let saved = exec.row
-        defer { exec.row = saved }
-        var values: [Value] = []
-        for r in group {
-            exec.row = r
-            let v = try arg.map { try exec.eval($0) } ?? .integer(1)
-            if v != .noRecord { values.append(v) }
-        }
-        if distinct { var seen = Set<Value>(); values = values.filter { seen.insert($0).inserted } }
+    }
+
+    static func reduce(_ fn: String, _ values: [Value], _ range: Range<Int>, _ ops: ValueOps, _ source: SourceText) throws -> Value {
         switch fn {
         case "count": return .integer(values.count)
-        case "min": return values.min(by: exec.ops.sortsBefore) ?? .noRecord
-        case "max": return values.max(by: exec.ops.sortsBefore) ?? .noRecord
+        case "min": return values.min(by: ops.sortsBefore) ?? .noRecord
+        case "max": return values.max(by: ops.sortsBefore) ?? .noRecord
         default:
             var total = 0.0
             var allIntegers = true
             for v in values {
                 guard let n = v.numeric else {
-                    throw Diagnostic(.error, "'\(fn)' needs numbers, found \(exec.ops.kindName(v))", source: source, range: range)
+                    throw Diagnostic(.error, "'\(fn)' needs numbers, found \(ops.kindName(v))", source: source, range: range)
                 }
                 if case .decimal = v { allIntegers = false }
                 total += n
@@ -245,6 +312,17 @@ public final class PreparedQuery {
             if fn == "sum" { return allIntegers ? .integer(Int(total)) : .decimal(PreparedQuery.format(total)) }
             return values.isEmpty ? .noRecord : .decimal(PreparedQuery.format(total / Double(values.count)))
         }
+    }
+
+    static func countAggregates(_ e: CompiledExpr, _ n: inout Int) -> Int {
+        switch e {
+        case .aggregate: n += 1
+        case .compare(_, let l, let r, _): _ = countAggregates(l, &n); _ = countAggregates(r, &n)
+        case .function(_, let args, _): for a in args { _ = countAggregates(a, &n) }
+        case .field(let inner, _, _), .regex(let inner, _, _): _ = countAggregates(inner, &n)
+        case .slot: break
+        }
+        return n
     }
 
     static func format(_ d: Double) -> String {
