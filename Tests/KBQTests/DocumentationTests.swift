@@ -28,17 +28,46 @@ import Testing
         }
     }
 
-    /// Every ```kbq block of the README runs on the bundled case without error.
-    @Test func readmeExamplesRun() throws {
-        let readme = Support.read("README.md")
+    /// The README's code blocks of one kind (```kbq, ```kb, ```console).
+    static func readmeBlocks(_ kind: String) -> [String] {
         var blocks: [String] = []
         var current: [Substring]? = nil
-        for line in readme.split(separator: "\n", omittingEmptySubsequences: false) {
-            if current == nil && line == "```kbq" { current = [] } else if current != nil && line == "```" {
+        for line in Support.read("README.md").split(separator: "\n", omittingEmptySubsequences: false) {
+            if current == nil && line == "```" + kind { current = [] } else if current != nil && line == "```" {
                 blocks.append(current!.joined(separator: "\n"))
                 current = nil
             } else if current != nil { current!.append(line) }
         }
+        return blocks
+    }
+
+    /// Every ```console block: `$ kbq ...` then exactly what it prints (stdout and stderr).
+    @Test func readmeConsoleExamplesPrintWhatTheySay() throws {
+        let blocks = Self.readmeBlocks("console")
+        #expect(!blocks.isEmpty)
+        for b in blocks {
+            let lines = b.split(separator: "\n", omittingEmptySubsequences: false)
+            let command = String(lines[0].dropFirst(2))
+            #expect(command.hasPrefix("kbq "))
+            let r = try Support.run("/bin/sh", ["-c", "'\(Support.binary)'" + command.dropFirst(3) + " 2>&1"])
+            #expect(r.stdout == lines.dropFirst().joined(separator: "\n") + "\n", "\(command)")
+        }
+    }
+
+    /// Every ```kb block is a valid knowledge-base text, item by item.
+    @Test func readmeKnowledgeBaseExamplesParse() throws {
+        let blocks = Self.readmeBlocks("kb")
+        #expect(!blocks.isEmpty)
+        for b in blocks {
+            for line in b.split(separator: "\n") {
+                #expect(throws: Never.self, "\(line)") { _ = try Parser.parseKBItem(SourceText(name: "README", text: String(line))) }
+            }
+        }
+    }
+
+    /// Every ```kbq block of the README runs on the bundled case without error.
+    @Test func readmeExamplesRun() throws {
+        let blocks = Self.readmeBlocks("kbq")
         #expect(blocks.count >= 5)
         for b in blocks {
             let r = try Support.kbq(["-"], stdin: b)
