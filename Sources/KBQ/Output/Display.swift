@@ -37,6 +37,24 @@ public enum Display {
         } + "\""
     }
 
+    /// A quoted string that both JSON and N-Triples read: `\" \\ \n \r \t`, and other
+    /// control characters as `\uXXXX`.
+    public static func quotedWithEscapes(_ s: String) -> String {
+        "\"" + escaped(s) { c in
+            switch c {
+            case "\"": return "\\\""
+            case "\\": return "\\\\"
+            case "\n": return "\\n"
+            case "\r": return "\\r"
+            case "\t": return "\\t"
+            default:
+                guard c.value < 0x20 || c.value == 0x7F else { return nil }
+                let hex = String(c.value, radix: 16, uppercase: true)
+                return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            }
+        } + "\""
+    }
+
     /// `s` with each scalar that `replacement` maps replaced: the one loop behind every
     /// format's escaping (quoted literals, TSV, JSON).
     static func escaped(_ s: String, _ replacement: (Unicode.Scalar) -> String?) -> String {

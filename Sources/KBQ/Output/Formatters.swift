@@ -111,21 +111,7 @@ final class JSONWriter: RowWriter {
         }
     }
 
-    static func string(_ s: String) -> String {
-        "\"" + Display.escaped(s) { c in
-            switch c {
-            case "\"": return "\\\""
-            case "\\": return "\\\\"
-            case "\n": return "\\n"
-            case "\r": return "\\r"
-            case "\t": return "\\t"
-            default:
-                guard c.value < 0x20 else { return nil }
-                let hex = String(c.value, radix: 16)
-                return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            }
-        } + "\""
-    }
+    static func string(_ s: String) -> String { Display.quotedWithEscapes(s) }
 }
 
 extension String {

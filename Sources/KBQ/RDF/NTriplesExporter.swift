@@ -14,20 +14,8 @@ public struct NTriplesExporter {
     func iri(_ s: String) -> String { "<" + s + ">" }
     func line(_ s: String, _ p: String, _ o: String) throws { try write(s + " " + iri(p) + " " + o + " .\n") }
 
-    static func literal(_ s: String) -> String {
-        "\"" + Display.escaped(s) { c in
-            switch c {
-            case "\"": return "\\\""
-            case "\\": return "\\\\"
-            case "\n": return "\\n"
-            case "\r": return "\\r"
-            default:
-                guard c.value < 0x20 || c.value == 0x7F else { return nil }
-                let hex = String(c.value, radix: 16, uppercase: true)
-                return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            }
-        } + "\""
-    }
+    static func literal(_ s: String) -> String { Display.quotedWithEscapes(s) }
+
 
     func typed(_ s: String, _ datatype: String) -> String { NTriplesExporter.literal(s) + "^^" + iri(Vocabulary.xsd + datatype) }
 

@@ -186,14 +186,19 @@ public struct SPARQLCompiler {
             return out
         }
         out += indent + "\(reifier) rdf:reifies <<( \(s) \(pv) \(o) )>> . \(notProposition)\n"
-        for q in p.qualifiers {
+        try qualifiers(p.qualifiers, on: reifier, &out, indent)
+        return out
+    }
+
+    /// `reifier <key> value .` for each qualifier of a pattern or proposition.
+    mutating func qualifiers(_ qs: [QualifierSyntax], on reifier: String, _ out: inout String, _ indent: String) throws(Diagnostic) {
+        for q in qs {
             guard let key = store.keyID(q.key.text) else {
                 throw Diagnostic(.error, "unknown qualifier key '\(q.key.text)'\(store.suggestKey(q.key.text))", source: source, range: q.key.range)
             }
             let v = try term(q.value, &out, indent)
             out += indent + "\(reifier) \(iri(store.keys[Int(key)].iri ?? Vocabulary.key(store.keys[Int(key)].name))) \(v) .\n"
         }
-        return out
     }
 
     func predicateAlternatives(_ p: PathSyntax) -> String {
@@ -254,13 +259,7 @@ public struct SPARQLCompiler {
             let pv = newVar("p")
             out += indent + "\(r) rdf:type kbq:Proposition ; rdf:reifies <<( \(s) \(pv) \(o) )>> .\n"
             out += indent + "VALUES \(pv) { \(predicateAlternatives(inner.path)) }\n"
-            for q in inner.qualifiers {
-                guard let key = store.keyID(q.key.text) else {
-                    throw Diagnostic(.error, "unknown qualifier key '\(q.key.text)'", source: source, range: q.key.range)
-                }
-                let v = try term(q.value, &out, indent)
-                out += indent + "\(r) \(iri(store.keys[Int(key)].iri ?? Vocabulary.key(store.keys[Int(key)].name))) \(v) .\n"
-            }
+            try qualifiers(inner.qualifiers, on: r, &out, indent)
             return r
         default:
             let slot = try compiler.compileTerm(t, quoted: false)
