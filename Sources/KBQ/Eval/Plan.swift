@@ -1,24 +1,25 @@
 /// A query compiled against one store: names resolved, variables numbered, goals planned.
 
 /// A position of a pattern: a variable slot, a constant, `_`, or a quoted sub-pattern.
-indirect enum Slot {
+/// Only the recursive cases are boxed: slots are read at every match.
+enum Slot {
     case variable(Int)
     case constant(Value)
     case wildcard
-    case proposition(CompiledPattern)
+    indirect case proposition(CompiledPattern)
 }
 
-indirect enum CompiledPath {
+enum CompiledPath {
     /// A predicate with its sub-predicates.
     case predicates([PredicateID])
     case isA
     case variable(Int)
     case any
-    case inverse(CompiledPath)
+    indirect case inverse(CompiledPath)
     case sequence([CompiledPath])
     case alternative([CompiledPath])
-    case zeroOrMore(CompiledPath)
-    case oneOrMore(CompiledPath)
+    indirect case zeroOrMore(CompiledPath)
+    indirect case oneOrMore(CompiledPath)
 
     /// Whether one statement matches (no path operators).
     var isSimple: Bool {
@@ -61,13 +62,13 @@ enum Field: String, CaseIterable {
     case source, para, subject, pred, predicate, object, file, line
 }
 
-indirect enum CompiledExpr {
+enum CompiledExpr {
     case slot(Slot)
-    case field(CompiledExpr, String, Range<Int>)
+    indirect case field(CompiledExpr, String, Range<Int>)
     case function(String, [CompiledExpr], Range<Int>)
-    case aggregate(String, CompiledExpr?, distinct: Bool, Range<Int>)
-    case compare(CompareOp, CompiledExpr, CompiledExpr, Range<Int>)
-    case regex(CompiledExpr, Regex<AnyRegexOutput>, Range<Int>)
+    indirect case aggregate(String, CompiledExpr?, distinct: Bool, Range<Int>)
+    indirect case compare(CompareOp, CompiledExpr, CompiledExpr, Range<Int>)
+    indirect case regex(CompiledExpr, Regex<AnyRegexOutput>, Range<Int>)
 
     var hasAggregate: Bool {
         switch self {
@@ -80,7 +81,7 @@ indirect enum CompiledExpr {
     }
 }
 
-indirect enum Goal {
+enum Goal {
     case pattern(CompiledPattern)
     case filter(CompiledExpr, Range<Int>)
     case not([Goal], Range<Int>)

@@ -1,11 +1,11 @@
 /// An RDF 1.2 term as N-Triples writes it.
-public indirect enum RDFTerm: Hashable, Sendable {
+public enum RDFTerm: Hashable, Sendable {
     case iri(String)
     case blank(String)
     /// A literal with its datatype IRI (nil: xsd:string), language tag and base direction.
     case literal(String, datatype: String?, language: String?, direction: String?)
     /// A triple term `<<( s p o )>>` (RDF 1.2): a proposition, not asserted.
-    case triple(RDFTriple)
+    indirect case triple(RDFTriple)
 }
 
 public struct RDFTriple: Hashable, Sendable {

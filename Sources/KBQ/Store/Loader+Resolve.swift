@@ -194,8 +194,8 @@ extension Loader {
     /// Fills in the source document and paragraph from the qualifiers or the `from` line,
     /// and checks them.
     mutating func addProvenance(_ s: inout Statement, _ p: PatternSyntax, _ parsed: ParsedItem) -> Bool {
-        let sourceKey = store.keyID("source")!
-        let paraKey = store.keyID("para")!
+        let sourceKey = Loader.sourceKey
+        let paraKey = Loader.paraKey
         var document: EntityID? = nil
         var paragraph: Int? = nil
         var where_: (SourceText, Range<Int>) = (parsed.source, p.range)
@@ -214,11 +214,15 @@ extension Loader {
             report(error("statement has no source: put it under a 'from DOCUMENT para N' line, or give it {source: DOCUMENT, para: N}", parsed.source, p.range))
             return false
         }
-        if let docType = store.typeID("Document"), !store.entity(doc, isA: docType) {
+        if let known = documentChecked[doc] {
+            if !known { return false }
+        } else if let docType = store.typeID("Document"), !store.entity(doc, isA: docType) {
+            documentChecked[doc] = false
             report(error("source '\(store.entity(doc).id)' is not a Document", where_.0, where_.1))
             return false
         }
-        if let n = paragraph, let count = store.entity(doc).paragraphs, n < 0 || n > count {
+        documentChecked[doc] = true
+        if let n = paragraph, let count = store.entities[Int(doc)].paragraphs, n < 0 || n > count {
             report(error("paragraph \(n) is outside '\(store.entity(doc).id)', which has paragraphs 0 to \(count)", where_.0, where_.1))
             return false
         }

@@ -20,6 +20,11 @@ public struct Loader {
     /// N-Triples files, parsed in pass 1 and imported in pass 2.
     var rdfFiles: [RDFFile] = []
     var currentRDFPath = ""
+    /// Sources already checked to be Documents (false: reported as not one).
+    var documentChecked: [EntityID: Bool] = [:]
+    /// The built-in keys `source` and `para`: the first two keys of every store.
+    static let sourceKey = Int32(FactStore.builtinKeys.firstIndex { $0.0 == "source" }!)
+    static let paraKey = Int32(FactStore.builtinKeys.firstIndex { $0.0 == "para" }!)
     /// What the file being imported says about itself (reifiers, requested names).
     var c0 = RDFImport(file: RDFFile(path: "", triples: []))
 
@@ -119,6 +124,6 @@ public struct Loader {
     }
 
     func location(_ source: SourceText, _ range: Range<Int>) -> Location {
-        Location(file: source.name, line: source.lineAndColumn(of: range.lowerBound).line)
+        Location(file: source.name, line: source.line(of: range.lowerBound))
     }
 }

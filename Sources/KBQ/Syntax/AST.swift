@@ -9,7 +9,7 @@ public struct Name: Sendable, Hashable {
 }
 
 /// A term in subject or object position, or an operand of an expression.
-public indirect enum TermSyntax: Sendable {
+public enum TermSyntax: Sendable {
     case variable(String, Range<Int>)
     case wildcard(Range<Int>)
     case name(Name)
@@ -22,7 +22,7 @@ public indirect enum TermSyntax: Sendable {
     case unknown(Range<Int>)
     case none(Range<Int>)
     /// `[s p o {q}]`: quoted content, not asserted.
-    case proposition(PatternSyntax, Range<Int>)
+    indirect case proposition(PatternSyntax, Range<Int>)
 
     public var range: Range<Int> {
         switch self {
@@ -47,15 +47,15 @@ public struct QualifierSyntax: Sendable {
 }
 
 /// A predicate, or a path of predicates: `claims`, `^member_of`, `part_of+`, `p/q`, `p|q`.
-public indirect enum PathSyntax: Sendable {
+public enum PathSyntax: Sendable {
     case predicate(Name)
     case variable(String, Range<Int>)
     case wildcard(Range<Int>)
-    case inverse(PathSyntax, Range<Int>)
+    indirect case inverse(PathSyntax, Range<Int>)
     case sequence([PathSyntax], Range<Int>)
     case alternative([PathSyntax], Range<Int>)
-    case zeroOrMore(PathSyntax, Range<Int>)
-    case oneOrMore(PathSyntax, Range<Int>)
+    indirect case zeroOrMore(PathSyntax, Range<Int>)
+    indirect case oneOrMore(PathSyntax, Range<Int>)
 
     public var range: Range<Int> {
         switch self {
@@ -85,11 +85,11 @@ public enum CompareOp: String, Sendable {
 }
 
 /// An expression: a term, a field of one (`?s.date`), a call (`count(?s)`), a comparison.
-public indirect enum ExprSyntax: Sendable {
+public enum ExprSyntax: Sendable {
     case term(TermSyntax)
-    case field(ExprSyntax, Name)
+    indirect case field(ExprSyntax, Name)
     case call(Name, [ExprSyntax], distinct: Bool, star: Bool, range: Range<Int>)
-    case compare(CompareOp, ExprSyntax, ExprSyntax, opRange: Range<Int>)
+    indirect case compare(CompareOp, ExprSyntax, ExprSyntax, opRange: Range<Int>)
 
     public var range: Range<Int> {
         switch self {
@@ -102,12 +102,12 @@ public indirect enum ExprSyntax: Sendable {
 }
 
 /// The `where` part: patterns, filters and their combinations.
-public indirect enum GoalSyntax: Sendable {
+public enum GoalSyntax: Sendable {
     case pattern(PatternSyntax)
     case filter(ExprSyntax)
     case call(Name, [TermSyntax], range: Range<Int>)
-    case not(GoalSyntax, range: Range<Int>)
-    case optional(GoalSyntax, range: Range<Int>)
+    indirect case not(GoalSyntax, range: Range<Int>)
+    indirect case optional(GoalSyntax, range: Range<Int>)
     case and([GoalSyntax])
     case or([GoalSyntax])
 

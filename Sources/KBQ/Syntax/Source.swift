@@ -37,6 +37,13 @@ public struct SourceText: Sendable {
         return (line, (line == firstLine ? firstColumn : 1) + column)
     }
 
+    /// Line (1-based, in the original file) of `offset`: counts newlines only.
+    public func line(of offset: Int) -> Int {
+        var line = firstLine
+        for i in 0..<min(max(0, offset), bytes.count) where bytes[i] == 0x0A { line += 1 }
+        return line
+    }
+
     /// The text of the line holding `offset`, without its newline.
     public func lineText(containing offset: Int) -> (text: String, start: Int) {
         let offset = min(max(0, offset), bytes.count)
