@@ -22,7 +22,7 @@ public final class PreparedQuery {
                 aliasSlots.append(p.alias.map { compiler.slot(for: $0) })
             }
         } else {
-            for (i, v) in compiler.variables.enumerated() where !Planner.isInternal(v) {
+            for (i, v) in compiler.variables.enumerated() {
                 projections.append((.slot(.variable(i)), v))
                 aliasSlots.append(nil)
             }
@@ -36,7 +36,7 @@ public final class PreparedQuery {
         for o in q.orderBy { orderBy.append((try compiler.compileExpr(o.expr, allowAggregates: true), o.descending)) }
         let isAggregate = projections.contains { $0.expr.hasAggregate } || !groupBy.isEmpty
         let planner = Planner(store: store, source: source, variables: compiler.variables)
-        let (planned, bound) = try planner.plan(body, bound: [])
+        let (planned, _) = try planner.plan(body, bound: [])
         let aliases = Set(aliasSlots.compactMap { $0 })
         // Every variable that an answer reads must be bound by the body.
         func checkBound(_ e: CompiledExpr, _ range: Range<Int>) throws(Diagnostic) {
@@ -52,7 +52,6 @@ public final class PreparedQuery {
             for (p, c) in zip(list, projections) { try checkBound(c.expr, p.expr.range) }
         }
         for (o, c) in zip(q.orderBy, orderBy) { try checkBound(c.expr, o.expr.range) }
-        _ = bound
         self.compiled = CompiledQuery(
             variables: compiler.variables, goals: planned, projections: projections, aliasSlots: aliasSlots,
             distinct: q.distinct, groupBy: groupBy, orderBy: orderBy, limit: q.limit, offset: q.offset,
@@ -333,7 +332,3 @@ public final class PreparedQuery {
     }
 }
 
-extension Planner {
-    /// Variables the user did not name (none today; kept for generated ones).
-    static func isInternal(_ name: String) -> Bool { name.hasPrefix("_") }
-}

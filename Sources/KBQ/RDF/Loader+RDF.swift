@@ -48,7 +48,7 @@ extension Loader {
         currentRDFPath = file.path
         var context = RDFImport(file: file)
         context.index()
-        c0 = context
+        rdfContext = context
         // Schema first: classes, properties, their hierarchies, stances, qualifier keys.
         for t in file.triples {
             guard case .iri(let s) = t.subject else { continue }
@@ -242,17 +242,17 @@ extension Loader {
         switch term {
         case .iri(let iri):
             if let e = names.entities[iri] { return e }
-            let local = c0.requestedIDs[iri] ?? Vocabulary.localName(iri)
-            var e = Entity(id: uniqueEntityID(local), types: [], label: String(local.map { $0 == "_" ? " " : $0 }), aliases: [], description: nil, paragraphs: nil, declaredAt: Location(file: rdfPath(t), line: t.line))
+            let local = rdfContext.requestedIDs[iri] ?? Vocabulary.localName(iri)
+            var e = Entity(id: uniqueEntityID(local), types: [], label: String(local.map { $0 == "_" ? " " : $0 }), aliases: [], description: nil, paragraphs: nil, declaredAt: Location(file: currentRDFPath, line: t.line))
             e.iri = iri
             let id = store.addEntity(e)
             names.entities[iri] = id
             return id
         case .blank(let label):
-            let key = rdfPath(t) + " " + label
+            let key = currentRDFPath + " " + label
             if let e = names.blank[key] { return e }
             let local = "b_" + Vocabulary.localName(label)
-            let id = store.addEntity(Entity(id: uniqueEntityID(local), types: [], label: "_:" + label, aliases: [], description: "a blank node", paragraphs: nil, declaredAt: Location(file: rdfPath(t), line: t.line)))
+            let id = store.addEntity(Entity(id: uniqueEntityID(local), types: [], label: "_:" + label, aliases: [], description: "a blank node", paragraphs: nil, declaredAt: Location(file: currentRDFPath, line: t.line)))
             names.blank[key] = id
             return id
         default:
@@ -260,11 +260,9 @@ extension Loader {
         }
     }
 
-    func rdfPath(_ t: RDFTriple) -> String { currentRDFPath }
-
     mutating func type(_ iri: String, _ names: inout RDFNames, _ t: RDFTriple) -> Int32 {
         if let ty = names.types[iri] { return ty }
-        let name = c0.requestedIDs[iri] ?? Vocabulary.localName(iri)
+        let name = rdfContext.requestedIDs[iri] ?? Vocabulary.localName(iri)
         if let existing = store.typeID(name), store.types[Int(existing)].iri == nil || store.types[Int(existing)].iri == iri {
             names.types[iri] = existing
             return existing
@@ -278,7 +276,7 @@ extension Loader {
 
     mutating func predicate(_ iri: String, _ names: inout RDFNames, _ t: RDFTriple) -> PredicateID {
         if let p = names.predicates[iri] { return p }
-        let name = c0.requestedIDs[iri] ?? Vocabulary.localName(iri)
+        let name = rdfContext.requestedIDs[iri] ?? Vocabulary.localName(iri)
         if let existing = store.predicateID(name), existing != FactStore.isA, store.predicates[Int(existing)].iri == nil {
             names.predicates[iri] = existing
             return existing
@@ -292,7 +290,7 @@ extension Loader {
 
     mutating func key(_ iri: String, _ names: inout RDFNames) -> Int32 {
         if let k = names.keys[iri] { return k }
-        let name = c0.requestedIDs[iri] ?? Vocabulary.localName(iri)
+        let name = rdfContext.requestedIDs[iri] ?? Vocabulary.localName(iri)
         if let existing = store.keyID(name), store.keys[Int(existing)].iri == nil {
             names.keys[iri] = existing
             return existing

@@ -20,6 +20,16 @@ public enum FileSystem {
         return try readAll(fd: fd, name: path)
     }
 
+    /// At most the first `limit` bytes of a file (a `#!` line, say).
+    public static func read(_ path: String, upTo limit: Int) throws(IOError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw IOError(message: "cannot open '\(path)': \(errorText())") }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: limit)
+        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, limit) }
+        return n > 0 ? Array(buffer[0..<n]) : []
+    }
+
     /// Everything readable from `fd` until end of file.
     public static func readAll(fd: Int32, name: String) throws(IOError) -> [UInt8] {
         var result: [UInt8] = []

@@ -26,7 +26,7 @@ public struct Loader {
     static let sourceKey = Int32(FactStore.builtinKeys.firstIndex { $0.0 == "source" }!)
     static let paraKey = Int32(FactStore.builtinKeys.firstIndex { $0.0 == "para" }!)
     /// What the file being imported says about itself (reifiers, requested names).
-    var c0 = RDFImport(file: RDFFile(path: "", triples: []))
+    var rdfContext = RDFImport(file: RDFFile(path: "", triples: []))
 
     init(base: FactStore) {
         store = base
