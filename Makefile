@@ -20,8 +20,9 @@ deps:
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS)
 
+# The Swift runtime linked in: a third less start-up time for `kbq -e` (CPU 5.8 -> 4.0 ms here).
 release: deps
-	$(SWIFT) build -c release $(BUILD_FLAGS)
+	$(SWIFT) build -c release -Xswiftc -static-stdlib --scratch-path .build-static $(BUILD_FLAGS)
 
 # Opens the REPL on the bundled knowledge base.
 run: build
