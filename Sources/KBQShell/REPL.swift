@@ -18,15 +18,19 @@ final class REPL {
     }
 
     func run() -> Int32 {
-        editor = LineEditor(historyPath: LineEditor.defaultHistoryPath()) { [session] before in
-            REPL.completions(before, session: session)
+        // libedit only when both ends are a terminal; answers piped elsewhere (`kbq | less`)
+        // get plain line reading, the prompt on stderr.
+        if isatty(1) == 1 {
+            editor = LineEditor(historyPath: LineEditor.defaultHistoryPath()) { [session] before in
+                REPL.completions(before, session: session)
+            }
         }
         let name = knowledgeBase.isEmpty ? "(empty)" : knowledgeBase
         session.note("\(KBQMain.version): \(name): \(session.summary)\nEnter a query (e.g. find ?who where ?who claims _), .help for help, Ctrl-D to quit.")
         while true {
             let prompt = buffer.isEmpty ? "kbq> " : REPL.continuationPrompt(buffer.joined(separator: "\n"))
             kbq_clear_interrupt()
-            let input = editor.map { $0.readLine(prompt: prompt) } ?? .endOfInput
+            let input = editor.map { $0.readLine(prompt: prompt) } ?? readPlainLine(prompt: prompt)
             switch input {
             case .endOfInput:
                 try? session.err.write("\n")
@@ -53,6 +57,21 @@ final class REPL {
                 kbq_clear_interrupt()
                 if session.runScript(SourceText(name: "<input>", text: text), keepGoing: true) == .quit { return 0 }
             }
+        }
+    }
+
+    /// A line from standard input without libedit; Ctrl-C (EINTR) interrupts it.
+    func readPlainLine(prompt: String) -> LineEditor.Input {
+        try? session.err.write(prompt)
+        try? session.err.flush()
+        var bytes: [UInt8] = []
+        var c: UInt8 = 0
+        while true {
+            let n = read(0, &c, 1)
+            if n < 0 { return errno == EINTR ? .interrupted : .endOfInput }
+            if n == 0 { return bytes.isEmpty ? .endOfInput : .line(String(decoding: bytes, as: UTF8.self)) }
+            if c == 0x0A { return .line(String(decoding: bytes, as: UTF8.self)) }
+            bytes.append(c)
         }
     }
 

@@ -142,6 +142,33 @@ final class Terminal {
         #expect(try t.exitStatus() == 0)
     }
 
+    /// A terminal on stdin but stdout piped (`kbq | less`): no libedit, the prompt on stderr,
+    /// only answers (as TSV) on the pipe.
+    @Test func answersPipedFromAnInteractiveSession() throws {
+        var master: Int32 = 0
+        var slave: Int32 = 0
+        #expect(openpty(&master, &slave, nil, nil, nil) == 0)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Support.binary)
+        p.currentDirectoryURL = URL(fileURLWithPath: Support.root)
+        p.environment = ProcessInfo.processInfo.environment.merging(["XDG_STATE_HOME": state + "/piped", "NO_COLOR": "1"]) { $1 }
+        p.standardInput = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        // Canonical mode: the line discipline holds what is typed until kbq reads it, and a
+        // ^D at the start of a line is the end of input.
+        _ = "find ?x where ?x makes Pegasus\n\u{04}".withCString { write(master, $0, strlen($0)) }
+        try Support.waitFor(timeout: 30) { !p.isRunning }
+        close(master)
+        close(slave)
+        #expect(p.terminationStatus == 0)
+        #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "x\nNSO_Group\n")
+        #expect(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("kbq> "))
+    }
+
     @Test func damagedHistoryIsNotOverwritten() throws {
         let dir = state + "/damaged"
         try FileManager.default.createDirectory(atPath: dir + "/kbq", withIntermediateDirectories: true)
