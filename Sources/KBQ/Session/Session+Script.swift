@@ -43,10 +43,8 @@ extension Session {
 
     /// The bytes as source text, or nil after reporting the first invalid UTF-8 byte.
     public func validated(_ bytes: [UInt8], name: String) -> SourceText? {
-        if let bad = UTF8Check.firstInvalidByte(bytes) {
-            let shown = Array(bytes[..<bad]) + [0x3F] + Array(bytes[(bad + 1)...].prefix { $0 != 0x0A })
-            let hex = String(bytes[bad], radix: 16, uppercase: true)
-            report(Diagnostic(.error, "invalid UTF-8 (byte 0x\(hex))", source: SourceText(name: name, bytes: shown), range: bad..<bad + 1))
+        if let d = UTF8Check.diagnostic(bytes, name: name) {
+            report(d)
             return nil
         }
         return SourceText(name: name, bytes: bytes)

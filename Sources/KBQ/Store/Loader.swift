@@ -71,10 +71,8 @@ public struct Loader {
         }
         seenFiles.insert(canonical)
         store.noteLoaded(canonical)
-        if let bad = UTF8Check.firstInvalidByte(bytes) {
-            let valid = SourceText(name: path, bytes: Array(bytes[..<bad]) + [0x3F] + Array(bytes[(bad + 1)...].prefix { $0 != 0x0A }))
-            let hex = String(bytes[bad], radix: 16, uppercase: true)
-            report(Diagnostic(.error, "invalid UTF-8 (byte 0x\(hex)); the file must be UTF-8", source: valid, range: bad..<bad + 1))
+        if let d = UTF8Check.diagnostic(bytes, name: path, hint: "; the file must be UTF-8") {
+            report(d)
             return
         }
         if Loader.isNTriples(path) {

@@ -61,6 +61,15 @@ public struct SourceText: Sendable {
 
 /// Validates UTF-8 and reports the first bad byte, instead of replacing it silently.
 public enum UTF8Check {
+    /// An error naming the first invalid byte, shown in its line (the byte as '?'), or nil
+    /// when the bytes are valid UTF-8.
+    public static func diagnostic(_ bytes: [UInt8], name: String, hint: String = "") -> Diagnostic? {
+        guard let bad = firstInvalidByte(bytes) else { return nil }
+        let shown = Array(bytes[..<bad]) + [0x3F] + Array(bytes[(bad + 1)...].prefix { $0 != 0x0A })
+        let hex = String(bytes[bad], radix: 16, uppercase: true)
+        return Diagnostic(.error, "invalid UTF-8 (byte 0x\(hex))\(hint)", source: SourceText(name: name, bytes: shown), range: bad..<bad + 1)
+    }
+
     /// The offset of the first byte that is not part of valid UTF-8, or nil.
     public static func firstInvalidByte(_ bytes: [UInt8]) -> Int? {
         var i = 0
