@@ -16,7 +16,7 @@ import Testing
         let store = try Self.load()
         let article = try #require(store.entityID(exactly: "Article"))
         let paragraphs = try #require(store.entity(article).paragraphs)
-        for (i, s) in store.statements.enumerated() where s.asserted {
+        for (i, s) in store.allStatements.enumerated() where s.asserted {
             #expect(s.document == article, "statement \(i) at \(s.location)")
             #expect(s.paragraph.map { (0...paragraphs).contains($0) } == true, "statement \(i) at \(s.location)")
         }
@@ -26,7 +26,7 @@ import Testing
         let store = try Self.load()
         var used = Set<EntityID>()
         func mark(_ v: Value) { if case .entity(let e) = v { used.insert(e) } }
-        for s in store.statements {
+        for s in store.allStatements {
             mark(s.subject)
             mark(s.object)
             for q in s.qualifiers { mark(q.value) }
@@ -38,7 +38,7 @@ import Testing
     @Test func everyStanceHasAPropositionAndQuotesAreShort() throws {
         let store = try Self.load()
         let quote = try #require(store.keyID("quote"))
-        for s in store.statements {
+        for s in store.allStatements {
             if store.isStance(s.predicate) {
                 guard case .proposition = s.object else {
                     Issue.record("stance without proposition at \(s.location)")
@@ -49,6 +49,6 @@ import Testing
                 #expect(q.split(separator: " ").count <= 8, "quote too long at \(s.location): \(q)")
             }
         }
-        #expect(store.statements.count > 100)
+        #expect(store.allStatements.count > 100)
     }
 }

@@ -6,8 +6,8 @@ extension Execution {
             let list = inverse ? store.statements(withObject: start) : store.statements(withSubject: start)
             var out: [(Value, [StatementID])] = []
             for sid in list {
-                let st = store.statement(sid)
-                if st.asserted && ps.contains(st.predicate) { out.append((inverse ? st.subject : st.object, [sid])) }
+                let i = Int(sid)
+                if asserted[i] && ps.contains(predicates[i]) { out.append((store.value(inverse ? subjects[i] : objects[i]), [sid])) }
             }
             return out
         case .inverse(let inner):
@@ -87,9 +87,12 @@ extension Execution {
         var seen = Set<Value>()
         for p in path.predicateSet ?? [] {
             for sid in store.statements(withPredicate: p) {
-                let st = store.statement(sid)
-                guard st.asserted else { continue }
-                for v in [st.subject, st.object] where seen.insert(v).inserted { nodes.append(v) }
+                let i = Int(sid)
+                guard asserted[i] else { continue }
+                for t in [subjects[i], objects[i]] {
+                    let v = store.value(t)
+                    if seen.insert(v).inserted { nodes.append(v) }
+                }
             }
         }
         return nodes

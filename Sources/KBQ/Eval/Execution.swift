@@ -37,9 +37,18 @@ final class Execution {
     var trail: [Int] = []
     var evidence: [Evidence] = []
     var steps = 0
+    // The store's columns, held here so that the hot loop reads them without a retain.
+    let subjects: [Term]
+    let predicates: [PredicateID]
+    let objects: [Term]
+    let asserted: [Bool]
 
     init(store: FactStore, source: SourceText, rules: RuleEngine, limits: Limits, variableCount: Int) {
         self.store = store
+        subjects = store.table.subject
+        predicates = store.table.predicate
+        objects = store.table.object
+        asserted = store.table.asserted
         self.ops = ValueOps(store: store, source: source)
         self.rules = rules
         self.limits = limits
@@ -86,19 +95,18 @@ final class Execution {
 
     /// Whether statement `sid` matches a simple pattern, binding its variables.
     func match(_ p: CompiledPattern, _ sid: StatementID) -> Bool {
-        // Fields are read in place: copying a Statement would retain its arrays and strings.
         let i = Int(sid)
-        guard store.statements[i].asserted != p.quoted else { return false }
-        let predicate = store.statements[i].predicate
+        guard asserted[i] != p.quoted else { return false }
+        let predicate = predicates[i]
         switch p.path {
         case .predicates(let ps): guard ps.contains(predicate) else { return false }
         case .variable(let v): guard unify(.variable(v), .predicate(predicate)) else { return false }
         case .any: break
         default: return false
         }
-        guard unify(p.subject, store.statements[i].subject), unify(p.object, store.statements[i].object) else { return false }
+        guard unify(p.subject, store.value(subjects[i])), unify(p.object, store.value(objects[i])) else { return false }
         for q in p.qualifiers {
-            guard let v = store.statements[i].qualifier(q.key), unify(q.slot, v) else { return false }
+            guard let v = store.qualifier(sid, q.key), unify(q.slot, v) else { return false }
         }
         if let s = p.statementVar, !unify(.variable(s), .statement(sid)) { return false }
         return true
@@ -156,8 +164,7 @@ final class Execution {
         case .predicates, .variable, .any: break
         default: return try solvePath(p, k)
         }
-        let candidates = candidateStatements(p)
-        for sid in candidates {
+        func visit(_ sid: StatementID) throws {
             try tick()
             let mark = trail.count
             if match(p, sid) {
@@ -167,12 +174,19 @@ final class Execution {
             }
             undo(to: mark)
         }
+        if let candidates = candidateStatements(p) {
+            for sid in candidates { try visit(sid) }
+        } else {
+            for i in 0..<store.statementCount { try visit(StatementID(i)) }
+        }
     }
 
-    /// The smallest index list that the bound positions of a pattern select.
-    func candidateStatements(_ p: CompiledPattern) -> [StatementID] {
-        var best: [StatementID]? = nil
-        func consider(_ list: [StatementID]) {
+    /// The smallest index list that the bound positions of a pattern select, or nil when
+    /// nothing is bound and every statement is a candidate.
+    func candidateStatements(_ p: CompiledPattern) -> ArraySlice<StatementID>? {
+        var best: ArraySlice<StatementID>? = nil
+        func consider(_ list: ArraySlice<StatementID>?) {
+            guard let list else { return }
             if best == nil || list.count < best!.count { best = list }
         }
         if let v = value(of: p.subject) { consider(store.statements(withSubject: v)) }
@@ -184,7 +198,7 @@ final class Execution {
             if ps.count == 1 { consider(store.statements(withPredicate: ps[0])) } else if best == nil || best!.count > 64 {
                 var all: [StatementID] = []
                 for x in ps { all += store.statements(withPredicate: x) }
-                consider(all)
+                consider(all[...])
             }
         }
         if let b = best { return b }
@@ -192,14 +206,14 @@ final class Execution {
             // Stances whose object is one of the quoted statements that match.
             var stances: [StatementID] = []
             for q in quoted { stances += store.statements(withObject: .proposition(q)) }
-            return stances
+            return stances[...]
         }
-        return (0..<StatementID(store.statements.count)).map { $0 }
+        return nil
     }
 
     func propositionCandidates(_ p: CompiledPattern) -> [StatementID]? {
-        guard value(of: p.subject) != nil || value(of: p.object) != nil else { return nil }
-        return candidateStatements(p).filter { !store.statement($0).asserted }
+        guard value(of: p.subject) != nil || value(of: p.object) != nil, let list = candidateStatements(p) else { return nil }
+        return list.filter { !asserted[Int($0)] }
     }
 
     func solveIsA(_ p: CompiledPattern, _ k: () throws -> Void) throws {

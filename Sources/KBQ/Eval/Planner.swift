@@ -81,7 +81,7 @@ struct Planner {
     }
 
     func patternCost(_ p: CompiledPattern, bound: Set<Int>) -> Double {
-        let total = Double(max(1, store.statements.count))
+        let total = Double(max(1, store.statementCount))
         var best = total
         if case .constant(let v) = p.subject { best = min(best, Double(store.statements(withSubject: v).count)) }
         else if isBound(p.subject, bound) { best = min(best, 5) }

@@ -67,7 +67,7 @@ public enum Display {
 
     /// `S12` for a named statement, `#12` otherwise.
     public static func statementName(_ s: StatementID, _ store: FactStore) -> String {
-        store.statement(s).name ?? "#\(s + 1)"
+        store.statementName(s) ?? "#\(s + 1)"
     }
 
     /// `subject predicate object {key: value, ...}`, without source qualifiers.

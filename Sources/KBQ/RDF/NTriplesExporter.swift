@@ -49,7 +49,7 @@ public struct NTriplesExporter {
         try write("# kbq knowledge base as RDF 1.2 N-Triples (kbq --export nt)\n")
         try schema()
         try entities()
-        for i in store.statements.indices { try statement(StatementID(i)) }
+        for i in 0..<store.statementCount { try statement(StatementID(i)) }
         for (n, r) in rules.enumerated() {
             try line(iri(Vocabulary.kbq + "rule:" + String(n + 1)), Vocabulary.ruleText, NTriplesExporter.literal(r.source.text))
         }

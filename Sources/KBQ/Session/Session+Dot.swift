@@ -118,7 +118,7 @@ extension Session {
     /// "55 entities, 81 statements, 32 propositions, 3 rules"
     public var summary: String {
         let asserted = store.assertedCount
-        let quoted = store.statements.count - asserted
+        let quoted = store.statementCount - asserted
         return "\(store.entities.count) entities, \(asserted) statements, \(quoted) propositions, \(ruleNames.count) rules"
     }
 
@@ -145,12 +145,12 @@ extension Session {
         if !ent.aliases.isEmpty { text += "  aliases: \(ent.aliases.joined(separator: "; "))\n" }
         if let d = ent.description { text += "  description: \(d)\n" }
         text += "  declared at \(ent.declaredAt)\n"
-        let about = store.statements(withSubject: .entity(e)) + store.statements(withObject: .entity(e))
-        let asserted = about.filter { store.statement($0).asserted }.sorted()
+        let about = Array(store.statements(withSubject: .entity(e))) + store.statements(withObject: .entity(e))
+        let asserted = about.filter { store.isAsserted($0) }.sorted()
         if !asserted.isEmpty { text += "statements:\n" }
         for s in asserted { text += explainStatement(s, indent: "  ") }
-        let quoted = store.statements.indices.filter { i in
-            let st = store.statements[i]
+        let quoted = (0..<store.statementCount).filter { i in
+            let st = store.statement(StatementID(i))
             return !st.asserted && (st.subject == .entity(e) || st.object == .entity(e))
         }
         if !quoted.isEmpty { text += "in propositions (said, not asserted):\n" }

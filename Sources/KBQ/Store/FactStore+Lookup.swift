@@ -13,7 +13,37 @@ extension FactStore {
     public func statementID(named name: String) -> StatementID? { statementNames[name] }
 
     public func entity(_ id: EntityID) -> Entity { entities[Int(id)] }
-    public func statement(_ id: StatementID) -> Statement { statements[Int(id)] }
+    /// A statement with its values, qualifiers (provenance included) and location.
+    public func statement(_ id: StatementID) -> Statement {
+        let i = Int(id)
+        var qualifiers = table.storedQualifiers(i).map { (key: table.qualifierKeys[$0], value: value(table.qualifierValues[$0])) }
+        let document = table.document[i] >= 0 ? table.document[i] : nil
+        let paragraph = table.paragraph[i] != StatementTable.noParagraph ? Int(table.paragraph[i]) : nil
+        if let d = document { qualifiers.append((StatementTable.sourceKey, .entity(d))) }
+        if let p = paragraph { qualifiers.append((StatementTable.paraKey, .integer(p))) }
+        return Statement(
+            subject: value(table.subject[i]), predicate: table.predicate[i], object: value(table.object[i]),
+            qualifiers: qualifiers, asserted: table.asserted[i], name: table.names[id],
+            location: Location(file: table.files[Int(table.file[i])], line: Int(table.line[i])),
+            document: document, paragraph: paragraph)
+    }
+
+    /// Every statement, materialised (for tests and tools; queries read the columns).
+    public var allStatements: [Statement] { (0..<statementCount).map { statement(StatementID($0)) } }
+
+    public func isAsserted(_ id: StatementID) -> Bool { table.asserted[Int(id)] }
+    public func statementName(_ id: StatementID) -> String? { table.names[id] }
+
+    /// The value of qualifier `key` on statement `id`, provenance included.
+    func qualifier(_ id: StatementID, _ key: Int32) -> Value? {
+        let i = Int(id)
+        if table.asserted[i] {
+            if key == StatementTable.sourceKey, table.document[i] >= 0 { return .entity(table.document[i]) }
+            if key == StatementTable.paraKey, table.paragraph[i] != StatementTable.noParagraph { return .integer(Int(table.paragraph[i])) }
+        }
+        for q in table.storedQualifiers(i) where table.qualifierKeys[q] == key { return value(table.qualifierValues[q]) }
+        return nil
+    }
     public func predicateName(_ id: PredicateID) -> String { predicates[Int(id)].name }
     public func keyName(_ id: Int32) -> String { keys[Int(id)].name }
     public func typeName(_ id: Int32) -> String { types[Int(id)].name }
@@ -76,10 +106,17 @@ extension FactStore {
 
     public func isStance(_ p: PredicateID) -> Bool { predicates[Int(p)].isStance }
 
-    // Index access for the evaluator.
-    func statements(withSubject v: Value) -> [StatementID] { bySubject[v] ?? [] }
-    func statements(withObject v: Value) -> [StatementID] { byObject[v] ?? [] }
-    func statements(withPredicate p: PredicateID) -> [StatementID] { byPredicate[Int(p)] }
-    func statements(withQualifier k: Int32, value: Value) -> [StatementID] { byQualifier[k]?[value] ?? [] }
-    func statements(withKey k: Int32) -> [StatementID] { byKey[Int(k)] }
+    // Index access for the evaluator: slices of the indexes, in statement order.
+    func statements(withSubject v: Value) -> ArraySlice<StatementID> { term(for: v).map { bySubject[$0] } ?? [] }
+    func statements(withObject v: Value) -> ArraySlice<StatementID> { term(for: v).map { byObject[$0] } ?? [] }
+    func statements(withPredicate p: PredicateID) -> ArraySlice<StatementID> { byPredicate[Int(p)] }
+    func statements(withQualifier k: Int32, value: Value) -> ArraySlice<StatementID> {
+        guard Int(k) < byQualifier.count, let t = term(for: value) else { return [] }
+        return byQualifier[Int(k)][t]
+    }
+    /// Statements with a stored qualifier `k`; nil for the provenance keys, which nearly
+    /// every statement has.
+    func statements(withKey k: Int32) -> ArraySlice<StatementID>? {
+        k == StatementTable.sourceKey || k == StatementTable.paraKey ? nil : byKey[Int(k)]
+    }
 }

@@ -7,7 +7,9 @@ public struct FactStore: Sendable {
     public internal(set) var predicates: [PredicateInfo] = []
     public internal(set) var keys: [KeyInfo] = []
     public internal(set) var entities: [Entity] = []
-    public internal(set) var statements: [Statement] = []
+    /// Statements, asserted and quoted, column by column; see `statement(_:)`.
+    var table = StatementTable()
+    var literals = LiteralTable()
     public internal(set) var rules: [StoredRule] = []
     /// Files loaded so far (canonical paths), so that an include is read once.
     public internal(set) var loadedFiles: [String] = []
@@ -19,16 +21,22 @@ public struct FactStore: Sendable {
     /// Lower-cased ids, labels and aliases (underscores read as spaces) to entities.
     var nameIndex: [String: [EntityID]] = [:]
     var statementNames: [String: StatementID] = [:]
+    var assertedTotal = 0
     var iriIndex: [String: EntityID] = [:]
     /// Quoted statements by content, so equal propositions are one proposition.
     var propositionIndex: [PropositionKey: StatementID] = [:]
 
-    var bySubject: [Value: [StatementID]] = [:]
-    var byObject: [Value: [StatementID]] = [:]
-    var byPredicate: [[StatementID]] = []
-    var byQualifier: [Int32: [Value: [StatementID]]] = [:]
-    /// Statements that have a qualifier key, whatever its value.
-    var byKey: [[StatementID]] = []
+    /// Built by `buildIndexes()` once a load has added its statements.
+    var bySubject = TermPostings()
+    var byObject = TermPostings()
+    var byPredicate = PostingIndex()
+    /// Per qualifier key, statements by the key's value.
+    var byQualifier: [TermPostings] = []
+    /// Statements that have a stored qualifier key, whatever its value (provenance keys,
+    /// which nearly every statement has, are not listed).
+    var byKey = PostingIndex()
+    /// How many statements the indexes cover.
+    var indexedCount = 0
     var typeMembers: [[EntityID]] = []
 
     /// Sub-predicates (the predicate itself included), computed when the schema changes.
@@ -46,9 +54,11 @@ public struct FactStore: Sendable {
         _ = addPredicate(PredicateInfo(name: "is_a", supers: [], isStance: false, description: "has the type (with its sub-types)", declaredAt: nil))
         for (k, t) in FactStore.builtinKeys { _ = addKey(KeyInfo(name: k, valueType: t)) }
         recomputeClosures()
+        buildIndexes()
     }
 
-    public var assertedCount: Int { statements.lazy.filter { $0.asserted }.count }
+    public var assertedCount: Int { assertedTotal }
+    public var statementCount: Int { table.count }
 
     // MARK: adding
 
@@ -65,7 +75,6 @@ public struct FactStore: Sendable {
         let id = PredicateID(predicates.count)
         predicates.append(p)
         predicateIndex[p.name] = id
-        byPredicate.append([])
         version += 1
         return id
     }
@@ -74,7 +83,6 @@ public struct FactStore: Sendable {
         let id = Int32(keys.count)
         keys.append(k)
         keyIndex[k.name] = id
-        byKey.append([])
         return id
     }
 
@@ -112,33 +120,105 @@ public struct FactStore: Sendable {
         for t in ts { typeMembers[Int(t)].append(e) }
     }
 
-    /// Adds a statement and indexes it; quoted content equal to an existing proposition
-    /// returns that proposition instead.
+    /// Adds a statement (indexed by the next `buildIndexes()`); quoted content equal to an
+    /// existing proposition returns that proposition instead.
     mutating func addStatement(_ s: Statement) -> StatementID {
+        var key: PropositionKey? = nil
         if !s.asserted {
-            let key = PropositionKey(s)
-            if let existing = propositionIndex[key] { return existing }
-            let id = StatementID(statements.count)
-            propositionIndex[key] = id
-            append(s, id)
-            return id
+            let k = PropositionKey(s)
+            if let existing = propositionIndex[k] { return existing }
+            key = k
         }
-        let id = StatementID(statements.count)
-        append(s, id)
+        let id = StatementID(table.count)
+        if let key { propositionIndex[key] = id }
+        var qualifiers: [(key: Int32, value: Term)] = []
+        qualifiers.reserveCapacity(s.qualifiers.count)
+        var provenance = (source: s.asserted && s.document != nil, para: s.asserted && s.paragraph != nil)
+        for q in s.qualifiers {
+            // The provenance columns hold these; see StatementTable.
+            if provenance.source, q.key == StatementTable.sourceKey, q.value == .entity(s.document!) { provenance.source = false; continue }
+            if provenance.para, q.key == StatementTable.paraKey, q.value == .integer(s.paragraph!) { provenance.para = false; continue }
+            qualifiers.append((q.key, intern(q.value)))
+        }
+        if let n = s.paragraph { _ = intern(.integer(n)) }
+        table.append(
+            subject: intern(s.subject), predicate: s.predicate, object: intern(s.object), qualifiers: qualifiers,
+            asserted: s.asserted, location: s.location, document: s.asserted ? s.document : nil,
+            paragraph: s.asserted ? s.paragraph : nil)
+        if s.asserted { assertedTotal += 1 }
+        if let n = s.name {
+            statementNames[n] = id
+            table.names[id] = n
+        }
+        version += 1
         return id
     }
 
-    private mutating func append(_ s: Statement, _ id: StatementID) {
-        statements.append(s)
-        bySubject[s.subject, default: []].append(id)
-        byObject[s.object, default: []].append(id)
-        byPredicate[Int(s.predicate)].append(id)
-        for q in s.qualifiers {
-            byQualifier[q.key, default: [:]][q.value, default: []].append(id)
-            byKey[Int(q.key)].append(id)
+    /// The term of a value, adding literals to the store.
+    mutating func intern(_ v: Value) -> Term {
+        switch v {
+        case .entity(let e): return Term(entity: e)
+        case .proposition(let p): return Term(proposition: p)
+        default: return Term(literal: literals.intern(v))
         }
-        if let n = s.name { statementNames[n] = id }
-        version += 1
+    }
+
+    /// The term of a value if the store holds it; nil when no statement can contain it.
+    func term(for v: Value) -> Term? {
+        switch v {
+        case .entity(let e): return Term(entity: e)
+        case .proposition(let p): return Term(proposition: p)
+        case .statement, .predicate, .type, .noRecord: return nil
+        default: return literals.find(v).map { Term(literal: $0) }
+        }
+    }
+
+    @inline(__always) func value(_ t: Term) -> Value {
+        switch t.kind {
+        case Term.entityKind: return .entity(EntityID(t.index))
+        case Term.propositionKind: return .proposition(StatementID(t.index))
+        default: return literals[t.index]
+        }
+    }
+
+    /// Indexes every statement by subject, object, predicate and qualifier; called at the
+    /// end of every load (a whole rebuild: counting sorts over integer columns).
+    mutating func buildIndexes() {
+        let t = table
+        let n = t.count
+        let entityCount = entities.count
+        let literalCount = literals.count
+        bySubject = TermPostings(entityCount: entityCount, literalCount: literalCount, statementCount: n, terms: t.subject)
+        byObject = TermPostings(entityCount: entityCount, literalCount: literalCount, statementCount: n, terms: t.object)
+        byPredicate = PostingIndex(keyCount: predicates.count, sparse: false, count: n, key: { Int(t.predicate[$0]) }, sid: { StatementID($0) })
+        let owners = t.qualifierOwners()
+        byKey = PostingIndex(keyCount: keys.count, sparse: false, count: owners.count, key: { Int(t.qualifierKeys[$0]) }, sid: { owners[$0] })
+        // Per key, (value, statement) pairs in statement order, then grouped by value.
+        var pairs = Array(repeating: (terms: [Term](), sids: [StatementID]()), count: keys.count)
+        var paragraphTerm: (Int32, Term?) = (StatementTable.noParagraph, nil)
+        for i in 0..<n {
+            let sid = StatementID(i)
+            if t.document[i] >= 0 {
+                pairs[Int(StatementTable.sourceKey)].terms.append(Term(entity: t.document[i]))
+                pairs[Int(StatementTable.sourceKey)].sids.append(sid)
+            }
+            let para = t.paragraph[i]
+            if para != StatementTable.noParagraph {
+                if paragraphTerm.0 != para { paragraphTerm = (para, term(for: .integer(Int(para)))) }
+                if let term = paragraphTerm.1 {
+                    pairs[Int(StatementTable.paraKey)].terms.append(term)
+                    pairs[Int(StatementTable.paraKey)].sids.append(sid)
+                }
+            }
+            for q in t.storedQualifiers(i) {
+                pairs[Int(t.qualifierKeys[q])].terms.append(t.qualifierValues[q])
+                pairs[Int(t.qualifierKeys[q])].sids.append(sid)
+            }
+        }
+        byQualifier = pairs.map {
+            TermPostings(entityCount: entityCount, literalCount: literalCount, statementCount: n, terms: $0.terms, sids: $0.sids)
+        }
+        indexedCount = n
     }
 
     mutating func addRule(_ r: StoredRule) {

@@ -49,7 +49,9 @@ public struct Loader {
 
     mutating func finish() -> Result<FactStore, DiagnosticList> {
         resolveAll()  // even after syntax errors, so that every error is reported
-        return diagnostics.errorCount == 0 ? .success(store) : .failure(diagnostics)
+        guard diagnostics.errorCount == 0 else { return .failure(diagnostics) }
+        store.buildIndexes()
+        return .success(store)
     }
 
     // MARK: pass 1: reading and parsing

@@ -1,0 +1,103 @@
+/// Statement ids grouped by a key, in compressed sparse rows: one array of ids sorted by
+/// key (and by id within a key) and the offset where each key's run begins.
+///
+/// Built in two counting passes after a load, so a lookup is two array reads and a
+/// candidate list is a slice, never a copy or a hash.
+struct PostingIndex: Sendable {
+    /// Dense: `offsets[k]..<offsets[k+1]` for every key below `keyCount`. Sparse: only the
+    /// keys that occur, in `keys` (sorted), with `offsets` parallel plus one.
+    private var keys: [UInt32]?
+    private var offsets: [UInt32] = [0]
+    private(set) var ids: [StatementID] = []
+
+    init() {}
+
+    /// Groups entries `0..<count`: entry i files statement `sid(i)` under `key(i)` (skipped
+    /// when negative). For each key, statements must come in increasing order.
+    init(keyCount: Int, sparse: Bool, count: Int, key: (Int) -> Int, sid: (Int) -> StatementID) {
+        var starts = [UInt32](repeating: 0, count: keyCount + 1)
+        for i in 0..<count {
+            let k = key(i)
+            if k >= 0 { starts[k + 1] &+= 1 }
+        }
+        for k in 0..<keyCount { starts[k + 1] &+= starts[k] }
+        var fill = starts
+        var ids = [StatementID](repeating: 0, count: Int(starts[keyCount]))
+        for i in 0..<count {
+            let k = key(i)
+            if k >= 0 {
+                ids[Int(fill[k])] = sid(i)
+                fill[k] &+= 1
+            }
+        }
+        self.ids = ids
+        if sparse {
+            var present: [UInt32] = []
+            var compact: [UInt32] = []
+            for k in 0..<keyCount where starts[k + 1] > starts[k] {
+                present.append(UInt32(k))
+                compact.append(starts[k])
+            }
+            compact.append(starts[keyCount])
+            keys = present
+            offsets = compact
+        } else {
+            offsets = starts
+        }
+    }
+
+    /// The statements under `key`, in increasing order.
+    subscript(key: Int) -> ArraySlice<StatementID> {
+        guard let keys else {
+            guard key >= 0, key + 1 < offsets.count else { return [] }
+            return ids[Int(offsets[key])..<Int(offsets[key + 1])]
+        }
+        var low = 0
+        var high = keys.count
+        let k = UInt32(truncatingIfNeeded: key)
+        while low < high {
+            let mid = (low + high) / 2
+            if keys[mid] < k { low = mid + 1 } else { high = mid }
+        }
+        guard low < keys.count, keys[low] == k else { return [] }
+        return ids[Int(offsets[low])..<Int(offsets[low + 1])]
+    }
+
+    var byteCount: Int { (keys?.count ?? 0) * 4 + offsets.count * 4 + ids.count * 4 }
+}
+
+/// Statements grouped by a stored value: dense rows for entities (every entity has a row),
+/// sparse rows for literals and propositions.
+struct TermPostings: Sendable {
+    private var entities = PostingIndex()
+    private var others = PostingIndex()
+    private var literalCount = 0
+
+    init() {}
+
+    /// Statement `sids[i]` (or i itself) under `terms[i]`.
+    init(entityCount: Int, literalCount: Int, statementCount: Int, terms: [Term], sids: [StatementID]? = nil) {
+        self.literalCount = literalCount
+        let sid: (Int) -> StatementID = { i in sids?[i] ?? StatementID(i) }
+        entities = PostingIndex(keyCount: entityCount, sparse: false, count: terms.count, key: { i in
+            terms[i].kind == Term.entityKind ? terms[i].index : -1
+        }, sid: sid)
+        others = PostingIndex(keyCount: literalCount + statementCount, sparse: true, count: terms.count, key: { i in
+            switch terms[i].kind {
+            case Term.literalKind: return terms[i].index
+            case Term.propositionKind: return literalCount + terms[i].index
+            default: return -1
+            }
+        }, sid: sid)
+    }
+
+    subscript(term: Term) -> ArraySlice<StatementID> {
+        switch term.kind {
+        case Term.entityKind: return entities[term.index]
+        case Term.literalKind: return others[term.index]
+        default: return others[literalCount + term.index]
+        }
+    }
+
+    var byteCount: Int { entities.byteCount + others.byteCount }
+}
