@@ -60,13 +60,17 @@ func benchMain() throws -> Int32 {
 
     var results: [String: Any] = [:]
     var allCorrect = true
-    for (name, text) in queries {
+    // KBQ_BENCH_ONLY=Q6 runs one question (for profiling).
+    let only = ProcessInfo.processInfo.environment["KBQ_BENCH_ONLY"]
+    for (name, text) in queries where only == nil || only == name {
         let t0 = Clock.nanoseconds()
         let rows = try run(text)
         let cold = seconds(t0)
         var warm: [Double] = []
         var spent = 0.0
-        while !((warm.count >= 5 && spent >= 0.5) || warm.count >= 30) {
+        // KBQ_BENCH_RUNS=N: exactly N warm runs (for profiling).
+        let runs = ProcessInfo.processInfo.environment["KBQ_BENCH_RUNS"].flatMap { Int($0) }
+        while runs.map({ warm.count < $0 }) ?? !((warm.count >= 5 && spent >= 0.5) || warm.count >= 30) {
             let t = Clock.nanoseconds()
             _ = try run(text)
             let dt = seconds(t)

@@ -93,6 +93,12 @@ final class Execution {
         }
     }
 
+    /// Binds or checks a slot against a stored term, making its value only when needed.
+    @inline(__always) func unify(_ s: Slot, _ t: Term) -> Bool {
+        if case .wildcard = s { return true }
+        return unify(s, store.value(t))
+    }
+
     /// Whether statement `sid` matches a simple pattern, binding its variables.
     func match(_ p: CompiledPattern, _ sid: StatementID) -> Bool {
         let i = Int(sid)
@@ -104,7 +110,7 @@ final class Execution {
         case .any: break
         default: return false
         }
-        guard unify(p.subject, store.value(subjects[i])), unify(p.object, store.value(objects[i])) else { return false }
+        guard unify(p.subject, subjects[i]), unify(p.object, objects[i]) else { return false }
         for q in p.qualifiers {
             guard let v = store.qualifier(sid, q.key), unify(q.slot, v) else { return false }
         }

@@ -46,15 +46,27 @@ enum CompiledPath {
     }
 }
 
-struct CompiledPattern {
-    var subject: Slot
-    var path: CompiledPath
-    var object: Slot
-    var qualifiers: [(key: Int32, slot: Slot)]
-    var statementVar: Int?
+/// A class, not a struct: the evaluator passes a pattern at every step, and a reference is
+/// one retain where a struct of arrays and enums was several (perf: 30% of a join).
+final class CompiledPattern {
+    let subject: Slot
+    let path: CompiledPath
+    let object: Slot
+    let qualifiers: [(key: Int32, slot: Slot)]
+    let statementVar: Int?
     /// Inside brackets: matches quoted content only.
-    var quoted: Bool
-    var range: Range<Int>
+    let quoted: Bool
+    let range: Range<Int>
+
+    init(subject: Slot, path: CompiledPath, object: Slot, qualifiers: [(key: Int32, slot: Slot)], statementVar: Int?, quoted: Bool, range: Range<Int>) {
+        self.subject = subject
+        self.path = path
+        self.object = object
+        self.qualifiers = qualifiers
+        self.statementVar = statementVar
+        self.quoted = quoted
+        self.range = range
+    }
 }
 
 enum Field: String, CaseIterable {

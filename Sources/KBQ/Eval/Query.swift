@@ -77,39 +77,31 @@ public final class PreparedQuery {
             var skipped = 0
             var emitted = 0
             if c.limit == 0 { return }
+            let offset = c.offset ?? 0
+            let limit = c.limit
+            let projections = c.projections
             do {
                 try exec.solve(c.goals, 0) {
-                    if skipped < (c.offset ?? 0) { skipped += 1; return }
+                    if skipped < offset { skipped += 1; return }
                     var values: [Value] = []
-                    for p in c.projections { values.append(try exec.eval(p.expr)) }
+                    for p in projections { values.append(try exec.eval(p.expr)) }
                     try emit(ResultRow(values: values, evidence: exec.evidence))
                     emitted += 1
-                    if let l = c.limit, emitted >= l { throw StopSearch() }
+                    if let l = limit, emitted >= l { throw StopSearch() }
                 }
             } catch is StopSearch {}
             return
         }
         var rows: [Collected]
-        if c.isAggregate {
+        var scan: ScanCount? = nil
+        if c.isAggregate, let s = try scanCount(exec) {
+            scan = s
+            rows = s.rows
+        } else if c.isAggregate {
             rows = try aggregate(exec)
+            if c.distinct { rows = PreparedQuery.distinct(rows) }
         } else {
-            var solutions: [(row: [Value?], evidence: [Evidence])] = []
-            try exec.solve(c.goals, 0) { solutions.append((exec.row, exec.evidence)) }
-            rows = try project(solutions, exec)
-        }
-        if c.distinct {
-            var seen = Set<[Value]>()
-            var kept: [Collected] = []
-            var position: [[Value]: Int] = [:]
-            for r in rows {
-                if seen.insert(r.values).inserted {
-                    position[r.values] = kept.count
-                    kept.append(r)
-                } else if let i = position[r.values] {
-                    kept[i].evidence = PreparedQuery.merge(kept[i].evidence, r.evidence)
-                }
-            }
-            rows = kept
+            rows = try collect(exec)
         }
         if !c.orderBy.isEmpty {
             var keyed: [(keys: [Value], row: Int)] = []
@@ -135,21 +127,7 @@ public final class PreparedQuery {
             }
             if let limit = c.limit, (c.offset ?? 0) + limit < keyed.count / 4 {
                 // Top-k: keep the first offset+limit rows in order, without sorting them all.
-                let k = (c.offset ?? 0) + limit
-                var top: [(keys: [Value], row: Int)] = []
-                top.reserveCapacity(k + 1)
-                for item in keyed {
-                    if top.count == k, let last = top.last, !inOrder(item, last) { continue }
-                    var lo = 0
-                    var hi = top.count
-                    while lo < hi {
-                        let mid = (lo + hi) / 2
-                        if inOrder(top[mid], item) { lo = mid + 1 } else { hi = mid }
-                    }
-                    top.insert(item, at: lo)
-                    if top.count > k { top.removeLast() }
-                }
-                keyed = top
+                keyed = PreparedQuery.first((c.offset ?? 0) + limit, of: keyed, by: inOrder)
             } else {
                 keyed.sort(by: inOrder)
             }
@@ -157,160 +135,67 @@ public final class PreparedQuery {
         }
         let start = min(c.offset ?? 0, rows.count)
         let end = c.limit.map { min(rows.count, start + $0) } ?? rows.count
-        for r in rows[start..<end] {
+        var shown = rows[start..<end]
+        if let scan { fillEvidence(&shown, scan) }
+        for r in shown {
             try exec.checkLimits()
             try emit(ResultRow(values: r.values, evidence: r.evidence))
         }
     }
 
     /// An answer row before ordering: its environment (bindings and aliases), its values,
-    /// its evidence, and for an aggregate query the argument values of each aggregate.
-    typealias Collected = (env: [Value?], values: [Value], evidence: [Evidence], aggregates: [[Value]])
+    /// its evidence, and for an aggregate query the result of each aggregate call.
+    /// `group` numbers the group of a scan-count row (see Query+ScanCount), else -1.
+    typealias Collected = (env: [Value?], values: [Value], evidence: [Evidence], aggregates: [Value], group: Int)
 
-    func project(_ solutions: [(row: [Value?], evidence: [Evidence])], _ exec: Execution) throws -> [Collected] {
-        var out: [Collected] = []
-        out.reserveCapacity(solutions.count)
-        for s in solutions {
-            exec.row = s.row
+    /// Every answer row, made distinct as it comes when the query asks for it (a repeated
+    /// row adds its evidence to the first, up to `evidencePerGroup`).
+    func collect(_ exec: Execution) throws -> [Collected] {
+        // Fields, not the whole CompiledQuery: a closure that captures the struct copies it
+        // at every solution.
+        let projections = compiled.projections
+        let aliasSlots = compiled.aliasSlots
+        let distinct = compiled.distinct
+        var rows: [Collected] = []
+        var position: [[Value]: Int] = [:]
+        let hasAliases = aliasSlots.contains { $0 != nil }
+        try exec.solve(compiled.goals, 0) {
             var values: [Value] = []
-            for (i, p) in compiled.projections.enumerated() {
+            values.reserveCapacity(projections.count)
+            let bindings = exec.row
+            for (i, p) in projections.enumerated() {
                 let v = try exec.eval(p.expr)
                 values.append(v)
-                if let a = compiled.aliasSlots[i] { exec.row[a] = v }
+                // An alias is visible to the projections after it and to `order by`.
+                if let a = aliasSlots[i] { exec.row[a] = v }
             }
-            out.append((exec.row, values, s.evidence, []))
-        }
-        return out
-    }
-
-    /// An aggregate row keeps the evidence of its first solutions only: enough for `why`,
-    /// and a count over a million statements does not carry a million of them.
-    static let evidencePerGroup = 64
-
-    /// The aggregate calls of the projections, then of `order by`, in the order that
-    /// `evalAggregated` meets them.
-    var aggregateCalls: [CompiledExpr] {
-        var calls: [CompiledExpr] = []
-        func walk(_ e: CompiledExpr) {
-            switch e {
-            case .aggregate: calls.append(e)
-            case .compare(_, let l, let r, _): walk(l); walk(r)
-            case .function(_, let args, _): args.forEach(walk)
-            case .field(let inner, _, _), .regex(let inner, _, _): walk(inner)
-            case .slot: break
-            }
-        }
-        compiled.projections.forEach { walk($0.expr) }
-        compiled.orderBy.forEach { walk($0.expr) }
-        return calls
-    }
-
-    /// Groups solutions as they come by the non-aggregate columns (or `group by`), keeping
-    /// of each group its first row and, per aggregate, the values of its argument. An
-    /// aggregate query over no rows gives one row (count 0) when nothing groups it.
-    func aggregate(_ exec: Execution) throws -> [Collected] {
-        let c = compiled
-        let keyExprs = c.groupBy.isEmpty ? c.projections.filter { !$0.expr.hasAggregate }.map(\.expr) : c.groupBy
-        let calls = aggregateCalls
-        var groups: [[Value]: Int] = [:]
-        var firstRows: [[Value?]] = []
-        var argValues: [[[Value]]] = []
-        var evidence: [[Evidence]] = []
-        try exec.solve(c.goals, 0) {
-            var key: [Value] = []
-            key.reserveCapacity(keyExprs.count)
-            for e in keyExprs { key.append(try exec.eval(e)) }
-            let g: Int
-            if let existing = groups[key] { g = existing } else {
-                g = firstRows.count
-                groups[key] = g
-                firstRows.append(exec.row)
-                argValues.append(Array(repeating: [], count: calls.count))
-                evidence.append([])
-            }
-            for (i, call) in calls.enumerated() {
-                guard case .aggregate(_, let arg, _, _) = call else { continue }
-                let v = try arg.map { try exec.eval($0) } ?? .integer(1)
-                if v != .noRecord { argValues[g][i].append(v) }
-            }
-            if evidence[g].count < PreparedQuery.evidencePerGroup {
-                PreparedQuery.merge(into: &evidence[g], exec.evidence)
-            }
-        }
-        if firstRows.isEmpty && keyExprs.isEmpty {
-            firstRows = [Array(repeating: nil, count: c.variables.count)]
-            argValues = [Array(repeating: [], count: calls.count)]
-            evidence = [[]]
-        }
-        var out: [Collected] = []
-        for g in firstRows.indices {
-            exec.row = firstRows[g]
-            var values: [Value] = []
-            var counter = 0
-            for (i, p) in c.projections.enumerated() {
-                let v = try evalAggregated(p.expr, argValues[g], &counter, exec)
-                values.append(v)
-                if let a = c.aliasSlots[i] { exec.row[a] = v }
-            }
-            out.append((exec.row, values, evidence[g], argValues[g]))
-        }
-        return out
-    }
-
-    /// Adds the evidence that `into` lacks (a short list: a linear check beats a set).
-    static func merge(into a: inout [Evidence], _ b: [Evidence]) {
-        for e in b where !a.contains(e) { a.append(e) }
-    }
-
-    static func merge(_ a: [Evidence], _ b: [Evidence]) -> [Evidence] {
-        var result = a
-        merge(into: &result, b)
-        return result
-    }
-
-    /// Evaluates an expression whose aggregate calls take their values, in order, from
-    /// `argValues` (`counter` counts the calls met so far).
-    func evalAggregated(_ e: CompiledExpr, _ argValues: [[Value]], _ counter: inout Int, _ exec: Execution) throws -> Value {
-        switch e {
-        case .aggregate(let fn, _, let distinct, let range):
-            var values = counter < argValues.count ? argValues[counter] : []
-            counter += 1
-            if distinct { var seen = Set<Value>(); values = values.filter { seen.insert($0).inserted } }
-            return try PreparedQuery.reduce(fn, values, range, exec.ops, source)
-        case .compare(let op, let l, let r, let range) where e.hasAggregate:
-            let lv = try evalAggregated(l, argValues, &counter, exec)
-            let rv = try evalAggregated(r, argValues, &counter, exec)
-            return try exec.ops.compare(op, lv, rv, range) ? .integer(1) : .none
-        case .function(let name, let args, let range) where e.hasAggregate:
-            return try exec.ops.function(name, try evalAggregated(args[0], argValues, &counter, exec), range)
-        case .field(let inner, let name, _) where e.hasAggregate:
-            return exec.ops.field(try evalAggregated(inner, argValues, &counter, exec), name)
-        case .regex(let inner, let regex, _) where e.hasAggregate:
-            let v = try evalAggregated(inner, argValues, &counter, exec)
-            return v != .noRecord && exec.ops.text(v).contains(regex) ? .integer(1) : .none
-        default:
-            return try exec.eval(e)
-        }
-    }
-
-    static func reduce(_ fn: String, _ values: [Value], _ range: Range<Int>, _ ops: ValueOps, _ source: SourceText) throws -> Value {
-        switch fn {
-        case "count": return .integer(values.count)
-        case "min": return values.min(by: ops.sortsBefore) ?? .noRecord
-        case "max": return values.max(by: ops.sortsBefore) ?? .noRecord
-        default:
-            var total = 0.0
-            var allIntegers = true
-            for v in values {
-                guard let n = v.numeric else {
-                    throw Diagnostic(.error, "'\(fn)' needs numbers, found \(ops.kindName(v))", source: source, range: range)
+            let env = exec.row
+            if hasAliases { exec.row = bindings }
+            if distinct {
+                if let i = position[values] {
+                    if rows[i].evidence.count < PreparedQuery.evidencePerGroup { PreparedQuery.merge(into: &rows[i].evidence, exec.evidence) }
+                    return
                 }
-                if case .decimal = v { allIntegers = false }
-                total += n
+                position[values] = rows.count
             }
-            if fn == "sum" { return allIntegers ? .integer(Int(total)) : .decimal(PreparedQuery.format(total)) }
-            return values.isEmpty ? .noRecord : .decimal(PreparedQuery.format(total / Double(values.count)))
+            rows.append((env, values, exec.evidence, [], -1))
         }
+        return rows
+    }
+
+    /// The first of each set of equal rows, with the evidence of all of them.
+    static func distinct(_ rows: [Collected]) -> [Collected] {
+        var kept: [Collected] = []
+        var position: [[Value]: Int] = [:]
+        for r in rows {
+            if let i = position[r.values] {
+                kept[i].evidence = merge(kept[i].evidence, r.evidence)
+            } else {
+                position[r.values] = kept.count
+                kept.append(r)
+            }
+        }
+        return kept
     }
 
     static func countAggregates(_ e: CompiledExpr, _ n: inout Int) -> Int {
@@ -324,11 +209,33 @@ public final class PreparedQuery {
         return n
     }
 
-    static func format(_ d: Double) -> String {
-        let scaled = (d * 1000).rounded() / 1000
-        var s = String(scaled)
-        if s.hasSuffix(".0") { s.removeLast(2) }
-        return s
+    /// The first `k` items in order (stable), without sorting them all: a sorted buffer of k.
+    static func first<T>(_ k: Int, of items: some Sequence<T>, by inOrder: (T, T) -> Bool) -> [T] {
+        var top: [T] = []
+        top.reserveCapacity(k + 1)
+        for item in items {
+            if top.count == k, let last = top.last, !inOrder(item, last) { continue }
+            var lo = 0
+            var hi = top.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if inOrder(top[mid], item) { lo = mid + 1 } else { hi = mid }
+            }
+            top.insert(item, at: lo)
+            if top.count > k { top.removeLast() }
+        }
+        return top
     }
-}
 
+    /// Adds the evidence that `into` lacks (a short list: a linear check beats a set).
+    static func merge(into a: inout [Evidence], _ b: [Evidence]) {
+        for e in b where !a.contains(e) { a.append(e) }
+    }
+
+    static func merge(_ a: [Evidence], _ b: [Evidence]) -> [Evidence] {
+        var result = a
+        merge(into: &result, b)
+        return result
+    }
+
+}

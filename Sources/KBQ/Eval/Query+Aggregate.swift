@@ -1,0 +1,191 @@
+/// Grouping and aggregates: each solution is folded into its group as it comes, so a count
+/// over a million statements keeps a counter, not a million values.
+extension PreparedQuery {
+    /// An aggregate row keeps the evidence of its first solutions only: enough for `why`,
+    /// and a count over a million statements does not carry a million of them.
+    static let evidencePerGroup = 64
+
+    /// The aggregate calls of the projections, then of `order by`, in the order that
+    /// `evalAggregated` meets them.
+    var aggregateCalls: [(function: String, argument: CompiledExpr?, distinct: Bool, range: Range<Int>)] {
+        var calls: [(String, CompiledExpr?, Bool, Range<Int>)] = []
+        func walk(_ e: CompiledExpr) {
+            switch e {
+            case .aggregate(let fn, let arg, let distinct, let range): calls.append((fn, arg, distinct, range))
+            case .compare(_, let l, let r, _): walk(l); walk(r)
+            case .function(_, let args, _): args.forEach(walk)
+            case .field(let inner, _, _), .regex(let inner, _, _): walk(inner)
+            case .slot: break
+            }
+        }
+        compiled.projections.forEach { walk($0.expr) }
+        compiled.orderBy.forEach { walk($0.expr) }
+        return calls
+    }
+
+    /// Groups solutions as they come by the non-aggregate columns (or `group by`), keeping
+    /// of each group its first row and a running accumulator per aggregate call. An
+    /// aggregate query over no rows gives one row (count 0) when nothing groups it.
+    func aggregate(_ exec: Execution) throws -> [Collected] {
+        let c = compiled
+        let keyExprs = c.groupBy.isEmpty ? c.projections.filter { !$0.expr.hasAggregate }.map(\.expr) : c.groupBy
+        let calls = aggregateCalls
+        var groups = GroupTable(entityCount: keyExprs.count == 1 ? store.entities.count : 0)
+        var firstRows: [[Value?]] = []
+        var accumulators: [[Accumulator]] = []
+        var evidence: [[Evidence]] = []
+        let fresh = calls.map { Accumulator(function: $0.function, distinct: $0.distinct, range: $0.range) }
+        var key: [Value] = []
+        let goals = c.goals
+        try exec.solve(goals, 0) {
+            key.removeAll(keepingCapacity: true)
+            for e in keyExprs { key.append(try exec.eval(e)) }
+            let g = groups.group(of: key, next: firstRows.count)
+            if g == firstRows.count {
+                firstRows.append(exec.row)
+                accumulators.append(fresh)
+                evidence.append([])
+            }
+            for (i, call) in calls.enumerated() {
+                let v = try call.argument.map { try exec.eval($0) } ?? .integer(1)
+                if v != .noRecord { try accumulators[g][i].add(v, exec.ops, source) }
+            }
+            if evidence[g].count < PreparedQuery.evidencePerGroup {
+                PreparedQuery.merge(into: &evidence[g], exec.evidence)
+            }
+        }
+        if firstRows.isEmpty && keyExprs.isEmpty {
+            firstRows = [Array(repeating: nil, count: c.variables.count)]
+            accumulators = [fresh]
+            evidence = [[]]
+        }
+        var out: [Collected] = []
+        out.reserveCapacity(firstRows.count)
+        for g in firstRows.indices {
+            exec.row = firstRows[g]
+            let results = try accumulators[g].map { try $0.result(exec.ops, source) }
+            var values: [Value] = []
+            var counter = 0
+            for (i, p) in c.projections.enumerated() {
+                let v = try evalAggregated(p.expr, results, &counter, exec)
+                values.append(v)
+                if let a = c.aliasSlots[i] { exec.row[a] = v }
+            }
+            out.append((exec.row, values, evidence[g], results, -1))
+        }
+        return out
+    }
+
+    /// Evaluates an expression whose aggregate calls take their results, in order, from
+    /// `results` (`counter` counts the calls met so far).
+    func evalAggregated(_ e: CompiledExpr, _ results: [Value], _ counter: inout Int, _ exec: Execution) throws -> Value {
+        switch e {
+        case .aggregate:
+            let v = counter < results.count ? results[counter] : .noRecord
+            counter += 1
+            return v
+        case .compare(let op, let l, let r, let range) where e.hasAggregate:
+            let lv = try evalAggregated(l, results, &counter, exec)
+            let rv = try evalAggregated(r, results, &counter, exec)
+            return try exec.ops.compare(op, lv, rv, range) ? .integer(1) : .none
+        case .function(let name, let args, let range) where e.hasAggregate:
+            return try exec.ops.function(name, try evalAggregated(args[0], results, &counter, exec), range)
+        case .field(let inner, let name, _) where e.hasAggregate:
+            return exec.ops.field(try evalAggregated(inner, results, &counter, exec), name)
+        case .regex(let inner, let regex, _) where e.hasAggregate:
+            let v = try evalAggregated(inner, results, &counter, exec)
+            return v != .noRecord && exec.ops.text(v).contains(regex) ? .integer(1) : .none
+        default:
+            return try exec.eval(e)
+        }
+    }
+
+    static func format(_ d: Double) -> String {
+        let scaled = (d * 1000).rounded() / 1000
+        var s = String(scaled)
+        if s.hasSuffix(".0") { s.removeLast(2) }
+        return s
+    }
+}
+
+/// Group numbers by key. A single entity key is looked up in an array indexed by the
+/// entity, the commonest grouping (`count(?s)` per author, per source), without hashing.
+struct GroupTable {
+    private var byEntity: [Int32]
+    private var bySingle: [Value: Int] = [:]
+    private var byKey: [[Value]: Int] = [:]
+
+    init(entityCount: Int) { byEntity = Array(repeating: -1, count: entityCount) }
+
+    /// The group of `key`; a new key gets `next`.
+    mutating func group(of key: [Value], next: Int) -> Int {
+        if key.count == 1 {
+            if case .entity(let e) = key[0], Int(e) < byEntity.count {
+                if byEntity[Int(e)] < 0 { byEntity[Int(e)] = Int32(next) }
+                return Int(byEntity[Int(e)])
+            }
+            if let g = bySingle[key[0]] { return g }
+            bySingle[key[0]] = next
+            return next
+        }
+        if let g = byKey[key] { return g }
+        byKey[key] = next
+        return next
+    }
+}
+
+/// The running value of one aggregate call in one group.
+struct Accumulator {
+    enum Function: String { case count, sum, min, max, avg }
+    let function: Function
+    let distinct: Bool
+    let range: Range<Int>
+    var count = 0
+    var total = 0.0
+    var allIntegers = true
+    var best: Value? = nil
+    /// With `distinct`: the values seen, reduced at the end.
+    var seen: Set<Value> = []
+
+    init(function: String, distinct: Bool, range: Range<Int>) {
+        self.function = Function(rawValue: function) ?? .count
+        self.distinct = distinct
+        self.range = range
+    }
+
+    mutating func add(_ v: Value, _ ops: ValueOps, _ source: SourceText) throws {
+        if distinct {
+            seen.insert(v)
+            return
+        }
+        count += 1
+        switch function {
+        case .count: break
+        case .min: if best == nil || ops.sortsBefore(v, best!) { best = v }
+        case .max: if best == nil || ops.sortsBefore(best!, v) { best = v }
+        case .sum, .avg: try addNumber(v, ops, source)
+        }
+    }
+
+    mutating func addNumber(_ v: Value, _ ops: ValueOps, _ source: SourceText) throws {
+        guard let n = v.numeric else {
+            throw Diagnostic(.error, "'\(function.rawValue)' needs numbers, found \(ops.kindName(v))", source: source, range: range)
+        }
+        if case .decimal = v { allIntegers = false }
+        total += n
+    }
+
+    func result(_ ops: ValueOps, _ source: SourceText) throws -> Value {
+        if distinct {
+            var plain = Accumulator(function: function.rawValue, distinct: false, range: range)
+            for v in seen.sorted(by: ops.sortsBefore) { try plain.add(v, ops, source) }
+            return try plain.result(ops, source)
+        }
+        switch function {
+        case .count: return .integer(count)
+        case .min, .max: return best ?? .noRecord
+        case .sum: return allIntegers ? .integer(Int(total)) : .decimal(PreparedQuery.format(total))
+        case .avg: return count == 0 ? .noRecord : .decimal(PreparedQuery.format(total / Double(count)))
+        }
+    }
+}

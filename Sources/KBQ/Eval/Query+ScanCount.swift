@@ -1,0 +1,245 @@
+/// Counting pushed into a scan: `find ?a, count(?s) where _ _ _ {according_to: ?a} as ?s`
+/// (one pattern, grouped by one of its positions, counting its matches) reads the index
+/// run of candidate statements and counts into an array indexed by the key's term, with no
+/// bindings, closures or rows per statement. A query of any other shape takes the general
+/// path; both give the same rows (golden and differential tests run both shapes).
+extension PreparedQuery {
+    /// Where the group key of a scan-count comes from in each statement.
+    enum KeySource {
+        case subject, object, predicate, statement
+        case qualifier(Int32)
+    }
+
+    /// The result of a scan: rows without evidence, and what fills it in for the rows shown.
+    struct ScanCount {
+        var rows: [Collected]
+        /// The candidate statements and, for each, its group (-1: not a match).
+        var candidates: ArraySlice<StatementID>?
+        var groupOf: [Int32]
+    }
+
+    /// Whether this query counts in a scan rather than through the general evaluator.
+    public var countsInAScan: Bool { compiled.isAggregate && scanCountShape() != nil }
+
+    /// The pattern, key and count calls when the query has the scan-count shape.
+    func scanCountShape() -> (pattern: CompiledPattern, key: KeySource)? {
+        let c = compiled
+        guard c.goals.count == 1, case .pattern(let p) = c.goals[0], !c.distinct else { return nil }
+        // Every variable of the pattern once, in a plain position; constants and `_` elsewhere.
+        var positions: [Int: KeySource] = [:]
+        switch p.path {
+        case .predicates, .any: break
+        case .variable(let v): positions[v] = .predicate
+        default: return nil
+        }
+        func plain(_ s: Slot, _ k: KeySource) -> Bool {
+            switch s {
+            case .wildcard, .constant: return true
+            case .proposition: return false
+            case .variable(let v):
+                guard positions[v] == nil else { return false }
+                positions[v] = k
+                return true
+            }
+        }
+        guard plain(p.subject, .subject), plain(p.object, .object) else { return nil }
+        for q in p.qualifiers { guard plain(q.slot, .qualifier(q.key)) else { return nil } }
+        if let s = p.statementVar { guard plain(.variable(s), .statement) else { return nil } }
+        let keyExprs = c.groupBy.isEmpty ? c.projections.filter { !$0.expr.hasAggregate }.map(\.expr) : c.groupBy
+        guard keyExprs.count == 1, case .slot(.variable(let keyVar)) = keyExprs[0], let key = positions[keyVar] else { return nil }
+        for call in aggregateCalls {
+            guard call.function == "count", !call.distinct else { return nil }
+            if let arg = call.argument {
+                guard case .slot(.variable(let v)) = arg, positions[v] != nil else { return nil }
+            }
+        }
+        // Projections may only read the key and the counts.
+        for p in c.projections where !p.expr.hasAggregate {
+            guard case .slot(.variable(keyVar)) = p.expr else { return nil }
+        }
+        return (p, key)
+    }
+
+    func scanCount(_ exec: Execution) throws -> ScanCount? {
+        guard let (p, key) = scanCountShape() else { return nil }
+        let store = self.store
+        let table = store.table
+        // Constants as terms; a constant the store does not hold matches nothing.
+        func constant(_ s: Slot) -> Term?? {
+            guard case .constant(let v) = s else { return .some(nil) }
+            return store.term(for: v).map { .some($0) } ?? nil
+        }
+        guard let subjectConstant = constant(p.subject), let objectConstant = constant(p.object) else {
+            return ScanCount(rows: [], candidates: nil, groupOf: [])
+        }
+        var qualifierConstants: [Term?] = []
+        for q in p.qualifiers {
+            guard let t = constant(q.slot) else { return ScanCount(rows: [], candidates: nil, groupOf: []) }
+            qualifierConstants.append(t)
+        }
+        var predicateAllowed: [Bool]? = nil
+        if case .predicates(let ps) = p.path {
+            predicateAllowed = Array(repeating: false, count: store.predicates.count)
+            for x in ps { predicateAllowed![Int(x)] = true }
+        }
+        let candidates = exec.candidateStatements(p)
+        let count = candidates?.count ?? store.statementCount
+        var groupOf = [Int32](repeating: -1, count: count)
+        var groupByEntity = [Int32](repeating: -1, count: store.entities.count)
+        var groupByOther: [UInt64: Int32] = [:]
+        var firstStatement: [StatementID] = []
+        var counts: [Int] = []
+        var groupKeys: [UInt64] = []
+
+        /// The term at qualifier `k` of statement `i`, provenance included.
+        func qualifierTerm(_ i: Int, _ k: Int32) -> UInt64? {
+            if table.asserted[i] {
+                if k == StatementTable.sourceKey, table.document[i] >= 0 { return UInt64(Term(entity: table.document[i]).raw) }
+                if k == StatementTable.paraKey, table.paragraph[i] != StatementTable.noParagraph {
+                    return store.term(for: .integer(Int(table.paragraph[i]))).map { UInt64($0.raw) }
+                }
+            }
+            for q in table.storedQualifiers(i) where table.qualifierKeys[q] == k { return UInt64(table.qualifierValues[q].raw) }
+            return nil
+        }
+
+        for n in 0..<count {
+            if n & 4095 == 0 { try exec.checkLimits() }
+            let sid = candidates.map { $0[$0.startIndex + n] } ?? StatementID(n)
+            let i = Int(sid)
+            guard table.asserted[i] != p.quoted else { continue }
+            if let allowed = predicateAllowed, !allowed[Int(table.predicate[i])] { continue }
+            if let t = subjectConstant, table.subject[i] != t { continue }
+            if let t = objectConstant, table.object[i] != t { continue }
+            var keyValue: UInt64 = 0
+            var matches = true
+            for (j, q) in p.qualifiers.enumerated() {
+                guard let t = qualifierTerm(i, q.key) else { matches = false; break }
+                if let c = qualifierConstants[j], UInt64(c.raw) != t { matches = false; break }
+                if case .qualifier(let k) = key, k == q.key { keyValue = t }
+            }
+            guard matches else { continue }
+            // Key: a term (entity terms are the entity's number), or tagged above 32 bits.
+            switch key {
+            case .subject: keyValue = UInt64(table.subject[i].raw)
+            case .object: keyValue = UInt64(table.object[i].raw)
+            case .predicate: keyValue = 1 << 32 | UInt64(UInt32(bitPattern: table.predicate[i]))
+            case .statement: keyValue = 2 << 32 | UInt64(i)
+            case .qualifier: break
+            }
+            var g: Int32
+            if keyValue < UInt64(groupByEntity.count) {
+                g = groupByEntity[Int(keyValue)]
+                if g < 0 { g = Int32(counts.count); groupByEntity[Int(keyValue)] = g }
+            } else if let known = groupByOther[keyValue] {
+                g = known
+            } else {
+                g = Int32(counts.count)
+                groupByOther[keyValue] = g
+            }
+            if Int(g) == counts.count {
+                counts.append(0)
+                firstStatement.append(sid)
+                groupKeys.append(keyValue)
+            }
+            counts[Int(g)] += 1
+            groupOf[n] = g
+        }
+        let keyValues = { (g: Int) -> Value in
+            let k = groupKeys[g]
+            switch k >> 32 {
+            case 0: return store.value(Term(raw: UInt32(k)))
+            case 1: return .predicate(PredicateID(bitPattern: UInt32(truncatingIfNeeded: k)))
+            default: return .statement(StatementID(truncatingIfNeeded: k))
+            }
+        }
+        let groups = topGroups(counts, keyValues, exec.ops) ?? Array(counts.indices)
+        return ScanCount(rows: try aggregateRows(groups, firstStatement, counts, exec), candidates: candidates, groupOf: groupOf)
+    }
+
+    /// With `order by` over the count and the key and a `limit`: the groups that can be
+    /// shown, in order, found without building a row per group. nil when the query
+    /// orders by anything else.
+    func topGroups(_ counts: [Int], _ key: (Int) -> Value, _ ops: ValueOps) -> [Int]? {
+        let c = compiled
+        guard let limit = c.limit, !c.orderBy.isEmpty else { return nil }
+        let keyVar: Int? = c.projections.lazy.compactMap { p -> Int? in
+            if case .slot(.variable(let v)) = p.expr { return v }
+            return nil
+        }.first ?? c.groupBy.lazy.compactMap { e -> Int? in
+            if case .slot(.variable(let v)) = e { return v }
+            return nil
+        }.first
+        var countAliases = Set<Int>()
+        for (i, p) in c.projections.enumerated() {
+            if case .aggregate = p.expr, let a = c.aliasSlots[i] { countAliases.insert(a) }
+        }
+        // Each ordering term: true for the count, false for the key.
+        var terms: [(isCount: Bool, descending: Bool)] = []
+        for o in c.orderBy {
+            switch o.expr {
+            case .aggregate: terms.append((true, o.descending))
+            case .slot(.variable(let v)) where countAliases.contains(v): terms.append((true, o.descending))
+            case .slot(.variable(let v)) where v == keyVar: terms.append((false, o.descending))
+            default: return nil
+            }
+        }
+        func inOrder(_ a: Int, _ b: Int) -> Bool {
+            for t in terms {
+                let before: Bool
+                let after: Bool
+                if t.isCount {
+                    before = counts[a] < counts[b]
+                    after = counts[b] < counts[a]
+                } else {
+                    let ka = key(a)
+                    let kb = key(b)
+                    before = ops.sortsBefore(ka, kb)
+                    after = ops.sortsBefore(kb, ka)
+                }
+                if before == after { continue }
+                return t.descending ? after : before
+            }
+            return a < b
+        }
+        return PreparedQuery.first((c.offset ?? 0) + limit, of: counts.indices, by: inOrder)
+    }
+
+    /// One row per group: the bindings of its first statement, its count in every call.
+    func aggregateRows(_ groups: [Int], _ first: [StatementID], _ counts: [Int], _ exec: Execution) throws -> [Collected] {
+        let c = compiled
+        guard case .pattern(let p) = c.goals[0] else { return [] }
+        let calls = aggregateCalls.count
+        var out: [Collected] = []
+        out.reserveCapacity(groups.count)
+        let empty = [Value?](repeating: nil, count: c.variables.count)
+        for g in groups {
+            let sid = first[g]
+            exec.row = empty
+            exec.trail.removeAll()
+            _ = exec.match(p, sid)
+            let results = [Value](repeating: .integer(counts[g]), count: calls)
+            var values: [Value] = []
+            var counter = 0
+            for (i, proj) in c.projections.enumerated() {
+                let v = try evalAggregated(proj.expr, results, &counter, exec)
+                values.append(v)
+                if let a = c.aliasSlots[i] { exec.row[a] = v }
+            }
+            out.append((exec.row, values, [], results, g))
+        }
+        return out
+    }
+
+    /// The evidence of the groups of the rows about to be shown: their first statements.
+    func fillEvidence(_ rows: inout ArraySlice<Collected>, _ scan: ScanCount) {
+        var wanted: [Int32: Int] = [:]
+        for (n, r) in zip(rows.indices, rows) where r.group >= 0 { wanted[Int32(r.group)] = n }
+        guard !wanted.isEmpty else { return }
+        for n in scan.groupOf.indices where scan.groupOf[n] >= 0 {
+            guard let row = wanted[scan.groupOf[n]], rows[row].evidence.count < PreparedQuery.evidencePerGroup else { continue }
+            let sid = scan.candidates.map { $0[$0.startIndex + n] } ?? StatementID(n)
+            rows[row].evidence.append(.statement(sid))
+        }
+    }
+}
