@@ -158,27 +158,30 @@ public final class PreparedQuery {
         let distinct = compiled.distinct
         var rows: [Collected] = []
         var position: [[Value]: Int] = [:]
+        // One column (the common `find distinct ?x`): keyed by the value, not an array.
+        var positionOfValue: [Value: Int] = [:]
         let hasAliases = aliasSlots.contains { $0 != nil }
         try exec.solve(compiled.goals, 0) {
             var values: [Value] = []
             values.reserveCapacity(projections.count)
-            let bindings = exec.row
+            let bindings = hasAliases ? exec.row : []
             for (i, p) in projections.enumerated() {
                 let v = try exec.eval(p.expr)
                 values.append(v)
                 // An alias is visible to the projections after it and to `order by`.
                 if let a = aliasSlots[i] { exec.row[a] = v }
             }
-            let env = exec.row
-            if hasAliases { exec.row = bindings }
             if distinct {
-                if let i = position[values] {
+                let seen = values.count == 1 ? positionOfValue[values[0]] : position[values]
+                if let i = seen {
                     if rows[i].evidence.count < PreparedQuery.evidencePerGroup { PreparedQuery.merge(into: &rows[i].evidence, exec.evidence) }
+                    if hasAliases { exec.row = bindings }
                     return
                 }
-                position[values] = rows.count
+                if values.count == 1 { positionOfValue[values[0]] = rows.count } else { position[values] = rows.count }
             }
-            rows.append((env, values, exec.evidence, [], -1))
+            rows.append((exec.row, values, exec.evidence, [], -1))
+            if hasAliases { exec.row = bindings }
         }
         return rows
     }
