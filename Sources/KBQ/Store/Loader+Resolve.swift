@@ -7,7 +7,13 @@ extension Loader {
         store.recomputeClosures()
         declareEntities()
         importRDF()
-        for parsed in items {
+        resolveFromDocuments()
+        for n in statementOrder {
+            guard n >= 0 else {
+                resolveFastLine(fastLines[-n - 1])
+                continue
+            }
+            let parsed = items[n]
             switch parsed.item {
             case .statement(let p):
                 _ = resolveStatement(p, asserted: true, parsed)
@@ -263,7 +269,17 @@ extension Loader {
     mutating func resolveQualifierValue(_ t: TermSyntax, key: Int32, _ source: SourceText, _ parsed: ParsedItem) -> Value? {
         let info = store.keys[Int(key)]
         guard let v = resolveTerm(t, source, parsed) else { return nil }
-        switch (info.valueType, v) {
+        guard let accepted = Loader.accepted(v, info.valueType) else {
+            report(error("qualifier '\(info.name)' takes \(Loader.article(info.valueType)), not \(Loader.describe(v))", source, t.range))
+            return nil
+        }
+        return accepted
+    }
+
+    /// A qualifier value as a key of type `type` takes it (a year given to a date key is a
+    /// date), or nil when the key does not take it.
+    static func accepted(_ v: Value, _ type: ValueType) -> Value? {
+        switch (type, v) {
         case (_, .unknown), (_, .none), (.any, _): return v
         case (.string, .string), (.integer, .integer), (.decimal, .decimal), (.decimal, .integer),
             (.date, .date), (.entity, .entity):
@@ -271,7 +287,6 @@ extension Loader {
         case (.date, .integer(let y)) where (1000...9999).contains(y):
             return .date(DateValue(year: y))
         default:
-            report(error("qualifier '\(info.name)' takes \(Loader.article(info.valueType)), not \(Loader.describe(v))", source, t.range))
             return nil
         }
     }

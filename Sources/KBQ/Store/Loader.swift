@@ -25,6 +25,14 @@ public struct Loader {
     /// The built-in keys `source` and `para`: the first two keys of every store.
     static let sourceKey = Int32(FactStore.builtinKeys.firstIndex { $0.0 == "source" }!)
     static let paraKey = Int32(FactStore.builtinKeys.firstIndex { $0.0 == "para" }!)
+    /// Fast path (Loader+FastLines): the texts read, the plain lines found, the `from` lines
+    /// in force and, in pass 2, their documents.
+    var fileTexts: [SourceText] = []
+    var fastLines: [PendingFastLine] = []
+    var froms: [(document: Name, paragraph: Int, source: SourceText)] = []
+    var fromDocuments: [EntityID?] = []
+    /// Statements and rules in file order: an item index, or -(fast line index + 1).
+    var statementOrder: [Int] = []
     /// What the file being imported says about itself (reifiers, requested names).
     var rdfContext = RDFImport(file: RDFFile(path: "", triples: []))
 
@@ -98,10 +106,16 @@ public struct Loader {
     mutating func parse(_ text: SourceText, path: String) {
         var splitter = StatementSplitter(name: text.name, bytes: text.bytes)
         var from: (document: Name, paragraph: Int, source: SourceText)? = nil
+        var fromIndex: Int32 = -1
         var ruleNames = Set(store.rules.map(\.syntax.name.text))
-        while let piece = splitter.next(parse: { chunk in
-            Result { () throws(Diagnostic) in try Parser.parseKBItem(chunk, rules: ruleNames) }
-        }) {
+        let file = Int32(fileTexts.count)
+        fileTexts.append(text)
+        while true {
+            splitter.skipBlankAndCommentLines()
+            if takeFastLine(&splitter, text, file: file, from: fromIndex) { continue }
+            guard let piece = splitter.next(parse: { chunk in
+                Result { () throws(Diagnostic) in try Parser.parseKBItem(chunk, rules: ruleNames) }
+            }) else { break }
             guard case .statement(let chunk, let result) = piece else { continue }
             switch result {
             case .failure(let d):
@@ -110,9 +124,15 @@ public struct Loader {
                 parseFile(FileSystem.resolve(file, from: path), includedFrom: (chunk, range))
             case .success(.from(let doc, let para, _)):
                 from = (doc, para, chunk)
+                froms.append((doc, para, chunk))
+                fromIndex = Int32(froms.count - 1)
             case .success(let item):
                 if case .rule(let r) = item { ruleNames.insert(r.name.text) }
                 items.append(ParsedItem(item: item, source: chunk, from: from))
+                switch item {
+                case .statement, .rule: statementOrder.append(items.count - 1)
+                default: break
+                }
             }
         }
     }
