@@ -13,16 +13,10 @@ func status(_ key: String) -> Double {
     return 0
 }
 
-@_silgen_name("malloc_trim") func malloc_trim(_ pad: Int) -> Int32
-@_silgen_name("mallopt") func mallopt(_ param: Int32, _ value: Int32) -> Int32
 
 func seconds(_ start: UInt64) -> Double { Double(Clock.nanoseconds() - start) / 1e9 }
 
 func benchMain() throws -> Int32 {
-    if ProcessInfo.processInfo.environment["KBQ_MALLOPT"] != nil {
-        _ = mallopt(-1, 1 << 30)  // M_TRIM_THRESHOLD
-        _ = mallopt(-3, 1 << 30)  // M_MMAP_THRESHOLD
-    }
     let args = CommandLine.arguments
     guard args.count == 3 else {
         FileHandle.standardError.write(Data("usage: kbq-bench DATADIR SIZE_LABEL\n".utf8))
@@ -40,7 +34,6 @@ func benchMain() throws -> Int32 {
         FileHandle.standardError.write(Data("kbq-bench: \(kbFile) does not load\n".utf8))
         return 1
     }
-    malloc_trim(0)
     let loadSeconds = seconds(loadStart)
     let rules = try RuleEngine(store: store, rules: store.rules)
     let rssLoad = status("VmRSS:")

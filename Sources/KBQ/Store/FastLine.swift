@@ -29,8 +29,13 @@ struct FastLine {
             guard i < b.count, isNameStart(b[i]) else { return nil }
             i += 1
             while i < b.count, isNameByte(b[i]) { i += 1 }
-            // `_` alone and keywords (`unknown`, `entity`, ...) take the full parser.
-            if i - s <= 10, reserved.contains(String(decoding: UnsafeBufferPointer(rebasing: b[s..<i]), as: UTF8.self)) { return nil }
+            // `_` alone and keywords (`unknown`, `entity`, ...: short, lower-case letters only)
+            // take the full parser.
+            if i - s <= 10, b[s..<i].allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F }),
+                reserved.contains(String(decoding: UnsafeBufferPointer(rebasing: b[s..<i]), as: UTF8.self))
+            {
+                return nil
+            }
             return s..<i
         }
         func value() -> Object? {
@@ -54,10 +59,23 @@ struct FastLine {
             while i < b.count, isDigit(b[i]) { i += 1 }
             guard i > digits, i - digits <= 18 else { return nil }
             if i < b.count, b[i] == UInt8(ascii: "-"), b[s] != UInt8(ascii: "-"), i - digits == 4 {
-                // A date: YYYY-MM or YYYY-MM-DD.
-                while i < b.count, isDigit(b[i]) || b[i] == UInt8(ascii: "-") { i += 1 }
-                guard let d = DateValue(parsing: String(decoding: UnsafeBufferPointer(rebasing: b[s..<i]), as: UTF8.self)) else { return nil }
-                return .date(d)
+                // A date: YYYY-MM or YYYY-MM-DD, checked as DateValue(parsing:) checks it.
+                func twoDigits(_ at: Int) -> Int? {
+                    guard at + 1 < b.count, isDigit(b[at]), isDigit(b[at + 1]) else { return nil }
+                    return Int(b[at] - 0x30) * 10 + Int(b[at + 1] - 0x30)
+                }
+                var year = 0
+                for k in digits..<i { year = year * 10 + Int(b[k] - 0x30) }
+                guard let month = twoDigits(i + 1), (1...12).contains(month) else { return nil }
+                i += 3
+                var day = 0
+                if i < b.count, b[i] == UInt8(ascii: "-") {
+                    guard let d = twoDigits(i + 1), (1...DateValue.daysIn(month: month, year: year)).contains(d) else { return nil }
+                    day = d
+                    i += 3
+                }
+                if i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: ".") || isNameByte(b[i]) { return nil }
+                return .date(DateValue(year: year, month: month, day: day))
             }
             if i < b.count, b[i] == UInt8(ascii: ".") || isNameByte(b[i]) { return nil }  // decimals and the like
             var n = 0
