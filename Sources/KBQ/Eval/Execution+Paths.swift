@@ -47,14 +47,28 @@ extension Execution {
         var seen: Set<Value> = includeStart ? [start] : []
         var queue: [(Value, [StatementID])] = [(start, [])]
         var head = 0
+        func visit(_ n: Value, _ chain: [StatementID]) {
+            guard seen.insert(n).inserted else { return }
+            out.append((n, chain))
+            queue.append((n, chain))
+        }
         while head < queue.count {
             let (node, ev) = queue[head]
             head += 1
             try tick()
-            for (n, e) in try reach(step, from: node, inverse: inverse) where seen.insert(n).inserted {
-                let chain = inverse ? e + ev : ev + e
-                out.append((n, chain))
-                queue.append((n, chain))
+            if case .predicates(let ps) = step {
+                // One predicate step (`part_of+`): straight from the index, no list per node.
+                for sid in inverse ? store.statements(withObject: node) : store.statements(withSubject: node) {
+                    let i = Int(sid)
+                    guard asserted[i], ps.contains(predicates[i]) else { continue }
+                    let n = store.value(inverse ? subjects[i] : objects[i])
+                    if seen.contains(n) { continue }
+                    visit(n, inverse ? [sid] + ev : ev + [sid])
+                }
+                continue
+            }
+            for (n, e) in try reach(step, from: node, inverse: inverse) where !seen.contains(n) {
+                visit(n, inverse ? e + ev : ev + e)
             }
         }
         return out
