@@ -6,6 +6,8 @@ public final class PreparedQuery {
     let store: FactStore
     let source: SourceText
     let rules: RuleEngine
+    /// Conjunctive queries run over term ids (IDJoin); off only to compare the two paths.
+    var allowIDJoin = true
 
     public init(_ q: QuerySyntax, source: SourceText, store: FactStore, rules: RuleEngine) throws(Diagnostic) {
         self.store = store
@@ -81,7 +83,7 @@ public final class PreparedQuery {
             let limit = c.limit
             let projections = c.projections
             do {
-                try exec.solve(c.goals, 0) {
+                try exec.solveTop(c.goals, allowIDJoin: allowIDJoin) {
                     if skipped < offset { skipped += 1; return }
                     var values: [Value] = []
                     for p in projections { values.append(try exec.eval(p.expr)) }
@@ -161,7 +163,7 @@ public final class PreparedQuery {
         // One column (the common `find distinct ?x`): keyed by the value, not an array.
         var positionOfValue: [Value: Int] = [:]
         let hasAliases = aliasSlots.contains { $0 != nil }
-        try exec.solve(compiled.goals, 0) {
+        try exec.solveTop(compiled.goals, allowIDJoin: allowIDJoin) {
             var values: [Value] = []
             values.reserveCapacity(projections.count)
             let bindings = hasAliases ? exec.row : []

@@ -1,0 +1,250 @@
+/// Conjunctive queries (patterns and filters, the shape of most questions) evaluated over
+/// term ids: bindings are machine words, a candidate is checked by comparing integers from
+/// the store's columns, and `Value`s are made only for a filter's operands and for each
+/// answer. Candidates come from the same index lists, in the same order, as in the general
+/// evaluator (`Execution.solve`), so answers and their order are the same; IDJoinTests
+/// checks that on every golden query.
+final class IDJoin {
+    /// A position of a pattern.
+    struct Position {
+        enum Kind { case wildcard, constant, variable }
+        var kind: Kind
+        /// An encoded constant (see `encode`), or the variable's number.
+        var value: UInt64
+        var variable: Int
+    }
+
+    struct PatternStep {
+        var subject: Position
+        var object: Position
+        var qualifiers: [(key: Int32, position: Position)]
+        /// The predicates a statement may have (with their sub-predicates), or nil for any.
+        var predicates: [PredicateID]?
+        var allowed: [Bool]?
+        var predicateVariable: Int?
+        var statementVariable: Int?
+        var quoted: Bool
+        /// A constant the store does not hold: nothing matches.
+        var impossible: Bool
+    }
+
+    enum Step {
+        case pattern(PatternStep)
+        case filter(CompiledExpr, [Int])
+    }
+
+    let exec: Execution
+    let store: FactStore
+    let steps: [Step]
+    var bindings: [UInt64]
+    var trail: [Int] = []
+    var statements: [StatementID] = []
+    let variableCount: Int
+
+    // Encoded bindings: 0 unbound; a stored term, a predicate or a statement, tagged.
+    static let termTag: UInt64 = 1 << 32
+    static let predicateTag: UInt64 = 2 << 32
+    static let statementTag: UInt64 = 3 << 32
+
+    /// nil when a goal is not a plain pattern or a filter: the general evaluator takes it.
+    init?(_ goals: [Goal], _ exec: Execution, variableCount: Int) {
+        let store = exec.store
+        var steps: [Step] = []
+        for g in goals {
+            switch g {
+            case .filter(let e, _):
+                steps.append(.filter(e, Planner.uses(e).sorted()))
+            case .pattern(let p):
+                guard let step = IDJoin.plan(p, store) else { return nil }
+                steps.append(.pattern(step))
+            default:
+                return nil
+            }
+        }
+        self.exec = exec
+        self.store = store
+        self.steps = steps
+        self.variableCount = variableCount
+        bindings = Array(repeating: 0, count: variableCount)
+    }
+
+    static func plan(_ p: CompiledPattern, _ store: FactStore) -> PatternStep? {
+        var impossible = false
+        func position(_ s: Slot) -> Position? {
+            switch s {
+            case .wildcard: return Position(kind: .wildcard, value: 0, variable: -1)
+            case .variable(let v): return Position(kind: .variable, value: 0, variable: v)
+            case .constant(let v):
+                guard let t = store.term(for: v) else {
+                    impossible = true
+                    return Position(kind: .constant, value: 0, variable: -1)
+                }
+                return Position(kind: .constant, value: termTag | UInt64(t.raw), variable: -1)
+            case .proposition: return nil
+            }
+        }
+        guard let subject = position(p.subject), let object = position(p.object) else { return nil }
+        var qualifiers: [(key: Int32, position: Position)] = []
+        for q in p.qualifiers {
+            guard let pos = position(q.slot) else { return nil }
+            qualifiers.append((q.key, pos))
+        }
+        var step = PatternStep(
+            subject: subject, object: object, qualifiers: qualifiers, predicates: nil, allowed: nil,
+            predicateVariable: nil, statementVariable: p.statementVar, quoted: p.quoted, impossible: impossible)
+        switch p.path {
+        case .predicates(let ps):
+            step.predicates = ps
+            var allowed = Array(repeating: false, count: store.predicates.count)
+            for x in ps where Int(x) < allowed.count { allowed[Int(x)] = true }
+            step.allowed = allowed
+        case .variable(let v): step.predicateVariable = v
+        case .any: break
+        default: return nil
+        }
+        return step
+    }
+
+    func decode(_ b: UInt64) -> Value {
+        switch b & ~0xFFFF_FFFF {
+        case IDJoin.termTag: return store.value(Term(raw: UInt32(truncatingIfNeeded: b)))
+        case IDJoin.predicateTag: return .predicate(PredicateID(bitPattern: UInt32(truncatingIfNeeded: b)))
+        default: return .statement(StatementID(bitPattern: UInt32(truncatingIfNeeded: b)))
+        }
+    }
+
+    /// Runs the steps; at each answer, the execution's row and evidence hold it for `k`.
+    func run(_ k: () throws -> Void) throws {
+        try solve(0, k)
+    }
+
+    private func solve(_ i: Int, _ k: () throws -> Void) throws {
+        guard i < steps.count else {
+            for v in 0..<variableCount { exec.row[v] = bindings[v] == 0 ? nil : decode(bindings[v]) }
+            exec.evidence.removeAll(keepingCapacity: true)
+            for s in statements { exec.evidence.append(.statement(s)) }
+            return try k()
+        }
+        switch steps[i] {
+        case .filter(let e, let vars):
+            for v in vars { exec.row[v] = bindings[v] == 0 ? nil : decode(bindings[v]) }
+            if try exec.truth(e) { try solve(i + 1, k) }
+        case .pattern(let p):
+            guard !p.impossible else { return }
+            func visit(_ sid: StatementID) throws {
+                try exec.tick()
+                let mark = trail.count
+                if match(p, Int(sid)) {
+                    statements.append(sid)
+                    try solve(i + 1, k)
+                    statements.removeLast()
+                }
+                while trail.count > mark { bindings[trail.removeLast()] = 0 }
+            }
+            if let list = candidates(p) {
+                for sid in list { try visit(sid) }
+            } else {
+                for n in 0..<store.statementCount { try visit(StatementID(n)) }
+            }
+        }
+    }
+
+    /// The bound value of a position as a stored term, or nil when it is free; a bound
+    /// value that is not a stored term gives an empty list.
+    @inline(__always) private func bound(_ pos: Position) -> UInt64? {
+        switch pos.kind {
+        case .constant: return pos.value
+        case .variable: return bindings[pos.variable] == 0 ? nil : bindings[pos.variable]
+        case .wildcard: return nil
+        }
+    }
+
+    private func list(_ b: UInt64, _ lookup: (Term) -> ArraySlice<StatementID>) -> ArraySlice<StatementID> {
+        b & ~0xFFFF_FFFF == IDJoin.termTag ? lookup(Term(raw: UInt32(truncatingIfNeeded: b))) : []
+    }
+
+    /// As `Execution.candidateStatements`: the smallest list the bound positions select.
+    private func candidates(_ p: PatternStep) -> ArraySlice<StatementID>? {
+        var best: ArraySlice<StatementID>? = nil
+        func consider(_ l: ArraySlice<StatementID>?) {
+            guard let l else { return }
+            if best == nil || l.count < best!.count { best = l }
+        }
+        if let b = bound(p.subject) { consider(list(b) { store.bySubject[$0] }) }
+        if let b = bound(p.object) { consider(list(b) { store.byObject[$0] }) }
+        for q in p.qualifiers {
+            if let b = bound(q.position) {
+                consider(Int(q.key) < store.byQualifier.count ? list(b) { store.byQualifier[Int(q.key)][$0] } : [])
+            } else {
+                consider(store.statements(withKey: q.key))
+            }
+        }
+        if let ps = p.predicates {
+            if ps.count == 1 { consider(store.statements(withPredicate: ps[0])) } else if best == nil || best!.count > 64 {
+                var all: [StatementID] = []
+                for x in ps { all += store.statements(withPredicate: x) }
+                consider(all[...])
+            }
+        }
+        return best
+    }
+
+    @inline(__always) private func unify(_ pos: Position, _ value: UInt64) -> Bool {
+        switch pos.kind {
+        case .wildcard: return true
+        case .constant: return pos.value == value
+        case .variable:
+            let current = bindings[pos.variable]
+            if current != 0 { return current == value }
+            bindings[pos.variable] = value
+            trail.append(pos.variable)
+            return true
+        }
+    }
+
+    /// As `Execution.match`, over terms.
+    private func match(_ p: PatternStep, _ i: Int) -> Bool {
+        let table = store.table
+        guard exec.asserted[i] != p.quoted else { return false }
+        let predicate = exec.predicates[i]
+        if let allowed = p.allowed {
+            guard Int(predicate) < allowed.count, allowed[Int(predicate)] else { return false }
+        } else if let v = p.predicateVariable {
+            guard unify(Position(kind: .variable, value: 0, variable: v), IDJoin.predicateTag | UInt64(UInt32(bitPattern: predicate))) else { return false }
+        }
+        guard unify(p.subject, IDJoin.termTag | UInt64(exec.subjects[i].raw)),
+            unify(p.object, IDJoin.termTag | UInt64(exec.objects[i].raw))
+        else { return false }
+        for q in p.qualifiers {
+            guard let t = qualifierTerm(table, i, q.key), unify(q.position, IDJoin.termTag | UInt64(t.raw)) else { return false }
+        }
+        if let s = p.statementVariable {
+            guard unify(Position(kind: .variable, value: 0, variable: s), IDJoin.statementTag | UInt64(UInt32(i))) else { return false }
+        }
+        return true
+    }
+
+    /// The term of qualifier `key` on statement `i`, provenance included.
+    private func qualifierTerm(_ table: StatementTable, _ i: Int, _ key: Int32) -> Term? {
+        if table.asserted[i] {
+            if key == StatementTable.sourceKey, table.document[i] >= 0 { return Term(entity: table.document[i]) }
+            if key == StatementTable.paraKey, table.paragraph[i] != StatementTable.noParagraph {
+                return store.term(for: .integer(Int(table.paragraph[i])))
+            }
+        }
+        for q in table.storedQualifiers(i) where table.qualifierKeys[q] == key { return table.qualifierValues[q] }
+        return nil
+    }
+}
+
+extension Execution {
+    /// Solves a query's goals: over term ids when they are plain patterns and filters,
+    /// by the general evaluator otherwise.
+    func solveTop(_ goals: [Goal], allowIDJoin: Bool, _ k: () throws -> Void) throws {
+        if allowIDJoin, let join = IDJoin(goals, self, variableCount: row.count) {
+            try join.run(k)
+        } else {
+            try solve(goals, 0, k)
+        }
+    }
+}
