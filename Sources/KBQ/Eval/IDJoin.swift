@@ -141,8 +141,13 @@ final class IDJoin {
                 }
                 while trail.count > mark { bindings[trail.removeLast()] = 0 }
             }
-            if let list = candidates(p) {
-                for sid in list { try visit(sid) }
+            if let (list, predicates) = candidates(p) {
+                if let predicates, let allowed = p.allowed {
+                    // The predicates beside the list rule out most candidates unread.
+                    for j in list.indices where allowed[Int(predicates[j])] { try visit(list[j]) }
+                } else {
+                    for sid in list { try visit(sid) }
+                }
             } else {
                 for n in 0..<store.statementCount { try visit(StatementID(n)) }
             }
@@ -159,31 +164,33 @@ final class IDJoin {
         }
     }
 
-    private func list(_ b: UInt64, _ lookup: (Term) -> ArraySlice<StatementID>) -> ArraySlice<StatementID> {
-        b & ~0xFFFF_FFFF == IDJoin.termTag ? lookup(Term(raw: UInt32(truncatingIfNeeded: b))) : []
+    private typealias Candidates = (ids: ArraySlice<StatementID>, predicates: ArraySlice<PredicateID>?)
+
+    private func list(_ b: UInt64, _ lookup: (Term) -> Candidates) -> Candidates {
+        b & ~0xFFFF_FFFF == IDJoin.termTag ? lookup(Term(raw: UInt32(truncatingIfNeeded: b))) : ([], nil)
     }
 
-    /// As `Execution.candidateStatements`: the smallest list the bound positions select.
-    private func candidates(_ p: PatternStep) -> ArraySlice<StatementID>? {
-        var best: ArraySlice<StatementID>? = nil
-        func consider(_ l: ArraySlice<StatementID>?) {
-            guard let l else { return }
-            if best == nil || l.count < best!.count { best = l }
+    /// As `Execution.candidateStatements`: the smallest list the bound positions select
+    /// (with the predicates beside it, for subject and object lists).
+    private func candidates(_ p: PatternStep) -> Candidates? {
+        var best: Candidates? = nil
+        func consider(_ l: Candidates) {
+            if best == nil || l.ids.count < best!.ids.count { best = l }
         }
-        if let b = bound(p.subject) { consider(list(b) { store.bySubject[$0] }) }
-        if let b = bound(p.object) { consider(list(b) { store.byObject[$0] }) }
+        if let b = bound(p.subject) { consider(list(b) { store.bySubject.withPredicates($0) }) }
+        if let b = bound(p.object) { consider(list(b) { store.byObject.withPredicates($0) }) }
         for q in p.qualifiers {
             if let b = bound(q.position) {
-                consider(Int(q.key) < store.byQualifier.count ? list(b) { store.byQualifier[Int(q.key)][$0] } : [])
-            } else {
-                consider(store.statements(withKey: q.key))
+                consider(Int(q.key) < store.byQualifier.count ? list(b) { (store.byQualifier[Int(q.key)][$0], nil) } : ([], nil))
+            } else if let l = store.statements(withKey: q.key) {
+                consider((l, nil))
             }
         }
         if let ps = p.predicates {
-            if ps.count == 1 { consider(store.statements(withPredicate: ps[0])) } else if best == nil || best!.count > 64 {
+            if ps.count == 1 { consider((store.statements(withPredicate: ps[0]), nil)) } else if best == nil || best!.ids.count > 64 {
                 var all: [StatementID] = []
                 for x in ps { all += store.statements(withPredicate: x) }
-                consider(all[...])
+                consider((all[...], nil))
             }
         }
         return best

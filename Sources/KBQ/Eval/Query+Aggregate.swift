@@ -119,17 +119,20 @@ struct GroupTable {
 
     /// The group of `key`; a new key gets `next`.
     mutating func group(of key: [Value], next: Int) -> Int {
-        if key.count == 1 {
-            if case .entity(let e) = key[0], Int(e) < byEntity.count {
-                if byEntity[Int(e)] < 0 { byEntity[Int(e)] = Int32(next) }
-                return Int(byEntity[Int(e)])
-            }
-            if let g = bySingle[key[0]] { return g }
-            bySingle[key[0]] = next
-            return next
-        }
+        if key.count == 1 { return group(of: key[0], next: next) }
         if let g = byKey[key] { return g }
         byKey[key] = next
+        return next
+    }
+
+    /// The group of a one-value key; a new key gets `next`.
+    mutating func group(of key: Value, next: Int) -> Int {
+        if case .entity(let e) = key, Int(e) < byEntity.count {
+            if byEntity[Int(e)] < 0 { byEntity[Int(e)] = Int32(next) }
+            return Int(byEntity[Int(e)])
+        }
+        if let g = bySingle[key] { return g }
+        bySingle[key] = next
         return next
     }
 }

@@ -160,9 +160,11 @@ public final class PreparedQuery {
         let distinct = compiled.distinct
         var rows: [Collected] = []
         var position: [[Value]: Int] = [:]
-        // One column (the common `find distinct ?x`): keyed by the value, not an array.
-        var positionOfValue: [Value: Int] = [:]
+        // One column (the common `find distinct ?x`): keyed by the value (an entity by its
+        // number), not by an array.
+        var positionOfValue = GroupTable(entityCount: distinct && projections.count == 1 ? store.entities.count : 0)
         let hasAliases = aliasSlots.contains { $0 != nil }
+        let keepsEnvironment = !compiled.orderBy.isEmpty
         try exec.solveTop(compiled.goals, allowIDJoin: allowIDJoin) {
             var values: [Value] = []
             values.reserveCapacity(projections.count)
@@ -174,15 +176,17 @@ public final class PreparedQuery {
                 if let a = aliasSlots[i] { exec.row[a] = v }
             }
             if distinct {
-                let seen = values.count == 1 ? positionOfValue[values[0]] : position[values]
-                if let i = seen {
+                let seen = values.count == 1 ? positionOfValue.group(of: values[0], next: rows.count) : position[values] ?? rows.count
+                if seen < rows.count {
+                    let i = seen
                     if rows[i].evidence.count < PreparedQuery.evidencePerGroup { PreparedQuery.merge(into: &rows[i].evidence, exec.evidence) }
                     if hasAliases { exec.row = bindings }
                     return
                 }
-                if values.count == 1 { positionOfValue[values[0]] = rows.count } else { position[values] = rows.count }
+                if values.count != 1 { position[values] = rows.count }
             }
-            rows.append((exec.row, values, exec.evidence, [], -1))
+            // The environment is kept only for `order by` (a kept row would copy it).
+            rows.append((keepsEnvironment ? exec.row : [], values, exec.evidence, [], -1))
             if hasAliases { exec.row = bindings }
         }
         return rows

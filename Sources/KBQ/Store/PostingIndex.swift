@@ -9,8 +9,20 @@ struct PostingIndex: Sendable {
     private var keys: [UInt32]?
     private var offsets: [UInt32] = [0]
     private(set) var ids: [StatementID] = []
+    /// The predicate of each statement in `ids`, beside it: a join that wants one predicate
+    /// reads this run sequentially instead of each statement's row (a cache miss apiece).
+    private(set) var predicates: [PredicateID] = []
 
     init() {}
+
+    mutating func attachPredicates(_ column: [PredicateID]) {
+        predicates = ids.map { column[Int($0)] }
+    }
+
+    /// The predicates beside `slice`, a slice of `ids`.
+    func predicates(beside slice: ArraySlice<StatementID>) -> ArraySlice<PredicateID>? {
+        predicates.isEmpty || slice.isEmpty ? nil : predicates[slice.indices]
+    }
 
     /// Groups entries `0..<count`: entry i files statement `sid(i)` under `key(i)` (skipped
     /// when negative). For each key, statements must come in increasing order.
@@ -63,7 +75,7 @@ struct PostingIndex: Sendable {
         return ids[Int(offsets[low])..<Int(offsets[low + 1])]
     }
 
-    var byteCount: Int { (keys?.count ?? 0) * 4 + offsets.count * 4 + ids.count * 4 }
+    var byteCount: Int { (keys?.count ?? 0) * 4 + offsets.count * 4 + ids.count * 4 + predicates.count * 4 }
 }
 
 /// Statements grouped by a stored value: dense rows for entities (every entity has a row),
@@ -89,6 +101,18 @@ struct TermPostings: Sendable {
             default: return -1
             }
         }, sid: sid)
+    }
+
+    mutating func attachPredicates(_ column: [PredicateID]) {
+        entities.attachPredicates(column)
+        others.attachPredicates(column)
+    }
+
+    /// The statements under `term`, with their predicates beside them when attached.
+    func withPredicates(_ term: Term) -> (ids: ArraySlice<StatementID>, predicates: ArraySlice<PredicateID>?) {
+        let index = term.kind == Term.entityKind ? entities : others
+        let ids = self[term]
+        return (ids, index.predicates(beside: ids))
     }
 
     subscript(term: Term) -> ArraySlice<StatementID> {
