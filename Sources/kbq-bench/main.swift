@@ -98,7 +98,7 @@ func benchMain() throws -> Int32 {
     let out: [String: Any] = [
         "engine": "kbq", "size": size, "load_s": loadSeconds, "load_phases": ["parse_resolve_index": loadSeconds],
         "rss_base_mb": rssBase, "rss_after_load_mb": rssLoad, "hwm_after_load_mb": hwmLoad,
-        "info": ["statements": store.assertedCount, "entities": store.entities.count, "answers_match_ground_truth": allCorrect],
+        "info": ["memory_bytes": store.memoryReport, "statements": store.assertedCount, "entities": store.entities.count, "answers_match_ground_truth": allCorrect],
         "queries": results, "rss_end_mb": status("VmRSS:"), "hwm_end_mb": status("VmHWM:"),
     ]
     let json = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])

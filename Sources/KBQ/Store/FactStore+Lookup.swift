@@ -119,4 +119,26 @@ extension FactStore {
     func statements(withKey k: Int32) -> ArraySlice<StatementID>? {
         k == StatementTable.sourceKey || k == StatementTable.paraKey ? nil : byKey[Int(k)]
     }
+
+    /// Approximate bytes held per part of the store, for the benchmark's memory report.
+    public var memoryReport: [String: Int] {
+        var entityBytes = 0
+        for e in entities {
+            entityBytes += MemoryLayout<Entity>.stride + e.types.count * 4 + 32
+            for s in [e.id, e.label] + e.aliases where s.utf8.count > 15 { entityBytes += s.utf8.count + 32 }
+            if !e.aliases.isEmpty { entityBytes += 32 + e.aliases.count * 16 }
+        }
+        let names = nameIndex.reduce(0) { $0 + 16 + 8 + 32 + $1.value.count * 4 + ($1.key.utf8.count > 15 ? $1.key.utf8.count + 32 : 0) } * 4 / 3
+        return [
+            "statements": table.byteCount,
+            "literals": literals.byteCount,
+            "entities": entityBytes,
+            "entity_names": names + entityIndex.count * 20 * 4 / 3,
+            "index_subject": bySubject.byteCount,
+            "index_object": byObject.byteCount,
+            "index_predicate": byPredicate.byteCount,
+            "index_key": byKey.byteCount,
+            "index_qualifier": byQualifier.reduce(0) { $0 + $1.byteCount },
+        ]
+    }
 }

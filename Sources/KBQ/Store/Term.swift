@@ -22,21 +22,148 @@ struct Term: Hashable, Sendable {
 }
 
 /// Literal values (strings, numbers, dates, `unknown`, `none`, imported RDF literals),
-/// each stored once.
+/// each stored once, compactly: a kind byte and a 64-bit payload per literal, text in one
+/// byte arena, and an open-addressing table of literal numbers for interning. A string costs
+/// its bytes plus about 17, where a `[Value: Int32]` dictionary cost over 100.
 struct LiteralTable: Sendable {
-    private(set) var values: [Value] = []
-    private var index: [Value: Int32] = [:]
+    private enum Kind: UInt8 { case string, integer, decimal, date, unknown, none, typed }
+    private var kinds: [UInt8] = []
+    /// Text: arena offset << 24 | length (lengths of 16 MB and more are kept in `long`);
+    /// integer: its bits; date: year << 16 | month << 8 | day; typed: index into `typed`.
+    private var payloads: [UInt64] = []
+    private var arena: [UInt8] = []
+    private var long: [Int: String] = [:]
+    private var typed: [(String, String)] = []
+    /// Literal numbers + 1 (0: empty), by hash; its size a power of two, at most half full.
+    private var slots: [Int32] = Array(repeating: 0, count: 64)
 
-    var count: Int { values.count }
+    var count: Int { kinds.count }
 
     mutating func intern(_ v: Value) -> Int {
-        if let i = index[v] { return Int(i) }
-        values.append(v)
-        index[v] = Int32(values.count - 1)
-        return values.count - 1
+        let (kind, payload, text) = LiteralTable.parts(v)
+        let h = LiteralTable.hash(kind, payload, text)
+        var slot = h & (slots.count - 1)
+        while slots[slot] != 0 {
+            let i = Int(slots[slot]) - 1
+            if matches(i, kind, payload, text) { return i }
+            slot = (slot + 1) & (slots.count - 1)
+        }
+        let i = kinds.count
+        kinds.append(kind.rawValue)
+        switch kind {
+        case .string, .decimal:
+            let bytes = text!.utf8
+            if bytes.count < 1 << 24 {
+                payloads.append(UInt64(arena.count) << 24 | UInt64(bytes.count))
+                arena.append(contentsOf: bytes)
+            } else {
+                payloads.append(UInt64.max)
+                long[i] = String(text!)
+            }
+        case .typed:
+            guard case .typedLiteral(let t, let d) = v else { fatalError("typed literal expected") }
+            payloads.append(UInt64(typed.count))
+            typed.append((t, d))
+        default:
+            payloads.append(payload)
+        }
+        slots[slot] = Int32(i + 1)
+        if kinds.count * 2 > slots.count { grow() }
+        return i
     }
 
-    func find(_ v: Value) -> Int? { index[v].map(Int.init) }
+    func find(_ v: Value) -> Int? {
+        let (kind, payload, text) = LiteralTable.parts(v)
+        var slot = LiteralTable.hash(kind, payload, text) & (slots.count - 1)
+        while slots[slot] != 0 {
+            let i = Int(slots[slot]) - 1
+            if matches(i, kind, payload, text) { return i }
+            slot = (slot + 1) & (slots.count - 1)
+        }
+        return nil
+    }
 
-    subscript(_ i: Int) -> Value { values[i] }
+    subscript(_ i: Int) -> Value {
+        switch Kind(rawValue: kinds[i])! {
+        case .string: return .string(text(i))
+        case .decimal: return .decimal(text(i))
+        case .integer: return .integer(Int(truncatingIfNeeded: payloads[i]))
+        case .date:
+            let p = payloads[i]
+            return .date(DateValue(year: Int(Int64(bitPattern: p) >> 16), month: Int(p >> 8 & 0xFF), day: Int(p & 0xFF)))
+        case .unknown: return .unknown
+        case .none: return .none
+        case .typed: return .typedLiteral(typed[Int(payloads[i])].0, typed[Int(payloads[i])].1)
+        }
+    }
+
+    var byteCount: Int { kinds.count * 9 + arena.count + slots.count * 4 }
+
+    private func text(_ i: Int) -> String {
+        let p = payloads[i]
+        if p == UInt64.max { return long[i]! }
+        let start = Int(p >> 24)
+        return arena.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<start + Int(p & 0xFF_FFFF)]), as: UTF8.self) }
+    }
+
+    /// A value's kind, its payload, and its text or typed parts for hashing.
+    private static func parts(_ v: Value) -> (Kind, UInt64, Substring?) {
+        switch v {
+        case .string(let s): return (.string, 0, s[...])
+        case .decimal(let d): return (.decimal, 0, d[...])
+        case .integer(let n): return (.integer, UInt64(bitPattern: Int64(n)), nil)
+        case .date(let d): return (.date, UInt64(bitPattern: Int64(d.year) << 16) | UInt64(d.month) << 8 | UInt64(d.day), nil)
+        case .none: return (.none, 0, nil)
+        case .typedLiteral(let t, let d): return (.typed, 0, (t + "\u{0}" + d)[...])
+        default: return (.unknown, 0, nil)
+        }
+    }
+
+    private static func hash(_ kind: Kind, _ payload: UInt64, _ text: Substring?) -> Int {
+        // FNV-1a over the text's bytes, or a multiplicative mix of the payload.
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(kind.rawValue)
+        if let text {
+            for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        } else {
+            h = (h ^ payload) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 29
+        }
+        return Int(truncatingIfNeeded: h & 0x7FFF_FFFF_FFFF_FFFF)
+    }
+
+    private func matches(_ i: Int, _ kind: Kind, _ payload: UInt64, _ text: Substring?) -> Bool {
+        guard kinds[i] == kind.rawValue else { return false }
+        switch kind {
+        case .string, .decimal:
+            let p = payloads[i]
+            if p == UInt64.max { return long[i]! == text! }
+            let start = Int(p >> 24)
+            let length = Int(p & 0xFF_FFFF)
+            return arena.withUnsafeBufferPointer { a in
+                text!.utf8.elementsEqual(UnsafeBufferPointer(rebasing: a[start..<start + length]))
+            }
+        case .typed:
+            let (t, d) = typed[Int(payloads[i])]
+            return t + "\u{0}" + d == text!
+        default:
+            return payloads[i] == payload
+        }
+    }
+
+    private mutating func grow() {
+        var bigger = [Int32](repeating: 0, count: slots.count * 2)
+        for i in 0..<kinds.count {
+            let kind = Kind(rawValue: kinds[i])!
+            var text: Substring? = nil
+            switch kind {
+            case .string, .decimal: text = self.text(i)[...]
+            case .typed: text = (typed[Int(payloads[i])].0 + "\u{0}" + typed[Int(payloads[i])].1)[...]
+            default: break
+            }
+            var slot = LiteralTable.hash(kind, payloads[i], text) & (bigger.count - 1)
+            while bigger[slot] != 0 { slot = (slot + 1) & (bigger.count - 1) }
+            bigger[slot] = Int32(i + 1)
+        }
+        slots = bigger
+    }
 }
