@@ -51,7 +51,11 @@ extension FactStore {
     /// Entities named `name` by id, label or alias, case-insensitively (`_` reads as a space).
     public func entities(named name: String) -> [EntityID] {
         if let exact = entityIndex[name] { return [exact] }
-        return nameIndex[FactStore.normalize(name)] ?? []
+        let key = FactStore.normalize(name)
+        return nameIndex.candidates(key).filter { e in
+            let entity = entities[Int(e)]
+            return ([entity.id, entity.label] + entity.aliases).contains { FactStore.normalize($0) == key }
+        }
     }
 
     /// Every name an entity can be called by, for suggestions and completion.
@@ -128,7 +132,7 @@ extension FactStore {
             for s in [e.id, e.label] + e.aliases where s.utf8.count > 15 { entityBytes += s.utf8.count + 32 }
             if !e.aliases.isEmpty { entityBytes += 32 + e.aliases.count * 16 }
         }
-        let names = nameIndex.reduce(0) { $0 + 16 + 8 + 32 + $1.value.count * 4 + ($1.key.utf8.count > 15 ? $1.key.utf8.count + 32 : 0) } * 4 / 3
+        let names = nameIndex.byteCount * 4 / 3
         return [
             "statements": table.byteCount,
             "literals": literals.byteCount,

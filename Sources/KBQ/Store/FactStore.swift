@@ -19,7 +19,7 @@ public struct FactStore: Sendable {
     var keyIndex: [String: Int32] = [:]
     var entityIndex: [String: EntityID] = [:]
     /// Lower-cased ids, labels and aliases (underscores read as spaces) to entities.
-    var nameIndex: [String: [EntityID]] = [:]
+    var nameIndex = NameIndex()
     var statementNames: [String: StatementID] = [:]
     var assertedTotal = 0
     var iriIndex: [String: EntityID] = [:]
@@ -103,7 +103,7 @@ public struct FactStore: Sendable {
 
     mutating func index(name: String, _ e: EntityID) {
         let key = FactStore.normalize(name)
-        if nameIndex[key]?.contains(e) != true { nameIndex[key, default: []].append(e) }
+        nameIndex.add(key, e)
     }
 
     mutating func addAlias(_ e: EntityID, _ alias: String) {
