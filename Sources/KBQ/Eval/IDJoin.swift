@@ -211,7 +211,6 @@ final class IDJoin {
 
     /// As `Execution.match`, over terms.
     private func match(_ p: PatternStep, _ i: Int) -> Bool {
-        let table = store.table
         guard exec.asserted[i] != p.quoted else { return false }
         let predicate = exec.predicates[i]
         if let allowed = p.allowed {
@@ -223,24 +222,12 @@ final class IDJoin {
             unify(p.object, IDJoin.termTag | UInt64(exec.objects[i].raw))
         else { return false }
         for q in p.qualifiers {
-            guard let t = qualifierTerm(table, i, q.key), unify(q.position, IDJoin.termTag | UInt64(t.raw)) else { return false }
+            guard let t = store.qualifierTerm(i, q.key), unify(q.position, IDJoin.termTag | UInt64(t.raw)) else { return false }
         }
         if let s = p.statementVariable {
             guard unify(Position(kind: .variable, value: 0, variable: s), IDJoin.statementTag | UInt64(UInt32(i))) else { return false }
         }
         return true
-    }
-
-    /// The term of qualifier `key` on statement `i`, provenance included.
-    private func qualifierTerm(_ table: StatementTable, _ i: Int, _ key: Int32) -> Term? {
-        if table.asserted[i] {
-            if key == StatementTable.sourceKey, table.document[i] >= 0 { return Term(entity: table.document[i]) }
-            if key == StatementTable.paraKey, table.paragraph[i] != StatementTable.noParagraph {
-                return store.term(for: .integer(Int(table.paragraph[i])))
-            }
-        }
-        for q in table.storedQualifiers(i) where table.qualifierKeys[q] == key { return table.qualifierValues[q] }
-        return nil
     }
 }
 

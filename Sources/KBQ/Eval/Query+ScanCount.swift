@@ -91,18 +91,6 @@ extension PreparedQuery {
         var counts: [Int] = []
         var groupKeys: [UInt64] = []
 
-        /// The term at qualifier `k` of statement `i`, provenance included.
-        func qualifierTerm(_ i: Int, _ k: Int32) -> UInt64? {
-            if table.asserted[i] {
-                if k == StatementTable.sourceKey, table.document[i] >= 0 { return UInt64(Term(entity: table.document[i]).raw) }
-                if k == StatementTable.paraKey, table.paragraph[i] != StatementTable.noParagraph {
-                    return store.term(for: .integer(Int(table.paragraph[i]))).map { UInt64($0.raw) }
-                }
-            }
-            for q in table.storedQualifiers(i) where table.qualifierKeys[q] == k { return UInt64(table.qualifierValues[q].raw) }
-            return nil
-        }
-
         for n in 0..<count {
             if n & 4095 == 0 { try exec.checkLimits() }
             let sid = candidates.map { $0[$0.startIndex + n] } ?? StatementID(n)
@@ -114,7 +102,7 @@ extension PreparedQuery {
             var keyValue: UInt64 = 0
             var matches = true
             for (j, q) in p.qualifiers.enumerated() {
-                guard let t = qualifierTerm(i, q.key) else { matches = false; break }
+                guard let t = store.qualifierTerm(i, q.key).map({ UInt64($0.raw) }) else { matches = false; break }
                 if let c = qualifierConstants[j], UInt64(c.raw) != t { matches = false; break }
                 if case .qualifier(let k) = key, k == q.key { keyValue = t }
             }

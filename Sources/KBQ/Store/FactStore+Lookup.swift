@@ -17,14 +17,14 @@ extension FactStore {
     public func statement(_ id: StatementID) -> Statement {
         let i = Int(id)
         var qualifiers = table.storedQualifiers(i).map { (key: table.qualifierKeys[$0], value: value(table.qualifierValues[$0])) }
-        let document = table.document[i] >= 0 ? table.document[i] : nil
-        let paragraph = table.paragraph[i] != StatementTable.noParagraph ? Int(table.paragraph[i]) : nil
+        let document = table.document(i)
+        let paragraph = table.paragraph(i)
         if let d = document { qualifiers.append((StatementTable.sourceKey, .entity(d))) }
         if let p = paragraph { qualifiers.append((StatementTable.paraKey, .integer(p))) }
         return Statement(
             subject: value(table.subject[i]), predicate: table.predicate[i], object: value(table.object[i]),
             qualifiers: qualifiers, asserted: table.asserted[i], name: table.names[id],
-            location: Location(file: table.files[Int(table.file[i])], line: Int(table.line[i])),
+            location: Location(file: table.fileName(i), line: Int(table.line[i])),
             document: document, paragraph: paragraph)
     }
 
@@ -36,12 +36,16 @@ extension FactStore {
 
     /// The value of qualifier `key` on statement `id`, provenance included.
     func qualifier(_ id: StatementID, _ key: Int32) -> Value? {
-        let i = Int(id)
-        if table.asserted[i] {
-            if key == StatementTable.sourceKey, table.document[i] >= 0 { return .entity(table.document[i]) }
-            if key == StatementTable.paraKey, table.paragraph[i] != StatementTable.noParagraph { return .integer(Int(table.paragraph[i])) }
+        qualifierTerm(Int(id), key).map { value($0) }
+    }
+
+    /// The term of qualifier `key` on statement `i`, provenance included.
+    func qualifierTerm(_ i: Int, _ key: Int32) -> Term? {
+        if table.asserted[i], key == StatementTable.sourceKey || key == StatementTable.paraKey {
+            if key == StatementTable.sourceKey, let d = table.document(i) { return Term(entity: d) }
+            if key == StatementTable.paraKey, let p = table.paragraph(i) { return term(for: .integer(p)) }
         }
-        for q in table.storedQualifiers(i) where table.qualifierKeys[q] == key { return value(table.qualifierValues[q]) }
+        for q in table.storedQualifiers(i) where table.qualifierKeys[q] == key { return table.qualifierValues[q] }
         return nil
     }
     public func predicateName(_ id: PredicateID) -> String { predicates[Int(id)].name }

@@ -197,25 +197,45 @@ public struct FactStore: Sendable {
         byKey = PostingIndex(keyCount: keys.count, sparse: false, count: owners.count, key: { Int(t.qualifierKeys[$0]) }, sid: { owners[$0] })
         // Per key, (value, statement) pairs in statement order, then grouped by value.
         var pairs = Array(repeating: (terms: [Term](), sids: [StatementID]()), count: keys.count)
-        var paragraphTerm: (Int32, Term?) = (StatementTable.noParagraph, nil)
         for i in 0..<n {
-            let sid = StatementID(i)
-            if t.document[i] >= 0 {
-                pairs[Int(StatementTable.sourceKey)].terms.append(Term(entity: t.document[i]))
-                pairs[Int(StatementTable.sourceKey)].sids.append(sid)
-            }
-            let para = t.paragraph[i]
-            if para != StatementTable.noParagraph {
-                if paragraphTerm.0 != para { paragraphTerm = (para, term(for: .integer(Int(para)))) }
-                if let term = paragraphTerm.1 {
-                    pairs[Int(StatementTable.paraKey)].terms.append(term)
-                    pairs[Int(StatementTable.paraKey)].sids.append(sid)
-                }
-            }
             for q in t.storedQualifiers(i) {
                 pairs[Int(t.qualifierKeys[q])].terms.append(t.qualifierValues[q])
-                pairs[Int(t.qualifierKeys[q])].sids.append(sid)
+                pairs[Int(t.qualifierKeys[q])].sids.append(StatementID(i))
             }
+        }
+        // Provenance: asserted statements' documents and paragraphs, run by run, merged in
+        // statement order with any stored `source` and `para` qualifiers.
+        var provenance = Array(repeating: (terms: [Term](), sids: [StatementID]()), count: 2)
+        t.forEachRun { range, document, paragraph in
+            let paragraphTerm = paragraph.flatMap { term(for: .integer($0)) }
+            for i in range where t.asserted[i] {
+                if let d = document {
+                    provenance[0].terms.append(Term(entity: d))
+                    provenance[0].sids.append(StatementID(i))
+                }
+                if let p = paragraphTerm {
+                    provenance[1].terms.append(p)
+                    provenance[1].sids.append(StatementID(i))
+                }
+            }
+        }
+        for (k, key) in [StatementTable.sourceKey, StatementTable.paraKey].enumerated() {
+            let stored = pairs[Int(key)]
+            guard !stored.sids.isEmpty else {
+                pairs[Int(key)] = provenance[k]
+                continue
+            }
+            var merged = (terms: [Term](), sids: [StatementID]())
+            var a = 0
+            var b = 0
+            while a < stored.sids.count || b < provenance[k].sids.count {
+                if b == provenance[k].sids.count || (a < stored.sids.count && stored.sids[a] < provenance[k].sids[b]) {
+                    merged.terms.append(stored.terms[a]); merged.sids.append(stored.sids[a]); a += 1
+                } else {
+                    merged.terms.append(provenance[k].terms[b]); merged.sids.append(provenance[k].sids[b]); b += 1
+                }
+            }
+            pairs[Int(key)] = merged
         }
         byQualifier = pairs.map {
             TermPostings(entityCount: entityCount, literalCount: literalCount, statementCount: n, terms: $0.terms, sids: $0.sids)

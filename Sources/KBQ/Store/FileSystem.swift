@@ -83,4 +83,12 @@ public enum FileSystem {
         }
         return names.sorted()
     }
+
+    /// Returns the heap's free pages to the system (glibc's malloc_trim): a load leaves
+    /// behind the memory of every parsed line, which would otherwise count as resident.
+    public static func releaseFreeMemory() {
+        _ = kbq_malloc_trim(0)
+    }
 }
+
+@_silgen_name("malloc_trim") private func kbq_malloc_trim(_ pad: Int) -> Int32

@@ -58,7 +58,12 @@ public struct Loader {
     mutating func finish() -> Result<FactStore, DiagnosticList> {
         resolveAll()  // even after syntax errors, so that every error is reported
         guard diagnostics.errorCount == 0 else { return .failure(diagnostics) }
+        items = []
+        fastLines = []
+        fileTexts = []
+        store.table.trim()
         store.buildIndexes()
+        FileSystem.releaseFreeMemory()
         return .success(store)
     }
 

@@ -12,12 +12,16 @@ struct StatementTable: Sendable {
     var qualifierKeys: [Int32] = []
     var qualifierValues: [Term] = []
     var asserted: [Bool] = []
-    var file: [Int32] = []
     var line: [Int32] = []
+    /// File, document and paragraph change rarely from one statement to the next (a `from`
+    /// line covers many), so they are kept as runs: run r covers statements from
+    /// `runStart[r]` to the next run's start.
+    var runStart: [StatementID] = []
+    var runFile: [Int32] = []
     /// -1 when there is none (quoted statements).
-    var document: [EntityID] = []
+    var runDocument: [EntityID] = []
     /// `noParagraph` when there is none.
-    var paragraph: [Int32] = []
+    var runParagraph: [Int32] = []
     var names: [StatementID: String] = [:]
     var files: [String] = []
     var fileIDs: [String: Int32] = [:]
@@ -50,10 +54,49 @@ struct StatementTable: Sendable {
         }
         qualifierStart.append(UInt32(qualifierKeys.count))
         asserted.append(a)
-        file.append(fileID(location.file))
         line.append(Int32(clamping: location.line))
-        document.append(d ?? -1)
-        paragraph.append(para.map { Int32(clamping: $0) } ?? StatementTable.noParagraph)
+        let f = runFile.last.map { files[Int($0)] == location.file ? $0 : fileID(location.file) } ?? fileID(location.file)
+        let doc = d ?? -1
+        let p = para.map { Int32(clamping: $0) } ?? StatementTable.noParagraph
+        if runFile.last != f || runDocument.last != doc || runParagraph.last != p {
+            runStart.append(StatementID(count - 1))
+            runFile.append(f)
+            runDocument.append(doc)
+            runParagraph.append(p)
+        }
+    }
+
+    /// The run that holds statement i.
+    @inline(__always) func run(_ i: Int) -> Int {
+        var low = 0
+        var high = runStart.count
+        while high - low > 1 {
+            let mid = (low + high) / 2
+            if Int(runStart[mid]) <= i { low = mid } else { high = mid }
+        }
+        return low
+    }
+
+    func document(_ i: Int) -> EntityID? {
+        let d = runDocument[run(i)]
+        return d >= 0 ? d : nil
+    }
+
+    func paragraph(_ i: Int) -> Int? {
+        let p = runParagraph[run(i)]
+        return p != StatementTable.noParagraph ? Int(p) : nil
+    }
+
+    func fileName(_ i: Int) -> String { files[Int(runFile[run(i)])] }
+
+    /// Calls `body(range, document, paragraph)` for each run, in order.
+    func forEachRun(_ body: (Range<Int>, EntityID?, Int?) -> Void) {
+        for r in runStart.indices {
+            let end = r + 1 < runStart.count ? Int(runStart[r + 1]) : count
+            let d = runDocument[r]
+            let p = runParagraph[r]
+            body(Int(runStart[r])..<end, d >= 0 ? d : nil, p != StatementTable.noParagraph ? Int(p) : nil)
+        }
     }
 
     /// The stored qualifiers of statement i (provenance excluded).
@@ -69,6 +112,18 @@ struct StatementTable: Sendable {
     }
 
     var byteCount: Int {
-        count * (4 + 4 + 4 + 4 + 1 + 4 + 4 + 4 + 4) + qualifierKeys.count * 8
+        count * (4 + 4 + 4 + 4 + 1 + 4) + qualifierKeys.count * 8 + runStart.count * 16
+    }
+
+    /// Frees the spare capacity that appending left (columns grow by doubling).
+    mutating func trim() {
+        subject = Array(subject)
+        predicate = Array(predicate)
+        object = Array(object)
+        qualifierStart = Array(qualifierStart)
+        qualifierKeys = Array(qualifierKeys)
+        qualifierValues = Array(qualifierValues)
+        asserted = Array(asserted)
+        line = Array(line)
     }
 }
