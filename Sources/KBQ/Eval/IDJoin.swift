@@ -28,9 +28,12 @@ final class IDJoin {
         var impossible: Bool
     }
 
-    enum Step {
+    indirect enum Step {
         case pattern(PatternStep)
         case filter(CompiledExpr, [Int])
+        case not([Step])
+        case optional([Step])
+        case or([[Step]])
     }
 
     let exec: Execution
@@ -46,9 +49,19 @@ final class IDJoin {
     static let predicateTag: UInt64 = 2 << 32
     static let statementTag: UInt64 = 3 << 32
 
-    /// nil when a goal is not a plain pattern or a filter: the general evaluator takes it.
+    /// nil when a goal is a rule call, a path or a type test: the general evaluator takes
+    /// those.
     init?(_ goals: [Goal], _ exec: Execution, variableCount: Int) {
         let store = exec.store
+        guard let steps = IDJoin.plan(goals, store) else { return nil }
+        self.exec = exec
+        self.store = store
+        self.steps = steps
+        self.variableCount = variableCount
+        bindings = Array(repeating: 0, count: variableCount)
+    }
+
+    static func plan(_ goals: [Goal], _ store: FactStore) -> [Step]? {
         var steps: [Step] = []
         for g in goals {
             switch g {
@@ -57,15 +70,24 @@ final class IDJoin {
             case .pattern(let p):
                 guard let step = IDJoin.plan(p, store) else { return nil }
                 steps.append(.pattern(step))
-            default:
+            case .not(let inner, _):
+                guard let s = plan(inner, store) else { return nil }
+                steps.append(.not(s))
+            case .optional(let inner, _):
+                guard let s = plan(inner, store) else { return nil }
+                steps.append(.optional(s))
+            case .or(let branches):
+                var planned: [[Step]] = []
+                for b in branches {
+                    guard let s = plan(b, store) else { return nil }
+                    planned.append(s)
+                }
+                steps.append(.or(planned))
+            case .call:
                 return nil
             }
         }
-        self.exec = exec
-        self.store = store
-        self.steps = steps
-        self.variableCount = variableCount
-        bindings = Array(repeating: 0, count: variableCount)
+        return steps
     }
 
     static func plan(_ p: CompiledPattern, _ store: FactStore) -> PatternStep? {
@@ -115,20 +137,40 @@ final class IDJoin {
 
     /// Runs the steps; at each answer, the execution's row and evidence hold it for `k`.
     func run(_ k: () throws -> Void) throws {
-        try solve(0, k)
-    }
-
-    private func solve(_ i: Int, _ k: () throws -> Void) throws {
-        guard i < steps.count else {
+        try solve(steps, 0) {
             for v in 0..<variableCount { exec.row[v] = bindings[v] == 0 ? nil : decode(bindings[v]) }
             exec.evidence.removeAll(keepingCapacity: true)
             for s in statements { exec.evidence.append(.statement(s)) }
-            return try k()
+            try k()
         }
+    }
+
+    /// As `Execution.solve`: steps from `i` on, then `k`.
+    private func solve(_ steps: [Step], _ i: Int, _ k: () throws -> Void) throws {
+        guard i < steps.count else { return try k() }
         switch steps[i] {
         case .filter(let e, let vars):
             for v in vars { exec.row[v] = bindings[v] == 0 ? nil : decode(bindings[v]) }
-            if try exec.truth(e) { try solve(i + 1, k) }
+            if try exec.truth(e) { try solve(steps, i + 1, k) }
+        case .not(let inner):
+            let mark = trail.count
+            let statementMark = statements.count
+            var found = false
+            do {
+                try solve(inner, 0) { found = true; throw StopSearch() }
+            } catch is StopSearch {}
+            while trail.count > mark { bindings[trail.removeLast()] = 0 }
+            statements.removeSubrange(statementMark...)
+            if !found { try solve(steps, i + 1, k) }
+        case .optional(let inner):
+            var any = false
+            try solve(inner, 0) {
+                any = true
+                try solve(steps, i + 1, k)
+            }
+            if !any { try solve(steps, i + 1, k) }
+        case .or(let branches):
+            for b in branches { try solve(b, 0) { try solve(steps, i + 1, k) } }
         case .pattern(let p):
             guard !p.impossible else { return }
             func visit(_ sid: StatementID) throws {
@@ -136,7 +178,7 @@ final class IDJoin {
                 let mark = trail.count
                 if match(p, Int(sid)) {
                     statements.append(sid)
-                    try solve(i + 1, k)
+                    try solve(steps, i + 1, k)
                     statements.removeLast()
                 }
                 while trail.count > mark { bindings[trail.removeLast()] = 0 }
