@@ -139,8 +139,8 @@ final class IDJoin {
     func run(_ k: () throws -> Void) throws {
         try solve(steps, 0) {
             for v in 0..<variableCount { exec.row[v] = bindings[v] == 0 ? nil : decode(bindings[v]) }
-            exec.evidence.removeAll(keepingCapacity: true)
-            for s in statements { exec.evidence.append(.statement(s)) }
+            // A fresh array of the exact size: the answer before may still hold the last one.
+            exec.evidence = statements.map { .statement($0) }
             try k()
         }
     }
