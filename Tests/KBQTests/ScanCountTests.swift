@@ -30,6 +30,8 @@ import Testing
         ("find ?p, count(?s) as ?n where _ ?p _ as ?s order by ?n desc, ?p limit 5", "?p"),
         ("find ?p, count(?s) as ?n where _ ?p _ as ?s", "?p"),
         ("find ?d, count(?s) where _ _ _ {source: ?d} as ?s", "?d"),
+        ("find ?q, count(?s) as ?n where _ _ _ {quote: ?q} as ?s order by ?n desc limit 3", "?q"),
+        ("find ?d, count(?s) as ?n where _ claims _ {source: ?d, quote: _} as ?s", "?d"),
         ("find ?q, count(?s) as ?n where _ _ _ {para: ?q} as ?s order by ?n desc, ?q limit 3", "?q"),
         ("find ?q, count(?s) as ?n where _ _ _ {para: ?q} as ?s order by ?q desc limit 4 offset 2", "?q"),
         ("find ?x, count(?o) as ?n where ?x says ?o order by ?n desc, ?x", "?x"),

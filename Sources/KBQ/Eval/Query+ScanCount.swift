@@ -16,6 +16,9 @@ extension PreparedQuery {
         /// The candidate statements and, for each, its group (-1: not a match).
         var candidates: ArraySlice<StatementID>?
         var groupOf: [Int32]
+        /// Counted by index runs instead: each group's run and the test its statements pass.
+        var runs: [ArraySlice<StatementID>]? = nil
+        var accepts: ((Int) -> Bool)? = nil
     }
 
     /// Whether this query counts in a scan rather than through the general evaluator.
@@ -82,6 +85,11 @@ extension PreparedQuery {
             predicateAllowed = Array(repeating: false, count: store.predicates.count)
             for x in ps { predicateAllowed![Int(x)] = true }
         }
+        if case .qualifier(let k) = key, subjectConstant == nil, objectConstant == nil,
+            qualifierConstants.allSatisfy({ $0 == nil }), !table.hasRepeatedQualifierKeys, Int(k) < store.byQualifier.count
+        {
+            return try scanCountByRuns(p, k, predicateAllowed, exec)
+        }
         let candidates = exec.candidateStatements(p)
         let count = candidates?.count ?? store.statementCount
         var groupOf = [Int32](repeating: -1, count: count)
@@ -143,6 +151,85 @@ extension PreparedQuery {
         }
         let groups = topGroups(counts, keyValues, exec.ops) ?? Array(counts.indices)
         return ScanCount(rows: try aggregateRows(groups, firstStatement, counts, exec), candidates: candidates, groupOf: groupOf)
+    }
+
+    /// Grouped by a qualifier's value with nothing else bound: the runs of that qualifier's
+    /// index are the groups, so no statement's qualifiers are read for its key.
+    func scanCountByRuns(_ p: CompiledPattern, _ key: Int32, _ predicateAllowed: [Bool]?, _ exec: Execution) throws -> ScanCount {
+        let store = self.store
+        let table = store.table
+        let others = p.qualifiers.map(\.key).filter { $0 != key }
+        let quoted = p.quoted
+        let plain = predicateAllowed == nil && others.isEmpty
+        let asserted = table.asserted
+        let accepts = { (i: Int) -> Bool in
+            guard asserted[i] != quoted else { return false }
+            if plain { return true }
+            if let allowed = predicateAllowed, !allowed[Int(table.predicate[i])] { return false }
+            return others.allSatisfy { store.qualifierTerm(i, $0) != nil }
+        }
+        var counts: [Int] = []
+        var firstStatement: [StatementID] = []
+        var groupKeys: [UInt64] = []
+        var runs: [ArraySlice<StatementID>] = []
+        var checked = 0
+        var interrupted: Error? = nil
+        store.byQualifier[Int(key)].forEachRun { term, run in
+            guard interrupted == nil else { return }
+            var n = 0
+            var first: StatementID = -1
+            if plain {
+                for sid in run where asserted[Int(sid)] != quoted {
+                    n += 1
+                    if first < 0 { first = sid }
+                }
+            } else {
+                for sid in run where accepts(Int(sid)) {
+                    n += 1
+                    if first < 0 { first = sid }
+                }
+            }
+            checked += run.count
+            if checked > 1 << 16 {
+                checked = 0
+                do { try exec.checkLimits() } catch { interrupted = error }
+            }
+            guard n > 0 else { return }
+            counts.append(n)
+            firstStatement.append(first)
+            groupKeys.append(UInt64(term.raw))
+            runs.append(run)
+        }
+        if let interrupted { throw interrupted }
+        // Groups are numbered in the order the general evaluator meets them (by first
+        // statement), which shows unless the answer is ordered by the key itself.
+        if !ordersByKey {
+            var keyed = firstStatement.indices.map { UInt64(UInt32(bitPattern: firstStatement[$0])) << 32 | UInt64($0) }
+            keyed.sort()
+            let order = keyed.map { Int($0 & 0xFFFF_FFFF) }
+            counts = order.map { counts[$0] }
+            firstStatement = order.map { firstStatement[$0] }
+            groupKeys = order.map { groupKeys[$0] }
+            runs = order.map { runs[$0] }
+        }
+        let keyValues = { (g: Int) -> Value in store.value(Term(raw: UInt32(truncatingIfNeeded: groupKeys[g]))) }
+        let groups = topGroups(counts, keyValues, exec.ops) ?? Array(counts.indices)
+        return ScanCount(
+            rows: try aggregateRows(groups, firstStatement, counts, exec), candidates: nil, groupOf: [], runs: runs, accepts: accepts)
+    }
+
+    /// Whether `order by` names the group key (so no two rows tie and group numbers never
+    /// decide an order).
+    var ordersByKey: Bool {
+        let c = compiled
+        let keys = Set((c.groupBy + c.projections.map(\.expr)).compactMap { e -> Int? in
+            if case .slot(.variable(let v)) = e { return v }
+            return nil
+        })
+        return c.orderBy.contains { o in
+            if case .slot(.variable(let v)) = o.expr { return keys.contains(v) }
+            return false
+        }
     }
 
     /// With `order by` over the count and the key and a `limit`: the groups that can be
@@ -221,6 +308,15 @@ extension PreparedQuery {
 
     /// The evidence of the groups of the rows about to be shown: their first statements.
     func fillEvidence(_ rows: inout ArraySlice<Collected>, _ scan: ScanCount) {
+        if let runs = scan.runs, let accepts = scan.accepts {
+            for n in rows.indices where rows[n].group >= 0 {
+                for sid in runs[rows[n].group] where accepts(Int(sid)) {
+                    guard rows[n].evidence.count < PreparedQuery.evidencePerGroup else { break }
+                    rows[n].evidence.append(.statement(sid))
+                }
+            }
+            return
+        }
         var wanted: [Int32: Int] = [:]
         for (n, r) in zip(rows.indices, rows) where r.group >= 0 { wanted[Int32(r.group)] = n }
         guard !wanted.isEmpty else { return }

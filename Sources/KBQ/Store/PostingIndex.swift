@@ -76,6 +76,17 @@ struct PostingIndex: Sendable {
     }
 
     var byteCount: Int { (keys?.count ?? 0) * 4 + offsets.count * 4 + ids.count * 4 + predicates.count * 4 }
+
+    /// Every key that has statements, in key order, with its run.
+    func forEachRun(_ body: (Int, ArraySlice<StatementID>) -> Void) {
+        if let keys {
+            for j in keys.indices { body(Int(keys[j]), ids[Int(offsets[j])..<Int(offsets[j + 1])]) }
+        } else {
+            for k in 0..<max(0, offsets.count - 1) where offsets[k + 1] > offsets[k] {
+                body(k, ids[Int(offsets[k])..<Int(offsets[k + 1])])
+            }
+        }
+    }
 }
 
 /// Statements grouped by a stored value: dense rows for entities (every entity has a row),
@@ -113,6 +124,14 @@ struct TermPostings: Sendable {
         let index = term.kind == Term.entityKind ? entities : others
         let ids = self[term]
         return (ids, index.predicates(beside: ids))
+    }
+
+    /// Every stored value that has statements, with its run: entities first, in order.
+    func forEachRun(_ body: (Term, ArraySlice<StatementID>) -> Void) {
+        entities.forEachRun { body(Term(entity: EntityID($0)), $1) }
+        others.forEachRun { k, run in
+            body(k < literalCount ? Term(literal: k) : Term(proposition: StatementID(k - literalCount)), run)
+        }
     }
 
     subscript(term: Term) -> ArraySlice<StatementID> {

@@ -23,6 +23,9 @@ struct StatementTable: Sendable {
     /// `noParagraph` when there is none.
     var runParagraph: [Int32] = []
     var names: [StatementID: String] = [:]
+    /// Whether some statement has two qualifiers with one key (RDF can say so); when none
+    /// has, a qualifier index run holds each statement's only value for its key.
+    var hasRepeatedQualifierKeys = false
     var files: [String] = []
     var fileIDs: [String: Int32] = [:]
 
@@ -48,7 +51,8 @@ struct StatementTable: Sendable {
         subject.append(s)
         predicate.append(p)
         object.append(o)
-        for q in qualifiers {
+        for (n, q) in qualifiers.enumerated() {
+            if !hasRepeatedQualifierKeys, qualifiers[..<n].contains(where: { $0.key == q.key }) { hasRepeatedQualifierKeys = true }
             qualifierKeys.append(q.key)
             qualifierValues.append(q.value)
         }
