@@ -154,6 +154,20 @@ public struct FactStore: Sendable {
         return id
     }
 
+    /// Adds an asserted statement whose provenance is given apart from its qualifiers (the
+    /// loader's fast path; `addStatement` does the same from a `Statement`).
+    mutating func appendAsserted(
+        subject: Term, predicate: PredicateID, object: Value, qualifiers: [(key: Int32, value: Value)],
+        file: String, line: Int, document: EntityID, paragraph: Int?
+    ) {
+        let terms = qualifiers.map { (key: $0.key, value: intern($0.value)) }
+        table.append(
+            subject: subject, predicate: predicate, object: intern(object), qualifiers: terms, asserted: true,
+            location: Location(file: file, line: line), document: document, paragraph: paragraph)
+        assertedTotal += 1
+        version += 1
+    }
+
     /// The term of a value, adding literals to the store.
     mutating func intern(_ v: Value) -> Term {
         switch v {

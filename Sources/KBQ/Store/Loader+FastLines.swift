@@ -35,44 +35,88 @@ extension Loader {
         if !added { resolveSlowly(f, text) }
     }
 
+    /// What pass 2 looks names up in, made once the declarations are resolved: entity ids,
+    /// predicates and keys by their bytes, so a line makes no String for a name.
+    struct FastResolver {
+        var entities: ByteKeyTable
+        var predicates: ByteKeyTable
+        var keys: ByteKeyTable
+        var keyTypes: [ValueType]
+        var stances: [Bool]
+        var paragraphs: [EntityID: Int]
+        var documentType: Int32?
+        /// The last paragraph number interned, and its term.
+        var paragraphTerm: (Int, Term)? = nil
+
+        init(_ store: FactStore) {
+            entities = ByteKeyTable(capacity: store.entities.count)
+            for (i, e) in store.entities.enumerated() { entities.insert(e.id, Int32(i)) }
+            predicates = ByteKeyTable(capacity: store.predicates.count)
+            for (i, p) in store.predicates.enumerated() { predicates.insert(p.name, Int32(i)) }
+            keys = ByteKeyTable(capacity: store.keys.count)
+            for (i, k) in store.keys.enumerated() { keys.insert(k.name, Int32(i)) }
+            keyTypes = store.keys.map(\.valueType)
+            stances = store.predicates.map(\.isStance)
+            paragraphs = [:]
+            for (i, e) in store.entities.enumerated() { if let n = e.paragraphs { paragraphs[EntityID(i)] = n } }
+            documentType = store.typeID("Document")
+        }
+    }
+
     private mutating func addFastLine(_ line: FastLine, _ b: UnsafeBufferPointer<UInt8>, _ f: PendingFastLine, _ file: String) -> Bool {
-        func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
+        if fastResolver == nil { fastResolver = FastResolver(store) }
+        let r = fastResolver!
+        func bytes(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[range]) }
         func value(_ o: FastLine.Object) -> Value? {
             switch o {
-            case .name(let r): return store.entityID(exactly: text(r)).map { .entity($0) }
-            case .string(let r): return .string(text(r))
+            case .name(let range): return r.entities.lookup(bytes(range)).map { .entity($0) }
+            case .string(let range): return .string(String(decoding: bytes(range), as: UTF8.self))
             case .integer(let n): return .integer(n)
             case .date(let d): return .date(d)
             }
         }
-        guard let subject = store.entityID(exactly: text(line.subject)),
-            let predicate = store.predicateID(text(line.predicate)), predicate != FactStore.isA, !store.isStance(predicate),
+        guard let subject = r.entities.lookup(bytes(line.subject)),
+            let predicate = r.predicates.lookup(bytes(line.predicate)), predicate != FactStore.isA, !r.stances[Int(predicate)],
             let object = value(line.object)
         else { return false }
-        var qualifiers: [(key: Int32, value: Value)] = []
         var document: EntityID? = nil
         var paragraph: Int? = nil
+        var stored: [(key: Int32, value: Value)] = []
         for q in line.qualifiers {
-            guard let key = store.keyID(text(q.key)), let v = value(q.value), let accepted = Loader.accepted(v, store.keys[Int(key)].valueType) else {
+            guard let key = r.keys.lookup(bytes(q.key)), let v = value(q.value), let accepted = Loader.accepted(v, r.keyTypes[Int(key)]) else {
                 return false
             }
-            if key == Loader.sourceKey, document == nil, case .entity(let d) = accepted { document = d }
-            if key == Loader.paraKey, paragraph == nil, case .integer(let n) = accepted { paragraph = n }
-            qualifiers.append((key, accepted))
+            if key == Loader.sourceKey {
+                // Provenance: one source, an entity (anything else takes the full path).
+                guard document == nil, case .entity(let d) = accepted else { return false }
+                document = d
+            } else if key == Loader.paraKey {
+                guard paragraph == nil, case .integer(let n) = accepted else { return false }
+                paragraph = n
+            } else {
+                stored.append((key, accepted))
+            }
         }
-        // Provenance, as addProvenance decides it.
-        if document == nil, f.from >= 0 {
-            guard let d = fromDocuments[Int(f.from)] else { return false }
+        // As addProvenance: the `from` line gives the document, and its paragraph when the
+        // line gives none.
+        if document == nil {
+            guard f.from >= 0, let d = fromDocuments[Int(f.from)] else { return false }
             document = d
             if paragraph == nil { paragraph = froms[Int(f.from)].paragraph }
         }
-        guard let doc = document, documentChecked[doc] == true else { return false }
-        if let n = paragraph, let count = store.entities[Int(doc)].paragraphs, n < 0 || n > count { return false }
-        if !qualifiers.contains(where: { $0.key == Loader.sourceKey }) { qualifiers.append((Loader.sourceKey, .entity(doc))) }
-        if let n = paragraph, !qualifiers.contains(where: { $0.key == Loader.paraKey }) { qualifiers.append((Loader.paraKey, .integer(n))) }
-        _ = store.addStatement(Statement(
-            subject: .entity(subject), predicate: predicate, object: object, qualifiers: qualifiers, asserted: true,
-            name: nil, location: Location(file: file, line: Int(f.line)), document: doc, paragraph: paragraph))
+        guard let doc = document else { return false }
+        if documentChecked[doc] == nil, let t = r.documentType {
+            guard store.entity(doc, isA: t) else { return false }  // the full path reports it
+            documentChecked[doc] = true
+        }
+        guard documentChecked[doc] != false else { return false }
+        if let n = paragraph, let count = r.paragraphs[doc], n < 0 || n > count { return false }
+        if let n = paragraph, fastResolver!.paragraphTerm?.0 != n {
+            fastResolver!.paragraphTerm = (n, store.intern(.integer(n)))
+        }
+        store.appendAsserted(
+            subject: Term(entity: subject), predicate: predicate, object: object, qualifiers: stored,
+            file: file, line: Int(f.line), document: doc, paragraph: paragraph)
         return true
     }
 

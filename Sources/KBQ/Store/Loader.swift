@@ -31,6 +31,7 @@ public struct Loader {
     var fastLines: [PendingFastLine] = []
     var froms: [(document: Name, paragraph: Int, source: SourceText)] = []
     var fromDocuments: [EntityID?] = []
+    var fastResolver: FastResolver? = nil
     /// Statements and rules in file order: an item index, or -(fast line index + 1).
     var statementOrder: [Int] = []
     /// What the file being imported says about itself (reifiers, requested names).
