@@ -145,6 +145,15 @@ final class IDJoin {
         }
     }
 
+    /// Runs the steps and hands `k` each answer's bindings and statements, making no
+    /// Values: for answers that only project variables (see PreparedQuery+Variables).
+    func runBindings(_ k: ([UInt64], [StatementID]) throws -> Void) throws {
+        try solve(steps, 0) { try k(bindings, statements) }
+    }
+
+    /// The value of a binding; unbound is "no record", as the general evaluator shows it.
+    func value(_ b: UInt64) -> Value { b == 0 ? .noRecord : decode(b) }
+
     /// As `Execution.solve`: steps from `i` on, then `k`.
     private func solve(_ steps: [Step], _ i: Int, _ k: () throws -> Void) throws {
         guard i < steps.count else { return try k() }

@@ -75,6 +75,19 @@ public final class PreparedQuery {
         let exec = Execution(store: store, source: source, rules: rules, limits: limits, variableCount: c.variables.count)
         try exec.checkLimits()
         let streaming = !c.isAggregate && !c.distinct && c.orderBy.isEmpty
+        if let join = variableJoin(exec) {
+            if streaming { return try streamVariables(join, emit) }
+            if !c.isAggregate && c.orderBy.isEmpty {
+                let rows = try collectVariables(join)
+                let start = min(c.offset ?? 0, rows.count)
+                let end = c.limit.map { min(rows.count, start + $0) } ?? rows.count
+                for r in rows[start..<end] {
+                    try exec.checkLimits()
+                    try emit(ResultRow(values: r.values, evidence: r.evidence))
+                }
+                return
+            }
+        }
         if streaming {
             var skipped = 0
             var emitted = 0

@@ -1,0 +1,80 @@
+/// Answers that are plain variables (`find ?x, ?y ...`, with or without `distinct`) taken
+/// straight from the term-id join's bindings: a repeated answer is recognised by its
+/// bindings, and Values are made only for the answers kept.
+extension PreparedQuery {
+    /// The projected variables, when every column is one and none is an alias.
+    var projectedVariables: [Int]? {
+        guard compiled.aliasSlots.allSatisfy({ $0 == nil }) else { return nil }
+        var vars: [Int] = []
+        for p in compiled.projections {
+            guard case .slot(.variable(let v)) = p.expr else { return nil }
+            vars.append(v)
+        }
+        return vars
+    }
+
+    /// The join for a query that projects plain variables, or nil.
+    func variableJoin(_ exec: Execution) -> (join: IDJoin, variables: [Int])? {
+        guard allowIDJoin, let vars = projectedVariables, let join = IDJoin(compiled.goals, exec, variableCount: compiled.variables.count) else {
+            return nil
+        }
+        return (join, vars)
+    }
+
+    func streamVariables(_ j: (join: IDJoin, variables: [Int]), _ emit: (ResultRow) throws -> Void) throws {
+        let c = compiled
+        if c.limit == 0 { return }
+        var skipped = 0
+        var emitted = 0
+        let offset = c.offset ?? 0
+        do {
+            try j.join.runBindings { bindings, statements in
+                if skipped < offset { skipped += 1; return }
+                let values = j.variables.map { j.join.value(bindings[$0]) }
+                try emit(ResultRow(values: values, evidence: statements.map { .statement($0) }))
+                emitted += 1
+                if let l = c.limit, emitted >= l { throw StopSearch() }
+            }
+        } catch is StopSearch {}
+    }
+
+    /// Every answer, the first of equal ones only with `distinct` (adding the evidence of
+    /// the others, up to `evidencePerGroup`).
+    func collectVariables(_ j: (join: IDJoin, variables: [Int])) throws -> [Collected] {
+        var rows: [Collected] = []
+        let distinct = compiled.distinct
+        let vars = j.variables
+        // One column of entities: the row of an entity by its number; else by the bindings.
+        var rowOfEntity = [Int32](repeating: -1, count: distinct && vars.count == 1 ? store.entities.count : 0)
+        var rowOfBinding: [UInt64: Int] = [:]
+        var rowOfBindings: [[UInt64]: Int] = [:]
+        try j.join.runBindings { bindings, statements in
+            if distinct {
+                var known: Int? = nil
+                var key: [UInt64] = []
+                if vars.count == 1 {
+                    let b = bindings[vars[0]]
+                    let entity = b & ~0xFFFF_FFFF == IDJoin.termTag && UInt32(truncatingIfNeeded: b) < UInt32(rowOfEntity.count) ? Int(UInt32(truncatingIfNeeded: b)) : nil
+                    if let e = entity {
+                        if rowOfEntity[e] >= 0 { known = Int(rowOfEntity[e]) } else { rowOfEntity[e] = Int32(rows.count) }
+                    } else if let r = rowOfBinding[b] {
+                        known = r
+                    } else {
+                        rowOfBinding[b] = rows.count
+                    }
+                } else {
+                    key = vars.map { bindings[$0] }
+                    if let r = rowOfBindings[key] { known = r } else { rowOfBindings[key] = rows.count }
+                }
+                if let i = known {
+                    if rows[i].evidence.count < PreparedQuery.evidencePerGroup {
+                        PreparedQuery.merge(into: &rows[i].evidence, statements.map { .statement($0) })
+                    }
+                    return
+                }
+            }
+            rows.append(([], vars.map { j.join.value(bindings[$0]) }, statements.map { .statement($0) }, [], -1))
+        }
+        return rows
+    }
+}
