@@ -192,10 +192,25 @@ final class IDJoin {
                 }
                 while trail.count > mark { bindings[trail.removeLast()] = 0 }
             }
-            if let (list, predicates) = candidates(p) {
-                if let predicates, let allowed = p.allowed {
-                    // The predicates beside the list rule out most candidates unread.
-                    for j in list.indices where allowed[Int(predicates[j])] { try visit(list[j]) }
+            if let (list, predicates, known) = candidates(p) {
+                if let predicates {
+                    // The predicates beside the list (and whether each statement is
+                    // asserted) rule out most candidates unread, and the position the list
+                    // was chosen by needs no check.
+                    for j in list.indices {
+                        let tag = predicates[j]
+                        guard (tag < 0) == p.quoted else { continue }
+                        let predicate = tag < 0 ? -tag - 1 : tag
+                        if let allowed = p.allowed, !allowed[Int(predicate)] { continue }
+                        try exec.tick()
+                        let mark = trail.count
+                        if matchRest(p, Int(list[j]), predicate, known) {
+                            statements.append(list[j])
+                            try solve(steps, i + 1, k)
+                            statements.removeLast()
+                        }
+                        while trail.count > mark { bindings[trail.removeLast()] = 0 }
+                    }
                 } else {
                     for sid in list { try visit(sid) }
                 }
@@ -215,10 +230,15 @@ final class IDJoin {
         }
     }
 
-    private typealias Candidates = (ids: ArraySlice<StatementID>, predicates: ArraySlice<PredicateID>?)
+    /// A position every statement of a candidate list already has (the one its index is by).
+    enum Known { case none, subject, object }
 
-    private func list(_ b: UInt64, _ lookup: (Term) -> Candidates) -> Candidates {
-        b & ~0xFFFF_FFFF == IDJoin.termTag ? lookup(Term(raw: UInt32(truncatingIfNeeded: b))) : ([], nil)
+    private typealias Candidates = (ids: ArraySlice<StatementID>, predicates: ArraySlice<PredicateID>?, known: Known)
+
+    private func list(_ b: UInt64, _ known: Known, _ lookup: (Term) -> (ArraySlice<StatementID>, ArraySlice<PredicateID>?)) -> Candidates {
+        guard b & ~0xFFFF_FFFF == IDJoin.termTag else { return ([], nil, .none) }
+        let (ids, predicates) = lookup(Term(raw: UInt32(truncatingIfNeeded: b)))
+        return (ids, predicates, known)
     }
 
     /// As `Execution.candidateStatements`: the smallest list the bound positions select
@@ -228,20 +248,20 @@ final class IDJoin {
         func consider(_ l: Candidates) {
             if best == nil || l.ids.count < best!.ids.count { best = l }
         }
-        if let b = bound(p.subject) { consider(list(b) { store.bySubject.withPredicates($0) }) }
-        if let b = bound(p.object) { consider(list(b) { store.byObject.withPredicates($0) }) }
+        if let b = bound(p.subject) { consider(list(b, .subject) { store.bySubject.withPredicates($0) }) }
+        if let b = bound(p.object) { consider(list(b, .object) { store.byObject.withPredicates($0) }) }
         for q in p.qualifiers {
             if let b = bound(q.position) {
-                consider(Int(q.key) < store.byQualifier.count ? list(b) { (store.byQualifier[Int(q.key)][$0], nil) } : ([], nil))
+                consider(Int(q.key) < store.byQualifier.count ? list(b, .none) { (store.byQualifier[Int(q.key)][$0], nil) } : ([], nil, .none))
             } else if let l = store.statements(withKey: q.key) {
-                consider((l, nil))
+                consider((l, nil, .none))
             }
         }
         if let ps = p.predicates {
-            if ps.count == 1 { consider((store.statements(withPredicate: ps[0]), nil)) } else if best == nil || best!.ids.count > 64 {
+            if ps.count == 1 { consider((store.statements(withPredicate: ps[0]), nil, .none)) } else if best == nil || best!.ids.count > 64 {
                 var all: [StatementID] = []
                 for x in ps { all += store.statements(withPredicate: x) }
-                consider((all[...], nil))
+                consider((all[...], nil, .none))
             }
         }
         return best
@@ -266,12 +286,18 @@ final class IDJoin {
         let predicate = exec.predicates[i]
         if let allowed = p.allowed {
             guard Int(predicate) < allowed.count, allowed[Int(predicate)] else { return false }
-        } else if let v = p.predicateVariable {
+        }
+        return matchRest(p, i, predicate, .none)
+    }
+
+    /// The rest of a match once the predicate is allowed: the predicate variable, the
+    /// positions (but the one known to match), qualifiers and the statement variable.
+    private func matchRest(_ p: PatternStep, _ i: Int, _ predicate: PredicateID, _ known: Known) -> Bool {
+        if let v = p.predicateVariable {
             guard unify(Position(kind: .variable, value: 0, variable: v), IDJoin.predicateTag | UInt64(UInt32(bitPattern: predicate))) else { return false }
         }
-        guard unify(p.subject, IDJoin.termTag | UInt64(exec.subjects[i].raw)),
-            unify(p.object, IDJoin.termTag | UInt64(exec.objects[i].raw))
-        else { return false }
+        if known != .subject, !unify(p.subject, IDJoin.termTag | UInt64(exec.subjects[i].raw)) { return false }
+        if known != .object, !unify(p.object, IDJoin.termTag | UInt64(exec.objects[i].raw)) { return false }
         for q in p.qualifiers {
             guard let t = store.qualifierTerm(i, q.key), unify(q.position, IDJoin.termTag | UInt64(t.raw)) else { return false }
         }

@@ -9,14 +9,15 @@ struct PostingIndex: Sendable {
     private var keys: [UInt32]?
     private var offsets: [UInt32] = [0]
     private(set) var ids: [StatementID] = []
-    /// The predicate of each statement in `ids`, beside it: a join that wants one predicate
-    /// reads this run sequentially instead of each statement's row (a cache miss apiece).
+    /// The predicate of each statement in `ids`, beside it (as `-(p + 1)` when the
+    /// statement is quoted, not asserted): a join reads this run sequentially instead of
+    /// each statement's row, a cache miss apiece.
     private(set) var predicates: [PredicateID] = []
 
     init() {}
 
-    mutating func attachPredicates(_ column: [PredicateID]) {
-        predicates = ids.map { column[Int($0)] }
+    mutating func attachPredicates(_ column: [PredicateID], _ asserted: [Bool]) {
+        predicates = ids.map { asserted[Int($0)] ? column[Int($0)] : -column[Int($0)] - 1 }
     }
 
     /// The predicates beside `slice`, a slice of `ids`.
@@ -114,9 +115,9 @@ struct TermPostings: Sendable {
         }, sid: sid)
     }
 
-    mutating func attachPredicates(_ column: [PredicateID]) {
-        entities.attachPredicates(column)
-        others.attachPredicates(column)
+    mutating func attachPredicates(_ column: [PredicateID], _ asserted: [Bool]) {
+        entities.attachPredicates(column, asserted)
+        others.attachPredicates(column, asserted)
     }
 
     /// The statements under `term`, with their predicates beside them when attached.
