@@ -192,8 +192,8 @@ final class IDJoin {
                 }
                 while trail.count > mark { bindings[trail.removeLast()] = 0 }
             }
-            if let (list, predicates, known) = candidates(p) {
-                if let predicates {
+            if let (list, beside, known) = candidates(p) {
+                if let (predicates, otherEnds) = beside {
                     // The predicates beside the list (and whether each statement is
                     // asserted) rule out most candidates unread, and the position the list
                     // was chosen by needs no check.
@@ -204,7 +204,7 @@ final class IDJoin {
                         if let allowed = p.allowed, !allowed[Int(predicate)] { continue }
                         try exec.tick()
                         let mark = trail.count
-                        if matchRest(p, Int(list[j]), predicate, known) {
+                        if matchRest(p, Int(list[j]), predicate, known, otherEnds[j]) {
                             statements.append(list[j])
                             try solve(steps, i + 1, k)
                             statements.removeLast()
@@ -233,12 +233,13 @@ final class IDJoin {
     /// A position every statement of a candidate list already has (the one its index is by).
     enum Known { case none, subject, object }
 
-    private typealias Candidates = (ids: ArraySlice<StatementID>, predicates: ArraySlice<PredicateID>?, known: Known)
+    private typealias Beside = (predicates: ArraySlice<PredicateID>, otherEnds: ArraySlice<Term>)
+    private typealias Candidates = (ids: ArraySlice<StatementID>, beside: Beside?, known: Known)
 
-    private func list(_ b: UInt64, _ known: Known, _ lookup: (Term) -> (ArraySlice<StatementID>, ArraySlice<PredicateID>?)) -> Candidates {
+    private func list(_ b: UInt64, _ known: Known, _ lookup: (Term) -> (ArraySlice<StatementID>, Beside?)) -> Candidates {
         guard b & ~0xFFFF_FFFF == IDJoin.termTag else { return ([], nil, .none) }
-        let (ids, predicates) = lookup(Term(raw: UInt32(truncatingIfNeeded: b)))
-        return (ids, predicates, known)
+        let (ids, beside) = lookup(Term(raw: UInt32(truncatingIfNeeded: b)))
+        return (ids, beside, known)
     }
 
     /// As `Execution.candidateStatements`: the smallest list the bound positions select
@@ -248,8 +249,8 @@ final class IDJoin {
         func consider(_ l: Candidates) {
             if best == nil || l.ids.count < best!.ids.count { best = l }
         }
-        if let b = bound(p.subject) { consider(list(b, .subject) { store.bySubject.withPredicates($0) }) }
-        if let b = bound(p.object) { consider(list(b, .object) { store.byObject.withPredicates($0) }) }
+        if let b = bound(p.subject) { consider(list(b, .subject) { store.bySubject.withBeside($0) }) }
+        if let b = bound(p.object) { consider(list(b, .object) { store.byObject.withBeside($0) }) }
         for q in p.qualifiers {
             if let b = bound(q.position) {
                 consider(Int(q.key) < store.byQualifier.count ? list(b, .none) { (store.byQualifier[Int(q.key)][$0], nil) } : ([], nil, .none))
@@ -292,12 +293,19 @@ final class IDJoin {
 
     /// The rest of a match once the predicate is allowed: the predicate variable, the
     /// positions (but the one known to match), qualifiers and the statement variable.
-    private func matchRest(_ p: PatternStep, _ i: Int, _ predicate: PredicateID, _ known: Known) -> Bool {
+    private func matchRest(_ p: PatternStep, _ i: Int, _ predicate: PredicateID, _ known: Known, _ otherEnd: Term? = nil) -> Bool {
         if let v = p.predicateVariable {
             guard unify(Position(kind: .variable, value: 0, variable: v), IDJoin.predicateTag | UInt64(UInt32(bitPattern: predicate))) else { return false }
         }
-        if known != .subject, !unify(p.subject, IDJoin.termTag | UInt64(exec.subjects[i].raw)) { return false }
-        if known != .object, !unify(p.object, IDJoin.termTag | UInt64(exec.objects[i].raw)) { return false }
+        // The other end of a subject or object list is read beside it, not from the row.
+        if known != .subject {
+            let subject = known == .object ? otherEnd! : exec.subjects[i]
+            if !unify(p.subject, IDJoin.termTag | UInt64(subject.raw)) { return false }
+        }
+        if known != .object {
+            let object = known == .subject ? otherEnd! : exec.objects[i]
+            if !unify(p.object, IDJoin.termTag | UInt64(object.raw)) { return false }
+        }
         for q in p.qualifiers {
             guard let t = store.qualifierTerm(i, q.key), unify(q.position, IDJoin.termTag | UInt64(t.raw)) else { return false }
         }

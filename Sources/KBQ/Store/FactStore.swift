@@ -204,8 +204,8 @@ public struct FactStore: Sendable {
         let literalCount = literals.count
         bySubject = TermPostings(entityCount: entityCount, literalCount: literalCount, statementCount: n, terms: t.subject)
         byObject = TermPostings(entityCount: entityCount, literalCount: literalCount, statementCount: n, terms: t.object)
-        bySubject.attachPredicates(t.predicate, t.asserted)
-        byObject.attachPredicates(t.predicate, t.asserted)
+        bySubject.attach(predicates: t.predicate, asserted: t.asserted, otherEnds: t.object)
+        byObject.attach(predicates: t.predicate, asserted: t.asserted, otherEnds: t.subject)
         byPredicate = PostingIndex(keyCount: predicates.count, sparse: false, count: n, key: { Int(t.predicate[$0]) }, sid: { StatementID($0) })
         let owners = t.qualifierOwners()
         byKey = PostingIndex(keyCount: keys.count, sparse: false, count: owners.count, key: { Int(t.qualifierKeys[$0]) }, sid: { owners[$0] })

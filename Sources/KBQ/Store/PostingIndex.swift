@@ -13,16 +13,20 @@ struct PostingIndex: Sendable {
     /// statement is quoted, not asserted): a join reads this run sequentially instead of
     /// each statement's row, a cache miss apiece.
     private(set) var predicates: [PredicateID] = []
+    /// And the statement's other end (its object in a subject index, its subject in an
+    /// object index): with it, the index covers a pattern's three positions.
+    private(set) var otherEnds: [Term] = []
 
     init() {}
 
-    mutating func attachPredicates(_ column: [PredicateID], _ asserted: [Bool]) {
+    mutating func attach(predicates column: [PredicateID], asserted: [Bool], otherEnds ends: [Term]) {
         predicates = ids.map { asserted[Int($0)] ? column[Int($0)] : -column[Int($0)] - 1 }
+        otherEnds = ids.map { ends[Int($0)] }
     }
 
-    /// The predicates beside `slice`, a slice of `ids`.
-    func predicates(beside slice: ArraySlice<StatementID>) -> ArraySlice<PredicateID>? {
-        predicates.isEmpty || slice.isEmpty ? nil : predicates[slice.indices]
+    /// The predicates and other ends beside `slice`, a slice of `ids`.
+    func beside(_ slice: ArraySlice<StatementID>) -> (predicates: ArraySlice<PredicateID>, otherEnds: ArraySlice<Term>)? {
+        predicates.isEmpty || slice.isEmpty ? nil : (predicates[slice.indices], otherEnds[slice.indices])
     }
 
     /// Groups entries `0..<count`: entry i files statement `sid(i)` under `key(i)` (skipped
@@ -76,7 +80,7 @@ struct PostingIndex: Sendable {
         return ids[Int(offsets[low])..<Int(offsets[low + 1])]
     }
 
-    var byteCount: Int { (keys?.count ?? 0) * 4 + offsets.count * 4 + ids.count * 4 + predicates.count * 4 }
+    var byteCount: Int { (keys?.count ?? 0) * 4 + offsets.count * 4 + ids.count * 4 + predicates.count * 4 + otherEnds.count * 4 }
 
     /// Every key that has statements, in key order, with its run.
     func forEachRun(_ body: (Int, ArraySlice<StatementID>) -> Void) {
@@ -115,16 +119,16 @@ struct TermPostings: Sendable {
         }, sid: sid)
     }
 
-    mutating func attachPredicates(_ column: [PredicateID], _ asserted: [Bool]) {
-        entities.attachPredicates(column, asserted)
-        others.attachPredicates(column, asserted)
+    mutating func attach(predicates column: [PredicateID], asserted: [Bool], otherEnds: [Term]) {
+        entities.attach(predicates: column, asserted: asserted, otherEnds: otherEnds)
+        others.attach(predicates: column, asserted: asserted, otherEnds: otherEnds)
     }
 
-    /// The statements under `term`, with their predicates beside them when attached.
-    func withPredicates(_ term: Term) -> (ids: ArraySlice<StatementID>, predicates: ArraySlice<PredicateID>?) {
+    /// The statements under `term`, with their predicates and other ends when attached.
+    func withBeside(_ term: Term) -> (ids: ArraySlice<StatementID>, beside: (predicates: ArraySlice<PredicateID>, otherEnds: ArraySlice<Term>)?) {
         let index = term.kind == Term.entityKind ? entities : others
         let ids = self[term]
-        return (ids, index.predicates(beside: ids))
+        return (ids, index.beside(ids))
     }
 
     /// Every stored value that has statements, with its run: entities first, in order.
