@@ -290,8 +290,20 @@ public struct FactStore: Sendable {
         }
     }
 
+    /// A name as lookups compare it: lower case, `_` as a space.
     static func normalize(_ name: String) -> String {
-        String(name.lowercased().map { $0 == "_" ? " " : $0 })
+        var ascii = true
+        for b in name.utf8 where b >= 0x80 { ascii = false; break }
+        guard ascii else { return String(name.lowercased().map { $0 == "_" ? " " : $0 }) }
+        // ASCII (nearly every name): byte by byte, without Characters.
+        return String(unsafeUninitializedCapacity: name.utf8.count) { out in
+            var n = 0
+            for b in name.utf8 {
+                out[n] = b == 0x5F ? 0x20 : (b >= 0x41 && b <= 0x5A ? b + 0x20 : b)
+                n += 1
+            }
+            return n
+        }
     }
 }
 
