@@ -32,6 +32,8 @@ public struct Loader {
     var froms: [(document: Name, paragraph: Int, source: SourceText)] = []
     var fromDocuments: [EntityID?] = []
     var fastResolver: FastResolver? = nil
+    /// Off only in tests, to compare the fast path with the full parser.
+    var allowFastLines = true
     /// Statements and rules in file order: an item index, or -(fast line index + 1).
     var statementOrder: [Int] = []
     /// What the file being imported says about itself (reifiers, requested names).
@@ -47,6 +49,16 @@ public struct Loader {
         var loader = Loader(base: base)
         for f in files { loader.parseFile(f, includedFrom: nil) }
         return loader.finish()
+    }
+
+    /// As `load(files:into:)`, with or without the fast path, and how many lines it took
+    /// (tests compare the two).
+    static func load(files: [String], into base: FactStore, fastLines: Bool) -> (Result<FactStore, DiagnosticList>, fastLines: Int) {
+        var loader = Loader(base: base)
+        loader.allowFastLines = fastLines
+        for f in files { loader.parseFile(f, includedFrom: nil) }
+        let taken = loader.fastLines.count
+        return (loader.finish(), taken)
     }
 
     /// Loads knowledge-base text that is not in a file (tests, typed-in facts).
@@ -118,7 +130,7 @@ public struct Loader {
         fileTexts.append(text)
         while true {
             splitter.skipBlankAndCommentLines()
-            if takeFastLine(&splitter, text, file: file, from: fromIndex) { continue }
+            if allowFastLines, takeFastLine(&splitter, text, file: file, from: fromIndex) { continue }
             guard let piece = splitter.next(parse: { chunk in
                 Result { () throws(Diagnostic) in try Parser.parseKBItem(chunk, rules: ruleNames) }
             }) else { break }
