@@ -132,7 +132,7 @@ extension FactStore {
     public var memoryReport: [String: Int] {
         var entityBytes = 0
         for e in entities {
-            entityBytes += MemoryLayout<Entity>.stride + e.types.count * 4 + 32
+            entityBytes += MemoryLayout<Entity>.stride
             for s in [e.id, e.label] + e.aliases where s.utf8.count > 15 { entityBytes += s.utf8.count + 32 }
             if !e.aliases.isEmpty { entityBytes += 32 + e.aliases.count * 16 }
         }

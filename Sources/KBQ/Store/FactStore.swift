@@ -38,6 +38,7 @@ public struct FactStore: Sendable {
     /// How many statements the indexes cover.
     var indexedCount = 0
     var typeMembers: [[EntityID]] = []
+    var sharedTypeLists: [[Int32]: [Int32]] = [:]
 
     /// Sub-predicates (the predicate itself included), computed when the schema changes.
     var predicateClosure: [[PredicateID]] = []
@@ -116,7 +117,14 @@ public struct FactStore: Sendable {
     mutating func setSuperpredicates(_ p: PredicateID, _ supers: [PredicateID]) { predicates[Int(p)].supers = supers }
     /// Adds types to an entity.
     mutating func setEntityTypes(_ e: EntityID, _ ts: [Int32]) {
-        entities[Int(e)].types += ts
+        // Entities with the same types share one array (most have one type of a few).
+        let types = entities[Int(e)].types + ts
+        if let shared = sharedTypeLists[types] {
+            entities[Int(e)].types = shared
+        } else {
+            sharedTypeLists[types] = types
+            entities[Int(e)].types = types
+        }
         for t in ts { typeMembers[Int(t)].append(e) }
     }
 

@@ -75,6 +75,7 @@ public struct Loader {
         fastLines = []
         fileTexts = []
         store.table.trim()
+        store.entities = store.entities.compacted()
         store.buildIndexes()
         FileSystem.releaseFreeMemory()
         return .success(store)

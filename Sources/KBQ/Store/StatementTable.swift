@@ -121,13 +121,28 @@ struct StatementTable: Sendable {
 
     /// Frees the spare capacity that appending left (columns grow by doubling).
     mutating func trim() {
-        subject = Array(subject)
-        predicate = Array(predicate)
-        object = Array(object)
-        qualifierStart = Array(qualifierStart)
-        qualifierKeys = Array(qualifierKeys)
-        qualifierValues = Array(qualifierValues)
-        asserted = Array(asserted)
-        line = Array(line)
+        subject = subject.compacted()
+        predicate = predicate.compacted()
+        object = object.compacted()
+        qualifierStart = qualifierStart.compacted()
+        qualifierKeys = qualifierKeys.compacted()
+        qualifierValues = qualifierValues.compacted()
+        asserted = asserted.compacted()
+        line = line.compacted()
+        runStart = runStart.compacted()
+        runFile = runFile.compacted()
+        runDocument = runDocument.compacted()
+        runParagraph = runParagraph.compacted()
+    }
+}
+
+extension Array {
+    /// A copy with no spare capacity (`Array(self)` would share this buffer, spare and all).
+    func compacted() -> [Element] {
+        guard capacity > count else { return self }
+        return [Element](unsafeUninitializedCapacity: count) { buffer, n in
+            _ = buffer.initialize(from: self)
+            n = count
+        }
     }
 }
