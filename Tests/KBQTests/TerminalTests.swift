@@ -17,10 +17,14 @@ final class Terminal {
         env["NO_COLOR"] = "1"
         let cArgs = args.map { strdup($0) } + [nil]
         let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        // Everything the child uses is made before the fork: the child of a threaded process
+        // may only make async-signal-safe calls (a lazy Swift global there can deadlock in
+        // malloc on a lock another thread held at the fork).
+        guard let directory = strdup(Support.root), let program = cArgs[0] else { throw Support.TimeoutError(what: "strdup") }
         let child = forkpty(&fd, nil, nil, &size)
         if child == 0 {
-            chdir(Support.root)
-            execve(args[0], cArgs, cEnv)
+            chdir(directory)
+            execve(program, cArgs, cEnv)
             _exit(127)
         }
         guard child > 0 else { throw Support.TimeoutError(what: "forkpty") }

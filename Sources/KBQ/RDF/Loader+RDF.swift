@@ -361,13 +361,12 @@ struct RDFImport {
         }
         for t in file.triples where reified[t.object] != nil && t.predicate != Vocabulary.reifies { propositionReifiers.insert(t.object) }
         for (r, inner) in reified where !asserted.contains(inner) { propositionReifiers.insert(r) }
-        for (r, inner) in reified.sorted(by: { ($0.value.line, "\($0.key)") < ($1.value.line, "\($1.key)") }) where !propositionReifiers.contains(r) {
-            reifiersOf[inner, default: []].append(r)
-        }
-        // Keep reifiers in the order they appear in the file.
+        // Reifiers in the order they appear in the file (each by its first `reifies` triple).
         var order: [RDFTerm: Int] = [:]
         for (i, t) in file.triples.enumerated() where t.predicate == Vocabulary.reifies { order[t.subject] = order[t.subject] ?? i }
-        for (k, v) in reifiersOf { reifiersOf[k] = v.sorted { order[$0, default: 0] < order[$1, default: 0] } }
+        for (r, inner) in reified.sorted(by: { order[$0.key, default: 0] < order[$1.key, default: 0] }) where !propositionReifiers.contains(r) {
+            reifiersOf[inner, default: []].append(r)
+        }
     }
 
     func isReifier(_ term: RDFTerm) -> Bool { reified[term] != nil }

@@ -138,7 +138,10 @@ public struct NTriplesParser {
     static let rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 
     static func forbiddenInIRI(_ v: UInt32) -> Bool {
-        v <= 0x20 || "<>\"{}|^`\\".unicodeScalars.contains { $0.value == v }
+        switch v {
+        case 0...0x20, 0x3C, 0x3E, 0x22, 0x7B, 0x7D, 0x7C, 0x5E, 0x60, 0x5C: return true  // <>"{}|^`\
+        default: return false
+        }
     }
 
     static func hasScheme(_ s: String) -> Bool {

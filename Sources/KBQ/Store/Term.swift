@@ -120,14 +120,22 @@ struct LiteralTable: Sendable {
     }
 
     private static func hash(_ kind: Kind, _ payload: UInt64, _ text: Substring?) -> Int {
-        // FNV-1a over the text's bytes, or a multiplicative mix of the payload.
+        guard var text else { return hash(kind, payload) }
+        return text.withUTF8 { hash(kind, $0) }
+    }
+
+    /// FNV-1a over a text's bytes.
+    private static func hash(_ kind: Kind, _ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(kind.rawValue)
-        if let text {
-            for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        } else {
-            h = (h ^ payload) &* 0x9E37_79B9_7F4A_7C15
-            h ^= h >> 29
-        }
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return Int(truncatingIfNeeded: h & 0x7FFF_FFFF_FFFF_FFFF)
+    }
+
+    /// A multiplicative mix of a payload.
+    private static func hash(_ kind: Kind, _ payload: UInt64) -> Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(kind.rawValue)
+        h = (h ^ payload) &* 0x9E37_79B9_7F4A_7C15
+        h ^= h >> 29
         return Int(truncatingIfNeeded: h & 0x7FFF_FFFF_FFFF_FFFF)
     }
 
@@ -152,17 +160,26 @@ struct LiteralTable: Sendable {
 
     private mutating func grow() {
         var bigger = [Int32](repeating: 0, count: slots.count * 2)
-        for i in 0..<kinds.count {
-            let kind = Kind(rawValue: kinds[i])!
-            var text: Substring? = nil
-            switch kind {
-            case .string, .decimal: text = self.text(i)[...]
-            case .typed: text = (typed[Int(payloads[i])].0 + "\u{0}" + typed[Int(payloads[i])].1)[...]
-            default: break
+        arena.withUnsafeBufferPointer { a in
+            for i in 0..<kinds.count {
+                let kind = Kind(rawValue: kinds[i])!
+                let h: Int
+                switch kind {
+                case .string, .decimal:
+                    let p = payloads[i]
+                    if p == UInt64.max {
+                        h = LiteralTable.hash(kind, 0, long[i]![...])
+                    } else {
+                        let start = Int(p >> 24)
+                        h = LiteralTable.hash(kind, UnsafeBufferPointer(rebasing: a[start..<start + Int(p & 0xFF_FFFF)]))
+                    }
+                case .typed: h = LiteralTable.hash(kind, 0, (typed[Int(payloads[i])].0 + "\u{0}" + typed[Int(payloads[i])].1)[...])
+                default: h = LiteralTable.hash(kind, payloads[i])
+                }
+                var slot = h & (bigger.count - 1)
+                while bigger[slot] != 0 { slot = (slot + 1) & (bigger.count - 1) }
+                bigger[slot] = Int32(i + 1)
             }
-            var slot = LiteralTable.hash(kind, payloads[i], text) & (bigger.count - 1)
-            while bigger[slot] != 0 { slot = (slot + 1) & (bigger.count - 1) }
-            bigger[slot] = Int32(i + 1)
         }
         slots = bigger
     }
