@@ -8,6 +8,7 @@ extension Loader {
         declareEntities()
         importRDF()
         resolveFromDocuments()
+        store.table.reserve(fastLines.count + items.count)
         for n in statementOrder {
             guard n >= 0 else {
                 resolveFastLine(fastLines[-n - 1])

@@ -119,6 +119,16 @@ struct StatementTable: Sendable {
         count * (4 + 4 + 4 + 4 + 1 + 4) + qualifierKeys.count * 8 + runStart.count * 16
     }
 
+    /// Room for `n` more statements, so a large load does not copy its columns as they grow.
+    mutating func reserve(_ n: Int) {
+        subject.reserveCapacity(count + n)
+        predicate.reserveCapacity(count + n)
+        object.reserveCapacity(count + n)
+        qualifierStart.reserveCapacity(count + n + 1)
+        asserted.reserveCapacity(count + n)
+        line.reserveCapacity(count + n)
+    }
+
     /// Frees the spare capacity that appending left (columns grow by doubling).
     mutating func trim() {
         subject = subject.compacted()
