@@ -59,6 +59,26 @@ func benchMain() throws -> Int32 {
         return rows
     }
 
+    // KBQ_BENCH_PHASES=1: where a query's time goes (parse, prepare, run), to stderr.
+    if ProcessInfo.processInfo.environment["KBQ_BENCH_PHASES"] != nil {
+        for (name, text) in queries {
+            let n = 2000
+            var t = Clock.nanoseconds()
+            for _ in 0..<n { _ = try Parser.parseCommand(SourceText(name: "bench", text: text)) }
+            let parse = seconds(t) / Double(n)
+            t = Clock.nanoseconds()
+            for _ in 0..<n {
+                let source = SourceText(name: "bench", text: text)
+                guard case .query(let q) = try Parser.parseCommand(source) else { continue }
+                _ = try PreparedQuery(q, source: source, store: store, rules: rules)
+            }
+            let prepare = seconds(t) / Double(n) - parse
+            t = Clock.nanoseconds()
+            for _ in 0..<n { _ = try run(text) }
+            let total = seconds(t) / Double(n)
+            FileHandle.standardError.write(Data("\(name): parse \(parse * 1e6) us, compile+plan \(prepare * 1e6) us, run \((total - parse - prepare) * 1e6) us\n".utf8))
+        }
+    }
     var results: [String: Any] = [:]
     var allCorrect = true
     // KBQ_BENCH_ONLY=Q6 runs one question (for profiling).
