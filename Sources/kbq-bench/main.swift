@@ -59,10 +59,11 @@ func benchMain() throws -> Int32 {
         return rows
     }
 
+    let only = ProcessInfo.processInfo.environment["KBQ_BENCH_ONLY"]
     // KBQ_BENCH_PHASES=1: where a query's time goes (parse, prepare, run), to stderr.
     if ProcessInfo.processInfo.environment["KBQ_BENCH_PHASES"] != nil {
-        for (name, text) in queries {
-            let n = 2000
+        for (name, text) in queries where only == nil || only == name {
+            let n = 20000
             var t = Clock.nanoseconds()
             for _ in 0..<n { _ = try Parser.parseCommand(SourceText(name: "bench", text: text)) }
             let parse = seconds(t) / Double(n)
@@ -82,7 +83,6 @@ func benchMain() throws -> Int32 {
     var results: [String: Any] = [:]
     var allCorrect = true
     // KBQ_BENCH_ONLY=Q6 runs one question (for profiling).
-    let only = ProcessInfo.processInfo.environment["KBQ_BENCH_ONLY"]
     for (name, text) in queries where only == nil || only == name {
         let t0 = Clock.nanoseconds()
         let rows = try run(text)
