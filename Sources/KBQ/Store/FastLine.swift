@@ -4,6 +4,12 @@
 /// It accepts a strict subset of the grammar (ASCII names that are not keywords, strings
 /// without escapes, integers and dates, nothing else on the line); anything else, and any
 /// line that fails to resolve, goes through the full parser, which gives the diagnostics.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 struct FastLine {
     enum Object {
         case name(Range<Int>)
@@ -22,23 +28,102 @@ struct FastLine {
     /// Scans the line starting at `start`; nil when it is not of the simple form. `end` is
     /// the offset of its newline (or of the end of the bytes).
     static func scan(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> (line: FastLine, end: Int)? {
-        var i = start
-        func spaces() { while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 } }
-        func name() -> Range<Int>? {
+        var c = Cursor(b: b, i: start)
+        guard let subject = c.name(), c.blank() else { return nil }
+        guard let predicate = c.name(), c.blank() else { return nil }
+        guard let object = c.value() else { return nil }
+        c.spaces()
+        var qualifiers: [(key: Range<Int>, value: Object)] = []
+        if c.peek(UInt8(ascii: "{")) {
+            guard let q = c.braces() else { return nil }
+            qualifiers = q
+        }
+        guard let end = c.endOfLine() else { return nil }
+        return (FastLine(subject: subject, predicate: predicate, object: object, qualifiers: qualifiers), end)
+    }
+
+    /// `entity ID : Type, Type "Label" {key: value, ...}`, on one line, in the same subset.
+    struct Entity {
+        var id: Range<Int>
+        var types: [Range<Int>]
+        var label: Range<Int>?
+        var properties: [(key: Range<Int>, value: Object)]
+    }
+
+    static func scanEntity(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> (entity: Entity, end: Int)? {
+        var c = Cursor(b: b, i: start)
+        guard c.word("entity"), c.blank(), let id = c.name() else { return nil }
+        c.spaces()
+        guard c.peek(UInt8(ascii: ":")) else { return nil }
+        c.i += 1
+        var types: [Range<Int>] = []
+        repeat {
+            c.spaces()
+            guard let t = c.name() else { return nil }
+            types.append(t)
+            c.spaces()
+        } while c.take(UInt8(ascii: ","))
+        var label: Range<Int>? = nil
+        if c.peek(UInt8(ascii: "\"")) {
+            guard case .string(let r)? = c.value() else { return nil }
+            label = r
+            c.spaces()
+        }
+        var properties: [(key: Range<Int>, value: Object)] = []
+        if c.peek(UInt8(ascii: "{")) {
+            guard let p = c.braces() else { return nil }
+            properties = p
+        }
+        guard let end = c.endOfLine() else { return nil }
+        return (Entity(id: id, types: types, label: label, properties: properties), end)
+    }
+
+    /// A position in a line and the tokens of the fast subset.
+    struct Cursor {
+        let b: UnsafeBufferPointer<UInt8>
+        var i: Int
+
+        func peek(_ c: UInt8) -> Bool { i < b.count && b[i] == c }
+
+        mutating func take(_ c: UInt8) -> Bool {
+            guard peek(c) else { return false }
+            i += 1
+            return true
+        }
+
+        mutating func spaces() { while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 } }
+
+        /// At least one blank, then any more.
+        mutating func blank() -> Bool {
+            guard i < b.count, b[i] == 0x20 || b[i] == 0x09 else { return false }
+            spaces()
+            return true
+        }
+
+        /// The keyword `w`, as a whole word.
+        mutating func word(_ w: StaticString) -> Bool {
+            let n = w.utf8CodeUnitCount
+            guard i + n <= b.count, memcmp(b.baseAddress! + i, w.utf8Start, n) == 0, i + n == b.count || !isNameByte(b[i + n]) else { return false }
+            i += n
+            return true
+        }
+
+        /// An ASCII name that is not a keyword (`_` alone and keywords take the full parser).
+        mutating func name() -> Range<Int>? {
             let s = i
             guard i < b.count, isNameStart(b[i]) else { return nil }
             i += 1
             while i < b.count, isNameByte(b[i]) { i += 1 }
-            // `_` alone and keywords (`unknown`, `entity`, ...: short, lower-case letters only)
-            // take the full parser.
+            // Keywords are short and lower-case letters only.
             if i - s <= 10, b[s..<i].allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F }),
-                reserved.contains(String(decoding: UnsafeBufferPointer(rebasing: b[s..<i]), as: UTF8.self))
+                FastLine.reserved.contains(String(decoding: UnsafeBufferPointer(rebasing: b[s..<i]), as: UTF8.self))
             {
                 return nil
             }
             return s..<i
         }
-        func value() -> Object? {
+
+        mutating func value() -> Object? {
             guard i < b.count else { return nil }
             let c = b[i]
             if c == UInt8(ascii: "\"") {
@@ -52,7 +137,8 @@ struct FastLine {
             if isDigit(c) || c == UInt8(ascii: "-") { return number() }
             return name().map { .name($0) }
         }
-        func number() -> Object? {
+
+        mutating func number() -> Object? {
             let s = i
             if b[i] == UInt8(ascii: "-") { i += 1 }
             let digits = i
@@ -60,10 +146,6 @@ struct FastLine {
             guard i > digits, i - digits <= 18 else { return nil }
             if i < b.count, b[i] == UInt8(ascii: "-"), b[s] != UInt8(ascii: "-"), i - digits == 4 {
                 // A date: YYYY-MM or YYYY-MM-DD, checked as DateValue(parsing:) checks it.
-                func twoDigits(_ at: Int) -> Int? {
-                    guard at + 1 < b.count, isDigit(b[at]), isDigit(b[at + 1]) else { return nil }
-                    return Int(b[at] - 0x30) * 10 + Int(b[at + 1] - 0x30)
-                }
                 var year = 0
                 for k in digits..<i { year = year * 10 + Int(b[k] - 0x30) }
                 guard let month = twoDigits(i + 1), (1...12).contains(month) else { return nil }
@@ -82,38 +164,39 @@ struct FastLine {
             for k in digits..<i { n = n * 10 + Int(b[k] - 0x30) }
             return .integer(b[s] == UInt8(ascii: "-") ? -n : n)
         }
-        guard let subject = name() else { return nil }
-        guard i < b.count, b[i] == 0x20 || b[i] == 0x09 else { return nil }
-        spaces()
-        guard let predicate = name() else { return nil }
-        guard i < b.count, b[i] == 0x20 || b[i] == 0x09 else { return nil }
-        spaces()
-        guard let object = value() else { return nil }
-        spaces()
-        var qualifiers: [(key: Range<Int>, value: Object)] = []
-        if i < b.count, b[i] == UInt8(ascii: "{") {
-            i += 1
+
+        func twoDigits(_ at: Int) -> Int? {
+            guard at + 1 < b.count, isDigit(b[at]), isDigit(b[at + 1]) else { return nil }
+            return Int(b[at] - 0x30) * 10 + Int(b[at + 1] - 0x30)
+        }
+
+        /// `{key: value, ...}` and the blanks after it.
+        mutating func braces() -> [(key: Range<Int>, value: Object)]? {
+            guard take(UInt8(ascii: "{")) else { return nil }
+            var pairs: [(key: Range<Int>, value: Object)] = []
             while true {
                 spaces()
                 guard let key = name() else { return nil }
                 spaces()
-                guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
-                i += 1
+                guard take(UInt8(ascii: ":")) else { return nil }
                 spaces()
                 guard let v = value() else { return nil }
-                qualifiers.append((key, v))
+                pairs.append((key, v))
                 spaces()
-                guard i < b.count else { return nil }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                guard b[i] == UInt8(ascii: "}") else { return nil }
-                i += 1
+                if take(UInt8(ascii: ",")) { continue }
+                guard take(UInt8(ascii: "}")) else { return nil }
                 break
             }
             spaces()
+            return pairs
         }
-        if i < b.count, b[i] == 0x0D { i += 1 }
-        guard i == b.count || b[i] == 0x0A else { return nil }
-        return (FastLine(subject: subject, predicate: predicate, object: object, qualifiers: qualifiers), i)
+
+        /// The offset of the newline, when only blanks (and a CR) are left.
+        mutating func endOfLine() -> Int? {
+            spaces()
+            if i < b.count, b[i] == 0x0D { i += 1 }
+            return i == b.count || b[i] == 0x0A ? i : nil
+        }
     }
 
     @inline(__always) static func isNameStart(_ c: UInt8) -> Bool {

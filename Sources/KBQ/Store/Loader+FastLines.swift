@@ -11,17 +11,26 @@ extension Loader {
         var from: Int32
     }
 
-    /// Pass 1: when the splitter stands at a plain statement line, records it and moves past.
-    mutating func takeFastLine(_ splitter: inout StatementSplitter, _ text: SourceText, file: Int32, from: Int32) -> Bool {
+    /// Pass 1: when the splitter stands at the start of a line that `scan` takes whole (and
+    /// the next line does not continue), the line, and the splitter moved past it.
+    static func takeLine(
+        _ splitter: inout StatementSplitter, _ text: SourceText, file: Int32, from: Int32,
+        _ scan: (UnsafeBufferPointer<UInt8>, Int) -> Int?
+    ) -> PendingFastLine? {
         let p = splitter.position
         let bytes = text.bytes
-        guard p < bytes.count, p == 0 || bytes[p - 1] == 0x0A else { return false }
-        guard let end = bytes.withUnsafeBufferPointer({ FastLine.scan($0, from: p)?.end }), !splitter.nextLineContinues(after: end) else {
-            return false
-        }
-        fastLines.append(PendingFastLine(file: file, start: p, end: end, line: Int32(clamping: splitter.line), from: from))
-        statementOrder.append(-fastLines.count)
+        guard p < bytes.count, p == 0 || bytes[p - 1] == 0x0A else { return nil }
+        guard let end = bytes.withUnsafeBufferPointer({ scan($0, p) }), !splitter.nextLineContinues(after: end) else { return nil }
+        let line = PendingFastLine(file: file, start: p, end: end, line: Int32(clamping: splitter.line), from: from)
         splitter.advance(to: end)
+        return line
+    }
+
+    /// Pass 1: a plain statement line, noted for pass 2.
+    mutating func takeFastLine(_ splitter: inout StatementSplitter, _ text: SourceText, file: Int32, from: Int32) -> Bool {
+        guard let line = Loader.takeLine(&splitter, text, file: file, from: from, { FastLine.scan($0, from: $1)?.end }) else { return false }
+        fastLines.append(line)
+        statementOrder.append(-fastLines.count)
         return true
     }
 
@@ -143,6 +152,55 @@ extension Loader {
             if documentChecked[d] == nil, let t = documentType, !store.entity(d, isA: t) { return nil }
             if documentChecked[d] == nil && documentType != nil { documentChecked[d] = true }
             return d
+        }
+    }
+}
+
+/// Entity declarations on one line (`entity ID : Type "Label" {alias: "..."}`) take the same
+/// kind of fast path: noted in pass 1, declared from the bytes in pass 2, and handed to the
+/// full parser when anything is unusual (a duplicate id, an unknown type, a property it
+/// does not know), which reports it.
+extension Loader {
+    mutating func takeFastEntity(_ splitter: inout StatementSplitter, _ text: SourceText, file: Int32) -> Bool {
+        guard let line = Loader.takeLine(&splitter, text, file: file, from: -1, { FastLine.scanEntity($0, from: $1)?.end }) else { return false }
+        fastEntities.append(line)
+        entityOrder.append(-fastEntities.count)
+        return true
+    }
+
+    mutating func declareFastEntity(_ f: PendingFastLine) {
+        let text = fileTexts[Int(f.file)]
+        let declared = text.bytes.withUnsafeBufferPointer { b -> Bool in
+            guard let (e, _) = FastLine.scanEntity(b, from: f.start) else { return false }
+            func string(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
+            let id = string(e.id)
+            guard store.entityID(exactly: id) == nil else { return false }
+            var types: [Int32] = []
+            for t in e.types {
+                guard let type = store.typeID(string(t)) else { return false }
+                types.append(type)
+            }
+            var entity = Entity(
+                id: id, types: [], label: e.label.map(string) ?? String(id.map { $0 == "_" ? " " : $0 }),
+                aliases: [], description: nil, paragraphs: nil, declaredAt: Location(file: text.name, line: Int(f.line)))
+            for (key, value) in e.properties {
+                switch (string(key), value) {
+                case ("alias", .string(let r)): entity.aliases.append(string(r))
+                case ("description", .string(let r)): entity.description = string(r)
+                case ("paragraphs", .integer(let n)): entity.paragraphs = n
+                case ("iri", .string(let r)): entity.iri = string(r)
+                default: return false
+                }
+            }
+            store.setEntityTypes(store.addEntity(entity), types)
+            return true
+        }
+        guard !declared else { return }
+        let chunk = SourceText(name: text.name, bytes: Array(text.bytes[f.start..<f.end]), firstLine: Int(f.line))
+        do {
+            declareEntity(ParsedItem(item: try Parser.parseKBItem(chunk), source: chunk, from: nil))
+        } catch {
+            report(error)
         }
     }
 }

@@ -108,28 +108,32 @@ extension Loader {
     }
 
     mutating func declareEntities() {
-        for parsed in items {
-            guard case .entity(let name, let typeNames, let label, let props, _) = parsed.item else { continue }
-            if let existing = store.entityID(exactly: name.text) {
-                let first = store.entity(existing).declaredAt
-                report(error("duplicate entity id '\(name.text)' (first declared at \(first))", parsed.source, name.range))
+        for n in entityOrder {
+            if n >= 0 { declareEntity(items[n]) } else { declareFastEntity(fastEntities[-n - 1]) }
+        }
+    }
+
+    mutating func declareEntity(_ parsed: ParsedItem) {
+        guard case .entity(let name, let typeNames, let label, let props, _) = parsed.item else { return }
+        if let existing = store.entityID(exactly: name.text) {
+            let first = store.entity(existing).declaredAt
+            report(error("duplicate entity id '\(name.text)' (first declared at \(first))", parsed.source, name.range))
+            return
+        }
+        var types: [Int32] = []
+        for t in typeNames {
+            guard let id = store.typeID(t.text) else {
+                report(error("unknown type '\(t.text)'\(store.suggestType(t.text))", parsed.source, t.range))
                 continue
             }
-            var types: [Int32] = []
-            for t in typeNames {
-                guard let id = store.typeID(t.text) else {
-                    report(error("unknown type '\(t.text)'\(store.suggestType(t.text))", parsed.source, t.range))
-                    continue
-                }
-                types.append(id)
-            }
-            var entity = Entity(
-                id: name.text, types: [], label: label ?? String(name.text.map { $0 == "_" ? " " : $0 }),
-                aliases: [], description: nil, paragraphs: nil, declaredAt: location(parsed.source, name.range))
-            for p in props { applyProperty(p, to: &entity, parsed.source) }
-            let id = store.addEntity(entity)
-            store.setEntityTypes(id, types)
+            types.append(id)
         }
+        var entity = Entity(
+            id: name.text, types: [], label: label ?? String(name.text.map { $0 == "_" ? " " : $0 }),
+            aliases: [], description: nil, paragraphs: nil, declaredAt: location(parsed.source, name.range))
+        for p in props { applyProperty(p, to: &entity, parsed.source) }
+        let id = store.addEntity(entity)
+        store.setEntityTypes(id, types)
     }
 
     static let entityProperties = ["alias", "description", "paragraphs", "iri"]

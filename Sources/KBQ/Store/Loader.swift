@@ -36,6 +36,9 @@ public struct Loader {
     var allowFastLines = true
     /// Statements and rules in file order: an item index, or -(fast line index + 1).
     var statementOrder: [Int] = []
+    /// Entity declarations in file order, the same way.
+    var entityOrder: [Int] = []
+    var fastEntities: [PendingFastLine] = []
     /// What the file being imported says about itself (reifiers, requested names).
     var rdfContext = RDFImport(file: RDFFile(path: "", triples: []))
 
@@ -57,7 +60,7 @@ public struct Loader {
         var loader = Loader(base: base)
         loader.allowFastLines = fastLines
         for f in files { loader.parseFile(f, includedFrom: nil) }
-        let taken = loader.fastLines.count
+        let taken = loader.fastLines.count + loader.fastEntities.count
         return (loader.finish(), taken)
     }
 
@@ -73,6 +76,7 @@ public struct Loader {
         guard diagnostics.errorCount == 0 else { return .failure(diagnostics) }
         items = []
         fastLines = []
+        fastEntities = []
         fileTexts = []
         store.table.trim()
         store.entities = store.entities.compacted()
@@ -131,7 +135,9 @@ public struct Loader {
         fileTexts.append(text)
         while true {
             splitter.skipBlankAndCommentLines()
-            if allowFastLines, takeFastLine(&splitter, text, file: file, from: fromIndex) { continue }
+            if allowFastLines, takeFastLine(&splitter, text, file: file, from: fromIndex) || takeFastEntity(&splitter, text, file: file) {
+                continue
+            }
             guard let piece = splitter.next(parse: { chunk in
                 Result { () throws(Diagnostic) in try Parser.parseKBItem(chunk, rules: ruleNames) }
             }) else { break }
@@ -150,6 +156,7 @@ public struct Loader {
                 items.append(ParsedItem(item: item, source: chunk, from: from))
                 switch item {
                 case .statement, .rule: statementOrder.append(items.count - 1)
+                case .entity: entityOrder.append(items.count - 1)
                 default: break
                 }
             }
