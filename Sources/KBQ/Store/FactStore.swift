@@ -35,8 +35,6 @@ public struct FactStore: Sendable {
     /// Statements that have a stored qualifier key, whatever its value (provenance keys,
     /// which nearly every statement has, are not listed).
     var byKey = PostingIndex()
-    /// How many statements the indexes cover.
-    var indexedCount = 0
     var typeMembers: [[EntityID]] = []
     var sharedTypeLists: [[Int32]: [Int32]] = [:]
 
@@ -262,7 +260,6 @@ public struct FactStore: Sendable {
         byQualifier = pairs.map {
             TermPostings(entityCount: entityCount, literalCount: literalCount, statementCount: n, terms: $0.terms, sids: $0.sids)
         }
-        indexedCount = n
     }
 
     mutating func addRule(_ r: StoredRule) {
