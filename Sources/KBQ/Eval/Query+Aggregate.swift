@@ -64,16 +64,23 @@ extension PreparedQuery {
         for g in firstRows.indices {
             exec.row = firstRows[g]
             let results = try accumulators[g].map { try $0.result(exec.ops, source) }
-            var values: [Value] = []
-            var counter = 0
-            for (i, p) in c.projections.enumerated() {
-                let v = try evalAggregated(p.expr, results, &counter, exec)
-                values.append(v)
-                if let a = c.aliasSlots[i] { exec.row[a] = v }
-            }
+            let values = try aggregatedProjections(results, exec)
             out.append((exec.row, values, evidence[g], results, -1))
         }
         return out
+    }
+
+    /// A group's answer: the projections over its first row and its aggregate results, each
+    /// alias set in the row as it is made.
+    func aggregatedProjections(_ results: [Value], _ exec: Execution) throws -> [Value] {
+        var values: [Value] = []
+        var counter = 0
+        for (i, p) in compiled.projections.enumerated() {
+            let v = try evalAggregated(p.expr, results, &counter, exec)
+            values.append(v)
+            if let a = compiled.aliasSlots[i] { exec.row[a] = v }
+        }
+        return values
     }
 
     /// Evaluates an expression whose aggregate calls take their results, in order, from

@@ -294,13 +294,7 @@ extension PreparedQuery {
             exec.trail.removeAll()
             _ = exec.match(p, sid)
             let results = [Value](repeating: .integer(counts[g]), count: calls)
-            var values: [Value] = []
-            var counter = 0
-            for (i, proj) in c.projections.enumerated() {
-                let v = try evalAggregated(proj.expr, results, &counter, exec)
-                values.append(v)
-                if let a = c.aliasSlots[i] { exec.row[a] = v }
-            }
+            let values = try aggregatedProjections(results, exec)  // sets the aliases in the row
             out.append((exec.row, values, [], results, g))
         }
         return out

@@ -75,19 +75,8 @@ public final class PreparedQuery {
         let exec = Execution(store: store, source: source, rules: rules, limits: limits, variableCount: c.variables.count)
         try exec.checkLimits()
         let streaming = !c.isAggregate && !c.distinct && c.orderBy.isEmpty
-        if let join = variableJoin(exec) {
-            if streaming { return try streamVariables(join, emit) }
-            if !c.isAggregate && c.orderBy.isEmpty {
-                let rows = try collectVariables(join)
-                let start = min(c.offset ?? 0, rows.count)
-                let end = c.limit.map { min(rows.count, start + $0) } ?? rows.count
-                for r in rows[start..<end] {
-                    try exec.checkLimits()
-                    try emit(ResultRow(values: r.values, evidence: r.evidence))
-                }
-                return
-            }
-        }
+        let join = variableJoin(exec)
+        if streaming, let join { return try streamVariables(join, emit) }
         if streaming {
             var skipped = 0
             var emitted = 0
@@ -115,6 +104,8 @@ public final class PreparedQuery {
         } else if c.isAggregate {
             rows = try aggregate(exec)
             if c.distinct { rows = PreparedQuery.distinct(rows) }
+        } else if let join, c.orderBy.isEmpty {
+            rows = try collectVariables(join)
         } else {
             rows = try collect(exec)
         }

@@ -149,10 +149,8 @@ extension Session {
         let asserted = about.filter { store.isAsserted($0) }.sorted()
         if !asserted.isEmpty { text += "statements:\n" }
         for s in asserted { text += explainStatement(s, indent: "  ") }
-        let quoted = (0..<store.statementCount).filter { i in
-            let st = store.statement(StatementID(i))
-            return !st.asserted && (st.subject == .entity(e) || st.object == .entity(e))
-        }
+        // Quoted statements about it, from the same index runs, not a pass over the store.
+        let quoted = Array(Set(about.filter { !store.isAsserted($0) })).sorted()
         if !quoted.isEmpty { text += "in propositions (said, not asserted):\n" }
         for q in quoted {
             for stance in store.statements(withObject: .proposition(StatementID(q))) {
