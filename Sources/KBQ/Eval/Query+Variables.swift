@@ -21,27 +21,24 @@ extension PreparedQuery {
         return (join, vars)
     }
 
-    func streamVariables(_ j: (join: IDJoin, variables: [Int]), _ emit: (ResultRow) throws -> Void) throws {
+    func streamVariables(_ j: (join: IDJoin, variables: [Int]), into answers: Answers, _ shown: (Int) throws -> Void) throws {
         let c = compiled
         if c.limit == 0 { return }
         var skipped = 0
-        var emitted = 0
         let offset = c.offset ?? 0
         do {
             try j.join.runBindings { bindings, statements in
                 if skipped < offset { skipped += 1; return }
-                let values = j.variables.map { j.join.value(bindings[$0]) }
-                try emit(ResultRow(values: values, evidence: statements.map { .statement($0) }))
-                emitted += 1
-                if let l = c.limit, emitted >= l { throw StopSearch() }
+                answers.append(bindings: bindings, variables: j.variables, statements: statements)
+                try shown(answers.count - 1)
+                if let l = c.limit, answers.count >= l { throw StopSearch() }
             }
         } catch is StopSearch {}
     }
 
     /// Every answer, the first of equal ones only with `distinct` (adding the evidence of
-    /// the others, up to `evidencePerGroup`).
-    func collectVariables(_ j: (join: IDJoin, variables: [Int])) throws -> [Collected] {
-        var rows: [Collected] = []
+    /// the others, up to `evidencePerGroup`), into `answers`; offset and limit come after.
+    func collectVariables(_ j: (join: IDJoin, variables: [Int]), into answers: Answers) throws {
         let distinct = compiled.distinct
         let vars = j.variables
         // One column of entities: the row of an entity by its number; else by the bindings.
@@ -51,30 +48,26 @@ extension PreparedQuery {
         try j.join.runBindings { bindings, statements in
             if distinct {
                 var known: Int? = nil
-                var key: [UInt64] = []
                 if vars.count == 1 {
                     let b = bindings[vars[0]]
                     let entity = b & ~0xFFFF_FFFF == IDJoin.termTag && UInt32(truncatingIfNeeded: b) < UInt32(rowOfEntity.count) ? Int(UInt32(truncatingIfNeeded: b)) : nil
                     if let e = entity {
-                        if rowOfEntity[e] >= 0 { known = Int(rowOfEntity[e]) } else { rowOfEntity[e] = Int32(rows.count) }
+                        if rowOfEntity[e] >= 0 { known = Int(rowOfEntity[e]) } else { rowOfEntity[e] = Int32(answers.count) }
                     } else if let r = rowOfBinding[b] {
                         known = r
                     } else {
-                        rowOfBinding[b] = rows.count
+                        rowOfBinding[b] = answers.count
                     }
                 } else {
-                    key = vars.map { bindings[$0] }
-                    if let r = rowOfBindings[key] { known = r } else { rowOfBindings[key] = rows.count }
+                    let key = vars.map { bindings[$0] }
+                    if let r = rowOfBindings[key] { known = r } else { rowOfBindings[key] = answers.count }
                 }
                 if let i = known {
-                    if rows[i].evidence.count < PreparedQuery.evidencePerGroup {
-                        PreparedQuery.merge(into: &rows[i].evidence, statements.map { .statement($0) })
-                    }
+                    answers.mergeEvidence(row: i, statements, cap: PreparedQuery.evidencePerGroup)
                     return
                 }
             }
-            rows.append(([], vars.map { j.join.value(bindings[$0]) }, statements.map { .statement($0) }, [], -1))
+            answers.append(bindings: bindings, variables: vars, statements: statements)
         }
-        return rows
     }
 }

@@ -68,18 +68,25 @@ public final class PreparedQuery {
         }
     }
 
-    /// Runs the query, handing each answer row to `emit` as soon as it is final: at once when
-    /// the query has no ordering, grouping or `distinct`, at the end otherwise.
+    /// Runs the query, handing each answer row to `emit` as soon as it is final (see
+    /// `run(limits:into:shown:)`).
     public func run(limits: Limits, emit: (ResultRow) throws -> Void) throws {
+        let answers = Answers(columns: columns, store: store)
+        try run(limits: limits, into: answers) { try emit(answers[$0]) }
+    }
+
+    /// Runs the query, adding each answer row to `answers` (fresh, empty) and calling `shown`
+    /// with its number as soon as it is final: at once when the query has no ordering,
+    /// grouping or `distinct`, at the end otherwise.
+    public func run(limits: Limits, into answers: Answers, shown: (Int) throws -> Void = { _ in }) throws {
         let c = compiled
         let exec = Execution(store: store, source: source, rules: rules, limits: limits, variableCount: c.variables.count)
         try exec.checkLimits()
         let streaming = !c.isAggregate && !c.distinct && c.orderBy.isEmpty
         let join = variableJoin(exec)
-        if streaming, let join { return try streamVariables(join, emit) }
+        if streaming, let join { return try streamVariables(join, into: answers, shown) }
         if streaming {
             var skipped = 0
-            var emitted = 0
             if c.limit == 0 { return }
             let offset = c.offset ?? 0
             let limit = c.limit
@@ -89,11 +96,21 @@ public final class PreparedQuery {
                     if skipped < offset { skipped += 1; return }
                     var values: [Value] = []
                     for p in projections { values.append(try exec.eval(p.expr)) }
-                    try emit(ResultRow(values: values, evidence: exec.evidence))
-                    emitted += 1
-                    if let l = limit, emitted >= l { throw StopSearch() }
+                    answers.append(values: values, evidence: exec.evidence)
+                    try shown(answers.count - 1)
+                    if let l = limit, answers.count >= l { throw StopSearch() }
                 }
             } catch is StopSearch {}
+            return
+        }
+        if !c.isAggregate, let join, c.orderBy.isEmpty {
+            try collectVariables(join, into: answers)
+            let start = min(c.offset ?? 0, answers.count)
+            answers.keep(start..<(c.limit.map { min(answers.count, start + $0) } ?? answers.count))
+            for i in 0..<answers.count {
+                try exec.checkLimits()
+                try shown(i)
+            }
             return
         }
         var rows: [Collected]
@@ -104,8 +121,6 @@ public final class PreparedQuery {
         } else if c.isAggregate {
             rows = try aggregate(exec)
             if c.distinct { rows = PreparedQuery.distinct(rows) }
-        } else if let join, c.orderBy.isEmpty {
-            rows = try collectVariables(join)
         } else {
             rows = try collect(exec)
         }
@@ -141,11 +156,12 @@ public final class PreparedQuery {
         }
         let start = min(c.offset ?? 0, rows.count)
         let end = c.limit.map { min(rows.count, start + $0) } ?? rows.count
-        var shown = rows[start..<end]
-        if let scan { fillEvidence(&shown, scan) }
-        for r in shown {
+        var page = rows[start..<end]
+        if let scan { fillEvidence(&page, scan) }
+        for r in page {
             try exec.checkLimits()
-            try emit(ResultRow(values: r.values, evidence: r.evidence))
+            answers.append(values: r.values, evidence: r.evidence)
+            try shown(answers.count - 1)
         }
     }
 

@@ -1,17 +1,17 @@
 extension Session {
     /// `why N`: the derivation of answer row N, down to document, paragraph and quote.
     func why(_ n: Int, source: SourceText, range: Range<Int>) -> Outcome {
-        guard !lastRows.isEmpty else {
+        guard let answers = lastAnswers, !answers.isEmpty else {
             report(Diagnostic(.error, "no answers to explain yet: run a query first", source: source, range: range))
             return .error
         }
-        guard n >= 1 && n <= lastRows.count else {
-            report(Diagnostic(.error, "no row \(n): the last answer has rows 1 to \(lastRows.count)", source: source, range: range))
+        guard n >= 1 && n <= answers.count else {
+            report(Diagnostic(.error, "no row \(n): the last answer has rows 1 to \(answers.count)", source: source, range: range))
             return .error
         }
-        let row = lastRows[n - 1]
+        let row = answers[n - 1]
         var text = "row \(n):"
-        for (c, v) in zip(lastColumns, row.values) { text += " \(c)=\(v == .noRecord ? "—" : Display.literal(v, store))" }
+        for (c, v) in zip(answers.columns, row.values) { text += " \(c)=\(v == .noRecord ? "—" : Display.literal(v, store))" }
         text += "\n"
         if row.evidence.isEmpty { text += "  (no statement: the row follows from the query alone)\n" }
         for e in row.evidence { text += explain(e, indent: "  ") }

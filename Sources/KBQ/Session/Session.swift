@@ -23,8 +23,7 @@ public final class Session {
     /// `.once FILE`: the next result only goes there.
     var onceOutput: TextOutput? = nil
     /// Answers of the last query, for `why N`.
-    public private(set) var lastColumns: [String] = []
-    public private(set) var lastRows: [ResultRow] = []
+    public private(set) var lastAnswers: Answers?
     public var isCancelled: @Sendable () -> Bool = { false }
     /// `--to-sparql`: print each query as SPARQL instead of running it.
     public var translateToSPARQL = false
@@ -150,23 +149,22 @@ public final class Session {
             }
         }
         let writer = Formatters.make(mode, out: target, store: store, headers: headers, color: color && target.isTerminal)
-        var rows: [ResultRow] = []
+        let answers = Answers(columns: prepared.columns, store: store)
         let deadline = timeLimit.map { started + UInt64($0 * 1e9) }
         let limits = Limits(isCancelled: isCancelled, deadline: deadline)
         var outcome = Outcome.ok
         do {
             try writer.begin(columns: prepared.columns)
-            try prepared.run(limits: limits) { row in
-                rows.append(row)
-                try writer.row(row.values, number: rows.count)
+            try prepared.run(limits: limits, into: answers) { row in
+                try writer.row(answers.values(row), number: row + 1)
             }
-            try writer.end(rowCount: rows.count)
+            try writer.end(rowCount: answers.count)
         } catch let d as Diagnostic {
             report(d)
             outcome = .error
         } catch Interruption.cancelled {
             try? target.flush()
-            note("kbq: query cancelled after \(rows.count) row\(rows.count == 1 ? "" : "s")")
+            note("kbq: query cancelled after \(answers.count) row\(answers.count == 1 ? "" : "s")")
             outcome = .interrupted
         } catch Interruption.timeLimit {
             try? target.flush()
@@ -179,11 +177,10 @@ public final class Session {
             report(Diagnostic.plain("\(error)"))
             outcome = .error
         }
-        lastColumns = prepared.columns
-        lastRows = rows
+        lastAnswers = answers
         if timer {
             let ms = Double(Clock.nanoseconds() - started) / 1e6
-            note("Run Time: \(PreparedQuery.format(ms)) ms, \(rows.count) row\(rows.count == 1 ? "" : "s")")
+            note("Run Time: \(PreparedQuery.format(ms)) ms, \(answers.count) row\(answers.count == 1 ? "" : "s")")
         }
         return outcome
     }
