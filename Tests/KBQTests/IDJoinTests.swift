@@ -62,3 +62,55 @@ import Testing
         #expect(taken >= 25, "the join took only \(taken) golden queries")
     }
 }
+
+/// Answers keeps rows as encoded cells; what it gives back must be what went in, and a
+/// repeated distinct row must gather evidence as `PreparedQuery.merge` does.
+@Suite struct AnswersTests {
+    @Test func valuesAndEvidenceComeBackAsTheyWentIn() {
+        let a = Answers(columns: ["x", "y"], store: FactStore())
+        a.append(values: [.string("Pegasus"), .integer(3)], evidence: [.statement(4)])
+        a.append(values: [.noRecord, .statement(7)], evidence: [.typeOf(2, 1), .statement(9)])
+        a.append(values: [.predicate(0), .date(DateValue(year: 2019, month: 5, day: 0))], evidence: [])
+        #expect(a.count == 3)
+        #expect(a.values(0) == [.string("Pegasus"), .integer(3)])
+        #expect(a.values(1) == [.noRecord, .statement(7)])
+        #expect(a.evidence(1) == [.typeOf(2, 1), .statement(9)])
+        #expect(a.values(2) == [.predicate(0), .date(DateValue(year: 2019, month: 5, day: 0))])
+        #expect(a.evidence(2).isEmpty)
+        a.keep(1..<3)
+        #expect(a.count == 2)
+        #expect(a.values(0) == [.noRecord, .statement(7)])
+        #expect(a.evidence(0) == [.typeOf(2, 1), .statement(9)])
+        #expect(a.evidence(1).isEmpty)
+    }
+
+    @Test func repeatsMergeInOrderWithoutDuplicatesUpToTheCap() {
+        let a = Answers(columns: ["x"], store: FactStore())
+        a.append(values: [.integer(1)], evidence: [.statement(1)])
+        a.append(values: [.integer(2)], evidence: [.statement(2)])
+        a.noteRepeat(of: 0, [1, 5])       // 1 is there already
+        a.noteRepeat(of: 1, [6])
+        a.noteRepeat(of: 0, [7, 8])       // reaches the cap of 4
+        a.noteRepeat(of: 0, [9])          // at the cap: ignored
+        a.noteRepeat(of: 1, [11, 12, 13]) // starts below the cap: all of it goes in
+        a.mergeRepeats(cap: 4)
+        #expect(a.evidence(0) == [.statement(1), .statement(5), .statement(7), .statement(8)])
+        #expect(a.evidence(1) == [.statement(2), .statement(6), .statement(11), .statement(12), .statement(13)])
+        #expect(a.values(1) == [.integer(2)])
+    }
+
+    /// Distinct answers met many times (more than the evidence cap), both ways.
+    @Test func repeatedDistinctRowsAgreeWithTheGeneralEvaluator() throws {
+        guard case .success(let store) = Loader.load(files: [Support.root + "/kb/main.kb"], into: FactStore()) else {
+            Issue.record("the bundled knowledge base does not load")
+            return
+        }
+        let rules = try RuleEngine(store: store, rules: store.rules)
+        for q in ["find distinct ?s where ?s _ _", "find distinct ?s, ?o where ?s _ ?o", "find distinct ?o where _ _ ?o limit 5 offset 3"] {
+            let general = try IDJoinTests.answers(q, store, rules, idJoin: false)
+            #expect(try IDJoinTests.takes(q, store, rules))
+            #expect(try IDJoinTests.answers(q, store, rules, idJoin: true) == general, "\(q)")
+            #expect(general.count > 3)
+        }
+    }
+}

@@ -12,9 +12,11 @@ public final class Answers {
     private var evidenceEnds: [UInt32] = []
     private var evidenceCells: [UInt64] = []
     private var boxedEvidence: [Evidence] = []
-    /// Evidence merged into a row after later rows were added (a repeated `distinct` row):
-    /// it replaces the row's own list.
-    private var mergedEvidence: [Int: [Evidence]] = [:]
+    /// Repeats of earlier rows (a `distinct` answer met again): the row and the statements
+    /// behind the repeat, in the order met; merged into the rows' evidence at the end.
+    private var repeatRows: [Int32] = []
+    private var repeatEnds: [UInt32] = []
+    private var repeatStatements: [StatementID] = []
 
     static let boxTag: UInt64 = 4 << 32
 
@@ -34,8 +36,7 @@ public final class Answers {
     }
 
     public func evidence(_ row: Int) -> [Evidence] {
-        if let merged = mergedEvidence[row] { return merged }
-        return evidenceRange(row).map { decodeEvidence(evidenceCells[$0]) }
+        evidenceRange(row).map { decodeEvidence(evidenceCells[$0]) }
     }
 
     /// An answer from the term-id join: the projected variables' bindings and the
@@ -61,17 +62,50 @@ public final class Answers {
 
     func append(_ row: ResultRow) { append(values: row.values, evidence: row.evidence) }
 
-    /// Adds the statements that `row` lacks to its evidence, while it has fewer than `cap`
-    /// pieces (as `PreparedQuery.merge` does for rows kept as arrays).
-    func mergeEvidence(row: Int, _ statements: [StatementID], cap: Int) {
-        var list = mergedEvidence[row] ?? evidence(row)
-        guard list.count < cap else { return }
-        for s in statements where !list.contains(.statement(s)) { list.append(.statement(s)) }
-        mergedEvidence[row] = list
+    /// Notes that `row` was met again with `statements` behind it; see `mergeRepeats`.
+    func noteRepeat(of row: Int, _ statements: [StatementID]) {
+        repeatRows.append(Int32(row))
+        repeatStatements.append(contentsOf: statements)
+        repeatEnds.append(UInt32(repeatStatements.count))
     }
 
-    /// The number of evidence pieces of `row`.
-    func evidenceCount(_ row: Int) -> Int { mergedEvidence[row]?.count ?? evidenceRange(row).count }
+    /// Adds to each repeated row, repeat by repeat in the order met, the statements it
+    /// lacks while it has fewer than `cap` pieces of evidence (as `PreparedQuery.merge`
+    /// does for rows kept as arrays). One pass that rebuilds the evidence columns.
+    func mergeRepeats(cap: Int) {
+        guard !repeatRows.isEmpty else { return }
+        // The repeats of each row, in the order met (a counting sort by row).
+        var firstRepeat = [Int32](repeating: 0, count: count + 1)
+        for r in repeatRows { firstRepeat[Int(r) + 1] += 1 }
+        for i in 0..<count { firstRepeat[i + 1] += firstRepeat[i] }
+        var next = firstRepeat
+        var order = [Int32](repeating: 0, count: repeatRows.count)
+        for (n, r) in repeatRows.enumerated() {
+            order[Int(next[Int(r)])] = Int32(n)
+            next[Int(r)] += 1
+        }
+        var cells: [UInt64] = []
+        cells.reserveCapacity(evidenceCells.count + repeatStatements.count)
+        var ends: [UInt32] = []
+        ends.reserveCapacity(count)
+        for row in 0..<count {
+            let start = cells.count
+            for i in evidenceRange(row) { cells.append(evidenceCells[i]) }
+            for k in Int(firstRepeat[row])..<Int(firstRepeat[row + 1]) where cells.count - start < cap {
+                let n = Int(order[k])
+                for s in repeatStatements[(n == 0 ? 0 : Int(repeatEnds[n - 1]))..<Int(repeatEnds[n])] {
+                    let cell = IDJoin.statementTag | UInt64(UInt32(bitPattern: s))
+                    if !cells[start...].contains(cell) { cells.append(cell) }
+                }
+            }
+            ends.append(UInt32(cells.count))
+        }
+        evidenceCells = cells
+        evidenceEnds = ends
+        repeatRows = []
+        repeatEnds = []
+        repeatStatements = []
+    }
 
     /// Keeps only the rows in `range` (offset and limit applied after a distinct pass).
     func keep(_ range: Range<Int>) {
@@ -82,9 +116,6 @@ public final class Answers {
         let last = range.isEmpty ? 0 : Int(evidenceEnds[range.upperBound - 1])
         evidenceCells = Array(evidenceCells[first..<last])
         evidenceEnds = evidenceEnds[range].map { $0 - UInt32(first) }
-        var merged: [Int: [Evidence]] = [:]
-        for (row, list) in mergedEvidence where range.contains(row) { merged[row - range.lowerBound] = list }
-        mergedEvidence = merged
     }
 
     private func evidenceRange(_ row: Int) -> Range<Int> {

@@ -14,7 +14,9 @@ final class IDJoin {
         var variable: Int
     }
 
-    struct PatternStep {
+    /// A class: a step is read at every candidate, and a struct of arrays would be
+    /// retained field by field each time.
+    final class PatternStep {
         var subject: Position
         var object: Position
         var qualifiers: [(key: Int32, position: Position)]
@@ -26,11 +28,25 @@ final class IDJoin {
         var quoted: Bool
         /// A constant the store does not hold: nothing matches.
         var impossible: Bool
+
+        init(subject: Position, object: Position, qualifiers: [(key: Int32, position: Position)], predicates: [PredicateID]?, allowed: [Bool]?, predicateVariable: Int?, statementVariable: Int?, quoted: Bool, impossible: Bool) {
+            self.subject = subject
+            self.object = object
+            self.qualifiers = qualifiers
+            self.predicates = predicates
+            self.allowed = allowed
+            self.predicateVariable = predicateVariable
+            self.statementVariable = statementVariable
+            self.quoted = quoted
+            self.impossible = impossible
+        }
     }
 
     indirect enum Step {
         case pattern(PatternStep)
-        case filter(CompiledExpr, [Int])
+        /// A filter, the variables it reads, and for a filter of one variable the number of
+        /// its memo (its truth depends on that binding alone).
+        case filter(CompiledExpr, [Int], memo: Int?)
         case not([Step])
         case optional([Step])
         case or([[Step]])
@@ -43,6 +59,13 @@ final class IDJoin {
     var trail: [Int] = []
     var statements: [StatementID] = []
     let variableCount: Int
+    /// Per one-variable filter, its truth by binding: a date or name filter meets the same
+    /// few values again and again, and its evaluation makes Values.
+    var memos: [TermMemo]
+    // Qualifier columns, read without going through the store at every candidate.
+    let qualifierStart: [UInt32]
+    let qualifierKeys: [Int32]
+    let qualifierValues: [Term]
 
     // Encoded bindings: 0 unbound; a stored term, a predicate or a statement, tagged.
     static let termTag: UInt64 = 1 << 32
@@ -53,7 +76,12 @@ final class IDJoin {
     /// those.
     init?(_ goals: [Goal], _ exec: Execution, variableCount: Int) {
         let store = exec.store
-        guard let steps = IDJoin.plan(goals, store) else { return nil }
+        var memoCount = 0
+        guard let steps = IDJoin.plan(goals, store, &memoCount) else { return nil }
+        memos = Array(repeating: TermMemo(), count: memoCount)
+        qualifierStart = store.table.qualifierStart
+        qualifierKeys = store.table.qualifierKeys
+        qualifierValues = store.table.qualifierValues
         self.exec = exec
         self.store = store
         self.steps = steps
@@ -61,25 +89,31 @@ final class IDJoin {
         bindings = Array(repeating: 0, count: variableCount)
     }
 
-    static func plan(_ goals: [Goal], _ store: FactStore) -> [Step]? {
+    static func plan(_ goals: [Goal], _ store: FactStore, _ memoCount: inout Int) -> [Step]? {
         var steps: [Step] = []
         for g in goals {
             switch g {
             case .filter(let e, _):
-                steps.append(.filter(e, Planner.uses(e).sorted()))
+                let vars = Planner.uses(e).sorted()
+                var memo: Int? = nil
+                if vars.count == 1 {
+                    memo = memoCount
+                    memoCount += 1
+                }
+                steps.append(.filter(e, vars, memo: memo))
             case .pattern(let p):
                 guard let step = IDJoin.plan(p, store) else { return nil }
                 steps.append(.pattern(step))
             case .not(let inner, _):
-                guard let s = plan(inner, store) else { return nil }
+                guard let s = plan(inner, store, &memoCount) else { return nil }
                 steps.append(.not(s))
             case .optional(let inner, _):
-                guard let s = plan(inner, store) else { return nil }
+                guard let s = plan(inner, store, &memoCount) else { return nil }
                 steps.append(.optional(s))
             case .or(let branches):
                 var planned: [[Step]] = []
                 for b in branches {
-                    guard let s = plan(b, store) else { return nil }
+                    guard let s = plan(b, store, &memoCount) else { return nil }
                     planned.append(s)
                 }
                 steps.append(.or(planned))
@@ -111,7 +145,7 @@ final class IDJoin {
             guard let pos = position(q.slot) else { return nil }
             qualifiers.append((q.key, pos))
         }
-        var step = PatternStep(
+        let step = PatternStep(
             subject: subject, object: object, qualifiers: qualifiers, predicates: nil, allowed: nil,
             predicateVariable: nil, statementVariable: p.statementVar, quoted: p.quoted, impossible: impossible)
         switch p.path {
@@ -158,7 +192,19 @@ final class IDJoin {
     private func solve(_ steps: [Step], _ i: Int, _ k: () throws -> Void) throws {
         guard i < steps.count else { return try k() }
         switch steps[i] {
-        case .filter(let e, let vars):
+        case .filter(let e, let vars, let memo):
+            if let m = memo {
+                let b = bindings[vars[0]]
+                if let known = memos[m].truth(of: b) {
+                    if known { try solve(steps, i + 1, k) }
+                    return
+                }
+                exec.row[vars[0]] = b == 0 ? nil : decode(b)
+                let truth = try exec.truth(e)
+                memos[m].remember(b, truth)
+                if truth { try solve(steps, i + 1, k) }
+                return
+            }
             for v in vars { exec.row[v] = bindings[v] == 0 ? nil : decode(bindings[v]) }
             if try exec.truth(e) { try solve(steps, i + 1, k) }
         case .not(let inner):
@@ -192,30 +238,32 @@ final class IDJoin {
                 }
                 while trail.count > mark { bindings[trail.removeLast()] = 0 }
             }
-            if let (list, beside, known) = candidates(p) {
-                if let (predicates, otherEnds) = beside {
-                    // The predicates beside the list (and whether each statement is
-                    // asserted) rule out most candidates unread, and the position the list
-                    // was chosen by needs no check.
-                    for j in list.indices {
-                        let tag = predicates[j]
-                        guard (tag < 0) == p.quoted else { continue }
-                        let predicate = tag < 0 ? -tag - 1 : tag
-                        if let allowed = p.allowed, !allowed[Int(predicate)] { continue }
-                        try exec.tick()
-                        let mark = trail.count
-                        if matchRest(p, Int(list[j]), predicate, known, otherEnds[j]) {
-                            statements.append(list[j])
-                            try solve(steps, i + 1, k)
-                            statements.removeLast()
-                        }
-                        while trail.count > mark { bindings[trail.removeLast()] = 0 }
+            let c = candidates(p)
+            if c.everything {
+                for n in 0..<store.statementCount { try visit(StatementID(n)) }
+            } else if c.hasBeside {
+                // The predicates beside the list (and whether each statement is asserted)
+                // rule out most candidates unread, and the position the list was chosen by
+                // needs no check.
+                let list = c.ids
+                let predicates = c.predicates
+                let otherEnds = c.otherEnds
+                for j in list.indices {
+                    let tag = predicates[j]
+                    guard (tag < 0) == p.quoted else { continue }
+                    let predicate = tag < 0 ? -tag - 1 : tag
+                    if let allowed = p.allowed, !allowed[Int(predicate)] { continue }
+                    try exec.tick()
+                    let mark = trail.count
+                    if matchRest(p, Int(list[j]), predicate, c.known, otherEnds[j]) {
+                        statements.append(list[j])
+                        try solve(steps, i + 1, k)
+                        statements.removeLast()
                     }
-                } else {
-                    for sid in list { try visit(sid) }
+                    while trail.count > mark { bindings[trail.removeLast()] = 0 }
                 }
             } else {
-                for n in 0..<store.statementCount { try visit(StatementID(n)) }
+                for sid in c.ids { try visit(sid) }
             }
         }
     }
@@ -233,36 +281,49 @@ final class IDJoin {
     /// A position every statement of a candidate list already has (the one its index is by).
     enum Known { case none, subject, object }
 
-    private typealias Beside = (predicates: ArraySlice<PredicateID>, otherEnds: ArraySlice<Term>)
-    private typealias Candidates = (ids: ArraySlice<StatementID>, beside: Beside?, known: Known)
-
-    private func list(_ b: UInt64, _ known: Known, _ lookup: (Term) -> (ArraySlice<StatementID>, Beside?)) -> Candidates {
-        guard b & ~0xFFFF_FFFF == IDJoin.termTag else { return ([], nil, .none) }
-        let (ids, beside) = lookup(Term(raw: UInt32(truncatingIfNeeded: b)))
-        return (ids, beside, known)
+    /// The statements a pattern step reads: a list from an index (with the predicates and
+    /// other ends beside it, for subject and object lists), or every statement.
+    struct Candidates {
+        var ids: ArraySlice<StatementID> = []
+        var predicates: ArraySlice<PredicateID> = []
+        var otherEnds: ArraySlice<Term> = []
+        var hasBeside = false
+        var known = Known.none
+        var everything = false
     }
 
-    /// As `Execution.candidateStatements`: the smallest list the bound positions select
-    /// (with the predicates beside it, for subject and object lists).
-    private func candidates(_ p: PatternStep) -> Candidates? {
-        var best: Candidates? = nil
-        func consider(_ l: Candidates) {
-            if best == nil || l.ids.count < best!.ids.count { best = l }
+    /// As `Execution.candidateStatements`: the smallest list the bound positions select.
+    private func candidates(_ p: PatternStep) -> Candidates {
+        var best = Candidates(everything: true)
+        func consider(_ ids: ArraySlice<StatementID>) {
+            if best.everything || ids.count < best.ids.count { best = Candidates(ids: ids) }
         }
-        if let b = bound(p.subject) { consider(list(b, .subject) { store.bySubject.withBeside($0) }) }
-        if let b = bound(p.object) { consider(list(b, .object) { store.byObject.withBeside($0) }) }
+        func consider(_ b: UInt64, _ index: TermPostings, _ known: Known) {
+            guard b & ~0xFFFF_FFFF == IDJoin.termTag else { return consider([]) }
+            let (ids, beside) = index.withBeside(Term(raw: UInt32(truncatingIfNeeded: b)))
+            guard best.everything || ids.count < best.ids.count else { return }
+            best = Candidates(ids: ids, known: known)
+            if let beside {
+                best.predicates = beside.predicates
+                best.otherEnds = beside.otherEnds
+                best.hasBeside = true
+            }
+        }
+        if let b = bound(p.subject) { consider(b, store.bySubject, .subject) }
+        if let b = bound(p.object) { consider(b, store.byObject, .object) }
         for q in p.qualifiers {
             if let b = bound(q.position) {
-                consider(Int(q.key) < store.byQualifier.count ? list(b, .none) { (store.byQualifier[Int(q.key)][$0], nil) } : ([], nil, .none))
+                let stored = b & ~0xFFFF_FFFF == IDJoin.termTag && Int(q.key) < store.byQualifier.count
+                consider(stored ? store.byQualifier[Int(q.key)][Term(raw: UInt32(truncatingIfNeeded: b))] : [])
             } else if let l = store.statements(withKey: q.key) {
-                consider((l, nil, .none))
+                consider(l)
             }
         }
         if let ps = p.predicates {
-            if ps.count == 1 { consider((store.statements(withPredicate: ps[0]), nil, .none)) } else if best == nil || best!.ids.count > 64 {
+            if ps.count == 1 { consider(store.statements(withPredicate: ps[0])) } else if best.everything || best.ids.count > 64 {
                 var all: [StatementID] = []
                 for x in ps { all += store.statements(withPredicate: x) }
-                consider((all[...], nil, .none))
+                consider(all[...])
             }
         }
         return best
@@ -281,6 +342,13 @@ final class IDJoin {
         }
     }
 
+    /// As `FactStore.qualifierTerm`, reading the columns directly for a stored key.
+    @inline(__always) private func qualifierTerm(_ i: Int, _ key: Int32) -> Term? {
+        if key == StatementTable.sourceKey || key == StatementTable.paraKey { return store.qualifierTerm(i, key) }
+        for q in Int(qualifierStart[i])..<Int(qualifierStart[i + 1]) where qualifierKeys[q] == key { return qualifierValues[q] }
+        return nil
+    }
+
     /// As `Execution.match`, over terms.
     private func match(_ p: PatternStep, _ i: Int) -> Bool {
         guard exec.asserted[i] != p.quoted else { return false }
@@ -294,6 +362,10 @@ final class IDJoin {
     /// The rest of a match once the predicate is allowed: the predicate variable, the
     /// positions (but the one known to match), qualifiers and the statement variable.
     private func matchRest(_ p: PatternStep, _ i: Int, _ predicate: PredicateID, _ known: Known, _ otherEnd: Term? = nil) -> Bool {
+        // Qualifiers first: most statements have none, and a missing one fails at once.
+        for q in p.qualifiers {
+            guard let t = qualifierTerm(i, q.key), unify(q.position, IDJoin.termTag | UInt64(t.raw)) else { return false }
+        }
         if let v = p.predicateVariable {
             guard unify(Position(kind: .variable, value: 0, variable: v), IDJoin.predicateTag | UInt64(UInt32(bitPattern: predicate))) else { return false }
         }
@@ -305,9 +377,6 @@ final class IDJoin {
         if known != .object {
             let object = known == .subject ? otherEnd! : exec.objects[i]
             if !unify(p.object, IDJoin.termTag | UInt64(object.raw)) { return false }
-        }
-        for q in p.qualifiers {
-            guard let t = store.qualifierTerm(i, q.key), unify(q.position, IDJoin.termTag | UInt64(t.raw)) else { return false }
         }
         if let s = p.statementVariable {
             guard unify(Position(kind: .variable, value: 0, variable: s), IDJoin.statementTag | UInt64(UInt32(i))) else { return false }
@@ -325,5 +394,46 @@ extension Execution {
         } else {
             try solve(goals, 0, k)
         }
+    }
+}
+
+/// A filter's truth by binding: open addressing over 64-bit bindings, a power of two in
+/// size and at most half full.
+struct TermMemo {
+    private var keys: [UInt64] = []
+    private var truths: [Bool] = []
+    private var count = 0
+
+    @inline(__always) func truth(of b: UInt64) -> Bool? {
+        guard !keys.isEmpty else { return nil }
+        let key = b &+ 1
+        var slot = TermMemo.hash(key) & (keys.count - 1)
+        while keys[slot] != 0 {
+            if keys[slot] == key { return truths[slot] }
+            slot = (slot + 1) & (keys.count - 1)
+        }
+        return nil
+    }
+
+    mutating func remember(_ b: UInt64, _ truth: Bool) {
+        if (count + 1) * 2 > keys.count { grow() }
+        let key = b &+ 1
+        var slot = TermMemo.hash(key) & (keys.count - 1)
+        while keys[slot] != 0 && keys[slot] != key { slot = (slot + 1) & (keys.count - 1) }
+        if keys[slot] == 0 { count += 1 }
+        keys[slot] = key
+        truths[slot] = truth
+    }
+
+    private mutating func grow() {
+        let old = zip(keys, truths).filter { $0.0 != 0 }
+        keys = Array(repeating: 0, count: max(64, keys.count * 2))
+        truths = Array(repeating: false, count: keys.count)
+        count = 0
+        for (k, t) in old { remember(k &- 1, t) }
+    }
+
+    @inline(__always) private static func hash(_ k: UInt64) -> Int {
+        Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 32)
     }
 }

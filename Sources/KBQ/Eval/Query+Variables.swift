@@ -63,11 +63,12 @@ extension PreparedQuery {
                     if let r = rowOfBindings[key] { known = r } else { rowOfBindings[key] = answers.count }
                 }
                 if let i = known {
-                    answers.mergeEvidence(row: i, statements, cap: PreparedQuery.evidencePerGroup)
+                    answers.noteRepeat(of: i, statements)
                     return
                 }
             }
             answers.append(bindings: bindings, variables: vars, statements: statements)
         }
+        answers.mergeRepeats(cap: PreparedQuery.evidencePerGroup)
     }
 }

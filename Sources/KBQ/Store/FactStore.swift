@@ -3,46 +3,199 @@
 /// A value type: a load works on a copy and replaces the session's store only when it
 /// succeeds, so a failed load leaves nothing half-done.
 public struct FactStore: Sendable {
-    public internal(set) var types: [TypeInfo] = []
-    public internal(set) var predicates: [PredicateInfo] = []
-    public internal(set) var keys: [KeyInfo] = []
-    public internal(set) var entities: [Entity] = []
-    /// Statements, asserted and quoted, column by column; see `statement(_:)`.
-    var table = StatementTable()
-    var literals = LiteralTable()
-    public internal(set) var rules: [StoredRule] = []
-    /// Files loaded so far (canonical paths), so that an include is read once.
-    public internal(set) var loadedFiles: [String] = []
+    /// Every part lives in one object: a copy of the store (each query's evaluator holds
+    /// one) is a single retain, and a change copies the parts only when the store is shared
+    /// (a load works on its own copy).
+    final class Storage: @unchecked Sendable {
+        var types: [TypeInfo] = []
+        var predicates: [PredicateInfo] = []
+        var keys: [KeyInfo] = []
+        var entities: [Entity] = []
+        var table: StatementTable = StatementTable()
+        var literals: LiteralTable = LiteralTable()
+        var rules: [StoredRule] = []
+        var loadedFiles: [String] = []
+        var typeIndex: [String: Int32] = [:]
+        var predicateIndex: [String: PredicateID] = [:]
+        var keyIndex: [String: Int32] = [:]
+        var entityIndex: [String: EntityID] = [:]
+        var nameIndex: NameIndex = NameIndex()
+        var statementNames: [String: StatementID] = [:]
+        var assertedTotal: Int = 0
+        var iriIndex: [String: EntityID] = [:]
+        var propositionIndex: [PropositionKey: StatementID] = [:]
+        var bySubject: TermPostings = TermPostings()
+        var byObject: TermPostings = TermPostings()
+        var byPredicate: PostingIndex = PostingIndex()
+        var byQualifier: [TermPostings] = []
+        var byKey: PostingIndex = PostingIndex()
+        var typeMembers: [[EntityID]] = []
+        var sharedTypeLists: [[Int32]: [Int32]] = [:]
+        var predicateClosure: [[PredicateID]] = []
+        var typeClosure: [[Int32]] = []
+        var version: Int = 0
 
-    var typeIndex: [String: Int32] = [:]
-    var predicateIndex: [String: PredicateID] = [:]
-    var keyIndex: [String: Int32] = [:]
-    var entityIndex: [String: EntityID] = [:]
+        init() {}
+
+        init(copying o: Storage) {
+            types = o.types
+            predicates = o.predicates
+            keys = o.keys
+            entities = o.entities
+            table = o.table
+            literals = o.literals
+            rules = o.rules
+            loadedFiles = o.loadedFiles
+            typeIndex = o.typeIndex
+            predicateIndex = o.predicateIndex
+            keyIndex = o.keyIndex
+            entityIndex = o.entityIndex
+            nameIndex = o.nameIndex
+            statementNames = o.statementNames
+            assertedTotal = o.assertedTotal
+            iriIndex = o.iriIndex
+            propositionIndex = o.propositionIndex
+            bySubject = o.bySubject
+            byObject = o.byObject
+            byPredicate = o.byPredicate
+            byQualifier = o.byQualifier
+            byKey = o.byKey
+            typeMembers = o.typeMembers
+            sharedTypeLists = o.sharedTypeLists
+            predicateClosure = o.predicateClosure
+            typeClosure = o.typeClosure
+            version = o.version
+        }
+    }
+
+    private var storage = Storage()
+
+    private mutating func uniqueStorage() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
+        return storage
+    }
+
+    public internal(set) var types: [TypeInfo] {
+        _read { yield storage.types }
+        _modify { yield &uniqueStorage().types }
+    }
+    public internal(set) var predicates: [PredicateInfo] {
+        _read { yield storage.predicates }
+        _modify { yield &uniqueStorage().predicates }
+    }
+    public internal(set) var keys: [KeyInfo] {
+        _read { yield storage.keys }
+        _modify { yield &uniqueStorage().keys }
+    }
+    public internal(set) var entities: [Entity] {
+        _read { yield storage.entities }
+        _modify { yield &uniqueStorage().entities }
+    }
+    /// Statements, asserted and quoted, column by column; see `statement(_:)`.
+    var table: StatementTable {
+        _read { yield storage.table }
+        _modify { yield &uniqueStorage().table }
+    }
+    var literals: LiteralTable {
+        _read { yield storage.literals }
+        _modify { yield &uniqueStorage().literals }
+    }
+    public internal(set) var rules: [StoredRule] {
+        _read { yield storage.rules }
+        _modify { yield &uniqueStorage().rules }
+    }
+    /// Files loaded so far (canonical paths), so that an include is read once.
+    public internal(set) var loadedFiles: [String] {
+        _read { yield storage.loadedFiles }
+        _modify { yield &uniqueStorage().loadedFiles }
+    }
+
+    var typeIndex: [String: Int32] {
+        _read { yield storage.typeIndex }
+        _modify { yield &uniqueStorage().typeIndex }
+    }
+    var predicateIndex: [String: PredicateID] {
+        _read { yield storage.predicateIndex }
+        _modify { yield &uniqueStorage().predicateIndex }
+    }
+    var keyIndex: [String: Int32] {
+        _read { yield storage.keyIndex }
+        _modify { yield &uniqueStorage().keyIndex }
+    }
+    var entityIndex: [String: EntityID] {
+        _read { yield storage.entityIndex }
+        _modify { yield &uniqueStorage().entityIndex }
+    }
     /// Lower-cased ids, labels and aliases (underscores read as spaces) to entities.
-    var nameIndex = NameIndex()
-    var statementNames: [String: StatementID] = [:]
-    var assertedTotal = 0
-    var iriIndex: [String: EntityID] = [:]
+    var nameIndex: NameIndex {
+        _read { yield storage.nameIndex }
+        _modify { yield &uniqueStorage().nameIndex }
+    }
+    var statementNames: [String: StatementID] {
+        _read { yield storage.statementNames }
+        _modify { yield &uniqueStorage().statementNames }
+    }
+    var assertedTotal: Int {
+        _read { yield storage.assertedTotal }
+        _modify { yield &uniqueStorage().assertedTotal }
+    }
+    var iriIndex: [String: EntityID] {
+        _read { yield storage.iriIndex }
+        _modify { yield &uniqueStorage().iriIndex }
+    }
     /// Quoted statements by content, so equal propositions are one proposition.
-    var propositionIndex: [PropositionKey: StatementID] = [:]
+    var propositionIndex: [PropositionKey: StatementID] {
+        _read { yield storage.propositionIndex }
+        _modify { yield &uniqueStorage().propositionIndex }
+    }
 
     /// Built by `buildIndexes()` once a load has added its statements.
-    var bySubject = TermPostings()
-    var byObject = TermPostings()
-    var byPredicate = PostingIndex()
+    var bySubject: TermPostings {
+        _read { yield storage.bySubject }
+        _modify { yield &uniqueStorage().bySubject }
+    }
+    var byObject: TermPostings {
+        _read { yield storage.byObject }
+        _modify { yield &uniqueStorage().byObject }
+    }
+    var byPredicate: PostingIndex {
+        _read { yield storage.byPredicate }
+        _modify { yield &uniqueStorage().byPredicate }
+    }
     /// Per qualifier key, statements by the key's value.
-    var byQualifier: [TermPostings] = []
+    var byQualifier: [TermPostings] {
+        _read { yield storage.byQualifier }
+        _modify { yield &uniqueStorage().byQualifier }
+    }
     /// Statements that have a stored qualifier key, whatever its value (provenance keys,
     /// which nearly every statement has, are not listed).
-    var byKey = PostingIndex()
-    var typeMembers: [[EntityID]] = []
-    var sharedTypeLists: [[Int32]: [Int32]] = [:]
+    var byKey: PostingIndex {
+        _read { yield storage.byKey }
+        _modify { yield &uniqueStorage().byKey }
+    }
+    var typeMembers: [[EntityID]] {
+        _read { yield storage.typeMembers }
+        _modify { yield &uniqueStorage().typeMembers }
+    }
+    var sharedTypeLists: [[Int32]: [Int32]] {
+        _read { yield storage.sharedTypeLists }
+        _modify { yield &uniqueStorage().sharedTypeLists }
+    }
 
     /// Sub-predicates (the predicate itself included), computed when the schema changes.
-    var predicateClosure: [[PredicateID]] = []
-    var typeClosure: [[Int32]] = []
+    var predicateClosure: [[PredicateID]] {
+        _read { yield storage.predicateClosure }
+        _modify { yield &uniqueStorage().predicateClosure }
+    }
+    var typeClosure: [[Int32]] {
+        _read { yield storage.typeClosure }
+        _modify { yield &uniqueStorage().typeClosure }
+    }
     /// Bumped on every change, so cached rule results know when they are stale.
-    public internal(set) var version = 0
+    public internal(set) var version: Int {
+        _read { yield storage.version }
+        _modify { yield &uniqueStorage().version }
+    }
 
     public static let isA: PredicateID = 0
     public static let builtinKeys: [(String, ValueType)] = [
