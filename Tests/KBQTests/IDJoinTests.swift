@@ -61,6 +61,39 @@ import Testing
         }
         #expect(taken >= 25, "the join took only \(taken) golden queries")
     }
+
+    /// Date and integer comparisons decided from literal payloads (QuickComparison) answer
+    /// as ValueOps does: precision-aware dates, a year written as an integer, the constant
+    /// on either side.
+    @Test func quickComparisonsAgreeWithTheGeneralEvaluator() throws {
+        guard case .success(let store) = Loader.load(files: [Support.root + "/kb/main.kb"], into: FactStore()) else {
+            Issue.record("the bundled knowledge base does not load")
+            return
+        }
+        let rules = try RuleEngine(store: store, rules: store.rules)
+        let queries = [
+            "find ?s, ?d where ?s _ _ {date: ?d}, ?d >= 2019-07",
+            "find ?s, ?d where ?s _ _ {date: ?d}, ?d <= 2020",
+            "find ?s, ?d where ?s _ _ {date: ?d}, ?d < 2020",
+            "find ?s, ?d where ?s _ _ {date: ?d}, 2020 > ?d",
+            "find ?s, ?d where ?s _ _ {date: ?d}, ?d >= 2020-06-15",
+            "find ?s, ?d where ?s _ _ {date: ?d}, 2020-06-30 < ?d",
+            "find ?s, ?d where ?s _ _ {date: ?d}, ?d <= 2020-06-30",
+            "find ?s, ?d where ?s _ _ {date: ?d}, 2020-06 >= ?d",
+            "find ?s, ?d where ?s _ _ {date: ?d}, ?d > 2020-06-15",
+            "find ?s, ?n where ?s _ _ {para: ?n}, ?n >= 3",
+            "find ?s, ?n where ?s _ _ {para: ?n}, 4 > ?n",
+            "find ?s, ?n where ?s _ _ {para: ?n}, ?n > 2019",
+        ]
+        var nonEmpty = 0
+        for q in queries {
+            #expect(try Self.takes(q, store, rules), "\(q)")
+            let general = try Self.answers(q, store, rules, idJoin: false)
+            #expect(try Self.answers(q, store, rules, idJoin: true) == general, "\(q)")
+            if !general.isEmpty { nonEmpty += 1 }
+        }
+        #expect(nonEmpty >= 6)
+    }
 }
 
 /// Answers keeps rows as encoded cells; what it gives back must be what went in, and a

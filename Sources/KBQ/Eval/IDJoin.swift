@@ -46,7 +46,7 @@ final class IDJoin {
         case pattern(PatternStep)
         /// A filter, the variables it reads, and for a filter of one variable the number of
         /// its memo (its truth depends on that binding alone).
-        case filter(CompiledExpr, [Int], memo: Int?)
+        case filter(CompiledExpr, [Int], memo: Int?, quick: QuickComparison?)
         case not([Step])
         case optional([Step])
         case or([[Step]])
@@ -100,7 +100,7 @@ final class IDJoin {
                     memo = memoCount
                     memoCount += 1
                 }
-                steps.append(.filter(e, vars, memo: memo))
+                steps.append(.filter(e, vars, memo: memo, quick: QuickComparison(e)))
             case .pattern(let p):
                 guard let step = IDJoin.plan(p, store) else { return nil }
                 steps.append(.pattern(step))
@@ -192,7 +192,11 @@ final class IDJoin {
     private func solve(_ steps: [Step], _ i: Int, _ k: () throws -> Void) throws {
         guard i < steps.count else { return try k() }
         switch steps[i] {
-        case .filter(let e, let vars, let memo):
+        case .filter(let e, let vars, let memo, let quick):
+            if let quick, let truth = quick.truth(bindings[quick.variable], store.literals) {
+                if truth { try solve(steps, i + 1, k) }
+                return
+            }
             if let m = memo {
                 let b = bindings[vars[0]]
                 if let known = memos[m].truth(of: b) {
@@ -397,6 +401,61 @@ extension Execution {
     }
 }
 
+/// `?d >= 2018-01-01`, `?n < 5`: a variable ordered against a date or an integer, decided
+/// from the literal's packed payload when the variable holds a stored date or integer (as
+/// `ValueOps.compare` would decide it), without making Values; anything else returns nil.
+struct QuickComparison {
+    enum Constant { case date(DateValue), integer(Int) }
+    let variable: Int
+    /// The operator with the variable on the left.
+    let op: CompareOp
+    let constant: Constant
+
+    init?(_ e: CompiledExpr) {
+        guard case .compare(var op, let l, let r, _) = e, [.less, .lessOrEqual, .greater, .greaterOrEqual].contains(op) else { return nil }
+        var variable: Int
+        var constant: Value
+        switch (l, r) {
+        case (.slot(.variable(let v)), .slot(.constant(let c))): (variable, constant) = (v, c)
+        case (.slot(.constant(let c)), .slot(.variable(let v))):
+            (variable, constant) = (v, c)
+            op = [.less: .greater, .lessOrEqual: .greaterOrEqual, .greater: .less, .greaterOrEqual: .lessOrEqual][op]!
+        default: return nil
+        }
+        switch constant {
+        case .date(let d): self.constant = .date(d)
+        case .integer(let n): self.constant = .integer(n)
+        default: return nil
+        }
+        self.variable = variable
+        self.op = op
+    }
+
+    @inline(__always) func truth(_ b: UInt64, _ literals: LiteralTable) -> Bool? {
+        guard b & ~0xFFFF_FFFF == IDJoin.termTag else { return nil }
+        let t = Term(raw: UInt32(truncatingIfNeeded: b))
+        guard t.kind == Term.literalKind else { return nil }
+        switch constant {
+        case .date(let c):
+            guard let x = literals.date(t.index) else { return nil }
+            switch op {
+            case .less: return x.isBefore(c)
+            case .lessOrEqual: return !c.isBefore(x)
+            case .greater: return c.isBefore(x)
+            default: return !x.isBefore(c)
+            }
+        case .integer(let c):
+            guard let x = literals.integer(t.index) else { return nil }
+            switch op {
+            case .less: return x < c
+            case .lessOrEqual: return x <= c
+            case .greater: return x > c
+            default: return x >= c
+            }
+        }
+    }
+}
+
 /// A filter's truth by binding: open addressing over 64-bit bindings, a power of two in
 /// size and at most half full.
 struct TermMemo {
@@ -426,11 +485,15 @@ struct TermMemo {
     }
 
     private mutating func grow() {
-        let old = zip(keys, truths).filter { $0.0 != 0 }
-        keys = Array(repeating: 0, count: max(64, keys.count * 2))
+        let (oldKeys, oldTruths) = (keys, truths)
+        keys = Array(repeating: 0, count: max(256, keys.count * 2))
         truths = Array(repeating: false, count: keys.count)
-        count = 0
-        for (k, t) in old { remember(k &- 1, t) }
+        for (slot, k) in oldKeys.enumerated() where k != 0 {
+            var to = TermMemo.hash(k) & (keys.count - 1)
+            while keys[to] != 0 { to = (to + 1) & (keys.count - 1) }
+            keys[to] = k
+            truths[to] = oldTruths[slot]
+        }
     }
 
     @inline(__always) private static func hash(_ k: UInt64) -> Int {

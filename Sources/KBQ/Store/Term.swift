@@ -97,6 +97,18 @@ struct LiteralTable: Sendable {
         }
     }
 
+    /// The date literal `i`, read from its payload; nil for another kind.
+    @inline(__always) func date(_ i: Int) -> DateValue? {
+        guard kinds[i] == Kind.date.rawValue else { return nil }
+        let p = payloads[i]
+        return DateValue(year: Int(Int64(bitPattern: p) >> 16), month: Int(p >> 8 & 0xFF), day: Int(p & 0xFF))
+    }
+
+    /// The integer literal `i`; nil for another kind.
+    @inline(__always) func integer(_ i: Int) -> Int? {
+        kinds[i] == Kind.integer.rawValue ? Int(truncatingIfNeeded: payloads[i]) : nil
+    }
+
     var byteCount: Int { kinds.count * 9 + arena.count + slots.count * 4 }
 
     private func text(_ i: Int) -> String {
