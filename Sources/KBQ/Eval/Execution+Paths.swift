@@ -52,24 +52,61 @@ extension Execution {
             out.append((n, chain))
             queue.append((n, chain))
         }
+        if case .predicates(let ps) = step, let t = store.term(for: start) {
+            return try closure(ps, from: t, inverse: inverse, includeStart: includeStart)
+        }
         while head < queue.count {
             let (node, ev) = queue[head]
             head += 1
             try tick()
-            if case .predicates(let ps) = step {
-                // One predicate step (`part_of+`): straight from the index, no list per node.
-                for sid in inverse ? store.statements(withObject: node) : store.statements(withSubject: node) {
-                    let i = Int(sid)
-                    guard asserted[i], ps.contains(predicates[i]) else { continue }
-                    let n = store.value(inverse ? subjects[i] : objects[i])
-                    if seen.contains(n) { continue }
-                    visit(n, inverse ? [sid] + ev : ev + [sid])
-                }
-                continue
-            }
             for (n, e) in try reach(step, from: node, inverse: inverse) where !seen.contains(n) {
                 visit(n, inverse ? e + ev : ev + e)
             }
+        }
+        return out
+    }
+
+    /// One predicate step (`part_of+`) over term ids: the subject or object index with the
+    /// predicates and other ends beside it, a hash set of terms, and for each node the node
+    /// it was reached from and the statement crossed; chains are made only for the answer.
+    func closure(_ ps: [PredicateID], from start: Term, inverse: Bool, includeStart: Bool) throws -> [(Value, [StatementID])] {
+        var nodes: [Term] = [start]
+        var parent: [Int32] = [-1]
+        var via: [StatementID] = [-1]
+        var seen = TermMemo()
+        // Without the start among the answers, a cycle back to it makes it one.
+        if includeStart { seen.remember(UInt64(start.raw), true) }
+        let index = inverse ? store.byObject : store.bySubject
+        var head = 0
+        while head < nodes.count {
+            try tick()
+            let run = index.withBeside(nodes[head])
+            for j in run.ids.indices {
+                let i = Int(run.ids[j])
+                // A negative tag: a quoted statement (see TermPostings).
+                let tag = run.hasBeside ? run.predicates[j] : asserted[i] ? predicates[i] : -1
+                guard tag >= 0, ps.contains(tag) else { continue }
+                let n = run.hasBeside ? run.otherEnds[j] : inverse ? subjects[i] : objects[i]
+                guard seen.truth(of: UInt64(n.raw)) == nil else { continue }
+                seen.remember(UInt64(n.raw), true)
+                nodes.append(n)
+                parent.append(Int32(head))
+                via.append(run.ids[j])
+            }
+            head += 1
+        }
+        var out: [(Value, [StatementID])] = []
+        out.reserveCapacity(nodes.count)
+        for (k, n) in nodes.enumerated() where k > 0 || includeStart {
+            // Walking up gives the chain from this node back to the start: the order of an
+            // inverse chain; a forward chain is its reverse.
+            var chain: [StatementID] = []
+            var at = k
+            while at > 0 {
+                chain.append(via[at])
+                at = Int(parent[at])
+            }
+            out.append((store.value(n), inverse ? chain : chain.reversed()))
         }
         return out
     }

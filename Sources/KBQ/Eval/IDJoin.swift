@@ -304,14 +304,9 @@ final class IDJoin {
         }
         func consider(_ b: UInt64, _ index: TermPostings, _ known: Known) {
             guard b & ~0xFFFF_FFFF == IDJoin.termTag else { return consider([]) }
-            let (ids, beside) = index.withBeside(Term(raw: UInt32(truncatingIfNeeded: b)))
-            guard best.everything || ids.count < best.ids.count else { return }
-            best = Candidates(ids: ids, known: known)
-            if let beside {
-                best.predicates = beside.predicates
-                best.otherEnds = beside.otherEnds
-                best.hasBeside = true
-            }
+            let run = index.withBeside(Term(raw: UInt32(truncatingIfNeeded: b)))
+            guard best.everything || run.ids.count < best.ids.count else { return }
+            best = Candidates(ids: run.ids, predicates: run.predicates, otherEnds: run.otherEnds, hasBeside: run.hasBeside, known: known)
         }
         if let b = bound(p.subject) { consider(b, store.bySubject, .subject) }
         if let b = bound(p.object) { consider(b, store.byObject, .object) }

@@ -125,10 +125,21 @@ struct TermPostings: Sendable {
     }
 
     /// The statements under `term`, with their predicates and other ends when attached.
-    func withBeside(_ term: Term) -> (ids: ArraySlice<StatementID>, beside: (predicates: ArraySlice<PredicateID>, otherEnds: ArraySlice<Term>)?) {
+    func withBeside(_ term: Term) -> Run {
         let index = term.kind == Term.entityKind ? entities : others
         let ids = self[term]
-        return (ids, index.beside(ids))
+        guard let (predicates, otherEnds) = index.beside(ids) else { return Run(ids: ids) }
+        return Run(ids: ids, predicates: predicates, otherEnds: otherEnds, hasBeside: true)
+    }
+
+    /// A term's statements, with (for subject and object indexes) each one's predicate,
+    /// negative when quoted (-p-1), and its other end beside it. A struct, not an optional
+    /// tuple of slices: those are copied through generic witnesses at every read.
+    struct Run {
+        var ids: ArraySlice<StatementID>
+        var predicates: ArraySlice<PredicateID> = []
+        var otherEnds: ArraySlice<Term> = []
+        var hasBeside = false
     }
 
     /// Every stored value that has statements, with its run: entities first, in order.
