@@ -23,6 +23,10 @@ public final class Answers {
     public init(columns: [String], store: FactStore) {
         self.columns = columns
         self.store = store
+        // Room for a screenful of rows before the first growth.
+        cells.reserveCapacity(32 * max(1, columns.count))
+        evidenceEnds.reserveCapacity(32)
+        evidenceCells.reserveCapacity(64)
     }
 
     public var count: Int { evidenceEnds.count }

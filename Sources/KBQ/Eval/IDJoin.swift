@@ -72,19 +72,35 @@ final class IDJoin {
     static let predicateTag: UInt64 = 2 << 32
     static let statementTag: UInt64 = 3 << 32
 
-    /// nil when a goal is a rule call, a path or a type test: the general evaluator takes
-    /// those.
-    init?(_ goals: [Goal], _ exec: Execution, variableCount: Int) {
+    /// A query's goals as join steps, made once per prepared query.
+    struct Program {
+        let steps: [Step]
+        let memoCount: Int
+
+        /// nil when a goal is a rule call, a path or a type test: the general evaluator
+        /// takes those.
+        init?(_ goals: [Goal], _ store: FactStore) {
+            var memoCount = 0
+            guard let steps = IDJoin.plan(goals, store, &memoCount) else { return nil }
+            self.steps = steps
+            self.memoCount = memoCount
+        }
+    }
+
+    convenience init?(_ goals: [Goal], _ exec: Execution, variableCount: Int) {
+        guard let program = Program(goals, exec.store) else { return nil }
+        self.init(program, exec, variableCount: variableCount)
+    }
+
+    init(_ program: Program, _ exec: Execution, variableCount: Int) {
         let store = exec.store
-        var memoCount = 0
-        guard let steps = IDJoin.plan(goals, store, &memoCount) else { return nil }
-        memos = Array(repeating: TermMemo(), count: memoCount)
+        steps = program.steps
+        memos = Array(repeating: TermMemo(), count: program.memoCount)
         qualifierStart = store.table.qualifierStart
         qualifierKeys = store.table.qualifierKeys
         qualifierValues = store.table.qualifierValues
         self.exec = exec
         self.store = store
-        self.steps = steps
         self.variableCount = variableCount
         bindings = Array(repeating: 0, count: variableCount)
     }
@@ -387,9 +403,9 @@ final class IDJoin {
 extension Execution {
     /// Solves a query's goals: over term ids when they are plain patterns and filters,
     /// by the general evaluator otherwise.
-    func solveTop(_ goals: [Goal], allowIDJoin: Bool, _ k: () throws -> Void) throws {
-        if allowIDJoin, let join = IDJoin(goals, self, variableCount: row.count) {
-            try join.run(k)
+    func solveTop(_ goals: [Goal], allowIDJoin: Bool, program: IDJoin.Program? = nil, _ k: () throws -> Void) throws {
+        if allowIDJoin, let program = program ?? IDJoin.Program(goals, store) {
+            try IDJoin(program, self, variableCount: row.count).run(k)
         } else {
             try solve(goals, 0, k)
         }

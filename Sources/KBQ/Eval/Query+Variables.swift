@@ -15,10 +15,8 @@ extension PreparedQuery {
 
     /// The join for a query that projects plain variables, or nil.
     func variableJoin(_ exec: Execution) -> (join: IDJoin, variables: [Int])? {
-        guard allowIDJoin, let vars = projectedVariables, let join = IDJoin(compiled.goals, exec, variableCount: compiled.variables.count) else {
-            return nil
-        }
-        return (join, vars)
+        guard allowIDJoin, let vars = projectedVariables, let program = joinProgram else { return nil }
+        return (IDJoin(program, exec, variableCount: compiled.variables.count), vars)
     }
 
     func streamVariables(_ j: (join: IDJoin, variables: [Int]), into answers: Answers, _ shown: (Int) throws -> Void) throws {

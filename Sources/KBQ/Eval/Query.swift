@@ -8,6 +8,9 @@ public final class PreparedQuery {
     let rules: RuleEngine
     /// Conjunctive queries run over term ids (IDJoin); off only to compare the two paths.
     var allowIDJoin = true
+    /// The goals as join steps (nil: the general evaluator takes them), made at the first
+    /// run and kept for the next.
+    lazy var joinProgram: IDJoin.Program? = IDJoin.Program(compiled.goals, store)
 
     public init(_ q: QuerySyntax, source: SourceText, store: FactStore, rules: RuleEngine) throws(Diagnostic) {
         self.store = store
@@ -92,7 +95,7 @@ public final class PreparedQuery {
             let limit = c.limit
             let projections = c.projections
             do {
-                try exec.solveTop(c.goals, allowIDJoin: allowIDJoin) {
+                try exec.solveTop(c.goals, allowIDJoin: allowIDJoin, program: joinProgram) {
                     if skipped < offset { skipped += 1; return }
                     var values: [Value] = []
                     for p in projections { values.append(try exec.eval(p.expr)) }
@@ -185,7 +188,7 @@ public final class PreparedQuery {
         var positionOfValue = GroupTable(entityCount: distinct && projections.count == 1 ? store.entities.count : 0)
         let hasAliases = aliasSlots.contains { $0 != nil }
         let keepsEnvironment = !compiled.orderBy.isEmpty
-        try exec.solveTop(compiled.goals, allowIDJoin: allowIDJoin) {
+        try exec.solveTop(compiled.goals, allowIDJoin: allowIDJoin, program: joinProgram) {
             var values: [Value] = []
             values.reserveCapacity(projections.count)
             let bindings = hasAliases ? exec.row : []
