@@ -17,17 +17,18 @@ final class IDJoin {
     /// A class: a step is read at every candidate, and a struct of arrays would be
     /// retained field by field each time.
     final class PatternStep {
-        var subject: Position
-        var object: Position
-        var qualifiers: [(key: Int32, position: Position)]
+        let subject: Position
+        let object: Position
+        let qualifiers: [(key: Int32, position: Position)]
         /// The predicates a statement may have (with their sub-predicates), or nil for any.
-        var predicates: [PredicateID]?
-        var allowed: [Bool]?
-        var predicateVariable: Int?
-        var statementVariable: Int?
-        var quoted: Bool
+        let predicates: [PredicateID]?
+        let allowed: [Bool]?
+        let predicateVariable: Int?
+        let statementVariable: Int?
+        let quoted: Bool
         /// A constant the store does not hold: nothing matches.
-        var impossible: Bool
+        let impossible: Bool
+        let hasQualifiers: Bool
 
         init(subject: Position, object: Position, qualifiers: [(key: Int32, position: Position)], predicates: [PredicateID]?, allowed: [Bool]?, predicateVariable: Int?, statementVariable: Int?, quoted: Bool, impossible: Bool) {
             self.subject = subject
@@ -39,6 +40,7 @@ final class IDJoin {
             self.statementVariable = statementVariable
             self.quoted = quoted
             self.impossible = impossible
+            hasQualifiers = !qualifiers.isEmpty
         }
     }
 
@@ -161,20 +163,22 @@ final class IDJoin {
             guard let pos = position(q.slot) else { return nil }
             qualifiers.append((q.key, pos))
         }
-        let step = PatternStep(
-            subject: subject, object: object, qualifiers: qualifiers, predicates: nil, allowed: nil,
-            predicateVariable: nil, statementVariable: p.statementVar, quoted: p.quoted, impossible: impossible)
+        var predicates: [PredicateID]? = nil
+        var allowed: [Bool]? = nil
+        var predicateVariable: Int? = nil
         switch p.path {
         case .predicates(let ps):
-            step.predicates = ps
-            var allowed = Array(repeating: false, count: store.predicates.count)
-            for x in ps where Int(x) < allowed.count { allowed[Int(x)] = true }
-            step.allowed = allowed
-        case .variable(let v): step.predicateVariable = v
+            predicates = ps
+            var table = Array(repeating: false, count: store.predicates.count)
+            for x in ps where Int(x) < table.count { table[Int(x)] = true }
+            allowed = table
+        case .variable(let v): predicateVariable = v
         case .any: break
         default: return nil
         }
-        return step
+        return PatternStep(
+            subject: subject, object: object, qualifiers: qualifiers, predicates: predicates, allowed: allowed,
+            predicateVariable: predicateVariable, statementVariable: p.statementVar, quoted: p.quoted, impossible: impossible)
     }
 
     func decode(_ b: UInt64) -> Value {
@@ -268,11 +272,13 @@ final class IDJoin {
                 let list = c.ids
                 let predicates = c.predicates
                 let otherEnds = c.otherEnds
+                let allowed = p.allowed
+                let quoted = p.quoted
                 for j in list.indices {
                     let tag = predicates[j]
-                    guard (tag < 0) == p.quoted else { continue }
+                    guard (tag < 0) == quoted else { continue }
                     let predicate = tag < 0 ? -tag - 1 : tag
-                    if let allowed = p.allowed, !allowed[Int(predicate)] { continue }
+                    if let allowed, !allowed[Int(predicate)] { continue }
                     try exec.tick()
                     let mark = trail.count
                     if matchRest(p, Int(list[j]), predicate, c.known, otherEnds[j]) {
@@ -283,7 +289,35 @@ final class IDJoin {
                     while trail.count > mark { bindings[trail.removeLast()] = 0 }
                 }
             } else {
-                for sid in c.ids { try visit(sid) }
+                // In batches: a tight first pass over the columns (asserted, predicate, the
+                // stored qualifier keys the step needs) whose reads do not wait on each
+                // other, then the full match on the survivors.
+                let asserted = exec.asserted
+                let predicates = exec.predicates
+                let needed = p.qualifiers.first { $0.key != StatementTable.sourceKey && $0.key != StatementTable.paraKey }?.key
+                var batch: [StatementID] = []
+                batch.reserveCapacity(256)
+                var start = c.ids.startIndex
+                while start < c.ids.endIndex {
+                    let end = min(start + 256, c.ids.endIndex)
+                    batch.removeAll(keepingCapacity: true)
+                    for sid in c.ids[start..<end] {
+                        let n = Int(sid)
+                        guard asserted[n] != p.quoted else { continue }
+                        if let allowed = p.allowed {
+                            let predicate = Int(predicates[n])
+                            guard predicate < allowed.count, allowed[predicate] else { continue }
+                        }
+                        if let key = needed {
+                            var has = false
+                            for q in Int(qualifierStart[n])..<Int(qualifierStart[n + 1]) where qualifierKeys[q] == key { has = true }
+                            guard has else { continue }
+                        }
+                        batch.append(sid)
+                    }
+                    for sid in batch { try visit(sid) }
+                    start = end
+                }
             }
         }
     }
@@ -378,9 +412,9 @@ final class IDJoin {
     /// positions (but the one known to match), qualifiers and the statement variable.
     private func matchRest(_ p: PatternStep, _ i: Int, _ predicate: PredicateID, _ known: Known, _ otherEnd: Term? = nil) -> Bool {
         // Qualifiers first: most statements have none, and a missing one fails at once.
-        for q in p.qualifiers {
+        if p.hasQualifiers { for q in p.qualifiers {
             guard let t = qualifierTerm(i, q.key), unify(q.position, IDJoin.termTag | UInt64(t.raw)) else { return false }
-        }
+        } }
         if let v = p.predicateVariable {
             guard unify(Position(kind: .variable, value: 0, variable: v), IDJoin.predicateTag | UInt64(UInt32(bitPattern: predicate))) else { return false }
         }
