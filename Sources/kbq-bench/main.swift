@@ -14,6 +14,8 @@ func status(_ key: String) -> Double {
 }
 
 
+@_silgen_name("malloc_stats") func mallocStats()
+
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 
 func seconds(_ start: UInt64) -> Double { Double(Clock.nanoseconds() - start) / 1e9 }
@@ -40,6 +42,7 @@ func benchMain() throws -> Int32 {
     let rules = try RuleEngine(store: store, rules: store.rules)
     let rssLoad = status("VmRSS:")
     let hwmLoad = status("VmHWM:")
+    if ProcessInfo.processInfo.environment["KBQ_BENCH_MALLOC"] != nil { mallocStats() }
 
     func e(_ key: String) -> String { Converter.entityID(params[key] as! Int) }
     let queries: [(String, String)] = [

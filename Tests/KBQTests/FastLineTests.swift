@@ -67,4 +67,63 @@ import Testing
         #expect(fast.render(color: false) == full.render(color: false))
         #expect(fast.errorCount == 9)
     }
+
+    /// Enough lines for more than one block of the parallel scan (Loader.scanBlock), on
+    /// every core: the same store as the full parser, and the same errors, in order.
+    @Test func blocksScannedInParallelBuildTheSameStore() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-blocks-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var text = """
+            type Person
+            type Document
+            predicate knows
+            predicate born_on
+            predicate note
+            key since : date
+            key per : entity
+            entity Doc : Document "Doc" {paragraphs: 9}
+
+            """
+        let people = 500
+        for i in 0..<people { text += "entity p\(i) : Person \"Person \(i)\"\n" }
+        text += "from Doc para 1\n"
+        let lines = Loader.scanBlock + 4000
+        for i in 0..<lines {
+            let a = (i * 7919) % people
+            let b = (i * 104_729 + 3) % people
+            switch i % 5 {
+            case 0: text += "p\(a) knows p\(b)\n"
+            case 1: text += "p\(a) knows p\(b) {since: \(1990 + i % 30)-0\(1 + i % 9)-1\(i % 9), per: p\(b)}\n"
+            case 2: text += "p\(a) born_on \(1950 + i % 50)\n"
+            case 3: text += i % 1000 == 3 ? "p\(a) note \"an \\\"escaped\\\" note \(i)\"\n" : "p\(a) note \"note \(i % 97)\"\n"
+            default: text += "p\(a) knows p\(b) {para: \(1 + i % 9)}\n"
+            }
+        }
+        let good = dir + "/big.kb"
+        try text.write(toFile: good, atomically: true, encoding: .utf8)
+        let (fastResult, taken) = Loader.load(files: [good], into: FactStore(), fastLines: true)
+        let fullResult = Loader.load(files: [good], into: FactStore(), fastLines: false).0
+        guard case .success(let fast) = fastResult, case .success(let full) = fullResult else {
+            for case .failure(let d) in [fastResult, fullResult] { Issue.record("big.kb: \(d.render(color: false).prefix(600))") }
+            return
+        }
+        #expect(taken > lines)  // the entity lines too; not the escaped notes
+        #expect(fast.statementCount == lines && full.statementCount == lines)
+        #expect(try Self.exported(fast) == Self.exported(full))
+
+        // Errors in both blocks, reported as the full parser reports them.
+        let bad = dir + "/bad.kb"
+        let broken = text.replacingOccurrences(of: "from Doc para 1\n", with: "from Doc para 1\nq1 knows p2\np1 knows p2 {since: 2020-13}\n")
+            + "p1 knows q2\np1 knowz p2\np1 knows p2 {para: 10}\n"
+        try broken.write(toFile: bad, atomically: true, encoding: .utf8)
+        guard case .failure(let fastErrors) = Loader.load(files: [bad], into: FactStore()),
+            case .failure(let fullErrors) = Loader.load(files: [bad], into: FactStore(), fastLines: false).0
+        else {
+            Issue.record("bad.kb loads")
+            return
+        }
+        #expect(fastErrors.render(color: false) == fullErrors.render(color: false))
+        #expect(fastErrors.errorCount == 5)
+    }
 }
+

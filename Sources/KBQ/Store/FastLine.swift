@@ -24,6 +24,12 @@ struct FastLine {
     var qualifiers: [(key: Range<Int>, value: Object)]
 
     static let reserved: Set<String> = Parser.kbKeywords.union(Parser.keywords).union(["_"])
+    /// The reserved words as bytes, by length: a name is checked without making a String.
+    static let reservedByLength: [[[UInt8]]] = {
+        var table = [[[UInt8]]](repeating: [], count: (reserved.map(\.utf8.count).max() ?? 0) + 1)
+        for word in reserved { table[word.utf8.count].append(Array(word.utf8)) }
+        return table
+    }()
 
     /// Scans the line starting at `start`; nil when it is not of the simple form. `end` is
     /// the offset of its newline (or of the end of the bytes).
@@ -115,8 +121,8 @@ struct FastLine {
             i += 1
             while i < b.count, isNameByte(b[i]) { i += 1 }
             // Keywords are short and lower-case letters only.
-            if i - s <= 10, b[s..<i].allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F }),
-                FastLine.reserved.contains(String(decoding: UnsafeBufferPointer(rebasing: b[s..<i]), as: UTF8.self))
+            if i - s < FastLine.reservedByLength.count,
+                FastLine.reservedByLength[i - s].contains(where: { $0.elementsEqual(b[s..<i]) })
             {
                 return nil
             }

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Dispatch
+
 /// The loader's fast path for plain statement lines (see FastLine): pass 1 notes where the
 /// line is, pass 2 resolves it from the bytes. Any line it cannot take whole goes through
 /// the full parser and resolver, so errors read exactly as before.
@@ -34,14 +41,78 @@ extension Loader {
         return true
     }
 
-    /// Pass 2: adds the statement of a fast line, or hands the line to the full path.
-    mutating func resolveFastLine(_ f: PendingFastLine) {
+    /// Pass 2: adds the statement of fast line `n` (scanned, with its names looked up, by
+    /// `scanAhead`), or hands the line to the full path.
+    mutating func resolveFastLine(_ n: Int) {
+        if fastResolver == nil { fastResolver = FastResolver(store) }
+        if !scanned.indices.contains(n - scannedStart) { scanAhead(from: n) }
+        let f = fastLines[n]
         let text = fileTexts[Int(f.file)]
-        let added = text.bytes.withUnsafeBufferPointer { buffer -> Bool in
-            guard let (line, _) = FastLine.scan(buffer, from: f.start) else { return false }
-            return addFastLine(line, buffer, f, text.name)
-        }
+        let added = scanned[n - scannedStart].map { addFastLine($0, f, text.name) } ?? false
         if !added { resolveSlowly(f, text) }
+    }
+
+    /// A fast line scanned and its entities, predicate and keys looked up: the part of pass
+    /// 2 that only reads the bytes and the name tables.
+    struct ScannedLine {
+        var line: FastLine
+        var subject: Int32?
+        var predicate: Int32?
+        /// The entity of an object that is a name.
+        var object: Int32?
+        /// Per qualifier, its key and the entity of a value that is a name (-1: none).
+        var qualifiers: [(key: Int32, entity: Int32)]
+    }
+
+    static func scan(_ f: PendingFastLine, _ text: SourceText, _ r: FastResolver) -> ScannedLine? {
+        text.bytes.withUnsafeBufferPointer { b -> ScannedLine? in
+            guard let (line, _) = FastLine.scan(b, from: f.start) else { return nil }
+            func lookup(_ t: ByteKeyTable, _ range: Range<Int>) -> Int32? { t.lookup(UnsafeBufferPointer(rebasing: b[range])) }
+            func entity(_ o: FastLine.Object) -> Int32? {
+                guard case .name(let range) = o else { return nil }
+                return lookup(r.entities, range)
+            }
+            return ScannedLine(
+                line: line, subject: lookup(r.entities, line.subject), predicate: lookup(r.predicates, line.predicate),
+                object: entity(line.object),
+                qualifiers: line.qualifiers.map { (lookup(r.keys, $0.key) ?? -1, entity($0.value) ?? -1) })
+        }
+    }
+
+    /// Scans the next block of fast lines, from `n`, on every core: the lines are
+    /// independent, and each worker writes only its own part of the block.
+    mutating func scanAhead(from n: Int) {
+        let block = fastLines[n..<min(fastLines.count, n + Loader.scanBlock)]
+        let shared = ScanInput(lines: block, texts: fileTexts, resolver: fastResolver!)
+        var out = [ScannedLine?](repeating: nil, count: block.count)
+        let workers = block.count >= 4096 ? Loader.cores : 1
+        out.withUnsafeMutableBufferPointer { buffer in
+            let target = ScanOutput(buffer: buffer)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let count = shared.lines.count
+                for k in (w * count / workers)..<((w + 1) * count / workers) {
+                    let f = shared.lines[shared.lines.startIndex + k]
+                    target.buffer[k] = Loader.scan(f, shared.texts[Int(f.file)], shared.resolver)
+                }
+            }
+        }
+        scanned = out
+        scannedStart = n
+    }
+
+    static let scanBlock = 1 << 16
+    static let cores = max(1, min(8, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+
+    /// What the workers read: values, never changed while they run.
+    struct ScanInput: @unchecked Sendable {
+        let lines: ArraySlice<PendingFastLine>
+        let texts: [SourceText]
+        let resolver: FastResolver
+    }
+
+    /// Where they write: disjoint parts of one buffer.
+    struct ScanOutput: @unchecked Sendable {
+        let buffer: UnsafeMutableBufferPointer<ScannedLine?>
     }
 
     /// What pass 2 looks names up in, made once the declarations are resolved: entity ids,
@@ -72,27 +143,27 @@ extension Loader {
         }
     }
 
-    private mutating func addFastLine(_ line: FastLine, _ b: UnsafeBufferPointer<UInt8>, _ f: PendingFastLine, _ file: String) -> Bool {
-        if fastResolver == nil { fastResolver = FastResolver(store) }
+    private mutating func addFastLine(_ s: ScannedLine, _ f: PendingFastLine, _ file: String) -> Bool {
         let r = fastResolver!
-        func bytes(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[range]) }
-        func value(_ o: FastLine.Object) -> Value? {
+        let line = s.line
+        let text = fileTexts[Int(f.file)]
+        func value(_ o: FastLine.Object, _ entity: Int32?) -> Value? {
             switch o {
-            case .name(let range): return r.entities.lookup(bytes(range)).map { .entity($0) }
-            case .string(let range): return .string(String(decoding: bytes(range), as: UTF8.self))
+            case .name: return entity.map { .entity($0) }
+            case .string(let range): return .string(String(decoding: text.bytes[range], as: UTF8.self))
             case .integer(let n): return .integer(n)
             case .date(let d): return .date(d)
             }
         }
-        guard let subject = r.entities.lookup(bytes(line.subject)),
-            let predicate = r.predicates.lookup(bytes(line.predicate)), predicate != FactStore.isA, !r.stances[Int(predicate)],
-            let object = value(line.object)
+        guard let subject = s.subject, let predicate = s.predicate, predicate != FactStore.isA, !r.stances[Int(predicate)],
+            let object = value(line.object, s.object)
         else { return false }
         var document: EntityID? = nil
         var paragraph: Int? = nil
         var stored: [(key: Int32, value: Value)] = []
-        for q in line.qualifiers {
-            guard let key = r.keys.lookup(bytes(q.key)), let v = value(q.value), let accepted = Loader.accepted(v, r.keyTypes[Int(key)]) else {
+        for (q, ids) in zip(line.qualifiers, s.qualifiers) {
+            let key = ids.key
+            guard key >= 0, let v = value(q.value, ids.entity >= 0 ? ids.entity : nil), let accepted = Loader.accepted(v, r.keyTypes[Int(key)]) else {
                 return false
             }
             if key == Loader.sourceKey {

@@ -11,7 +11,7 @@ extension Loader {
         store.table.reserve(fastLines.count + items.count)
         for n in statementOrder {
             guard n >= 0 else {
-                resolveFastLine(fastLines[-n - 1])
+                resolveFastLine(-n - 1)
                 continue
             }
             let parsed = items[n]

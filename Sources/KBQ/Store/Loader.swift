@@ -32,6 +32,9 @@ public struct Loader {
     var froms: [(document: Name, paragraph: Int, source: SourceText)] = []
     var fromDocuments: [EntityID?] = []
     var fastResolver: FastResolver? = nil
+    /// Fast lines from `scannedStart` on, scanned ahead in parallel (see `scanAhead`).
+    var scanned: [ScannedLine?] = []
+    var scannedStart = 0
     /// Off only in tests, to compare the fast path with the full parser.
     var allowFastLines = true
     /// Statements and rules in file order: an item index, or -(fast line index + 1).
@@ -74,9 +77,11 @@ public struct Loader {
         guard diagnostics.errorCount == 0 else { return .failure(diagnostics) }
         items = []
         fastLines = []
+        scanned = []
         fastEntities = []
         fileTexts = []
         store.table.trim()
+        store.literals.trim()
         store.entities = store.entities.compacted()
         store.buildIndexes()
         FileSystem.releaseFreeMemory()

@@ -97,6 +97,13 @@ struct LiteralTable: Sendable {
         }
     }
 
+    /// Drops the spare capacity that appending left (up to half of each column).
+    mutating func trim() {
+        kinds = kinds.compacted()
+        payloads = payloads.compacted()
+        arena = arena.compacted()
+    }
+
     /// The date literal `i`, read from its payload; nil for another kind.
     @inline(__always) func date(_ i: Int) -> DateValue? {
         guard kinds[i] == Kind.date.rawValue else { return nil }
