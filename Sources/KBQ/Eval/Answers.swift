@@ -53,6 +53,16 @@ public final class Answers {
 
     func append(values: [Value], evidence: [Evidence]) {
         for v in values { cells.append(encode(v)) }
+        append(evidence)
+    }
+
+    /// A row whose cells `value` gives one by one (no array of Values on the way).
+    func append(_ width: Int, _ value: (Int) throws -> Value, evidence: [Evidence]) rethrows {
+        for i in 0..<width { cells.append(encode(try value(i))) }
+        append(evidence)
+    }
+
+    private func append(_ evidence: [Evidence]) {
         for e in evidence {
             if case .statement(let s) = e {
                 evidenceCells.append(IDJoin.statementTag | UInt64(UInt32(bitPattern: s)))

@@ -73,6 +73,9 @@ extension Execution {
         var nodes: [Term] = [start]
         var parent: [Int32] = [-1]
         var via: [StatementID] = [-1]
+        nodes.reserveCapacity(256)
+        parent.reserveCapacity(256)
+        via.reserveCapacity(256)
         var seen = TermMemo()
         // Without the start among the answers, a cycle back to it makes it one.
         if includeStart { seen.remember(UInt64(start.raw), true) }

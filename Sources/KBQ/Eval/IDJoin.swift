@@ -352,14 +352,15 @@ final class IDJoin {
         func consider(_ ids: ArraySlice<StatementID>) {
             if best.everything || ids.count < best.ids.count { best = Candidates(ids: ids) }
         }
-        func consider(_ b: UInt64, _ index: TermPostings, _ known: Known) {
+        func consider(_ b: UInt64, _ known: Known) {
             guard b & ~0xFFFF_FFFF == IDJoin.termTag else { return consider([]) }
-            let run = index.withBeside(Term(raw: UInt32(truncatingIfNeeded: b)))
+            let term = Term(raw: UInt32(truncatingIfNeeded: b))
+            let run = known == .subject ? store.bySubject.withBeside(term) : store.byObject.withBeside(term)
             guard best.everything || run.ids.count < best.ids.count else { return }
             best = Candidates(ids: run.ids, predicates: run.predicates, otherEnds: run.otherEnds, hasBeside: run.hasBeside, known: known)
         }
-        if let b = bound(p.subject) { consider(b, store.bySubject, .subject) }
-        if let b = bound(p.object) { consider(b, store.byObject, .object) }
+        if let b = bound(p.subject) { consider(b, .subject) }
+        if let b = bound(p.object) { consider(b, .object) }
         for q in p.qualifiers {
             if let b = bound(q.position) {
                 let stored = b & ~0xFFFF_FFFF == IDJoin.termTag && Int(q.key) < store.byQualifier.count

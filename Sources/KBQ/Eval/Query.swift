@@ -97,9 +97,7 @@ public final class PreparedQuery {
             do {
                 try exec.solveTop(c.goals, allowIDJoin: allowIDJoin, program: joinProgram) {
                     if skipped < offset { skipped += 1; return }
-                    var values: [Value] = []
-                    for p in projections { values.append(try exec.eval(p.expr)) }
-                    answers.append(values: values, evidence: exec.evidence)
+                    try answers.append(projections.count, { try exec.eval(projections[$0].expr) }, evidence: exec.evidence)
                     try shown(answers.count - 1)
                     if let l = limit, answers.count >= l { throw StopSearch() }
                 }

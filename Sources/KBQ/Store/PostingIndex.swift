@@ -24,11 +24,6 @@ struct PostingIndex: Sendable {
         otherEnds = ids.map { ends[Int($0)] }
     }
 
-    /// The predicates and other ends beside `slice`, a slice of `ids`.
-    func beside(_ slice: ArraySlice<StatementID>) -> (predicates: ArraySlice<PredicateID>, otherEnds: ArraySlice<Term>)? {
-        predicates.isEmpty || slice.isEmpty ? nil : (predicates[slice.indices], otherEnds[slice.indices])
-    }
-
     /// Groups entries `0..<count`: entry i files statement `sid(i)` under `key(i)` (skipped
     /// when negative). For each key, statements must come in increasing order.
     init(keyCount: Int, sparse: Bool, count: Int, key: (Int) -> Int, sid: (Int) -> StatementID) {
@@ -61,6 +56,13 @@ struct PostingIndex: Sendable {
         } else {
             offsets = starts
         }
+    }
+
+    /// The run of `key` with what lies beside it (see TermPostings.withBeside).
+    func run(_ key: Int) -> TermPostings.Run {
+        let ids = self[key]
+        guard !predicates.isEmpty, !ids.isEmpty else { return TermPostings.Run(ids: ids) }
+        return TermPostings.Run(ids: ids, predicates: predicates[ids.indices], otherEnds: otherEnds[ids.indices], hasBeside: true)
     }
 
     /// The statements under `key`, in increasing order.
@@ -126,10 +128,13 @@ struct TermPostings: Sendable {
 
     /// The statements under `term`, with their predicates and other ends when attached.
     func withBeside(_ term: Term) -> Run {
-        let index = term.kind == Term.entityKind ? entities : others
-        let ids = self[term]
-        guard let (predicates, otherEnds) = index.beside(ids) else { return Run(ids: ids) }
-        return Run(ids: ids, predicates: predicates, otherEnds: otherEnds, hasBeside: true)
+        // Not `let index = ... ? entities : others`: that copies a PostingIndex (five
+        // retains and releases) at every lookup.
+        switch term.kind {
+        case Term.entityKind: return entities.run(term.index)
+        case Term.literalKind: return others.run(term.index)
+        default: return others.run(literalCount + term.index)
+        }
     }
 
     /// A term's statements, with (for subject and object indexes) each one's predicate,
