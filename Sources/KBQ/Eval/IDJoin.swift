@@ -211,26 +211,30 @@ final class IDJoin {
     /// As `Execution.solve`: steps from `i` on, then `k`.
     private func solve(_ steps: [Step], _ i: Int, _ k: () throws -> Void) throws {
         guard i < steps.count else { return try k() }
+        // After the last step, the answer itself: no call of `solve` per candidate (whose
+        // entry retains its captured arrays).
+        let last = i + 1 == steps.count
+        func next() throws { if last { try k() } else { try solve(steps, i + 1, k) } }
         switch steps[i] {
         case .filter(let e, let vars, let memo, let quick):
             if let quick, let truth = quick.truth(bindings[quick.variable], store.literals) {
-                if truth { try solve(steps, i + 1, k) }
+                if truth { try next() }
                 return
             }
             if let m = memo {
                 let b = bindings[vars[0]]
                 if let known = memos[m].truth(of: b) {
-                    if known { try solve(steps, i + 1, k) }
+                    if known { try next() }
                     return
                 }
                 exec.row[vars[0]] = b == 0 ? nil : decode(b)
                 let truth = try exec.truth(e)
                 memos[m].remember(b, truth)
-                if truth { try solve(steps, i + 1, k) }
+                if truth { try next() }
                 return
             }
             for v in vars { exec.row[v] = bindings[v] == 0 ? nil : decode(bindings[v]) }
-            if try exec.truth(e) { try solve(steps, i + 1, k) }
+            if try exec.truth(e) { try next() }
         case .not(let inner):
             let mark = trail.count
             let statementMark = statements.count
@@ -240,16 +244,18 @@ final class IDJoin {
             } catch is StopSearch {}
             while trail.count > mark { bindings[trail.removeLast()] = 0 }
             statements.removeSubrange(statementMark...)
-            if !found { try solve(steps, i + 1, k) }
+            if !found { try next() }
         case .optional(let inner):
             var any = false
             try solve(inner, 0) {
                 any = true
-                try solve(steps, i + 1, k)
+                try next()
             }
-            if !any { try solve(steps, i + 1, k) }
+            if !any { try next() }
         case .or(let branches):
-            for b in branches { try solve(b, 0) { try solve(steps, i + 1, k) } }
+            for b in branches {
+                if last { try solve(b, 0, k) } else { try solve(b, 0) { try solve(steps, i + 1, k) } }
+            }
         case .pattern(let p):
             guard !p.impossible else { return }
             func visit(_ sid: StatementID) throws {
@@ -257,7 +263,7 @@ final class IDJoin {
                 let mark = trail.count
                 if match(p, Int(sid)) {
                     statements.append(sid)
-                    try solve(steps, i + 1, k)
+                    try next()
                     statements.removeLast()
                 }
                 while trail.count > mark { bindings[trail.removeLast()] = 0 }
@@ -283,7 +289,7 @@ final class IDJoin {
                     let mark = trail.count
                     if matchRest(p, Int(list[j]), predicate, c.known, otherEnds[j]) {
                         statements.append(list[j])
-                        try solve(steps, i + 1, k)
+                        try next()
                         statements.removeLast()
                     }
                     while trail.count > mark { bindings[trail.removeLast()] = 0 }
