@@ -174,4 +174,30 @@ import Testing
         let back = try IDJoinTests.answers("find ?x where ?x part_of+ A", store, rules, idJoin: true)
         #expect(back.map(\.values) == [["C"], ["B"], ["D"], ["A"], ["E"]])
     }
+
+    /// With more predicates than two bytes hold, the indexes keep no predicates beside their
+    /// runs and every reader falls back to the statement columns: the same answers.
+    @Test func storesWithManyPredicatesAnswerTheSame() throws {
+        let fixture = try String(contentsOfFile: Support.root + "/Tests/fixtures/cycle.kb", encoding: .utf8)
+        let many = (0..<Int(Int16.max)).map { "predicate extra\($0)" }.joined(separator: "\n")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-many-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try (many + "\n" + fixture).write(toFile: dir + "/many.kb", atomically: true, encoding: .utf8)
+        guard case .success(let small) = Loader.load(files: [Support.root + "/Tests/fixtures/cycle.kb"], into: FactStore()),
+            case .success(let large) = Loader.load(files: [dir + "/many.kb"], into: FactStore())
+        else {
+            Issue.record("the knowledge bases do not load")
+            return
+        }
+        #expect(large.predicates.count > Int(Int16.max))
+        #expect(!large.bySubject.withBeside(Term(entity: large.entityID(exactly: "A")!)).hasBeside)
+        #expect(small.bySubject.withBeside(Term(entity: small.entityID(exactly: "A")!)).hasBeside)
+        for q in ["find ?x where ?x part_of+ A", "find ?x where A part_of* ?x", "find ?x, ?y where ?x part_of ?y, ?y part_of C", "find ?s where (A _ _ as ?s) or (_ _ A as ?s)"] {
+            let a = try IDJoinTests.answers(q, small, try RuleEngine(store: small, rules: []), idJoin: true)
+            let b = try IDJoinTests.answers(q, large, try RuleEngine(store: large, rules: []), idJoin: true)
+            #expect(a.map(\.values) == b.map(\.values), "\(q)")
+            #expect(!a.isEmpty, "\(q)")
+        }
+    }
 }
+

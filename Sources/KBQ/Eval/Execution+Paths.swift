@@ -87,7 +87,7 @@ extension Execution {
             for j in run.ids.indices {
                 let i = Int(run.ids[j])
                 // A negative tag: a quoted statement (see TermPostings).
-                let tag = run.hasBeside ? run.predicates[j] : asserted[i] ? predicates[i] : -1
+                let tag = run.hasBeside ? PredicateID(run.predicates[j]) : asserted[i] ? predicates[i] : -1
                 guard tag >= 0, ps.contains(tag) else { continue }
                 let n = run.hasBeside ? run.otherEnds[j] : inverse ? subjects[i] : objects[i]
                 guard seen.truth(of: UInt64(n.raw)) == nil else { continue }

@@ -281,7 +281,7 @@ final class IDJoin {
                 let allowed = p.allowed
                 let quoted = p.quoted
                 for j in list.indices {
-                    let tag = predicates[j]
+                    let tag = PredicateID(predicates[j])
                     guard (tag < 0) == quoted else { continue }
                     let predicate = tag < 0 ? -tag - 1 : tag
                     if let allowed, !allowed[Int(predicate)] { continue }
@@ -345,7 +345,7 @@ final class IDJoin {
     /// other ends beside it, for subject and object lists), or every statement.
     struct Candidates {
         var ids: ArraySlice<StatementID> = []
-        var predicates: ArraySlice<PredicateID> = []
+        var predicates: ArraySlice<Int16> = []
         var otherEnds: ArraySlice<Term> = []
         var hasBeside = false
         var known = Known.none

@@ -2,12 +2,16 @@ extension FactStore {
     public func predicateID(_ name: String) -> PredicateID? { predicateIndex[name] }
     public func typeID(_ name: String) -> Int32? { typeIndex[name] }
     public func keyID(_ name: String) -> Int32? { keyIndex[name] }
-    public func entityID(exactly id: String) -> EntityID? { entityIndex[id] }
+    /// The entity whose id is exactly `id`: among those the name index gives for it (ids
+    /// are indexed with labels and aliases), so no second table of ids is kept.
+    public func entityID(exactly id: String) -> EntityID? {
+        nameIndex.candidates(FactStore.normalize(id)).first { entities[Int($0)].id == id }
+    }
     /// An entity by its IRI: one it was given, or kbq's own `urn:kbq:e:ID`.
     public func entity(iri: String) -> EntityID? {
         if let e = iriIndex[iri] { return e }
         let own = "urn:kbq:e:"
-        guard iri.hasPrefix(own), let e = entityIndex[String(iri.dropFirst(own.count))], entities[Int(e)].iri == nil else { return nil }
+        guard iri.hasPrefix(own), let e = entityID(exactly: String(iri.dropFirst(own.count))), entities[Int(e)].iri == nil else { return nil }
         return e
     }
     public func statementID(named name: String) -> StatementID? { statementNames[name] }
@@ -54,7 +58,7 @@ extension FactStore {
 
     /// Entities named `name` by id, label or alias, case-insensitively (`_` reads as a space).
     public func entities(named name: String) -> [EntityID] {
-        if let exact = entityIndex[name] { return [exact] }
+        if let exact = entityID(exactly: name) { return [exact] }
         let key = FactStore.normalize(name)
         return nameIndex.candidates(key).filter { e in
             let entity = entities[Int(e)]
@@ -141,7 +145,7 @@ extension FactStore {
             "statements": table.byteCount,
             "literals": literals.byteCount,
             "entities": entityBytes,
-            "entity_names": names + entityIndex.count * 20 * 4 / 3,
+            "entity_names": names,
             "index_subject": bySubject.byteCount,
             "index_object": byObject.byteCount,
             "index_predicate": byPredicate.byteCount,

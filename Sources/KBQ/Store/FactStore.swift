@@ -18,7 +18,6 @@ public struct FactStore: Sendable {
         var typeIndex: [String: Int32] = [:]
         var predicateIndex: [String: PredicateID] = [:]
         var keyIndex: [String: Int32] = [:]
-        var entityIndex: [String: EntityID] = [:]
         var nameIndex: NameIndex = NameIndex()
         var statementNames: [String: StatementID] = [:]
         var assertedTotal: Int = 0
@@ -49,7 +48,6 @@ public struct FactStore: Sendable {
             typeIndex = o.typeIndex
             predicateIndex = o.predicateIndex
             keyIndex = o.keyIndex
-            entityIndex = o.entityIndex
             nameIndex = o.nameIndex
             statementNames = o.statementNames
             assertedTotal = o.assertedTotal
@@ -121,10 +119,6 @@ public struct FactStore: Sendable {
     var keyIndex: [String: Int32] {
         _read { yield storage.keyIndex }
         _modify { yield &uniqueStorage().keyIndex }
-    }
-    var entityIndex: [String: EntityID] {
-        _read { yield storage.entityIndex }
-        _modify { yield &uniqueStorage().entityIndex }
     }
     /// Lower-cased ids, labels and aliases (underscores read as spaces) to entities.
     var nameIndex: NameIndex {
@@ -241,7 +235,6 @@ public struct FactStore: Sendable {
     mutating func addEntity(_ e: Entity) -> EntityID {
         let id = EntityID(entities.count)
         entities.append(e)
-        entityIndex[e.id] = id
         if let iri = e.iri { iriIndex[iri] = id }
         for n in [e.id, e.label] + e.aliases { index(name: n, id) }
         version += 1

@@ -12,7 +12,9 @@ struct PostingIndex: Sendable {
     /// The predicate of each statement in `ids`, beside it (as `-(p + 1)` when the
     /// statement is quoted, not asserted): a join reads this run sequentially instead of
     /// each statement's row, a cache miss apiece.
-    private(set) var predicates: [PredicateID] = []
+    /// Two bytes: stores with more than 32,767 predicates keep none, and readers fall back
+    /// to the statement columns.
+    private(set) var predicates: [Int16] = []
     /// And the statement's other end (its object in a subject index, its subject in an
     /// object index): with it, the index covers a pattern's three positions.
     private(set) var otherEnds: [Term] = []
@@ -20,7 +22,8 @@ struct PostingIndex: Sendable {
     init() {}
 
     mutating func attach(predicates column: [PredicateID], asserted: [Bool], otherEnds ends: [Term]) {
-        predicates = ids.map { asserted[Int($0)] ? column[Int($0)] : -column[Int($0)] - 1 }
+        guard column.allSatisfy({ $0 < Int16.max }) else { return }
+        predicates = ids.map { Int16(asserted[Int($0)] ? column[Int($0)] : -column[Int($0)] - 1) }
         otherEnds = ids.map { ends[Int($0)] }
     }
 
@@ -82,7 +85,7 @@ struct PostingIndex: Sendable {
         return ids[Int(offsets[low])..<Int(offsets[low + 1])]
     }
 
-    var byteCount: Int { (keys?.count ?? 0) * 4 + offsets.count * 4 + ids.count * 4 + predicates.count * 4 + otherEnds.count * 4 }
+    var byteCount: Int { (keys?.count ?? 0) * 4 + offsets.count * 4 + ids.count * 4 + predicates.count * 2 + otherEnds.count * 4 }
 
     /// Every key that has statements, in key order, with its run.
     func forEachRun(_ body: (Int, ArraySlice<StatementID>) -> Void) {
@@ -142,7 +145,7 @@ struct TermPostings: Sendable {
     /// tuple of slices: those are copied through generic witnesses at every read.
     struct Run {
         var ids: ArraySlice<StatementID>
-        var predicates: ArraySlice<PredicateID> = []
+        var predicates: ArraySlice<Int16> = []
         var otherEnds: ArraySlice<Term> = []
         var hasBeside = false
     }
