@@ -28,7 +28,7 @@ extension FactStore {
         return Statement(
             subject: value(table.subject[i]), predicate: table.predicate[i], object: value(table.object[i]),
             qualifiers: qualifiers, asserted: table.asserted[i], name: table.names[id],
-            location: Location(file: table.fileName(i), line: Int(table.line[i])),
+            location: Location(file: table.fileName(i), line: Int(table.line(i))),
             document: document, paragraph: paragraph)
     }
 

@@ -99,8 +99,9 @@ struct PostingIndex: Sendable {
     }
 }
 
-/// Statements grouped by a stored value: dense rows for entities (every entity has a row),
-/// sparse rows for literals and propositions.
+/// Statements grouped by a stored value: dense rows for entities (every entity has a row)
+/// where entities are common values, sparse rows (only the values present, found by binary
+/// search) for literals, propositions and rare entities.
 struct TermPostings: Sendable {
     private var entities = PostingIndex()
     private var others = PostingIndex()
@@ -112,7 +113,11 @@ struct TermPostings: Sendable {
     init(entityCount: Int, literalCount: Int, statementCount: Int, terms: [Term], sids: [StatementID]? = nil) {
         self.literalCount = literalCount
         let sid: (Int) -> StatementID = { i in sids?[i] ?? StatementID(i) }
-        entities = PostingIndex(keyCount: entityCount, sparse: false, count: terms.count, key: { i in
+        // A row per entity only when entities are common values here (not for a date or
+        // paragraph key): a dense row costs four bytes an entity.
+        var entityValues = 0
+        for t in terms where t.kind == Term.entityKind { entityValues += 1 }
+        entities = PostingIndex(keyCount: entityCount, sparse: entityValues < entityCount / 4, count: terms.count, key: { i in
             terms[i].kind == Term.entityKind ? terms[i].index : -1
         }, sid: sid)
         others = PostingIndex(keyCount: literalCount + statementCount, sparse: true, count: terms.count, key: { i in

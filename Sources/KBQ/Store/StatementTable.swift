@@ -12,7 +12,10 @@ struct StatementTable: Sendable {
     var qualifierKeys: [Int32] = []
     var qualifierValues: [Term] = []
     var asserted: [Bool] = []
-    var line: [Int32] = []
+    /// Lines as runs too: in run r, statement `lineRunStart[r] + k` is on line
+    /// `lineRunFirst[r] + k` (a large file has a statement a line, so few runs).
+    var lineRunStart: [StatementID] = []
+    var lineRunFirst: [Int32] = []
     /// File, document and paragraph change rarely from one statement to the next (a `from`
     /// line covers many), so they are kept as runs: run r covers statements from
     /// `runStart[r]` to the next run's start.
@@ -58,7 +61,14 @@ struct StatementTable: Sendable {
         }
         qualifierStart.append(UInt32(qualifierKeys.count))
         asserted.append(a)
-        line.append(Int32(clamping: location.line))
+        let line = Int32(clamping: location.line)
+        let i = count - 1
+        if let start = lineRunStart.last, let first = lineRunFirst.last, Int(first) + (i - Int(start)) == Int(line) {
+            // The next line of the run.
+        } else {
+            lineRunStart.append(StatementID(i))
+            lineRunFirst.append(line)
+        }
         let f = runFile.last.map { files[Int($0)] == location.file ? $0 : fileID(location.file) } ?? fileID(location.file)
         let doc = d ?? -1
         let p = para.map { Int32(clamping: $0) } ?? StatementTable.noParagraph
@@ -93,6 +103,17 @@ struct StatementTable: Sendable {
 
     func fileName(_ i: Int) -> String { files[Int(runFile[run(i)])] }
 
+    /// The line statement i was written on.
+    func line(_ i: Int) -> Int32 {
+        var low = 0
+        var high = lineRunStart.count
+        while high - low > 1 {
+            let mid = (low + high) / 2
+            if Int(lineRunStart[mid]) <= i { low = mid } else { high = mid }
+        }
+        return lineRunFirst[low] + Int32(i - Int(lineRunStart[low]))
+    }
+
     /// Calls `body(range, document, paragraph)` for each run, in order.
     func forEachRun(_ body: (Range<Int>, EntityID?, Int?) -> Void) {
         for r in runStart.indices {
@@ -116,7 +137,7 @@ struct StatementTable: Sendable {
     }
 
     var byteCount: Int {
-        count * (4 + 4 + 4 + 4 + 1 + 4) + qualifierKeys.count * 8 + runStart.count * 16
+        count * (4 + 4 + 4 + 4 + 1) + qualifierKeys.count * 8 + runStart.count * 16 + lineRunStart.count * 8
     }
 
     /// Room for `n` more statements, so a large load does not copy its columns as they grow.
@@ -126,7 +147,6 @@ struct StatementTable: Sendable {
         object.reserveCapacity(count + n)
         qualifierStart.reserveCapacity(count + n + 1)
         asserted.reserveCapacity(count + n)
-        line.reserveCapacity(count + n)
     }
 
     /// Frees the spare capacity that appending left (columns grow by doubling).
@@ -138,7 +158,8 @@ struct StatementTable: Sendable {
         qualifierKeys = qualifierKeys.compacted()
         qualifierValues = qualifierValues.compacted()
         asserted = asserted.compacted()
-        line = line.compacted()
+        lineRunStart = lineRunStart.compacted()
+        lineRunFirst = lineRunFirst.compacted()
         runStart = runStart.compacted()
         runFile = runFile.compacted()
         runDocument = runDocument.compacted()
