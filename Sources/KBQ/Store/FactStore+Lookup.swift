@@ -5,7 +5,7 @@ extension FactStore {
     /// The entity whose id is exactly `id`: among those the name index gives for it (ids
     /// are indexed with labels and aliases), so no second table of ids is kept.
     public func entityID(exactly id: String) -> EntityID? {
-        nameIndex.candidates(FactStore.normalize(id)).first { entities[Int($0)].id == id }
+        nameIndex.candidates(name: id).first { entities[Int($0)].id == id }
     }
     /// An entity by its IRI: one it was given, or kbq's own `urn:kbq:e:ID`.
     public func entity(iri: String) -> EntityID? {
@@ -60,7 +60,7 @@ extension FactStore {
     public func entities(named name: String) -> [EntityID] {
         if let exact = entityID(exactly: name) { return [exact] }
         let key = FactStore.normalize(name)
-        return nameIndex.candidates(key).filter { e in
+        return nameIndex.candidates(name: name).filter { e in
             let entity = entities[Int(e)]
             return ([entity.id, entity.label] + entity.aliases).contains { FactStore.normalize($0) == key }
         }

@@ -247,8 +247,7 @@ public struct FactStore: Sendable {
     }
 
     mutating func index(name: String, _ e: EntityID) {
-        let key = FactStore.normalize(name)
-        nameIndex.add(key, e)
+        nameIndex.add(name: name, e)
     }
 
     mutating func addAlias(_ e: EntityID, _ alias: String) {

@@ -15,8 +15,23 @@ struct NameIndex: Sendable {
         return h
     }
 
-    mutating func add(_ key: String, _ e: EntityID) {
-        let h = NameIndex.hash(key)
+    /// `hash(FactStore.normalize(name))`, for an ASCII name straight from its bytes: no
+    /// normalised String is made (the loader indexes three names an entity).
+    static func normalizedHash(_ name: String) -> UInt64 {
+        var name = name
+        return name.withUTF8 { b in
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for c in b {
+                if c >= 0x80 { return hash(FactStore.normalize(String(decoding: b, as: UTF8.self))) }
+                h = (h ^ UInt64(c == 0x5F ? 0x20 : (c >= 0x41 && c <= 0x5A ? c + 0x20 : c))) &* 0x100_0000_01b3
+            }
+            return h
+        }
+    }
+
+    /// Files `e` under a name (any spelling: the name is normalised).
+    mutating func add(name: String, _ e: EntityID) {
+        let h = NameIndex.normalizedHash(name)
         guard let existing = first[h] else {
             first[h] = e
             return
@@ -30,9 +45,9 @@ struct NameIndex: Sendable {
         }
     }
 
-    /// Entities that may have the name (to be checked by the caller).
-    func candidates(_ key: String) -> [EntityID] {
-        guard let v = first[NameIndex.hash(key)] else { return [] }
+    /// Entities that may have the name, in any spelling (to be checked by the caller).
+    func candidates(name: String) -> [EntityID] {
+        guard let v = first[NameIndex.normalizedHash(name)] else { return [] }
         return v >= 0 ? [v] : shared[Int(-v - 1)]
     }
 }
