@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The knowledge base in memory: schema, entities, statements and their indexes.
 ///
 /// A value type: a load works on a copy and replaces the session's store only when it
@@ -353,13 +355,28 @@ public struct FactStore: Sendable {
         let n = t.count
         let entityCount = entities.count
         let literalCount = literals.count
-        bySubject = TermPostings(entityCount: entityCount, literalCount: literalCount, statementCount: n, terms: t.subject)
-        byObject = TermPostings(entityCount: entityCount, literalCount: literalCount, statementCount: n, terms: t.object)
-        bySubject.attach(predicates: t.predicate, asserted: t.asserted, otherEnds: t.object)
-        byObject.attach(predicates: t.predicate, asserted: t.asserted, otherEnds: t.subject)
-        byPredicate = PostingIndex(keyCount: predicates.count, sparse: false, count: n, key: { Int(t.predicate[$0]) }, sid: { StatementID($0) })
-        let owners = t.qualifierOwners()
-        byKey = PostingIndex(keyCount: keys.count, sparse: false, count: owners.count, key: { Int(t.qualifierKeys[$0]) }, sid: { owners[$0] })
+        // The subject and the object side are independent counting sorts: one a core.
+        let built = BuiltIndexes()
+        let (predicateCount, keyCount) = (predicates.count, keys.count)
+        DispatchQueue.concurrentPerform(iterations: n >= 1 << 16 ? 2 : 1) { w in
+            for side in (n >= 1 << 16 ? [w] : [0, 1]) {
+                let (terms, ends) = side == 0 ? (t.subject, t.object) : (t.object, t.subject)
+                var index = TermPostings(entityCount: entityCount, literalCount: literalCount, statementCount: n, terms: terms)
+                index.attach(predicates: t.predicate, asserted: t.asserted, otherEnds: ends)
+                if side == 0 {
+                    built.subject = index
+                    built.predicate = PostingIndex(keyCount: predicateCount, sparse: false, count: n, key: { Int(t.predicate[$0]) }, sid: { StatementID($0) })
+                } else {
+                    built.object = index
+                    let owners = t.qualifierOwners()
+                    built.key = PostingIndex(keyCount: keyCount, sparse: false, count: owners.count, key: { Int(t.qualifierKeys[$0]) }, sid: { owners[$0] })
+                }
+            }
+        }
+        bySubject = built.subject
+        byObject = built.object
+        byPredicate = built.predicate
+        byKey = built.key
         // Per key, (value, statement) pairs in statement order, then grouped by value.
         var pairs = Array(repeating: (terms: [Term](), sids: [StatementID]()), count: keys.count)
         for i in 0..<n {
@@ -455,6 +472,14 @@ public struct FactStore: Sendable {
             return n
         }
     }
+}
+
+/// The indexes `buildIndexes` makes on two cores; each worker writes its own fields.
+private final class BuiltIndexes: @unchecked Sendable {
+    var subject = TermPostings()
+    var object = TermPostings()
+    var predicate = PostingIndex()
+    var key = PostingIndex()
 }
 
 /// The content of a quoted statement, for sharing equal propositions.
