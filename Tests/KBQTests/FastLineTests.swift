@@ -110,6 +110,20 @@ import Testing
         #expect(taken > lines)  // the entity lines too; not the escaped notes
         #expect(fast.statementCount == lines && full.statementCount == lines)
         #expect(try Self.exported(fast) == Self.exported(full))
+        // The indexes (built on two cores at this size) against a scan of the columns.
+        for name in ["p2", "p3", "p254", "p499"] {
+            let term = Term(entity: fast.entityID(exactly: name)!)
+            let bySubject = (0..<fast.statementCount).filter { fast.table.subject[$0] == term }.map { StatementID($0) }
+            let byObject = (0..<fast.statementCount).filter { fast.table.object[$0] == term }.map { StatementID($0) }
+            let s = fast.bySubject.withBeside(term)
+            let o = fast.byObject.withBeside(term)
+            #expect(Array(s.ids) == bySubject && Array(o.ids) == byObject, "\(name)")
+            #expect(Array(s.otherEnds) == bySubject.map { fast.table.object[Int($0)] })
+            #expect(Array(o.predicates) == byObject.map { Int16(fast.table.predicate[Int($0)]) })
+            #expect(!bySubject.isEmpty && !byObject.isEmpty)
+        }
+        let knows = fast.predicates.firstIndex { $0.name == "knows" }!
+        #expect(Array(fast.statements(withPredicate: PredicateID(knows))) == (0..<fast.statementCount).filter { fast.table.predicate[$0] == knows }.map { StatementID($0) })
 
         // Errors in both blocks, reported as the full parser reports them.
         let bad = dir + "/bad.kb"
