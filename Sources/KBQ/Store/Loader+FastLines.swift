@@ -185,11 +185,16 @@ extension Loader {
             if paragraph == nil { paragraph = froms[Int(f.from)].paragraph }
         }
         guard let doc = document else { return false }
-        if documentChecked[doc] == nil, let t = r.documentType {
-            guard store.entity(doc, isA: t) else { return false }  // the full path reports it
-            documentChecked[doc] = true
+        // Most lines have the document of the line before: checked once (a document found
+        // good stays good).
+        if doc != lastGoodDocument {
+            if documentChecked[doc] == nil, let t = r.documentType {
+                guard store.entity(doc, isA: t) else { return false }  // the full path reports it
+                documentChecked[doc] = true
+            }
+            guard documentChecked[doc] != false else { return false }
+            lastGoodDocument = doc
         }
-        guard documentChecked[doc] != false else { return false }
         if let n = paragraph, let count = r.paragraphs[doc], n < 0 || n > count { return false }
         if let n = paragraph, fastResolver!.paragraphTerm?.0 != n {
             fastResolver!.paragraphTerm = (n, store.intern(.integer(n)))

@@ -22,6 +22,7 @@ public struct Loader {
     var currentRDFPath = ""
     /// Sources already checked to be Documents (false: reported as not one).
     var documentChecked: [EntityID: Bool] = [:]
+    var lastGoodDocument: EntityID = -1
     /// The built-in keys `source` and `para`: the first two keys of every store.
     static let sourceKey = Int32(FactStore.builtinKeys.firstIndex { $0.0 == "source" }!)
     static let paraKey = Int32(FactStore.builtinKeys.firstIndex { $0.0 == "para" }!)
