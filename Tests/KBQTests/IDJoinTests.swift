@@ -11,11 +11,13 @@ import Testing
         var evidence: [Evidence]
     }
 
-    static func answers(_ text: String, _ store: FactStore, _ rules: RuleEngine, idJoin: Bool) throws -> [Answer] {
+    static func answers(_ text: String, _ store: FactStore, _ rules: RuleEngine, idJoin: Bool, parallel: Bool = false) throws -> [Answer] {
         let source = SourceText(name: "test", text: text)
         guard case .query(let q) = try Parser.parseCommand(source, rules: Set(store.rules.map(\.syntax.name.text))) else { return [] }
         let prepared = try PreparedQuery(q, source: source, store: store, rules: rules)
         prepared.allowIDJoin = idJoin
+        // Every join on every core, however small (when the machine has more than one).
+        if parallel { prepared.parallelThreshold = 1 }
         var out: [Answer] = []
         try prepared.run(limits: .none) { out.append(Answer(values: $0.values.map { Display.plain($0, store) }, evidence: $0.evidence)) }
         return out
@@ -56,6 +58,7 @@ import Testing
                     if try Self.takes(q, store, rules) { taken += 1 }
                     let joined = try Self.answers(q, store, rules, idJoin: true)
                     #expect(joined == general, "\(folder)/\(file): \(q)")
+                    #expect(try Self.answers(q, store, rules, idJoin: true, parallel: true) == general, "on every core: \(folder)/\(file): \(q)")
                 }
             }
         }
@@ -143,6 +146,7 @@ import Testing
             let general = try IDJoinTests.answers(q, store, rules, idJoin: false)
             #expect(try IDJoinTests.takes(q, store, rules))
             #expect(try IDJoinTests.answers(q, store, rules, idJoin: true) == general, "\(q)")
+            #expect(try IDJoinTests.answers(q, store, rules, idJoin: true, parallel: true) == general, "\(q)")
             #expect(general.count > 3)
         }
     }

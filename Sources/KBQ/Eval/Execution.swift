@@ -55,6 +55,11 @@ final class Execution {
         self.row = Array(repeating: nil, count: variableCount)
     }
 
+    /// A fresh execution over the same store, rules and limits (for another thread).
+    func fork() -> Execution {
+        Execution(store: store, source: ops.source, rules: rules, limits: limits, variableCount: row.count)
+    }
+
     @inline(__always) func tick() throws {
         steps &+= 1
         if steps & 1023 == 0 { try checkLimits() }

@@ -57,6 +57,10 @@ final class IDJoin {
     let exec: Execution
     let store: FactStore
     let steps: [Step]
+    /// Set in a worker of `runInParallel`: its part of the first step's candidates.
+    var topPart: (index: Int, of: Int)? = nil
+    /// From how many candidates of the first step `runBindings` uses every core.
+    var parallelThreshold = IDJoin.defaultParallelThreshold
     var bindings: [UInt64]
     var trail: [Int] = []
     var statements: [StatementID] = []
@@ -78,6 +82,11 @@ final class IDJoin {
     struct Program {
         let steps: [Step]
         let memoCount: Int
+
+        init(steps: [Step], memoCount: Int) {
+            self.steps = steps
+            self.memoCount = memoCount
+        }
 
         /// nil when a goal is a rule call, a path or a type test: the general evaluator
         /// takes those.
@@ -202,14 +211,20 @@ final class IDJoin {
     /// Runs the steps and hands `k` each answer's bindings and statements, making no
     /// Values: for answers that only project variables (see PreparedQuery+Variables).
     func runBindings(_ k: ([UInt64], [StatementID]) throws -> Void) throws {
+        if try runInParallel(k) { return }
         try solve(steps, 0) { try k(bindings, statements) }
+    }
+
+    /// Whether two step lists are one array (the query's own, not a branch's).
+    static func same(_ a: [Step], _ b: [Step]) -> Bool {
+        a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in x.baseAddress == y.baseAddress } }
     }
 
     /// The value of a binding; unbound is "no record", as the general evaluator shows it.
     func value(_ b: UInt64) -> Value { b == 0 ? .noRecord : decode(b) }
 
     /// As `Execution.solve`: steps from `i` on, then `k`.
-    private func solve(_ steps: [Step], _ i: Int, _ k: () throws -> Void) throws {
+    func solve(_ steps: [Step], _ i: Int, _ k: () throws -> Void) throws {
         guard i < steps.count else { return try k() }
         // After the last step, the answer itself: no call of `solve` per candidate (whose
         // entry retains its captured arrays).
@@ -268,7 +283,11 @@ final class IDJoin {
                 }
                 while trail.count > mark { bindings[trail.removeLast()] = 0 }
             }
-            let c = candidates(p)
+            var c = candidates(p)
+            if i == 0, let part = topPart, IDJoin.same(steps, self.steps) {
+                // One worker's share of the first step (see runInParallel).
+                c = c.part(part)
+            }
             if c.everything {
                 for n in 0..<store.statementCount { try visit(StatementID(n)) }
             } else if c.hasBeside {
@@ -350,10 +369,27 @@ final class IDJoin {
         var hasBeside = false
         var known = Known.none
         var everything = false
+
+        var count: Int { everything ? -1 : ids.count }
+
+        /// Part `index` of `of` equal parts, in order (every statement, when `everything`,
+        /// is not split).
+        func part(_ p: (index: Int, of: Int)) -> Candidates {
+            guard !everything else { return p.index == 0 ? self : Candidates(ids: []) }
+            let lo = ids.startIndex + ids.count * p.index / p.of
+            let hi = ids.startIndex + ids.count * (p.index + 1) / p.of
+            var c = self
+            c.ids = ids[lo..<hi]
+            if hasBeside {
+                c.predicates = predicates[lo..<hi]
+                c.otherEnds = otherEnds[lo..<hi]
+            }
+            return c
+        }
     }
 
     /// As `Execution.candidateStatements`: the smallest list the bound positions select.
-    private func candidates(_ p: PatternStep) -> Candidates {
+    func candidates(_ p: PatternStep) -> Candidates {
         var best = Candidates(everything: true)
         func consider(_ ids: ArraySlice<StatementID>) {
             if best.everything || ids.count < best.ids.count { best = Candidates(ids: ids) }

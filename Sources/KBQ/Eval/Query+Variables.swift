@@ -16,7 +16,9 @@ extension PreparedQuery {
     /// The join for a query that projects plain variables, or nil.
     func variableJoin(_ exec: Execution) -> (join: IDJoin, variables: [Int])? {
         guard allowIDJoin, let vars = projectedVariables, let program = joinProgram else { return nil }
-        return (IDJoin(program, exec, variableCount: compiled.variables.count), vars)
+        let join = IDJoin(program, exec, variableCount: compiled.variables.count)
+        join.parallelThreshold = parallelThreshold
+        return (join, vars)
     }
 
     func streamVariables(_ j: (join: IDJoin, variables: [Int]), into answers: Answers, _ shown: (Int) throws -> Void) throws {

@@ -8,6 +8,8 @@ public final class PreparedQuery {
     let rules: RuleEngine
     /// Conjunctive queries run over term ids (IDJoin); off only to compare the two paths.
     var allowIDJoin = true
+    /// See IDJoin.runInParallel; tests lower it to run small joins on every core.
+    var parallelThreshold = IDJoin.defaultParallelThreshold
     /// The goals as join steps (nil: the general evaluator takes them), made at the first
     /// run and kept for the next.
     lazy var joinProgram: IDJoin.Program? = IDJoin.Program(compiled.goals, store)

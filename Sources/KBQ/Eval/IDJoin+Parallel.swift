@@ -1,0 +1,89 @@
+import Dispatch
+
+/// A large join on every core: the first step's candidates cut into equal parts in order,
+/// each part joined by a worker of its own (its own bindings, trail and execution), and the
+/// answers handed on part by part, so they come in exactly the order one core gives.
+extension IDJoin {
+    /// Below this many candidates for the first step, one core: starting workers costs more.
+    static let defaultParallelThreshold = 32768
+
+    /// What the workers share: read, never written, while they run.
+    struct SharedJoin: @unchecked Sendable {
+        let steps: [Step]
+        let memoCount: Int
+        let exec: Execution
+        let variableCount: Int
+    }
+
+    /// One worker's answers: each answer's bindings and the statements behind it, flat.
+    final class PartAnswers: @unchecked Sendable {
+        var bindings: [UInt64] = []
+        var statements: [StatementID] = []
+        var statementEnds: [Int] = []
+        var failure: Error? = nil
+    }
+
+    /// Runs the join on every core when it is worth it; false when it did not run.
+    func runInParallel(_ k: ([UInt64], [StatementID]) throws -> Void) throws -> Bool {
+        let workers = Loader.cores
+        guard workers > 1, topPart == nil, let first = steps.first, case .pattern(let p) = first,
+            !p.impossible, candidates(p).count >= parallelThreshold, !steps.contains(where: IDJoin.hasRegex)
+        else { return false }
+        let shared = SharedJoin(steps: steps, memoCount: memos.count, exec: exec, variableCount: variableCount)
+        let parts = (0..<workers).map { _ in PartAnswers() }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let out = parts[w]
+            do {
+                let join = IDJoin(Program(steps: shared.steps, memoCount: shared.memoCount), shared.exec.fork(), variableCount: shared.variableCount)
+                join.topPart = (w, workers)
+                try join.solve(join.steps, 0) {
+                    out.bindings.append(contentsOf: join.bindings)
+                    out.statements.append(contentsOf: join.statements)
+                    out.statementEnds.append(out.statements.count)
+                }
+            } catch {
+                out.failure = error
+            }
+        }
+        // Handed on through two arrays reused from answer to answer, as `solve` does.
+        var rowBindings = [UInt64](repeating: 0, count: variableCount)
+        var rowStatements: [StatementID] = []
+        for part in parts {
+            if let failure = part.failure { throw failure }
+            var start = 0
+            for (n, end) in part.statementEnds.enumerated() {
+                try exec.tick()
+                for v in 0..<variableCount { rowBindings[v] = part.bindings[n * variableCount + v] }
+                rowStatements.removeAll(keepingCapacity: true)
+                rowStatements.append(contentsOf: part.statements[start..<end])
+                try k(rowBindings, rowStatements)
+                start = end
+            }
+        }
+        return true
+    }
+
+    /// Whether a step filters with a regular expression (a Regex compiles itself lazily:
+    /// one is not shared between threads).
+    static func hasRegex(_ step: Step) -> Bool {
+        switch step {
+        case .filter(let e, _, _, _): return e.hasRegex
+        case .pattern: return false
+        case .not(let inner), .optional(let inner): return inner.contains(where: hasRegex)
+        case .or(let branches): return branches.contains { $0.contains(where: hasRegex) }
+        }
+    }
+}
+
+extension CompiledExpr {
+    var hasRegex: Bool {
+        switch self {
+        case .regex: return true
+        case .slot: return false
+        case .field(let inner, _, _): return inner.hasRegex
+        case .function(_, let args, _): return args.contains { $0.hasRegex }
+        case .aggregate(_, let arg, _, _): return arg?.hasRegex ?? false
+        case .compare(_, let l, let r, _): return l.hasRegex || r.hasRegex
+        }
+    }
+}
