@@ -1,5 +1,3 @@
-import Dispatch
-
 /// A large join on every core: the first step's candidates cut into equal parts in order,
 /// each part joined by a worker of its own (its own bindings, trail and execution), and the
 /// answers handed on part by part, so they come in exactly the order one core gives.
@@ -25,13 +23,13 @@ extension IDJoin {
 
     /// Runs the join on every core when it is worth it; false when it did not run.
     func runInParallel(_ k: ([UInt64], [StatementID]) throws -> Void) throws -> Bool {
-        let workers = Loader.cores
+        let workers = Parallel.cores
         guard workers > 1, topPart == nil, let first = steps.first, case .pattern(let p) = first,
             !p.impossible, candidates(p).count >= parallelThreshold, !steps.contains(where: IDJoin.hasRegex)
         else { return false }
         let shared = SharedJoin(steps: steps, memoCount: memos.count, exec: exec, variableCount: variableCount)
         let parts = (0..<workers).map { _ in PartAnswers() }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        Parallel.forEach(workers) { w in
             let out = parts[w]
             do {
                 let join = IDJoin(Program(steps: shared.steps, memoCount: shared.memoCount), shared.exec.fork(), variableCount: shared.variableCount)

@@ -1,5 +1,3 @@
-import Dispatch
-
 /// The knowledge base in memory: schema, entities, statements and their indexes.
 ///
 /// A value type: a load works on a copy and replaces the session's store only when it
@@ -358,7 +356,7 @@ public struct FactStore: Sendable {
         // The subject and the object side are independent counting sorts: one a core.
         let built = BuiltIndexes()
         let (predicateCount, keyCount) = (predicates.count, keys.count)
-        DispatchQueue.concurrentPerform(iterations: n >= 1 << 16 ? 2 : 1) { w in
+        Parallel.forEach(n >= 1 << 16 ? 2 : 1) { w in
             for side in (n >= 1 << 16 ? [w] : [0, 1]) {
                 let (terms, ends) = side == 0 ? (t.subject, t.object) : (t.object, t.subject)
                 var index = TermPostings(entityCount: entityCount, literalCount: literalCount, statementCount: n, terms: terms)

@@ -3,8 +3,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Dispatch
-
 /// The loader's fast path for plain statement lines (see FastLine): pass 1 notes where the
 /// line is, pass 2 resolves it from the bytes. Any line it cannot take whole goes through
 /// the full parser and resolver, so errors read exactly as before.
@@ -85,10 +83,10 @@ extension Loader {
         let block = fastLines[n..<min(fastLines.count, n + Loader.scanBlock)]
         let shared = ScanInput(lines: block, texts: fileTexts, resolver: fastResolver!)
         var out = [ScannedLine?](repeating: nil, count: block.count)
-        let workers = block.count >= 4096 ? Loader.cores : 1
+        let workers = block.count >= 4096 ? Parallel.cores : 1
         out.withUnsafeMutableBufferPointer { buffer in
             let target = ScanOutput(buffer: buffer)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
+            Parallel.forEach(workers) { w in
                 let count = shared.lines.count
                 for k in (w * count / workers)..<((w + 1) * count / workers) {
                     let f = shared.lines[shared.lines.startIndex + k]
@@ -101,7 +99,6 @@ extension Loader {
     }
 
     static let scanBlock = 1 << 16
-    static let cores = max(1, min(8, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
 
     /// What the workers read: values, never changed while they run.
     struct ScanInput: @unchecked Sendable {
