@@ -55,8 +55,8 @@ final class Execution {
         self.row = Array(repeating: nil, count: variableCount)
     }
 
-    /// A fresh execution over the same store, rules and limits (for another thread).
-    func fork() -> Execution {
+    /// A fresh execution over the same store and rules (for another thread).
+    func fork(limits: Limits) -> Execution {
         Execution(store: store, source: ops.source, rules: rules, limits: limits, variableCount: row.count)
     }
 

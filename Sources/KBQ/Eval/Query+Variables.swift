@@ -22,16 +22,19 @@ extension PreparedQuery {
     }
 
     func streamVariables(_ j: (join: IDJoin, variables: [Int]), into answers: Answers, _ shown: (Int) throws -> Void) throws {
-        let c = compiled
-        if c.limit == 0 { return }
+        // Plain values, not the CompiledQuery: a closure that captures the struct can copy
+        // it (dozens of retains) at every answer.
+        let limit = compiled.limit ?? Int.max
+        if limit == 0 { return }
         var skipped = 0
-        let offset = c.offset ?? 0
+        let offset = compiled.offset ?? 0
+        let variables = j.variables
         do {
             try j.join.runBindings { bindings, statements in
                 if skipped < offset { skipped += 1; return }
-                answers.append(bindings: bindings, variables: j.variables, statements: statements)
+                answers.append(bindings: bindings, variables: variables, statements: statements)
                 try shown(answers.count - 1)
-                if let l = c.limit, answers.count >= l { throw StopSearch() }
+                if answers.count >= limit { throw StopSearch() }
             }
         } catch is StopSearch {}
     }
