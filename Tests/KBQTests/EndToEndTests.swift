@@ -118,6 +118,30 @@ import Testing
         #expect(r.stderr == "")
     }
 
+    /// A join large enough to run on every core (more than 32,768 candidates for its first
+    /// step): its rows in the one-core order, a `limit` and a reader that stops early end
+    /// it at once, with nothing on stderr.
+    @Test func aJoinOnEveryCoreStreamsInOrder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-cores-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var text = "type Person\ntype Document\npredicate knows\nentity Doc : Document \"Doc\" {paragraphs: 1}\n"
+        for i in 0..<300 { text += "entity p\(i) : Person \"P \(i)\"\n" }
+        text += "from Doc para 1\n"
+        for i in 0..<40_000 { text += "p\(i % 300) knows p\((i * 7) % 300)\n" }
+        let kb = dir + "/big.kb"
+        try text.write(toFile: kb, atomically: true, encoding: .utf8)
+        let all = try Support.kbq([kb, "-e", "find ?a, ?b where ?a knows ?b"])
+        #expect(all.status == 0 && all.stderr == "")
+        let rows = all.stdout.split(separator: "\n").dropFirst()
+        #expect(rows.count == 40_000)
+        #expect(rows.first == "p0\tp0" && rows.dropFirst().first == "p1\tp7" && rows.last == "p99\tp93")
+        let limited = try Support.kbq([kb, "-e", "find ?a, ?b where ?a knows ?b limit 3"])
+        #expect(limited.stdout == "a\tb\np0\tp0\np1\tp7\np2\tp14\n")
+        let head = try Support.run("/bin/sh", ["-c", "'\(Support.binary)' '\(kb)' -e 'find ?a, ?b where ?a knows ?b' | head -2"])
+        #expect(head.stdout == "a\tb\np0\tp0\n")
+        #expect(head.stderr == "")
+    }
+
     @Test func badUTF8InAScriptIsReported() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
