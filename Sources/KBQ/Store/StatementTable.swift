@@ -81,12 +81,15 @@ struct StatementTable: Sendable {
     }
 
     /// The run that holds statement i.
-    @inline(__always) func run(_ i: Int) -> Int {
+    @inline(__always) func run(_ i: Int) -> Int { StatementTable.run(i, startingAt: runStart) }
+
+    /// The last of the runs (which start at `starts`, in order) that starts at or before i.
+    static func run(_ i: Int, startingAt starts: [StatementID]) -> Int {
         var low = 0
-        var high = runStart.count
+        var high = starts.count
         while high - low > 1 {
             let mid = (low + high) / 2
-            if Int(runStart[mid]) <= i { low = mid } else { high = mid }
+            if Int(starts[mid]) <= i { low = mid } else { high = mid }
         }
         return low
     }
@@ -105,13 +108,8 @@ struct StatementTable: Sendable {
 
     /// The line statement i was written on.
     func line(_ i: Int) -> Int32 {
-        var low = 0
-        var high = lineRunStart.count
-        while high - low > 1 {
-            let mid = (low + high) / 2
-            if Int(lineRunStart[mid]) <= i { low = mid } else { high = mid }
-        }
-        return lineRunFirst[low] + Int32(i - Int(lineRunStart[low]))
+        let r = StatementTable.run(i, startingAt: lineRunStart)
+        return lineRunFirst[r] + Int32(i - Int(lineRunStart[r]))
     }
 
     /// Calls `body(range, document, paragraph)` for each run, in order.
