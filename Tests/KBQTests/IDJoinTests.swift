@@ -28,8 +28,7 @@ import Testing
         let source = SourceText(name: "test", text: text)
         guard case .query(let q) = try Parser.parseCommand(source, rules: Set(store.rules.map(\.syntax.name.text))) else { return false }
         let prepared = try PreparedQuery(q, source: source, store: store, rules: rules)
-        let exec = Execution(store: store, source: source, rules: rules, limits: .none, variableCount: prepared.compiled.variables.count)
-        return IDJoin(prepared.compiled.goals, exec, variableCount: prepared.compiled.variables.count) != nil
+        return IDJoin.Program(prepared.compiled.goals, store) != nil
     }
 
     @Test func everyGoldenQueryAgreesWithTheGeneralEvaluator() throws {

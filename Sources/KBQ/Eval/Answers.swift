@@ -74,8 +74,6 @@ public final class Answers {
         evidenceEnds.append(UInt32(evidenceCells.count))
     }
 
-    func append(_ row: ResultRow) { append(values: row.values, evidence: row.evidence) }
-
     /// Notes that `row` was met again with `statements` behind it; see `mergeRepeats`.
     func noteRepeat(of row: Int, _ statements: [StatementID]) {
         repeatRows.append(Int32(row))

@@ -98,11 +98,6 @@ final class IDJoin {
         }
     }
 
-    convenience init?(_ goals: [Goal], _ exec: Execution, variableCount: Int) {
-        guard let program = Program(goals, exec.store) else { return nil }
-        self.init(program, exec, variableCount: variableCount)
-    }
-
     init(_ program: Program, _ exec: Execution, variableCount: Int) {
         let store = exec.store
         steps = program.steps
@@ -220,8 +215,6 @@ final class IDJoin {
         a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in x.baseAddress == y.baseAddress } }
     }
 
-    /// The value of a binding; unbound is "no record", as the general evaluator shows it.
-    func value(_ b: UInt64) -> Value { b == 0 ? .noRecord : decode(b) }
 
     /// As `Execution.solve`: steps from `i` on, then `k`.
     func solve(_ steps: [Step], _ i: Int, _ k: () throws -> Void) throws {
@@ -478,10 +471,10 @@ final class IDJoin {
 }
 
 extension Execution {
-    /// Solves a query's goals: over term ids when they are plain patterns and filters,
-    /// by the general evaluator otherwise.
-    func solveTop(_ goals: [Goal], allowIDJoin: Bool, program: IDJoin.Program? = nil, _ k: () throws -> Void) throws {
-        if allowIDJoin, let program = program ?? IDJoin.Program(goals, store) {
+    /// Solves a query's goals: over term ids by `program` (the prepared query's join steps)
+    /// when there is one, by the general evaluator otherwise.
+    func solveTop(_ goals: [Goal], allowIDJoin: Bool, program: IDJoin.Program?, _ k: () throws -> Void) throws {
+        if allowIDJoin, let program {
             try IDJoin(program, self, variableCount: row.count).run(k)
         } else {
             try solve(goals, 0, k)
