@@ -34,11 +34,16 @@ func benchMain() throws -> Int32 {
 
     let rssBase = status("VmRSS:")
     let loadStart = Clock.nanoseconds()
-    guard case .success(let store) = Loader.load(files: [kbFile], into: FactStore()) else {
+    let (loaded, phases) = Loader.timedLoad(files: [kbFile], into: FactStore())
+    guard case .success(let store) = loaded else {
         FileHandle.standardError.write(Data("kbq-bench: \(kbFile) does not load\n".utf8))
         return 1
     }
     let loadSeconds = seconds(loadStart)
+    // KBQ_BENCH_PHASES=1 also says where the load's time went.
+    if ProcessInfo.processInfo.environment["KBQ_BENCH_PHASES"] != nil {
+        for (phase, s) in phases { FileHandle.standardError.write(Data("load: \(phase) \(String(format: "%.3f", s)) s\n".utf8)) }
+    }
     let rules = try RuleEngine(store: store, rules: store.rules)
     let rssLoad = status("VmRSS:")
     let hwmLoad = status("VmHWM:")

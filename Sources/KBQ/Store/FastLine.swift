@@ -21,7 +21,8 @@ struct FastLine {
     var subject: Range<Int>
     var predicate: Range<Int>
     var object: Object
-    var qualifiers: [(key: Range<Int>, value: Object)]
+    /// The offset of the line's newline (or of the end of the bytes).
+    var end: Int
 
     static let reserved: Set<String> = Parser.kbKeywords.union(Parser.keywords).union(["_"])
     /// The reserved words as bytes, by length: a name is checked without making a String.
@@ -31,21 +32,21 @@ struct FastLine {
         return table
     }()
 
-    /// Scans the line starting at `start`; nil when it is not of the simple form. `end` is
-    /// the offset of its newline (or of the end of the bytes).
-    static func scan(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> (line: FastLine, end: Int)? {
+    /// Scans the line starting at `start`, handing each qualifier to `qualifier` in order
+    /// (it returns false to refuse the line); nil when the line is not of the simple form.
+    /// Nothing is allocated: the loader scans a million lines on every core.
+    @inline(__always)
+    static func scan(_ b: UnsafeBufferPointer<UInt8>, from start: Int, qualifier: (Range<Int>, Object) -> Bool) -> FastLine? {
         var c = Cursor(b: b, i: start)
         guard let subject = c.name(), c.blank() else { return nil }
         guard let predicate = c.name(), c.blank() else { return nil }
         guard let object = c.value() else { return nil }
         c.spaces()
-        var qualifiers: [(key: Range<Int>, value: Object)] = []
         if c.peek(UInt8(ascii: "{")) {
-            guard let q = c.braces() else { return nil }
-            qualifiers = q
+            guard c.braces(qualifier) else { return nil }
         }
         guard let end = c.endOfLine() else { return nil }
-        return (FastLine(subject: subject, predicate: predicate, object: object, qualifiers: qualifiers), end)
+        return FastLine(subject: subject, predicate: predicate, object: object, end: end)
     }
 
     /// `entity ID : Type, Type "Label" {key: value, ...}`, on one line, in the same subset.
@@ -77,8 +78,7 @@ struct FastLine {
         }
         var properties: [(key: Range<Int>, value: Object)] = []
         if c.peek(UInt8(ascii: "{")) {
-            guard let p = c.braces() else { return nil }
-            properties = p
+            guard c.braces({ properties.append(($0, $1)); return true }) else { return nil }
         }
         guard let end = c.endOfLine() else { return nil }
         return (Entity(id: id, types: types, label: label, properties: properties), end)
@@ -118,10 +118,14 @@ struct FastLine {
         mutating func name() -> Range<Int>? {
             let s = i
             guard i < b.count, isNameStart(b[i]) else { return nil }
+            var lowerCaseOnly = b[i] >= 0x61
             i += 1
-            while i < b.count, isNameByte(b[i]) { i += 1 }
+            while i < b.count, isNameByte(b[i]) {
+                lowerCaseOnly = lowerCaseOnly && b[i] >= 0x61
+                i += 1
+            }
             // Keywords are short and lower-case letters only.
-            if i - s < FastLine.reservedByLength.count,
+            if lowerCaseOnly, i - s < FastLine.reservedByLength.count,
                 FastLine.reservedByLength[i - s].contains(where: { $0.elementsEqual(b[s..<i]) })
             {
                 return nil
@@ -176,25 +180,25 @@ struct FastLine {
             return Int(b[at] - 0x30) * 10 + Int(b[at + 1] - 0x30)
         }
 
-        /// `{key: value, ...}` and the blanks after it.
-        mutating func braces() -> [(key: Range<Int>, value: Object)]? {
-            guard take(UInt8(ascii: "{")) else { return nil }
-            var pairs: [(key: Range<Int>, value: Object)] = []
+        /// `{key: value, ...}` and the blanks after it, each pair handed to `each` (which
+        /// may refuse it).
+        @inline(__always)
+        mutating func braces(_ each: (Range<Int>, Object) -> Bool) -> Bool {
+            guard take(UInt8(ascii: "{")) else { return false }
             while true {
                 spaces()
-                guard let key = name() else { return nil }
+                guard let key = name() else { return false }
                 spaces()
-                guard take(UInt8(ascii: ":")) else { return nil }
+                guard take(UInt8(ascii: ":")) else { return false }
                 spaces()
-                guard let v = value() else { return nil }
-                pairs.append((key, v))
+                guard let v = value(), each(key, v) else { return false }
                 spaces()
                 if take(UInt8(ascii: ",")) { continue }
-                guard take(UInt8(ascii: "}")) else { return nil }
+                guard take(UInt8(ascii: "}")) else { return false }
                 break
             }
             spaces()
-            return pairs
+            return true
         }
 
         /// The offset of the newline, when only blanks (and a CR) are left.

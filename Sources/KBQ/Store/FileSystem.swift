@@ -14,10 +14,26 @@ public enum FileSystem {
         guard fd >= 0 else { throw IOError(message: "cannot open '\(path)': \(errorText())") }
         defer { close(fd) }
         var st = stat()
-        if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+        let known = fstat(fd, &st) == 0
+        if known && (st.st_mode & S_IFMT) == S_IFDIR {
             throw IOError(message: "'\(path)' is a directory")
         }
-        return try readAll(fd: fd, name: path)
+        guard known, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 else { return try readAll(fd: fd, name: path) }
+        // A regular file: read straight into an array of its size (growing one by appending
+        // copied a large knowledge base several times), then whatever it grew by meanwhile.
+        let size = Int(st.st_size)
+        var failure: IOError? = nil
+        var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            while count < size {
+                let n = Glibc.read(fd, buffer.baseAddress! + count, size - count)
+                if n < 0 { failure = IOError(message: errno == EINTR ? "interrupted" : "cannot read '\(path)': \(errorText())") }
+                if n <= 0 { break }
+                count += n
+            }
+        }
+        if let failure { throw failure }
+        if bytes.count == size { bytes.append(contentsOf: try readAll(fd: fd, name: path)) }
+        return bytes
     }
 
     /// At most the first `limit` bytes of a file (a `#!` line, say).

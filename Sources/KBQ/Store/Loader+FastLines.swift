@@ -16,100 +16,63 @@ extension Loader {
         var from: Int32
     }
 
-    /// Pass 1: when the splitter stands at the start of a line that `scan` takes whole (and
-    /// the next line does not continue), the line, and the splitter moved past it.
-    static func takeLine(
-        _ splitter: inout StatementSplitter, _ text: SourceText, file: Int32, from: Int32,
-        _ scan: (UnsafeBufferPointer<UInt8>, Int) -> Int?
-    ) -> PendingFastLine? {
+    /// Pass 1: when the splitter stands at the start of a line the prescan found fast (and
+    /// the next line does not continue it), notes the line for pass 2 and moves past it.
+    mutating func takeFastLine(_ splitter: inout StatementSplitter, _ prescan: inout LinePrescan, file: Int32, from: Int32) -> Bool {
         let p = splitter.position
-        let bytes = text.bytes
-        guard p < bytes.count, p == 0 || bytes[p - 1] == 0x0A else { return nil }
-        guard let end = bytes.withUnsafeBufferPointer({ scan($0, p) }), !splitter.nextLineContinues(after: end) else { return nil }
-        let line = PendingFastLine(file: file, start: p, end: end, line: Int32(clamping: splitter.line), from: from)
-        splitter.advance(to: end)
-        return line
-    }
-
-    /// Pass 1: a plain statement line, noted for pass 2.
-    mutating func takeFastLine(_ splitter: inout StatementSplitter, _ text: SourceText, file: Int32, from: Int32) -> Bool {
-        guard let line = Loader.takeLine(&splitter, text, file: file, from: from, { FastLine.scan($0, from: $1)?.end }) else { return false }
-        fastLines.append(line)
-        statementOrder.append(-fastLines.count)
+        guard let (end, isEntity) = prescan.fastLine(at: p), !splitter.nextLineContinues(after: end) else { return false }
+        let line = PendingFastLine(file: file, start: p, end: end, line: Int32(clamping: splitter.line), from: isEntity ? -1 : from)
+        splitter.jump(toEndOfLine: end)
+        if isEntity {
+            fastEntities.append(line)
+            entityOrder.append(-fastEntities.count)
+        } else {
+            fastLines.append(line)
+            statementOrder.append(-fastLines.count)
+        }
         return true
     }
 
-    /// Pass 2: adds the statement of fast line `n` (scanned, with its names looked up, by
-    /// `scanAhead`), or hands the line to the full path.
+    /// Pass 2: adds the statement of fast line `n` (resolved by `resolveAhead`), or hands
+    /// the line to the full path. Fast lines come here in order.
     mutating func resolveFastLine(_ n: Int) {
         if fastResolver == nil { fastResolver = FastResolver(store) }
-        if !scanned.indices.contains(n - scannedStart) { scanAhead(from: n) }
+        while resolvedPart < resolved.count, n >= resolved[resolvedPart].first + resolved[resolvedPart].count { resolvedPart += 1 }
+        if resolvedPart == resolved.count || n < resolved[resolvedPart].first {
+            let start = Clock.nanoseconds()
+            resolveAhead(from: n)
+            phases.add("statements, parallel scans", since: start)
+        }
         let f = fastLines[n]
-        let text = fileTexts[Int(f.file)]
-        let added = scanned[n - scannedStart].map { addFastLine($0, f, text.name) } ?? false
-        if !added { resolveSlowly(f, text) }
+        if !addResolved(n - resolved[resolvedPart].first, f) { resolveSlowly(f, fileTexts[Int(f.file)]) }
     }
 
-    /// A fast line scanned and its entities, predicate and keys looked up: the part of pass
-    /// 2 that only reads the bytes and the name tables.
-    struct ScannedLine {
-        var line: FastLine
-        var subject: Int32?
-        var predicate: Int32?
-        /// The entity of an object that is a name.
-        var object: Int32?
-        /// Per qualifier, its key and the entity of a value that is a name (-1: none).
-        var qualifiers: [(key: Int32, entity: Int32)]
-    }
-
-    static func scan(_ f: PendingFastLine, _ text: SourceText, _ r: FastResolver) -> ScannedLine? {
-        text.bytes.withUnsafeBufferPointer { b -> ScannedLine? in
-            guard let (line, _) = FastLine.scan(b, from: f.start) else { return nil }
-            func lookup(_ t: ByteKeyTable, _ range: Range<Int>) -> Int32? { t.lookup(UnsafeBufferPointer(rebasing: b[range])) }
-            func entity(_ o: FastLine.Object) -> Int32? {
-                guard case .name(let range) = o else { return nil }
-                return lookup(r.entities, range)
-            }
-            return ScannedLine(
-                line: line, subject: lookup(r.entities, line.subject), predicate: lookup(r.predicates, line.predicate),
-                object: entity(line.object),
-                qualifiers: line.qualifiers.map { (lookup(r.keys, $0.key) ?? -1, entity($0.value) ?? -1) })
+    /// Scans and resolves the next block of fast lines, from `n`, on every core: everything
+    /// about a line that only reads the bytes, the name tables and the declarations. What
+    /// is left for the one thread that appends in order is interning literals.
+    mutating func resolveAhead(from n: Int) {
+        let block = n..<min(fastLines.count, n + Loader.scanBlock)
+        let workers = block.count >= 4096 ? Parallel.cores * 2 : 1
+        let input = ResolveInput(
+            lines: fastLines, texts: fileTexts, resolver: fastResolver!, store: store, froms: froms.map(\.paragraph),
+            fromDocuments: fromDocuments)
+        resolved = Parallel.map(workers) { w in
+            let part = (block.lowerBound + w * block.count / workers)..<(block.lowerBound + (w + 1) * block.count / workers)
+            return ResolvedLines(part, input)
         }
-    }
-
-    /// Scans the next block of fast lines, from `n`, on every core: the lines are
-    /// independent, and each worker writes only its own part of the block.
-    mutating func scanAhead(from n: Int) {
-        let block = fastLines[n..<min(fastLines.count, n + Loader.scanBlock)]
-        let shared = ScanInput(lines: block, texts: fileTexts, resolver: fastResolver!)
-        var out = [ScannedLine?](repeating: nil, count: block.count)
-        let workers = block.count >= 4096 ? Parallel.cores : 1
-        out.withUnsafeMutableBufferPointer { buffer in
-            let target = ScanOutput(buffer: buffer)
-            Parallel.forEach(workers) { w in
-                let count = shared.lines.count
-                for k in (w * count / workers)..<((w + 1) * count / workers) {
-                    let f = shared.lines[shared.lines.startIndex + k]
-                    target.buffer[k] = Loader.scan(f, shared.texts[Int(f.file)], shared.resolver)
-                }
-            }
-        }
-        scanned = out
-        scannedStart = n
+        resolvedPart = 0
     }
 
     static let scanBlock = 1 << 16
 
     /// What the workers read: values, never changed while they run.
-    struct ScanInput: @unchecked Sendable {
-        let lines: ArraySlice<PendingFastLine>
+    struct ResolveInput: @unchecked Sendable {
+        let lines: [PendingFastLine]
         let texts: [SourceText]
         let resolver: FastResolver
-    }
-
-    /// Where they write: disjoint parts of one buffer.
-    struct ScanOutput: @unchecked Sendable {
-        let buffer: UnsafeMutableBufferPointer<ScannedLine?>
+        let store: FactStore
+        let froms: [Int]
+        let fromDocuments: [EntityID?]
     }
 
     /// What pass 2 looks names up in, made once the declarations are resolved: entity ids,
@@ -123,7 +86,9 @@ extension Loader {
         var paragraphs: [EntityID: Int]
         var documentType: Int32?
         /// The last paragraph number interned, and its term.
-        var paragraphTerm: (Int, Term)? = nil
+        var paragraphTerm: (Int32, Term)? = nil
+        /// Per file, its number among the statement table's files.
+        var tableFiles: [Int32: Int32] = [:]
 
         init(_ store: FactStore) {
             entities = ByteKeyTable(capacity: store.entities.count)
@@ -140,66 +105,48 @@ extension Loader {
         }
     }
 
-    private mutating func addFastLine(_ s: ScannedLine, _ f: PendingFastLine, _ file: String) -> Bool {
-        let r = fastResolver!
-        let line = s.line
-        let text = fileTexts[Int(f.file)]
-        func value(_ o: FastLine.Object, _ entity: Int32?) -> Value? {
-            switch o {
-            case .name: return entity.map { .entity($0) }
-            case .string(let range): return .string(String(decoding: text.bytes[range], as: UTF8.self))
-            case .integer(let n): return .integer(n)
-            case .date(let d): return .date(d)
+    /// Appends line `k` of the current resolved part; false when the line must take the
+    /// full path (which reports what is wrong with it, or adds what the fast path does not).
+    private mutating func addResolved(_ k: Int, _ f: PendingFastLine) -> Bool {
+        let part = resolved[resolvedPart]
+        guard part.subject[k] >= 0 else { return false }
+        fileTexts[Int(f.file)].bytes.withUnsafeBufferPointer { bytes in
+            func term(_ raw: UInt32) -> Term {
+                guard raw >> 30 == ResolvedLines.pendingKind else { return Term(raw: raw) }
+                let literal = part.literals[Int(raw & Term.indexMask)]
+                let text = UnsafeBufferPointer(rebasing: bytes[literal.start..<literal.start + Int(literal.length)])
+                return Term(literal: store.literals.intern(literal.key, text: text))
             }
-        }
-        guard let subject = s.subject, let predicate = s.predicate, predicate != FactStore.isA, !r.stances[Int(predicate)],
-            let object = value(line.object, s.object)
-        else { return false }
-        var document: EntityID? = nil
-        var paragraph: Int? = nil
-        var stored: [(key: Int32, value: Value)] = []
-        for (q, ids) in zip(line.qualifiers, s.qualifiers) {
-            let key = ids.key
-            guard key >= 0, let v = value(q.value, ids.entity >= 0 ? ids.entity : nil), let accepted = Loader.accepted(v, r.keyTypes[Int(key)]) else {
-                return false
+            let qualifiers = part.qualifiers(k)
+            for q in qualifiers {
+                let key = part.qualifierKeys[q]
+                if q > qualifiers.lowerBound, part.qualifierKeys[qualifiers.lowerBound..<q].contains(key) {
+                    store.table.hasRepeatedQualifierKeys = true
+                }
+                store.table.qualifierKeys.append(key)
+                store.table.qualifierValues.append(term(part.qualifierValues[q]))
             }
-            if key == Loader.sourceKey {
-                // Provenance: one source, an entity (anything else takes the full path).
-                guard document == nil, case .entity(let d) = accepted else { return false }
-                document = d
-            } else if key == Loader.paraKey {
-                guard paragraph == nil, case .integer(let n) = accepted else { return false }
-                paragraph = n
-            } else {
-                stored.append((key, accepted))
+            let object = term(part.object[k])
+            let paragraph = part.paragraph[k]
+            if paragraph != StatementTable.noParagraph, fastResolver!.paragraphTerm?.0 != paragraph {
+                fastResolver!.paragraphTerm = (paragraph, store.intern(.integer(Int(paragraph))))
             }
+            let file = tableFile(f.file)
+            store.table.appendRow(
+                subject: Term(entity: part.subject[k]), predicate: part.predicate[k], object: object, asserted: true,
+                line: f.line, file: file, document: part.document[k], paragraph: paragraph)
         }
-        // As addProvenance: the `from` line gives the document, and its paragraph when the
-        // line gives none.
-        if document == nil {
-            guard f.from >= 0, let d = fromDocuments[Int(f.from)] else { return false }
-            document = d
-            if paragraph == nil { paragraph = froms[Int(f.from)].paragraph }
-        }
-        guard let doc = document else { return false }
-        // Most lines have the document of the line before: checked once (a document found
-        // good stays good).
-        if doc != lastGoodDocument {
-            if documentChecked[doc] == nil, let t = r.documentType {
-                guard store.entity(doc, isA: t) else { return false }  // the full path reports it
-                documentChecked[doc] = true
-            }
-            guard documentChecked[doc] != false else { return false }
-            lastGoodDocument = doc
-        }
-        if let n = paragraph, let count = r.paragraphs[doc], n < 0 || n > count { return false }
-        if let n = paragraph, fastResolver!.paragraphTerm?.0 != n {
-            fastResolver!.paragraphTerm = (n, store.intern(.integer(n)))
-        }
-        store.appendAsserted(
-            subject: Term(entity: subject), predicate: predicate, object: object, qualifiers: stored,
-            file: file, line: Int(f.line), document: doc, paragraph: paragraph)
+        store.assertedTotal += 1
+        store.version += 1
         return true
+    }
+
+    /// The statement table's number for loaded file `file`.
+    private mutating func tableFile(_ file: Int32) -> Int32 {
+        if let id = fastResolver!.tableFiles[file] { return id }
+        let id = store.table.fileID(fileTexts[Int(file)].name)
+        fastResolver!.tableFiles[file] = id
+        return id
     }
 
     /// The full parser and resolver on one line: the diagnostics of any line the fast path
@@ -234,13 +181,6 @@ extension Loader {
 /// full parser when anything is unusual (a duplicate id, an unknown type, a property it
 /// does not know), which reports it.
 extension Loader {
-    mutating func takeFastEntity(_ splitter: inout StatementSplitter, _ text: SourceText, file: Int32) -> Bool {
-        guard let line = Loader.takeLine(&splitter, text, file: file, from: -1, { FastLine.scanEntity($0, from: $1)?.end }) else { return false }
-        fastEntities.append(line)
-        entityOrder.append(-fastEntities.count)
-        return true
-    }
-
     mutating func declareFastEntity(_ f: PendingFastLine) {
         let text = fileTexts[Int(f.file)]
         let declared = text.bytes.withUnsafeBufferPointer { b -> Bool in

@@ -6,6 +6,7 @@ extension Loader {
         declarePredicatesAndKeys()
         store.recomputeClosures()
         declareEntities()
+        phases.end("entities")
         importRDF()
         resolveFromDocuments()
         store.table.reserve(fastLines.count + items.count)
@@ -24,6 +25,7 @@ extension Loader {
                 break
             }
         }
+        phases.end("statements")
     }
 
     mutating func declareTypes() {

@@ -33,9 +33,10 @@ public struct Loader {
     var froms: [(document: Name, paragraph: Int, source: SourceText)] = []
     var fromDocuments: [EntityID?] = []
     var fastResolver: FastResolver? = nil
-    /// Fast lines from `scannedStart` on, scanned ahead in parallel (see `scanAhead`).
-    var scanned: [ScannedLine?] = []
-    var scannedStart = 0
+    /// The block of fast lines being added, resolved on every core by `resolveAhead`, in
+    /// parts, and the part being added.
+    var resolved: [ResolvedLines] = []
+    var resolvedPart = 0
     /// Off only in tests, to compare the fast path with the full parser.
     var allowFastLines = true
     /// Statements and rules in file order: an item index, or -(fast line index + 1).
@@ -45,6 +46,8 @@ public struct Loader {
     var fastEntities: [PendingFastLine] = []
     /// What the file being imported says about itself (reifiers, requested names).
     var rdfContext = RDFImport(file: RDFFile(path: "", triples: []))
+    /// Where a load's time went, phase by phase (kbq-bench prints it).
+    var phases = LoadPhases()
 
     init(base: FactStore) {
         store = base
@@ -66,6 +69,15 @@ public struct Loader {
         return (loader.finish(), taken)
     }
 
+    /// As `load(files:into:)`, with the seconds each phase took.
+    public static func timedLoad(files: [String], into base: FactStore) -> (Result<FactStore, DiagnosticList>, phases: [(String, Double)]) {
+        var loader = Loader(base: base)
+        for f in files { loader.parseFile(f, includedFrom: nil) }
+        loader.phases.end("read and split")
+        let result = loader.finish()
+        return (result, loader.phases.seconds)
+    }
+
     /// Loads knowledge-base text that is not in a file (tests, typed-in facts).
     public static func load(text: SourceText, into base: FactStore) -> Result<FactStore, DiagnosticList> {
         var loader = Loader(base: base)
@@ -78,14 +90,17 @@ public struct Loader {
         guard diagnostics.errorCount == 0 else { return .failure(diagnostics) }
         items = []
         fastLines = []
-        scanned = []
+        resolved = []
         fastEntities = []
         fileTexts = []
         store.table.trim()
         store.literals.trim()
         store.entities = store.entities.compacted()
+        phases.end("trim")
         store.buildIndexes()
+        phases.end("indexes")
         FileSystem.releaseFreeMemory()
+        phases.end("release")
         return .success(store)
     }
 
@@ -100,6 +115,7 @@ public struct Loader {
         }
         if seenFiles.contains(canonical) { return }
         let bytes: [UInt8]
+        let readStart = Clock.nanoseconds()
         do {
             bytes = try FileSystem.read(path)
         } catch {
@@ -108,10 +124,13 @@ public struct Loader {
         }
         seenFiles.insert(canonical)
         store.noteLoaded(canonical)
+        phases.add("read and split, reading", since: readStart)
+        let checkStart = Clock.nanoseconds()
         if let d = UTF8Check.diagnostic(bytes, name: path, hint: "; the file must be UTF-8") {
             report(d)
             return
         }
+        phases.add("read and split, UTF-8", since: checkStart)
         if Loader.isNTriples(path) {
             parseRDF(path, SourceText(name: path, bytes: bytes))
             return
@@ -137,9 +156,10 @@ public struct Loader {
         var ruleNames = Set(store.rules.map(\.syntax.name.text))
         let file = Int32(fileTexts.count)
         fileTexts.append(text)
+        var prescan = allowFastLines ? text.bytes.withUnsafeBufferPointer { LinePrescan($0) } : LinePrescan()
         while true {
             splitter.skipBlankAndCommentLines()
-            if allowFastLines, takeFastLine(&splitter, text, file: file, from: fromIndex) || takeFastEntity(&splitter, text, file: file) {
+            if allowFastLines, takeFastLine(&splitter, &prescan, file: file, from: fromIndex) {
                 continue
             }
             guard let piece = splitter.next(parse: { chunk in
@@ -175,5 +195,24 @@ public struct Loader {
 
     func location(_ source: SourceText, _ range: Range<Int>) -> Location {
         Location(file: source.name, line: source.line(of: range.lowerBound))
+    }
+}
+
+/// Phase times of a load: each `end` closes the phase that began at the previous one.
+struct LoadPhases {
+    private var last = Clock.nanoseconds()
+    private(set) var seconds: [(String, Double)] = []
+
+    mutating func end(_ phase: String) {
+        let now = Clock.nanoseconds()
+        seconds.append((phase, Double(now - last) / 1e9))
+        last = now
+    }
+
+    /// Adds time spent in part of a phase since `start` (a `Clock` reading), summed over
+    /// calls, under `part`, beside the phases.
+    mutating func add(_ part: String, since start: UInt64) {
+        let spent = Double(Clock.nanoseconds() - start) / 1e9
+        if let i = seconds.firstIndex(where: { $0.0 == part }) { seconds[i].1 += spent } else { seconds.append((part, spent)) }
     }
 }

@@ -20,4 +20,32 @@ enum Parallel {
         }
         DispatchQueue.concurrentPerform(iterations: count, execute: body)
     }
+
+    /// `[body(0), ..., body(count - 1)]`, computed as `forEach` does.
+    static func map<T>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
+        var results = [T?](repeating: nil, count: count)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let slots = Slots(buffer: buffer)
+            forEach(count) { k in slots.buffer[k] = body(k) }
+        }
+        return results.map { $0! }
+    }
+
+    /// Where `map`'s parts write: each its own element.
+    private struct Slots<T>: @unchecked Sendable {
+        let buffer: UnsafeMutableBufferPointer<T?>
+    }
+
+    /// `count` parts of `bytes`, each ending just after a newline (or at the end), in order.
+    static func lineParts(_ bytes: UnsafeBufferPointer<UInt8>, _ count: Int) -> [Range<Int>] {
+        var parts: [Range<Int>] = []
+        var start = 0
+        for k in 1...count {
+            var end = k == count ? bytes.count : max(start, bytes.count * k / count)
+            while end < bytes.count, end > 0, bytes[end - 1] != 0x0A { end += 1 }
+            parts.append(start..<end)
+            start = end
+        }
+        return parts
+    }
 }

@@ -51,17 +51,29 @@ struct StatementTable: Sendable {
         subject s: Term, predicate p: PredicateID, object o: Term, qualifiers: [(key: Int32, value: Term)],
         asserted a: Bool, location: Location, document d: EntityID?, paragraph para: Int?
     ) {
-        subject.append(s)
-        predicate.append(p)
-        object.append(o)
         for (n, q) in qualifiers.enumerated() {
             if !hasRepeatedQualifierKeys, qualifiers[..<n].contains(where: { $0.key == q.key }) { hasRepeatedQualifierKeys = true }
             qualifierKeys.append(q.key)
             qualifierValues.append(q.value)
         }
+        let f = runFile.last.map { files[Int($0)] == location.file ? $0 : fileID(location.file) } ?? fileID(location.file)
+        appendRow(
+            subject: s, predicate: p, object: o, asserted: a, line: Int32(clamping: location.line), file: f,
+            document: d ?? -1, paragraph: para.map { Int32(clamping: $0) } ?? StatementTable.noParagraph)
+    }
+
+    /// Appends the row of a statement whose stored qualifiers are already appended to
+    /// `qualifierKeys` and `qualifierValues`; `file` is a `fileID`, `document` -1 for none.
+    @inline(__always)
+    mutating func appendRow(
+        subject s: Term, predicate p: PredicateID, object o: Term, asserted a: Bool, line: Int32, file f: Int32,
+        document doc: EntityID, paragraph: Int32
+    ) {
+        subject.append(s)
+        predicate.append(p)
+        object.append(o)
         qualifierStart.append(UInt32(qualifierKeys.count))
         asserted.append(a)
-        let line = Int32(clamping: location.line)
         let i = count - 1
         if let start = lineRunStart.last, let first = lineRunFirst.last, Int(first) + (i - Int(start)) == Int(line) {
             // The next line of the run.
@@ -69,14 +81,11 @@ struct StatementTable: Sendable {
             lineRunStart.append(StatementID(i))
             lineRunFirst.append(line)
         }
-        let f = runFile.last.map { files[Int($0)] == location.file ? $0 : fileID(location.file) } ?? fileID(location.file)
-        let doc = d ?? -1
-        let p = para.map { Int32(clamping: $0) } ?? StatementTable.noParagraph
-        if runFile.last != f || runDocument.last != doc || runParagraph.last != p {
-            runStart.append(StatementID(count - 1))
+        if runFile.last != f || runDocument.last != doc || runParagraph.last != paragraph {
+            runStart.append(StatementID(i))
             runFile.append(f)
             runDocument.append(doc)
-            runParagraph.append(p)
+            runParagraph.append(paragraph)
         }
     }
 

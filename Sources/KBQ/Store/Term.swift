@@ -26,7 +26,7 @@ struct Term: Hashable, Sendable {
 /// byte arena, and an open-addressing table of literal numbers for interning. A string costs
 /// its bytes plus about 17, where a `[Value: Int32]` dictionary cost over 100.
 struct LiteralTable: Sendable {
-    private enum Kind: UInt8 { case string, integer, decimal, date, unknown, none, typed }
+    fileprivate enum Kind: UInt8 { case string, integer, decimal, date, unknown, none, typed }
     private var kinds: [UInt8] = []
     /// Text: arena offset << 24 | length (lengths of 16 MB and more are kept in `long`);
     /// integer: its bits; date: year << 16 | month << 8 | day; typed: index into `typed`.
@@ -66,6 +66,62 @@ struct LiteralTable: Sendable {
             typed.append((t, d))
         default:
             payloads.append(payload)
+        }
+        slots[slot] = Int32(i + 1)
+        if kinds.count * 2 > slots.count { grow() }
+        return i
+    }
+
+    /// A string, integer or date literal as the loader finds it in a file: its hash is
+    /// computed where the line is scanned (on any core), so interning it is one probe.
+    struct Key: Sendable {
+        fileprivate var kind: Kind
+        var payload: UInt64
+        var hash: Int
+
+        /// A string whose bytes the caller keeps (an offset and a length, say).
+        static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> Key {
+            Key(kind: .string, payload: 0, hash: LiteralTable.hash(.string, bytes))
+        }
+        static func integer(_ n: Int) -> Key {
+            let payload = UInt64(bitPattern: Int64(n))
+            return Key(kind: .integer, payload: payload, hash: LiteralTable.hash(.integer, payload))
+        }
+        static func date(_ d: DateValue) -> Key {
+            let payload = UInt64(bitPattern: Int64(d.year) << 16) | UInt64(d.month) << 8 | UInt64(d.day)
+            return Key(kind: .date, payload: payload, hash: LiteralTable.hash(.date, payload))
+        }
+    }
+
+    /// The literal of `key` (`text`: a string's bytes, else empty), added if new; the same
+    /// number `intern(_: Value)` gives the same value.
+    mutating func intern(_ key: Key, text: UnsafeBufferPointer<UInt8>) -> Int {
+        var slot = key.hash & (slots.count - 1)
+        while slots[slot] != 0 {
+            let i = Int(slots[slot]) - 1
+            if kinds[i] == key.kind.rawValue {
+                if key.kind == .string {
+                    let p = payloads[i]
+                    if p != UInt64.max, Int(p & 0xFF_FFFF) == text.count {
+                        let start = Int(p >> 24)
+                        if text.isEmpty || arena.withUnsafeBufferPointer({ ByteKeyTable.equal($0.baseAddress! + start, text.baseAddress!, text.count) }) { return i }
+                    }
+                } else if payloads[i] == key.payload {
+                    return i
+                }
+            }
+            slot = (slot + 1) & (slots.count - 1)
+        }
+        guard key.kind != .string || text.count < 1 << 24 else {
+            return intern(.string(String(decoding: text, as: UTF8.self)))
+        }
+        let i = kinds.count
+        kinds.append(key.kind.rawValue)
+        if key.kind == .string {
+            payloads.append(UInt64(arena.count) << 24 | UInt64(text.count))
+            arena.append(contentsOf: text)
+        } else {
+            payloads.append(key.payload)
         }
         slots[slot] = Int32(i + 1)
         if kinds.count * 2 > slots.count { grow() }

@@ -58,6 +58,13 @@ public struct StatementSplitter {
         }
     }
 
+    /// Moves to `end` on the current line without counting its bytes (the loader's fast
+    /// lines: nothing on the line is reported, so its columns are never wanted).
+    mutating func jump(toEndOfLine end: Int) {
+        column += end - position
+        position = end
+    }
+
     mutating func advance(to target: Int) {
         while position < target {
             if bytes[position] == 0x0A { line += 1; column = 1 } else if bytes[position] & 0xC0 != 0x80 { column += 1 }
