@@ -105,6 +105,19 @@ public enum FileSystem {
     public static func releaseFreeMemory() {
         _ = kbq_malloc_trim(0)
     }
+
+    /// Keeps blocks of 4 MB and more out of the heap (glibc's M_MMAP_THRESHOLD, -3): each
+    /// is mapped on its own and unmapped when freed. Left alone, glibc raises the threshold
+    /// as large blocks are freed, and a load's columns and temporary arrays then share the
+    /// heap, where the holes they leave stay resident (1M statements: 117 MB resident after
+    /// the load, 100 MB with this). Smaller blocks stay in the heap, which reuses them
+    /// without faulting in fresh pages (with 256 KB the load took 9% longer).
+    public static func mapLargeBlocks() {
+        _ = kbq_mallopt(-3, Int32(largeBlock))
+    }
+
+    static let largeBlock = 4 << 20
 }
 
 @_silgen_name("malloc_trim") private func kbq_malloc_trim(_ pad: Int) -> Int32
+@_silgen_name("mallopt") private func kbq_mallopt(_ parameter: Int32, _ value: Int32) -> Int32

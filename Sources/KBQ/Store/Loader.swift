@@ -50,6 +50,7 @@ public struct Loader {
     var phases = LoadPhases()
 
     init(base: FactStore) {
+        FileSystem.mapLargeBlocks()
         store = base
         seenFiles = Set(base.loadedFiles)
     }
@@ -156,7 +157,9 @@ public struct Loader {
         var ruleNames = Set(store.rules.map(\.syntax.name.text))
         let file = Int32(fileTexts.count)
         fileTexts.append(text)
+        let prescanStart = Clock.nanoseconds()
         var prescan = allowFastLines ? text.bytes.withUnsafeBufferPointer { LinePrescan($0) } : LinePrescan()
+        phases.add("read and split, prescan", since: prescanStart)
         while true {
             splitter.skipBlankAndCommentLines()
             if allowFastLines, takeFastLine(&splitter, &prescan, file: file, from: fromIndex) {

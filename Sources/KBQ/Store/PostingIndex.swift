@@ -29,7 +29,12 @@ struct PostingIndex: Sendable {
 
     /// Groups entries `0..<count`: entry i files statement `sid(i)` under `key(i)` (skipped
     /// when negative). For each key, statements must come in increasing order.
-    init(keyCount: Int, sparse: Bool, count: Int, key: (Int) -> Int, sid: (Int) -> StatementID) {
+    init(keyCount possibleKeys: Int, sparse: Bool, count: Int, key: (Int) -> Int, sid: (Int) -> StatementID) {
+        // Rows up to the largest key present: the literal-and-proposition side of a subject
+        // index may have a million possible keys and none present.
+        var largest = -1
+        for i in 0..<count { largest = max(largest, key(i)) }
+        let keyCount = min(possibleKeys, largest + 1)
         var starts = [UInt32](repeating: 0, count: keyCount + 1)
         for i in 0..<count {
             let k = key(i)

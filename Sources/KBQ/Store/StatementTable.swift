@@ -176,8 +176,10 @@ struct StatementTable: Sendable {
 
 extension Array {
     /// A copy with no spare capacity (`Array(self)` would share this buffer, spare and all).
+    /// A large array is left as it is: it has pages of its own (`mapLargeBlocks`), and the
+    /// spare ones, never written, take no memory.
     func compacted() -> [Element] {
-        guard capacity > count else { return self }
+        guard capacity > count, capacity * MemoryLayout<Element>.stride < FileSystem.largeBlock else { return self }
         return [Element](unsafeUninitializedCapacity: count) { buffer, n in
             _ = buffer.initialize(from: self)
             n = count
