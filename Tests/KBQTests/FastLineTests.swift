@@ -34,6 +34,16 @@ import Testing
             #expect(a.location == b.location && a.document == b.document && a.paragraph == b.paragraph && a.asserted == b.asserted && a.name == b.name, "statement \(i)")
         }
         #expect(try Self.exported(fast) == Self.exported(full))
+        // Entities declared from the bytes read exactly as those declared through the parser.
+        #expect(fast.entities.count == full.entities.count)
+        for i in 0..<min(fast.entities.count, full.entities.count) {
+            let (a, b) = (fast.entities[i], full.entities[i])
+            #expect(a.id == b.id && a.label == b.label && a.aliases == b.aliases && a.types == b.types, "entity \(a.id)")
+            #expect(a.description == b.description && a.paragraphs == b.paragraphs && a.iri == b.iri, "entity \(a.id)")
+            #expect(a.declaredAt == b.declaredAt, "entity \(a.id)")
+            #expect(fast.entities(named: a.label) == full.entities(named: b.label), "entity \(a.id)")
+            for alias in a.aliases { #expect(fast.entities(named: alias.uppercased()) == [EntityID(i)], "\(alias)") }
+        }
     }
 
     @Test func errorsReadTheSameEitherWay() throws {

@@ -61,7 +61,7 @@ struct ValueOps {
     /// Text of a value for `contains`, `matches`, `lower`: an entity's label, a string itself.
     func text(_ v: Value) -> String {
         switch v {
-        case .entity(let e): return store.entities[Int(e)].label
+        case .entity(let e): return store.entities.label(Int(e))
         case .string(let s), .typedLiteral(let s, _): return s
         default: return Display.plain(v, store)
         }
@@ -158,7 +158,7 @@ struct ValueOps {
         switch (a, b) {
         case (.date(let x), .date(let y)): return DateValue.sortsBefore(x, y)
         case (.string(let x), .string(let y)): return x < y
-        case (.entity(let x), .entity(let y)): return store.entities[Int(x)].id < store.entities[Int(y)].id
+        case (.entity(let x), .entity(let y)): return store.entities.id(Int(x)) < store.entities.id(Int(y))
         case (.predicate, .predicate), (.type, .type), (.proposition, .proposition), (.statement, .statement):
             return Display.plain(a, store) < Display.plain(b, store)
         default:

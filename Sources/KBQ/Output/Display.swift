@@ -3,7 +3,7 @@ public enum Display {
     /// The plain text of a value, as TSV, CSV and JSON strings carry it.
     public static func plain(_ v: Value, _ store: FactStore) -> String {
         switch v {
-        case .entity(let e): return store.entities[Int(e)].id  // in place: no copy of the entity
+        case .entity(let e): return store.entities.id(Int(e))
         case .string(let s): return s
         case .integer(let i): return String(i)
         case .decimal(let d): return d

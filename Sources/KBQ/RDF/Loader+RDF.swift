@@ -30,7 +30,7 @@ extension Loader {
     mutating func importRDF() {
         guard !rdfFiles.isEmpty else { return }
         var names = RDFNames()
-        for (i, e) in store.entities.enumerated() { if let iri = e.iri { names.entities[iri] = EntityID(i) } }
+        for i in store.entities.indices { if let iri = store.entities.iri(i) { names.entities[iri] = EntityID(i) } }
         for (i, t) in store.types.enumerated() { names.types[t.iri ?? Vocabulary.type(t.name)] = Int32(i) }
         for (i, p) in store.predicates.enumerated() { names.predicates[p.iri ?? Vocabulary.predicate(p.name)] = PredicateID(i) }
         for (i, k) in store.keys.enumerated() { names.keys[k.iri ?? Vocabulary.key(k.name)] = Int32(i) }
@@ -89,16 +89,16 @@ extension Loader {
             case (Vocabulary.type, .iri(let o)) where !context.isReifier(t.subject):
                 guard let e = entity(t.subject, &names, t) else { continue }
                 let ty = type(o, &names, t)
-                if !store.entities[Int(e)].types.contains(ty) { store.setEntityTypes(e, [ty]) }
+                if !store.entities.types(Int(e)).contains(ty) { store.setEntityTypes(e, [ty]) }
             case (Vocabulary.label, .literal(let text, _, _, _)):
                 guard let e = entity(t.subject, &names, t) else { continue }
                 if context.labelled.insert(e).inserted { store.relabel(e, text) } else { store.addAlias(e, text) }
             case (Vocabulary.altLabel, .literal(let text, _, _, _)):
                 if let e = entity(t.subject, &names, t) { store.addAlias(e, text) }
             case (Vocabulary.comment, .literal(let text, _, _, _)):
-                if let e = entity(t.subject, &names, t) { store.entities[Int(e)].description = text }
+                if let e = entity(t.subject, &names, t) { store.entities.setDescription(e, text) }
             case (Vocabulary.paragraphs, .literal(let text, _, _, _)):
-                if let e = entity(t.subject, &names, t) { store.entities[Int(e)].paragraphs = Int(text) }
+                if let e = entity(t.subject, &names, t) { store.entities.setParagraphs(e, Int(text)) }
             case (Vocabulary.ruleText, .literal(let text, _, _, _)):
                 importRule(text, file, t)
             default: break

@@ -22,7 +22,7 @@ public struct NTriplesExporter {
     func typeIRI(_ t: Int32) -> String { store.types[Int(t)].iri ?? Vocabulary.type(store.types[Int(t)].name) }
     func predicateIRI(_ p: PredicateID) -> String { store.predicates[Int(p)].iri ?? Vocabulary.predicate(store.predicates[Int(p)].name) }
     func keyIRI(_ k: Int32) -> String { store.keys[Int(k)].iri ?? Vocabulary.key(store.keys[Int(k)].name) }
-    func entityIRI(_ e: EntityID) -> String { store.entities[Int(e)].iri ?? Vocabulary.entity(store.entities[Int(e)].id) }
+    func entityIRI(_ e: EntityID) -> String { store.entities.iri(Int(e)) ?? Vocabulary.entity(store.entities.id(Int(e))) }
 
     /// A value as an N-Triples object; nil for what RDF cannot hold.
     func term(_ v: Value) -> String? {

@@ -270,7 +270,7 @@ public struct SPARQLCompiler {
 
     func constant(_ v: Value) -> String? {
         switch v {
-        case .entity(let e): return iri(store.entities[Int(e)].iri ?? Vocabulary.entity(store.entities[Int(e)].id))
+        case .entity(let e): return iri(store.entities.iri(Int(e)) ?? Vocabulary.entity(store.entities.id(Int(e))))
         case .string(let s): return NTriplesExporter.literal(s)
         case .integer(let i): return String(i)
         case .decimal(let d): return d

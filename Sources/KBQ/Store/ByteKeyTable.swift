@@ -84,16 +84,18 @@ struct ByteKeyTable {
     /// Adds a key (a later duplicate is ignored: the first declaration wins).
     mutating func insert(_ key: String, _ value: Int32) {
         var k = key
-        k.withUTF8 { b in
-            guard b.count > 0, b.count < 1 << 16, arena.count + b.count < 1 << 32, lookup(b) == nil else { return }
-            if (count + 1) * 2 > slots.count { grow() }
-            let h = ByteKeyTable.hash(b)
-            place(Slot(
-                hash: UInt32(truncatingIfNeeded: h), length: UInt16(b.count), offset: UInt32(arena.count), value: value,
-                head: ByteKeyTable.word(b, 0), tail: ByteKeyTable.word(b, 8)), h)
-            arena.append(contentsOf: b)
-            count += 1
-        }
+        k.withUTF8 { insert($0, value) }
+    }
+
+    mutating func insert(_ b: UnsafeBufferPointer<UInt8>, _ value: Int32) {
+        guard b.count > 0, b.count < 1 << 16, arena.count + b.count < 1 << 32, lookup(b) == nil else { return }
+        if (count + 1) * 2 > slots.count { grow() }
+        let h = ByteKeyTable.hash(b)
+        place(Slot(
+            hash: UInt32(truncatingIfNeeded: h), length: UInt16(b.count), offset: UInt32(arena.count), value: value,
+            head: ByteKeyTable.word(b, 0), tail: ByteKeyTable.word(b, 8)), h)
+        arena.append(contentsOf: b)
+        count += 1
     }
 
     private mutating func place(_ slot: Slot, _ h: UInt64) {

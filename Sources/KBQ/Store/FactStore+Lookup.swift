@@ -5,13 +5,13 @@ extension FactStore {
     /// The entity whose id is exactly `id`: among those the name index gives for it (ids
     /// are indexed with labels and aliases), so no second table of ids is kept.
     public func entityID(exactly id: String) -> EntityID? {
-        nameIndex.candidates(name: id).first { entities[Int($0)].id == id }
+        nameIndex.first(name: id) { entities.idEquals(Int($0), id) }
     }
     /// An entity by its IRI: one it was given, or kbq's own `urn:kbq:e:ID`.
     public func entity(iri: String) -> EntityID? {
         if let e = iriIndex[iri] { return e }
         let own = "urn:kbq:e:"
-        guard iri.hasPrefix(own), let e = entityID(exactly: String(iri.dropFirst(own.count))), entities[Int(e)].iri == nil else { return nil }
+        guard iri.hasPrefix(own), let e = entityID(exactly: String(iri.dropFirst(own.count))), entities.iri(Int(e)) == nil else { return nil }
         return e
     }
     public func statementID(named name: String) -> StatementID? { statementNames[name] }
@@ -91,13 +91,13 @@ extension FactStore {
     /// Whether entity `e` has type `t` or one of its sub-types.
     public func entity(_ e: EntityID, isA t: Int32) -> Bool {
         let family = typeClosure[Int(t)]
-        return entities[Int(e)].types.contains { family.contains($0) }
+        return entities.types(Int(e)).contains { family.contains($0) }
     }
 
     /// Every type of `e`, with their super-types, nearest first.
     public func allTypes(of e: EntityID) -> [Int32] {
         var seen: [Int32] = []
-        var queue = entities[Int(e)].types
+        var queue = entities.types(Int(e))
         while !queue.isEmpty {
             let t = queue.removeFirst()
             if !seen.contains(t) {
@@ -134,13 +134,8 @@ extension FactStore {
 
     /// Approximate bytes held per part of the store, for the benchmark's memory report.
     public var memoryReport: [String: Int] {
-        var entityBytes = 0
-        for e in entities {
-            entityBytes += MemoryLayout<Entity>.stride
-            for s in [e.id, e.label] + e.aliases where s.utf8.count > 15 { entityBytes += s.utf8.count + 32 }
-            if !e.aliases.isEmpty { entityBytes += 32 + e.aliases.count * 16 }
-        }
-        let names = nameIndex.byteCount * 4 / 3
+        let entityBytes = entities.byteCount
+        let names = nameIndex.byteCount
         return [
             "statements": table.byteCount,
             "literals": literals.byteCount,

@@ -10,7 +10,7 @@ public struct FactStore: Sendable {
         var types: [TypeInfo] = []
         var predicates: [PredicateInfo] = []
         var keys: [KeyInfo] = []
-        var entities: [Entity] = []
+        var entities = EntityTable()
         var table: StatementTable = StatementTable()
         var literals: LiteralTable = LiteralTable()
         var rules: [StoredRule] = []
@@ -29,7 +29,6 @@ public struct FactStore: Sendable {
         var byQualifier: [TermPostings] = []
         var byKey: PostingIndex = PostingIndex()
         var typeMembers: [[EntityID]] = []
-        var sharedTypeLists: [[Int32]: [Int32]] = [:]
         var predicateClosure: [[PredicateID]] = []
         var typeClosure: [[Int32]] = []
         var version: Int = 0
@@ -59,7 +58,6 @@ public struct FactStore: Sendable {
             byQualifier = o.byQualifier
             byKey = o.byKey
             typeMembers = o.typeMembers
-            sharedTypeLists = o.sharedTypeLists
             predicateClosure = o.predicateClosure
             typeClosure = o.typeClosure
             version = o.version
@@ -85,7 +83,7 @@ public struct FactStore: Sendable {
         _read { yield storage.keys }
         _modify { yield &uniqueStorage().keys }
     }
-    public internal(set) var entities: [Entity] {
+    public internal(set) var entities: EntityTable {
         _read { yield storage.entities }
         _modify { yield &uniqueStorage().entities }
     }
@@ -171,10 +169,6 @@ public struct FactStore: Sendable {
         _read { yield storage.typeMembers }
         _modify { yield &uniqueStorage().typeMembers }
     }
-    var sharedTypeLists: [[Int32]: [Int32]] {
-        _read { yield storage.sharedTypeLists }
-        _modify { yield &uniqueStorage().sharedTypeLists }
-    }
 
     /// Sub-predicates (the predicate itself included), computed when the schema changes.
     var predicateClosure: [[PredicateID]] {
@@ -233,16 +227,41 @@ public struct FactStore: Sendable {
     }
 
     mutating func addEntity(_ e: Entity) -> EntityID {
-        let id = EntityID(entities.count)
-        entities.append(e)
+        let id = entities.append(e)
         if let iri = e.iri { iriIndex[iri] = id }
-        for n in [e.id, e.label] + e.aliases { index(name: n, id) }
+        index(name: e.id, id)
+        index(name: e.label, id)
+        for a in e.aliases { index(name: a, id) }
+        for t in e.types { typeMembers[Int(t)].append(id) }
         version += 1
         return id
     }
 
+    /// Adds an entity from the bytes of a line (the loader's fast path); nil when a name
+    /// is not ASCII (the caller takes the full path).
+    mutating func addEntity(
+        id: UnsafeBufferPointer<UInt8>, label: UnsafeBufferPointer<UInt8>?, aliases: [UnsafeBufferPointer<UInt8>],
+        types: [Int32], file: String, line: Int
+    ) -> EntityID? {
+        guard let idHash = NameIndex.normalizedHash(ascii: id) else { return nil }
+        let labelHash = label.map(NameIndex.normalizedHash(ascii:)) ?? idHash
+        var aliasHashes: [UInt32] = []
+        for a in aliases {
+            guard let h = NameIndex.normalizedHash(ascii: a) else { return nil }
+            aliasHashes.append(h)
+        }
+        guard let labelHash else { return nil }
+        let e = entities.append(id: id, label: label, aliases: aliases, types: types, file: file, line: line)
+        nameIndex.add(hash: idHash, e)
+        nameIndex.add(hash: labelHash, e)
+        for h in aliasHashes { nameIndex.add(hash: h, e) }
+        for t in types { typeMembers[Int(t)].append(e) }
+        version += 1
+        return e
+    }
+
     mutating func relabel(_ e: EntityID, _ label: String) {
-        entities[Int(e)].label = label
+        entities.setLabel(e, label)
         index(name: label, e)
     }
 
@@ -251,8 +270,8 @@ public struct FactStore: Sendable {
     }
 
     mutating func addAlias(_ e: EntityID, _ alias: String) {
-        guard !entities[Int(e)].aliases.contains(alias) else { return }
-        entities[Int(e)].aliases.append(alias)
+        guard !entities.aliases(Int(e)).contains(alias) else { return }
+        entities.addAlias(e, alias)
         index(name: alias, e)
     }
 
@@ -260,14 +279,7 @@ public struct FactStore: Sendable {
     mutating func setSuperpredicates(_ p: PredicateID, _ supers: [PredicateID]) { predicates[Int(p)].supers = supers }
     /// Adds types to an entity.
     mutating func setEntityTypes(_ e: EntityID, _ ts: [Int32]) {
-        // Entities with the same types share one array (most have one type of a few).
-        let types = entities[Int(e)].types + ts
-        if let shared = sharedTypeLists[types] {
-            entities[Int(e)].types = shared
-        } else {
-            sharedTypeLists[types] = types
-            entities[Int(e)].types = types
-        }
+        entities.setTypes(e, entities.types(Int(e)) + ts)
         for t in ts { typeMembers[Int(t)].append(e) }
     }
 

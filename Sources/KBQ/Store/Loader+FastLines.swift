@@ -91,8 +91,9 @@ extension Loader {
         var tableFiles: [Int32: Int32] = [:]
 
         init(_ store: FactStore) {
-            entities = ByteKeyTable(capacity: store.entities.count)
-            for (i, e) in store.entities.enumerated() { entities.insert(e.id, Int32(i)) }
+            var ids = ByteKeyTable(capacity: store.entities.count)
+            for i in store.entities.indices { store.entities.withIDBytes(i) { ids.insert($0, Int32(i)) } }
+            entities = ids
             predicates = ByteKeyTable(capacity: store.predicates.count)
             for (i, p) in store.predicates.enumerated() { predicates.insert(p.name, Int32(i)) }
             keys = ByteKeyTable(capacity: store.keys.count)
@@ -100,7 +101,9 @@ extension Loader {
             keyTypes = store.keys.map(\.valueType)
             stances = store.predicates.map(\.isStance)
             paragraphs = [:]
-            for (i, e) in store.entities.enumerated() { if let n = e.paragraphs { paragraphs[EntityID(i)] = n } }
+            if store.entities.hasParagraphCounts {
+                for i in store.entities.indices { if let n = store.entities.paragraphs(i) { paragraphs[EntityID(i)] = n } }
+            }
             documentType = store.typeID("Document")
         }
     }
@@ -185,14 +188,29 @@ extension Loader {
         let text = fileTexts[Int(f.file)]
         let declared = text.bytes.withUnsafeBufferPointer { b -> Bool in
             guard let (e, _) = FastLine.scanEntity(b, from: f.start) else { return false }
-            func string(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
-            let id = string(e.id)
-            guard store.entityID(exactly: id) == nil else { return false }
+            func bytes(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[r]) }
+            func string(_ r: Range<Int>) -> String { String(decoding: bytes(r), as: UTF8.self) }
+            guard store.entityID(exactly: string(e.id)) == nil else { return false }
             var types: [Int32] = []
             for t in e.types {
-                guard let type = store.typeID(string(t)) else { return false }
+                guard let type = fastTypeID(bytes(t)) else { return false }
                 types.append(type)
             }
+            var aliases: [UnsafeBufferPointer<UInt8>] = []
+            var plain = true
+            for (key, value) in e.properties {
+                guard case .string(let r) = value, bytes(key).elementsEqual("alias".utf8) else {
+                    plain = false
+                    break
+                }
+                aliases.append(bytes(r))
+            }
+            // Names in ASCII with aliases alone (nearly every declaration in a large file)
+            // go from the bytes to the table; others through an Entity.
+            if plain, store.addEntity(id: bytes(e.id), label: e.label.map(bytes), aliases: aliases, types: types, file: text.name, line: Int(f.line)) != nil {
+                return true
+            }
+            let id = string(e.id)
             var entity = Entity(
                 id: id, types: [], label: e.label.map(string) ?? String(id.map { $0 == "_" ? " " : $0 }),
                 aliases: [], description: nil, paragraphs: nil, declaredAt: Location(file: text.name, line: Int(f.line)))
@@ -215,5 +233,15 @@ extension Loader {
         } catch {
             report(error)
         }
+    }
+
+    /// The type named by `name`'s bytes, remembering the last few asked for (declarations
+    /// name the same few types over and over).
+    private mutating func fastTypeID(_ name: UnsafeBufferPointer<UInt8>) -> Int32? {
+        if let hit = recentTypes.first(where: { $0.name.elementsEqual(name) }) { return hit.id }
+        guard let id = store.typeID(String(decoding: name, as: UTF8.self)) else { return nil }
+        if recentTypes.count == 8 { recentTypes.removeFirst() }
+        recentTypes.append((Array(name), id))
+        return id
     }
 }

@@ -110,6 +110,7 @@ extension Loader {
     }
 
     mutating func declareEntities() {
+        store.entities.reserve(entityOrder.count)
         for n in entityOrder {
             if n >= 0 { declareEntity(items[n]) } else { declareFastEntity(fastEntities[-n - 1]) }
         }
@@ -235,7 +236,7 @@ extension Loader {
             return false
         }
         documentChecked[doc] = true
-        if let n = paragraph, let count = store.entities[Int(doc)].paragraphs, n < 0 || n > count {
+        if let n = paragraph, let count = store.entities.paragraphs(Int(doc)), n < 0 || n > count {
             report(error("paragraph \(n) is outside '\(store.entity(doc).id)', which has paragraphs 0 to \(count)", where_.0, where_.1))
             return false
         }

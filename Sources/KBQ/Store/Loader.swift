@@ -44,6 +44,8 @@ public struct Loader {
     /// Entity declarations in file order, the same way.
     var entityOrder: [Int] = []
     var fastEntities: [PendingFastLine] = []
+    /// Types named lately by fast entity lines, by their bytes.
+    var recentTypes: [(name: [UInt8], id: Int32)] = []
     /// What the file being imported says about itself (reifiers, requested names).
     var rdfContext = RDFImport(file: RDFFile(path: "", triples: []))
     /// Where a load's time went, phase by phase (kbq-bench prints it).
@@ -96,7 +98,7 @@ public struct Loader {
         fileTexts = []
         store.table.trim()
         store.literals.trim()
-        store.entities = store.entities.compacted()
+        store.entities.trim()
         phases.end("trim")
         store.buildIndexes()
         phases.end("indexes")

@@ -1,23 +1,35 @@
-/// Entities by name (id, label or alias, normalised), in about 17 bytes a name: a hash of
-/// the name to an entity, or to a shared list when several entities have names that hash
-/// alike. Lookups check the candidates' names, so a collision never gives a wrong entity.
+/// Entities by name (id, label or alias, normalised), in about 11 bytes a name: a 32-bit
+/// hash of the name to an entity, or to a shared list when several entities have names
+/// that hash alike. Lookups check the candidates' names, so a collision never gives a wrong
+/// entity.
+///
+/// Open addressing over two parallel arrays, not a Dictionary: a load indexes three names
+/// an entity, and Swift's hashing of each key cost more than the rest of the insertion.
 struct NameIndex: Sendable {
+    /// Per slot, the name's hash (never 0) or 0 when empty; a power of two, at most 3/4 full.
+    private var hashes: [UInt32] = Array(repeating: 0, count: 16)
     /// An entity (>= 0) or -(index into `shared` + 1).
-    private var first: [UInt64: Int32] = [:]
+    private var values: [Int32] = Array(repeating: 0, count: 16)
     private var shared: [[EntityID]] = []
+    private(set) var count = 0
 
-    var count: Int { first.count }
-    var byteCount: Int { first.count * 16 + shared.reduce(0) { $0 + 32 + $1.count * 4 } }
+    var byteCount: Int { hashes.count * 8 + shared.reduce(0) { $0 + 32 + $1.count * 4 } }
 
-    static func hash(_ key: String) -> UInt64 {
+    static func hash(_ key: String) -> UInt32 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
+        return fold(h)
+    }
+
+    /// 32 bits of a 64-bit hash, never 0 (the empty slot).
+    private static func fold(_ h: UInt64) -> UInt32 {
+        let folded = UInt32(truncatingIfNeeded: h ^ h >> 32)
+        return folded == 0 ? 1 : folded
     }
 
     /// `hash(FactStore.normalize(name))`, for an ASCII name straight from its bytes: no
-    /// normalised String is made (the loader indexes three names an entity).
-    static func normalizedHash(_ name: String) -> UInt64 {
+    /// normalised String is made.
+    static func normalizedHash(_ name: String) -> UInt32 {
         var name = name
         return name.withUTF8 { b in
             var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -25,29 +37,79 @@ struct NameIndex: Sendable {
                 if c >= 0x80 { return hash(FactStore.normalize(String(decoding: b, as: UTF8.self))) }
                 h = (h ^ UInt64(c == 0x5F ? 0x20 : (c >= 0x41 && c <= 0x5A ? c + 0x20 : c))) &* 0x100_0000_01b3
             }
-            return h
+            return fold(h)
         }
+    }
+
+    /// The slot of hash `h`, or the empty slot where it would go.
+    private func slot(_ h: UInt32) -> Int {
+        let mask = hashes.count - 1
+        var i = Int(h) & mask
+        while hashes[i] != 0 && hashes[i] != h { i = (i + 1) & mask }
+        return i
+    }
+
+    /// `normalizedHash` of an ASCII name's bytes; nil when it is not ASCII.
+    static func normalizedHash(ascii b: UnsafeBufferPointer<UInt8>) -> UInt32? {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for c in b {
+            if c >= 0x80 { return nil }
+            h = (h ^ UInt64(c == 0x5F ? 0x20 : (c >= 0x41 && c <= 0x5A ? c + 0x20 : c))) &* 0x100_0000_01b3
+        }
+        return fold(h)
     }
 
     /// Files `e` under a name (any spelling: the name is normalised).
     mutating func add(name: String, _ e: EntityID) {
-        let h = NameIndex.normalizedHash(name)
-        guard let existing = first[h] else {
-            first[h] = e
+        add(hash: NameIndex.normalizedHash(name), e)
+    }
+
+    /// Files `e` under the name whose `normalizedHash` is `h`.
+    mutating func add(hash h: UInt32, _ e: EntityID) {
+        let i = slot(h)
+        guard hashes[i] == h else {
+            hashes[i] = h
+            values[i] = e
+            count += 1
+            if count * 4 > hashes.count * 3 { grow() }
             return
         }
+        let existing = values[i]
         if existing >= 0 {
             guard existing != e else { return }
             shared.append([existing, e])
-            first[h] = -Int32(shared.count)
+            values[i] = -Int32(shared.count)
         } else if !shared[Int(-existing - 1)].contains(e) {
             shared[Int(-existing - 1)].append(e)
         }
     }
 
+    private mutating func grow() {
+        let (oldHashes, oldValues) = (hashes, values)
+        hashes = Array(repeating: 0, count: oldHashes.count * 2)
+        values = Array(repeating: 0, count: oldHashes.count * 2)
+        for (h, v) in zip(oldHashes, oldValues) where h != 0 {
+            let i = slot(h)
+            hashes[i] = h
+            values[i] = v
+        }
+    }
+
+    /// The first entity that may have the name, in any spelling, and passes `accept`.
+    func first(name: String, where accept: (EntityID) -> Bool) -> EntityID? {
+        let h = NameIndex.normalizedHash(name)
+        let i = slot(h)
+        guard hashes[i] == h else { return nil }
+        let v = values[i]
+        if v >= 0 { return accept(v) ? v : nil }
+        return shared[Int(-v - 1)].first(where: accept)
+    }
+
     /// Entities that may have the name, in any spelling (to be checked by the caller).
     func candidates(name: String) -> [EntityID] {
-        guard let v = first[NameIndex.normalizedHash(name)] else { return [] }
-        return v >= 0 ? [v] : shared[Int(-v - 1)]
+        let h = NameIndex.normalizedHash(name)
+        let i = slot(h)
+        guard hashes[i] == h else { return [] }
+        return values[i] >= 0 ? [values[i]] : shared[Int(-values[i] - 1)]
     }
 }

@@ -1,0 +1,198 @@
+/// Every entity of a store, column by column: ids, labels and aliases as spans of one byte
+/// arena, types as shared lists, and the rare parts (descriptions, paragraph counts, IRIs,
+/// aliases added later) aside. An `Entity` is made only when one is read whole; hot readers
+/// take one column (`id`, `types`, `idEquals`).
+///
+/// An entity as a struct of Strings took about 176 bytes (each label or alias over 15
+/// bytes a heap block of its own); here it is about 32 plus the bytes of its names.
+public struct EntityTable: Sendable, RandomAccessCollection {
+    private var arena: [UInt8] = []
+    /// A name: its offset in the arena << 24 | its length; `longMark` in the length when it
+    /// is 16 MB or more, with the offset then indexing `long`.
+    private var idSpan: [UInt64] = []
+    private var labelSpan: [UInt64] = []
+    /// Entity i's aliases are `aliasSpans[aliasStart[i]..<aliasStart[i + 1]]`, then any in
+    /// `laterAliases` (added after the next entity was).
+    private var aliasStart: [UInt32] = [0]
+    private var aliasSpans: [UInt64] = []
+    private var laterAliases: [EntityID: [String]] = [:]
+    private var long: [String] = []
+    /// Per entity, its list of types: lists are shared (most entities have one of a few).
+    private var typeList: [UInt32] = []
+    private var typeLists: [[Int32]] = [[]]
+    private var typeListIDs: [[Int32]: UInt32] = [[]: 0]
+    /// Where each was declared: a file per run of entities (run r from `fileRunStart[r]`), a line each.
+    private var fileRunStart: [EntityID] = []
+    private var fileRunFile: [Int32] = []
+    private var files: [String] = []
+    private var line: [Int32] = []
+    private var descriptions: [EntityID: String] = [:]
+    private var paragraphCounts: [EntityID: Int] = [:]
+    private var iris: [EntityID: String] = [:]
+
+    private static let longMark: UInt64 = 0xFF_FFFF
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { idSpan.count }
+
+    public subscript(i: Int) -> Entity {
+        var e = Entity(
+            id: id(i), types: types(i), label: label(i), aliases: aliases(i), description: descriptions[EntityID(i)],
+            paragraphs: paragraphCounts[EntityID(i)], declaredAt: declaredAt(i))
+        e.iri = iris[EntityID(i)]
+        return e
+    }
+
+    // MARK: reading one column
+
+    public func id(_ i: Int) -> String { string(idSpan[i]) }
+    public func label(_ i: Int) -> String { string(labelSpan[i]) }
+    public func types(_ i: Int) -> [Int32] { typeLists[Int(typeList[i])] }
+    func paragraphs(_ i: Int) -> Int? { paragraphCounts.isEmpty ? nil : paragraphCounts[EntityID(i)] }
+    func iri(_ i: Int) -> String? { iris.isEmpty ? nil : iris[EntityID(i)] }
+    var hasParagraphCounts: Bool { !paragraphCounts.isEmpty }
+
+    public func aliases(_ i: Int) -> [String] {
+        let own = aliasSpans[Int(aliasStart[i])..<Int(aliasStart[i + 1])].map(string)
+        return own + (laterAliases[EntityID(i)] ?? [])
+    }
+
+    func declaredAt(_ i: Int) -> Location {
+        Location(file: files[Int(fileRunFile[StatementTable.run(i, startingAt: fileRunStart)])], line: Int(line[i]))
+    }
+
+    /// Whether entity i's id is exactly `id`, compared as bytes.
+    func idEquals(_ i: Int, _ id: String) -> Bool {
+        var id = id
+        return id.withUTF8 { b in withBytes(idSpan[i]) { $0.elementsEqual(b) } }
+    }
+
+    /// Calls `body` with the bytes of entity i's id (the loader's table of ids).
+    func withIDBytes<T>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T { withBytes(idSpan[i], body) }
+
+    private func string(_ span: UInt64) -> String {
+        if span & EntityTable.longMark == EntityTable.longMark { return long[Int(span >> 24)] }
+        return withBytes(span) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    private func withBytes<T>(_ span: UInt64, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+        if span & EntityTable.longMark == EntityTable.longMark {
+            var s = long[Int(span >> 24)]
+            return s.withUTF8(body)
+        }
+        let start = Int(span >> 24)
+        return arena.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start..<start + Int(span & EntityTable.longMark)])) }
+    }
+
+    // MARK: adding and changing
+
+    private mutating func span(_ s: String) -> UInt64 {
+        var copy = s
+        return copy.withUTF8 { span($0, long: s) }
+    }
+
+    private mutating func span(_ b: UnsafeBufferPointer<UInt8>, long text: @autoclosure () -> String) -> UInt64 {
+        guard UInt64(b.count) < EntityTable.longMark else {
+            long.append(text())
+            return UInt64(long.count - 1) << 24 | EntityTable.longMark
+        }
+        let span = UInt64(arena.count) << 24 | UInt64(b.count)
+        arena.append(contentsOf: b)
+        return span
+    }
+
+    /// Adds an entity; its types as `setTypes` sets them.
+    mutating func append(_ e: Entity) -> EntityID {
+        let i = EntityID(count)
+        idSpan.append(span(e.id))
+        labelSpan.append(span(e.label))
+        for a in e.aliases { aliasSpans.append(span(a)) }
+        aliasStart.append(UInt32(aliasSpans.count))
+        typeList.append(0)
+        setTypes(i, e.types)
+        note(file: e.declaredAt.file, line: e.declaredAt.line)
+        if let d = e.description { descriptions[i] = d }
+        if let p = e.paragraphs { paragraphCounts[i] = p }
+        if let iri = e.iri { iris[i] = iri }
+        return i
+    }
+
+    /// Adds an entity from the bytes of a knowledge-base line (the loader's fast path): no
+    /// String is made. `label` nil: the id with `_` read as spaces.
+    mutating func append(
+        id: UnsafeBufferPointer<UInt8>, label: UnsafeBufferPointer<UInt8>?, aliases: [UnsafeBufferPointer<UInt8>],
+        types: [Int32], file: String, line: Int
+    ) -> EntityID {
+        let i = EntityID(count)
+        idSpan.append(span(id, long: String(decoding: id, as: UTF8.self)))
+        if let label {
+            labelSpan.append(span(label, long: String(decoding: label, as: UTF8.self)))
+        } else {
+            labelSpan.append(span(String(String(decoding: id, as: UTF8.self).map { $0 == "_" ? " " : $0 })))
+        }
+        for a in aliases { aliasSpans.append(span(a, long: String(decoding: a, as: UTF8.self))) }
+        aliasStart.append(UInt32(aliasSpans.count))
+        typeList.append(0)
+        setTypes(i, types)
+        note(file: file, line: line)
+        return i
+    }
+
+    private mutating func note(file: String, line l: Int) {
+        if fileRunFile.last.map({ files[Int($0)] != file }) ?? true {
+            files.append(file)
+            fileRunStart.append(EntityID(count - 1))
+            fileRunFile.append(Int32(files.count - 1))
+        }
+        line.append(Int32(clamping: l))
+    }
+
+    mutating func setTypes(_ i: EntityID, _ types: [Int32]) {
+        if let list = typeListIDs[types] {
+            typeList[Int(i)] = list
+        } else {
+            typeLists.append(types)
+            typeListIDs[types] = UInt32(typeLists.count - 1)
+            typeList[Int(i)] = UInt32(typeLists.count - 1)
+        }
+    }
+
+    mutating func setLabel(_ i: EntityID, _ label: String) { labelSpan[Int(i)] = span(label) }
+
+    mutating func addAlias(_ i: EntityID, _ alias: String) {
+        if Int(i) == count - 1 {
+            aliasSpans.append(span(alias))
+            aliasStart[Int(i) + 1] = UInt32(aliasSpans.count)
+        } else {
+            laterAliases[i, default: []].append(alias)
+        }
+    }
+
+    mutating func setDescription(_ i: EntityID, _ text: String) { descriptions[i] = text }
+    mutating func setParagraphs(_ i: EntityID, _ n: Int?) { paragraphCounts[i] = n }
+
+    mutating func reserve(_ n: Int) {
+        idSpan.reserveCapacity(count + n)
+        labelSpan.reserveCapacity(count + n)
+        aliasStart.reserveCapacity(count + n + 1)
+        typeList.reserveCapacity(count + n)
+        line.reserveCapacity(count + n)
+    }
+
+    /// Drops the spare capacity that appending left.
+    mutating func trim() {
+        arena = arena.compacted()
+        idSpan = idSpan.compacted()
+        labelSpan = labelSpan.compacted()
+        aliasStart = aliasStart.compacted()
+        aliasSpans = aliasSpans.compacted()
+        typeList = typeList.compacted()
+        line = line.compacted()
+    }
+
+    var byteCount: Int {
+        arena.count + count * (8 + 8 + 4 + 4 + 4) + aliasSpans.count * 8 + fileRunStart.count * 8
+            + long.reduce(0) { $0 + $1.utf8.count } + descriptions.values.reduce(0) { $0 + 16 + $1.utf8.count }
+            + iris.values.reduce(0) { $0 + 16 + $1.utf8.count } + paragraphCounts.count * 16
+    }
+}
