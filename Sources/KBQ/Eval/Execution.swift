@@ -41,7 +41,7 @@ final class Execution {
     let subjects: [Term]
     let predicates: [PredicateID]
     let objects: [Term]
-    let asserted: [Bool]
+    let asserted: BitColumn
 
     init(store: FactStore, source: SourceText, rules: RuleEngine, limits: Limits, variableCount: Int) {
         self.store = store

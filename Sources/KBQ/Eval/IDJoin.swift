@@ -398,8 +398,17 @@ final class IDJoin {
         if let b = bound(p.object) { consider(b, .object) }
         for q in p.qualifiers {
             if let b = bound(q.position) {
-                let stored = b & ~0xFFFF_FFFF == IDJoin.termTag && Int(q.key) < store.byQualifier.count
-                consider(stored ? store.byQualifier[Int(q.key)][Term(raw: UInt32(truncatingIfNeeded: b))] : [])
+                guard b & ~0xFFFF_FFFF == IDJoin.termTag else {
+                    consider([])
+                    continue
+                }
+                let term = Term(raw: UInt32(truncatingIfNeeded: b))
+                if !FactStore.isProvenanceKey(q.key) {
+                    consider(Int(q.key) < store.byQualifier.count ? store.byQualifier[Int(q.key)][term] : [])
+                } else if best.everything || store.statementCount(withQualifier: q.key, term: term) < best.ids.count {
+                    // Spelled out only when it is the shortest list so far.
+                    consider(store.statements(withQualifier: q.key, term: term))
+                }
             } else if let l = store.statements(withKey: q.key) {
                 consider(l)
             }

@@ -174,7 +174,7 @@ extension PreparedQuery {
         var runs: [ArraySlice<StatementID>] = []
         var checked = 0
         var interrupted: Error? = nil
-        store.byQualifier[Int(key)].forEachRun { term, run in
+        store.forEachQualifierRun(key) { term, run in
             guard interrupted == nil else { return }
             var n = 0
             var first: StatementID = -1

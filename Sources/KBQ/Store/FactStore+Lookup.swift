@@ -123,8 +123,68 @@ extension FactStore {
     func statements(withObject v: Value) -> ArraySlice<StatementID> { term(for: v).map { byObject[$0] } ?? [] }
     func statements(withPredicate p: PredicateID) -> ArraySlice<StatementID> { byPredicate[Int(p)] }
     func statements(withQualifier k: Int32, value: Value) -> ArraySlice<StatementID> {
-        guard Int(k) < byQualifier.count, let t = term(for: value) else { return [] }
-        return byQualifier[Int(k)][t]
+        term(for: value).map { statements(withQualifier: k, term: $0) } ?? []
+    }
+
+    static func isProvenanceKey(_ k: Int32) -> Bool { k == StatementTable.sourceKey || k == StatementTable.paraKey }
+
+    /// How many statements have `t` for qualifier `k`, provenance included, without
+    /// spelling out a provenance key's runs.
+    func statementCount(withQualifier k: Int32, term t: Term) -> Int {
+        guard Int(k) < byQualifier.count else { return 0 }
+        var n = byQualifier[Int(k)][t].count
+        if FactStore.isProvenanceKey(k) { for r in provenanceRuns[Int(k)][t] { n += table.provenanceRun(Int(r)).count } }
+        return n
+    }
+
+    /// The statements that have `t` for qualifier `k`, in statement order: a slice of the
+    /// index, or for a provenance key its runs spelled out, merged with any stored ones.
+    func statements(withQualifier k: Int32, term t: Term) -> ArraySlice<StatementID> {
+        guard Int(k) < byQualifier.count else { return [] }
+        let stored = byQualifier[Int(k)][t]
+        guard FactStore.isProvenanceKey(k) else { return stored }
+        let runs = provenanceRuns[Int(k)][t]
+        guard !runs.isEmpty else { return stored }
+        var out: [StatementID] = []
+        out.reserveCapacity(statementCount(withQualifier: k, term: t))
+        var s = stored.startIndex
+        for r in runs {
+            let range = table.provenanceRun(Int(r))
+            while s < stored.endIndex, Int(stored[s]) < range.lowerBound {
+                out.append(stored[s])
+                s += 1
+            }
+            if s == stored.endIndex || Int(stored[s]) >= range.upperBound {
+                out.append(contentsOf: range.lazy.map { StatementID($0) })
+                continue
+            }
+            for i in range {
+                while s < stored.endIndex, Int(stored[s]) < i {
+                    out.append(stored[s])
+                    s += 1
+                }
+                if s < stored.endIndex, Int(stored[s]) == i { s += 1 }
+                out.append(StatementID(i))
+            }
+        }
+        out.append(contentsOf: stored[s...])
+        return out[...]
+    }
+
+    /// Every term qualifier `k` has, in term order, with its statements (as
+    /// `statements(withQualifier:term:)` gives them).
+    func forEachQualifierRun(_ k: Int32, _ body: (Term, ArraySlice<StatementID>) -> Void) {
+        guard Int(k) < byQualifier.count else { return }
+        guard FactStore.isProvenanceKey(k) else { return byQualifier[Int(k)].forEachRun(body) }
+        var terms: [UInt32] = []
+        byQualifier[Int(k)].forEachRun { t, _ in terms.append(t.raw) }
+        provenanceRuns[Int(k)].forEachRun { t, _ in terms.append(t.raw) }
+        terms.sort()
+        var previous: UInt32? = nil
+        for raw in terms where raw != previous {
+            previous = raw
+            body(Term(raw: raw), statements(withQualifier: k, term: Term(raw: raw)))
+        }
     }
     /// Statements with a stored qualifier `k`; nil for the provenance keys, which nearly
     /// every statement has.
@@ -145,7 +205,7 @@ extension FactStore {
             "index_object": byObject.byteCount,
             "index_predicate": byPredicate.byteCount,
             "index_key": byKey.byteCount,
-            "index_qualifier": byQualifier.reduce(0) { $0 + $1.byteCount },
+            "index_qualifier": byQualifier.reduce(0) { $0 + $1.byteCount } + provenanceRuns.reduce(0) { $0 + $1.byteCount },
         ]
     }
 }

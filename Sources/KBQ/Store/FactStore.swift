@@ -27,6 +27,7 @@ public struct FactStore: Sendable {
         var byObject: TermPostings = TermPostings()
         var byPredicate: PostingIndex = PostingIndex()
         var byQualifier: [TermPostings] = []
+        var provenanceRuns: [TermPostings] = []
         var byKey: PostingIndex = PostingIndex()
         var typeMembers: [[EntityID]] = []
         var predicateClosure: [[PredicateID]] = []
@@ -56,6 +57,7 @@ public struct FactStore: Sendable {
             byObject = o.byObject
             byPredicate = o.byPredicate
             byQualifier = o.byQualifier
+            provenanceRuns = o.provenanceRuns
             byKey = o.byKey
             typeMembers = o.typeMembers
             predicateClosure = o.predicateClosure
@@ -158,6 +160,14 @@ public struct FactStore: Sendable {
     var byQualifier: [TermPostings] {
         _read { yield storage.byQualifier }
         _modify { yield &uniqueStorage().byQualifier }
+    }
+    /// For the provenance keys (`source`, `para`), the runs of asserted statements that
+    /// have each document or paragraph (run numbers of `table.forEachRun`): a from-block
+    /// of ten thousand statements is one entry, not ten thousand. `byQualifier` holds only
+    /// the stored qualifiers of those keys.
+    var provenanceRuns: [TermPostings] {
+        _read { yield storage.provenanceRuns }
+        _modify { yield &uniqueStorage().provenanceRuns }
     }
     /// Statements that have a stored qualifier key, whatever its value (provenance keys,
     /// which nearly every statement has, are not listed).
@@ -395,39 +405,23 @@ public struct FactStore: Sendable {
                 pairs[Int(t.qualifierKeys[q])].sids.append(StatementID(i))
             }
         }
-        // Provenance: asserted statements' documents and paragraphs, run by run, merged in
-        // statement order with any stored `source` and `para` qualifiers.
+        // Provenance: asserted statements' documents and paragraphs, run by run.
         var provenance = Array(repeating: (terms: [Term](), sids: [StatementID]()), count: 2)
+        var run: StatementID = 0
         t.forEachRun { range, document, paragraph in
-            let paragraphTerm = paragraph.flatMap { term(for: .integer($0)) }
-            for i in range where t.asserted[i] {
-                if let d = document {
-                    provenance[0].terms.append(Term(entity: d))
-                    provenance[0].sids.append(StatementID(i))
-                }
-                if let p = paragraphTerm {
-                    provenance[1].terms.append(p)
-                    provenance[1].sids.append(StatementID(i))
-                }
+            defer { run += 1 }
+            guard t.asserted[range.lowerBound] else { return }  // quoted statements have none
+            if let d = document {
+                provenance[0].terms.append(Term(entity: d))
+                provenance[0].sids.append(run)
+            }
+            if let p = paragraph.flatMap({ term(for: .integer($0)) }) {
+                provenance[1].terms.append(p)
+                provenance[1].sids.append(run)
             }
         }
-        for (k, key) in [StatementTable.sourceKey, StatementTable.paraKey].enumerated() {
-            let stored = pairs[Int(key)]
-            guard !stored.sids.isEmpty else {
-                pairs[Int(key)] = provenance[k]
-                continue
-            }
-            var merged = (terms: [Term](), sids: [StatementID]())
-            var a = 0
-            var b = 0
-            while a < stored.sids.count || b < provenance[k].sids.count {
-                if b == provenance[k].sids.count || (a < stored.sids.count && stored.sids[a] < provenance[k].sids[b]) {
-                    merged.terms.append(stored.terms[a]); merged.sids.append(stored.sids[a]); a += 1
-                } else {
-                    merged.terms.append(provenance[k].terms[b]); merged.sids.append(provenance[k].sids[b]); b += 1
-                }
-            }
-            pairs[Int(key)] = merged
+        provenanceRuns = provenance.map {
+            TermPostings(entityCount: entityCount, literalCount: literalCount, statementCount: 0, terms: $0.terms, sids: $0.sids)
         }
         byQualifier = pairs.map {
             TermPostings(entityCount: entityCount, literalCount: literalCount, statementCount: n, terms: $0.terms, sids: $0.sids)

@@ -21,7 +21,7 @@ struct PostingIndex: Sendable {
 
     init() {}
 
-    mutating func attach(predicates column: [PredicateID], asserted: [Bool], otherEnds ends: [Term]) {
+    mutating func attach(predicates column: [PredicateID], asserted: BitColumn, otherEnds ends: [Term]) {
         guard column.allSatisfy({ $0 < Int16.max }) else { return }
         predicates = ids.map { Int16(asserted[Int($0)] ? column[Int($0)] : -column[Int($0)] - 1) }
         otherEnds = ids.map { ends[Int($0)] }
@@ -134,7 +134,7 @@ struct TermPostings: Sendable {
         }, sid: sid)
     }
 
-    mutating func attach(predicates column: [PredicateID], asserted: [Bool], otherEnds: [Term]) {
+    mutating func attach(predicates column: [PredicateID], asserted: BitColumn, otherEnds: [Term]) {
         entities.attach(predicates: column, asserted: asserted, otherEnds: otherEnds)
         others.attach(predicates: column, asserted: asserted, otherEnds: otherEnds)
     }

@@ -11,20 +11,22 @@ struct StatementTable: Sendable {
     var qualifierStart: [UInt32] = [0]
     var qualifierKeys: [Int32] = []
     var qualifierValues: [Term] = []
-    var asserted: [Bool] = []
+    var asserted = BitColumn()
     /// Lines as runs too: in run r, statement `lineRunStart[r] + k` is on line
     /// `lineRunFirst[r] + k` (a large file has a statement a line, so few runs).
     var lineRunStart: [StatementID] = []
     var lineRunFirst: [Int32] = []
-    /// File, document and paragraph change rarely from one statement to the next (a `from`
+    /// Documents and paragraphs change rarely from one statement to the next (a `from`
     /// line covers many), so they are kept as runs: run r covers statements from
-    /// `runStart[r]` to the next run's start.
-    var runStart: [StatementID] = []
-    var runFile: [Int32] = []
-    /// -1 when there is none (quoted statements).
-    var runDocument: [EntityID] = []
-    /// `noParagraph` when there is none.
-    var runParagraph: [Int32] = []
+    /// `provenanceRunStart[r]` to the next run's start. Document -1 when there is none
+    /// (quoted statements), paragraph `noParagraph`.
+    var provenanceRunStart: [StatementID] = []
+    var provenanceRunDocument: [EntityID] = []
+    var provenanceRunParagraph: [Int32] = []
+    /// Files change more rarely still (a line's own `source` changes the document only), so
+    /// they have runs of their own.
+    var fileRunStart: [StatementID] = []
+    var fileRunFile: [Int32] = []
     var names: [StatementID: String] = [:]
     /// Whether some statement has two qualifiers with one key (RDF can say so); when none
     /// has, a qualifier index run holds each statement's only value for its key.
@@ -56,7 +58,7 @@ struct StatementTable: Sendable {
             qualifierKeys.append(q.key)
             qualifierValues.append(q.value)
         }
-        let f = runFile.last.map { files[Int($0)] == location.file ? $0 : fileID(location.file) } ?? fileID(location.file)
+        let f = fileRunFile.last.map { files[Int($0)] == location.file ? $0 : fileID(location.file) } ?? fileID(location.file)
         appendRow(
             subject: s, predicate: p, object: o, asserted: a, line: Int32(clamping: location.line), file: f,
             document: d ?? -1, paragraph: para.map { Int32(clamping: $0) } ?? StatementTable.noParagraph)
@@ -81,16 +83,16 @@ struct StatementTable: Sendable {
             lineRunStart.append(StatementID(i))
             lineRunFirst.append(line)
         }
-        if runFile.last != f || runDocument.last != doc || runParagraph.last != paragraph {
-            runStart.append(StatementID(i))
-            runFile.append(f)
-            runDocument.append(doc)
-            runParagraph.append(paragraph)
+        if provenanceRunDocument.last != doc || provenanceRunParagraph.last != paragraph {
+            provenanceRunStart.append(StatementID(i))
+            provenanceRunDocument.append(doc)
+            provenanceRunParagraph.append(paragraph)
+        }
+        if fileRunFile.last != f {
+            fileRunStart.append(StatementID(i))
+            fileRunFile.append(f)
         }
     }
-
-    /// The run that holds statement i.
-    @inline(__always) func run(_ i: Int) -> Int { StatementTable.run(i, startingAt: runStart) }
 
     /// The last of the runs (which start at `starts`, in order) that starts at or before i.
     static func run(_ i: Int, startingAt starts: [StatementID]) -> Int {
@@ -104,16 +106,16 @@ struct StatementTable: Sendable {
     }
 
     func document(_ i: Int) -> EntityID? {
-        let d = runDocument[run(i)]
+        let d = provenanceRunDocument[StatementTable.run(i, startingAt: provenanceRunStart)]
         return d >= 0 ? d : nil
     }
 
     func paragraph(_ i: Int) -> Int? {
-        let p = runParagraph[run(i)]
+        let p = provenanceRunParagraph[StatementTable.run(i, startingAt: provenanceRunStart)]
         return p != StatementTable.noParagraph ? Int(p) : nil
     }
 
-    func fileName(_ i: Int) -> String { files[Int(runFile[run(i)])] }
+    func fileName(_ i: Int) -> String { files[Int(fileRunFile[StatementTable.run(i, startingAt: fileRunStart)])] }
 
     /// The line statement i was written on.
     func line(_ i: Int) -> Int32 {
@@ -121,13 +123,18 @@ struct StatementTable: Sendable {
         return lineRunFirst[r] + Int32(i - Int(lineRunStart[r]))
     }
 
+    /// The statements of provenance run `r` (numbered as `forEachRun` meets them).
+    func provenanceRun(_ r: Int) -> Range<Int> {
+        Int(provenanceRunStart[r])..<(r + 1 < provenanceRunStart.count ? Int(provenanceRunStart[r + 1]) : count)
+    }
+
     /// Calls `body(range, document, paragraph)` for each run, in order.
     func forEachRun(_ body: (Range<Int>, EntityID?, Int?) -> Void) {
-        for r in runStart.indices {
-            let end = r + 1 < runStart.count ? Int(runStart[r + 1]) : count
-            let d = runDocument[r]
-            let p = runParagraph[r]
-            body(Int(runStart[r])..<end, d >= 0 ? d : nil, p != StatementTable.noParagraph ? Int(p) : nil)
+        for r in provenanceRunStart.indices {
+            let end = r + 1 < provenanceRunStart.count ? Int(provenanceRunStart[r + 1]) : count
+            let d = provenanceRunDocument[r]
+            let p = provenanceRunParagraph[r]
+            body(Int(provenanceRunStart[r])..<end, d >= 0 ? d : nil, p != StatementTable.noParagraph ? Int(p) : nil)
         }
     }
 
@@ -144,7 +151,8 @@ struct StatementTable: Sendable {
     }
 
     var byteCount: Int {
-        count * (4 + 4 + 4 + 4 + 1) + qualifierKeys.count * 8 + runStart.count * 16 + lineRunStart.count * 8
+        count * (4 + 4 + 4 + 4) + count / 8 + qualifierKeys.count * 8 + provenanceRunStart.count * 12 + fileRunStart.count * 8
+            + lineRunStart.count * 8
     }
 
     /// Room for `n` more statements, so a large load does not copy its columns as they grow.
@@ -167,10 +175,11 @@ struct StatementTable: Sendable {
         asserted = asserted.compacted()
         lineRunStart = lineRunStart.compacted()
         lineRunFirst = lineRunFirst.compacted()
-        runStart = runStart.compacted()
-        runFile = runFile.compacted()
-        runDocument = runDocument.compacted()
-        runParagraph = runParagraph.compacted()
+        provenanceRunStart = provenanceRunStart.compacted()
+        provenanceRunDocument = provenanceRunDocument.compacted()
+        provenanceRunParagraph = provenanceRunParagraph.compacted()
+        fileRunStart = fileRunStart.compacted()
+        fileRunFile = fileRunFile.compacted()
     }
 }
 
@@ -184,5 +193,28 @@ extension Array {
             _ = buffer.initialize(from: self)
             n = count
         }
+    }
+}
+
+/// A column of booleans, a bit each (whether each statement is asserted: a million
+/// statements in 125 KB, not 1 MB).
+struct BitColumn: Sendable {
+    private var words: [UInt64] = []
+    private(set) var count = 0
+
+    @inline(__always) subscript(_ i: Int) -> Bool { words[i >> 6] >> UInt64(i & 63) & 1 != 0 }
+
+    mutating func append(_ bit: Bool) {
+        if count & 63 == 0 { words.append(0) }
+        if bit { words[count >> 6] |= 1 << UInt64(count & 63) }
+        count += 1
+    }
+
+    mutating func reserveCapacity(_ n: Int) { words.reserveCapacity((n + 63) / 64) }
+
+    func compacted() -> BitColumn {
+        var c = self
+        c.words = words.compacted()
+        return c
     }
 }

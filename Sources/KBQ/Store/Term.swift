@@ -34,7 +34,8 @@ struct LiteralTable: Sendable {
     private var arena: [UInt8] = []
     private var long: [Int: String] = [:]
     private var typed: [(String, String)] = []
-    /// Literal numbers + 1 (0: empty), by hash; its size a power of two, at most half full.
+    /// Literal numbers + 1 (0: empty), by hash; its size a power of two, at most 3/4 full
+    /// (interning is one probe a literal at load, lookups rare after it).
     private var slots: [Int32] = Array(repeating: 0, count: 64)
 
     var count: Int { kinds.count }
@@ -68,7 +69,7 @@ struct LiteralTable: Sendable {
             payloads.append(payload)
         }
         slots[slot] = Int32(i + 1)
-        if kinds.count * 2 > slots.count { grow() }
+        if kinds.count * 4 > slots.count * 3 { grow() }
         return i
     }
 
@@ -124,7 +125,7 @@ struct LiteralTable: Sendable {
             payloads.append(key.payload)
         }
         slots[slot] = Int32(i + 1)
-        if kinds.count * 2 > slots.count { grow() }
+        if kinds.count * 4 > slots.count * 3 { grow() }
         return i
     }
 
