@@ -78,6 +78,35 @@ import Testing
         #expect(fast.errorCount == 9)
     }
 
+    /// Fast lines on either side of an include, and in the included file: one run of fast
+    /// lines in file order spans two files, and each statement keeps its own file and line.
+    @Test func fastLinesAcrossAnIncludeKeepTheirFiles() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-include-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try """
+            type Person
+            type Document
+            predicate knows
+            entity Doc : Document "Doc"
+            entity Ann : Person "Ann"
+            entity Bob : Person "Bob"
+            from Doc para 1
+            Ann knows Bob
+            include "more.kb"
+            Bob knows Ann
+            """.write(toFile: dir + "/main.kb", atomically: true, encoding: .utf8)
+        try "from Doc para 2\nAnn knows Ann\nBob knows Bob\n".write(toFile: dir + "/more.kb", atomically: true, encoding: .utf8)
+        let (fastResult, taken) = Loader.load(files: [dir + "/main.kb"], into: FactStore(), fastLines: true)
+        guard case .success(let fast) = fastResult, case .success(let full) = Loader.load(files: [dir + "/main.kb"], into: FactStore(), fastLines: false).0 else {
+            Issue.record("main.kb does not load")
+            return
+        }
+        #expect(taken == 7)
+        let places = (0..<fast.statementCount).map { i in "\(fast.statement(StatementID(i)).location) para \(fast.statement(StatementID(i)).paragraph ?? -1)" }
+        #expect(places == ["main.kb:8 para 1", "more.kb:2 para 2", "more.kb:3 para 2", "main.kb:10 para 1"].map { dir + "/" + $0 })
+        #expect(places == (0..<full.statementCount).map { i in "\(full.statement(StatementID(i)).location) para \(full.statement(StatementID(i)).paragraph ?? -1)" })
+    }
+
     /// Enough lines for more than one block of the parallel scan (Loader.scanBlock), on
     /// every core: the same store as the full parser, and the same errors, in order.
     @Test func blocksScannedInParallelBuildTheSameStore() throws {

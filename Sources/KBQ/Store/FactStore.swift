@@ -341,6 +341,13 @@ public struct FactStore: Sendable {
         version += 1
     }
 
+    /// Calls `body` with the statement table and the literals, changed in place: one
+    /// access for a batch of appends, not one per column per statement.
+    mutating func withTableAndLiterals<R>(_ body: (inout StatementTable, inout LiteralTable) -> R) -> R {
+        let s = uniqueStorage()
+        return body(&s.table, &s.literals)
+    }
+
     /// The term of a value, adding literals to the store.
     mutating func intern(_ v: Value) -> Term {
         switch v {

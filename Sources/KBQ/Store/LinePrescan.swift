@@ -1,5 +1,6 @@
 /// Pass 1's first look at a file, on every core: which lines the fast path takes whole (a
-/// plain statement or a one-line entity declaration) and where each ends.
+/// plain statement or a one-line entity declaration, not continued by the next line) and
+/// where each ends.
 ///
 /// The splitter still walks the file in order, since only it knows where items begin (a
 /// line inside a multi-line block may look like a statement); at a line start it asks this
@@ -13,6 +14,9 @@ struct LinePrescan {
     private var cursor = 0
 
     private static let entityBit: UInt32 = 1 << 31
+
+    /// How many fast lines were found.
+    var count: Int { starts.count }
 
     /// No fast lines (the fast path off).
     init() {}
@@ -43,7 +47,7 @@ struct LinePrescan {
                 end = e
                 entity = true
             }
-            if let end, end - p < Int(entityBit) {
+            if let end, end - p < Int(entityBit), !StatementSplitter.nextLineContinues(b, after: end) {
                 starts.append(p)
                 lengths.append(UInt32(end - p) | (entity ? entityBit : 0))
                 p = end
@@ -60,6 +64,15 @@ struct LinePrescan {
     mutating func fastLine(at p: Int) -> (end: Int, isEntity: Bool)? {
         while cursor < starts.count, starts[cursor] < p { cursor += 1 }
         guard cursor < starts.count, starts[cursor] == p else { return nil }
+        let length = lengths[cursor]
+        return (p + Int(length & ~LinePrescan.entityBit), length & LinePrescan.entityBit != 0)
+    }
+
+    /// The fast line after the one `fastLine(at:)` gave last, when it starts at `p` (the
+    /// next line, nothing between): most of a large file, taken without the splitter.
+    mutating func nextFastLine(at p: Int) -> (end: Int, isEntity: Bool)? {
+        guard cursor + 1 < starts.count, starts[cursor + 1] == p else { return nil }
+        cursor += 1
         let length = lengths[cursor]
         return (p + Int(length & ~LinePrescan.entityBit), length & LinePrescan.entityBit != 0)
     }

@@ -16,35 +16,51 @@ extension Loader {
         var from: Int32
     }
 
-    /// Pass 1: when the splitter stands at the start of a line the prescan found fast (and
-    /// the next line does not continue it), notes the line for pass 2 and moves past it.
+    /// Pass 1: when the splitter stands at the start of a line the prescan found fast, notes
+    /// it for pass 2, and the fast lines that follow it directly, and moves past them.
     mutating func takeFastLine(_ splitter: inout StatementSplitter, _ prescan: inout LinePrescan, file: Int32, from: Int32) -> Bool {
-        let p = splitter.position
-        guard let (end, isEntity) = prescan.fastLine(at: p), !splitter.nextLineContinues(after: end) else { return false }
-        let line = PendingFastLine(file: file, start: p, end: end, line: Int32(clamping: splitter.line), from: isEntity ? -1 : from)
-        splitter.jump(toEndOfLine: end)
-        if isEntity {
-            fastEntities.append(line)
-            entityOrder.append(-fastEntities.count)
-        } else {
-            fastLines.append(line)
-            statementOrder.append(-fastLines.count)
+        guard var (end, isEntity) = prescan.fastLine(at: splitter.position) else { return false }
+        var line = Int32(clamping: splitter.line)
+        var start = splitter.position
+        while true {
+            let pending = PendingFastLine(file: file, start: start, end: end, line: line, from: isEntity ? -1 : from)
+            if isEntity {
+                fastEntities.append(pending)
+                entityOrder.append(-fastEntities.count)
+            } else {
+                fastLines.append(pending)
+                statementOrder.append(-fastLines.count)
+            }
+            // `end` is the line's newline (or the end of the file).
+            guard let next = prescan.nextFastLine(at: end + 1) else { break }
+            (start, line) = (end + 1, line &+ 1)
+            (end, isEntity) = next
         }
+        splitter.jump(toLine: Int(line), at: start)
+        splitter.jump(toEndOfLine: end)
         return true
     }
 
-    /// Pass 2: adds the statement of fast line `n` (resolved by `resolveAhead`), or hands
-    /// the line to the full path. Fast lines come here in order.
-    mutating func resolveFastLine(_ n: Int) {
+    /// Pass 2: adds the statements of fast lines `lines` (consecutive in file order),
+    /// resolved by `resolveAhead`, handing any line that fails to the full path.
+    mutating func resolveFastLines(_ lines: Range<Int>) {
         if fastResolver == nil { fastResolver = FastResolver(store) }
-        while resolvedPart < resolved.count, n >= resolved[resolvedPart].first + resolved[resolvedPart].count { resolvedPart += 1 }
-        if resolvedPart == resolved.count || n < resolved[resolvedPart].first {
-            let start = Clock.nanoseconds()
-            resolveAhead(from: n)
-            phases.add("statements, parallel scans", since: start)
+        var n = lines.lowerBound
+        while n < lines.upperBound {
+            while resolvedPart < resolved.count, n >= resolved[resolvedPart].first + resolved[resolvedPart].count { resolvedPart += 1 }
+            if resolvedPart == resolved.count || n < resolved[resolvedPart].first {
+                let start = Clock.nanoseconds()
+                resolveAhead(from: n)
+                phases.add("statements, parallel scans", since: start)
+            }
+            let part = resolved[resolvedPart]
+            let end = min(lines.upperBound, part.first + part.count)
+            n += addResolved(part, n..<end)
+            if n < end, part.subject[n - part.first] < 0 {
+                resolveSlowly(fastLines[n], fileTexts[Int(fastLines[n].file)])
+                n += 1
+            }
         }
-        let f = fastLines[n]
-        if !addResolved(n - resolved[resolvedPart].first, f) { resolveSlowly(f, fileTexts[Int(f.file)]) }
     }
 
     /// Scans and resolves the next block of fast lines, from `n`, on every core: everything
@@ -87,8 +103,6 @@ extension Loader {
         var documentType: Int32?
         /// The last paragraph number interned, and its term.
         var paragraphTerm: (Int32, Term)? = nil
-        /// Per file, its number among the statement table's files.
-        var tableFiles: [Int32: Int32] = [:]
 
         init(_ store: FactStore) {
             var ids = ByteKeyTable(capacity: store.entities.count)
@@ -108,48 +122,52 @@ extension Loader {
         }
     }
 
-    /// Appends line `k` of the current resolved part; false when the line must take the
-    /// full path (which reports what is wrong with it, or adds what the fast path does not).
-    private mutating func addResolved(_ k: Int, _ f: PendingFastLine) -> Bool {
-        let part = resolved[resolvedPart]
-        guard part.subject[k] >= 0 else { return false }
-        fileTexts[Int(f.file)].bytes.withUnsafeBufferPointer { bytes in
-            func term(_ raw: UInt32) -> Term {
-                guard raw >> 30 == ResolvedLines.pendingKind else { return Term(raw: raw) }
-                let literal = part.literals[Int(raw & Term.indexMask)]
-                let text = UnsafeBufferPointer(rebasing: bytes[literal.start..<literal.start + Int(literal.length)])
-                return Term(literal: store.literals.intern(literal.key, text: text))
-            }
-            let qualifiers = part.qualifiers(k)
-            for q in qualifiers {
-                let key = part.qualifierKeys[q]
-                if q > qualifiers.lowerBound, part.qualifierKeys[qualifiers.lowerBound..<q].contains(key) {
-                    store.table.hasRepeatedQualifierKeys = true
+    /// Appends fast lines `lines` of resolved block `part`, in order, up to the first that
+    /// must take the full path (which reports what is wrong with it, or adds what the fast
+    /// path does not) or that comes from another file; returns how many it added. One
+    /// access to the table and the literals for them all.
+    private mutating func addResolved(_ part: ResolvedLines, _ lines: Range<Int>) -> Int {
+        let file = fastLines[lines.lowerBound].file
+        let tableFile = store.table.fileID(fileTexts[Int(file)].name)
+        var paragraphTerm = fastResolver!.paragraphTerm
+        let fast = fastLines
+        let added = fileTexts[Int(file)].bytes.withUnsafeBufferPointer { bytes in
+            store.withTableAndLiterals { table, literals -> Int in
+                func term(_ raw: UInt32) -> Term {
+                    guard raw >> 30 == ResolvedLines.pendingKind else { return Term(raw: raw) }
+                    let literal = part.literals[Int(raw & Term.indexMask)]
+                    let text = UnsafeBufferPointer(rebasing: bytes[literal.start..<literal.start + Int(literal.length)])
+                    return Term(literal: literals.intern(literal.key, text: text))
                 }
-                store.table.qualifierKeys.append(key)
-                store.table.qualifierValues.append(term(part.qualifierValues[q]))
+                for n in lines {
+                    let k = n - part.first
+                    let f = fast[n]
+                    guard part.subject[k] >= 0, f.file == file else { return n - lines.lowerBound }
+                    let qualifiers = part.qualifiers(k)
+                    for q in qualifiers {
+                        let key = part.qualifierKeys[q]
+                        if q > qualifiers.lowerBound, part.qualifierKeys[qualifiers.lowerBound..<q].contains(key) {
+                            table.hasRepeatedQualifierKeys = true
+                        }
+                        table.qualifierKeys.append(key)
+                        table.qualifierValues.append(term(part.qualifierValues[q]))
+                    }
+                    let object = term(part.object[k])
+                    let paragraph = part.paragraph[k]
+                    if paragraph != StatementTable.noParagraph, paragraphTerm?.0 != paragraph {
+                        paragraphTerm = (paragraph, Term(literal: literals.intern(.integer(Int(paragraph)))))
+                    }
+                    table.appendRow(
+                        subject: Term(entity: part.subject[k]), predicate: part.predicate[k], object: object, asserted: true,
+                        line: f.line, file: tableFile, document: part.document[k], paragraph: paragraph)
+                }
+                return lines.count
             }
-            let object = term(part.object[k])
-            let paragraph = part.paragraph[k]
-            if paragraph != StatementTable.noParagraph, fastResolver!.paragraphTerm?.0 != paragraph {
-                fastResolver!.paragraphTerm = (paragraph, store.intern(.integer(Int(paragraph))))
-            }
-            let file = tableFile(f.file)
-            store.table.appendRow(
-                subject: Term(entity: part.subject[k]), predicate: part.predicate[k], object: object, asserted: true,
-                line: f.line, file: file, document: part.document[k], paragraph: paragraph)
         }
-        store.assertedTotal += 1
+        fastResolver!.paragraphTerm = paragraphTerm
+        store.assertedTotal += added
         store.version += 1
-        return true
-    }
-
-    /// The statement table's number for loaded file `file`.
-    private mutating func tableFile(_ file: Int32) -> Int32 {
-        if let id = fastResolver!.tableFiles[file] { return id }
-        let id = store.table.fileID(fileTexts[Int(file)].name)
-        fastResolver!.tableFiles[file] = id
-        return id
+        return added
     }
 
     /// The full parser and resolver on one line: the diagnostics of any line the fast path

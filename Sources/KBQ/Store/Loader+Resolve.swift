@@ -10,11 +10,19 @@ extension Loader {
         importRDF()
         resolveFromDocuments()
         store.table.reserve(fastLines.count + items.count)
-        for n in statementOrder {
+        var j = 0
+        while j < statementOrder.count {
+            let n = statementOrder[j]
             guard n >= 0 else {
-                resolveFastLine(-n - 1)
+                // A run of fast lines, one after another.
+                let first = -n - 1
+                var count = 1
+                while j + count < statementOrder.count, statementOrder[j + count] == -(first + count) - 1 { count += 1 }
+                resolveFastLines(first..<first + count)
+                j += count
                 continue
             }
+            j += 1
             let parsed = items[n]
             switch parsed.item {
             case .statement(let p):

@@ -58,8 +58,14 @@ public struct StatementSplitter {
         }
     }
 
-    /// Moves to `end` on the current line without counting its bytes (the loader's fast
-    /// lines: nothing on the line is reported, so its columns are never wanted).
+    /// Moves to the start of line `n`, at offset `start`, or to `end` on the current line,
+    /// without counting the bytes between (the loader's fast lines, which hold no newline
+    /// but their own and whose columns are never reported).
+    mutating func jump(toLine n: Int, at start: Int) {
+        guard start != position else { return }
+        (line, column, position) = (n, 1, start)
+    }
+
     mutating func jump(toEndOfLine end: Int) {
         column += end - position
         position = end
@@ -125,19 +131,30 @@ public struct StatementSplitter {
 
     /// Whether the first non-blank line after `end` begins with a continuation word or symbol.
     func nextLineContinues(after end: Int) -> Bool {
+        bytes.withUnsafeBufferPointer { StatementSplitter.nextLineContinues($0, after: end) }
+    }
+
+    /// As `nextLineContinues(after:)`, on any bytes (the loader's prescan asks on every core).
+    static func nextLineContinues(_ bytes: UnsafeBufferPointer<UInt8>, after end: Int) -> Bool {
+        func isCommentStart(_ j: Int) -> Bool {
+            bytes[j] == UInt8(ascii: "#") || (bytes[j] == UInt8(ascii: "-") && j + 1 < bytes.count && bytes[j + 1] == UInt8(ascii: "-"))
+        }
         var j = end
         while j < bytes.count {
             while j < bytes.count && (bytes[j] == 0x20 || bytes[j] == 0x09 || bytes[j] == 0x0D || bytes[j] == 0x0A) { j += 1 }
             guard j < bytes.count else { return false }
-            if isCommentStart(j) { j = endOfLine(from: j); continue }
+            if isCommentStart(j) {
+                while j < bytes.count && bytes[j] != 0x0A { j += 1 }
+                continue
+            }
             break
         }
         guard j < bytes.count else { return false }
-        if StatementSplitter.continuationSymbols.contains(bytes[j]) { return true }
+        if continuationSymbols.contains(bytes[j]) { return true }
         var k = j
         while k < bytes.count && (bytes[k] >= UInt8(ascii: "a") && bytes[k] <= UInt8(ascii: "z")) { k += 1 }
         guard k > j else { return false }
         if k < bytes.count, bytes[k] == UInt8(ascii: "_") || (bytes[k] >= 0x30 && bytes[k] <= 0x39) || (bytes[k] >= 0x41 && bytes[k] <= 0x5A) { return false }
-        return StatementSplitter.continuationWords.contains(String(decoding: bytes[j..<k], as: UTF8.self))
+        return continuationWords.contains(String(decoding: UnsafeBufferPointer(rebasing: bytes[j..<k]), as: UTF8.self))
     }
 }
