@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Dispatch
 /// The loader's fast path for plain statement lines (see FastLine): pass 1 notes where the
 /// line is, pass 2 resolves it from the bytes. Any line it cannot take whole goes through
 /// the full parser and resolver, so errors read exactly as before.
@@ -51,7 +52,7 @@ extension Loader {
             if resolvedPart == resolved.count || n < resolved[resolvedPart].first {
                 let start = Clock.nanoseconds()
                 resolveAhead(from: n)
-                phases.add("statements, parallel scans", since: start)
+                phases.add("statements, resolving on every core (waited for)", since: start)
             }
             let part = resolved[resolvedPart]
             let end = min(lines.upperBound, part.first + part.count)
@@ -66,27 +67,61 @@ extension Loader {
     /// Scans and resolves the next block of fast lines, from `n`, on every core: everything
     /// about a line that only reads the bytes, the name tables and the declarations. What
     /// is left for the one thread that appends in order is interning literals.
+    ///
+    /// The block after it is started at once in the background, so that it is resolved
+    /// while this one is added (the adding is on one thread, and would leave the other
+    /// cores idle).
     mutating func resolveAhead(from n: Int) {
-        let block = n..<min(fastLines.count, n + Loader.scanBlock)
-        let workers = block.count >= 4096 ? Parallel.cores * 2 : 1
         let input = ResolveInput(
-            lines: fastLines, texts: fileTexts, resolver: fastResolver!, store: store, froms: froms.map(\.paragraph),
-            fromDocuments: fromDocuments)
-        resolved = Parallel.map(workers) { w in
-            let part = (block.lowerBound + w * block.count / workers)..<(block.lowerBound + (w + 1) * block.count / workers)
-            return ResolvedLines(part, input)
+            lines: fastLines, texts: fileTexts, resolver: fastResolver!, froms: froms.map(\.paragraph), fromDocuments: fromDocuments)
+        if let next = nextBlock, next.first == n {
+            resolved = next.wait()
+        } else {
+            resolved = Loader.resolve(n..<min(fastLines.count, n + Loader.scanBlock), input)
         }
         resolvedPart = 0
+        let following = n + Loader.scanBlock
+        nextBlock = following < fastLines.count ? BlockInProgress(following, input) : nil
     }
 
     static let scanBlock = 1 << 16
+
+    /// Resolves a block of fast lines in parts, on every core.
+    static func resolve(_ block: Range<Int>, _ input: ResolveInput) -> [ResolvedLines] {
+        let workers = block.count >= 4096 ? Parallel.cores * 2 : 1
+        return Parallel.map(workers) { w in
+            let part = (block.lowerBound + w * block.count / workers)..<(block.lowerBound + (w + 1) * block.count / workers)
+            return ResolvedLines(part, input)
+        }
+    }
+
+    /// A block being resolved in the background; `wait` gives its parts. It reads only its
+    /// input (never the store, which the loader changes meanwhile).
+    final class BlockInProgress: @unchecked Sendable {
+        let first: Int
+        private var parts: [ResolvedLines] = []
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ first: Int, _ input: ResolveInput) {
+            self.first = first
+            let block = first..<min(input.lines.count, first + Loader.scanBlock)
+            DispatchQueue.global().async {
+                self.parts = Loader.resolve(block, input)
+                self.done.signal()
+            }
+        }
+
+        func wait() -> [ResolvedLines] {
+            done.wait()
+            return parts
+        }
+    }
 
     /// What the workers read: values, never changed while they run.
     struct ResolveInput: @unchecked Sendable {
         let lines: [PendingFastLine]
         let texts: [SourceText]
         let resolver: FastResolver
-        let store: FactStore
         let froms: [Int]
         let fromDocuments: [EntityID?]
     }
@@ -101,6 +136,8 @@ extension Loader {
         var stances: [Bool]
         var paragraphs: [EntityID: Int]
         var documentType: Int32?
+        /// Per entity, whether it is a Document (or there is no Document type to check).
+        var isDocument: [Bool]
         /// The last paragraph number interned, and its term.
         var paragraphTerm: (Int32, Term)? = nil
 
@@ -119,6 +156,8 @@ extension Loader {
                 for i in store.entities.indices { if let n = store.entities.paragraphs(i) { paragraphs[EntityID(i)] = n } }
             }
             documentType = store.typeID("Document")
+            let type = documentType
+            isDocument = store.entities.indices.map { e in type.map { store.entity(EntityID(e), isA: $0) } ?? true }
         }
     }
 

@@ -153,22 +153,20 @@ extension Loader {
     /// Whether a line's source is a Document, and how many paragraphs it has, remembering
     /// the last document asked about (most lines have the source of the line before).
     struct DocumentChecker {
-        let store: FactStore
-        let documentType: Int32?
+        let isDocumentEntity: [Bool]
         let paragraphCounts: [EntityID: Int]
         var lastGood: EntityID = -1
         /// The paragraphs of the last document accepted, if it says.
         var lastParagraphs: Int? = nil
 
         init(_ input: ResolveInput) {
-            store = input.store
-            documentType = input.resolver.documentType
+            isDocumentEntity = input.resolver.isDocument
             paragraphCounts = input.resolver.paragraphs
         }
 
         mutating func isDocument(_ d: EntityID) -> Bool {
             if d == lastGood { return true }
-            if let t = documentType, !store.entity(d, isA: t) { return false }
+            guard isDocumentEntity[Int(d)] else { return false }
             lastGood = d
             lastParagraphs = paragraphCounts.isEmpty ? nil : paragraphCounts[d]
             return true

@@ -37,6 +37,8 @@ public struct Loader {
     /// parts, and the part being added.
     var resolved: [ResolvedLines] = []
     var resolvedPart = 0
+    /// The block after it, being resolved meanwhile.
+    var nextBlock: BlockInProgress? = nil
     /// Off only in tests, to compare the fast path with the full parser.
     var allowFastLines = true
     /// Statements and rules in file order: an item index, or -(fast line index + 1).
