@@ -48,6 +48,8 @@ BENCH_WORK ?= $(CURDIR)/bench-work
 BENCH_DIR ?= $(CURDIR)/../shared/bench
 bench: deps
 	$(SWIFT) build -c release --product kbq-bench
+	@# One run a report: the runs of an earlier one are kept aside (run_all.sh appends).
+	@if [ -f "$(BENCH_WORK)/results/runs.jsonl" ]; then mv -f "$(BENCH_WORK)/results/runs.jsonl" "$(BENCH_WORK)/results/runs.previous.jsonl"; fi
 	BENCH_WORK="$(BENCH_WORK)" SIZES="$(BENCH_SIZES)" REPS="$(BENCH_REPS)" \
 	  EXTRA_ENGINE_NAME=kbq EXTRA_ENGINE_CMD="$$($(SWIFT) build -c release --show-bin-path)/kbq-bench" \
 	  bash "$(BENCH_DIR)/run_all.sh"

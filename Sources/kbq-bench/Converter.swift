@@ -4,15 +4,23 @@ import KBQ
 /// Converts the peer benchmark's CSV files into kbq's own knowledge-base format, once;
 /// the result is cached beside the data as `kbq/kb.kb`.
 enum Converter {
-    static func convertIfNeeded(_ dir: String) throws -> String {
-        let out = dir + "/kbq/kb.kb"
+    static func converted(_ dir: String) -> String { dir + "/kbq/kb.kb" }
+
+    /// Whether the cached conversion is missing or older than the data.
+    static func needsConversion(_ dir: String) -> Bool {
         let fm = FileManager.default
-        let source = dir + "/statements.csv"
-        if let a = try? fm.attributesOfItem(atPath: out)[.modificationDate] as? Date,
-            let b = try? fm.attributesOfItem(atPath: source)[.modificationDate] as? Date, a > b
+        if let a = try? fm.attributesOfItem(atPath: converted(dir))[.modificationDate] as? Date,
+            let b = try? fm.attributesOfItem(atPath: dir + "/statements.csv")[.modificationDate] as? Date, a > b
         {
-            return out
+            return false
         }
+        return true
+    }
+
+    static func convertIfNeeded(_ dir: String) throws -> String {
+        let out = converted(dir)
+        let fm = FileManager.default
+        guard needsConversion(dir) else { return out }
         try fm.createDirectory(atPath: dir + "/kbq", withIntermediateDirectories: true)
         let tmp = out + ".tmp"
         fm.createFile(atPath: tmp, contents: nil)

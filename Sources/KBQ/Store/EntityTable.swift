@@ -67,6 +67,11 @@ public struct EntityTable: Sendable, RandomAccessCollection {
         return id.withUTF8 { b in withBytes(idSpan[i]) { $0.elementsEqual(b) } }
     }
 
+    /// Whether entity i's id is exactly the bytes `id`.
+    func idEquals(_ i: Int, bytes id: UnsafeBufferPointer<UInt8>) -> Bool {
+        withBytes(idSpan[i]) { $0.elementsEqual(id) }
+    }
+
     /// Calls `body` with the bytes of entity i's id (the loader's table of ids).
     func withIDBytes<T>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T { withBytes(idSpan[i], body) }
 
@@ -148,7 +153,10 @@ public struct EntityTable: Sendable, RandomAccessCollection {
     }
 
     mutating func setTypes(_ i: EntityID, _ types: [Int32]) {
-        if let list = typeListIDs[types] {
+        // Most entities have the types of the one declared before.
+        if i > 0, typeLists[Int(typeList[Int(i) - 1])] == types {
+            typeList[Int(i)] = typeList[Int(i) - 1]
+        } else if let list = typeListIDs[types] {
             typeList[Int(i)] = list
         } else {
             typeLists.append(types)

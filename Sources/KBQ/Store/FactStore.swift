@@ -247,8 +247,8 @@ public struct FactStore: Sendable {
         return id
     }
 
-    /// Adds an entity from the bytes of a line (the loader's fast path); nil when a name
-    /// is not ASCII (the caller takes the full path).
+    /// Adds an entity from the bytes of a line (the loader's fast path, which has checked
+    /// that the id is new); nil when a name is not ASCII (the caller takes the full path).
     mutating func addEntity(
         id: UnsafeBufferPointer<UInt8>, label: UnsafeBufferPointer<UInt8>?, aliases: [UnsafeBufferPointer<UInt8>],
         types: [Int32], file: String, line: Int
@@ -382,21 +382,25 @@ public struct FactStore: Sendable {
         let n = t.count
         let entityCount = entities.count
         let literalCount = literals.count
-        // The subject and the object side are independent counting sorts: one a core.
+        let literals = self.literals
+        // Four independent parts, on every core: the subject side, the object side, the
+        // predicate and key indexes, the qualifier and provenance indexes.
         let built = BuiltIndexes()
         let (predicateCount, keyCount) = (predicates.count, keys.count)
-        Parallel.forEach(n >= 1 << 16 ? 2 : 1) { w in
-            for side in (n >= 1 << 16 ? [w] : [0, 1]) {
-                let (terms, ends) = side == 0 ? (t.subject, t.object) : (t.object, t.subject)
-                var index = TermPostings(entityCount: entityCount, literalCount: literalCount, statementCount: n, terms: terms)
-                index.attach(predicates: t.predicate, asserted: t.asserted, otherEnds: ends)
-                if side == 0 {
-                    built.subject = index
+        Parallel.forEach(n >= 1 << 16 ? 4 : 1) { w in
+            for part in (n >= 1 << 16 ? [w] : [0, 1, 2, 3]) {
+                switch part {
+                case 0, 1:
+                    let (terms, ends) = part == 0 ? (t.subject, t.object) : (t.object, t.subject)
+                    var index = TermPostings(entityCount: entityCount, literalCount: literalCount, statementCount: n, terms: terms)
+                    index.attach(predicates: t.predicate, asserted: t.asserted, otherEnds: ends)
+                    if part == 0 { built.subject = index } else { built.object = index }
+                case 2:
                     built.predicate = PostingIndex(keyCount: predicateCount, sparse: false, count: n, key: { Int(t.predicate[$0]) }, sid: { StatementID($0) })
-                } else {
-                    built.object = index
                     let owners = t.qualifierOwners()
                     built.key = PostingIndex(keyCount: keyCount, sparse: false, count: owners.count, key: { Int(t.qualifierKeys[$0]) }, sid: { owners[$0] })
+                default:
+                    (built.qualifier, built.provenance) = FactStore.qualifierIndexes(t, keyCount: keyCount, entityCount: entityCount, literals: literals)
                 }
             }
         }
@@ -404,9 +408,18 @@ public struct FactStore: Sendable {
         byObject = built.object
         byPredicate = built.predicate
         byKey = built.key
+        byQualifier = built.qualifier
+        provenanceRuns = built.provenance
+    }
+
+    /// Per key, statements by their stored qualifier's value; and for the provenance keys,
+    /// runs of asserted statements by their document and paragraph.
+    static func qualifierIndexes(
+        _ t: StatementTable, keyCount: Int, entityCount: Int, literals: LiteralTable
+    ) -> (qualifier: [TermPostings], provenance: [TermPostings]) {
         // Per key, (value, statement) pairs in statement order, then grouped by value.
-        var pairs = Array(repeating: (terms: [Term](), sids: [StatementID]()), count: keys.count)
-        for i in 0..<n {
+        var pairs = Array(repeating: (terms: [Term](), sids: [StatementID]()), count: keyCount)
+        for i in 0..<t.count {
             for q in t.storedQualifiers(i) {
                 pairs[Int(t.qualifierKeys[q])].terms.append(t.qualifierValues[q])
                 pairs[Int(t.qualifierKeys[q])].sids.append(StatementID(i))
@@ -422,17 +435,14 @@ public struct FactStore: Sendable {
                 provenance[0].terms.append(Term(entity: d))
                 provenance[0].sids.append(run)
             }
-            if let p = paragraph.flatMap({ term(for: .integer($0)) }) {
-                provenance[1].terms.append(p)
+            if let p = paragraph.flatMap({ literals.find(.integer($0)) }) {
+                provenance[1].terms.append(Term(literal: p))
                 provenance[1].sids.append(run)
             }
         }
-        provenanceRuns = provenance.map {
-            TermPostings(entityCount: entityCount, literalCount: literalCount, statementCount: 0, terms: $0.terms, sids: $0.sids)
-        }
-        byQualifier = pairs.map {
-            TermPostings(entityCount: entityCount, literalCount: literalCount, statementCount: n, terms: $0.terms, sids: $0.sids)
-        }
+        return (
+            pairs.map { TermPostings(entityCount: entityCount, literalCount: literals.count, statementCount: t.count, terms: $0.terms, sids: $0.sids) },
+            provenance.map { TermPostings(entityCount: entityCount, literalCount: literals.count, statementCount: 0, terms: $0.terms, sids: $0.sids) })
     }
 
     mutating func addRule(_ r: StoredRule) {
@@ -485,12 +495,14 @@ public struct FactStore: Sendable {
     }
 }
 
-/// The indexes `buildIndexes` makes on two cores; each worker writes its own fields.
+/// The indexes `buildIndexes` makes on every core; each part writes its own fields.
 private final class BuiltIndexes: @unchecked Sendable {
     var subject = TermPostings()
     var object = TermPostings()
     var predicate = PostingIndex()
     var key = PostingIndex()
+    var qualifier: [TermPostings] = []
+    var provenance: [TermPostings] = []
 }
 
 /// The content of a quoted statement, for sharing equal propositions.

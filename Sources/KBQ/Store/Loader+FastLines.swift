@@ -247,7 +247,9 @@ extension Loader {
             guard let (e, _) = FastLine.scanEntity(b, from: f.start) else { return false }
             func bytes(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[r]) }
             func string(_ r: Range<Int>) -> String { String(decoding: bytes(r), as: UTF8.self) }
-            guard store.entityID(exactly: string(e.id)) == nil else { return false }
+            // A duplicate id takes the full path, which reports it. (Fast-line names are
+            // ASCII, which `entityID(exactlyBytes:)` requires.)
+            guard NameIndex.normalizedHash(ascii: bytes(e.id)) != nil, store.entityID(exactlyBytes: bytes(e.id)) == nil else { return false }
             var types: [Int32] = []
             for t in e.types {
                 guard let type = fastTypeID(bytes(t)) else { return false }

@@ -118,7 +118,11 @@ struct NameIndex: Sendable {
 
     /// The first entity that may have the name, in any spelling, and passes `accept`.
     func first(name: String, where accept: (EntityID) -> Bool) -> EntityID? {
-        let h = NameIndex.normalizedHash(name)
+        first(hash: NameIndex.normalizedHash(name), where: accept)
+    }
+
+    /// As `first(name:where:)`, given the name's `normalizedHash`.
+    func first(hash h: UInt32, where accept: (EntityID) -> Bool) -> EntityID? {
         let i = slot(h)
         guard hashes[i] == h else { return nil }
         let v = values[i]
