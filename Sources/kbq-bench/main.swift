@@ -87,7 +87,10 @@ func benchMain() throws -> Int32 {
     // KBQ_BENCH_PHASES=1: where a query's time goes (parse, prepare, run), to stderr.
     if ProcessInfo.processInfo.environment["KBQ_BENCH_PHASES"] != nil {
         for (name, text) in queries where only == nil || only == name {
-            let n = 20000
+            // As many runs as fit in about half a second (20,000 at most).
+            let once = Clock.nanoseconds()
+            _ = try run(try prepare(text))
+            let n = max(3, min(20000, Int(0.5 / max(seconds(once), 1e-9))))
             var t = Clock.nanoseconds()
             for _ in 0..<n { _ = try Parser.parseCommand(SourceText(name: "bench", text: text)) }
             let parse = seconds(t) / Double(n)

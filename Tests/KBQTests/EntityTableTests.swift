@@ -84,4 +84,20 @@ import Testing
         #expect(store.entity(2).declaredAt == Location(file: "t.kb", line: 4))
         #expect(store.entities.allSatisfy { $0.types == [store.typeID("Person")!] })
     }
+
+    /// A name many entities share (a common alias), names filed twice for one entity, and
+    /// one filed again for an older entity: each entity found once, first declared first.
+    @Test func sharedNamesGiveEachEntityOnceInOrder() throws {
+        var text = "type Person\n"
+        for i in 0..<50 { text += "entity P\(i) : Person \"Person \(i)\" {alias: \"The Witness\"}\n" }
+        text += "entity The_Witness : Person\n"
+        var store = try ProvenanceIndexTests.load(text)
+        #expect(store.entities(named: "The_Witness") == [50])  // the exact id wins
+        #expect(store.entities(named: "THE WITNESS") == Array(0...50).map { EntityID($0) })
+        store.relabel(3, "the witness")
+        store.relabel(3, "The Witness")
+        #expect(store.nameIndex.candidates(name: "The Witness") == Array(0...50).map { EntityID($0) })
+        #expect(store.entityID(exactly: "P7") == 7 && store.entityID(exactly: "The_Witness") == 50)
+        #expect(store.entities(named: "person 7") == [7])
+    }
 }

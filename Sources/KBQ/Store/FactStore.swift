@@ -247,27 +247,33 @@ public struct FactStore: Sendable {
         return id
     }
 
-    /// Adds an entity from the bytes of a line (the loader's fast path, which has checked
-    /// that the id is new); nil when a name is not ASCII (the caller takes the full path).
+    enum BytesEntity { case added, duplicate, notASCII }
+
+    /// Adds an entity from the bytes of a line (the loader's fast path): `duplicate` when
+    /// the id is taken, `notASCII` when a name is not ASCII (the caller then takes the
+    /// full path, which reports the one and handles the other).
     mutating func addEntity(
         id: UnsafeBufferPointer<UInt8>, label: UnsafeBufferPointer<UInt8>?, aliases: [UnsafeBufferPointer<UInt8>],
         types: [Int32], file: String, line: Int
-    ) -> EntityID? {
-        guard let idHash = NameIndex.normalizedHash(ascii: id) else { return nil }
+    ) -> BytesEntity {
+        guard let idHash = NameIndex.normalizedHash(ascii: id) else { return .notASCII }
         let labelHash = label.map(NameIndex.normalizedHash(ascii:)) ?? idHash
         var aliasHashes: [UInt32] = []
         for a in aliases {
-            guard let h = NameIndex.normalizedHash(ascii: a) else { return nil }
+            guard let h = NameIndex.normalizedHash(ascii: a) else { return .notASCII }
             aliasHashes.append(h)
         }
-        guard let labelHash else { return nil }
-        let e = entities.append(id: id, label: label, aliases: aliases, types: types, file: file, line: line)
-        nameIndex.add(hash: idHash, e)
-        nameIndex.add(hash: labelHash, e)
-        for h in aliasHashes { nameIndex.add(hash: h, e) }
-        for t in types { typeMembers[Int(t)].append(e) }
-        version += 1
-        return e
+        guard let labelHash else { return .notASCII }
+        // The parts themselves, once: a load declares a million entities this way.
+        let s = uniqueStorage()
+        let e = EntityID(s.entities.count)
+        guard s.nameIndex.add(hash: idHash, e, unlessAny: { s.entities.idEquals(Int($0), bytes: id) }) else { return .duplicate }
+        _ = s.entities.append(id: id, label: label, aliases: aliases, types: types, file: file, line: line)
+        s.nameIndex.add(hash: labelHash, e)
+        for h in aliasHashes { s.nameIndex.add(hash: h, e) }
+        for t in types { s.typeMembers[Int(t)].append(e) }
+        s.version += 1
+        return .added
     }
 
     mutating func relabel(_ e: EntityID, _ label: String) {

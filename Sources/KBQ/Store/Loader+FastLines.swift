@@ -247,9 +247,6 @@ extension Loader {
             guard let (e, _) = FastLine.scanEntity(b, from: f.start) else { return false }
             func bytes(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[r]) }
             func string(_ r: Range<Int>) -> String { String(decoding: bytes(r), as: UTF8.self) }
-            // A duplicate id takes the full path, which reports it. (Fast-line names are
-            // ASCII, which `entityID(exactlyBytes:)` requires.)
-            guard NameIndex.normalizedHash(ascii: bytes(e.id)) != nil, store.entityID(exactlyBytes: bytes(e.id)) == nil else { return false }
             var types: [Int32] = []
             for t in e.types {
                 guard let type = fastTypeID(bytes(t)) else { return false }
@@ -266,10 +263,16 @@ extension Loader {
             }
             // Names in ASCII with aliases alone (nearly every declaration in a large file)
             // go from the bytes to the table; others through an Entity.
-            if plain, store.addEntity(id: bytes(e.id), label: e.label.map(bytes), aliases: aliases, types: types, file: text.name, line: Int(f.line)) != nil {
-                return true
+            // A duplicate id takes the full path, which reports it.
+            if plain {
+                switch store.addEntity(id: bytes(e.id), label: e.label.map(bytes), aliases: aliases, types: types, file: text.name, line: Int(f.line)) {
+                case .added: return true
+                case .duplicate: return false
+                case .notASCII: break
+                }
             }
             let id = string(e.id)
+            guard store.entityID(exactly: id) == nil else { return false }
             var entity = Entity(
                 id: id, types: [], label: e.label.map(string) ?? String(id.map { $0 == "_" ? " " : $0 }),
                 aliases: [], description: nil, paragraphs: nil, declaredAt: Location(file: text.name, line: Int(f.line)))

@@ -119,6 +119,8 @@ extension Loader {
 
     mutating func declareEntities() {
         store.entities.reserve(entityOrder.count)
+        // An id and a label each; aliases may grow it.
+        store.nameIndex.reserve(entityOrder.count * 2)
         for n in entityOrder {
             if n >= 0 { declareEntity(items[n]) } else { declareFastEntity(fastEntities[-n - 1]) }
         }

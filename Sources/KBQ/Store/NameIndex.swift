@@ -82,8 +82,37 @@ struct NameIndex: Sendable {
         if existing >= 0 {
             guard existing != e else { return }
             values[i] = -(link(e, after: link(existing, after: -1)) + 1)
-        } else if !chain(existing).contains(e) {
+        } else if linkEntity[Int(-existing - 1)] != e {
+            // Only the newest link is checked (an id and a label alike come one after the
+            // other): a common alias shared by thousands of entities must not be walked at
+            // every addition. `chain` drops any repeat further back.
             values[i] = -(link(e, after: -existing - 1) + 1)
+        }
+    }
+
+    /// Files `e` under the name hashed `h`, unless an entity filed there passes `taken` (its
+    /// id is the one being declared): then false, and nothing is filed. The probe that finds
+    /// a duplicate is the one that files the name.
+    mutating func add(hash h: UInt32, _ e: EntityID, unlessAny taken: (EntityID) -> Bool) -> Bool {
+        let i = slot(h)
+        if hashes[i] == h, anyInChain(values[i], taken) { return false }
+        add(hash: h, e)
+        return true
+    }
+
+    /// Room for `n` more names without growing (a load declaring a million entities would
+    /// otherwise rehash every name several times).
+    mutating func reserve(_ n: Int) {
+        var size = hashes.count
+        while (count + n) * 5 > size * 4 { size *= 2 }
+        guard size > hashes.count else { return }
+        let (oldHashes, oldValues) = (hashes, values)
+        hashes = Array(repeating: 0, count: size)
+        values = Array(repeating: 0, count: size)
+        for (h, v) in zip(oldHashes, oldValues) where h != 0 {
+            let i = slot(h)
+            hashes[i] = h
+            values[i] = v
         }
     }
 
@@ -93,7 +122,7 @@ struct NameIndex: Sendable {
         return Int32(linkEntity.count - 1)
     }
 
-    /// The entities of a slot's value, in the order they were added.
+    /// The entities of a slot's value, in the order they were first added.
     private func chain(_ value: Int32) -> [EntityID] {
         guard value < 0 else { return [value] }
         var entities: [EntityID] = []
@@ -102,19 +131,22 @@ struct NameIndex: Sendable {
             entities.append(linkEntity[Int(link)])
             link = linkBefore[Int(link)]
         }
-        return entities.reversed()
+        var seen = Set<EntityID>()
+        return entities.reversed().filter { seen.insert($0).inserted }
     }
 
-    private mutating func grow() {
-        let (oldHashes, oldValues) = (hashes, values)
-        hashes = Array(repeating: 0, count: oldHashes.count * 2)
-        values = Array(repeating: 0, count: oldHashes.count * 2)
-        for (h, v) in zip(oldHashes, oldValues) where h != 0 {
-            let i = slot(h)
-            hashes[i] = h
-            values[i] = v
+    /// Whether an entity of a slot's value passes `test`, without making the chain.
+    private func anyInChain(_ value: Int32, _ test: (EntityID) -> Bool) -> Bool {
+        guard value < 0 else { return test(value) }
+        var link = -value - 1
+        while link >= 0 {
+            if test(linkEntity[Int(link)]) { return true }
+            link = linkBefore[Int(link)]
         }
+        return false
     }
+
+    private mutating func grow() { reserve(hashes.count * 4 / 5 - count + 1) }
 
     /// The first entity that may have the name, in any spelling, and passes `accept`.
     func first(name: String, where accept: (EntityID) -> Bool) -> EntityID? {
@@ -127,7 +159,13 @@ struct NameIndex: Sendable {
         guard hashes[i] == h else { return nil }
         let v = values[i]
         if v >= 0 { return accept(v) ? v : nil }
-        return chain(v).first(where: accept)
+        var found: EntityID? = nil
+        // The first added that passes: the walk goes newest first.
+        _ = anyInChain(v) { e in
+            if accept(e) { found = e }
+            return false
+        }
+        return found
     }
 
     /// Entities that may have the name, in any spelling (to be checked by the caller).
