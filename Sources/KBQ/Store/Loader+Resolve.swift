@@ -119,8 +119,8 @@ extension Loader {
 
     mutating func declareEntities() {
         store.entities.reserve(entityOrder.count)
-        // An id and a label each; aliases may grow it.
-        store.nameIndex.reserve(entityOrder.count * 2)
+        // An id each (ids are distinct; labels and aliases often are not, and may grow it).
+        store.nameIndex.reserve(entityOrder.count)
         for n in entityOrder {
             if n >= 0 { declareEntity(items[n]) } else { declareFastEntity(fastEntities[-n - 1]) }
         }
