@@ -145,10 +145,10 @@ final class REPL {
             return vars.filter { $0.hasPrefix(word) }
         }
         if word.hasPrefix("`") {
-            let labels = store.entities.flatMap { [$0.label] + $0.aliases }.map { "`\($0)`" }
+            let labels = store.entities.indices.flatMap(store.entities.labelAndAliases).map { "`\($0)`" }
             return Array(Set(labels.filter { $0.lowercased().hasPrefix(word.lowercased()) })).sorted()
         }
-        var words = keywords + store.predicates.map(\.name) + store.entities.map(\.id) + store.types.map(\.name)
+        var words = keywords + store.predicates.map(\.name) + store.entities.ids + store.types.map(\.name)
         words += session.ruleNames
         if let brace = before.lastIndex(of: "{"), !before[brace...].contains("}") {
             let afterBrace = before[before.index(after: brace)...]

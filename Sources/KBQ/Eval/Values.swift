@@ -11,15 +11,18 @@ struct ValueOps {
     func field(_ v: Value, _ name: String) -> Value {
         switch v {
         case .entity(let e):
-            let entity = store.entity(e)
+            // One column each: a row asking for `?x.label` makes no whole entity.
+            let i = Int(e)
             switch name {
-            case "id": return .string(entity.id)
-            case "label": return .string(entity.label)
-            case "description": return entity.description.map { .string($0) } ?? .noRecord
-            case "type": return entity.types.first.map { .type($0) } ?? .noRecord
-            case "aliases": return entity.aliases.isEmpty ? .noRecord : .string(entity.aliases.joined(separator: "; "))
-            case "file": return .string(entity.declaredAt.file)
-            case "line": return .integer(entity.declaredAt.line)
+            case "id": return .string(store.entities.id(i))
+            case "label": return .string(store.entities.label(i))
+            case "description": return store.entities.description(i).map { .string($0) } ?? .noRecord
+            case "type": return store.entities.types(i).first.map { .type($0) } ?? .noRecord
+            case "aliases":
+                let aliases = store.entities.aliases(i)
+                return aliases.isEmpty ? .noRecord : .string(aliases.joined(separator: "; "))
+            case "file": return .string(store.entities.declaredAt(i).file)
+            case "line": return .integer(store.entities.declaredAt(i).line)
             default: return .noRecord
             }
         case .statement(let s), .proposition(let s):

@@ -50,7 +50,14 @@ public struct EntityTable: Sendable, RandomAccessCollection {
     public func types(_ i: Int) -> [Int32] { typeLists[Int(typeList[i])] }
     func paragraphs(_ i: Int) -> Int? { paragraphCounts.isEmpty ? nil : paragraphCounts[EntityID(i)] }
     func iri(_ i: Int) -> String? { iris.isEmpty ? nil : iris[EntityID(i)] }
+    func description(_ i: Int) -> String? { descriptions.isEmpty ? nil : descriptions[EntityID(i)] }
     var hasParagraphCounts: Bool { !paragraphCounts.isEmpty }
+
+    /// Every entity's id, in order (completion, suggestions): no whole entity is made.
+    public var ids: [String] { indices.map(id) }
+
+    /// Entity i's label and aliases.
+    public func labelAndAliases(_ i: Int) -> [String] { [label(i)] + aliases(i) }
 
     public func aliases(_ i: Int) -> [String] {
         let own = aliasSpans[Int(aliasStart[i])..<Int(aliasStart[i + 1])].map(string)

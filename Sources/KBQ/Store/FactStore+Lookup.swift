@@ -73,7 +73,7 @@ extension FactStore {
 
     /// Every name an entity can be called by, for suggestions and completion.
     public var allEntityNames: [String] {
-        entities.flatMap { [$0.id, $0.label] + $0.aliases }
+        entities.indices.flatMap { [entities.id($0)] + entities.labelAndAliases($0) }
     }
 
     /// A "did you mean" for an unknown entity name: the closest id, label or alias, shown
