@@ -24,8 +24,9 @@ public struct Loader {
     var documentChecked: [EntityID: Bool] = [:]
     var lastGoodDocument: EntityID = -1
     /// The built-in keys `source` and `para`: the first two keys of every store.
-    static let sourceKey = Int32(FactStore.builtinKeys.firstIndex { $0.0 == "source" }!)
-    static let paraKey = Int32(FactStore.builtinKeys.firstIndex { $0.0 == "para" }!)
+    /// (Constants, not looked up: the fast path reads them for every qualifier.)
+    static let sourceKey = StatementTable.sourceKey
+    static let paraKey = StatementTable.paraKey
     /// Fast path (Loader+FastLines): the texts read, the plain lines found, the `from` lines
     /// in force and, in pass 2, their documents.
     var fileTexts: [SourceText] = []
