@@ -78,6 +78,21 @@ import Testing
         #expect(fast.errorCount == 9)
     }
 
+    /// `nextLineContinues` answers most lines before making a String: by a word's first
+    /// letter and length. A continuation word added must fit that test.
+    @Test func continuationWordsFitTheQuickTest() {
+        for word in StatementSplitter.continuationWords {
+            #expect(word.utf8.count <= 6 && "wogla".contains(word.first!), "\(word)")
+            let line = Array("a b\n\(word) x".utf8)
+            #expect(line.withUnsafeBufferPointer { StatementSplitter.nextLineContinues($0, after: 3) }, "\(word)")
+        }
+        for other in ["entity x", "e1 knows e2", "words x", "ordering x", "#c\n", "] x", ": x"] {
+            let line = Array("a b\n\(other)".utf8)
+            let expected = other.hasPrefix("]") || other.hasPrefix(":")
+            #expect(line.withUnsafeBufferPointer { StatementSplitter.nextLineContinues($0, after: 3) } == expected, "\(other)")
+        }
+    }
+
     /// Fast lines on either side of an include, and in the included file: one run of fast
     /// lines in file order spans two files, and each statement keeps its own file and line.
     @Test func fastLinesAcrossAnIncludeKeepTheirFiles() throws {

@@ -8,7 +8,6 @@ public struct StatementSplitter {
     public static let continuationWords: Set<String> = [
         "where", "order", "group", "limit", "offset", "and", "or", "as",
     ]
-    static let continuationSymbols: Set<UInt8> = Set(",|/{}])=:".utf8)
 
     public let name: String
     let bytes: [UInt8]
@@ -150,11 +149,24 @@ public struct StatementSplitter {
             break
         }
         guard j < bytes.count else { return false }
-        if continuationSymbols.contains(bytes[j]) { return true }
+        // The continuation symbols `,|/{}])=:`, by a switch (the loader asks at every line).
+        switch bytes[j] {
+        case UInt8(ascii: ","), UInt8(ascii: "|"), UInt8(ascii: "/"), UInt8(ascii: "{"), UInt8(ascii: "}"),
+            UInt8(ascii: "]"), UInt8(ascii: ")"), UInt8(ascii: "="), UInt8(ascii: ":"):
+            return true
+        default: break
+        }
         var k = j
         while k < bytes.count && (bytes[k] >= UInt8(ascii: "a") && bytes[k] <= UInt8(ascii: "z")) { k += 1 }
         guard k > j else { return false }
         if k < bytes.count, bytes[k] == UInt8(ascii: "_") || (bytes[k] >= 0x30 && bytes[k] <= 0x39) || (bytes[k] >= 0x41 && bytes[k] <= 0x5A) { return false }
+        // Every continuation word starts with one of these and has at most six letters, so
+        // most lines (`entity ...`, a statement) are answered without making a String.
+        guard k - j <= 6 else { return false }
+        switch bytes[j] {
+        case UInt8(ascii: "w"), UInt8(ascii: "o"), UInt8(ascii: "g"), UInt8(ascii: "l"), UInt8(ascii: "a"): break
+        default: return false
+        }
         return continuationWords.contains(String(decoding: UnsafeBufferPointer(rebasing: bytes[j..<k]), as: UTF8.self))
     }
 }
