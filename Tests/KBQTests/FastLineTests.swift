@@ -78,6 +78,34 @@ import Testing
         #expect(fast.errorCount == 9)
     }
 
+    /// CRLF line ends, blank and comment lines between runs of fast lines, a statement
+    /// continued by the next line, and no newline at the end: the same store either way,
+    /// every statement on its own line.
+    @Test func lineEndsAndGapsBetweenRunsOfFastLines() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-crlf-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let lines = [
+            "type Person", "type Document", "predicate knows", "entity Doc : Document \"Doc\"",
+            "entity Ann : Person \"Ann\"", "entity Bob : Person", "", "# people", "entity Cy : Person {alias: \"C\"}",
+            "from Doc para 1", "Ann knows Bob", "Bob knows Ann   ", "", "-- a comment", "Cy knows Ann",
+            "Ann knows Cy", "  {source: Doc}", "Cy knows Bob", "Bob knows Cy",
+        ]
+        let file = dir + "/crlf.kb"
+        try lines.joined(separator: "\r\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let (fastResult, taken) = Loader.load(files: [file], into: FactStore(), fastLines: true)
+        guard case .success(let fast) = fastResult, case .success(let full) = Loader.load(files: [file], into: FactStore(), fastLines: false).0 else {
+            Issue.record("crlf.kb does not load")
+            return
+        }
+        // All but the continued statement (and the line that continues it) go the fast way.
+        #expect(taken == 9)
+        #expect(fast.statementCount == 6 && full.statementCount == 6)
+        let where_ = { (s: FactStore) in (0..<s.statementCount).map { "\(Display.statementText(StatementID($0), s, withSource: true)) @\(s.statement(StatementID($0)).location.line)" } }
+        #expect(where_(fast) == where_(full))
+        #expect(where_(fast).map { $0.split(separator: "@").last.map(String.init) } == ["11", "12", "15", "16", "18", "19"])
+        #expect(fast.entities.map(\.declaredAt.line) == full.entities.map(\.declaredAt.line))
+    }
+
     /// `nextLineContinues` answers most lines before making a String: by a word's first
     /// letter and length. A continuation word added must fit that test.
     @Test func continuationWordsFitTheQuickTest() {
