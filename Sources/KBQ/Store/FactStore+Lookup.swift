@@ -7,11 +7,6 @@ extension FactStore {
     public func entityID(exactly id: String) -> EntityID? {
         nameIndex.first(name: id) { entities.idEquals(Int($0), id) }
     }
-    /// As `entityID(exactly:)`, for an ASCII id's bytes (nil for any other).
-    func entityID(exactlyBytes id: UnsafeBufferPointer<UInt8>) -> EntityID? {
-        guard let h = NameIndex.normalizedHash(ascii: id) else { return nil }
-        return nameIndex.first(hash: h) { entities.idEquals(Int($0), bytes: id) }
-    }
     /// An entity by its IRI: one it was given, or kbq's own `urn:kbq:e:ID`.
     public func entity(iri: String) -> EntityID? {
         if let e = iriIndex[iri] { return e }
