@@ -27,7 +27,8 @@ public struct EntityTable: Sendable, RandomAccessCollection {
     private var files: [String] = []
     private var line: [Int32] = []
     private var descriptions: [EntityID: String] = [:]
-    private var paragraphCounts: [EntityID: Int] = [:]
+    /// Documents' paragraph counts, by entity (few entities have one).
+    private(set) var paragraphCounts: [EntityID: Int] = [:]
     private var iris: [EntityID: String] = [:]
 
     private static let longMark: UInt64 = 0xFF_FFFF
@@ -51,7 +52,6 @@ public struct EntityTable: Sendable, RandomAccessCollection {
     func paragraphs(_ i: Int) -> Int? { paragraphCounts.isEmpty ? nil : paragraphCounts[EntityID(i)] }
     func iri(_ i: Int) -> String? { iris.isEmpty ? nil : iris[EntityID(i)] }
     func description(_ i: Int) -> String? { descriptions.isEmpty ? nil : descriptions[EntityID(i)] }
-    var hasParagraphCounts: Bool { !paragraphCounts.isEmpty }
 
     /// Every entity's id, in order (completion, suggestions): no whole entity is made.
     public var ids: [String] { indices.map(id) }

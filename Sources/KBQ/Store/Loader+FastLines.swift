@@ -151,10 +151,7 @@ extension Loader {
             for (i, k) in store.keys.enumerated() { keys.insert(k.name, Int32(i)) }
             keyTypes = store.keys.map(\.valueType)
             stances = store.predicates.map(\.isStance)
-            paragraphs = [:]
-            if store.entities.hasParagraphCounts {
-                for i in store.entities.indices { if let n = store.entities.paragraphs(i) { paragraphs[EntityID(i)] = n } }
-            }
+            paragraphs = store.entities.paragraphCounts
             documentType = store.typeID("Document")
             let type = documentType
             isDocument = store.entities.indices.map { e in type.map { store.entity(EntityID(e), isA: $0) } ?? true }

@@ -34,15 +34,8 @@ struct NameIndex: Sendable {
     /// `hash(FactStore.normalize(name))`, for an ASCII name straight from its bytes: no
     /// normalised String is made.
     static func normalizedHash(_ name: String) -> UInt32 {
-        var name = name
-        return name.withUTF8 { b in
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            for c in b {
-                if c >= 0x80 { return hash(FactStore.normalize(String(decoding: b, as: UTF8.self))) }
-                h = (h ^ UInt64(c == 0x5F ? 0x20 : (c >= 0x41 && c <= 0x5A ? c + 0x20 : c))) &* 0x100_0000_01b3
-            }
-            return fold(h)
-        }
+        var bytes = name
+        return bytes.withUTF8(normalizedHash(ascii:)) ?? hash(FactStore.normalize(name))
     }
 
     /// The slot of hash `h`, or the empty slot where it would go.
