@@ -24,6 +24,7 @@ public enum FileSystem {
         let size = Int(st.st_size)
         var failure: IOError? = nil
         var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            adviseHugePages(UnsafeRawPointer(buffer.baseAddress!), bytes: size)
             while count < size {
                 let n = Glibc.read(fd, buffer.baseAddress! + count, size - count)
                 if n < 0 { failure = IOError(message: errno == EINTR ? "interrupted" : "cannot read '\(path)': \(errorText())") }
@@ -117,6 +118,41 @@ public enum FileSystem {
     }
 
     static let largeBlock = 4 << 20
+
+    /// Asks for 2 MB pages under a large block that is not touched yet (the kernel's
+    /// transparent huge pages, when it grants them on request): filling it then takes one
+    /// page fault per 2 MB instead of 512. A load touches some 250 MB of fresh memory at 1M
+    /// statements, and its page faults were a sixth of its time.
+    static func adviseHugePages(_ start: UnsafeRawPointer, bytes: Int) {
+        guard bytes >= largeBlock else { return }
+        let huge = 1 << 21
+        let first = (Int(bitPattern: start) + huge - 1) & ~(huge - 1)
+        let end = (Int(bitPattern: start) + bytes) & ~(huge - 1)
+        if end > first { _ = madvise(UnsafeMutableRawPointer(bitPattern: first), end - first, 14 /* MADV_HUGEPAGE */) }
+    }
+}
+
+extension Array {
+    /// `reserveCapacity`, with a large new buffer on huge pages (`adviseHugePages`).
+    mutating func reserveHugeCapacity(_ n: Int) {
+        guard n > capacity else { return }
+        reserveCapacity(n)
+        let bytes = capacity * MemoryLayout<Element>.stride
+        withUnsafeMutableBufferPointer { b in
+            if let base = b.baseAddress { FileSystem.adviseHugePages(UnsafeRawPointer(base), bytes: bytes) }
+        }
+    }
+
+    /// `Array(repeating:count:)`, on huge pages when large.
+    init(hugeRepeating value: Element, count: Int) {
+        self.init(unsafeUninitializedCapacity: count) { buffer, n in
+            if let base = buffer.baseAddress {
+                FileSystem.adviseHugePages(UnsafeRawPointer(base), bytes: count * MemoryLayout<Element>.stride)
+            }
+            buffer.initialize(repeating: value)
+            n = count
+        }
+    }
 }
 
 @_silgen_name("malloc_trim") private func kbq_malloc_trim(_ pad: Int) -> Int32
