@@ -390,11 +390,14 @@ public struct FactStore: Sendable {
         let literalCount = literals.count
         let literals = self.literals
         // Four independent parts, on every core: the subject side, the object side, the
-        // predicate and key indexes, the qualifier and provenance indexes.
+        // predicate and key indexes, the qualifier and provenance indexes. Taken largest
+        // first (at 1M: object 0.031 s, qualifiers 0.024, subject 0.014, predicate 0.014),
+        // so that two cores finish together.
         let built = BuiltIndexes()
         let (predicateCount, keyCount) = (predicates.count, keys.count)
+        let largestFirst = [1, 3, 0, 2]
         Parallel.forEach(n >= 1 << 16 ? 4 : 1) { w in
-            for part in (n >= 1 << 16 ? [w] : [0, 1, 2, 3]) {
+            for part in (n >= 1 << 16 ? [largestFirst[w]] : largestFirst) {
                 switch part {
                 case 0, 1:
                     let (terms, ends) = part == 0 ? (t.subject, t.object) : (t.object, t.subject)
