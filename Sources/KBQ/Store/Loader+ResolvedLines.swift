@@ -36,6 +36,12 @@ extension Loader {
             (k == 0 ? 0 : Int(qualifierEnd[k - 1]))..<Int(qualifierEnd[k])
         }
 
+        /// Whether two of `keys[range]` are the same key.
+        static func hasRepeatedKey(_ keys: [Int32], _ range: Range<Int>) -> Bool {
+            for q in range.dropFirst() where keys[range.lowerBound..<q].contains(keys[q]) { return true }
+            return false
+        }
+
         init(_ lines: Range<Int>, _ input: ResolveInput) {
             first = lines.lowerBound
             count = lines.count

@@ -227,7 +227,10 @@ struct LoadPhases {
     /// Adds time spent in part of a phase since `start` (a `Clock` reading), summed over
     /// calls, under `part`, beside the phases.
     mutating func add(_ part: String, since start: UInt64) {
-        let spent = Double(Clock.nanoseconds() - start) / 1e9
+        add(part, seconds: Double(Clock.nanoseconds() - start) / 1e9)
+    }
+
+    mutating func add(_ part: String, seconds spent: Double) {
         if let i = seconds.firstIndex(where: { $0.0 == part }) { seconds[i].1 += spent } else { seconds.append((part, spent)) }
     }
 }

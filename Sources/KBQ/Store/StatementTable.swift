@@ -76,7 +76,12 @@ struct StatementTable: Sendable {
         object.append(o)
         qualifierStart.append(UInt32(qualifierKeys.count))
         asserted.append(a)
-        let i = count - 1
+        appendRuns(row: count - 1, line: line, file: f, document: doc, paragraph: paragraph)
+    }
+
+    /// Extends or starts the line, provenance and file runs for row `i`, the last row.
+    @inline(__always)
+    mutating func appendRuns(row i: Int, line: Int32, file f: Int32, document doc: EntityID, paragraph: Int32) {
         if let start = lineRunStart.last, let first = lineRunFirst.last, Int(first) + (i - Int(start)) == Int(line) {
             // The next line of the run.
         } else {
@@ -208,6 +213,25 @@ struct BitColumn: Sendable {
         if count & 63 == 0 { words.append(0) }
         if bit { words[count >> 6] |= 1 << UInt64(count & 63) }
         count += 1
+    }
+
+    /// `n` copies of `bit`, a word at a time past the first partial word.
+    mutating func append(_ bit: Bool, count n: Int) {
+        var left = n
+        while left > 0, count & 63 != 0 {
+            append(bit)
+            left -= 1
+        }
+        let fill: UInt64 = bit ? ~0 : 0
+        while left >= 64 {
+            words.append(fill)
+            count += 64
+            left -= 64
+        }
+        while left > 0 {
+            append(bit)
+            left -= 1
+        }
     }
 
     mutating func reserveCapacity(_ n: Int) { words.reserveCapacity((n + 63) / 64) }

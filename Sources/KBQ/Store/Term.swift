@@ -34,9 +34,21 @@ struct LiteralTable: Sendable {
     private var arena: [UInt8] = []
     private var long: [Int: String] = [:]
     private var typed: [(String, String)] = []
-    /// Literal numbers + 1 (0: empty), by hash; its size a power of two, at most 3/4 full
-    /// (interning is one probe a literal at load, lookups rare after it).
-    private var slots: [Int32] = Array(repeating: 0, count: 64)
+    /// By hash, literal numbers + 1 (0: empty) in the low 32 bits and the hash's low 32
+    /// bits above them: a probe compares literals only when their hashes agree (reading
+    /// the literal of every probed slot was a cache miss apiece, half the time of adding a
+    /// large file's statements), and growing places entries without hashing them again.
+    /// Its size a power of two, at most 3/4 full.
+    private var slots: [UInt64] = Array(repeating: 0, count: 64)
+
+    @inline(__always) private static func slot(_ hash: Int, _ i: Int) -> UInt64 {
+        UInt64(UInt32(truncatingIfNeeded: hash)) << 32 | UInt64(i + 1)
+    }
+
+    /// The literal in slot `s` if its hash's low bits are those of `hash`.
+    @inline(__always) private static func candidate(_ s: UInt64, _ hash: Int) -> Int? {
+        s >> 32 == UInt64(UInt32(truncatingIfNeeded: hash)) ? Int(s & 0xFFFF_FFFF) - 1 : nil
+    }
 
     var count: Int { kinds.count }
 
@@ -45,8 +57,7 @@ struct LiteralTable: Sendable {
         let h = LiteralTable.hash(kind, payload, text)
         var slot = h & (slots.count - 1)
         while slots[slot] != 0 {
-            let i = Int(slots[slot]) - 1
-            if matches(i, kind, payload, text) { return i }
+            if let i = LiteralTable.candidate(slots[slot], h), matches(i, kind, payload, text) { return i }
             slot = (slot + 1) & (slots.count - 1)
         }
         let i = kinds.count
@@ -68,7 +79,7 @@ struct LiteralTable: Sendable {
         default:
             payloads.append(payload)
         }
-        slots[slot] = Int32(i + 1)
+        slots[slot] = LiteralTable.slot(h, i)
         if kinds.count * 4 > slots.count * 3 { grow() }
         return i
     }
@@ -99,8 +110,7 @@ struct LiteralTable: Sendable {
     mutating func intern(_ key: Key, text: UnsafeBufferPointer<UInt8>) -> Int {
         var slot = key.hash & (slots.count - 1)
         while slots[slot] != 0 {
-            let i = Int(slots[slot]) - 1
-            if kinds[i] == key.kind.rawValue {
+            if let i = LiteralTable.candidate(slots[slot], key.hash), kinds[i] == key.kind.rawValue {
                 if key.kind == .string {
                     let p = payloads[i]
                     if p != UInt64.max, Int(p & 0xFF_FFFF) == text.count {
@@ -124,17 +134,17 @@ struct LiteralTable: Sendable {
         } else {
             payloads.append(key.payload)
         }
-        slots[slot] = Int32(i + 1)
+        slots[slot] = LiteralTable.slot(key.hash, i)
         if kinds.count * 4 > slots.count * 3 { grow() }
         return i
     }
 
     func find(_ v: Value) -> Int? {
         let (kind, payload, text) = LiteralTable.parts(v)
-        var slot = LiteralTable.hash(kind, payload, text) & (slots.count - 1)
+        let h = LiteralTable.hash(kind, payload, text)
+        var slot = h & (slots.count - 1)
         while slots[slot] != 0 {
-            let i = Int(slots[slot]) - 1
-            if matches(i, kind, payload, text) { return i }
+            if let i = LiteralTable.candidate(slots[slot], h), matches(i, kind, payload, text) { return i }
             slot = (slot + 1) & (slots.count - 1)
         }
         return nil
@@ -173,7 +183,7 @@ struct LiteralTable: Sendable {
         kinds[i] == Kind.integer.rawValue ? Int(truncatingIfNeeded: payloads[i]) : nil
     }
 
-    var byteCount: Int { kinds.count * 9 + arena.count + slots.count * 4 }
+    var byteCount: Int { kinds.count * 9 + arena.count + slots.count * 8 }
 
     private func text(_ i: Int) -> String {
         let p = payloads[i]
@@ -234,28 +244,15 @@ struct LiteralTable: Sendable {
         }
     }
 
+    /// Twice the slots, each entry placed by the hash bits it keeps (a table of more than
+    /// 2^32 slots would need more of them).
     private mutating func grow() {
-        var bigger = [Int32](repeating: 0, count: slots.count * 2)
-        arena.withUnsafeBufferPointer { a in
-            for i in 0..<kinds.count {
-                let kind = Kind(rawValue: kinds[i])!
-                let h: Int
-                switch kind {
-                case .string, .decimal:
-                    let p = payloads[i]
-                    if p == UInt64.max {
-                        h = LiteralTable.hash(kind, 0, long[i]![...])
-                    } else {
-                        let start = Int(p >> 24)
-                        h = LiteralTable.hash(kind, UnsafeBufferPointer(rebasing: a[start..<start + Int(p & 0xFF_FFFF)]))
-                    }
-                case .typed: h = LiteralTable.hash(kind, 0, (typed[Int(payloads[i])].0 + "\u{0}" + typed[Int(payloads[i])].1)[...])
-                default: h = LiteralTable.hash(kind, payloads[i])
-                }
-                var slot = h & (bigger.count - 1)
-                while bigger[slot] != 0 { slot = (slot + 1) & (bigger.count - 1) }
-                bigger[slot] = Int32(i + 1)
-            }
+        var bigger = [UInt64](hugeRepeating: 0, count: slots.count * 2)
+        let mask = bigger.count - 1
+        for s in slots where s != 0 {
+            var slot = Int(s >> 32) & mask
+            while bigger[slot] != 0 { slot = (slot + 1) & mask }
+            bigger[slot] = s
         }
         slots = bigger
     }
