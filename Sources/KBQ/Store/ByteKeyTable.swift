@@ -88,7 +88,14 @@ struct ByteKeyTable {
     }
 
     mutating func insert(_ b: UnsafeBufferPointer<UInt8>, _ value: Int32) {
-        guard b.count > 0, b.count < 1 << 16, arena.count + b.count < 1 << 32, lookup(b) == nil else { return }
+        guard lookup(b) == nil else { return }
+        insert(distinct: b, value)
+    }
+
+    /// Adds a key known not to be in the table yet (entity ids, which the store keeps
+    /// distinct): one probe, not two.
+    mutating func insert(distinct b: UnsafeBufferPointer<UInt8>, _ value: Int32) {
+        guard b.count > 0, b.count < 1 << 16, arena.count + b.count < 1 << 32 else { return }
         if (count + 1) * 2 > slots.count { grow() }
         let h = ByteKeyTable.hash(b)
         place(Slot(

@@ -45,7 +45,11 @@ extension Loader {
     /// Pass 2: adds the statements of fast lines `lines` (consecutive in file order),
     /// resolved by `resolveAhead`, handing any line that fails to the full path.
     mutating func resolveFastLines(_ lines: Range<Int>) {
-        if fastResolver == nil { fastResolver = FastResolver(store) }
+        if fastResolver == nil {
+            let start = Clock.nanoseconds()
+            fastResolver = FastResolver(store)
+            phases.add("statements, name tables for the fast path", since: start)
+        }
         var n = lines.lowerBound
         while n < lines.upperBound {
             while resolvedPart < resolved.count, n >= resolved[resolvedPart].first + resolved[resolvedPart].count { resolvedPart += 1 }
@@ -147,7 +151,7 @@ extension Loader {
 
         init(_ store: FactStore) {
             var ids = ByteKeyTable(capacity: store.entities.count)
-            for i in store.entities.indices { store.entities.withIDBytes(i) { ids.insert($0, Int32(i)) } }
+            store.entities.forEachIDBytes { i, bytes in ids.insert(distinct: bytes, Int32(i)) }
             entities = ids
             predicates = ByteKeyTable(capacity: store.predicates.count)
             for (i, p) in store.predicates.enumerated() { predicates.insert(p.name, Int32(i)) }
@@ -157,8 +161,15 @@ extension Loader {
             stances = store.predicates.map(\.isStance)
             paragraphs = store.entities.paragraphCounts
             documentType = store.typeID("Document")
-            let type = documentType
-            isDocument = store.entities.indices.map { e in type.map { store.entity(EntityID(e), isA: $0) } ?? true }
+            if let document = documentType {
+                // From the members of Document and its sub-types, not a check per entity.
+                isDocument = Array(repeating: false, count: store.entities.count)
+                for t in store.typeClosure[Int(document)] {
+                    for e in store.typeMembers[Int(t)] { isDocument[Int(e)] = true }
+                }
+            } else {
+                isDocument = Array(repeating: true, count: store.entities.count)
+            }
         }
     }
 
