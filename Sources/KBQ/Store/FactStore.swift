@@ -247,33 +247,23 @@ public struct FactStore: Sendable {
         return id
     }
 
-    enum BytesEntity { case added, duplicate, notASCII }
-
-    /// Adds an entity from the bytes of a line (the loader's fast path): `duplicate` when
-    /// the id is taken, `notASCII` when a name is not ASCII (the caller then takes the
-    /// full path, which reports the one and handles the other).
+    /// Adds an entity from the bytes of a line (the loader's fast path), its names in ASCII
+    /// and hashed already (`NameIndex.normalizedHash`); false when the id is taken (the
+    /// caller then takes the full path, which reports it). `label` nil: the id with `_`
+    /// read as spaces.
     mutating func addEntity(
-        id: UnsafeBufferPointer<UInt8>, label: UnsafeBufferPointer<UInt8>?, aliases: [UnsafeBufferPointer<UInt8>],
-        types: [Int32], file: String, line: Int
-    ) -> BytesEntity {
-        guard let idHash = NameIndex.normalizedHash(ascii: id) else { return .notASCII }
-        let labelHash = label.map(NameIndex.normalizedHash(ascii:)) ?? idHash
-        var aliasHashes: [UInt32] = []
-        for a in aliases {
-            guard let h = NameIndex.normalizedHash(ascii: a) else { return .notASCII }
-            aliasHashes.append(h)
-        }
-        guard let labelHash else { return .notASCII }
-        // The parts themselves, once: a load declares a million entities this way.
+        id: UnsafeBufferPointer<UInt8>, idHash: UInt32, label: UnsafeBufferPointer<UInt8>?, labelHash: UInt32,
+        aliases: [UnsafeBufferPointer<UInt8>], aliasHashes: [UInt32], types: [Int32], file: String, line: Int
+    ) -> Bool {
         let s = uniqueStorage()
         let e = EntityID(s.entities.count)
-        guard s.nameIndex.add(hash: idHash, e, unlessAny: { s.entities.idEquals(Int($0), bytes: id) }) else { return .duplicate }
+        guard s.nameIndex.add(hash: idHash, e, unlessAny: { s.entities.idEquals(Int($0), bytes: id) }) else { return false }
         _ = s.entities.append(id: id, label: label, aliases: aliases, types: types, file: file, line: line)
         s.nameIndex.add(hash: labelHash, e)
         for h in aliasHashes { s.nameIndex.add(hash: h, e) }
         for t in types { s.typeMembers[Int(t)].append(e) }
         s.version += 1
-        return .added
+        return true
     }
 
     mutating func relabel(_ e: EntityID, _ label: String) {

@@ -49,25 +49,29 @@ struct FastLine {
         return FastLine(subject: subject, predicate: predicate, object: object, end: end)
     }
 
-    /// `entity ID : Type, Type "Label" {key: value, ...}`, on one line, in the same subset.
-    struct Entity {
-        var id: Range<Int>
-        var types: [Range<Int>]
-        var label: Range<Int>?
-        var properties: [(key: Range<Int>, value: Object)]
+    /// What `scanEntity` finds besides the id and the label, in arrays the caller keeps
+    /// and passes again (nothing is allocated a line).
+    struct EntityParts {
+        var types: [Range<Int>] = []
+        var properties: [(key: Range<Int>, value: Object)] = []
     }
 
-    static func scanEntity(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> (entity: Entity, end: Int)? {
+    /// `entity ID : Type, Type "Label" {key: value, ...}`, on one line, in the same subset:
+    /// the id, the label, the newline's offset; types and properties into `parts`.
+    static func scanEntity(
+        _ b: UnsafeBufferPointer<UInt8>, from start: Int, into parts: inout EntityParts
+    ) -> (id: Range<Int>, label: Range<Int>?, end: Int)? {
+        parts.types.removeAll(keepingCapacity: true)
+        parts.properties.removeAll(keepingCapacity: true)
         var c = Cursor(b: b, i: start)
         guard c.word("entity"), c.blank(), let id = c.name() else { return nil }
         c.spaces()
         guard c.peek(UInt8(ascii: ":")) else { return nil }
         c.i += 1
-        var types: [Range<Int>] = []
         repeat {
             c.spaces()
             guard let t = c.name() else { return nil }
-            types.append(t)
+            parts.types.append(t)
             c.spaces()
         } while c.take(UInt8(ascii: ","))
         var label: Range<Int>? = nil
@@ -76,12 +80,11 @@ struct FastLine {
             label = r
             c.spaces()
         }
-        var properties: [(key: Range<Int>, value: Object)] = []
         if c.peek(UInt8(ascii: "{")) {
-            guard c.braces({ properties.append(($0, $1)); return true }) else { return nil }
+            guard c.braces({ parts.properties.append(($0, $1)); return true }) else { return nil }
         }
         guard let end = c.endOfLine() else { return nil }
-        return (Entity(id: id, types: types, label: label, properties: properties), end)
+        return (id, label, end)
     }
 
     /// A position in a line and the tokens of the fast subset.

@@ -39,11 +39,12 @@ struct LinePrescan {
     private static func scan(_ b: UnsafeBufferPointer<UInt8>, _ part: Range<Int>) -> (starts: [Int], lengths: [UInt32]) {
         var starts: [Int] = []
         var lengths: [UInt32] = []
+        var parts = FastLine.EntityParts()
         var p = part.lowerBound
         while p < part.upperBound {
             var end: Int? = FastLine.scan(b, from: p, qualifier: { _, _ in true })?.end
             var entity = false
-            if end == nil, b[p] == UInt8(ascii: "e"), let e = FastLine.scanEntity(b, from: p)?.end {
+            if end == nil, b[p] == UInt8(ascii: "e"), let e = FastLine.scanEntity(b, from: p, into: &parts)?.end {
                 end = e
                 entity = true
             }

@@ -265,39 +265,32 @@ extension Loader {
     mutating func declareFastEntity(_ f: PendingFastLine) {
         let text = fileTexts[Int(f.file)]
         let declared = text.bytes.withUnsafeBufferPointer { b -> Bool in
-            guard let (e, _) = FastLine.scanEntity(b, from: f.start) else { return false }
             func bytes(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[r]) }
             func string(_ r: Range<Int>) -> String { String(decoding: bytes(r), as: UTF8.self) }
-            var types: [Int32] = []
-            for t in e.types {
+            guard let e = FastLine.scanEntity(b, from: f.start, into: &fastEntityParts) else { return false }
+            fastTypes.removeAll(keepingCapacity: true)
+            for t in fastEntityParts.types {
                 guard let type = fastTypeID(bytes(t)) else { return false }
-                types.append(type)
-            }
-            var aliases: [UnsafeBufferPointer<UInt8>] = []
-            var plain = true
-            for (key, value) in e.properties {
-                guard case .string(let r) = value, bytes(key).elementsEqual("alias".utf8) else {
-                    plain = false
-                    break
-                }
-                aliases.append(bytes(r))
+                fastTypes.append(type)
             }
             // Names in ASCII with aliases alone (nearly every declaration in a large file)
-            // go from the bytes to the table; others through an Entity.
-            // A duplicate id takes the full path, which reports it.
-            if plain {
-                switch store.addEntity(id: bytes(e.id), label: e.label.map(bytes), aliases: aliases, types: types, file: text.name, line: Int(f.line)) {
-                case .added: return true
-                case .duplicate: return false
-                case .notASCII: break
-                }
+            // go from the bytes to the table, through arrays kept from line to line. A
+            // duplicate id takes the full path, which reports it.
+            if let idHash = NameIndex.normalizedHash(ascii: bytes(e.id)), let labelHash = e.label.map({ NameIndex.normalizedHash(ascii: bytes($0)) }) ?? idHash,
+                plainAliases(fastEntityParts.properties, b)
+            {
+                return store.addEntity(
+                    id: bytes(e.id), idHash: idHash, label: e.label.map(bytes), labelHash: labelHash, aliases: fastAliases,
+                    aliasHashes: fastAliasHashes, types: fastTypes, file: text.name, line: Int(f.line))
             }
+            // Other one-line declarations through an Entity.
+            let types = fastTypes
             let id = string(e.id)
             guard store.entityID(exactly: id) == nil else { return false }
             var entity = Entity(
                 id: id, types: [], label: e.label.map(string) ?? String(id.map { $0 == "_" ? " " : $0 }),
                 aliases: [], description: nil, paragraphs: nil, declaredAt: Location(file: text.name, line: Int(f.line)))
-            for (key, value) in e.properties {
+            for (key, value) in fastEntityParts.properties {
                 switch (string(key), value) {
                 case ("alias", .string(let r)): entity.aliases.append(string(r))
                 case ("description", .string(let r)): entity.description = string(r)
@@ -316,6 +309,21 @@ extension Loader {
         } catch {
             report(error)
         }
+    }
+
+    /// Whether every property is an alias in ASCII: then `fastAliases` and `fastAliasHashes`
+    /// hold them.
+    private mutating func plainAliases(_ properties: [(key: Range<Int>, value: FastLine.Object)], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        fastAliases.removeAll(keepingCapacity: true)
+        fastAliasHashes.removeAll(keepingCapacity: true)
+        for (key, value) in properties {
+            guard case .string(let r) = value, b[key].elementsEqual("alias".utf8) else { return false }
+            let alias = UnsafeBufferPointer(rebasing: b[r])
+            guard let h = NameIndex.normalizedHash(ascii: alias) else { return false }
+            fastAliases.append(alias)
+            fastAliasHashes.append(h)
+        }
+        return true
     }
 
     /// The type named by `name`'s bytes, remembering the last few asked for (declarations

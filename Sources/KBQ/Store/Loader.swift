@@ -49,6 +49,11 @@ public struct Loader {
     var fastEntities: [PendingFastLine] = []
     /// Types named lately by fast entity lines, by their bytes.
     var recentTypes: [(name: [UInt8], id: Int32)] = []
+    /// Scratch for fast entity lines, kept from one to the next.
+    var fastTypes: [Int32] = []
+    var fastAliases: [UnsafeBufferPointer<UInt8>] = []
+    var fastAliasHashes: [UInt32] = []
+    var fastEntityParts = FastLine.EntityParts()
     /// What the file being imported says about itself (reifiers, requested names).
     var rdfContext = RDFImport(file: RDFFile(path: "", triples: []))
     /// Where a load's time went, phase by phase (kbq-bench prints it).
