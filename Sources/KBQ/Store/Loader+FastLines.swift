@@ -203,9 +203,6 @@ extension Loader {
                 table.predicate.append(contentsOf: part.predicate[rows])
                 table.qualifierKeys.append(contentsOf: part.qualifierKeys[qualifiers])
                 table.asserted.append(true, count: rows.count)
-                table.object.reserveCapacity(table.object.count + rows.count)
-                table.qualifierStart.reserveCapacity(table.qualifierStart.count + rows.count)
-                table.qualifierValues.reserveCapacity(table.qualifierValues.count + qualifiers.count)
                 for k in rows {
                     let own = part.qualifiers(k)
                     if own.count > 1, !table.hasRepeatedQualifierKeys, ResolvedLines.hasRepeatedKey(part.qualifierKeys, own) {
