@@ -103,11 +103,21 @@ public struct Loader {
     mutating func finish() -> Result<FactStore, DiagnosticList> {
         resolveAll()  // even after syntax errors, so that every error is reported
         guard diagnostics.errorCount == 0 else { return .failure(diagnostics) }
+        // Everything the load no longer needs goes before the heap is trimmed below (what
+        // is freed after it would stay resident: the heap gives back its free top only
+        // past `FileSystem.trimThreshold`).
         items = []
         fastLines = []
         resolved = []
+        nextBlock = nil
+        fastResolver = nil
+        statementOrder = []
+        entityOrder = []
         fastEntities = []
         fileTexts = []
+        froms = []
+        fromDocuments = []
+        documentChecked = [:]
         store.table.trim()
         store.literals.trim()
         store.entities.trim()
