@@ -42,7 +42,7 @@ struct ByteKeyTable {
     init(capacity: Int) {
         var size = 16
         while size < capacity * 2 { size *= 2 }
-        slots = Array(hugeRepeating: Slot(), count: size)
+        slots = Array(repeating: Slot(), count: size)
     }
 
     /// A hash of the bytes read eight at a time (names are short: one or two words).
@@ -113,7 +113,7 @@ struct ByteKeyTable {
 
     private mutating func grow() {
         let old = slots
-        slots = Array(hugeRepeating: Slot(), count: slots.count * 2)
+        slots = Array(repeating: Slot(), count: slots.count * 2)
         for s in old where s.length != 0 {
             let h = arena.withUnsafeBufferPointer { ByteKeyTable.hash(UnsafeBufferPointer(rebasing: $0[Int(s.offset)..<Int(s.offset) + Int(s.length)])) }
             place(s, h)

@@ -24,7 +24,6 @@ public enum FileSystem {
         let size = Int(st.st_size)
         var failure: IOError? = nil
         var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            adviseHugePages(UnsafeRawPointer(buffer.baseAddress!), bytes: size)
             while count < size {
                 let n = Glibc.read(fd, buffer.baseAddress! + count, size - count)
                 if n < 0 { failure = IOError(message: errno == EINTR ? "interrupted" : "cannot read '\(path)': \(errorText())") }
@@ -131,43 +130,10 @@ public enum FileSystem {
     static let largeBlock = 4 << 20
     static let trimThreshold = 64 << 20
 
-    /// Asks for 2 MB pages under a large block that is not touched yet (the kernel's
-    /// transparent huge pages, when it grants them on request): filling it then takes one
-    /// page fault per 2 MB instead of 512. A load touches some 250 MB of fresh memory at 1M
-    /// statements, and its page faults were a sixth of its time (reading the 53 MB file:
-    /// 0.029 -> 0.012 s). Not past 64 MB: so many huge pages at once come from memory the
-    /// machine has not used yet, slower to hand out than small pages (on this VM, reading a
-    /// 530 MB file took 1.2 s with them, 0.29 s without).
-    static func adviseHugePages(_ start: UnsafeRawPointer, bytes: Int) {
-        guard bytes >= largeBlock, bytes <= 64 << 20 else { return }
-        let huge = 1 << 21
-        let first = (Int(bitPattern: start) + huge - 1) & ~(huge - 1)
-        let end = (Int(bitPattern: start) + bytes) & ~(huge - 1)
-        if end > first { _ = madvise(UnsafeMutableRawPointer(bitPattern: first), end - first, 14 /* MADV_HUGEPAGE */) }
-    }
-}
-
-extension Array {
-    /// `reserveCapacity`, with a large new buffer on huge pages (`adviseHugePages`).
-    mutating func reserveHugeCapacity(_ n: Int) {
-        guard n > capacity else { return }
-        reserveCapacity(n)
-        let bytes = capacity * MemoryLayout<Element>.stride
-        withUnsafeMutableBufferPointer { b in
-            if let base = b.baseAddress { FileSystem.adviseHugePages(UnsafeRawPointer(base), bytes: bytes) }
-        }
-    }
-
-    /// `Array(repeating:count:)`, on huge pages when large.
-    init(hugeRepeating value: Element, count: Int) {
-        self.init(unsafeUninitializedCapacity: count) { buffer, n in
-            if let base = buffer.baseAddress {
-                FileSystem.adviseHugePages(UnsafeRawPointer(base), bytes: count * MemoryLayout<Element>.stride)
-            }
-            buffer.initialize(repeating: value)
-            n = count
-        }
-    }
+    // Not asked for: huge pages (MADV_HUGEPAGE) under large blocks. They made a warm load
+    // faster (reading 1M statements' file: 0.029 -> 0.012 s), but after other programs
+    // had freed much memory, as in the peer benchmark, the load took 0.50 s with them and
+    // 0.45 without: this VM hands out memory freed in large blocks slowly.
 }
 
 @_silgen_name("malloc_trim") private func kbq_malloc_trim(_ pad: Int) -> Int32

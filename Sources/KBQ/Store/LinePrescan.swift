@@ -27,8 +27,8 @@ struct LinePrescan {
         let parts = Parallel.lineParts(bytes, workers)
         let input = SharedBytes(bytes: bytes)
         let found = Parallel.map(parts.count) { k in LinePrescan.scan(input.bytes, parts[k]) }
-        starts.reserveHugeCapacity(found.reduce(0) { $0 + $1.starts.count })
-        lengths.reserveHugeCapacity(starts.capacity)
+        starts.reserveCapacity(found.reduce(0) { $0 + $1.starts.count })
+        lengths.reserveCapacity(starts.capacity)
         for part in found {
             starts.append(contentsOf: part.starts)
             lengths.append(contentsOf: part.lengths)

@@ -185,8 +185,8 @@ public struct Loader {
         var prescan = allowFastLines ? text.bytes.withUnsafeBufferPointer { LinePrescan($0) } : LinePrescan()
         phases.add("read and split, prescan", since: prescanStart)
         // Room for every fast line at once: growing by doubling copied these lists four times.
-        fastLines.reserveHugeCapacity(fastLines.count + prescan.count)
-        statementOrder.reserveHugeCapacity(statementOrder.count + prescan.count)
+        fastLines.reserveCapacity(fastLines.count + prescan.count)
+        statementOrder.reserveCapacity(statementOrder.count + prescan.count)
         while true {
             splitter.skipBlankAndCommentLines()
             if allowFastLines, takeFastLine(&splitter, &prescan, file: file, from: fromIndex) {

@@ -47,7 +47,7 @@ struct PostingIndex: Sendable {
         }
         for k in 0..<keyCount { starts[k + 1] &+= starts[k] }
         var fill = starts
-        var ids = [StatementID](hugeRepeating: 0, count: Int(starts[keyCount]))
+        var ids = [StatementID](repeating: 0, count: Int(starts[keyCount]))
         for i in 0..<count {
             let k = key(i)
             if k >= 0 {

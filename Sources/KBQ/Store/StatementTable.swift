@@ -162,10 +162,10 @@ struct StatementTable: Sendable {
 
     /// Room for `n` more statements, so a large load does not copy its columns as they grow.
     mutating func reserve(_ n: Int) {
-        subject.reserveHugeCapacity(count + n)
-        predicate.reserveHugeCapacity(count + n)
-        object.reserveHugeCapacity(count + n)
-        qualifierStart.reserveHugeCapacity(count + n + 1)
+        subject.reserveCapacity(count + n)
+        predicate.reserveCapacity(count + n)
+        object.reserveCapacity(count + n)
+        qualifierStart.reserveCapacity(count + n + 1)
         asserted.reserveCapacity(count + n)
     }
 

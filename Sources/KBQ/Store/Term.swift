@@ -247,7 +247,7 @@ struct LiteralTable: Sendable {
     /// Twice the slots, each entry placed by the hash bits it keeps (a table of more than
     /// 2^32 slots would need more of them).
     private mutating func grow() {
-        var bigger = [UInt64](hugeRepeating: 0, count: slots.count * 2)
+        var bigger = [UInt64](repeating: 0, count: slots.count * 2)
         let mask = bigger.count - 1
         for s in slots where s != 0 {
             var slot = Int(s >> 32) & mask
