@@ -20,7 +20,9 @@ let package = Package(
         // The engine: syntax, store, evaluator, output. No Foundation, for start-up time.
         // Exclusivity checks are off in release: the evaluator's bindings live in one class
         // and a dynamic access check on every read cost 5% of a query (perf).
-        .target(name: "KBQ", swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+        // A prefetch hint for the loader's hash-table probes (Swift has none).
+        .target(name: "CKBQPrefetch"),
+        .target(name: "KBQ", dependencies: ["CKBQPrefetch"], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         // The program around the engine: arguments, REPL, script runner.
         .target(name: "KBQShell", dependencies: ["KBQ", "CKBQShim", "CLibEdit"]),
         .executableTarget(name: "kbq", dependencies: ["KBQShell"]),

@@ -1,3 +1,4 @@
+import CKBQPrefetch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -120,9 +121,19 @@ struct ByteKeyTable {
         }
     }
 
+    /// Starts bringing in the home slot of a key whose `hash` is `h`.
+    func prefetch(hash h: UInt64) {
+        slots.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: h) & ($0.count - 1))) }
+    }
+
     func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int32? {
         guard key.count > 0 else { return nil }
-        let h = ByteKeyTable.hash(key)
+        return lookup(key, hash: ByteKeyTable.hash(key))
+    }
+
+    /// `lookup(key)`, its hash computed already.
+    func lookup(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> Int32? {
+        guard key.count > 0 else { return nil }
         let tag = UInt32(truncatingIfNeeded: h)
         let head = ByteKeyTable.word(key, 0)
         let tail = ByteKeyTable.word(key, 8)

@@ -177,6 +177,9 @@ extension Loader {
     /// must take the full path (which reports what is wrong with it, or adds what the fast
     /// path does not) or that comes from another file; returns how many it added. One
     /// access to the table and the literals for them all.
+    /// How far ahead of the literal being interned its table's slot is fetched.
+    private static let literalsAhead = 8
+
     private mutating func addResolved(_ part: ResolvedLines, _ lines: Range<Int>) -> Int {
         let file = fastLines[lines.lowerBound].file
         var last = lines.lowerBound
@@ -190,7 +193,9 @@ extension Loader {
             store.withTableAndLiterals { table, literals in
                 func term(_ raw: UInt32) -> Term {
                     guard raw >> 30 == ResolvedLines.pendingKind else { return Term(raw: raw) }
-                    let literal = part.literals[Int(raw & Term.indexMask)]
+                    let j = Int(raw & Term.indexMask)
+                    if j + Loader.literalsAhead < part.literals.count { literals.prefetch(part.literals[j + Loader.literalsAhead].key) }
+                    let literal = part.literals[j]
                     let text = UnsafeBufferPointer(rebasing: bytes[literal.start..<literal.start + Int(literal.length)])
                     return Term(literal: literals.intern(literal.key, text: text))
                 }

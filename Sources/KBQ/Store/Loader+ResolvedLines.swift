@@ -89,6 +89,7 @@ extension Loader {
             /// names, in order, then its subject, then its object when a name. -1: none.
             var nameStart: [Int] = []
             var names: [Range<Int>] = []
+            var hashes: [UInt64] = []
             var ids: [Int32] = []
 
             mutating func scan(_ group: ArraySlice<PendingFastLine>, _ b: UnsafeBufferPointer<UInt8>, _ entities: ByteKeyTable) {
@@ -113,8 +114,15 @@ extension Loader {
                     lines.append(line)
                     qualifierStart.append(keys.count)
                 }
+                // Every name's slot is asked for before the first is looked at.
+                hashes.removeAll(keepingCapacity: true)
+                for r in names {
+                    let h = ByteKeyTable.hash(UnsafeBufferPointer(rebasing: b[r]))
+                    entities.prefetch(hash: h)
+                    hashes.append(h)
+                }
                 ids.removeAll(keepingCapacity: true)
-                for r in names { ids.append(entities.lookup(UnsafeBufferPointer(rebasing: b[r])) ?? -1) }
+                for (k, r) in names.enumerated() { ids.append(entities.lookup(UnsafeBufferPointer(rebasing: b[r]), hash: hashes[k]) ?? -1) }
             }
         }
 

@@ -1,3 +1,4 @@
+import CKBQPrefetch
 /// A stored value in 32 bits: its kind in the top two bits, an index below.
 ///
 /// Statements hold terms, not `Value`s, so that a statement is a few integers, indexes
@@ -103,6 +104,12 @@ struct LiteralTable: Sendable {
             let payload = UInt64(bitPattern: Int64(d.year) << 16) | UInt64(d.month) << 8 | UInt64(d.day)
             return Key(kind: .date, payload: payload, hash: LiteralTable.hash(.date, payload))
         }
+    }
+
+    /// Starts bringing in the slot where interning `key` will look first (the adding
+    /// thread interns in order, and knows the keys ahead).
+    func prefetch(_ key: Key) {
+        slots.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + (key.hash & ($0.count - 1))) }
     }
 
     /// The literal of `key` (`text`: a string's bytes, else empty), added if new; the same
