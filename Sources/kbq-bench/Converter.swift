@@ -23,8 +23,9 @@ enum Converter {
         guard needsConversion(dir) else { return out }
         try fm.createDirectory(atPath: dir + "/kbq", withIntermediateDirectories: true)
         let tmp = out + ".tmp"
-        fm.createFile(atPath: tmp, contents: nil)
-        guard let handle = FileHandle(forWritingAtPath: tmp) else { throw ConversionError(message: "cannot write \(tmp)") }
+        guard fm.createFile(atPath: tmp, contents: nil), let handle = FileHandle(forWritingAtPath: tmp) else {
+            throw ConversionError(message: "cannot write \(tmp)")
+        }
         var buffer = ""
         func emit(_ s: String) {
             buffer += s
