@@ -106,13 +106,14 @@ public enum FileSystem {
         _ = kbq_malloc_trim(0)
     }
 
-    /// Keeps blocks of 4 MB and more out of the heap (glibc's M_MMAP_THRESHOLD, -3): each
-    /// is mapped on its own and unmapped when freed. Left alone, glibc raises the threshold
-    /// as large blocks are freed, and a load's columns and temporary arrays then share the
-    /// heap, where the holes they leave stay resident (1M statements: 117 MB resident after
-    /// the load, 100 MB with this). Smaller blocks stay in the heap, which reuses them
-    /// without faulting in fresh pages (with 256 KB the load took 9% longer).
-    public static func mapLargeBlocks() {
+    /// Sets glibc's malloc for loads and sessions (three settings, below).
+    public static func configureHeap() {
+        // Blocks of 4 MB and more out of the heap (M_MMAP_THRESHOLD, -3): each is mapped
+        // on its own and unmapped when freed. Left alone, glibc raises the threshold as
+        // large blocks are freed, and a load's columns and temporary arrays then share the
+        // heap, where the holes they leave stay resident (1M statements: 117 MB resident
+        // after the load, 100 MB with this). Smaller blocks stay in the heap, which reuses
+        // them without faulting in fresh pages (with 256 KB the load took 9% longer).
         _ = kbq_mallopt(-3, Int32(largeBlock))
         // Fixing the mmap threshold also fixes the trim threshold, at 128 KB: the heap's
         // free top was then given back to the system at every free of a few hundred KB,

@@ -60,7 +60,7 @@ public struct Loader {
     var phases = LoadPhases()
 
     init(base: FactStore) {
-        FileSystem.mapLargeBlocks()
+        FileSystem.configureHeap()
         store = base
         seenFiles = Set(base.loadedFiles)
     }

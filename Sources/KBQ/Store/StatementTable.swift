@@ -190,7 +190,7 @@ struct StatementTable: Sendable {
 
 extension Array {
     /// A copy with no spare capacity (`Array(self)` would share this buffer, spare and all).
-    /// A large array is left as it is: it has pages of its own (`mapLargeBlocks`), and the
+    /// A large array is left as it is: it has pages of its own (`FileSystem.configureHeap`), and the
     /// spare ones, never written, take no memory.
     func compacted() -> [Element] {
         guard capacity > count, capacity * MemoryLayout<Element>.stride < FileSystem.largeBlock else { return self }
