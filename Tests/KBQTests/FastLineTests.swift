@@ -34,7 +34,24 @@ import Testing
             #expect(a.location == b.location && a.document == b.document && a.paragraph == b.paragraph && a.asserted == b.asserted && a.name == b.name, "statement \(i)")
         }
         #expect(try Self.exported(fast) == Self.exported(full))
-        // Entities declared from the bytes read exactly as those declared through the parser.
+        Self.expectSameEntities(fast, full)
+    }
+
+    /// The errors of loading `file` with and without the fast path (nil, recorded, when
+    /// either loads), their rendering compared.
+    static func errorsBothWays(_ file: String) -> (fast: DiagnosticList, full: DiagnosticList)? {
+        guard case .failure(let fast) = Loader.load(files: [file], into: FactStore()),
+            case .failure(let full) = Loader.load(files: [file], into: FactStore(), fastLines: false).0
+        else {
+            Issue.record("\(file) loads")
+            return nil
+        }
+        #expect(fast.render(color: false) == full.render(color: false))
+        return (fast, full)
+    }
+
+    /// Entities declared from the bytes read exactly as those declared through the parser.
+    static func expectSameEntities(_ fast: FactStore, _ full: FactStore) {
         #expect(fast.entities.count == full.entities.count)
         for i in 0..<min(fast.entities.count, full.entities.count) {
             let (a, b) = (fast.entities[i], full.entities[i])
@@ -44,6 +61,46 @@ import Testing
             #expect(fast.entities(named: a.label) == full.entities(named: b.label), "entity \(a.id)")
             for alias in a.aliases { #expect(fast.entities(named: alias.uppercased()) == [EntityID(i)], "\(alias)") }
         }
+    }
+
+    /// Entity lines are read ahead on another core in chunks (EntityScans): across chunk
+    /// boundaries, with plain lines, others that take the slower ways, and a duplicate in
+    /// a later chunk, the store and the errors are those of the full parser.
+    @Test func entitiesReadAheadInChunksBuildTheSameStore() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-entities-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var text = "type Person\ntype Group\ntype Document\npredicate knows\nentity Doc : Document \"Doc\"\n"
+        let count = EntityScans.chunkSize * 2 + 500
+        for i in 0..<count {
+            switch i % 7 {
+            case 0: text += "entity e\(i) : Person \"Person \(i)\" {alias: \"P\(i)\", alias: \"Q\(i)\"}\n"
+            case 1: text += "entity e\(i) : Person, Group \"Both \(i)\"\n"
+            case 2: text += "entity e\(i) : Person {description: \"no label \(i)\"}\n"
+            case 3: text += "entity e\(i) : Group \"Gruppe \(i) \u{00FC}\"\n"
+            case 4: text += "entity e\(i) : Person\n"
+            default: text += "entity e\(i) : Person \"Person \(i)\" {alias: \"R\(i)\"}\n"
+            }
+        }
+        text += "from Doc para 0\n"
+        for i in stride(from: 0, to: count, by: 97) { text += "e\(i) knows e\((i * 31) % count)\n" }
+        let good = dir + "/entities.kb"
+        try text.write(toFile: good, atomically: true, encoding: .utf8)
+        let (fastResult, taken) = Loader.load(files: [good], into: FactStore(), fastLines: true)
+        guard case .success(let fast) = fastResult, case .success(let full) = Loader.load(files: [good], into: FactStore(), fastLines: false).0 else {
+            Issue.record("entities.kb does not load")
+            return
+        }
+        #expect(taken >= count)
+        #expect(fast.entities.count == count + 1)
+        Self.expectSameEntities(fast, full)
+        #expect(try Self.exported(fast) == Self.exported(full))
+
+        // A duplicate id in the third chunk, reported as the full parser reports it.
+        let bad = dir + "/duplicate.kb"
+        let line = EntityScans.chunkSize * 2 + 100
+        try (text + "entity e\(line) : Person \"again\"\n").write(toFile: bad, atomically: true, encoding: .utf8)
+        guard let (fastErrors, _) = Self.errorsBothWays(bad) else { return }
+        #expect(fastErrors.render(color: false).contains("duplicate entity id 'e\(line)'"))
     }
 
     @Test func errorsReadTheSameEitherWay() throws {
@@ -68,13 +125,7 @@ import Testing
             Ann knows Ann {since: "soon"}
 
             """.write(toFile: file, atomically: true, encoding: .utf8)
-        guard case .failure(let fast) = Loader.load(files: [file], into: FactStore()),
-            case .failure(let full) = Loader.load(files: [file], into: FactStore(), fastLines: false).0
-        else {
-            Issue.record("bad.kb loads")
-            return
-        }
-        #expect(fast.render(color: false) == full.render(color: false))
+        guard let (fast, _) = Self.errorsBothWays(file) else { return }
         #expect(fast.errorCount == 9)
     }
 
@@ -212,13 +263,7 @@ import Testing
         let broken = text.replacingOccurrences(of: "from Doc para 1\n", with: "from Doc para 1\nq1 knows p2\np1 knows p2 {since: 2020-13}\n")
             + "p1 knows q2\np1 knowz p2\np1 knows p2 {para: 10}\n"
         try broken.write(toFile: bad, atomically: true, encoding: .utf8)
-        guard case .failure(let fastErrors) = Loader.load(files: [bad], into: FactStore()),
-            case .failure(let fullErrors) = Loader.load(files: [bad], into: FactStore(), fastLines: false).0
-        else {
-            Issue.record("bad.kb loads")
-            return
-        }
-        #expect(fastErrors.render(color: false) == fullErrors.render(color: false))
+        guard let (fastErrors, _) = Self.errorsBothWays(bad) else { return }
         #expect(fastErrors.errorCount == 5)
     }
 }

@@ -264,26 +264,35 @@ extension Loader {
 /// full parser when anything is unusual (a duplicate id, an unknown type, a property it
 /// does not know), which reports it.
 extension Loader {
-    mutating func declareFastEntity(_ f: PendingFastLine) {
+    mutating func declareFastEntity(_ f: PendingFastLine, _ scan: EntityScans.Scan, _ chunk: EntityScans.Chunk) {
         let text = fileTexts[Int(f.file)]
         let declared = text.bytes.withUnsafeBufferPointer { b -> Bool in
             func bytes(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[r]) }
             func string(_ r: Range<Int>) -> String { String(decoding: bytes(r), as: UTF8.self) }
+            // Names in ASCII with aliases alone (nearly every declaration in a large file)
+            // go from the scan read ahead to the table, through arrays kept from line to
+            // line. A duplicate id takes the full path, which reports it.
+            if scan.plain {
+                fastTypes.removeAll(keepingCapacity: true)
+                for t in chunk.typeNames[scan.types] {
+                    guard let type = fastTypeID(bytes(t)) else { return false }
+                    fastTypes.append(type)
+                }
+                fastAliases.removeAll(keepingCapacity: true)
+                fastAliasHashes.removeAll(keepingCapacity: true)
+                for a in scan.aliases {
+                    fastAliases.append(bytes(chunk.aliases[a]))
+                    fastAliasHashes.append(chunk.aliasHashes[a])
+                }
+                return store.addEntity(
+                    id: bytes(scan.id), idHash: scan.idHash, label: scan.label.map(bytes), labelHash: scan.labelHash,
+                    aliases: fastAliases, aliasHashes: fastAliasHashes, types: fastTypes, file: text.name, line: Int(f.line))
+            }
             guard let e = FastLine.scanEntity(b, from: f.start, into: &fastEntityParts) else { return false }
             fastTypes.removeAll(keepingCapacity: true)
             for t in fastEntityParts.types {
                 guard let type = fastTypeID(bytes(t)) else { return false }
                 fastTypes.append(type)
-            }
-            // Names in ASCII with aliases alone (nearly every declaration in a large file)
-            // go from the bytes to the table, through arrays kept from line to line. A
-            // duplicate id takes the full path, which reports it.
-            if let idHash = NameIndex.normalizedHash(ascii: bytes(e.id)), let labelHash = e.label.map({ NameIndex.normalizedHash(ascii: bytes($0)) }) ?? idHash,
-                plainAliases(fastEntityParts.properties, b)
-            {
-                return store.addEntity(
-                    id: bytes(e.id), idHash: idHash, label: e.label.map(bytes), labelHash: labelHash, aliases: fastAliases,
-                    aliasHashes: fastAliasHashes, types: fastTypes, file: text.name, line: Int(f.line))
             }
             // Other one-line declarations through an Entity.
             let types = fastTypes
@@ -311,21 +320,6 @@ extension Loader {
         } catch {
             report(error)
         }
-    }
-
-    /// Whether every property is an alias in ASCII: then `fastAliases` and `fastAliasHashes`
-    /// hold them.
-    private mutating func plainAliases(_ properties: [(key: Range<Int>, value: FastLine.Object)], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        fastAliases.removeAll(keepingCapacity: true)
-        fastAliasHashes.removeAll(keepingCapacity: true)
-        for (key, value) in properties {
-            guard case .string(let r) = value, b[key].elementsEqual("alias".utf8) else { return false }
-            let alias = UnsafeBufferPointer(rebasing: b[r])
-            guard let h = NameIndex.normalizedHash(ascii: alias) else { return false }
-            fastAliases.append(alias)
-            fastAliasHashes.append(h)
-        }
-        return true
     }
 
     /// The type named by `name`'s bytes, remembering the last few asked for (declarations

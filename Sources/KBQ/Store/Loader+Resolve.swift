@@ -121,8 +121,14 @@ extension Loader {
         store.entities.reserve(entityOrder.count)
         // An id each (ids are distinct; labels and aliases often are not, and may grow it).
         store.nameIndex.reserve(entityOrder.count)
+        let scans = EntityScans(fastEntities, fileTexts)
         for n in entityOrder {
-            if n >= 0 { declareEntity(items[n]) } else { declareFastEntity(fastEntities[-n - 1]) }
+            if n >= 0 {
+                declareEntity(items[n])
+            } else {
+                let (scan, chunk) = scans.scan(-n - 1)
+                declareFastEntity(fastEntities[-n - 1], scan, chunk)
+            }
         }
     }
 
