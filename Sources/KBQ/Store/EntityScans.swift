@@ -43,7 +43,7 @@ final class EntityScans: @unchecked Sendable {
         chunks.initialize(repeating: nil)
         ready = (0..<count).map { _ in DispatchSemaphore(value: 0) }
         guard count > 0 else { return }
-        DispatchQueue.global().async { [self] in
+        let read: @Sendable () -> Void = { [self] in
             var parts = FastLine.EntityParts()
             for c in 0..<count {
                 var chunk = Chunk()
@@ -57,6 +57,9 @@ final class EntityScans: @unchecked Sendable {
                 ready[c].signal()
             }
         }
+        // One chunk is read here: a small load starts no thread (`kbq -e` on the bundled
+        // case would pay for Dispatch's start).
+        if count == 1 { read() } else { DispatchQueue.global().async(execute: read) }
     }
 
     deinit {
