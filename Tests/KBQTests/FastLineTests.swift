@@ -159,6 +159,14 @@ import Testing
 
     /// `nextLineContinues` answers most lines before making a String: by a word's first
     /// letter and length. A continuation word added must fit that test.
+    /// A pending fast line is 24 bytes: a large file has one a statement (the end of the
+    /// line is kept as its length; a line of 2^31 bytes or more never takes the fast path).
+    @Test func pendingFastLinesStaySmall() {
+        #expect(MemoryLayout<Loader.PendingFastLine>.stride == 24)
+        let f = Loader.PendingFastLine(file: 1, start: 5_000_000_000, end: 5_000_000_040, line: 7, from: -1)
+        #expect(f.start == 5_000_000_000 && f.end == 5_000_000_040 && f.line == 7 && f.file == 1 && f.from == -1)
+    }
+
     @Test func continuationWordsFitTheQuickTest() {
         for word in StatementSplitter.continuationWords {
             #expect(word.utf8.count <= 6 && "wogla".contains(word.first!), "\(word)")
