@@ -38,8 +38,10 @@ extension Loader {
                 fastEntities.append(pending)
                 entityOrder.append(-fastEntities.count)
             } else {
+                // A fast line right after another adds to its run; a run starts after any
+                // other statement or rule (and at the first fast line).
+                if statementOrder.last.map({ $0 >= 0 }) ?? true { statementOrder.append(-fastLines.count - 1) }
                 fastLines.append(pending)
-                statementOrder.append(-fastLines.count)
             }
             // `end` is the line's newline (or the end of the file).
             guard let next = prescan.nextFastLine(at: end + 1) else { break }

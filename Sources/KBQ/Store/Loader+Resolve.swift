@@ -14,12 +14,12 @@ extension Loader {
         while j < statementOrder.count {
             let n = statementOrder[j]
             guard n >= 0 else {
-                // A run of fast lines, one after another.
+                // A run of fast lines, one after another: up to the next run's first.
                 let first = -n - 1
-                var count = 1
-                while j + count < statementOrder.count, statementOrder[j + count] == -(first + count) - 1 { count += 1 }
-                resolveFastLines(first..<first + count)
-                j += count
+                var next = j + 1
+                while next < statementOrder.count, statementOrder[next] >= 0 { next += 1 }
+                resolveFastLines(first..<(next < statementOrder.count ? -statementOrder[next] - 1 : fastLines.count))
+                j += 1
                 continue
             }
             j += 1

@@ -42,9 +42,11 @@ public struct Loader {
     var nextBlock: BlockInProgress? = nil
     /// Off only in tests, to compare the fast path with the full parser.
     var allowFastLines = true
-    /// Statements and rules in file order: an item index, or -(fast line index + 1).
+    /// Statements and rules in file order: an item index, or -(first + 1) for a run of fast
+    /// lines from `first` up to the next run's first (or to the last fast line): one entry
+    /// a run, not a line (eight bytes a statement at 1M).
     var statementOrder: [Int] = []
-    /// Entity declarations in file order, the same way.
+    /// Entity declarations in file order: an item index, or -(fast entity line index + 1).
     var entityOrder: [Int] = []
     var fastEntities: [PendingFastLine] = []
     /// Types named lately by fast entity lines, by their bytes.
@@ -186,7 +188,6 @@ public struct Loader {
         phases.add("read and split, prescan", since: prescanStart)
         // Room for every fast line at once: growing by doubling copied these lists four times.
         fastLines.reserveCapacity(fastLines.count + prescan.count)
-        statementOrder.reserveCapacity(statementOrder.count + prescan.count)
         while true {
             splitter.skipBlankAndCommentLines()
             if allowFastLines, takeFastLine(&splitter, &prescan, file: file, from: fromIndex) {
