@@ -184,13 +184,13 @@ extension Loader {
         }
     }
 
+    /// How far ahead of the literal being interned its table's slot is fetched.
+    private static let literalsAhead = 8
+
     /// Appends fast lines `lines` of resolved block `part`, in order, up to the first that
     /// must take the full path (which reports what is wrong with it, or adds what the fast
     /// path does not) or that comes from another file; returns how many it added. One
     /// access to the table and the literals for them all.
-    /// How far ahead of the literal being interned its table's slot is fetched.
-    private static let literalsAhead = 8
-
     private mutating func addResolved(_ part: ResolvedLines, _ lines: Range<Int>) -> Int {
         let file = fastLines[lines.lowerBound].file
         var last = lines.lowerBound
