@@ -63,7 +63,8 @@ final class EntityScans: @unchecked Sendable {
     }
 
     deinit {
-        // Every chunk was read by then: the loader declares every fast entity line.
+        // The reading thread holds this object until it is done, so no chunk is written
+        // now; the ones still here (the last read, at least) go with it.
         chunks.deinitialize()
         chunks.deallocate()
     }
