@@ -22,18 +22,50 @@ public enum FileSystem {
         // A regular file: read straight into an array of its size (growing one by appending
         // copied a large knowledge base several times), then whatever it grew by meanwhile.
         let size = Int(st.st_size)
-        var failure: IOError? = nil
+        var failure: Int32 = 0
         var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            while count < size {
-                let n = Glibc.read(fd, buffer.baseAddress! + count, size - count)
-                if n < 0 { failure = IOError(message: errno == EINTR ? "interrupted" : "cannot read '\(path)': \(errorText())") }
-                if n <= 0 { break }
-                count += n
-            }
+            (count, failure) = readParts(fd, into: buffer)
         }
-        if let failure { throw failure }
-        if bytes.count == size { bytes.append(contentsOf: try readAll(fd: fd, name: path)) }
+        if failure != 0 {
+            throw IOError(message: failure == EINTR ? "interrupted" : "cannot read '\(path)': \(String(cString: strerror(failure)))")
+        }
+        if bytes.count == size, lseek(fd, off_t(size), SEEK_SET) == off_t(size) {
+            bytes.append(contentsOf: try readAll(fd: fd, name: path))
+        }
         return bytes
+    }
+
+    /// Reads the file into `buffer` from its start, a part on each core when it is large
+    /// (a fresh page costs this machine 1.5 µs to fault in, and the two cores fault theirs
+    /// at once: 53 MB in 0.028 -> 0.020 s): how many bytes were read before the first part
+    /// that came short (the file shrank meanwhile), and any errno.
+    private static func readParts(_ fd: Int32, into buffer: UnsafeMutableBufferPointer<UInt8>) -> (count: Int, errno: Int32) {
+        let size = buffer.count
+        let parts = size >= 1 << 23 ? Parallel.cores : 1
+        let target = SharedBuffer(buffer: buffer)
+        let results = Parallel.map(parts) { k -> (read: Int, errno: Int32) in
+            let range = (size * k / parts)..<(size * (k + 1) / parts)
+            var done = 0
+            while done < range.count {
+                let n = pread(fd, target.buffer.baseAddress! + range.lowerBound + done, range.count - done, off_t(range.lowerBound + done))
+                if n < 0 { return (done, errno) }
+                if n == 0 { break }
+                done += n
+            }
+            return (done, 0)
+        }
+        var count = 0
+        for (k, r) in results.enumerated() {
+            if r.errno != 0 { return (count, r.errno) }
+            count += r.read
+            if r.read < size * (k + 1) / parts - size * k / parts { break }
+        }
+        return (count, 0)
+    }
+
+    /// The buffer the parts of a read fill, each its own range.
+    private struct SharedBuffer: @unchecked Sendable {
+        let buffer: UnsafeMutableBufferPointer<UInt8>
     }
 
     /// At most the first `limit` bytes of a file (a `#!` line, say).
