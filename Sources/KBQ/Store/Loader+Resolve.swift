@@ -122,12 +122,19 @@ extension Loader {
         // An id each (ids are distinct; labels and aliases often are not, and may grow it).
         store.nameIndex.reserve(entityOrder.count)
         let scans = EntityScans(fastEntities, fileTexts)
+        var chunk = EntityScans.Chunk()
+        var chunkIndex = -1
         for n in entityOrder {
             if n >= 0 {
                 declareEntity(items[n])
             } else {
-                let (scan, chunk) = scans.scan(-n - 1)
-                declareFastEntity(fastEntities[-n - 1], scan, chunk)
+                let k = -n - 1
+                if k / EntityScans.chunkSize != chunkIndex {
+                    chunkIndex = k / EntityScans.chunkSize
+                    chunk = EntityScans.Chunk()
+                    chunk = scans.chunk(chunkIndex)
+                }
+                declareFastEntity(fastEntities[k], chunk.scans[k - chunkIndex * EntityScans.chunkSize], chunk)
             }
         }
     }
