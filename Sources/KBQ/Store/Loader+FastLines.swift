@@ -83,56 +83,38 @@ extension Loader {
         }
     }
 
-    /// Scans and resolves the next block of fast lines, from `n`, on every core: everything
-    /// about a line that only reads the bytes, the name tables and the declarations. What
-    /// is left for the one thread that appends in order is interning literals.
+    /// Gives `resolved` the block of fast lines holding line `n`, scanned and resolved on
+    /// every core: everything about a line that only reads the bytes, the name tables and
+    /// the declarations. What is left for the one thread that appends in order is
+    /// interning literals.
     ///
-    /// The block after it is started at once in the background, so that it is resolved
-    /// while this one is added (the adding is on one thread, and would leave the other
-    /// cores idle).
+    /// A large file's blocks are resolved in the background, a few ahead of the adding
+    /// (`ResolvePipeline`), so that neither side waits for the other; a small one's on
+    /// this thread, starting no other.
     mutating func resolveAhead(from n: Int) {
-        let input = ResolveInput(
-            lines: fastLines, texts: fileTexts, resolver: fastResolver!, froms: froms.map(\.paragraph), fromDocuments: fromDocuments)
-        if let next = nextBlock, next.first == n {
-            resolved = next.wait()
-        } else {
-            resolved = Loader.resolve(n..<min(fastLines.count, n + Loader.scanBlock), input)
+        if pipeline == nil {
+            let input = ResolveInput(
+                lines: fastLines, texts: fileTexts, resolver: fastResolver!, froms: froms.map(\.paragraph), fromDocuments: fromDocuments)
+            if fastLines.count - n <= Loader.scanBlock {
+                resolved = Loader.resolve(n..<fastLines.count, input)
+                resolvedPart = 0
+                return
+            }
+            pipeline = ResolvePipeline(from: n, input)
         }
+        resolved = pipeline!.block(holding: n)
         resolvedPart = 0
-        let following = n + Loader.scanBlock
-        nextBlock = following < fastLines.count ? BlockInProgress(following, input) : nil
     }
 
     static let scanBlock = 1 << 16
 
-    /// Resolves a block of fast lines in parts, on every core.
+    /// Resolves a block of fast lines in parts, on every core (parts small enough that
+    /// the last to finish keeps no core waiting long).
     static func resolve(_ block: Range<Int>, _ input: ResolveInput) -> [ResolvedLines] {
-        let workers = block.count >= 4096 ? Parallel.cores * 2 : 1
+        let workers = block.count >= 4096 ? Parallel.cores * 4 : 1
         return Parallel.map(workers) { w in
             let part = (block.lowerBound + w * block.count / workers)..<(block.lowerBound + (w + 1) * block.count / workers)
             return ResolvedLines(part, input)
-        }
-    }
-
-    /// A block being resolved in the background; `wait` gives its parts. It reads only its
-    /// input (never the store, which the loader changes meanwhile).
-    final class BlockInProgress: @unchecked Sendable {
-        let first: Int
-        private var parts: [ResolvedLines] = []
-        private let done = DispatchSemaphore(value: 0)
-
-        init(_ first: Int, _ input: ResolveInput) {
-            self.first = first
-            let block = first..<min(input.lines.count, first + Loader.scanBlock)
-            DispatchQueue.global().async {
-                self.parts = Loader.resolve(block, input)
-                self.done.signal()
-            }
-        }
-
-        func wait() -> [ResolvedLines] {
-            done.wait()
-            return parts
         }
     }
 

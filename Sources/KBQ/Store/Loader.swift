@@ -38,8 +38,8 @@ public struct Loader {
     /// parts, and the part being added.
     var resolved: [ResolvedLines] = []
     var resolvedPart = 0
-    /// The block after it, being resolved meanwhile.
-    var nextBlock: BlockInProgress? = nil
+    /// The blocks after it, being resolved meanwhile (large files).
+    var pipeline: ResolvePipeline? = nil
     /// Off only in tests, to compare the fast path with the full parser.
     var allowFastLines = true
     /// Statements and rules in file order: an item index, or -(first + 1) for a run of fast
@@ -113,7 +113,8 @@ public struct Loader {
         items = []
         fastLines = []
         resolved = []
-        nextBlock = nil
+        pipeline?.cancel()
+        pipeline = nil
         fastResolver = nil
         statementOrder = []
         entityOrder = []
