@@ -43,7 +43,7 @@ func benchMain() throws -> Int32 {
 
     let rssBase = status("VmRSS:")
     let loadStart = Clock.nanoseconds()
-    let (loaded, phases, faults) = Loader.timedLoad(files: [kbFile], into: FactStore())
+    let (loaded, phases, faults, cpu) = Loader.timedLoad(files: [kbFile], into: FactStore())
     guard case .success(let store) = loaded else {
         FileHandle.standardError.write(Data("kbq-bench: \(kbFile) does not load\n".utf8))
         return 1
@@ -53,6 +53,7 @@ func benchMain() throws -> Int32 {
     if ProcessInfo.processInfo.environment["KBQ_BENCH_PHASES"] != nil {
         for (phase, s) in phases { FileHandle.standardError.write(Data("load: \(phase) \(String(format: "%.3f", s)) s\n".utf8)) }
         for (phase, n) in faults { FileHandle.standardError.write(Data("faults: \(phase) \(n)\n".utf8)) }
+        for (phase, s) in cpu { FileHandle.standardError.write(Data("cpu: \(phase) \(String(format: "%.3f", s)) s\n".utf8)) }
     }
     let rules = try RuleEngine(store: store, rules: store.rules)
     let rssLoad = status("VmRSS:")

@@ -269,6 +269,14 @@ public enum Clock {
         return usage.ru_minflt + usage.ru_majflt
     }
 
+    /// The CPU time of the whole process so far (every thread, user and system), in
+    /// seconds: against wall time, how many cores a phase kept busy.
+    public static func processSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
     private static func read(_ clock: clockid_t) -> UInt64 {
         var ts = timespec()
         clock_gettime(clock, &ts)

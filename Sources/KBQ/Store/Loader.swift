@@ -85,7 +85,7 @@ public struct Loader {
     /// As `load(files:into:)`, with the seconds each phase took.
     public static func timedLoad(
         files: [String], into base: FactStore
-    ) -> (Result<FactStore, DiagnosticList>, phases: [(String, Double)], faults: [(String, Int)]) {
+    ) -> (Result<FactStore, DiagnosticList>, phases: [(String, Double)], faults: [(String, Int)], cpu: [(String, Double)]) {
         var loader: Loader? = Loader(base: base)
         for f in files { loader!.parseFile(f, includedFrom: nil) }
         loader!.phases.end("read and split")
@@ -94,7 +94,7 @@ public struct Loader {
         // What the loader still holds is freed here, part of the load's time.
         loader = nil
         phases.end("teardown")
-        return (result, phases.seconds, phases.faults)
+        return (result, phases.seconds, phases.faults, phases.cpu)
     }
 
     /// Loads knowledge-base text that is not in a file (tests, typed-in facts).
@@ -236,10 +236,13 @@ public struct Loader {
 struct LoadPhases {
     private var last = Clock.nanoseconds()
     private var lastFaults = Clock.pageFaults()
+    private var lastCPU = Clock.processSeconds()
     private(set) var seconds: [(String, Double)] = []
     /// Per phase, the page faults the process took in it (fresh memory is a sixth of a
     /// large load's CPU, in the kernel).
     private(set) var faults: [(String, Int)] = []
+    /// Per phase, the CPU seconds of every thread.
+    private(set) var cpu: [(String, Double)] = []
 
     mutating func end(_ phase: String) {
         let now = Clock.nanoseconds()
@@ -248,6 +251,9 @@ struct LoadPhases {
         let nowFaults = Clock.pageFaults()
         faults.append((phase, nowFaults - lastFaults))
         lastFaults = nowFaults
+        let nowCPU = Clock.processSeconds()
+        cpu.append((phase, nowCPU - lastCPU))
+        lastCPU = nowCPU
     }
 
     /// Adds time spent in part of a phase since `start` (a `Clock` reading), summed over
