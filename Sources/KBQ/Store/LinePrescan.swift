@@ -74,24 +74,40 @@ struct LinePrescan {
             (part, cursor) = (part + 1, 0)
         }
         guard part < parts.count, parts[part].base + Int(parts[part].starts[cursor]) == p else { return nil }
-        return line(part, cursor)
+        let length = parts[part].lengths[cursor]
+        return (p + Int(length & ~LinePrescan.entityBit), length & LinePrescan.entityBit != 0)
     }
 
-    /// The fast line after the one `fastLine(at:)` gave last, when it starts at `p` (the
-    /// next line, nothing between): most of a large file, taken without the splitter.
-    mutating func nextFastLine(at p: Int) -> (end: Int, isEntity: Bool)? {
-        guard part < parts.count else { return nil }
-        var (nextPart, next) = (part, cursor + 1)
-        if next == parts[part].starts.count { (nextPart, next) = (part + 1, 0) }
-        guard nextPart < parts.count, parts[nextPart].base + Int(parts[nextPart].starts[next]) == p else { return nil }
-        (part, cursor) = (nextPart, next)
-        return line(part, cursor)
-    }
-
-    private func line(_ part: Int, _ k: Int) -> (end: Int, isEntity: Bool) {
-        let here = parts[part]
-        let length = here.lengths[k]
-        return (here.base + Int(here.starts[k]) + Int(length & ~LinePrescan.entityBit), length & LinePrescan.entityBit != 0)
+    /// The fast line `fastLine(at:)` gave last and every one right after it (the next
+    /// line, nothing between), handed to `body` (start, end, whether an entity) in order:
+    /// most of a large file, taken without the splitter. Returns the last one's start and
+    /// end, and leaves the cursor on the first line after them.
+    mutating func takeRun(_ body: (_ start: Int, _ end: Int, _ isEntity: Bool) -> Void) -> (start: Int, end: Int) {
+        var last = (start: -1, end: -2)
+        // Through each part's buffers (a line at a time, reading a part retained its arrays).
+        while part < parts.count {
+            let base = parts[part].base
+            let stop = parts[part].starts.withUnsafeBufferPointer { starts in
+                parts[part].lengths.withUnsafeBufferPointer { lengths -> Int? in
+                    var k = cursor
+                    while k < starts.count {
+                        let start = base + Int(starts[k])
+                        if last.start >= 0, start != last.end + 1 { return k }
+                        let end = start + Int(lengths[k] & ~LinePrescan.entityBit)
+                        body(start, end, lengths[k] & LinePrescan.entityBit != 0)
+                        last = (start, end)
+                        k += 1
+                    }
+                    return nil
+                }
+            }
+            if let stop {
+                cursor = stop
+                return last
+            }
+            (part, cursor) = (part + 1, 0)
+        }
+        return last
     }
 
     /// The file's bytes, read by every worker and changed by none.

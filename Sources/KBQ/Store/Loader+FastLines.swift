@@ -30,25 +30,26 @@ extension Loader {
     /// Pass 1: when the splitter stands at the start of a line the prescan found fast, notes
     /// it for pass 2, and the fast lines that follow it directly, and moves past them.
     mutating func takeFastLine(_ splitter: inout StatementSplitter, _ prescan: inout LinePrescan, file: Int32, from: Int32) -> Bool {
-        guard var (end, isEntity) = prescan.fastLine(at: splitter.position) else { return false }
-        var line = Int32(clamping: splitter.line)
-        var start = splitter.position
-        while true {
+        guard prescan.fastLine(at: splitter.position) != nil else { return false }
+        var line = Int32(clamping: splitter.line) &- 1
+        // A fast line right after another adds to its run; a run starts after any other
+        // statement or rule (and at the first fast line). Entity lines do not end one.
+        var runOpen = statementOrder.last.map { $0 < 0 } ?? false
+        let (start, end) = prescan.takeRun { start, end, isEntity in
+            line &+= 1
             let pending = PendingFastLine(file: file, start: start, end: end, line: line, from: isEntity ? -1 : from)
             if isEntity {
                 fastEntities.append(pending)
                 entityOrder.append(-fastEntities.count)
             } else {
-                // A fast line right after another adds to its run; a run starts after any
-                // other statement or rule (and at the first fast line).
-                if statementOrder.last.map({ $0 >= 0 }) ?? true { statementOrder.append(-fastLines.count - 1) }
+                if !runOpen {
+                    statementOrder.append(-fastLines.count - 1)
+                    runOpen = true
+                }
                 fastLines.append(pending)
             }
-            // `end` is the line's newline (or the end of the file).
-            guard let next = prescan.nextFastLine(at: end + 1) else { break }
-            (start, line) = (end + 1, line &+ 1)
-            (end, isEntity) = next
         }
+        // `end` is the last line's newline (or the end of the file).
         splitter.jump(toLine: Int(line), at: start)
         splitter.jump(toEndOfLine: end)
         return true
