@@ -238,8 +238,8 @@ struct LoadPhases {
     private var lastFaults = Clock.pageFaults()
     private var lastCPU = Clock.processSeconds()
     private(set) var seconds: [(String, Double)] = []
-    /// Per phase, the page faults the process took in it (fresh memory is a sixth of a
-    /// large load's CPU, in the kernel).
+    /// Per phase, the page faults the process took in it (faulting in fresh memory is an
+    /// eighth of a large load's CPU here, in the kernel).
     private(set) var faults: [(String, Int)] = []
     /// Per phase, the CPU seconds of every thread.
     private(set) var cpu: [(String, Double)] = []
