@@ -209,7 +209,7 @@ import Testing
         #expect(places == (0..<full.statementCount).map { i in "\(full.statement(StatementID(i)).location) para \(full.statement(StatementID(i)).paragraph ?? -1)" })
     }
 
-    /// Enough lines for more than one block of the parallel scan (Loader.scanBlock), on
+    /// Enough lines for more than one block of the parallel scan (Loader.defaultScanBlock), on
     /// every core: the same store as the full parser, and the same errors, in order.
     @Test func blocksScannedInParallelBuildTheSameStore() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-blocks-\(UUID())").path
@@ -228,7 +228,7 @@ import Testing
         let people = 500
         for i in 0..<people { text += "entity p\(i) : Person \"Person \(i)\"\n" }
         text += "from Doc para 1\n"
-        let lines = Loader.scanBlock + 4000
+        let lines = Loader.defaultScanBlock + 4000
         for i in 0..<lines {
             let a = (i * 7919) % people
             let b = (i * 104_729 + 3) % people
@@ -255,6 +255,16 @@ import Testing
         #expect(taken == lines - escaped + people + 1)
         #expect(fast.statementCount == lines && full.statementCount == lines)
         #expect(try Self.exported(fast) == Self.exported(full))
+        // The same through seventy small blocks: the pipeline's window (three blocks ahead)
+        // filled and drained over and over, the escaped lines at every place in a block.
+        let (smallResult, smallTaken) = Loader.load(files: [good], into: FactStore(), fastLines: true, scanBlock: 997)
+        guard case .success(let small) = smallResult else {
+            Issue.record("big.kb does not load in small blocks")
+            return
+        }
+        #expect(smallTaken == taken)
+        #expect(try Self.exported(small) == Self.exported(full))
+        #expect((0..<lines).allSatisfy { small.statement(StatementID($0)).location == full.statement(StatementID($0)).location })
         // The indexes (built on two cores at this size) against a scan of the columns.
         for name in ["p2", "p3", "p254", "p499"] {
             let term = Term(entity: fast.entityID(exactly: name)!)

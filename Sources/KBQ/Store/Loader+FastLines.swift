@@ -97,18 +97,19 @@ extension Loader {
         if pipeline == nil {
             let input = ResolveInput(
                 lines: fastLines, texts: fileTexts, resolver: fastResolver!, froms: froms.map(\.paragraph), fromDocuments: fromDocuments)
-            if fastLines.count - n <= Loader.scanBlock {
+            if fastLines.count - n <= scanBlock {
                 resolved = Loader.resolve(n..<fastLines.count, input)
                 resolvedPart = 0
                 return
             }
-            pipeline = ResolvePipeline(from: n, input)
+            pipeline = ResolvePipeline(from: n, block: scanBlock, input)
         }
         resolved = pipeline!.block(holding: n)
         resolvedPart = 0
     }
 
-    static let scanBlock = 1 << 16
+    /// Fast lines a block (`scanBlock`, smaller in tests).
+    static let defaultScanBlock = 1 << 16
 
     /// Resolves a block of fast lines in parts, on every core (parts small enough that
     /// the last to finish keeps no core waiting long).

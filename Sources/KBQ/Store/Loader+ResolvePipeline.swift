@@ -13,6 +13,7 @@ extension Loader {
         static let ahead = 3
 
         private let first: Int
+        private let size: Int
         private let count: Int
         /// Block k, written by the resolving thread before `ready[k]` is signalled, then
         /// read and emptied by the loader: storage that never moves.
@@ -26,9 +27,10 @@ extension Loader {
         /// The next block the loader takes.
         private var next = 0
 
-        init(from first: Int, _ input: ResolveInput) {
-            self.first = first
-            count = (input.lines.count - first + Loader.scanBlock - 1) / Loader.scanBlock
+        /// Blocks of `size` fast lines from line `first`.
+        init(from first: Int, block size: Int, _ input: ResolveInput) {
+            (self.first, self.size) = (first, size)
+            count = (input.lines.count - first + size - 1) / size
             blocks = .allocate(capacity: count)
             blocks.initialize(repeating: [])
             ready = (0..<count).map { _ in DispatchSemaphore(value: 0) }
@@ -36,8 +38,8 @@ extension Loader {
                 for k in 0..<count {
                     room.wait()
                     if cancelled.load(ordering: .acquiring) { break }
-                    let start = first + k * Loader.scanBlock
-                    blocks[k] = Loader.resolve(start..<min(input.lines.count, start + Loader.scanBlock), input)
+                    let start = first + k * size
+                    blocks[k] = Loader.resolve(start..<min(input.lines.count, start + size), input)
                     ready[k].signal()
                 }
                 finished.signal()
@@ -52,7 +54,7 @@ extension Loader {
         /// The parts of the block that holds fast line `n`; blocks are asked for in order
         /// (any skipped are dropped).
         func block(holding n: Int) -> [ResolvedLines] {
-            let k = (n - first) / Loader.scanBlock
+            let k = (n - first) / size
             precondition(k >= next && k < count, "fast-line blocks are taken in order")
             while next < k {
                 ready[next].wait()

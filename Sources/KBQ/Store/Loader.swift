@@ -42,6 +42,9 @@ public struct Loader {
     var pipeline: ResolvePipeline? = nil
     /// Off only in tests, to compare the fast path with the full parser.
     var allowFastLines = true
+    /// Fast lines resolved a block at a time (tests make it small, to drive the pipeline
+    /// through many blocks).
+    var scanBlock = Loader.defaultScanBlock
     /// Statements and rules in file order: an item index, or -(first + 1) for a run of fast
     /// lines from `first` up to the next run's first (or to the last fast line): one entry
     /// a run, not a line (eight bytes a statement at 1M).
@@ -74,9 +77,12 @@ public struct Loader {
 
     /// As `load(files:into:)`, with or without the fast path, and how many lines it took
     /// (tests compare the two).
-    static func load(files: [String], into base: FactStore, fastLines: Bool) -> (Result<FactStore, DiagnosticList>, fastLines: Int) {
+    static func load(
+        files: [String], into base: FactStore, fastLines: Bool, scanBlock: Int = Loader.defaultScanBlock
+    ) -> (Result<FactStore, DiagnosticList>, fastLines: Int) {
         var loader = Loader(base: base)
         loader.allowFastLines = fastLines
+        loader.scanBlock = scanBlock
         for f in files { loader.parseFile(f, includedFrom: nil) }
         let taken = loader.fastLines.count + loader.fastEntities.count
         return (loader.finish(), taken)
