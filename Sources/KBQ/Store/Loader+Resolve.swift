@@ -122,6 +122,7 @@ extension Loader {
         // An id each (ids are distinct; labels and aliases often are not, and may grow it).
         store.nameIndex.reserve(entityOrder.count)
         let scans = EntityScans(fastEntities, fileTexts)
+        let prefetchNames = store.nameIndex.outgrowsCache
         var chunk = EntityScans.Chunk()
         var chunkIndex = -1
         for n in entityOrder {
@@ -134,10 +135,23 @@ extension Loader {
                     chunk = EntityScans.Chunk()
                     chunk = scans.chunk(chunkIndex)
                 }
-                declareFastEntity(fastEntities[k], chunk.scans[k - chunkIndex * EntityScans.chunkSize], chunk)
+                let j = k - chunkIndex * EntityScans.chunkSize
+                if prefetchNames, j + Loader.entitiesAhead < chunk.scans.count {
+                    // The name index's slots of a declaration a few lines on.
+                    let ahead = chunk.scans[j + Loader.entitiesAhead]
+                    if ahead.plain {
+                        store.nameIndex.prefetch(hash: ahead.idHash)
+                        store.nameIndex.prefetch(hash: ahead.labelHash)
+                        for a in ahead.aliases { store.nameIndex.prefetch(hash: chunk.aliasHashes[a]) }
+                    }
+                }
+                declareFastEntity(fastEntities[k], chunk.scans[j], chunk)
             }
         }
     }
+
+    /// How many declarations ahead the name index's slots are fetched.
+    static let entitiesAhead = 8
 
     mutating func declareEntity(_ parsed: ParsedItem) {
         guard case .entity(let name, let typeNames, let label, let props, _) = parsed.item else { return }
