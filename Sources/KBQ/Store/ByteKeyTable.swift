@@ -96,9 +96,14 @@ struct ByteKeyTable {
     /// Adds a key known not to be in the table yet (entity ids, which the store keeps
     /// distinct): one probe, not two.
     mutating func insert(distinct b: UnsafeBufferPointer<UInt8>, _ value: Int32) {
+        guard b.count > 0 else { return }
+        insert(distinct: b, hash: ByteKeyTable.hash(b), value)
+    }
+
+    /// `insert(distinct:_:)`, the key's hash computed already.
+    mutating func insert(distinct b: UnsafeBufferPointer<UInt8>, hash h: UInt64, _ value: Int32) {
         guard b.count > 0, b.count < 1 << 16, arena.count + b.count < 1 << 32 else { return }
         if (count + 1) * 2 > slots.count { grow() }
-        let h = ByteKeyTable.hash(b)
         place(Slot(
             hash: UInt32(truncatingIfNeeded: h), length: UInt16(b.count), offset: UInt32(arena.count), value: value,
             head: ByteKeyTable.word(b, 0), tail: ByteKeyTable.word(b, 8)), h)
