@@ -6,4 +6,8 @@
 /// ahead, on other cores), and Swift has no prefetch of its own.
 static inline void kbq_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
 
+/// The same for a line about to be written (an index's counting sort files each statement
+/// at a scattered place).
+static inline void kbq_prefetch_write(const void *p) { __builtin_prefetch(p, 1, 3); }
+
 #endif

@@ -1,3 +1,5 @@
+import CKBQPrefetch
+
 /// Statement ids grouped by a key, in compressed sparse rows: one array of ids sorted by
 /// key (and by id within a key) and the offset where each key's run begins.
 ///
@@ -25,8 +27,18 @@ struct PostingIndex: Sendable {
     /// fit in an Int16 (`TermPostings.attach` checks).
     fileprivate mutating func attach(predicates column: [PredicateID], asserted: BitColumn, otherEnds ends: [Term]) {
         guard !ids.isEmpty else { return }
-        predicates = ids.map { Int16(asserted[Int($0)] ? column[Int($0)] : -column[Int($0)] - 1) }
-        otherEnds = ids.map { ends[Int($0)] }
+        // Gathers in key order, scattered over the columns: each row fetched `ahead` on.
+        let ahead = 16
+        let ids = self.ids
+        predicates = ids.indices.map { j in
+            if j + ahead < ids.count { column.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + Int(ids[j + ahead])) } }
+            let i = Int(ids[j])
+            return Int16(asserted[i] ? column[i] : -column[i] - 1)
+        }
+        otherEnds = ids.indices.map { j in
+            if j + ahead < ids.count { ends.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + Int(ids[j + ahead])) } }
+            return ends[Int(ids[j])]
+        }
     }
 
     /// Groups entries `0..<count`: entry i files statement `sid(i)` under `key(i)` (skipped
@@ -48,11 +60,22 @@ struct PostingIndex: Sendable {
         for k in 0..<keyCount { starts[k + 1] &+= starts[k] }
         var fill = starts
         var ids = [StatementID](repeating: 0, count: Int(starts[keyCount]))
-        for i in 0..<count {
-            let k = key(i)
-            if k >= 0 {
-                ids[Int(fill[k])] = sid(i)
-                fill[k] &+= 1
+        // Each statement lands at a scattered place: the place of the one `ahead` on is
+        // fetched first (its key's fill may move by then; the line is near).
+        let ahead = 16
+        ids.withUnsafeMutableBufferPointer { ids in
+            fill.withUnsafeMutableBufferPointer { fill in
+                for i in 0..<count {
+                    if i + ahead < count {
+                        let next = key(i + ahead)
+                        if next >= 0 { kbq_prefetch_write(ids.baseAddress! + Int(fill[next])) }
+                    }
+                    let k = key(i)
+                    if k >= 0 {
+                        ids[Int(fill[k])] = sid(i)
+                        fill[k] &+= 1
+                    }
+                }
             }
         }
         self.ids = ids
