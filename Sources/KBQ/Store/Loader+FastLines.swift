@@ -152,7 +152,7 @@ extension Loader {
             var ids = ByteKeyTable(capacity: store.entities.count)
             var hashes: [UInt64] = []
             hashes.reserveCapacity(store.entities.count)
-            store.entities.forEachIDBytes { _, bytes in hashes.append(ByteKeyTable.hash(bytes)) }
+            store.entities.forEachIDBytes { _, bytes in hashes.append(bytes.isEmpty ? 0 : ByteKeyTable.hash(bytes)) }
             store.entities.forEachIDBytes { i, bytes in
                 if i + 8 < hashes.count { ids.prefetch(hash: hashes[i + 8]) }
                 ids.insert(distinct: bytes, hash: hashes[i], Int32(i))
