@@ -77,9 +77,12 @@ extension Loader {
         /// looked at. The lookups are the workers' largest cost (a cache miss each in a
         /// table of 8 MB at 1M statements, 64 MB at 10M). At 1M neither grouping nor the
         /// prefetch measured faster (0.55 -> 0.54 s a load); at 10M the prefetch did (the
-        /// statements 2.8 -> 2.5 s, with the literal table's).
+        /// statements 2.8 -> 2.5 s, with the literal table's). Sixteen lines (some forty
+        /// names) a group, not 32: fewer prefetches in flight at once, statements at 10M
+        /// 1.99-2.18 -> 1.94-2.00 s (CPU 3.60-3.94 -> 3.46-3.54 s), at 1M 0.177 -> 0.170;
+        /// 8, 64 and 128 were slower.
         struct Group {
-            static let size = 32
+            static let size = 16
             var lines: [FastLine?] = []
             /// Line k's qualifiers are `keys/values[qualifierStart[k]..<qualifierStart[k + 1]]`.
             var qualifierStart: [Int] = [0]
