@@ -264,17 +264,21 @@ public enum Clock {
 
     /// The page faults the process has taken so far (fresh memory costs kernel time).
     public static func pageFaults() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let usage = processUsage()
         return usage.ru_minflt + usage.ru_majflt
     }
 
     /// The CPU time of the whole process so far (every thread, user and system), in
     /// seconds: against wall time, how many cores a phase kept busy.
     public static func processSeconds() -> Double {
+        let usage = processUsage()
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
+    private static func processUsage() -> rusage {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        return usage
     }
 
     private static func read(_ clock: clockid_t) -> UInt64 {

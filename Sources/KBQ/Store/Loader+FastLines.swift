@@ -154,7 +154,7 @@ extension Loader {
             hashes.reserveCapacity(store.entities.count)
             store.entities.forEachIDBytes { _, bytes in hashes.append(bytes.isEmpty ? 0 : ByteKeyTable.hash(bytes)) }
             store.entities.forEachIDBytes { i, bytes in
-                if i + 8 < hashes.count { ids.prefetch(hash: hashes[i + 8]) }
+                if i + Loader.fetchAhead < hashes.count { ids.prefetch(hash: hashes[i + Loader.fetchAhead]) }
                 ids.insert(distinct: bytes, hash: hashes[i], Int32(i))
             }
             entities = ids
@@ -178,8 +178,9 @@ extension Loader {
         }
     }
 
-    /// How far ahead of the literal being interned its table's slot is fetched.
-    private static let literalsAhead = 8
+    /// How many items ahead the loader's in-order loops fetch what an item will touch (a
+    /// literal's slot and bytes, an id's slot, a declaration's name slots).
+    static let fetchAhead = 8
 
     /// Appends fast lines `lines` of resolved block `part`, in order, up to the first that
     /// must take the full path (which reports what is wrong with it, or adds what the fast
@@ -199,11 +200,11 @@ extension Loader {
                 func term(_ raw: UInt32) -> Term {
                     guard raw >> 30 == ResolvedLines.pendingKind else { return Term(raw: raw) }
                     let j = Int(raw & Term.indexMask)
-                    if j + Loader.literalsAhead < part.literals.count {
+                    if j + Loader.fetchAhead < part.literals.count {
                         // Its slot, and a string's bytes in the file, which the worker
                         // read long ago (copying them from memory was a seventh of this
                         // thread's time at 10M).
-                        let ahead = part.literals[j + Loader.literalsAhead]
+                        let ahead = part.literals[j + Loader.fetchAhead]
                         literals.prefetch(ahead.key)
                         if ahead.length > 0 { kbq_prefetch(bytes.baseAddress! + ahead.start) }
                     }
@@ -285,11 +286,7 @@ extension Loader {
             // go from the scan read ahead to the table, through arrays kept from line to
             // line. A duplicate id takes the full path, which reports it.
             if scan.plain {
-                fastTypes.removeAll(keepingCapacity: true)
-                for t in chunk.typeNames[scan.types] {
-                    guard let type = fastTypeID(bytes(t)) else { return false }
-                    fastTypes.append(type)
-                }
+                guard resolveFastTypes(chunk.typeNames[scan.types], b) else { return false }
                 fastAliases.removeAll(keepingCapacity: true)
                 fastAliasHashes.removeAll(keepingCapacity: true)
                 for a in scan.aliases {
@@ -301,11 +298,7 @@ extension Loader {
                     aliases: fastAliases, aliasHashes: fastAliasHashes, types: fastTypes, file: text.name, line: Int(f.line))
             }
             guard let e = FastLine.scanEntity(b, from: f.start, into: &fastEntityParts) else { return false }
-            fastTypes.removeAll(keepingCapacity: true)
-            for t in fastEntityParts.types {
-                guard let type = fastTypeID(bytes(t)) else { return false }
-                fastTypes.append(type)
-            }
+            guard resolveFastTypes(fastEntityParts.types, b) else { return false }
             // Other one-line declarations through an Entity.
             let types = fastTypes
             let id = string(e.id)
@@ -332,6 +325,17 @@ extension Loader {
         } catch {
             report(error)
         }
+    }
+
+    /// `fastTypes` := the types named by `names` in `b`; false when one is unknown (the
+    /// full path reports it).
+    private mutating func resolveFastTypes(_ names: some Sequence<Range<Int>>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        fastTypes.removeAll(keepingCapacity: true)
+        for t in names {
+            guard let type = fastTypeID(UnsafeBufferPointer(rebasing: b[t])) else { return false }
+            fastTypes.append(type)
+        }
+        return true
     }
 
     /// The type named by `name`'s bytes, remembering the last few asked for (declarations

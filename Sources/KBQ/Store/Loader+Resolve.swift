@@ -136,9 +136,9 @@ extension Loader {
                     chunk = scans.chunk(chunkIndex)
                 }
                 let j = k - chunkIndex * EntityScans.chunkSize
-                if prefetchNames, j + Loader.entitiesAhead < chunk.scans.count {
+                if prefetchNames, j + Loader.fetchAhead < chunk.scans.count {
                     // The name index's slots of a declaration a few lines on.
-                    let ahead = chunk.scans[j + Loader.entitiesAhead]
+                    let ahead = chunk.scans[j + Loader.fetchAhead]
                     if ahead.plain {
                         store.nameIndex.prefetch(hash: ahead.idHash)
                         store.nameIndex.prefetch(hash: ahead.labelHash)
@@ -149,9 +149,6 @@ extension Loader {
             }
         }
     }
-
-    /// How many declarations ahead the name index's slots are fetched.
-    static let entitiesAhead = 8
 
     mutating func declareEntity(_ parsed: ParsedItem) {
         guard case .entity(let name, let typeNames, let label, let props, _) = parsed.item else { return }

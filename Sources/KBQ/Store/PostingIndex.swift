@@ -23,12 +23,15 @@ struct PostingIndex: Sendable {
 
     init() {}
 
+    /// How many rows ahead the scattered writes and reads of building an index are fetched.
+    static let fetchAhead = 16
+
     /// Keeps each statement's predicate and other end beside it; the predicates must all
     /// fit in an Int16 (`TermPostings.attach` checks).
     fileprivate mutating func attach(predicates column: [PredicateID], asserted: BitColumn, otherEnds ends: [Term]) {
         guard !ids.isEmpty else { return }
         // Gathers in key order, scattered over the columns: each row fetched `ahead` on.
-        let ahead = 16
+        let ahead = PostingIndex.fetchAhead
         let ids = self.ids
         predicates = ids.indices.map { j in
             if j + ahead < ids.count { column.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + Int(ids[j + ahead])) } }
@@ -62,7 +65,7 @@ struct PostingIndex: Sendable {
         var ids = [StatementID](repeating: 0, count: Int(starts[keyCount]))
         // Each statement lands at a scattered place: the place of the one `ahead` on is
         // fetched first (its key's fill may move by then; the line is near).
-        let ahead = 16
+        let ahead = PostingIndex.fetchAhead
         ids.withUnsafeMutableBufferPointer { ids in
             fill.withUnsafeMutableBufferPointer { fill in
                 for i in 0..<count {
