@@ -157,6 +157,38 @@ import Testing
         #expect(fast.entities.map(\.declaredAt.line) == full.entities.map(\.declaredAt.line))
     }
 
+    /// The prescan keeps a fast line's items as 32-bit tokens (offset in the line below
+    /// 64 KB, length below 16 KB): lines past either limit take the full parser, and every
+    /// line around them still the fast path, with the same store either way.
+    @Test func linesPastTheTokensLimitsTakeTheFullPath() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-tokens-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let long = String(repeating: "x", count: (1 << 14) - 1)
+        let longer = String(repeating: "y", count: 1 << 14)
+        let part = String(repeating: "z", count: 16_380)
+        let lines = [
+            "type Person", "type Document", "predicate note", "key count : integer", "key since : date",
+            "key a : string", "key b : string", "key c : string",
+            "entity Doc : Document \"Doc\"", "entity Ann : Person \"Ann\"", "from Doc para 1",
+            "Ann note \"\(long)\"",  // the longest token: fast
+            "Ann note \"\(longer)\"",  // one byte more: the full parser
+            "Ann note \"\(part)\" {a: \"\(part)\", b: \"\(part)\", c: \"\(part)\", count: -12}",  // past 64 KB: the full parser
+            "Ann note \"\(part)\" {a: \"\(part)\", b: \"\(part)\", count: -12, since: 2001-02}",  // within: fast
+            "Ann note 42 {since: 1999}",
+        ]
+        let file = dir + "/tokens.kb"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let (fastResult, taken) = Loader.load(files: [file], into: FactStore(), fastLines: true)
+        guard case .success(let fast) = fastResult, case .success(let full) = Loader.load(files: [file], into: FactStore(), fastLines: false).0 else {
+            Issue.record("tokens.kb does not load")
+            return
+        }
+        #expect(taken == 2 + 3)
+        #expect(fast.statementCount == 5)
+        #expect(try Self.exported(fast) == Self.exported(full))
+        #expect((0..<5).map { fast.statement(StatementID($0)).location.line } == [12, 13, 14, 15, 16])
+    }
+
     /// `nextLineContinues` answers most lines before making a String: by a word's first
     /// letter and length. A continuation word added must fit that test.
     /// A pending fast line is 24 bytes: a large file has one a statement (the end of the

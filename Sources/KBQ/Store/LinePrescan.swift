@@ -1,28 +1,37 @@
 /// Pass 1's first look at a file, on every core: which lines the fast path takes whole (a
-/// plain statement or a one-line entity declaration, not continued by the next line) and
-/// where each ends.
+/// plain statement or a one-line entity declaration, not continued by the next line), where
+/// each ends and, for a statement, where its items are.
 ///
 /// The splitter still walks the file in order, since only it knows where items begin (a
 /// line inside a multi-line block may look like a statement); at a line start it asks this
-/// table instead of scanning the line itself.
+/// table instead of scanning the line itself, and takes the fast lines after it in runs.
 struct LinePrescan {
     /// The fast lines of one part of the file, kept as the worker left them (joining the
-    /// parts copied 13 MB at 1M statements, on one core).
-    private struct Part {
+    /// parts copied 13 MB at 1M statements, on one core). The loader keeps them for pass 2.
+    struct Part {
         /// The offset `starts` count from.
         var base = 0
         /// The fast lines' start offsets from `base`, ascending.
         var starts: [UInt32] = []
         /// Per fast line, its length up to its newline; the top bit marks an entity declaration.
         var lengths: [UInt32] = []
+        /// Fast line k's tokens (`FastLine.Token`) are `tokens[tokenEnd[k - 1]..<tokenEnd[k]]`
+        /// (from 0 for the first): a statement's subject, predicate, object, then its
+        /// qualifiers' keys and values; none for an entity declaration.
+        var tokenEnd: [UInt32] = []
+        var tokens: [UInt32] = []
+
+        func start(_ k: Int) -> Int { base + Int(starts[k]) }
+        func end(_ k: Int) -> Int { start(k) + Int(lengths[k] & ~LinePrescan.entityBit) }
+        func isEntity(_ k: Int) -> Bool { lengths[k] & LinePrescan.entityBit != 0 }
     }
 
-    private var parts: [Part] = []
+    private(set) var parts: [Part] = []
     /// Where the last question was answered: questions come in file order.
     private var part = 0
     private var cursor = 0
 
-    private static let entityBit: UInt32 = 1 << 31
+    static let entityBit: UInt32 = 1 << 31
 
     /// How many fast lines were found.
     let count: Int
@@ -43,19 +52,33 @@ struct LinePrescan {
     /// The fast lines of one part of the bytes.
     private static func scan(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Part {
         var part = Part(base: range.lowerBound)
-        var parts = FastLine.EntityParts()
+        // Room for what a case-shaped file holds (a line of some 50 bytes, five tokens),
+        // so that the arrays are not copied as they grow; pages never written are never
+        // faulted in.
+        part.starts.reserveCapacity(range.count / 32)
+        part.lengths.reserveCapacity(range.count / 32)
+        part.tokenEnd.reserveCapacity(range.count / 32)
+        part.tokens.reserveCapacity(range.count / 8)
+        var entityParts = FastLine.EntityParts()
         var p = range.lowerBound
         while p < range.upperBound {
-            var end: Int? = FastLine.scan(b, from: p, qualifier: { _, _ in true })?.end
+            let tokenCount = part.tokens.count
+            var end = FastLine.scanTokens(b, from: p, into: &part.tokens)
             var entity = false
-            if end == nil, b[p] == UInt8(ascii: "e"), let e = FastLine.scanEntity(b, from: p, into: &parts)?.end {
-                end = e
-                entity = true
+            if end == nil {
+                part.tokens.removeSubrange(tokenCount...)
+                if b[p] == UInt8(ascii: "e"), let e = FastLine.scanEntity(b, from: p, into: &entityParts)?.end {
+                    end = e
+                    entity = true
+                }
             }
             if let end, end - p < Int(entityBit), p - range.lowerBound <= Int(UInt32.max), !StatementSplitter.nextLineContinues(b, after: end) {
                 part.starts.append(UInt32(p - range.lowerBound))
                 part.lengths.append(UInt32(end - p) | (entity ? entityBit : 0))
+                part.tokenEnd.append(UInt32(part.tokens.count))
                 p = end
+            } else {
+                part.tokens.removeSubrange(tokenCount...)
             }
             // The next line.
             while p < range.upperBound, b[p] != 0x0A { p += 1 }
@@ -64,43 +87,31 @@ struct LinePrescan {
         return part
     }
 
-    /// The fast line that starts at offset `p`: its newline's offset and whether it declares
-    /// an entity. Offsets asked must not decrease.
-    mutating func fastLine(at p: Int) -> (end: Int, isEntity: Bool)? {
+    /// Whether the line that starts at offset `p` is fast. Offsets asked must not decrease.
+    mutating func isFastLine(at p: Int) -> Bool {
         while part < parts.count {
             let here = parts[part]
-            while cursor < here.starts.count, here.base + Int(here.starts[cursor]) < p { cursor += 1 }
+            while cursor < here.starts.count, here.start(cursor) < p { cursor += 1 }
             if cursor < here.starts.count { break }
             (part, cursor) = (part + 1, 0)
         }
-        guard part < parts.count, parts[part].base + Int(parts[part].starts[cursor]) == p else { return nil }
-        let length = parts[part].lengths[cursor]
-        return (p + Int(length & ~LinePrescan.entityBit), length & LinePrescan.entityBit != 0)
+        return part < parts.count && parts[part].start(cursor) == p
     }
 
-    /// The fast line `fastLine(at:)` gave last and every one right after it (the next
-    /// line, nothing between), handed to `body` (start, end, whether an entity) in order:
-    /// most of a large file, taken without the splitter. Returns the last one's start and
-    /// end, and leaves the cursor on the first line after them.
-    mutating func takeRun(_ body: (_ start: Int, _ end: Int, _ isEntity: Bool) -> Void) -> (start: Int, end: Int) {
+    /// The fast line `isFastLine(at:)` found and every one right after it (the next line,
+    /// nothing between): most of a large file, taken without the splitter. Hands them to
+    /// `body` in order, in segments of one kind within one part (the part's number and
+    /// itself, the segment's lines in it, whether they declare entities); returns the last
+    /// one's start and end, and leaves the cursor on the first line after them.
+    mutating func takeRun(_ body: (_ number: Int, _ part: Part, _ lines: Range<Int>, _ isEntity: Bool) -> Void) -> (start: Int, end: Int) {
         var last = (start: -1, end: -2)
-        // Through each part's buffers (a line at a time, reading a part retained its arrays).
         while part < parts.count {
-            let base = parts[part].base
-            let stop = parts[part].starts.withUnsafeBufferPointer { starts in
-                parts[part].lengths.withUnsafeBufferPointer { lengths -> Int? in
-                    var k = cursor
-                    while k < starts.count {
-                        let start = base + Int(starts[k])
-                        if last.start >= 0, start != last.end + 1 { return k }
-                        let end = start + Int(lengths[k] & ~LinePrescan.entityBit)
-                        body(start, end, lengths[k] & LinePrescan.entityBit != 0)
-                        last = (start, end)
-                        k += 1
-                    }
-                    return nil
+            let (segments, stop) = parts[part].starts.withUnsafeBufferPointer { starts in
+                parts[part].lengths.withUnsafeBufferPointer { lengths in
+                    LinePrescan.segments(base: parts[part].base, starts, lengths, from: cursor, after: &last)
                 }
             }
+            for s in segments { body(part, parts[part], s.lines, s.isEntity) }
             if let stop {
                 cursor = stop
                 return last
@@ -108,6 +119,31 @@ struct LinePrescan {
             (part, cursor) = (part + 1, 0)
         }
         return last
+    }
+
+    /// The consecutive fast lines of a part from line `k`, continuing `last` (none when
+    /// nothing was taken yet), cut where the kind changes; and where the run stops in this
+    /// part, if it does.
+    private static func segments(
+        base: Int, _ starts: UnsafeBufferPointer<UInt32>, _ lengths: UnsafeBufferPointer<UInt32>, from first: Int,
+        after last: inout (start: Int, end: Int)
+    ) -> (segments: [(lines: Range<Int>, isEntity: Bool)], stop: Int?) {
+        var segments: [(lines: Range<Int>, isEntity: Bool)] = []
+        var k = first
+        var segmentStart = first
+        while k < starts.count {
+            let start = base + Int(starts[k])
+            if last.start >= 0, start != last.end + 1 { break }
+            let isEntity = lengths[k] & entityBit != 0
+            if k > segmentStart, isEntity != (lengths[k - 1] & entityBit != 0) {
+                segments.append((segmentStart..<k, lengths[k - 1] & entityBit != 0))
+                segmentStart = k
+            }
+            last = (start, start + Int(lengths[k] & ~entityBit))
+            k += 1
+        }
+        if k > segmentStart { segments.append((segmentStart..<k, lengths[k - 1] & entityBit != 0)) }
+        return (segments, k < starts.count ? k : nil)
     }
 
     /// The file's bytes, read by every worker and changed by none.

@@ -9,8 +9,9 @@ import Dispatch
 /// line is, pass 2 resolves it from the bytes. Any line it cannot take whole goes through
 /// the full parser and resolver, so errors read exactly as before.
 extension Loader {
-    /// 24 bytes (a million of them at 1M statements): the newline's offset kept as the
-    /// line's length, which the prescan bounds below 2^31.
+    /// A fast line whole: an entity declaration (24 bytes: the newline's offset kept as the
+    /// line's length, which the prescan bounds below 2^31), or a statement line the fast
+    /// path could not take, handed to the full parser.
     struct PendingFastLine {
         var file: Int32
         var line: Int32
@@ -30,27 +31,29 @@ extension Loader {
     /// Pass 1: when the splitter stands at the start of a line the prescan found fast, notes
     /// it for pass 2, and the fast lines that follow it directly, and moves past them.
     mutating func takeFastLine(_ splitter: inout StatementSplitter, _ prescan: inout LinePrescan, file: Int32, from: Int32) -> Bool {
-        guard prescan.fastLine(at: splitter.position) != nil else { return false }
-        var line = Int32(clamping: splitter.line) &- 1
+        guard prescan.isFastLine(at: splitter.position) else { return false }
+        var line = Int32(clamping: splitter.line)
         // A fast line right after another adds to its run; a run starts after any other
         // statement or rule (and at the first fast line). Entity lines do not end one.
         var runOpen = statementOrder.last.map { $0 < 0 } ?? false
-        let (start, end) = prescan.takeRun { start, end, isEntity in
-            line &+= 1
-            let pending = PendingFastLine(file: file, start: start, end: end, line: line, from: isEntity ? -1 : from)
+        let (start, end) = prescan.takeRun { number, part, lines, isEntity in
             if isEntity {
-                fastEntities.append(pending)
-                entityOrder.append(-fastEntities.count)
+                for k in lines {
+                    fastEntities.append(PendingFastLine(
+                        file: file, start: part.start(k), end: part.end(k), line: line + Int32(k - lines.lowerBound), from: -1))
+                    entityOrder.append(-fastEntities.count)
+                }
             } else {
                 if !runOpen {
                     statementOrder.append(-fastLines.count - 1)
                     runOpen = true
                 }
-                fastLines.append(pending)
+                fastLines.append(file: file, part: number, lines: lines, firstLine: line, from: from)
             }
+            line &+= Int32(lines.count)
         }
         // `end` is the last line's newline (or the end of the file).
-        splitter.jump(toLine: Int(line), at: start)
+        splitter.jump(toLine: Int(line) - 1, at: start)
         splitter.jump(toEndOfLine: end)
         return true
     }
@@ -79,7 +82,8 @@ extension Loader {
             phases.add("statements, adding in order", since: start)
             phases.add("statements, adding in order (its thread's CPU)", seconds: Double(Clock.threadNanoseconds() - cpu) / 1e9)
             if n < end, part.subject[n - part.first] < 0 {
-                resolveSlowly(fastLines[n], fileTexts[Int(fastLines[n].file)])
+                let line = fastLines.line(n)
+                resolveSlowly(line, fileTexts[Int(line.file)])
                 n += 1
             }
         }
@@ -123,7 +127,7 @@ extension Loader {
 
     /// What the workers read: values, never changed while they run.
     struct ResolveInput: @unchecked Sendable {
-        let lines: [PendingFastLine]
+        let lines: FastLineRuns
         let texts: [SourceText]
         let resolver: FastResolver
         let froms: [Int]
@@ -184,17 +188,21 @@ extension Loader {
 
     /// Appends fast lines `lines` of resolved block `part`, in order, up to the first that
     /// must take the full path (which reports what is wrong with it, or adds what the fast
-    /// path does not) or that comes from another file; returns how many it added. One
-    /// access to the table and the literals for them all.
+    /// path does not) or to the end of its run; returns how many it added. One access to
+    /// the table and the literals for them all.
     private mutating func addResolved(_ part: ResolvedLines, _ lines: Range<Int>) -> Int {
-        let file = fastLines[lines.lowerBound].file
+        let r = fastLines.run(holding: lines.lowerBound)
+        let run = fastLines.runs[r]
+        let runEnd = min(lines.upperBound, fastLines.end(ofRun: r))
         var last = lines.lowerBound
-        while last < lines.upperBound, part.subject[last - part.first] >= 0, fastLines[last].file == file { last += 1 }
+        while last < runEnd, part.subject[last - part.first] >= 0 { last += 1 }
         guard last > lines.lowerBound else { return 0 }
+        let file = run.file
         let rows = (lines.lowerBound - part.first)..<(last - part.first)
         let tableFile = store.table.fileID(fileTexts[Int(file)].name)
         var paragraphTerm = fastResolver!.paragraphTerm
-        let fast = fastLines
+        // Line k of `part` is on this line of the file.
+        let lineOffset = Int(run.firstLine) + part.first - run.first
         fileTexts[Int(file)].bytes.withUnsafeBufferPointer { bytes in
             store.withTableAndLiterals { table, literals in
                 func term(_ raw: UInt32) -> Term {
@@ -234,7 +242,7 @@ extension Loader {
                         paragraphTerm = (paragraph, Term(literal: literals.intern(.integer(Int(paragraph)))))
                     }
                     table.appendRuns(
-                        row: firstRow + k - rows.lowerBound, line: fast[part.first + k].line, file: tableFile,
+                        row: firstRow + k - rows.lowerBound, line: Int32(lineOffset + k), file: tableFile,
                         document: part.document[k], paragraph: paragraph)
                 }
             }

@@ -53,22 +53,18 @@ extension Loader {
             paragraph.reserveCapacity(count)
             var checker = DocumentChecker(input)
             var group = Group()
-            var n = lines.lowerBound
-            while n < lines.upperBound {
-                // A run of lines from one file, read through one pointer, in groups.
-                let file = input.lines[n].file
-                var end = n + 1
-                while end < lines.upperBound, input.lines[end].file == file { end += 1 }
-                input.texts[Int(file)].bytes.withUnsafeBufferPointer { b in
-                    var g = n
-                    while g < end {
-                        let groupEnd = min(g + Group.size, end)
-                        group.scan(input.lines[g..<groupEnd], b, input.resolver.entities)
-                        for k in g..<groupEnd { add(input.lines[k], k - g, group, b, input, &checker) }
+            // A piece of a run at a time: lines of one part of one file, in groups.
+            input.lines.forEachPiece(of: lines) { run, inPart in
+                let part = input.lines.part(of: run)
+                input.texts[Int(run.file)].bytes.withUnsafeBufferPointer { b in
+                    var g = inPart.lowerBound
+                    while g < inPart.upperBound {
+                        let groupEnd = min(g + Group.size, inPart.upperBound)
+                        group.read(part, g..<groupEnd, b, input.resolver.entities)
+                        for k in 0..<(groupEnd - g) { add(run.from, k, group, b, input, &checker) }
                         g = groupEnd
                     }
                 }
-                n = end
             }
         }
 
@@ -83,7 +79,7 @@ extension Loader {
         /// 8, 64 and 128 were slower.
         struct Group {
             static let size = 16
-            var lines: [FastLine?] = []
+            var lines: [FastLine] = []
             /// Line k's qualifiers are `keys/values[qualifierStart[k]..<qualifierStart[k + 1]]`.
             var qualifierStart: [Int] = [0]
             var keys: [Range<Int>] = []
@@ -95,27 +91,36 @@ extension Loader {
             var hashes: [UInt64] = []
             var ids: [Int32] = []
 
-            mutating func scan(_ group: ArraySlice<PendingFastLine>, _ b: UnsafeBufferPointer<UInt8>, _ entities: ByteKeyTable) {
+            /// Reads lines `group` of `part` from their tokens and looks up their names.
+            mutating func read(_ part: LinePrescan.Part, _ group: Range<Int>, _ b: UnsafeBufferPointer<UInt8>, _ entities: ByteKeyTable) {
                 lines.removeAll(keepingCapacity: true)
                 qualifierStart.removeSubrange(1...)
                 keys.removeAll(keepingCapacity: true)
                 values.removeAll(keepingCapacity: true)
                 nameStart.removeAll(keepingCapacity: true)
                 names.removeAll(keepingCapacity: true)
-                for f in group {
-                    nameStart.append(names.count)
-                    let line = FastLine.scan(b, from: f.start) { key, value in
-                        keys.append(key)
-                        values.append(value)
-                        if case .name(let r) = value { names.append(r) }
-                        return true
-                    }
-                    if let line {
+                part.tokens.withUnsafeBufferPointer { tokens in
+                    for k in group {
+                        let start = part.start(k)
+                        var t = k == 0 ? 0 : Int(part.tokenEnd[k - 1])
+                        let end = Int(part.tokenEnd[k])
+                        nameStart.append(names.count)
+                        let line = FastLine(
+                            subject: FastLine.Token(raw: tokens[t]).range(start), predicate: FastLine.Token(raw: tokens[t + 1]).range(start),
+                            object: FastLine.Token(raw: tokens[t + 2]).object(b, start))
+                        t += 3
+                        while t < end {
+                            let value = FastLine.Token(raw: tokens[t + 1]).object(b, start)
+                            keys.append(FastLine.Token(raw: tokens[t]).range(start))
+                            values.append(value)
+                            if case .name(let r) = value { names.append(r) }
+                            t += 2
+                        }
                         names.append(line.subject)
                         if case .name(let r) = line.object { names.append(r) }
+                        lines.append(line)
+                        qualifierStart.append(keys.count)
                     }
-                    lines.append(line)
-                    qualifierStart.append(keys.count)
                 }
                 // Every name's slot is asked for before the first is looked at.
                 hashes.removeAll(keepingCapacity: true)
@@ -130,10 +135,10 @@ extension Loader {
         }
 
         private func add(
-            _ f: PendingFastLine, _ k: Int, _ group: Group, _ b: UnsafeBufferPointer<UInt8>, _ input: ResolveInput,
+            _ from: Int32, _ k: Int, _ group: Group, _ b: UnsafeBufferPointer<UInt8>, _ input: ResolveInput,
             _ checker: inout DocumentChecker
         ) {
-                if !resolve(f, k, group, b, input, &checker) {
+                if !resolve(from, k, group, b, input, &checker) {
                     // Undo what the line left and mark it for the full path.
                     let end = qualifierEnd.last.map(Int.init) ?? 0
                     qualifierKeys.removeSubrange(end...)
@@ -150,14 +155,14 @@ extension Loader {
         /// Resolves line k of the group, appending it; false (with only qualifiers
         /// appended) when it must take the full path.
         private func resolve(
-            _ f: PendingFastLine, _ k: Int, _ group: Group, _ b: UnsafeBufferPointer<UInt8>, _ input: ResolveInput,
+            _ from: Int32, _ k: Int, _ group: Group, _ b: UnsafeBufferPointer<UInt8>, _ input: ResolveInput,
             _ checker: inout DocumentChecker
         ) -> Bool {
             let r = input.resolver
             var document: EntityID? = nil
             var paragraph: Int? = nil
             let literalCount = literals.count
-            guard let line = group.lines[k] else { return false }
+            let line = group.lines[k]
             var nextName = group.nameStart[k]
             /// A value as stored for a key of type `type`: a term or pending literal, nil
             /// when the name is not an entity or the type does not accept it.
@@ -207,9 +212,9 @@ extension Loader {
             // As addProvenance: the `from` line gives the document, and its paragraph when
             // the line gives none.
             if document == nil {
-                guard f.from >= 0, let d = input.fromDocuments[Int(f.from)] else { return fail(literalCount) }
+                guard from >= 0, let d = input.fromDocuments[Int(from)] else { return fail(literalCount) }
                 document = d
-                if paragraph == nil { paragraph = input.froms[Int(f.from)] }
+                if paragraph == nil { paragraph = input.froms[Int(from)] }
             }
             guard let doc = document, checker.isDocument(doc) else { return fail(literalCount) }
             if let n = paragraph {

@@ -30,7 +30,7 @@ public struct Loader {
     /// Fast path (Loader+FastLines): the texts read, the plain lines found, the `from` lines
     /// in force and, in pass 2, their documents.
     var fileTexts: [SourceText] = []
-    var fastLines: [PendingFastLine] = []
+    var fastLines = FastLineRuns()
     var froms: [(document: Name, paragraph: Int, source: SourceText)] = []
     var fromDocuments: [EntityID?] = []
     var fastResolver: FastResolver? = nil
@@ -117,7 +117,7 @@ public struct Loader {
         // is freed after it would stay resident: the heap gives back its free top only
         // past `FileSystem.trimThreshold`).
         items = []
-        fastLines = []
+        fastLines = FastLineRuns()
         resolved = []
         pipeline?.cancel()
         pipeline = nil
@@ -195,8 +195,7 @@ public struct Loader {
         let prescanStart = Clock.nanoseconds()
         var prescan = allowFastLines ? text.bytes.withUnsafeBufferPointer { LinePrescan($0) } : LinePrescan()
         phases.add("read and split, prescan", since: prescanStart)
-        // Room for every fast line at once: growing by doubling copied these lists four times.
-        fastLines.reserveCapacity(fastLines.count + prescan.count)
+        fastLines.addFile(prescan)
         while true {
             splitter.skipBlankAndCommentLines()
             if allowFastLines, takeFastLine(&splitter, &prescan, file: file, from: fromIndex) {
