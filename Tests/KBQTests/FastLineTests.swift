@@ -199,6 +199,22 @@ import Testing
         #expect(f.start == 5_000_000_000 && f.end == 5_000_000_040 && f.line == 7 && f.file == 1 && f.from == -1)
     }
 
+    /// The prescan tells reserved words by a switch over their bytes: it must know every
+    /// word of `FastLine.reserved` (the parser's keywords) and no other name.
+    @Test func reservedWordsAreKnownByTheirBytes() {
+        func reserved(_ word: String, padded: Bool) -> Bool {
+            let bytes = Array(word.utf8) + (padded ? Array("  tail of the line".utf8) : [])
+            return bytes.withUnsafeBufferPointer { FastLine.isReserved($0, 0..<word.utf8.count) }
+        }
+        for word in FastLine.reserved where word.utf8.count <= 9 {
+            #expect(reserved(word, padded: true) && reserved(word, padded: false), "\(word)")
+        }
+        #expect(FastLine.reserved.allSatisfy { $0.utf8.count <= 9 })
+        for other in ["knows", "types", "predicat", "predicatx", "entit", "in_", "ab", "__", "a", "fromm", "optionals"] {
+            #expect(!reserved(other, padded: true) && !reserved(other, padded: false), "\(other)")
+        }
+    }
+
     @Test func continuationWordsFitTheQuickTest() {
         for word in StatementSplitter.continuationWords {
             #expect(word.utf8.count <= 6 && "wogla".contains(word.first!), "\(word)")

@@ -24,13 +24,6 @@ struct FastLine {
     var object: Object
 
     static let reserved: Set<String> = Parser.kbKeywords.union(Parser.keywords).union(["_"])
-    /// The reserved words as bytes, by length: a name is checked without making a String.
-    static let reservedByLength: [[[UInt8]]] = {
-        var table = [[[UInt8]]](repeating: [], count: (reserved.map(\.utf8.count).max() ?? 0) + 1)
-        for word in reserved { table[word.utf8.count].append(Array(word.utf8)) }
-        return table
-    }()
-
     /// Scans the line starting at `start` (the prescan, on every core) into `tokens`: its
     /// subject, predicate and object, then each qualifier's key and value (`Token`); the
     /// offset of its newline, or nil when the line is not of the simple form (tokens may
@@ -91,6 +84,7 @@ struct FastLine {
         }
 
         /// The value it stands for; the prescan checked its characters.
+        @inline(__always)
         func object(_ b: UnsafeBufferPointer<UInt8>, _ lineStart: Int) -> Object {
             let r = range(lineStart)
             switch raw >> 30 {
@@ -152,6 +146,57 @@ struct FastLine {
         return (id, label, end)
     }
 
+    /// Whether `b[r]` (nine bytes or fewer) is a reserved word (`reserved`): its bytes as
+    /// one little-endian word against each word's, by a switch (the prescan asks for most
+    /// names of a large file; a test checks the list against `reserved`).
+    @inline(never)
+    static func isReserved(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+        let n = r.count
+        var w: UInt64 = 0
+        if r.lowerBound + 8 <= b.count {
+            w = UnsafeRawPointer(b.baseAddress! + r.lowerBound).loadUnaligned(as: UInt64.self)
+            if n < 8 { w &= (1 << UInt64(8 * n)) &- 1 }
+        } else {
+            for k in 0..<min(n, 8) { w |= UInt64(b[r.lowerBound + k]) << UInt64(8 * k) }
+        }
+        switch w {
+        case 0x5f,  // _
+            0x646e61,  // and
+            0x7361,  // as
+            0x637361,  // asc
+            0x7962,  // by
+            0x736e6961746e6f63,  // contains
+            0x63736564,  // desc
+            0x74636e6974736964,  // distinct
+            0x797469746e65,  // entity
+            0x646e6966,  // find
+            0x6d6f7266,  // from
+            0x70756f7267,  // group
+            0x6e69,  // in
+            0x6564756c636e69,  // include
+            0x79656b,  // key
+            0x74696d696c,  // limit
+            0x7365686374616d,  // matches
+            0x656e6f6e,  // none
+            0x746f6e,  // not
+            0x74657366666f,  // offset
+            0x6c616e6f6974706f,  // optional
+            0x726f,  // or
+            0x726564726f,  // order
+            0x656c7572,  // rule
+            0x65636e617473,  // stance
+            0x65707974,  // type
+            0x6e776f6e6b6e75,  // unknown
+            0x6572656877,  // where
+            0x796877:  // why
+            return n <= 8
+        case 0x7461636964657270:  // predicat(e)
+            return n == 9 && b[r.lowerBound + 8] == UInt8(ascii: "e")
+        default:
+            return false
+        }
+    }
+
     /// A position in a line and the tokens of the fast subset.
     struct Cursor {
         let b: UnsafeBufferPointer<UInt8>
@@ -192,12 +237,8 @@ struct FastLine {
                 lowerCaseOnly = lowerCaseOnly && b[i] >= 0x61
                 i += 1
             }
-            // Keywords are short and lower-case letters only.
-            if lowerCaseOnly, i - s < FastLine.reservedByLength.count,
-                FastLine.reservedByLength[i - s].contains(where: { $0.elementsEqual(b[s..<i]) })
-            {
-                return nil
-            }
+            // Keywords are short and lower-case letters only; and `_` alone.
+            if lowerCaseOnly ? i - s <= 9 && FastLine.isReserved(b, s..<i) : i - s == 1 && b[s] == 0x5F { return nil }
             return s..<i
         }
 
