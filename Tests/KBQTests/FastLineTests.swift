@@ -189,6 +189,20 @@ import Testing
         #expect((0..<5).map { fast.statement(StatementID($0)).location.line } == [12, 13, 14, 15, 16])
     }
 
+    /// The workers' scratch columns grow past their first capacity keeping every value,
+    /// and start again from a count set back.
+    @Test func scratchColumnsGrowAndKeepTheirValues() {
+        var s = Scratch<Int32>(capacity: 3)
+        for i in 0..<1000 { s.append(Int32(i * 7)) }
+        #expect(s.count == 1000 && s.capacity >= 1000)
+        #expect(Array(s.buffer) == (0..<1000).map { Int32($0 * 7) })
+        s.count = 10
+        s.append(-1)
+        s.reserve(5000)
+        #expect(s.capacity >= 5000 && Array(s.buffer) == (0..<10).map { Int32($0 * 7) } + [-1])
+        s.free()
+    }
+
     /// `nextLineContinues` answers most lines before making a String: by a word's first
     /// letter and length. A continuation word added must fit that test.
     /// A pending fast line is 24 bytes: a large file has one a statement (the end of the

@@ -8,19 +8,43 @@ extension Loader {
         /// The fast line index of the first line, and how many.
         let first: Int
         let count: Int
-        var subject: [EntityID] = []
-        var predicate: [PredicateID] = []
+        // The columns, written by one worker and then read by the adding thread (through
+        // the buffers below); freed with the object.
+        private var subjects: Scratch<EntityID>
+        private var predicates: Scratch<PredicateID>
+        private var objects: Scratch<UInt32>
+        private var qualifierEnds: Scratch<Int32>
+        private var keys: Scratch<Int32>
+        private var values: Scratch<UInt32>
+        private var documents: Scratch<EntityID>
+        private var paragraphs: Scratch<Int32>
+        private var pendingLiterals: Scratch<PendingLiteral>
+
+        var subject: UnsafeBufferPointer<EntityID> { subjects.buffer }
+        var predicate: UnsafeBufferPointer<PredicateID> { predicates.buffer }
         /// A term's raw bits, or `pendingKind` with an index into `literals`.
-        var object: [UInt32] = []
+        var object: UnsafeBufferPointer<UInt32> { objects.buffer }
         /// Line k's qualifiers are `qualifierKeys/Values[qualifierEnd[k - 1]..<qualifierEnd[k]]`
         /// (from 0 for the first), provenance left out.
-        var qualifierEnd: [Int32] = []
-        var qualifierKeys: [Int32] = []
-        var qualifierValues: [UInt32] = []
-        var document: [EntityID] = []
+        var qualifierEnd: UnsafeBufferPointer<Int32> { qualifierEnds.buffer }
+        var qualifierKeys: UnsafeBufferPointer<Int32> { keys.buffer }
+        var qualifierValues: UnsafeBufferPointer<UInt32> { values.buffer }
+        var document: UnsafeBufferPointer<EntityID> { documents.buffer }
         /// `StatementTable.noParagraph` when there is none.
-        var paragraph: [Int32] = []
-        var literals: [PendingLiteral] = []
+        var paragraph: UnsafeBufferPointer<Int32> { paragraphs.buffer }
+        var literals: UnsafeBufferPointer<PendingLiteral> { pendingLiterals.buffer }
+
+        deinit {
+            subjects.free()
+            predicates.free()
+            objects.free()
+            qualifierEnds.free()
+            keys.free()
+            values.free()
+            documents.free()
+            paragraphs.free()
+            pendingLiterals.free()
+        }
 
         /// The top two bits of a value not yet interned (terms use kinds 0 to 2).
         static let pendingKind: UInt32 = 3
@@ -37,7 +61,7 @@ extension Loader {
         }
 
         /// Whether two of `keys[range]` are the same key.
-        static func hasRepeatedKey(_ keys: [Int32], _ range: Range<Int>) -> Bool {
+        static func hasRepeatedKey(_ keys: UnsafeBufferPointer<Int32>, _ range: Range<Int>) -> Bool {
             for q in range.dropFirst() where keys[range.lowerBound..<q].contains(keys[q]) { return true }
             return false
         }
@@ -45,12 +69,15 @@ extension Loader {
         init(_ lines: Range<Int>, _ input: ResolveInput) {
             first = lines.lowerBound
             count = lines.count
-            subject.reserveCapacity(count)
-            predicate.reserveCapacity(count)
-            object.reserveCapacity(count)
-            qualifierEnd.reserveCapacity(count)
-            document.reserveCapacity(count)
-            paragraph.reserveCapacity(count)
+            subjects = Scratch(capacity: count)
+            predicates = Scratch(capacity: count)
+            objects = Scratch(capacity: count)
+            qualifierEnds = Scratch(capacity: count)
+            documents = Scratch(capacity: count)
+            paragraphs = Scratch(capacity: count)
+            keys = Scratch(capacity: count)
+            values = Scratch(capacity: count)
+            pendingLiterals = Scratch(capacity: count)
             var checker = DocumentChecker(input)
             var group = Group()
             // A piece of a run at a time: lines of one part of one file, in groups.
@@ -66,6 +93,7 @@ extension Loader {
                     }
                 }
             }
+            group.free()
         }
 
         /// A few lines scanned ahead of resolving them, with the entity names they mention
@@ -79,26 +107,38 @@ extension Loader {
         /// 8, 64 and 128 were slower.
         struct Group {
             static let size = 16
-            var lines: [FastLine] = []
+            var lines = Scratch<FastLine>(capacity: Group.size)
             /// Line k's qualifiers are `keys/values[qualifierStart[k]..<qualifierStart[k + 1]]`.
-            var qualifierStart: [Int] = [0]
-            var keys: [Range<Int>] = []
-            var values: [FastLine.Object] = []
+            var qualifierStart = Scratch<Int>(capacity: Group.size + 1)
+            var keys = Scratch<Range<Int>>(capacity: Group.size)
+            var values = Scratch<FastLine.Object>(capacity: Group.size)
             /// Line k's names are `ids[nameStart[k]...]`: its qualifier values that are
             /// names, in order, then its subject, then its object when a name. -1: none.
-            var nameStart: [Int] = []
-            var names: [Range<Int>] = []
-            var hashes: [UInt64] = []
-            var ids: [Int32] = []
+            var nameStart = Scratch<Int>(capacity: Group.size)
+            var names = Scratch<Range<Int>>(capacity: Group.size * 4)
+            var hashes = Scratch<UInt64>(capacity: Group.size * 4)
+            var ids = Scratch<Int32>(capacity: Group.size * 4)
+
+            func free() {
+                lines.free()
+                qualifierStart.free()
+                keys.free()
+                values.free()
+                nameStart.free()
+                names.free()
+                hashes.free()
+                ids.free()
+            }
 
             /// Reads lines `group` of `part` from their tokens and looks up their names.
             mutating func read(_ part: LinePrescan.Part, _ group: Range<Int>, _ b: UnsafeBufferPointer<UInt8>, _ entities: ByteKeyTable) {
-                lines.removeAll(keepingCapacity: true)
-                qualifierStart.removeSubrange(1...)
-                keys.removeAll(keepingCapacity: true)
-                values.removeAll(keepingCapacity: true)
-                nameStart.removeAll(keepingCapacity: true)
-                names.removeAll(keepingCapacity: true)
+                lines.count = 0
+                qualifierStart.count = 0
+                qualifierStart.append(0)
+                keys.count = 0
+                values.count = 0
+                nameStart.count = 0
+                names.count = 0
                 part.tokens.withUnsafeBufferPointer { tokens in
                     for k in group {
                         let start = part.start(k)
@@ -123,14 +163,14 @@ extension Loader {
                     }
                 }
                 // Every name's slot is asked for before the first is looked at.
-                hashes.removeAll(keepingCapacity: true)
-                for r in names {
-                    let h = ByteKeyTable.hash(UnsafeBufferPointer(rebasing: b[r]))
+                hashes.count = 0
+                for n in 0..<names.count {
+                    let h = ByteKeyTable.hash(UnsafeBufferPointer(rebasing: b[names[n]]))
                     entities.prefetch(hash: h)
                     hashes.append(h)
                 }
-                ids.removeAll(keepingCapacity: true)
-                for (k, r) in names.enumerated() { ids.append(entities.lookup(UnsafeBufferPointer(rebasing: b[r]), hash: hashes[k]) ?? -1) }
+                ids.count = 0
+                for n in 0..<names.count { ids.append(entities.lookup(UnsafeBufferPointer(rebasing: b[names[n]]), hash: hashes[n]) ?? -1) }
             }
         }
 
@@ -140,16 +180,16 @@ extension Loader {
         ) {
                 if !resolve(from, k, group, b, input, &checker) {
                     // Undo what the line left and mark it for the full path.
-                    let end = qualifierEnd.last.map(Int.init) ?? 0
-                    qualifierKeys.removeSubrange(end...)
-                    qualifierValues.removeSubrange(end...)
-                    subject.append(-1)
-                    predicate.append(0)
-                    object.append(0)
-                    document.append(-1)
-                    paragraph.append(StatementTable.noParagraph)
+                    let end = qualifierEnds.count == 0 ? 0 : Int(qualifierEnds[qualifierEnds.count - 1])
+                    keys.count = end
+                    values.count = end
+                    subjects.append(-1)
+                    predicates.append(0)
+                    objects.append(0)
+                    documents.append(-1)
+                    paragraphs.append(StatementTable.noParagraph)
                 }
-                qualifierEnd.append(Int32(qualifierKeys.count))
+                qualifierEnds.append(Int32(keys.count))
         }
 
         /// Resolves line k of the group, appending it; false (with only qualifiers
@@ -161,7 +201,7 @@ extension Loader {
             let r = input.resolver
             var document: EntityID? = nil
             var paragraph: Int? = nil
-            let literalCount = literals.count
+            let literalCount = pendingLiterals.count
             let line = group.lines[k]
             var nextName = group.nameStart[k]
             /// A value as stored for a key of type `type`: a term or pending literal, nil
@@ -185,8 +225,8 @@ extension Loader {
                 }
             }
             func pending(_ key: LiteralTable.Key, _ range: Range<Int>) -> UInt32 {
-                literals.append(PendingLiteral(key: key, start: range.lowerBound, length: Int32(range.count)))
-                return ResolvedLines.pendingKind << 30 | UInt32(literals.count - 1)
+                pendingLiterals.append(PendingLiteral(key: key, start: range.lowerBound, length: Int32(range.count)))
+                return ResolvedLines.pendingKind << 30 | UInt32(pendingLiterals.count - 1)
             }
             for q in group.qualifierStart[k]..<group.qualifierStart[k + 1] {
                 let v = group.values[q]
@@ -200,8 +240,8 @@ extension Loader {
                     guard paragraph == nil, case .integer(let n) = v else { return fail(literalCount) }
                     paragraph = n
                 } else {
-                    qualifierKeys.append(key)
-                    qualifierValues.append(stored)
+                    keys.append(key)
+                    values.append(stored)
                 }
             }
             let s = group.ids[nextName]
@@ -221,16 +261,16 @@ extension Loader {
                 if let count = checker.lastParagraphs, n < 0 || n > count { return fail(literalCount) }
                 guard let p32 = Int32(exactly: n), p32 != StatementTable.noParagraph else { return fail(literalCount) }
             }
-            subject.append(s)
-            predicate.append(p)
-            object.append(o)
-            self.document.append(doc)
-            self.paragraph.append(paragraph.map { Int32($0) } ?? StatementTable.noParagraph)
+            subjects.append(s)
+            predicates.append(p)
+            objects.append(o)
+            documents.append(doc)
+            paragraphs.append(paragraph.map { Int32($0) } ?? StatementTable.noParagraph)
             return true
         }
 
         private func fail(_ literalCount: Int) -> Bool {
-            literals.removeSubrange(literalCount...)
+            pendingLiterals.count = literalCount
             return false
         }
     }
