@@ -106,9 +106,9 @@ extension Loader {
                 resolvedPart = 0
                 return
             }
-            pipeline = ResolvePipeline(from: n, block: scanBlock, input)
+            pipeline = ResolvePipeline(from: n, part: max(1, scanBlock / (Parallel.cores * 4)), input)
         }
-        resolved = pipeline!.block(holding: n)
+        resolved = [pipeline!.part(holding: n)]
         resolvedPart = 0
     }
 

@@ -2,80 +2,88 @@ import Dispatch
 import Synchronization
 
 extension Loader {
-    /// The blocks of fast lines of a large load, resolved in order in the background, up
-    /// to `ahead` blocks before the one the loader adds.
+    /// The fast lines of a large load, resolved in parts by a worker on every core, up to
+    /// `ahead` parts before the one the loader adds; the loader takes them in order.
     ///
-    /// With one block resolved ahead (as before), a core sat idle whenever the block
-    /// finished before the adding did: the statements took 0.30 s of CPU in 0.20 s on two
-    /// cores at 1M; three ahead, 0.202 -> 0.188 s (median of 7). The workers read only
-    /// their input, never the store, which the loader changes meanwhile.
+    /// A worker takes the next part as soon as it is done with one: no worker waits for
+    /// another at the end of a block (with blocks of eight parts resolved together, a
+    /// core sat idle whenever one part finished late and the adding was waiting too). The
+    /// workers read only their input, never the store, which the loader changes meanwhile.
     final class ResolvePipeline: @unchecked Sendable {
-        static let ahead = 3
+        /// Parts resolved ahead of the adding, at most (three blocks of eight, as before).
+        static let ahead = 24
 
         private let first: Int
         private let size: Int
+        private let lineCount: Int
         private let count: Int
-        /// Block k, written by the resolving thread before `ready[k]` is signalled, then
+        /// Part k, written by the worker that took it before `ready[k]` is signalled, then
         /// read and emptied by the loader: storage that never moves.
-        private let blocks: UnsafeMutableBufferPointer<[ResolvedLines]>
+        private let parts: UnsafeMutableBufferPointer<ResolvedLines?>
         private let ready: [DispatchSemaphore]
-        /// Free places ahead: the resolving thread takes one a block, the loader gives
-        /// one back a block taken.
-        private let room = DispatchSemaphore(value: ResolvePipeline.ahead)
+        /// Free places ahead: a worker takes one before it takes a part, the loader gives
+        /// one back a part taken, so no part is taken more than `ahead` past the adding.
+        /// (Made empty and then given its places: Dispatch traps when a semaphore goes
+        /// below the value it was made with and is freed so.)
+        private let room = DispatchSemaphore(value: 0)
+        /// The next part to take.
+        private let next = Atomic<Int>(0)
         private let cancelled = Atomic<Bool>(false)
         private let finished = DispatchSemaphore(value: 0)
-        /// The next block the loader takes.
-        private var next = 0
+        private let workers = Parallel.cores
+        /// The next part the loader takes.
+        private var taken = 0
 
-        /// Blocks of `size` fast lines from line `first`.
-        init(from first: Int, block size: Int, _ input: ResolveInput) {
-            (self.first, self.size) = (first, size)
+        /// Parts of `size` fast lines from line `first`.
+        init(from first: Int, part size: Int, _ input: ResolveInput) {
+            (self.first, self.size, lineCount) = (first, size, input.lines.count)
             count = (input.lines.count - first + size - 1) / size
-            blocks = .allocate(capacity: count)
-            blocks.initialize(repeating: [])
+            parts = .allocate(capacity: count)
+            parts.initialize(repeating: nil)
             ready = (0..<count).map { _ in DispatchSemaphore(value: 0) }
-            DispatchQueue.global().async { [self] in
-                for k in 0..<count {
-                    room.wait()
-                    if cancelled.load(ordering: .acquiring) { break }
-                    let start = first + k * size
-                    blocks[k] = Loader.resolve(start..<min(input.lines.count, start + size), input)
-                    ready[k].signal()
+            for _ in 0..<ResolvePipeline.ahead { room.signal() }
+            for _ in 0..<workers {
+                DispatchQueue.global().async { [self] in
+                    while true {
+                        room.wait()
+                        let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                        if k >= count || cancelled.load(ordering: .acquiring) { break }
+                        let start = first + k * size
+                        parts[k] = ResolvedLines(start..<min(lineCount, start + size), input)
+                        ready[k].signal()
+                    }
+                    finished.signal()
                 }
-                finished.signal()
             }
         }
 
         deinit {
-            blocks.deinitialize()
-            blocks.deallocate()
+            parts.deinitialize()
+            parts.deallocate()
         }
 
-        /// The parts of the block that holds fast line `n`; blocks are asked for in order
-        /// (any skipped are dropped).
-        func block(holding n: Int) -> [ResolvedLines] {
+        /// The part that holds fast line `n`; parts are asked for in order (any skipped are
+        /// dropped).
+        func part(holding n: Int) -> ResolvedLines {
             let k = (n - first) / size
-            precondition(k >= next && k < count, "fast-line blocks are taken in order")
-            while next < k {
-                ready[next].wait()
-                blocks[next] = []
+            precondition(k >= taken && k < count, "fast-line parts are taken in order")
+            while taken <= k {
+                ready[taken].wait()
+                let part = parts[taken]!
+                parts[taken] = nil
                 room.signal()
-                next += 1
+                taken += 1
+                if taken > k { return part }
             }
-            ready[k].wait()
-            let parts = blocks[k]
-            blocks[k] = []
-            room.signal()
-            next = k + 1
-            return parts
+            preconditionFailure("unreachable")
         }
 
-        /// Stops the resolving thread (if blocks remain) and waits for it to end, so that
-        /// nothing runs after the load.
+        /// Stops the workers (if parts remain) and waits for them to end, so that nothing
+        /// runs after the load.
         func cancel() {
             cancelled.store(true, ordering: .releasing)
-            for _ in 0...ResolvePipeline.ahead { room.signal() }
-            finished.wait()
+            for _ in 0..<(workers + ResolvePipeline.ahead) { room.signal() }
+            for _ in 0..<workers { finished.wait() }
         }
     }
 }

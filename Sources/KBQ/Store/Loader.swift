@@ -112,6 +112,9 @@ public struct Loader {
 
     mutating func finish() -> Result<FactStore, DiagnosticList> {
         resolveAll()  // even after syntax errors, so that every error is reported
+        // No worker runs past the resolving, whatever its outcome.
+        pipeline?.cancel()
+        pipeline = nil
         guard diagnostics.errorCount == 0 else { return .failure(diagnostics) }
         // Everything the load no longer needs goes before the heap is trimmed below (what
         // is freed after it would stay resident: the heap gives back its free top only
@@ -119,8 +122,6 @@ public struct Loader {
         items = []
         fastLines = FastLineRuns()
         resolved = []
-        pipeline?.cancel()
-        pipeline = nil
         fastResolver = nil
         statementOrder = []
         entityOrder = []
