@@ -49,9 +49,17 @@ final class EntityScans: @unchecked Sendable {
                 var chunk = Chunk()
                 let range = (c * EntityScans.chunkSize)..<min(lines.count, (c + 1) * EntityScans.chunkSize)
                 chunk.scans.reserveCapacity(range.count)
-                for k in range {
-                    let f = lines[k]
-                    texts[Int(f.file)].bytes.withUnsafeBufferPointer { b in chunk.add(b, f.start, &parts) }
+                // A run of lines of one file through one pointer (taking the file's text a
+                // line retained and released it, a fifth of this thread's time).
+                var k = range.lowerBound
+                while k < range.upperBound {
+                    let file = lines[k].file
+                    var end = k + 1
+                    while end < range.upperBound, lines[end].file == file { end += 1 }
+                    texts[Int(file)].bytes.withUnsafeBufferPointer { b in
+                        for line in lines[k..<end] { chunk.add(b, line.start, &parts) }
+                    }
+                    k = end
                 }
                 chunks[c] = chunk
                 ready[c].signal()

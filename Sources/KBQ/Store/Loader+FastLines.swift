@@ -285,9 +285,11 @@ extension Loader {
 /// full parser when anything is unusual (a duplicate id, an unknown type, a property it
 /// does not know), which reports it.
 extension Loader {
-    mutating func declareFastEntity(_ f: PendingFastLine, _ scan: EntityScans.Scan, _ chunk: EntityScans.Chunk) {
-        let text = fileTexts[Int(f.file)]
-        let declared = text.bytes.withUnsafeBufferPointer { b -> Bool in
+    /// Declares the entity of fast line `f`, whose file's bytes are `b` and name `fileName`.
+    mutating func declareFastEntity(
+        _ f: PendingFastLine, _ scan: EntityScans.Scan, _ chunk: EntityScans.Chunk, _ b: UnsafeBufferPointer<UInt8>, _ fileName: String
+    ) {
+        let declared = { () -> Bool in
             func bytes(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[r]) }
             func string(_ r: Range<Int>) -> String { String(decoding: bytes(r), as: UTF8.self) }
             // Names in ASCII with aliases alone (nearly every declaration in a large file)
@@ -303,7 +305,7 @@ extension Loader {
                 }
                 return store.addEntity(
                     id: bytes(scan.id), idHash: scan.idHash, label: scan.label.map(bytes), labelHash: scan.labelHash,
-                    aliases: fastAliases, aliasHashes: fastAliasHashes, types: fastTypes, file: text.name, line: Int(f.line))
+                    aliases: fastAliases, aliasHashes: fastAliasHashes, types: fastTypes, file: fileName, line: Int(f.line))
             }
             guard let e = FastLine.scanEntity(b, from: f.start, into: &fastEntityParts) else { return false }
             guard resolveFastTypes(fastEntityParts.types, b) else { return false }
@@ -313,7 +315,7 @@ extension Loader {
             guard store.entityID(exactly: id) == nil else { return false }
             var entity = Entity(
                 id: id, types: [], label: e.label.map(string) ?? String(id.map { $0 == "_" ? " " : $0 }),
-                aliases: [], description: nil, paragraphs: nil, declaredAt: Location(file: text.name, line: Int(f.line)))
+                aliases: [], description: nil, paragraphs: nil, declaredAt: Location(file: fileName, line: Int(f.line)))
             for (key, value) in fastEntityParts.properties {
                 switch (string(key), value) {
                 case ("alias", .string(let r)): entity.aliases.append(string(r))
@@ -325,9 +327,9 @@ extension Loader {
             }
             store.setEntityTypes(store.addEntity(entity), types)
             return true
-        }
+        }()
         guard !declared else { return }
-        let chunk = SourceText(name: text.name, bytes: Array(text.bytes[f.start..<f.end]), firstLine: Int(f.line))
+        let chunk = SourceText(name: fileName, bytes: Array(b[f.start..<f.end]), firstLine: Int(f.line))
         do {
             declareEntity(ParsedItem(item: try Parser.parseKBItem(chunk), source: chunk, from: nil))
         } catch {

@@ -125,28 +125,41 @@ extension Loader {
         let prefetchNames = store.nameIndex.outgrowsCache
         var chunk = EntityScans.Chunk()
         var chunkIndex = -1
-        for n in entityOrder {
-            if n >= 0 {
-                declareEntity(items[n])
-            } else {
-                let k = -n - 1
-                if k / EntityScans.chunkSize != chunkIndex {
-                    chunkIndex = k / EntityScans.chunkSize
-                    chunk = EntityScans.Chunk()
-                    chunk = scans.chunk(chunkIndex)
-                }
-                let j = k - chunkIndex * EntityScans.chunkSize
-                if prefetchNames, j + Loader.fetchAhead < chunk.scans.count {
-                    // The name index's slots of a declaration a few lines on.
-                    let ahead = chunk.scans[j + Loader.fetchAhead]
-                    if ahead.plain {
-                        store.nameIndex.prefetch(hash: ahead.idHash)
-                        store.nameIndex.prefetch(hash: ahead.labelHash)
-                        for a in ahead.aliases { store.nameIndex.prefetch(hash: chunk.aliasHashes[a]) }
-                    }
-                }
-                declareFastEntity(fastEntities[k], chunk.scans[j], chunk)
+        var n = 0
+        while n < entityOrder.count {
+            guard entityOrder[n] < 0 else {
+                declareEntity(items[entityOrder[n]])
+                n += 1
+                continue
             }
+            // A run of fast lines of one file, read through one pointer (taking the file's
+            // text a line retained and released its name and bytes each time).
+            let file = fastEntities[-entityOrder[n] - 1].file
+            var end = n + 1
+            while end < entityOrder.count, entityOrder[end] < 0, fastEntities[-entityOrder[end] - 1].file == file { end += 1 }
+            let text = fileTexts[Int(file)]
+            text.bytes.withUnsafeBufferPointer { b in
+                for i in n..<end {
+                    let k = -entityOrder[i] - 1
+                    if k / EntityScans.chunkSize != chunkIndex {
+                        chunkIndex = k / EntityScans.chunkSize
+                        chunk = EntityScans.Chunk()
+                        chunk = scans.chunk(chunkIndex)
+                    }
+                    let j = k - chunkIndex * EntityScans.chunkSize
+                    if prefetchNames, j + Loader.fetchAhead < chunk.scans.count {
+                        // The name index's slots of a declaration a few lines on.
+                        let ahead = chunk.scans[j + Loader.fetchAhead]
+                        if ahead.plain {
+                            store.nameIndex.prefetch(hash: ahead.idHash)
+                            store.nameIndex.prefetch(hash: ahead.labelHash)
+                            for a in ahead.aliases { store.nameIndex.prefetch(hash: chunk.aliasHashes[a]) }
+                        }
+                    }
+                    declareFastEntity(fastEntities[k], chunk.scans[j], chunk, b, text.name)
+                }
+            }
+            n = end
         }
     }
 
