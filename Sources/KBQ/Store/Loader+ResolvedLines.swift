@@ -87,7 +87,7 @@ extension Loader {
                     var g = inPart.lowerBound
                     while g < inPart.upperBound {
                         let groupEnd = min(g + Group.size, inPart.upperBound)
-                        group.read(part, g..<groupEnd, b, input.resolver.entities)
+                        group.read(part, g..<groupEnd, b, input.resolver)
                         for k in 0..<(groupEnd - g) { add(run.from, k, group, b, input, &checker) }
                         g = groupEnd
                     }
@@ -118,6 +118,12 @@ extension Loader {
             var names = Scratch<Range<Int>>(capacity: Group.size * 4)
             var hashes = Scratch<UInt64>(capacity: Group.size * 4)
             var ids = Scratch<Int32>(capacity: Group.size * 4)
+            /// Line k's predicate, and qualifier q's key, by their names (-1: none such).
+            var predicates = Scratch<Int32>(capacity: Group.size)
+            var keyIDs = Scratch<Int32>(capacity: Group.size)
+            /// One cache a table: a name may be a predicate and a key both.
+            var predicateCache = SmallNameCache()
+            var keyCache = SmallNameCache()
 
             func free() {
                 lines.free()
@@ -128,10 +134,12 @@ extension Loader {
                 names.free()
                 hashes.free()
                 ids.free()
+                predicates.free()
+                keyIDs.free()
             }
 
             /// Reads lines `group` of `part` from their tokens and looks up their names.
-            mutating func read(_ part: LinePrescan.Part, _ group: Range<Int>, _ b: UnsafeBufferPointer<UInt8>, _ entities: ByteKeyTable) {
+            mutating func read(_ part: LinePrescan.Part, _ group: Range<Int>, _ b: UnsafeBufferPointer<UInt8>, _ resolver: FastResolver) {
                 lines.count = 0
                 qualifierStart.count = 0
                 qualifierStart.append(0)
@@ -139,6 +147,8 @@ extension Loader {
                 values.count = 0
                 nameStart.count = 0
                 names.count = 0
+                predicates.count = 0
+                keyIDs.count = 0
                 part.tokens.withUnsafeBufferPointer { tokens in
                     for k in group {
                         let start = part.start(k)
@@ -151,7 +161,9 @@ extension Loader {
                         t += 3
                         while t < end {
                             let value = FastLine.Token(raw: tokens[t + 1]).object(b, start)
-                            keys.append(FastLine.Token(raw: tokens[t]).range(start))
+                            let key = FastLine.Token(raw: tokens[t]).range(start)
+                            keys.append(key)
+                            keyIDs.append(keyCache.lookup(b, key, in: resolver.keys) ?? -1)
                             values.append(value)
                             if case .name(let r) = value { names.append(r) }
                             t += 2
@@ -159,10 +171,12 @@ extension Loader {
                         names.append(line.subject)
                         if case .name(let r) = line.object { names.append(r) }
                         lines.append(line)
+                        predicates.append(predicateCache.lookup(b, line.predicate, in: resolver.predicates) ?? -1)
                         qualifierStart.append(keys.count)
                     }
                 }
                 // Every name's slot is asked for before the first is looked at.
+                let entities = resolver.entities
                 hashes.count = 0
                 for n in 0..<names.count {
                     let h = ByteKeyTable.hash(UnsafeBufferPointer(rebasing: b[names[n]]))
@@ -230,7 +244,8 @@ extension Loader {
             }
             for q in group.qualifierStart[k]..<group.qualifierStart[k + 1] {
                 let v = group.values[q]
-                guard let key = r.keys.lookup(UnsafeBufferPointer(rebasing: b[group.keys[q]])), let stored = value(v, r.keyTypes[Int(key)])
+                let key = group.keyIDs[q]
+                guard key >= 0, let stored = value(v, r.keyTypes[Int(key)])
                 else { return fail(literalCount) }
                 if key == Loader.sourceKey {
                     // Provenance: one source, an entity (anything else takes the full path).
@@ -246,7 +261,8 @@ extension Loader {
             }
             let s = group.ids[nextName]
             nextName += 1
-            guard s >= 0, let p = r.predicates.lookup(UnsafeBufferPointer(rebasing: b[line.predicate])),
+            let p = group.predicates[k]
+            guard s >= 0, p >= 0,
                 p != FactStore.isA, !r.stances[Int(p)], let o = value(line.object, .any)
             else { return fail(literalCount) }
             // As addProvenance: the `from` line gives the document, and its paragraph when
