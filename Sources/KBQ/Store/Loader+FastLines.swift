@@ -297,8 +297,10 @@ extension Loader {
             // line. A duplicate id takes the full path, which reports it.
             if scan.plain {
                 guard resolveFastTypes(chunk.typeNames[scan.types], b) else { return false }
-                fastAliases.removeAll(keepingCapacity: true)
-                fastAliasHashes.removeAll(keepingCapacity: true)
+                if !fastAliases.isEmpty {
+                    fastAliases.removeAll(keepingCapacity: true)
+                    fastAliasHashes.removeAll(keepingCapacity: true)
+                }
                 for a in scan.aliases {
                     fastAliases.append(bytes(chunk.aliases[a]))
                     fastAliasHashes.append(chunk.aliasHashes[a])
@@ -340,18 +342,28 @@ extension Loader {
     /// `fastTypes` := the types named by `names` in `b`; false when one is unknown (the
     /// full path reports it).
     private mutating func resolveFastTypes(_ names: some Sequence<Range<Int>>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        fastTypes.removeAll(keepingCapacity: true)
+        // Written only where they differ from the last entity's (nearly never): emptying
+        // and refilling the array cost a fifth of declaring an entity.
+        var k = 0
         for t in names {
             guard let type = fastTypeID(UnsafeBufferPointer(rebasing: b[t])) else { return false }
-            fastTypes.append(type)
+            if k == fastTypes.count {
+                fastTypes.append(type)
+            } else if fastTypes[k] != type {
+                fastTypes[k] = type
+            }
+            k += 1
         }
+        if k < fastTypes.count { fastTypes.removeLast(fastTypes.count - k) }
         return true
     }
 
     /// The type named by `name`'s bytes, remembering the last few asked for (declarations
     /// name the same few types over and over).
     private mutating func fastTypeID(_ name: UnsafeBufferPointer<UInt8>) -> Int32? {
-        if let hit = recentTypes.first(where: { $0.name.elementsEqual(name) }) { return hit.id }
+        for recent in recentTypes where recent.name.count == name.count && !name.isEmpty {
+            if recent.name.withUnsafeBufferPointer({ memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }) { return recent.id }
+        }
         guard let id = store.typeID(String(decoding: name, as: UTF8.self)) else { return nil }
         if recentTypes.count == 8 { recentTypes.removeFirst() }
         recentTypes.append((Array(name), id))
