@@ -10,4 +10,9 @@ static inline void kbq_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
 /// at a scattered place).
 static inline void kbq_prefetch_write(const void *p) { __builtin_prefetch(p, 1, 3); }
 
+/// Lowers (or restores) the calling thread's scheduling priority: the loader's resolving
+/// workers yield to the one thread that adds their lines in order. (Linux's setpriority
+/// with a thread id; Swift cannot call the variadic syscall that gives it.)
+void kbq_set_thread_nice(int nice);
+
 #endif

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CKBQPrefetch
 import Dispatch
 
 /// Work split over the machine's cores.
@@ -47,5 +48,33 @@ enum Parallel {
             start = end
         }
         return parts
+    }
+
+    /// Runs `body` on a thread of its own, started now and ended with it, at scheduling
+    /// priority `nice` (higher: yields to the process's other threads). Not on one of
+    /// Dispatch's threads, which live on: a lowered priority must not pass to whatever
+    /// work Dispatch gives the thread next. (When no thread can be started, on Dispatch's
+    /// at the usual priority.)
+    static func thread(nice: Int32 = 0, _ body: @escaping @Sendable () -> Void) {
+        let context = Unmanaged.passRetained(ThreadBody(nice: nice, body)).toOpaque()
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { context in
+            let body = Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue()
+            if body.nice != 0 { kbq_set_thread_nice(body.nice) }
+            body.run()
+            return nil
+        }, context)
+        guard started == 0 else {
+            Unmanaged<ThreadBody>.fromOpaque(context).release()
+            DispatchQueue.global().async(execute: body)
+            return
+        }
+        pthread_detach(thread)
+    }
+
+    private final class ThreadBody: Sendable {
+        let nice: Int32
+        let run: @Sendable () -> Void
+        init(nice: Int32, _ run: @escaping @Sendable () -> Void) { (self.nice, self.run) = (nice, run) }
     }
 }
