@@ -59,6 +59,7 @@ struct FastLine {
         enum Kind: UInt32 { case name, string, integer, date }
         let raw: UInt32
 
+        @inline(__always)
         init?(_ kind: Kind, _ range: Range<Int>, _ lineStart: Int) {
             let offset = range.lowerBound - lineStart
             guard offset < 1 << 16, range.count < 1 << 14 else { return nil }
@@ -67,6 +68,7 @@ struct FastLine {
 
         /// A value's token: a name's or a string's text (inside the quotes), a number's
         /// or a date's characters (`raw`).
+        @inline(__always)
         init?(_ value: Object, _ raw: Range<Int>, _ lineStart: Int) {
             switch value {
             case .name(let r): self.init(.name, r, lineStart)
@@ -228,6 +230,7 @@ struct FastLine {
         }
 
         /// An ASCII name that is not a keyword (`_` alone and keywords take the full parser).
+        @inline(__always)
         mutating func name() -> Range<Int>? {
             let s = i
             guard i < b.count, isNameStart(b[i]) else { return nil }
@@ -242,6 +245,7 @@ struct FastLine {
             return s..<i
         }
 
+        @inline(__always)
         mutating func value() -> Object? {
             guard i < b.count else { return nil }
             let c = b[i]
@@ -257,6 +261,7 @@ struct FastLine {
             return name().map { .name($0) }
         }
 
+        @inline(__always)
         mutating func number() -> Object? {
             let s = i
             if b[i] == UInt8(ascii: "-") { i += 1 }
@@ -284,6 +289,7 @@ struct FastLine {
             return .integer(b[s] == UInt8(ascii: "-") ? -n : n)
         }
 
+        @inline(__always)
         func twoDigits(_ at: Int) -> Int? {
             guard at + 1 < b.count, isDigit(b[at]), isDigit(b[at + 1]) else { return nil }
             return Int(b[at] - 0x30) * 10 + Int(b[at + 1] - 0x30)
