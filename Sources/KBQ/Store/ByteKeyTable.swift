@@ -127,6 +127,7 @@ struct ByteKeyTable {
     }
 
     /// Starts bringing in the home slot of a key whose `hash` is `h`.
+    @inline(__always)
     func prefetch(hash h: UInt64) {
         slots.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: h) & ($0.count - 1))) }
     }

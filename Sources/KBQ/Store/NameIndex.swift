@@ -55,6 +55,7 @@ struct NameIndex: Sendable {
 
     /// Starts bringing in the slot where `add(hash: h, ...)` will look first (a cache miss
     /// in each array once the index outgrows the caches).
+    @inline(__always)
     func prefetch(hash h: UInt32) {
         let i = Int(h) & (hashes.count - 1)
         hashes.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + i) }

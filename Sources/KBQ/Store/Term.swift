@@ -107,9 +107,11 @@ struct LiteralTable: Sendable {
     }
 
     /// Starts bringing in the slot where interning `key` will look first (the adding
-    /// thread interns in order, and knows the keys ahead).
-    func prefetch(_ key: Key) {
-        slots.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + (key.hash & ($0.count - 1))) }
+    /// thread interns in order, and knows the keys ahead). Mutating, though it changes
+    /// nothing: called on the adding thread's table, a plain method took a copy of it, six
+    /// retains and six releases a literal.
+    mutating func prefetch(_ key: Key) {
+        slots.withUnsafeMutableBufferPointer { kbq_prefetch($0.baseAddress! + (key.hash & ($0.count - 1))) }
     }
 
     /// The literal of `key` (`text`: a string's bytes, else empty), added if new; the same
