@@ -289,54 +289,58 @@ extension Loader {
     mutating func declareFastEntity(
         _ f: PendingFastLine, _ scan: EntityScans.Scan, _ chunk: EntityScans.Chunk, _ b: UnsafeBufferPointer<UInt8>, _ fileName: String
     ) {
-        let declared = { () -> Bool in
-            func bytes(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[r]) }
-            func string(_ r: Range<Int>) -> String { String(decoding: bytes(r), as: UTF8.self) }
-            // Names in ASCII with aliases alone (nearly every declaration in a large file)
-            // go from the scan read ahead to the table, through arrays kept from line to
-            // line. A duplicate id takes the full path, which reports it.
-            if scan.plain {
-                guard resolveFastTypes(chunk.typeNames[scan.types], b) else { return false }
-                if !fastAliases.isEmpty {
-                    fastAliases.removeAll(keepingCapacity: true)
-                    fastAliasHashes.removeAll(keepingCapacity: true)
-                }
-                for a in scan.aliases {
-                    fastAliases.append(bytes(chunk.aliases[a]))
-                    fastAliasHashes.append(chunk.aliasHashes[a])
-                }
-                return store.addEntity(
-                    id: bytes(scan.id), idHash: scan.idHash, label: scan.label.map(bytes), labelHash: scan.labelHash,
-                    aliases: fastAliases, aliasHashes: fastAliasHashes, types: fastTypes, file: fileName, line: Int(f.line))
-            }
-            guard let e = FastLine.scanEntity(b, from: f.start, into: &fastEntityParts) else { return false }
-            guard resolveFastTypes(fastEntityParts.types, b) else { return false }
-            // Other one-line declarations through an Entity.
-            let types = fastTypes
-            let id = string(e.id)
-            guard store.entityID(exactly: id) == nil else { return false }
-            var entity = Entity(
-                id: id, types: [], label: e.label.map(string) ?? String(id.map { $0 == "_" ? " " : $0 }),
-                aliases: [], description: nil, paragraphs: nil, declaredAt: Location(file: fileName, line: Int(f.line)))
-            for (key, value) in fastEntityParts.properties {
-                switch (string(key), value) {
-                case ("alias", .string(let r)): entity.aliases.append(string(r))
-                case ("description", .string(let r)): entity.description = string(r)
-                case ("paragraphs", .integer(let n)): entity.paragraphs = n
-                case ("iri", .string(let r)): entity.iri = string(r)
-                default: return false
-                }
-            }
-            store.setEntityTypes(store.addEntity(entity), types)
-            return true
-        }()
-        guard !declared else { return }
+        guard !declareFromBytes(f, scan, chunk, b, fileName) else { return }
         let chunk = SourceText(name: fileName, bytes: Array(b[f.start..<f.end]), firstLine: Int(f.line))
         do {
             declareEntity(ParsedItem(item: try Parser.parseKBItem(chunk), source: chunk, from: nil))
         } catch {
             report(error)
         }
+    }
+
+    /// `declareFastEntity` from the line's bytes; false when the full path must take it.
+    private mutating func declareFromBytes(
+        _ f: PendingFastLine, _ scan: EntityScans.Scan, _ chunk: EntityScans.Chunk, _ b: UnsafeBufferPointer<UInt8>, _ fileName: String
+    ) -> Bool {
+        func bytes(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[r]) }
+        func string(_ r: Range<Int>) -> String { String(decoding: bytes(r), as: UTF8.self) }
+        // Names in ASCII with aliases alone (nearly every declaration in a large file)
+        // go from the scan read ahead to the table, through arrays kept from line to
+        // line. A duplicate id takes the full path, which reports it.
+        if scan.plain {
+            guard resolveFastTypes(chunk.typeNames[scan.types], b) else { return false }
+            if !fastAliases.isEmpty {
+                fastAliases.removeAll(keepingCapacity: true)
+                fastAliasHashes.removeAll(keepingCapacity: true)
+            }
+            for a in scan.aliases {
+                fastAliases.append(bytes(chunk.aliases[a]))
+                fastAliasHashes.append(chunk.aliasHashes[a])
+            }
+            return store.addEntity(
+                id: bytes(scan.id), idHash: scan.idHash, label: scan.label.map(bytes), labelHash: scan.labelHash,
+                aliases: fastAliases, aliasHashes: fastAliasHashes, types: fastTypes, file: fileName, line: Int(f.line))
+        }
+        guard let e = FastLine.scanEntity(b, from: f.start, into: &fastEntityParts) else { return false }
+        guard resolveFastTypes(fastEntityParts.types, b) else { return false }
+        // Other one-line declarations through an Entity.
+        let types = fastTypes
+        let id = string(e.id)
+        guard store.entityID(exactly: id) == nil else { return false }
+        var entity = Entity(
+            id: id, types: [], label: e.label.map(string) ?? String(id.map { $0 == "_" ? " " : $0 }),
+            aliases: [], description: nil, paragraphs: nil, declaredAt: Location(file: fileName, line: Int(f.line)))
+        for (key, value) in fastEntityParts.properties {
+            switch (string(key), value) {
+            case ("alias", .string(let r)): entity.aliases.append(string(r))
+            case ("description", .string(let r)): entity.description = string(r)
+            case ("paragraphs", .integer(let n)): entity.paragraphs = n
+            case ("iri", .string(let r)): entity.iri = string(r)
+            default: return false
+            }
+        }
+        store.setEntityTypes(store.addEntity(entity), types)
+        return true
     }
 
     /// `fastTypes` := the types named by `names` in `b`; false when one is unknown (the
