@@ -317,8 +317,9 @@ import Testing
         #expect(taken == lines - escaped + people + 1)
         #expect(fast.statementCount == lines && full.statementCount == lines)
         #expect(try Self.exported(fast) == Self.exported(full))
-        // The same through seventy small blocks: the pipeline's window (three blocks ahead)
-        // filled and drained over and over, the escaped lines at every place in a block.
+        // The same in parts of 997 / (4 x cores) lines (124 on two cores): the pipeline's
+        // window (24 parts ahead) filled and drained over and over, the escaped lines at
+        // every place in a part.
         let (smallResult, smallTaken) = Loader.load(files: [good], into: FactStore(), fastLines: true, scanBlock: 997)
         guard case .success(let small) = smallResult else {
             Issue.record("big.kb does not load in small blocks")

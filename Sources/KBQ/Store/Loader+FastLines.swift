@@ -89,14 +89,14 @@ extension Loader {
         }
     }
 
-    /// Gives `resolved` the block of fast lines holding line `n`, scanned and resolved on
-    /// every core: everything about a line that only reads the bytes, the name tables and
-    /// the declarations. What is left for the one thread that appends in order is
-    /// interning literals.
+    /// Gives `resolved` the fast lines holding line `n`, resolved on every core from the
+    /// prescan's tokens: everything about a line that only reads the bytes, the name
+    /// tables and the declarations. What is left for the one thread that appends in order
+    /// is interning literals.
     ///
-    /// A large file's blocks are resolved in the background, a few ahead of the adding
-    /// (`ResolvePipeline`), so that neither side waits for the other; a small one's on
-    /// this thread, starting no other.
+    /// More than a block of lines (`scanBlock`) are resolved in parts of an eighth of a
+    /// block (on two cores) by the workers of a `ResolvePipeline`, ahead of the adding, so
+    /// that neither side waits for the other; a block or fewer all at once, by `resolve`.
     mutating func resolveAhead(from n: Int) {
         if pipeline == nil {
             let input = ResolveInput(
@@ -112,7 +112,8 @@ extension Loader {
         resolvedPart = 0
     }
 
-    /// Fast lines a block (`scanBlock`, smaller in tests).
+    /// Fast lines a block (`scanBlock`, smaller in tests): a load of more takes the
+    /// pipeline, in parts of `scanBlock / (cores * 4)` lines.
     static let defaultScanBlock = 1 << 16
 
     /// Resolves a block of fast lines in parts, on every core (parts small enough that

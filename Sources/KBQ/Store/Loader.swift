@@ -42,8 +42,8 @@ public struct Loader {
     var pipeline: ResolvePipeline? = nil
     /// Off only in tests, to compare the fast path with the full parser.
     var allowFastLines = true
-    /// Fast lines resolved a block at a time (tests make it small, to drive the pipeline
-    /// through many blocks).
+    /// See `defaultScanBlock` (tests make it small, to drive the pipeline through many
+    /// parts).
     var scanBlock = Loader.defaultScanBlock
     /// Statements and rules in file order: an item index, or -(first + 1) for a run of fast
     /// lines from `first` up to the next run's first (or to the last fast line): one entry
