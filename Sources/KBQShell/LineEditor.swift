@@ -54,7 +54,10 @@ final class LineEditor {
         var count: Int32 = 0
         errno = 0
         guard let raw = el_gets(editor, &count) else {
-            if count == -1 || errno == EINTR || kbq_interrupt_pending() != 0 { return .interrupted }
+            // Ctrl-C: a new prompt. Any other failure (EIO: the terminal is gone, its
+            // window closed) ends the session: taken as an interrupt, the prompt was
+            // written again at once, and again, a core spinning for ever.
+            if errno == EINTR || kbq_interrupt_pending() != 0 { return .interrupted }
             return .endOfInput
         }
         if kbq_interrupt_pending() != 0 && count <= 0 { return .interrupted }

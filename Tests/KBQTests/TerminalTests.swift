@@ -8,7 +8,9 @@ final class Terminal {
     let master: Int32
     var screen = ""
 
-    init(environment: [String: String]) throws {
+    /// `ignoringHangUp`: the child starts with SIGHUP ignored, as under `nohup` or a
+    /// runner that ignores it, so that closing the terminal does not simply kill it.
+    init(environment: [String: String], ignoringHangUp: Bool = false) throws {
         var fd: Int32 = 0
         var size = winsize(ws_row: 40, ws_col: 120, ws_xpixel: 0, ws_ypixel: 0)
         let args = [Support.binary]
@@ -21,8 +23,11 @@ final class Terminal {
         // may only make async-signal-safe calls (a lazy Swift global there can deadlock in
         // malloc on a lock another thread held at the fork).
         guard let directory = strdup(Support.root), let program = cArgs[0] else { throw Support.TimeoutError(what: "strdup") }
+        var ignore = sigaction()
+        ignore.__sigaction_handler.sa_handler = SIG_IGN
         let child = forkpty(&fd, nil, nil, &size)
         if child == 0 {
+            if ignoringHangUp { sigaction(SIGHUP, &ignore, nil) }
             chdir(directory)
             execve(program, cArgs, cEnv)
             _exit(127)
@@ -67,6 +72,21 @@ final class Terminal {
         try waitUntilReading()
         screen = ""
         _ = s.withCString { write(master, $0, strlen($0)) }
+    }
+
+    /// Closes the terminal, as a closed window does, and waits for the child to end.
+    func hangUp(timeout: TimeInterval = 20) throws -> Int32 {
+        close(master)
+        var status: Int32 = 0
+        do {
+            try Support.waitFor(timeout: timeout) { waitpid(pid, &status, WNOHANG) == pid }
+        } catch {
+            // Left running, it would spin beside the other tests.
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
+            throw error
+        }
+        return status
     }
 
     func exitStatus(timeout: TimeInterval = 20) throws -> Int32 {
@@ -127,6 +147,23 @@ final class Terminal {
         try t2.waitFor("kbq> ")
         try t2.send("\u{04}")
         #expect(try t2.exitStatus() == 0)
+    }
+
+    /// A session whose terminal goes away ends (saving its history), even with SIGHUP
+    /// ignored: libedit's read then fails with EIO, which is not an interrupt (taken as
+    /// one, the prompt was written again at once, for ever, a core spinning).
+    @Test func aSessionEndsWhenItsTerminalCloses() throws {
+        let state = self.state + "/hangup"
+        let t = try Terminal(environment: ["XDG_STATE_HOME": state], ignoringHangUp: true)
+        try t.waitFor("kbq> ")
+        try t.send("find ?x where ?x makes Pegasus\r")
+        try t.waitFor("(1 row)")
+        try t.waitFor("kbq> ")
+        try t.waitUntilReading()
+        let status = try t.hangUp()
+        #expect(status & 0x7F == 0, "ended by signal \(status & 0x7F)")
+        let history = try String(contentsOfFile: state + "/kbq/history", encoding: .utf8)
+        #expect(history.contains("Pegasus"))
     }
 
     @Test func ctrlCCancelsALongQuery() throws {
