@@ -1,6 +1,6 @@
 extension Loader {
-    /// Fast lines scanned and resolved by one worker, as columns: everything the line says,
-    /// checked as the full resolver checks it, except that literals are not interned yet.
+    /// Fast lines resolved by one worker from their tokens, as columns: everything the line
+    /// says, checked as the full resolver checks it, except that literals are not interned yet.
     /// A line that fails any check has subject -1 and goes through the full path in order,
     /// which reports the error (or adds what the fast path does not handle). A class: the
     /// one thread that adds the lines reads it without copying its columns.
@@ -96,8 +96,8 @@ extension Loader {
             group.free()
         }
 
-        /// A few lines scanned ahead of resolving them, with the entity names they mention
-        /// looked up together: every name's home slot is prefetched before the first is
+        /// A few lines read from their tokens ahead of resolving them, the entity names they
+        /// mention looked up together: every name's home slot is prefetched before the first is
         /// looked at. The lookups are the workers' largest cost (a cache miss each in a
         /// table of 8 MB at 1M statements, 64 MB at 10M). At 1M neither grouping nor the
         /// prefetch measured faster (0.55 -> 0.54 s a load); at 10M the prefetch did (the
