@@ -26,13 +26,20 @@ struct ByteKeyTable {
     /// Eight bytes of `b` from `i`, zero-padded past its end.
     @inline(__always)
     private static func word(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt64 {
-        if i + 8 <= b.count { return UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self) }
-        var w: UInt64 = 0
-        var k = i
-        while k < b.count {
-            w |= UInt64(b[k]) << UInt64((k - i) * 8)
-            k += 1
+        word(b, i, length: b.count - i)
+    }
+
+    /// The first `length` (up to eight) bytes of `b` from `i`, zero-padded: loaded whole
+    /// and masked when eight bytes can be read there (a name inside a file, nearly always),
+    /// else a byte at a time.
+    @inline(__always)
+    static func word(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, length n: Int) -> UInt64 {
+        if i + 8 <= b.count {
+            let w = UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self)
+            return n >= 8 ? w : w & ((1 << UInt64(8 * max(n, 0))) &- 1)
         }
+        var w: UInt64 = 0
+        for k in 0..<max(0, min(n, 8, b.count - i)) { w |= UInt64(b[i + k]) << UInt64(8 * k) }
         return w
     }
 

@@ -154,14 +154,7 @@ struct FastLine {
     @inline(never)
     static func isReserved(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
         let n = r.count
-        var w: UInt64 = 0
-        if r.lowerBound + 8 <= b.count {
-            w = UnsafeRawPointer(b.baseAddress! + r.lowerBound).loadUnaligned(as: UInt64.self)
-            if n < 8 { w &= (1 << UInt64(8 * n)) &- 1 }
-        } else {
-            for k in 0..<min(n, 8) { w |= UInt64(b[r.lowerBound + k]) << UInt64(8 * k) }
-        }
-        switch w {
+        switch ByteKeyTable.word(b, r.lowerBound, length: n) {
         case 0x5f,  // _
             0x646e61,  // and
             0x7361,  // as

@@ -33,11 +33,8 @@ struct LinePrescan {
 
     static let entityBit: UInt32 = 1 << 31
 
-    /// How many fast lines were found.
-    let count: Int
-
     /// No fast lines (the fast path off).
-    init() { count = 0 }
+    init() {}
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
         // Small files are scanned on the calling thread (no Dispatch start-up); a part's
@@ -46,7 +43,6 @@ struct LinePrescan {
         let ranges = Parallel.lineParts(bytes, workers)
         let input = SharedBytes(bytes: bytes)
         parts = Parallel.map(ranges.count) { k in LinePrescan.scan(input.bytes, ranges[k]) }.filter { !$0.starts.isEmpty }
-        count = parts.reduce(0) { $0 + $1.starts.count }
     }
 
     /// The fast lines of one part of the bytes.
@@ -106,12 +102,9 @@ struct LinePrescan {
     mutating func takeRun(_ body: (_ number: Int, _ part: Part, _ lines: Range<Int>, _ isEntity: Bool) -> Void) -> (start: Int, end: Int) {
         var last = (start: -1, end: -2)
         while part < parts.count {
-            let (segments, stop) = parts[part].starts.withUnsafeBufferPointer { starts in
-                parts[part].lengths.withUnsafeBufferPointer { lengths in
-                    LinePrescan.segments(base: parts[part].base, starts, lengths, from: cursor, after: &last)
-                }
-            }
-            for s in segments { body(part, parts[part], s.lines, s.isEntity) }
+            let here = parts[part]
+            let (segments, stop) = LinePrescan.segments(here, from: cursor, after: &last)
+            for s in segments { body(part, here, s.lines, s.isEntity) }
             if let stop {
                 cursor = stop
                 return last
@@ -121,29 +114,27 @@ struct LinePrescan {
         return last
     }
 
-    /// The consecutive fast lines of a part from line `k`, continuing `last` (none when
+    /// The consecutive fast lines of `part` from line `first`, continuing `last` (none when
     /// nothing was taken yet), cut where the kind changes; and where the run stops in this
     /// part, if it does.
     private static func segments(
-        base: Int, _ starts: UnsafeBufferPointer<UInt32>, _ lengths: UnsafeBufferPointer<UInt32>, from first: Int,
-        after last: inout (start: Int, end: Int)
+        _ part: Part, from first: Int, after last: inout (start: Int, end: Int)
     ) -> (segments: [(lines: Range<Int>, isEntity: Bool)], stop: Int?) {
         var segments: [(lines: Range<Int>, isEntity: Bool)] = []
         var k = first
         var segmentStart = first
-        while k < starts.count {
-            let start = base + Int(starts[k])
+        while k < part.starts.count {
+            let start = part.start(k)
             if last.start >= 0, start != last.end + 1 { break }
-            let isEntity = lengths[k] & entityBit != 0
-            if k > segmentStart, isEntity != (lengths[k - 1] & entityBit != 0) {
-                segments.append((segmentStart..<k, lengths[k - 1] & entityBit != 0))
+            if k > segmentStart, part.isEntity(k) != part.isEntity(k - 1) {
+                segments.append((segmentStart..<k, part.isEntity(k - 1)))
                 segmentStart = k
             }
-            last = (start, start + Int(lengths[k] & ~entityBit))
+            last = (start, part.end(k))
             k += 1
         }
-        if k > segmentStart { segments.append((segmentStart..<k, lengths[k - 1] & entityBit != 0)) }
-        return (segments, k < starts.count ? k : nil)
+        if k > segmentStart { segments.append((segmentStart..<k, part.isEntity(k - 1))) }
+        return (segments, k < part.starts.count ? k : nil)
     }
 
     /// The file's bytes, read by every worker and changed by none.
