@@ -6,6 +6,13 @@ struct Compiler {
     let rules: [String: Int]
     var variables: [String] = []
     var variableIndex: [String: Int] = [:]
+    /// Filters that the patterns compiled since the last goal need beside them (see
+    /// `compileMatchTerm`); drained into the conjunction of that goal.
+    var pendingFilters: [Goal] = []
+
+    /// Variables made by the compiler, not the user: their names start with a space, which
+    /// no query can write, and they are never columns of a `find` without projections.
+    static func isHidden(_ name: String) -> Bool { name.hasPrefix(" ") }
 
     init(store: FactStore, source: SourceText, rules: [String: Int]) {
         self.store = store
@@ -55,7 +62,9 @@ struct Compiler {
                 }
                 return [try compileCall(n, [p.subject, p.object], p.range)]
             }
-            return [.pattern(try compilePattern(p, quoted: false))]
+            let pattern = try compilePattern(p, quoted: false)
+            defer { pendingFilters = [] }
+            return [.pattern(pattern)] + pendingFilters
         }
     }
 
@@ -73,14 +82,33 @@ struct Compiler {
 
     // MARK: patterns
 
+    /// A term in a pattern. A number or date matches every stored value equal to it
+    /// (`3` matches `3.0`, the year `2022` the year date): when the store holds one such
+    /// literal it is the constant, and the indexes find it; when it holds several, a hidden
+    /// variable and an equality filter beside the pattern take them all.
+    mutating func compileMatchTerm(_ t: TermSyntax, quoted: Bool) throws(Diagnostic) -> Slot {
+        let compiled = try compileTerm(t, quoted: quoted)
+        guard case .constant(let v) = compiled else { return compiled }
+        switch v {
+        case .integer, .decimal, .date: break
+        default: return compiled
+        }
+        let equal = store.literals.equalByValue(v)
+        if equal.count == 1 { return .constant(store.literals[equal[0]]) }
+        if equal.isEmpty { return compiled }
+        let hidden = slot(for: " \(variables.count)")
+        pendingFilters.append(.filter(.compare(.equal, .slot(.variable(hidden)), .slot(compiled), t.range), t.range))
+        return .variable(hidden)
+    }
+
     mutating func compilePattern(_ p: PatternSyntax, quoted: Bool) throws(Diagnostic) -> CompiledPattern {
-        let subject = try compileTerm(p.subject, quoted: quoted)
+        let subject = try compileMatchTerm(p.subject, quoted: quoted)
         let path = try compilePath(p.path)
         let object: Slot
         if case .isA = path {
             object = try compileType(p.object)
         } else {
-            object = try compileTerm(p.object, quoted: quoted)
+            object = try compileMatchTerm(p.object, quoted: quoted)
         }
         if !path.isSimple && (!p.qualifiers.isEmpty || p.binding != nil) {
             throw error("a path (with *, +, ^, / or |) matches chains of statements: it takes no qualifiers and no 'as'", p.path.range)
@@ -93,7 +121,7 @@ struct Compiler {
             guard let key = store.keyID(q.key.text) else {
                 throw error("unknown qualifier key '\(q.key.text)'\(store.suggestKey(q.key.text))", q.key.range)
             }
-            qualifiers.append((key, try compileTerm(q.value, quoted: quoted)))
+            qualifiers.append((key, try compileMatchTerm(q.value, quoted: quoted)))
         }
         var statementVar: Int? = nil
         if let b = p.binding {

@@ -42,7 +42,11 @@ extension Execution {
     }
 
     /// Breadth-first, so each node comes with a shortest chain of evidence.
-    func closure(_ step: CompiledPath, from start: Value, inverse: Bool, includeStart: Bool) throws -> [(Value, [StatementID])] {
+    /// `includeStart` asks for the zero-length step, which relates only an entity to itself
+    /// (grammar/semantics.md): a literal reached on the way is never its own answer.
+    func closure(_ step: CompiledPath, from start: Value, inverse: Bool, includeStart requested: Bool) throws -> [(Value, [StatementID])] {
+        var includeStart = requested
+        if case .entity = start {} else { includeStart = false }
         var out: [(Value, [StatementID])] = includeStart ? [(start, [])] : []
         var seen: Set<Value> = includeStart ? [start] : []
         var queue: [(Value, [StatementID])] = [(start, [])]
@@ -69,7 +73,8 @@ extension Execution {
     /// One predicate step (`part_of+`) over term ids: the subject or object index with the
     /// predicates and other ends beside it, a hash set of terms, and for each node the node
     /// it was reached from and the statement crossed; chains are made only for the answer.
-    func closure(_ ps: [PredicateID], from start: Term, inverse: Bool, includeStart: Bool) throws -> [(Value, [StatementID])] {
+    func closure(_ ps: [PredicateID], from start: Term, inverse: Bool, includeStart requested: Bool) throws -> [(Value, [StatementID])] {
+        let includeStart = requested && start.kind == Term.entityKind
         var nodes: [Term] = [start]
         var parent: [Int32] = [-1]
         var via: [StatementID] = [-1]
@@ -135,10 +140,18 @@ extension Execution {
         }
     }
 
-    /// With both ends free: every node that a statement of the path's predicates touches.
+    /// With both ends free: every node that a statement of the path's predicates touches,
+    /// and every entity when the path can take zero steps (`p*`).
     func startNodes(_ path: CompiledPath) -> [Value] {
         var nodes: [Value] = []
         var seen = Set<Value>()
+        if path.isNullable {
+            for e in 0..<store.entities.count {
+                let v = Value.entity(EntityID(e))
+                seen.insert(v)
+                nodes.append(v)
+            }
+        }
         for p in path.predicateSet ?? [] {
             for sid in store.statements(withPredicate: p) {
                 let i = Int(sid)

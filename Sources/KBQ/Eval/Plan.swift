@@ -29,6 +29,17 @@ enum CompiledPath {
         }
     }
 
+    /// Whether the path relates a node to itself in zero steps.
+    var isNullable: Bool {
+        switch self {
+        case .zeroOrMore: return true
+        case .inverse(let p): return p.isNullable
+        case .sequence(let ps): return ps.allSatisfy(\.isNullable)
+        case .alternative(let ps): return ps.contains(where: \.isNullable)
+        default: return false
+        }
+    }
+
     /// Every predicate a path can step over, for enumerating start nodes.
     var predicateSet: [PredicateID]? {
         switch self {

@@ -151,7 +151,10 @@ struct Accumulator {
     let distinct: Bool
     let range: Range<Int>
     var count = 0
-    var total = 0.0
+    /// The exact sum so far, `total / 10^scale`: 128 bits hold any sum of 64-bit integers
+    /// a query can reach, and decimals at the precision they are written.
+    var total: Int128 = 0
+    var scale = 0
     var allIntegers = true
     var best: Value? = nil
     /// With `distinct`: the values seen, reduced at the end.
@@ -177,12 +180,28 @@ struct Accumulator {
         }
     }
 
+    func overflow(_ source: SourceText) -> Diagnostic {
+        Diagnostic(.error, "'\(function.rawValue)' overflows: the total does not fit a 64-bit integer", source: source, range: range)
+    }
+
     mutating func addNumber(_ v: Value, _ ops: ValueOps, _ source: SourceText) throws {
-        guard let n = v.numeric else {
+        guard let n = ExactNumber(v) else {
             throw Diagnostic(.error, "'\(function.rawValue)' needs numbers, found \(ops.kindName(v))", source: source, range: range)
         }
         if case .decimal = v { allIntegers = false }
-        total += n
+        if n.fraction.count > scale {
+            // Rescale what is summed so far to the finer precision.
+            for _ in scale..<n.fraction.count {
+                let (t, o) = total.multipliedReportingOverflow(by: 10)
+                if o { throw overflow(source) }
+                total = t
+            }
+            scale = n.fraction.count
+        }
+        guard let m = n.scaled(to: scale) else { throw overflow(source) }
+        let (t, o) = total.addingReportingOverflow(m)
+        if o { throw overflow(source) }
+        total = t
     }
 
     func result(_ ops: ValueOps, _ source: SourceText) throws -> Value {
@@ -194,8 +213,17 @@ struct Accumulator {
         switch function {
         case .count: return .integer(count)
         case .min, .max: return best ?? .noRecord
-        case .sum: return allIntegers ? .integer(Int(total)) : .decimal(PreparedQuery.format(total))
-        case .avg: return count == 0 ? .noRecord : .decimal(PreparedQuery.format(total / Double(count)))
+        case .sum:
+            if allIntegers {
+                guard let n = Int(exactly: total) else { throw overflow(source) }
+                return .integer(n)
+            }
+            return .decimal(ExactNumber.decimalText(total, scale: scale))
+        case .avg:
+            if count == 0 { return .noRecord }
+            var d = Double(total) / Double(count)
+            for _ in 0..<scale { d /= 10 }
+            return .decimal(PreparedQuery.format(d))
         }
     }
 }

@@ -29,7 +29,7 @@ public final class PreparedQuery {
                 aliasSlots.append(p.alias.map { compiler.slot(for: $0) })
             }
         } else {
-            for (i, v) in compiler.variables.enumerated() {
+            for (i, v) in compiler.variables.enumerated() where !Compiler.isHidden(v) {
                 projections.append((.slot(.variable(i)), v))
                 aliasSlots.append(nil)
             }
@@ -38,7 +38,9 @@ public final class PreparedQuery {
                 aliasSlots.append(nil)
             }
         }
-        let groupBy = try q.groupBy.map { (e: ExprSyntax) throws(Diagnostic) in try compiler.compileExpr(e, allowAggregates: false) }
+        // `group by ?n`, where `?n` is a projection's alias, groups by that projection.
+        let groupSyntax = try PreparedQuery.resolveAliases(in: q, source: source)
+        let groupBy = try groupSyntax.map { (e: ExprSyntax) throws(Diagnostic) in try compiler.compileExpr(e, allowAggregates: false) }
         var orderBy: [(expr: CompiledExpr, descending: Bool)] = []
         for o in q.orderBy { orderBy.append((try compiler.compileExpr(o.expr, allowAggregates: true), o.descending)) }
         let isAggregate = projections.contains { $0.expr.hasAggregate } || !groupBy.isEmpty
@@ -59,6 +61,8 @@ public final class PreparedQuery {
             for (p, c) in zip(list, projections) { try checkBound(c.expr, p.expr.range) }
         }
         for (o, c) in zip(q.orderBy, orderBy) { try checkBound(c.expr, o.expr.range) }
+        for (g, c) in zip(groupSyntax, groupBy) { try checkBound(c, g.range) }
+        if !q.groupBy.isEmpty { try PreparedQuery.checkGrouped(q, groupSyntax, source: source) }
         self.compiled = CompiledQuery(
             variables: compiler.variables, goals: planned, projections: projections, aliasSlots: aliasSlots,
             distinct: q.distinct, groupBy: groupBy, orderBy: orderBy, limit: q.limit, offset: q.offset,

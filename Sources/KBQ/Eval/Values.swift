@@ -55,7 +55,7 @@ struct ValueOps {
         case "str": return .string(text(v))
         case "len": return .integer(text(v).count)
         case "year":
-            guard case .date(let d) = v else { throw error("year() takes a date, found \(kindName(v))", range) }
+            guard let d = asDate(v) else { throw error("year() takes a date, found \(kindName(v))", range) }
             return .integer(d.year)
         default: return .noRecord
         }
@@ -88,11 +88,12 @@ struct ValueOps {
         }
     }
 
-    /// Equality as queries see it: numbers by value, everything else exactly.
+    /// Equality as queries see it: numbers by exact value, everything else exactly.
     func equal(_ a: Value, _ b: Value) -> Bool {
-        if let x = a.numeric, let y = b.numeric { return x == y }
-        if case .date(let d) = a, case .integer(let y) = b { return d == DateValue(year: y) }
-        if case .integer(let y) = a, case .date(let d) = b { return d == DateValue(year: y) }
+        if let x = ExactNumber(a), let y = ExactNumber(b) { return ExactNumber.compare(x, y) == 0 }
+        // A year written as a number (`2020`, `2020.0`) equals the year date.
+        if case .date(let d) = a, let y = ExactNumber(b)?.exactInteger { return (1000...9999).contains(y) && d == DateValue(year: y) }
+        if case .date(let d) = b, let y = ExactNumber(a)?.exactInteger { return (1000...9999).contains(y) && d == DateValue(year: y) }
         return a == b
     }
 
@@ -111,12 +112,13 @@ struct ValueOps {
         case .matches:
             return false  // compiled to .regex
         case .less, .lessOrEqual, .greater, .greaterOrEqual:
-            if let x = a.numeric, let y = b.numeric {
+            if let x = ExactNumber(a), let y = ExactNumber(b) {
+                let c = ExactNumber.compare(x, y)
                 switch op {
-                case .less: return x < y
-                case .lessOrEqual: return x <= y
-                case .greater: return x > y
-                default: return x >= y
+                case .less: return c < 0
+                case .lessOrEqual: return c <= 0
+                case .greater: return c > 0
+                default: return c >= 0
                 }
             }
             if let x = asDate(a), let y = asDate(b), isDateLike(a) || isDateLike(b) {
@@ -155,18 +157,32 @@ struct ValueOps {
         }
     }
 
-    /// A total order for `order by`, `min` and `max`.
+    /// A total order for `order by`, `min` and `max` (grammar/semantics.md): it agrees with
+    /// `<` wherever `<` is defined.
     func sortsBefore(_ a: Value, _ b: Value) -> Bool {
         if a.kindRank != b.kindRank { return a.kindRank < b.kindRank }
         switch (a, b) {
         case (.date(let x), .date(let y)): return DateValue.sortsBefore(x, y)
+        case (.date(let d), _): return ValueOps.scaleOrder(number: ExactNumber(b)!, date: d) > 0
+        case (_, .date(let d)): return ValueOps.scaleOrder(number: ExactNumber(a)!, date: d) < 0
         case (.string(let x), .string(let y)): return x < y
         case (.entity(let x), .entity(let y)): return store.entities.id(Int(x)) < store.entities.id(Int(y))
         case (.predicate, .predicate), (.type, .type), (.proposition, .proposition), (.statement, .statement):
             return Display.plain(a, store) < Display.plain(b, store)
         default:
-            if let x = a.numeric, let y = b.numeric { return x < y }
+            if let x = ExactNumber(a), let y = ExactNumber(b) { return ExactNumber.compare(x, y) < 0 }
             return false
         }
+    }
+
+    /// Where a number sorts against a date, -1, 0 or 1: an integer as the year it compares
+    /// as (tied with the year date itself, before the months and days of that year); a
+    /// number with a fraction after every date of its year. With dates ordered by first day
+    /// and coarser first, this keeps the order total and transitive.
+    static func scaleOrder(number n: ExactNumber, date d: DateValue) -> Int {
+        let year = n.floorYear
+        if year != d.year { return year < d.year ? -1 : 1 }
+        if !n.isInteger { return 1 }
+        return d.precision == .year ? 0 : -1
     }
 }

@@ -35,6 +35,9 @@ struct LiteralTable: Sendable {
     private var arena: [UInt8] = []
     private var long: [Int: String] = [:]
     private var typed: [(String, String)] = []
+    /// The decimal literals: the spellings a number may have besides its integer and year
+    /// date, few in any case seen, so a lookup by value walks them.
+    private var decimals: [Int32] = []
     /// By hash, literal numbers + 1 (0: empty) in the low 32 bits and the hash's low 32
     /// bits above them: a probe reads a literal only when their hashes agree (it read the
     /// literal of every slot it passed, a cache miss apiece: adding 1M statements in order
@@ -63,6 +66,7 @@ struct LiteralTable: Sendable {
         }
         let i = kinds.count
         kinds.append(kind.rawValue)
+        if kind == .decimal { decimals.append(Int32(i)) }
         switch kind {
         case .string, .decimal:
             let bytes = text!.utf8
@@ -157,6 +161,31 @@ struct LiteralTable: Sendable {
             slot = (slot + 1) & (slots.count - 1)
         }
         return nil
+    }
+
+    /// Every stored literal equal by value to a number or date (grammar/semantics.md): `3`
+    /// finds `3`, `3.0` and `3.00`; the year `2022` finds the integer and the year date.
+    func equalByValue(_ v: Value) -> [Int] {
+        var found: [Int] = []
+        func add(_ w: Value) { if let i = find(w), !found.contains(i) { found.append(i) } }
+        var number: ExactNumber? = ExactNumber(v)
+        switch v {
+        case .date(let d):
+            add(v)
+            guard d.precision == .year else { return found }
+            number = ExactNumber(integer: d.year)
+        case .integer, .decimal: add(v)
+        default: return found
+        }
+        guard let number else { return found }
+        if let n = number.exactInteger {
+            add(.integer(n))
+            if (1000...9999).contains(n) { add(.date(DateValue(year: n))) }
+        }
+        for i in decimals where ExactNumber.compare(ExactNumber(self[Int(i)])!, number) == 0 && !found.contains(Int(i)) {
+            found.append(Int(i))
+        }
+        return found
     }
 
     subscript(_ i: Int) -> Value {

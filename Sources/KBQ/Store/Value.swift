@@ -31,22 +31,21 @@ public enum Value: Hashable, Sendable {
     /// An answer column with nothing in it: `optional` found no record. Never stored.
     case noRecord
 
-    var numeric: Double? {
+    var isNumber: Bool {
         switch self {
-        case .integer(let i): return Double(i)
-        case .decimal(let d): return Double(d)
-        default: return nil
+        case .integer, .decimal: return true
+        default: return false
         }
     }
 
-    /// A rank for ordering values of different kinds.
+    /// A rank for ordering values of different kinds. Numbers and dates share one: they are
+    /// ordered on one scale (see `ValueOps.sortsBefore`), as `<` compares a year with a date.
     var kindRank: Int {
         switch self {
         case .noRecord: return 0
         case .none: return 1
         case .unknown: return 2
-        case .integer, .decimal: return 3
-        case .date: return 4
+        case .integer, .decimal, .date: return 3
         case .string, .typedLiteral: return 5
         case .entity: return 6
         case .predicate: return 7

@@ -152,12 +152,17 @@ extension Parser {
         }
         // `name(` with no space is a rule call, even of a rule defined further on;
         // `Entity (p/q)* ?x`, with a space, is a pattern with a bracketed path.
+        // A function of values (`year(?d) = 2020`) starts a filter unless a rule takes its name.
         let next = peekNext
-        if t.kind == .word && next.isSymbol("(") && (ruleNames.contains(t.text) || next.range.lowerBound == t.range.upperBound) {
+        let isFunction = Parser.valueFunctions.contains(t.text) && !ruleNames.contains(t.text)
+        if t.kind == .word && next.isSymbol("(") && !isFunction && (ruleNames.contains(t.text) || next.range.lowerBound == t.range.upperBound) {
             return try ruleCall()
         }
         return try filterOrPattern()
     }
+
+    /// The functions of `expr` (an aggregate in `where` then gets its own error).
+    static let valueFunctions: Set<String> = ["lower", "upper", "str", "len", "year", "count", "sum", "min", "max", "avg"]
 
     /// ruleCall = name '(' term (',' term)* ')'
     mutating func ruleCall() throws(Diagnostic) -> GoalSyntax {
