@@ -144,8 +144,8 @@ public struct SPARQLCompiler {
 
     mutating func pattern(_ p: PatternSyntax, indent: String) throws(Diagnostic) -> String {
         var out = ""
-        let s = try term(p.subject, &out, indent)
-        let o = try term(p.object, &out, indent)
+        var s = try term(p.subject, &out, indent, matching: true)
+        var o = try term(p.object, &out, indent, matching: true)
         if case .predicate(let n) = p.path, n.text == "is_a" {
             let object: String
             if case .name(let t) = p.object {
@@ -156,38 +156,78 @@ public struct SPARQLCompiler {
             } else {
                 object = o
             }
-            return out + indent + "\(s) rdf:type/rdfs:subClassOf* \(object) .\n"
+            // A set, as in kbq: an entity declared with a type and its super-type matches once.
+            return out + indent + "{ SELECT DISTINCT \(s.hasPrefix("?") ? s : "*") WHERE { \(s) rdf:type/rdfs:subClassOf* \(object) } }\n"
         }
-        let predicate = try path(p.path, &out, indent)
-        if p.qualifiers.isEmpty && p.binding == nil {
-            return out + indent + "\(s) \(predicate) \(o) .\n"
+        var single = p.path
+        if case .inverse(let inner, _) = p.path, case .predicate = inner {
+            // `^p` is `p` read backwards: one answer per statement, like `p`.
+            single = inner
+            swap(&s, &o)
         }
+        switch single {
+        case .predicate, .variable, .wildcard: break
+        default:
+            guard p.qualifiers.isEmpty && p.binding == nil else { throw unsupported("qualifiers or 'as' on a path", p.path.range) }
+            return out + (try pathPattern(s, p.path, o, indent))
+        }
+        let predicate = try path(single, &out, indent)
         let reifier: String
         if case .variable(let v, _)? = p.binding { reifier = "?" + v } else { reifier = newVar("st") }
-        // A qualified statement: the triple, and a reifier of it that carries the qualifiers.
+        // Every asserted statement has a reifier of its own in the export (it carries the
+        // statement's source), so matching through it counts statements, as kbq does: a
+        // triple stated twice is two answers. A proposition's reifier reifies a triple term
+        // too, but is typed kbq:Proposition and is no statement.
         let pv: String
-        switch p.path {
-        case .predicate:
+        if case .predicate = single {
             pv = newVar("p")
-            out += indent + "\(s) \(pv) \(o) .\n"
-            out += indent + "VALUES \(pv) { \(predicateAlternatives(p.path)) }\n"
-        case .variable, .wildcard:
+            out += indent + "VALUES \(pv) { \(predicateAlternatives(single)) }\n"
+        } else {
             pv = predicate
-            out += indent + "\(s) \(pv) \(o) .\n"
-        default:
-            throw unsupported("qualifiers or 'as' on a path", p.path.range)
         }
-        // Only statements with qualifiers have a reifier in the export: without qualifiers to
-        // match, the statement matches whether or not it has one.
-        // A proposition's reifier reifies the same triple term: it is not this statement.
-        let notProposition = "FILTER NOT EXISTS { \(reifier) rdf:type kbq:Proposition }"
-        if p.qualifiers.isEmpty {
-            out += indent + "OPTIONAL { \(reifier) rdf:reifies <<( \(s) \(pv) \(o) )>> . \(notProposition) }\n"
-            return out
-        }
-        out += indent + "\(reifier) rdf:reifies <<( \(s) \(pv) \(o) )>> . \(notProposition)\n"
+        out += indent + "\(s) \(pv) \(o) .\n"
+        out += indent + "\(reifier) rdf:reifies <<( \(s) \(pv) \(o) )>> . FILTER NOT EXISTS { \(reifier) rdf:type kbq:Proposition }\n"
         try qualifiers(p.qualifiers, on: reifier, &out, indent)
         return out
+    }
+
+    /// A path other than `^p` relates pairs of ends, each pair once (grammar/semantics.md);
+    /// `p*` is `p+` with every entity (the subjects of `rdfs:label` in the export) related to
+    /// itself, never a literal or a node of the export's own vocabulary, as SPARQL's `p*` would.
+    mutating func pathPattern(_ s: String, _ p: PathSyntax, _ o: String, _ indent: String) throws(Diagnostic) -> String {
+        var out = ""
+        let body: String
+        _ = try compiler.compilePath(p)  // kbq's own errors first (no `_` or variable inside a path)
+        if case .zeroOrMore(let inner, _) = p {
+            let steps = try path(inner, &out, indent)
+            try refuseNestedZeroLength(inner)
+            let label = newVar("label")
+            let zero: String
+            switch (s.hasPrefix("?"), o.hasPrefix("?")) {
+            case (true, true): zero = s == o ? "\(s) rdfs:label \(label) ." : "\(s) rdfs:label \(label) . BIND(\(s) AS \(o))"
+            case (true, false): zero = "\(o) rdfs:label \(label) . BIND(\(o) AS \(s))"
+            case (false, true): zero = "\(s) rdfs:label \(label) . BIND(\(s) AS \(o))"
+            case (false, false): zero = "\(s) rdfs:label \(label) . FILTER(sameTerm(\(s), \(o)))"
+            }
+            body = "{ \(s) (\(steps))+ \(o) } UNION { \(zero) }"
+        } else {
+            let text = try path(p, &out, indent)
+            try refuseNestedZeroLength(p)
+            body = "\(s) \(text) \(o) ."
+        }
+        let ends = [s, o].filter { $0.hasPrefix("?") }
+        let projection = ends.isEmpty ? "*" : Array(Set(ends)).sorted().joined(separator: " ")
+        return out + indent + "{ SELECT DISTINCT \(projection) WHERE { \(body) } }\n"
+    }
+
+    /// SPARQL's `*` inside a longer path would relate every node of the export to itself.
+    func refuseNestedZeroLength(_ p: PathSyntax) throws(Diagnostic) {
+        switch p {
+        case .zeroOrMore(_, let r): throw unsupported("a zero-length step ('*') inside a longer path: write it as its own pattern", r)
+        case .inverse(let inner, _), .oneOrMore(let inner, _): try refuseNestedZeroLength(inner)
+        case .sequence(let ps, _), .alternative(let ps, _): for x in ps { try refuseNestedZeroLength(x) }
+        default: break
+        }
     }
 
     /// `reifier <key> value .` for each qualifier of a pattern or proposition.
@@ -196,7 +236,7 @@ public struct SPARQLCompiler {
             guard let key = store.keyID(q.key.text) else {
                 throw Diagnostic(.error, "unknown qualifier key '\(q.key.text)'\(store.suggestKey(q.key.text))", source: source, range: q.key.range)
             }
-            let v = try term(q.value, &out, indent)
+            let v = try term(q.value, &out, indent, matching: true)
             out += indent + "\(reifier) \(iri(store.keys[Int(key)].iri ?? Vocabulary.key(store.keys[Int(key)].name))) \(v) .\n"
         }
     }
@@ -247,14 +287,24 @@ public struct SPARQLCompiler {
     }
 
     /// A term: a variable, a constant, or a proposition (a reifier typed kbq:Proposition).
-    mutating func term(_ t: TermSyntax, _ out: inout String, _ indent: String) throws(Diagnostic) -> String {
+    /// In a pattern (`matching`), a number or date constant matches by value, as in kbq: a
+    /// variable and a filter take `3.0` for `3` and the year date for `2022`.
+    mutating func term(_ t: TermSyntax, _ out: inout String, _ indent: String, matching: Bool = false) throws(Diagnostic) -> String {
+        switch t {
+        case .integer, .decimal, .date:
+            guard matching else { break }
+            let v = newVar("v")
+            out += indent + "FILTER(" + (try valueEquality(v, t)) + ")\n"
+            return v
+        default: break
+        }
         switch t {
         case .variable(let v, _): return "?" + v
         case .wildcard: return newVar("any")
         case .proposition(let inner, _):
             let r = newVar("prop")
-            let s = try term(inner.subject, &out, indent)
-            let o = try term(inner.object, &out, indent)
+            let s = try term(inner.subject, &out, indent, matching: true)
+            let o = try term(inner.object, &out, indent, matching: true)
             guard case .predicate = inner.path else { throw unsupported("a path inside a proposition", inner.path.range) }
             let pv = newVar("p")
             out += indent + "\(r) rdf:type kbq:Proposition ; rdf:reifies <<( \(s) \(pv) \(o) )>> .\n"
@@ -274,11 +324,31 @@ public struct SPARQLCompiler {
         case .string(let s): return NTriplesExporter.literal(s)
         case .integer(let i): return String(i)
         case .decimal(let d): return d
+        case .date(let d):
+            let datatype = d.precision == .day ? "date" : d.precision == .month ? "gYearMonth" : "gYear"
+            return NTriplesExporter.literal(d.description) + "^^xsd:" + datatype
         case .unknown: return iri(Vocabulary.unknown)
         case .none: return iri(Vocabulary.none)
         case .predicate(let p): return iri(predicateIRI(p))
         case .type(let t): return iri(store.types[Int(t)].iri ?? Vocabulary.type(store.types[Int(t)].name))
         default: return nil
+        }
+    }
+
+    /// `x = c` by kbq's equality for a number or date constant `c`: numbers by value, and an
+    /// integer 1000-9999 equal to the year date too (`xsd:gYear`, as the export writes a year
+    /// in a `date` qualifier). A date compares as the very term (SPARQL orders no gYear).
+    mutating func valueEquality(_ x: String, _ t: TermSyntax) throws(Diagnostic) -> String {
+        guard case .constant(let v) = try compiler.compileTerm(t, quoted: false), let c = constant(v) else { throw unsupported("this value", t.range) }
+        switch v {
+        case .integer(let n) where (1000...9999).contains(n):
+            return "(isNumeric(\(x)) && \(x) = \(c)) || sameTerm(\(x), \"\(n)\"^^xsd:gYear)"
+        case .integer, .decimal:
+            return "isNumeric(\(x)) && \(x) = \(c)"
+        case .date(let d) where d.precision == .year:
+            return "sameTerm(\(x), \(c)) || (isNumeric(\(x)) && \(x) = \(d.year))"
+        default:
+            return "sameTerm(\(x), \(c))"
         }
     }
 
@@ -328,7 +398,12 @@ public struct SPARQLCompiler {
                 let (inner, _) = try expression(args[0], aggregates: false)
                 return ("\(agg)(\(distinct ? "DISTINCT " : "")\(inner))", true)
             }
-            let functions = ["lower": "LCASE", "upper": "UCASE", "str": "STR", "len": "STRLEN", "year": "YEAR"]
+            if fn.text == "year", args.count == 1 {
+                // kbq's year() takes any date or a year written as an integer.
+                let (inner, a) = try expression(args[0], aggregates: aggregates)
+                return ("IF(isNumeric(\(inner)), \(inner), xsd:integer(SUBSTR(STR(\(inner)), 1, 4)))", a)
+            }
+            let functions = ["lower": "LCASE", "upper": "UCASE", "str": "STR", "len": "STRLEN"]
             guard let f = functions[fn.text], args.count == 1 else { throw unsupported("the function '\(fn.text)'", fn.range) }
             let (inner, a) = try expression(args[0], aggregates: aggregates)
             return (f == "STRLEN" || f == "LCASE" || f == "UCASE" ? "\(f)(STR(\(inner)))" : "\(f)(\(inner))", a)
@@ -341,7 +416,25 @@ public struct SPARQLCompiler {
                 return ("CONTAINS(LCASE(\(text(l, left))), LCASE(STR(\(right))))", la || ra)
             case .matches:
                 return ("REGEX(\(text(l, left)), \(right))", la || ra)
+            case .equal, .notEqual:
+                // A number or date constant compares by kbq's equality (a year equals a gYear).
+                for (constant, other) in [(r, left), (l, right)] {
+                    guard case .term(let t) = constant else { continue }
+                    switch t {
+                    case .integer, .decimal, .date:
+                        let test = "(" + (try valueEquality(other, t)) + ")"
+                        return (op == .equal ? test : "(BOUND(\(other)) && !\(test))", la || ra)
+                    default: continue
+                    }
+                }
+                return ("\(left) \(op.rawValue) \(right)", la || ra)
             default:
+                // kbq orders an integer 1000-9999 against a date as a year; SPARQL cannot.
+                for side in [l, r] {
+                    if case .term(.integer(let n, let range)) = side, (1000...9999).contains(n), store.literals.holdsDates {
+                        throw unsupported("an order comparison with \(n), which kbq compares with dates as a year", range)
+                    }
+                }
                 return ("\(left) \(op.rawValue) \(right)", la || ra)
             }
         }

@@ -163,6 +163,9 @@ struct LiteralTable: Sendable {
         return nil
     }
 
+    /// Whether any literal is a date (a walk over one byte a literal; for the SPARQL compiler).
+    var holdsDates: Bool { kinds.contains(Kind.date.rawValue) }
+
     /// Every stored literal equal by value to a number or date (grammar/semantics.md): `3`
     /// finds `3`, `3.0` and `3.00`; the year `2022` finds the integer and the year date.
     func equalByValue(_ v: Value) -> [Int] {
