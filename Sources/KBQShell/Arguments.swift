@@ -14,6 +14,8 @@ struct Arguments {
     var headers = true
     var keepGoing = false
     var timeLimit: Double? = nil
+    var maxFileSize: Int? = nil
+    var memoryLimit: Int? = nil
     var emptyKB = false
     var toSPARQL = false
     var help = false
@@ -36,6 +38,8 @@ struct Arguments {
           --keep-going         run the rest of a script after an error (exit status 1 at the end)
           --bail               stop at the first error (the default)
           --timeout SECONDS    stop any query that runs longer
+          --max-file-size SIZE largest file or standard input to read (default 16G; K, M, G, T)
+          --memory-limit SIZE  stop a query whose process grows past SIZE (default 3/4 of RAM)
           --empty              start without the bundled knowledge base
           --export nt          write the knowledge base as RDF 1.2 N-Triples to stdout
           --to-sparql          print each query as SPARQL (for the export) instead of running it
@@ -47,8 +51,20 @@ struct Arguments {
 
         """
 
-    static func parse(_ args: [String]) throws(UsageError) -> Arguments {
+    static func parse(_ arguments: [String]) throws(UsageError) -> Arguments {
         var a = Arguments()
+        // `--format=csv` is `--format csv`, as GNU tools take it.
+        var args: [String] = []
+        var literal = false
+        for arg in arguments {
+            if !literal, arg.hasPrefix("--"), let eq = arg.firstIndex(of: "="), arg != "--" {
+                args.append(String(arg[..<eq]))
+                args.append(String(arg[arg.index(after: eq)...]))
+            } else {
+                if arg == "--" { literal = true }
+                args.append(arg)
+            }
+        }
         var i = 0
         func value(_ flag: String) throws(UsageError) -> String {
             i += 1
@@ -84,8 +100,16 @@ struct Arguments {
             case "--bail": a.keepGoing = false
             case "--timeout":
                 let v = try value(arg)
-                guard let s = Double(v), s > 0 else { throw UsageError(message: "--timeout takes a number of seconds, not '\(v)'") }
+                guard let s = Limits.seconds(v) else { throw UsageError(message: "--timeout takes a number of seconds above zero, not '\(v)'") }
                 a.timeLimit = s
+            case "--max-file-size":
+                let v = try value(arg)
+                guard let size = FileSystem.parseSize(v) else { throw UsageError(message: "--max-file-size takes a size in bytes (or with K, M, G, T), not '\(v)'") }
+                a.maxFileSize = size
+            case "--memory-limit":
+                let v = try value(arg)
+                guard let size = FileSystem.parseSize(v) else { throw UsageError(message: "--memory-limit takes a size in bytes (or with K, M, G, T), not '\(v)'") }
+                a.memoryLimit = size
             case "--empty": a.emptyKB = true
             case "--to-sparql": a.toSPARQL = true
             case "--export":
@@ -95,7 +119,7 @@ struct Arguments {
             case "-h", "--help": a.help = true
             case "--version": a.version = true
             default:
-                let flags = ["-e", "-f", "--format", "--no-header", "--keep-going", "--bail", "--timeout", "--empty", "--export", "--to-sparql", "--help", "--version"]
+                let flags = ["-e", "-f", "--format", "--no-header", "--keep-going", "--bail", "--timeout", "--max-file-size", "--memory-limit", "--empty", "--export", "--to-sparql", "--help", "--version"]
                 throw UsageError(message: "unknown option '\(arg)'\(Suggest.hint(arg, flags))")
             }
             i += 1

@@ -21,20 +21,27 @@ public enum KBQMain {
         if args.help { try? stdout.write(Arguments.usage); try? stdout.flush(); return 0 }
         if args.version { try? stdout.write(version + "\n"); try? stdout.flush(); return 0 }
 
+        if let size = args.maxFileSize { FileSystem.sizeLimit = size }
         let interactive = args.actions.isEmpty && isatty(0) == 1
         let stdoutIsTerminal = isatty(1) == 1
         let session = Session(stdout: stdout, stderr: stderr, mode: args.format ?? (stdoutIsTerminal ? .table : .tsv))
         session.headers = args.headers
         session.timeLimit = args.timeLimit
+        if let m = args.memoryLimit { session.memoryLimit = m }
         session.translateToSPARQL = args.toSPARQL
         // No escape codes unless both ends are a terminal (a person is there).
         session.color = stdoutIsTerminal && isatty(0) == 1 && getenv("NO_COLOR") == nil && String(cString: getenv("TERM") ?? strdup("dumb")) != "dumb"
         kbq_install_sigint()
-        session.isCancelled = { kbq_interrupt_pending() != 0 }
-        if interactive {
-            // A closed pipe on stdout must end one answer, not the session.
-            signal(SIGPIPE, SIG_IGN)
-        }
+        // Every write is checked (TextOutput), so SIGPIPE is not needed to notice a reader
+        // that left: in a session a closed pipe ends one answer; in a script or `-e` run
+        // (`kbq ... | head -1`) it ends the run quietly, with status 0, not 141.
+        signal(SIGPIPE, SIG_IGN)
+        let stdoutIsPipe = FileSystem.isPipe(1)
+        // A query that materialises its rows (ordering, grouping) writes nothing for a
+        // while: the reader's leaving is noticed by polling, so it stops at once too.
+        session.outputClosed = { stdoutIsPipe && FileSystem.readerHasLeft(1) }
+        session.endOnClosedOutput = !interactive
+        session.isCancelled = { [outputClosed = session.outputClosed] in kbq_interrupt_pending() != 0 || outputClosed() }
 
         var files = args.kbFiles
         if files.isEmpty && !args.emptyKB {
@@ -44,9 +51,12 @@ public enum KBQMain {
             }
             files = [bundled]
         }
-        for f in files where !FileSystem.exists(f) {
-            try? stderr.write("kbq: error: cannot open '\(f)': no such file\n")
-            return 2
+        // Every I/O error of a file named on the command line is status 2, before any load.
+        for f in files {
+            if let problem = FileSystem.unreadable(f) {
+                try? stderr.write("kbq: error: \(problem)\n")
+                return 2
+            }
         }
         if !files.isEmpty && session.load(files: files) != .ok {
             return 1
@@ -84,6 +94,7 @@ public enum KBQMain {
                 outcome = session.runScript(file: path, keepGoing: args.keepGoing)
             }
             try? session.out.flush()
+            if session.out.failed { return worst == .error ? 1 : 0 }
             switch outcome {
             case .interrupted: return 130
             case .quit: return worst == .error ? 1 : 0

@@ -32,7 +32,7 @@ import Testing
     @Test(arguments: [
         ("tsv", "p\ts\nAlice\t3\n"),
         ("csv", "p,s\r\nAlice,3\r\n"),
-        ("json", "[\n  {\"p\": \"Alice\", \"s\": 3}\n]\n"),
+        ("json", "[{\"p\": \"Alice\", \"s\": 3}]\n"),
         ("jsonl", "{\"p\": \"Alice\", \"s\": 3}\n"),
     ])
     func formats(_ format: String, _ expected: String) throws {

@@ -44,9 +44,9 @@ extension Compiler {
                     throw error("'matches' takes a regular expression in a string", r.range)
                 }
                 do {
-                    return .regex(left, try Regex(pattern), opRange)
+                    return .regex(left, try LinearRegex(pattern), opRange)
                 } catch {
-                    throw self.error("invalid regular expression: \(error)", pr)
+                    throw self.error("invalid regular expression: \(error.message)", pr)
                 }
             }
             return .compare(op, left, try compileExpr(r, allowAggregates: allowAggregates), opRange)

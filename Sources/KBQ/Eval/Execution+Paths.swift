@@ -185,7 +185,7 @@ extension Execution {
         case .regex(let inner, let regex, _):
             let v = try eval(inner)
             if v == .noRecord { return .none }
-            return ops.text(v).contains(regex) ? .integer(1) : .none
+            return regex.matches(ops.text(v)) ? .integer(1) : .none
         case .aggregate:
             return .noRecord  // evaluated per group by the query runner
         }

@@ -7,19 +7,60 @@ public struct Limits: Sendable {
     public var isCancelled: @Sendable () -> Bool
     /// Monotonic nanoseconds after which evaluation stops, or nil.
     public var deadline: UInt64?
+    /// Resident bytes past which a query stops (nil: none): a cross product that
+    /// materialises stops with an error before the kernel's OOM killer ends the process.
+    public var memoryLimit: Int?
 
-    public init(isCancelled: @escaping @Sendable () -> Bool = { false }, deadline: UInt64? = nil) {
+    public init(isCancelled: @escaping @Sendable () -> Bool = { false }, deadline: UInt64? = nil, memoryLimit: Int? = nil) {
         self.isCancelled = isCancelled
         self.deadline = deadline
+        self.memoryLimit = memoryLimit
+    }
+
+    /// The default memory budget: three quarters of the machine's memory.
+    public static var defaultMemoryLimit: Int {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES))
+        let size = sysconf(Int32(_SC_PAGESIZE))
+        return pages > 0 && size > 0 ? pages / 4 * 3 * size : 8 << 30
+    }
+
+    /// The process's resident bytes now (the second field of /proc/self/statm, in pages);
+    /// nil where that cannot be read.
+    public static func residentBytes() -> Int? {
+        let fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 96)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        let fields = buffer[0..<n].split(separator: UInt8(ascii: " "))
+        guard fields.count > 1, let pages = Int(String(decoding: fields[1], as: UTF8.self)) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
     public static let none = Limits()
+
+    /// The seconds a user gives (`--timeout`, `.timeout`): a finite number above zero; nil
+    /// for anything else (`inf`, `nan`, `-1`, `0`, words).
+    public static func seconds(_ text: String) -> Double? {
+        guard let s = Double(text), s.isFinite, s > 0 else { return nil }
+        return s
+    }
+
+    /// The deadline `seconds` after `start` (monotonic nanoseconds); nil, no limit, when it
+    /// lies past what the clock can count (a timeout of centuries is no timeout).
+    public static func deadline(after seconds: Double, from start: UInt64) -> UInt64? {
+        let nanoseconds = seconds * 1e9
+        guard nanoseconds.isFinite, nanoseconds < Double(UInt64.max - start) else { return nil }
+        return start + UInt64(nanoseconds)
+    }
 }
 
 /// Evaluation stopped before its end.
 public enum Interruption: Error, Sendable {
     case cancelled
     case timeLimit
+    case memoryLimit
 }
 
 /// Thrown to end a search early (first solution found, limit reached).
@@ -60,6 +101,8 @@ final class Execution {
         Execution(store: store, source: ops.source, rules: rules, limits: limits, variableCount: row.count)
     }
 
+    var memoryChecks = 0
+
     @inline(__always) func tick() throws {
         steps &+= 1
         if steps & 1023 == 0 { try checkLimits() }
@@ -68,6 +111,12 @@ final class Execution {
     func checkLimits() throws {
         if limits.isCancelled() { throw Interruption.cancelled }
         if let d = limits.deadline, Clock.nanoseconds() > d { throw Interruption.timeLimit }
+        // Memory is read every 16th check (a file read, where the others are a load and a
+        // clock): at most some 16,000 steps of growth between two readings.
+        memoryChecks &+= 1
+        if let budget = limits.memoryLimit, memoryChecks & 15 == 0, let resident = Limits.residentBytes(), resident > budget {
+            throw Interruption.memoryLimit
+        }
     }
 
     func undo(to mark: Int) {

@@ -36,7 +36,7 @@ extension IDJoin {
     func runInParallel(_ k: ([UInt64], [StatementID]) throws -> Void) throws -> Bool {
         let workers = Parallel.cores
         guard workers > 1, topPart == nil, let first = steps.first, case .pattern(let p) = first,
-            !p.impossible, candidates(p).count >= parallelThreshold, !steps.contains(where: IDJoin.hasRegex)
+            !p.impossible, candidates(p).count >= parallelThreshold
         else { return false }
         let shared = SharedJoin(steps: steps, memoCount: memos.count, exec: exec, variableCount: variableCount)
         let stop = StopFlag()
@@ -87,29 +87,5 @@ extension IDJoin {
             }
         }
         return true
-    }
-
-    /// Whether a step filters with a regular expression (a Regex compiles itself lazily:
-    /// one is not shared between threads).
-    static func hasRegex(_ step: Step) -> Bool {
-        switch step {
-        case .filter(let e, _, _, _): return e.hasRegex
-        case .pattern: return false
-        case .not(let inner), .optional(let inner): return inner.contains(where: hasRegex)
-        case .or(let branches): return branches.contains { $0.contains(where: hasRegex) }
-        }
-    }
-}
-
-extension CompiledExpr {
-    var hasRegex: Bool {
-        switch self {
-        case .regex: return true
-        case .slot: return false
-        case .field(let inner, _, _): return inner.hasRegex
-        case .function(_, let args, _): return args.contains { $0.hasRegex }
-        case .aggregate(_, let arg, _, _): return arg?.hasRegex ?? false
-        case .compare(_, let l, let r, _): return l.hasRegex || r.hasRegex
-        }
     }
 }

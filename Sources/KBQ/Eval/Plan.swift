@@ -91,7 +91,7 @@ enum CompiledExpr {
     case function(String, [CompiledExpr], Range<Int>)
     indirect case aggregate(String, CompiledExpr?, distinct: Bool, Range<Int>)
     indirect case compare(CompareOp, CompiledExpr, CompiledExpr, Range<Int>)
-    indirect case regex(CompiledExpr, Regex<AnyRegexOutput>, Range<Int>)
+    indirect case regex(CompiledExpr, LinearRegex, Range<Int>)
 
     var hasAggregate: Bool {
         switch self {
@@ -111,6 +111,15 @@ enum Goal {
     case optional([Goal], Range<Int>)
     case or([[Goal]])
     case call(rule: String, args: [Slot], Range<Int>)
+
+    /// Where the goal is written, for errors about it.
+    var range: Range<Int> {
+        switch self {
+        case .pattern(let p): return p.range
+        case .filter(_, let r), .not(_, let r), .optional(_, let r), .call(_, _, let r): return r
+        case .or(let branches): return branches.first?.first?.range ?? 0..<0
+        }
+    }
 }
 
 /// Why a row is in the answer: the statements (and declarations, paths, rules) behind it.

@@ -13,29 +13,94 @@ struct Planner {
         Diagnostic(.error, message, source: source, range: range)
     }
 
+    /// Stops planning on Ctrl-C or at the deadline, as evaluation does.
+    var limits: Limits = .none
+    /// The most goals (patterns, filters, and those nested in `not`, `optional`, `or`) one
+    /// query may have. The evaluator recurses once a goal, so this bounds its stack (3,000
+    /// overflowed the main thread's 8 MB in a debug build); and a query of thousands of
+    /// conditions is a program gone wrong, not a question. SQLite bounds expressions alike.
+    static let maxGoals = 1000
+
+    /// Refuses a query of more than `maxGoals` goals, at the first goal past the limit.
+    func checkSize(_ goals: [Goal]) throws(Diagnostic) {
+        var count = 0
+        func walk(_ gs: [Goal]) throws(Diagnostic) {
+            for g in gs {
+                count += 1
+                if count > Planner.maxGoals {
+                    throw error("too many conditions: a query may have at most \(Planner.maxGoals)", g.range)
+                }
+                switch g {
+                case .not(let inner, _), .optional(let inner, _): try walk(inner)
+                case .or(let branches): for b in branches { try walk(b) }
+                default: break
+                }
+            }
+        }
+        try walk(goals)
+    }
+
     func plan(_ goals: [Goal], bound initial: Set<Int>) throws(Diagnostic) -> (goals: [Goal], bound: Set<Int>) {
         var bound = initial
-        var remaining = goals
         var ordered: [Goal] = []
         // Variables that some positive goal of this conjunction can bind.
         var bindable = initial
         for g in goals { bindable.formUnion(Planner.binds(g)) }
-        while !remaining.isEmpty {
+        // A goal's cost changes only when a variable it mentions becomes bound or a goal it
+        // shares variables with is planned: costs are kept, and recomputed only then, so a
+        // step is a scan for the minimum, not a cost model run per goal.
+        let mentioned = goals.map { Planner.mentions([$0]) }
+        var alive = [Bool](repeating: true, count: goals.count)
+        var cached = [Double?](repeating: nil, count: goals.count)
+        var stale = [Bool](repeating: true, count: goals.count)
+        let hasFilters = goals.contains { if case .filter = $0 { return true } else { return false } }
+        var left = goals.count
+        while left > 0 {
+            try checkLimits(goals.first?.range ?? 0..<0)
             var best: (index: Int, cost: Double)? = nil
-            for (i, g) in remaining.enumerated() {
-                guard var c = cost(g, bound: bound, bindable: bindable, others: remaining.count) else { continue }
-                if case .pattern(let p) = g { c *= filterSelectivity(after: p, bound: bound, remaining) }
+            for i in goals.indices where alive[i] {
+                if stale[i] {
+                    var c = cost(goals[i], bound: bound, bindable: bindable, others: left)
+                    if hasFilters, c != nil, case .pattern(let p) = goals[i] {
+                        c! *= filterSelectivity(after: p, bound: bound, goals.indices.filter { alive[$0] }.map { goals[$0] })
+                    }
+                    cached[i] = c
+                    stale[i] = false
+                }
+                guard let c = cached[i] else { continue }
                 if best == nil || c < best!.cost { best = (i, c) }
             }
             guard let pick = best else {
-                throw unsafeError(remaining[0], bound: bound)
+                throw unsafeError(goals[alive.firstIndex(of: true)!], bound: bound)
             }
-            var g = remaining.remove(at: pick.index)
-            g = try planInside(g, bound: bound)
-            bound.formUnion(Planner.binds(g))
+            alive[pick.index] = false
+            left -= 1
+            let g = try planInside(goals[pick.index], bound: bound)
+            // What changes a cost: a variable newly bound, or a filter gone from the
+            // remaining ones (it no longer thins the patterns it reads).
+            var touched = Planner.binds(g).subtracting(bound)
+            if case .filter = g { touched.formUnion(mentioned[pick.index]) }
+            bound.formUnion(touched)
             ordered.append(g)
+            for i in goals.indices where alive[i] {
+                // `optional` waits to be last; its readiness depends on the count left.
+                if left == 1 || !mentioned[i].isDisjoint(with: touched) {
+                    stale[i] = true
+                } else if case .optional = goals[i] {
+                    stale[i] = true
+                }
+            }
         }
         return (ordered, bound)
+    }
+
+    func checkLimits(_ range: Range<Int>) throws(Diagnostic) {
+        if limits.isCancelled() {
+            throw Diagnostic(.error, "query cancelled while planning", source: source, range: range, interruption: .cancelled)
+        }
+        if let d = limits.deadline, Clock.nanoseconds() > d {
+            throw Diagnostic(.error, "query stopped while planning: time limit reached", source: source, range: range, interruption: .timeLimit)
+        }
     }
 
     /// Plans the goals nested in `not`, `optional` and `or`.

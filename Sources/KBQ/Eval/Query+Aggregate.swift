@@ -101,7 +101,7 @@ extension PreparedQuery {
             return exec.ops.field(try evalAggregated(inner, results, &counter, exec), name)
         case .regex(let inner, let regex, _) where e.hasAggregate:
             let v = try evalAggregated(inner, results, &counter, exec)
-            return v != .noRecord && exec.ops.text(v).contains(regex) ? .integer(1) : .none
+            return v != .noRecord && regex.matches(exec.ops.text(v)) ? .integer(1) : .none
         default:
             return try exec.eval(e)
         }

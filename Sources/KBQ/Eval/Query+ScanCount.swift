@@ -277,7 +277,7 @@ extension PreparedQuery {
             }
             return a < b
         }
-        return PreparedQuery.first((c.offset ?? 0) + limit, of: counts.indices, by: inOrder)
+        return PreparedQuery.first(PreparedQuery.rowsWanted(c.offset, limit), of: counts.indices, by: inOrder)
     }
 
     /// One row per group: the bindings of its first statement, its count in every call.

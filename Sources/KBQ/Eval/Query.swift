@@ -14,7 +14,7 @@ public final class PreparedQuery {
     /// run and kept for the next.
     lazy var joinProgram: IDJoin.Program? = IDJoin.Program(compiled.goals, store)
 
-    public init(_ q: QuerySyntax, source: SourceText, store: FactStore, rules: RuleEngine) throws(Diagnostic) {
+    public init(_ q: QuerySyntax, source: SourceText, store: FactStore, rules: RuleEngine, limits: Limits = .none) throws(Diagnostic) {
         self.store = store
         self.source = source
         self.rules = rules
@@ -44,7 +44,9 @@ public final class PreparedQuery {
         var orderBy: [(expr: CompiledExpr, descending: Bool)] = []
         for o in q.orderBy { orderBy.append((try compiler.compileExpr(o.expr, allowAggregates: true), o.descending)) }
         let isAggregate = projections.contains { $0.expr.hasAggregate } || !groupBy.isEmpty
-        let planner = Planner(store: store, source: source, variables: compiler.variables)
+        var planner = Planner(store: store, source: source, variables: compiler.variables)
+        planner.limits = limits
+        try planner.checkSize(body)
         let (planned, _) = try planner.plan(body, bound: [])
         let aliases = Set(aliasSlots.compactMap { $0 })
         // Every variable that an answer reads must be bound by the body.
@@ -113,7 +115,7 @@ public final class PreparedQuery {
         if !c.isAggregate, let join, c.orderBy.isEmpty {
             try collectVariables(join, into: answers)
             let start = min(c.offset ?? 0, answers.count)
-            answers.keep(start..<(c.limit.map { min(answers.count, start + $0) } ?? answers.count))
+            answers.keep(start..<(c.limit.map { start + min($0, answers.count - start) } ?? answers.count))
             for i in 0..<answers.count {
                 try exec.checkLimits()
                 try shown(i)
@@ -153,16 +155,16 @@ public final class PreparedQuery {
                 }
                 return a.row < b.row
             }
-            if let limit = c.limit, (c.offset ?? 0) + limit < keyed.count / 4 {
+            if let limit = c.limit, PreparedQuery.rowsWanted(c.offset, limit) < keyed.count / 4 {
                 // Top-k: keep the first offset+limit rows in order, without sorting them all.
-                keyed = PreparedQuery.first((c.offset ?? 0) + limit, of: keyed, by: inOrder)
+                keyed = PreparedQuery.first(PreparedQuery.rowsWanted(c.offset, limit), of: keyed, by: inOrder)
             } else {
                 keyed.sort(by: inOrder)
             }
             rows = keyed.map { rows[$0.row] }
         }
         let start = min(c.offset ?? 0, rows.count)
-        let end = c.limit.map { min(rows.count, start + $0) } ?? rows.count
+        let end = c.limit.map { start + min($0, rows.count - start) } ?? rows.count
         var page = rows[start..<end]
         if let scan { fillEvidence(&page, scan) }
         for r in page {
@@ -245,10 +247,18 @@ public final class PreparedQuery {
         return n
     }
 
-    /// The first `k` items in order (stable), without sorting them all: a sorted buffer of k.
+    /// `offset + limit`, the rows a top-k must keep; a sum past Int.max is "all of them"
+    /// (`limit 9223372036854775807 offset 1` is a valid query).
+    static func rowsWanted(_ offset: Int?, _ limit: Int) -> Int {
+        let (sum, overflow) = (offset ?? 0).addingReportingOverflow(limit)
+        return overflow ? Int.max : sum
+    }
+
+    /// The first `k` items in order (stable), without sorting them all: a sorted buffer of k,
+    /// sized by the items there are, never by `k` alone (`limit 1000000000000`).
     static func first<T>(_ k: Int, of items: some Sequence<T>, by inOrder: (T, T) -> Bool) -> [T] {
         var top: [T] = []
-        top.reserveCapacity(k + 1)
+        top.reserveCapacity(min(k, items.underestimatedCount, 1 << 16) + 1)
         for item in items {
             if top.count == k, let last = top.last, !inOrder(item, last) { continue }
             var lo = 0

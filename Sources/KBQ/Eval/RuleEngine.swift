@@ -57,6 +57,7 @@ public final class RuleEngine {
             }
             let body = try compiler.compileBody(r.syntax.body)
             let planner = Planner(store: store, source: r.source, variables: compiler.variables)
+            try planner.checkSize(body)
             let (planned, bound) = try planner.plan(body, bound: [])
             for (i, p) in r.syntax.parameters.enumerated() {
                 if case .variable(let v) = head[i], !bound.contains(v) {

@@ -48,11 +48,31 @@ public enum Display {
             case "\r": return "\\r"
             case "\t": return "\\t"
             default:
-                guard c.value < 0x20 || c.value == 0x7F else { return nil }
+                // C1 too: valid in JSON and N-Triples raw, but a terminal obeys it.
+                guard c.value < 0x20 || (0x7F...0x9F).contains(c.value) else { return nil }
                 let hex = String(c.value, radix: 16, uppercase: true)
                 return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             }
         } + "\""
+    }
+
+    /// Text that is safe to show on a terminal: control characters from data (C0 but tab
+    /// and newline, DEL, C1, which can move the cursor, retitle the window or clear the
+    /// screen) are written as escapes: `\e` for ESC, `\u{9B}` for the others.
+    public static func visible(_ s: String, keepNewlines: Bool = true) -> String {
+        guard s.unicodeScalars.contains(where: { isControl($0, keepNewlines: keepNewlines) }) else { return s }
+        return escaped(s) { c in
+            guard isControl(c, keepNewlines: keepNewlines) else { return nil }
+            if c.value == 0x1B { return "\\e" }
+            return "\\u{" + String(c.value, radix: 16, uppercase: true) + "}"
+        }
+    }
+
+    /// A control character that `visible` escapes: C0 but tab (and newline when kept), DEL, C1.
+    static func isControl(_ c: Unicode.Scalar, keepNewlines: Bool) -> Bool {
+        let v = c.value
+        if v == 0x09 || (keepNewlines && v == 0x0A) { return false }
+        return v < 0x20 || (0x7F...0x9F).contains(v)
     }
 
     /// `s` with each scalar that `replacement` maps replaced: the one loop behind every

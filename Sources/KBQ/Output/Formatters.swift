@@ -38,7 +38,9 @@ final class DelimitedWriter: RowWriter {
 
     func field(_ s: String) -> String {
         if csv {
-            guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+            // A newline inside quotes is CSV's own; every other control character is escaped.
+            let s = Display.visible(s)
+            guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return s }
             return "\"" + s.replacingAll("\"", "\"\"") + "\""
         }
         return Display.escaped(s) { c in
@@ -47,7 +49,7 @@ final class DelimitedWriter: RowWriter {
             case "\n": return "\\n"
             case "\r": return "\\r"
             case "\\": return "\\\\"
-            default: return nil
+            default: return Display.isControl(c, keepNewlines: true) ? Display.visible(String(c)) : nil
             }
         }
     }
@@ -66,8 +68,11 @@ final class DelimitedWriter: RowWriter {
     func end(rowCount: Int) throws { try out.flush() }
 }
 
-/// A JSON array of objects, or one object per line (JSON Lines). Numbers are numbers;
-/// a missing optional value ("no record") is null.
+/// JSON: each query's answer is one array of objects on a line of its own, so that the
+/// answers of several queries are a stream of JSON values, one a line (`jq` reads it; so does
+/// any JSON parser, line by line); or JSON Lines, one object a line. Numbers are numbers
+/// (decimals in JSON's spelling: `-.5` is `-0.5`); no record is null; `unknown` and `none`
+/// are `{"unknown": true}` and `{"none": true}`, never the strings "unknown" and "none".
 final class JSONWriter: RowWriter {
     let out: TextOutput
     let store: FactStore
@@ -86,7 +91,7 @@ final class JSONWriter: RowWriter {
     }
 
     func row(_ values: [Value], number: Int) throws {
-        var s = lines ? "" : (number == 1 ? "\n  " : ",\n  ")
+        var s = lines || number == 1 ? "" : ", "
         s += "{"
         for (i, v) in values.enumerated() {
             if i > 0 { s += ", " }
@@ -98,20 +103,60 @@ final class JSONWriter: RowWriter {
     }
 
     func end(rowCount: Int) throws {
-        if !lines { try out.write(rowCount == 0 ? "]\n" : "\n]\n") }
+        if !lines { try out.write("]\n") }
         try out.flush()
     }
 
     func json(_ v: Value) -> String {
         switch v {
         case .noRecord: return "null"
+        case .unknown: return "{\"unknown\": true}"
+        case .none: return "{\"none\": true}"
         case .integer(let i): return String(i)
-        case .decimal(let d): return d.hasPrefix(".") ? "0" + d : d
+        case .decimal(let d):
+            guard let n = ExactNumber(decimal: d) else { return JSONWriter.string(d) }
+            let whole = n.whole.isEmpty ? "0" : String(decoding: n.whole.map { $0 + 48 }, as: UTF8.self)
+            let fraction = n.fraction.isEmpty ? "0" : String(decoding: n.fraction.map { $0 + 48 }, as: UTF8.self)
+            return (n.negative ? "-" : "") + whole + "." + fraction
         default: return JSONWriter.string(Display.plain(v, store))
         }
     }
 
     static func string(_ s: String) -> String { Display.quotedWithEscapes(s) }
+}
+
+/// Holds the heading back until the first row or the end, so that a query that fails before
+/// its first answer prints nothing on stdout; once rows have gone out, `finish` completes
+/// the document (a JSON array is closed) whatever stopped the query.
+public final class DeferredHeaderWriter: RowWriter {
+    let inner: RowWriter
+    var columns: [String] = []
+    public private(set) var begun = false
+
+    public init(_ inner: RowWriter) { self.inner = inner }
+
+    public func begin(columns: [String]) throws { self.columns = columns }
+
+    public func row(_ values: [Value], number: Int) throws {
+        if !begun {
+            begun = true
+            try inner.begin(columns: columns)
+        }
+        try inner.row(values, number: number)
+    }
+
+    public func end(rowCount: Int) throws {
+        if !begun {
+            begun = true
+            try inner.begin(columns: columns)
+        }
+        try inner.end(rowCount: rowCount)
+    }
+
+    /// After an error: the rows already out are made a complete document; nothing else.
+    public func finish(rowCount: Int) {
+        if begun { try? inner.end(rowCount: rowCount) }
+    }
 }
 
 extension String {

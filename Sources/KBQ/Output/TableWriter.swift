@@ -16,11 +16,11 @@ final class TableWriter: RowWriter {
         self.color = color
     }
 
-    func begin(columns: [String]) throws { self.columns = columns }
+    func begin(columns: [String]) throws { self.columns = columns.map { Display.visible($0, keepNewlines: false) } }
 
     func row(_ values: [Value], number: Int) throws {
         rows.append([String(number)] + values.map { v in
-            v == .noRecord ? TableWriter.noRecord : Display.plain(v, store).replacingAll("\n", "␤").replacingAll("\t", " ")
+            v == .noRecord ? TableWriter.noRecord : Display.visible(Display.plain(v, store).replacingAll("\n", "␤").replacingAll("\t", " "))
         })
     }
 

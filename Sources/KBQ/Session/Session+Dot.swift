@@ -56,7 +56,7 @@ extension Session {
         case ".timer": return onOff { timer = $0 }
         case ".timeout":
             if args == ["off"] { timeLimit = nil; return .ok }
-            guard args.count == 1, let s = Double(args[0]), s > 0 else { return fail(".timeout takes a number of seconds, or off", argRange) }
+            guard args.count == 1, let s = Limits.seconds(args[0]) else { return fail(".timeout takes a number of seconds above zero, or off", argRange) }
             timeLimit = s
             return .ok
         case ".read":
@@ -122,9 +122,11 @@ extension Session {
         return "\(store.entities.count) entities, \(asserted) statements, \(quoted) propositions, \(ruleNames.count) rules"
     }
 
+    /// Text made of the knowledge base's words (`.describe`, `.schema`, `why`): its control
+    /// characters are shown escaped, never obeyed by the terminal.
     func write(_ text: String) -> Outcome {
         do {
-            try out.write(text)
+            try out.write(Display.visible(text))
             try out.flush()
         } catch {}
         return .ok

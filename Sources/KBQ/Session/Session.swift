@@ -17,6 +17,8 @@ public final class Session {
     public var color = false
     /// Time limit per query, in seconds.
     public var timeLimit: Double? = nil
+    /// Resident bytes at which a query stops with an error (`--memory-limit`).
+    public var memoryLimit: Int? = Limits.defaultMemoryLimit
     public var out: TextOutput
     public let stdout: TextOutput
     public let err: TextOutput
@@ -25,6 +27,11 @@ public final class Session {
     /// Answers of the last query, for `why N`.
     public private(set) var lastAnswers: Answers?
     public var isCancelled: @Sendable () -> Bool = { false }
+    /// Whether the reader of standard output has gone (a pipe closed by `head`).
+    public var outputClosed: @Sendable () -> Bool = { false }
+    /// A script or `-e` run ends, quietly, when its output's reader has gone; an
+    /// interactive session only ends that answer.
+    public var endOnClosedOutput = false
     /// `--to-sparql`: print each query as SPARQL instead of running it.
     public var translateToSPARQL = false
     var cachedRules: (version: Int, count: Int, engine: RuleEngine)? = nil
@@ -135,9 +142,16 @@ public final class Session {
     func query(_ q: QuerySyntax, source: SourceText) -> Outcome {
         let started = Clock.nanoseconds()
         let prepared: PreparedQuery
+        let deadline = timeLimit.flatMap { Limits.deadline(after: $0, from: started) }
+        let limits = Limits(isCancelled: isCancelled, deadline: deadline, memoryLimit: memoryLimit)
         do {
-            prepared = try PreparedQuery(q, source: source, store: store, rules: try ruleEngine())
+            prepared = try PreparedQuery(q, source: source, store: store, rules: try ruleEngine(), limits: limits)
         } catch {
+            if error.interruption == .cancelled && outputClosed() { return endOnClosedOutput ? .quit : .ok }
+            if error.interruption == .cancelled {
+                note("kbq: query cancelled while planning")
+                return .interrupted
+            }
             report(error)
             return .error
         }
@@ -148,10 +162,8 @@ public final class Session {
                 onceOutput = nil
             }
         }
-        let writer = Formatters.make(mode, out: target, store: store, headers: headers, color: color && target.isTerminal)
+        let writer = DeferredHeaderWriter(Formatters.make(mode, out: target, store: store, headers: headers, color: color && target.isTerminal))
         let answers = Answers(columns: prepared.columns, store: store)
-        let deadline = timeLimit.map { started + UInt64($0 * 1e9) }
-        let limits = Limits(isCancelled: isCancelled, deadline: deadline)
         var outcome = Outcome.ok
         do {
             try writer.begin(columns: prepared.columns)
@@ -160,20 +172,32 @@ public final class Session {
             }
             try writer.end(rowCount: answers.count)
         } catch let d as Diagnostic {
+            writer.finish(rowCount: answers.count)
             report(d)
             outcome = .error
+        } catch Interruption.cancelled where target === out && outputClosed() {
+            // Stopped because the reader left, not by Ctrl-C: as a broken pipe.
+            outcome = endOnClosedOutput ? .quit : .ok
         } catch Interruption.cancelled {
+            writer.finish(rowCount: answers.count)
             try? target.flush()
             note("kbq: query cancelled after \(answers.count) row\(answers.count == 1 ? "" : "s")")
             outcome = .interrupted
         } catch Interruption.timeLimit {
+            writer.finish(rowCount: answers.count)
             try? target.flush()
             report(Diagnostic(.error, "query stopped: time limit of \(Session.seconds(timeLimit ?? 0)) reached", source: source, range: q.range))
             outcome = .error
+        } catch Interruption.memoryLimit {
+            writer.finish(rowCount: answers.count)
+            let mb = (memoryLimit ?? 0) >> 20
+            report(Diagnostic(.error, "query stopped: it needs more memory than the limit of \(mb) MB (see --memory-limit)", source: source, range: q.range))
+            outcome = .error
         } catch is BrokenPipe {
-            // The reader left: this result ends, the session goes on.
-            outcome = .ok
+            // The reader left: this result ends; the session goes on, a script ends.
+            outcome = endOnClosedOutput && target === out ? .quit : .ok
         } catch {
+            writer.finish(rowCount: answers.count)
             report(Diagnostic.plain("\(error)"))
             outcome = .error
         }

@@ -8,20 +8,59 @@ import Musl
 public enum FileSystem {
     public struct IOError: Error, Sendable { public var message: String }
 
-    /// The whole file, as bytes.
+    /// The largest file (or standard input) kbq reads, in bytes: a setting (`--max-file-size`),
+    /// so that `/dev/zero` or a runaway pipe ends in an error, not in the kernel's OOM killer.
+    nonisolated(unsafe) public static var sizeLimit = 16 << 30
+
+    /// Reads `--max-file-size`'s value: bytes, or a number with K, M, G or T.
+    public static func parseSize(_ text: String) -> Int? {
+        var digits = Substring(text)
+        var scale = 1
+        if let last = digits.last, let power = ["K": 10, "M": 20, "G": 30, "T": 40][String(last).uppercased()] {
+            scale = 1 << power
+            digits = digits.dropLast()
+        }
+        guard let n = Int(digits), n > 0 else { return nil }
+        let (size, overflow) = n.multipliedReportingOverflow(by: scale)
+        return overflow ? nil : size
+    }
+
+    static func tooLarge(_ name: String) -> IOError {
+        IOError(message: "'\(name)' is larger than the limit of \(sizeLimit) bytes (see --max-file-size)")
+    }
+
+    /// A byte-order mark at the start of a text says nothing kbq needs: it is dropped, as
+    /// editors on some systems write one.
+    static func droppingByteOrderMark(_ bytes: inout [UInt8]) {
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { bytes.removeFirst(3) }
+    }
+
+    /// The whole file, as bytes. Only a regular file: a device (`/dev/zero`), FIFO or socket
+    /// is refused, checked on the open descriptor (opened without blocking, so a FIFO with
+    /// no writer cannot hang the open), and so is a file over `sizeLimit`.
     public static func read(_ path: String) throws(IOError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw IOError(message: "cannot open '\(path)': \(errorText())") }
         defer { close(fd) }
         var st = stat()
-        let known = fstat(fd, &st) == 0
-        if known && (st.st_mode & S_IFMT) == S_IFDIR {
+        guard fstat(fd, &st) == 0 else { throw IOError(message: "cannot read '\(path)': \(errorText())") }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
             throw IOError(message: "'\(path)' is a directory")
         }
-        guard known, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 else { return try readAll(fd: fd, name: path) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw IOError(message: "'\(path)' is not a regular file (a device, FIFO or socket): kbq reads only files")
+        }
+        guard st.st_size <= sizeLimit else { throw tooLarge(path) }
+        _ = fcntl(fd, F_SETFL, 0)  // blocking reads from here: a regular file never waits
+        var bytes = try readWhole(fd, size: Int(st.st_size), path: path)
+        droppingByteOrderMark(&bytes)
+        return bytes
+    }
+
+    private static func readWhole(_ fd: Int32, size: Int, path: String) throws(IOError) -> [UInt8] {
+        guard size > 0 else { return try readAll(fd: fd, name: path) }
         // A regular file: read straight into an array of its size (growing one by appending
         // copied a large knowledge base several times), then whatever it grew by meanwhile.
-        let size = Int(st.st_size)
         var failure: Int32 = 0
         var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
             (count, failure) = readParts(fd, into: buffer)
@@ -30,7 +69,7 @@ public enum FileSystem {
             throw IOError(message: failure == EINTR ? "interrupted" : "cannot read '\(path)': \(String(cString: strerror(failure)))")
         }
         if bytes.count == size, lseek(fd, off_t(size), SEEK_SET) == off_t(size) {
-            bytes.append(contentsOf: try readAll(fd: fd, name: path))
+            bytes.append(contentsOf: try readAll(fd: fd, name: path, dropMark: false))
         }
         return bytes
     }
@@ -68,9 +107,9 @@ public enum FileSystem {
         let buffer: UnsafeMutableBufferPointer<UInt8>
     }
 
-    /// At most the first `limit` bytes of a file (a `#!` line, say).
+    /// At most the first `limit` bytes of a file (a `#!` line, say); never waits on a FIFO.
     public static func read(_ path: String, upTo limit: Int) throws(IOError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw IOError(message: "cannot open '\(path)': \(errorText())") }
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: limit)
@@ -78,8 +117,9 @@ public enum FileSystem {
         return n > 0 ? Array(buffer[0..<n]) : []
     }
 
-    /// Everything readable from `fd` until end of file.
-    public static func readAll(fd: Int32, name: String) throws(IOError) -> [UInt8] {
+    /// Everything readable from `fd` (standard input, say) until end of file, up to
+    /// `sizeLimit` bytes, without its byte-order mark.
+    public static func readAll(fd: Int32, name: String, dropMark: Bool = true) throws(IOError) -> [UInt8] {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -88,7 +128,11 @@ public enum FileSystem {
                 if errno == EINTR { throw IOError(message: "interrupted") }
                 throw IOError(message: "cannot read '\(name)': \(errorText())")
             }
-            if n == 0 { return result }
+            if n == 0 {
+                if dropMark { droppingByteOrderMark(&result) }
+                return result
+            }
+            if result.count + n > sizeLimit { throw tooLarge(name) }
             result.append(contentsOf: chunk[0..<n])
         }
     }
@@ -113,6 +157,30 @@ public enum FileSystem {
     }
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// Whether `fd` is a pipe (or socket), whose reader can go away.
+    public static func isPipe(_ fd: Int32) -> Bool {
+        var st = stat()
+        return fstat(fd, &st) == 0 && ((st.st_mode & S_IFMT) == S_IFIFO || (st.st_mode & S_IFMT) == S_IFSOCK)
+    }
+
+    /// Whether the reading end of the pipe `fd` writes to is closed: poll reports an error
+    /// condition on the writing end then, without writing anything.
+    public static func readerHasLeft(_ fd: Int32) -> Bool {
+        var p = pollfd(fd: fd, events: 0, revents: 0)
+        return poll(&p, 1, 0) > 0 && (p.revents & Int16(POLLERR | POLLHUP)) != 0
+    }
+
+    /// Why `read` would refuse the file, or nil when it would read it.
+    public static func unreadable(_ path: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return "cannot open '\(path)': \(errno == ENOENT ? "no such file" : errorText())" }
+        if (st.st_mode & S_IFMT) == S_IFDIR { return "'\(path)' is a directory" }
+        if (st.st_mode & S_IFMT) != S_IFREG { return "'\(path)' is not a regular file (a device, FIFO or socket): kbq reads only files" }
+        if st.st_size > sizeLimit { return tooLarge(path).message }
+        if access(path, R_OK) != 0 { return "cannot open '\(path)': \(errorText())" }
+        return nil
+    }
     public static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR

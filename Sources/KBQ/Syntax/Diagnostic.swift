@@ -12,11 +12,15 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
     public var isIncomplete: Bool
     /// Further lines printed after the caret (e.g. "'[' opened here").
     public var notes: [Diagnostic]
+    /// Set when the error is a stop asked for (Ctrl-C, the time limit) before evaluation
+    /// began, while a query was being planned.
+    public var interruption: Interruption?
 
     public init(
         _ severity: Severity = .error, _ message: String, source: SourceText?, range: Range<Int>,
-        incomplete: Bool = false, notes: [Diagnostic] = []
+        incomplete: Bool = false, notes: [Diagnostic] = [], interruption: Interruption? = nil
     ) {
+        self.interruption = interruption
         self.severity = severity
         self.message = message
         self.source = source
@@ -45,18 +49,23 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
         }
         guard let source, !(source.bytes.isEmpty && range.isEmpty) else {
             let name = source?.name ?? "kbq"
-            return "\(bold)\(name):\(reset) \(tint)\(severity.rawValue):\(reset) \(message)\n"
+            return "\(bold)\(name):\(reset) \(tint)\(severity.rawValue):\(reset) \(Display.visible(message))\n"
         }
         let (line, column) = source.lineAndColumn(of: range.lowerBound)
         out += "\(bold)\(source.name):\(line):\(column):\(reset) \(tint)\(severity.rawValue):\(reset) "
-        out += "\(message)\n"
-        let (lineText, lineStart) = source.lineText(containing: range.lowerBound)
-        if !lineText.isEmpty {
-            var before = String(decoding: source.bytes[lineStart..<range.lowerBound], as: UTF8.self)
-            let lineEnd = lineStart + lineText.utf8.count
-            let end = max(range.lowerBound, min(range.upperBound, lineEnd))
-            var under = String(decoding: source.bytes[range.lowerBound..<end], as: UTF8.self)
-            var after = String(decoding: source.bytes[end..<lineEnd], as: UTF8.self)
+        out += "\(Display.visible(message))\n"
+        // Offsets are bytes of the source, which may not be valid UTF-8 (the error may be
+        // about that): the line's end is found in the bytes, never from decoded text, whose
+        // replacement characters are longer than the bytes they replace.
+        let at = min(max(0, range.lowerBound), source.bytes.count)
+        let (_, lineStart) = source.lineText(containing: at)
+        var lineEnd = at
+        while lineEnd < source.bytes.count && source.bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+        if lineEnd > lineStart {
+            var before = Display.visible(String(decoding: source.bytes[lineStart..<at], as: UTF8.self))
+            let end = max(at, min(range.upperBound, lineEnd))
+            var under = Display.visible(String(decoding: source.bytes[at..<end], as: UTF8.self))
+            var after = Display.visible(String(decoding: source.bytes[end..<lineEnd], as: UTF8.self))
             // A very long line is shown as a window around the caret.
             if before.count > 60 { before = "…" + String(before.suffix(50)) }
             if under.count > 60 { under = String(under.prefix(60)) }

@@ -239,10 +239,18 @@ public struct Parser {
             return .inverse(inner, caret.range.lowerBound..<inner.range.upperBound)
         }
         var p = try pathPrimary()
+        // Repeated operators fold into one, as they mean: (p*)* = (p+)* = (p*)+ = p*, and
+        // (p+)+ = p+. So `p****...` is no deeper than `p*`, however many there are.
         while current.isSymbol("*") || current.isSymbol("+") {
             let op = advance()
             let r = p.range.lowerBound..<op.range.upperBound
-            p = op.text == "*" ? .zeroOrMore(p, r) : .oneOrMore(p, r)
+            switch p {
+            case .zeroOrMore(let inner, _), .oneOrMore(let inner, _):
+                if case .zeroOrMore = p { p = .zeroOrMore(inner, r) }
+                else { p = op.text == "*" ? .zeroOrMore(inner, r) : .oneOrMore(inner, r) }
+            default:
+                p = op.text == "*" ? .zeroOrMore(p, r) : .oneOrMore(p, r)
+            }
         }
         return p
     }
