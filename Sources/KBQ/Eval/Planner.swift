@@ -46,6 +46,12 @@ struct Planner {
         // Variables that some positive goal of this conjunction can bind.
         var bindable = initial
         for g in goals { bindable.formUnion(Planner.binds(g)) }
+        // Variables that only an `or` branch (or an `optional`) binds: a filter on one waits
+        // until every goal that may bind it is planned, and then reads it as it is (no
+        // record where nothing bound it: the filter is false there).
+        var pendingBinders: [Int: Int] = [:]
+        for g in goals { for v in Planner.mayBind(g) where !bindable.contains(v) { pendingBinders[v, default: 0] += 1 } }
+        var settled = Set<Int>()
         // A goal's cost changes only when a variable it mentions becomes bound or a goal it
         // shares variables with is planned: costs are kept, and recomputed only then, so a
         // step is a scan for the minimum, not a cost model run per goal.
@@ -60,7 +66,7 @@ struct Planner {
             var best: (index: Int, cost: Double)? = nil
             for i in goals.indices where alive[i] {
                 if stale[i] {
-                    var c = cost(goals[i], bound: bound, bindable: bindable, others: left)
+                    var c = cost(goals[i], bound: bound.union(settled), bindable: bindable, others: left)
                     if hasFilters, c != nil, case .pattern(let p) = goals[i] {
                         c! *= filterSelectivity(after: p, bound: bound, goals.indices.filter { alive[$0] }.map { goals[$0] })
                     }
@@ -78,9 +84,17 @@ struct Planner {
             let g = try planInside(goals[pick.index], bound: bound)
             // What changes a cost: a variable newly bound, or a filter gone from the
             // remaining ones (it no longer thins the patterns it reads).
-            var touched = Planner.binds(g).subtracting(bound)
+            let newlyBound = Planner.binds(g).subtracting(bound)
+            var touched = newlyBound
             if case .filter = g { touched.formUnion(mentioned[pick.index]) }
-            bound.formUnion(touched)
+            for v in Planner.mayBind(g) where pendingBinders[v] != nil {
+                pendingBinders[v]! -= 1
+                if pendingBinders[v] == 0 {
+                    settled.insert(v)
+                    touched.insert(v)
+                }
+            }
+            bound.formUnion(newlyBound)
             ordered.append(g)
             for i in goals.indices where alive[i] {
                 // `optional` waits to be last; its readiness depends on the count left.
@@ -140,7 +154,10 @@ struct Planner {
             let shared = Planner.mentions(inner).intersection(bindable)
             return shared.isSubset(of: bound) ? -1 : nil
         case .optional:
-            return others == 1 ? 1e18 : nil
+            // Last of what is ready: after every pattern, before a filter that waits for
+            // a variable only the optional part binds (it is then false where that part
+            // found nothing).
+            return 1e18
         case .or(let branches):
             return 1000 + Double(branches.count)
         case .call(let rule, let args, _):
@@ -219,6 +236,16 @@ struct Planner {
             return common
         case .optional(let inner, _): return Set(inner.flatMap { binds($0) })
         case .filter, .not: return []
+        }
+    }
+
+    /// Variables a goal may bind: as `binds`, but with every branch of an `or` (in the
+    /// others' answers such a variable is no record). What a projection may read.
+    static func mayBind(_ g: Goal) -> Set<Int> {
+        switch g {
+        case .or(let branches): return Set(branches.flatMap { $0.flatMap { mayBind($0) } })
+        case .optional(let inner, _): return Set(inner.flatMap { mayBind($0) })
+        default: return binds(g)
         }
     }
 

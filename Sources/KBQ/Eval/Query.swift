@@ -52,7 +52,7 @@ public final class PreparedQuery {
         // Every variable that an answer reads must be bound by the body.
         func checkBound(_ e: CompiledExpr, _ range: Range<Int>) throws(Diagnostic) {
             var mentioned = Set<Int>()
-            for g in planned { mentioned.formUnion(Planner.binds(g)) }
+            for g in planned { mentioned.formUnion(Planner.mayBind(g)) }
             for v in Planner.uses(e).sorted() where !mentioned.contains(v) && !aliases.contains(v) {
                 let only = PreparedQuery.onlyUnderNot(v, planned)
                 let why = only ? "it appears only under 'not', which cannot bind it" : "it does not appear in 'where'"

@@ -55,6 +55,7 @@ struct ValueOps {
         case "str": return .string(text(v))
         case "len": return .integer(text(v).count)
         case "year":
+            if v == .unknown || v == .none { return .noRecord }
             guard let d = asDate(v) else { throw error("year() takes a date, found \(kindName(v))", range) }
             return .integer(d.year)
         default: return .noRecord
@@ -105,6 +106,8 @@ struct ValueOps {
         case .contains:
             return text(a).lowercased().contains(text(b).lowercased())
         case .within:
+            // As with `<`: unknown and none are in no date.
+            if a == .unknown || b == .unknown || a == .none || b == .none { return false }
             guard let x = asDate(a), let y = asDate(b) else {
                 throw error("'in' compares dates, found \(kindName(a)) and \(kindName(b))", range)
             }

@@ -113,16 +113,30 @@ final class JSONWriter: RowWriter {
         case .unknown: return "{\"unknown\": true}"
         case .none: return "{\"none\": true}"
         case .integer(let i): return String(i)
-        case .decimal(let d):
-            guard let n = ExactNumber(decimal: d) else { return JSONWriter.string(d) }
-            let whole = n.whole.isEmpty ? "0" : String(decoding: n.whole.map { $0 + 48 }, as: UTF8.self)
-            let fraction = n.fraction.isEmpty ? "0" : String(decoding: n.fraction.map { $0 + 48 }, as: UTF8.self)
-            return (n.negative ? "-" : "") + whole + "." + fraction
+        case .decimal(let d): return JSONWriter.number(d)
         default: return JSONWriter.string(Display.plain(v, store))
         }
     }
 
     static func string(_ s: String) -> String { Display.quotedWithEscapes(s) }
+
+    /// A decimal as JSON spells a number, keeping its written digits (`3.00` stays `3.00`:
+    /// it is another term than `3.0`): `-.5` is `-0.5`, `5.` is `5.0`, `+1.5` is `1.5`,
+    /// leading zeros go.
+    static func number(_ d: String) -> String {
+        guard ExactNumber(decimal: d) != nil else { return string(d) }
+        var text = Substring(d)
+        var sign = ""
+        if text.first == "+" || text.first == "-" {
+            if text.first == "-" { sign = "-" }
+            text = text.dropFirst()
+        }
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        var whole = String(parts[0].drop { $0 == "0" })
+        if whole.isEmpty { whole = "0" }
+        let fraction = parts.count > 1 && !parts[1].isEmpty ? String(parts[1]) : "0"
+        return sign + whole + "." + fraction
+    }
 }
 
 /// Holds the heading back until the first row or the end, so that a query that fails before

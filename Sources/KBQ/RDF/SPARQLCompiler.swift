@@ -9,6 +9,11 @@ public struct SPARQLCompiler {
     /// Extra variables introduced for fields (`?s.source` -> `?s__source`), with their patterns.
     var fieldBindings: [String: String] = [:]
     var fieldPatterns: [String] = []
+    /// Inside `or`, `optional` and `not`: how deep, and the field patterns of the filter
+    /// being compiled there.
+    var nesting = 0
+    var localFieldPatterns: [String]? = nil
+    var localFieldBases: Set<String> = []
 
     let rules: Set<String>
 
@@ -46,7 +51,15 @@ public struct SPARQLCompiler {
 
         """
 
+    /// Variables bound by the query's top-level patterns: a field's `OPTIONAL` is added at
+    /// the top of the query, which is right only for them (for a variable bound inside an
+    /// `optional` or an `or` branch, it would match every value where that is unbound).
+    var topLevelBound: Set<String> = []
+
     mutating func query(_ q: QuerySyntax) throws(Diagnostic) -> String {
+        let conjuncts: [GoalSyntax]
+        if case .and(let gs) = q.body { conjuncts = gs } else { conjuncts = [q.body] }
+        for g in conjuncts { if case .pattern = g { topLevelBound.formUnion(variables(g)) } }
         let body = try group(q.body)
         var select: [String] = []
         var hasAggregate = false
@@ -55,7 +68,9 @@ public struct SPARQLCompiler {
             for p in projections {
                 let (text, isAggregate) = try expression(p.expr, aggregates: true)
                 hasAggregate = hasAggregate || isAggregate
-                let name = "?" + (p.alias ?? compiler.columnName(p.expr).map { $0.isLetter || $0.isNumber ? $0 : "_" }.map(String.init).joined())
+                var name = "?" + (p.alias ?? compiler.columnName(p.expr).map { $0.isLetter || $0.isNumber ? $0 : "_" }.map(String.init).joined())
+                // SPARQL refuses a name twice in SELECT (`find count(*), count(*)`).
+                while select.contains(where: { $0 == name || $0.hasSuffix(" AS \(name))") }) { name += "_" }
                 if text == name { select.append(name) } else { select.append("(\(text) AS \(name))") }
                 if !isAggregate { plain.append(name == text ? name : text) }
             }
@@ -69,22 +84,80 @@ public struct SPARQLCompiler {
         out += "}\n"
         if !q.groupBy.isEmpty {
             var keys: [String] = []
-            for g in q.groupBy { keys.append(try expression(g, aggregates: false).0) }
+            for g in try PreparedQuery.resolveAliases(in: q, source: source) { keys.append(try expression(g, aggregates: false).0) }
             out += "GROUP BY " + keys.joined(separator: " ") + "\n"
         } else if hasAggregate && !plain.isEmpty {
             out += "GROUP BY " + plain.joined(separator: " ") + "\n"
         }
         if !q.orderBy.isEmpty {
             var keys: [String] = []
+            let quotedValues = variablesHoldingStatements(q.body)
             for o in q.orderBy {
+                var key = o.expr
+                if case .term(.variable(let v, _)) = key, let p = q.projections?.first(where: { $0.alias == v }) { key = p.expr }
+                if case .term(.variable(let v, _)) = key, quotedValues.contains(v) {
+                    let range = o.expr.range
+                    throw unsupported("ordering by '?\(v)', which can hold propositions or statements: kbq orders them by their text", range)
+                }
                 let (text, _) = try expression(o.expr, aggregates: true)
-                keys.append(o.descending ? "DESC(\(text))" : "ASC(\(text))")
+                for key in SPARQLCompiler.orderKeys(text) { keys.append(o.descending ? "DESC(\(key))" : "ASC(\(key))") }
             }
             out += "ORDER BY " + keys.joined(separator: " ") + "\n"
         }
         if let l = q.limit { out += "LIMIT \(l)\n" }
         if let o = q.offset { out += "OFFSET \(o)\n" }
         return out
+    }
+
+    /// The keys that sort as kbq's total order does (semantics.md), where SPARQL's own
+    /// order puts kinds elsewhere and cannot compare a number with a date: the kind's rank
+    /// (no record, none, unknown, numbers and dates, literals, entities, predicates,
+    /// propositions, statements, types); for numbers and dates the year they read as, then
+    /// where in that year (a whole number with the year's date, a fraction after its dates,
+    /// a date by its text, coarser first); then the value itself.
+    static func orderKeys(_ x: String) -> [String] {
+        // An expression (an aggregate, a function) has one kind, and BOUND takes a variable.
+        guard x.hasPrefix("?"), !x.contains(where: { " ()".contains($0) }) else { return [x] }
+        let dateLike = "(isLiteral(\(x)) && DATATYPE(\(x)) IN (xsd:date, xsd:gYearMonth, xsd:gYear))"
+        let rank = """
+            IF(!BOUND(\(x)), 0, IF(sameTerm(\(x), kbq:none), 1, IF(sameTerm(\(x), kbq:unknown), 2, \
+            IF(isNumeric(\(x)) || \(dateLike), 3, IF(isLiteral(\(x)), 4, \
+            IF(STRSTARTS(STR(\(x)), "urn:kbq:p:"), 6, IF(STRSTARTS(STR(\(x)), "urn:kbq:prop:"), 7, \
+            IF(STRSTARTS(STR(\(x)), "urn:kbq:s:"), 8, IF(STRSTARTS(STR(\(x)), "urn:kbq:t:"), 9, 5)))))))))
+            """
+        let year = "IF(isNumeric(\(x)), FLOOR(\(x)), IF(\(dateLike), xsd:integer(SUBSTR(STR(\(x)), 1, 4)), 0))"
+        let within = "IF(isNumeric(\(x)), IF(FLOOR(\(x)) = \(x), \"0\", \"2\"), IF(\(dateLike), IF(STRLEN(STR(\(x))) = 4, \"0\", CONCAT(\"1\", STR(\(x)))), \"\"))"
+        return [rank, year, within, x]
+    }
+
+    /// Variables that can hold a proposition (the object of a stance, of a variable or `_`
+    /// predicate) or a statement (`as ?s`).
+    func variablesHoldingStatements(_ g: GoalSyntax) -> Set<String> {
+        var found = Set<String>()
+        func pattern(_ p: PatternSyntax) {
+            if case .variable(let v, _)? = p.binding { found.insert(v) }
+            var mayQuote = false
+            switch p.path {
+            case .variable, .wildcard: mayQuote = true
+            case .predicate(let n):
+                if let id = store.predicateID(n.text) { mayQuote = store.predicateFamily(id).contains { store.predicates[Int($0)].isStance } }
+            default: mayQuote = true
+            }
+            if mayQuote, case .variable(let v, _) = p.object { found.insert(v) }
+            if mayQuote, case .variable(let v, _) = p.subject, case .inverse = p.path { found.insert(v) }
+            if case .proposition(let inner, _) = p.subject { pattern(inner) }
+            if case .proposition(let inner, _) = p.object { pattern(inner) }
+        }
+        func goal(_ g: GoalSyntax) {
+            switch g {
+            case .pattern(let p): pattern(p)
+            case .and(let gs), .or(let gs): gs.forEach(goal)
+            case .optional(let inner, _), .not(let inner, _): goal(inner)
+            case .call, .filter: break
+            }
+        }
+        goal(g)
+        return found
     }
 
     /// Named variables of a body, in order of appearance.
@@ -127,14 +200,30 @@ public struct SPARQLCompiler {
             return out
         case .or(let gs):
             var parts: [String] = []
+            nesting += 1
+            defer { nesting -= 1 }
             for x in gs { parts.append("{\n" + (try group(x, indent: indent + "  ")) + indent + "}") }
             return indent + parts.joined(separator: " UNION ") + "\n"
         case .optional(let inner, _):
+            nesting += 1
+            defer { nesting -= 1 }
             return indent + "OPTIONAL {\n" + (try group(inner, indent: indent + "  ")) + indent + "}\n"
         case .not(let inner, _):
+            nesting += 1
+            defer { nesting -= 1 }
             return indent + "FILTER NOT EXISTS {\n" + (try group(inner, indent: indent + "  ")) + indent + "}\n"
         case .filter(let e):
-            return indent + "FILTER(" + (try expression(e, aggregates: false).0) + ")\n"
+            guard nesting > 0 else { return indent + "FILTER(" + (try expression(e, aggregates: false).0) + ")\n" }
+            localFieldPatterns = []
+            localFieldBases = []
+            defer { localFieldPatterns = nil }
+            let condition = try expression(e, aggregates: false).0
+            if localFieldPatterns!.isEmpty { return indent + "FILTER(" + condition + ")\n" }
+            // The fields are looked up inside EXISTS, so that the lookup binds nothing of the
+            // group (an OPTIONAL beside the filter would bind an unbound base to anything);
+            // an unbound base is no record, and a comparison with it false, as in kbq.
+            let bound = localFieldBases.sorted().map { "BOUND(?\($0)) && " }.joined()
+            return indent + "FILTER(\(bound)EXISTS { " + localFieldPatterns!.joined(separator: " ") + " FILTER(" + condition + ") })\n"
         case .call(let name, _, let range):
             throw unsupported("a call of rule '\(name.text)': rules stay in kbq (export their results, or inline them)", range)
         case .pattern(let p):
@@ -157,13 +246,22 @@ public struct SPARQLCompiler {
                 object = o
             }
             // A set, as in kbq: an entity declared with a type and its super-type matches once.
-            return out + indent + "{ SELECT DISTINCT \(s.hasPrefix("?") ? s : "*") WHERE { \(s) rdf:type/rdfs:subClassOf* \(object) } }\n"
+            let ends = Array(Set([s, object].filter { $0.hasPrefix("?") })).sorted()
+            // Entities only (the subjects of rdfs:label): types and propositions are typed too.
+            let label = newVar("label")
+            return out + indent + "{ SELECT DISTINCT \(ends.isEmpty ? "*" : ends.joined(separator: " ")) WHERE { \(s) rdfs:label \(label) ; rdf:type/rdfs:subClassOf* \(object) } }\n"
         }
+        // `^p` (and `^^p`, ...) is `p` read backwards: one answer per statement, like `p`.
         var single = p.path
-        if case .inverse(let inner, _) = p.path, case .predicate = inner {
-            // `^p` is `p` read backwards: one answer per statement, like `p`.
+        var reversed = false
+        while case .inverse(let inner, _) = single {
             single = inner
-            swap(&s, &o)
+            reversed.toggle()
+        }
+        if case .predicate = single {
+            if reversed { swap(&s, &o) }
+        } else {
+            single = p.path
         }
         switch single {
         case .predicate, .variable, .wildcard: break
@@ -272,7 +370,7 @@ public struct SPARQLCompiler {
             let all = store.predicates.indices.filter { $0 != Int(FactStore.isA) }.map { iri(predicateIRI(PredicateID($0))) }
             out += indent + "VALUES \(v) { \(all.joined(separator: " ")) }\n"
             return v
-        case .inverse(let inner, _): return "^" + (try path(inner, &out, indent))
+        case .inverse(let inner, _): return "^(" + (try path(inner, &out, indent)) + ")"
         case .sequence(let parts, _):
             var ps: [String] = []
             for x in parts { ps.append(try path(x, &out, indent)) }
@@ -355,14 +453,35 @@ public struct SPARQLCompiler {
     // MARK: expressions
 
     /// Text search reads an entity's label, as kbq does.
-    mutating func text(_ e: ExprSyntax, _ compiled: String) -> String {
-        guard case .term(.variable(let v, _)) = e else { return "STR(\(compiled))" }
-        let key = "?\(v)__label"
-        if fieldBindings[key] == nil {
-            fieldBindings[key] = "rdfs:label"
-            fieldPatterns.append("OPTIONAL { ?\(v) rdfs:label \(key) }")
-        }
+    mutating func text(_ e: ExprSyntax, _ compiled: String) throws(Diagnostic) -> String {
+        guard case .term(.variable(let v, let range)) = e else { return "STR(\(compiled))" }
+        try requireTopLevel(v, range)
+        let key = fieldVariable(v, "label", predicate: "rdfs:label")
         return "COALESCE(\(key), STR(?\(v)))"
+    }
+
+    /// The variable holding `?v`'s field, and the `OPTIONAL` that binds it: at the top of
+    /// the query, or, for a filter inside a nested group, just before that filter (where
+    /// its own variables are bound), under a name of its own.
+    mutating func fieldVariable(_ v: String, _ field: String, predicate: String) -> String {
+        if localFieldPatterns != nil {
+            localFieldBases.insert(v)
+            let key = newVar("\(v)__\(field)")
+            localFieldPatterns!.append("OPTIONAL { ?\(v) \(predicate) \(key) }")
+            return key
+        }
+        let key = "?\(v)__\(field)"
+        if fieldBindings[key] == nil {
+            fieldBindings[key] = predicate
+            fieldPatterns.append("OPTIONAL { ?\(v) \(predicate) \(key) }")
+        }
+        return key
+    }
+
+    func requireTopLevel(_ v: String, _ range: Range<Int>) throws(Diagnostic) {
+        if localFieldPatterns == nil && !topLevelBound.contains(v) {
+            throw unsupported("a field or the text of '?\(v)', which only an 'optional', 'or' or 'not' part binds", range)
+        }
     }
 
     /// The SPARQL text of an expression, and whether it holds an aggregate.
@@ -375,26 +494,27 @@ public struct SPARQLCompiler {
             guard out.isEmpty else { throw unsupported("a proposition in an expression", t.range) }
             return (text, false)
         case .field(let base, let name):
-            guard case .term(.variable(let v, _)) = base else { throw unsupported("a field of an expression", name.range) }
-            let key = "?\(v)__\(name.text)"
-            if fieldBindings[key] == nil {
-                let predicate: String
-                switch name.text {
-                case "label": predicate = "rdfs:label"
-                case "description": predicate = "rdfs:comment"
-                default:
-                    guard let k = store.keyID(name.text) else { throw unsupported("the field '\(name.text)'", name.range) }
-                    predicate = iri(store.keys[Int(k)].iri ?? Vocabulary.key(store.keys[Int(k)].name))
-                }
-                fieldBindings[key] = predicate
-                fieldPatterns.append("OPTIONAL { ?\(v) \(predicate) \(key) }")
+            guard case .term(.variable(let v, let range)) = base else { throw unsupported("a field of an expression", name.range) }
+            try requireTopLevel(v, range)
+            let predicate: String
+            switch name.text {
+            case "label": predicate = "rdfs:label"
+            case "description": predicate = "rdfs:comment"
+            default:
+                guard let k = store.keyID(name.text) else { throw unsupported("the field '\(name.text)'", name.range) }
+                predicate = iri(store.keys[Int(k)].iri ?? Vocabulary.key(store.keys[Int(k)].name))
             }
-            return (key, false)
+            return (fieldVariable(v, name.text, predicate: predicate), false)
         case .call(let fn, let args, let distinct, let star, let range):
             let aggregateNames = ["count": "COUNT", "sum": "SUM", "min": "MIN", "max": "MAX", "avg": "AVG"]
             if let agg = aggregateNames[fn.text] {
                 guard aggregates else { throw unsupported("an aggregate here", range) }
                 if star { return ("COUNT(*)", true) }
+                // SPARQL's MIN, MAX, SUM and AVG are unbound over a group with an unbound
+                // value, where kbq's skip no record: only a variable every answer binds.
+                if fn.text != "count", case .term(.variable(let v, let r)) = args[0], !topLevelBound.contains(v) {
+                    throw unsupported("\(fn.text)() of '?\(v)', which only an 'optional' or 'or' part binds", r)
+                }
                 let (inner, _) = try expression(args[0], aggregates: false)
                 return ("\(agg)(\(distinct ? "DISTINCT " : "")\(inner))", true)
             }
@@ -413,9 +533,9 @@ public struct SPARQLCompiler {
             switch op {
             case .within: throw unsupported("'in': date containment by precision", opRange)
             case .contains:
-                return ("CONTAINS(LCASE(\(text(l, left))), LCASE(STR(\(right))))", la || ra)
+                return ("CONTAINS(LCASE(\(try text(l, left))), LCASE(STR(\(right))))", la || ra)
             case .matches:
-                return ("REGEX(\(text(l, left)), \(right))", la || ra)
+                return ("REGEX(\(try text(l, left)), \(right))", la || ra)
             case .equal, .notEqual:
                 // A number or date constant compares by kbq's equality (a year equals a gYear).
                 for (constant, other) in [(r, left), (l, right)] {
