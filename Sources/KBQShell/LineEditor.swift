@@ -75,11 +75,47 @@ final class LineEditor {
         save()
     }
 
+    /// Saves the history without ever leaving it half-written: libedit writes a temporary
+    /// file in the same folder, which is flushed to disk and renamed over the history, so a
+    /// kill at any moment leaves the old file or the new one. A symbolic link is followed
+    /// only to an existing regular file (a dangling one would create its target somewhere
+    /// else); a directory, a dangling link or anything else at the path is warned about
+    /// once and the session's history is not saved.
     func save() {
         guard historyWritable, let path = historyPath else { return }
-        let dir = FileSystem.directory(of: path)
-        LineEditor.makeDirectories(dir)
-        _ = kbq_history_save(history, path)
+        LineEditor.makeDirectories(FileSystem.directory(of: path))
+        var target = path
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            var kind = st.st_mode & S_IFMT
+            if kind == S_IFLNK {
+                guard stat(path, &st) == 0 else { return refuseToSave(path, "is a symbolic link to nothing") }
+                target = FileSystem.canonical(path)
+                kind = st.st_mode & S_IFMT
+            }
+            if kind == S_IFDIR { return refuseToSave(path, "is a directory") }
+            if kind != S_IFREG { return refuseToSave(path, "is not a regular file") }
+        }
+        let temporary = FileSystem.directory(of: target) + "/.kbq-history.\(getpid()).tmp"
+        guard kbq_history_save(history, temporary) >= 0 else {
+            unlink(temporary)
+            return refuseToSave(path, "cannot be written (\(FileSystem.errorText()))")
+        }
+        let fd = open(temporary, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            _ = fchmod(fd, 0o600)
+            _ = fsync(fd)
+            close(fd)
+        }
+        if rename(temporary, target) != 0 {
+            unlink(temporary)
+            refuseToSave(path, "cannot be replaced (\(FileSystem.errorText()))")
+        }
+    }
+
+    func refuseToSave(_ path: String, _ why: String) {
+        historyWritable = false
+        try? TextOutput(fd: 2).write("kbq: warning: the history file '\(path)' \(why): this session's history is not saved\n")
     }
 
     static func makeDirectories(_ path: String) {

@@ -216,6 +216,28 @@ import Testing
         #expect((try? JSONSerialization.jsonObject(with: Data(timeout.stdout.utf8))) != nil, "a stopped JSON answer is a complete document")
     }
 
+    @Test func outOfRangeParagraphsAreLocatedErrors() throws {
+        let dir = temp()
+        try "type Document\nentity D : Document\npredicate p\nfrom D para 4294967296\nD p D\n".write(toFile: dir + "/a.kb", atomically: true, encoding: .utf8)
+        let a = try Support.kbq([dir + "/a.kb", "-e", "find ?s.para where _ p _ as ?s"])
+        #expect(a.status == 1 && a.stderr.contains("a.kb:4:") && a.stderr.contains("out of range"), "\(a.stderr)")
+        try "type Document\nentity D : Document\npredicate p\nfrom D para 1\nD p D {para: 99999999999}\n".write(toFile: dir + "/b.kb", atomically: true, encoding: .utf8)
+        let b = try Support.kbq([dir + "/b.kb", "-e", "find ?s.para where _ p _ as ?s"])
+        #expect(b.status == 1 && b.stderr.contains("b.kb:5:14: error: paragraph 99999999999 is out of range"), "\(b.stderr)")
+        try "type Document\nentity D : Document {paragraphs: -1}\n".write(toFile: dir + "/c.kb", atomically: true, encoding: .utf8)
+        let c = try Support.kbq([dir + "/c.kb", "-e", "find ?x where ?x is_a Document"])
+        #expect(c.status == 1 && c.stderr.contains("c.kb:2:34: error: 'paragraphs' must be 0 to"), "\(c.stderr)")
+    }
+
+    @Test func messagesAreLocatedShortAndPrintable() throws {
+        let missing = try Support.kbq([small, "-"], stdin: "find ?x where ?x is_a Person\n.load /no/such/file.kb\n")
+        #expect(missing.status == 1 && missing.stderr.contains("<stdin>:2:7: error: cannot open '/no/such/file.kb'"), "\(missing.stderr)")
+        let long = try Support.kbq([small, "-"], stdin: "find ?x where ?x is_a " + String(repeating: "A", count: 1_000_000) + "\n")
+        #expect(long.status == 1 && long.stderr.count < 1000 && long.stderr.contains("(1000000 characters)"), "\(long.stderr.count) bytes of message")
+        let nul = try Support.kbq([small, "-"], stdin: "find ?x\u{0} where ?x is_a Person\n")
+        #expect(nul.status == 1 && !nul.stderr.contains("\u{0}") && nul.stderr.contains("\\u{0}"), "\(nul.stderr.debugDescription)")
+    }
+
     @Test func aByteOrderMarkIsSkipped() throws {
         let dir = temp()
         let bom: [UInt8] = [0xEF, 0xBB, 0xBF]

@@ -223,4 +223,46 @@ final class Terminal {
         #expect(try t.exitStatus() == 0)
         #expect(try String(contentsOfFile: dir + "/kbq/history", encoding: .utf8) == "my precious notes\n")
     }
+
+    /// A dangling symbolic link at the history's path is not followed (its target was
+    /// created), a directory there is warned about (history was silently lost), and a saved
+    /// history replaces the old file by a rename (it was rewritten in place: a kill during
+    /// the save lost it), leaving no temporary file behind.
+    @Test func historyIsSavedByRenameAndNeverThroughADanglingLink() throws {
+        let dangling = state + "/dangling"
+        try FileManager.default.createDirectory(atPath: dangling + "/kbq", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dangling + "/kbq/history", withDestinationPath: dangling + "/elsewhere/target")
+        let t = try Terminal(environment: ["XDG_STATE_HOME": dangling])
+        try t.waitFor("kbq> ")
+        try t.send("find ?x where ?x makes Pegasus\r")
+        try t.waitFor("symbolic link to nothing")
+        try t.send("\u{04}")
+        #expect(try t.exitStatus() == 0)
+        #expect(!FileManager.default.fileExists(atPath: dangling + "/elsewhere/target"))
+
+        let directory = state + "/directory"
+        try FileManager.default.createDirectory(atPath: directory + "/kbq/history", withIntermediateDirectories: true)
+        let d = try Terminal(environment: ["XDG_STATE_HOME": directory])
+        try d.waitFor("kbq> ")
+        try d.send("find ?x where ?x makes Pegasus\r")
+        try d.waitFor("is a directory")
+        try d.send("\u{04}")
+        #expect(try d.exitStatus() == 0)
+
+        let renamed = state + "/renamed"
+        try FileManager.default.createDirectory(atPath: renamed + "/kbq", withIntermediateDirectories: true)
+        try "_HiStOrY_V2_\nfind\\040?x\\040where\\040?x\\040is_a\\040Person\n".write(toFile: renamed + "/kbq/history", atomically: false, encoding: .utf8)
+        let before = try FileManager.default.attributesOfItem(atPath: renamed + "/kbq/history")[.systemFileNumber] as? Int
+        let r = try Terminal(environment: ["XDG_STATE_HOME": renamed])
+        try r.waitFor("kbq> ")
+        try r.send("find ?x where ?x makes Pegasus\r")
+        try r.waitFor("NSO_Group")
+        try r.send("\u{04}")
+        #expect(try r.exitStatus() == 0)
+        let after = try FileManager.default.attributesOfItem(atPath: renamed + "/kbq/history")[.systemFileNumber] as? Int
+        #expect(before != after, "the history was rewritten in place")
+        let saved = try String(contentsOfFile: renamed + "/kbq/history", encoding: .utf8)
+        #expect(saved.contains("is_a") && saved.contains("makes"), "\(saved)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: renamed + "/kbq") == ["history"])
+    }
 }

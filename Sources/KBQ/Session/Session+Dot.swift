@@ -64,6 +64,8 @@ extension Session {
             return runScript(file: args[0], keepGoing: false, from: (source, argRange))
         case ".load":
             guard !args.isEmpty else { return fail(".load takes one or more file names", argRange) }
+            // A file that cannot be read is reported at the command, with its line.
+            for f in args { if let problem = FileSystem.unreadable(f) { return fail(problem, argRange) } }
             let before = store.assertedCount
             let outcome = load(files: args)
             if outcome == .ok { note("loaded \(store.assertedCount - before) statements; \(summary)") }

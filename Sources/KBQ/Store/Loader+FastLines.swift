@@ -335,7 +335,8 @@ extension Loader {
             switch (string(key), value) {
             case ("alias", .string(let r)): entity.aliases.append(string(r))
             case ("description", .string(let r)): entity.description = string(r)
-            case ("paragraphs", .integer(let n)): entity.paragraphs = n
+            // Out of range: the full parser reports it where it is.
+            case ("paragraphs", .integer(let n)) where (0...Loader.maxParagraph).contains(n): entity.paragraphs = n
             case ("iri", .string(let r)): entity.iri = string(r)
             default: return false
             }

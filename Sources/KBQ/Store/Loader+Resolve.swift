@@ -187,12 +187,20 @@ extension Loader {
     }
 
     static let entityProperties = ["alias", "description", "paragraphs", "iri"]
+    /// The largest paragraph number: they are kept in 32 bits (Int32.min marks none).
+    static let maxParagraph = Int(Int32.max)
 
     mutating func applyProperty(_ p: QualifierSyntax, to entity: inout Entity, _ source: SourceText) {
         switch (p.key.text, p.value) {
         case ("alias", .string(let s, _)): entity.aliases.append(s)
         case ("description", .string(let s, _)): entity.description = s
-        case ("paragraphs", .integer(let n, _)): entity.paragraphs = n
+        case ("paragraphs", .integer(let n, let r)):
+            // Paragraphs are stored in 32 bits; a count below zero means nothing.
+            guard (0...Loader.maxParagraph).contains(n) else {
+                report(error("'paragraphs' must be 0 to \(Loader.maxParagraph), not \(n)", source, r))
+                return
+            }
+            entity.paragraphs = n
         case ("iri", .string(let s, _)): entity.iri = s
         case ("alias", let v), ("description", let v), ("iri", let v):
             report(error("'\(p.key.text)' takes a string", source, v.range))
@@ -283,6 +291,13 @@ extension Loader {
             return false
         }
         documentChecked[doc] = true
+        if let n = paragraph, !(0...Loader.maxParagraph).contains(n) {
+            // Where the number is written: the `para:` qualifier, or the `from` line.
+            var at = where_
+            if let q = p.qualifiers.first(where: { $0.key.text == "para" }) { at = (parsed.source, q.value.range) }
+            report(error("paragraph \(n) is out of range (0 to \(Loader.maxParagraph))", at.0, at.1))
+            return false
+        }
         if let n = paragraph, let count = store.entities.paragraphs(Int(doc)), n < 0 || n > count {
             report(error("paragraph \(n) is outside '\(store.entity(doc).id)', which has paragraphs 0 to \(count)", where_.0, where_.1))
             return false

@@ -34,6 +34,32 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
         Diagnostic(.error, message, source: SourceText(name: name, text: ""), range: 0..<0)
     }
 
+    /// A message with every quoted name of more than 60 characters cut to its start: an
+    /// unknown name of 16 MB is not repeated whole.
+    static func shortened(_ message: String) -> String {
+        guard message.count > 120 else { return message }
+        var out = ""
+        var quoted = ""
+        var inQuote = false
+        for c in message {
+            if c == "'" {
+                if inQuote {
+                    // A name has no space (an apostrophe in prose does not start one), or is long.
+                    let cut = quoted.count > 200 || (quoted.count > 60 && !quoted.contains(" "))
+                    out += cut ? String(quoted.prefix(50)) + "… (\(quoted.count) characters)" : quoted
+                    quoted = ""
+                }
+                inQuote.toggle()
+                out.append(c)
+            } else if inQuote {
+                quoted.append(c)
+            } else {
+                out.append(c)
+            }
+        }
+        return out + quoted
+    }
+
     /// `file:line:col: error: message`, the source line, and a caret under the range.
     public var description: String { render(color: false) }
 
@@ -49,11 +75,11 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
         }
         guard let source, !(source.bytes.isEmpty && range.isEmpty) else {
             let name = source?.name ?? "kbq"
-            return "\(bold)\(name):\(reset) \(tint)\(severity.rawValue):\(reset) \(Display.visible(message))\n"
+            return "\(bold)\(name):\(reset) \(tint)\(severity.rawValue):\(reset) \(Display.visible(Diagnostic.shortened(message)))\n"
         }
         let (line, column) = source.lineAndColumn(of: range.lowerBound)
         out += "\(bold)\(source.name):\(line):\(column):\(reset) \(tint)\(severity.rawValue):\(reset) "
-        out += "\(Display.visible(message))\n"
+        out += "\(Display.visible(Diagnostic.shortened(message)))\n"
         // Offsets are bytes of the source, which may not be valid UTF-8 (the error may be
         // about that): the line's end is found in the bytes, never from decoded text, whose
         // replacement characters are longer than the bytes they replace.
