@@ -408,19 +408,19 @@ final class RefEvaluator {
             switch f {
             case "count": return .int(arg == nil ? group.count : values.count)
             case "sum":
+                // Exact, whatever the order of the values: only a total of integers that does
+                // not fit 64 bits is an overflow.
                 let anyDecimal = values.contains { if case .decimal = $0 { return true } else { return false } }
-                var isum = 0
                 var dsum = Decimal(0)
                 for v in values {
                     guard let d = v.decimalValue else { throw RefError(description: "sum of \(v.kbText)") }
-                    if case .int(let i) = v {
-                        let (r, o) = isum.addingReportingOverflow(i)
-                        if o && !anyDecimal { throw RefError(description: "sum overflows") }
-                        isum = r
-                    }
                     dsum += d
                 }
-                return anyDecimal ? .decimal("\(dsum)") : .int(isum)
+                if anyDecimal { return .decimal("\(dsum)") }
+                guard dsum <= Decimal(Int64.max), dsum >= Decimal(Int64.min), let total = Int("\(dsum)") else {
+                    throw RefError(description: "sum overflows")
+                }
+                return .int(total)
             case "min", "max":
                 var best: RV?
                 for v in values {
