@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BUILD_FLAGS ?=
 
-.PHONY: all deps venv build release run test bench bench-kbq clean
+.PHONY: all deps venv build release run test soak bench bench-kbq clean install uninstall
 
 all: build
 
@@ -22,7 +22,7 @@ build: deps
 
 # The Swift runtime linked in: a third less start-up time for `kbq -e` (CPU 5.8 -> 4.0 ms here).
 release: deps
-	$(SWIFT) build -c release -Xswiftc -static-stdlib --scratch-path .build-static $(BUILD_FLAGS)
+	$(SWIFT) build -c release -Xswiftc -static-stdlib --scratch-path .build-static --product kbq $(BUILD_FLAGS)
 
 # Opens the REPL on the bundled knowledge base.
 run: build
@@ -38,7 +38,16 @@ venv: .venv/bin/python
 # suites, LUBM checked against an independent engine.
 test: deps venv
 	$(SWIFT) build $(BUILD_FLAGS)
+	@# The install test copies this release build (built first, not while tests run).
+	$(SWIFT) build -c release -Xswiftc -static-stdlib --scratch-path .build-static --product kbq $(BUILD_FLAGS)
 	$(SWIFT) test $(BUILD_FLAGS)
+
+# The random queries of `make test` (RandomQueryTests: the reference evaluator, metamorphic
+# relations, Oxigraph over the export), many more of them: make soak N=20000 [SEED=7]
+N ?= 20000
+soak: deps venv
+	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+	KBQ_RANDOM_QUERIES=$(N) $(if $(SEED),KBQ_SEED=$(SEED)) $(SWIFT) test --skip-build --filter RandomQueryTests $(BUILD_FLAGS)
 
 # The peer benchmark (../shared/bench): kbq beside SQLite, DuckDB, SWI-Prolog, Oxigraph and
 # Kùzu on the same generated data; installs the peers, not part of the tests.
@@ -65,4 +74,49 @@ bench-kbq: deps
 	$$($(SWIFT) build -c release --show-bin-path)/kbq-bench "$(BENCH_WORK)/data/$(SIZE)" $(SIZE)
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-static
+
+# An install that needs no Swift toolchain: the release build with the Swift runtime linked
+# in, stripped; the bundled case, the man page and the completions for bash, zsh and fish in
+# their usual places. `make install PREFIX=~/.local`, `make uninstall` with the same PREFIX.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BIN_DIR = $(DESTDIR)$(PREFIX)/bin
+SHARE_DIR = $(DESTDIR)$(PREFIX)/share
+install: release
+	install -d "$(BIN_DIR)" "$(SHARE_DIR)/kbq/kb" "$(SHARE_DIR)/man/man1" \
+	  "$(SHARE_DIR)/bash-completion/completions" "$(SHARE_DIR)/zsh/site-functions" "$(SHARE_DIR)/fish/vendor_completions.d"
+	install -m 755 "$$($(SWIFT) build -c release --scratch-path .build-static --show-bin-path)/kbq" "$(BIN_DIR)/kbq"
+	strip "$(BIN_DIR)/kbq"
+	install -m 644 kb/*.kb "$(SHARE_DIR)/kbq/kb/"
+	install -m 644 share/man/man1/kbq.1 "$(SHARE_DIR)/man/man1/kbq.1"
+	install -m 644 share/completions/kbq.bash "$(SHARE_DIR)/bash-completion/completions/kbq"
+	install -m 644 share/completions/_kbq "$(SHARE_DIR)/zsh/site-functions/_kbq"
+	install -m 644 share/completions/kbq.fish "$(SHARE_DIR)/fish/vendor_completions.d/kbq.fish"
+
+uninstall:
+	rm -f "$(BIN_DIR)/kbq" "$(SHARE_DIR)/man/man1/kbq.1" "$(SHARE_DIR)/bash-completion/completions/kbq" \
+	  "$(SHARE_DIR)/zsh/site-functions/_kbq" "$(SHARE_DIR)/fish/vendor_completions.d/kbq.fish"
+	rm -rf "$(SHARE_DIR)/kbq"
+
+# libFuzzer targets (Fuzz/: the query parser and compiler, the .kb loader, the N-Triples
+# loader), built with AddressSanitizer in /tmp/fuzz-build, each run for SECONDS (60).
+# Crashes go to Fuzz/crashes/, new inputs to /tmp/kbq-fuzz-work (Fuzz/README.md).
+.PHONY: fuzz fuzz-smoke sanitize
+SECONDS ?= 60
+fuzz: deps
+	@SWIFT="$(SWIFT)" bash Fuzz/fuzz.sh $(SECONDS)
+
+# The same, 20 s a target (CI).
+fuzz-smoke: deps
+	@SWIFT="$(SWIFT)" bash Fuzz/fuzz.sh 20
+
+# The tests under AddressSanitizer, then the loader's and the join's parallel work (and the
+# end-to-end runs, one a join on every core) under ThreadSanitizer, each in a build folder
+# of its own. Leaks in libedit, XCTest, Foundation and two test helpers are
+# suppressed (Fuzz/lsan.supp says why).
+sanitize: deps venv
+	SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(CURDIR)/Fuzz/lsan.supp:print_suppressions=0 \
+	  $(SWIFT) test --sanitize=address --scratch-path .build-asan $(BUILD_FLAGS)
+	SWIFT_BACKTRACE=enable=no $(SWIFT) test --sanitize=thread --scratch-path .build-tsan \
+	  --filter 'FastLineTests|LargeFileTests|IDJoinTests|AnswersTests|PathTests|EndToEndTests' $(BUILD_FLAGS)

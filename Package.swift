@@ -17,12 +17,12 @@ let package = Package(
         ),
         // Fixed-arity wrappers for libedit's variadic calls, and the SIGINT flag.
         .target(name: "CKBQShim", dependencies: ["CLibEdit"]),
-        // The engine: syntax, store, evaluator, output. No Foundation, for start-up time.
-        // Exclusivity checks are off in release: the evaluator's bindings live in one class
-        // and a dynamic access check on every read cost 5% of a query (perf).
         // A prefetch hint for the loader's hash-table probes (Swift has none).
         .target(name: "CKBQPrefetch"),
-        .target(name: "KBQ", dependencies: ["CKBQPrefetch"], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+        // The engine: syntax, store, evaluator, output. No Foundation, for start-up time.
+        // No unsafe flags, so that a Swift package can depend on it: the evaluator's hot
+        // state turns run-time exclusivity checks off per property (@exclusivity(unchecked)).
+        .target(name: "KBQ", dependencies: ["CKBQPrefetch"]),
         // The program around the engine: arguments, REPL, script runner.
         .target(name: "KBQShell", dependencies: ["KBQ", "CKBQShim", "CLibEdit"]),
         .executableTarget(name: "kbq", dependencies: ["KBQShell"]),

@@ -23,57 +23,43 @@ struct Arguments {
 
     struct UsageError: Error { var message: String }
 
-    static let usage = """
-        usage: kbq [OPTIONS] [FILE...]
+    static var usage: String { Options.usage }
 
-        Opens a query shell over a knowledge base. With no FILE, the bundled case (kb/main.kb).
-        FILE ending in .kbq (or starting with a #! line naming kbq) is a script to run;
-        '-' runs the script on standard input; any other FILE is a knowledge base to load
-        (.nt and .ntriples: RDF N-Triples 1.1 or 1.2).
-
-          -e QUERY             run QUERY (repeatable, in order), then exit
-          -f SCRIPT            run SCRIPT, then exit
-          --format MODE        table, tsv, csv, json or jsonl (default: table on a terminal, else tsv)
-          --no-header          leave out the heading line
-          --keep-going         run the rest of a script after an error (exit status 1 at the end)
-          --bail               stop at the first error (the default)
-          --timeout SECONDS    stop any query that runs longer
-          --max-file-size SIZE largest file or standard input to read (default 16G; K, M, G, T)
-          --memory-limit SIZE  stop a query whose process grows past SIZE (default 3/4 of RAM)
-          --empty              start without the bundled knowledge base
-          --export nt          write the knowledge base as RDF 1.2 N-Triples to stdout
-          --to-sparql          print each query as SPARQL (for the export) instead of running it
-          -h, --help           show this help
-          --version            show the version
-
-        Exit status: 0 success, 1 a query or knowledge-base error, 2 usage or I/O error,
-        130 interrupted.
-
-        """
+    /// When to colour: `--color=auto|always|never`.
+    enum ColorChoice: String { case auto, always, never }
+    var color = ColorChoice.auto
 
     static func parse(_ arguments: [String]) throws(UsageError) -> Arguments {
         var a = Arguments()
-        // `--format=csv` is `--format csv`, as GNU tools take it.
-        var args: [String] = []
+        // `--format=csv` and `-e=QUERY` are `--format csv` and `-e QUERY`, as getopt_long
+        // takes them; a value given after `=` is taken as it is, even if it starts with `-`.
+        var args: [(text: String, attached: Bool)] = []
         var literal = false
         for arg in arguments {
-            if !literal, arg.hasPrefix("--"), let eq = arg.firstIndex(of: "="), arg != "--" {
-                args.append(String(arg[..<eq]))
-                args.append(String(arg[arg.index(after: eq)...]))
+            if !literal, arg.hasPrefix("-"), arg != "-", arg != "--", let eq = arg.firstIndex(of: "="),
+                Options.spec(String(arg[..<eq]))?.value != nil
+            {
+                args.append((String(arg[..<eq]), false))
+                args.append((String(arg[arg.index(after: eq)...]), true))
             } else {
                 if arg == "--" { literal = true }
-                args.append(arg)
+                args.append((arg, false))
             }
         }
         var i = 0
         func value(_ flag: String) throws(UsageError) -> String {
             i += 1
-            guard i < args.count else { throw UsageError(message: "\(flag) needs a value") }
-            return args[i]
+            guard i < args.count else { throw UsageError(message: "missing value for '\(flag)'") }
+            let v = args[i]
+            // `-e --format csv` forgot the query: the next option is not taken for it.
+            if !v.attached, v.text.count > 1, v.text.hasPrefix("-"), Options.spec(v.text) != nil || v.text.hasPrefix("--") {
+                throw UsageError(message: "missing value for '\(flag)' (found the option '\(v.text)'; a value that starts with '-' is written \(flag)=VALUE)")
+            }
+            return v.text
         }
         var onlyFiles = false
         while i < args.count {
-            let arg = args[i]
+            let arg = args[i].text
             if onlyFiles || arg == "-" || !arg.hasPrefix("-") {
                 if arg == "-" || arg.hasSuffix(".kbq") || Arguments.hasKbqShebang(arg) {
                     a.actions.append(.script(arg))
@@ -83,18 +69,22 @@ struct Arguments {
                 i += 1
                 continue
             }
-            switch arg {
-            case "--": onlyFiles = true
-            case "-e", "--eval": a.actions.append(.query(try value(arg)))
-            case "-f", "--file": a.actions.append(.script(try value(arg)))
-            case "--format", "-m", "--mode":
+            guard let spec = Options.spec(arg) else {
+                if arg == "--" { onlyFiles = true; i += 1; continue }
+                let name = arg.split(separator: "=", maxSplits: 1).first.map(String.init) ?? arg
+                throw UsageError(message: "unknown option '\(name)'\(Suggest.hint(name, Options.allNames))")
+            }
+            switch spec.long {
+            case "--eval": a.actions.append(.query(try value(arg)))
+            case "--file": a.actions.append(.script(try value(arg)))
+            case "--format":
                 let m = try value(arg)
                 guard let mode = OutputMode(rawValue: m) else {
                     let names = OutputMode.allCases.map(\.rawValue)
                     throw UsageError(message: "unknown format '\(m)'\(Suggest.hint(m, names)); use one of \(names.joined(separator: ", "))")
                 }
                 a.format = mode
-            case "--no-header", "--noheader": a.headers = false
+            case "--no-header": a.headers = false
             case "--header": a.headers = true
             case "--keep-going": a.keepGoing = true
             case "--bail": a.keepGoing = false
@@ -110,17 +100,19 @@ struct Arguments {
                 let v = try value(arg)
                 guard let size = FileSystem.parseSize(v) else { throw UsageError(message: "--memory-limit takes a size in bytes (or with K, M, G, T), not '\(v)'") }
                 a.memoryLimit = size
+            case "--color":
+                let v = try value(arg)
+                guard let c = ColorChoice(rawValue: v) else { throw UsageError(message: "--color takes auto, always or never, not '\(v)'") }
+                a.color = c
             case "--empty": a.emptyKB = true
             case "--to-sparql": a.toSPARQL = true
             case "--export":
                 let f = try value(arg)
                 guard f == "nt" else { throw UsageError(message: "--export takes 'nt' (RDF 1.2 N-Triples), not '\(f)'") }
                 a.actions.append(.export)
-            case "-h", "--help": a.help = true
+            case "--help": a.help = true
             case "--version": a.version = true
-            default:
-                let flags = ["-e", "-f", "--format", "--no-header", "--keep-going", "--bail", "--timeout", "--max-file-size", "--memory-limit", "--empty", "--export", "--to-sparql", "--help", "--version"]
-                throw UsageError(message: "unknown option '\(arg)'\(Suggest.hint(arg, flags))")
+            default: throw UsageError(message: "option '\(arg)' is not handled")  // a row of the table without a case
             }
             i += 1
         }

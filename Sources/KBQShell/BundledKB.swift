@@ -19,16 +19,18 @@ enum BundledKB {
         return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }
 
+    /// Relative to the program itself, never through the path it was built from (an
+    /// installed copy must not depend on the build machine's tree): `PREFIX/bin/kbq` finds
+    /// `PREFIX/share/kbq/kb/main.kb`, and `.build/debug/kbq` the project's `kb/main.kb`.
     static func find() -> String? {
-        if let env = getenv("KBQ_KB") { return String(cString: env) }
+        if let env = getenv("KBQ_KB"), env.pointee != 0 { return String(cString: env) }
         var dir = FileSystem.directory(of: FileSystem.canonical("/proc/self/exe"))
         for _ in 0..<6 {
-            for candidate in [dir + "/kb/main.kb", dir + "/share/kbq/kb/main.kb"] where FileSystem.exists(candidate) {
+            for candidate in [dir + "/share/kbq/kb/main.kb", dir + "/kb/main.kb"] where FileSystem.exists(candidate) {
                 return candidate
             }
             dir = FileSystem.directory(of: dir)
         }
-        let source = FileSystem.directory(of: FileSystem.directory(of: FileSystem.directory(of: #filePath))) + "/kb/main.kb"
-        return FileSystem.exists(source) ? source : nil
+        return nil
     }
 }

@@ -6,7 +6,7 @@ import KBQ
 
 /// The program: arguments, knowledge base, then a REPL, scripts or `-e` queries.
 public enum KBQMain {
-    public static let version = "kbq 0.1.0"
+    public static let version = "kbq " + Options.version
 
     public static func run(_ argv: [String]) -> Int32 {
         let stdout = TextOutput(fd: 1)
@@ -29,8 +29,17 @@ public enum KBQMain {
         session.timeLimit = args.timeLimit
         if let m = args.memoryLimit { session.memoryLimit = m }
         session.translateToSPARQL = args.toSPARQL
-        // No escape codes unless both ends are a terminal (a person is there).
-        session.color = stdoutIsTerminal && isatty(0) == 1 && getenv("NO_COLOR") == nil && String(cString: getenv("TERM") ?? strdup("dumb")) != "dumb"
+        // No escape codes unless both ends are a terminal (a person is there), or asked for.
+        // NO_COLOR counts only when it is not empty (no-color.org).
+        let noColor = getenv("NO_COLOR").map { String(cString: $0).isEmpty == false } ?? false
+        let dumb = getenv("TERM").map { String(cString: $0) == "dumb" } ?? true
+        switch args.color {
+        case .always:
+            session.color = true
+            session.colorAlways = true
+        case .never: session.color = false
+        case .auto: session.color = stdoutIsTerminal && isatty(0) == 1 && !noColor && !dumb
+        }
         kbq_install_sigint()
         // Every write is checked (TextOutput), so SIGPIPE is not needed to notice a reader
         // that left: in a session a closed pipe ends one answer; in a script or `-e` run

@@ -10,13 +10,16 @@ final class Terminal {
 
     /// `ignoringHangUp`: the child starts with SIGHUP ignored, as under `nohup` or a
     /// runner that ignores it, so that closing the terminal does not simply kill it.
-    init(environment: [String: String], ignoringHangUp: Bool = false) throws {
+    /// `program` and `arguments`: kbq by default; `cleanEnvironment`: only `environment` (and
+    /// TERM), not the test's own.
+    init(environment: [String: String], ignoringHangUp: Bool = false, program: String = Support.binary, arguments: [String] = [], cleanEnvironment: Bool = false) throws {
         var fd: Int32 = 0
         var size = winsize(ws_row: 40, ws_col: 120, ws_xpixel: 0, ws_ypixel: 0)
-        let args = [Support.binary]
-        var env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let args = [program] + arguments
+        var env = cleanEnvironment ? [:] : ProcessInfo.processInfo.environment
         env["TERM"] = "xterm"
         env["NO_COLOR"] = "1"
+        env.merge(environment) { $1 }
         let cArgs = args.map { strdup($0) } + [nil]
         let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         // Everything the child uses is made before the fork: the child of a threaded process

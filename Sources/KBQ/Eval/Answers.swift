@@ -6,17 +6,18 @@
 public final class Answers {
     public let columns: [String]
     let store: FactStore
-    private var cells: [UInt64] = []
-    private var boxed: [Value] = []
+    // Appended to at every answer, by one thread: no run-time exclusivity checks.
+    @exclusivity(unchecked) private var cells: [UInt64] = []
+    @exclusivity(unchecked) private var boxed: [Value] = []
     /// Where each row's evidence ends in `evidenceCells`.
-    private var evidenceEnds: [UInt32] = []
-    private var evidenceCells: [UInt64] = []
-    private var boxedEvidence: [Evidence] = []
+    @exclusivity(unchecked) private var evidenceEnds: [UInt32] = []
+    @exclusivity(unchecked) private var evidenceCells: [UInt64] = []
+    @exclusivity(unchecked) private var boxedEvidence: [Evidence] = []
     /// Repeats of earlier rows (a `distinct` answer met again): the row and the statements
     /// behind the repeat, in the order met; merged into the rows' evidence at the end.
-    private var repeatRows: [Int32] = []
-    private var repeatEnds: [UInt32] = []
-    private var repeatStatements: [StatementID] = []
+    @exclusivity(unchecked) private var repeatRows: [Int32] = []
+    @exclusivity(unchecked) private var repeatEnds: [UInt32] = []
+    @exclusivity(unchecked) private var repeatStatements: [StatementID] = []
 
     static let boxTag: UInt64 = 4 << 32
 

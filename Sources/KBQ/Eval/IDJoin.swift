@@ -61,13 +61,14 @@ final class IDJoin {
     var topPart: (index: Int, of: Int)? = nil
     /// From how many candidates of the first step `runBindings` uses every core.
     var parallelThreshold = IDJoin.defaultParallelThreshold
-    var bindings: [UInt64]
-    var trail: [Int] = []
-    var statements: [StatementID] = []
+    // As Execution's state: one join per thread, no overlapping access (see there).
+    @exclusivity(unchecked) var bindings: [UInt64]
+    @exclusivity(unchecked) var trail: [Int] = []
+    @exclusivity(unchecked) var statements: [StatementID] = []
     let variableCount: Int
     /// Per one-variable filter, its truth by binding: a date or name filter meets the same
     /// few values again and again, and its evaluation makes Values.
-    var memos: [TermMemo]
+    @exclusivity(unchecked) var memos: [TermMemo]
     // Qualifier columns, read without going through the store at every candidate.
     let qualifierStart: [UInt32]
     let qualifierKeys: [Int32]

@@ -207,7 +207,7 @@ extension Session {
 
     /// A listing in the current output mode.
     func writeTable(_ columns: [String], _ rows: [[String]]) -> Outcome {
-        let writer = Formatters.make(mode, out: out, store: store, headers: headers, color: color && out.isTerminal)
+        let writer = Formatters.make(mode, out: out, store: store, headers: headers, color: colored(out))
         do {
             try writer.begin(columns: columns)
             for (i, r) in rows.enumerated() { try writer.row(r.map { .string($0) }, number: i + 1) }

@@ -15,6 +15,10 @@ public final class Session {
     public var headers = true
     public var timer = false
     public var color = false
+    /// `--color=always`: colour even where the output is not a terminal.
+    public var colorAlways = false
+
+    func colored(_ output: TextOutput) -> Bool { color && (colorAlways || output.isTerminal) }
     /// Time limit per query, in seconds.
     public var timeLimit: Double? = nil
     /// Resident bytes at which a query stops with an error (`--memory-limit`).
@@ -47,12 +51,12 @@ public final class Session {
     // MARK: diagnostics
 
     public func report(_ d: Diagnostic) {
-        try? err.write(d.render(color: color && err.isTerminal))
+        try? err.write(d.render(color: colored(err)))
         try? err.flush()
     }
 
     public func report(_ list: DiagnosticList) {
-        try? err.write(list.render(color: color && err.isTerminal))
+        try? err.write(list.render(color: colored(err)))
         try? err.flush()
     }
 
@@ -162,7 +166,7 @@ public final class Session {
                 onceOutput = nil
             }
         }
-        let writer = DeferredHeaderWriter(Formatters.make(mode, out: target, store: store, headers: headers, color: color && target.isTerminal))
+        let writer = DeferredHeaderWriter(Formatters.make(mode, out: target, store: store, headers: headers, color: colored(target)))
         let answers = Answers(columns: prepared.columns, store: store)
         var outcome = Outcome.ok
         do {

@@ -7,32 +7,36 @@ public struct FactStore: Sendable {
     /// one) is a single retain, and a change copies the parts only when the store is shared
     /// (a load works on its own copy).
     final class Storage: @unchecked Sendable {
-        var types: [TypeInfo] = []
-        var predicates: [PredicateInfo] = []
-        var keys: [KeyInfo] = []
-        var entities = EntityTable()
-        var table: StatementTable = StatementTable()
-        var literals: LiteralTable = LiteralTable()
-        var rules: [StoredRule] = []
-        var loadedFiles: [String] = []
-        var typeIndex: [String: Int32] = [:]
-        var predicateIndex: [String: PredicateID] = [:]
-        var keyIndex: [String: Int32] = [:]
-        var nameIndex: NameIndex = NameIndex()
-        var statementNames: [String: StatementID] = [:]
-        var assertedTotal: Int = 0
-        var iriIndex: [String: EntityID] = [:]
-        var propositionIndex: [PropositionKey: StatementID] = [:]
-        var bySubject: TermPostings = TermPostings()
-        var byObject: TermPostings = TermPostings()
-        var byPredicate: PostingIndex = PostingIndex()
-        var byQualifier: [TermPostings] = []
-        var provenanceRuns: [TermPostings] = []
-        var byKey: PostingIndex = PostingIndex()
-        var typeMembers: [[EntityID]] = []
-        var predicateClosure: [[PredicateID]] = []
-        var typeClosure: [[Int32]] = []
-        var version: Int = 0
+        // The loader and every query reach the store's parts through this one object, a
+        // modify at a time: run-time exclusivity checks are off for them (they cost the load
+        // a third, and queries as much). Safe because a store is changed only through its own
+        // copy (a load works on a private one), by one thread, with no overlapping access.
+        @exclusivity(unchecked) var types: [TypeInfo] = []
+        @exclusivity(unchecked) var predicates: [PredicateInfo] = []
+        @exclusivity(unchecked) var keys: [KeyInfo] = []
+        @exclusivity(unchecked) var entities = EntityTable()
+        @exclusivity(unchecked) var table: StatementTable = StatementTable()
+        @exclusivity(unchecked) var literals: LiteralTable = LiteralTable()
+        @exclusivity(unchecked) var rules: [StoredRule] = []
+        @exclusivity(unchecked) var loadedFiles: [String] = []
+        @exclusivity(unchecked) var typeIndex: [String: Int32] = [:]
+        @exclusivity(unchecked) var predicateIndex: [String: PredicateID] = [:]
+        @exclusivity(unchecked) var keyIndex: [String: Int32] = [:]
+        @exclusivity(unchecked) var nameIndex: NameIndex = NameIndex()
+        @exclusivity(unchecked) var statementNames: [String: StatementID] = [:]
+        @exclusivity(unchecked) var assertedTotal: Int = 0
+        @exclusivity(unchecked) var iriIndex: [String: EntityID] = [:]
+        @exclusivity(unchecked) var propositionIndex: [PropositionKey: StatementID] = [:]
+        @exclusivity(unchecked) var bySubject: TermPostings = TermPostings()
+        @exclusivity(unchecked) var byObject: TermPostings = TermPostings()
+        @exclusivity(unchecked) var byPredicate: PostingIndex = PostingIndex()
+        @exclusivity(unchecked) var byQualifier: [TermPostings] = []
+        @exclusivity(unchecked) var provenanceRuns: [TermPostings] = []
+        @exclusivity(unchecked) var byKey: PostingIndex = PostingIndex()
+        @exclusivity(unchecked) var typeMembers: [[EntityID]] = []
+        @exclusivity(unchecked) var predicateClosure: [[PredicateID]] = []
+        @exclusivity(unchecked) var typeClosure: [[Int32]] = []
+        @exclusivity(unchecked) var version: Int = 0
 
         init() {}
 
