@@ -154,12 +154,13 @@ public final class Answers {
         case IDJoin.termTag: return store.value(Term(raw: UInt32(truncatingIfNeeded: b)))
         case IDJoin.predicateTag: return .predicate(PredicateID(bitPattern: UInt32(truncatingIfNeeded: b)))
         case IDJoin.statementTag: return .statement(StatementID(bitPattern: UInt32(truncatingIfNeeded: b)))
+        case IDJoin.typeTag: return .type(Int32(bitPattern: UInt32(truncatingIfNeeded: b)))
         default: return boxed[Int(UInt32(truncatingIfNeeded: b))]
         }
     }
 
     private func decodeEvidence(_ b: UInt64) -> Evidence {
-        if b & ~0xFFFF_FFFF == IDJoin.statementTag { return .statement(StatementID(bitPattern: UInt32(truncatingIfNeeded: b))) }
+        if b & ~0xFFFF_FFFF == IDJoin.statementTag { return IDJoin.evidence(StatementID(bitPattern: UInt32(truncatingIfNeeded: b))) }
         return boxedEvidence[Int(UInt32(truncatingIfNeeded: b))]
     }
 }

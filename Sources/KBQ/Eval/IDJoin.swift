@@ -44,8 +44,22 @@ final class IDJoin {
         }
     }
 
+    /// `?x is_a T`, `?x is_a ?t`: entity numbers against the type lists of the entity
+    /// table, in the order the general evaluator meets them (`Execution.solveIsA`).
+    final class IsAStep {
+        let subject: Position
+        /// A constant is `typeTag | t`.
+        let type: Position
+
+        init(subject: Position, type: Position) {
+            self.subject = subject
+            self.type = type
+        }
+    }
+
     indirect enum Step {
         case pattern(PatternStep)
+        case isA(IsAStep)
         /// A filter, the variables it reads, and for a filter of one variable the number of
         /// its memo (its truth depends on that binding alone).
         case filter(CompiledExpr, [Int], memo: Int?, quick: QuickComparison?)
@@ -78,6 +92,24 @@ final class IDJoin {
     static let termTag: UInt64 = 1 << 32
     static let predicateTag: UInt64 = 2 << 32
     static let statementTag: UInt64 = 3 << 32
+    /// A type (the object of `is_a`); 4 << 32 is Answers' tag for boxed values.
+    static let typeTag: UInt64 = 5 << 32
+
+    /// The evidence `.typeOf(e, t)` in the statement list of an answer, as a negative
+    /// StatementID: the sign bit, seven bits of type and 24 of entity. An `is_a` step whose
+    /// entities or types do not fit is left to the general evaluator (see `plan`).
+    static func typeEvidence(_ e: EntityID, _ t: Int32) -> StatementID {
+        StatementID(bitPattern: 0x8000_0000 | UInt32(t) << 24 | UInt32(e))
+    }
+    static let maxEvidenceEntities = 1 << 24
+    static let maxEvidenceTypes = 1 << 7
+
+    /// A statement id of a join's evidence list as Evidence (see `typeEvidence`).
+    static func evidence(_ s: StatementID) -> Evidence {
+        guard s < 0 else { return .statement(s) }
+        let bits = UInt32(bitPattern: s)
+        return .typeOf(EntityID(bits & 0xFF_FFFF), Int32(bits >> 24 & 0x7F))
+    }
 
     /// A query's goals as join steps, made once per prepared query.
     struct Program {
@@ -125,6 +157,11 @@ final class IDJoin {
                 }
                 steps.append(.filter(e, vars, memo: memo, quick: QuickComparison(e)))
             case .pattern(let p):
+                if case .isA = p.path {
+                    guard let step = IDJoin.planIsA(p, store) else { return nil }
+                    steps.append(.isA(step))
+                    continue
+                }
                 guard let step = IDJoin.plan(p, store) else { return nil }
                 steps.append(.pattern(step))
             case .not(let inner, _):
@@ -186,8 +223,27 @@ final class IDJoin {
             predicateVariable: predicateVariable, statementVariable: p.statementVar, quoted: p.quoted, impossible: impossible)
     }
 
+    static func planIsA(_ p: CompiledPattern, _ store: FactStore) -> IsAStep? {
+        guard store.entities.count < maxEvidenceEntities, store.types.count < maxEvidenceTypes else { return nil }
+        let subject: Position
+        switch p.subject {
+        case .wildcard: subject = Position(kind: .wildcard, value: 0, variable: -1)
+        case .variable(let v): subject = Position(kind: .variable, value: 0, variable: v)
+        case .constant(.entity(let e)): subject = Position(kind: .constant, value: termTag | UInt64(Term(entity: e).raw), variable: -1)
+        default: return nil
+        }
+        let type: Position
+        switch p.object {
+        case .variable(let v): type = Position(kind: .variable, value: 0, variable: v)
+        case .constant(.type(let t)): type = Position(kind: .constant, value: typeTag | UInt64(UInt32(bitPattern: t)), variable: -1)
+        default: return nil
+        }
+        return IsAStep(subject: subject, type: type)
+    }
+
     func decode(_ b: UInt64) -> Value {
         switch b & ~0xFFFF_FFFF {
+        case IDJoin.typeTag: return .type(Int32(bitPattern: UInt32(truncatingIfNeeded: b)))
         case IDJoin.termTag: return store.value(Term(raw: UInt32(truncatingIfNeeded: b)))
         case IDJoin.predicateTag: return .predicate(PredicateID(bitPattern: UInt32(truncatingIfNeeded: b)))
         default: return .statement(StatementID(bitPattern: UInt32(truncatingIfNeeded: b)))
@@ -199,7 +255,7 @@ final class IDJoin {
         try solve(steps, 0) {
             for v in 0..<variableCount { exec.row[v] = bindings[v] == 0 ? nil : decode(bindings[v]) }
             // A fresh array of the exact size: the answer before may still hold the last one.
-            exec.evidence = statements.map { .statement($0) }
+            exec.evidence = statements.map(IDJoin.evidence)
             try k()
         }
     }
@@ -264,6 +320,34 @@ final class IDJoin {
         case .or(let branches):
             for b in branches {
                 if last { try solve(b, 0, k) } else { try solve(b, 0) { try solve(steps, i + 1, k) } }
+            }
+        case .isA(let a):
+            func emit(_ e: EntityID, _ t: Int32) throws {
+                try exec.tick()
+                let mark = trail.count
+                if unify(a.subject, IDJoin.termTag | UInt64(Term(entity: e).raw)) && unify(a.type, IDJoin.typeTag | UInt64(UInt32(bitPattern: t))) {
+                    statements.append(IDJoin.typeEvidence(e, t))
+                    try next()
+                    statements.removeLast()
+                }
+                while trail.count > mark { bindings[trail.removeLast()] = 0 }
+            }
+            let type = bound(a.type).map { Int32(bitPattern: UInt32(truncatingIfNeeded: $0)) }
+            if let b = bound(a.subject) {
+                let term = Term(raw: UInt32(truncatingIfNeeded: b))
+                guard b & ~0xFFFF_FFFF == IDJoin.termTag, term.kind == Term.entityKind else { return }
+                let e = EntityID(term.index)
+                if let t = type {
+                    if store.entity(e, isA: t) { try emit(e, t) }
+                } else {
+                    for t in store.allTypes(of: e) { try emit(e, t) }
+                }
+            } else if let t = type {
+                for e in store.members(of: t) { try emit(e, t) }
+            } else {
+                for e in store.entities.indices {
+                    for t in store.allTypes(of: EntityID(e)) { try emit(EntityID(e), t) }
+                }
             }
         case .pattern(let p):
             guard !p.impossible else { return }
