@@ -206,8 +206,11 @@ struct Accumulator {
 
     func result(_ ops: ValueOps, _ source: SourceText) throws -> Value {
         if distinct {
+            // No order is needed: a count is the set's size, min and max fold in any order,
+            // and sums are exact, so the order of adding cannot change them.
+            if function == .count { return .integer(seen.count) }
             var plain = Accumulator(function: function.rawValue, distinct: false, range: range)
-            for v in seen.sorted(by: ops.sortsBefore) { try plain.add(v, ops, source) }
+            for v in seen { try plain.add(v, ops, source) }
             return try plain.result(ops, source)
         }
         switch function {

@@ -2,6 +2,15 @@
 struct ValueOps {
     let store: FactStore
     let source: SourceText
+    /// The entity table, taken once: reached through the store at every comparison of a
+    /// sort, it was copied (a retain and a release of each of its columns) every time.
+    let entities: EntityTable
+
+    init(store: FactStore, source: SourceText) {
+        self.store = store
+        self.source = source
+        self.entities = store.entities
+    }
 
     func error(_ message: String, _ range: Range<Int>) -> Diagnostic {
         Diagnostic(.error, message, source: source, range: range)
@@ -169,7 +178,7 @@ struct ValueOps {
         case (.date(let d), _): return ValueOps.scaleOrder(number: ExactNumber(b)!, date: d) > 0
         case (_, .date(let d)): return ValueOps.scaleOrder(number: ExactNumber(a)!, date: d) < 0
         case (.string(let x), .string(let y)): return x < y
-        case (.entity(let x), .entity(let y)): return store.entities.id(Int(x)) < store.entities.id(Int(y))
+        case (.entity(let x), .entity(let y)): return entities.id(Int(x)) < entities.id(Int(y))
         case (.predicate, .predicate), (.type, .type), (.proposition, .proposition), (.statement, .statement):
             return Display.plain(a, store) < Display.plain(b, store)
         default:
