@@ -17,9 +17,10 @@ struct Planner {
     var limits: Limits = .none
     /// The most goals (patterns, filters, and those nested in `not`, `optional`, `or`) one
     /// query may have. The evaluator recurses once a goal, so this bounds its stack (3,000
-    /// overflowed the main thread's 8 MB in a debug build); and a query of thousands of
-    /// conditions is a program gone wrong, not a question. SQLite bounds expressions alike.
-    static let maxGoals = 1000
+    /// overflowed the main thread's 8 MB in a debug build, and 900 under AddressSanitizer,
+    /// whose frames are larger); and a query of hundreds of conditions is a program gone
+    /// wrong, not a question. SQLite bounds expressions alike.
+    static let maxGoals = 256
 
     /// Refuses a query of more than `maxGoals` goals, at the first goal past the limit.
     func checkSize(_ goals: [Goal]) throws(Diagnostic) {

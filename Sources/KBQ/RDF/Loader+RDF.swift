@@ -217,6 +217,15 @@ extension Loader {
     /// A proposition (quoted, not asserted) for a triple term or a reifier of one.
     mutating func proposition(_ term: RDFTerm, _ c: inout RDFImport, _ names: inout RDFNames, _ t: RDFTriple) -> Value? {
         if let done = c.propositions[term] { return .proposition(done) }
+        // A reifier whose triple term (or qualifier) mentions itself, directly or through
+        // others, is a proposition that contains itself: refused, not followed for ever.
+        guard c.making.insert(term).inserted else {
+            if c.reportedCycle.insert(term).inserted {
+                report(Diagnostic(.error, "a reifier refers to itself through its triple term or its qualifiers (a proposition cannot contain itself)", source: SourceText(name: "\(c.file.path):\(t.line)", text: ""), range: 0..<0))
+            }
+            return nil
+        }
+        defer { c.making.remove(term) }
         let inner: RDFTriple
         var qualifiers: [(key: Int32, value: Value)] = []
         switch term {
@@ -322,6 +331,9 @@ struct RDFImport {
     var occurrences: [RDFTriple: Int] = [:]
     var asserted: Set<RDFTriple> = []
     var propositions: [RDFTerm: StatementID] = [:]
+    /// Propositions being made (to refuse one that contains itself), and those reported.
+    var making: Set<RDFTerm> = []
+    var reportedCycle: Set<RDFTerm> = []
     var labelled: Set<EntityID> = []
     var schemaSubjects: Set<String> = []
     /// `<iri> kbq:id "name"`: the name kbq gave it, kept through export and import.

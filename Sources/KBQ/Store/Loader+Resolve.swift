@@ -59,6 +59,57 @@ extension Loader {
             }
             store.setSupertypes(id, resolved)
         }
+        // Each type's closure lists everything below it: a chain of n types costs n^2/2
+        // entries (20,000 took a minute and 2.5 GB). Past `maxHierarchyDepth` levels, a
+        // located error, and the type is cut from its parents.
+        let depth = Loader.hierarchyDepths(count: store.types.count) { store.types[$0].supertypes.map(Int.init) }
+        for (id, _, source) in pending where depth[Int(id)] > Loader.maxHierarchyDepth {
+            let at = store.types[Int(id)].declaredAt
+            report(error("type '\(store.types[Int(id)].name)' is \(depth[Int(id)]) levels below its root: a hierarchy may be at most \(Loader.maxHierarchyDepth) deep", source, at.line == 0 ? 0..<0 : Loader.lineRange(source, at.line)))
+            store.setSupertypes(id, [])
+        }
+    }
+
+    static let maxHierarchyDepth = 256
+
+    /// Each node's longest distance from a root (a node with no parent), given each node's
+    /// parents; nodes on a cycle keep 0 (cycles are reported elsewhere).
+    static func hierarchyDepths(count: Int, parents: (Int) -> [Int]) -> [Int] {
+        var children = Array(repeating: [Int](), count: count)
+        var waiting = Array(repeating: 0, count: count)
+        for i in 0..<count {
+            for p in parents(i) where p != i {
+                children[p].append(i)
+                waiting[i] += 1
+            }
+        }
+        var depth = Array(repeating: 0, count: count)
+        var queue = (0..<count).filter { waiting[$0] == 0 }
+        var head = 0
+        while head < queue.count {
+            let n = queue[head]
+            head += 1
+            for c in children[n] {
+                depth[c] = max(depth[c], depth[n] + 1)
+                waiting[c] -= 1
+                if waiting[c] == 0 { queue.append(c) }
+            }
+        }
+        return depth
+    }
+
+    /// The byte range of line `line` of `source` (counted from its first line).
+    static func lineRange(_ source: SourceText, _ line: Int) -> Range<Int> {
+        var current = source.firstLine
+        var start = 0
+        let bytes = source.bytes
+        while current < line, start < bytes.count {
+            if bytes[start] == 0x0A { current += 1 }
+            start += 1
+        }
+        var end = start
+        while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+        return start..<end
     }
 
     mutating func declarePredicatesAndKeys() {
@@ -103,6 +154,12 @@ extension Loader {
                 resolved.append(p)
             }
             store.setSuperpredicates(id, resolved)
+        }
+        let depth = Loader.hierarchyDepths(count: store.predicates.count) { store.predicates[$0].supers.map(Int.init) }
+        for (id, _, source) in pending where depth[Int(id)] > Loader.maxHierarchyDepth {
+            let name = store.predicates[Int(id)].name
+            report(error("predicate '\(name)' is \(depth[Int(id)]) levels below its root: a hierarchy may be at most \(Loader.maxHierarchyDepth) deep", source, store.predicates[Int(id)].declaredAt.map { Loader.lineRange(source, $0.line) } ?? 0..<0))
+            store.setSuperpredicates(id, [])
         }
         // A sub-predicate of a stance is a stance: `claims` under `says`.
         var changed = true

@@ -241,7 +241,11 @@ extension Parser {
         } else {
             e = .term(try term("a term"))
         }
+        var fields = 0
         while current.isSymbol(".") {
+            // Each field nests the expression once more (and the compiler recurses on it).
+            fields += 1
+            if fields > Parser.maxDepth { throw error("nesting too deep (more than \(Parser.maxDepth) fields)", at: current.range) }
             _ = advance()
             guard current.kind == .word else { throw expected("a field name after '.'") }
             let f = advance()

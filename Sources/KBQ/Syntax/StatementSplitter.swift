@@ -42,18 +42,87 @@ public struct StatementSplitter {
             return .dotCommand(text.text, text)
         }
         var end = segmentEnd(from: position)
+        // What is open so far, scanned a line at a time: while a bracket is open or the text
+        // ends in `,` or a word that needs more, more lines are taken without parsing (the
+        // parse of the whole statement at every line made a statement of n lines cost n^2).
+        var open = OpenScan()
+        open.feed(bytes, start..<end)
         while true {
+            let endedBySemicolon = end < bytes.count && bytes[end] == UInt8(ascii: ";")
+            // Taken without a parse: more is surely needed, or the next line continues it.
+            if !endedBySemicolon && end < bytes.count && (open.surelyIncomplete(bytes) || nextLineContinues(after: end)) {
+                let next = segmentEnd(from: end + 1)
+                open.feed(bytes, end..<next)
+                end = next
+                continue
+            }
             let chunk = SourceText(name: name, bytes: Array(bytes[start..<end]), firstLine: startLine, firstColumn: startColumn)
             let result = parse(chunk)
-            let endedBySemicolon = end < bytes.count && bytes[end] == UInt8(ascii: ";")
             var wantsMore = false
             if case .failure(let d) = result, d.isIncomplete { wantsMore = true }
-            if !endedBySemicolon && end < bytes.count && (wantsMore || nextLineContinues(after: end)) {
-                end = segmentEnd(from: end + 1)
+            if !endedBySemicolon && end < bytes.count && wantsMore {
+                let next = segmentEnd(from: end + 1)
+                open.feed(bytes, end..<next)
+                end = next
                 continue
             }
             advance(to: endedBySemicolon ? end + 1 : end)
             return .statement(chunk, result)
+        }
+    }
+
+    /// Brackets left open and the last token of the text scanned so far, outside strings,
+    /// quoted names and comments (as `segmentEnd` reads them).
+    struct OpenScan {
+        var depth = 0
+        /// The last byte that is not blank, or the range of the last word when it ended one.
+        var last: UInt8 = 0
+        var lastWord: Range<Int>? = nil
+
+        /// Words after which a statement cannot end.
+        static let needMore: Set<String> = ["where", "and", "or", "not", "optional", "by", "find", "distinct", "as", "rule"]
+
+        mutating func feed(_ bytes: [UInt8], _ range: Range<Int>) {
+            var j = range.lowerBound
+            while j < range.upperBound {
+                let c = bytes[j]
+                if c == UInt8(ascii: "\"") || c == UInt8(ascii: "`") {
+                    // A string or quoted name: to its end on this line.
+                    j += 1
+                    while j < range.upperBound && bytes[j] != c && bytes[j] != 0x0A {
+                        if c == UInt8(ascii: "\"") && bytes[j] == UInt8(ascii: "\\") { j += 1 }
+                        j += 1
+                    }
+                    (last, lastWord) = (c, nil)
+                } else if c == UInt8(ascii: "#") || (c == UInt8(ascii: "-") && j + 1 < range.upperBound && bytes[j + 1] == UInt8(ascii: "-")) {
+                    while j < range.upperBound && bytes[j] != 0x0A { j += 1 }
+                    continue
+                } else if c == UInt8(ascii: "(") || c == UInt8(ascii: "[") || c == UInt8(ascii: "{") {
+                    (depth, last, lastWord) = (depth + 1, c, nil)
+                } else if c == UInt8(ascii: ")") || c == UInt8(ascii: "]") || c == UInt8(ascii: "}") {
+                    (depth, last, lastWord) = (max(0, depth - 1), c, nil)
+                } else if OpenScan.isWordByte(c) {
+                    let s = j
+                    while j + 1 < range.upperBound && OpenScan.isWordByte(bytes[j + 1]) { j += 1 }
+                    // A variable (`?by`) or a field (`?s.as`) is no keyword.
+                    let named = s > 0 && (bytes[s - 1] == UInt8(ascii: "?") || bytes[s - 1] == UInt8(ascii: "."))
+                    (last, lastWord) = (c, named ? nil : s..<(j + 1))
+                } else if c != 0x20 && c != 0x09 && c != 0x0D && c != 0x0A {
+                    (last, lastWord) = (c, nil)
+                }
+                j += 1
+            }
+        }
+
+        static func isWordByte(_ c: UInt8) -> Bool {
+            (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39) || c == 0x5F || c >= 0x80
+        }
+
+        func surelyIncomplete(_ bytes: [UInt8]) -> Bool {
+            // After `,` or a path operator a statement cannot end.
+            if depth > 0 || last == UInt8(ascii: ",") || last == UInt8(ascii: "^") || last == UInt8(ascii: "/") || last == UInt8(ascii: "|") { return true }
+            guard let w = lastWord, w.count <= 8 else { return false }
+            return OpenScan.needMore.contains(String(decoding: bytes[w], as: UTF8.self))
         }
     }
 
@@ -105,7 +174,8 @@ public struct StatementSplitter {
             }
             j += 1
         }
-        return j
+        // A `\` at the very end skipped past it.
+        return min(j, bytes.count)
     }
 
     mutating func skipBlankAndCommentLines() {
