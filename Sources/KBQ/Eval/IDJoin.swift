@@ -251,11 +251,14 @@ final class IDJoin {
     }
 
     /// Runs the steps; at each answer, the execution's row and evidence hold it for `k`.
-    func run(_ k: () throws -> Void) throws {
+    /// `reading`: the variables `k` reads (nil: all); the others are not made into Values.
+    func run(reading: [Int]? = nil, _ k: () throws -> Void) throws {
+        let decoded = reading ?? Array(0..<variableCount)
         try solve(steps, 0) {
-            for v in 0..<variableCount { exec.row[v] = bindings[v] == 0 ? nil : decode(bindings[v]) }
-            // A fresh array of the exact size: the answer before may still hold the last one.
-            exec.evidence = statements.map(IDJoin.evidence)
+            for v in decoded { exec.row[v] = bindings[v] == 0 ? nil : decode(bindings[v]) }
+            // Refilled in place: no new array an answer unless the last one was kept.
+            exec.evidence.removeAll(keepingCapacity: true)
+            for s in statements { exec.evidence.append(IDJoin.evidence(s)) }
             try k()
         }
     }
@@ -567,9 +570,9 @@ final class IDJoin {
 extension Execution {
     /// Solves a query's goals: over term ids by `program` (the prepared query's join steps)
     /// when there is one, by the general evaluator otherwise.
-    func solveTop(_ goals: [Goal], allowIDJoin: Bool, program: IDJoin.Program?, _ k: () throws -> Void) throws {
+    func solveTop(_ goals: [Goal], allowIDJoin: Bool, program: IDJoin.Program?, reading: [Int]? = nil, _ k: () throws -> Void) throws {
         if allowIDJoin, let program {
-            try IDJoin(program, self, variableCount: row.count).run(k)
+            try IDJoin(program, self, variableCount: row.count).run(reading: reading, k)
         } else {
             try solve(goals, 0, k)
         }

@@ -72,6 +72,17 @@ public final class PreparedQuery {
         self.columns = projections.map(\.name)
     }
 
+    /// The variables an answer's columns, groups and ordering read: the only ones the
+    /// term-id join makes Values of at each answer.
+    lazy var readVariables: [Int] = {
+        var used = Set<Int>()
+        let c = compiled
+        for p in c.projections { used.formUnion(Planner.uses(p.expr)) }
+        for g in c.groupBy { used.formUnion(Planner.uses(g)) }
+        for o in c.orderBy { used.formUnion(Planner.uses(o.expr)) }
+        return used.sorted()
+    }()
+
     static func onlyUnderNot(_ v: Int, _ goals: [Goal]) -> Bool {
         goals.contains { g in
             if case .not(let inner, _) = g { return Planner.mentions(inner).contains(v) }
@@ -103,7 +114,7 @@ public final class PreparedQuery {
             let limit = c.limit
             let projections = c.projections
             do {
-                try exec.solveTop(c.goals, allowIDJoin: allowIDJoin, program: joinProgram) {
+                try exec.solveTop(c.goals, allowIDJoin: allowIDJoin, program: joinProgram, reading: readVariables) {
                     if skipped < offset { skipped += 1; return }
                     try answers.append(projections.count, { try exec.eval(projections[$0].expr) }, evidence: exec.evidence)
                     try shown(answers.count - 1)
@@ -194,7 +205,7 @@ public final class PreparedQuery {
         var positionOfValue = GroupTable(entityCount: distinct && projections.count == 1 ? store.entities.count : 0)
         let hasAliases = aliasSlots.contains { $0 != nil }
         let keepsEnvironment = !compiled.orderBy.isEmpty
-        try exec.solveTop(compiled.goals, allowIDJoin: allowIDJoin, program: joinProgram) {
+        try exec.solveTop(compiled.goals, allowIDJoin: allowIDJoin, program: joinProgram, reading: readVariables) {
             var values: [Value] = []
             values.reserveCapacity(projections.count)
             let bindings = hasAliases ? exec.row : []
