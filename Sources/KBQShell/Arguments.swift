@@ -57,6 +57,11 @@ struct Arguments {
             }
             return v.text
         }
+        func size(_ flag: String) throws(UsageError) -> Int {
+            let v = try value(flag)
+            guard let size = FileSystem.parseSize(v) else { throw UsageError(message: "\(flag) takes a size in bytes (or with K, M, G, T), not '\(v)'") }
+            return size
+        }
         var onlyFiles = false
         while i < args.count {
             let arg = args[i].text
@@ -92,14 +97,8 @@ struct Arguments {
                 let v = try value(arg)
                 guard let s = Limits.seconds(v) else { throw UsageError(message: "--timeout takes a number of seconds above zero, not '\(v)'") }
                 a.timeLimit = s
-            case "--max-file-size":
-                let v = try value(arg)
-                guard let size = FileSystem.parseSize(v) else { throw UsageError(message: "--max-file-size takes a size in bytes (or with K, M, G, T), not '\(v)'") }
-                a.maxFileSize = size
-            case "--memory-limit":
-                let v = try value(arg)
-                guard let size = FileSystem.parseSize(v) else { throw UsageError(message: "--memory-limit takes a size in bytes (or with K, M, G, T), not '\(v)'") }
-                a.memoryLimit = size
+            case "--max-file-size": a.maxFileSize = try size(arg)
+            case "--memory-limit": a.memoryLimit = try size(arg)
             case "--color":
                 let v = try value(arg)
                 guard let c = ColorChoice(rawValue: v) else { throw UsageError(message: "--color takes auto, always or never, not '\(v)'") }

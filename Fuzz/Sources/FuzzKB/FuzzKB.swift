@@ -19,17 +19,7 @@ enum KBTarget {
             Fuzz.consume(d)
             return
         }
-        switch Loader.load(text: SourceText(name: "fuzz-input.kb", bytes: array), into: FactStore()) {
-        case .failure(let list):
-            Fuzz.consume(list)
-        case .success(let store):
-            do {
-                _ = try RuleEngine(store: store, rules: store.rules)
-            } catch {
-                Fuzz.consume(error)
-            }
-            Fuzz.export(store)
-        }
+        Fuzz.check(Loader.load(text: SourceText(name: "fuzz-input.kb", bytes: array), into: FactStore()))
     }
 }
 

@@ -28,17 +28,7 @@ enum NTriplesTarget {
         Fuzz.write(bytes, to: path)
         let loaded = Loader.load(files: [path], into: FactStore())
         unlink(path)
-        switch loaded {
-        case .failure(let list):
-            Fuzz.consume(list)
-        case .success(let store):
-            do {
-                _ = try RuleEngine(store: store, rules: store.rules)
-            } catch {
-                Fuzz.consume(error)
-            }
-            Fuzz.export(store)
-        }
+        Fuzz.check(loaded)
     }
 }
 

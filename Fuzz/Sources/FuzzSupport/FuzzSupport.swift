@@ -59,6 +59,22 @@ public enum Fuzz {
     }
 
     /// The store as N-Triples, written nowhere (the exporter reads every column).
+    /// What a loader's result goes through, as the shell would: its diagnostics rendered,
+    /// or the loaded store's rules compiled and the store exported.
+    public static func check(_ loaded: Result<FactStore, DiagnosticList>) {
+        switch loaded {
+        case .failure(let list):
+            consume(list)
+        case .success(let store):
+            do {
+                _ = try RuleEngine(store: store, rules: store.rules)
+            } catch {
+                consume(error)
+            }
+            export(store)
+        }
+    }
+
     public static func export(_ store: FactStore) {
         do {
             try NTriplesExporter.export(store, rules: store.rules) { try devNull.write($0) }
