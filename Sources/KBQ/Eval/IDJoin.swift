@@ -276,6 +276,39 @@ final class IDJoin {
     }
 
 
+    /// An `is_a` step (see IsAStep), kept out of `solve`: inlined there, it made the
+    /// pattern step's code slower (retains around `matchRest`).
+    @inline(never)
+    func solveIsA(_ a: IsAStep, _ next: () throws -> Void) throws {
+        func emit(_ e: EntityID, _ t: Int32) throws {
+            try exec.tick()
+            let mark = trail.count
+            if unify(a.subject, IDJoin.termTag | UInt64(Term(entity: e).raw)) && unify(a.type, IDJoin.typeTag | UInt64(UInt32(bitPattern: t))) {
+                statements.append(IDJoin.typeEvidence(e, t))
+                try next()
+                statements.removeLast()
+            }
+            while trail.count > mark { bindings[trail.removeLast()] = 0 }
+        }
+        let type = bound(a.type).map { Int32(bitPattern: UInt32(truncatingIfNeeded: $0)) }
+        if let b = bound(a.subject) {
+            let term = Term(raw: UInt32(truncatingIfNeeded: b))
+            guard b & ~0xFFFF_FFFF == IDJoin.termTag, term.kind == Term.entityKind else { return }
+            let e = EntityID(term.index)
+            if let t = type {
+                if store.entity(e, isA: t) { try emit(e, t) }
+            } else {
+                for t in store.allTypes(of: e) { try emit(e, t) }
+            }
+        } else if let t = type {
+            for e in store.members(of: t) { try emit(e, t) }
+        } else {
+            for e in store.entities.indices {
+                for t in store.allTypes(of: EntityID(e)) { try emit(EntityID(e), t) }
+            }
+        }
+    }
+
     /// As `Execution.solve`: steps from `i` on, then `k`.
     func solve(_ steps: [Step], _ i: Int, _ k: () throws -> Void) throws {
         guard i < steps.count else { return try k() }
@@ -325,33 +358,7 @@ final class IDJoin {
                 if last { try solve(b, 0, k) } else { try solve(b, 0) { try solve(steps, i + 1, k) } }
             }
         case .isA(let a):
-            func emit(_ e: EntityID, _ t: Int32) throws {
-                try exec.tick()
-                let mark = trail.count
-                if unify(a.subject, IDJoin.termTag | UInt64(Term(entity: e).raw)) && unify(a.type, IDJoin.typeTag | UInt64(UInt32(bitPattern: t))) {
-                    statements.append(IDJoin.typeEvidence(e, t))
-                    try next()
-                    statements.removeLast()
-                }
-                while trail.count > mark { bindings[trail.removeLast()] = 0 }
-            }
-            let type = bound(a.type).map { Int32(bitPattern: UInt32(truncatingIfNeeded: $0)) }
-            if let b = bound(a.subject) {
-                let term = Term(raw: UInt32(truncatingIfNeeded: b))
-                guard b & ~0xFFFF_FFFF == IDJoin.termTag, term.kind == Term.entityKind else { return }
-                let e = EntityID(term.index)
-                if let t = type {
-                    if store.entity(e, isA: t) { try emit(e, t) }
-                } else {
-                    for t in store.allTypes(of: e) { try emit(e, t) }
-                }
-            } else if let t = type {
-                for e in store.members(of: t) { try emit(e, t) }
-            } else {
-                for e in store.entities.indices {
-                    for t in store.allTypes(of: EntityID(e)) { try emit(EntityID(e), t) }
-                }
-            }
+            try solveIsA(a, next)
         case .pattern(let p):
             guard !p.impossible else { return }
             func visit(_ sid: StatementID) throws {

@@ -141,8 +141,9 @@ extension PreparedQuery {
             counts[Int(g)] += 1
             groupOf[n] = g
         }
+        let keys = groupKeys
         let keyValues = { (g: Int) -> Value in
-            let k = groupKeys[g]
+            let k = keys[g]
             switch k >> 32 {
             case 0: return store.value(Term(raw: UInt32(k)))
             case 1: return .predicate(PredicateID(bitPattern: UInt32(truncatingIfNeeded: k)))
@@ -212,7 +213,9 @@ extension PreparedQuery {
             groupKeys = order.map { groupKeys[$0] }
             runs = order.map { runs[$0] }
         }
-        let keyValues = { (g: Int) -> Value in store.value(Term(raw: UInt32(truncatingIfNeeded: groupKeys[g]))) }
+        // A constant the closure captures (a captured `var` is checked at every access).
+        let keys = groupKeys
+        let keyValues = { (g: Int) -> Value in store.value(Term(raw: UInt32(truncatingIfNeeded: keys[g]))) }
         let groups = topGroups(counts, keyValues, exec.ops) ?? Array(counts.indices)
         return ScanCount(
             rows: try aggregateRows(groups, firstStatement, counts, exec), candidates: nil, groupOf: [], runs: runs, accepts: accepts)
