@@ -61,7 +61,14 @@ public struct StatementSplitter {
             var wantsMore = false
             if case .failure(let d) = result, d.isIncomplete { wantsMore = true }
             if !endedBySemicolon && end < bytes.count && wantsMore {
-                let next = segmentEnd(from: end + 1)
+                // Blank lines cannot complete it: they are taken with the next line that
+                // is not blank, in one step (a parse per blank line was n^2 again).
+                var lineStart = end + 1
+                var next = segmentEnd(from: lineStart)
+                while next < bytes.count && isBlank(lineStart..<next) {
+                    lineStart = next + 1
+                    next = segmentEnd(from: lineStart)
+                }
                 open.feed(bytes, end..<next)
                 end = next
                 continue
@@ -194,6 +201,10 @@ public struct StatementSplitter {
         }
     }
 
+    func isBlank(_ r: Range<Int>) -> Bool {
+        bytes[r].allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+    }
+
     func isCommentStart(_ j: Int) -> Bool {
         bytes[j] == UInt8(ascii: "#") || (bytes[j] == UInt8(ascii: "-") && j + 1 < bytes.count && bytes[j + 1] == UInt8(ascii: "-"))
     }
@@ -205,7 +216,11 @@ public struct StatementSplitter {
 
     /// As `nextLineContinues(after:)`, on any bytes (the loader's prescan asks on every core).
     static func nextLineContinues(_ bytes: UnsafeBufferPointer<UInt8>, after end: Int) -> Bool {
-        func isCommentStart(_ j: Int) -> Bool {
+        func isBlank(_ r: Range<Int>) -> Bool {
+        bytes[r].allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+    }
+
+    func isCommentStart(_ j: Int) -> Bool {
             bytes[j] == UInt8(ascii: "#") || (bytes[j] == UInt8(ascii: "-") && j + 1 < bytes.count && bytes[j + 1] == UInt8(ascii: "-"))
         }
         var j = end
