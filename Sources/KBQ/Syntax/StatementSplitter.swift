@@ -51,7 +51,7 @@ public struct StatementSplitter {
             let endedBySemicolon = end < bytes.count && bytes[end] == UInt8(ascii: ";")
             // Taken without a parse: more is surely needed, or the next line continues it.
             if !endedBySemicolon && end < bytes.count && (open.surelyIncomplete(bytes) || nextLineContinues(after: end)) {
-                let next = segmentEnd(from: end + 1)
+                let next = nextContentSegmentEnd(after: end)
                 open.feed(bytes, end..<next)
                 end = next
                 continue
@@ -61,14 +61,7 @@ public struct StatementSplitter {
             var wantsMore = false
             if case .failure(let d) = result, d.isIncomplete { wantsMore = true }
             if !endedBySemicolon && end < bytes.count && wantsMore {
-                // Blank lines cannot complete it: they are taken with the next line that
-                // is not blank, in one step (a parse per blank line was n^2 again).
-                var lineStart = end + 1
-                var next = segmentEnd(from: lineStart)
-                while next < bytes.count && isBlank(lineStart..<next) {
-                    lineStart = next + 1
-                    next = segmentEnd(from: lineStart)
-                }
+                let next = nextContentSegmentEnd(after: end)
                 open.feed(bytes, end..<next)
                 end = next
                 continue
@@ -201,8 +194,22 @@ public struct StatementSplitter {
         }
     }
 
-    func isBlank(_ r: Range<Int>) -> Bool {
-        bytes[r].allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+    /// The end of the next line's statement text after `end`, blank and comment lines taken
+    /// with it in one step: they cannot change whether a statement is complete, and taking
+    /// them a line (and a parse or a look-ahead) at a time made n blank lines cost n^2.
+    func nextContentSegmentEnd(after end: Int) -> Int {
+        var lineStart = end + 1
+        var next = segmentEnd(from: lineStart)
+        while next < bytes.count && isBlankOrComment(lineStart..<next) {
+            lineStart = next + 1
+            next = segmentEnd(from: lineStart)
+        }
+        return next
+    }
+
+    func isBlankOrComment(_ r: Range<Int>) -> Bool {
+        guard let j = r.first(where: { bytes[$0] != 0x20 && bytes[$0] != 0x09 && bytes[$0] != 0x0D && bytes[$0] != 0x0A }) else { return true }
+        return isCommentStart(j)
     }
 
     func isCommentStart(_ j: Int) -> Bool {
@@ -216,11 +223,7 @@ public struct StatementSplitter {
 
     /// As `nextLineContinues(after:)`, on any bytes (the loader's prescan asks on every core).
     static func nextLineContinues(_ bytes: UnsafeBufferPointer<UInt8>, after end: Int) -> Bool {
-        func isBlank(_ r: Range<Int>) -> Bool {
-        bytes[r].allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
-    }
-
-    func isCommentStart(_ j: Int) -> Bool {
+        func isCommentStart(_ j: Int) -> Bool {
             bytes[j] == UInt8(ascii: "#") || (bytes[j] == UInt8(ascii: "-") && j + 1 < bytes.count && bytes[j + 1] == UInt8(ascii: "-"))
         }
         var j = end
