@@ -82,6 +82,7 @@ final class Execution {
     @exclusivity(unchecked) var trail: [Int] = []
     @exclusivity(unchecked) var evidence: [Evidence] = []
     @exclusivity(unchecked) var steps = 0
+    @exclusivity(unchecked) var memoryChecks = 0
     // The store's columns, held here so that the hot loop reads them without a retain.
     let subjects: [Term]
     let predicates: [PredicateID]
@@ -104,8 +105,6 @@ final class Execution {
     func fork(limits: Limits) -> Execution {
         Execution(store: store, source: ops.source, rules: rules, limits: limits, variableCount: row.count)
     }
-
-    @exclusivity(unchecked) var memoryChecks = 0
 
     @inline(__always) func tick() throws {
         steps &+= 1

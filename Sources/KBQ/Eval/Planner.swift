@@ -67,7 +67,7 @@ struct Planner {
             var best: (index: Int, cost: Double)? = nil
             for i in goals.indices where alive[i] {
                 if stale[i] {
-                    var c = cost(goals[i], bound: bound.union(settled), bindable: bindable, others: left)
+                    var c = cost(goals[i], bound: bound.union(settled), bindable: bindable)
                     if hasFilters, c != nil, case .pattern(let p) = goals[i] {
                         c! *= filterSelectivity(after: p, bound: bound, goals.indices.filter { alive[$0] }.map { goals[$0] })
                     }
@@ -97,14 +97,7 @@ struct Planner {
             }
             bound.formUnion(newlyBound)
             ordered.append(g)
-            for i in goals.indices where alive[i] {
-                // `optional` waits to be last; its readiness depends on the count left.
-                if left == 1 || !mentioned[i].isDisjoint(with: touched) {
-                    stale[i] = true
-                } else if case .optional = goals[i] {
-                    stale[i] = true
-                }
-            }
+            for i in goals.indices where alive[i] && !mentioned[i].isDisjoint(with: touched) { stale[i] = true }
         }
         return (ordered, bound)
     }
@@ -146,7 +139,7 @@ struct Planner {
     }
 
     /// nil when the goal cannot run yet.
-    func cost(_ g: Goal, bound: Set<Int>, bindable: Set<Int>, others: Int) -> Double? {
+    func cost(_ g: Goal, bound: Set<Int>, bindable: Set<Int>) -> Double? {
         switch g {
         case .filter(let e, _):
             return Planner.uses(e).isSubset(of: bound) ? -2 : nil
