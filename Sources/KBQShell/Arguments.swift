@@ -17,6 +17,10 @@ struct Arguments {
     var maxFileSize: Int? = nil
     var memoryLimit: Int? = nil
     var emptyKB = false
+    var noCache = false
+    var compile = false
+    var output: String? = nil
+    var verify = false
     var toSPARQL = false
     var help = false
     var version = false
@@ -104,6 +108,10 @@ struct Arguments {
                 guard let c = ColorChoice(rawValue: v) else { throw UsageError(message: "--color takes auto, always or never, not '\(v)'") }
                 a.color = c
             case "--empty": a.emptyKB = true
+            case "--no-cache": a.noCache = true
+            case "--compile": a.compile = true
+            case "--output": a.output = try value(arg)
+            case "--verify": a.verify = true
             case "--to-sparql": a.toSPARQL = true
             case "--export":
                 let f = try value(arg)
@@ -115,6 +123,8 @@ struct Arguments {
             }
             i += 1
         }
+        if a.output != nil && !a.compile { throw UsageError(message: "-o names the image --compile writes; add --compile") }
+        if a.compile && !a.actions.isEmpty { throw UsageError(message: "--compile writes an image and runs nothing: leave out the queries and scripts") }
         return a
     }
 

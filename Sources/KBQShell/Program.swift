@@ -67,9 +67,11 @@ public enum KBQMain {
                 return 2
             }
         }
-        if !files.isEmpty && session.load(files: files) != .ok {
-            return 1
-        }
+        let opened = KnowledgeBaseOpener(args: args, session: session, stderr: stderr)
+        if !files.isEmpty, let status = opened.open(files) { return status }
+        // An image being written meanwhile is finished before the process ends.
+        defer { opened.finish() }
+        if args.compile { return 0 }
         if !interactive && kbq_interrupt_pending() != 0 { return 130 }
 
         if interactive {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// Golden files: `Tests/golden/**/*.test`, one case per file, read like a spec.
@@ -41,10 +42,17 @@ struct GoldenCase: CustomTestStringConvertible, Sendable {
             else if line.hasPrefix("#args: ") { args += line.dropFirst(7).split(separator: " ").map(String.init) }
             else { script.append(String(line)) }
         }
-        let run = try Support.kbq(kb + args + ["-"], stdin: script.joined(separator: "\n"))
-        var actual = run.stdout
-        if !run.stderr.isEmpty { actual += "---- stderr\n" + run.stderr }
-        if run.status != 0 { actual += "---- exit \(run.status)\n" }
+        // From the text, then (when the knowledge base loads) from its cached image: both
+        // must give what the file expects.
+        func output(_ run: Support.Run) -> String {
+            var actual = run.stdout
+            if !run.stderr.isEmpty { actual += "---- stderr\n" + run.stderr }
+            if run.status != 0 { actual += "---- exit \(run.status)\n" }
+            return actual
+        }
+        let actual = output(try Support.kbq(["--no-cache"] + kb + args + ["-"], stdin: script.joined(separator: "\n")))
+        let fromImage = try GoldenTests.imageCompiled(kb)
+            ? output(try Support.kbq(kb + args + ["-"], stdin: script.joined(separator: "\n"))) : actual
         let expectedStart = text.index(after: split.lowerBound)
         let afterMarker = text[expectedStart...].drop { $0 != "\n" }.dropFirst()
         let expected = String(afterMarker)
@@ -54,5 +62,17 @@ struct GoldenCase: CustomTestStringConvertible, Sendable {
             return
         }
         #expect(actual == expected, "\(c.testDescription)")
+        #expect(fromImage == expected, "\(c.testDescription), from the image")
     }
+
+    /// Compiles the cached image of `kb` (once per test run); whether it could be.
+    static func imageCompiled(_ kb: [String]) throws -> Bool {
+        let key = kb.joined(separator: "\u{0}")
+        if let known = compiled.withLock({ $0[key] }) { return known }
+        let ok = try Support.kbq(["--compile"] + kb).status == 0
+        compiled.withLock { $0[key] = ok }
+        return ok
+    }
+
+    static let compiled = Mutex<[String: Bool]>([:])
 }

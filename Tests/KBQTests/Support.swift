@@ -19,6 +19,13 @@ enum Support {
         return root + "/.build/debug/kbq"
     }()
 
+    /// The cache folder of this test process (`$XDG_CACHE_HOME` for every kbq it runs).
+    static let cacheHome: String = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-test-cache-\(getpid())").path
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }()
+
     struct Run {
         var stdout: String
         var stderr: String
@@ -37,6 +44,8 @@ enum Support {
         p.currentDirectoryURL = URL(fileURLWithPath: root)
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
+        // Cached images go to a folder of this test run, never to the user's cache.
+        env["XDG_CACHE_HOME"] = cacheHome
         for (k, v) in environment { env[k] = v }
         p.environment = env
         let inPipe = Pipe()

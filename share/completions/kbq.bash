@@ -11,10 +11,11 @@ _kbq() {
         --memory-limit) return ;;
         --max-file-size) return ;;
         --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
+        -o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --export) COMPREPLY=($(compgen -W "nt" -- "$cur")); return ;;
     esac
     if [[ "$cur" == -* ]]; then
-        COMPREPLY=($(compgen -W "-e --eval -f --file --format -m --mode --no-header --noheader --header --keep-going --bail --timeout --memory-limit --max-file-size --color --empty --export --to-sparql -h --help -V --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "-e --eval -f --file --format -m --mode --no-header --noheader --header --keep-going --bail --timeout --memory-limit --max-file-size --color --empty --no-cache --compile -o --output --verify --export --to-sparql -h --help -V --version" -- "$cur"))
     else
         COMPREPLY=($(compgen -f -- "$cur"))
     fi

@@ -17,6 +17,7 @@ extension Session {
         (".predicates", "", "list predicates with their counts"),
         (".schema", "", "types, predicates and qualifier keys"),
         (".rules", "", "list rules"),
+        (".info", "", "where the knowledge base came from (text or image), and its size"),
         (".quit", "", "leave (also .exit, or Ctrl-D)"),
     ]
 
@@ -107,6 +108,9 @@ extension Session {
         case ".entities": return listEntities(args.first, source: source, range: argRange)
         case ".predicates": return listPredicates()
         case ".schema": return schema()
+        case ".info":
+            return write("knowledge base: \(origin ?? (store.loadedFiles.isEmpty ? "(empty)" : store.loadedFiles.joined(separator: " ")))\n"
+                + "files: \(store.loadedFiles.count)\n" + "contents: \(summary)\n")
         case ".rules":
             var text = ""
             for r in store.rules + sessionRules { text += r.source.text.trimmingTrailingSpaces() + "\n" }

@@ -39,6 +39,8 @@ public final class Session {
     /// `--to-sparql`: print each query as SPARQL instead of running it.
     public var translateToSPARQL = false
     var cachedRules: (version: Int, count: Int, engine: RuleEngine)? = nil
+    /// Where the knowledge base came from (its files, and the image it was read from), for `.info`.
+    public var origin: String? = nil
 
     public init(store: FactStore = FactStore(), stdout: TextOutput, stderr: TextOutput, mode: OutputMode) {
         self.store = store
@@ -71,6 +73,13 @@ public final class Session {
     @discardableResult
     public func load(files: [String]) -> Outcome {
         adopt(Loader.load(files: files, into: store))
+    }
+
+    /// Takes a store made elsewhere (read from an image), as a load's result is taken.
+    public func use(_ loaded: FactStore, origin: String) -> Outcome {
+        let outcome = adopt(.success(loaded))
+        if outcome == .ok { self.origin = origin }
+        return outcome
     }
 
     /// Loads knowledge-base text that is not in a file.

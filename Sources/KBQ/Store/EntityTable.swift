@@ -226,3 +226,72 @@ public struct EntityTable: Sendable, RandomAccessCollection {
             + iris.values.reduce(0) { $0 + 16 + $1.utf8.count } + paragraphCounts.count * 16
     }
 }
+
+// MARK: image
+
+extension EntityTable: ImageCodable {
+    func write(to w: inout ImageWriter) {
+        w.column(arena)
+        w.column(idSpan)
+        w.column(labelSpan)
+        w.column(aliasStart)
+        w.column(aliasSpans)
+        w.put(laterAliases)
+        w.put(long)
+        w.column(typeList)
+        w.put(typeLists)
+        w.column(fileRunStart)
+        w.column(fileRunFile)
+        w.put(files)
+        w.column(line)
+        w.put(descriptions)
+        w.put(paragraphCounts)
+        w.put(iris)
+    }
+
+    /// Reads the table and checks that every span lies in the arena (or names a long
+    /// string), that alias and type lists and file runs are well formed, and that types
+    /// are below `r.bounds.types`.
+    init(image r: inout ImageReader) throws {
+        arena = try r.column()
+        idSpan = try r.column()
+        labelSpan = try r.column()
+        aliasStart = try r.column()
+        aliasSpans = try r.column()
+        laterAliases = try r.get()
+        long = try r.get()
+        typeList = try r.column()
+        typeLists = try r.get()
+        fileRunStart = try r.column()
+        fileRunFile = try r.column()
+        files = try r.get()
+        line = try r.column()
+        descriptions = try r.get()
+        paragraphCounts = try r.get()
+        iris = try r.get()
+        typeListIDs = [:]
+        for (i, list) in typeLists.enumerated() where typeListIDs[list] == nil { typeListIDs[list] = UInt32(i) }
+
+        let n = idSpan.count
+        r.bounds.entities = n
+        try r.check(labelSpan.count == n && typeList.count == n && line.count == n, "columns of unequal length")
+        try r.check(aliasStart.count == n + 1 && aliasStart[0] == 0 && Int(aliasStart[n]) == aliasSpans.count, "alias starts")
+        for i in 0..<n { try r.check(aliasStart[i] <= aliasStart[i + 1], "alias starts out of order") }
+        for spans in [idSpan, labelSpan, aliasSpans] { for span in spans {
+            if span & EntityTable.longMark == EntityTable.longMark {
+                try r.check(Int(span >> 24) < long.count, "long name")
+            } else {
+                try r.check(Int(span >> 24) + Int(span & EntityTable.longMark) <= arena.count, "name span")
+            }
+        } }
+        try r.check(!typeLists.isEmpty, "type lists")
+        try r.check(ImageCheck.allBelow(typeList, typeLists.count), "type lists")
+        for list in typeLists { for t in list { try r.check(t >= 0 && Int(t) < r.bounds.types, "type \(t)") } }
+        try r.check(fileRunStart.count == fileRunFile.count && (n == 0 || fileRunStart.first == 0), "file runs")
+        for (k, s) in fileRunStart.enumerated() { try r.check(Int(s) < n && (k == 0 || fileRunStart[k - 1] < s), "file runs out of order") }
+        for f in fileRunFile { try r.check(f >= 0 && Int(f) < files.count, "file \(f)") }
+        for e in Array(laterAliases.keys) + Array(descriptions.keys) + Array(paragraphCounts.keys) + Array(iris.keys) {
+            try r.check(e >= 0 && Int(e) < n, "entity \(e)")
+        }
+    }
+}

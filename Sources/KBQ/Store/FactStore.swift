@@ -19,6 +19,7 @@ public struct FactStore: Sendable {
         @exclusivity(unchecked) var literals: LiteralTable = LiteralTable()
         @exclusivity(unchecked) var rules: [StoredRule] = []
         @exclusivity(unchecked) var loadedFiles: [String] = []
+        @exclusivity(unchecked) var sourceStamps: [SourceStamp] = []
         @exclusivity(unchecked) var typeIndex: [String: Int32] = [:]
         @exclusivity(unchecked) var predicateIndex: [String: PredicateID] = [:]
         @exclusivity(unchecked) var keyIndex: [String: Int32] = [:]
@@ -27,6 +28,10 @@ public struct FactStore: Sendable {
         @exclusivity(unchecked) var assertedTotal: Int = 0
         @exclusivity(unchecked) var iriIndex: [String: EntityID] = [:]
         @exclusivity(unchecked) var propositionIndex: [PropositionKey: StatementID] = [:]
+        /// True in a store read from an image: `propositionIndex` is empty and is built from
+        /// the quoted statements when one is next added (few stores read from an image ever
+        /// are added to, and building it costs a hash of every proposition).
+        @exclusivity(unchecked) var propositionIndexPending = false
         @exclusivity(unchecked) var bySubject: TermPostings = TermPostings()
         @exclusivity(unchecked) var byObject: TermPostings = TermPostings()
         @exclusivity(unchecked) var byPredicate: PostingIndex = PostingIndex()
@@ -49,6 +54,7 @@ public struct FactStore: Sendable {
             literals = o.literals
             rules = o.rules
             loadedFiles = o.loadedFiles
+            sourceStamps = o.sourceStamps
             typeIndex = o.typeIndex
             predicateIndex = o.predicateIndex
             keyIndex = o.keyIndex
@@ -57,6 +63,7 @@ public struct FactStore: Sendable {
             assertedTotal = o.assertedTotal
             iriIndex = o.iriIndex
             propositionIndex = o.propositionIndex
+            propositionIndexPending = o.propositionIndexPending
             bySubject = o.bySubject
             byObject = o.byObject
             byPredicate = o.byPredicate
@@ -111,6 +118,12 @@ public struct FactStore: Sendable {
         _read { yield storage.loadedFiles }
         _modify { yield &uniqueStorage().loadedFiles }
     }
+    /// Each loaded file as it was read (stat before reading, hash of the bytes read): what
+    /// an image of this store records, to tell later whether the files still hold this.
+    public internal(set) var sourceStamps: [SourceStamp] {
+        _read { yield storage.sourceStamps }
+        _modify { yield &uniqueStorage().sourceStamps }
+    }
 
     var typeIndex: [String: Int32] {
         _read { yield storage.typeIndex }
@@ -146,6 +159,14 @@ public struct FactStore: Sendable {
         _read { yield storage.propositionIndex }
         _modify { yield &uniqueStorage().propositionIndex }
     }
+    var propositionIndexPending: Bool {
+        _read { yield storage.propositionIndexPending }
+        _modify { yield &uniqueStorage().propositionIndexPending }
+    }
+
+    /// A store with nothing in it, not even the built-in predicate and keys: what an image
+    /// is read into.
+    init(bare: Void) {}
 
     /// Built by `buildIndexes()` once a load has added its statements.
     var bySubject: TermPostings {
@@ -297,6 +318,7 @@ public struct FactStore: Sendable {
     /// existing proposition returns that proposition instead.
     mutating func addStatement(_ s: Statement) -> StatementID {
         var key: PropositionKey? = nil
+        if propositionIndexPending { buildPropositionIndex() }
         if !s.asserted {
             let k = PropositionKey(s)
             if let existing = propositionIndex[k] { return existing }
@@ -325,6 +347,18 @@ public struct FactStore: Sendable {
         }
         version += 1
         return id
+    }
+
+    /// The proposition index of a store read from an image: each quoted statement under its
+    /// content, the first of equal ones (`addStatement` never adds a second).
+    mutating func buildPropositionIndex() {
+        propositionIndexPending = false
+        var index: [PropositionKey: StatementID] = [:]
+        for i in 0..<table.count where !table.asserted[i] {
+            let key = PropositionKey(statement(StatementID(i)))
+            if index[key] == nil { index[key] = StatementID(i) }
+        }
+        propositionIndex = index
     }
 
     /// Adds an asserted statement whose provenance is given apart from its qualifiers (the
@@ -453,7 +487,10 @@ public struct FactStore: Sendable {
         version += 1
     }
 
-    mutating func noteLoaded(_ path: String) { loadedFiles.append(path) }
+    mutating func noteLoaded(_ path: String, _ stamp: SourceStamp) {
+        loadedFiles.append(path)
+        sourceStamps.append(stamp)
+    }
 
     /// Recomputes the sub-predicate and sub-type closures after declarations.
     mutating func recomputeClosures() {

@@ -158,6 +158,23 @@ public enum FileSystem {
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// Makes a folder and those above it, private to the user (as a cache should be).
+    static func makeDirectories(_ path: String) -> Bool {
+        var isDir = false
+        if exists(path) { isDir = isDirectory(path); if !isDir { errno = ENOTDIR }; return isDir }
+        let parent = directory(of: path)
+        if parent != path, parent != "/", parent != "." { guard makeDirectories(parent) else { return false } }
+        return mkdir(path, 0o700) == 0 || errno == EEXIST
+    }
+
+    /// A regular file's size and modification time (nanoseconds since 1970); nil when it is
+    /// missing or not a regular file.
+    static func sizeAndModified(_ path: String) -> (size: Int, modified: Int)? {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        return (Int(info.st_size), Int(info.st_mtim.tv_sec) &* 1_000_000_000 &+ Int(info.st_mtim.tv_nsec))
+    }
+
     /// Whether `fd` is a pipe (or socket), whose reader can go away.
     public static func isPipe(_ fd: Int32) -> Bool {
         var st = stat()

@@ -153,6 +153,8 @@ public struct Loader {
         if seenFiles.contains(canonical) { return }
         let bytes: [UInt8]
         let readStart = Clock.nanoseconds()
+        // Before reading: a change after this is seen by the next run (SourceStamp).
+        let stat = FileSystem.sizeAndModified(path) ?? (size: -1, modified: 0)
         do {
             bytes = try FileSystem.read(path)
         } catch {
@@ -160,7 +162,8 @@ public struct Loader {
             return
         }
         seenFiles.insert(canonical)
-        store.noteLoaded(canonical)
+        let hash = bytes.withUnsafeBytes { ImageFormat.checksum($0) }
+        store.noteLoaded(canonical, SourceStamp(path: canonical, size: stat.size, modified: stat.modified, contentHash: hash))
         phases.add("read and split, reading", since: readStart)
         let checkStart = Clock.nanoseconds()
         if let d = UTF8Check.diagnostic(bytes, name: path, hint: "; the file must be UTF-8") {

@@ -185,3 +185,35 @@ struct NameIndex: Sendable {
         return chain(values[i])
     }
 }
+
+// MARK: image
+
+extension NameIndex: ImageCodable {
+    func write(to w: inout ImageWriter) {
+        w.column(hashes)
+        w.column(values)
+        w.column(linkEntity)
+        w.column(linkBefore)
+        w.int(count)
+    }
+
+    /// Reads the index and checks that probes end (a power of two of slots, some empty),
+    /// that entities are below `r.bounds.entities`, and that every chain runs to older
+    /// links only, so a walk ends.
+    init(image r: inout ImageReader) throws {
+        hashes = try r.column()
+        values = try r.column()
+        linkEntity = try r.column()
+        linkBefore = try r.column()
+        count = try r.int(in: 0...hashes.count, "name count")
+        let entities = r.bounds.entities
+        try r.check(hashes.count.nonzeroBitCount == 1 && values.count == hashes.count, "name slots")
+        try r.check(count == hashes.lazy.filter { $0 != 0 }.count && count * 5 <= hashes.count * 4, "name count")
+        try r.check(linkBefore.count == linkEntity.count, "name chains")
+        for (h, v) in zip(hashes, values) where h != 0 {
+            try r.check(v >= 0 ? Int(v) < entities : -Int(v) - 1 < linkEntity.count, "name slot")
+        }
+        try r.check(ImageCheck.allBelow(linkEntity, entities), "name chain entities")
+        for (k, before) in linkBefore.enumerated() { try r.check(before >= -1 && Int(before) < k, "name chain link") }
+    }
+}

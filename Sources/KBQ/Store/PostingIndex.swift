@@ -214,3 +214,67 @@ struct TermPostings: Sendable {
 
     var byteCount: Int { entities.byteCount + others.byteCount }
 }
+
+// MARK: image
+
+extension PostingIndex {
+    func write(to w: inout ImageWriter) {
+        w.put(keys != nil)
+        w.column(keys ?? [])
+        w.column(offsets)
+        w.column(ids)
+        w.column(predicates)
+        w.column(otherEnds)
+    }
+
+    /// Reads an index whose keys are below `keyLimit` and whose ids are below `idLimit`,
+    /// checking that every run lies inside `ids`, is in order, and that what
+    /// lies beside the ids names predicates and terms the store has.
+    init(image r: inout ImageReader, keyLimit: Int, idLimit: Int) throws {
+        let sparse: Bool = try r.get()
+        let keys: [UInt32] = try r.column()
+        self.keys = sparse ? keys : nil
+        offsets = try r.column()
+        ids = try r.column()
+        predicates = try r.column()
+        otherEnds = try r.column()
+        try r.check(!offsets.isEmpty && offsets[0] == 0 && Int(offsets[offsets.count - 1]) == ids.count, "posting offsets")
+        try r.check(ImageCheck.nondecreasing(offsets), "posting offsets out of order")
+        if sparse {
+            try r.check(offsets.count == keys.count + 1, "posting keys")
+            try r.check(ImageCheck.allBelow(keys, keyLimit), "posting keys")
+            for j in keys.indices.dropFirst() { try r.check(keys[j - 1] < keys[j], "posting keys out of order") }
+        } else {
+            try r.check(keys.isEmpty && offsets.count - 1 <= keyLimit, "posting rows")
+        }
+        try r.check(ImageCheck.allBelow(ids, idLimit), "posting ids")
+        // In order within each run (not strictly: a statement with one key twice, which RDF
+        // allows, is listed twice).
+        let ordered = ids.withUnsafeBufferPointer { ids in
+            offsets.indices.dropFirst().allSatisfy { k in ImageCheck.nondecreasing(ids, Int(offsets[k - 1])..<Int(offsets[k])) }
+        }
+        try r.check(ordered, "posting runs out of order")
+        try r.check(predicates.isEmpty == otherEnds.isEmpty, "posting sides")
+        try r.check(predicates.isEmpty || (predicates.count == ids.count && otherEnds.count == ids.count), "posting sides' length")
+        let b = r.bounds
+        // Quoted statements' predicates are stored as -(p + 1).
+        try r.check(ImageCheck.allWithin(predicates, -b.predicates, b.predicates - 1), "posting predicates")
+        try r.check(ImageCheck.allHeld(otherEnds, b), "posting terms")
+    }
+}
+
+extension TermPostings {
+    func write(to w: inout ImageWriter) {
+        w.int(literalCount)
+        entities.write(to: &w)
+        others.write(to: &w)
+    }
+
+    /// `idLimit`: statements, or provenance runs for the provenance indexes.
+    init(image r: inout ImageReader, idLimit: Int) throws {
+        let b = r.bounds
+        literalCount = try r.int(in: b.literals...b.literals, "literal count")
+        entities = try PostingIndex(image: &r, keyLimit: b.entities, idLimit: idLimit)
+        others = try PostingIndex(image: &r, keyLimit: b.literals + b.statements, idLimit: idLimit)
+    }
+}

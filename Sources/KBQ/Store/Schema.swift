@@ -72,3 +72,59 @@ public struct StoredRule: Sendable {
     public var syntax: RuleSyntax
     public var source: SourceText
 }
+
+// MARK: image (references between declarations are checked by FactStore.validateImage)
+
+extension Location: ImageCodable {
+    func write(to w: inout ImageWriter) {
+        w.put(file)
+        w.put(line)
+    }
+    init(image r: inout ImageReader) throws { self.init(file: try r.get(), line: try r.get()) }
+}
+
+extension ValueType: ImageCodable {
+    func write(to w: inout ImageWriter) { w.put(rawValue) }
+    init(image r: inout ImageReader) throws {
+        guard let v = ValueType(rawValue: try r.get(String.self)) else { throw r.failure("value type") }
+        self = v
+    }
+}
+
+extension TypeInfo: ImageCodable {
+    func write(to w: inout ImageWriter) {
+        w.put(name)
+        w.put(supertypes)
+        w.put(description)
+        w.put(declaredAt)
+        w.put(iri)
+    }
+    init(image r: inout ImageReader) throws {
+        self.init(name: try r.get(), supertypes: try r.get(), description: try r.get(), declaredAt: try r.get(), iri: try r.get())
+    }
+}
+
+extension PredicateInfo: ImageCodable {
+    func write(to w: inout ImageWriter) {
+        w.put(name)
+        w.put(supers)
+        w.put(isStance)
+        w.put(description)
+        w.put(declaredAt)
+        w.put(iri)
+    }
+    init(image r: inout ImageReader) throws {
+        self.init(
+            name: try r.get(), supers: try r.get(), isStance: try r.get(), description: try r.get(),
+            declaredAt: try r.get(), iri: try r.get())
+    }
+}
+
+extension KeyInfo: ImageCodable {
+    func write(to w: inout ImageWriter) {
+        w.put(name)
+        w.put(valueType)
+        w.put(iri)
+    }
+    init(image r: inout ImageReader) throws { self.init(name: try r.get(), valueType: try r.get(), iri: try r.get()) }
+}

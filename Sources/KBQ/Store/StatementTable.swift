@@ -242,3 +242,96 @@ struct BitColumn: Sendable {
         return c
     }
 }
+
+// MARK: image
+
+extension BitColumn: ImageCodable {
+    func write(to w: inout ImageWriter) {
+        w.int(count)
+        w.column(words)
+    }
+
+    init(image r: inout ImageReader) throws {
+        count = try r.int(in: 0...Int(Int32.max), "bit count")
+        words = try r.column()
+        try r.check(words.count == (count + 63) / 64, "bit column of \(count) in \(words.count) words")
+    }
+}
+
+extension StatementTable: ImageCodable {
+    func write(to w: inout ImageWriter) {
+        w.column(subject)
+        w.column(predicate)
+        w.column(object)
+        w.column(qualifierStart)
+        w.column(qualifierKeys)
+        w.column(qualifierValues)
+        w.put(asserted)
+        w.column(lineRunStart)
+        w.column(lineRunFirst)
+        w.column(provenanceRunStart)
+        w.column(provenanceRunDocument)
+        w.column(provenanceRunParagraph)
+        w.column(fileRunStart)
+        w.column(fileRunFile)
+        w.put(names)
+        w.put(hasRepeatedQualifierKeys)
+        w.put(files)
+    }
+
+    /// Reads the table and checks every reference it holds against `r.bounds` (entities,
+    /// literals, predicates and keys are read before it).
+    init(image r: inout ImageReader) throws {
+        subject = try r.column()
+        predicate = try r.column()
+        object = try r.column()
+        qualifierStart = try r.column()
+        qualifierKeys = try r.column()
+        qualifierValues = try r.column()
+        asserted = try r.get()
+        lineRunStart = try r.column()
+        lineRunFirst = try r.column()
+        provenanceRunStart = try r.column()
+        provenanceRunDocument = try r.column()
+        provenanceRunParagraph = try r.column()
+        fileRunStart = try r.column()
+        fileRunFile = try r.column()
+        names = try r.get()
+        hasRepeatedQualifierKeys = try r.get()
+        files = try r.get()
+        for (i, f) in files.enumerated() { fileIDs[f] = Int32(i) }
+
+        let n = subject.count
+        r.bounds.statements = n
+        let b = r.bounds
+        try r.check(predicate.count == n && object.count == n && asserted.count == n, "columns of unequal length")
+        try r.check(qualifierStart.count == n + 1 && qualifierStart.first == 0, "qualifier starts")
+        try r.check(qualifierKeys.count == qualifierValues.count && Int(qualifierStart[n]) == qualifierKeys.count, "qualifier columns")
+        try r.check(ImageCheck.nondecreasing(qualifierStart), "qualifier starts out of order")
+        try r.check(ImageCheck.allBelow(predicate, b.predicates), "predicates")
+        try r.check(ImageCheck.allBelow(qualifierKeys, b.keys), "qualifier keys")
+        try r.check(ImageCheck.allHeld(subject, b) && ImageCheck.allHeld(object, b) && ImageCheck.allHeld(qualifierValues, b), "terms")
+        try StatementTable.checkRuns(lineRunStart, lineRunFirst.count, n, "line", &r)
+        try StatementTable.checkRuns(provenanceRunStart, provenanceRunDocument.count, n, "provenance", &r)
+        try r.check(provenanceRunParagraph.count == provenanceRunStart.count, "provenance runs")
+        for d in provenanceRunDocument { try r.check(d >= -1 && Int(d) < b.entities, "document \(d)") }
+        try StatementTable.checkRuns(fileRunStart, fileRunFile.count, n, "file", &r)
+        for f in fileRunFile { try r.check(f >= 0 && Int(f) < files.count, "file \(f)") }
+        for id in names.keys { try r.check(id >= 0 && Int(id) < n, "statement name of \(id)") }
+        // Line numbers only add within a run; a run that would overflow is damage.
+        for k in lineRunStart.indices {
+            let end = k + 1 < lineRunStart.count ? Int(lineRunStart[k + 1]) : n
+            try r.check(Int(lineRunFirst[k]) + (end - Int(lineRunStart[k])) <= Int(Int32.max), "line run")
+        }
+    }
+
+    /// Runs that `run(_:startingAt:)` can search: starting at 0, strictly increasing, below
+    /// `n`, one value per run.
+    private static func checkRuns(_ starts: [StatementID], _ values: Int, _ n: Int, _ what: String, _ r: inout ImageReader) throws {
+        try r.check(values == starts.count, "\(what) runs of unequal length")
+        try r.check(n == 0 || starts.first == 0, "\(what) runs do not start at 0")
+        for (k, s) in starts.enumerated() {
+            try r.check(Int(s) < n && (k == 0 || starts[k - 1] < s), "\(what) runs out of order")
+        }
+    }
+}

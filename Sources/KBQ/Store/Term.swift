@@ -298,3 +298,62 @@ struct LiteralTable: Sendable {
         slots = bigger
     }
 }
+
+// MARK: image
+
+extension LiteralTable: ImageCodable {
+    func write(to w: inout ImageWriter) {
+        w.column(kinds)
+        w.column(payloads)
+        w.column(arena)
+        w.put(long)
+        w.put(typed.map(\.0))
+        w.put(typed.map(\.1))
+        w.column(decimals)
+        w.column(slots)
+    }
+
+    /// Reads the table and checks each literal against its kind (text spans inside the
+    /// arena, dates with months and days in range, decimals that parse), and that the hash
+    /// table has room, so that every probe ends at an empty slot.
+    init(image r: inout ImageReader) throws {
+        kinds = try r.column()
+        payloads = try r.column()
+        arena = try r.column()
+        long = try r.get()
+        let types: [String] = try r.get()
+        let data: [String] = try r.get()
+        try r.check(types.count == data.count, "typed literals")
+        typed = Array(zip(types, data))
+        decimals = try r.column()
+        slots = try r.column()
+
+        let n = kinds.count
+        r.bounds.literals = n
+        try r.check(payloads.count == n && n < 1 << 30, "literal columns")
+        for i in 0..<n {
+            guard let kind = Kind(rawValue: kinds[i]) else { throw r.failure("literal kind \(kinds[i])") }
+            let p = payloads[i]
+            switch kind {
+            case .string, .decimal:
+                if p == UInt64.max {
+                    try r.check(long[i] != nil, "long literal \(i)")
+                } else {
+                    try r.check(Int(p >> 24) + Int(p & 0xFF_FFFF) <= arena.count, "literal span")
+                }
+                if kind == .decimal { try r.check(ExactNumber(self[i]) != nil, "decimal literal \(i)") }
+            case .date:
+                try r.check(p >> 8 & 0xFF <= 12 && p & 0xFF <= 31, "date literal \(i)")
+            case .typed:
+                try r.check(p < UInt64(typed.count), "typed literal \(i)")
+            case .integer, .unknown, .none:
+                break
+            }
+        }
+        for i in decimals { try r.check(i >= 0 && Int(i) < n && kinds[Int(i)] == Kind.decimal.rawValue, "decimal list") }
+        for i in long.keys { try r.check(i >= 0 && i < n, "long literal \(i)") }
+        try r.check(slots.count.nonzeroBitCount == 1 && n * 4 <= slots.count * 3, "literal slots")
+        // A slot holds a literal number + 1 in its low half, 0 when empty.
+        try r.check(slots.allSatisfy { $0 & 0xFFFF_FFFF <= UInt64(n) && ($0 == 0 || $0 & 0xFFFF_FFFF > 0) }, "literal slots")
+    }
+}

@@ -1,0 +1,301 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A source file as an image was built from it: when every source still matches, the
+/// image holds what loading them would give.
+public struct SourceStamp: Sendable, Equatable {
+    public var path: String
+    public var size: Int
+    public var modified: Int
+    public var contentHash: UInt64
+
+    /// The file as it is now; nil when it cannot be read.
+    static func current(_ path: String, hashing: Bool) -> SourceStamp? {
+        guard let (size, modified) = FileSystem.sizeAndModified(path) else { return nil }
+        var hash: UInt64 = 0
+        if hashing {
+            guard let bytes = try? FileSystem.read(path) else { return nil }
+            hash = bytes.withUnsafeBytes { ImageFormat.checksum($0) }
+        }
+        return SourceStamp(path: path, size: size, modified: modified, contentHash: hash)
+    }
+
+    /// Whether the file is still as it was: the same size and modification time, or (when
+    /// only the time changed, as a `touch` or a checkout does) the same content. Comparing
+    /// times first keeps the check at one `stat` a file (hashing 60 MB of text would cost
+    /// more than opening the image); a change that keeps size and nanosecond time is not
+    /// seen, as with `make` and git.
+    func isCurrent() -> Bool {
+        guard let now = SourceStamp.current(path, hashing: false), now.size == size else { return false }
+        if now.modified == modified { return true }
+        return SourceStamp.current(path, hashing: true)?.contentHash == contentHash
+    }
+}
+
+extension SourceStamp: ImageCodable {
+    func write(to w: inout ImageWriter) {
+        w.put(path)
+        w.int(size)
+        w.int(modified)
+        w.word(contentHash)
+    }
+    init(image r: inout ImageReader) throws {
+        self.init(path: try r.get(), size: try r.int(), modified: try r.int(), contentHash: try r.word())
+    }
+}
+
+/// An image file: written whole to a temporary file beside it and renamed over it, read
+/// through a read-only mapping that is checked before any section is handed out.
+public enum ImageFile {
+    /// What an image says of itself, read without reading the store.
+    public struct Header: Sendable {
+        /// The kbq version that wrote it (a newer kbq may load text differently: rebuilt).
+        public var writer: String
+        public var sources: [SourceStamp]
+    }
+
+    /// Writes `store` (and the files it was loaded from) to `path` atomically: a kill at any moment
+    /// leaves the previous file or none, never part of one. `durable`: flushed to the disk
+    /// before the rename (for an image made to be shared; a cache image damaged by a crash
+    /// of the machine is found by its checksums and rebuilt).
+    public static func write(_ store: FactStore, writer: String, to path: String, durable: Bool) throws(ImageError) {
+        try writeAtomically(sections(store, writer: writer), to: path, durable: durable)
+    }
+
+    /// The sections of an image of `store`: the header's own (writer, sources), then the store's.
+    static func sections(_ store: FactStore, writer: String) -> [(ImageFormat.Tag, ImageWriter)] {
+        var head = ImageWriter()
+        head.put(writer)
+        head.put(store.sourceStamps)
+        return [(.sources, head)] + store.imageSections()
+    }
+
+    static func writeAtomically(_ sections: [(ImageFormat.Tag, ImageWriter)], to path: String, durable: Bool) throws(ImageError) {
+        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ImageError("cannot create \(temporary): \(FileSystem.errorText())") }
+        var failure: String? = nil
+        func writeAll(_ raw: UnsafeRawBufferPointer, at offset: Int? = nil) {
+            guard failure == nil, let base = raw.baseAddress else { return }
+            var done = 0
+            while done < raw.count {
+                let n = offset.map { pwrite(fd, base + done, raw.count - done, off_t($0 + done)) } ?? Glibc.write(fd, base + done, raw.count - done)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { failure = "cannot write \(temporary): \(FileSystem.errorText())"; return }
+                done += n
+            }
+        }
+        let head = emit(sections) { writeAll($0) }
+        head.withUnsafeBytes { writeAll($0, at: 0) }
+        if failure == nil, durable, fsync(fd) != 0 { failure = "cannot flush \(temporary): \(FileSystem.errorText())" }
+        close(fd)
+        if failure == nil, rename(temporary, path) != 0 { failure = "cannot rename \(temporary) to \(path): \(FileSystem.errorText())" }
+        if let failure {
+            unlink(temporary)
+            throw ImageError(failure)
+        }
+    }
+
+    /// An image in memory (tests, fuzzing).
+    static func bytes(_ sections: [(ImageFormat.Tag, ImageWriter)]) -> [UInt8] {
+        var file: [UInt8] = []
+        let head = emit(sections) { file.append(contentsOf: $0) }
+        file.replaceSubrange(0..<head.count, with: head)
+        return file
+    }
+
+    /// Gives `out` the image's bytes in order, with zeros where the header and section table
+    /// go, and returns those (known once every section's checksum is): header, table, then
+    /// each section at a 64-byte boundary (so that a later format can use columns where
+    /// they lie in the mapping).
+    private static func emit(_ sections: [(ImageFormat.Tag, ImageWriter)], _ out: (UnsafeRawBufferPointer) -> Void) -> [UInt8] {
+        let tableEnd = ImageFormat.headerSize + sections.count * ImageFormat.sectionEntrySize
+        let zeros = [UInt8](repeating: 0, count: max(tableEnd, 64))
+        zeros.withUnsafeBytes { out(UnsafeRawBufferPointer(rebasing: $0[0..<tableEnd])) }
+        var end = tableEnd
+        var entries: [(tag: ImageFormat.Tag, offset: Int, length: Int, checksum: UInt64)] = []
+        for (tag, section) in sections {
+            let start = (end + 63) & ~63
+            zeros.withUnsafeBytes { out(UnsafeRawBufferPointer(rebasing: $0[0..<start - end])) }
+            var checksum = Checksum()
+            section.forEachPiece { piece in
+                checksum.add(piece)
+                out(piece)
+            }
+            entries.append((tag, start, section.count, checksum.value))
+            end = start + section.count
+        }
+        var head = [UInt8](repeating: 0, count: tableEnd)
+        head.withUnsafeMutableBytes { h in
+            func put<T: BitwiseCopyable>(_ v: T, at offset: Int) { h.storeBytes(of: v, toByteOffset: offset, as: T.self) }
+            for (k, e) in entries.enumerated() {
+                let entry = ImageFormat.headerSize + k * ImageFormat.sectionEntrySize
+                put(e.tag.rawValue, at: entry)
+                put(UInt64(e.offset), at: entry + 8)
+                put(UInt64(e.length), at: entry + 16)
+                put(e.checksum, at: entry + 24)
+            }
+            for (k, b) in ImageFormat.magic.enumerated() { h[k] = b }
+            put(ImageFormat.version, at: 8)
+            put(ImageFormat.byteOrderMark, at: 12)
+            put(UInt32(MemoryLayout<Int>.size), at: 16)
+            put(UInt32(sections.count), at: 20)
+            put(UInt64(end), at: 24)
+            put(ImageFormat.checksum(UnsafeRawBufferPointer(rebasing: h[ImageFormat.headerSize..<tableEnd])), at: 32)
+            put(ImageFormat.checksum(UnsafeRawBufferPointer(rebasing: h[0..<56])), at: 56)
+        }
+        return head
+    }
+
+    /// The store in an image held in memory (fuzzing and tests): whatever the bytes, an
+    /// error or a store every query can use.
+    public static func read(bytes: [UInt8], verify: Bool) throws(ImageError) -> FactStore {
+        try Mapping.check(bytes: bytes, verify: verify).0
+    }
+
+    /// An image of `store`, in memory.
+    public static func bytes(of store: FactStore, writer: String) -> [UInt8] {
+        bytes(sections(store, writer: writer))
+    }
+
+    /// Whether `path` starts as an image does (so `kbq case.kbqi` needs no option).
+    public static func looksLikeImage(_ path: String) -> Bool {
+        guard let head = try? FileSystem.read(path, upTo: 8) else { return false }
+        return head == ImageFormat.magic
+    }
+
+    /// An open, checked image: its sections, valid until `close()`.
+    final class Mapping {
+        private let base: UnsafeRawPointer
+        private let length: Int
+        let sections: [ImageFormat.Tag: UnsafeRawBufferPointer]
+        /// Each section's checksum, as the table gives it.
+        private let checksums: [ImageFormat.Tag: UInt64]
+
+        private init(base: UnsafeRawPointer, length: Int, sections: [ImageFormat.Tag: (UnsafeRawBufferPointer, UInt64)]) {
+            self.base = base
+            self.length = length
+            self.sections = sections.mapValues(\.0)
+            self.checksums = sections.mapValues(\.1)
+        }
+
+        /// Checks every section against its checksum.
+        func verify() throws(ImageError) {
+            for (tag, bytes) in sections where ImageFormat.checksum(bytes) != checksums[tag] {
+                throw ImageError("section '\(tag)' is damaged (checksum)")
+            }
+        }
+
+        deinit { if length > 0 { munmap(UnsafeMutableRawPointer(mutating: base), length) } }
+
+        /// An image held in memory (tests, fuzzing): the same checks as a file's.
+        static func check(bytes: [UInt8], verify: Bool) throws(ImageError) -> (FactStore, Header) {
+            let result: Result<(FactStore, Header), ImageError> = bytes.withUnsafeBytes { raw in
+                Result { () throws(ImageError) in
+                    let mapping = Mapping(base: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, length: 0,
+                        sections: try check(raw, verify: verify))
+                    return (try mapping.store(), try mapping.header())
+                }
+            }
+            return try result.get()
+        }
+
+        /// Maps `path` and checks its header and section table (and, with `verify`, every
+        /// section's checksum).
+        static func open(_ path: String, verify: Bool) throws(ImageError) -> Mapping {
+            let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+            guard fd >= 0 else { throw ImageError("cannot open: \(FileSystem.errorText())") }
+            defer { close(fd) }
+            var info = stat()
+            guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { throw ImageError("not a regular file") }
+            let length = Int(info.st_size)
+            guard length >= ImageFormat.headerSize else { throw ImageError("too short to be an image (\(length) bytes)") }
+            guard let mapped = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
+                throw ImageError("cannot map: \(FileSystem.errorText())")
+            }
+            let base = UnsafeRawPointer(mapped)
+            do {
+                let sections = try check(UnsafeRawBufferPointer(start: base, count: length), verify: verify)
+                return Mapping(base: base, length: length, sections: sections)
+            } catch {
+                munmap(mapped, length)
+                throw error
+            }
+        }
+
+        /// The sections of `file`, after checking everything the header and table say.
+        static func check(_ file: UnsafeRawBufferPointer, verify: Bool) throws(ImageError) -> [ImageFormat.Tag: (UnsafeRawBufferPointer, UInt64)] {
+            func read<T: BitwiseCopyable>(_ offset: Int, _: T.Type) -> T { file.loadUnaligned(fromByteOffset: offset, as: T.self) }
+            guard file.count >= ImageFormat.headerSize else { throw ImageError("too short to be an image (\(file.count) bytes)") }
+            guard Array(file[0..<8]) == ImageFormat.magic else { throw ImageError("not a kbq image") }
+            let order = read(12, UInt32.self)
+            guard order == ImageFormat.byteOrderMark else {
+                throw ImageError(order == ImageFormat.byteOrderMark.byteSwapped ? "written on a machine of the other byte order" : "damaged header")
+            }
+            guard read(56, UInt64.self) == ImageFormat.checksum(UnsafeRawBufferPointer(rebasing: file[0..<56])) else {
+                throw ImageError("damaged header")
+            }
+            let version = read(8, UInt32.self)
+            guard version == ImageFormat.version else { throw ImageError("format version \(version), this kbq reads version \(ImageFormat.version)") }
+            guard read(16, UInt32.self) == UInt32(MemoryLayout<Int>.size) else { throw ImageError("written on a machine with \(read(16, UInt32.self) * 8)-bit words") }
+            let count = Int(read(20, UInt32.self))
+            guard Int(read(24, UInt64.self)) == file.count else {
+                throw ImageError("truncated or extended: \(file.count) bytes where its header says \(read(24, UInt64.self))")
+            }
+            let tableEnd = ImageFormat.headerSize + count * ImageFormat.sectionEntrySize
+            guard count <= ImageFormat.maxSections, tableEnd <= file.count else { throw ImageError("damaged section table") }
+            guard read(32, UInt64.self) == ImageFormat.checksum(UnsafeRawBufferPointer(rebasing: file[ImageFormat.headerSize..<tableEnd])) else {
+                throw ImageError("damaged section table")
+            }
+            var sections: [ImageFormat.Tag: (UnsafeRawBufferPointer, UInt64)] = [:]
+            for k in 0..<count {
+                let entry = ImageFormat.headerSize + k * ImageFormat.sectionEntrySize
+                let offset = read(entry + 8, UInt64.self)
+                let length = read(entry + 16, UInt64.self)
+                guard let tag = ImageFormat.Tag(rawValue: read(entry, UInt32.self)), sections[tag] == nil,
+                    offset >= UInt64(tableEnd), offset <= UInt64(file.count), length <= UInt64(file.count) - offset
+                else { throw ImageError("damaged section table") }
+                let bytes = UnsafeRawBufferPointer(rebasing: file[Int(offset)..<Int(offset + length)])
+                let checksum = read(entry + 24, UInt64.self)
+                if verify, ImageFormat.checksum(bytes) != checksum {
+                    throw ImageError("section '\(tag)' is damaged (checksum)")
+                }
+                sections[tag] = (bytes, checksum)
+            }
+            return sections
+        }
+
+        /// The header (writer and sources), from the `sources` section alone.
+        func header() throws(ImageError) -> Header {
+            guard let bytes = sections[.sources] else { throw ImageError("no 'sources' section") }
+            var r = ImageReader(bytes, name: "sources")
+            do {
+                let writer: String = try r.get()
+                let sources: [SourceStamp] = try r.get()
+                guard r.isAtEnd else { throw r.failure("bytes left over") }
+                return Header(writer: writer, sources: sources)
+            } catch let e as ImageError {
+                throw e
+            } catch {
+                throw ImageError("\(error)")
+            }
+        }
+
+        /// The store, with the stamps of the files it was loaded from (so that an image
+        /// written from it again records them too).
+        func store() throws(ImageError) -> FactStore {
+            do {
+                var store = try FactStore(imageSections: sections)
+                store.sourceStamps = try header().sources
+                return store
+            } catch let e as ImageError {
+                throw e
+            } catch {
+                throw ImageError("\(error)")
+            }
+        }
+    }
+}
