@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds kbq's libFuzzer targets and runs each for a while (make fuzz, make fuzz-smoke).
 #
-#   Fuzz/fuzz.sh SECONDS [TARGET...]      targets: query kb ntriples (default: all three)
+#   Fuzz/fuzz.sh SECONDS [TARGET...]      targets: query kb ntriples image (default: all four)
 #
 # Environment: SWIFT (swift), FUZZ_SCRATCH (build folder, /tmp/fuzz-build), FUZZ_WORK
 # (new corpus and logs, /tmp/kbq-fuzz-work), FUZZ_SKIP_KNOWN=1 (skip inputs that reach
@@ -19,7 +19,7 @@ SCRATCH=${FUZZ_SCRATCH:-/tmp/fuzz-build}
 WORK=${FUZZ_WORK:-/tmp/kbq-fuzz-work}
 seconds=${1:-60}
 shift || true
-targets=${*:-query kb ntriples}
+targets=${*:-query kb ntriples image}
 
 fail() { echo "fuzz: $*" >&2; exit 1; }
 
@@ -64,11 +64,12 @@ for t in $targets; do
     query) dict=query.dict; len=-len_control=0 ;;
     kb) dict=kb.dict; len= ;;
     ntriples) dict=nt.dict; len= ;;
-    *) fail "no target '$t' (query, kb, ntriples)" ;;
+    image) dict=; len= ;;
+    *) fail "no target '$t' (query, kb, ntriples, image)" ;;
   esac
   [ -x "$bin/fuzz-$t" ] || fail "$bin/fuzz-$t was not built"
   # A target that reports a handful of counters was built without coverage (see above).
-  mkdir -p "$WORK/corpus/$t" "$WORK/run/$t"
+  mkdir -p "$WORK/corpus/$t" "$WORK/run/$t" "$FUZZ/reproducers/$t"
   log="$WORK/run/$t/log"
   echo "fuzz: $t for $seconds s (log: $log)"
   # Run in a scratch folder (a .kb input's include resolves there) with no stdin.
@@ -76,7 +77,7 @@ for t in $targets; do
   (cd "$WORK/run/$t" && SWIFT_BACKTRACE=enable=no KBQ_KB="$ROOT/kb/main.kb" \
     KBQ_FUZZ_SKIP_KNOWN="${FUZZ_SKIP_KNOWN:-0}" \
     nice -n 10 "$bin/fuzz-$t" "$WORK/corpus/$t" "$FUZZ/corpus/$t" "$FUZZ/reproducers/$t" \
-      -dict="$FUZZ/dict/$dict" -max_len=100000 $len \
+      ${dict:+-dict="$FUZZ/dict/$dict"} -max_len=100000 $len \
       -timeout=10 -rss_limit_mb=2048 -max_total_time="$seconds" \
       -artifact_prefix="$FUZZ/crashes/$t-" -print_final_stats=1 ${FUZZ_ARGS:-} \
       </dev/null >"$log" 2>&1)

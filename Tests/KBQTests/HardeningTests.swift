@@ -1,4 +1,5 @@
 import Foundation
+import KBQ
 import Testing
 
 /// Hostile input of every kind ends in a located error or a clean stop, never a crash, a
@@ -258,6 +259,15 @@ import Testing
                 #expect(Date().timeIntervalSince(started) < 20, "\(target)/\(file) took \(Date().timeIntervalSince(started)) s")
                 ran += 1
             }
+        }
+        // Images: read as the fuzz target reads them (as they are, and with their header's
+        // checksums made right), then queried; an error or answers, never a crash.
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: root + "/image"))?.sorted() ?? [] {
+            let bytes = Array(FileManager.default.contents(atPath: root + "/image/" + file) ?? Data())
+            for input in [bytes, ImageFile.resealed(bytes)] {
+                if let store = try? ImageFile.read(bytes: input, verify: false) { _ = ImageTests.answers(store, ImageTests.probes) }
+            }
+            ran += 1
         }
         #expect(ran >= 20, "only \(ran) reproducers found in \(root)")
     }

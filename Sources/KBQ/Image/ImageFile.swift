@@ -156,6 +156,23 @@ public enum ImageFile {
         try Mapping.check(bytes: bytes, verify: verify).0
     }
 
+    /// `bytes` with the header's and the section table's checksums made right (for the
+    /// fuzzer, whose changes would otherwise stop there): what the sections hold is checked
+    /// all the same.
+    public static func resealed(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.count >= ImageFormat.headerSize else { return bytes }
+        var b = bytes
+        b.withUnsafeMutableBytes { raw in
+            let count = Int(raw.loadUnaligned(fromByteOffset: 20, as: UInt32.self))
+            let tableEnd = ImageFormat.headerSize + count * ImageFormat.sectionEntrySize
+            if count <= ImageFormat.maxSections, tableEnd <= raw.count {
+                raw.storeBytes(of: ImageFormat.checksum(UnsafeRawBufferPointer(rebasing: raw[ImageFormat.headerSize..<tableEnd])), toByteOffset: 32, as: UInt64.self)
+            }
+            raw.storeBytes(of: ImageFormat.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<56])), toByteOffset: 56, as: UInt64.self)
+        }
+        return b
+    }
+
     /// An image of `store`, in memory.
     public static func bytes(of store: FactStore, writer: String) -> [UInt8] {
         bytes(sections(store, writer: writer))
@@ -240,9 +257,10 @@ public enum ImageFile {
             }
             let version = read(8, UInt32.self)
             guard version == ImageFormat.version else { throw ImageError("format version \(version), this kbq reads version \(ImageFormat.version)") }
-            guard read(16, UInt32.self) == UInt32(MemoryLayout<Int>.size) else { throw ImageError("written on a machine with \(read(16, UInt32.self) * 8)-bit words") }
+            let wordSize = read(16, UInt32.self)
+            guard wordSize == UInt32(MemoryLayout<Int>.size) else { throw ImageError("written on a machine with \(UInt64(wordSize) * 8)-bit words") }
             let count = Int(read(20, UInt32.self))
-            guard Int(read(24, UInt64.self)) == file.count else {
+            guard read(24, UInt64.self) == UInt64(file.count) else {
                 throw ImageError("truncated or extended: \(file.count) bytes where its header says \(read(24, UInt64.self))")
             }
             let tableEnd = ImageFormat.headerSize + count * ImageFormat.sectionEntrySize
