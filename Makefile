@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BUILD_FLAGS ?=
 
-.PHONY: all deps venv build release run test soak bench bench-kbq clean install uninstall
+.PHONY: all deps venv build release run test soak bench bench-kbq bench-startup clean install uninstall
 
 all: build
 
@@ -64,6 +64,11 @@ bench: deps
 	  bash "$(BENCH_DIR)/run_all.sh"
 	@echo "report: $(BENCH_WORK)/results/report.md"
 
+# One question in a fresh process: kbq from its text and from its image beside sqlite3 and
+# DuckDB on database files (hyperfine); needs the 1M data of make bench or bench-kbq.
+bench-startup: deps
+	bash bench/startup.sh $(BENCH_WORK)/data/$(or $(SIZE_STARTUP),1M)
+
 # kbq alone on data the benchmark generated (faster to iterate): make bench-kbq SIZE=100k
 SIZE ?= 100k
 bench-kbq: deps
@@ -100,7 +105,7 @@ uninstall:
 	rm -rf "$(SHARE_DIR)/kbq"
 
 # libFuzzer targets (Fuzz/: the query parser and compiler, the .kb loader, the N-Triples
-# loader), built with AddressSanitizer in /tmp/fuzz-build, each run for SECONDS (60).
+# loader, the image reader), built with AddressSanitizer in /tmp/fuzz-build, each run for SECONDS (60).
 # Crashes go to Fuzz/crashes/, new inputs to /tmp/kbq-fuzz-work (Fuzz/README.md).
 .PHONY: fuzz fuzz-smoke sanitize
 SECONDS ?= 60
