@@ -267,6 +267,11 @@ enum ImageCheck {
         values.withUnsafeBufferPointer { nondecreasing($0, 0..<$0.count) }
     }
 
+    /// Whether `t` is not a proposition, or one numbered below `row`.
+    @inline(__always) static func before(_ t: Term, _ row: Int) -> Bool {
+        t.kind != Term.propositionKind || t.index < row
+    }
+
     /// Every term names an entity, literal or proposition the store has.
     static func allHeld(_ terms: [Term], _ b: ImageBounds) -> Bool {
         // Each kind's limit chosen with masks, not branches, so that the loop vectorises

@@ -311,6 +311,14 @@ extension StatementTable: ImageCodable {
         try r.check(ImageCheck.allBelow(predicate, b.predicates), "predicates")
         try r.check(ImageCheck.allBelow(qualifierKeys, b.keys), "qualifier keys")
         try r.check(ImageCheck.allHeld(subject, b) && ImageCheck.allHeld(object, b) && ImageCheck.allHeld(qualifierValues, b), "terms")
+        // A statement names only propositions made before it (the loader adds a quoted
+        // statement before the one that quotes it): so no proposition contains itself, and
+        // showing or exporting one ends.
+        let earlier = (0..<n).allSatisfy { i in
+            ImageCheck.before(subject[i], i) && ImageCheck.before(object[i], i)
+                && qualifierValues[Int(qualifierStart[i])..<Int(qualifierStart[i + 1])].allSatisfy { ImageCheck.before($0, i) }
+        }
+        try r.check(earlier, "a proposition that contains itself")
         try StatementTable.checkRuns(lineRunStart, lineRunFirst.count, n, "line", &r)
         try StatementTable.checkRuns(provenanceRunStart, provenanceRunDocument.count, n, "provenance", &r)
         try r.check(provenanceRunParagraph.count == provenanceRunStart.count, "provenance runs")
