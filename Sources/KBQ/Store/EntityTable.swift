@@ -102,6 +102,9 @@ public struct EntityTable: Sendable, RandomAccessCollection {
         return withBytes(span) { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// Entity i's label as UTF-8 bytes, without making a String (text filters).
+    func withLabelBytes<T>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T { withBytes(labelSpan[i], body) }
+
     private func withBytes<T>(_ span: UInt64, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
         if span & EntityTable.longMark == EntityTable.longMark {
             var s = long[Int(span >> 24)]

@@ -110,9 +110,20 @@ extension FactStore {
 
     /// Members of `t` and of its sub-types.
     public func members(of t: Int32) -> [EntityID] {
+        // Each entity once (one may be declared with a type and a sub-type, or twice):
+        // marked in a bit per entity, not hashed into a Set (hashing 40,000 members was a
+        // tenth of a query that filters them).
         var result: [EntityID] = []
-        var seen = Set<EntityID>()
-        for sub in typeClosure[Int(t)] { for e in typeMembers[Int(sub)] where seen.insert(e).inserted { result.append(e) } }
+        var seen = [UInt64](repeating: 0, count: (entities.count + 63) / 64)
+        for sub in typeClosure[Int(t)] {
+            for e in typeMembers[Int(sub)] {
+                let (word, bit) = (Int(e) >> 6, UInt64(1) << UInt64(e & 63))
+                if seen[word] & bit == 0 {
+                    seen[word] |= bit
+                    result.append(e)
+                }
+            }
+        }
         return result
     }
 

@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+
+@testable import KBQ
+
+/// `contains` on bytes (both texts ASCII) against the standard library's search of lower-cased Strings,
+/// the meaning grammar/semantics.md gives it, on random texts over a small alphabet (so that
+/// matches, near-matches, case and line ends are common).
+@Suite struct TextFilterTests {
+    @Test func bytesAgreeWithStrings() throws {
+        let store = try Loader.load(text: SourceText(name: "t.kb", text: "type T\nentity A : T \"Alpha\"\n"), into: FactStore()).get()
+        let ops = ValueOps(store: store, source: SourceText(name: "-e", text: ""))
+        let seed = UInt64(ProcessInfo.processInfo.environment["KBQ_SEED"] ?? "") ?? UInt64.random(in: 1...1_000_000)
+        print("text filters: seed \(seed) (KBQ_SEED=\(seed) replays)")
+        var rng = RRandom(seed: seed)
+        let alphabet: [String] = ["a", "A", "b", "B", "ab", " ", "\r", "\n", "\r\n", "é", "e\u{301}", "K", "\u{212A}", "İ", "i"]
+        func text(_ n: Int) -> String { (0..<rng.int(n)).map { _ in alphabet[rng.int(alphabet.count)] }.joined() }
+        var fast = 0
+        for _ in 0..<20_000 {
+            let hay = text(8)
+            let needle = text(3)
+            // The general path (the standard library's search by Character; not Foundation's,
+            // which this file's import would pick for `contains`).
+            let expected = ValueOps.contains(hay, needle)
+            if let found = ops.asciiContains(.string(hay), .string(needle)) {
+                fast += 1
+                #expect(found == expected, "\(hay.debugDescription) contains \(needle.debugDescription), seed \(seed)")
+            }
+            #expect(try ops.compare(.contains, .string(hay), .string(needle), 0..<0) == expected, "\(hay.debugDescription) contains \(needle.debugDescription) in full")
+        }
+        #expect(fast > 1000)
+        #expect(ops.asciiContains(.entity(0), .string("LPH")) == true)
+    }
+}
