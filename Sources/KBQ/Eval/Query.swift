@@ -139,7 +139,7 @@ public final class PreparedQuery {
             scan = s
             rows = s.rows
         } else if c.isAggregate {
-            rows = try aggregate(exec)
+            rows = try aggregateBindings(exec) ?? aggregate(exec)
             if c.distinct { rows = PreparedQuery.distinct(rows) }
         } else {
             rows = try collect(exec)

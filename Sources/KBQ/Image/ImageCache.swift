@@ -67,6 +67,7 @@ public struct ImageCache: Sendable {
         guard FileSystem.makeDirectories(directory) else {
             return "cannot create the cache folder \(directory): \(FileSystem.errorText()); the knowledge base is not cached"
         }
+        removeAbandonedTemporaries()
         do {
             try ImageFile.write(store, writer: writer, to: imagePath(for: files), durable: false)
             return nil
@@ -75,6 +76,20 @@ public struct ImageCache: Sendable {
         }
     }
 
+}
+
+extension ImageCache {
+    /// Removes the temporary files of writers that were killed (`NAME.tmp-PID-N`, whose
+    /// process is gone): a kill leaves no chance to remove them, and they would pile up.
+    func removeAbandonedTemporaries() {
+        for name in FileSystem.list(directory) {
+            let parts = name.split(separator: ".kbqi.tmp-", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let pid = parts[1].prefix { $0.isNumber }
+            guard let p = Int32(pid), p != getpid(), kill(p, 0) != 0, errno == ESRCH else { continue }
+            unlink(directory + "/" + name)
+        }
+    }
 }
 
 extension ImageFile {
