@@ -237,6 +237,7 @@ final class ValueOps {
         case (.date(let x), .date(let y)): return DateValue.sortsBefore(x, y)
         case (.date(let d), _): return ValueOps.scaleOrder(number: ExactNumber(b)!, date: d) > 0
         case (_, .date(let d)): return ValueOps.scaleOrder(number: ExactNumber(a)!, date: d) < 0
+        case (.integer(let x), .integer(let y)): return x < y  // as ExactNumber.compare, without making two
         case (.string(let x), .string(let y)): return x < y
         case (.entity(let x), .entity(let y)): return entities.id(Int(x)) < entities.id(Int(y))
         case (.predicate, .predicate), (.type, .type), (.proposition, .proposition), (.statement, .statement):
