@@ -108,7 +108,7 @@ public enum KBQMain {
             if session.out.failed { return worst == .error ? 1 : 0 }
             switch outcome {
             case .interrupted: return 130
-            case .quit: return worst == .error ? 1 : 0
+            case .quit: return session.exitStatus ?? (worst == .error ? 1 : 0)
             case .error:
                 worst = .error
                 if !args.keepGoing { return 1 }

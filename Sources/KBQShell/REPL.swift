@@ -33,9 +33,16 @@ final class REPL {
             let input = editor.map { $0.readLine(prompt: prompt) } ?? readPlainLine(prompt: prompt)
             switch input {
             case .endOfInput:
+                // Ctrl-D in the middle of a statement drops it, says so, and stays: only at
+                // an empty prompt does it leave.
+                if !buffer.isEmpty {
+                    buffer = []
+                    session.note("\n(statement discarded; Ctrl-D again to quit)")
+                    continue
+                }
                 try? session.err.write("\n")
                 try? session.err.flush()
-                return 0
+                return session.exitStatus ?? 0
             case .interrupted:
                 if !buffer.isEmpty { session.note("(statement discarded)") }
                 buffer = []
@@ -43,10 +50,16 @@ final class REPL {
                 continue
             case .line(let line):
                 if buffer.isEmpty && line.trimmingTrailingWhitespace().isEmpty { continue }
-                if buffer.isEmpty && line.first == "." {
+                // `quit`, `exit` and `help` alone on a line, as psql, Python and SWI-Prolog
+                // users type them: the commands (no statement is a lone word).
+                let word = line.trimmingTrailingWhitespace().drop { $0 == " " || $0 == "\t" }.lowercased()
+                let asCommand = buffer.isEmpty && ["quit", "exit", "help"].contains(word) ? "." + word : nil
+                if buffer.isEmpty && line.first == "." || asCommand != nil {
                     editor?.remember(line)
                     kbq_clear_interrupt()
-                    if session.runDot(line, source: SourceText(name: "<input>", text: line)) == .quit { return 0 }
+                    if session.runDot(asCommand ?? line, source: SourceText(name: "<input>", text: asCommand ?? line)) == .quit {
+                        return session.exitStatus ?? 0
+                    }
                     continue
                 }
                 buffer.append(line)
@@ -55,7 +68,7 @@ final class REPL {
                 editor?.remember(text)
                 buffer = []
                 kbq_clear_interrupt()
-                if session.runScript(SourceText(name: "<input>", text: text), keepGoing: true) == .quit { return 0 }
+                if session.runScript(SourceText(name: "<input>", text: text), keepGoing: true) == .quit { return session.exitStatus ?? 0 }
             }
         }
     }
@@ -125,7 +138,7 @@ final class REPL {
             return fileCompletions(word)
         }
         if trimmed.first == ".", !trimmed.contains(" ") {
-            return (Session.dotCommands.map(\.name) + [".exit"]).filter { $0.hasPrefix(word) }.sorted()
+            return Session.dotCommandNames.filter { $0.hasPrefix(word) }.sorted()
         }
         let store = session.store
         if word.hasPrefix("?"), let dot = word.lastIndex(of: ".") {

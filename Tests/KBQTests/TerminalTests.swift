@@ -19,6 +19,7 @@ final class Terminal {
         var env = cleanEnvironment ? [:] : ProcessInfo.processInfo.environment
         env["TERM"] = "xterm"
         env["NO_COLOR"] = "1"
+        env["XDG_CACHE_HOME"] = Support.cacheHome
         env.merge(environment) { $1 }
         let cArgs = args.map { strdup($0) } + [nil]
         let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -150,6 +151,31 @@ final class Terminal {
         try t2.waitFor("kbq> ")
         try t2.send("\u{04}")
         #expect(try t2.exitStatus() == 0)
+    }
+
+    /// `help` and `quit` typed as words are the commands; Ctrl-D inside a statement drops it,
+    /// says so and stays; `.exit N` leaves with status N.
+    @Test func wordsAsCommandsCtrlDInAStatementAndExitStatus() throws {
+        let t = try Terminal(environment: ["XDG_STATE_HOME": state + "/words"])
+        try t.waitFor("kbq> ")
+        try t.send("help\r")
+        try t.waitFor("Dot-commands")
+        try t.waitFor("kbq> ")
+        try t.send("find ?x where\r")
+        try t.waitFor("...> ")
+        try t.send("\u{04}")
+        try t.waitFor("statement discarded")
+        try t.waitFor("kbq> ")
+        try t.send("find ?x where ?x makes Pegasus\r")
+        try t.waitFor("NSO_Group")
+        try t.waitFor("kbq> ")
+        try t.send("quit\r")
+        #expect(try t.exitStatus() == 0)
+
+        let t2 = try Terminal(environment: ["XDG_STATE_HOME": state + "/words"])
+        try t2.waitFor("kbq> ")
+        try t2.send(".exit 3\r")
+        #expect(try t2.exitStatus() == 3)
     }
 
     /// A session whose terminal goes away ends (saving its history), even with SIGHUP

@@ -1,124 +1,218 @@
+/// A dot-command: its name, what it takes, its help, and what it does. `.help`, completion
+/// and the dispatcher all read `Session.dotCommands`, so help cannot drift from what exists.
+public struct DotCommand: Sendable {
+    public let name: String
+    /// Other names (`.exit` for `.quit`), taken whole, never as prefixes.
+    public let aliases: [String]
+    public let args: String
+    public let help: String
+    let run: @Sendable (Session, DotCall) -> Session.Outcome
+}
+
+/// One call of a dot-command: its arguments (split and unquoted as a shell would), and how
+/// to report an error at them.
+struct DotCall {
+    let command: String
+    let args: [String]
+    /// The text after the command, as typed (`.sparql` parses it).
+    let rest: String
+    let line: String
+    let source: SourceText
+    let argRange: Range<Int>
+
+    func fail(_ session: Session, _ message: String, _ range: Range<Int>? = nil) -> Session.Outcome {
+        session.report(Diagnostic(.error, message, source: source, range: range ?? argRange))
+        return .error
+    }
+}
+
 extension Session {
-    public static let dotCommands: [(name: String, args: String, help: String)] = [
-        (".help", "", "show this help"),
-        (".mode", "MODE", "answer format: table, tsv, csv, json, jsonl"),
-        (".headers", "on|off", "show column headings"),
-        (".timer", "on|off", "report the time each query takes (on stderr)"),
-        (".timeout", "SECONDS|off", "stop a query that runs longer"),
-        (".read", "FILE", "run a script"),
-        (".load", "FILE...", "add knowledge-base files (all or nothing)"),
-        (".output", "[FILE|'|CMD']", "send answers to FILE or a command (none: back to stdout)"),
-        (".once", "FILE|'|CMD'", "send the next answer to FILE or a command"),
-        (".why", "N", "explain row N of the last answer"),
-        (".export", "FILE", "write the knowledge base as RDF 1.2 N-Triples"),
-        (".sparql", "QUERY", "print the SPARQL that asks QUERY of the export"),
-        (".describe", "NAME", "an entity: types, names, every statement about it"),
-        (".entities", "[TYPE]", "list entities, optionally of one type"),
-        (".predicates", "", "list predicates with their counts"),
-        (".schema", "", "types, predicates and qualifier keys"),
-        (".rules", "", "list rules"),
-        (".info", "", "where the knowledge base came from (text or image), and its size"),
-        (".quit", "", "leave (also .exit, or Ctrl-D)"),
+    public static let dotCommands: [DotCommand] = [
+        DotCommand(name: ".help", aliases: [], args: "[COMMAND]", help: "show this help, or one command's") { s, c in s.help(c) },
+        DotCommand(name: ".mode", aliases: [], args: "[MODE]", help: "answer format: table, tsv, csv, json, jsonl") { s, c in
+            guard let m = c.args.first else { return s.write("mode: \(s.mode.rawValue)\n") }
+            guard c.args.count == 1, let mode = OutputMode(rawValue: m.lowercased()) else {
+                let names = OutputMode.allCases.map(\.rawValue)
+                return c.fail(s, ".mode takes one of \(names.joined(separator: ", "))\(Suggest.hint(m, names))")
+            }
+            s.mode = mode
+            return .ok
+        },
+        DotCommand(name: ".headers", aliases: [], args: "[on|off]", help: "show column headings") { s, c in
+            s.onOff(c, "headers", s.headers) { s.headers = $0 }
+        },
+        DotCommand(name: ".timer", aliases: [], args: "[on|off]", help: "report the time each query takes (on stderr)") { s, c in
+            s.onOff(c, "timer", s.timer) { s.timer = $0 }
+        },
+        DotCommand(name: ".timeout", aliases: [], args: "[SECONDS|off]", help: "stop a query that runs longer") { s, c in
+            guard let v = c.args.first else { return s.write("timeout: \(s.timeoutSetting)\n") }
+            if c.args.count == 1, v.lowercased() == "off" { s.timeLimit = nil; return .ok }
+            guard c.args.count == 1, let seconds = Limits.seconds(v) else { return c.fail(s, ".timeout takes a number of seconds above zero, or off") }
+            s.timeLimit = seconds
+            return .ok
+        },
+        DotCommand(name: ".show", aliases: [], args: "", help: "every setting and where answers go") { s, _ in s.showSettings() },
+        DotCommand(name: ".read", aliases: [], args: "FILE", help: "run a script") { s, c in
+            guard c.args.count == 1 else { return c.fail(s, ".read takes one file name (quote a name with spaces)") }
+            return s.runScript(file: c.args[0], keepGoing: false, from: (c.source, c.argRange))
+        },
+        DotCommand(name: ".load", aliases: [], args: "FILE...", help: "add knowledge-base files (all or nothing)") { s, c in
+            guard !c.args.isEmpty else { return c.fail(s, ".load takes one or more file names") }
+            // A file that cannot be read is reported at the command, with its line.
+            for f in c.args { if let problem = FileSystem.unreadable(f) { return c.fail(s, problem) } }
+            let before = s.store.assertedCount
+            let outcome = s.load(files: c.args)
+            let added = s.store.assertedCount - before
+            if outcome == .ok { s.note("loaded \(added) statement\(added == 1 ? "" : "s"); \(s.summary)") }
+            return outcome
+        },
+        DotCommand(name: ".output", aliases: [], args: "[FILE|'|CMD']", help: "send answers to FILE or a command (none: back to stdout)") { s, c in
+            if s.out !== s.stdout { s.out.close() }
+            s.outputTarget = nil
+            if c.args.isEmpty { s.out = s.stdout; return .ok }
+            do throws(FileSystem.IOError) { s.out = try TextOutput.open(c.args.joined(separator: " ")) } catch {
+                s.out = s.stdout
+                return c.fail(s, error.message)
+            }
+            s.outputTarget = c.args.joined(separator: " ")
+            return .ok
+        },
+        DotCommand(name: ".once", aliases: [], args: "FILE|'|CMD'", help: "send the next answer to FILE or a command") { s, c in
+            guard !c.args.isEmpty else { return c.fail(s, ".once takes a file name or |command") }
+            do throws(FileSystem.IOError) { s.onceOutput = try TextOutput.open(c.args.joined(separator: " ")) } catch { return c.fail(s, error.message) }
+            return .ok
+        },
+        DotCommand(name: ".why", aliases: [], args: "N", help: "explain row N of the last answer") { s, c in
+            guard c.args.count == 1, let n = Int(c.args[0]) else { return c.fail(s, ".why takes a row number") }
+            return s.why(n, source: c.source, range: c.argRange)
+        },
+        DotCommand(name: ".export", aliases: [], args: "FILE", help: "write the knowledge base as RDF 1.2 N-Triples") { s, c in
+            guard c.args.count == 1 else { return c.fail(s, ".export takes one file name (or |command)") }
+            let target: TextOutput
+            do throws(FileSystem.IOError) { target = try TextOutput.open(c.args[0]) } catch { return c.fail(s, error.message) }
+            defer { target.close() }
+            return s.export(to: target)
+        },
+        DotCommand(name: ".sparql", aliases: [], args: "QUERY", help: "print the SPARQL that asks QUERY of the export") { s, c in
+            let offset = c.line.utf8.count - c.rest.utf8.count
+            let query = SourceText(name: c.source.name, text: c.rest, firstLine: c.source.firstLine, firstColumn: c.source.firstColumn + offset)
+            do throws(Diagnostic) {
+                return s.sparql(try Parser.parseCommand(query, rules: Set(s.ruleNames)), source: query)
+            } catch {
+                s.report(error)
+                return .error
+            }
+        },
+        DotCommand(name: ".describe", aliases: [], args: "NAME", help: "an entity: types, names, every statement about it") { s, c in
+            guard !c.args.isEmpty else { return c.fail(s, ".describe takes an entity name") }
+            return s.describe(c.args.joined(separator: " "), source: c.source, range: c.argRange)
+        },
+        DotCommand(name: ".entities", aliases: [], args: "[TYPE]", help: "list entities, optionally of one type") { s, c in
+            s.listEntities(c.args.first, source: c.source, range: c.argRange)
+        },
+        DotCommand(name: ".predicates", aliases: [], args: "", help: "list predicates with their counts") { s, _ in s.listPredicates() },
+        DotCommand(name: ".schema", aliases: [], args: "", help: "types, predicates and qualifier keys") { s, _ in s.schema() },
+        DotCommand(name: ".rules", aliases: [], args: "", help: "list rules") { s, _ in
+            var text = ""
+            for r in s.store.rules + s.sessionRules { text += r.source.text.trimmingTrailingSpaces() + "\n" }
+            return s.write(text.isEmpty ? "(no rules)\n" : text)
+        },
+        DotCommand(name: ".info", aliases: [], args: "", help: "where the knowledge base came from (text or image), and its size") { s, _ in
+            s.write("knowledge base: \(s.origin ?? (s.store.loadedFiles.isEmpty ? "(empty)" : s.store.loadedFiles.joined(separator: " ")))\n"
+                + "files: \(s.store.loadedFiles.count)\n" + "contents: \(s.summary)\n")
+        },
+        DotCommand(name: ".quit", aliases: [".exit"], args: "[STATUS]", help: "leave, with an exit status (default 0); also Ctrl-D") { s, c in
+            guard let v = c.args.first else { return .quit }
+            guard c.args.count == 1, let status = Int32(v), (0...255).contains(status) else { return c.fail(s, "\(c.command) takes an exit status from 0 to 255") }
+            s.exitStatus = status
+            return .quit
+        },
     ]
+
+    /// Every name a dot-command answers to.
+    public static var dotCommandNames: [String] { dotCommands.flatMap { [$0.name] + $0.aliases } }
+
+    /// The command `word` names: a name or alias in any case, or the one command it begins.
+    static func dotCommand(_ word: String) -> Result<DotCommand, DotArguments.Failure> {
+        let w = word.lowercased()
+        if let exact = dotCommands.first(where: { $0.name == w || $0.aliases.contains(w) }) { return .success(exact) }
+        let starting = dotCommands.filter { $0.name.hasPrefix(w) }
+        if starting.count == 1, w.count > 1 { return .success(starting[0]) }
+        if starting.count > 1 {
+            return .failure(DotArguments.Failure(message: "'\(word)' could be \(starting.map(\.name).joined(separator: ", ")): type more of it"))
+        }
+        return .failure(DotArguments.Failure(message: "unknown command '\(word)'\(Suggest.hint(word, dotCommandNames)); .help lists them"))
+    }
 
     /// Runs one dot-command line.
     public func runDot(_ line: String, source: SourceText) -> Outcome {
-        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-        guard let command = words.first else { return .ok }
-        let args = Array(words.dropFirst())
-        let argRange = (line.utf8.firstIndex(of: 0x20).map { line.utf8.distance(from: line.utf8.startIndex, to: $0) + 1 } ?? line.utf8.count)..<line.utf8.count
-        func fail(_ message: String, _ range: Range<Int>? = nil) -> Outcome {
-            report(Diagnostic(.error, message, source: source, range: range ?? 0..<command.utf8.count))
+        let trimmed = line.drop { $0 == " " || $0 == "\t" }
+        let command = String(trimmed.prefix { $0 != " " && $0 != "\t" })
+        guard !command.isEmpty else { return .ok }
+        let rest = String(trimmed.dropFirst(command.count).drop { $0 == " " || $0 == "\t" })
+        let argStart = line.utf8.count - rest.utf8.count
+        let commandStart = line.utf8.count - trimmed.utf8.count
+        let argRange = argStart..<line.utf8.count
+        let args: [String]
+        switch DotArguments.split(rest) {
+        case .success(let a): args = a
+        case .failure(let f):
+            report(Diagnostic(.error, f.message, source: source, range: argRange))
             return .error
         }
-        func onOff(_ set: (Bool) -> Void) -> Outcome {
-            guard args.count == 1, args[0] == "on" || args[0] == "off" else { return fail("\(command) takes 'on' or 'off'", argRange) }
-            set(args[0] == "on")
-            return .ok
+        switch Session.dotCommand(command) {
+        case .failure(let f):
+            report(Diagnostic(.error, f.message, source: source, range: commandStart..<commandStart + command.utf8.count))
+            return .error
+        case .success(let d):
+            return d.run(self, DotCall(command: d.name, args: args, rest: rest, line: line, source: source, argRange: argRange))
         }
-        switch command {
-        case ".help":
-            var text = "Statements: a query (find ... where ...), a rule (rule name(?a) := ...), or why N.\nDot-commands:\n"
-            for d in Session.dotCommands {
-                text += "  " + DisplayWidth.pad(d.name + (d.args.isEmpty ? "" : " " + d.args), to: 22) + d.help + "\n"
+    }
+
+    /// `.headers`, `.timer`: on or off in any case; with nothing, the setting.
+    func onOff(_ c: DotCall, _ name: String, _ current: Bool, _ set: (Bool) -> Void) -> Outcome {
+        guard let v = c.args.first else { return write("\(name): \(current ? "on" : "off")\n") }
+        guard c.args.count == 1, ["on", "off"].contains(v.lowercased()) else { return c.fail(self, "\(c.command) takes 'on' or 'off'") }
+        set(v.lowercased() == "on")
+        return .ok
+    }
+
+    var timeoutSetting: String {
+        guard let t = timeLimit else { return "off" }
+        return (t == t.rounded() ? String(Int(t)) : String(t)) + " s"
+    }
+
+    func showSettings() -> Outcome {
+        let output = out === stdout ? "stdout" : (outputTarget ?? "a file")
+        return write("""
+            mode: \(mode.rawValue)
+            headers: \(headers ? "on" : "off")
+            timer: \(timer ? "on" : "off")
+            timeout: \(timeoutSetting)
+            memory limit: \(memoryLimit.map { "\($0 >> 20) MB" } ?? "off")
+            output: \(output)
+            knowledge base: \(origin ?? (store.loadedFiles.isEmpty ? "(empty)" : store.loadedFiles.joined(separator: " ")))
+
+            """)
+    }
+
+    func help(_ c: DotCall) -> Outcome {
+        if let topic = c.args.first {
+            let word = topic.hasPrefix(".") ? topic : "." + topic
+            switch Session.dotCommand(word) {
+            case .failure(let f): return c.fail(self, f.message)
+            case .success(let d):
+                let names = ([d.name] + d.aliases).joined(separator: ", ")
+                return write("\(names)\(d.args.isEmpty ? "" : " " + d.args)\n  \(d.help)\n")
             }
-            return write(text)
-        case ".quit", ".exit":
-            return .quit
-        case ".mode":
-            guard args.count == 1, let m = OutputMode(rawValue: args[0]) else {
-                let names = OutputMode.allCases.map(\.rawValue)
-                let hint = args.first.map { Suggest.hint($0, names) } ?? ""
-                return fail(".mode takes one of \(names.joined(separator: ", "))\(hint)", argRange)
-            }
-            mode = m
-            return .ok
-        case ".headers": return onOff { headers = $0 }
-        case ".timer": return onOff { timer = $0 }
-        case ".timeout":
-            if args == ["off"] { timeLimit = nil; return .ok }
-            guard args.count == 1, let s = Limits.seconds(args[0]) else { return fail(".timeout takes a number of seconds above zero, or off", argRange) }
-            timeLimit = s
-            return .ok
-        case ".read":
-            guard args.count == 1 else { return fail(".read takes one file name", argRange) }
-            return runScript(file: args[0], keepGoing: false, from: (source, argRange))
-        case ".load":
-            guard !args.isEmpty else { return fail(".load takes one or more file names", argRange) }
-            // A file that cannot be read is reported at the command, with its line.
-            for f in args { if let problem = FileSystem.unreadable(f) { return fail(problem, argRange) } }
-            let before = store.assertedCount
-            let outcome = load(files: args)
-            if outcome == .ok { note("loaded \(store.assertedCount - before) statements; \(summary)") }
-            return outcome
-        case ".output":
-            if out !== stdout { out.close() }
-            if args.isEmpty { out = stdout; return .ok }
-            do { out = try TextOutput.open(args.joined(separator: " ")) } catch {
-                out = stdout
-                return fail(error.message, argRange)
-            }
-            return .ok
-        case ".once":
-            guard !args.isEmpty else { return fail(".once takes a file name or |command", argRange) }
-            do { onceOutput = try TextOutput.open(args.joined(separator: " ")) } catch { return fail(error.message, argRange) }
-            return .ok
-        case ".export":
-            guard args.count == 1 else { return fail(".export takes one file name (or |command)", argRange) }
-            let target: TextOutput
-            do { target = try TextOutput.open(args[0]) } catch { return fail(error.message, argRange) }
-            defer { target.close() }
-            return export(to: target)
-        case ".sparql":
-            let text = String(line.dropFirst(command.count)).drop { $0 == " " || $0 == "\t" }
-            let offset = line.utf8.count - text.utf8.count
-            let query = SourceText(name: source.name, text: String(text), firstLine: source.firstLine, firstColumn: source.firstColumn + offset)
-            do {
-                return sparql(try Parser.parseCommand(query, rules: Set(ruleNames)), source: query)
-            } catch {
-                report(error)
-                return .error
-            }
-        case ".why":
-            guard args.count == 1, let n = Int(args[0]) else { return fail(".why takes a row number", argRange) }
-            return why(n, source: source, range: argRange)
-        case ".describe":
-            guard !args.isEmpty else { return fail(".describe takes an entity name", argRange) }
-            return describe(args.joined(separator: " "), source: source, range: argRange)
-        case ".entities": return listEntities(args.first, source: source, range: argRange)
-        case ".predicates": return listPredicates()
-        case ".schema": return schema()
-        case ".info":
-            return write("knowledge base: \(origin ?? (store.loadedFiles.isEmpty ? "(empty)" : store.loadedFiles.joined(separator: " ")))\n"
-                + "files: \(store.loadedFiles.count)\n" + "contents: \(summary)\n")
-        case ".rules":
-            var text = ""
-            for r in store.rules + sessionRules { text += r.source.text.trimmingTrailingSpaces() + "\n" }
-            return write(text.isEmpty ? "(no rules)\n" : text)
-        default:
-            let names = Session.dotCommands.map(\.name) + [".exit"]
-            return fail("unknown command '\(command)'\(Suggest.hint(command, names)); .help lists them")
         }
+        var text = "Statements: a query (find ... where ...), a rule (rule name(?a) := ...), or why N.\n"
+        text += "Dot-commands (any unambiguous prefix: .desc; .help COMMAND for one):\n"
+        for d in Session.dotCommands {
+            text += "  " + DisplayWidth.pad(d.name + (d.args.isEmpty ? "" : " " + d.args), to: 22) + d.help + "\n"
+        }
+        text += "File names are split and quoted as in a shell: 'my file.kbq', \"a b\", a\\ b, ~/notes.\n"
+        return write(text)
     }
 
     /// "55 entities, 81 statements, 32 propositions, 3 rules"

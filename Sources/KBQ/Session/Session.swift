@@ -41,6 +41,10 @@ public final class Session {
     var cachedRules: (version: Int, count: Int, engine: RuleEngine)? = nil
     /// Where the knowledge base came from (its files, and the image it was read from), for `.info`.
     public var origin: String? = nil
+    /// The status `.quit N` asked for.
+    public var exitStatus: Int32? = nil
+    /// Where `.output` sends answers (nil: standard output), for `.show`.
+    var outputTarget: String? = nil
 
     public init(store: FactStore = FactStore(), stdout: TextOutput, stderr: TextOutput, mode: OutputMode) {
         self.store = store
