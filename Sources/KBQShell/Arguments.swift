@@ -17,6 +17,7 @@ struct Arguments {
     var maxFileSize: Int? = nil
     var memoryLimit: Int? = nil
     var emptyKB = false
+    var parameters: [String: String] = [:]
     var noCache = false
     var compile = false
     var output: String? = nil
@@ -108,6 +109,12 @@ struct Arguments {
                 guard let c = ColorChoice(rawValue: v) else { throw UsageError(message: "--color takes auto, always or never, not '\(v)'") }
                 a.color = c
             case "--empty": a.emptyKB = true
+            case "--param":
+                let v = try value(arg)
+                guard let eq = v.firstIndex(of: "="), Session.isParameterName(String(v[..<eq])) else {
+                    throw UsageError(message: "\(arg) takes NAME=VALUE (a name of letters, digits and _), not '\(v)'")
+                }
+                a.parameters[String(v[..<eq])] = String(v[v.index(after: eq)...])
             case "--no-cache": a.noCache = true
             case "--compile": a.compile = true
             case "--output": a.output = try value(arg)

@@ -33,6 +33,7 @@ enum Options {
     static let all: [OptionSpec] = [
         OptionSpec(["-e", "--eval"], value: "QUERY", "run QUERY (repeatable, in order), then exit"),
         OptionSpec(["-f", "--file"], value: "SCRIPT", file: true, "run SCRIPT, then exit"),
+        OptionSpec(["-p", "--param"], value: "NAME=VALUE", "set the query parameter $NAME (repeatable), typed as a literal"),
         OptionSpec(["--format", "-m", "--mode"], value: "MODE", choices: OutputMode.allCases.map(\.rawValue), "table, tsv, csv, json or jsonl (default: table on a terminal, else tsv)"),
         OptionSpec(["--no-header", "--noheader"], "leave out the heading line"),
         OptionSpec(["--header"], "print the heading line (the default)"),

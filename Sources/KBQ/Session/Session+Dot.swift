@@ -52,6 +52,25 @@ extension Session {
             return .ok
         },
         DotCommand(name: ".show", aliases: [], args: "", help: "every setting and where answers go") { s, _ in s.showSettings() },
+        DotCommand(name: ".param", aliases: [], args: "[set NAME VALUE|unset NAME|clear]", help: "query parameters ($NAME in a query); none: list them") { s, c in
+            switch (c.args.first?.lowercased(), c.args.count) {
+            case (nil, _), ("list", 1):
+                let names = s.parameters.keys.sorted()
+                return s.write(names.isEmpty ? "(no parameters)\n" : names.map { "$\($0) = \(s.parameters[$0]!)\n" }.joined())
+            case ("set", let n) where n >= 3:
+                guard Session.isParameterName(c.args[1]) else { return c.fail(s, "a parameter name is letters, digits and _, not '\(c.args[1])'") }
+                s.parameters[c.args[1]] = c.args[2...].joined(separator: " ")
+                return .ok
+            case ("unset", 2):
+                guard s.parameters.removeValue(forKey: c.args[1]) != nil else { return c.fail(s, "no parameter '\(c.args[1])'") }
+                return .ok
+            case ("clear", 1):
+                s.parameters = [:]
+                return .ok
+            default:
+                return c.fail(s, ".param takes: set NAME VALUE, unset NAME, clear, or nothing (to list them)")
+            }
+        },
         DotCommand(name: ".read", aliases: [], args: "FILE", help: "run a script") { s, c in
             guard c.args.count == 1 else { return c.fail(s, ".read takes one file name (quote a name with spaces)") }
             return s.runScript(file: c.args[0], keepGoing: false, from: (c.source, c.argRange))
@@ -97,7 +116,7 @@ extension Session {
             let offset = c.line.utf8.count - c.rest.utf8.count
             let query = SourceText(name: c.source.name, text: c.rest, firstLine: c.source.firstLine, firstColumn: c.source.firstColumn + offset)
             do throws(Diagnostic) {
-                return s.sparql(try Parser.parseCommand(query, rules: Set(s.ruleNames)), source: query)
+                return s.sparql(try Parser.parseCommand(query, rules: Set(s.ruleNames), parameters: s.parameters), source: query)
             } catch {
                 s.report(error)
                 return .error
@@ -128,6 +147,11 @@ extension Session {
             return .quit
         },
     ]
+
+    /// A name `$name` can use: what the lexer reads after `$`.
+    public static func isParameterName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) }
+    }
 
     /// Every name a dot-command answers to.
     public static var dotCommandNames: [String] { dotCommands.flatMap { [$0.name] + $0.aliases } }

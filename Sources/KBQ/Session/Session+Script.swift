@@ -6,7 +6,7 @@ extension Session {
         var worst = Outcome.ok
         let rules = Set(ruleNames)
         while let piece = splitter.next(allowDotCommands: true, parse: { chunk in
-            Result { () throws(Diagnostic) in try Parser.parseCommand(chunk, rules: rules.union(self.ruleNames)) }
+            Result { () throws(Diagnostic) in try Parser.parseCommand(chunk, rules: rules.union(self.ruleNames), parameters: self.parameters) }
         }) {
             let outcome: Outcome
             switch piece {

@@ -41,6 +41,9 @@ public final class Session {
     var cachedRules: (version: Int, count: Int, engine: RuleEngine)? = nil
     /// Where the knowledge base came from (its files, and the image it was read from), for `.info`.
     public var origin: String? = nil
+    /// Query parameters (`-p name=value`, `.param set`): `$name` in a query is the value,
+    /// typed as a literal would be.
+    public var parameters: [String: String] = [:]
     /// The status `.quit N` asked for.
     public var exitStatus: Int32? = nil
     /// Where `.output` sends answers (nil: standard output), for `.show`.
@@ -129,7 +132,7 @@ public final class Session {
     public func run(_ source: SourceText) -> Outcome {
         let command: CommandSyntax
         do {
-            command = try Parser.parseCommand(source, rules: Set(ruleNames))
+            command = try Parser.parseCommand(source, rules: Set(ruleNames), parameters: parameters)
         } catch {
             report(error)
             return .error

@@ -59,6 +59,12 @@ public struct Lexer {
             while i < b.count && isWordByte(b[i]) { i += 1 }
             if i == nameStart { throw error("expected a variable name after '?'", start..<i) }
             return Token(.variable, text(nameStart, i), start..<i)
+        case UInt8(ascii: "$"):
+            i += 1
+            let nameStart = i
+            while i < b.count && isWordByte(b[i]) { i += 1 }
+            if i == nameStart { throw error("expected a parameter name after '$'", start..<i) }
+            return Token(.parameter, text(nameStart, i), start..<i)
         case UInt8(ascii: "\""):
             return try string()
         case UInt8(ascii: "`"):

@@ -1,7 +1,7 @@
 extension Parser {
     /// Parses one statement of the query language: the whole text must be used.
-    public static func parseCommand(_ source: SourceText, rules: Set<String> = []) throws(Diagnostic) -> CommandSyntax {
-        var p = try Parser(source)
+    public static func parseCommand(_ source: SourceText, rules: Set<String> = [], parameters: [String: String] = [:]) throws(Diagnostic) -> CommandSyntax {
+        var p = try Parser(source, parameters: parameters)
         p.ruleNames = rules
         let c = try p.command()
         try p.expectEnd()

@@ -21,9 +21,34 @@ public struct Parser {
     /// Rules known so far, so that `name(...)` at the start of a goal reads as a call.
     var ruleNames: Set<String> = []
 
-    public init(_ source: SourceText) throws(Diagnostic) {
+    public init(_ source: SourceText, parameters: [String: String] = [:]) throws(Diagnostic) {
         self.source = source
         self.tokens = try Lexer.tokenize(source)
+        // Each `$name` becomes its value's token, where `$name` stands (so an error in the
+        // value points there).
+        for (k, t) in tokens.enumerated() where t.kind == .parameter {
+            guard let value = parameters[t.text] else {
+                throw Diagnostic(.error, "unknown parameter '$\(t.text)'; set it with -p \(t.text)=VALUE or .param set \(t.text) VALUE", source: source, range: t.range)
+            }
+            var replaced = Parser.parameterToken(value)
+            replaced.range = t.range
+            tokens[k] = replaced
+        }
+    }
+
+    /// A parameter's value as the one token it is typed as, like a literal in a query: a
+    /// number, a date, a "string", a name (an entity or predicate), a `label`, an <IRI>;
+    /// any other text (words with spaces, a keyword) is a string.
+    static func parameterToken(_ value: String) -> Token {
+        let lexed = try? Lexer.tokenize(SourceText(name: "parameter", text: value))
+        if let lexed, lexed.count == 2, let t = lexed.first, t.range == 0..<value.utf8.count {
+            switch t.kind {
+            case .word where !Parser.keywords.contains(t.text): return t
+            case .quotedName, .iri, .string, .integer, .decimal, .date: return t
+            default: break
+            }
+        }
+        return Token(.string, value, 0..<0)
     }
 
     var current: Token { tokens[index] }

@@ -9,6 +9,8 @@ public struct Token: Sendable, Equatable {
         case iri
         /// `?who`
         case variable
+        /// `$who`: a query parameter, replaced by its value's token before parsing.
+        case parameter
         case string
         case integer
         case decimal
@@ -40,6 +42,7 @@ public struct Token: Sendable, Equatable {
         case .endOfInput: return "end of input"
         case .string: return "string \"\(text)\""
         case .variable: return "variable '?\(text)'"
+        case .parameter: return "parameter '$\(text)'"
         case .quotedName: return "name `\(text)`"
         default: return "'\(text)'"
         }
