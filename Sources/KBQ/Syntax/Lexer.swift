@@ -42,6 +42,15 @@ public struct Lexer {
         }
     }
 
+    /// `?name` or `$name`: the sigil at `start`, then a word.
+    mutating func named(_ kind: Token.Kind, _ what: String, from start: Int) throws(Diagnostic) -> Token {
+        i += 1
+        let nameStart = i
+        while i < b.count && isWordByte(b[i]) { i += 1 }
+        if i == nameStart { throw error("expected a \(what) name after '\(Character(UnicodeScalar(b[start])))'", start..<i) }
+        return Token(kind, text(nameStart, i), start..<i)
+    }
+
     public mutating func next() throws(Diagnostic) -> Token {
         skipTrivia()
         let start = i
@@ -53,18 +62,8 @@ public struct Lexer {
         }
         if isDigit(c) { return try number() }
         switch c {
-        case UInt8(ascii: "?"):
-            i += 1
-            let nameStart = i
-            while i < b.count && isWordByte(b[i]) { i += 1 }
-            if i == nameStart { throw error("expected a variable name after '?'", start..<i) }
-            return Token(.variable, text(nameStart, i), start..<i)
-        case UInt8(ascii: "$"):
-            i += 1
-            let nameStart = i
-            while i < b.count && isWordByte(b[i]) { i += 1 }
-            if i == nameStart { throw error("expected a parameter name after '$'", start..<i) }
-            return Token(.parameter, text(nameStart, i), start..<i)
+        case UInt8(ascii: "?"): return try named(.variable, "variable", from: start)
+        case UInt8(ascii: "$"): return try named(.parameter, "parameter", from: start)
         case UInt8(ascii: "\""):
             return try string()
         case UInt8(ascii: "`"):
