@@ -34,3 +34,28 @@ enum BundledKB {
         return nil
     }
 }
+
+extension BundledKB {
+    /// For a session whose named files leave out the bundled case: a note, for a name no
+    /// entity has, when the bundled case's files use that name (read once, on the first
+    /// such error), saying the case is not loaded and how to load both.
+    static func missingNameHint(named files: [String]) -> ((String) -> String?)? {
+        guard let bundled = path() else { return nil }
+        let folder = FileSystem.directory(of: bundled)
+        nonisolated(unsafe) var words: Set<Substring>? = nil
+        return { name in
+            if words == nil {
+                var all = Set<Substring>()
+                for f in FileSystem.list(folder) where f.hasSuffix(".kb") {
+                    guard let bytes = try? FileSystem.read(folder + "/" + f) else { continue }
+                    let text = String(decoding: bytes, as: UTF8.self)
+                    for w in text.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }) { all.insert(w) }
+                }
+                words = all
+            }
+            guard words!.contains(Substring(name)) else { return nil }
+            let both = ([bundled] + files).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+            return "'\(name)' is in the bundled case, which is not loaded when a knowledge base is named; to load both: kbq \(both)"
+        }
+    }
+}

@@ -54,6 +54,7 @@ public enum KBQMain {
         session.isCancelled = { [outputClosed = session.outputClosed] in kbq_interrupt_pending() != 0 || outputClosed() }
 
         var files = args.kbFiles
+        if !files.isEmpty { session.unknownNameHint = BundledKB.missingNameHint(named: files) }
         if files.isEmpty && !args.emptyKB {
             guard let bundled = BundledKB.path() else {
                 try? stderr.write("kbq: error: the bundled knowledge base (kb/main.kb) was not found; set KBQ_KB or name a file\n")

@@ -122,7 +122,7 @@ extension Session {
                 return .error
             }
         },
-        DotCommand(name: ".describe", aliases: [], args: "NAME", help: "an entity: types, names, every statement about it") { s, c in
+        DotCommand(name: ".describe", aliases: [], args: "NAME", help: "an entity (or a type, a predicate): names, every statement about it") { s, c in
             guard !c.args.isEmpty else { return c.fail(s, ".describe takes an entity name") }
             return s.describe(c.args.joined(separator: " "), source: c.source, range: c.argRange)
         },
@@ -256,8 +256,13 @@ extension Session {
         return .ok
     }
 
-    func describe(_ name: String, source: SourceText, range: Range<Int>) -> Outcome {
+    func describe(_ written: String, source: SourceText, range: Range<Int>) -> Outcome {
+        // As a query writes it: `a label` in backticks is the label.
+        var name = written
+        if name.count > 1, name.first == "`", name.last == "`" { name = String(name.dropFirst().dropLast()) }
         let found = store.entities(named: name)
+        if found.isEmpty, let t = store.typeID(name) { return describeType(t) }
+        if found.isEmpty, let p = store.predicateID(name) { return describePredicate(p) }
         guard found.count == 1, let e = found.first else {
             let message = found.isEmpty
                 ? "unknown entity '\(name)'\(store.suggestEntity(name))"
@@ -283,6 +288,35 @@ extension Session {
                 text += explainStatement(stance, indent: "  ")
             }
         }
+        return write(text)
+    }
+
+    /// A type: where it sits in the hierarchy and how many entities it has.
+    func describeType(_ t: Int32) -> Outcome {
+        let info = store.types[Int(t)]
+        var text = "\(info.name): a type\n"
+        if let d = info.description { text += "  description: \(d)\n" }
+        if !info.supertypes.isEmpty { text += "  sub-type of: \(info.supertypes.map { store.typeName($0) }.joined(separator: ", "))\n" }
+        let below = store.typeClosure[Int(t)].dropFirst().map { store.typeName($0) }
+        if !below.isEmpty { text += "  sub-types: \(below.joined(separator: ", "))\n" }
+        let members = store.members(of: t)
+        text += "  entities: \(members.count) (with its sub-types; .entities \(info.name) lists them)\n"
+        text += "  declared at \(info.declaredAt)\n"
+        return write(text)
+    }
+
+    /// A predicate or stance: its place among predicates and how many statements use it.
+    func describePredicate(_ p: PredicateID) -> Outcome {
+        let info = store.predicates[Int(p)]
+        var text = "\(info.name): a \(info.isStance ? "stance (its object is a proposition)" : "predicate")\n"
+        if let d = info.description { text += "  description: \(d)\n" }
+        if !info.supers.isEmpty { text += "  sub-predicate of: \(info.supers.map { store.predicateName($0) }.joined(separator: ", "))\n" }
+        let below = store.predicateClosure[Int(p)].dropFirst().map { store.predicateName($0) }
+        if !below.isEmpty { text += "  sub-predicates: \(below.joined(separator: ", "))\n" }
+        let uses = store.statements(withPredicate: p)
+        let asserted = uses.filter { store.isAsserted($0) }.count
+        text += "  statements: \(asserted) asserted, \(uses.count - asserted) quoted (its own, not its sub-predicates')\n"
+        if let at = info.declaredAt { text += "  declared at \(at)\n" }
         return write(text)
     }
 

@@ -44,6 +44,9 @@ public final class Session {
     /// Query parameters (`-p name=value`, `.param set`): `$name` in a query is the value,
     /// typed as a literal would be.
     public var parameters: [String: String] = [:]
+    /// Given a name no entity has, a note on where it might be (the program sets it when
+    /// the files named leave out the bundled case, which has the name).
+    public var unknownNameHint: ((String) -> String?)? = nil
     /// The status `.quit N` asked for.
     public var exitStatus: Int32? = nil
     /// Where `.output` sends answers (nil: standard output), for `.show`.
@@ -60,6 +63,12 @@ public final class Session {
     // MARK: diagnostics
 
     public func report(_ d: Diagnostic) {
+        var d = d
+        if let hint = unknownNameHint, d.message.hasPrefix("unknown entity '"),
+            let name = d.message.dropFirst("unknown entity '".count).split(separator: "'").first, let note = hint(String(name))
+        {
+            d.notes.append(Diagnostic(.note, note, source: nil, range: 0..<0))
+        }
         try? err.write(d.render(color: colored(err)))
         try? err.flush()
     }
