@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What a reader knows of the store so far: each part read checks its references against
 /// the parts read before it (sections are read in `ImageFormat.Tag` order).
 struct ImageBounds {
@@ -23,6 +25,11 @@ extension FactStore {
     /// caller's: what the store was loaded from, to tell when it is stale).
     func imageSections() -> [(ImageFormat.Tag, ImageWriter)] {
         var schema = ImageWriter()
+        // The counts first: with them, the other sections are read at once.
+        schema.int(entities.count)
+        schema.int(literals.count)
+        schema.int(table.count)
+        schema.int(table.provenanceRunStart.count)
         schema.put(types)
         schema.put(predicates)
         schema.put(keys)
@@ -76,22 +83,29 @@ extension FactStore {
 
     /// Reads a store from its sections (every tag but `sources`), checking as it goes that
     /// every reference lands inside the store: whatever the bytes, this throws or returns a
-    /// store every query can use.
+    /// store every query can use. The schema section says how many entities, literals,
+    /// statements and provenance runs the others hold, so the other sections are read at
+    /// once, on every core, each checking its references against those counts and its own
+    /// count against the schema's.
     init(imageSections sections: [ImageFormat.Tag: UnsafeRawBufferPointer]) throws {
         self.init(bare: ())
-        var bounds = ImageBounds()
-        func reader(_ tag: ImageFormat.Tag) throws -> ImageReader {
-            guard let bytes = sections[tag] else { throw ImageError("no '\(tag)' section") }
+        let mapped = MappedSections(sections)
+        @Sendable func reader(_ tag: ImageFormat.Tag, _ bounds: ImageBounds) throws -> ImageReader {
+            guard let bytes = mapped.sections[tag] else { throw ImageError("no '\(tag)' section") }
             var r = ImageReader(bytes, name: "\(tag)")
             r.bounds = bounds
             return r
         }
-        func finish(_ r: ImageReader) throws {
+        @Sendable func finish(_ r: ImageReader) throws {
             guard r.isAtEnd else { throw r.failure("bytes left over") }
-            bounds = r.bounds
         }
 
-        var r = try reader(.schema)
+        var r = try reader(.schema, ImageBounds())
+        var bounds = ImageBounds()
+        bounds.entities = try r.int(in: 0...Int(Term.indexMask), "entity count")
+        bounds.literals = try r.int(in: 0...Int(Term.indexMask), "literal count")
+        bounds.statements = try r.int(in: 0...Int(Term.indexMask), "statement count")
+        let runCount = try r.int(in: 0...bounds.statements, "provenance run count")
         types = try r.get()
         predicates = try r.get()
         keys = try r.get()
@@ -100,9 +114,9 @@ extension FactStore {
         keyIndex = try r.get()
         loadedFiles = try r.get()
         version = try r.int()
-        r.bounds.types = types.count
-        r.bounds.predicates = predicates.count
-        r.bounds.keys = keys.count
+        bounds.types = types.count
+        bounds.predicates = predicates.count
+        bounds.keys = keys.count
         try r.check(predicates.count >= 1 && predicates[0].name == "is_a" && predicates.count <= Int(Int32.max), "predicates")
         try r.check(keys.count >= FactStore.builtinKeys.count, "keys")
         for (k, (name, type)) in FactStore.builtinKeys.enumerated() {
@@ -119,65 +133,124 @@ extension FactStore {
         for v in keyIndex.values { try r.check(v >= 0 && Int(v) < keys.count, "key index") }
         try finish(r)
 
-        r = try reader(.entities)
-        entities = try r.get()
-        iriIndex = try r.get()
-        for e in iriIndex.values { try r.check(e >= 0 && Int(e) < entities.count, "IRI index") }
-        try finish(r)
-
-        r = try reader(.literals)
-        literals = try r.get()
-        try finish(r)
-
-        r = try reader(.statements)
-        table = try r.get()
-        statementNames = try r.get()
-        assertedTotal = try r.int(in: 0...table.count, "asserted count")
-        for id in statementNames.values { try r.check(id >= 0 && Int(id) < table.count, "statement name") }
-        try finish(r)
-
-        r = try reader(.names)
-        nameIndex = try r.get()
-        try finish(r)
-
-        r = try reader(.indexes)
-        let n = table.count
-        bySubject = try TermPostings(image: &r, idLimit: n)
-        byObject = try TermPostings(image: &r, idLimit: n)
-        byPredicate = try PostingIndex(image: &r, keyLimit: predicates.count, idLimit: n)
-        byKey = try PostingIndex(image: &r, keyLimit: keys.count, idLimit: n)
-        let qualifierCount = try r.int(in: keys.count...keys.count, "qualifier indexes")
-        byQualifier = try (0..<qualifierCount).map { _ in try TermPostings(image: &r, idLimit: n) }
-        _ = try r.int(in: 2...2, "provenance indexes")
-        provenanceRuns = try (0..<2).map { _ in try TermPostings(image: &r, idLimit: table.provenanceRunStart.count) }
-        let memberCounts: [UInt32] = try r.column()
-        let members: [EntityID] = try r.column()
-        try r.check(memberCounts.count == types.count && memberCounts.reduce(0, { $0 + Int($1) }) == members.count, "type members")
-        try r.check(ImageCheck.allBelow(members, entities.count), "type members")
-        var start = 0
-        typeMembers = memberCounts.map { c in
-            defer { start += Int(c) }
-            return Array(members[start..<start + Int(c)])
-        }
-        try finish(r)
-
-        r = try reader(.rules)
-        let ruleCount = try r.count(itemBytes: 32)
-        var ruleNames = Set<String>()
-        for _ in 0..<ruleCount {
-            let source = SourceText(
-                name: try r.get(), bytes: try r.column(), firstLine: try r.int(in: 1...Int(Int32.max), "line"),
-                firstColumn: try r.int(in: 1...Int(Int32.max), "column"))
-            // Parsed as the loader did: knowing the rules before it (and itself).
-            guard case .rule(let syntax)? = try? Parser.parseKBItem(source, rules: ruleNames) else {
-                throw r.failure("a rule that does not parse")
+        // The other sections at once: the indexes (the largest), the statements, and the
+        // rest, each into its own slot.
+        let parts = ImageParts()
+        let (b, count, keyCount, typeCount) = (bounds, bounds.statements, keys.count, types.count)
+        let knownRules = Set<String>()
+        @Sendable func read(_ part: Int) {
+            do {
+                switch part {
+                case 0:
+                    var r = try reader(.indexes, b)
+                    parts.bySubject = try TermPostings(image: &r, idLimit: count)
+                    parts.byObject = try TermPostings(image: &r, idLimit: count)
+                    parts.byPredicate = try PostingIndex(image: &r, keyLimit: b.predicates, idLimit: count)
+                    parts.byKey = try PostingIndex(image: &r, keyLimit: keyCount, idLimit: count)
+                    let qualifierCount = try r.int(in: keyCount...keyCount, "qualifier indexes")
+                    parts.byQualifier = try (0..<qualifierCount).map { _ in try TermPostings(image: &r, idLimit: count) }
+                    _ = try r.int(in: 2...2, "provenance indexes")
+                    parts.provenanceRuns = try (0..<2).map { _ in try TermPostings(image: &r, idLimit: runCount) }
+                    let memberCounts: [UInt32] = try r.column()
+                    let members: [EntityID] = try r.column()
+                    try r.check(memberCounts.count == typeCount && memberCounts.reduce(0, { $0 + Int($1) }) == members.count, "type members")
+                    try r.check(ImageCheck.allBelow(members, b.entities), "type members")
+                    var start = 0
+                    parts.typeMembers = memberCounts.map { c in
+                        defer { start += Int(c) }
+                        return Array(members[start..<start + Int(c)])
+                    }
+                    try finish(r)
+                case 1:
+                    var r = try reader(.statements, b)
+                    let table: StatementTable = try r.get()
+                    parts.statementNames = try r.get()
+                    parts.assertedTotal = try r.int(in: 0...table.count, "asserted count")
+                    for id in parts.statementNames.values { try r.check(id >= 0 && Int(id) < table.count, "statement name") }
+                    try r.check(table.provenanceRunStart.count == runCount, "provenance runs")
+                    try finish(r)
+                    parts.table = table
+                default:
+                    var r = try reader(.entities, b)
+                    parts.entities = try r.get()
+                    parts.iriIndex = try r.get()
+                    for e in parts.iriIndex.values { try r.check(e >= 0 && Int(e) < b.entities, "IRI index") }
+                    try finish(r)
+                    r = try reader(.literals, b)
+                    parts.literals = try r.get()
+                    try finish(r)
+                    r = try reader(.names, b)
+                    parts.nameIndex = try r.get()
+                    try finish(r)
+                    r = try reader(.rules, b)
+                    let ruleCount = try r.count(itemBytes: 32)
+                    var ruleNames = knownRules
+                    for _ in 0..<ruleCount {
+                        let source = SourceText(
+                            name: try r.get(), bytes: try r.column(), firstLine: try r.int(in: 1...Int(Int32.max), "line"),
+                            firstColumn: try r.int(in: 1...Int(Int32.max), "column"))
+                        // Parsed as the loader did: knowing the rules before it (and itself).
+                        guard case .rule(let syntax)? = try? Parser.parseKBItem(source, rules: ruleNames) else {
+                            throw r.failure("a rule that does not parse")
+                        }
+                        parts.rules.append(StoredRule(syntax: syntax, source: source))
+                        ruleNames.insert(syntax.name.text)
+                    }
+                    try finish(r)
+                }
+            } catch {
+                parts.fail(error)
             }
-            rules.append(StoredRule(syntax: syntax, source: source))
-            ruleNames.insert(syntax.name.text)
         }
-        try finish(r)
-
+        // Threads only for a large store: starting them costs a small one more than it saves.
+        if count >= 1 << 16 { Parallel.forEach(3, read) } else { for part in 0..<3 { read(part) } }
+        if let failure = parts.failure { throw failure }
+        entities = parts.entities
+        iriIndex = parts.iriIndex
+        literals = parts.literals
+        table = parts.table
+        statementNames = parts.statementNames
+        assertedTotal = parts.assertedTotal
+        nameIndex = parts.nameIndex
+        bySubject = parts.bySubject
+        byObject = parts.byObject
+        byPredicate = parts.byPredicate
+        byKey = parts.byKey
+        byQualifier = parts.byQualifier
+        provenanceRuns = parts.provenanceRuns
+        typeMembers = parts.typeMembers
+        rules = parts.rules
         recomputeClosures()
         propositionIndexPending = true
     }
+}
+
+/// The sections of a mapping, for the parts reading them on other threads (the mapping
+/// outlives them: `FactStore(imageSections:)` returns after every part is done).
+private struct MappedSections: @unchecked Sendable {
+    let sections: [ImageFormat.Tag: UnsafeRawBufferPointer]
+    init(_ sections: [ImageFormat.Tag: UnsafeRawBufferPointer]) { self.sections = sections }
+}
+
+/// What the parts of `FactStore(imageSections:)` read, each part writing its own fields
+/// (read only after every part is done).
+private final class ImageParts: @unchecked Sendable {
+    var entities = EntityTable()
+    var iriIndex: [String: EntityID] = [:]
+    var literals = LiteralTable()
+    var table = StatementTable()
+    var statementNames: [String: StatementID] = [:]
+    var assertedTotal = 0
+    var nameIndex = NameIndex()
+    var bySubject = TermPostings()
+    var byObject = TermPostings()
+    var byPredicate = PostingIndex()
+    var byKey = PostingIndex()
+    var byQualifier: [TermPostings] = []
+    var provenanceRuns: [TermPostings] = []
+    var typeMembers: [[EntityID]] = []
+    var rules: [StoredRule] = []
+    private let lock = Mutex<Error?>(nil)
+    var failure: Error? { lock.withLock { $0 } }
+    func fail(_ e: Error) { lock.withLock { if $0 == nil { $0 = e } } }
 }

@@ -276,7 +276,7 @@ extension EntityTable: ImageCodable {
         for (i, list) in typeLists.enumerated() where typeListIDs[list] == nil { typeListIDs[list] = UInt32(i) }
 
         let n = idSpan.count
-        r.bounds.entities = n
+        try r.check(n == r.bounds.entities, "\(n) entities where the schema says \(r.bounds.entities)")
         try r.check(labelSpan.count == n && typeList.count == n && line.count == n, "columns of unequal length")
         try r.check(aliasStart.count == n + 1 && aliasStart[0] == 0 && Int(aliasStart[n]) == aliasSpans.count, "alias starts")
         for i in 0..<n { try r.check(aliasStart[i] <= aliasStart[i + 1], "alias starts out of order") }

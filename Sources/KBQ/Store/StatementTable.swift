@@ -302,7 +302,7 @@ extension StatementTable: ImageCodable {
         for (i, f) in files.enumerated() { fileIDs[f] = Int32(i) }
 
         let n = subject.count
-        r.bounds.statements = n
+        try r.check(n == r.bounds.statements, "\(n) statements where the schema says \(r.bounds.statements)")
         let b = r.bounds
         try r.check(predicate.count == n && object.count == n && asserted.count == n, "columns of unequal length")
         try r.check(qualifierStart.count == n + 1 && qualifierStart.first == 0, "qualifier starts")

@@ -329,7 +329,7 @@ extension LiteralTable: ImageCodable {
         slots = try r.column()
 
         let n = kinds.count
-        r.bounds.literals = n
+        try r.check(n == r.bounds.literals, "\(n) literals where the schema says \(r.bounds.literals)")
         try r.check(payloads.count == n && n < 1 << 30, "literal columns")
         for i in 0..<n {
             guard let kind = Kind(rawValue: kinds[i]) else { throw r.failure("literal kind \(kinds[i])") }
