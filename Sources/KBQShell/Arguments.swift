@@ -18,6 +18,7 @@ struct Arguments {
     var memoryLimit: Int? = nil
     var emptyKB = false
     var parameters: [String: String] = [:]
+    var safe = false
     var noCache = false
     var compile = false
     var output: String? = nil
@@ -115,6 +116,7 @@ struct Arguments {
                     throw UsageError(message: "\(arg) takes NAME=VALUE (a name of letters, digits and _), not '\(v)'")
                 }
                 a.parameters[String(v[..<eq])] = String(v[v.index(after: eq)...])
+            case "--safe": a.safe = true
             case "--no-cache": a.noCache = true
             case "--compile": a.compile = true
             case "--output": a.output = try value(arg)

@@ -40,7 +40,9 @@ final class KnowledgeBaseOpener {
             }
             return openImage(image)
         }
-        let cache = args.noCache || (args.compile && args.output != nil)
+        // --safe reads the text, where includes are confined (a cached image may have been
+        // built without that).
+        let cache = args.noCache || args.safe || (args.compile && args.output != nil)
             ? nil : ImageCache.defaultDirectory().map { ImageCache(directory: $0, writer: KnowledgeBaseOpener.writer) }
         if let cache, !args.compile {
             switch cache.lookup(files, verify: args.verify) {
@@ -87,6 +89,10 @@ final class KnowledgeBaseOpener {
     private func openImage(_ path: String) -> Int32? {
         do {
             let (store, header) = try ImageFile.open(path, verify: args.verify)
+            if let root = session.safeRoot, let outside = header.sources.first(where: { !FileSystem.isInside($0.path, FileSystem.canonical(root)) }) {
+                warn("error: --safe: \(path) was built from \(outside.path), outside \(root), the folder of the knowledge base opened")
+                return 2
+            }
             let sources = header.sources.count == 1 ? "1 file" : "\(header.sources.count) files"
             return session.use(store, origin: "\(path) (an image written by \(header.writer) from \(sources))") == .ok ? nil : 1
         } catch {

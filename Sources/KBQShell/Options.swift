@@ -44,6 +44,7 @@ enum Options {
         OptionSpec(["--max-file-size"], value: "SIZE", "the largest file or standard input to read (default 16G)"),
         OptionSpec(["--color"], value: "WHEN", choices: ["auto", "always", "never"], "colour in tables and messages: auto (a terminal, NO_COLOR unset), always or never"),
         OptionSpec(["--empty"], "start without the bundled knowledge base"),
+        OptionSpec(["--safe"], "for scripts from others: no commands, no files written, nothing read outside the knowledge base's folder"),
         OptionSpec(["--no-cache"], "load the knowledge base from its text; neither use nor write a cached image"),
         OptionSpec(["--compile"], "write the knowledge base's image (to the cache, or to the -o file), then exit"),
         OptionSpec(["-o", "--output"], value: "IMAGE", file: true, "with --compile: the image file to write (.kbqi)"),

@@ -62,6 +62,8 @@ public enum KBQMain {
             }
             files = [bundled]
         }
+        // --safe: the folder of the (first) knowledge base is all that is read.
+        if args.safe { session.safeRoot = FileSystem.directory(of: files.first ?? "./") }
         // Every I/O error of a file named on the command line is status 2, before any load.
         for f in files {
             if let problem = FileSystem.unreadable(f) {

@@ -69,6 +69,23 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: alive))
     }
 
+    /// --safe reads the text (where includes are confined), never a cached image built
+    /// without that; an image named with --safe must come from files in its folder.
+    @Test func safeModeTrustsNoImageBuiltFromOutside() throws {
+        let c = try Case()
+        let inner = c.dir + "/inner"
+        try FileManager.default.createDirectory(atPath: inner, withIntermediateDirectories: true)
+        let main = inner + "/main.kb"
+        try "include \"../case.kb\"\n".write(toFile: main, atomically: true, encoding: .utf8)
+        #expect(try Support.kbq(["--compile", main], environment: c.env).status == 0)
+        let cached = try Support.kbq(["--safe", main] + ImageCacheTests.count, environment: c.env)
+        #expect(cached.status == 1 && cached.stdout.isEmpty && cached.stderr.contains("--safe: '../case.kb' is outside"))
+        let image = inner + "/main.kbqi"
+        #expect(try Support.kbq(["--compile", main, "-o", image]).status == 0)
+        let named = try Support.kbq(["--safe", image] + ImageCacheTests.count)
+        #expect(named.status == 2 && named.stdout.isEmpty && named.stderr.contains("outside"))
+    }
+
     @Test func anIncludedFileIsASourceToo() throws {
         let c = try Case()
         let main = c.dir + "/main.kb"

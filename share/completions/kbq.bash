@@ -16,7 +16,7 @@ _kbq() {
         --export) COMPREPLY=($(compgen -W "nt" -- "$cur")); return ;;
     esac
     if [[ "$cur" == -* ]]; then
-        COMPREPLY=($(compgen -W "-e --eval -f --file -p --param --format -m --mode --no-header --noheader --header --keep-going --bail --timeout --memory-limit --max-file-size --color --empty --no-cache --compile -o --output --verify --export --to-sparql -h --help -V --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "-e --eval -f --file -p --param --format -m --mode --no-header --noheader --header --keep-going --bail --timeout --memory-limit --max-file-size --color --empty --safe --no-cache --compile -o --output --verify --export --to-sparql -h --help -V --version" -- "$cur"))
     else
         COMPREPLY=($(compgen -f -- "$cur"))
     fi

@@ -40,6 +40,9 @@ public struct Loader {
     var resolvedPart = 0
     /// The blocks after it, being resolved meanwhile (large files).
     var pipeline: ResolvePipeline? = nil
+    /// `--safe`: the folder includes must stay inside (canonical, and as the user named it),
+    /// or nil.
+    var includeRoot: (canonical: String, shown: String)? = nil
     /// Off only in tests, to compare the fast path with the full parser.
     var allowFastLines = true
     /// See `defaultScanBlock` (tests make it small, to drive the pipeline through many
@@ -73,6 +76,15 @@ public struct Loader {
     /// Loads files into a copy of `base`; on any error, returns every error and no store.
     public static func load(files: [String], into base: FactStore) -> Result<FactStore, DiagnosticList> {
         load(files: files, into: base, fastLines: true).0
+    }
+
+    /// As `load(files:into:)`, with every `include` confined to the folder `root` and those
+    /// under it (`--safe`): one that leads elsewhere is an error at it.
+    public static func load(files: [String], into base: FactStore, includesConfinedTo root: String?) -> Result<FactStore, DiagnosticList> {
+        var loader = Loader(base: base)
+        loader.includeRoot = root.map { (FileSystem.canonical($0), $0) }
+        for f in files { loader.parseFile(f, includedFrom: nil) }
+        return loader.finish()
     }
 
     /// As `load(files:into:)`, with or without the fast path, and how many lines it took
@@ -213,7 +225,12 @@ public struct Loader {
             case .failure(let d):
                 report(d)
             case .success(.include(let file, let range)):
-                parseFile(FileSystem.resolve(file, from: path), includedFrom: (chunk, range))
+                let target = FileSystem.resolve(file, from: path)
+                if let root = includeRoot, !FileSystem.isInside(FileSystem.canonical(target), root.canonical) {
+                    report(Diagnostic(.error, "--safe: '\(file)' is outside \(root.shown), the folder of the knowledge base opened", source: chunk, range: range))
+                    continue
+                }
+                parseFile(target, includedFrom: (chunk, range))
             case .success(.from(let doc, let para, _)):
                 from = (doc, para, chunk)
                 froms.append((doc, para, chunk))

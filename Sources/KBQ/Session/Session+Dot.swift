@@ -73,12 +73,18 @@ extension Session {
         },
         DotCommand(name: ".read", aliases: [], args: "FILE", help: "run a script") { s, c in
             guard c.args.count == 1 else { return c.fail(s, ".read takes one file name (quote a name with spaces)") }
+            if let root = s.safeRoot, !FileSystem.isInside(FileSystem.canonical(c.args[0]), FileSystem.canonical(root)) {
+                return c.fail(s, "--safe: '\(c.args[0])' is outside \(root), the folder of the knowledge base opened")
+            }
             return s.runScript(file: c.args[0], keepGoing: false, from: (c.source, c.argRange))
         },
         DotCommand(name: ".load", aliases: [], args: "FILE...", help: "add knowledge-base files (all or nothing)") { s, c in
             guard !c.args.isEmpty else { return c.fail(s, ".load takes one or more file names") }
             // A file that cannot be read is reported at the command, with its line.
             for f in c.args { if let problem = FileSystem.unreadable(f) { return c.fail(s, problem) } }
+            if let root = s.safeRoot, let f = c.args.first(where: { !FileSystem.isInside(FileSystem.canonical($0), FileSystem.canonical(root)) }) {
+                return c.fail(s, "--safe: '\(f)' is outside \(root), the folder of the knowledge base opened")
+            }
             let before = s.store.assertedCount
             let outcome = s.load(files: c.args)
             let added = s.store.assertedCount - before
@@ -86,6 +92,7 @@ extension Session {
             return outcome
         },
         DotCommand(name: ".output", aliases: [], args: "[FILE|'|CMD']", help: "send answers to FILE or a command (none: back to stdout)") { s, c in
+            if !c.args.isEmpty, let refused = s.refusedWhenSafe(c, "writes a file or runs a command") { return refused }
             if s.out !== s.stdout { s.out.close() }
             s.outputTarget = nil
             if c.args.isEmpty { s.out = s.stdout; return .ok }
@@ -98,6 +105,7 @@ extension Session {
         },
         DotCommand(name: ".once", aliases: [], args: "FILE|'|CMD'", help: "send the next answer to FILE or a command") { s, c in
             guard !c.args.isEmpty else { return c.fail(s, ".once takes a file name or |command") }
+            if let refused = s.refusedWhenSafe(c, "writes a file or runs a command") { return refused }
             do throws(FileSystem.IOError) { s.onceOutput = try TextOutput.open(c.args.joined(separator: " ")) } catch { return c.fail(s, error.message) }
             return .ok
         },
@@ -107,6 +115,7 @@ extension Session {
         },
         DotCommand(name: ".export", aliases: [], args: "FILE", help: "write the knowledge base as RDF 1.2 N-Triples") { s, c in
             guard c.args.count == 1 else { return c.fail(s, ".export takes one file name (or |command)") }
+            if let refused = s.refusedWhenSafe(c, "writes a file or runs a command") { return refused }
             let target: TextOutput
             do throws(FileSystem.IOError) { target = try TextOutput.open(c.args[0]) } catch { return c.fail(s, error.message) }
             defer { target.close() }
@@ -191,6 +200,12 @@ extension Session {
         case .success(let d):
             return d.run(self, DotCall(command: d.name, args: args, rest: rest, line: line, source: source, argRange: argRange))
         }
+    }
+
+    /// An error when `--safe` forbids what the command would do.
+    func refusedWhenSafe(_ c: DotCall, _ what: String) -> Outcome? {
+        guard safeRoot != nil else { return nil }
+        return c.fail(self, "--safe: \(c.command) \(what), which --safe does not allow")
     }
 
     /// `.headers`, `.timer`: on or off in any case; with nothing, the setting.

@@ -47,6 +47,9 @@ public final class Session {
     /// Given a name no entity has, a note on where it might be (the program sets it when
     /// the files named leave out the bundled case, which has the name).
     public var unknownNameHint: ((String) -> String?)? = nil
+    /// `--safe` (a script from someone else): no commands run, no files written, no file
+    /// read outside this folder (the knowledge base's) by `include`, `.load` or `.read`.
+    public var safeRoot: String? = nil
     /// The status `.quit N` asked for.
     public var exitStatus: Int32? = nil
     /// Where `.output` sends answers (nil: standard output), for `.show`.
@@ -88,7 +91,14 @@ public final class Session {
     /// Loads files, all or nothing: on any error the store is unchanged.
     @discardableResult
     public func load(files: [String]) -> Outcome {
-        adopt(Loader.load(files: files, into: store))
+        if let root = safeRoot {
+            // Named files too: `.load` in a script from others reads nothing outside.
+            for f in files where !FileSystem.isInside(FileSystem.canonical(f), FileSystem.canonical(root)) {
+                report(Diagnostic(.error, "--safe: '\(f)' is outside \(root), the folder of the knowledge base opened", source: nil, range: 0..<0))
+                return .error
+            }
+        }
+        return adopt(Loader.load(files: files, into: store, includesConfinedTo: safeRoot))
     }
 
     /// Takes a store made elsewhere (read from an image), as a load's result is taken.

@@ -158,6 +158,11 @@ public enum FileSystem {
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// Whether the canonical path `path` is the folder `root` or lies under it.
+    public static func isInside(_ path: String, _ root: String) -> Bool {
+        path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/")
+    }
+
     /// Makes a folder and those above it, private to the user (as a cache should be).
     static func makeDirectories(_ path: String) -> Bool {
         var isDir = false
