@@ -34,7 +34,7 @@ enum Options {
         OptionSpec(["-e", "--eval"], value: "QUERY", "run QUERY (repeatable, in order), then exit"),
         OptionSpec(["-f", "--file"], value: "SCRIPT", file: true, "run SCRIPT, then exit"),
         OptionSpec(["-p", "--param"], value: "NAME=VALUE", "set the query parameter $NAME (repeatable), typed as a literal"),
-        OptionSpec(["--format", "-m", "--mode"], value: "MODE", choices: OutputMode.allCases.map(\.rawValue), "table, tsv, csv, json or jsonl (default: table on a terminal, else tsv)"),
+        OptionSpec(["--format", "-m", "--mode"], value: "MODE", choices: OutputMode.allCases.map(\.rawValue), "table, box, line, markdown, tsv, csv, json or jsonl (default: table on a terminal, else tsv)"),
         OptionSpec(["--no-header", "--noheader"], "leave out the heading line"),
         OptionSpec(["--header"], "print the heading line (the default)"),
         OptionSpec(["--keep-going"], "run the rest of a script after an error (exit status 1 at the end)"),

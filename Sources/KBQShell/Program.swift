@@ -30,6 +30,7 @@ public enum KBQMain {
         if let m = args.memoryLimit { session.memoryLimit = m }
         session.translateToSPARQL = args.toSPARQL
         session.parameters = args.parameters
+        session.terminalWidth = { let w = kbq_terminal_columns(1); return w > 0 ? Int(w) : nil }
         // No escape codes unless both ends are a terminal (a person is there), or asked for.
         // NO_COLOR counts only when it is not empty (no-color.org).
         let noColor = getenv("NO_COLOR").map { String(cString: $0).isEmpty == false } ?? false

@@ -137,6 +137,15 @@ final class REPL {
         if trimmed.hasPrefix(".read ") || trimmed.hasPrefix(".load ") || trimmed.hasPrefix(".output ") || trimmed.hasPrefix(".once ") {
             return fileCompletions(word)
         }
+        // A setting's values after its command, not every name of the knowledge base.
+        let settings: [String: [String]] = [
+            ".mode ": OutputMode.allCases.map(\.rawValue), ".headers ": ["on", "off"], ".timer ": ["on", "off"],
+            ".timeout ": ["off"], ".nullvalue ": ["off"], ".param ": ["set", "unset", "clear"],
+            ".help ": Session.dotCommands.map { String($0.name.dropFirst()) },
+        ]
+        if let (_, values) = settings.first(where: { trimmed.hasPrefix($0.key) }) {
+            return values.filter { $0.hasPrefix(word) && $0 != word }.sorted()
+        }
         if trimmed.first == ".", !trimmed.contains(" ") {
             return Session.dotCommandNames.filter { $0.hasPrefix(word) }.sorted()
         }

@@ -36,4 +36,13 @@ import Testing
         #expect(complete(".read kb/quer") == ["kb/queries/"])
         #expect(complete(".load kb/ent") == ["kb/entities.kb"])
     }
+
+    /// After a setting's command, its values: `.mode j` is a mode, not `judge_at`.
+    @Test func settingsCompleteTheirValues() {
+        #expect(complete(".mode j") == ["json", "jsonl"])
+        #expect(complete(".mode ") == OutputMode.allCases.map(\.rawValue).sorted())
+        #expect(complete(".headers o") == ["off", "on"])
+        #expect(complete(".help de") == ["describe"])
+        #expect(complete(".param u") == ["unset"])
+    }
 }

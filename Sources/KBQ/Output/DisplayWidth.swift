@@ -62,3 +62,19 @@ public enum DisplayWidth {
         return right ? spaces + s : s + spaces
     }
 }
+
+extension DisplayWidth {
+    /// `s` cut to at most `width` columns, ending in `…` when cut.
+    public static func cut(_ s: String, to width: Int) -> String {
+        guard of(s) > width else { return s }
+        var kept = ""
+        var used = 0
+        for c in s {
+            let w = of(c)
+            if used + w > width - 1 { break }
+            kept.append(c)
+            used += w
+        }
+        return kept + "…"
+    }
+}

@@ -1,6 +1,6 @@
 /// Output modes, by name (as `.mode` and `--format` take them).
 public enum OutputMode: String, Sendable, CaseIterable {
-    case table, tsv, csv, json, jsonl
+    case table, box, line, markdown, tsv, csv, json, jsonl
 }
 
 /// Writes one result: a header, rows as they come, an end.
@@ -11,11 +11,34 @@ public protocol RowWriter {
 }
 
 public enum Formatters {
+    /// How answers are written, whatever the mode.
+    public struct Options {
+        public var headers = true
+        public var color = false
+        /// What no record shows as (`.nullvalue`): nil for the mode's own (`—` in tables,
+        /// nothing in text formats; JSON has null).
+        public var nullValue: String? = nil
+        /// The terminal's width, for tables that must fit it; nil when not a terminal.
+        public var width: Int? = nil
+        public var isCancelled: () -> Bool = { false }
+        public init() {}
+    }
+
     public static func make(_ mode: OutputMode, out: TextOutput, store: FactStore, headers: Bool, color: Bool) -> RowWriter {
+        var options = Options()
+        options.headers = headers
+        options.color = color
+        return make(mode, out: out, store: store, options: options)
+    }
+
+    public static func make(_ mode: OutputMode, out: TextOutput, store: FactStore, options: Options) -> RowWriter {
         switch mode {
-        case .table: return TableWriter(out: out, store: store, headers: headers, color: color)
-        case .tsv: return DelimitedWriter(out: out, store: store, headers: headers, csv: false)
-        case .csv: return DelimitedWriter(out: out, store: store, headers: headers, csv: true)
+        case .table: return TableWriter(out: out, store: store, options: options, style: .table)
+        case .box: return TableWriter(out: out, store: store, options: options, style: .box)
+        case .line: return LineWriter(out: out, store: store, options: options)
+        case .markdown: return MarkdownWriter(out: out, store: store, options: options)
+        case .tsv: return DelimitedWriter(out: out, store: store, headers: options.headers, csv: false, nullValue: options.nullValue)
+        case .csv: return DelimitedWriter(out: out, store: store, headers: options.headers, csv: true, nullValue: options.nullValue)
         case .json: return JSONWriter(out: out, store: store, lines: false)
         case .jsonl: return JSONWriter(out: out, store: store, lines: true)
         }
@@ -28,12 +51,14 @@ final class DelimitedWriter: RowWriter {
     let store: FactStore
     let headers: Bool
     let csv: Bool
+    let nullValue: String?
 
-    init(out: TextOutput, store: FactStore, headers: Bool, csv: Bool) {
+    init(out: TextOutput, store: FactStore, headers: Bool, csv: Bool, nullValue: String?) {
         self.out = out
         self.store = store
         self.headers = headers
         self.csv = csv
+        self.nullValue = nullValue
     }
 
     func field(_ s: String) -> String {
@@ -62,7 +87,7 @@ final class DelimitedWriter: RowWriter {
     }
 
     func row(_ values: [Value], number: Int) throws {
-        try out.write(values.map { field(Display.plain($0, store)) }.joined(separator: separator) + newline)
+        try out.write(values.map { field($0 == .noRecord ? nullValue ?? "" : Display.plain($0, store)) }.joined(separator: separator) + newline)
     }
 
     func end(rowCount: Int) throws { try out.flush() }

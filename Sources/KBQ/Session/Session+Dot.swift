@@ -29,13 +29,18 @@ struct DotCall {
 extension Session {
     public static let dotCommands: [DotCommand] = [
         DotCommand(name: ".help", aliases: [], args: "[COMMAND]", help: "show this help, or one command's") { s, c in s.help(c) },
-        DotCommand(name: ".mode", aliases: [], args: "[MODE]", help: "answer format: table, tsv, csv, json, jsonl") { s, c in
+        DotCommand(name: ".mode", aliases: [], args: "[MODE]", help: "answer format: table, box, line, markdown, tsv, csv, json, jsonl") { s, c in
             guard let m = c.args.first else { return s.write("mode: \(s.mode.rawValue)\n") }
             guard c.args.count == 1, let mode = OutputMode(rawValue: m.lowercased()) else {
                 let names = OutputMode.allCases.map(\.rawValue)
                 return c.fail(s, ".mode takes one of \(names.joined(separator: ", "))\(Suggest.hint(m, names))")
             }
             s.mode = mode
+            return .ok
+        },
+        DotCommand(name: ".nullvalue", aliases: [], args: "[TEXT|off]", help: "what no record shows as (off: each mode's own, — in tables)") { s, c in
+            guard !c.args.isEmpty else { return s.write("nullvalue: \(s.nullValue.map { "\"\($0)\"" } ?? "off")\n") }
+            s.nullValue = c.args == ["off"] ? nil : c.args.joined(separator: " ")
             return .ok
         },
         DotCommand(name: ".headers", aliases: [], args: "[on|off]", help: "show column headings") { s, c in
@@ -227,6 +232,7 @@ extension Session {
             mode: \(mode.rawValue)
             headers: \(headers ? "on" : "off")
             timer: \(timer ? "on" : "off")
+            nullvalue: \(nullValue.map { "\"\($0)\"" } ?? "off")
             timeout: \(timeoutSetting)
             memory limit: \(memoryLimit.map { "\($0 >> 20) MB" } ?? "off")
             output: \(output)
@@ -378,7 +384,7 @@ extension Session {
 
     /// A listing in the current output mode.
     func writeTable(_ columns: [String], _ rows: [[String]]) -> Outcome {
-        let writer = Formatters.make(mode, out: out, store: store, headers: headers, color: colored(out))
+        let writer = Formatters.make(mode, out: out, store: store, options: writerOptions(for: out))
         do {
             try writer.begin(columns: columns)
             for (i, r) in rows.enumerated() { try writer.row(r.map { .string($0) }, number: i + 1) }

@@ -50,6 +50,11 @@ public final class Session {
     /// `--safe` (a script from someone else): no commands run, no files written, no file
     /// read outside this folder (the knowledge base's) by `include`, `.load` or `.read`.
     public var safeRoot: String? = nil
+    /// What no record shows as (`.nullvalue`); nil: each mode's own.
+    public var nullValue: String? = nil
+    /// The terminal's width in columns, asked at each answer (so a resize between queries
+    /// is followed); nil when not known. The program sets it.
+    public var terminalWidth: () -> Int? = { nil }
     /// The status `.quit N` asked for.
     public var exitStatus: Int32? = nil
     /// Where `.output` sends answers (nil: standard output), for `.show`.
@@ -164,6 +169,17 @@ public final class Session {
         }
     }
 
+    /// How answers to `target` are written: tables fit the terminal when they go to it.
+    func writerOptions(for target: TextOutput) -> Formatters.Options {
+        var o = Formatters.Options()
+        o.headers = headers
+        o.color = colored(target)
+        o.nullValue = nullValue
+        o.width = target === stdout && target.isTerminal ? terminalWidth() : nil
+        o.isCancelled = isCancelled
+        return o
+    }
+
     func define(_ r: RuleSyntax, source: SourceText) -> Outcome {
         let candidate = sessionRules + [StoredRule(syntax: r, source: source)]
         do {
@@ -201,7 +217,7 @@ public final class Session {
                 onceOutput = nil
             }
         }
-        let writer = DeferredHeaderWriter(Formatters.make(mode, out: target, store: store, headers: headers, color: colored(target)))
+        let writer = DeferredHeaderWriter(Formatters.make(mode, out: target, store: store, options: writerOptions(for: target)))
         let answers = Answers(columns: prepared.columns, store: store)
         var outcome = Outcome.ok
         do {
