@@ -19,6 +19,8 @@ struct Arguments {
     var emptyKB = false
     var parameters: [String: String] = [:]
     var safe = false
+    var rcFile: String? = nil
+    var noRC = false
     var noCache = false
     var compile = false
     var output: String? = nil
@@ -117,6 +119,8 @@ struct Arguments {
                 }
                 a.parameters[String(v[..<eq])] = String(v[v.index(after: eq)...])
             case "--safe": a.safe = true
+            case "--rc": a.rcFile = try value(arg)
+            case "--no-rc": a.noRC = true
             case "--no-cache": a.noCache = true
             case "--compile": a.compile = true
             case "--output": a.output = try value(arg)

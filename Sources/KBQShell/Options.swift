@@ -45,6 +45,8 @@ enum Options {
         OptionSpec(["--color"], value: "WHEN", choices: ["auto", "always", "never"], "colour in tables and messages: auto (a terminal, NO_COLOR unset), always or never"),
         OptionSpec(["--empty"], "start without the bundled knowledge base"),
         OptionSpec(["--safe"], "for scripts from others: no commands, no files written, nothing read outside the knowledge base's folder"),
+        OptionSpec(["--rc"], value: "FILE", file: true, "run FILE before anything else (the REPL runs $XDG_CONFIG_HOME/kbq/kbqrc by itself)"),
+        OptionSpec(["--no-rc"], "do not run the start-up file"),
         OptionSpec(["--no-cache"], "load the knowledge base from its text; neither use nor write a cached image"),
         OptionSpec(["--compile"], "write the knowledge base's image (to the cache, or to the -o file), then exit"),
         OptionSpec(["-o", "--output"], value: "IMAGE", file: true, "with --compile: the image file to write (.kbqi)"),

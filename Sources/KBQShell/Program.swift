@@ -78,6 +78,17 @@ public enum KBQMain {
         defer { opened.finish() }
         if args.compile { return 0 }
         if !interactive && kbq_interrupt_pending() != 0 { return 130 }
+        // The start-up file: named with --rc (any run), else the user's own for a session
+        // (never read by a script or a pipe, whose results must not depend on it).
+        if !args.noRC, let rc = args.rcFile ?? (interactive ? StartupFile.defaultPath() : nil), args.rcFile != nil || FileSystem.exists(rc) {
+            if let problem = FileSystem.unreadable(rc) {
+                try? stderr.write("kbq: error: \(problem)\n")
+                return 2
+            }
+            let outcome = session.runScript(file: rc, keepGoing: interactive)
+            if outcome == .quit { return session.exitStatus ?? 0 }
+            if outcome == .error && !interactive { return 1 }
+        }
 
         if interactive {
             let status = REPL(session: session, knowledgeBase: files.joined(separator: " ")).run()

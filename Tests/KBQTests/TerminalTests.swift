@@ -178,6 +178,26 @@ final class Terminal {
         #expect(try t2.exitStatus() == 3)
     }
 
+    /// The start-up file runs before the first prompt of a session (and not with --no-rc).
+    @Test func theStartupFileRunsBeforeTheFirstPrompt() throws {
+        let config = state + "/config"
+        try FileManager.default.createDirectory(atPath: config + "/kbq", withIntermediateDirectories: true)
+        try ".mode csv\n.param set who NSO_Group\n".write(toFile: config + "/kbq/kbqrc", atomically: true, encoding: .utf8)
+        let t = try Terminal(environment: ["XDG_STATE_HOME": state + "/rc", "XDG_CONFIG_HOME": config])
+        try t.waitFor("kbq> ")
+        try t.send("find ?x where $who makes ?x\r")
+        try t.waitFor("Pegasus\r\r\n")  // CSV ends its lines with CR LF: the mode the file set
+        try t.waitFor("kbq> ")
+        try t.send("\u{04}")
+        #expect(try t.exitStatus() == 0)
+        let plain = try Terminal(environment: ["XDG_STATE_HOME": state + "/rc", "XDG_CONFIG_HOME": config], arguments: ["--no-rc"])
+        try plain.waitFor("kbq> ")
+        try plain.send(".mode\r")
+        try plain.waitFor("mode: table")
+        try plain.send("\u{04}")
+        #expect(try plain.exitStatus() == 0)
+    }
+
     /// A session whose terminal goes away ends (saving its history), even with SIGHUP
     /// ignored: libedit's read then fails with EIO, which is not an interrupt (taken as
     /// one, the prompt was written again at once, for ever, a core spinning).

@@ -13,6 +13,8 @@ complete -c kbq -l max-file-size -x -d 'the largest file or standard input to re
 complete -c kbq -l color -x -a 'auto always never' -d 'colour in tables and messages: auto (a terminal, NO_COLOR unset), always or never'
 complete -c kbq -l empty -d 'start without the bundled knowledge base'
 complete -c kbq -l safe -d 'for scripts from others: no commands, no files written, nothing read outside the knowledge base\'s folder'
+complete -c kbq -l rc -r -F -d 'run FILE before anything else (the REPL runs $XDG_CONFIG_HOME/kbq/kbqrc by itself)'
+complete -c kbq -l no-rc -d 'do not run the start-up file'
 complete -c kbq -l no-cache -d 'load the knowledge base from its text; neither use nor write a cached image'
 complete -c kbq -l compile -d 'write the knowledge base\'s image (to the cache, or to the -o file), then exit'
 complete -c kbq -s o -l output -r -F -d 'with --compile: the image file to write (.kbqi)'
