@@ -167,8 +167,12 @@ enum Completion {
         return UInt8(CC_REDISPLAY)
     }
 
-    /// The word being typed: back to a space or a bracket.
+    /// The word being typed: back to a space or a bracket, or, inside a `label` still open,
+    /// back to its backtick (a label has spaces).
     static func currentWord(_ before: String) -> String {
+        if before.filter({ $0 == "`" }).count % 2 == 1, let open = before.lastIndex(of: "`") {
+            return String(before[open...])
+        }
         var word = ""
         for c in before.reversed() {
             if c == " " || c == "\t" || c == "[" || c == "(" || c == "{" || c == "," || c == "\n" { break }

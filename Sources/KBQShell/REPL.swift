@@ -170,14 +170,15 @@ final class REPL {
             let labels = store.entities.indices.flatMap(store.entities.labelAndAliases).map { "`\($0)`" }
             return Array(Set(labels.filter { $0.lowercased().hasPrefix(word.lowercased()) })).sorted()
         }
-        var words = keywords + store.predicates.map(\.name) + store.entities.ids + store.types.map(\.name)
-        words += session.ruleNames
+        // Inside `{...}` where a key goes (after `{` or `,`, before its `:`): the keys only.
         if let brace = before.lastIndex(of: "{"), !before[brace...].contains("}") {
-            let afterBrace = before[before.index(after: brace)...]
-            if !afterBrace.contains(":") || afterBrace.last == "," || afterBrace.hasSuffix(", ") || word.isEmpty == false && !afterBrace.contains(":") {
-                words = store.keys.map { $0.name + ":" } + words
+            let sinceKey = before[before.index(after: brace)...].split(separator: ",", omittingEmptySubsequences: false).last ?? ""
+            if !sinceKey.contains(":") {
+                return store.keys.map { $0.name + ":" }.filter { $0.hasPrefix(word) && $0 != word }.sorted()
             }
         }
+        var words = keywords + store.predicates.map(\.name) + store.entities.ids + store.types.map(\.name)
+        words += session.ruleNames
         return Array(Set(words.filter { $0.hasPrefix(word) && $0 != word })).sorted()
     }
 

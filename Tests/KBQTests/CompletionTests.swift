@@ -37,6 +37,16 @@ import Testing
         #expect(complete(".load kb/ent") == ["kb/entities.kb"])
     }
 
+    /// A label is completed whole, spaces and all; a key where a key goes.
+    @Test func labelsWithSpacesAndKeysInBraces() {
+        #expect(Completion.currentWord("find ?x where ?x works_for `Amnesty T") == "`Amnesty T")
+        #expect(complete("find ?x where ?x works_for `Amnesty T") == ["`Amnesty Tech`"])
+        #expect(complete("find ?x where ?x claims _ {da").allSatisfy { $0.hasSuffix(":") })
+        #expect(complete("find ?x where ?x claims _ {da") == ["date:"])
+        #expect(complete("find ?x where ?x claims _ {date: 2020, quo") == ["quote:"])
+        #expect(complete("find ?x where ?x claims _ {source: Art").contains("Article"))
+    }
+
     /// After a setting's command, its values: `.mode j` is a mode, not `judge_at`.
     @Test func settingsCompleteTheirValues() {
         #expect(complete(".mode j") == ["json", "jsonl"])
