@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A dot-command: its name, what it takes, its help, and what it does. `.help`, completion
 /// and the dispatcher all read `Session.dotCommands`, so help cannot drift from what exists.
 public struct DotCommand: Sendable {
@@ -76,6 +80,14 @@ extension Session {
                 return c.fail(s, ".param takes: set NAME VALUE, unset NAME, clear, or nothing (to list them)")
             }
         },
+        DotCommand(name: ".shell", aliases: [".system"], args: "COMMAND", help: "run a shell command (not with --safe)") { s, c in
+            guard !c.rest.isEmpty else { return c.fail(s, "\(c.command) takes a command to run") }
+            if let refused = s.refusedWhenSafe(c, "runs a command") { return refused }
+            try? s.out.flush()
+            let status = system(c.rest)
+            if status != 0 { s.note("kbq: the command exited with status \(status >> 8 & 0xFF)") }
+            return .ok
+        },
         DotCommand(name: ".read", aliases: [], args: "FILE", help: "run a script") { s, c in
             guard c.args.count == 1 else { return c.fail(s, ".read takes one file name (quote a name with spaces)") }
             if let root = s.safeRoot, !FileSystem.isInside(FileSystem.canonical(c.args[0]), FileSystem.canonical(root)) {
@@ -85,6 +97,9 @@ extension Session {
         },
         DotCommand(name: ".load", aliases: [], args: "FILE...", help: "add knowledge-base files (all or nothing)") { s, c in
             guard !c.args.isEmpty else { return c.fail(s, ".load takes one or more file names") }
+            if let script = c.args.first(where: { $0.hasSuffix(".kbq") }) {
+                return c.fail(s, "'\(script)' is a script (.kbq): run it with .read")
+            }
             // A file that cannot be read is reported at the command, with its line.
             for f in c.args { if let problem = FileSystem.unreadable(f) { return c.fail(s, problem) } }
             if let root = s.safeRoot, let f = c.args.first(where: { !FileSystem.isInside(FileSystem.canonical($0), FileSystem.canonical(root)) }) {
@@ -358,12 +373,12 @@ extension Session {
     }
 
     func listPredicates() -> Outcome {
-        let rows = store.predicates.indices.map { i -> [String] in
+        let rows = store.predicates.indices.map { i -> [Value] in
             let p = store.predicates[i]
             let n = p.name == "is_a" ? store.entities.count : store.statements(withPredicate: PredicateID(i)).count
             let kind = p.isStance ? "stance" : (p.name == "is_a" ? "built-in" : "")
             let parent = p.supers.map { store.predicateName($0) }.joined(separator: ",")
-            return [p.name, parent, kind, String(n)]
+            return [.string(p.name), .string(parent), .string(kind), .integer(n)]
         }
         return writeTable(["predicate", "under", "kind", "statements"], rows)
     }
@@ -384,10 +399,15 @@ extension Session {
 
     /// A listing in the current output mode.
     func writeTable(_ columns: [String], _ rows: [[String]]) -> Outcome {
+        writeTable(columns, rows.map { $0.map { .string($0) } })
+    }
+
+    /// A listing in the session's mode, its numbers as numbers (JSON gets numbers).
+    func writeTable(_ columns: [String], _ rows: [[Value]]) -> Outcome {
         let writer = Formatters.make(mode, out: out, store: store, options: writerOptions(for: out))
         do {
             try writer.begin(columns: columns)
-            for (i, r) in rows.enumerated() { try writer.row(r.map { .string($0) }, number: i + 1) }
+            for (i, r) in rows.enumerated() { try writer.row(r, number: i + 1) }
             try writer.end(rowCount: rows.count)
         } catch {}
         return .ok

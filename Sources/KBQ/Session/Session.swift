@@ -103,7 +103,12 @@ public final class Session {
                 return .error
             }
         }
-        return adopt(Loader.load(files: files, into: store, includesConfinedTo: safeRoot))
+        let outcome = adopt(Loader.load(files: files, into: store, includesConfinedTo: safeRoot))
+        // A file of no kind kbq knows was read as .kb text: say so, once, after its errors.
+        if outcome == .error, let odd = files.first(where: { f in ![".kb", ".nt", ".ntriples"].contains(where: { f.hasSuffix($0) }) }) {
+            note("kbq: note: '\(odd)' was read as knowledge-base text; kbq reads .kb text, .nt or .ntriples N-Triples and .kbqi images (scripts end in .kbq)")
+        }
+        return outcome
     }
 
     /// Takes a store made elsewhere (read from an image), as a load's result is taken.

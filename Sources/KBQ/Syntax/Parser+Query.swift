@@ -223,8 +223,10 @@ extension Parser {
     mutating func operand() throws(Diagnostic) -> ExprSyntax {
         var e: ExprSyntax
         let t = current
-        if t.kind == .word && peekNext.isSymbol("(") && peekNext.range.lowerBound == t.range.upperBound
-            && !Parser.keywords.contains(t.text)
+        // A call: a word touching its `(`, or one of the language's functions with a space
+        // before it (`count (?x)`, as SQL allows).
+        if t.kind == .word && peekNext.isSymbol("(") && !Parser.keywords.contains(t.text)
+            && (peekNext.range.lowerBound == t.range.upperBound || (Parser.valueFunctions.contains(t.text) && !ruleNames.contains(t.text)))
         {
             let fn = Name(advance().text, t.range)
             _ = try open("(")
