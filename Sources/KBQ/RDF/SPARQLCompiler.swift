@@ -116,11 +116,14 @@ public struct SPARQLCompiler {
     /// where in that year (a whole number with the year's date, a fraction after its dates,
     /// a date by its text, coarser first); then the value itself.
     static func orderKeys(_ x: String) -> [String] {
-        // An expression (an aggregate, a function) has one kind, and BOUND takes a variable.
-        guard x.hasPrefix("?"), !x.contains(where: { " ()".contains($0) }) else { return [x] }
+        // An expression (an aggregate, a function) has one kind, and BOUND takes a variable:
+        // one with no value (an error, in SPARQL) sorts last, as no record does in kbq.
+        guard x.hasPrefix("?"), !x.contains(where: { " ()".contains($0) }) else {
+            return ["IF(COALESCE(isLiteral(\(x)) || isIRI(\(x)) || isBlank(\(x)), false), 0, 1)", x]
+        }
         let dateLike = "(isLiteral(\(x)) && DATATYPE(\(x)) IN (xsd:date, xsd:gYearMonth, xsd:gYear))"
         let rank = """
-            IF(!BOUND(\(x)), 0, IF(sameTerm(\(x), kbq:none), 1, IF(sameTerm(\(x), kbq:unknown), 2, \
+            IF(!BOUND(\(x)), 10, IF(sameTerm(\(x), kbq:none), 1, IF(sameTerm(\(x), kbq:unknown), 2, \
             IF(isNumeric(\(x)) || \(dateLike), 3, IF(isLiteral(\(x)), 4, \
             IF(STRSTARTS(STR(\(x)), "urn:kbq:p:"), 6, IF(STRSTARTS(STR(\(x)), "urn:kbq:prop:"), 7, \
             IF(STRSTARTS(STR(\(x)), "urn:kbq:s:"), 8, IF(STRSTARTS(STR(\(x)), "urn:kbq:t:"), 9, 5)))))))))

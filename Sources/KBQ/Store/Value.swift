@@ -42,7 +42,7 @@ public enum Value: Hashable, Sendable {
     /// ordered on one scale (see `ValueOps.sortsBefore`), as `<` compares a year with a date.
     var kindRank: Int {
         switch self {
-        case .noRecord: return 0
+        case .noRecord: return 11  // after everything: undated rows last in `order by ?d`
         case .none: return 1
         case .unknown: return 2
         case .integer, .decimal, .date: return 3

@@ -71,7 +71,7 @@ enum RefValues {
     /// The total order of order by, min and max: -1, 0, 1 (0: a tie).
     static func totalOrder(_ a: RV?, _ b: RV?) -> Int {
         func rank(_ v: RV?) -> Int {
-            guard let v else { return 0 }
+            guard let v else { return 10 }  // no record sorts after everything
             switch v {
             case .none: return 1
             case .unknown: return 2
