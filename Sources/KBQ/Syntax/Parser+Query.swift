@@ -2,10 +2,21 @@ extension Parser {
     /// Parses one statement of the query language: the whole text must be used.
     public static func parseCommand(_ source: SourceText, rules: Set<String> = [], parameters: [String: String] = [:]) throws(Diagnostic) -> CommandSyntax {
         var p = try Parser(source, parameters: parameters)
+        p.lowercaseCapitalKeywords()
         p.ruleNames = rules
         let c = try p.command()
         try p.expectEnd()
         return c
+    }
+
+    /// Keywords and functions in capitals (`FIND ... WHERE`, `COUNT(?x)`), as SQL users
+    /// type them, read as the keywords. Only all-capital words: `Group` or `Order` stay
+    /// names (a name in capitals that is a keyword is written in backticks).
+    mutating func lowercaseCapitalKeywords() {
+        for (k, t) in tokens.enumerated() where t.kind == .word && t.text.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) {
+            let lower = t.text.lowercased()
+            if Parser.keywords.contains(lower) || Parser.valueFunctions.contains(lower) { tokens[k].text = lower }
+        }
     }
 
     /// command = 'why' INTEGER | rule | query
