@@ -94,4 +94,10 @@ int kbq_terminal_columns(int fd) {
     return 0;
 }
 
+int kbq_terminal_rows(int fd) {
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0) return ws.ws_row;
+    return 0;
+}
+
 void kbq_set_locale(void) { setlocale(LC_CTYPE, ""); }

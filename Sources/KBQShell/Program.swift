@@ -31,6 +31,10 @@ public enum KBQMain {
         session.translateToSPARQL = args.toSPARQL
         session.parameters = args.parameters
         session.terminalWidth = { let w = kbq_terminal_columns(1); return w > 0 ? Int(w) : nil }
+        session.terminalRows = { let r = kbq_terminal_rows(1); return r > 0 ? Int(r) : nil }
+        // A session at a terminal pages answers taller than it (psql's default); before the
+        // start-up file, which may turn it off.
+        if interactive && !args.safe && stdoutIsTerminal { session.pager = Session.defaultPager }
         // No escape codes unless both ends are a terminal (a person is there), or asked for.
         // NO_COLOR counts only when it is not empty (no-color.org).
         let noColor = getenv("NO_COLOR").map { String(cString: $0).isEmpty == false } ?? false

@@ -20,6 +20,9 @@ final class Terminal {
         env["TERM"] = "xterm"
         env["NO_COLOR"] = "1"
         env["XDG_CACHE_HOME"] = Support.cacheHome
+        // No pager unless a test asks for one (a pager waits for a key).
+        env["PAGER"] = ""
+        env["KBQ_PAGER"] = ""
         env.merge(environment) { $1 }
         let cArgs = args.map { strdup($0) } + [nil]
         let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -176,6 +179,33 @@ final class Terminal {
         try t2.waitFor("kbq> ")
         try t2.send(".exit 3\r")
         #expect(try t2.exitStatus() == 3)
+    }
+
+    /// An answer taller than the terminal goes through the pager, and the session waits for
+    /// it; a short one is written as it is. `.once |CMD` starts CMD with the answer only.
+    @Test func tallAnswersGoThroughThePager() throws {
+        let paged = state + "/paged.txt"
+        let t = try Terminal(environment: ["XDG_STATE_HOME": state + "/pager", "KBQ_PAGER": "cat > \(paged); echo PAGER-DONE"])
+        try t.waitFor("kbq> ")
+        try t.send("find ?s, ?p, ?o where ?s ?p ?o\r")
+        try t.waitFor("PAGER-DONE")
+        try t.waitFor("kbq> ")
+        let text = try String(contentsOfFile: paged, encoding: .utf8)
+        #expect(text.contains("NSO_Group") && text.contains(" rows"))
+        try t.send("find ?x where ?x makes Pegasus\r")
+        try t.waitFor("(1 row)")
+        try t.waitFor("kbq> ")
+        #expect(!t.screen.contains("PAGER-DONE"))  // the short one was not paged (the screen is what came since the query was sent)
+        let once = state + "/once.txt"
+        try t.send(".once |cat > \(once); echo ONCE-DONE\r")
+        try t.waitFor("kbq> ")
+        #expect(!FileManager.default.fileExists(atPath: once))  // not started yet
+        try t.send("find ?x where ?x makes Pegasus\r")
+        try t.waitFor("ONCE-DONE")
+        try t.waitFor("kbq> ")
+        #expect(try String(contentsOfFile: once, encoding: .utf8).contains("NSO_Group"))
+        try t.send("\u{04}")
+        #expect(try t.exitStatus() == 0)
     }
 
     /// The start-up file runs before the first prompt of a session (and not with --no-rc).

@@ -26,6 +26,8 @@ int kbq_interrupt_count(void);
 
 /* Terminal queries that are awkward from Swift. */
 int kbq_terminal_columns(int fd);
+/* The terminal's height in rows, or 0 when fd is not a terminal. */
+int kbq_terminal_rows(int fd);
 void kbq_set_locale(void);
 
 #endif

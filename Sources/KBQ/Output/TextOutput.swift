@@ -17,13 +17,33 @@ public final class TextOutput {
 
     /// For `.output |cmd`: the pipe to the command, closed with pclose.
     var process: UnsafeMutablePointer<FILE>? = nil
+    /// Output kept in memory (an answer that may go to a pager), never written.
+    let inMemory: Bool
+    /// Whether a memory output is written as for a terminal (colours, widths).
+    let pretendsTerminal: Bool
 
     public init(fd: Int32, ownsDescriptor: Bool = false, lineBuffered: Bool? = nil) {
         self.fd = fd
         self.ownsDescriptor = ownsDescriptor
         self.lineBuffered = lineBuffered ?? (isatty(fd) == 1)
+        inMemory = false
+        pretendsTerminal = false
         buffer.reserveCapacity(65536)
     }
+
+    private init(memoryAsTerminal: Bool) {
+        fd = -1
+        ownsDescriptor = false
+        lineBuffered = false
+        inMemory = true
+        pretendsTerminal = memoryAsTerminal
+    }
+
+    /// Output kept in memory (`contents`), written as for a terminal when `asTerminal`.
+    public static func memory(asTerminal: Bool) -> TextOutput { TextOutput(memoryAsTerminal: asTerminal) }
+
+    /// What a memory output holds.
+    public var contents: [UInt8] { buffer }
 
     /// Opens (truncating) a file for `.output FILE`.
     public static func file(_ path: String) throws(FileSystem.IOError) -> TextOutput {
@@ -50,7 +70,7 @@ public final class TextOutput {
         target.hasPrefix("|") ? try pipe(to: String(target.dropFirst())) : try file(target)
     }
 
-    public var isTerminal: Bool { isatty(fd) == 1 }
+    public var isTerminal: Bool { inMemory ? pretendsTerminal : isatty(fd) == 1 }
 
     public func write(_ s: String) throws {
         buffer.append(contentsOf: s.utf8)
@@ -58,6 +78,7 @@ public final class TextOutput {
     }
 
     public func flush() throws {
+        if inMemory { return }
         var offset = 0
         while offset < buffer.count {
             let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }

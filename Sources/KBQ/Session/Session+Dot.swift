@@ -47,6 +47,16 @@ extension Session {
             s.nullValue = c.args == ["off"] ? nil : c.args.joined(separator: " ")
             return .ok
         },
+        DotCommand(name: ".pager", aliases: [], args: "[on|off|COMMAND]", help: "show answers taller than the terminal through a pager ($PAGER, else less -FRSX)") { s, c in
+            guard let v = c.args.first else { return s.write("pager: \(s.pager ?? "off")\n") }
+            if let refused = s.refusedWhenSafe(c, "runs a command"), v.lowercased() != "off" { return refused }
+            switch v.lowercased() {
+            case "off": s.pager = nil
+            case "on": s.pager = Session.defaultPager
+            default: s.pager = c.rest
+            }
+            return .ok
+        },
         DotCommand(name: ".headers", aliases: [], args: "[on|off]", help: "show column headings") { s, c in
             s.onOff(c, "headers", s.headers) { s.headers = $0 }
         },
@@ -126,7 +136,11 @@ extension Session {
         DotCommand(name: ".once", aliases: [], args: "FILE|'|CMD'", help: "send the next answer to FILE or a command") { s, c in
             guard !c.args.isEmpty else { return c.fail(s, ".once takes a file name or |command") }
             if let refused = s.refusedWhenSafe(c, "writes a file or runs a command") { return refused }
-            do throws(FileSystem.IOError) { s.onceOutput = try TextOutput.open(c.args.joined(separator: " ")) } catch { return c.fail(s, error.message) }
+            let target = c.args.joined(separator: " ")
+            // A command starts with the answer it takes (see `oncePipe`); a file opens now,
+            // so that an error shows here.
+            if target.hasPrefix("|") { s.oncePipe = String(target.dropFirst()); return .ok }
+            do throws(FileSystem.IOError) { s.onceOutput = try TextOutput.open(target) } catch { return c.fail(s, error.message) }
             return .ok
         },
         DotCommand(name: ".why", aliases: [], args: "N", help: "explain row N of the last answer") { s, c in
@@ -176,6 +190,15 @@ extension Session {
             return .quit
         },
     ]
+
+    /// `$KBQ_PAGER`, else `$PAGER`, else `less -FRSX` (which leaves a short answer on the
+    /// screen and keeps colours); an empty one means none.
+    public static var defaultPager: String? {
+        for name in ["KBQ_PAGER", "PAGER"] {
+            if let v = getenv(name) { let s = String(cString: v); return s.isEmpty ? nil : s }
+        }
+        return "less -FRSX"
+    }
 
     /// A name `$name` can use: what the lexer reads after `$`.
     public static func isParameterName(_ name: String) -> Bool {
@@ -248,6 +271,7 @@ extension Session {
             headers: \(headers ? "on" : "off")
             timer: \(timer ? "on" : "off")
             nullvalue: \(nullValue.map { "\"\($0)\"" } ?? "off")
+            pager: \(pager ?? "off")
             timeout: \(timeoutSetting)
             memory limit: \(memoryLimit.map { "\($0 >> 20) MB" } ?? "off")
             output: \(output)

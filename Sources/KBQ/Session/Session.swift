@@ -50,6 +50,13 @@ public final class Session {
     /// `--safe` (a script from someone else): no commands run, no files written, no file
     /// read outside this folder (the knowledge base's) by `include`, `.load` or `.read`.
     public var safeRoot: String? = nil
+    /// The pager an answer taller than the terminal goes through (`.pager`; nil: none).
+    public var pager: String? = nil
+    /// The terminal's height in rows; nil when not known. The program sets it.
+    public var terminalRows: () -> Int? = { nil }
+    /// `.once |CMD`: the command the next answer goes to, started only then (started at
+    /// `.once`, it fought the line editor for the terminal until the answer came).
+    var oncePipe: String? = nil
     /// What no record shows as (`.nullvalue`); nil: each mode's own.
     public var nullValue: String? = nil
     /// The terminal's width in columns, asked at each answer (so a resize between queries
@@ -174,6 +181,20 @@ public final class Session {
         }
     }
 
+    /// An answer kept for the pager: through it when taller than the terminal, else as it is.
+    func show(_ bytes: [UInt8]) {
+        let lines = bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        if let command = pager, let rows = terminalRows(), lines >= rows - 1,
+            let through = try? TextOutput.pipe(to: command)
+        {
+            try? through.write(String(decoding: bytes, as: UTF8.self))
+            through.close()  // waits for the pager to end
+            return
+        }
+        try? stdout.write(String(decoding: bytes, as: UTF8.self))
+        try? stdout.flush()
+    }
+
     /// How answers to `target` are written: tables fit the terminal when they go to it.
     func writerOptions(for target: TextOutput) -> Formatters.Options {
         var o = Formatters.Options()
@@ -215,14 +236,25 @@ public final class Session {
             report(error)
             return .error
         }
-        let target = onceOutput ?? out
+        if let command = oncePipe {
+            oncePipe = nil
+            do throws(FileSystem.IOError) { onceOutput = try TextOutput.pipe(to: command) } catch {
+                report(Diagnostic(.error, error.message, source: source, range: q.range))
+                return .error
+            }
+        }
+        // An answer to the terminal with a pager set is kept in memory, then shown through
+        // the pager when taller than the terminal (a short one is written as it is).
+        let paged = onceOutput == nil && out === stdout && pager != nil && stdout.isTerminal
+        let target = onceOutput ?? (paged ? TextOutput.memory(asTerminal: true) : out)
         defer {
             if let once = onceOutput {
                 once.close()
                 onceOutput = nil
             }
+            if paged { show(target.contents) }
         }
-        let writer = DeferredHeaderWriter(Formatters.make(mode, out: target, store: store, options: writerOptions(for: target)))
+        let writer = DeferredHeaderWriter(Formatters.make(mode, out: target, store: store, options: writerOptions(for: paged ? stdout : target)))
         let answers = Answers(columns: prepared.columns, store: store)
         var outcome = Outcome.ok
         do {
