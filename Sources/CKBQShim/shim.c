@@ -5,6 +5,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <errno.h>
+#include <wchar.h>
+
+static volatile sig_atomic_t interrupt_pending = 0;
+static volatile sig_atomic_t interrupt_count = 0;
+static int interrupt_pending_for_reader(void) { return interrupt_pending; }
 
 static char prompt_text[256] = "kbq> ";
 
@@ -13,9 +19,62 @@ static char *prompt_fn(EditLine *el) {
     return prompt_text;
 }
 
+/* A window resize: noted by the handler, acted on by the reader below (el_resize is not
+   async-signal-safe). The handler has no SA_RESTART, so a read waiting for a key returns
+   EINTR and the line is redrawn for the new width at once. */
+static volatile sig_atomic_t resize_pending = 0;
+
+static void on_sigwinch(int sig) {
+    (void)sig;
+    resize_pending = 1;
+}
+
+/* libedit's character reader (EL_GETCFN), as its own but for resizes: one character,
+   decoded from UTF-8 (the locale's), from the terminal. A resize tells libedit the new
+   size and redraws the line; any other interruption (Ctrl-C) ends the read with EINTR, as
+   libedit's own reader does, so el_gets returns to the REPL. Returns 1, 0 at end of input,
+   -1 on error. */
+static int read_char(EditLine *el, wchar_t *wc) {
+    mbstate_t state;
+    memset(&state, 0, sizeof state);
+    for (;;) {
+        if (resize_pending) {
+            resize_pending = 0;
+            el_resize(el);
+            el_set(el, EL_REFRESH);
+        }
+        char c;
+        ssize_t n = read(STDIN_FILENO, &c, 1);
+        if (n < 0) {
+            if (errno == EINTR && resize_pending && !interrupt_pending_for_reader()) continue;
+            return -1;
+        }
+        if (n == 0) return 0;
+        size_t k = mbrtowc(wc, &c, 1, &state);
+        if (k == (size_t)-2) continue;  /* more bytes of this character to come */
+        if (k == (size_t)-1) {          /* not UTF-8: drop the byte, start again */
+            memset(&state, 0, sizeof state);
+            continue;
+        }
+        return 1;
+    }
+}
+
 EditLine *kbq_el_open(const char *program) {
     EditLine *el = el_init(program, stdin, stdout, stderr);
     if (!el) return NULL;
+    el_set(el, EL_GETCFN, read_char);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigwinch;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(SIGWINCH, &sa, NULL);
+    /* A parent may have blocked it (a thread's mask survives fork and exec). */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGWINCH);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
     el_set(el, EL_EDITOR, "emacs");
     el_set(el, EL_PROMPT, prompt_fn);
     /* Read ~/.editrc like every libedit program does. */
@@ -61,8 +120,6 @@ int kbq_history_save(History *h, const char *path) {
     return history(h, &ev, H_SAVE, path);
 }
 
-static volatile sig_atomic_t interrupt_pending = 0;
-static volatile sig_atomic_t interrupt_count = 0;
 
 static void on_sigint(int sig) {
     (void)sig;

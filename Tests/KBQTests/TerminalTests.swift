@@ -1,4 +1,5 @@
 import Foundation
+import KBQ
 import Testing
 
 /// The REPL driven through a pseudo-terminal. Every wait is on state (text on the screen,
@@ -204,6 +205,68 @@ final class Terminal {
         try t.waitFor("ONCE-DONE")
         try t.waitFor("kbq> ")
         #expect(try String(contentsOfFile: once, encoding: .utf8).contains("NSO_Group"))
+        try t.send("\u{04}")
+        #expect(try t.exitStatus() == 0)
+    }
+
+    /// After the window is made narrower, line editing draws for the new width: a line
+    /// longer than the window wraps where it ends, and Ctrl-A goes up to its start.
+    @Test func lineEditingFollowsAResize() throws {
+        let t = try Terminal(environment: ["XDG_STATE_HOME": state + "/resize"])
+        try t.waitFor("kbq> ")
+        var size = winsize(ws_row: 40, ws_col: 60, ws_xpixel: 0, ws_ypixel: 0)
+        _ = ioctl(t.master, UInt(TIOCSWINSZ), &size)
+        kill(t.pid, SIGWINCH)
+        try t.waitFor("kbq> kbq> ")  // the line drawn again
+        try t.send(String(repeating: "a", count: 70))
+        try t.waitFor(String(repeating: "a", count: 15))
+        try t.send("\u{01}X")
+        // Up one row (the line wrapped at 60 columns), then to the column after the prompt.
+        try t.waitFor("\u{1B}[A\u{1B}[6G")
+        try t.send("\u{03}")
+        try t.waitFor("kbq> ")
+        try t.send("\u{04}")
+        #expect(try t.exitStatus() == 0)
+    }
+
+    /// At 60 columns a table of long propositions fits the window and says it cut them;
+    /// TAB completes a label with spaces, and a qualifier key inside braces.
+    @Test func tablesFitANarrowWindowAndTabKnowsWhereItIs() throws {
+        let t = try Terminal(environment: ["XDG_STATE_HOME": state + "/narrow"])
+        try t.waitFor("kbq> ")
+        var size = winsize(ws_row: 40, ws_col: 60, ws_xpixel: 0, ws_ypixel: 0)
+        _ = ioctl(t.master, UInt(TIOCSWINSZ), &size)
+        kill(t.pid, SIGWINCH)
+        try t.waitFor("kbq> kbq> ")
+        try t.send("find ?who, ?p where ?who claims ?p\r")
+        try t.waitFor("wide values cut")
+        try t.waitFor("kbq> ")
+        let table = t.screen.components(separatedBy: "\r\n").filter { $0.contains("│") }
+        #expect(table.count > 5)
+        for line in table { #expect(DisplayWidth.of(line) <= 60, "\(line)") }
+        try t.send("find ?x where ?x works_for `Amnesty T\t")
+        try t.waitFor("ech`")
+        try t.send("\r")
+        try t.waitFor("Danna_Ingleton")
+        try t.waitFor("kbq> ")
+        try t.send("find ?x where ?x claims _ {da\t")
+        try t.waitFor("te: ")
+        try t.send("\u{03}")
+        try t.waitFor("kbq> ")
+        try t.send("\u{04}")
+        #expect(try t.exitStatus() == 0)
+    }
+
+    /// Ctrl-C while a long table is being printed stops it.
+    @Test func ctrlCStopsATableBeingPrinted() throws {
+        let t = try Terminal(environment: ["XDG_STATE_HOME": state + "/printing"])
+        try t.waitFor("kbq> ")
+        try t.send("find ?a, ?c, ?e where ?a ?p ?b, ?c ?q ?d, ?e ?r ?f limit 300000\r")
+        // The heading's rule is printed just before the rows: printing has begun.
+        try t.waitFor("─┼─", timeout: 120)
+        _ = "\u{03}".withCString { write(t.master, $0, 1) }
+        try t.waitFor("query cancelled after", timeout: 60)
+        try t.waitFor("kbq> ")
         try t.send("\u{04}")
         #expect(try t.exitStatus() == 0)
     }
