@@ -76,6 +76,15 @@ final class Terminal {
         return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
     }
 
+    /// Makes the window `columns` wide (the kernel tells the child, which draws its line
+    /// again) and waits for the redrawn prompt.
+    func resize(columns: UInt16) throws {
+        var size = winsize(ws_row: 40, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
+        _ = ioctl(master, UInt(TIOCSWINSZ), &size)
+        kill(pid, SIGWINCH)
+        try waitFor("kbq> kbq> ")
+    }
+
     func send(_ s: String) throws {
         try waitUntilReading()
         screen = ""
@@ -214,10 +223,7 @@ final class Terminal {
     @Test func lineEditingFollowsAResize() throws {
         let t = try Terminal(environment: ["XDG_STATE_HOME": state + "/resize"])
         try t.waitFor("kbq> ")
-        var size = winsize(ws_row: 40, ws_col: 60, ws_xpixel: 0, ws_ypixel: 0)
-        _ = ioctl(t.master, UInt(TIOCSWINSZ), &size)
-        kill(t.pid, SIGWINCH)
-        try t.waitFor("kbq> kbq> ")  // the line drawn again
+        try t.resize(columns: 60)
         try t.send(String(repeating: "a", count: 70))
         try t.waitFor(String(repeating: "a", count: 15))
         try t.send("\u{01}X")
@@ -234,10 +240,7 @@ final class Terminal {
     @Test func tablesFitANarrowWindowAndTabKnowsWhereItIs() throws {
         let t = try Terminal(environment: ["XDG_STATE_HOME": state + "/narrow"])
         try t.waitFor("kbq> ")
-        var size = winsize(ws_row: 40, ws_col: 60, ws_xpixel: 0, ws_ypixel: 0)
-        _ = ioctl(t.master, UInt(TIOCSWINSZ), &size)
-        kill(t.pid, SIGWINCH)
-        try t.waitFor("kbq> kbq> ")
+        try t.resize(columns: 60)
         try t.send("find ?who, ?p where ?who claims ?p\r")
         try t.waitFor("wide values cut")
         try t.waitFor("kbq> ")
