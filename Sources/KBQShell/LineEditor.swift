@@ -174,9 +174,17 @@ enum Completion {
             return String(before[open...])
         }
         var word = ""
-        for c in before.reversed() {
+        var chars = Array(before)
+        while let c = chars.last {
+            // A space escaped with a backslash (a file name as TAB inserts it) is in the word.
+            if c == " ", chars.count >= 2, chars[chars.count - 2] == "\\" {
+                word.insert(contentsOf: "\\ ", at: word.startIndex)
+                chars.removeLast(2)
+                continue
+            }
             if c == " " || c == "\t" || c == "[" || c == "(" || c == "{" || c == "," || c == "\n" { break }
             word.insert(c, at: word.startIndex)
+            chars.removeLast()
         }
         return word
     }

@@ -182,7 +182,13 @@ final class REPL {
         return Array(Set(words.filter { $0.hasPrefix(word) && $0 != word })).sorted()
     }
 
-    static func fileCompletions(_ word: String) -> [String] {
+    /// File names as a shell takes them: typed with `\ ` for spaces, inserted so.
+    static func fileCompletions(_ typed: String) -> [String] {
+        let word = typed.replacing("\\ ", with: " ")
+        return plainFileCompletions(word).map { $0.replacing(" ", with: "\\ ") }
+    }
+
+    static func plainFileCompletions(_ word: String) -> [String] {
         let dir: String
         let prefix: String
         if let slash = word.lastIndex(of: "/") {

@@ -35,6 +35,9 @@ import Testing
         #expect(complete(".hel") == [".help"])
         #expect(complete(".read kb/quer") == ["kb/queries/"])
         #expect(complete(".load kb/ent") == ["kb/entities.kb"])
+        // A name with spaces is inserted as a shell reads it, and read back so.
+        #expect(complete(".read Tests/fixtures/dir") == ["Tests/fixtures/dir\\ with\\ space/"])
+        #expect(complete(".read Tests/fixtures/dir\\ with\\ space/q") == ["Tests/fixtures/dir\\ with\\ space/q\\ 1.kbq"])
     }
 
     /// A label is completed whole, spaces and all; a key where a key goes.
