@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BUILD_FLAGS ?=
 
-.PHONY: all deps venv build release run test soak bench bench-kbq bench-startup clean install uninstall
+.PHONY: all deps venv build release run test soak bench bench-kbq bench-startup bench-variants clean install uninstall
 
 all: build
 
@@ -68,6 +68,15 @@ bench: deps
 # DuckDB on database files (hyperfine); needs the 1M data of make bench or bench-kbq.
 bench-startup: deps
 	bash bench/startup.sh $(BENCH_WORK)/data/$(or $(SIZE_STARTUP),1M)
+
+# Query shapes beyond the six questions, kbq against DuckDB's CLI, answers compared: the
+# shared ones (../shared/bench/variants/public.json) and the project's own (bench/variants.json).
+bench-variants: deps
+	$(SWIFT) build -c release --product kbq
+	$(SWIFT) build -c release --product kbq-bench
+	BIN=$$($(SWIFT) build -c release --show-bin-path); \
+	  python3 "$(BENCH_DIR)/variants.py" "$$BIN/kbq" "$$BIN/kbq-bench" --work "$(BENCH_WORK)" --goal 0; \
+	  python3 "$(BENCH_DIR)/variants.py" "$$BIN/kbq" "$$BIN/kbq-bench" bench/variants.json --work "$(BENCH_WORK)" --goal 0
 
 # kbq alone on data the benchmark generated (faster to iterate): make bench-kbq SIZE=100k
 SIZE ?= 100k
