@@ -143,6 +143,19 @@ import Testing
         #expect(refused > 0)
     }
 
+    /// A large file's content hash (taken in parts, on every core) sees a change anywhere.
+    @Test func contentHashesSeeEveryByte() {
+        var bytes = (0..<(5 << 20) + 123).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
+        let before = ImageFormat.contentHash(bytes)
+        #expect(ImageFormat.contentHash(bytes) == before)
+        for place in [0, 1 << 20, (3 << 20) + 5, bytes.count - 1] {
+            bytes[place] ^= 1
+            #expect(ImageFormat.contentHash(bytes) != before, "change at \(place)")
+            bytes[place] ^= 1
+        }
+        #expect(ImageFormat.contentHash(Array(bytes.dropLast())) != before)
+    }
+
     /// A header field set to `value` (the header's checksum made right again).
     static func withHeader<T: BitwiseCopyable>(_ bytes: [UInt8], at offset: Int, _ value: T) -> [UInt8] {
         var b = bytes

@@ -18,7 +18,7 @@ public struct SourceStamp: Sendable, Equatable {
         var hash: UInt64 = 0
         if hashing {
             guard let bytes = try? FileSystem.read(path) else { return nil }
-            hash = bytes.withUnsafeBytes { ImageFormat.checksum($0) }
+            hash = ImageFormat.contentHash(bytes)
         }
         return SourceStamp(path: path, size: size, modified: modified, contentHash: hash)
     }

@@ -28,6 +28,26 @@ enum ImageFormat {
         case sources = 1, schema, entities, literals, statements, names, indexes, rules
     }
 
+    /// A file's content hash for its stamp: for a large file, the checksums of its 1 MB
+    /// parts (taken on every core; the loader takes this hash of every file it reads)
+    /// checksummed in turn; for a small one, its checksum.
+    static func contentHash(_ bytes: [UInt8]) -> UInt64 {
+        let part = 1 << 20
+        guard bytes.count >= 4 * part else { return bytes.withUnsafeBytes { checksum($0) } }
+        let count = (bytes.count + part - 1) / part
+        let parts = bytes.withUnsafeBytes { raw in
+            let shared = SharedBytes(raw)
+            return Parallel.map(min(count, Parallel.cores)) { w -> [(Int, UInt64)] in
+                stride(from: w, to: count, by: Parallel.cores).map { k in
+                    (k, checksum(UnsafeRawBufferPointer(rebasing: shared.raw[k * part..<min(shared.raw.count, (k + 1) * part)])))
+                }
+            }
+        }
+        var hashes = [UInt64](repeating: 0, count: count)
+        for list in parts { for (k, h) in list { hashes[k] = h } }
+        return hashes.withUnsafeBytes { checksum($0) }
+    }
+
     /// The checksum of `bytes` (see `Checksum`).
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         var c = Checksum()
@@ -107,6 +127,12 @@ struct Checksum {
         h = h &* Checksum.prime2
         return h ^ h >> 32
     }
+}
+
+/// Bytes read by the parts of `contentHash` (alive for the call).
+private struct SharedBytes: @unchecked Sendable {
+    let raw: UnsafeRawBufferPointer
+    init(_ raw: UnsafeRawBufferPointer) { self.raw = raw }
 }
 
 /// Why an image was not used: said in one line, and the text is loaded instead.

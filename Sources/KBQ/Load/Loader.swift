@@ -174,7 +174,7 @@ public struct Loader {
             return
         }
         seenFiles.insert(canonical)
-        let hash = bytes.withUnsafeBytes { ImageFormat.checksum($0) }
+        let hash = ImageFormat.contentHash(bytes)
         store.noteLoaded(canonical, SourceStamp(path: canonical, size: stat.size, modified: stat.modified, contentHash: hash))
         phases.add("read and split, reading", since: readStart)
         let checkStart = Clock.nanoseconds()
