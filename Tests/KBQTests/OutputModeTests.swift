@@ -59,6 +59,16 @@ import Testing
         #expect(printed < 100 && printed > 2, "\(printed) lines")
     }
 
+    /// What `.nullvalue` sets is text like any other: its control characters are escaped.
+    @Test func theNullValueNeverDrivesTheTerminal() throws {
+        var options = Formatters.Options()
+        options.nullValue = "\u{1B}[2J"
+        for mode in [OutputMode.table, .box, .line, .markdown, .tsv, .csv] {
+            let text = try OutputModeTests.written(mode, options, columns: ["a"], rows: [[.noRecord]], store: try OutputModeTests.store()).text
+            #expect(!text.contains("\u{1B}") && text.contains("\\e[2J"), "\(mode): \(text.debugDescription)")
+        }
+    }
+
     @Test func recordAndMarkdownModes() throws {
         var options = Formatters.Options()
         options.nullValue = "NULL"

@@ -22,7 +22,7 @@ final class LineWriter: RowWriter {
         var text = number > 1 ? "\n" : ""
         text += "── \(number) ──\n"
         for (i, v) in values.enumerated() {
-            let value = v == .noRecord ? (options.nullValue ?? "") : Display.visible(Display.plain(v, store))
+            let value = Display.visible(v == .noRecord ? (options.nullValue ?? "") : Display.plain(v, store))
             text += DisplayWidth.pad(columns[i], to: nameWidth, right: true) + " = " + value + "\n"
         }
         try out.write(text)

@@ -26,7 +26,8 @@ final class TableWriter: RowWriter {
         self.style = style
     }
 
-    var nullText: String { options.nullValue ?? TableWriter.noRecord }
+    /// What no record shows as, its control characters escaped like any text of a table.
+    var nullText: String { options.nullValue.map { Display.visible($0, keepNewlines: false) } ?? TableWriter.noRecord }
 
     func begin(columns: [String]) throws {
         self.columns = columns.map { Display.visible($0, keepNewlines: false) }
