@@ -80,7 +80,13 @@ public enum KBQMain {
         if !files.isEmpty, let status = opened.open(files) { return status }
         // An image being written meanwhile is finished before the process ends.
         defer { opened.finish() }
-        if args.compile { return 0 }
+        if args.compile {
+            guard !files.isEmpty else {
+                try? stderr.write("kbq: error: --compile writes the image of a knowledge base: name one (or leave out --empty)\n")
+                return 2
+            }
+            return 0
+        }
         if !interactive && kbq_interrupt_pending() != 0 { return 130 }
         // The start-up file: named with --rc (any run), else the user's own for a session
         // (never read by a script or a pipe, whose results must not depend on it).

@@ -139,6 +139,8 @@ import Testing
         #expect(damaged.stderr == "kbq: error: \(image): section 'rules' is damaged (checksum)\n" || damaged.stderr.contains("is damaged"))
         let usage = try Support.kbq(["-o", image])
         #expect(usage.status == 2 && usage.stderr.contains("add --compile"))
+        let nothing = try Support.kbq(["--compile", "--empty"])
+        #expect(nothing.status == 2 && nothing.stderr.contains("name one"))
     }
 
     /// Two kbq building the same image at once both answer, and the image they leave opens.
