@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// Conjunctive queries (patterns and filters, the shape of most questions) evaluated over
 /// term ids: bindings are machine words, a candidate is checked by comparing integers from
 /// the store's columns, and `Value`s are made only for a filter's operands and for each
@@ -29,6 +32,9 @@ final class IDJoin {
         /// A constant the store does not hold: nothing matches.
         let impossible: Bool
         let hasQualifiers: Bool
+        /// The one predicate, when the step asks nothing else of a statement (asserted, no
+        /// qualifier, no predicate variable): it may be looked up in an edge index.
+        let edgePredicate: PredicateID?
 
         init(subject: Position, object: Position, qualifiers: [(key: Int32, position: Position)], predicates: [PredicateID]?, allowed: [Bool]?, predicateVariable: Int?, statementVariable: Int?, quoted: Bool, impossible: Bool) {
             self.subject = subject
@@ -41,6 +47,7 @@ final class IDJoin {
             self.quoted = quoted
             self.impossible = impossible
             hasQualifiers = !qualifiers.isEmpty
+            edgePredicate = !quoted && qualifiers.isEmpty && predicateVariable == nil && predicates?.count == 1 ? predicates![0] : nil
         }
     }
 
@@ -54,6 +61,31 @@ final class IDJoin {
         init(subject: Position, type: Position) {
             self.subject = subject
             self.type = type
+        }
+    }
+
+    /// One predicate's asserted statements by (subject term, object term).
+    struct EdgeIndex {
+        /// Checks of a predicate before its index is built (`KBQ_EDGE_PROBES` sets it: the
+        /// random tests build every index at once on one of their two runs).
+        static let minimumProbes: Int = getenv("KBQ_EDGE_PROBES").flatMap { Int(String(cString: $0)) } ?? 1024
+        var statement: [UInt64: StatementID] = [:]
+        /// False when some pair is stated twice (or the predicate has quoted statements
+        /// interleaved): then the scan, which gives each statement, is used.
+        var usable = true
+
+        init(_ predicate: PredicateID, _ store: FactStore) {
+            let ids = store.statements(withPredicate: predicate)
+            statement.reserveCapacity(ids.count)
+            let table = store.table
+            for sid in ids where table.asserted[Int(sid)] {
+                let key = UInt64(table.subject[Int(sid)].raw) << 32 | UInt64(table.object[Int(sid)].raw)
+                if statement.updateValue(sid, forKey: key) != nil {
+                    usable = false
+                    statement = [:]
+                    return
+                }
+            }
         }
     }
 
@@ -83,6 +115,10 @@ final class IDJoin {
     /// Per one-variable filter, its truth by binding: a date or name filter meets the same
     /// few values again and again, and its evaluation makes Values.
     @exclusivity(unchecked) var memos: [TermMemo]
+    /// Per predicate, how often a step with both ends bound has checked it, and once that
+    /// pays, its asserted statements by (subject, object) (see `edgeLookup`).
+    @exclusivity(unchecked) var edgeProbes: [PredicateID: Int] = [:]
+    @exclusivity(unchecked) var edges: [PredicateID: EdgeIndex] = [:]
     // Qualifier columns, read without going through the store at every candidate.
     let qualifierStart: [UInt32]
     let qualifierKeys: [Int32]
@@ -374,6 +410,13 @@ final class IDJoin {
                 }
                 while trail.count > mark { bindings[trail.removeLast()] = 0 }
             }
+            // Both ends bound, one predicate, nothing else asked of the statement: a lookup
+            // in the predicate's edge index once it pays (a cycle's closing step, a `not`).
+            // (Never for a worker's share of the first step, which must stay its share.)
+            if let predicate = p.edgePredicate, !(i == 0 && topPart != nil), let found = edgeLookup(p, predicate) {
+                if let sid = found { try visit(sid) }
+                return
+            }
             var c = candidates(p)
             if i == 0, let part = topPart, IDJoin.same(steps, self.steps) {
                 // One worker's share of the first step (see runInParallel).
@@ -480,6 +523,30 @@ final class IDJoin {
     }
 
     /// As `Execution.candidateStatements`: the smallest list the bound positions select.
+    /// For a step whose subject and object are bound terms, with one predicate (no
+    /// sub-predicates), asserted, no qualifier and no statement variable: the one statement
+    /// that matches, found in the predicate's (subject, object) index, or `.some(nil)` when
+    /// none does; nil when the index does not apply (it is built for a predicate only after
+    /// enough checks of it to pay for itself, and not at all when a (subject, object) pair
+    /// is stated twice, whose two statements the scan gives as two answers).
+    /// Kept out of `solve` (inlined there, it slowed the pattern step's own code).
+    @inline(never)
+    func edgeLookup(_ p: PatternStep, _ predicate: PredicateID) -> StatementID?? {
+        guard let s = bound(p.subject), let o = bound(p.object),
+            s & ~0xFFFF_FFFF == IDJoin.termTag, o & ~0xFFFF_FFFF == IDJoin.termTag
+        else { return nil }
+        if let index = edges[predicate] {
+            guard index.usable else { return nil }
+            return .some(index.statement[(s & 0xFFFF_FFFF) << 32 | (o & 0xFFFF_FFFF)])
+        }
+        let probes = edgeProbes[predicate, default: 0] + 1
+        edgeProbes[predicate] = probes
+        let size = store.statements(withPredicate: predicate).count
+        guard probes >= max(EdgeIndex.minimumProbes, size / 16) else { return nil }
+        edges[predicate] = EdgeIndex(predicate, store)
+        return edgeLookup(p, predicate)
+    }
+
     func candidates(_ p: PatternStep) -> Candidates {
         var best = Candidates(everything: true)
         func consider(_ ids: ArraySlice<StatementID>) {
