@@ -135,4 +135,4 @@ sanitize: deps venv
 	SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(CURDIR)/Fuzz/lsan.supp:print_suppressions=0 \
 	  $(SWIFT) test --sanitize=address --scratch-path .build-asan $(BUILD_FLAGS)
 	SWIFT_BACKTRACE=enable=no $(SWIFT) test --sanitize=thread --scratch-path .build-tsan \
-	  --filter 'FastLineTests|LargeFileTests|IDJoinTests|AnswersTests|PathTests|EndToEndTests|ImageCacheTests' $(BUILD_FLAGS)
+	  --filter 'FastLineTests|LargeFileTests|IDJoinTests|AnswersTests|PathTests|EndToEndTests|ImageCacheTests|ImageTests' $(BUILD_FLAGS)
