@@ -39,11 +39,12 @@ extension BundledKB {
     /// For a session whose named files leave out the bundled case: a note, for a name no
     /// entity has, when the bundled case's files use that name (read once, on the first
     /// such error), saying the case is not loaded and how to load both.
-    static func missingNameHint(named files: [String]) -> ((String) -> String?)? {
-        guard let bundled = path() else { return nil }
-        let folder = FileSystem.directory(of: bundled)
+    /// Nothing is looked up until then: a script that never misses a name pays nothing.
+    static func missingNameHint(named files: [String]) -> (String) -> String? {
         nonisolated(unsafe) var words: Set<Substring>? = nil
         return { name in
+            guard let bundled = path() else { return nil }
+            let folder = FileSystem.directory(of: bundled)
             if words == nil {
                 var all = Set<Substring>()
                 for f in FileSystem.list(folder) where f.hasSuffix(".kb") {

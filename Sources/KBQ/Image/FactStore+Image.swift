@@ -33,22 +33,17 @@ extension FactStore {
         schema.put(types)
         schema.put(predicates)
         schema.put(keys)
-        schema.put(typeIndex)
-        schema.put(predicateIndex)
-        schema.put(keyIndex)
         schema.put(loadedFiles)
         schema.int(version)
 
         var entitySection = ImageWriter()
         entitySection.put(entities)
-        entitySection.put(iriIndex)
 
         var literalSection = ImageWriter()
         literalSection.put(literals)
 
         var statements = ImageWriter()
         statements.put(table)
-        statements.put(statementNames)
         statements.int(assertedTotal)
 
         var names = ImageWriter()
@@ -109,9 +104,6 @@ extension FactStore {
         types = try r.get()
         predicates = try r.get()
         keys = try r.get()
-        typeIndex = try r.get()
-        predicateIndex = try r.get()
-        keyIndex = try r.get()
         loadedFiles = try r.get()
         version = try r.int()
         bounds.types = types.count
@@ -128,9 +120,6 @@ extension FactStore {
         let typeDepths = Loader.hierarchyDepths(count: types.count) { types[$0].supertypes.map(Int.init) }
         let predicateDepths = Loader.hierarchyDepths(count: predicates.count) { predicates[$0].supers.map(Int.init) }
         try r.check((typeDepths + predicateDepths).allSatisfy { $0 <= Loader.maxHierarchyDepth }, "a hierarchy too deep")
-        for v in typeIndex.values { try r.check(v >= 0 && Int(v) < types.count, "type index") }
-        for v in predicateIndex.values { try r.check(v >= 0 && Int(v) < predicates.count, "predicate index") }
-        for v in keyIndex.values { try r.check(v >= 0 && Int(v) < keys.count, "key index") }
         try finish(r)
 
         // The other sections at once: the indexes (the largest), the statements, and the
@@ -164,17 +153,13 @@ extension FactStore {
                 case 1:
                     var r = try reader(.statements, b)
                     let table: StatementTable = try r.get()
-                    parts.statementNames = try r.get()
                     parts.assertedTotal = try r.int(in: 0...table.count, "asserted count")
-                    for id in parts.statementNames.values { try r.check(id >= 0 && Int(id) < table.count, "statement name") }
                     try r.check(table.provenanceRunStart.count == runCount, "provenance runs")
                     try finish(r)
                     parts.table = table
                 default:
                     var r = try reader(.entities, b)
                     parts.entities = try r.get()
-                    parts.iriIndex = try r.get()
-                    for e in parts.iriIndex.values { try r.check(e >= 0 && Int(e) < b.entities, "IRI index") }
                     try finish(r)
                     r = try reader(.literals, b)
                     parts.literals = try r.get()
@@ -206,10 +191,8 @@ extension FactStore {
         if count >= 1 << 16 { Parallel.forEach(3, read) } else { for part in 0..<3 { read(part) } }
         if let failure = parts.failure { throw failure }
         entities = parts.entities
-        iriIndex = parts.iriIndex
         literals = parts.literals
         table = parts.table
-        statementNames = parts.statementNames
         assertedTotal = parts.assertedTotal
         nameIndex = parts.nameIndex
         bySubject = parts.bySubject
@@ -221,6 +204,7 @@ extension FactStore {
         typeMembers = parts.typeMembers
         rules = parts.rules
         recomputeClosures()
+        deriveLookupTables()
         propositionIndexPending = true
     }
 }
@@ -236,10 +220,8 @@ private struct MappedSections: @unchecked Sendable {
 /// (read only after every part is done).
 private final class ImageParts: @unchecked Sendable {
     var entities = EntityTable()
-    var iriIndex: [String: EntityID] = [:]
     var literals = LiteralTable()
     var table = StatementTable()
-    var statementNames: [String: StatementID] = [:]
     var assertedTotal = 0
     var nameIndex = NameIndex()
     var bySubject = TermPostings()

@@ -56,7 +56,7 @@ public struct ImageCache: Sendable {
             let header = try mapping.header()
             // Another kbq's image, or sources changed since: rebuilt, as expected.
             guard header.writer == writer, header.sources.allSatisfy({ $0.isCurrent() }) else { return .miss(reason: nil) }
-            return .hit(try mapping.store(), path: path)
+            return .hit(try mapping.store(header), path: path)
         } catch {
             return .miss(reason: "the cached image \(path) is not usable (\(error.message)); loading the text")
         }
@@ -100,6 +100,6 @@ extension ImageFile {
         let mapping = try Mapping.open(path, verify: verify)
         let header = try mapping.header()
         if !verify, !header.sources.allSatisfy({ FileSystem.exists($0.path) }) { try mapping.verify() }
-        return (try mapping.store(), header)
+        return (try mapping.store(header), header)
     }
 }

@@ -214,7 +214,8 @@ public enum ImageFile {
                 Result { () throws(ImageError) in
                     let mapping = Mapping(base: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, length: 0,
                         sections: try check(raw, verify: verify))
-                    return (try mapping.store(), try mapping.header())
+                    let header = try mapping.header()
+                    return (try mapping.store(header), header)
                 }
             }
             return try result.get()
@@ -302,12 +303,12 @@ public enum ImageFile {
             }
         }
 
-        /// The store, with the stamps of the files it was loaded from (so that an image
-        /// written from it again records them too).
-        func store() throws(ImageError) -> FactStore {
+        /// The store, with the stamps of the files it was loaded from (`header`'s, so that
+        /// an image written from it again records them too).
+        func store(_ header: Header) throws(ImageError) -> FactStore {
             do {
                 var store = try FactStore(imageSections: sections)
-                store.sourceStamps = try header().sources
+                store.sourceStamps = header.sources
                 return store
             } catch let e as ImageError {
                 throw e

@@ -16,7 +16,7 @@ enum DotArguments {
         var quote: Character? = nil
         var escaped = false
         var atWordStart = true
-        var chars = Array(text)
+        let chars = Array(text)
         var i = 0
         func expandTilde() {
             // `~` alone or `~/...`: the home folder (not `~user`, which needs the user table).
@@ -67,7 +67,6 @@ enum DotArguments {
             atWordStart = false
             i += 1
         }
-        chars = []
         if let q = quote { return .failure(Failure(message: "unterminated \(q == "'" ? "single" : "double") quote")) }
         if escaped { word.append("\\") }
         if inWord { words.append(word) }

@@ -51,6 +51,8 @@ public struct EntityTable: Sendable, RandomAccessCollection {
     public func types(_ i: Int) -> [Int32] { typeLists[Int(typeList[i])] }
     func paragraphs(_ i: Int) -> Int? { paragraphCounts.isEmpty ? nil : paragraphCounts[EntityID(i)] }
     func iri(_ i: Int) -> String? { iris.isEmpty ? nil : iris[EntityID(i)] }
+    /// Entities by the IRI each was given (the later one of two with the same IRI).
+    func iriIndex() -> [String: EntityID] { Dictionary(iris.sorted { $0.key < $1.key }.map { ($1, $0) }, uniquingKeysWith: { $1 }) }
     func description(_ i: Int) -> String? { descriptions.isEmpty ? nil : descriptions[EntityID(i)] }
 
     /// Every entity's id, in order (completion, suggestions): no whole entity is made.

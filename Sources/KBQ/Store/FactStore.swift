@@ -492,6 +492,17 @@ public struct FactStore: Sendable {
         sourceStamps.append(stamp)
     }
 
+    /// The lookup tables by name and IRI, made again from what they index (an image keeps
+    /// only that), in declaration order: a name given twice finds the later one, as
+    /// `addType`, `addStatement` and the others leave it.
+    mutating func deriveLookupTables() {
+        typeIndex = Dictionary(types.enumerated().map { ($1.name, Int32($0)) }, uniquingKeysWith: { $1 })
+        predicateIndex = Dictionary(predicates.enumerated().map { ($1.name, PredicateID($0)) }, uniquingKeysWith: { $1 })
+        keyIndex = Dictionary(keys.enumerated().map { ($1.name, Int32($0)) }, uniquingKeysWith: { $1 })
+        statementNames = Dictionary(table.names.sorted { $0.key < $1.key }.map { ($1, $0) }, uniquingKeysWith: { $1 })
+        iriIndex = entities.iriIndex()
+    }
+
     /// Recomputes the sub-predicate and sub-type closures after declarations.
     mutating func recomputeClosures() {
         predicateClosure = FactStore.descendants(count: predicates.count) { predicates[$0].supers.map(Int.init) }
