@@ -100,9 +100,7 @@ extension Session {
         },
         DotCommand(name: ".read", aliases: [], args: "FILE", help: "run a script") { s, c in
             guard c.args.count == 1 else { return c.fail(s, ".read takes one file name (quote a name with spaces)") }
-            if let root = s.safeRoot, !FileSystem.isInside(FileSystem.canonical(c.args[0]), FileSystem.canonical(root)) {
-                return c.fail(s, "--safe: '\(c.args[0])' is outside \(root), the folder of the knowledge base opened")
-            }
+            if let refusal = s.outsideSafeRoot(c.args) { return c.fail(s, refusal) }
             return s.runScript(file: c.args[0], keepGoing: false, from: (c.source, c.argRange))
         },
         DotCommand(name: ".load", aliases: [], args: "FILE...", help: "add knowledge-base files (all or nothing)") { s, c in
@@ -112,9 +110,7 @@ extension Session {
             }
             // A file that cannot be read is reported at the command, with its line.
             for f in c.args { if let problem = FileSystem.unreadable(f) { return c.fail(s, problem) } }
-            if let root = s.safeRoot, let f = c.args.first(where: { !FileSystem.isInside(FileSystem.canonical($0), FileSystem.canonical(root)) }) {
-                return c.fail(s, "--safe: '\(f)' is outside \(root), the folder of the knowledge base opened")
-            }
+            if let refusal = s.outsideSafeRoot(c.args) { return c.fail(s, refusal) }
             let before = s.store.assertedCount
             let outcome = s.load(files: c.args)
             let added = s.store.assertedCount - before

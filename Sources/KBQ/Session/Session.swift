@@ -103,12 +103,10 @@ public final class Session {
     /// Loads files, all or nothing: on any error the store is unchanged.
     @discardableResult
     public func load(files: [String]) -> Outcome {
-        if let root = safeRoot {
-            // Named files too: `.load` in a script from others reads nothing outside.
-            for f in files where !FileSystem.isInside(FileSystem.canonical(f), FileSystem.canonical(root)) {
-                report(Diagnostic(.error, "--safe: '\(f)' is outside \(root), the folder of the knowledge base opened", source: nil, range: 0..<0))
-                return .error
-            }
+        // Named files too: `.load` in a script from others reads nothing outside.
+        if let refusal = outsideSafeRoot(files) {
+            report(Diagnostic(.error, refusal, source: nil, range: 0..<0))
+            return .error
         }
         let outcome = adopt(Loader.load(files: files, into: store, includesConfinedTo: safeRoot))
         // A file of no kind kbq knows was read as .kb text: say so, once, after its errors.
@@ -116,6 +114,15 @@ public final class Session {
             note("kbq: note: '\(odd)' was read as knowledge-base text; kbq reads .kb text, .nt or .ntriples N-Triples and .kbqi images (scripts end in .kbq)")
         }
         return outcome
+    }
+
+    /// Under `--safe`, why the first of `paths` outside the knowledge base's folder may
+    /// not be read; nil when all may (or without `--safe`).
+    func outsideSafeRoot(_ paths: [String]) -> String? {
+        guard let root = safeRoot else { return nil }
+        let inside = FileSystem.canonical(root)
+        guard let f = paths.first(where: { !FileSystem.isInside(FileSystem.canonical($0), inside) }) else { return nil }
+        return "--safe: '\(f)' is outside \(root), the folder of the knowledge base opened"
     }
 
     /// Takes a store made elsewhere (read from an image), as a load's result is taken.
