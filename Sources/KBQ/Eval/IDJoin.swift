@@ -70,8 +70,8 @@ final class IDJoin {
         /// random tests build every index at once on one of their two runs).
         static let minimumProbes: Int = getenv("KBQ_EDGE_PROBES").flatMap { Int(String(cString: $0)) } ?? 1024
         var statement: [UInt64: StatementID] = [:]
-        /// False when some pair is stated twice (or the predicate has quoted statements
-        /// interleaved): then the scan, which gives each statement, is used.
+        /// False when some pair is stated twice: then the scan, which gives each of the
+        /// statements, is used.
         var usable = true
 
         init(_ predicate: PredicateID, _ store: FactStore) {
@@ -524,7 +524,7 @@ final class IDJoin {
 
     /// As `Execution.candidateStatements`: the smallest list the bound positions select.
     /// For a step whose subject and object are bound terms, with one predicate (no
-    /// sub-predicates), asserted, no qualifier and no statement variable: the one statement
+    /// sub-predicates), asserted, and no qualifier (`edgePredicate`): the one statement
     /// that matches, found in the predicate's (subject, object) index, or `.some(nil)` when
     /// none does; nil when the index does not apply (it is built for a predicate only after
     /// enough checks of it to pay for itself, and not at all when a (subject, object) pair
