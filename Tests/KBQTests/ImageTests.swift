@@ -63,6 +63,26 @@ import Testing
         #expect(ImageTests.answers(a, "find ?who, ?c where ?who says ?c") == ImageTests.answers(b, "find ?who, ?c where ?who says ?c"))
     }
 
+    /// An image file's columns are used where they lie (not copied), stay valid once the
+    /// file is gone (the mapping holds its pages), and are copied only when the store changes.
+    @Test func anImageFileIsUsedWhereItLies() throws {
+        let store = try ImageTests.load(["Tests/fixtures/small.kb"])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-mapped-\(UUID().uuidString).kbqi").path
+        try ImageFile.write(store, writer: "test", to: path, durable: false)
+        let (mapped, _) = try ImageFile.open(path, verify: false)
+        unlink(path)
+        #expect(mapped.table.subject.isMapped && mapped.table.object.isMapped && mapped.byPredicate.ids.isMapped)
+        #expect(!store.table.subject.isMapped)
+        #expect(ImageTests.answers(mapped, ImageTests.probes) == ImageTests.answers(store, ImageTests.probes))
+
+        let more = SourceText(name: "more.kb", text: "from Doc para 2\nBob claims [Alice member_of Acme]\n")
+        let grown = try Loader.load(text: more, into: mapped).get()
+        #expect(!grown.table.subject.isMapped && grown.statementCount > mapped.statementCount)
+        #expect(mapped.table.subject.isMapped, "the store it grew from is unchanged")
+        let expected = try Loader.load(text: more, into: store).get()
+        #expect(ImageTests.answers(grown, "find ?who, ?c where ?who says ?c") == ImageTests.answers(expected, "find ?who, ?c where ?who says ?c"))
+    }
+
     /// Section boundaries of an image: each section's offset and length, from its table.
     static func sections(_ bytes: [UInt8]) -> [(offset: Int, length: Int)] {
         let count = bytes.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: 20, as: UInt32.self)) }

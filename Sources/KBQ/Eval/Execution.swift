@@ -84,9 +84,9 @@ final class Execution {
     @exclusivity(unchecked) var steps = 0
     @exclusivity(unchecked) var memoryChecks = 0
     // The store's columns, held here so that the hot loop reads them without a retain.
-    let subjects: [Term]
-    let predicates: [PredicateID]
-    let objects: [Term]
+    let subjects: Column<Term>
+    let predicates: Column<PredicateID>
+    let objects: Column<Term>
     let asserted: BitColumn
 
     init(store: FactStore, source: SourceText, rules: RuleEngine, limits: Limits, variableCount: Int) {
@@ -246,9 +246,9 @@ final class Execution {
 
     /// The smallest index list that the bound positions of a pattern select, or nil when
     /// nothing is bound and every statement is a candidate.
-    func candidateStatements(_ p: CompiledPattern) -> ArraySlice<StatementID>? {
-        var best: ArraySlice<StatementID>? = nil
-        func consider(_ list: ArraySlice<StatementID>?) {
+    func candidateStatements(_ p: CompiledPattern) -> ColumnSlice<StatementID>? {
+        var best: ColumnSlice<StatementID>? = nil
+        func consider(_ list: ColumnSlice<StatementID>?) {
             guard let list else { return }
             if best == nil || list.count < best!.count { best = list }
         }
@@ -261,7 +261,7 @@ final class Execution {
             if ps.count == 1 { consider(store.statements(withPredicate: ps[0])) } else if best == nil || best!.count > 64 {
                 var all: [StatementID] = []
                 for x in ps { all += store.statements(withPredicate: x) }
-                consider(all[...])
+                consider(Column(all)[...])
             }
         }
         if let b = best { return b }
@@ -269,7 +269,7 @@ final class Execution {
             // Stances whose object is one of the quoted statements that match.
             var stances: [StatementID] = []
             for q in quoted { stances += store.statements(withObject: .proposition(q)) }
-            return stances[...]
+            return Column(stances)[...]
         }
         return nil
     }

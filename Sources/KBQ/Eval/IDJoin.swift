@@ -120,9 +120,9 @@ final class IDJoin {
     @exclusivity(unchecked) var edgeProbes: [PredicateID: Int] = [:]
     @exclusivity(unchecked) var edges: [PredicateID: EdgeIndex] = [:]
     // Qualifier columns, read without going through the store at every candidate.
-    let qualifierStart: [UInt32]
-    let qualifierKeys: [Int32]
-    let qualifierValues: [Term]
+    let qualifierStart: Column<UInt32>
+    let qualifierKeys: Column<Int32>
+    let qualifierValues: Column<Term>
 
     // Encoded bindings: 0 unbound; a stored term, a predicate or a statement, tagged.
     static let termTag: UInt64 = 1 << 32
@@ -497,9 +497,9 @@ final class IDJoin {
     /// The statements a pattern step reads: a list from an index (with the predicates and
     /// other ends beside it, for subject and object lists), or every statement.
     struct Candidates {
-        var ids: ArraySlice<StatementID> = []
-        var predicates: ArraySlice<Int16> = []
-        var otherEnds: ArraySlice<Term> = []
+        var ids: ColumnSlice<StatementID> = .empty
+        var predicates: ColumnSlice<Int16> = .empty
+        var otherEnds: ColumnSlice<Term> = .empty
         var hasBeside = false
         var known = Known.none
         var everything = false
@@ -509,7 +509,7 @@ final class IDJoin {
         /// Part `index` of `of` equal parts, in order (every statement, when `everything`,
         /// is not split).
         func part(_ p: (index: Int, of: Int)) -> Candidates {
-            guard !everything else { return p.index == 0 ? self : Candidates(ids: []) }
+            guard !everything else { return p.index == 0 ? self : Candidates(ids: .empty) }
             let lo = ids.startIndex + ids.count * p.index / p.of
             let hi = ids.startIndex + ids.count * (p.index + 1) / p.of
             var c = self
@@ -549,11 +549,11 @@ final class IDJoin {
 
     func candidates(_ p: PatternStep) -> Candidates {
         var best = Candidates(everything: true)
-        func consider(_ ids: ArraySlice<StatementID>) {
+        func consider(_ ids: ColumnSlice<StatementID>) {
             if best.everything || ids.count < best.ids.count { best = Candidates(ids: ids) }
         }
         func consider(_ b: UInt64, _ known: Known) {
-            guard b & ~0xFFFF_FFFF == IDJoin.termTag else { return consider([]) }
+            guard b & ~0xFFFF_FFFF == IDJoin.termTag else { return consider(.empty) }
             let term = Term(raw: UInt32(truncatingIfNeeded: b))
             let run = known == .subject ? store.bySubject.withBeside(term) : store.byObject.withBeside(term)
             guard best.everything || run.ids.count < best.ids.count else { return }
@@ -564,12 +564,12 @@ final class IDJoin {
         for q in p.qualifiers {
             if let b = bound(q.position) {
                 guard b & ~0xFFFF_FFFF == IDJoin.termTag else {
-                    consider([])
+                    consider(.empty)
                     continue
                 }
                 let term = Term(raw: UInt32(truncatingIfNeeded: b))
                 if !FactStore.isProvenanceKey(q.key) {
-                    consider(Int(q.key) < store.byQualifier.count ? store.byQualifier[Int(q.key)][term] : [])
+                    consider(Int(q.key) < store.byQualifier.count ? store.byQualifier[Int(q.key)][term] : .empty)
                 } else if best.everything || store.statementCount(withQualifier: q.key, term: term) < best.ids.count {
                     // Spelled out only when it is the shortest list so far.
                     consider(store.statements(withQualifier: q.key, term: term))
@@ -582,7 +582,7 @@ final class IDJoin {
             if ps.count == 1 { consider(store.statements(withPredicate: ps[0])) } else if best.everything || best.ids.count > 64 {
                 var all: [StatementID] = []
                 for x in ps { all += store.statements(withPredicate: x) }
-                consider(all[...])
+                consider(Column(all)[...])
             }
         }
         return best

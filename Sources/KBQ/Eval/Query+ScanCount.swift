@@ -14,10 +14,10 @@ extension PreparedQuery {
     struct ScanCount {
         var rows: [Collected]
         /// The candidate statements and, for each, its group (-1: not a match).
-        var candidates: ArraySlice<StatementID>?
+        var candidates: ColumnSlice<StatementID>?
         var groupOf: [Int32]
         /// Counted by index runs instead: each group's run and the test its statements pass.
-        var runs: [ArraySlice<StatementID>]? = nil
+        var runs: [ColumnSlice<StatementID>]? = nil
         var accepts: ((Int) -> Bool)? = nil
     }
 
@@ -172,7 +172,7 @@ extension PreparedQuery {
         var counts: [Int] = []
         var firstStatement: [StatementID] = []
         var groupKeys: [UInt64] = []
-        var runs: [ArraySlice<StatementID>] = []
+        var runs: [ColumnSlice<StatementID>] = []
         var checked = 0
         var interrupted: Error? = nil
         store.forEachQualifierRun(key) { term, run in

@@ -82,12 +82,14 @@ extension FactStore {
     /// statements and provenance runs the others hold, so the other sections are read at
     /// once, on every core, each checking its references against those counts and its own
     /// count against the schema's.
-    init(imageSections sections: [ImageFormat.Tag: UnsafeRawBufferPointer]) throws {
+    /// `keeper` keeps the sections' memory alive (the image's mapping): the store's large
+    /// columns are used where they lie. Without one they are copied.
+    init(imageSections sections: [ImageFormat.Tag: UnsafeRawBufferPointer], keeper: AnyObject? = nil) throws {
         self.init(bare: ())
-        let mapped = MappedSections(sections)
+        let mapped = MappedSections(sections, keeper: keeper)
         @Sendable func reader(_ tag: ImageFormat.Tag, _ bounds: ImageBounds) throws -> ImageReader {
             guard let bytes = mapped.sections[tag] else { throw ImageError("no '\(tag)' section") }
-            var r = ImageReader(bytes, name: "\(tag)")
+            var r = ImageReader(bytes, name: "\(tag)", keeper: mapped.keeper)
             r.bounds = bounds
             return r
         }
@@ -210,10 +212,15 @@ extension FactStore {
 }
 
 /// The sections of a mapping, for the parts reading them on other threads (the mapping
-/// outlives them: `FactStore(imageSections:)` returns after every part is done).
+/// outlives them: `FactStore(imageSections:)` returns after every part is done, and the
+/// columns it left in place hold `keeper`).
 private struct MappedSections: @unchecked Sendable {
     let sections: [ImageFormat.Tag: UnsafeRawBufferPointer]
-    init(_ sections: [ImageFormat.Tag: UnsafeRawBufferPointer]) { self.sections = sections }
+    let keeper: AnyObject?
+    init(_ sections: [ImageFormat.Tag: UnsafeRawBufferPointer], keeper: AnyObject?) {
+        self.sections = sections
+        self.keeper = keeper
+    }
 }
 
 /// What the parts of `FactStore(imageSections:)` read, each part writing its own fields

@@ -28,7 +28,10 @@ struct ImageWriter {
     }
 
     /// A column of plain values: count, element size, the raw bytes, padding to 8.
-    mutating func column<T: BitwiseCopyable>(_ values: [T]) {
+    mutating func column<T: BitwiseCopyable>(_ values: [T]) { column(Column(values)) }
+
+    /// Large columns are not copied: the section holds on to the column until it is written.
+    mutating func column<T: BitwiseCopyable>(_ values: Column<T>) {
         int(values.count)
         int(MemoryLayout<T>.stride)
         let length = values.count * MemoryLayout<T>.stride
@@ -98,10 +101,14 @@ struct ImageReader {
     let name: String
     /// The parts of the store read so far, for the references of the next.
     var bounds = ImageBounds()
+    /// What keeps `base` mapped (the image's mapping): with one, `view()` uses columns
+    /// where they lie; without (bytes that may not outlive the reader), it copies them.
+    private let keeper: AnyObject?
 
-    init(_ base: UnsafeRawBufferPointer, name: String) {
+    init(_ base: UnsafeRawBufferPointer, name: String, keeper: AnyObject? = nil) {
         self.base = base
         self.name = name
+        self.keeper = keeper
     }
 
     var isAtEnd: Bool { offset == base.count }
@@ -135,21 +142,39 @@ struct ImageReader {
         return n
     }
 
+    /// A column's values, copied into an array (for small columns the store changes).
     mutating func column<T: BitwiseCopyable>(_ type: T.Type = T.self) throws -> [T] {
+        let bytes = try columnBytes(T.self)
+        return [T](unsafeUninitializedCapacity: bytes.count / MemoryLayout<T>.stride) { buffer, initialized in
+            if !bytes.isEmpty { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: bytes) }
+            initialized = bytes.count / MemoryLayout<T>.stride
+        }
+    }
+
+    /// A column's values where they lie in the mapping (copied when there is none, or when
+    /// they are out of alignment for `T`, which a damaged table could make them).
+    mutating func view<T: BitwiseCopyable>(_ type: T.Type = T.self) throws -> Column<T> {
+        let bytes = try columnBytes(T.self)
+        let n = bytes.count / MemoryLayout<T>.stride
+        guard n > 0 else { return Column() }
+        if let keeper, Int(bitPattern: bytes.baseAddress!) % MemoryLayout<T>.alignment == 0 {
+            return Column(viewing: bytes.baseAddress!, count: n, keeper: keeper)
+        }
+        return Column(unsafeUninitializedCount: n) { UnsafeMutableRawBufferPointer($0).copyMemory(from: bytes) }
+    }
+
+    /// The bytes of a column's values (after its count and element size), checked to lie
+    /// within the section; moves past them and their padding.
+    private mutating func columnBytes<T: BitwiseCopyable>(_: T.Type) throws -> UnsafeRawBufferPointer {
         let n = try int()
         let stride = try int()
         guard stride == MemoryLayout<T>.stride else { throw failure("element size \(stride), expected \(MemoryLayout<T>.stride)") }
         guard n >= 0, n <= (base.count - offset) / stride else { throw failure("column of \(n) exceeds the section") }
         let length = n * stride
-        let values = [T](unsafeUninitializedCapacity: n) { buffer, initialized in
-            if n > 0 {
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: base[offset..<offset + length]))
-            }
-            initialized = n
-        }
+        let bytes = UnsafeRawBufferPointer(rebasing: base[offset..<offset + length])
         offset += (length + 7) & ~7
         guard offset <= base.count else { throw failure("padding runs past the end") }
-        return values
+        return bytes
     }
 
     mutating func string() throws -> String {
@@ -238,21 +263,31 @@ extension Dictionary: ImageCodable where Key: ImageCodable & Comparable, Value: 
 /// one at a time (with a throw at each) took longer than copying them.
 enum ImageCheck {
     /// Every value in `0..<limit`.
+    static func allBelow<T: FixedWidthInteger>(_ values: Column<T>, _ limit: Int) -> Bool {
+        values.withUnsafeBufferPointer { allWithin($0, 0, limit - 1) }
+    }
+
     static func allBelow<T: FixedWidthInteger>(_ values: [T], _ limit: Int) -> Bool {
         allWithin(values, 0, limit - 1)
     }
 
     /// Every value in `low...high`.
+    static func allWithin<T: FixedWidthInteger>(_ values: Column<T>, _ low: Int, _ high: Int) -> Bool {
+        values.withUnsafeBufferPointer { allWithin($0, low, high) }
+    }
+
     static func allWithin<T: FixedWidthInteger>(_ values: [T], _ low: Int, _ high: Int) -> Bool {
-        values.withUnsafeBufferPointer { b in
-            var least = T.max
-            var most = T.min
-            for v in b {
-                least = Swift.min(least, v)
-                most = Swift.max(most, v)
-            }
-            return b.isEmpty || (Int(least) >= low && Int(most) <= high)
+        values.withUnsafeBufferPointer { allWithin($0, low, high) }
+    }
+
+    static func allWithin<T: FixedWidthInteger>(_ b: UnsafeBufferPointer<T>, _ low: Int, _ high: Int) -> Bool {
+        var least = T.max
+        var most = T.min
+        for v in b {
+            least = Swift.min(least, v)
+            most = Swift.max(most, v)
         }
+        return b.isEmpty || (Int(least) >= low && Int(most) <= high)
     }
 
     /// Each value at least the one before it, in `values[range]`.
@@ -267,6 +302,10 @@ enum ImageCheck {
         values.withUnsafeBufferPointer { nondecreasing($0, 0..<$0.count) }
     }
 
+    static func nondecreasing<T: FixedWidthInteger>(_ values: Column<T>) -> Bool {
+        values.withUnsafeBufferPointer { nondecreasing($0, 0..<$0.count) }
+    }
+
     /// Whether `t` is not a proposition, or one numbered below `row`.
     @inline(__always) static func before(_ t: Term, _ row: Int) -> Bool {
         t.kind != Term.propositionKind || t.index < row
@@ -274,23 +313,29 @@ enum ImageCheck {
 
     /// Every term names an entity, literal or proposition the store has.
     static func allHeld(_ terms: [Term], _ b: ImageBounds) -> Bool {
+        terms.withUnsafeBufferPointer { allHeld($0, b) }
+    }
+
+    static func allHeld(_ terms: Column<Term>, _ b: ImageBounds) -> Bool {
+        terms.withUnsafeBufferPointer { allHeld($0, b) }
+    }
+
+    static func allHeld(_ ts: UnsafeBufferPointer<Term>, _ b: ImageBounds) -> Bool {
         // Each kind's limit chosen with masks, not branches, so that the loop vectorises
         // (with a select per kind it ran at a quarter of the speed of copying the column).
         let (e, l, p) = (UInt32(clamping: b.entities), UInt32(clamping: b.literals), UInt32(clamping: b.statements))
-        return terms.withUnsafeBufferPointer { ts in
-            ts.withMemoryRebound(to: UInt32.self) { raw in
-                var bad: UInt32 = 0
-                for v in raw {
-                    let kind = v >> 30
-                    let index = v & Term.indexMask
-                    let isE = 0 &- ((kind ^ 0) == 0 ? 1 : 0 as UInt32)
-                    let isL = 0 &- ((kind ^ 1) == 0 ? 1 : 0 as UInt32)
-                    let isP = 0 &- ((kind ^ 2) == 0 ? 1 : 0 as UInt32)
-                    let limit = (isE & e) | (isL & l) | (isP & p)
-                    bad |= index >= limit ? 1 : 0
-                }
-                return bad == 0
+        return ts.withMemoryRebound(to: UInt32.self) { raw in
+            var bad: UInt32 = 0
+            for v in raw {
+                let kind = v >> 30
+                let index = v & Term.indexMask
+                let isE = 0 &- ((kind ^ 0) == 0 ? 1 : 0 as UInt32)
+                let isL = 0 &- ((kind ^ 1) == 0 ? 1 : 0 as UInt32)
+                let isP = 0 &- ((kind ^ 2) == 0 ? 1 : 0 as UInt32)
+                let limit = (isE & e) | (isL & l) | (isP & p)
+                bad |= index >= limit ? 1 : 0
             }
+            return bad == 0
         }
     }
 }

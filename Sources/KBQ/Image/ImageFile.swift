@@ -184,7 +184,8 @@ public enum ImageFile {
         return head == ImageFormat.magic
     }
 
-    /// An open, checked image: its sections, valid until `close()`.
+    /// An open, checked image: its sections, mapped for as long as this lives (a store read
+    /// from it holds it through its columns).
     final class Mapping {
         private let base: UnsafeRawPointer
         private let length: Int
@@ -307,7 +308,9 @@ public enum ImageFile {
         /// an image written from it again records them too).
         func store(_ header: Header) throws(ImageError) -> FactStore {
             do {
-                var store = try FactStore(imageSections: sections)
+                // An image in a file is used where it lies (its columns hold the mapping);
+                // one in memory (length 0: bytes the caller owns) is copied.
+                var store = try FactStore(imageSections: sections, keeper: length > 0 ? self : nil)
                 store.sourceStamps = header.sources
                 return store
             } catch let e as ImageError {

@@ -6,26 +6,26 @@
 /// An entity as a struct of Strings took about 176 bytes (each label or alias over 15
 /// bytes a heap block of its own); here it is about 32 plus the bytes of its names.
 public struct EntityTable: Sendable, RandomAccessCollection {
-    private var arena: [UInt8] = []
+    private var arena = Column<UInt8>()
     /// A name: its offset in the arena << 24 | its length; `longMark` in the length when it
     /// is 16 MB or more, with the offset then indexing `long`.
-    private var idSpan: [UInt64] = []
-    private var labelSpan: [UInt64] = []
+    private var idSpan = Column<UInt64>()
+    private var labelSpan = Column<UInt64>()
     /// Entity i's aliases are `aliasSpans[aliasStart[i]..<aliasStart[i + 1]]`, then any in
     /// `laterAliases` (added after the next entity was).
-    private var aliasStart: [UInt32] = [0]
-    private var aliasSpans: [UInt64] = []
+    private var aliasStart: Column<UInt32> = [0]
+    private var aliasSpans = Column<UInt64>()
     private var laterAliases: [EntityID: [String]] = [:]
     private var long: [String] = []
     /// Per entity, its list of types: lists are shared (most entities have one of a few).
-    private var typeList: [UInt32] = []
+    private var typeList = Column<UInt32>()
     private var typeLists: [[Int32]] = [[]]
     private var typeListIDs: [[Int32]: UInt32] = [[]: 0]
     /// Where each was declared: a file per run of entities (run r from `fileRunStart[r]`), a line each.
-    private var fileRunStart: [EntityID] = []
-    private var fileRunFile: [Int32] = []
+    private var fileRunStart = Column<EntityID>()
+    private var fileRunFile = Column<Int32>()
     private var files: [String] = []
-    private var line: [Int32] = []
+    private var line = Column<Int32>()
     private var descriptions: [EntityID: String] = [:]
     /// Documents' paragraph counts, by entity (few entities have one).
     private(set) var paragraphCounts: [EntityID: Int] = [:]
@@ -258,19 +258,19 @@ extension EntityTable: ImageCodable {
     /// string), that alias and type lists and file runs are well formed, and that types
     /// are below `r.bounds.types`.
     init(image r: inout ImageReader) throws {
-        arena = try r.column()
-        idSpan = try r.column()
-        labelSpan = try r.column()
-        aliasStart = try r.column()
-        aliasSpans = try r.column()
+        arena = try r.view()
+        idSpan = try r.view()
+        labelSpan = try r.view()
+        aliasStart = try r.view()
+        aliasSpans = try r.view()
         laterAliases = try r.get()
         long = try r.get()
-        typeList = try r.column()
+        typeList = try r.view()
         typeLists = try r.get()
-        fileRunStart = try r.column()
-        fileRunFile = try r.column()
+        fileRunStart = try r.view()
+        fileRunFile = try r.view()
         files = try r.get()
-        line = try r.column()
+        line = try r.view()
         descriptions = try r.get()
         paragraphCounts = try r.get()
         iris = try r.get()

@@ -130,11 +130,11 @@ extension FactStore {
     public func isStance(_ p: PredicateID) -> Bool { predicates[Int(p)].isStance }
 
     // Index access for the evaluator: slices of the indexes, in statement order.
-    func statements(withSubject v: Value) -> ArraySlice<StatementID> { term(for: v).map { bySubject[$0] } ?? [] }
-    func statements(withObject v: Value) -> ArraySlice<StatementID> { term(for: v).map { byObject[$0] } ?? [] }
-    func statements(withPredicate p: PredicateID) -> ArraySlice<StatementID> { byPredicate[Int(p)] }
-    func statements(withQualifier k: Int32, value: Value) -> ArraySlice<StatementID> {
-        term(for: value).map { statements(withQualifier: k, term: $0) } ?? []
+    func statements(withSubject v: Value) -> ColumnSlice<StatementID> { term(for: v).map { bySubject[$0] } ?? .empty }
+    func statements(withObject v: Value) -> ColumnSlice<StatementID> { term(for: v).map { byObject[$0] } ?? .empty }
+    func statements(withPredicate p: PredicateID) -> ColumnSlice<StatementID> { byPredicate[Int(p)] }
+    func statements(withQualifier k: Int32, value: Value) -> ColumnSlice<StatementID> {
+        term(for: value).map { statements(withQualifier: k, term: $0) } ?? .empty
     }
 
     static func isProvenanceKey(_ k: Int32) -> Bool { k == StatementTable.sourceKey || k == StatementTable.paraKey }
@@ -150,8 +150,8 @@ extension FactStore {
 
     /// The statements that have `t` for qualifier `k`, in statement order: a slice of the
     /// index, or for a provenance key its runs spelled out, merged with any stored ones.
-    func statements(withQualifier k: Int32, term t: Term) -> ArraySlice<StatementID> {
-        guard Int(k) < byQualifier.count else { return [] }
+    func statements(withQualifier k: Int32, term t: Term) -> ColumnSlice<StatementID> {
+        guard Int(k) < byQualifier.count else { return .empty }
         let stored = byQualifier[Int(k)][t]
         guard FactStore.isProvenanceKey(k) else { return stored }
         let runs = provenanceRuns[Int(k)][t]
@@ -179,12 +179,12 @@ extension FactStore {
             }
         }
         out.append(contentsOf: stored[s...])
-        return out[...]
+        return Column(out)[...]
     }
 
     /// Every term qualifier `k` has, in term order, with its statements (as
     /// `statements(withQualifier:term:)` gives them).
-    func forEachQualifierRun(_ k: Int32, _ body: (Term, ArraySlice<StatementID>) -> Void) {
+    func forEachQualifierRun(_ k: Int32, _ body: (Term, ColumnSlice<StatementID>) -> Void) {
         guard Int(k) < byQualifier.count else { return }
         guard FactStore.isProvenanceKey(k) else { return byQualifier[Int(k)].forEachRun(body) }
         var terms: [UInt32] = []
@@ -199,7 +199,7 @@ extension FactStore {
     }
     /// Statements with a stored qualifier `k`; nil for the provenance keys, which nearly
     /// every statement has.
-    func statements(withKey k: Int32) -> ArraySlice<StatementID>? {
+    func statements(withKey k: Int32) -> ColumnSlice<StatementID>? {
         k == StatementTable.sourceKey || k == StatementTable.paraKey ? nil : byKey[Int(k)]
     }
 

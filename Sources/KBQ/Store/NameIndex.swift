@@ -10,13 +10,13 @@ import CKBQPrefetch
 /// Up to 4/5 full: lookups are rare (names in queries, declarations), memory is not.
 struct NameIndex: Sendable {
     /// Per slot, the name's hash (never 0) or 0 when empty; a power of two, at most 4/5 full.
-    private var hashes: [UInt32] = Array(repeating: 0, count: 16)
+    private var hashes = Column<UInt32>(repeating: 0, count: 16)
     /// An entity (>= 0) or -(the chain's last link + 1).
-    private var values: [Int32] = Array(repeating: 0, count: 16)
+    private var values = Column<Int32>(repeating: 0, count: 16)
     /// Chains, one link each: an entity and the link before it (-1: none). Eight bytes an
     /// entry where an array apiece cost about sixty (43,000 of them at 1M statements).
-    private var linkEntity: [EntityID] = []
-    private var linkBefore: [Int32] = []
+    private var linkEntity = Column<EntityID>()
+    private var linkBefore = Column<Int32>()
     private(set) var count = 0
 
     var byteCount: Int { hashes.count * 8 + linkEntity.count * 8 }
@@ -116,8 +116,8 @@ struct NameIndex: Sendable {
         while (count + n) * 5 > size * 4 { size *= 2 }
         guard size > hashes.count else { return }
         let (oldHashes, oldValues) = (hashes, values)
-        hashes = Array(repeating: 0, count: size)
-        values = Array(repeating: 0, count: size)
+        hashes = Column(repeating: 0, count: size)
+        values = Column(repeating: 0, count: size)
         for (h, v) in zip(oldHashes, oldValues) where h != 0 {
             let i = slot(h)
             hashes[i] = h
@@ -201,10 +201,10 @@ extension NameIndex: ImageCodable {
     /// that entities are below `r.bounds.entities`, and that every chain runs to older
     /// links only, so a walk ends.
     init(image r: inout ImageReader) throws {
-        hashes = try r.column()
-        values = try r.column()
-        linkEntity = try r.column()
-        linkBefore = try r.column()
+        hashes = try r.view()
+        values = try r.view()
+        linkEntity = try r.view()
+        linkBefore = try r.view()
         count = try r.int(in: 0...hashes.count, "name count")
         let entities = r.bounds.entities
         try r.check(hashes.count.nonzeroBitCount == 1 && values.count == hashes.count, "name slots")

@@ -8,18 +8,18 @@ import CKBQPrefetch
 struct PostingIndex: Sendable {
     /// Dense: `offsets[k]..<offsets[k+1]` for every key below `keyCount`. Sparse: only the
     /// keys that occur, in `keys` (sorted), with `offsets` parallel plus one.
-    private var keys: [UInt32]?
-    private var offsets: [UInt32] = [0]
-    private(set) var ids: [StatementID] = []
+    private var keys: Column<UInt32>?
+    private var offsets: Column<UInt32> = [0]
+    private(set) var ids = Column<StatementID>()
     /// The predicate of each statement in `ids`, beside it (as `-(p + 1)` when the
     /// statement is quoted, not asserted): a join reads this run sequentially instead of
     /// each statement's row, a cache miss apiece.
     /// Two bytes: stores with more than 32,767 predicates keep none, and readers fall back
     /// to the statement columns.
-    private(set) var predicates: [Int16] = []
+    private(set) var predicates = Column<Int16>()
     /// And the statement's other end (its object in a subject index, its subject in an
     /// object index): with it, the index covers a pattern's three positions.
-    private(set) var otherEnds: [Term] = []
+    private(set) var otherEnds = Column<Term>()
 
     init() {}
 
@@ -28,19 +28,23 @@ struct PostingIndex: Sendable {
 
     /// Keeps each statement's predicate and other end beside it; the predicates must all
     /// fit in an Int16 (`TermPostings.attach` checks).
-    fileprivate mutating func attach(predicates column: [PredicateID], asserted: BitColumn, otherEnds ends: [Term]) {
+    fileprivate mutating func attach(predicates column: Column<PredicateID>, asserted: BitColumn, otherEnds ends: Column<Term>) {
         guard !ids.isEmpty else { return }
         // Gathers in key order, scattered over the columns: each row fetched `ahead` on.
         let ahead = PostingIndex.fetchAhead
         let ids = self.ids
-        predicates = ids.indices.map { j in
-            if j + ahead < ids.count { column.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + Int(ids[j + ahead])) } }
-            let i = Int(ids[j])
-            return Int16(asserted[i] ? column[i] : -column[i] - 1)
+        predicates = Column(unsafeUninitializedCount: ids.count) { out in
+            for j in ids.indices {
+                if j + ahead < ids.count { column.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + Int(ids[j + ahead])) } }
+                let i = Int(ids[j])
+                out.initializeElement(at: j, to: Int16(asserted[i] ? column[i] : -column[i] - 1))
+            }
         }
-        otherEnds = ids.indices.map { j in
-            if j + ahead < ids.count { ends.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + Int(ids[j + ahead])) } }
-            return ends[Int(ids[j])]
+        otherEnds = Column(unsafeUninitializedCount: ids.count) { out in
+            for j in ids.indices {
+                if j + ahead < ids.count { ends.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + Int(ids[j + ahead])) } }
+                out.initializeElement(at: j, to: ends[Int(ids[j])])
+            }
         }
     }
 
@@ -62,7 +66,7 @@ struct PostingIndex: Sendable {
         }
         for k in 0..<keyCount { starts[k + 1] &+= starts[k] }
         var fill = starts
-        var ids = [StatementID](repeating: 0, count: Int(starts[keyCount]))
+        var ids = Column<StatementID>(repeating: 0, count: Int(starts[keyCount]))
         // Each statement lands at a scattered place: the place of the one `ahead` on is
         // fetched first (its key's fill may move by then; the line is near).
         let ahead = PostingIndex.fetchAhead
@@ -90,10 +94,10 @@ struct PostingIndex: Sendable {
                 compact.append(starts[k])
             }
             compact.append(starts[keyCount])
-            keys = present
-            offsets = compact
+            keys = Column(present)
+            offsets = Column(compact)
         } else {
-            offsets = starts
+            offsets = Column(starts)
         }
     }
 
@@ -105,9 +109,9 @@ struct PostingIndex: Sendable {
     }
 
     /// The statements under `key`, in increasing order.
-    subscript(key: Int) -> ArraySlice<StatementID> {
+    subscript(key: Int) -> ColumnSlice<StatementID> {
         guard let keys else {
-            guard key >= 0, key + 1 < offsets.count else { return [] }
+            guard key >= 0, key + 1 < offsets.count else { return .empty }
             return ids[Int(offsets[key])..<Int(offsets[key + 1])]
         }
         var low = 0
@@ -117,14 +121,14 @@ struct PostingIndex: Sendable {
             let mid = (low + high) / 2
             if keys[mid] < k { low = mid + 1 } else { high = mid }
         }
-        guard low < keys.count, keys[low] == k else { return [] }
+        guard low < keys.count, keys[low] == k else { return .empty }
         return ids[Int(offsets[low])..<Int(offsets[low + 1])]
     }
 
     var byteCount: Int { (keys?.count ?? 0) * 4 + offsets.count * 4 + ids.count * 4 + predicates.count * 2 + otherEnds.count * 4 }
 
     /// Every key that has statements, in key order, with its run.
-    func forEachRun(_ body: (Int, ArraySlice<StatementID>) -> Void) {
+    func forEachRun(_ body: (Int, ColumnSlice<StatementID>) -> Void) {
         if let keys {
             for j in keys.indices { body(Int(keys[j]), ids[Int(offsets[j])..<Int(offsets[j + 1])]) }
         } else {
@@ -146,7 +150,7 @@ struct TermPostings: Sendable {
     init() {}
 
     /// Statement `sids[i]` (or i itself) under `terms[i]`.
-    init(entityCount: Int, literalCount: Int, statementCount: Int, terms: [Term], sids: [StatementID]? = nil) {
+    init<Terms: RandomAccessCollection<Term>>(entityCount: Int, literalCount: Int, statementCount: Int, terms: Terms, sids: [StatementID]? = nil) where Terms.Index == Int {
         self.literalCount = literalCount
         let sid: (Int) -> StatementID = { i in sids?[i] ?? StatementID(i) }
         // A row per entity only when entities are common values here (not for a date or
@@ -169,7 +173,7 @@ struct TermPostings: Sendable {
         }, sid: sid)
     }
 
-    mutating func attach(predicates column: [PredicateID], asserted: BitColumn, otherEnds: [Term]) {
+    mutating func attach(predicates column: Column<PredicateID>, asserted: BitColumn, otherEnds: Column<Term>) {
         guard column.allSatisfy({ $0 < Int16.max }) else { return }
         entities.attach(predicates: column, asserted: asserted, otherEnds: otherEnds)
         others.attach(predicates: column, asserted: asserted, otherEnds: otherEnds)
@@ -190,21 +194,21 @@ struct TermPostings: Sendable {
     /// negative when quoted (-p-1), and its other end beside it. A struct, not an optional
     /// tuple of slices: those are copied through generic witnesses at every read.
     struct Run {
-        var ids: ArraySlice<StatementID>
-        var predicates: ArraySlice<Int16> = []
-        var otherEnds: ArraySlice<Term> = []
+        var ids: ColumnSlice<StatementID>
+        var predicates: ColumnSlice<Int16> = .empty
+        var otherEnds: ColumnSlice<Term> = .empty
         var hasBeside = false
     }
 
     /// Every stored value that has statements, with its run: entities first, in order.
-    func forEachRun(_ body: (Term, ArraySlice<StatementID>) -> Void) {
+    func forEachRun(_ body: (Term, ColumnSlice<StatementID>) -> Void) {
         entities.forEachRun { body(Term(entity: EntityID($0)), $1) }
         others.forEachRun { k, run in
             body(k < literalCount ? Term(literal: k) : Term(proposition: StatementID(k - literalCount)), run)
         }
     }
 
-    subscript(term: Term) -> ArraySlice<StatementID> {
+    subscript(term: Term) -> ColumnSlice<StatementID> {
         switch term.kind {
         case Term.entityKind: return entities[term.index]
         case Term.literalKind: return others[term.index]
@@ -220,7 +224,7 @@ struct TermPostings: Sendable {
 extension PostingIndex {
     func write(to w: inout ImageWriter) {
         w.put(keys != nil)
-        w.column(keys ?? [])
+        w.column(keys ?? Column())
         w.column(offsets)
         w.column(ids)
         w.column(predicates)
@@ -232,12 +236,12 @@ extension PostingIndex {
     /// lies beside the ids names predicates and terms the store has.
     init(image r: inout ImageReader, keyLimit: Int, idLimit: Int) throws {
         let sparse: Bool = try r.get()
-        let keys: [UInt32] = try r.column()
+        let keys: Column<UInt32> = try r.view()
         self.keys = sparse ? keys : nil
-        offsets = try r.column()
-        ids = try r.column()
-        predicates = try r.column()
-        otherEnds = try r.column()
+        offsets = try r.view()
+        ids = try r.view()
+        predicates = try r.view()
+        otherEnds = try r.view()
         try r.check(!offsets.isEmpty && offsets[0] == 0 && Int(offsets[offsets.count - 1]) == ids.count, "posting offsets")
         try r.check(ImageCheck.nondecreasing(offsets), "posting offsets out of order")
         if sparse {

@@ -4,29 +4,29 @@
 /// its own columns and is not repeated among the stored qualifiers; `qualifier(_:_:)` and
 /// `statement(_:)` show it as the qualifiers it was written as.
 struct StatementTable: Sendable {
-    var subject: [Term] = []
-    var predicate: [PredicateID] = []
-    var object: [Term] = []
+    var subject = Column<Term>()
+    var predicate = Column<PredicateID>()
+    var object = Column<Term>()
     /// Statement i's qualifiers are `qualifierKeys/Values[qualifierStart[i]..<qualifierStart[i+1]]`.
-    var qualifierStart: [UInt32] = [0]
-    var qualifierKeys: [Int32] = []
-    var qualifierValues: [Term] = []
+    var qualifierStart: Column<UInt32> = [0]
+    var qualifierKeys = Column<Int32>()
+    var qualifierValues = Column<Term>()
     var asserted = BitColumn()
     /// Lines as runs too: in run r, statement `lineRunStart[r] + k` is on line
     /// `lineRunFirst[r] + k` (a large file has a statement a line, so few runs).
-    var lineRunStart: [StatementID] = []
-    var lineRunFirst: [Int32] = []
+    var lineRunStart = Column<StatementID>()
+    var lineRunFirst = Column<Int32>()
     /// Documents and paragraphs change rarely from one statement to the next (a `from`
     /// line covers many), so they are kept as runs: run r covers statements from
     /// `provenanceRunStart[r]` to the next run's start. Document -1 when there is none
     /// (quoted statements), paragraph `noParagraph`.
-    var provenanceRunStart: [StatementID] = []
-    var provenanceRunDocument: [EntityID] = []
-    var provenanceRunParagraph: [Int32] = []
+    var provenanceRunStart = Column<StatementID>()
+    var provenanceRunDocument = Column<EntityID>()
+    var provenanceRunParagraph = Column<Int32>()
     /// Files change more rarely still (a line's own `source` changes the document only), so
     /// they have runs of their own.
-    var fileRunStart: [StatementID] = []
-    var fileRunFile: [Int32] = []
+    var fileRunStart = Column<StatementID>()
+    var fileRunFile = Column<Int32>()
     var names: [StatementID: String] = [:]
     /// Whether some statement has two qualifiers with one key (RDF can say so); when none
     /// has, a qualifier index run holds each statement's only value for its key.
@@ -100,7 +100,7 @@ struct StatementTable: Sendable {
     }
 
     /// The last of the runs (which start at `starts`, in order) that starts at or before i.
-    static func run(_ i: Int, startingAt starts: [StatementID]) -> Int {
+    static func run(_ i: Int, startingAt starts: Column<StatementID>) -> Int {
         var low = 0
         var high = starts.count
         while high - low > 1 {
@@ -204,7 +204,7 @@ extension Array {
 /// A column of booleans, a bit each (whether each statement is asserted: a million
 /// statements in 125 KB, not 1 MB).
 struct BitColumn: Sendable {
-    private var words: [UInt64] = []
+    private var words = Column<UInt64>()
     private(set) var count = 0
 
     @inline(__always) subscript(_ i: Int) -> Bool { words[i >> 6] >> UInt64(i & 63) & 1 != 0 }
@@ -253,7 +253,7 @@ extension BitColumn: ImageCodable {
 
     init(image r: inout ImageReader) throws {
         count = try r.int(in: 0...Int(Int32.max), "bit count")
-        words = try r.column()
+        words = try r.view()
         try r.check(words.count == (count + 63) / 64, "bit column of \(count) in \(words.count) words")
     }
 }
@@ -282,20 +282,20 @@ extension StatementTable: ImageCodable {
     /// Reads the table and checks every reference it holds against `r.bounds` (entities,
     /// literals, predicates and keys are read before it).
     init(image r: inout ImageReader) throws {
-        subject = try r.column()
-        predicate = try r.column()
-        object = try r.column()
-        qualifierStart = try r.column()
-        qualifierKeys = try r.column()
-        qualifierValues = try r.column()
+        subject = try r.view()
+        predicate = try r.view()
+        object = try r.view()
+        qualifierStart = try r.view()
+        qualifierKeys = try r.view()
+        qualifierValues = try r.view()
         asserted = try r.get()
-        lineRunStart = try r.column()
-        lineRunFirst = try r.column()
-        provenanceRunStart = try r.column()
-        provenanceRunDocument = try r.column()
-        provenanceRunParagraph = try r.column()
-        fileRunStart = try r.column()
-        fileRunFile = try r.column()
+        lineRunStart = try r.view()
+        lineRunFirst = try r.view()
+        provenanceRunStart = try r.view()
+        provenanceRunDocument = try r.view()
+        provenanceRunParagraph = try r.view()
+        fileRunStart = try r.view()
+        fileRunFile = try r.view()
         names = try r.get()
         hasRepeatedQualifierKeys = try r.get()
         files = try r.get()
@@ -335,7 +335,7 @@ extension StatementTable: ImageCodable {
 
     /// Runs that `run(_:startingAt:)` can search: starting at 0, strictly increasing, below
     /// `n`, one value per run.
-    private static func checkRuns(_ starts: [StatementID], _ values: Int, _ n: Int, _ what: String, _ r: inout ImageReader) throws {
+    private static func checkRuns(_ starts: Column<StatementID>, _ values: Int, _ n: Int, _ what: String, _ r: inout ImageReader) throws {
         try r.check(values == starts.count, "\(what) runs of unequal length")
         try r.check(n == 0 || starts.first == 0, "\(what) runs do not start at 0")
         for (k, s) in starts.enumerated() {

@@ -28,22 +28,22 @@ struct Term: Hashable, Sendable {
 /// its bytes plus about 17, where a `[Value: Int32]` dictionary cost over 100.
 struct LiteralTable: Sendable {
     fileprivate enum Kind: UInt8 { case string, integer, decimal, date, unknown, none, typed }
-    private var kinds: [UInt8] = []
+    private var kinds = Column<UInt8>()
     /// Text: arena offset << 24 | length (lengths of 16 MB and more are kept in `long`);
     /// integer: its bits; date: year << 16 | month << 8 | day; typed: index into `typed`.
-    private var payloads: [UInt64] = []
-    private var arena: [UInt8] = []
+    private var payloads = Column<UInt64>()
+    private var arena = Column<UInt8>()
     private var long: [Int: String] = [:]
     private var typed: [(String, String)] = []
     /// The decimal literals: the spellings a number may have besides its integer and year
     /// date, few in any case seen, so a lookup by value walks them.
-    private var decimals: [Int32] = []
+    private var decimals = Column<Int32>()
     /// By hash, literal numbers + 1 (0: empty) in the low 32 bits and the hash's low 32
     /// bits above them: a probe reads a literal only when their hashes agree (it read the
     /// literal of every slot it passed, a cache miss apiece: adding 1M statements in order
     /// took 0.100 s of CPU, 0.090 with this), and growing places entries without hashing
     /// them again. Its size a power of two, at most 3/4 full.
-    private var slots: [UInt64] = Array(repeating: 0, count: 64)
+    private var slots = Column<UInt64>(repeating: 0, count: 64)
 
     @inline(__always) private static func slot(_ hash: Int, _ i: Int) -> UInt64 {
         UInt64(UInt32(truncatingIfNeeded: hash)) << 32 | UInt64(i + 1)
@@ -295,7 +295,7 @@ struct LiteralTable: Sendable {
             while bigger[slot] != 0 { slot = (slot + 1) & mask }
             bigger[slot] = s
         }
-        slots = bigger
+        slots = Column(bigger)
     }
 }
 
@@ -317,16 +317,16 @@ extension LiteralTable: ImageCodable {
     /// arena, dates with months and days in range, decimals that parse), and that the hash
     /// table has room, so that every probe ends at an empty slot.
     init(image r: inout ImageReader) throws {
-        kinds = try r.column()
-        payloads = try r.column()
-        arena = try r.column()
+        kinds = try r.view()
+        payloads = try r.view()
+        arena = try r.view()
         long = try r.get()
         let types: [String] = try r.get()
         let data: [String] = try r.get()
         try r.check(types.count == data.count, "typed literals")
         typed = Array(zip(types, data))
-        decimals = try r.column()
-        slots = try r.column()
+        decimals = try r.view()
+        slots = try r.view()
 
         let n = kinds.count
         try r.check(n == r.bounds.literals, "\(n) literals where the schema says \(r.bounds.literals)")

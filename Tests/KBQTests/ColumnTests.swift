@@ -1,0 +1,70 @@
+import Testing
+
+@testable import KBQ
+
+/// `Column`, checked against `Array` (the oracle): the same values after the same random
+/// appends, bulk appends, writes and copies, and copies never share a change.
+@Suite struct ColumnTests {
+    @Test func behavesAsAnArray() {
+        var seed: UInt64 = 20261205
+        print("ColumnTests seed \(seed)")
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Int((seed >> 33) % UInt64(n))
+        }
+        var column = Column<Int32>()
+        var array: [Int32] = []
+        var copies: [(Column<Int32>, [Int32])] = []
+        for _ in 0..<5000 {
+            switch next(6) {
+            case 0, 1:
+                let v = Int32(next(1000))
+                column.append(v)
+                array.append(v)
+            case 2:
+                let run = (0..<next(40)).map { _ in Int32(next(1000)) }
+                if next(2) == 0 {
+                    column.append(contentsOf: run)
+                } else {
+                    column.append(contentsOf: run.lazy.map { $0 })
+                }
+                array.append(contentsOf: run)
+            case 3 where !array.isEmpty:
+                let i = next(array.count)
+                column[i] = -column[i]
+                array[i] = -array[i]
+            case 4:
+                copies.append((column, array))
+            default:
+                column = column.compacted()
+            }
+            #expect(column.count == array.count)
+        }
+        #expect(Array(column) == array)
+        for (c, a) in copies { #expect(Array(c) == a) }
+        let slice = column[10..<20]
+        #expect(Array(slice) == Array(array[10..<20]))
+        #expect(slice.withUnsafeBufferPointer { Array($0) } == Array(array[10..<20]))
+    }
+
+    /// A view of memory another object keeps (as an image's mapping) is copied on change.
+    @Test func aViewIsCopiedOnWrite() {
+        final class Keeper {
+            let bytes: UnsafeMutableBufferPointer<UInt32>
+            init() {
+                bytes = .allocate(capacity: 8)
+                _ = bytes.initialize(from: 0..<8)
+            }
+            deinit { bytes.deallocate() }
+        }
+        let keeper = Keeper()
+        let view = Column<UInt32>(viewing: UnsafeRawPointer(keeper.bytes.baseAddress!), count: 8, keeper: keeper)
+        var changed = view
+        changed.append(8)
+        changed[0] = 100
+        #expect(view.isMapped && !changed.isMapped)
+        #expect(Array(view) == Array(0..<8))
+        #expect(Array(changed) == [100] + Array(1..<9))
+        #expect(Array(keeper.bytes) == Array(0..<8))
+    }
+}
