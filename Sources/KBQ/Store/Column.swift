@@ -6,23 +6,22 @@
 /// Value semantics, as an array: a mapped column (read-only memory) or a shared buffer is
 /// copied into a buffer of its own before its first change.
 ///
-/// Invariants: `base` points at `count` initialised values for as long as `keeper` (the
-/// owned buffer or the mapping) lives; `storage`, when present, is that owned buffer and
-/// holds `capacity >= count` slots. Values are `BitwiseCopyable`, so slots need no
-/// deinitialisation and a copy is a `memcpy`.
+/// Invariants: `base` points at `count` initialised values for as long as `owner` lives.
+/// `owner` is the column's own buffer (a `ColumnStorage` of `ownedCapacity >= count`
+/// slots, at least one) when `ownedCapacity > 0`; otherwise it is what keeps mapped memory
+/// alive (never written through), or nil for an empty column. One reference, not two: a
+/// posting list's run is copied into every candidate list, a retain per reference.
+/// Values are `BitwiseCopyable`, so slots need no deinitialisation and a copy is a `memcpy`.
 struct Column<T: BitwiseCopyable>: @unchecked Sendable {
-    private var storage: ColumnStorage<T>?
-    /// What keeps a mapped column's memory alive (nil for an owned or empty column).
-    private var keeper: AnyObject?
+    private var owner: AnyObject?
     private var base: UnsafePointer<T>
     private(set) var count: Int
-    /// `storage`'s capacity, 0 when there is none: kept here so that an append reads no
-    /// more than this struct and the buffer's reference count.
+    /// The owned buffer's capacity, 0 when the column has none: kept here so that an
+    /// append reads no more than this struct and the buffer's reference count.
     private var ownedCapacity: Int
 
     init() {
-        storage = nil
-        keeper = nil
+        owner = nil
         base = Column.emptyBase
         count = 0
         ownedCapacity = 0
@@ -59,7 +58,7 @@ struct Column<T: BitwiseCopyable>: @unchecked Sendable {
         self.init()
         guard n > 0 else { return }
         precondition(Int(bitPattern: start) % MemoryLayout<T>.alignment == 0, "a mapped column out of alignment")
-        self.keeper = keeper
+        owner = keeper
         base = start.assumingMemoryBound(to: T.self)
         count = n
     }
@@ -68,8 +67,7 @@ struct Column<T: BitwiseCopyable>: @unchecked Sendable {
     private static var emptyBase: UnsafePointer<T> { UnsafePointer(bitPattern: MemoryLayout<T>.alignment)! }
 
     private mutating func adopt(_ s: ColumnStorage<T>, count n: Int) {
-        storage = s
-        keeper = nil
+        owner = s
         base = UnsafePointer(s.pointer)
         count = n
         ownedCapacity = s.capacity
@@ -77,27 +75,29 @@ struct Column<T: BitwiseCopyable>: @unchecked Sendable {
 
     /// Whether the values are a mapped file's (for the memory report: those pages are the
     /// file's, not the heap's).
-    var isMapped: Bool { keeper != nil }
+    var isMapped: Bool { owner != nil && ownedCapacity == 0 }
 
-    var capacity: Int { storage == nil ? count : ownedCapacity }
+    var capacity: Int { ownedCapacity > 0 ? ownedCapacity : count }
+
+    /// Whether the column may write its buffer in place.
+    private mutating func ownsUniquely() -> Bool { ownedCapacity > 0 && isKnownUniquelyReferenced(&owner) }
 
     /// Makes the buffer this column's own, with room for at least `minimum` values.
     private mutating func makeUnique(capacity minimum: Int) {
-        if ownedCapacity >= minimum, isKnownUniquelyReferenced(&storage) { return }
-        let s = ColumnStorage<T>(capacity: Swift.max(minimum, count))
+        if ownedCapacity >= minimum, ownsUniquely() { return }
+        let s = ColumnStorage<T>(capacity: Swift.max(minimum, count, 1))
         if count > 0 { s.pointer.initialize(from: base, count: count) }
         adopt(s, count: count)
     }
 
     mutating func reserveCapacity(_ n: Int) {
-        let owned = storage != nil && isKnownUniquelyReferenced(&storage)
-        if n > capacity || (!owned && count > 0) { makeUnique(capacity: Swift.max(n, capacity)) }
+        if n > capacity || (count > 0 && !ownsUniquely()) { makeUnique(capacity: Swift.max(n, capacity)) }
     }
 
     @inline(__always)
     mutating func append(_ v: T) {
-        // A nil storage is never uniquely referenced, so a mapped column is copied here too.
-        if _slowPath(count == ownedCapacity || !isKnownUniquelyReferenced(&storage)) {
+        // A mapped or empty column has no owned capacity, so it takes the slow path.
+        if _slowPath(count >= ownedCapacity || !isKnownUniquelyReferenced(&owner)) {
             makeUnique(capacity: count == capacity ? Swift.max(16, count * 2) : capacity)
         }
         // `base` is the owned buffer's pointer once unique (see the invariants).
@@ -109,17 +109,18 @@ struct Column<T: BitwiseCopyable>: @unchecked Sendable {
         let copied: Bool? = values.withContiguousStorageIfAvailable { b in
             guard !b.isEmpty else { return true }
             reserveCapacity(growth(for: b.count))
-            (storage.unsafelyUnwrapped.pointer + count).initialize(from: b.baseAddress!, count: b.count)
+            (UnsafeMutablePointer(mutating: base) + count).initialize(from: b.baseAddress!, count: b.count)
             count += b.count
             return true
         }
         guard copied == nil else { return }
         reserveCapacity(growth(for: values.underestimatedCount))
         var rest = values.makeIterator()
-        if let s = storage {
+        if ownedCapacity > 0 {
             // Unique now (reserved): the reserved slots written without a check apiece.
-            while count < s.capacity, let v = rest.next() {
-                (s.pointer + count).initialize(to: v)
+            let slots = UnsafeMutablePointer(mutating: base)
+            while count < ownedCapacity, let v = rest.next() {
+                (slots + count).initialize(to: v)
                 count += 1
             }
         }
@@ -145,7 +146,7 @@ struct Column<T: BitwiseCopyable>: @unchecked Sendable {
 
     mutating func withUnsafeMutableBufferPointer<R>(_ body: (inout UnsafeMutableBufferPointer<T>) throws -> R) rethrows -> R {
         makeUnique(capacity: capacity)
-        var buffer = UnsafeMutableBufferPointer(start: storage.unsafelyUnwrapped.pointer, count: count)
+        var buffer = UnsafeMutableBufferPointer(start: UnsafeMutablePointer(mutating: base), count: count)
         return try body(&buffer)
     }
 
@@ -156,9 +157,17 @@ struct Column<T: BitwiseCopyable>: @unchecked Sendable {
     }
 }
 
-extension Column: RandomAccessCollection, MutableCollection {
+extension Column: RandomAccessCollection {
+    // Concrete indices, as an array's: with the default (`DefaultIndices`), a slice's
+    // `indices` went through generic metadata looked up at run time, in the hot loops.
+    typealias Indices = Range<Int>
+    typealias SubSequence = ColumnSlice<T>
+
     var startIndex: Int { 0 }
     var endIndex: Int { count }
+    var indices: Range<Int> { 0..<count }
+
+    subscript(r: Range<Int>) -> ColumnSlice<T> { ColumnSlice(self, r) }
 
     @inline(__always)
     subscript(i: Int) -> T {
@@ -168,7 +177,7 @@ extension Column: RandomAccessCollection, MutableCollection {
         }
         set {
             precondition(i >= 0 && i < count, "column index out of range")
-            if _slowPath(!isKnownUniquelyReferenced(&storage)) { makeUnique(capacity: capacity) }
+            if _slowPath(!ownsUniquely()) { makeUnique(capacity: capacity) }
             UnsafeMutablePointer(mutating: base)[i] = newValue
         }
     }
@@ -200,23 +209,47 @@ final class ColumnStorage<T: BitwiseCopyable> {
     deinit { pointer.deallocate() }
 }
 
-/// A run of a column (a posting list, say): indices are the column's, as an `ArraySlice`'s
-/// are its array's.
-typealias ColumnSlice<T: BitwiseCopyable> = Slice<Column<T>>
+/// A run of a column (a posting list, say), as an `ArraySlice` is of an array: its indices
+/// are the column's. Its own type, not the standard `Slice`: through `Slice`, the hot loops
+/// called unspecialised generic code and looked up type metadata at run time.
+struct ColumnSlice<T: BitwiseCopyable>: RandomAccessCollection, @unchecked Sendable {
+    typealias Indices = Range<Int>
+    typealias SubSequence = ColumnSlice
 
-/// What `ColumnSlice` needs of its base: contiguous values and a way to make one.
-protocol ContiguousColumn: RandomAccessCollection where Index == Int, Element: BitwiseCopyable, SubSequence == Slice<Self> {
-    init(_ values: [Element])
-    func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R
-}
+    let base: Column<T>
+    let startIndex: Int
+    let endIndex: Int
 
-extension Column: ContiguousColumn {}
+    init(_ base: Column<T>, _ range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= base.count, "column slice out of range")
+        self.base = base
+        startIndex = range.lowerBound
+        endIndex = range.upperBound
+    }
 
-extension Slice where Base: ContiguousColumn {
-    /// A run of nothing (a slice cannot be written `[]`: the conformance would be public).
-    static var empty: Slice { Base([])[...] }
+    /// A run of nothing.
+    static var empty: ColumnSlice { ColumnSlice(Column(), 0..<0) }
 
-    func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Base.Element>) throws -> R) rethrows -> R {
+    var indices: Range<Int> { startIndex..<endIndex }
+    var count: Int { endIndex - startIndex }
+    var isEmpty: Bool { endIndex == startIndex }
+
+    @inline(__always)
+    subscript(i: Int) -> T {
+        precondition(i >= startIndex && i < endIndex, "column slice index out of range")
+        return base[i]
+    }
+
+    subscript(r: Range<Int>) -> ColumnSlice {
+        precondition(r.lowerBound >= startIndex && r.upperBound <= endIndex, "column slice out of range")
+        return ColumnSlice(base, r)
+    }
+
+    @inline(__always) func index(after i: Int) -> Int { i + 1 }
+    @inline(__always) func index(before i: Int) -> Int { i - 1 }
+
+    /// The run's values in place.
+    func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<T>) throws -> R) rethrows -> R {
         try base.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[startIndex..<endIndex])) }
     }
 }
