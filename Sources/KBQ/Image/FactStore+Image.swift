@@ -95,8 +95,10 @@ extension FactStore {
         }
         @Sendable func finish(_ r: ImageReader) throws {
             guard r.isAtEnd else { throw r.failure("bytes left over") }
+            parts.defer(r.deferred)
         }
 
+        let parts = ImageParts()
         var r = try reader(.schema, ImageBounds())
         var bounds = ImageBounds()
         bounds.entities = try r.int(in: 0...Int(Term.indexMask), "entity count")
@@ -126,7 +128,6 @@ extension FactStore {
 
         // The other sections at once: the indexes (the largest), the statements, and the
         // rest, each into its own slot.
-        let parts = ImageParts()
         let (b, count, keyCount, typeCount) = (bounds, bounds.statements, keys.count, types.count)
         let knownRules = Set<String>()
         @Sendable func read(_ part: Int) {
@@ -192,6 +193,14 @@ extension FactStore {
         // Threads only for a large store: starting them costs a small one more than it saves.
         if count >= 1 << 16 { Parallel.forEach(3, read) } else { for part in 0..<3 { read(part) } }
         if let failure = parts.failure { throw failure }
+        // Then the column checks the readers left, shared out over every core.
+        let checks = parts.deferred
+        if count >= 1 << 16 {
+            Parallel.forEach(checks.count) { k in if !checks[k].test() { parts.fail(checks[k].failure) } }
+        } else {
+            for check in checks where !check.test() { parts.fail(check.failure) }
+        }
+        if let failure = parts.failure { throw failure }
         entities = parts.entities
         literals = parts.literals
         table = parts.table
@@ -242,4 +251,7 @@ private final class ImageParts: @unchecked Sendable {
     private let lock = Mutex<Error?>(nil)
     var failure: Error? { lock.withLock { $0 } }
     func fail(_ e: Error) { lock.withLock { if $0 == nil { $0 = e } } }
+    private let checks = Mutex<[DeferredCheck]>([])
+    var deferred: [DeferredCheck] { checks.withLock { $0 } }
+    func `defer`(_ more: [DeferredCheck]) { checks.withLock { $0 += more } }
 }

@@ -208,12 +208,28 @@ extension NameIndex: ImageCodable {
         count = try r.int(in: 0...hashes.count, "name count")
         let entities = r.bounds.entities
         try r.check(hashes.count.nonzeroBitCount == 1 && values.count == hashes.count, "name slots")
-        try r.check(count == hashes.lazy.filter { $0 != 0 }.count && count * 5 <= hashes.count * 4, "name count")
+        let used = hashes.withUnsafeBufferPointer { b in b.reduce(0) { $0 &+ ($1 != 0 ? 1 : 0) } }
+        try r.check(count == used && count * 5 <= hashes.count * 4, "name count")
         try r.check(linkBefore.count == linkEntity.count, "name chains")
-        for (h, v) in zip(hashes, values) where h != 0 {
-            try r.check(v >= 0 ? Int(v) < entities : -Int(v) - 1 < linkEntity.count, "name slot")
+        // Branch-free passes: a check and a throw per slot took longer than mapping the rest.
+        let (links, entityLimit) = (Int64(linkEntity.count), Int64(entities))
+        let slotsHeld = hashes.withUnsafeBufferPointer { hs in
+            values.withUnsafeBufferPointer { vs in
+                var bad = false
+                for i in hs.indices {
+                    let v = Int64(vs[i])
+                    bad = bad || (hs[i] != 0 && (v >= 0 ? v >= entityLimit : -v - 1 >= links))
+                }
+                return !bad
+            }
         }
+        try r.check(slotsHeld, "name slot")
         try r.check(ImageCheck.allBelow(linkEntity, entities), "name chain entities")
-        for (k, before) in linkBefore.enumerated() { try r.check(before >= -1 && Int(before) < k, "name chain link") }
+        let linksBack = linkBefore.withUnsafeBufferPointer { b in
+            var bad = false
+            for k in b.indices { bad = bad || b[k] < -1 || Int(b[k]) >= k }
+            return !bad
+        }
+        try r.check(linksBack, "name chain link")
     }
 }

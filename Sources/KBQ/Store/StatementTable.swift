@@ -310,13 +310,23 @@ extension StatementTable: ImageCodable {
         try r.check(ImageCheck.nondecreasing(qualifierStart), "qualifier starts out of order")
         try r.check(ImageCheck.allBelow(predicate, b.predicates), "predicates")
         try r.check(ImageCheck.allBelow(qualifierKeys, b.keys), "qualifier keys")
-        try r.check(ImageCheck.allHeld(subject, b) && ImageCheck.allHeld(object, b) && ImageCheck.allHeld(qualifierValues, b), "terms")
         // A statement names only propositions made before it (the loader adds a quoted
         // statement before the one that quotes it): so no proposition contains itself, and
         // showing or exporting one ends.
-        let earlier = (0..<n).allSatisfy { i in
-            ImageCheck.before(subject[i], i) && ImageCheck.before(object[i], i)
-                && qualifierValues[Int(qualifierStart[i])..<Int(qualifierStart[i + 1])].allSatisfy { ImageCheck.before($0, i) }
+        let (subject, object, qualifierValues) = (subject, object, qualifierValues)
+        r.checkLater("subject terms") { ImageCheck.allHeldAndEarlier(subject, b) }
+        r.checkLater("object terms") { ImageCheck.allHeldAndEarlier(object, b) }
+        r.checkLater("qualifier terms") { ImageCheck.allHeld(qualifierValues, b) }
+        let earlier = qualifierStart.withUnsafeBufferPointer { starts in
+            qualifierValues.withUnsafeBufferPointer { values in
+                var row = 0
+                var bad = false
+                for j in values.indices where values[j].kind == Term.propositionKind {
+                    while Int(starts[row + 1]) <= j { row += 1 }
+                    bad = bad || values[j].index >= row
+                }
+                return !bad
+            }
         }
         try r.check(earlier, "a proposition that contains itself")
         try StatementTable.checkRuns(lineRunStart, lineRunFirst.count, n, "line", &r)

@@ -331,23 +331,39 @@ extension LiteralTable: ImageCodable {
         let n = kinds.count
         try r.check(n == r.bounds.literals, "\(n) literals where the schema says \(r.bounds.literals)")
         try r.check(payloads.count == n && n < 1 << 30, "literal columns")
-        for i in 0..<n {
-            guard let kind = Kind(rawValue: kinds[i]) else { throw r.failure("literal kind \(kinds[i])") }
-            let p = payloads[i]
-            switch kind {
-            case .string, .decimal:
-                if p == UInt64.max {
-                    try r.check(long[i] != nil, "long literal \(i)")
-                } else {
-                    try r.check(Int(p >> 24) + Int(p & 0xFF_FFFF) <= arena.count, "literal span")
+        // One pass with no throw inside (a check and a throw per literal took a tenth of
+        // opening an image); the rare kinds (long texts, decimals) are checked after it.
+        let (arenaCount, typedCount) = (UInt64(arena.count), UInt64(typed.count))
+        var (firstBad, longTexts, decimalCount) = (-1, 0, 0)
+        kinds.withUnsafeBufferPointer { ks in
+            payloads.withUnsafeBufferPointer { ps in
+                for i in 0..<n {
+                    let p = ps[i]
+                    let ok: Bool
+                    switch ks[i] {
+                    case Kind.string.rawValue, Kind.decimal.rawValue:
+                        longTexts &+= p == UInt64.max ? 1 : 0
+                        decimalCount &+= ks[i] == Kind.decimal.rawValue ? 1 : 0
+                        ok = p == UInt64.max || (p >> 24) + (p & 0xFF_FFFF) <= arenaCount
+                    case Kind.date.rawValue: ok = p >> 8 & 0xFF <= 12 && p & 0xFF <= 31
+                    case Kind.typed.rawValue: ok = p < typedCount
+                    case Kind.integer.rawValue, Kind.unknown.rawValue, Kind.none.rawValue: ok = true
+                    default: ok = false
+                    }
+                    if !ok, firstBad < 0 { firstBad = i }
                 }
-                if kind == .decimal { try r.check(ExactNumber(self[i]) != nil, "decimal literal \(i)") }
-            case .date:
-                try r.check(p >> 8 & 0xFF <= 12 && p & 0xFF <= 31, "date literal \(i)")
-            case .typed:
-                try r.check(p < UInt64(typed.count), "typed literal \(i)")
-            case .integer, .unknown, .none:
-                break
+            }
+        }
+        try r.check(firstBad < 0, "literal \(firstBad)")
+        // Each long text is a string or decimal marked long, and each marked one has one.
+        try r.check(long.count == longTexts, "long literals")
+        for i in long.keys {
+            try r.check(i >= 0 && i < n && payloads[i] == UInt64.max
+                && (kinds[i] == Kind.string.rawValue || kinds[i] == Kind.decimal.rawValue), "long literal \(i)")
+        }
+        if decimalCount > 0 {
+            for i in 0..<n where kinds[i] == Kind.decimal.rawValue {
+                try r.check(ExactNumber(self[i]) != nil, "decimal literal \(i)")
             }
         }
         for i in decimals { try r.check(i >= 0 && Int(i) < n && kinds[Int(i)] == Kind.decimal.rawValue, "decimal list") }
