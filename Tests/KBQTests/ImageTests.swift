@@ -83,6 +83,24 @@ import Testing
         #expect(ImageTests.answers(grown, "find ?who, ?c where ?who says ?c") == ImageTests.answers(expected, "find ?who, ?c where ?who says ?c"))
     }
 
+    /// A store large enough for its sections to be read, and their column checks run, on
+    /// every core (`make sanitize` runs this under ThreadSanitizer).
+    @Test func aLargeImageIsReadAndCheckedOnEveryCore() throws {
+        var text = "type Person\ntype Document\npredicate knows\nentity Doc : Document \"Doc\"\n"
+        let n = 70_000
+        for i in 0..<n { text += "entity P\(i) : Person \"Person \(i)\"\n" }
+        text += "from Doc para 1\n"
+        for i in 0..<n { text += "P\(i) knows P\((i * 7 + 1) % n)\n" }
+        let store = try Loader.load(text: SourceText(name: "large.kb", text: text), into: FactStore()).get()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-large-\(UUID().uuidString).kbqi").path
+        defer { unlink(path) }
+        try ImageFile.write(store, writer: "test", to: path, durable: false)
+        let (mapped, _) = try ImageFile.open(path, verify: true)
+        #expect(mapped.statementCount == store.statementCount && mapped.table.subject.isMapped)
+        let probe = "find ?x, ?y where ?x knows ?y, ?y knows P3\nfind count(*) where ?x knows ?y"
+        #expect(ImageTests.answers(mapped, probe) == ImageTests.answers(store, probe))
+    }
+
     /// Section boundaries of an image: each section's offset and length, from its table.
     static func sections(_ bytes: [UInt8]) -> [(offset: Int, length: Int)] {
         let count = bytes.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: 20, as: UInt32.self)) }
