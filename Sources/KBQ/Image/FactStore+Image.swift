@@ -95,7 +95,7 @@ extension FactStore {
         }
         @Sendable func finish(_ r: ImageReader) throws {
             guard r.isAtEnd else { throw r.failure("bytes left over") }
-            parts.defer(r.deferred)
+            parts.deferChecks(r.deferred)
         }
 
         let parts = ImageParts()
@@ -144,7 +144,7 @@ extension FactStore {
                     _ = try r.int(in: 2...2, "provenance indexes")
                     parts.provenanceRuns = try (0..<2).map { _ in try TermPostings(image: &r, idLimit: runCount) }
                     let memberCounts: [UInt32] = try r.column()
-                    let members: [EntityID] = try r.column()
+                    let members: Column<EntityID> = try r.view()
                     try r.check(memberCounts.count == typeCount && memberCounts.reduce(0, { $0 + Int($1) }) == members.count, "type members")
                     try r.check(ImageCheck.allBelow(members, b.entities), "type members")
                     var start = 0
@@ -253,5 +253,5 @@ private final class ImageParts: @unchecked Sendable {
     func fail(_ e: Error) { lock.withLock { if $0 == nil { $0 = e } } }
     private let checks = Mutex<[DeferredCheck]>([])
     var deferred: [DeferredCheck] { checks.withLock { $0 } }
-    func `defer`(_ more: [DeferredCheck]) { checks.withLock { $0 += more } }
+    func deferChecks(_ more: [DeferredCheck]) { checks.withLock { $0 += more } }
 }

@@ -28,19 +28,26 @@ struct ImageWriter {
     }
 
     /// A column of plain values: count, element size, the raw bytes, padding to 8.
-    mutating func column<T: BitwiseCopyable>(_ values: [T]) { column(Column(values)) }
+    mutating func column<T: BitwiseCopyable>(_ values: [T]) {
+        column(values.count, MemoryLayout<T>.stride) { body in values.withUnsafeBytes(body) }
+    }
 
-    /// Large columns are not copied: the section holds on to the column until it is written.
     mutating func column<T: BitwiseCopyable>(_ values: Column<T>) {
-        int(values.count)
-        int(MemoryLayout<T>.stride)
-        let length = values.count * MemoryLayout<T>.stride
+        column(values.count, MemoryLayout<T>.stride) { body in values.withUnsafeBytes(body) }
+    }
+
+    /// Large columns are not copied: the section holds on to them (through `bytes`) until
+    /// it is written.
+    private mutating func column(_ n: Int, _ stride: Int, _ bytes: @escaping ((UnsafeRawBufferPointer) -> Void) -> Void) {
+        int(n)
+        int(stride)
+        let length = n * stride
         if length < 4096 {
-            values.withUnsafeBytes { small.append(contentsOf: $0) }
+            bytes { small.append(contentsOf: $0) }
         } else {
             if !small.isEmpty { parts.append(.bytes(small)) }
             small = []
-            parts.append(.column({ body in values.withUnsafeBytes(body) }))
+            parts.append(.column(bytes))
         }
         count += length
         pad()
@@ -282,16 +289,8 @@ enum ImageCheck {
         values.withUnsafeBufferPointer { allWithin($0, 0, limit - 1) }
     }
 
-    static func allBelow<T: FixedWidthInteger>(_ values: [T], _ limit: Int) -> Bool {
-        allWithin(values, 0, limit - 1)
-    }
-
     /// Every value in `low...high`.
     static func allWithin<T: FixedWidthInteger>(_ values: Column<T>, _ low: Int, _ high: Int) -> Bool {
-        values.withUnsafeBufferPointer { allWithin($0, low, high) }
-    }
-
-    static func allWithin<T: FixedWidthInteger>(_ values: [T], _ low: Int, _ high: Int) -> Bool {
         values.withUnsafeBufferPointer { allWithin($0, low, high) }
     }
 
@@ -311,10 +310,6 @@ enum ImageCheck {
         var bad = false
         for i in range.lowerBound + 1..<range.upperBound { bad = bad || values[i] < values[i - 1] }
         return !bad
-    }
-
-    static func nondecreasing<T: FixedWidthInteger>(_ values: [T]) -> Bool {
-        values.withUnsafeBufferPointer { nondecreasing($0, 0..<$0.count) }
     }
 
     /// Each run `values[offsets[k - 1]..<offsets[k]]` nondecreasing (offsets checked to be
@@ -341,16 +336,7 @@ enum ImageCheck {
         values.withUnsafeBufferPointer { nondecreasing($0, 0..<$0.count) }
     }
 
-    /// Whether `t` is not a proposition, or one numbered below `row`.
-    @inline(__always) static func before(_ t: Term, _ row: Int) -> Bool {
-        t.kind != Term.propositionKind || t.index < row
-    }
-
     /// Every term names an entity, literal or proposition the store has.
-    static func allHeld(_ terms: [Term], _ b: ImageBounds) -> Bool {
-        terms.withUnsafeBufferPointer { allHeld($0, b) }
-    }
-
     static func allHeld(_ terms: Column<Term>, _ b: ImageBounds) -> Bool {
         terms.withUnsafeBufferPointer { allHeld($0, b) }
     }

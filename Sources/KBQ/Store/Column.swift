@@ -28,11 +28,7 @@ struct Column<T: BitwiseCopyable>: @unchecked Sendable {
     }
 
     init(_ values: [T]) {
-        self.init()
-        guard !values.isEmpty else { return }
-        let s = ColumnStorage<T>(capacity: values.count)
-        values.withUnsafeBufferPointer { s.pointer.initialize(from: $0.baseAddress!, count: $0.count) }
-        adopt(s, count: values.count)
+        self.init(unsafeUninitializedCount: values.count) { _ = $0.initialize(from: values) }
     }
 
     init(repeating value: T, count n: Int) {
@@ -133,8 +129,6 @@ struct Column<T: BitwiseCopyable>: @unchecked Sendable {
         count + n <= capacity ? capacity : Swift.max(count + n, capacity * 2)
     }
 
-    mutating func removeAll() { self = Column() }
-
     @inline(__always)
     func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<T>) throws -> R) rethrows -> R {
         try body(UnsafeBufferPointer(start: base, count: count))
@@ -190,10 +184,6 @@ extension Column: RandomAccessCollection {
 
 extension Column: ExpressibleByArrayLiteral {
     init(arrayLiteral values: T...) { self.init(values) }
-}
-
-extension Column: Equatable where T: Equatable {
-    static func == (a: Column, b: Column) -> Bool { a.elementsEqual(b) }
 }
 
 /// An owned column's buffer (never shrinks; freed with its last column).

@@ -303,8 +303,7 @@ extension EntityTable: ImageCodable {
         try r.check(!typeLists.isEmpty, "type lists")
         try r.check(ImageCheck.allBelow(typeList, typeLists.count), "type lists")
         for list in typeLists { for t in list { try r.check(t >= 0 && Int(t) < r.bounds.types, "type \(t)") } }
-        try r.check(fileRunStart.count == fileRunFile.count && (n == 0 || fileRunStart.first == 0), "file runs")
-        for (k, s) in fileRunStart.enumerated() { try r.check(Int(s) < n && (k == 0 || fileRunStart[k - 1] < s), "file runs out of order") }
+        try StatementTable.checkRuns(fileRunStart, fileRunFile.count, n, "file", &r)
         for f in fileRunFile { try r.check(f >= 0 && Int(f) < files.count, "file \(f)") }
         for e in Array(laterAliases.keys) + Array(descriptions.keys) + Array(paragraphCounts.keys) + Array(iris.keys) {
             try r.check(e >= 0 && Int(e) < n, "entity \(e)")

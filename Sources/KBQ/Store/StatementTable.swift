@@ -344,8 +344,8 @@ extension StatementTable: ImageCodable {
     }
 
     /// Runs that `run(_:startingAt:)` can search: starting at 0, strictly increasing, below
-    /// `n`, one value per run.
-    private static func checkRuns(_ starts: Column<StatementID>, _ values: Int, _ n: Int, _ what: String, _ r: inout ImageReader) throws {
+    /// `n`, one value per run (the entity table's declaration runs too).
+    static func checkRuns(_ starts: Column<StatementID>, _ values: Int, _ n: Int, _ what: String, _ r: inout ImageReader) throws {
         try r.check(values == starts.count, "\(what) runs of unequal length")
         try r.check(n == 0 || starts.first == 0, "\(what) runs do not start at 0")
         for (k, s) in starts.enumerated() {
