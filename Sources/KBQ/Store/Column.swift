@@ -28,7 +28,11 @@ struct Column<T: BitwiseCopyable>: @unchecked Sendable {
     }
 
     init(_ values: [T]) {
-        self.init(unsafeUninitializedCount: values.count) { _ = $0.initialize(from: values) }
+        // A block copy, not `initialize(from:)`: unspecialised in a debug build, that went
+        // value by value through generic witnesses.
+        self.init(unsafeUninitializedCount: values.count) { buffer in
+            values.withUnsafeBufferPointer { buffer.baseAddress!.initialize(from: $0.baseAddress!, count: $0.count) }
+        }
     }
 
     init(repeating value: T, count n: Int) {
