@@ -46,7 +46,7 @@ final class KnowledgeBaseOpener {
             ? nil : ImageCache.defaultDirectory().map { ImageCache(directory: $0, writer: KnowledgeBaseOpener.writer) }
         if let cache, !args.compile {
             switch cache.lookup(files, verify: args.verify) {
-            case .hit(let store, let path):
+            case .hit(let store, let path, _):
                 if session.use(store, origin: "\(files.joined(separator: " ")) (from the cached image \(path))") == .ok { return nil }
                 // Rules that no longer compile with this store: the text says why.
             case .miss(let reason):
@@ -58,7 +58,11 @@ final class KnowledgeBaseOpener {
         if args.compile {
             if let output = args.output {
                 do {
-                    try ImageFile.write(session.store, writer: KnowledgeBaseOpener.writer, to: output, durable: true)
+                    let identity = try ImageFile.write(session.store, writer: KnowledgeBaseOpener.writer, to: output, durable: true)
+                    // Written from the text just loaded: sealed, so opening it here checks no column.
+                    if let identity, !args.noCache, let directory = ImageCache.defaultDirectory() {
+                        ImageSeals(directory: directory, writer: KnowledgeBaseOpener.writer).seal(output, identity)
+                    }
                 } catch {
                     warn("error: \(error.message)")
                     return 2
@@ -88,7 +92,10 @@ final class KnowledgeBaseOpener {
 
     private func openImage(_ path: String) -> Int32? {
         do {
-            let (store, header) = try ImageFile.open(path, verify: args.verify)
+            // --safe trusts nothing cached: not even a seal of what was checked before.
+            let seals = args.noCache || args.safe
+                ? nil : ImageCache.defaultDirectory().map { ImageSeals(directory: $0, writer: KnowledgeBaseOpener.writer) }
+            let (store, header) = try ImageFile.open(path, verify: args.verify, seals: seals)
             if let root = session.safeRoot, let outside = header.sources.first(where: { !FileSystem.isInside($0.path, FileSystem.canonical(root)) }) {
                 warn("error: --safe: \(path) was built from \(outside.path), outside \(root), the folder of the knowledge base opened")
                 return 2

@@ -166,8 +166,9 @@ import Testing
         let third = try c.kbq(ImageCacheTests.count + ["-e", ".info"])
         #expect(third.stdout.hasPrefix("count(*)\n70000\n") && third.stdout.contains("cached image") && third.stderr.isEmpty)
         #expect(c.images.count == 1)
-        // No temporary file is left behind.
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: c.cache + "/kbq")) ?? []).count == 1)
+        // No temporary file is left behind: the image and its seal.
+        let left = ((try? FileManager.default.contentsOfDirectory(atPath: c.cache + "/kbq")) ?? []).sorted()
+        #expect(left.count == 2 && left[0].hasSuffix(".kbqi") && left[1].hasPrefix(left[0]) && left[1].hasSuffix(".seal"), "\(left)")
     }
 
     /// A kill at any moment of writing leaves the previous image: never a file that does

@@ -33,15 +33,25 @@ public struct ImageCache: Sendable {
     /// The image of a list of knowledge-base files: named by a hash of their canonical paths.
     public func imagePath(for files: [String]) -> String {
         let key = files.map(FileSystem.canonical).joined(separator: "\u{0}")
-        let hash = Array(key.utf8).withUnsafeBytes { ImageFormat.checksum($0) }
         let name = files.last.map { FileSystem.canonical($0).split(separator: "/").last.map(String.init) ?? "kb" } ?? "kb"
-        let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(40))
-        return directory + "/" + safe + "-" + String(hash, radix: 16) + ".kbqi"
+        return directory + "/" + ImageCache.fileName(name, key: key, suffix: ".kbqi")
     }
 
+    /// A cache file's name: `name` made safe and short, a hash of `key` (what the file is
+    /// for), `suffix`.
+    static func fileName(_ name: String, key: String, suffix: String) -> String {
+        let hash = Array(key.utf8).withUnsafeBytes { ImageFormat.checksum($0) }
+        let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(40))
+        return safe + "-" + String(hash, radix: 16) + suffix
+    }
+
+    /// Where this cache's seals are kept: beside its images.
+    public var seals: ImageSeals { ImageSeals(directory: directory, writer: writer) }
+
     public enum Lookup {
-        /// The store, from the image at `path`.
-        case hit(FactStore, path: String)
+        /// The store, from the image at `path`; `checked`: its columns were checked whole
+        /// now (it had no seal that still holds, or `verify` asked for it).
+        case hit(FactStore, path: String, checked: Bool)
         /// No usable image; `reason` says why when there was one (damaged, stale by design
         /// is silent).
         case miss(reason: String?)
@@ -56,7 +66,10 @@ public struct ImageCache: Sendable {
             let header = try mapping.header()
             // Another kbq's image, or sources changed since: rebuilt, as expected.
             guard header.writer == writer, header.sources.allSatisfy({ $0.isCurrent() }) else { return .miss(reason: nil) }
-            return .hit(try mapping.store(header), path: path)
+            let sealed = !verify && mapping.identity.map { seals.holds(path, $0) } == true
+            let store = try mapping.store(header, sealed: sealed)
+            if !sealed, let identity = mapping.identity { seals.seal(path, identity) }
+            return .hit(store, path: path, checked: !sealed)
         } catch {
             return .miss(reason: "the cached image \(path) is not usable (\(error.message)); loading the text")
         }
@@ -69,7 +82,9 @@ public struct ImageCache: Sendable {
         }
         removeAbandonedTemporaries()
         do {
-            try ImageFile.write(store, writer: writer, to: imagePath(for: files), durable: false)
+            // Built from the store this kbq loaded: sealed as it is written.
+            let path = imagePath(for: files)
+            if let identity = try ImageFile.write(store, writer: writer, to: path, durable: false) { seals.seal(path, identity) }
             return nil
         } catch {
             return "cannot write the cache image: \(error.message)"
@@ -83,7 +98,9 @@ extension ImageCache {
     /// process is gone): a kill leaves no chance to remove them, and they would pile up.
     func removeAbandonedTemporaries() {
         for name in FileSystem.list(directory) {
-            let parts = name.split(separator: ".kbqi.tmp-", maxSplits: 1)
+            // Images' and seals' temporaries alike.
+            let parts = name.split(separator: ".kbqi.tmp-", maxSplits: 1).count == 2
+                ? name.split(separator: ".kbqi.tmp-", maxSplits: 1) : name.split(separator: ".seal.tmp-", maxSplits: 1)
             guard parts.count == 2 else { continue }
             let pid = parts[1].prefix { $0.isNumber }
             guard let p = Int32(pid), p != getpid(), kill(p, 0) != 0, errno == ESRCH else { continue }
@@ -93,13 +110,17 @@ extension ImageCache {
 }
 
 extension ImageFile {
-    /// The store in an image named by the user (`kbq case.kbqi`), with its header. Its
-    /// checksums are checked with `verify`, and whenever a file it was built from is gone
-    /// (a shared image, most likely: nothing else could tell its damage).
-    public static func open(_ path: String, verify: Bool) throws(ImageError) -> (FactStore, Header) {
+    /// The store in an image named by the user (`kbq case.kbqi`), with its header. Unless
+    /// `seals` holds a seal of the file as it is, its columns are checked whole (and the
+    /// file sealed): its checksums too with `verify`, and whenever a file it was built from
+    /// is gone (a shared image, most likely: nothing else could tell its damage).
+    public static func open(_ path: String, verify: Bool, seals: ImageSeals? = nil) throws(ImageError) -> (FactStore, Header) {
         let mapping = try Mapping.open(path, verify: verify)
         let header = try mapping.header()
-        if !verify, !header.sources.allSatisfy({ FileSystem.exists($0.path) }) { try mapping.verify() }
-        return (try mapping.store(header), header)
+        let sealed = !verify && seals != nil && mapping.identity.map { seals!.holds(path, $0) } == true
+        if !sealed, !verify, !header.sources.allSatisfy({ FileSystem.exists($0.path) }) { try mapping.verify() }
+        let store = try mapping.store(header, sealed: sealed)
+        if !sealed, let seals, let identity = mapping.identity { seals.seal(path, identity) }
+        return (store, header)
     }
 }

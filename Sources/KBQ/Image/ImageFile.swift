@@ -61,7 +61,9 @@ public enum ImageFile {
     /// leaves the previous file or none, never part of one. `durable`: flushed to the disk
     /// before the rename (for an image made to be shared; a cache image damaged by a crash
     /// of the machine is found by its checksums and rebuilt).
-    public static func write(_ store: FactStore, writer: String, to path: String, durable: Bool) throws(ImageError) {
+    /// Returns the written file's identity, for its seal (nil when it cannot be had).
+    @discardableResult
+    public static func write(_ store: FactStore, writer: String, to path: String, durable: Bool) throws(ImageError) -> ImageSeals.Identity? {
         try writeAtomically(sections(store, writer: writer), to: path, durable: durable)
     }
 
@@ -73,7 +75,8 @@ public enum ImageFile {
         return [(.sources, head)] + store.imageSections()
     }
 
-    static func writeAtomically(_ sections: [(ImageFormat.Tag, ImageWriter)], to path: String, durable: Bool) throws(ImageError) {
+    @discardableResult
+    static func writeAtomically(_ sections: [(ImageFormat.Tag, ImageWriter)], to path: String, durable: Bool) throws(ImageError) -> ImageSeals.Identity? {
         let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ImageError("cannot create \(temporary): \(FileSystem.errorText())") }
@@ -91,12 +94,15 @@ public enum ImageFile {
         let head = emit(sections) { writeAll($0) }
         head.withUnsafeBytes { writeAll($0, at: 0) }
         if failure == nil, durable, fsync(fd) != 0 { failure = "cannot flush \(temporary): \(FileSystem.errorText())" }
-        close(fd)
         if failure == nil, rename(temporary, path) != 0 { failure = "cannot rename \(temporary) to \(path): \(FileSystem.errorText())" }
+        // Taken after the rename, which may stamp the file's change time.
+        let identity = failure == nil ? ImageSeals.Identity.of(fd: fd) : nil
+        close(fd)
         if let failure {
             unlink(temporary)
             throw ImageError(failure)
         }
+        return identity
     }
 
     /// An image in memory (tests, fuzzing).
@@ -192,10 +198,14 @@ public enum ImageFile {
         let sections: [ImageFormat.Tag: UnsafeRawBufferPointer]
         /// Each section's checksum, as the table gives it.
         private let checksums: [ImageFormat.Tag: UInt64]
+        /// The mapped file's identity when it was opened (nil for bytes in memory).
+        let identity: ImageSeals.Identity?
 
-        private init(base: UnsafeRawPointer, length: Int, sections: [ImageFormat.Tag: (UnsafeRawBufferPointer, UInt64)]) {
+        private init(base: UnsafeRawPointer, length: Int, sections: [ImageFormat.Tag: (UnsafeRawBufferPointer, UInt64)],
+                     identity: ImageSeals.Identity? = nil) {
             self.base = base
             self.length = length
+            self.identity = identity
             self.sections = sections.mapValues(\.0)
             self.checksums = sections.mapValues(\.1)
         }
@@ -238,7 +248,7 @@ public enum ImageFile {
             let base = UnsafeRawPointer(mapped)
             do {
                 let sections = try check(UnsafeRawBufferPointer(start: base, count: length), verify: verify)
-                return Mapping(base: base, length: length, sections: sections)
+                return Mapping(base: base, length: length, sections: sections, identity: ImageSeals.Identity(info))
             } catch {
                 munmap(mapped, length)
                 throw error
@@ -305,12 +315,13 @@ public enum ImageFile {
         }
 
         /// The store, with the stamps of the files it was loaded from (`header`'s, so that
-        /// an image written from it again records them too).
-        func store(_ header: Header) throws(ImageError) -> FactStore {
+        /// an image written from it again records them too). `sealed`: checked whole before
+        /// (`ImageSeals`), so its columns are not read now.
+        func store(_ header: Header, sealed: Bool = false) throws(ImageError) -> FactStore {
             do {
                 // An image in a file is used where it lies (its columns hold the mapping);
                 // one in memory (length 0: bytes the caller owns) is copied.
-                var store = try FactStore(imageSections: sections, keeper: length > 0 ? self : nil)
+                var store = try FactStore(imageSections: sections, keeper: length > 0 ? self : nil, sealed: sealed)
                 store.sourceStamps = header.sources
                 return store
             } catch let e as ImageError {

@@ -206,11 +206,16 @@ extension NameIndex: ImageCodable {
         linkEntity = try r.view()
         linkBefore = try r.view()
         count = try r.int(in: 0...hashes.count, "name count")
-        let entities = r.bounds.entities
         try r.check(hashes.count.nonzeroBitCount == 1 && values.count == hashes.count, "name slots")
+        try r.check(linkBefore.count == linkEntity.count, "name chains")
+        if r.checksColumns { try checkEachSlotAndLink(r) }
+    }
+
+    /// The checks that read every slot and link (skipped for a sealed image).
+    private func checkEachSlotAndLink(_ r: ImageReader) throws {
+        let entities = r.bounds.entities
         let used = hashes.withUnsafeBufferPointer { b in b.reduce(0) { $0 &+ ($1 != 0 ? 1 : 0) } }
         try r.check(count == used && count * 5 <= hashes.count * 4, "name count")
-        try r.check(linkBefore.count == linkEntity.count, "name chains")
         // Branch-free passes: a check and a throw per slot took longer than mapping the rest.
         let (links, entityLimit) = (Int64(linkEntity.count), Int64(entities))
         let slotsHeld = hashes.withUnsafeBufferPointer { hs in

@@ -303,10 +303,19 @@ extension StatementTable: ImageCodable {
 
         let n = subject.count
         try r.check(n == r.bounds.statements, "\(n) statements where the schema says \(r.bounds.statements)")
-        let b = r.bounds
         try r.check(predicate.count == n && object.count == n && asserted.count == n, "columns of unequal length")
         try r.check(qualifierStart.count == n + 1 && qualifierStart.first == 0, "qualifier starts")
         try r.check(qualifierKeys.count == qualifierValues.count && Int(qualifierStart[n]) == qualifierKeys.count, "qualifier columns")
+        try StatementTable.checkRuns(lineRunStart, lineRunFirst.count, n, "line", &r)
+        try StatementTable.checkRuns(provenanceRunStart, provenanceRunDocument.count, n, "provenance", &r)
+        try r.check(provenanceRunParagraph.count == provenanceRunStart.count, "provenance runs")
+        try StatementTable.checkRuns(fileRunStart, fileRunFile.count, n, "file", &r)
+        if r.checksColumns { try checkEachStatement(&r) }
+    }
+
+    /// The checks that read every statement, qualifier and run (skipped for a sealed image).
+    private func checkEachStatement(_ r: inout ImageReader) throws {
+        let (n, b) = (subject.count, r.bounds)
         try r.check(ImageCheck.nondecreasing(qualifierStart), "qualifier starts out of order")
         try r.check(ImageCheck.allBelow(predicate, b.predicates), "predicates")
         try r.check(ImageCheck.allBelow(qualifierKeys, b.keys), "qualifier keys")
@@ -329,11 +338,7 @@ extension StatementTable: ImageCodable {
             }
         }
         try r.check(earlier, "a proposition that contains itself")
-        try StatementTable.checkRuns(lineRunStart, lineRunFirst.count, n, "line", &r)
-        try StatementTable.checkRuns(provenanceRunStart, provenanceRunDocument.count, n, "provenance", &r)
-        try r.check(provenanceRunParagraph.count == provenanceRunStart.count, "provenance runs")
         for d in provenanceRunDocument { try r.check(d >= -1 && Int(d) < b.entities, "document \(d)") }
-        try StatementTable.checkRuns(fileRunStart, fileRunFile.count, n, "file", &r)
         for f in fileRunFile { try r.check(f >= 0 && Int(f) < files.count, "file \(f)") }
         for id in names.keys { try r.check(id >= 0 && Int(id) < n, "statement name of \(id)") }
         // Line numbers only add within a run; a run that would overflow is damage.
@@ -348,6 +353,7 @@ extension StatementTable: ImageCodable {
     static func checkRuns(_ starts: Column<StatementID>, _ values: Int, _ n: Int, _ what: String, _ r: inout ImageReader) throws {
         try r.check(values == starts.count, "\(what) runs of unequal length")
         try r.check(n == 0 || starts.first == 0, "\(what) runs do not start at 0")
+        guard r.checksColumns else { return }
         for (k, s) in starts.enumerated() {
             try r.check(Int(s) < n && (k == 0 || starts[k - 1] < s), "\(what) runs out of order")
         }
