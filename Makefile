@@ -62,6 +62,11 @@ bench: deps
 	BENCH_WORK="$(BENCH_WORK)" SIZES="$(BENCH_SIZES)" REPS="$(BENCH_REPS)" \
 	  EXTRA_ENGINE_NAME=kbq EXTRA_ENGINE_CMD="$$($(SWIFT) build -c release --show-bin-path)/kbq-bench" \
 	  bash "$(BENCH_DIR)/run_all.sh"
+	@# One question in a fresh process (kbq's image beside sqlite3 and DuckDB on their files).
+	@if [ -f "$(BENCH_WORK)/data/1M/params.json" ]; then \
+	  printf '\n## One question in a fresh process, 1M (bench/startup.sh)\n\n' >> "$(BENCH_WORK)/results/report.md"; \
+	  MARKDOWN="$(BENCH_WORK)/results/startup.md" bash bench/startup.sh "$(BENCH_WORK)/data/1M" \
+	  && cat "$(BENCH_WORK)/results/startup.md" >> "$(BENCH_WORK)/results/report.md"; fi
 	@echo "report: $(BENCH_WORK)/results/report.md"
 
 # One question in a fresh process: kbq from its text and from its image beside sqlite3 and

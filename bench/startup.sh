@@ -2,6 +2,7 @@
 # One question in a fresh process, side by side (hyperfine -N): kbq from its text, kbq from
 # its image, sqlite3 on an indexed database file, DuckDB's CLI on a database file. The
 # question is the benchmark's Q1 (every statement about one entity), answers to /dev/null.
+# Then the REPL's first prompt on the image (bench/first_prompt.py).
 #
 #   bench/startup.sh [DATA]      DATA: a folder gen.py wrote (default bench-work/data/1M)
 #
@@ -13,8 +14,9 @@ DATA=${1:-bench-work/data/1M}
 [ -f "$DATA/params.json" ] || { echo "startup: no $DATA/params.json: run make bench-kbq SIZE=1M first" >&2; exit 2; }
 command -v hyperfine >/dev/null || { apt-get install -y -qq hyperfine >/dev/null 2>&1 || sudo apt-get install -y -qq hyperfine; }
 command -v sqlite3 >/dev/null || { apt-get install -y -qq sqlite3 >/dev/null 2>&1 || sudo apt-get install -y -qq sqlite3; }
-swift build -c release --product kbq >/dev/null
-KBQ=$(swift build -c release --show-bin-path)/kbq
+# The build `make install` installs (the Swift runtime linked in: a faster start).
+swift build -c release -Xswiftc -static-stdlib --scratch-path .build-static --product kbq >/dev/null
+KBQ=$(swift build -c release --scratch-path .build-static --show-bin-path)/kbq
 KB="$DATA/kbq/kb.kb"
 [ -f "$KB" ] || { echo "startup: no $KB (kbq-bench writes it)" >&2; exit 2; }
 ENTITY=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['q1_entity'])" "$DATA/params.json")
@@ -52,4 +54,6 @@ commands=(
   -n "sqlite3 (indexed file)" "sqlite3 $SQLITE_DB '$SQL_Q1'"
 )
 [ -x "$DUCKDB" ] && commands+=(-n "duckdb (file)" "$DUCKDB -readonly $DUCK_DB '$SQL_Q1'")
-hyperfine -N --warmup 3 --runs "${RUNS:-20}" --output=null "${commands[@]}"
+# MARKDOWN=FILE also writes the table there (make bench appends it to its report).
+hyperfine -N --warmup 3 --runs "${RUNS:-20}" --output=null ${MARKDOWN:+--export-markdown "$MARKDOWN"} "${commands[@]}"
+python3 bench/first_prompt.py "$KBQ" "$KB" | tee -a "${MARKDOWN:-/dev/null}"

@@ -67,4 +67,22 @@ import Testing
         #expect(Array(changed) == [100] + Array(1..<9))
         #expect(Array(keeper.bytes) == Array(0..<8))
     }
+
+    /// A view of part of a column shares its values until either changes; the buffer it
+    /// shares outlives the column it came from.
+    @Test func aViewOfPartSharesUntilWritten() {
+        var whole = Column<UInt32>(Array(0..<100))
+        var part = whole.view(10..<20)
+        #expect(Array(part) == Array(10..<20) && part.isMapped)
+        #expect(whole.view(5..<5).isEmpty && Column<UInt32>().view(0..<0).isEmpty)
+        whole[10] = 1000
+        #expect(part.first == 10, "the column copied before it was written")
+        part[0] = 7
+        part.append(20)
+        #expect(Array(part) == [7] + Array(11..<21) && whole[10] == 1000 && whole[11] == 11)
+        var survivor = Column<UInt32>(Array(0..<50)).view(40..<50)
+        #expect(Array(survivor) == Array(40..<50))
+        survivor.append(50)
+        #expect(Array(survivor) == Array(40...50))
+    }
 }

@@ -95,6 +95,8 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-large-\(UUID().uuidString).kbqi").path
         defer { unlink(path) }
         try ImageFile.write(store, writer: "test", to: path, durable: false)
+        // Its sections written on every core, where the layout in memory puts them.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(ImageFile.bytes(of: store, writer: "test")))
         let (mapped, _) = try ImageFile.open(path, verify: true)
         #expect(mapped.statementCount == store.statementCount && mapped.table.subject.isMapped)
         let probe = "find ?x, ?y where ?x knows ?y, ?y knows P3\nfind count(*) where ?x knows ?y"

@@ -151,9 +151,10 @@ extension FactStore {
                     try r.check(memberCounts.count == typeCount && memberCounts.reduce(0, { $0 + Int($1) }) == members.count, "type members")
                     if !sealed { try r.check(ImageCheck.allBelow(members, b.entities), "type members") }
                     var start = 0
+                    // Each type's members a view of the one column (nothing copied).
                     parts.typeMembers = memberCounts.map { c in
                         defer { start += Int(c) }
-                        return Array(members[start..<start + Int(c)])
+                        return members.view(start..<start + Int(c))
                     }
                     try finish(r)
                 case 1:
@@ -249,7 +250,7 @@ private final class ImageParts: @unchecked Sendable {
     var byKey = PostingIndex()
     var byQualifier: [TermPostings] = []
     var provenanceRuns: [TermPostings] = []
-    var typeMembers: [[EntityID]] = []
+    var typeMembers: [Column<EntityID>] = []
     var rules: [StoredRule] = []
     private let lock = Mutex<Error?>(nil)
     var failure: Error? { lock.withLock { $0 } }

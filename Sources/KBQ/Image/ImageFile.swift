@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Synchronization
 
 /// A source file as an image was built from it: when every source still matches, the
 /// image holds what loading them would give.
@@ -80,80 +81,127 @@ public enum ImageFile {
         let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ImageError("cannot create \(temporary): \(FileSystem.errorText())") }
-        var failure: String? = nil
-        func writeAll(_ raw: UnsafeRawBufferPointer, at offset: Int? = nil) {
-            guard failure == nil, let base = raw.baseAddress else { return }
+        let failure = Mutex<String?>(nil)
+        @Sendable func writeAll(_ raw: UnsafeRawBufferPointer, at offset: Int) {
+            guard let base = raw.baseAddress else { return }
             var done = 0
             while done < raw.count {
-                let n = offset.map { pwrite(fd, base + done, raw.count - done, off_t($0 + done)) } ?? Glibc.write(fd, base + done, raw.count - done)
+                let n = pwrite(fd, base + done, raw.count - done, off_t(offset + done))
                 if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { failure = "cannot write \(temporary): \(FileSystem.errorText())"; return }
+                guard n > 0 else {
+                    let text = "cannot write \(temporary): \(FileSystem.errorText())"
+                    failure.withLock { if $0 == nil { $0 = text } }
+                    return
+                }
                 done += n
             }
         }
-        let head = emit(sections) { writeAll($0) }
-        head.withUnsafeBytes { writeAll($0, at: 0) }
-        if failure == nil, durable, fsync(fd) != 0 { failure = "cannot flush \(temporary): \(FileSystem.errorText())" }
-        if failure == nil, rename(temporary, path) != 0 { failure = "cannot rename \(temporary) to \(path): \(FileSystem.errorText())" }
+        // Each section where the layout puts it, the largest first, on every core: copying
+        // the store into the page cache is most of writing it, and the other core is idle
+        // once the load is done. The gaps between sections are left as holes (zeros).
+        let layout = Layout(sections)
+        let order = sections.indices.sorted { sections[$0].1.count > sections[$1].1.count }
+        let shared = SharedSections(sections)
+        let checksums = Parallel.map(sections.count) { j in
+            let k = order[j]
+            var checksum = Checksum()
+            var at = layout.offsets[k]
+            shared.sections[k].1.forEachPiece { piece in
+                checksum.add(piece)
+                writeAll(piece, at: at)
+                at += piece.count
+            }
+            return (k, checksum.value)
+        }.sorted { $0.0 < $1.0 }.map(\.1)
+        layout.header(sections.map(\.0), checksums).withUnsafeBytes { writeAll($0, at: 0) }
+        var problem = failure.withLock { $0 }
+        if problem == nil, ftruncate(fd, off_t(layout.end)) != 0 { problem = "cannot write \(temporary): \(FileSystem.errorText())" }
+        if problem == nil, durable, fsync(fd) != 0 { problem = "cannot flush \(temporary): \(FileSystem.errorText())" }
+        if problem == nil, rename(temporary, path) != 0 { problem = "cannot rename \(temporary) to \(path): \(FileSystem.errorText())" }
         // Taken after the rename, which may stamp the file's change time.
-        let identity = failure == nil ? ImageSeals.Identity.of(fd: fd) : nil
+        let identity = problem == nil ? ImageSeals.Identity.of(fd: fd) : nil
         close(fd)
-        if let failure {
+        if let problem {
             unlink(temporary)
-            throw ImageError(failure)
+            throw ImageError(problem)
         }
         return identity
     }
 
     /// An image in memory (tests, fuzzing).
     static func bytes(_ sections: [(ImageFormat.Tag, ImageWriter)]) -> [UInt8] {
-        var file: [UInt8] = []
-        let head = emit(sections) { file.append(contentsOf: $0) }
+        let layout = Layout(sections)
+        var file = [UInt8](repeating: 0, count: layout.end)
+        var checksums: [UInt64] = []
+        file.withUnsafeMutableBytes { out in
+            for (k, (_, section)) in sections.enumerated() {
+                var checksum = Checksum()
+                var at = layout.offsets[k]
+                section.forEachPiece { piece in
+                    checksum.add(piece)
+                    UnsafeMutableRawBufferPointer(rebasing: out[at..<at + piece.count]).copyMemory(from: piece)
+                    at += piece.count
+                }
+                checksums.append(checksum.value)
+            }
+        }
+        let head = layout.header(sections.map(\.0), checksums)
         file.replaceSubrange(0..<head.count, with: head)
         return file
     }
 
-    /// Gives `out` the image's bytes in order, with zeros where the header and section table
-    /// go, and returns those (known once every section's checksum is): header, table, then
-    /// each section at a 64-byte boundary (so that a later format can use columns where
-    /// they lie in the mapping).
-    private static func emit(_ sections: [(ImageFormat.Tag, ImageWriter)], _ out: (UnsafeRawBufferPointer) -> Void) -> [UInt8] {
-        let tableEnd = ImageFormat.headerSize + sections.count * ImageFormat.sectionEntrySize
-        let zeros = [UInt8](repeating: 0, count: max(tableEnd, 64))
-        zeros.withUnsafeBytes { out(UnsafeRawBufferPointer(rebasing: $0[0..<tableEnd])) }
-        var end = tableEnd
-        var entries: [(tag: ImageFormat.Tag, offset: Int, length: Int, checksum: UInt64)] = []
-        for (tag, section) in sections {
-            let start = (end + 63) & ~63
-            zeros.withUnsafeBytes { out(UnsafeRawBufferPointer(rebasing: $0[0..<start - end])) }
-            var checksum = Checksum()
-            section.forEachPiece { piece in
-                checksum.add(piece)
-                out(piece)
+    /// Where an image's parts go: the header, the section table, then each section at a
+    /// 64-byte boundary (so that columns can be used where they lie in the mapping).
+    struct Layout {
+        let offsets: [Int]
+        let lengths: [Int]
+        /// The file's length.
+        let end: Int
+
+        init(_ sections: [(ImageFormat.Tag, ImageWriter)]) {
+            var end = ImageFormat.headerSize + sections.count * ImageFormat.sectionEntrySize
+            var offsets: [Int] = []
+            for (_, section) in sections {
+                let start = (end + 63) & ~63
+                offsets.append(start)
+                end = start + section.count
             }
-            entries.append((tag, start, section.count, checksum.value))
-            end = start + section.count
+            self.offsets = offsets
+            self.lengths = sections.map(\.1.count)
+            self.end = end
         }
-        var head = [UInt8](repeating: 0, count: tableEnd)
-        head.withUnsafeMutableBytes { h in
-            func put<T: BitwiseCopyable>(_ v: T, at offset: Int) { h.storeBytes(of: v, toByteOffset: offset, as: T.self) }
-            for (k, e) in entries.enumerated() {
-                let entry = ImageFormat.headerSize + k * ImageFormat.sectionEntrySize
-                put(e.tag.rawValue, at: entry)
-                put(UInt64(e.offset), at: entry + 8)
-                put(UInt64(e.length), at: entry + 16)
-                put(e.checksum, at: entry + 24)
+
+        /// The header and section table, given each section's tag and checksum.
+        func header(_ tags: [ImageFormat.Tag], _ checksums: [UInt64]) -> [UInt8] {
+            let tableEnd = ImageFormat.headerSize + tags.count * ImageFormat.sectionEntrySize
+            var head = [UInt8](repeating: 0, count: tableEnd)
+            head.withUnsafeMutableBytes { h in
+                func put<T: BitwiseCopyable>(_ v: T, at offset: Int) { h.storeBytes(of: v, toByteOffset: offset, as: T.self) }
+                for k in tags.indices {
+                    let entry = ImageFormat.headerSize + k * ImageFormat.sectionEntrySize
+                    put(tags[k].rawValue, at: entry)
+                    put(UInt64(offsets[k]), at: entry + 8)
+                    put(UInt64(lengths[k]), at: entry + 16)
+                    put(checksums[k], at: entry + 24)
+                }
+                for (k, b) in ImageFormat.magic.enumerated() { h[k] = b }
+                put(ImageFormat.version, at: 8)
+                put(ImageFormat.byteOrderMark, at: 12)
+                put(UInt32(MemoryLayout<Int>.size), at: 16)
+                put(UInt32(tags.count), at: 20)
+                put(UInt64(end), at: 24)
+                put(ImageFormat.checksum(UnsafeRawBufferPointer(rebasing: h[ImageFormat.headerSize..<tableEnd])), at: 32)
+                put(ImageFormat.checksum(UnsafeRawBufferPointer(rebasing: h[0..<56])), at: 56)
             }
-            for (k, b) in ImageFormat.magic.enumerated() { h[k] = b }
-            put(ImageFormat.version, at: 8)
-            put(ImageFormat.byteOrderMark, at: 12)
-            put(UInt32(MemoryLayout<Int>.size), at: 16)
-            put(UInt32(sections.count), at: 20)
-            put(UInt64(end), at: 24)
-            put(ImageFormat.checksum(UnsafeRawBufferPointer(rebasing: h[ImageFormat.headerSize..<tableEnd])), at: 32)
-            put(ImageFormat.checksum(UnsafeRawBufferPointer(rebasing: h[0..<56])), at: 56)
+            return head
         }
-        return head
+    }
+
+    /// The sections being written, for the threads writing them (each reads its own; the
+    /// columns they hold are the store's, unchanged while it is written).
+    private struct SharedSections: @unchecked Sendable {
+        let sections: [(ImageFormat.Tag, ImageWriter)]
+        init(_ sections: [(ImageFormat.Tag, ImageWriter)]) { self.sections = sections }
     }
 
     /// The store in an image held in memory (fuzzing and tests): whatever the bytes, an

@@ -97,10 +97,10 @@ public struct ImageSeals: Sendable {
     /// later change has a later one; the caller then looks at the file again.
     static func changeTimeHasPassed(_ changed: (Int64, Int64)) -> Bool {
         var now = timespec()
-        for _ in 0..<100 {
+        for _ in 0..<400 {
             clock_gettime(CLOCK_REALTIME_COARSE, &now)
             if (Int64(now.tv_sec), Int64(now.tv_nsec)) > changed { return true }
-            usleep(1000)
+            usleep(250)
         }
         return false
     }

@@ -63,6 +63,14 @@ struct Column<T: BitwiseCopyable>: @unchecked Sendable {
         count = n
     }
 
+    /// A view of `range` of this column, which holds what keeps it valid (this column's
+    /// buffer or mapping): nothing is copied until the view or this column is changed.
+    func view(_ range: Range<Int>) -> Column {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "a view out of range")
+        guard !range.isEmpty, let owner else { return Column() }
+        return Column(viewing: UnsafeRawPointer(base + range.lowerBound), count: range.count, keeper: owner)
+    }
+
     /// A valid, aligned address for a column with nothing in it (never read).
     private static var emptyBase: UnsafePointer<T> { UnsafePointer(bitPattern: MemoryLayout<T>.alignment)! }
 

@@ -38,7 +38,7 @@ public struct FactStore: Sendable {
         @exclusivity(unchecked) var byQualifier: [TermPostings] = []
         @exclusivity(unchecked) var provenanceRuns: [TermPostings] = []
         @exclusivity(unchecked) var byKey: PostingIndex = PostingIndex()
-        @exclusivity(unchecked) var typeMembers: [[EntityID]] = []
+        @exclusivity(unchecked) var typeMembers: [Column<EntityID>] = []
         @exclusivity(unchecked) var predicateClosure: [[PredicateID]] = []
         @exclusivity(unchecked) var typeClosure: [[Int32]] = []
         @exclusivity(unchecked) var version: Int = 0
@@ -200,7 +200,7 @@ public struct FactStore: Sendable {
         _read { yield storage.byKey }
         _modify { yield &uniqueStorage().byKey }
     }
-    var typeMembers: [[EntityID]] {
+    var typeMembers: [Column<EntityID>] {
         _read { yield storage.typeMembers }
         _modify { yield &uniqueStorage().typeMembers }
     }
