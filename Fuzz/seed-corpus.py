@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora Fuzz/corpus/{query,kb,ntriples}/ from the project's own tests and
+"""Writes the seed corpora Fuzz/corpus/{query,kb,ntriples,turtle}/ from the project's own tests and
 data and /work/shared/testdata (../shared/testdata beside the project), plus the crash
 reproducers of the hardening issue. Run again to refresh: files are named after where
 they come from, so a rerun rewrites the same names. The committed corpus stays small
@@ -103,7 +103,15 @@ for top in sources:
         put("ntriples", rel(path, os.path.dirname(top)), data)
 put("ntriples", "issue-invalid-utf8", b"\xff\xfe")
 
+# turtle: the W3C Turtle suites (1.1 and 1.2) and the fixtures.
+for top in [os.path.join(ROOT, "Tests", "fixtures"), os.path.join(SHARED, "w3c-rdf-tests")]:
+    for path in walk(top, (".ttl",)):
+        if os.path.basename(path) == "manifest.ttl":
+            continue
+        put("turtle", rel(path, os.path.dirname(top)), open(path, "rb").read()[:48 * 1024])
+put("turtle", "issue-invalid-utf8", b"\xff\xfe")
+
 total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(FUZZ, "corpus")) for f in fs)
-for t in ("query", "kb", "ntriples"):
+for t in ("query", "kb", "ntriples", "turtle"):
     print(t, len(os.listdir(os.path.join(FUZZ, "corpus", t))), "files")
 print("total", total, "bytes")

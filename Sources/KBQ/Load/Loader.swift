@@ -183,7 +183,7 @@ public struct Loader {
             return
         }
         phases.add("read and split, UTF-8", since: checkStart)
-        if Loader.isNTriples(path) {
+        if Loader.isNTriples(path) || TurtleParser.isTurtle(path) {
             parseRDF(path, SourceText(name: path, bytes: bytes))
             return
         }

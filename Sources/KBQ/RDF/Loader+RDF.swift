@@ -19,9 +19,14 @@ extension Loader {
         var blank: [String: EntityID] = [:]
     }
 
+    /// Parses an RDF file, N-Triples or Turtle by its name (a Turtle file's relative IRIs
+    /// resolve against its own `file:` IRI).
     mutating func parseRDF(_ path: String, _ source: SourceText) {
         do {
-            rdfFiles.append(RDFFile(path: path, triples: try NTriplesParser.parse(source)))
+            let triples = TurtleParser.isTurtle(path)
+                ? try TurtleParser.parse(source, base: "file://" + FileSystem.canonical(path))
+                : try NTriplesParser.parse(source)
+            rdfFiles.append(RDFFile(path: path, triples: triples))
         } catch {
             report(error)
         }
@@ -204,14 +209,35 @@ extension Loader {
             if dt.hasPrefix(Vocabulary.xsd), let i = Int(text), String(i) == text { return .integer(i) }
         case "decimal":
             if dt.hasPrefix(Vocabulary.xsd), Double(text) != nil, !text.contains("e"), !text.contains("E") { return .decimal(text) }
-        case "date", "gYear", "gYearMonth":
-            if dt.hasPrefix(Vocabulary.xsd), let d = DateValue(parsing: text) {
-                let expected = dt.hasSuffix("date") ? DateValue.Precision.day : dt.hasSuffix("gYear") ? .year : .month
+        case "date", "gYear", "gYearMonth", "dateTime":
+            // kbq's dates stop at the day: a time of day (and a time zone) is left out.
+            if dt.hasPrefix(Vocabulary.xsd), let d = DateValue(parsing: Loader.xsdDatePart(text, dateTime: dt.hasSuffix("dateTime"))) {
+                let expected = dt.hasSuffix("date") || dt.hasSuffix("dateTime") ? DateValue.Precision.day : dt.hasSuffix("gYear") ? .year : .month
                 if d.precision == expected { return .date(d) }
             }
         default: break
         }
         return .typedLiteral(text, dt)
+    }
+
+    /// The date in an xsd date literal: without its time zone (`Z`, `+02:00`), and for a
+    /// dateTime without its time (which must be one: `T` hh:mm:ss, fractions allowed);
+    /// "" when it is not of that shape.
+    static func xsdDatePart(_ text: String, dateTime: Bool) -> String {
+        /// `s` without a zone at its end: `Z`, or `+hh:mm` / `-hh:mm`.
+        func dropZone(_ s: Substring) -> Substring {
+            if s.hasSuffix("Z") { return s.dropLast() }
+            let zone = s.suffix(6)
+            if zone.count == 6, zone.first == "+" || zone.first == "-", zone.dropFirst(3).first == ":" { return s.dropLast(6) }
+            return s
+        }
+        guard dateTime else { return String(dropZone(Substring(text))) }
+        guard let t = text.firstIndex(of: "T") else { return "" }
+        let clock = dropZone(text[text.index(after: t)...]).split(separator: ":", omittingEmptySubsequences: false)
+        guard clock.count == 3, clock[0].count == 2, clock[1].count == 2, clock[2].count >= 2,
+            let h = Int(clock[0]), let m = Int(clock[1]), let sec = Double(clock[2]), h < 24 || (h == 24 && m == 0 && sec == 0), m < 60, sec < 60
+        else { return "" }
+        return String(text[..<t])
     }
 
     /// A proposition (quoted, not asserted) for a triple term or a reifier of one.

@@ -113,6 +113,14 @@ public struct NTriplesParser {
     /// IRIREF = '<' ([^#x00-#x20<>"{}|^`\] | UCHAR)* '>', and absolute
     mutating func iri() throws(Diagnostic) -> String {
         let start = i
+        let text = try iriText()
+        guard NTriplesParser.hasScheme(text) else { throw error("relative IRI <\(text)>: N-Triples needs absolute IRIs", at: start, length: i - start) }
+        return text
+    }
+
+    /// An IRIREF's text, its escapes undone (Turtle's too, which then resolves it).
+    mutating func iriText() throws(Diagnostic) -> String {
+        let start = i
         i += 1
         var value: [UInt8] = []
         while true {
@@ -130,9 +138,7 @@ public struct NTriplesParser {
             value.append(c)
             i += 1
         }
-        let text = String(decoding: value, as: UTF8.self)
-        guard NTriplesParser.hasScheme(text) else { throw error("relative IRI <\(text)>: N-Triples needs absolute IRIs", at: start, length: i - start) }
-        return text
+        return String(decoding: value, as: UTF8.self)
     }
 
     static let rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -192,15 +198,19 @@ public struct NTriplesParser {
         return s
     }
 
-    func decodeScalar(at k: Int) -> (Unicode.Scalar, Int)? {
+    func decodeScalar(at k: Int) -> (Unicode.Scalar, Int)? { NTriplesParser.scalar(in: b, at: k) }
+
+    /// The scalar at byte `k` of `b` and its width (the text is valid UTF-8: the loader
+    /// checks it before parsing).
+    static func scalar(in b: [UInt8], at k: Int) -> (Unicode.Scalar, Int)? {
         guard k < b.count else { return nil }
         let c = b[k]
         if c < 0x80 { return (Unicode.Scalar(c), 1) }
         let n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2
         guard k + n <= b.count else { return nil }
-        let s = String(decoding: b[k..<(k + n)], as: UTF8.self)
-        guard let scalar = s.unicodeScalars.first, s.unicodeScalars.count == 1, scalar != "\u{FFFD}" else { return nil }
-        return (scalar, n)
+        var v = UInt32(c) & (n == 4 ? 0x07 : n == 3 ? 0x0F : 0x1F)
+        for j in 1..<n { v = v << 6 | UInt32(b[k + j] & 0x3F) }
+        return Unicode.Scalar(v).map { ($0, n) }
     }
 
     static func isPNCharsBase(_ s: Unicode.Scalar) -> Bool {
@@ -232,19 +242,7 @@ public struct NTriplesParser {
             if c == 0x0A || c == 0x0D { throw error("unterminated string (a string ends on its line)", at: start) }
             if c == UInt8(ascii: "\"") { i += 1; break }
             if c == UInt8(ascii: "\\") {
-                guard let e = peek(1) else { throw error("unterminated string", at: start) }
-                let simple: [UInt8: UInt8] = [
-                    UInt8(ascii: "t"): 0x09, UInt8(ascii: "b"): 0x08, UInt8(ascii: "n"): 0x0A, UInt8(ascii: "r"): 0x0D,
-                    UInt8(ascii: "f"): 0x0C, UInt8(ascii: "\""): 0x22, UInt8(ascii: "'"): 0x27, UInt8(ascii: "\\"): 0x5C,
-                ]
-                if let v = simple[e] {
-                    value.append(v)
-                    i += 2
-                } else if e == UInt8(ascii: "u") || e == UInt8(ascii: "U") {
-                    value.append(contentsOf: Array(String(Character(try uchar())).utf8))
-                } else {
-                    throw error("invalid escape '\\\(String(UnicodeScalar(e)))' in a string", at: i, length: 2)
-                }
+                value.append(contentsOf: try escape(in: start))
                 continue
             }
             value.append(c)
@@ -267,6 +265,21 @@ public struct NTriplesParser {
             return .literal(text, datatype: nil, language: language, direction: direction)
         }
         return .literal(text, datatype: nil, language: nil, direction: nil)
+    }
+
+    /// ECHAR | UCHAR in a string opened at `start`: the bytes it stands for (Turtle's too).
+    mutating func escape(in start: Int) throws(Diagnostic) -> [UInt8] {
+        guard let e = peek(1) else { throw error("unterminated string", at: start) }
+        let simple: [UInt8: UInt8] = [
+            UInt8(ascii: "t"): 0x09, UInt8(ascii: "b"): 0x08, UInt8(ascii: "n"): 0x0A, UInt8(ascii: "r"): 0x0D,
+            UInt8(ascii: "f"): 0x0C, UInt8(ascii: "\""): 0x22, UInt8(ascii: "'"): 0x27, UInt8(ascii: "\\"): 0x5C,
+        ]
+        if let v = simple[e] {
+            i += 2
+            return [v]
+        }
+        if e == UInt8(ascii: "u") || e == UInt8(ascii: "U") { return Array(String(Character(try uchar())).utf8) }
+        throw error("invalid escape '\\\(String(UnicodeScalar(e)))' in a string", at: i, length: 2)
     }
 
     /// LANG_DIR = '@' [a-zA-Z]+ ('-' [a-zA-Z0-9]+)* ('--' [a-zA-Z]+)?
