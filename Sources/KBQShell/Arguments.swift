@@ -5,7 +5,7 @@ struct Arguments {
     enum Action {
         case query(String)
         case script(String)  // a path, or "-" for standard input
-        case export
+        case export(NTriplesExporter.Format)
     }
 
     var kbFiles: [String] = []
@@ -128,8 +128,10 @@ struct Arguments {
             case "--to-sparql": a.toSPARQL = true
             case "--export":
                 let f = try value(arg)
-                guard f == "nt" else { throw UsageError(message: "--export takes 'nt' (RDF 1.2 N-Triples), not '\(f)'") }
-                a.actions.append(.export)
+                guard let format = NTriplesExporter.Format(rawValue: f) else {
+                    throw UsageError(message: "--export takes 'nt' (RDF 1.2 N-Triples), 'nt11' (RDF 1.1 N-Triples) or 'ttl' (Turtle 1.2), not '\(f)'")
+                }
+                a.actions.append(.export(format))
             case "--help": a.help = true
             case "--version": a.version = true
             default: throw UsageError(message: "option '\(arg)' is not handled")  // a row of the table without a case

@@ -110,8 +110,8 @@ public enum KBQMain {
         for action in actions {
             let outcome: Session.Outcome
             switch action {
-            case .export:
-                outcome = session.export(to: session.out)
+            case .export(let format):
+                outcome = session.export(to: session.out, format: format)
             case .query(let q):
                 outcome = session.runScript(SourceText(name: "-e", text: q), keepGoing: args.keepGoing)
             case .script("-"):

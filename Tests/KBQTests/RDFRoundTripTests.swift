@@ -68,4 +68,49 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         #expect(Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) == lines)
     }
+
+    /// The Turtle and RDF 1.1 exports load back to the knowledge base the N-Triples export
+    /// holds: exported again as N-Triples, they give its very text. On the bundled case, on
+    /// generated data and on an imported Turtle file.
+    @Test func turtleAndRDF11ExportsLoadBackToTheSameKnowledgeBase() throws {
+        let dir = temp("gen")
+        let gen = try Support.run("/usr/bin/env", ["python3", Support.root + "/../shared/bench/gen.py", "500", dir], timeout: 300)
+        #expect(gen.status == 0, "\(gen.stderr)")
+        let cases: [[String]] = [[], ["--empty", dir + "/kb.star.nt"], ["--empty", Support.root + "/Tests/fixtures/rdf/case.ttl"]]
+        for source in cases {
+            // The reference: the N-Triples export, imported and exported again.
+            let (nt, _) = try export(source, to: "ref.nt")
+            let (_, reference) = try export(["--empty", nt], to: "ref2.nt")
+            for (format, name) in [("ttl", "x.ttl"), ("nt11", "x.nt")] {
+                let out = try Support.kbq(source + ["--export", format])
+                #expect(out.status == 0, "\(out.stderr)")
+                let path = temp(name)
+                try out.stdout.write(toFile: path, atomically: true, encoding: .utf8)
+                if format == "nt11" { #expect(!out.stdout.contains("<<(") && out.stdout.contains("#Statement>")) }
+                let (_, again) = try export(["--empty", path], to: "again.nt")
+                #expect(again == reference, "\(source) through \(format)")
+            }
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: Support.root + "/.venv/bin/python")))
+    func turtleAndRDF11ExportsAreValidForRDFLibAndOxigraph() throws {
+        let (nt, text) = try export([], to: "case.nt")
+        let triples = text.split(separator: "\n").filter { !$0.hasPrefix("#") }.count
+        let ttl = temp("case.ttl")
+        try Support.kbq(["--export", "ttl"]).stdout.write(toFile: ttl, atomically: true, encoding: .utf8)
+        let nt11 = temp("case11.nt")
+        let rdf11 = try Support.kbq(["--export", "nt11"]).stdout
+        try rdf11.write(toFile: nt11, atomically: true, encoding: .utf8)
+        let r = try Support.run(Support.root + "/.venv/bin/python", ["-c", """
+            import pyoxigraph as o, rdflib, sys
+            s = o.Store(); s.load(path=sys.argv[1], format=o.RdfFormat.TURTLE)
+            a = o.Store(); a.load(path=sys.argv[3], format=o.RdfFormat.N_TRIPLES)
+            g = rdflib.Graph(); g.parse(sys.argv[2], format="nt")
+            print(len(s), len(g), set(s) == set(a))
+            """, ttl, nt11, nt])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines11 = rdf11.split(separator: "\n").filter { !$0.hasPrefix("#") }.count
+        #expect(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "\(triples) \(lines11) True")
+    }
 }

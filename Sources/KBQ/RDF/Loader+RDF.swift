@@ -26,7 +26,7 @@ extension Loader {
             let triples = TurtleParser.isTurtle(path)
                 ? try TurtleParser.parse(source, base: "file://" + FileSystem.canonical(path))
                 : try NTriplesParser.parse(source)
-            rdfFiles.append(RDFFile(path: path, triples: triples))
+            rdfFiles.append(RDFFile(path: path, triples: StatementReification.lifted(triples)))
         } catch {
             report(error)
         }

@@ -4,10 +4,47 @@ public struct NTriplesExporter {
     let store: FactStore
     let rules: [StoredRule]
     let write: (String) throws -> Void
+    /// RDF 1.1 (no triple terms): a reifier is an `rdf:Statement` with `rdf:subject`,
+    /// `rdf:predicate` and `rdf:object`, which the importer reads back as `rdf:reifies`.
+    var rdf11 = false
+
+    /// The formats kbq exports to.
+    public enum Format: String, Sendable, CaseIterable {
+        /// RDF 1.2 N-Triples (triple terms, `rdf:reifies`).
+        case nt
+        /// RDF 1.1 N-Triples, with standard `rdf:Statement` reification.
+        case nt11
+        /// Turtle 1.2, with prefixes.
+        case ttl
+
+        /// The format a file's name asks for: `.ttl` Turtle, else N-Triples 1.2.
+        public static func of(_ path: String) -> Format { TurtleParser.isTurtle(path) ? .ttl : .nt }
+    }
 
     public static func export(_ store: FactStore, rules: [StoredRule], to write: (String) throws -> Void) throws {
+        try export(store, rules: rules, format: .nt, to: write)
+    }
+
+    public static func export(_ store: FactStore, rules: [StoredRule], format: Format, to write: (String) throws -> Void) throws {
         try withoutActuallyEscaping(write) { w in
-            try NTriplesExporter(store: store, rules: rules, write: w).run()
+            switch format {
+            case .nt, .nt11:
+                var exporter = NTriplesExporter(store: store, rules: rules, write: w)
+                exporter.rdf11 = format == .nt11
+                try exporter.run()
+            case .ttl:
+                // The N-Triples lines, one at a time, into the Turtle writer.
+                var turtle = try TurtleWriter(write: w)
+                var pending = ""
+                try NTriplesExporter(store: store, rules: rules) { text in
+                    pending += text
+                    while let newline = pending.firstIndex(of: "\n") {
+                        try turtle.add(String(pending[..<newline]))
+                        pending = String(pending[pending.index(after: newline)...])
+                    }
+                }.run()
+                try turtle.end()
+            }
         }
     }
 
@@ -46,7 +83,7 @@ public struct NTriplesExporter {
     }
 
     func run() throws {
-        try write("# kbq knowledge base as RDF 1.2 N-Triples (kbq --export nt)\n")
+        try write(rdf11 ? "# kbq knowledge base as RDF 1.1 N-Triples (kbq --export nt11)\n" : "# kbq knowledge base as RDF 1.2 N-Triples (kbq --export nt)\n")
         try schema()
         try entities()
         for i in 0..<store.statementCount { try statement(StatementID(i)) }
@@ -110,7 +147,14 @@ public struct NTriplesExporter {
             reifier = iri(Vocabulary.proposition(Int(id)))
             try line(reifier, Vocabulary.type, iri(Vocabulary.propositionClass))
         }
-        try line(reifier, Vocabulary.reifies, tripleTerm)
+        if rdf11 {
+            try line(reifier, Vocabulary.type, iri(Vocabulary.rdf + "Statement"))
+            try line(reifier, Vocabulary.rdf + "subject", s)
+            try line(reifier, Vocabulary.rdf + "predicate", p)
+            try line(reifier, Vocabulary.rdf + "object", o)
+        } else {
+            try line(reifier, Vocabulary.reifies, tripleTerm)
+        }
         if let n = st.name { try line(reifier, Vocabulary.name, NTriplesExporter.literal(n)) }
         for q in st.qualifiers {
             guard let v = term(q.value) else { continue }

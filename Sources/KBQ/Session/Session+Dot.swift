@@ -143,13 +143,15 @@ extension Session {
             guard c.args.count == 1, let n = Int(c.args[0]) else { return c.fail(s, ".why takes a row number") }
             return s.why(n, source: c.source, range: c.argRange)
         },
-        DotCommand(name: ".export", aliases: [], args: "FILE", help: "write the knowledge base as RDF 1.2 N-Triples") { s, c in
-            guard c.args.count == 1 else { return c.fail(s, ".export takes one file name (or |command)") }
+        DotCommand(name: ".export", aliases: [], args: "FILE [nt|nt11|ttl]", help: "write the knowledge base as RDF (Turtle for a .ttl file, else N-Triples 1.2)") { s, c in
+            guard c.args.count == 1 || c.args.count == 2 else { return c.fail(s, ".export takes a file name (or |command) and, if you like, a format: nt, nt11, ttl") }
+            let format = c.args.count == 2 ? NTriplesExporter.Format(rawValue: c.args[1]) : NTriplesExporter.Format.of(c.args[0])
+            guard let format else { return c.fail(s, ".export's format is nt (RDF 1.2 N-Triples), nt11 (RDF 1.1 N-Triples) or ttl (Turtle 1.2)") }
             if let refused = s.refusedWhenSafe(c, "writes a file or runs a command") { return refused }
             let target: TextOutput
             do throws(FileSystem.IOError) { target = try TextOutput.open(c.args[0]) } catch { return c.fail(s, error.message) }
             defer { target.close() }
-            return s.export(to: target)
+            return s.export(to: target, format: format)
         },
         DotCommand(name: ".sparql", aliases: [], args: "QUERY", help: "print the SPARQL that asks QUERY of the export") { s, c in
             let offset = c.line.utf8.count - c.rest.utf8.count

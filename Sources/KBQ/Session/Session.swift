@@ -323,10 +323,10 @@ public final class Session {
         }
     }
 
-    /// Writes the knowledge base (and the session's rules) as N-Triples.
-    public func export(to target: TextOutput) -> Outcome {
+    /// Writes the knowledge base (and the session's rules) as RDF in `format`.
+    public func export(to target: TextOutput, format: NTriplesExporter.Format = .nt) -> Outcome {
         do {
-            try NTriplesExporter.export(store, rules: store.rules + sessionRules) { try target.write($0) }
+            try NTriplesExporter.export(store, rules: store.rules + sessionRules, format: format) { try target.write($0) }
             try target.flush()
         } catch is BrokenPipe {
             return .ok
