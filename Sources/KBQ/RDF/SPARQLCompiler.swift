@@ -558,7 +558,9 @@ public struct SPARQLCompiler {
                         throw unsupported("an order comparison with \(n), which kbq compares with dates as a year", range)
                     }
                 }
-                return ("\(left) \(op.rawValue) \(right)", la || ra)
+                // kbq orders literals only: with `unknown` or `none` (IRIs in the export) on a
+                // side the comparison is false, where SPARQL engines may order two equal IRIs.
+                return ("(isLiteral(\(left)) && isLiteral(\(right)) && \(left) \(op.rawValue) \(right))", la || ra)
             }
         }
     }
