@@ -97,6 +97,27 @@ import Testing
         #expect(changed.stdout.hasPrefix("count(*)\n4\n") && changed.stdout.contains("(from the text)"))
     }
 
+    /// A store from the cache names its files as a load of the text from here would (in
+    /// `why`, in errors), whatever folder and spelling the image was written with.
+    @Test func filesAreNamedAsALoadFromHereWouldNameThem() throws {
+        let c = try Case()
+        let sub = c.dir + "/sub"
+        try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
+        try "include \"case.kb\"\n".write(toFile: c.dir + "/main.kb", atomically: true, encoding: .utf8)
+        func why(_ cwd: String, _ path: String) throws -> String {
+            let command = "cd '\(cwd)' && '\(Support.binary)' '\(path)' -e 'find ?x where ?x knows P1' -e 'why 1' -e .info"
+            return try Support.run("/bin/sh", ["-c", command], environment: c.env).stdout
+        }
+        let text = try why(c.dir, "main.kb")
+        #expect(text.contains("  at ./case.kb:9") && text.contains("(from the text)"), "\(text)")
+        let fromSub = try why(sub, "../main.kb")
+        #expect(fromSub.contains("  at ../case.kb:9") && fromSub.contains("cached image"), "\(fromSub)")
+        let absolute = try why(sub, c.dir + "/main.kb")
+        #expect(absolute.contains("  at \(c.dir)/case.kb:9") && absolute.contains("cached image"), "\(absolute)")
+        let direct = try why(sub, "../case.kb")
+        #expect(direct.contains("  at ../case.kb:9"), "\(direct)")
+    }
+
     @Test func aDamagedCacheImageIsReportedOnceAndRebuilt() throws {
         let c = try Case()
         _ = try c.kbq(ImageCacheTests.count)

@@ -67,7 +67,8 @@ public struct ImageCache: Sendable {
             // Another kbq's image, or sources changed since: rebuilt, as expected.
             guard header.writer == writer, header.sources.allSatisfy({ $0.isCurrent() }) else { return .miss(reason: nil) }
             let sealed = !verify && mapping.identity.map { seals.holds(path, $0) } == true
-            let store = try mapping.store(header, sealed: sealed)
+            var store = try mapping.store(header, sealed: sealed)
+            store.renameFiles(header.fileNames(given: files))
             if !sealed, let identity = mapping.identity { seals.seal(path, identity) }
             return .hit(store, path: path, checked: !sealed)
         } catch {
@@ -119,7 +120,8 @@ extension ImageFile {
         let header = try mapping.header()
         let sealed = !verify && seals != nil && mapping.identity.map { seals!.holds(path, $0) } == true
         if !sealed, !verify, !header.sources.allSatisfy({ FileSystem.exists($0.path) }) { try mapping.verify() }
-        let store = try mapping.store(header, sealed: sealed)
+        var store = try mapping.store(header, sealed: sealed)
+        store.renameFiles(header.fileNames(given: []))
         if !sealed, let seals, let identity = mapping.identity { seals.seal(path, identity) }
         return (store, header)
     }

@@ -56,6 +56,8 @@ public enum ImageFile {
         /// The kbq version that wrote it (a newer kbq may load text differently: rebuilt).
         public var writer: String
         public var sources: [SourceStamp]
+        /// The folder the writer ran in: the names of files it read relative to it.
+        public var directory: String
     }
 
     /// Writes `store` (and the files it was loaded from) to `path` atomically: a kill at any moment
@@ -73,6 +75,7 @@ public enum ImageFile {
         var head = ImageWriter()
         head.put(writer)
         head.put(store.sourceStamps)
+        head.put(FileSystem.currentDirectory)
         return [(.sources, head)] + store.imageSections()
     }
 
@@ -353,8 +356,9 @@ public enum ImageFile {
             do {
                 let writer: String = try r.get()
                 let sources: [SourceStamp] = try r.get()
+                let directory: String = try r.get()
                 guard r.isAtEnd else { throw r.failure("bytes left over") }
-                return Header(writer: writer, sources: sources)
+                return Header(writer: writer, sources: sources, directory: directory)
             } catch let e as ImageError {
                 throw e
             } catch {
@@ -377,6 +381,40 @@ public enum ImageFile {
             } catch {
                 throw ImageError("\(error)")
             }
+        }
+    }
+}
+
+extension ImageFile.Header {
+    /// How a store from this image names the files it was read from, so that it names them
+    /// as a load of the text from here would: a file named on the command line (`given`) as
+    /// it is written there; an include as the loader names it, from the first file given
+    /// (`./case.kb` beside `main.kb`, `../case.kb` beside `../main.kb`); with none given (an
+    /// image opened by its own name), absolute names stay so and relative ones are made
+    /// relative to here. The writer's names are relative to its folder; names that are no
+    /// source of the image (`-e`) are left alone.
+    func fileNames(given: [String]) -> (String) -> String {
+        let here = FileSystem.currentDirectory
+        let sourcePaths = Set(sources.map(\.path))
+        let givenCanonical = given.map { (FileSystem.canonical($0), $0) }
+        let anchor = given.first.map { ($0, FileSystem.directory(of: FileSystem.canonical($0))) }
+        var done: [String: String] = [:]
+        let directory = self.directory
+        return { name in
+            if let known = done[name] { return known }
+            let canonical = FileSystem.canonical(FileSystem.absolute(name, in: directory))
+            var renamed = name
+            if sourcePaths.contains(canonical) {
+                if let same = givenCanonical.first(where: { $0.0 == canonical }) {
+                    renamed = same.1
+                } else if let (first, folder) = anchor {
+                    renamed = FileSystem.resolve(FileSystem.relative(canonical, from: folder), from: first)
+                } else if !name.hasPrefix("/") {
+                    renamed = FileSystem.relative(canonical, from: here)
+                }
+            }
+            done[name] = renamed
+            return renamed
         }
     }
 }

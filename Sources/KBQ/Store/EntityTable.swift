@@ -25,6 +25,9 @@ public struct EntityTable: Sendable, RandomAccessCollection {
     private var fileRunStart = Column<EntityID>()
     private var fileRunFile = Column<Int32>()
     private var files: [String] = []
+
+    /// Renames the files entities were declared in (`FactStore.renameFiles`).
+    mutating func renameFiles(_ rename: (String) -> String) { files = files.map(rename) }
     private var line = Column<Int32>()
     private var descriptions: [EntityID: String] = [:]
     /// Documents' paragraph counts, by entity (few entities have one).

@@ -487,6 +487,28 @@ public struct FactStore: Sendable {
         version += 1
     }
 
+    /// Renames the files its statements, entities, declarations and rules were read from:
+    /// a store from an image written in another folder, or from files named otherwise,
+    /// names them as a load of the text here would.
+    mutating func renameFiles(_ rename: (String) -> String) {
+        table.renameFiles(rename)
+        entities.renameFiles(rename)
+        types = types.map { t in
+            var t = t
+            t.declaredAt.file = rename(t.declaredAt.file)
+            return t
+        }
+        predicates = predicates.map { p in
+            var p = p
+            if let at = p.declaredAt { p.declaredAt = Location(file: rename(at.file), line: at.line) }
+            return p
+        }
+        rules = rules.map { r in
+            StoredRule(syntax: r.syntax, source: SourceText(
+                name: rename(r.source.name), bytes: r.source.bytes, firstLine: r.source.firstLine, firstColumn: r.source.firstColumn))
+        }
+    }
+
     mutating func noteLoaded(_ path: String, _ stamp: SourceStamp) {
         loadedFiles.append(path)
         sourceStamps.append(stamp)

@@ -156,6 +156,34 @@ public enum FileSystem {
         relative.hasPrefix("/") ? relative : directory(of: base) + "/" + relative
     }
 
+    /// The working directory (physical: symbolic links resolved); "/" if it cannot be had.
+    public static var currentDirectory: String {
+        guard let cwd = getcwd(nil, 0) else { return "/" }
+        defer { free(cwd) }
+        return String(cString: cwd)
+    }
+
+    /// `path` (relative to `directory` unless absolute) as an absolute path without `.` and
+    /// `..` segments, read lexically.
+    public static func absolute(_ path: String, in directory: String) -> String {
+        var parts: [Substring] = []
+        for part in (path.hasPrefix("/") ? path : directory + "/" + path).split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// An absolute path as seen from `directory` (also absolute): `../` as needed.
+    public static func relative(_ path: String, from directory: String) -> String {
+        let (a, d) = (path.split(separator: "/"), directory.split(separator: "/"))
+        var k = 0
+        while k < a.count, k < d.count, a[k] == d[k] { k += 1 }
+        let parts = Array(repeating: "..", count: d.count - k) + a[k...].map(String.init)
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
+    }
+
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     /// Whether the canonical path `path` is the folder `root` or lies under it.

@@ -40,6 +40,13 @@ struct StatementTable: Sendable {
 
     var count: Int { subject.count }
 
+    /// Renames the files statements were read from (`FactStore.renameFiles`).
+    mutating func renameFiles(_ rename: (String) -> String) {
+        files = files.map(rename)
+        fileIDs = [:]
+        for (i, f) in files.enumerated() where fileIDs[f] == nil { fileIDs[f] = Int32(i) }
+    }
+
     mutating func fileID(_ name: String) -> Int32 {
         if let id = fileIDs[name] { return id }
         files.append(name)
