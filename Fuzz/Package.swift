@@ -32,6 +32,8 @@ let package = Package(
         .executableTarget(name: "fuzz-ntriples", dependencies: ["FuzzSupport", kbq], path: "Sources/FuzzNTriples"),
         // A Turtle file, parsed, imported into a fresh store, then exported.
         .executableTarget(name: "fuzz-turtle", dependencies: ["FuzzSupport", kbq], path: "Sources/FuzzTurtle"),
+        // A spreadsheet (.csv), imported into a fresh store, then exported.
+        .executableTarget(name: "fuzz-csv", dependencies: ["FuzzSupport", kbq], path: "Sources/FuzzCSV"),
         // A store image (.kbqi), read as a cache image is (no section checksums), then its
         // rules compiled, the store exported and queried.
         .executableTarget(name: "fuzz-image", dependencies: ["FuzzSupport", kbq], path: "Sources/FuzzImage"),

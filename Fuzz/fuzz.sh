@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds kbq's libFuzzer targets and runs each for a while (make fuzz, make fuzz-smoke).
 #
-#   Fuzz/fuzz.sh SECONDS [TARGET...]      targets: query kb ntriples turtle image (default: all five)
+#   Fuzz/fuzz.sh SECONDS [TARGET...]      targets: query kb ntriples turtle csv image (default: all six)
 #
 # Environment: SWIFT (swift), FUZZ_SCRATCH (build folder, /tmp/fuzz-build), FUZZ_WORK
 # (new corpus and logs, /tmp/kbq-fuzz-work), FUZZ_SKIP_KNOWN=1 (skip inputs that reach
@@ -19,7 +19,7 @@ SCRATCH=${FUZZ_SCRATCH:-/tmp/fuzz-build}
 WORK=${FUZZ_WORK:-/tmp/kbq-fuzz-work}
 seconds=${1:-60}
 shift || true
-targets=${*:-query kb ntriples turtle image}
+targets=${*:-query kb ntriples turtle csv image}
 
 fail() { echo "fuzz: $*" >&2; exit 1; }
 
@@ -65,8 +65,9 @@ for t in $targets; do
     kb) dict=kb.dict; len= ;;
     ntriples) dict=nt.dict; len= ;;
     turtle) dict=ttl.dict; len= ;;
+    csv) dict=csv.dict; len= ;;
     image) dict=; len= ;;
-    *) fail "no target '$t' (query, kb, ntriples, turtle, image)" ;;
+    *) fail "no target '$t' (query, kb, ntriples, turtle, csv, image)" ;;
   esac
   [ -x "$bin/fuzz-$t" ] || fail "$bin/fuzz-$t was not built"
   # A target that reports a handful of counters was built without coverage (see above).

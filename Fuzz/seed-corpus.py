@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora Fuzz/corpus/{query,kb,ntriples,turtle}/ from the project's own tests and
+"""Writes the seed corpora Fuzz/corpus/{query,kb,ntriples,turtle,csv}/ from the project's own tests and
 data and /work/shared/testdata (../shared/testdata beside the project), plus the crash
 reproducers of the hardening issue. Run again to refresh: files are named after where
 they come from, so a rerun rewrites the same names. The committed corpus stays small
@@ -111,7 +111,15 @@ for top in [os.path.join(ROOT, "Tests", "fixtures"), os.path.join(SHARED, "w3c-r
         put("turtle", rel(path, os.path.dirname(top)), open(path, "rb").read()[:48 * 1024])
 put("turtle", "issue-invalid-utf8", b"\xff\xfe")
 
+# csv: the README's sheets and the tests' bad ones.
+for path in walk(os.path.join(ROOT, "examples"), (".csv", ".tsv")):
+    put("csv", rel(path, ROOT), open(path, "rb").read())
+tests = open(os.path.join(ROOT, "Tests", "KBQTests", "CSVImportTests.swift"), encoding="utf-8").read()
+for k, sheet in enumerate(re.findall(r'\(\"((?:subject|id|name)[^"\\]*(?:\\.[^"\\]*)*)\", \"', tests)):
+    put("csv", "bad-%02d" % k, sheet.encode().decode("unicode_escape").replace('\\"', '"').encode())
+put("csv", "issue-invalid-utf8", b"\xff\xfe")
+
 total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(FUZZ, "corpus")) for f in fs)
-for t in ("query", "kb", "ntriples", "turtle"):
+for t in ("query", "kb", "ntriples", "turtle", "csv"):
     print(t, len(os.listdir(os.path.join(FUZZ, "corpus", t))), "files")
 print("total", total, "bytes")

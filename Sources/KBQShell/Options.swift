@@ -114,7 +114,8 @@ enum Options {
             With no \\fIFILE\\fR, the bundled case is loaded. A \\fIFILE\\fR ending in \\fB.kbq\\fR (or
             whose first line is a \\fB#!\\fR line naming kbq) is a script; \\fB\\-\\fR runs the script on
             standard input; any other \\fIFILE\\fR is a knowledge base (\\fB.kb\\fR text, RDF
-            N\\-Triples in \\fB.nt\\fR, Turtle in \\fB.ttl\\fR, or an image in \\fB.kbqi\\fR).
+            N\\-Triples in \\fB.nt\\fR, Turtle in \\fB.ttl\\fR, a spreadsheet in \\fB.csv\\fR or \\fB.tsv\\fR,
+            or an image in \\fB.kbqi\\fR).
             .SH OPTIONS
 
             """

@@ -71,12 +71,13 @@ import Testing
 
     /// The Turtle and RDF 1.1 exports load back to the knowledge base the N-Triples export
     /// holds: exported again as N-Triples, they give its very text. On the bundled case, on
-    /// generated data and on an imported Turtle file.
+    /// generated data, on an imported Turtle file and on the README's spreadsheets.
     @Test func turtleAndRDF11ExportsLoadBackToTheSameKnowledgeBase() throws {
         let dir = temp("gen")
         let gen = try Support.run("/usr/bin/env", ["python3", Support.root + "/../shared/bench/gen.py", "500", dir], timeout: 300)
         #expect(gen.status == 0, "\(gen.stderr)")
-        let cases: [[String]] = [[], ["--empty", dir + "/kb.star.nt"], ["--empty", Support.root + "/Tests/fixtures/rdf/case.ttl"]]
+        let sheets = ["entities.csv", "statements.csv"].map { Support.root + "/examples/own-case/" + $0 }
+        let cases: [[String]] = [[], ["--empty", dir + "/kb.star.nt"], ["--empty", Support.root + "/Tests/fixtures/rdf/case.ttl"], ["--empty"] + sheets]
         for source in cases {
             // The reference: the N-Triples export, imported and exported again.
             let (nt, _) = try export(source, to: "ref.nt")

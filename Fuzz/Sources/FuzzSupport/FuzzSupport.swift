@@ -99,6 +99,15 @@ public enum Fuzz {
         close(fd)
     }
 
+    /// `data` loaded as the file `path` (whose suffix says its kind) into a fresh store,
+    /// which is checked and exported when it loads: the loaders that read files only.
+    public static func loadAsFile(_ data: UnsafeBufferPointer<UInt8>, _ path: String) {
+        write(data, to: path)
+        let loaded = Loader.load(files: [path], into: FactStore())
+        unlink(path)
+        check(loaded)
+    }
+
     // MARK: known crashes
 
     /// Whether an input of the query language reaches a crash already known and not yet

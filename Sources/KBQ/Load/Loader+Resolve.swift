@@ -8,6 +8,7 @@ extension Loader {
         declareEntities()
         phases.end("entities")
         importRDF()
+        importCSV()
         resolveFromDocuments()
         store.table.reserve(fastLines.count + items.count)
         var j = 0

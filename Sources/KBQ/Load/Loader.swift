@@ -19,6 +19,8 @@ public struct Loader {
     var seenFiles: Set<String>
     /// N-Triples files, parsed in pass 1 and imported in pass 2.
     var rdfFiles: [RDFFile] = []
+    /// Spreadsheets, read in pass 1 and imported in pass 2.
+    var csvSheets: [CSVSheet] = []
     var currentRDFPath = ""
     /// Sources already checked to be Documents (false: reported as not one).
     var documentChecked: [EntityID: Bool] = [:]
@@ -185,6 +187,10 @@ public struct Loader {
         phases.add("read and split, UTF-8", since: checkStart)
         if Loader.isNTriples(path) || TurtleParser.isTurtle(path) {
             parseRDF(path, SourceText(name: path, bytes: bytes))
+            return
+        }
+        if CSVTable.isSheet(path) {
+            parseCSV(path, SourceText(name: path, bytes: bytes))
             return
         }
         includeStack.append(canonical)

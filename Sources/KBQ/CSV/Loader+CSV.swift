@@ -1,0 +1,418 @@
+/// Spreadsheets in (README: "Your own case"). A sheet is read in pass 1; in pass 2, after the
+/// text's declarations and any RDF, the entity sheets are imported, then the statement
+/// sheets, so a statement can name an entity by the id, label or alias another sheet (or a
+/// `.kb` file) gives it. No schema is needed: types, predicates, stances and qualifier keys
+/// are declared on first use, and an entity on its first mention.
+extension Loader {
+    struct CSVColumn {
+        /// As the header writes it, trimmed (a qualifier key's name comes from it).
+        var title: String
+        /// Lower-cased: how the known columns are recognised.
+        var name: String
+        /// `NAME:string`: every cell is text, however it looks.
+        var text: Bool
+        var cell: CSVTable.Cell
+    }
+
+    struct CSVSheet {
+        enum Kind { case entities, statements }
+        var path: String
+        var table: CSVTable
+        var kind: Kind
+        var columns: [CSVColumn]
+
+        func column(_ name: String) -> Int? { columns.firstIndex { $0.name == name } }
+    }
+
+    static let entityColumns: Set<String> = ["id", "type", "label", "aliases", "description", "paragraphs", "iri"]
+    /// A statement sheet's columns that are not qualifier keys of their own.
+    static let statementColumns: Set<String> = ["subject", "predicate", "object", "source", "para", "speaker", "stance"]
+
+    mutating func parseCSV(_ path: String, _ source: SourceText) {
+        do throws(Diagnostic) {
+            let table = try CSVTable.read(source)
+            var columns: [CSVColumn] = []
+            for cell in table.header {
+                let parts = cell.text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+                let title = String(parts[0]).trimmingSpaces
+                var text = false
+                if parts.count == 2 {
+                    guard String(parts[1]).trimmingSpaces.lowercased() == "string" else {
+                        throw error("unknown column type ':\(parts[1])' (':string' makes every cell of a column text)", source, cell.range)
+                    }
+                    text = true
+                }
+                guard !title.isEmpty else { throw error("a column with no name in the header", source, cell.range) }
+                let name = title.lowercased()
+                if let same = columns.first(where: { $0.name == name }) {
+                    throw error("column '\(title)' is named twice (first at column \(source.lineAndColumn(of: same.cell.range.lowerBound).column))", source, cell.range)
+                }
+                columns.append(CSVColumn(title: title, name: name, text: text, cell: cell))
+            }
+            let names = Set(columns.map(\.name))
+            let headerRange = table.header.first!.range.lowerBound..<table.header.last!.range.upperBound
+            let kind: CSVSheet.Kind
+            if names.isSuperset(of: ["subject", "predicate", "object"]) {
+                kind = .statements
+                if names.contains("speaker") != names.contains("stance") {
+                    throw error("a claim needs both a 'speaker' and a 'stance' column", source, headerRange)
+                }
+            } else if names.contains("id") {
+                kind = .entities
+                if let other = columns.first(where: { !Loader.entityColumns.contains($0.name) }) {
+                    throw error("an entities sheet has the columns id, type, label, aliases, description, paragraphs and iri: '\(other.title)' is none of them", source, other.cell.range)
+                }
+            } else {
+                throw error("a sheet's first row names its columns: subject, predicate and object for statements, or id for entities (README: \"Your own case\")", source, headerRange)
+            }
+            csvSheets.append(CSVSheet(path: path, table: table, kind: kind, columns: columns))
+        } catch {
+            report(error)
+        }
+    }
+
+    mutating func importCSV() {
+        guard !csvSheets.isEmpty else { return }
+        for sheet in csvSheets where sheet.kind == .entities { importEntities(sheet) }
+        // A case that declares no stances gets the standard ones, so that a sheet can
+        // record claims as they come.
+        if csvSheets.contains(where: { $0.kind == .statements }), store.predicateID("says") == nil,
+            let path = csvSheets.first(where: { $0.kind == .statements })?.path
+        {
+            declareStandardStances(path)
+        }
+        // Subjects and speakers first, so that an object naming one of them anywhere in
+        // the sheets is that entity, not text.
+        for sheet in csvSheets where sheet.kind == .statements {
+            for row in sheet.table.rows {
+                for k in [sheet.column("subject"), sheet.column("speaker")].compactMap({ $0 }) {
+                    let name = row.cells[k].text.trimmingSpaces
+                    if !name.isEmpty, store.entities(named: name).isEmpty { _ = csvEntity(name, row.cells[k], sheet, row) }
+                }
+            }
+        }
+        for sheet in csvSheets where sheet.kind == .statements { importStatements(sheet) }
+        store.recomputeClosures()
+    }
+
+    // MARK: entities
+
+    mutating func importEntities(_ sheet: CSVSheet) {
+        let (id, type, label, aliases, description, paragraphs, iri) = (
+            sheet.column("id")!, sheet.column("type"), sheet.column("label"), sheet.column("aliases"),
+            sheet.column("description"), sheet.column("paragraphs"), sheet.column("iri"))
+        func cell(_ row: CSVTable.Row, _ k: Int?) -> String { k.map { row.cells[$0].text.trimmingSpaces } ?? "" }
+        for row in sheet.table.rows {
+            let idCell = row.cells[id]
+            let name = idCell.text.trimmingSpaces
+            guard !name.isEmpty else {
+                report(error("row \(row.number) has no id", sheet.table.source, idCell.range))
+                continue
+            }
+            let entityID = Loader.csvName(name)
+            if let existing = store.entityID(exactly: entityID) {
+                let at = store.entity(existing).declaredAt
+                report(error("entity '\(entityID)' is declared twice (first at \(at.file):\(at.line))", sheet.table.source, idCell.range))
+                continue
+            }
+            var count: Int? = nil
+            if let k = paragraphs, !cell(row, k).isEmpty {
+                guard let n = Int(cell(row, k)), n >= 1 else {
+                    report(error("paragraphs is a whole number of at least 1", sheet.table.source, row.cells[k].range))
+                    continue
+                }
+                count = n
+            }
+            let typeNames = cell(row, type).split(separator: "|").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
+            let types = (typeNames.isEmpty ? ["Thing"] : typeNames).map { csvType($0, sheet, row) }
+            let given = cell(row, label)
+            var entity = Entity(
+                id: entityID, types: [], label: given.isEmpty ? Loader.labelFor(name) : given,
+                aliases: cell(row, aliases).split(separator: "|").map { String($0).trimmingSpaces }.filter { !$0.isEmpty },
+                description: cell(row, description).isEmpty ? nil : cell(row, description), paragraphs: count,
+                declaredAt: Location(file: sheet.path, line: row.number))
+            if !cell(row, iri).isEmpty { entity.iri = cell(row, iri) }
+            let e = store.addEntity(entity)
+            store.setEntityTypes(e, types)
+        }
+    }
+
+    // MARK: statements
+
+    /// The columns a statement sheet gives a statement, found once.
+    struct StatementColumns {
+        var subject: Int, predicate: Int, object: Int
+        var source: Int?, para: Int?, speaker: Int?, stance: Int?
+        /// Qualifier columns: on the claim (date, quote: when and how it was said), or on
+        /// what is claimed or asserted (every other).
+        var onClaim: [(column: Int, key: Int32)] = []
+        var onStatement: [(column: Int, key: Int32)] = []
+    }
+
+    mutating func importStatements(_ sheet: CSVSheet) {
+        var c = StatementColumns(
+            subject: sheet.column("subject")!, predicate: sheet.column("predicate")!, object: sheet.column("object")!,
+            source: sheet.column("source"), para: sheet.column("para"), speaker: sheet.column("speaker"), stance: sheet.column("stance"))
+        for (k, column) in sheet.columns.enumerated() where !Loader.statementColumns.contains(column.name) {
+            let keyName = Loader.csvName(column.title)
+            let key = store.keyID(keyName) ?? store.addKey(KeyInfo(name: keyName, valueType: column.text ? .string : .any))
+            if column.name == "date" || column.name == "quote" { c.onClaim.append((k, key)) } else { c.onStatement.append((k, key)) }
+        }
+        let (sourceKey, paraKey) = (store.keyID("source")!, store.keyID("para")!)
+        // A row with errors adds nothing more; any error fails the whole load.
+        for row in sheet.table.rows {
+            let speakerText = c.speaker.map { row.cells[$0].text.trimmingSpaces } ?? ""
+            let stanceText = c.stance.map { row.cells[$0].text.trimmingSpaces } ?? ""
+            let claimed = !speakerText.isEmpty || !stanceText.isEmpty
+            if claimed, speakerText.isEmpty || stanceText.isEmpty {
+                let empty = speakerText.isEmpty ? c.speaker! : c.stance!
+                report(error("row \(row.number) has a \(speakerText.isEmpty ? "stance but no speaker" : "speaker but no stance"): a claim needs both", sheet.table.source, row.cells[empty].range))
+                continue
+            }
+            let before = diagnostics.errorCount
+            guard let subject = csvValue(row.cells[c.subject], sheet, row, keyType: .entity, role: "subject"),
+                let predicate = csvPredicate(row.cells[c.predicate], sheet, row, stance: false),
+                let object = csvValue(row.cells[c.object], sheet, row, keyType: nil, text: sheet.columns[c.object].text, role: "object"),
+                let (document, paragraph) = csvProvenance(row, c, sheet)
+            else { continue }
+            // What is asserted or claimed, with its own qualifiers; when and how it was said
+            // (date, quote) go on the claim, or on the fact when no one is quoted.
+            var fact = Statement(
+                subject: subject, predicate: predicate, object: object, qualifiers: [], asserted: !claimed, name: nil,
+                location: Location(file: sheet.path, line: row.number), document: nil, paragraph: nil)
+            for (k, key) in c.onStatement { qualify(&fact, row, k, key, sheet) }
+            var asserted = fact
+            if claimed {
+                guard let speaker = csvValue(row.cells[c.speaker!], sheet, row, keyType: .entity, role: "speaker"),
+                    let stance = csvPredicate(row.cells[c.stance!], sheet, row, stance: true)
+                else { continue }
+                asserted = Statement(
+                    subject: speaker, predicate: stance, object: .proposition(0), qualifiers: [], asserted: true, name: nil,
+                    location: fact.location, document: nil, paragraph: nil)
+            } else if store.predicates[Int(predicate)].isStance {
+                report(error("'\(store.predicateName(predicate))' is a stance: what it says is a claim, written with the speaker and stance columns", sheet.table.source, row.cells[c.predicate].range))
+                continue
+            }
+            for (k, key) in c.onClaim { qualify(&asserted, row, k, key, sheet) }
+            guard diagnostics.errorCount == before else { continue }
+            if claimed { asserted.object = .proposition(store.addStatement(fact)) }
+            asserted.document = document
+            asserted.paragraph = paragraph
+            asserted.qualifiers += [(sourceKey, .entity(document)), (paraKey, .integer(paragraph))]
+            _ = store.addStatement(asserted)
+        }
+    }
+
+    /// The source and paragraph of a row: its `source` and `para` cells, or the sheet
+    /// itself (a Document made for it) and the row's number.
+    mutating func csvProvenance(_ row: CSVTable.Row, _ c: StatementColumns, _ sheet: CSVSheet) -> (EntityID, Int)? {
+        let sourceText = c.source.map { row.cells[$0].text.trimmingSpaces } ?? ""
+        let paraText = c.para.map { row.cells[$0].text.trimmingSpaces } ?? ""
+        guard !sourceText.isEmpty else {
+            if !paraText.isEmpty {
+                report(error("a paragraph with no source", sheet.table.source, row.cells[c.para!].range))
+                return nil
+            }
+            return (sheetDocument(sheet), row.number)
+        }
+        let cell = row.cells[c.source!]
+        let document: EntityID
+        switch store.entities(named: sourceText).count {
+        case 0:
+            document = store.addEntity(Entity(
+                id: uniqueEntityID(Loader.csvName(sourceText)), types: [documentType()], label: Loader.labelFor(sourceText),
+                aliases: [], description: nil, paragraphs: nil, declaredAt: Location(file: sheet.path, line: row.number)))
+        case 1:
+            document = store.entities(named: sourceText)[0]
+            let isDocument = store.entity(document).types.contains { store.typeClosure[Int(documentType())].contains($0) }
+            guard isDocument else {
+                report(error("source '\(store.entity(document).id)' is not a Document", sheet.table.source, cell.range))
+                return nil
+            }
+        default:
+            report(ambiguity(sourceText, cell, sheet))
+            return nil
+        }
+        guard !paraText.isEmpty else {
+            report(error("a source needs its paragraph (a 'para' column)", sheet.table.source, cell.range))
+            return nil
+        }
+        guard let p = Int(paraText), p >= 1 else {
+            report(error("para is a whole number of at least 1", sheet.table.source, row.cells[c.para!].range))
+            return nil
+        }
+        if let count = store.entity(document).paragraphs, p > count {
+            report(error("paragraph \(p) of '\(store.entity(document).id)', which has \(count)", sheet.table.source, row.cells[c.para!].range))
+            return nil
+        }
+        return (document, p)
+    }
+
+    mutating func qualify(_ s: inout Statement, _ row: CSVTable.Row, _ k: Int, _ key: Int32, _ sheet: CSVSheet) {
+        let cell = row.cells[k]
+        guard !cell.text.trimmingSpaces.isEmpty else { return }
+        let type = store.keys[Int(key)].valueType
+        guard let v = csvValue(cell, sheet, row, keyType: type == .any ? nil : type, text: sheet.columns[k].text, role: sheet.columns[k].title) else { return }
+        s.qualifiers.append((key, v))
+    }
+
+    /// A cell's value. With a key type, the cell must be of that type; without, it is read
+    /// as the README says: `unknown`, `none`, an integer, a decimal, an ISO date (year-month
+    /// or day; a year alone is an integer, which compares as a date), the entity it names
+    /// (by id, label or alias), a new entity when it is written as a name (letters, digits,
+    /// `_`), and text otherwise. `text`: the column is `:string`.
+    mutating func csvValue(_ cell: CSVTable.Cell, _ sheet: CSVSheet, _ row: CSVTable.Row, keyType: ValueType?, text: Bool = false, role: String) -> Value? {
+        let s = cell.text.trimmingSpaces
+        func fail(_ what: String) -> Value? {
+            report(error("the \(role) of row \(row.number) \(what)", sheet.table.source, cell.range))
+            return nil
+        }
+        if text || keyType == .string { return .string(cell.text) }
+        guard !s.isEmpty else { return fail("is empty") }
+        switch keyType {
+        case .date?:
+            if let d = DateValue(parsing: s) { return .date(d) }
+            if s.count == 4, let y = Int(s) { return .date(DateValue(year: y)) }
+            return fail("is not a date (2020, 2020-06 or 2020-06-14)")
+        case .integer?:
+            return Int(s).map { .integer($0) } ?? fail("is not a whole number")
+        case .decimal?:
+            return Loader.isDecimal(s) || Int(s) != nil ? .decimal(s) : fail("is not a number")
+        case .entity?:
+            return csvEntity(s, cell, sheet, row).map { .entity($0) }
+        default:
+            break
+        }
+        if s == "unknown" { return .unknown }
+        if s == "none" { return Value.none }
+        if let i = Int(s), !s.hasPrefix("+") { return .integer(i) }
+        if Loader.isDecimal(s) { return .decimal(s) }
+        if s.contains("-"), let d = DateValue(parsing: s) { return .date(d) }
+        let named = store.entities(named: s)
+        if named.count == 1 { return .entity(named[0]) }
+        if named.count > 1 {
+            report(ambiguity(s, cell, sheet))
+            return nil
+        }
+        if Loader.csvName(s) == s { return csvEntity(s, cell, sheet, row).map { .entity($0) } }
+        return .string(cell.text)
+    }
+
+    static func isDecimal(_ s: String) -> Bool {
+        let body = s.hasPrefix("-") ? s.dropFirst() : Substring(s)
+        let parts = body.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
+    }
+
+    /// The entity `name` names (by id, label or alias), or a new one (type Thing) when none does.
+    mutating func csvEntity(_ name: String, _ cell: CSVTable.Cell, _ sheet: CSVSheet, _ row: CSVTable.Row) -> EntityID? {
+        let named = store.entities(named: name)
+        if named.count == 1 { return named[0] }
+        if named.count > 1 {
+            report(ambiguity(name, cell, sheet))
+            return nil
+        }
+        let e = store.addEntity(Entity(
+            id: uniqueEntityID(Loader.csvName(name)), types: [], label: Loader.labelFor(name), aliases: [],
+            description: nil, paragraphs: nil, declaredAt: Location(file: sheet.path, line: row.number)))
+        store.setEntityTypes(e, [csvType("Thing", sheet, row)])
+        return e
+    }
+
+    func ambiguity(_ name: String, _ cell: CSVTable.Cell, _ sheet: CSVSheet) -> Diagnostic {
+        let ids = store.entities(named: name).map { store.entity($0).id }
+        return error("'\(name)' names \(ids.count) entities (\(ids.prefix(5).joined(separator: ", "))): use an id", sheet.table.source, cell.range)
+    }
+
+    /// The predicate (or, with `stance`, the stance) a cell names, declared on first use.
+    /// A new stance is a sub-stance of `says`.
+    mutating func csvPredicate(_ cell: CSVTable.Cell, _ sheet: CSVSheet, _ row: CSVTable.Row, stance: Bool) -> PredicateID? {
+        let text = cell.text.trimmingSpaces
+        guard !text.isEmpty else {
+            report(error("row \(row.number) has no \(stance ? "stance" : "predicate")", sheet.table.source, cell.range))
+            return nil
+        }
+        let name = Loader.csvName(text)
+        if let p = store.predicateID(name) {
+            if stance, !store.predicates[Int(p)].isStance {
+                report(error("'\(name)' is a predicate, not a stance (what someone says, claims, denies...)", sheet.table.source, cell.range))
+                return nil
+            }
+            return p
+        }
+        let supers = stance ? store.predicateID("says").map { [$0] } ?? [] : []
+        let p = store.addPredicate(PredicateInfo(name: name, supers: supers, isStance: stance, description: nil, declaredAt: Location(file: sheet.path, line: row.number)))
+        store.recomputeClosures()
+        return p
+    }
+
+    mutating func declareStandardStances(_ path: String) {
+        for (name, parent, description) in Loader.standardStances where store.predicateID(name) == nil {
+            let supers = parent.flatMap { store.predicateID($0) }.map { [$0] } ?? []
+            _ = store.addPredicate(PredicateInfo(name: name, supers: supers, isStance: true, description: description, declaredAt: Location(file: path, line: 0)))
+        }
+        store.recomputeClosures()
+    }
+
+    /// The stances of kbq's standard schema (kb/schema.kb's, which a test keeps them equal
+    /// to): a case of one's own can record claims without declaring any.
+    static let standardStances: [(String, String?, String)] = [
+        ("says", nil, "expresses a proposition"), ("claims", "says", "asserts that something is so"),
+        ("alleges", "claims", "accuses, without proof in hand"), ("argues", "claims", "puts forward as an argument"),
+        ("maintains", "claims", "keeps asserting, against doubt"), ("cites", "says", "invokes an allegation made by others"),
+        ("denies", "says", "asserts that something is not so"), ("disputes", "says", "contests a finding or claim"),
+        ("rules", "says", "decides as a court"), ("finds", "rules", "concludes as a court, on the evidence"),
+        ("states", "says", "declares"), ("reports", "says", "relates what others said or did"),
+        ("condemns", "says", "denounces"), ("welcomes", "says", "approves of"), ("demands", "says", "calls for"),
+        ("lacks_evidence_that", nil, "has not shown, with evidence, that"),
+    ]
+
+    mutating func csvType(_ name: String, _ sheet: CSVSheet, _ row: CSVTable.Row) -> Int32 {
+        let n = Loader.csvName(name)
+        if let t = store.typeID(n) { return t }
+        let t = store.addType(TypeInfo(name: n, supertypes: [], description: nil, declaredAt: Location(file: sheet.path, line: row.number)))
+        store.recomputeClosures()
+        return t
+    }
+
+    mutating func documentType() -> Int32 {
+        if let t = store.typeID("Document") { return t }
+        let t = store.addType(TypeInfo(name: "Document", supertypes: [], description: nil, declaredAt: Location(file: "", line: 0)))
+        store.recomputeClosures()
+        return t
+    }
+
+    /// The Document that stands for a sheet, made the first time a row has no source.
+    mutating func sheetDocument(_ sheet: CSVSheet) -> EntityID {
+        let iri = "file:" + FileSystem.canonical(sheet.path)
+        if let e = store.entity(iri: iri) { return e }
+        var e = Entity(
+            id: uniqueEntityID(Loader.csvName(sheet.path.split(separator: "/").last.map(String.init) ?? sheet.path)), types: [],
+            label: sheet.path, aliases: [], description: "an imported spreadsheet; paragraph = row", paragraphs: nil,
+            declaredAt: Location(file: sheet.path, line: 0))
+        e.iri = iri
+        let id = store.addEntity(e)
+        store.setEntityTypes(id, [documentType()])
+        return id
+    }
+
+    /// A kbq name for a cell's text: letters, digits and `_` kept, anything else `_` (runs
+    /// of it one), not starting with a digit, never a keyword.
+    static func csvName(_ text: String) -> String {
+        var name = ""
+        for ch in text.trimmingSpaces {
+            if ch.isLetter || ch.isNumber || ch == "_" { name.append(ch) } else if !name.hasSuffix("_") { name.append("_") }
+        }
+        while name.hasSuffix("_") && name.count > 1 { name.removeLast() }
+        while name.hasPrefix("_") && name.count > 1 && !text.hasPrefix("_") { name.removeFirst() }
+        if name.isEmpty { name = "x" }
+        if let first = name.first, first.isNumber { name = "n" + name }
+        if Parser.keywords.contains(name) || Parser.kbKeywords.contains(name) { name += "_" }
+        return name
+    }
+
+    /// A label for an entity named by `text`: as written, or a name's `_` read as spaces.
+    static func labelFor(_ text: String) -> String {
+        csvName(text) == text ? String(text.map { $0 == "_" ? " " : $0 }) : text
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+
+@testable import KBQ
+
+/// Spreadsheets in: a two-sheet case answers as the same case written as .kb text does;
+/// cells are read as Python's csv module writes them (RFC 4180, random cells, seed printed);
+/// bad sheets are located errors; the stances a sheet gets by default are kb/schema.kb's.
+@Suite struct CSVImportTests {
+    /// The README's example sheets ("Your own case").
+    static let dir = Support.root + "/examples/own-case"
+
+    static let probes = [
+        "find ?s, ?p, ?o where ?s ?p ?o",
+        "find ?who, ?c, ?q where ?who says ?c {quote: ?q}",
+        "find ?who, ?d where ?who denies _ {date: ?d}",
+        "find ?s, ?doc, ?n where _ _ _ {source: ?doc, para: ?n} as ?s",
+        "find ?t where Ministry_X bought _ {target: ?t}",
+        "find ?d where Lab published _ {date: ?d}, ?d in 2021",
+        "find ?x where ?x is_a Organization",
+        "find ?l where Report1 is_a Document, ?x works_for ?l",
+    ]
+
+    @Test func aTwoSheetCaseAnswersAsItsKBTextDoes() throws {
+        let args = CSVImportTests.probes.flatMap { ["-e", $0] }
+        let sheets = try Support.kbq(["--empty", CSVImportTests.dir + "/entities.csv", CSVImportTests.dir + "/statements.csv"] + args)
+        let text = try Support.kbq(["--empty", Support.root + "/Tests/fixtures/csv/same.kb"] + args)
+        #expect(sheets.status == 0 && sheets.stderr.isEmpty, "\(sheets.stderr)")
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(sheets.stdout == text.stdout)
+        // Names by label and alias, a BOM, CRLF, quotes inside quoted cells.
+        #expect(sheets.stdout.contains("Lab\tpublished\tReport1") && sheets.stdout.contains("found \"beyond doubt\" on her phone"))
+        // why: the sheet and row.
+        let why = try Support.kbq(["--empty", CSVImportTests.dir + "/entities.csv", CSVImportTests.dir + "/statements.csv",
+                                   "-e", "find ?o where Vendor sells_to ?o", "-e", "why 1"])
+        #expect(why.stdout.contains("source: statements_csv ¶2  at ") && why.stdout.contains("/statements.csv:2\n"), "\(why.stdout)")
+    }
+
+    @Test func aSheetIsIncludedFromText() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-csv-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "include \"\(CSVImportTests.dir)/entities.csv\"\ninclude \"\(CSVImportTests.dir)/statements.csv\"\n"
+            .write(toFile: dir + "/case.kb", atomically: true, encoding: .utf8)
+        let run = try Support.kbq(["--empty", dir + "/case.kb", "-e", "find count(*) where _ _ _"])
+        #expect(run.stdout == "count(*)\n6\n", "\(run.stderr)")
+    }
+
+    /// Random cells (separators, quotes, newlines, CRLF, tabs, spaces, non-ASCII) written by
+    /// Python's csv module, read back cell for cell.
+    @Test func cellsAreReadAsPythonsCSVModuleWritesThem() throws {
+        let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(Int.init) ?? 20261205
+        print("CSVImportTests seed \(seed)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-csv-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for (sheet, dialect) in [("cells.csv", "excel"), ("cells.tsv", "excel-tab")] {
+            let write = try Support.run("/usr/bin/env", ["python3", "-c", """
+                import csv, json, random, sys
+                r = random.Random(int(sys.argv[1]))
+                parts = ['a', 'B', ',', '"', '\\n', '\\r\\n', ' ', '\\t', 'é', '字', "'", ';', '1', '-']
+                rows = [["S%d" % i, "p", "".join(r.choice(parts) for _ in range(r.randint(1, 12)))] for i in range(300)]
+                with open(sys.argv[2], 'w', newline='', encoding='utf-8') as f:
+                    w = csv.writer(f, dialect=sys.argv[3])
+                    w.writerow(["subject", "predicate", "object:string"])
+                    w.writerows(rows)
+                print(json.dumps([{"s": a, "o": c} for a, _, c in rows]))
+                """, String(seed), dir + "/" + sheet, dialect])
+            #expect(write.status == 0, "\(write.stderr)")
+            let read = try Support.kbq(["--empty", dir + "/" + sheet, "--format", "json", "-e", "find ?s, ?o where ?s p ?o"])
+            #expect(read.status == 0, "\(read.stderr)")
+            let expected = try JSONSerialization.jsonObject(with: Data(write.stdout.utf8)) as! [[String: String]]
+            let got = try JSONSerialization.jsonObject(with: Data(read.stdout.utf8)) as! [[String: String]]
+            #expect(got == expected, "\(sheet), seed \(seed)")
+        }
+    }
+
+    @Test(arguments: [
+        ("subject,predicate,object,date\nA,knows,B,June 2020\n", "2:11: error: the date of row 2 is not a date (2020, 2020-06 or 2020-06-14)"),
+        ("subject,predicate,object\nA,knows,B,C\n", "2:11: error: row 2 has 4 cells where the header names 3 columns"),
+        ("subject,predicate,object\nA,knows,\"B\n", "2:9: error: this quoted cell is never closed"),
+        ("subject,predicate,object\nA,knows,\"B\"x\n", "2:12: error: text after the closing quote of a cell"),
+        ("name,age\nA,3\n", "1:1: error: a sheet's first row names its columns"),
+        ("subject,predicate,object,speaker,stance\nA,knows,B,C,\n", "2:13: error: row 2 has a speaker but no stance"),
+        ("subject,predicate,object,para\nA,knows,B,3\n", "2:11: error: a paragraph with no source"),
+        ("subject,predicate,object,speaker,stance\nA,knows,B,C,knows\n", "2:13: error: 'knows' is a predicate, not a stance"),
+        ("subject,predicate,object\nA,claims,B\n", "2:3: error: 'claims' is a stance"),
+        ("id,type,colour\nA,Thing,red\n", "1:9: error: an entities sheet has the columns id, type, label"),
+        ("id,label\nA,One\nB,One\nsubject,predicate,object\n", "error:"),
+        ("subject,predicate,object:int\nA,knows,B\n", "1:19: error: unknown column type ':int'"),
+    ])
+    func badSheetsAreLocatedErrors(_ sheet: String, _ expected: String) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-bad-\(UUID()).csv").path
+        try sheet.write(toFile: path, atomically: true, encoding: .utf8)
+        let run = try Support.kbq(["--empty", path, "-e", "find count(*) where _ _ _"])
+        #expect(run.status == 1 && run.stdout.isEmpty)
+        #expect(run.stderr.hasPrefix(path + ":" + expected) || (expected == "error:" && run.stderr.contains(expected)), "\(run.stderr)")
+    }
+
+    /// A name two entities share is an error where it is used, not a guess.
+    @Test func anAmbiguousNameIsAnError() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-csv-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "id,label\nA,One\nB,One\n".write(toFile: dir + "/e.csv", atomically: true, encoding: .utf8)
+        try "subject,predicate,object\nOne,knows,A\n".write(toFile: dir + "/s.csv", atomically: true, encoding: .utf8)
+        let run = try Support.kbq(["--empty", dir + "/e.csv", dir + "/s.csv"])
+        #expect(run.status == 1 && run.stderr.contains("s.csv:2:1: error: 'One' names 2 entities (A, B): use an id"), "\(run.stderr)")
+    }
+
+    @Test func theDefaultStancesAreTheStandardSchemas() throws {
+        let schema = try String(contentsOfFile: Support.root + "/kb/schema.kb", encoding: .utf8)
+        let declared = schema.split(separator: "\n").filter { $0.hasPrefix("stance ") }.map { line -> String in
+            let words = line.split(separator: "\"")[0].split(separator: " ").map(String.init)
+            let description = String(line.split(separator: "\"")[1])
+            return "\(words[1]) \(words.count > 3 ? words[3] : "-") \(description)"
+        }
+        #expect(declared == Loader.standardStances.map { "\($0.0) \($0.1 ?? "-") \($0.2)" })
+    }
+}
