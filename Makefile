@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BUILD_FLAGS ?=
 
-.PHONY: all deps venv build release run test soak bench bench-kbq bench-startup bench-variants clean install uninstall
+.PHONY: all deps venv build release run test soak bench bench-kbq bench-startup bench-csv bench-variants clean install uninstall
 
 all: build
 
@@ -73,6 +73,16 @@ bench: deps
 # DuckDB on database files (hyperfine); needs the 1M data of make bench or bench-kbq.
 bench-startup: deps
 	bash bench/startup.sh $(BENCH_WORK)/data/$(or $(SIZE_STARTUP),1M)
+
+# A 1M-row statements sheet (bench/csv_sheets.py, from gen.py's CSVs) loaded by kbq, beside
+# DuckDB's read_csv of the same file into a table (hyperfine); needs the data of bench-kbq.
+bench-csv: deps
+	$(SWIFT) build -c release --product kbq
+	@test -f "$(BENCH_WORK)/data/$(SIZE)/kbq-csv/statements.csv" || python3 bench/csv_sheets.py "$(BENCH_WORK)/data/$(SIZE)"
+	@D="$(BENCH_WORK)/data/$(SIZE)/kbq-csv"; K=$$($(SWIFT) build -c release --show-bin-path)/kbq; \
+	  hyperfine -N --warmup 1 --runs 5 \
+	    -n "kbq (sheets)" "$$K --no-cache --empty $$D/entities.csv $$D/statements.csv -e 'find count(*) where _ _ _'" \
+	    -n "duckdb read_csv" "$(BENCH_WORK)/duckdb-cli/duckdb -c \"CREATE TABLE s AS SELECT * FROM read_csv('$$D/statements.csv')\""
 
 # Query shapes beyond the six questions, kbq against DuckDB's CLI, answers compared: the
 # shared ones (../shared/bench/variants/public.json) and the project's own (bench/variants.json).

@@ -94,6 +94,8 @@ struct CSVTable {
 extension String {
     /// Without spaces and tabs at either end.
     var trimmingSpaces: String {
+        let ends = (utf8.first, utf8.last)
+        if ends.0 != 0x20, ends.0 != 0x09, ends.1 != 0x20, ends.1 != 0x09 { return self }
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { $0 != " " && $0 != "\t" }),
             let last = scalars.lastIndex(where: { $0 != " " && $0 != "\t" })

@@ -14,6 +14,17 @@ extension Loader {
         var cell: CSVTable.Cell
     }
 
+    /// What an import has resolved already, by the text that named it (a sheet names the
+    /// same entities and predicates row after row).
+    struct CSVMemo {
+        var entities: [String: EntityID] = [:]
+        var predicates: [String: (id: PredicateID, stance: Bool)] = [:]
+        var documents: [String: EntityID] = [:]
+        var sources: [String: EntityID] = [:]
+        /// Cells read as text: no entity had that name, and it is not written as one.
+        var texts: Set<String> = []
+    }
+
     struct CSVSheet {
         enum Kind { case entities, statements }
         var path: String
@@ -74,11 +85,9 @@ extension Loader {
     mutating func importCSV() {
         guard !csvSheets.isEmpty else { return }
         for sheet in csvSheets where sheet.kind == .entities { importEntities(sheet) }
-        // A case that declares no stances gets the standard ones, so that a sheet can
-        // record claims as they come.
-        if csvSheets.contains(where: { $0.kind == .statements }), store.predicateID("says") == nil,
-            let path = csvSheets.first(where: { $0.kind == .statements })?.path
-        {
+        // A case that declares no stances gets the standard ones when a sheet records
+        // claims (a sheet without a stance column keeps every predicate name its own).
+        if store.predicateID("says") == nil, let path = csvSheets.first(where: { $0.column("stance") != nil })?.path {
             declareStandardStances(path)
         }
         // Subjects and speakers first, so that an object naming one of them anywhere in
@@ -87,7 +96,9 @@ extension Loader {
             for row in sheet.table.rows {
                 for k in [sheet.column("subject"), sheet.column("speaker")].compactMap({ $0 }) {
                     let name = row.cells[k].text.trimmingSpaces
-                    if !name.isEmpty, store.entities(named: name).isEmpty { _ = csvEntity(name, row.cells[k], sheet, row) }
+                    if !name.isEmpty, csvMemo.entities[name] == nil, store.entities(named: name).isEmpty {
+                        _ = csvEntity(name, row.cells[k], sheet, row)
+                    }
                 }
             }
         }
@@ -198,14 +209,15 @@ extension Loader {
             if claimed { asserted.object = .proposition(store.addStatement(fact)) }
             asserted.document = document
             asserted.paragraph = paragraph
-            asserted.qualifiers += [(sourceKey, .entity(document)), (paraKey, .integer(paragraph))]
+            asserted.qualifiers.append((sourceKey, .entity(document)))
+            if let paragraph { asserted.qualifiers.append((paraKey, .integer(paragraph))) }
             _ = store.addStatement(asserted)
         }
     }
 
     /// The source and paragraph of a row: its `source` and `para` cells, or the sheet
     /// itself (a Document made for it) and the row's number.
-    mutating func csvProvenance(_ row: CSVTable.Row, _ c: StatementColumns, _ sheet: CSVSheet) -> (EntityID, Int)? {
+    mutating func csvProvenance(_ row: CSVTable.Row, _ c: StatementColumns, _ sheet: CSVSheet) -> (EntityID, Int?)? {
         let sourceText = c.source.map { row.cells[$0].text.trimmingSpaces } ?? ""
         let paraText = c.para.map { row.cells[$0].text.trimmingSpaces } ?? ""
         guard !sourceText.isEmpty else {
@@ -217,35 +229,45 @@ extension Loader {
         }
         let cell = row.cells[c.source!]
         let document: EntityID
-        switch store.entities(named: sourceText).count {
-        case 0:
-            document = store.addEntity(Entity(
-                id: uniqueEntityID(Loader.csvName(sourceText)), types: [documentType()], label: Loader.labelFor(sourceText),
-                aliases: [], description: nil, paragraphs: nil, declaredAt: Location(file: sheet.path, line: row.number)))
-        case 1:
-            document = store.entities(named: sourceText)[0]
-            let isDocument = store.entity(document).types.contains { store.typeClosure[Int(documentType())].contains($0) }
-            guard isDocument else {
-                report(error("source '\(store.entity(document).id)' is not a Document", sheet.table.source, cell.range))
-                return nil
-            }
-        default:
-            report(ambiguity(sourceText, cell, sheet))
-            return nil
+        if let known = csvMemo.sources[sourceText] {
+            document = known
+        } else {
+            guard let found = csvDocument(sourceText, cell, sheet, row) else { return nil }
+            csvMemo.sources[sourceText] = found
+            document = found
         }
-        guard !paraText.isEmpty else {
-            report(error("a source needs its paragraph (a 'para' column)", sheet.table.source, cell.range))
-            return nil
-        }
+        // As in .kb text, a source may be given without its paragraph.
+        guard !paraText.isEmpty else { return (document, nil) }
         guard let p = Int(paraText), p >= 1 else {
             report(error("para is a whole number of at least 1", sheet.table.source, row.cells[c.para!].range))
             return nil
         }
-        if let count = store.entity(document).paragraphs, p > count {
+        if let count = store.entities.paragraphs(Int(document)), p > count {
             report(error("paragraph \(p) of '\(store.entity(document).id)', which has \(count)", sheet.table.source, row.cells[c.para!].range))
             return nil
         }
         return (document, p)
+    }
+
+    /// The Document a source cell names, made (type Document) when nothing has that name.
+    mutating func csvDocument(_ sourceText: String, _ cell: CSVTable.Cell, _ sheet: CSVSheet, _ row: CSVTable.Row) -> EntityID? {
+        let named = store.entities(named: sourceText)
+        switch named.count {
+        case 0:
+            return store.addEntity(Entity(
+                id: uniqueEntityID(Loader.csvName(sourceText)), types: [documentType()], label: Loader.labelFor(sourceText),
+                aliases: [], description: nil, paragraphs: nil, declaredAt: Location(file: sheet.path, line: row.number)))
+        case 1:
+            let isDocument = store.entity(named[0]).types.contains { store.typeClosure[Int(documentType())].contains($0) }
+            guard isDocument else {
+                report(error("source '\(store.entity(named[0]).id)' is not a Document", sheet.table.source, cell.range))
+                return nil
+            }
+            return named[0]
+        default:
+            report(ambiguity(sourceText, cell, sheet))
+            return nil
+        }
     }
 
     mutating func qualify(_ s: inout Statement, _ row: CSVTable.Row, _ k: Int, _ key: Int32, _ sheet: CSVSheet) {
@@ -283,18 +305,22 @@ extension Loader {
         default:
             break
         }
+        if let known = csvMemo.entities[s] { return .entity(known) }
+        if csvMemo.texts.contains(s) { return .string(cell.text) }
         if s == "unknown" { return .unknown }
         if s == "none" { return Value.none }
         if let i = Int(s), !s.hasPrefix("+") { return .integer(i) }
         if Loader.isDecimal(s) { return .decimal(s) }
         if s.contains("-"), let d = DateValue(parsing: s) { return .date(d) }
-        let named = store.entities(named: s)
+        // Most text names nothing: the name index's hash says so without a lookup.
+        let named = store.nameIndex.candidates(name: s).isEmpty ? [] : store.entities(named: s)
         if named.count == 1 { return .entity(named[0]) }
         if named.count > 1 {
             report(ambiguity(s, cell, sheet))
             return nil
         }
-        if Loader.csvName(s) == s { return csvEntity(s, cell, sheet, row).map { .entity($0) } }
+        if Loader.isName(s) { return csvEntity(s, cell, sheet, row).map { .entity($0) } }
+        csvMemo.texts.insert(s)
         return .string(cell.text)
     }
 
@@ -306,8 +332,12 @@ extension Loader {
 
     /// The entity `name` names (by id, label or alias), or a new one (type Thing) when none does.
     mutating func csvEntity(_ name: String, _ cell: CSVTable.Cell, _ sheet: CSVSheet, _ row: CSVTable.Row) -> EntityID? {
+        if let known = csvMemo.entities[name] { return known }
         let named = store.entities(named: name)
-        if named.count == 1 { return named[0] }
+        if named.count == 1 {
+            csvMemo.entities[name] = named[0]
+            return named[0]
+        }
         if named.count > 1 {
             report(ambiguity(name, cell, sheet))
             return nil
@@ -316,6 +346,7 @@ extension Loader {
             id: uniqueEntityID(Loader.csvName(name)), types: [], label: Loader.labelFor(name), aliases: [],
             description: nil, paragraphs: nil, declaredAt: Location(file: sheet.path, line: row.number)))
         store.setEntityTypes(e, [csvType("Thing", sheet, row)])
+        csvMemo.entities[name] = e
         return e
     }
 
@@ -332,17 +363,20 @@ extension Loader {
             report(error("row \(row.number) has no \(stance ? "stance" : "predicate")", sheet.table.source, cell.range))
             return nil
         }
+        if let known = csvMemo.predicates[text], known.stance == stance { return known.id }
         let name = Loader.csvName(text)
         if let p = store.predicateID(name) {
             if stance, !store.predicates[Int(p)].isStance {
                 report(error("'\(name)' is a predicate, not a stance (what someone says, claims, denies...)", sheet.table.source, cell.range))
                 return nil
             }
+            csvMemo.predicates[text] = (p, stance)
             return p
         }
         let supers = stance ? store.predicateID("says").map { [$0] } ?? [] : []
         let p = store.addPredicate(PredicateInfo(name: name, supers: supers, isStance: stance, description: nil, declaredAt: Location(file: sheet.path, line: row.number)))
         store.recomputeClosures()
+        csvMemo.predicates[text] = (p, stance)
         return p
     }
 
@@ -384,8 +418,12 @@ extension Loader {
 
     /// The Document that stands for a sheet, made the first time a row has no source.
     mutating func sheetDocument(_ sheet: CSVSheet) -> EntityID {
+        if let known = csvMemo.documents[sheet.path] { return known }
         let iri = "file:" + FileSystem.canonical(sheet.path)
-        if let e = store.entity(iri: iri) { return e }
+        if let e = store.entity(iri: iri) {
+            csvMemo.documents[sheet.path] = e
+            return e
+        }
         var e = Entity(
             id: uniqueEntityID(Loader.csvName(sheet.path.split(separator: "/").last.map(String.init) ?? sheet.path)), types: [],
             label: sheet.path, aliases: [], description: "an imported spreadsheet; paragraph = row", paragraphs: nil,
@@ -393,6 +431,7 @@ extension Loader {
         e.iri = iri
         let id = store.addEntity(e)
         store.setEntityTypes(id, [documentType()])
+        csvMemo.documents[sheet.path] = id
         return id
     }
 
@@ -409,6 +448,20 @@ extension Loader {
         if let first = name.first, first.isNumber { name = "n" + name }
         if Parser.keywords.contains(name) || Parser.kbKeywords.contains(name) { name += "_" }
         return name
+    }
+
+    /// Whether `s` is written as a kbq name (`csvName(s) == s`), ASCII looked at byte by byte.
+    static func isName(_ s: String) -> Bool {
+        let bytes = s.utf8
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return csvName(s) == s }
+        guard let first = bytes.first, !(0x30...0x39).contains(first), bytes.last != UInt8(ascii: "_") || s == "_" else { return false }
+        var previous: UInt8 = 0
+        for b in bytes {
+            let word = (0x30...0x39).contains(b) || (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) || b == UInt8(ascii: "_")
+            if !word || (b == UInt8(ascii: "_") && previous == b) { return false }
+            previous = b
+        }
+        return csvName(s) == s
     }
 
     /// A label for an entity named by `text`: as written, or a name's `_` read as spaces.

@@ -21,6 +21,7 @@ public struct Loader {
     var rdfFiles: [RDFFile] = []
     /// Spreadsheets, read in pass 1 and imported in pass 2.
     var csvSheets: [CSVSheet] = []
+    var csvMemo = CSVMemo()
     var currentRDFPath = ""
     /// Sources already checked to be Documents (false: reported as not one).
     var documentChecked: [EntityID: Bool] = [:]

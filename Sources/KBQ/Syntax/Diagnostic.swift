@@ -87,6 +87,8 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
         let (_, lineStart) = source.lineText(containing: at)
         var lineEnd = at
         while lineEnd < source.bytes.count && source.bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+        // A CRLF line's CR is its end, not a character to show.
+        if lineEnd > at, source.bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
         if lineEnd > lineStart {
             var before = Display.visible(String(decoding: source.bytes[lineStart..<at], as: UTF8.self))
             let end = max(at, min(range.upperBound, lineEnd))
