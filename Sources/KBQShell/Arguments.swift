@@ -5,7 +5,7 @@ struct Arguments {
     enum Action {
         case query(String)
         case script(String)  // a path, or "-" for standard input
-        case export(NTriplesExporter.Format)
+        case export(ExportFormat)
     }
 
     var kbFiles: [String] = []
@@ -128,8 +128,8 @@ struct Arguments {
             case "--to-sparql": a.toSPARQL = true
             case "--export":
                 let f = try value(arg)
-                guard let format = NTriplesExporter.Format(rawValue: f) else {
-                    throw UsageError(message: "--export takes 'nt' (RDF 1.2 N-Triples), 'nt11' (RDF 1.1 N-Triples) or 'ttl' (Turtle 1.2), not '\(f)'")
+                guard let format = ExportFormat(rawValue: f) else {
+                    throw UsageError(message: "--export takes 'nt' (RDF 1.2 N-Triples), 'nt11' (RDF 1.1 N-Triples), 'ttl' (Turtle 1.2) or 'kb' (kbq text), not '\(f)'")
                 }
                 a.actions.append(.export(format))
             case "--help": a.help = true

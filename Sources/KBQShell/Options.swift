@@ -51,7 +51,7 @@ enum Options {
         OptionSpec(["--compile"], "write the knowledge base's image (to the cache, or to the -o file), then exit"),
         OptionSpec(["-o", "--output"], value: "IMAGE", file: true, "with --compile: the image file to write (.kbqi)"),
         OptionSpec(["--verify"], "check every section's checksum when opening an image"),
-        OptionSpec(["--export"], value: "FORMAT", choices: ["nt", "nt11", "ttl"], "write the knowledge base to stdout as RDF 1.2 N-Triples (nt), RDF 1.1 N-Triples (nt11) or Turtle 1.2 (ttl)"),
+        OptionSpec(["--export"], value: "FORMAT", choices: ["nt", "nt11", "ttl", "kb"], "write the knowledge base to stdout as RDF 1.2 N-Triples (nt), RDF 1.1 N-Triples (nt11), Turtle 1.2 (ttl) or .kb text (kb)"),
         OptionSpec(["--to-sparql"], "print each query as SPARQL (for the export) instead of running it"),
         OptionSpec(["-h", "--help"], "show this help"),
         OptionSpec(["-V", "--version"], "show the version"),

@@ -70,6 +70,12 @@ import Testing
             let expected = try JSONSerialization.jsonObject(with: Data(write.stdout.utf8)) as! [[String: String]]
             let got = try JSONSerialization.jsonObject(with: Data(read.stdout.utf8)) as! [[String: String]]
             #expect(got == expected, "\(sheet), seed \(seed)")
+            // The same cells through .kb text (its string escapes: quotes, CR, tabs, newlines).
+            let text = try Support.kbq(["--empty", dir + "/" + sheet, "--export", "kb"])
+            #expect(text.status == 0, "\(text.stderr)")
+            try text.stdout.write(toFile: dir + "/" + sheet + ".kb", atomically: true, encoding: .utf8)
+            let again = try Support.kbq(["--empty", dir + "/" + sheet + ".kb", "--format", "json", "-e", "find ?s, ?o where ?s p ?o"])
+            #expect(again.stdout == read.stdout, "\(sheet) through .kb text, seed \(seed)")
         }
     }
 

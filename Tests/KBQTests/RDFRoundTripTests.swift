@@ -69,10 +69,11 @@ import Testing
         #expect(Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) == lines)
     }
 
-    /// The Turtle and RDF 1.1 exports load back to the knowledge base the N-Triples export
-    /// holds: exported again as N-Triples, they give its very text. On the bundled case, on
+    /// The Turtle, RDF 1.1 and .kb exports load back to the knowledge base the N-Triples
+    /// export holds: exported again as N-Triples, they give its very text (a .kb export of
+    /// imported RDF is refused, by name). On the bundled case, on
     /// generated data, on an imported Turtle file and on the README's spreadsheets.
-    @Test func turtleAndRDF11ExportsLoadBackToTheSameKnowledgeBase() throws {
+    @Test func everyExportLoadsBackToTheSameKnowledgeBase() throws {
         let dir = temp("gen")
         let gen = try Support.run("/usr/bin/env", ["python3", Support.root + "/../shared/bench/gen.py", "500", dir], timeout: 300)
         #expect(gen.status == 0, "\(gen.stderr)")
@@ -82,8 +83,13 @@ import Testing
             // The reference: the N-Triples export, imported and exported again.
             let (nt, _) = try export(source, to: "ref.nt")
             let (_, reference) = try export(["--empty", nt], to: "ref2.nt")
-            for (format, name) in [("ttl", "x.ttl"), ("nt11", "x.nt")] {
+            for (format, name) in [("ttl", "x.ttl"), ("nt11", "x.nt"), ("kb", "x.kb")] {
                 let out = try Support.kbq(source + ["--export", format])
+                if format == "kb", source.count == 2, source[1].hasSuffix(".nt") || source[1].hasSuffix(".ttl") {
+                    // Imported RDF names its vocabulary with IRIs .kb text has no words for.
+                    #expect(out.status == 1 && out.stdout.isEmpty && out.stderr.contains("--export kb: .kb text cannot say"), "\(out.stderr)")
+                    continue
+                }
                 #expect(out.status == 0, "\(out.stderr)")
                 let path = temp(name)
                 try out.stdout.write(toFile: path, atomically: true, encoding: .utf8)

@@ -14,7 +14,7 @@ _kbq() {
         --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
         --rc) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --export) COMPREPLY=($(compgen -W "nt nt11 ttl" -- "$cur")); return ;;
+        --export) COMPREPLY=($(compgen -W "nt nt11 ttl kb" -- "$cur")); return ;;
     esac
     if [[ "$cur" == -* ]]; then
         COMPREPLY=($(compgen -W "-e --eval -f --file -p --param --format -m --mode --no-header --noheader --header --keep-going --bail --timeout --memory-limit --max-file-size --color --empty --safe --rc --no-rc --no-cache --compile -o --output --verify --export --to-sparql -h --help -V --version" -- "$cur"))

@@ -19,7 +19,7 @@ complete -c kbq -l no-cache -d 'load the knowledge base from its text; neither u
 complete -c kbq -l compile -d 'write the knowledge base\'s image (to the cache, or to the -o file), then exit'
 complete -c kbq -s o -l output -r -F -d 'with --compile: the image file to write (.kbqi)'
 complete -c kbq -l verify -d 'check every section\'s checksum when opening an image'
-complete -c kbq -l export -x -a 'nt nt11 ttl' -d 'write the knowledge base to stdout as RDF 1.2 N-Triples (nt), RDF 1.1 N-Triples (nt11) or Turtle 1.2 (ttl)'
+complete -c kbq -l export -x -a 'nt nt11 ttl kb' -d 'write the knowledge base to stdout as RDF 1.2 N-Triples (nt), RDF 1.1 N-Triples (nt11), Turtle 1.2 (ttl) or .kb text (kb)'
 complete -c kbq -l to-sparql -d 'print each query as SPARQL (for the export) instead of running it'
 complete -c kbq -s h -l help -d 'show this help'
 complete -c kbq -s V -l version -d 'show the version'

@@ -8,30 +8,19 @@ public struct NTriplesExporter {
     /// `rdf:predicate` and `rdf:object`, which the importer reads back as `rdf:reifies`.
     var rdf11 = false
 
-    /// The formats kbq exports to.
-    public enum Format: String, Sendable, CaseIterable {
-        /// RDF 1.2 N-Triples (triple terms, `rdf:reifies`).
-        case nt
-        /// RDF 1.1 N-Triples, with standard `rdf:Statement` reification.
-        case nt11
-        /// Turtle 1.2, with prefixes.
-        case ttl
-
-        /// The format a file's name asks for: `.ttl` Turtle, else N-Triples 1.2.
-        public static func of(_ path: String) -> Format { TurtleParser.isTurtle(path) ? .ttl : .nt }
-    }
-
     public static func export(_ store: FactStore, rules: [StoredRule], to write: (String) throws -> Void) throws {
         try export(store, rules: rules, format: .nt, to: write)
     }
 
-    public static func export(_ store: FactStore, rules: [StoredRule], format: Format, to write: (String) throws -> Void) throws {
+    public static func export(_ store: FactStore, rules: [StoredRule], format: ExportFormat, to write: (String) throws -> Void) throws {
         try withoutActuallyEscaping(write) { w in
             switch format {
             case .nt, .nt11:
                 var exporter = NTriplesExporter(store: store, rules: rules, write: w)
                 exporter.rdf11 = format == .nt11
                 try exporter.run()
+            case .kb:
+                try KBTextExporter.export(store, rules: rules, to: w)
             case .ttl:
                 // The N-Triples lines, one at a time, into the Turtle writer.
                 var turtle = try TurtleWriter(write: w)

@@ -143,10 +143,10 @@ extension Session {
             guard c.args.count == 1, let n = Int(c.args[0]) else { return c.fail(s, ".why takes a row number") }
             return s.why(n, source: c.source, range: c.argRange)
         },
-        DotCommand(name: ".export", aliases: [], args: "FILE [nt|nt11|ttl]", help: "write the knowledge base as RDF (Turtle for a .ttl file, else N-Triples 1.2)") { s, c in
-            guard c.args.count == 1 || c.args.count == 2 else { return c.fail(s, ".export takes a file name (or |command) and, if you like, a format: nt, nt11, ttl") }
-            let format = c.args.count == 2 ? NTriplesExporter.Format(rawValue: c.args[1]) : NTriplesExporter.Format.of(c.args[0])
-            guard let format else { return c.fail(s, ".export's format is nt (RDF 1.2 N-Triples), nt11 (RDF 1.1 N-Triples) or ttl (Turtle 1.2)") }
+        DotCommand(name: ".export", aliases: [], args: "FILE [nt|nt11|ttl|kb]", help: "write the knowledge base (Turtle for a .ttl file, .kb text for a .kb file, else N-Triples 1.2)") { s, c in
+            guard c.args.count == 1 || c.args.count == 2 else { return c.fail(s, ".export takes a file name (or |command) and, if you like, a format: nt, nt11, ttl, kb") }
+            let format = c.args.count == 2 ? ExportFormat(rawValue: c.args[1]) : ExportFormat.of(c.args[0])
+            guard let format else { return c.fail(s, ".export's format is nt (RDF 1.2 N-Triples), nt11 (RDF 1.1 N-Triples), ttl (Turtle 1.2) or kb (.kb text)") }
             if let refused = s.refusedWhenSafe(c, "writes a file or runs a command") { return refused }
             let target: TextOutput
             do throws(FileSystem.IOError) { target = try TextOutput.open(c.args[0]) } catch { return c.fail(s, error.message) }

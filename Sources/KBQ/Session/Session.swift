@@ -323,13 +323,16 @@ public final class Session {
         }
     }
 
-    /// Writes the knowledge base (and the session's rules) as RDF in `format`.
-    public func export(to target: TextOutput, format: NTriplesExporter.Format = .nt) -> Outcome {
+    /// Writes the knowledge base (and the session's rules) in `format`.
+    public func export(to target: TextOutput, format: ExportFormat = .nt) -> Outcome {
         do {
             try NTriplesExporter.export(store, rules: store.rules + sessionRules, format: format) { try target.write($0) }
             try target.flush()
         } catch is BrokenPipe {
             return .ok
+        } catch let refusal as KBTextExporter.Refusal {
+            report(Diagnostic.plain(refusal.description))
+            return .error
         } catch {
             report(Diagnostic.plain("export failed: \(error)"))
             return .error

@@ -1,0 +1,156 @@
+/// Writes a knowledge base as `.kb` text that loads back to the same knowledge base (its
+/// N-Triples export is the same text; tested): the schema, the entities, every asserted
+/// statement with its qualifiers, source and paragraph inline (propositions written inside
+/// the claims that quote them), the rules. What `.kb` text has no words for (a literal with
+/// a datatype or language tag, an entity with no type, a vocabulary IRI of a type,
+/// predicate or key, a year written as a date outside a date qualifier, a proposition no
+/// statement quotes) is refused, by name, before anything is written.
+public struct KBTextExporter {
+    let store: FactStore
+    let rules: [StoredRule]
+
+    public struct Refusal: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func export(_ store: FactStore, rules: [StoredRule], to write: (String) throws -> Void) throws {
+        let exporter = KBTextExporter(store: store, rules: rules)
+        let problems = exporter.problems()
+        guard problems.isEmpty else {
+            throw Refusal(description: "--export kb: .kb text cannot say what this knowledge base holds: " + problems.joined(separator: "; ")
+                + " (export it as RDF: --export ttl)")
+        }
+        try exporter.run(write)
+    }
+
+    /// A name as the text writes it.
+    func typeName(_ t: Int32) -> String { store.types[Int(t)].name }
+    func predicateName(_ p: PredicateID) -> String { store.predicates[Int(p)].name }
+
+    /// A string as `.kb` text writes it: `\" \\ \n \t`, and other control characters as `\u{X}`.
+    static func quoted(_ s: String) -> String {
+        "\"" + Display.escaped(s) { c in
+            switch c {
+            case "\"": return "\\\""
+            case "\\": return "\\\\"
+            case "\n": return "\\n"
+            case "\t": return "\\t"
+            default:
+                guard c.value < 0x20 || (0x7F...0x9F).contains(c.value) else { return nil }
+                return "\\u{" + String(c.value, radix: 16, uppercase: true) + "}"
+            }
+        } + "\""
+    }
+
+    /// A value as the text writes it; nil for what it cannot.
+    func value(_ v: Value, dateKey: Bool = false) -> String? {
+        switch v {
+        case .entity(let e): return store.entities.id(Int(e))
+        case .string(let s): return KBTextExporter.quoted(s)
+        case .integer(let i): return String(i)
+        case .decimal(let d): return d
+        case .date(let d): return d.precision == .year && !dateKey ? nil : d.description
+        case .unknown: return "unknown"
+        case .none: return "none"
+        case .proposition(let p): return "[" + (statementText(p) ?? "?") + "]"
+        case .typedLiteral, .statement, .predicate, .type, .noRecord: return nil
+        }
+    }
+
+    /// What the text could not say, counted by kind, with an example of each.
+    func problems() -> [String] {
+        var found: [String: (count: Int, example: String)] = [:]
+        func note(_ kind: String, _ example: String) {
+            found[kind, default: (0, example)].count += 1
+        }
+        for (i, t) in store.types.enumerated() where t.iri != nil { note("types with an IRI of their own", store.types[i].name) }
+        for (i, p) in store.predicates.enumerated() where p.iri != nil { note("predicates with an IRI of their own", store.predicates[i].name) }
+        for k in store.keys where k.iri != nil { note("qualifier keys with an IRI of their own", k.name) }
+        for i in store.entities.indices where store.entities.types(i).isEmpty { note("entities with no type", store.entities.id(i)) }
+        let dateKey = store.keyID("date")
+        var quoted = Set<StatementID>()
+        for i in 0..<store.statementCount {
+            let s = store.statement(StatementID(i))
+            for v in [s.subject, s.object] {
+                if case .proposition(let p) = v { quoted.insert(p) }
+                if value(v) == nil, !isProposition(v) { note("values .kb text has no words for", Display.plain(v, store)) }
+            }
+            for q in s.qualifiers {
+                if case .proposition(let p) = q.value { quoted.insert(p) }
+                if value(q.value, dateKey: q.key == dateKey) == nil, !isProposition(q.value) {
+                    note("values .kb text has no words for", Display.plain(q.value, store))
+                }
+            }
+        }
+        for i in 0..<store.statementCount where !store.isAsserted(StatementID(i)) && !quoted.contains(StatementID(i)) {
+            note("propositions no statement quotes", Display.statementText(StatementID(i), store))
+        }
+        return found.sorted { $0.key < $1.key }.map { "\($0.value.count) \($0.key) (\($0.value.example))" }
+    }
+
+    func isProposition(_ v: Value) -> Bool { if case .proposition = v { return true }; return false }
+
+    /// `subject predicate object {qualifiers}` (propositions nested), without provenance.
+    func statementText(_ id: StatementID, provenance: Bool = false) -> String? {
+        let s = store.statement(id)
+        guard let subject = value(s.subject), let object = value(s.object) else { return nil }
+        let dateKey = store.keyID("date")
+        var parts: [String] = []
+        for q in s.qualifiers {
+            let key = store.keyName(q.key)
+            if !provenance && (key == "source" || key == "para") && s.asserted { continue }
+            guard let v = value(q.value, dateKey: q.key == dateKey) else { return nil }
+            parts.append(key + ": " + v)
+        }
+        return "\(subject) \(predicateName(s.predicate)) \(object)" + (parts.isEmpty ? "" : " {" + parts.joined(separator: ", ") + "}")
+    }
+
+    func run(_ write: (String) throws -> Void) throws {
+        try write("# kbq knowledge base as .kb text (kbq --export kb)\n")
+        let builtIn = Set(FactStore.builtinKeys.map(\.0))
+        for t in store.types {
+            let supers = t.supertypes.map { typeName($0) }
+            try write("type \(t.name)" + (supers.isEmpty ? "" : " : " + supers.joined(separator: ", "))
+                + (t.description.map { " " + KBTextExporter.quoted($0) } ?? "") + "\n")
+        }
+        for (i, p) in store.predicates.enumerated() where i != Int(FactStore.isA) {
+            let supers = p.supers.map { predicateName($0) }
+            try write((p.isStance ? "stance " : "predicate ") + p.name + (supers.isEmpty ? "" : " : " + supers.joined(separator: ", "))
+                + (p.description.map { " " + KBTextExporter.quoted($0) } ?? "") + "\n")
+        }
+        for k in store.keys where !builtIn.contains(k.name) {
+            try write("key \(k.name)" + (k.valueType == .any ? "" : " : \(k.valueType.rawValue)") + "\n")
+        }
+        for i in store.entities.indices {
+            let e = store.entities[i]
+            var properties = e.aliases.map { "alias: " + KBTextExporter.quoted($0) }
+            if let d = e.description { properties.append("description: " + KBTextExporter.quoted(d)) }
+            if let n = e.paragraphs { properties.append("paragraphs: \(n)") }
+            if let iri = e.iri { properties.append("iri: " + KBTextExporter.quoted(iri)) }
+            try write("entity \(e.id) : " + e.types.map { typeName($0) }.joined(separator: ", ") + " " + KBTextExporter.quoted(e.label)
+                + (properties.isEmpty ? "" : " {" + properties.joined(separator: ", ") + "}") + "\n")
+        }
+        for i in 0..<store.statementCount where store.isAsserted(StatementID(i)) {
+            let id = StatementID(i)
+            var text = statementText(id, provenance: false) ?? ""
+            let s = store.statement(id)
+            var provenance: [String] = []
+            if let d = s.document { provenance.append("source: " + store.entities.id(Int(d))) }
+            if let p = s.paragraph { provenance.append("para: \(p)") }
+            if !provenance.isEmpty {
+                text = text.hasSuffix("}") ? String(text.dropLast()) + ", " + provenance.joined(separator: ", ") + "}" : text + " {" + provenance.joined(separator: ", ") + "}"
+            }
+            if let n = s.name { text += " as " + n }
+            try write(text + "\n")
+        }
+        for r in rules { try write(r.source.text.trimming(" \n") + "\n") }
+    }
+}
+
+extension String {
+    /// Without the given characters at either end.
+    func trimming(_ set: String) -> String {
+        let unwanted = Set(set)
+        return String(self.drop(while: { unwanted.contains($0) }).reversed().drop(while: { unwanted.contains($0) }).reversed())
+    }
+}
