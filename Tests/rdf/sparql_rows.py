@@ -29,6 +29,14 @@ def show(t):
         return v
     if isinstance(t, o.Literal):
         dt = t.datatype.value if t.datatype else ""
+        # What kbq keeps as a typed literal it shows as one: "v"^^<datatype>, "v"@lang.
+        quoted = '"' + t.value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if t.language:
+            return quoted + "@" + t.language
+        xsd = "http://www.w3.org/2001/XMLSchema#"
+        native = ("string", "integer", "decimal", "double", "float", "date", "gYear", "gYearMonth", "dateTime")
+        if dt and not (dt.startswith(xsd) and dt[len(xsd):] in native) and not dt.endswith("#langString"):
+            return quoted + "^^<" + dt + ">"
         if dt.endswith("#decimal") or dt.endswith("#double") or dt.endswith("#float"):
             x = round(float(t.value), 3)
             s = repr(x)

@@ -156,6 +156,7 @@ struct Compiler {
             guard let e = store.entity(iri: iri) else { throw error("no entity has the IRI <\(iri)>", r) }
             return .constant(.entity(e))
         case .string(let s, _): return .constant(.string(s))
+        case .typed(let s, let t, _): return .constant(Loader.typedValue(s, t))
         case .integer(let i, _): return .constant(.integer(i))
         case .decimal(let d, _): return .constant(.decimal(d))
         case .date(let d, _): return .constant(.date(d))

@@ -1,10 +1,9 @@
 /// Writes a knowledge base as `.kb` text that loads back to the same knowledge base (its
 /// N-Triples export is the same text; tested): the schema, the entities, every asserted
 /// statement with its qualifiers, source and paragraph inline (propositions written inside
-/// the claims that quote them), the rules. What `.kb` text has no words for (a literal with
-/// a datatype or language tag, an entity with no type, a vocabulary IRI of a type,
-/// predicate or key, a year written as a date outside a date qualifier, a proposition no
-/// statement quotes) is refused, by name, before anything is written.
+/// the claims that quote them), the rules; an imported vocabulary's IRIs as `{iri: "..."}`.
+/// What `.kb` text has no words for (a proposition no statement quotes, which RDF can hold)
+/// is refused, by name, before anything is written.
 public struct KBTextExporter {
     let store: FactStore
     let rules: [StoredRule]
@@ -42,6 +41,9 @@ public struct KBTextExporter {
         } + "\""
     }
 
+    /// ` {iri: "..."}` for a declaration with an IRI of its own, else "".
+    static func iri(_ iri: String?) -> String { iri.map { " {iri: " + quoted($0) + "}" } ?? "" }
+
     /// A value as the text writes it; nil for what it cannot.
     func value(_ v: Value, dateKey: Bool = false) -> String? {
         switch v {
@@ -49,11 +51,15 @@ public struct KBTextExporter {
         case .string(let s): return KBTextExporter.quoted(s)
         case .integer(let i): return String(i)
         case .decimal(let d): return d
-        case .date(let d): return d.precision == .year && !dateKey ? nil : d.description
+        case .date(let d):
+            // A year alone reads as an integer except where a date is due: elsewhere, typed.
+            return d.precision == .year && !dateKey ? KBTextExporter.quoted(d.description) + "^^<" + Vocabulary.xsd + "gYear>" : d.description
         case .unknown: return "unknown"
         case .none: return "none"
         case .proposition(let p): return "[" + (statementText(p) ?? "?") + "]"
-        case .typedLiteral, .statement, .predicate, .type, .noRecord: return nil
+        case .typedLiteral(let text, let type):
+            return KBTextExporter.quoted(text) + (type.hasPrefix("@") ? type : "^^<" + type + ">")
+        case .statement, .predicate, .type, .noRecord: return nil
         }
     }
 
@@ -63,10 +69,8 @@ public struct KBTextExporter {
         func note(_ kind: String, _ example: String) {
             found[kind, default: (0, example)].count += 1
         }
-        for (i, t) in store.types.enumerated() where t.iri != nil { note("types with an IRI of their own", store.types[i].name) }
-        for (i, p) in store.predicates.enumerated() where p.iri != nil { note("predicates with an IRI of their own", store.predicates[i].name) }
-        for k in store.keys where k.iri != nil { note("qualifier keys with an IRI of their own", k.name) }
-        for i in store.entities.indices where store.entities.types(i).isEmpty { note("entities with no type", store.entities.id(i)) }
+        let builtIn = Set(FactStore.builtinKeys.map(\.0))
+        for k in store.keys where k.iri != nil && builtIn.contains(k.name) { note("built-in qualifier keys with an IRI", k.name) }
         let dateKey = store.keyID("date")
         var quoted = Set<StatementID>()
         for i in 0..<store.statementCount {
@@ -111,15 +115,15 @@ public struct KBTextExporter {
         for t in store.types {
             let supers = t.supertypes.map { typeName($0) }
             try write("type \(t.name)" + (supers.isEmpty ? "" : " : " + supers.joined(separator: ", "))
-                + (t.description.map { " " + KBTextExporter.quoted($0) } ?? "") + "\n")
+                + (t.description.map { " " + KBTextExporter.quoted($0) } ?? "") + KBTextExporter.iri(t.iri) + "\n")
         }
         for (i, p) in store.predicates.enumerated() where i != Int(FactStore.isA) {
             let supers = p.supers.map { predicateName($0) }
             try write((p.isStance ? "stance " : "predicate ") + p.name + (supers.isEmpty ? "" : " : " + supers.joined(separator: ", "))
-                + (p.description.map { " " + KBTextExporter.quoted($0) } ?? "") + "\n")
+                + (p.description.map { " " + KBTextExporter.quoted($0) } ?? "") + KBTextExporter.iri(p.iri) + "\n")
         }
         for k in store.keys where !builtIn.contains(k.name) {
-            try write("key \(k.name)" + (k.valueType == .any ? "" : " : \(k.valueType.rawValue)") + "\n")
+            try write("key \(k.name)" + (k.valueType == .any ? "" : " : \(k.valueType.rawValue)") + KBTextExporter.iri(k.iri) + "\n")
         }
         for i in store.entities.indices {
             let e = store.entities[i]
@@ -127,7 +131,8 @@ public struct KBTextExporter {
             if let d = e.description { properties.append("description: " + KBTextExporter.quoted(d)) }
             if let n = e.paragraphs { properties.append("paragraphs: \(n)") }
             if let iri = e.iri { properties.append("iri: " + KBTextExporter.quoted(iri)) }
-            try write("entity \(e.id) : " + e.types.map { typeName($0) }.joined(separator: ", ") + " " + KBTextExporter.quoted(e.label)
+            let types = e.types.isEmpty ? "" : " : " + e.types.map { typeName($0) }.joined(separator: ", ")
+            try write("entity \(e.id)" + types + " " + KBTextExporter.quoted(e.label)
                 + (properties.isEmpty ? "" : " {" + properties.joined(separator: ", ") + "}") + "\n")
         }
         for i in 0..<store.statementCount where store.isAsserted(StatementID(i)) {

@@ -40,13 +40,13 @@ extension Loader {
     mutating func declareTypes() {
         var pending: [(Int32, [Name], SourceText)] = []
         for parsed in items {
-            guard case .type(let name, let supers, let description) = parsed.item else { continue }
+            guard case .type(let name, let supers, let description, let iri) = parsed.item else { continue }
             if let existing = store.typeID(name.text) {
                 let first = store.types[Int(existing)].declaredAt
                 report(error("duplicate type '\(name.text)' (first declared at \(first))", parsed.source, name.range))
                 continue
             }
-            let id = store.addType(TypeInfo(name: name.text, supertypes: [], description: description, declaredAt: location(parsed.source, name.range)))
+            let id = store.addType(TypeInfo(name: name.text, supertypes: [], description: description, declaredAt: location(parsed.source, name.range), iri: iri))
             pending.append((id, supers, parsed.source))
         }
         for (id, supers, source) in pending {
@@ -117,7 +117,7 @@ extension Loader {
         var pending: [(PredicateID, [Name], SourceText)] = []
         for parsed in items {
             switch parsed.item {
-            case .predicate(let name, let supers, let isStance, let description):
+            case .predicate(let name, let supers, let isStance, let description, let iri):
                 if let existing = store.predicateID(name.text) {
                     let at = store.predicates[Int(existing)].declaredAt.map { " (first declared at \($0))" } ?? " (a built-in predicate)"
                     report(error("duplicate predicate '\(name.text)'\(at)", parsed.source, name.range))
@@ -125,9 +125,9 @@ extension Loader {
                 }
                 let id = store.addPredicate(PredicateInfo(
                     name: name.text, supers: [], isStance: isStance, description: description,
-                    declaredAt: location(parsed.source, name.range)))
+                    declaredAt: location(parsed.source, name.range), iri: iri))
                 pending.append((id, supers, parsed.source))
-            case .key(let name, let valueType):
+            case .key(let name, let valueType, let iri):
                 if store.keyID(name.text) != nil {
                     report(error("duplicate qualifier key '\(name.text)'", parsed.source, name.range))
                     continue
@@ -140,7 +140,7 @@ extension Loader {
                     }
                     type = t
                 }
-                _ = store.addKey(KeyInfo(name: name.text, valueType: type))
+                _ = store.addKey(KeyInfo(name: name.text, valueType: type, iri: iri))
             default:
                 break
             }
@@ -376,6 +376,7 @@ extension Loader {
             }
             return .entity(e)
         case .string(let s, _): return .string(s)
+        case .typed(let s, let t, _): return Loader.typedValue(s, t)
         case .integer(let i, _): return .integer(i)
         case .decimal(let d, _): return .decimal(d)
         case .date(let d, _): return .date(d)

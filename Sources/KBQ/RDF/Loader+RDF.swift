@@ -201,6 +201,12 @@ extension Loader {
         }
     }
 
+    /// A literal written with a datatype or language tag (`typed`: the IRI, or `@` and the
+    /// tag), the value an import of it would give.
+    static func typedValue(_ text: String, _ typed: String) -> Value {
+        typed.hasPrefix("@") ? .typedLiteral(text, typed) : literalValue(text, datatype: typed, language: nil, direction: nil)
+    }
+
     static func literalValue(_ text: String, datatype: String?, language: String?, direction: String?) -> Value {
         if let lang = language { return .typedLiteral(text, "@" + lang + (direction.map { "--" + $0 } ?? "")) }
         guard let dt = datatype, dt != Vocabulary.xsd + "string" else { return .string(text) }

@@ -432,6 +432,7 @@ public struct SPARQLCompiler {
         case .none: return iri(Vocabulary.none)
         case .predicate(let p): return iri(predicateIRI(p))
         case .type(let t): return iri(store.types[Int(t)].iri ?? Vocabulary.type(store.types[Int(t)].name))
+        case .typedLiteral(let s, let t): return NTriplesExporter.literal(s) + (t.hasPrefix("@") ? t : "^^" + iri(t))
         default: return nil
         }
     }

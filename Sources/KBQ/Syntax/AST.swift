@@ -16,6 +16,8 @@ public enum TermSyntax: Sendable {
     /// `<http://...>`
     case iri(String, Range<Int>)
     case string(String, Range<Int>)
+    /// `"true"^^<IRI>`, `"Bonjour"@fr`: the text and its datatype (or `@` and the tag).
+    case typed(String, String, Range<Int>)
     case integer(Int, Range<Int>)
     case decimal(String, Range<Int>)
     case date(DateValue, Range<Int>)
@@ -26,7 +28,7 @@ public enum TermSyntax: Sendable {
 
     public var range: Range<Int> {
         switch self {
-        case .variable(_, let r), .wildcard(let r), .string(_, let r), .integer(_, let r), .iri(_, let r),
+        case .variable(_, let r), .wildcard(let r), .string(_, let r), .typed(_, _, let r), .integer(_, let r), .iri(_, let r),
             .decimal(_, let r), .date(_, let r), .unknown(let r), .none(let r),
             .proposition(_, let r):
             return r
@@ -165,9 +167,10 @@ public enum CommandSyntax: Sendable {
 /// One item of a knowledge-base file.
 public enum KBItemSyntax: Sendable {
     case include(String, range: Range<Int>)
-    case type(Name, supertypes: [Name], description: String?)
-    case predicate(Name, supers: [Name], isStance: Bool, description: String?)
-    case key(Name, valueType: Name?)
+    /// `iri`: `{iri: "..."}`, the IRI that names it in RDF (an imported vocabulary's).
+    case type(Name, supertypes: [Name], description: String?, iri: String?)
+    case predicate(Name, supers: [Name], isStance: Bool, description: String?, iri: String?)
+    case key(Name, valueType: Name?, iri: String?)
     case entity(Name, types: [Name], label: String?, properties: [QualifierSyntax], range: Range<Int>)
     /// `from Article para 4`: the source of the statements that follow.
     case from(document: Name, paragraph: Int, range: Range<Int>)

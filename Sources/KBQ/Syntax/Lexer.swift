@@ -124,6 +124,7 @@ public struct Lexer {
     }
     func isWordByte(_ c: UInt8) -> Bool { isWordStart(c) || isDigit(c) || (c >= 0x80) }
     func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+    func isLetter(_ c: UInt8) -> Bool { (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) }
     func text(_ from: Int, _ to: Int) -> String { String(decoding: b[from..<to], as: UTF8.self) }
 
     /// integer | decimal | date: `42`, `-3`, `1.5`, `2020-06`, `2020-07-12`.
@@ -203,6 +204,25 @@ public struct Lexer {
             value.append(c)
             i += 1
         }
-        return Token(.string, String(decoding: value, as: UTF8.self), start..<i)
+        let text = String(decoding: value, as: UTF8.self)
+        // Right after the quote, a datatype `^^<IRI>` or a language tag `@en`, `@ar--rtl`.
+        if i + 2 < b.count, b[i] == UInt8(ascii: "^"), b[i + 1] == UInt8(ascii: "^"), b[i + 2] == UInt8(ascii: "<"),
+            let end = iriEnd(from: i + 2)
+        {
+            var t = Token(.typedString, text, start..<end + 1)
+            t.datatype = self.text(i + 3, end)
+            i = end + 1
+            return t
+        }
+        if i + 1 < b.count, b[i] == UInt8(ascii: "@"), isLetter(b[i + 1]) {
+            let tagStart = i + 1
+            var j = tagStart
+            while j < b.count, isLetter(b[j]) || isDigit(b[j]) || b[j] == UInt8(ascii: "-") { j += 1 }
+            var t = Token(.typedString, text, start..<j)
+            t.datatype = "@" + self.text(tagStart, j)
+            i = j
+            return t
+        }
+        return Token(.string, text, start..<i)
     }
 }

@@ -27,20 +27,22 @@ extension Parser {
             _ = advance()
             let n = try name("a type name")
             let supers = try supertypes("type")
-            return .type(n, supertypes: supers, description: optionalString())
+            let description = optionalString()
+            return .type(n, supertypes: supers, description: description, iri: try declaredIRI())
         case "predicate", "stance":
             // predicateDecl = ('predicate' | 'stance') name (':' name (',' name)*)? STRING?
             _ = advance()
             let n = try name("a predicate name")
             let supers = try supertypes("predicate")
-            return .predicate(n, supers: supers, isStance: t.text == "stance", description: optionalString())
+            let description = optionalString()
+            return .predicate(n, supers: supers, isStance: t.text == "stance", description: description, iri: try declaredIRI())
         case "key":
             // keyDecl = 'key' name (':' name)?
             _ = advance()
             let n = try name("a qualifier key")
             var valueType: Name? = nil
             if acceptSymbol(":") { valueType = try name("a value type (date, string, integer, decimal, entity, any)") }
-            return .key(n, valueType: valueType)
+            return .key(n, valueType: valueType, iri: try declaredIRI())
         case "entity":
             return try entityDecl()
         case "from":
@@ -68,13 +70,31 @@ extension Parser {
         current.kind == .string ? advance().text : nil
     }
 
-    /// entityDecl = 'entity' name ':' name (',' name)* STRING? qualifiers?
+    /// `{iri: "..."}` after a type, predicate, stance or key declaration: the IRI that
+    /// names it in RDF (nil when there is none).
+    mutating func declaredIRI() throws(Diagnostic) -> String? {
+        guard current.isSymbol("{") else { return nil }
+        _ = advance()
+        guard current.kind == .word, current.text == "iri" else { throw expected("'iri:' (a declaration's only property is its IRI)") }
+        _ = advance()
+        _ = try expectSymbol(":", "':' after 'iri'")
+        guard current.kind == .string else { throw expected("the IRI in quotes") }
+        let iri = advance().text
+        _ = try expectSymbol("}", "'}' after the IRI")
+        return iri
+    }
+
+    /// entityDecl = 'entity' name (':' name (',' name)*)? STRING? qualifiers?
     mutating func entityDecl() throws(Diagnostic) -> KBItemSyntax {
         let start = try expectWord("entity")
         let id = try name("an entity id")
-        _ = try expectSymbol(":", "':' and the entity's type")
         var types: [Name] = []
-        repeat { types.append(try name("a type name")) } while acceptSymbol(",")
+        // No type is allowed (imported RDF has untyped resources), but rare: `entity X "x"`.
+        if acceptSymbol(":") {
+            repeat { types.append(try name("a type name")) } while acceptSymbol(",")
+        } else if current.kind != .string && !current.isSymbol("{") && current.kind != .endOfInput {
+            _ = try expectSymbol(":", "':' and the entity's type")
+        }
         let label = optionalString()
         var props: [QualifierSyntax] = []
         if current.isSymbol("{") { props = try qualifiers() }

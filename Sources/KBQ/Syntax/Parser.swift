@@ -166,6 +166,7 @@ public struct Parser {
         switch t.kind {
         case .variable: _ = advance(); return .variable(t.text, t.range)
         case .string: _ = advance(); return .string(t.text, t.range)
+        case .typedString: _ = advance(); return .typed(t.text, t.datatype, t.range)
         case .integer:
             _ = advance()
             guard let v = Int(t.text) else { throw error("integer out of range", at: t.range) }

@@ -87,13 +87,19 @@ public struct StatementSplitter {
             while j < range.upperBound {
                 let c = bytes[j]
                 if c == UInt8(ascii: "\"") || c == UInt8(ascii: "`") {
-                    // A string or quoted name: to its end on this line.
+                    // A string or quoted name: to its end on this line (a language tag after
+                    // a string too: `--` in `@ar--rtl` starts no comment).
                     j += 1
                     while j < range.upperBound && bytes[j] != c && bytes[j] != 0x0A {
                         if c == UInt8(ascii: "\"") && bytes[j] == UInt8(ascii: "\\") { j += 1 }
                         j += 1
                     }
+                    if c == UInt8(ascii: "\""), j < range.upperBound, bytes[j] == c { j = StatementSplitter.tagEnd(bytes, after: j, range.upperBound) }
                     (last, lastWord) = (c, nil)
+                } else if c == UInt8(ascii: "<"), let end = StatementSplitter.iriEnd(bytes, from: j, range.upperBound) {
+                    // An IRI: its `#` and `--` start no comment.
+                    j = end
+                    (last, lastWord) = (UInt8(ascii: "\""), nil)
                 } else if c == UInt8(ascii: "#") || (c == UInt8(ascii: "-") && j + 1 < range.upperBound && bytes[j + 1] == UInt8(ascii: "-")) {
                     while j < range.upperBound && bytes[j] != 0x0A { j += 1 }
                     continue
@@ -152,6 +158,27 @@ public struct StatementSplitter {
         return j
     }
 
+    /// The `>` of an IRI `<scheme:...>` starting at `start` (no space inside), as the lexer
+    /// reads one; nil when none starts there (a comparison).
+    static func iriEnd(_ b: [UInt8], from start: Int, _ limit: Int) -> Int? {
+        var j = start + 1
+        guard j < limit, (b[j] >= 0x61 && b[j] <= 0x7A) || (b[j] >= 0x41 && b[j] <= 0x5A) else { return nil }
+        while j < limit, OpenScan.isWordByte(b[j]) || b[j] == UInt8(ascii: "+") || b[j] == UInt8(ascii: "-") || b[j] == UInt8(ascii: ".") { j += 1 }
+        guard j < limit, b[j] == UInt8(ascii: ":") else { return nil }
+        while j < limit, b[j] > 0x20, b[j] != UInt8(ascii: ">"), b[j] != UInt8(ascii: "<"), b[j] != UInt8(ascii: "\"") { j += 1 }
+        return j < limit && b[j] == UInt8(ascii: ">") ? j : nil
+    }
+
+    /// The last byte of a string's language tag (`"x"@ar--rtl`) when one follows its closing
+    /// quote at `quote`, else `quote`.
+    static func tagEnd(_ b: [UInt8], after quote: Int, _ limit: Int) -> Int {
+        var j = quote + 1
+        guard j + 1 < limit, b[j] == UInt8(ascii: "@"), (b[j + 1] | 0x20) >= 0x61 && (b[j + 1] | 0x20) <= 0x7A else { return quote }
+        j += 1
+        while j < limit, ((b[j] | 0x20) >= 0x61 && (b[j] | 0x20) <= 0x7A) || (b[j] >= 0x30 && b[j] <= 0x39) || b[j] == UInt8(ascii: "-") { j += 1 }
+        return j - 1
+    }
+
     /// End of the statement text on this line: the next top-level `;` or the newline.
     func segmentEnd(from i: Int) -> Int {
         var j = i
@@ -167,6 +194,13 @@ public struct StatementSplitter {
                 inString = true
             } else if c == UInt8(ascii: "`") {
                 inName = true
+            } else if c == UInt8(ascii: "<"), let end = StatementSplitter.iriEnd(bytes, from: j, bytes.count) {
+                j = end + 1
+                continue
+            } else if c == UInt8(ascii: "@"), j > 0, bytes[j - 1] == UInt8(ascii: "\"") {
+                // Past the tag, or past the `@` when none follows (always forward).
+                j = max(StatementSplitter.tagEnd(bytes, after: j - 1, bytes.count), j) + 1
+                continue
             } else if c == UInt8(ascii: "#") || (c == UInt8(ascii: "-") && j + 1 < bytes.count && bytes[j + 1] == UInt8(ascii: "-")) {
                 return endOfLine(from: j)
             } else if c == UInt8(ascii: ";") {

@@ -12,6 +12,9 @@ public struct Token: Sendable, Equatable {
         /// `$who`: a query parameter, replaced by its value's token before parsing.
         case parameter
         case string
+        /// `"true"^^<http://www.w3.org/2001/XMLSchema#boolean>`, `"Bonjour"@fr`: a literal with
+        /// a datatype or language tag (`datatype`), as RDF imports them.
+        case typedString
         case integer
         case decimal
         /// `2020`, `2020-06`, `2020-07-12` after `@`-free lexing: only forms with a hyphen.
@@ -26,6 +29,8 @@ public struct Token: Sendable, Equatable {
     public var text: String
     /// Byte range in the source.
     public var range: Range<Int>
+    /// A `typedString`'s datatype IRI, or `@` and its language tag.
+    public var datatype = ""
 
     public init(_ kind: Kind, _ text: String, _ range: Range<Int>) {
         self.kind = kind
