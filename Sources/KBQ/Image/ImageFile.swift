@@ -120,6 +120,9 @@ public enum ImageFile {
         var problem = failure.withLock { $0 }
         if problem == nil, ftruncate(fd, off_t(layout.end)) != 0 { problem = "cannot write \(temporary): \(FileSystem.errorText())" }
         if problem == nil, durable, fsync(fd) != 0 { problem = "cannot flush \(temporary): \(FileSystem.errorText())" }
+        // Looked at before the rename, the change time the rename stamps is a fine one where
+        // the kernel has multigrain timestamps: sealing then need not wait out a clock tick.
+        _ = ImageSeals.Identity.of(fd: fd)
         if problem == nil, rename(temporary, path) != 0 { problem = "cannot rename \(temporary) to \(path): \(FileSystem.errorText())" }
         // Taken after the rename, which may stamp the file's change time.
         let identity = problem == nil ? ImageSeals.Identity.of(fd: fd) : nil

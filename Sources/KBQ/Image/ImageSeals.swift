@@ -91,15 +91,18 @@ public struct ImageSeals: Sendable {
     }
 
     /// Waits (a clock tick at most) until a change to a file can no longer be stamped with
-    /// the change time `changed`; false if it does not come. The kernel stamps a change
-    /// with a coarse clock: a write in the same tick as the one sealed would keep the
-    /// identity, and be trusted unchecked. Once the coarse clock is past the stamp, every
-    /// later change has a later one; the caller then looks at the file again.
+    /// the change time `changed`; false if it does not come. A kernel that stamps changes
+    /// with its coarse clock would give a write in the same tick as the one sealed the same
+    /// identity, trusted unchecked: so while the coarse clock still reads `changed`, wait.
+    /// Once it reads later, every later change has a later stamp. When it reads earlier, the
+    /// stamp is finer than the coarse clock: the file system stamps changes finely (Linux's
+    /// multigrain timestamps), and a change after the stamp was looked at (the identity was
+    /// taken with `stat`) gets a later one. The caller then looks at the file again.
     static func changeTimeHasPassed(_ changed: (Int64, Int64)) -> Bool {
         var now = timespec()
         for _ in 0..<400 {
             clock_gettime(CLOCK_REALTIME_COARSE, &now)
-            if (Int64(now.tv_sec), Int64(now.tv_nsec)) > changed { return true }
+            if (Int64(now.tv_sec), Int64(now.tv_nsec)) != changed { return true }
             usleep(250)
         }
         return false
