@@ -145,7 +145,7 @@ struct Arguments {
 
     /// A script named without `.kbq`, recognised by its first line (`#!/usr/bin/env kbq`).
     static func hasKbqShebang(_ path: String) -> Bool {
-        guard !path.hasSuffix(".kb"), !Loader.isNTriples(path), !TurtleParser.isTurtle(path), !path.hasSuffix(".csv"), !path.hasSuffix(".tsv"), let bytes = try? FileSystem.read(path, upTo: 256),
+        guard !Loader.isKnowledgeBase(path), let bytes = try? FileSystem.read(path, upTo: 256),
             bytes.starts(with: Array("#!".utf8))
         else { return false }
         let first = String(decoding: bytes.prefix { $0 != 0x0A }, as: UTF8.self)

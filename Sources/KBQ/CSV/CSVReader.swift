@@ -93,13 +93,14 @@ struct CSVTable {
 
 extension String {
     /// Without spaces and tabs at either end.
-    var trimmingSpaces: String {
-        let ends = (utf8.first, utf8.last)
-        if ends.0 != 0x20, ends.0 != 0x09, ends.1 != 0x20, ends.1 != 0x09 { return self }
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { $0 != " " && $0 != "\t" }),
-            let last = scalars.lastIndex(where: { $0 != " " && $0 != "\t" })
-        else { return "" }
-        return String(scalars[first...last])
+    var trimmingSpaces: String { trimming(" \t") }
+
+    /// Without the (ASCII) characters of `unwanted` at either end.
+    func trimming(_ unwanted: String) -> String {
+        let drop = Set(unwanted.utf8)
+        guard let first = utf8.first, let last = utf8.last, drop.contains(first) || drop.contains(last) else { return self }
+        let bytes = Array(utf8)
+        guard let start = bytes.firstIndex(where: { !drop.contains($0) }), let end = bytes.lastIndex(where: { !drop.contains($0) }) else { return "" }
+        return String(decoding: bytes[start...end], as: UTF8.self)
     }
 }

@@ -324,8 +324,10 @@ extension Loader {
         return .string(cell.text)
     }
 
-    static func isDecimal(_ s: String) -> Bool {
-        let body = s.hasPrefix("-") ? s.dropFirst() : Substring(s)
+    /// Digits, one '.', digits, after an optional '-' (and '+' with `plus`): a decimal as
+    /// `.kb` text and Turtle write one bare.
+    static func isDecimal(_ s: String, plus: Bool = false) -> Bool {
+        let body = s.hasPrefix("-") || (plus && s.hasPrefix("+")) ? s.dropFirst() : Substring(s)
         let parts = body.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
     }

@@ -56,7 +56,7 @@ public struct KBTextExporter {
             return d.precision == .year && !dateKey ? KBTextExporter.quoted(d.description) + "^^<" + Vocabulary.xsd + "gYear>" : d.description
         case .unknown: return "unknown"
         case .none: return "none"
-        case .proposition(let p): return "[" + (statementText(p) ?? "?") + "]"
+        case .proposition(let p): return "[" + (statementText(store.statement(p)) ?? "?") + "]"
         case .typedLiteral(let text, let type):
             return KBTextExporter.quoted(text) + (type.hasPrefix("@") ? type : "^^<" + type + ">")
         case .statement, .predicate, .type, .noRecord: return nil
@@ -94,17 +94,15 @@ public struct KBTextExporter {
 
     func isProposition(_ v: Value) -> Bool { if case .proposition = v { return true }; return false }
 
-    /// `subject predicate object {qualifiers}` (propositions nested), without provenance.
-    func statementText(_ id: StatementID, provenance: Bool = false) -> String? {
-        let s = store.statement(id)
+    /// `subject predicate object {qualifiers}`, propositions nested; an asserted statement's
+    /// source and paragraph are among its qualifiers (last, as `FactStore.statement` gives them).
+    func statementText(_ s: Statement) -> String? {
         guard let subject = value(s.subject), let object = value(s.object) else { return nil }
         let dateKey = store.keyID("date")
         var parts: [String] = []
         for q in s.qualifiers {
-            let key = store.keyName(q.key)
-            if !provenance && (key == "source" || key == "para") && s.asserted { continue }
             guard let v = value(q.value, dateKey: q.key == dateKey) else { return nil }
-            parts.append(key + ": " + v)
+            parts.append(store.keyName(q.key) + ": " + v)
         }
         return "\(subject) \(predicateName(s.predicate)) \(object)" + (parts.isEmpty ? "" : " {" + parts.joined(separator: ", ") + "}")
     }
@@ -136,26 +134,9 @@ public struct KBTextExporter {
                 + (properties.isEmpty ? "" : " {" + properties.joined(separator: ", ") + "}") + "\n")
         }
         for i in 0..<store.statementCount where store.isAsserted(StatementID(i)) {
-            let id = StatementID(i)
-            var text = statementText(id, provenance: false) ?? ""
-            let s = store.statement(id)
-            var provenance: [String] = []
-            if let d = s.document { provenance.append("source: " + store.entities.id(Int(d))) }
-            if let p = s.paragraph { provenance.append("para: \(p)") }
-            if !provenance.isEmpty {
-                text = text.hasSuffix("}") ? String(text.dropLast()) + ", " + provenance.joined(separator: ", ") + "}" : text + " {" + provenance.joined(separator: ", ") + "}"
-            }
-            if let n = s.name { text += " as " + n }
-            try write(text + "\n")
+            let s = store.statement(StatementID(i))
+            try write((statementText(s) ?? "") + (s.name.map { " as " + $0 } ?? "") + "\n")
         }
         for r in rules { try write(r.source.text.trimming(" \n") + "\n") }
-    }
-}
-
-extension String {
-    /// Without the given characters at either end.
-    func trimming(_ set: String) -> String {
-        let unwanted = Set(set)
-        return String(self.drop(while: { unwanted.contains($0) }).reversed().drop(while: { unwanted.contains($0) }).reversed())
     }
 }

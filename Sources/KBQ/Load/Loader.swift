@@ -199,6 +199,12 @@ public struct Loader {
         includeStack.removeLast()
     }
 
+    /// Whether a file's name says it is a knowledge base kbq reads, other than by its
+    /// text's first line: `.kb` text, N-Triples, Turtle, a spreadsheet.
+    public static func isKnowledgeBase(_ path: String) -> Bool {
+        path.hasSuffix(".kb") || isNTriples(path) || TurtleParser.isTurtle(path) || CSVTable.isSheet(path)
+    }
+
     /// N-Triples by its name: `.nt` or `.ntriples`.
     public static func isNTriples(_ path: String) -> Bool {
         path.hasSuffix(".nt") || path.hasSuffix(".ntriples")

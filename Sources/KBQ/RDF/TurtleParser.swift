@@ -39,8 +39,8 @@ public struct TurtleParser {
 
     func peek(_ k: Int = 0) -> UInt8? { i + k < b.count ? b[i + k] : nil }
     func at(_ text: String) -> Bool {
-        let t = Array(text.utf8)
-        return i + t.count <= b.count && Array(b[i..<(i + t.count)]) == t
+        let t = text.utf8
+        return i + t.count <= b.count && b[i..<(i + t.count)].elementsEqual(t)
     }
 
     /// Skips white space and comments, counting lines.

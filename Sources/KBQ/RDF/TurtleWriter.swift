@@ -68,19 +68,12 @@ struct TurtleWriter {
         case .blank(let l): return "_:" + l
         case .literal(let text, let datatype, let language, let direction):
             if datatype == Vocabulary.xsd + "integer", Int(text).map(String.init) == text { return text }
-            if datatype == Vocabulary.xsd + "decimal", TurtleWriter.isPlainDecimal(text) { return text }
+            if datatype == Vocabulary.xsd + "decimal", Loader.isDecimal(text, plus: true) { return text }
             var s = Display.quotedWithEscapes(text)
             if let language { s += "@" + language + (direction.map { "--" + $0 } ?? "") }
             if let datatype { s += "^^" + iri(datatype) }
             return s
         case .triple(let u): return "<<( \(term(u.subject)) \(verb(u.predicate)) \(term(u.object)) )>>"
         }
-    }
-
-    /// A decimal Turtle can write bare: digits, one '.', digits (and a sign).
-    static func isPlainDecimal(_ s: String) -> Bool {
-        let body = s.hasPrefix("-") || s.hasPrefix("+") ? s.dropFirst() : Substring(s)
-        let parts = body.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
     }
 }

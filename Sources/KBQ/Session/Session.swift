@@ -110,7 +110,7 @@ public final class Session {
         }
         let outcome = adopt(Loader.load(files: files, into: store, includesConfinedTo: safeRoot))
         // A file of no kind kbq knows was read as .kb text: say so, once, after its errors.
-        if outcome == .error, let odd = files.first(where: { f in !f.hasSuffix(".kb") && !Loader.isNTriples(f) && !TurtleParser.isTurtle(f) && !f.hasSuffix(".csv") && !f.hasSuffix(".tsv") }) {
+        if outcome == .error, let odd = files.first(where: { !Loader.isKnowledgeBase($0) }) {
             note("kbq: note: '\(odd)' was read as knowledge-base text; kbq reads .kb text, .nt or .ntriples N-Triples, .ttl Turtle, .csv and .tsv sheets and .kbqi images (scripts end in .kbq)")
         }
         return outcome

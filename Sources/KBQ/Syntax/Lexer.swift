@@ -110,14 +110,7 @@ public struct Lexer {
     static let oneByteSymbols: Set<UInt8> = Set("()[]{},;:.*+^/|=<>".utf8)
 
     /// `<scheme:...>` with no space inside: an IRI, not a comparison.
-    func iriEnd(from start: Int) -> Int? {
-        var j = start + 1
-        guard j < b.count, (b[j] >= 0x61 && b[j] <= 0x7A) || (b[j] >= 0x41 && b[j] <= 0x5A) else { return nil }
-        while j < b.count, isWordByte(b[j]) || b[j] == UInt8(ascii: "+") || b[j] == UInt8(ascii: "-") || b[j] == UInt8(ascii: ".") { j += 1 }
-        guard j < b.count, b[j] == UInt8(ascii: ":") else { return nil }
-        while j < b.count, b[j] > 0x20, b[j] != UInt8(ascii: ">"), b[j] != UInt8(ascii: "<"), b[j] != UInt8(ascii: "\"") { j += 1 }
-        return j < b.count && b[j] == UInt8(ascii: ">") ? j : nil
-    }
+    func iriEnd(from start: Int) -> Int? { StatementSplitter.iriEnd(b, from: start, b.count) }
 
     func isWordStart(_ c: UInt8) -> Bool {
         (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c >= 0xC0

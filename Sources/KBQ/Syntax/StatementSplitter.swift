@@ -158,8 +158,8 @@ public struct StatementSplitter {
         return j
     }
 
-    /// The `>` of an IRI `<scheme:...>` starting at `start` (no space inside), as the lexer
-    /// reads one; nil when none starts there (a comparison).
+    /// The `>` of an IRI `<scheme:...>` starting at `start` (no space inside); nil when none
+    /// starts there (a comparison). The lexer reads IRIs with it too.
     static func iriEnd(_ b: [UInt8], from start: Int, _ limit: Int) -> Int? {
         var j = start + 1
         guard j < limit, (b[j] >= 0x61 && b[j] <= 0x7A) || (b[j] >= 0x41 && b[j] <= 0x5A) else { return nil }
