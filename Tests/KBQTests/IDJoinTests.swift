@@ -2,7 +2,7 @@ import Foundation
 @testable import KBQ
 import Testing
 
-/// The term-id join (IDJoin) must answer every query it takes exactly as the general
+/// The term-id join (JoinPlan) must answer every query it takes exactly as the general
 /// evaluator does: the same rows in the same order, with the same evidence. Every query of
 /// the golden files is asked both ways, on the knowledge bases those files use.
 @Suite struct IDJoinTests {
@@ -28,7 +28,7 @@ import Testing
         let source = SourceText(name: "test", text: text)
         guard case .query(let q) = try Parser.parseCommand(source, rules: Set(store.rules.map(\.syntax.name.text))) else { return false }
         let prepared = try PreparedQuery(q, source: source, store: store, rules: rules)
-        return IDJoin.Program(prepared.compiled.goals, store) != nil
+        return JoinPlan.Program(prepared.compiled.goals, store) != nil
     }
 
     @Test func everyGoldenQueryAgreesWithTheGeneralEvaluator() throws {

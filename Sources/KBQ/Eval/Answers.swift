@@ -1,5 +1,5 @@
 /// A query's answer rows, kept compactly as they come. A cell is a machine word: a stored
-/// term, a predicate or a statement in IDJoin's encoding, or an index into `boxed` for any
+/// term, a predicate or a statement in JoinPlan's encoding, or an index into `boxed` for any
 /// other value; a row's evidence is statement ids in the same encoding. A row costs a few
 /// words instead of two arrays of enums, and a `Value` is made only when a row is read
 /// (printed, explained by `why N`). The session keeps the last answer this way.
@@ -48,7 +48,7 @@ public final class Answers {
     /// statements that matched.
     func append(bindings: [UInt64], variables: [Int], statements: [StatementID]) {
         for v in variables { cells.append(bindings[v]) }
-        for s in statements { evidenceCells.append(IDJoin.statementTag | UInt64(UInt32(bitPattern: s))) }
+        for s in statements { evidenceCells.append(JoinPlan.statementTag | UInt64(UInt32(bitPattern: s))) }
         evidenceEnds.append(UInt32(evidenceCells.count))
     }
 
@@ -66,7 +66,7 @@ public final class Answers {
     private func append(_ evidence: [Evidence]) {
         for e in evidence {
             if case .statement(let s) = e {
-                evidenceCells.append(IDJoin.statementTag | UInt64(UInt32(bitPattern: s)))
+                evidenceCells.append(JoinPlan.statementTag | UInt64(UInt32(bitPattern: s)))
             } else {
                 evidenceCells.append(Answers.boxTag | UInt64(boxedEvidence.count))
                 boxedEvidence.append(e)
@@ -107,7 +107,7 @@ public final class Answers {
             for k in Int(firstRepeat[row])..<Int(firstRepeat[row + 1]) where cells.count - start < cap {
                 let n = Int(order[k])
                 for s in repeatStatements[(n == 0 ? 0 : Int(repeatEnds[n - 1]))..<Int(repeatEnds[n])] {
-                    let cell = IDJoin.statementTag | UInt64(UInt32(bitPattern: s))
+                    let cell = JoinPlan.statementTag | UInt64(UInt32(bitPattern: s))
                     if !cells[start...].contains(cell) { cells.append(cell) }
                 }
             }
@@ -137,10 +137,10 @@ public final class Answers {
 
     private func encode(_ v: Value) -> UInt64 {
         switch v {
-        case .entity(let e): return IDJoin.termTag | UInt64(Term(entity: e).raw)
-        case .proposition(let p): return IDJoin.termTag | UInt64(Term(proposition: p).raw)
-        case .statement(let s): return IDJoin.statementTag | UInt64(UInt32(bitPattern: s))
-        case .predicate(let p): return IDJoin.predicateTag | UInt64(UInt32(bitPattern: p))
+        case .entity(let e): return JoinPlan.termTag | UInt64(Term(entity: e).raw)
+        case .proposition(let p): return JoinPlan.termTag | UInt64(Term(proposition: p).raw)
+        case .statement(let s): return JoinPlan.statementTag | UInt64(UInt32(bitPattern: s))
+        case .predicate(let p): return JoinPlan.predicateTag | UInt64(UInt32(bitPattern: p))
         case .noRecord: return 0
         default:
             boxed.append(v)
@@ -151,16 +151,16 @@ public final class Answers {
     private func decode(_ b: UInt64) -> Value {
         switch b & ~0xFFFF_FFFF {
         case 0: return .noRecord
-        case IDJoin.termTag: return store.value(Term(raw: UInt32(truncatingIfNeeded: b)))
-        case IDJoin.predicateTag: return .predicate(PredicateID(bitPattern: UInt32(truncatingIfNeeded: b)))
-        case IDJoin.statementTag: return .statement(StatementID(bitPattern: UInt32(truncatingIfNeeded: b)))
-        case IDJoin.typeTag: return .type(Int32(bitPattern: UInt32(truncatingIfNeeded: b)))
+        case JoinPlan.termTag: return store.value(Term(raw: UInt32(truncatingIfNeeded: b)))
+        case JoinPlan.predicateTag: return .predicate(PredicateID(bitPattern: UInt32(truncatingIfNeeded: b)))
+        case JoinPlan.statementTag: return .statement(StatementID(bitPattern: UInt32(truncatingIfNeeded: b)))
+        case JoinPlan.typeTag: return .type(Int32(bitPattern: UInt32(truncatingIfNeeded: b)))
         default: return boxed[Int(UInt32(truncatingIfNeeded: b))]
         }
     }
 
     private func decodeEvidence(_ b: UInt64) -> Evidence {
-        if b & ~0xFFFF_FFFF == IDJoin.statementTag { return IDJoin.evidence(StatementID(bitPattern: UInt32(truncatingIfNeeded: b))) }
+        if b & ~0xFFFF_FFFF == JoinPlan.statementTag { return JoinPlan.evidence(StatementID(bitPattern: UInt32(truncatingIfNeeded: b))) }
         return boxedEvidence[Int(UInt32(truncatingIfNeeded: b))]
     }
 }

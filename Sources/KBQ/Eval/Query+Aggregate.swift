@@ -37,7 +37,7 @@ extension PreparedQuery {
         let fresh = calls.map { Accumulator(function: $0.function, distinct: $0.distinct, range: $0.range) }
         var key: [Value] = []
         let goals = c.goals
-        try exec.solveTop(goals, allowIDJoin: allowIDJoin, program: joinProgram, reading: readVariables) {
+        try exec.solveTop(goals, join: join(exec), reading: readVariables) {
             key.removeAll(keepingCapacity: true)
             for e in keyExprs { key.append(try exec.eval(e)) }
             let g = groups.group(of: key, next: firstRows.count)

@@ -1,13 +1,13 @@
-/// Grouping over the term-id join's bindings: when every grouping key and every aggregate's
-/// argument is a plain variable (`find ?a, count(?s) ... group by ?a`), each answer is
-/// folded into its group by the bindings' machine words. No row of Values and no evidence
-/// list is made per answer (the general `aggregate` decodes every variable an answer reads
-/// and copies its evidence), only per group: its first answer, decoded at the end.
+/// Grouping over the join's batches: when every grouping key and every aggregate's argument
+/// is a plain variable (`find ?a, count(?s) ... group by ?a`), each batch's rows are given
+/// their groups from the key columns' machine words, and counted, without a Value or an
+/// evidence list per answer; a Value is made per row only for a sum, min, max or average,
+/// and per distinct binding for a `distinct` call.
 extension PreparedQuery {
     /// The groups, as `aggregate` would give them (same groups, in the same order, with the
     /// same results and evidence), or nil when the query is not of that form.
     func aggregateBindings(_ exec: Execution) throws -> [Collected]? {
-        guard allowIDJoin, let program = joinProgram else { return nil }
+        guard allowIDJoin, joinProgram != nil else { return nil }
         let c = compiled
         let keyExprs = c.groupBy.isEmpty ? c.projections.filter { !$0.expr.hasAggregate }.map(\.expr) : c.groupBy
         var keyVariables: [Int] = []
@@ -24,57 +24,68 @@ extension PreparedQuery {
         }
         let fresh = calls.map { Accumulator(function: $0.function, distinct: $0.distinct, range: $0.range) }
         // A count that is not distinct needs no value: only whether the variable is bound.
-        let needsValue = calls.map { !($0.function == "count" && !$0.distinct) }
-        let join = IDJoin(program, exec, variableCount: c.variables.count)
-        let single = keyVariables.count == 1 ? keyVariables[0] : nil
-        var groupOfEntity = [Int32](repeating: -1, count: single != nil ? store.entities.count : 0)
-        var groupOfBinding: [UInt64: Int32] = [:]
-        var groupOfBindings: [[UInt64]: Int32] = [:]
+        let plainCount = calls.map { $0.function == "count" && !$0.distinct }
+        guard let join = join(exec) else { return nil }
+        var groups = BindingGroups(keyVariables, entityCount: store.entities.count)
         var firstBindings: [[UInt64]] = []
         var accumulators: [[Accumulator]] = []
+        // Per call, per group: the plain counts, and the distinct bindings of a distinct call.
+        var counts: [[Int]] = calls.map { _ in [] }
+        var distinctBindings: [[Set<UInt64>]] = calls.map { _ in [] }
         var evidence: [[Evidence]] = []
         let ops = exec.ops
         let source = self.source
-        try join.runBindings(parallel: false) { bindings, statements in
-            // The group: an entity key by its number, any other key by its words.
-            var g: Int32
-            let next = Int32(firstBindings.count)
-            if let v = single {
-                let b = bindings[v]
-                if b & ~0xFFFF_FFFF == IDJoin.termTag, UInt32(truncatingIfNeeded: b) < UInt32(groupOfEntity.count) {
-                    let e = Int(UInt32(truncatingIfNeeded: b))
-                    if groupOfEntity[e] < 0 { groupOfEntity[e] = next }
-                    g = groupOfEntity[e]
-                } else {
-                    g = groupOfBinding[b, default: next]
-                    if g == next { groupOfBinding[b] = next }
+        let allVariables = Array(0..<c.variables.count)
+        var groupOfRow: [Int32] = []
+        try join.runBatches { batch in
+            try exec.checkLimits()
+            groups.assign(batch, &groupOfRow)
+            if groups.count > firstBindings.count {
+                // New groups: their first rows, met in this batch in group order.
+                var rows: [Int32] = []
+                for (r, g) in groupOfRow.enumerated() where Int(g) == firstBindings.count + rows.count { rows.append(Int32(r)) }
+                let first = batch.gathered(rows).rows(allVariables)
+                for n in rows.indices { firstBindings.append(Array(first[n * allVariables.count..<(n + 1) * allVariables.count])) }
+                for i in calls.indices {
+                    counts[i].append(contentsOf: repeatElement(0, count: rows.count))
+                    distinctBindings[i].append(contentsOf: repeatElement([], count: rows.count))
                 }
-            } else if keyVariables.isEmpty {
-                g = 0
-            } else {
-                let key = keyVariables.map { bindings[$0] }
-                g = groupOfBindings[key, default: next]
-                if g == next { groupOfBindings[key] = next }
-            }
-            let group = Int(g)
-            if group == firstBindings.count {
-                firstBindings.append(bindings)
-                accumulators.append(fresh)
-                evidence.append([])
+                accumulators.append(contentsOf: repeatElement(fresh, count: rows.count))
+                evidence.append(contentsOf: repeatElement([], count: rows.count))
             }
             for (i, argument) in arguments.enumerated() {
-                var value = Value.integer(1)
-                if let v = argument {
-                    let b = bindings[v]
-                    if b == 0 { continue }  // unbound: no record, not counted
-                    if needsValue[i] { value = join.decode(b) }
+                // An unbound argument has no record: it is not counted.
+                let column = argument.map { batch.columns[$0] } ?? []
+                if plainCount[i] {
+                    counts[i].withUnsafeMutableBufferPointer { n in
+                        if argument == nil {
+                            for g in groupOfRow { n[Int(g)] += 1 }
+                        } else if !column.isEmpty {
+                            for (r, g) in groupOfRow.enumerated() where column[r] != 0 { n[Int(g)] += 1 }
+                        }
+                    }
+                } else if calls[i].distinct {
+                    if argument == nil {
+                        for g in groupOfRow { distinctBindings[i][Int(g)].insert(1) }
+                    } else if !column.isEmpty {
+                        for (r, g) in groupOfRow.enumerated() where column[r] != 0 { distinctBindings[i][Int(g)].insert(column[r]) }
+                    }
+                } else {
+                    for (r, g) in groupOfRow.enumerated() {
+                        var value = Value.integer(1)
+                        if argument != nil {
+                            guard !column.isEmpty, column[r] != 0 else { continue }
+                            value = join.decode(column[r])
+                        }
+                        try accumulators[Int(g)][i].add(value, ops, source)
+                    }
                 }
-                try accumulators[group][i].add(value, ops, source)
             }
-            if evidence[group].count < PreparedQuery.evidencePerGroup {
-                for s in statements {
-                    let e = IDJoin.evidence(s)
-                    if !evidence[group].contains(e) { evidence[group].append(e) }
+            let filled = batch.evidence.filter { !$0.isEmpty }
+            for (r, g) in groupOfRow.enumerated() where evidence[Int(g)].count < PreparedQuery.evidencePerGroup {
+                for column in filled where column[r] != BindingBatch.noStatement {
+                    let e = JoinPlan.evidence(column[r])
+                    if !evidence[Int(g)].contains(e) { evidence[Int(g)].append(e) }
                 }
             }
         }
@@ -82,15 +93,86 @@ extension PreparedQuery {
             firstBindings = [Array(repeating: 0, count: c.variables.count)]
             accumulators = [fresh]
             evidence = [[]]
+            for i in calls.indices {
+                counts[i] = [0]
+                distinctBindings[i] = [[]]
+            }
         }
         var out: [Collected] = []
         out.reserveCapacity(firstBindings.count)
         for g in firstBindings.indices {
+            for i in calls.indices {
+                if plainCount[i] {
+                    accumulators[g][i].count = counts[i][g]
+                } else if calls[i].distinct {
+                    for b in distinctBindings[i][g] { try accumulators[g][i].add(arguments[i] == nil ? .integer(1) : join.decode(b), ops, source) }
+                }
+            }
             exec.row = firstBindings[g].map { $0 == 0 ? nil : join.decode($0) }
             let results = try accumulators[g].map { try $0.result(ops, source) }
             let values = try aggregatedProjections(results, exec)
             out.append((exec.row, values, evidence[g], results, -1))
         }
         return out
+    }
+}
+
+/// Groups of rows by the bindings of some variables, numbered in order of first
+/// appearance: an entity key by its number in an array, any other key hashed.
+struct BindingGroups {
+    let keys: [Int]
+    private var groupOfEntity: [Int32]
+    private var groupOfBinding: [UInt64: Int32] = [:]
+    private var groupOfBindings: [[UInt64]: Int32] = [:]
+    private(set) var count = 0
+
+    init(_ keys: [Int], entityCount: Int) {
+        self.keys = keys
+        groupOfEntity = keys.count == 1 ? Array(repeating: -1, count: entityCount) : []
+    }
+
+    /// The group of each row of `batch`, new groups numbered as their first rows come.
+    mutating func assign(_ batch: BindingBatch, _ groupOf: inout [Int32]) {
+        groupOf.removeAll(keepingCapacity: true)
+        if keys.isEmpty {
+            groupOf.append(contentsOf: repeatElement(0, count: batch.count))
+            count = max(count, batch.count > 0 ? 1 : 0)
+            return
+        }
+        if keys.count == 1 {
+            let column = batch.columns[keys[0]]
+            for r in 0..<batch.count {
+                let b = column.isEmpty ? 0 : column[r]
+                var g: Int32
+                if b & ~0xFFFF_FFFF == JoinPlan.termTag, UInt32(truncatingIfNeeded: b) < UInt32(groupOfEntity.count) {
+                    let e = Int(UInt32(truncatingIfNeeded: b))
+                    if groupOfEntity[e] < 0 {
+                        groupOfEntity[e] = Int32(count)
+                        count += 1
+                    }
+                    g = groupOfEntity[e]
+                } else if let known = groupOfBinding[b] {
+                    g = known
+                } else {
+                    g = Int32(count)
+                    groupOfBinding[b] = g
+                    count += 1
+                }
+                groupOf.append(g)
+            }
+            return
+        }
+        let columns = keys.map { batch.columns[$0] }
+        var key = [UInt64](repeating: 0, count: keys.count)
+        for r in 0..<batch.count {
+            for (j, column) in columns.enumerated() { key[j] = column.isEmpty ? 0 : column[r] }
+            if let known = groupOfBindings[key] {
+                groupOf.append(known)
+            } else {
+                groupOfBindings[key] = Int32(count)
+                groupOf.append(Int32(count))
+                count += 1
+            }
+        }
     }
 }

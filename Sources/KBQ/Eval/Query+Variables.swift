@@ -14,14 +14,12 @@ extension PreparedQuery {
     }
 
     /// The join for a query that projects plain variables, or nil.
-    func variableJoin(_ exec: Execution) -> (join: IDJoin, variables: [Int])? {
-        guard allowIDJoin, let vars = projectedVariables, let program = joinProgram else { return nil }
-        let join = IDJoin(program, exec, variableCount: compiled.variables.count)
-        join.parallelThreshold = parallelThreshold
+    func variableJoin(_ exec: Execution) -> (join: BatchJoin, variables: [Int])? {
+        guard let vars = projectedVariables, let join = join(exec) else { return nil }
         return (join, vars)
     }
 
-    func streamVariables(_ j: (join: IDJoin, variables: [Int]), into answers: Answers, _ shown: (Int) throws -> Void) throws {
+    func streamVariables(_ j: (join: BatchJoin, variables: [Int]), into answers: Answers, _ shown: (Int) throws -> Void) throws {
         // Plain values, not the CompiledQuery: a closure that captures the struct can copy
         // it (dozens of retains) at every answer.
         let limit = compiled.limit ?? Int.max
@@ -41,7 +39,7 @@ extension PreparedQuery {
 
     /// Every answer, the first of equal ones only with `distinct` (adding the evidence of
     /// the others, up to `evidencePerGroup`), into `answers`; offset and limit come after.
-    func collectVariables(_ j: (join: IDJoin, variables: [Int]), into answers: Answers) throws {
+    func collectVariables(_ j: (join: BatchJoin, variables: [Int]), into answers: Answers) throws {
         let distinct = compiled.distinct
         let vars = j.variables
         // One column of entities: the row of an entity by its number; else by the bindings.
@@ -53,7 +51,7 @@ extension PreparedQuery {
                 var known: Int? = nil
                 if vars.count == 1 {
                     let b = bindings[vars[0]]
-                    let entity = b & ~0xFFFF_FFFF == IDJoin.termTag && UInt32(truncatingIfNeeded: b) < UInt32(rowOfEntity.count) ? Int(UInt32(truncatingIfNeeded: b)) : nil
+                    let entity = b & ~0xFFFF_FFFF == JoinPlan.termTag && UInt32(truncatingIfNeeded: b) < UInt32(rowOfEntity.count) ? Int(UInt32(truncatingIfNeeded: b)) : nil
                     if let e = entity {
                         if rowOfEntity[e] >= 0 { known = Int(rowOfEntity[e]) } else { rowOfEntity[e] = Int32(answers.count) }
                     } else if let r = rowOfBinding[b] {

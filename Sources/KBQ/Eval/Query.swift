@@ -6,13 +6,26 @@ public final class PreparedQuery {
     let store: FactStore
     let source: SourceText
     let rules: RuleEngine
-    /// Conjunctive queries run over term ids (IDJoin); off only to compare the two paths.
+    /// Conjunctive queries run over term ids (JoinPlan); off only to compare the two paths.
     var allowIDJoin = true
-    /// See IDJoin.runInParallel; tests lower it to run small joins on every core.
-    var parallelThreshold = IDJoin.defaultParallelThreshold
+    /// See JoinPlan.runInParallel; tests lower it to run small joins on every core.
+    var parallelThreshold = BatchJoin.defaultParallelThreshold
     /// The goals as join steps (nil: the general evaluator takes them), made at the first
     /// run and kept for the next.
-    lazy var joinProgram: IDJoin.Program? = IDJoin.Program(compiled.goals, store)
+    lazy var joinProgram: JoinPlan.Program? = JoinPlan.Program(compiled.goals, store)
+    /// The join of the last run, kept for the next: its operators, scratch row, filter
+    /// memos and hash sides were made for this query on this store.
+    private var keptJoin: BatchJoin? = nil
+
+    /// The join that runs the goals for `exec`, or nil when the general evaluator must.
+    func join(_ exec: Execution) -> BatchJoin? {
+        guard allowIDJoin, let program = joinProgram else { return nil }
+        let join = keptJoin ?? BatchJoin(program, exec, variableCount: compiled.variables.count)
+        keptJoin = join
+        join.exec = exec
+        join.parallelThreshold = parallelThreshold
+        return join
+    }
 
     public init(_ q: QuerySyntax, source: SourceText, store: FactStore, rules: RuleEngine, limits: Limits = .none) throws(Diagnostic) {
         self.store = store
@@ -105,8 +118,8 @@ public final class PreparedQuery {
         let exec = Execution(store: store, source: source, rules: rules, limits: limits, variableCount: c.variables.count)
         try exec.checkLimits()
         let streaming = !c.isAggregate && !c.distinct && c.orderBy.isEmpty
-        let join = variableJoin(exec)
-        if streaming, let join { return try streamVariables(join, into: answers, shown) }
+        let projected = variableJoin(exec)
+        if streaming, let projected { return try streamVariables(projected, into: answers, shown) }
         if streaming {
             var skipped = 0
             if c.limit == 0 { return }
@@ -114,7 +127,7 @@ public final class PreparedQuery {
             let limit = c.limit
             let projections = c.projections
             do {
-                try exec.solveTop(c.goals, allowIDJoin: allowIDJoin, program: joinProgram, reading: readVariables) {
+                try exec.solveTop(c.goals, join: join(exec), reading: readVariables) {
                     if skipped < offset { skipped += 1; return }
                     try answers.append(projections.count, { try exec.eval(projections[$0].expr) }, evidence: exec.evidence)
                     try shown(answers.count - 1)
@@ -123,8 +136,8 @@ public final class PreparedQuery {
             } catch is StopSearch {}
             return
         }
-        if !c.isAggregate, let join, c.orderBy.isEmpty {
-            try collectVariables(join, into: answers)
+        if !c.isAggregate, let projected, c.orderBy.isEmpty {
+            try collectVariables(projected, into: answers)
             let start = min(c.offset ?? 0, answers.count)
             answers.keep(start..<(c.limit.map { start + min($0, answers.count - start) } ?? answers.count))
             for i in 0..<answers.count {
@@ -205,7 +218,7 @@ public final class PreparedQuery {
         var positionOfValue = GroupTable(entityCount: distinct && projections.count == 1 ? store.entities.count : 0)
         let hasAliases = aliasSlots.contains { $0 != nil }
         let keepsEnvironment = !compiled.orderBy.isEmpty
-        try exec.solveTop(compiled.goals, allowIDJoin: allowIDJoin, program: joinProgram, reading: readVariables) {
+        try exec.solveTop(compiled.goals, join: join(exec), reading: readVariables) {
             var values: [Value] = []
             values.reserveCapacity(projections.count)
             let bindings = hasAliases ? exec.row : []

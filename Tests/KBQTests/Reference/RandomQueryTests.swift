@@ -196,11 +196,11 @@ struct RandomRun {
         var lines: [String] = []
         for t in texts { lines.append(t); lines.append(marker) }
         try (lines.joined(separator: "\n") + "\n").write(toFile: script, atomically: true, encoding: .utf8)
-        // The run from the text also looks pairs up in edge indexes from the first check
-        // (IDJoin.EdgeIndex), which the small random stores never reach otherwise.
+        // The run from the text also joins by hash wherever a key allows, from the first row
+        // (BatchJoin.hashSide), which the small random stores never reach otherwise.
         let r = try Support.kbq(
             (fromText ? ["--no-cache"] : []) + ["--empty", kbPath] + args + ["--keep-going", "--timeout", String(timeoutSeconds), "-f", script],
-            environment: fromText ? ["KBQ_EDGE_PROBES": "1"] : [:], timeout: 600)
+            environment: fromText ? ["KBQ_HASH_JOIN_AFTER": "0"] : [:], timeout: 600)
         var errors: [Int: String] = [:]
         for line in r.stderr.split(separator: "\n") where line.hasPrefix(script + ":") {
             let rest = line.dropFirst(script.count + 1)

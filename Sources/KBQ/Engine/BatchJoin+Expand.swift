@@ -1,0 +1,277 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The steps that add statements to rows: a pattern (by index or by hash) and `is_a`.
+extension BatchJoin {
+    /// Statements a pattern step reads by index before it weighs a hash build; 0 (set by
+    /// `KBQ_HASH_JOIN_AFTER`, for the random tests) hashes at once wherever a key allows.
+    static let hashJoinAfter: Int = getenv("KBQ_HASH_JOIN_AFTER").flatMap { Int(String(cString: $0)) } ?? 512
+
+    /// A step's output rows as they are found: the input row each came from, the step's
+    /// variables (row by row) and its statement; handed on every `batchRows` rows.
+    /// A class, so that the loops that fill it take no exclusive access to a local.
+    final class Output {
+        let variables: [Int]
+        let slot: Int
+        @exclusivity(unchecked) var parents: [Int32] = []
+        @exclusivity(unchecked) var made: [UInt64] = []
+        @exclusivity(unchecked) var statements: [StatementID] = []
+
+        init(_ variables: [Int], slot: Int) {
+            self.variables = variables
+            self.slot = slot
+        }
+
+        var isFull: Bool { parents.count >= BatchJoin.batchRows }
+    }
+
+    /// Adds the match in the scratch row to the output.
+    @inline(__always) func keep(_ out: Output, _ row: Int, _ sid: StatementID) {
+        out.parents.append(Int32(row))
+        for v in out.variables { out.made.append(bindings[v]) }
+        out.statements.append(sid)
+    }
+
+    /// Hands on the rows collected so far: the input's rows they came from, with the
+    /// step's columns and evidence slot set. The steps after this one use the scratch row:
+    /// the caller reloads it.
+    func flush(_ out: Output, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
+        guard !out.parents.isEmpty else { return }
+        var made = batch.gathered(out.parents)
+        let width = out.variables.count
+        for (j, v) in out.variables.enumerated() {
+            made.columns[v] = out.made.withUnsafeBufferPointer { m in (0..<out.parents.count).map { m[$0 * width + j] } }
+        }
+        made.evidence[out.slot] = out.statements
+        out.parents.removeAll(keepingCapacity: true)
+        out.made.removeAll(keepingCapacity: true)
+        out.statements.removeAll(keepingCapacity: true)
+        try next(made)
+    }
+
+    /// The scratch row's variables `variables` as row `row` of `rows` (see
+    /// `BindingBatch.rows`).
+    @inline(__always) func load(_ variables: [Int], _ rows: [UInt64], _ row: Int) {
+        let base = row * variables.count
+        for j in variables.indices { bindings[variables[j]] = rows[base + j] }
+    }
+
+    /// A pattern step on a batch: each row's matches, in statement order.
+    func expand(_ p: PatternOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
+        let step = p.step
+        guard !step.impossible else { return }
+        let vars = p.variables
+        let rows = batch.rows(vars)
+        let out = Output(vars, slot: p.slot)
+        let allowed = step.allowed
+        let quoted = step.quoted
+        // A stored qualifier key the step needs, checked before the full match.
+        let needed = step.qualifiers.first { $0.key != StatementTable.sourceKey && $0.key != StatementTable.paraKey }?.key
+        for row in 0..<batch.count {
+            load(vars, rows, row)
+            if let key = p.key, let keyed = hashSide(p, vars, rows, row) {
+                let b = bindings[key.variable]
+                guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { continue }
+                let width = vars.count
+                for n in keyed.group(UInt32(truncatingIfNeeded: b)) {
+                    let sid = keyed.statements[n]
+                    try exec.tick()
+                    let mark = trail.count
+                    // The match's values against the row's: a free variable takes its value.
+                    var agrees = true
+                    for j in 0..<width {
+                        let (v, x) = (vars[j], keyed.values[n * width + j])
+                        let current = bindings[v]
+                        if current == 0 {
+                            bindings[v] = x
+                            trail.append(v)
+                        } else if current != x {
+                            agrees = false
+                            break
+                        }
+                    }
+                    if agrees {
+                        keep(out, row, sid)
+                        if out.isFull {
+                            try flush(out, batch, next)
+                            load(vars, rows, row)
+                        }
+                    }
+                    undo(to: mark)
+                }
+                continue
+            }
+            var c = candidates(step)
+            if let part = topPart, row == 0, batch.count == 1, case .pattern(let first)? = ops.first, first === p {
+                // One worker's share of the first step (see runInParallel).
+                c = c.part(part)
+            }
+            // A lookup's cost: a seek, then its list.
+            p.indexWork &+= 16 + c.size(store)
+            if c.hasBeside {
+                // The predicates beside the list (and whether each statement is asserted)
+                // rule out most candidates unread, and the position the list was chosen by
+                // needs no check.
+                let list = c.ids
+                let predicates = c.predicates
+                let otherEnds = c.otherEnds
+                for j in list.indices {
+                    let tag = PredicateID(predicates[j])
+                    guard (tag < 0) == quoted else { continue }
+                    let predicate = tag < 0 ? -tag - 1 : tag
+                    if let allowed, !allowed[Int(predicate)] { continue }
+                    try exec.tick()
+                    let mark = trail.count
+                    if matchRest(step, Int(list[j]), predicate, c.known, otherEnds[j]) {
+                        keep(out, row, list[j])
+                        if out.isFull {
+                            try flush(out, batch, next)
+                            load(vars, rows, row)
+                        }
+                    }
+                    undo(to: mark)
+                }
+                continue
+            }
+            // A tight first pass over the columns (asserted, predicate, a stored qualifier
+            // key the step needs), then the full match on the survivors.
+            let count = c.everything ? store.statementCount : c.ids.count
+            for j in 0..<count {
+                let sid = c.everything ? StatementID(j) : c.ids[c.ids.startIndex + j]
+                let n = Int(sid)
+                guard asserted[n] != quoted else { continue }
+                if let allowed {
+                    let predicate = Int(predicates[n])
+                    guard predicate < allowed.count, allowed[predicate] else { continue }
+                }
+                if let key = needed {
+                    var has = false
+                    for q in Int(qualifierStart[n])..<Int(qualifierStart[n + 1]) where qualifierKeys[q] == key { has = true }
+                    guard has else { continue }
+                }
+                try exec.tick()
+                let mark = trail.count
+                if matchRest(step, n, predicates[n], .none) {
+                    keep(out, row, sid)
+                    if out.isFull {
+                        try flush(out, batch, next)
+                        load(vars, rows, row)
+                    }
+                }
+                undo(to: mark)
+            }
+        }
+        try flush(out, batch, next)
+    }
+
+    /// The step's statements grouped by its key, once reading them by index has cost more
+    /// than grouping them would; nil while the index is the better way. Leaves the scratch
+    /// row as row `row` of `rows`.
+    func hashSide(_ p: PatternOp, _ vars: [Int], _ rows: [UInt64], _ row: Int) -> KeyedStatements? {
+        if let keyed = p.keyed { return keyed }
+        let force = BatchJoin.hashJoinAfter == 0
+        guard force || p.indexWork > BatchJoin.hashJoinAfter else { return nil }
+        // A build matches each statement of its list and groups it: some four times the
+        // work of passing over it in an index list.
+        if let work = p.buildWork, !force, p.indexWork <= work { return nil }
+        for v in p.variables { bindings[v] = 0 }
+        defer { load(vars, rows, row) }
+        // What a build reads: the list the pattern's constants alone select.
+        let c = candidates(p.step)
+        if p.buildWork == nil { p.buildWork = 4 * c.size(store) }
+        guard force || p.indexWork > p.buildWork! else { return nil }
+        let atSubject = p.key!.atSubject
+        var keys: [UInt32] = []
+        var sids: [StatementID] = []
+        var values: [UInt64] = []
+        func take(_ sid: StatementID) {
+            let mark = trail.count
+            if match(p.step, Int(sid)) {
+                keys.append(atSubject ? subjects[Int(sid)].raw : objects[Int(sid)].raw)
+                sids.append(sid)
+                for v in vars { values.append(bindings[v]) }
+            }
+            undo(to: mark)
+        }
+        if c.everything {
+            for n in 0..<store.statementCount { take(StatementID(n)) }
+        } else {
+            for sid in c.ids { take(sid) }
+        }
+        // Several predicates' lists come one after another: each key's statements must be
+        // in statement order, as an index lookup gives them.
+        let width = vars.count
+        if zip(sids, sids.dropFirst()).contains(where: { $0 > $1 }) {
+            let order = sids.indices.sorted { sids[$0] < sids[$1] }
+            keys = order.map { keys[$0] }
+            sids = order.map { sids[$0] }
+            values = order.flatMap { values[$0 * width..<($0 + 1) * width] }
+        }
+        p.keyed = KeyedStatements(keys: keys, sids: sids, values: values, width: width)
+        return p.keyed
+    }
+
+    /// An `is_a` step on a batch: entity numbers against the entity table's type lists, in
+    /// the order the general evaluator meets them (`Execution.solveIsA`).
+    func expandIsA(_ a: IsAOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
+        let step = a.step
+        let vars = a.variables
+        let rows = batch.rows(vars)
+        let out = Output(vars, slot: a.slot)
+        for row in 0..<batch.count {
+            load(vars, rows, row)
+            func emit(_ e: EntityID, _ t: Int32) throws {
+                try exec.tick()
+                let mark = trail.count
+                if unify(step.subject, JoinPlan.termTag | UInt64(Term(entity: e).raw)) && unify(step.type, JoinPlan.typeTag | UInt64(UInt32(bitPattern: t))) {
+                    keep(out, row, JoinPlan.typeEvidence(e, t))
+                    if out.isFull {
+                        try flush(out, batch, next)
+                        load(vars, rows, row)
+                    }
+                }
+                undo(to: mark)
+            }
+            let type = bound(step.type).map { Int32(bitPattern: UInt32(truncatingIfNeeded: $0)) }
+            if let b = bound(step.subject) {
+                let term = Term(raw: UInt32(truncatingIfNeeded: b))
+                guard b & ~0xFFFF_FFFF == JoinPlan.termTag, term.kind == Term.entityKind else { continue }
+                let e = EntityID(term.index)
+                if let t = type {
+                    if isMember(a, e, t) { try emit(e, t) }
+                } else {
+                    for t in store.allTypes(of: e) { try emit(e, t) }
+                }
+            } else if let t = type {
+                for e in members(a, t) { try emit(e, t) }
+            } else {
+                for e in store.entities.indices {
+                    for t in store.allTypes(of: EntityID(e)) { try emit(EntityID(e), t) }
+                }
+            }
+        }
+        try flush(out, batch, next)
+    }
+
+    /// Members of `t`, kept for the next row when the type is the step's constant.
+    private func members(_ a: IsAOp, _ t: Int32) -> [EntityID] {
+        guard a.step.type.kind == .constant else { return store.members(of: t) }
+        if let m = a.members { return m }
+        a.members = store.members(of: t)
+        return a.members!
+    }
+
+    /// Whether `e` is a `t`: a bit per entity, made once, when the type is the step's
+    /// constant and the step meets many rows.
+    private func isMember(_ a: IsAOp, _ e: EntityID, _ t: Int32) -> Bool {
+        guard a.step.type.kind == .constant else { return store.entity(e, isA: t) }
+        if a.memberBits == nil {
+            var bits = [UInt64](repeating: 0, count: (store.entities.count + 63) / 64)
+            for m in members(a, t) { bits[Int(m) >> 6] |= 1 << UInt64(m & 63) }
+            a.memberBits = bits
+        }
+        let i = Int(e)
+        return i >> 6 < a.memberBits!.count && a.memberBits![i >> 6] & (1 << UInt64(i & 63)) != 0
+    }
+}

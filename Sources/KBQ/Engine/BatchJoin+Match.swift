@@ -1,0 +1,132 @@
+/// Matching one statement against a pattern step over term ids, and the statements a step
+/// reads: the scratch row `bindings` holds the current row's values of the step's
+/// variables; `unify` binds a free one and records it on `trail` to be undone.
+extension BatchJoin {
+    /// The bound value of a position as a stored term, or nil when it is free; a bound
+    /// value that is not a stored term gives an empty list.
+    @inline(__always) func bound(_ pos: JoinPlan.Position) -> UInt64? {
+        switch pos.kind {
+        case .constant: return pos.value
+        case .variable: return bindings[pos.variable] == 0 ? nil : bindings[pos.variable]
+        case .wildcard: return nil
+        }
+    }
+
+    /// The statements a pattern step reads: a list from an index (with the predicates and
+    /// other ends beside it, for subject and object lists), or every statement.
+    struct Candidates {
+        var ids: ColumnSlice<StatementID> = .empty
+        var predicates: ColumnSlice<Int16> = .empty
+        var otherEnds: ColumnSlice<Term> = .empty
+        var hasBeside = false
+        var known = Known.none
+        var everything = false
+
+        /// How many statements the step will read.
+        func size(_ store: FactStore) -> Int { everything ? store.statementCount : ids.count }
+    }
+
+    /// A position every statement of a candidate list already has (the one its index is by).
+    enum Known { case none, subject, object }
+
+    /// The smallest list the bound positions select (as `Execution.candidateStatements`).
+    func candidates(_ p: JoinPlan.PatternStep) -> Candidates {
+        var best = Candidates(everything: true)
+        func consider(_ ids: ColumnSlice<StatementID>) {
+            if best.everything || ids.count < best.ids.count { best = Candidates(ids: ids) }
+        }
+        func consider(_ b: UInt64, _ known: Known) {
+            guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { return consider(.empty) }
+            let term = Term(raw: UInt32(truncatingIfNeeded: b))
+            let run = known == .subject ? store.bySubject.withBeside(term) : store.byObject.withBeside(term)
+            guard best.everything || run.ids.count < best.ids.count else { return }
+            best = Candidates(ids: run.ids, predicates: run.predicates, otherEnds: run.otherEnds, hasBeside: run.hasBeside, known: known)
+        }
+        if let b = bound(p.subject) { consider(b, .subject) }
+        if let b = bound(p.object) { consider(b, .object) }
+        for q in p.qualifiers {
+            if let b = bound(q.position) {
+                guard b & ~0xFFFF_FFFF == JoinPlan.termTag else {
+                    consider(.empty)
+                    continue
+                }
+                let term = Term(raw: UInt32(truncatingIfNeeded: b))
+                if !FactStore.isProvenanceKey(q.key) {
+                    consider(Int(q.key) < store.byQualifier.count ? store.byQualifier[Int(q.key)][term] : .empty)
+                } else if best.everything || store.statementCount(withQualifier: q.key, term: term) < best.ids.count {
+                    // Spelled out only when it is the shortest list so far.
+                    consider(store.statements(withQualifier: q.key, term: term))
+                }
+            } else if let l = store.statements(withKey: q.key) {
+                consider(l)
+            }
+        }
+        if let ps = p.predicates {
+            if ps.count == 1 { consider(store.statements(withPredicate: ps[0])) } else if best.everything || best.ids.count > 64 {
+                var all: [StatementID] = []
+                for x in ps { all += store.statements(withPredicate: x) }
+                consider(Column(all)[...])
+            }
+        }
+        return best
+    }
+
+    @inline(__always) func unify(_ pos: JoinPlan.Position, _ value: UInt64) -> Bool {
+        switch pos.kind {
+        case .wildcard: return true
+        case .constant: return pos.value == value
+        case .variable:
+            let current = bindings[pos.variable]
+            if current != 0 { return current == value }
+            bindings[pos.variable] = value
+            trail.append(pos.variable)
+            return true
+        }
+    }
+
+    @inline(__always) func undo(to mark: Int) {
+        while trail.count > mark { bindings[trail.removeLast()] = 0 }
+    }
+
+    /// As `FactStore.qualifierTerm`, reading the columns directly for a stored key.
+    @inline(__always) func qualifierTerm(_ i: Int, _ key: Int32) -> Term? {
+        if key == StatementTable.sourceKey || key == StatementTable.paraKey { return store.qualifierTerm(i, key) }
+        for q in Int(qualifierStart[i])..<Int(qualifierStart[i + 1]) where qualifierKeys[q] == key { return qualifierValues[q] }
+        return nil
+    }
+
+    /// Whether statement `i` matches the step (as `Execution.match`, over terms).
+    @inline(__always) func match(_ p: JoinPlan.PatternStep, _ i: Int) -> Bool {
+        guard asserted[i] != p.quoted else { return false }
+        let predicate = predicates[i]
+        if let allowed = p.allowed {
+            guard Int(predicate) < allowed.count, allowed[Int(predicate)] else { return false }
+        }
+        return matchRest(p, i, predicate, .none)
+    }
+
+    /// The rest of a match once the predicate is allowed: the predicate variable, the
+    /// positions (but the one known to match), qualifiers and the statement variable.
+    func matchRest(_ p: JoinPlan.PatternStep, _ i: Int, _ predicate: PredicateID, _ known: Known, _ otherEnd: Term? = nil) -> Bool {
+        // Qualifiers first: most statements have none, and a missing one fails at once.
+        if p.hasQualifiers { for q in p.qualifiers {
+            guard let t = qualifierTerm(i, q.key), unify(q.position, JoinPlan.termTag | UInt64(t.raw)) else { return false }
+        } }
+        if let v = p.predicateVariable {
+            guard unify(JoinPlan.Position(kind: .variable, value: 0, variable: v), JoinPlan.predicateTag | UInt64(UInt32(bitPattern: predicate))) else { return false }
+        }
+        // The other end of a subject or object list is read beside it, not from the row.
+        if known != .subject {
+            let subject = known == .object ? otherEnd! : subjects[i]
+            if !unify(p.subject, JoinPlan.termTag | UInt64(subject.raw)) { return false }
+        }
+        if known != .object {
+            let object = known == .subject ? otherEnd! : objects[i]
+            if !unify(p.object, JoinPlan.termTag | UInt64(object.raw)) { return false }
+        }
+        if let s = p.statementVariable {
+            guard unify(JoinPlan.Position(kind: .variable, value: 0, variable: s), JoinPlan.statementTag | UInt64(UInt32(i))) else { return false }
+        }
+        return true
+    }
+}

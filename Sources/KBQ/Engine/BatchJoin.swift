@@ -1,0 +1,362 @@
+/// The executor of conjunctive queries (patterns, `is_a`, filters, `not`, `optional`, `or`)
+/// over term ids, a batch of rows at a time: each step takes a batch of bindings (columns,
+/// see BindingBatch) and pushes the batches it makes to the next step, the last handing
+/// rows to the caller. Steps run in the planner's order.
+///
+/// A pattern step joins its rows with the store's statements in one of two ways, chosen as
+/// it runs from what it has read: by index (each row's bound end looks up its list) or by
+/// hash (the statements the pattern's constants allow, grouped once by the end a variable
+/// bound in every row names, then probed by each row). It starts by index and builds the
+/// hash side once the lists it has read add up to more than that build would read; so it
+/// never reads much more than the better of the two would have.
+///
+/// Answers come in the order of a nested-loop join over the same steps (each row's matches
+/// in statement order, rows in their input's order), whichever way a step runs: batches
+/// keep their rows in input order, and `not`, `optional` and `or` put their results back
+/// in that order through an origin column. IDJoinTests holds this engine to the general
+/// evaluator's answers and order on every golden query.
+final class BatchJoin {
+    /// Rows per batch handed from one step to the next: small enough that a batch stays in
+    /// cache and that a query with a `limit` stops soon, large enough that the per-batch
+    /// work (a gather per column) is spread thin.
+    static let batchRows = 1024
+
+    final class PatternOp {
+        let step: JoinPlan.PatternStep
+        let slot: Int
+        /// The variables the step may bind, each once.
+        let variables: [Int]
+        /// A variable at the subject or object that every row reaching this step binds:
+        /// the key the step may be hash joined on.
+        let key: (variable: Int, atSubject: Bool)?
+        /// Statements read through index lists so far, against what a hash build reads.
+        var indexWork = 0
+        var buildWork: Int? = nil
+        var keyed: KeyedStatements? = nil
+
+        init(_ step: JoinPlan.PatternStep, slot: Int, certain: Set<Int>) {
+            self.step = step
+            self.slot = slot
+            var vars: [Int] = []
+            func add(_ v: Int?) { if let v, !vars.contains(v) { vars.append(v) } }
+            func add(_ p: JoinPlan.Position) { if p.kind == .variable { add(p.variable) } }
+            add(step.subject)
+            add(step.object)
+            for q in step.qualifiers { add(q.position) }
+            add(step.predicateVariable)
+            add(step.statementVariable)
+            variables = vars
+            if step.subject.kind == .variable, certain.contains(step.subject.variable) {
+                key = (step.subject.variable, true)
+            } else if step.object.kind == .variable, certain.contains(step.object.variable) {
+                key = (step.object.variable, false)
+            } else {
+                key = nil
+            }
+        }
+    }
+
+    final class IsAOp {
+        let step: JoinPlan.IsAStep
+        let slot: Int
+        let variables: [Int]
+        /// For a constant type: its members, and a bit per entity for a bound subject.
+        var members: [EntityID]? = nil
+        var memberBits: [UInt64]? = nil
+
+        init(_ step: JoinPlan.IsAStep, slot: Int) {
+            self.step = step
+            self.slot = slot
+            variables = [step.subject, step.type].filter { $0.kind == .variable }.map { $0.variable }
+        }
+    }
+
+    indirect enum Op {
+        case pattern(PatternOp)
+        case isA(IsAOp)
+        case filter(CompiledExpr, [Int], memo: Int?, quick: QuickComparison?)
+        /// The inner steps, and the column that numbers their input rows.
+        case not([Op], origin: Int)
+        case optional([Op], origin: Int)
+        case or([[Op]], origin: Int)
+    }
+
+    /// The run's execution (its limits, its row for filters): set by each run of a join
+    /// that a prepared query keeps from one run to the next.
+    @exclusivity(unchecked) var exec: Execution
+    let store: FactStore
+    let program: JoinPlan.Program
+    let ops: [Op]
+    /// Set in a worker of `runInParallel`: its part of the first step's statements.
+    var topPart: (index: Int, of: Int)? = nil
+    /// From how many statements for the first step the join uses every core.
+    var parallelThreshold = BatchJoin.defaultParallelThreshold
+    let variableCount: Int
+    /// Variables, then one origin column per `not`, `optional` and `or`.
+    let width: Int
+    let slotCount: Int
+    // The scratch row and its trail, read and written at every candidate: one BatchJoin is
+    // used by one thread, and no access to them overlaps another.
+    @exclusivity(unchecked) var bindings: [UInt64]
+    @exclusivity(unchecked) var trail: [Int] = []
+    /// Per one-variable filter, its truth by binding (see TermMemo).
+    @exclusivity(unchecked) var memos: [TermMemo]
+    // The store's columns, held so that the hot loops read them without a retain.
+    let subjects: Column<Term>
+    let predicates: Column<PredicateID>
+    let objects: Column<Term>
+    let asserted: BitColumn
+    let qualifierStart: Column<UInt32>
+    let qualifierKeys: Column<Int32>
+    let qualifierValues: Column<Term>
+
+    init(_ program: JoinPlan.Program, _ exec: Execution, variableCount: Int) {
+        let store = exec.store
+        self.exec = exec
+        self.store = store
+        self.program = program
+        self.variableCount = variableCount
+        var slots = 0
+        var origins = 0
+        ops = BatchJoin.operators(program.steps, certain: [], variableCount: variableCount, &slots, &origins)
+        width = variableCount + origins
+        slotCount = slots
+        bindings = Array(repeating: 0, count: width)
+        memos = Array(repeating: TermMemo(), count: program.memoCount)
+        subjects = store.table.subject
+        predicates = store.table.predicate
+        objects = store.table.object
+        asserted = store.table.asserted
+        qualifierStart = store.table.qualifierStart
+        qualifierKeys = store.table.qualifierKeys
+        qualifierValues = store.table.qualifierValues
+    }
+
+    /// The steps as operators, with their evidence slots and origin columns numbered in the
+    /// order the steps come (so a row's statements read in that order, as a nested loop
+    /// would stack them). `certain`: the variables bound in every row reaching the steps.
+    static func operators(_ steps: [JoinPlan.Step], certain: Set<Int>, variableCount: Int, _ slots: inout Int, _ origins: inout Int) -> [Op] {
+        var certain = certain
+        var ops: [Op] = []
+        func origin() -> Int {
+            origins += 1
+            return variableCount + origins - 1
+        }
+        for step in steps {
+            switch step {
+            case .pattern(let p):
+                let op = PatternOp(p, slot: slots, certain: certain)
+                slots += 1
+                certain.formUnion(op.variables)
+                ops.append(.pattern(op))
+            case .isA(let a):
+                let op = IsAOp(a, slot: slots)
+                slots += 1
+                certain.formUnion(op.variables)
+                ops.append(.isA(op))
+            case .filter(let e, let vars, let memo, let quick):
+                ops.append(.filter(e, vars, memo: memo, quick: quick))
+            case .not(let inner):
+                let o = origin()
+                ops.append(.not(operators(inner, certain: certain, variableCount: variableCount, &slots, &origins), origin: o))
+            case .optional(let inner):
+                let o = origin()
+                ops.append(.optional(operators(inner, certain: certain, variableCount: variableCount, &slots, &origins), origin: o))
+            case .or(let branches):
+                let o = origin()
+                var planned: [[Op]] = []
+                var inEvery: Set<Int>? = nil
+                for b in branches {
+                    planned.append(operators(b, certain: certain, variableCount: variableCount, &slots, &origins))
+                    let binds = BatchJoin.binds(b)
+                    inEvery = inEvery.map { $0.intersection(binds) } ?? binds
+                }
+                certain.formUnion(inEvery ?? [])
+                ops.append(.or(planned, origin: o))
+            }
+        }
+        return ops
+    }
+
+    /// The variables every row that passes `steps` binds.
+    static func binds(_ steps: [JoinPlan.Step]) -> Set<Int> {
+        var out = Set<Int>()
+        func add(_ p: JoinPlan.Position) { if p.kind == .variable { out.insert(p.variable) } }
+        for step in steps {
+            switch step {
+            case .pattern(let p):
+                add(p.subject)
+                add(p.object)
+                for q in p.qualifiers { add(q.position) }
+                if let v = p.predicateVariable { out.insert(v) }
+                if let v = p.statementVariable { out.insert(v) }
+            case .isA(let a):
+                add(a.subject)
+                add(a.type)
+            case .or(let branches):
+                var inEvery: Set<Int>? = nil
+                for b in branches { inEvery = inEvery.map { $0.intersection(binds(b)) } ?? binds(b) }
+                out.formUnion(inEvery ?? [])
+            case .filter, .not, .optional: break
+            }
+        }
+        return out
+    }
+
+    // MARK: running
+
+    /// Runs the steps, handing `k` each answer's bindings (one word per variable, 0
+    /// unbound) and the statements behind it, in order.
+    func runBindings(_ k: ([UInt64], [StatementID]) throws -> Void) throws {
+        var row = [UInt64](repeating: 0, count: variableCount)
+        var statements: [StatementID] = []
+        let variables = Array(0..<variableCount)
+        try runBatches { batch in
+            let rows = batch.rows(variables)
+            let filled = batch.evidence.filter { !$0.isEmpty }
+            for r in 0..<batch.count {
+                try exec.tick()
+                for v in 0..<variableCount { row[v] = rows[r * variableCount + v] }
+                statements.removeAll(keepingCapacity: true)
+                for column in filled where column[r] != BindingBatch.noStatement { statements.append(column[r]) }
+                try k(row, statements)
+            }
+        }
+    }
+
+    /// Runs the steps, handing `k` the answers a batch at a time, in order.
+    func runBatches(_ k: (BindingBatch) throws -> Void) throws {
+        if try runInParallel(k) { return }
+        try push(ops, 0, BindingBatch(count: 1, width: width, slots: slotCount), k)
+    }
+
+    /// Runs the steps; at each answer, the execution's row and evidence hold it for `k`.
+    /// `reading`: the variables `k` reads (nil: all); the others are not made into Values.
+    func run(reading: [Int]? = nil, _ k: () throws -> Void) throws {
+        let decoded = reading ?? Array(0..<variableCount)
+        try runBindings { row, statements in
+            for v in decoded { exec.row[v] = row[v] == 0 ? nil : decode(row[v]) }
+            exec.evidence.removeAll(keepingCapacity: true)
+            for s in statements { exec.evidence.append(JoinPlan.evidence(s)) }
+            try k()
+        }
+    }
+
+    func decode(_ b: UInt64) -> Value {
+        switch b & ~0xFFFF_FFFF {
+        case JoinPlan.typeTag: return .type(Int32(bitPattern: UInt32(truncatingIfNeeded: b)))
+        case JoinPlan.termTag: return store.value(Term(raw: UInt32(truncatingIfNeeded: b)))
+        case JoinPlan.predicateTag: return .predicate(PredicateID(bitPattern: UInt32(truncatingIfNeeded: b)))
+        default: return .statement(StatementID(bitPattern: UInt32(truncatingIfNeeded: b)))
+        }
+    }
+
+    /// Step `i` of `ops` on `batch`, then the rest, then `sink`.
+    func push(_ ops: [Op], _ i: Int, _ batch: BindingBatch, _ sink: (BindingBatch) throws -> Void) throws {
+        guard batch.count > 0 else { return }
+        guard i < ops.count else { return try sink(batch) }
+        try exec.checkLimits()
+        func next(_ b: BindingBatch) throws { try push(ops, i + 1, b, sink) }
+        switch ops[i] {
+        case .pattern(let p): try expand(p, batch, next)
+        case .isA(let a): try expandIsA(a, batch, next)
+        case .filter(let e, let vars, let memo, let quick):
+            let kept = try keptRows(batch, e, vars, memo, quick)
+            if kept.count == batch.count { try next(batch) } else if !kept.isEmpty { try next(batch.gathered(kept)) }
+        case .not(let inner, let origin):
+            var matched = [Bool](repeating: false, count: batch.count)
+            try push(inner, 0, numbered(batch, origin)) { found in
+                for r in found.columns[origin] { matched[Int(r)] = true }
+            }
+            let kept = (0..<Int32(batch.count)).filter { !matched[Int($0)] }
+            if kept.count == batch.count { try next(batch) } else if !kept.isEmpty { try next(batch.gathered(kept)) }
+        case .optional(let inner, let origin):
+            let found = try collect(inner, numbered(batch, origin))
+            var picks: [(source: Int32, row: Int32)] = []
+            picks.reserveCapacity(max(batch.count, found.count))
+            var j = 0
+            for r in 0..<batch.count {
+                let start = j
+                while j < found.count && found.columns[origin][j] == UInt64(r) {
+                    picks.append((1, Int32(j)))
+                    j += 1
+                }
+                if j == start { picks.append((0, Int32(r))) }
+            }
+            try handOn(BindingBatch.interleaved([batch, found], picks), clearing: origin, next)
+        case .or(let branches, let origin):
+            let input = numbered(batch, origin)
+            let found = try branches.map { try collect($0, input) }
+            var picks: [(source: Int32, row: Int32)] = []
+            var next_ = [Int](repeating: 0, count: found.count)
+            for r in 0..<batch.count {
+                for (b, f) in found.enumerated() {
+                    while next_[b] < f.count && f.columns[origin][next_[b]] == UInt64(r) {
+                        picks.append((Int32(b), Int32(next_[b])))
+                        next_[b] += 1
+                    }
+                }
+            }
+            guard !picks.isEmpty else { return }
+            try handOn(BindingBatch.interleaved(found, picks), clearing: origin, next)
+        }
+    }
+
+    /// The batch with column `origin` numbering its rows.
+    private func numbered(_ batch: BindingBatch, _ origin: Int) -> BindingBatch {
+        var b = batch
+        b.columns[origin] = (0..<UInt64(batch.count)).map { $0 }
+        return b
+    }
+
+    /// Every row the steps make from `batch`, in one batch.
+    private func collect(_ ops: [Op], _ batch: BindingBatch) throws -> BindingBatch {
+        var all = BindingBatch(count: 0, width: width, slots: slotCount)
+        try push(ops, 0, batch) { all.append($0) }
+        return all
+    }
+
+    /// Hands `batch` on in batches of at most `batchRows`, its `origin` column dropped.
+    private func handOn(_ batch: BindingBatch, clearing origin: Int, _ next: (BindingBatch) throws -> Void) throws {
+        var batch = batch
+        batch.columns[origin] = []
+        guard batch.count > BatchJoin.batchRows else { return try next(batch) }
+        var start = 0
+        while start < batch.count {
+            let end = min(start + BatchJoin.batchRows, batch.count)
+            try next(batch.gathered((Int32(start)..<Int32(end)).map { $0 }))
+            start = end
+        }
+    }
+
+    /// The rows of `batch` that pass a filter.
+    private func keptRows(_ batch: BindingBatch, _ e: CompiledExpr, _ vars: [Int], _ memo: Int?, _ quick: QuickComparison?) throws -> [Int32] {
+        var kept: [Int32] = []
+        kept.reserveCapacity(batch.count)
+        let literals = store.literals
+        for r in 0..<batch.count {
+            if let quick, let truth = quick.truth(batch.binding(quick.variable, r), literals) {
+                if truth { kept.append(Int32(r)) }
+                continue
+            }
+            if let m = memo {
+                let b = batch.binding(vars[0], r)
+                if let known = memos[m].truth(of: b) {
+                    if known { kept.append(Int32(r)) }
+                    continue
+                }
+                exec.row[vars[0]] = b == 0 ? nil : decode(b)
+                let truth = try exec.truth(e)
+                memos[m].remember(b, truth)
+                if truth { kept.append(Int32(r)) }
+                continue
+            }
+            for v in vars {
+                let b = batch.binding(v, r)
+                exec.row[v] = b == 0 ? nil : decode(b)
+            }
+            if try exec.truth(e) { kept.append(Int32(r)) }
+        }
+        return kept
+    }
+}

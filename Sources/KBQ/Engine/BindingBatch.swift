@@ -1,0 +1,92 @@
+/// Rows of a join in progress, a column at a time: one column of bindings per variable (and
+/// per origin slot, see BatchJoin.Op) and one column of statements per evidence slot.
+///
+/// Invariants: every non-empty column has `count` entries; an empty column stands for a
+/// column of zeros (a variable unbound in every row) or, for evidence, of `noStatement`.
+/// Bindings use the term-id join's encoding (`JoinPlan.termTag` and the rest; 0 unbound).
+struct BindingBatch {
+    var count: Int
+    var columns: [[UInt64]]
+    var evidence: [[StatementID]]
+
+    /// An evidence slot of a row that no statement filled (a branch of `or` not taken, an
+    /// `optional` that found nothing). -1 is `JoinPlan.typeEvidence` of entity 0xFFFFFF,
+    /// which no store that uses type evidence has (see `JoinPlan.maxEvidenceEntities`).
+    static let noStatement: StatementID = -1
+
+    init(count: Int, width: Int, slots: Int) {
+        self.count = count
+        columns = Array(repeating: [], count: width)
+        evidence = Array(repeating: [], count: slots)
+    }
+
+    /// The rows `rows` of this batch, in that order (a row may repeat).
+    func gathered(_ rows: [Int32]) -> BindingBatch {
+        var out = BindingBatch(count: rows.count, width: columns.count, slots: evidence.count)
+        for (v, column) in columns.enumerated() where !column.isEmpty {
+            out.columns[v] = column.withUnsafeBufferPointer { c in rows.map { c[Int($0)] } }
+        }
+        for (s, column) in evidence.enumerated() where !column.isEmpty {
+            out.evidence[s] = column.withUnsafeBufferPointer { c in rows.map { c[Int($0)] } }
+        }
+        return out
+    }
+
+    /// Rows taken from several batches of the same shape, `picks[i]` being (batch, row):
+    /// how `optional` and `or` put their rows back in their inputs' order.
+    static func interleaved(_ sources: [BindingBatch], _ picks: [(source: Int32, row: Int32)]) -> BindingBatch {
+        let width = sources[0].columns.count
+        let slots = sources[0].evidence.count
+        var out = BindingBatch(count: picks.count, width: width, slots: slots)
+        for v in 0..<width where sources.contains(where: { !$0.columns[v].isEmpty }) {
+            let parts = sources.map { $0.columns[v] }
+            out.columns[v] = picks.map { p in parts[Int(p.source)].isEmpty ? 0 : parts[Int(p.source)][Int(p.row)] }
+        }
+        for s in 0..<slots where sources.contains(where: { !$0.evidence[s].isEmpty }) {
+            let parts = sources.map { $0.evidence[s] }
+            out.evidence[s] = picks.map { p in parts[Int(p.source)].isEmpty ? noStatement : parts[Int(p.source)][Int(p.row)] }
+        }
+        return out
+    }
+
+    /// Appends the rows of `other` (same shape).
+    mutating func append(_ other: BindingBatch) {
+        guard other.count > 0 else { return }
+        for v in columns.indices where !columns[v].isEmpty || !other.columns[v].isEmpty {
+            if columns[v].isEmpty { columns[v] = Array(repeating: 0, count: count) }
+            if other.columns[v].isEmpty {
+                columns[v].append(contentsOf: repeatElement(0, count: other.count))
+            } else {
+                columns[v] += other.columns[v]
+            }
+        }
+        for s in evidence.indices where !evidence[s].isEmpty || !other.evidence[s].isEmpty {
+            if evidence[s].isEmpty { evidence[s] = Array(repeating: BindingBatch.noStatement, count: count) }
+            if other.evidence[s].isEmpty {
+                evidence[s].append(contentsOf: repeatElement(BindingBatch.noStatement, count: other.count))
+            } else {
+                evidence[s] += other.evidence[s]
+            }
+        }
+        count += other.count
+    }
+
+    /// The columns `variables` row by row: row r's value of `variables[j]` at
+    /// `r * variables.count + j`. A step reads its variables this way, a row at a time.
+    func rows(_ variables: [Int]) -> [UInt64] {
+        let width = variables.count
+        var out = [UInt64](repeating: 0, count: count * width)
+        out.withUnsafeMutableBufferPointer { o in
+            for (j, v) in variables.enumerated() where !columns[v].isEmpty {
+                columns[v].withUnsafeBufferPointer { c in
+                    for r in 0..<count { o[r * width + j] = c[r] }
+                }
+            }
+        }
+        return out
+    }
+
+    @inline(__always) func binding(_ v: Int, _ row: Int) -> UInt64 {
+        columns[v].isEmpty ? 0 : columns[v][row]
+    }
+}

@@ -1,0 +1,330 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+/// A conjunctive query (patterns, `is_a`, filters, `not`, `optional`, `or`: the shape of
+/// most questions) as steps over term ids, for BatchJoin to run; and the encoding of a
+/// binding as a machine word, shared with Answers. A step names its positions as constants
+/// (stored terms), variables (numbers) or `_`, so a candidate is checked by comparing
+/// integers from the store's columns, and a `Value` is made only for a filter's operands
+/// and for each answer.
+enum JoinPlan {
+    /// A position of a pattern.
+    struct Position {
+        enum Kind { case wildcard, constant, variable }
+        var kind: Kind
+        /// An encoded constant (see `encode`), or the variable's number.
+        var value: UInt64
+        var variable: Int
+    }
+
+    /// A class: a step is read at every candidate, and a struct of arrays would be
+    /// retained field by field each time.
+    final class PatternStep {
+        let subject: Position
+        let object: Position
+        let qualifiers: [(key: Int32, position: Position)]
+        /// The predicates a statement may have (with their sub-predicates), or nil for any.
+        let predicates: [PredicateID]?
+        let allowed: [Bool]?
+        let predicateVariable: Int?
+        let statementVariable: Int?
+        let quoted: Bool
+        /// A constant the store does not hold: nothing matches.
+        let impossible: Bool
+        let hasQualifiers: Bool
+        /// The one predicate, when the step asks nothing else of a statement (asserted, no
+        /// qualifier, no predicate variable): it may be looked up in an edge index.
+        let edgePredicate: PredicateID?
+
+        init(subject: Position, object: Position, qualifiers: [(key: Int32, position: Position)], predicates: [PredicateID]?, allowed: [Bool]?, predicateVariable: Int?, statementVariable: Int?, quoted: Bool, impossible: Bool) {
+            self.subject = subject
+            self.object = object
+            self.qualifiers = qualifiers
+            self.predicates = predicates
+            self.allowed = allowed
+            self.predicateVariable = predicateVariable
+            self.statementVariable = statementVariable
+            self.quoted = quoted
+            self.impossible = impossible
+            hasQualifiers = !qualifiers.isEmpty
+            edgePredicate = !quoted && qualifiers.isEmpty && predicateVariable == nil && predicates?.count == 1 ? predicates![0] : nil
+        }
+    }
+
+    /// `?x is_a T`, `?x is_a ?t`: entity numbers against the type lists of the entity
+    /// table, in the order the general evaluator meets them (`Execution.solveIsA`).
+    final class IsAStep {
+        let subject: Position
+        /// A constant is `typeTag | t`.
+        let type: Position
+
+        init(subject: Position, type: Position) {
+            self.subject = subject
+            self.type = type
+        }
+    }
+
+    indirect enum Step {
+        case pattern(PatternStep)
+        case isA(IsAStep)
+        /// A filter, the variables it reads, and for a filter of one variable the number of
+        /// its memo (its truth depends on that binding alone).
+        case filter(CompiledExpr, [Int], memo: Int?, quick: QuickComparison?)
+        case not([Step])
+        case optional([Step])
+        case or([[Step]])
+    }
+
+    // Encoded bindings: 0 unbound; a stored term, a predicate or a statement, tagged.
+    static let termTag: UInt64 = 1 << 32
+    static let predicateTag: UInt64 = 2 << 32
+    static let statementTag: UInt64 = 3 << 32
+    /// A type (the object of `is_a`); 4 << 32 is Answers' tag for boxed values.
+    static let typeTag: UInt64 = 5 << 32
+
+    /// The evidence `.typeOf(e, t)` in the statement list of an answer, as a negative
+    /// StatementID: the sign bit, seven bits of type and 24 of entity. An `is_a` step whose
+    /// entities or types do not fit is left to the general evaluator (see `plan`).
+    static func typeEvidence(_ e: EntityID, _ t: Int32) -> StatementID {
+        StatementID(bitPattern: 0x8000_0000 | UInt32(t) << 24 | UInt32(e))
+    }
+    static let maxEvidenceEntities = 1 << 24
+    static let maxEvidenceTypes = 1 << 7
+
+    /// A statement id of a join's evidence list as Evidence (see `typeEvidence`).
+    static func evidence(_ s: StatementID) -> Evidence {
+        guard s < 0 else { return .statement(s) }
+        let bits = UInt32(bitPattern: s)
+        return .typeOf(EntityID(bits & 0xFF_FFFF), Int32(bits >> 24 & 0x7F))
+    }
+
+    /// A query's goals as join steps, made once per prepared query.
+    struct Program {
+        let steps: [Step]
+        let memoCount: Int
+
+        init(steps: [Step], memoCount: Int) {
+            self.steps = steps
+            self.memoCount = memoCount
+        }
+
+        /// nil when a goal is a rule call, a path or a type test: the general evaluator
+        /// takes those.
+        init?(_ goals: [Goal], _ store: FactStore) {
+            var memoCount = 0
+            guard let steps = JoinPlan.plan(goals, store, &memoCount) else { return nil }
+            self.steps = steps
+            self.memoCount = memoCount
+        }
+    }
+
+    static func plan(_ goals: [Goal], _ store: FactStore, _ memoCount: inout Int) -> [Step]? {
+        var steps: [Step] = []
+        for g in goals {
+            switch g {
+            case .filter(let e, _):
+                let vars = Planner.uses(e).sorted()
+                var memo: Int? = nil
+                if vars.count == 1 {
+                    memo = memoCount
+                    memoCount += 1
+                }
+                steps.append(.filter(e, vars, memo: memo, quick: QuickComparison(e)))
+            case .pattern(let p):
+                if case .isA = p.path {
+                    guard let step = JoinPlan.planIsA(p, store) else { return nil }
+                    steps.append(.isA(step))
+                    continue
+                }
+                guard let step = JoinPlan.plan(p, store) else { return nil }
+                steps.append(.pattern(step))
+            case .not(let inner, _):
+                guard let s = plan(inner, store, &memoCount) else { return nil }
+                steps.append(.not(s))
+            case .optional(let inner, _):
+                guard let s = plan(inner, store, &memoCount) else { return nil }
+                steps.append(.optional(s))
+            case .or(let branches):
+                var planned: [[Step]] = []
+                for b in branches {
+                    guard let s = plan(b, store, &memoCount) else { return nil }
+                    planned.append(s)
+                }
+                steps.append(.or(planned))
+            case .call:
+                return nil
+            }
+        }
+        return steps
+    }
+
+    static func plan(_ p: CompiledPattern, _ store: FactStore) -> PatternStep? {
+        var impossible = false
+        func position(_ s: Slot) -> Position? {
+            switch s {
+            case .wildcard: return Position(kind: .wildcard, value: 0, variable: -1)
+            case .variable(let v): return Position(kind: .variable, value: 0, variable: v)
+            case .constant(let v):
+                guard let t = store.term(for: v) else {
+                    impossible = true
+                    return Position(kind: .constant, value: 0, variable: -1)
+                }
+                return Position(kind: .constant, value: termTag | UInt64(t.raw), variable: -1)
+            case .proposition: return nil
+            }
+        }
+        guard let subject = position(p.subject), let object = position(p.object) else { return nil }
+        var qualifiers: [(key: Int32, position: Position)] = []
+        for q in p.qualifiers {
+            guard let pos = position(q.slot) else { return nil }
+            qualifiers.append((q.key, pos))
+        }
+        var predicates: [PredicateID]? = nil
+        var allowed: [Bool]? = nil
+        var predicateVariable: Int? = nil
+        switch p.path {
+        case .predicates(let ps):
+            predicates = ps
+            var table = Array(repeating: false, count: store.predicates.count)
+            for x in ps where Int(x) < table.count { table[Int(x)] = true }
+            allowed = table
+        case .variable(let v): predicateVariable = v
+        case .any: break
+        default: return nil
+        }
+        return PatternStep(
+            subject: subject, object: object, qualifiers: qualifiers, predicates: predicates, allowed: allowed,
+            predicateVariable: predicateVariable, statementVariable: p.statementVar, quoted: p.quoted, impossible: impossible)
+    }
+
+    static func planIsA(_ p: CompiledPattern, _ store: FactStore) -> IsAStep? {
+        guard store.entities.count < maxEvidenceEntities, store.types.count < maxEvidenceTypes else { return nil }
+        let subject: Position
+        switch p.subject {
+        case .wildcard: subject = Position(kind: .wildcard, value: 0, variable: -1)
+        case .variable(let v): subject = Position(kind: .variable, value: 0, variable: v)
+        case .constant(.entity(let e)): subject = Position(kind: .constant, value: termTag | UInt64(Term(entity: e).raw), variable: -1)
+        default: return nil
+        }
+        let type: Position
+        switch p.object {
+        case .variable(let v): type = Position(kind: .variable, value: 0, variable: v)
+        case .constant(.type(let t)): type = Position(kind: .constant, value: typeTag | UInt64(UInt32(bitPattern: t)), variable: -1)
+        default: return nil
+        }
+        return IsAStep(subject: subject, type: type)
+    }
+}
+
+extension Execution {
+    /// Solves a query's goals: over term ids by `program` (the prepared query's join steps)
+    /// when there is one, by the general evaluator otherwise (rule calls, paths, quoted
+    /// sub-patterns).
+    func solveTop(_ goals: [Goal], join: BatchJoin?, reading: [Int]? = nil, _ k: () throws -> Void) throws {
+        if let join {
+            try join.run(reading: reading, k)
+        } else {
+            try solve(goals, 0, k)
+        }
+    }
+}
+
+/// `?d >= 2018-01-01`, `?n < 5`: a variable ordered against a date or an integer, decided
+/// from the literal's packed payload when the variable holds a stored date or integer (as
+/// `ValueOps.compare` would decide it), without making Values; anything else returns nil.
+struct QuickComparison {
+    enum Constant { case date(DateValue), integer(Int) }
+    let variable: Int
+    /// The operator with the variable on the left.
+    let op: CompareOp
+    let constant: Constant
+
+    init?(_ e: CompiledExpr) {
+        guard case .compare(var op, let l, let r, _) = e, [.less, .lessOrEqual, .greater, .greaterOrEqual].contains(op) else { return nil }
+        var variable: Int
+        var constant: Value
+        switch (l, r) {
+        case (.slot(.variable(let v)), .slot(.constant(let c))): (variable, constant) = (v, c)
+        case (.slot(.constant(let c)), .slot(.variable(let v))):
+            (variable, constant) = (v, c)
+            op = [.less: .greater, .lessOrEqual: .greaterOrEqual, .greater: .less, .greaterOrEqual: .lessOrEqual][op]!
+        default: return nil
+        }
+        switch constant {
+        case .date(let d): self.constant = .date(d)
+        case .integer(let n): self.constant = .integer(n)
+        default: return nil
+        }
+        self.variable = variable
+        self.op = op
+    }
+
+    @inline(__always) func truth(_ b: UInt64, _ literals: LiteralTable) -> Bool? {
+        guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { return nil }
+        let t = Term(raw: UInt32(truncatingIfNeeded: b))
+        guard t.kind == Term.literalKind else { return nil }
+        switch constant {
+        case .date(let c):
+            guard let x = literals.date(t.index) else { return nil }
+            switch op {
+            case .less: return x.isBefore(c)
+            case .lessOrEqual: return !c.isBefore(x)
+            case .greater: return c.isBefore(x)
+            default: return !x.isBefore(c)
+            }
+        case .integer(let c):
+            guard let x = literals.integer(t.index) else { return nil }
+            switch op {
+            case .less: return x < c
+            case .lessOrEqual: return x <= c
+            case .greater: return x > c
+            default: return x >= c
+            }
+        }
+    }
+}
+
+/// A filter's truth by binding: open addressing over 64-bit bindings, a power of two in
+/// size and at most half full.
+struct TermMemo {
+    private var keys: [UInt64] = []
+    private var truths: [Bool] = []
+    private var count = 0
+
+    @inline(__always) func truth(of b: UInt64) -> Bool? {
+        guard !keys.isEmpty else { return nil }
+        let key = b &+ 1
+        var slot = TermMemo.hash(key) & (keys.count - 1)
+        while keys[slot] != 0 {
+            if keys[slot] == key { return truths[slot] }
+            slot = (slot + 1) & (keys.count - 1)
+        }
+        return nil
+    }
+
+    mutating func remember(_ b: UInt64, _ truth: Bool) {
+        if (count + 1) * 2 > keys.count { grow() }
+        let key = b &+ 1
+        var slot = TermMemo.hash(key) & (keys.count - 1)
+        while keys[slot] != 0 && keys[slot] != key { slot = (slot + 1) & (keys.count - 1) }
+        if keys[slot] == 0 { count += 1 }
+        keys[slot] = key
+        truths[slot] = truth
+    }
+
+    private mutating func grow() {
+        let (oldKeys, oldTruths) = (keys, truths)
+        keys = Array(repeating: 0, count: max(256, keys.count * 2))
+        truths = Array(repeating: false, count: keys.count)
+        for (slot, k) in oldKeys.enumerated() where k != 0 {
+            var to = TermMemo.hash(k) & (keys.count - 1)
+            while keys[to] != 0 { to = (to + 1) & (keys.count - 1) }
+            keys[to] = k
+            truths[to] = oldTruths[slot]
+        }
+    }
+
+    @inline(__always) private static func hash(_ k: UInt64) -> Int {
+        Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 32)
+    }
+}

@@ -1,0 +1,74 @@
+/// A pattern's matches grouped by the term at one of its ends: the build side of a hash
+/// join. Each match is its statement and the values it gives the pattern's variables, so a
+/// probe reads no statement. Each group keeps its matches in statement order, which is the
+/// order an index lookup of the same end would give them, so a join answers in the same
+/// order whichever way it runs.
+struct KeyedStatements {
+    /// Open addressing: a key and its group + 1 (0: an empty slot); a power of two in size,
+    /// at most half full.
+    private var slotKeys: [UInt32]
+    private var slotGroups: [Int32]
+    /// Group g's statements are `statements[starts[g]..<starts[g + 1]]`.
+    private var starts: [Int32]
+    private(set) var statements: [StatementID]
+    /// Match n's values of the pattern's variables at `n * width ..< (n + 1) * width`.
+    private(set) var values: [UInt64]
+    let width: Int
+
+    /// `keys[i]` is the key of `sids[i]`, whose values are `values[i * width ..< (i + 1) *
+    /// width]`; `sids` in statement order.
+    init(keys: [UInt32], sids: [StatementID], values: [UInt64], width: Int) {
+        self.width = width
+        var size = 16
+        while size < keys.count * 2 { size <<= 1 }
+        slotKeys = Array(repeating: 0, count: size)
+        slotGroups = Array(repeating: 0, count: size)
+        var groupOf = [Int32](repeating: 0, count: keys.count)
+        var counts: [Int32] = []
+        let mask = size - 1
+        for (i, key) in keys.enumerated() {
+            var slot = KeyedStatements.hash(key) & mask
+            while slotGroups[slot] != 0 && slotKeys[slot] != key { slot = (slot + 1) & mask }
+            if slotGroups[slot] == 0 {
+                slotKeys[slot] = key
+                counts.append(0)
+                slotGroups[slot] = Int32(counts.count)
+            }
+            let g = Int(slotGroups[slot]) - 1
+            groupOf[i] = Int32(g)
+            counts[g] += 1
+        }
+        starts = [0]
+        starts.reserveCapacity(counts.count + 1)
+        for c in counts { starts.append(starts.last! + c) }
+        var fill = starts
+        var grouped = [StatementID](repeating: 0, count: sids.count)
+        var groupedValues = [UInt64](repeating: 0, count: values.count)
+        for (i, g) in groupOf.enumerated() {
+            let to = Int(fill[Int(g)])
+            grouped[to] = sids[i]
+            for j in 0..<width { groupedValues[to * width + j] = values[i * width + j] }
+            fill[Int(g)] += 1
+        }
+        statements = grouped
+        self.values = groupedValues
+    }
+
+    /// Where the statements of `key` are in `statements` (empty when it has none).
+    @inline(__always) func group(_ key: UInt32) -> Range<Int> {
+        let mask = slotKeys.count - 1
+        var slot = KeyedStatements.hash(key) & mask
+        while slotGroups[slot] != 0 {
+            if slotKeys[slot] == key {
+                let g = Int(slotGroups[slot]) - 1
+                return Int(starts[g])..<Int(starts[g + 1])
+            }
+            slot = (slot + 1) & mask
+        }
+        return 0..<0
+    }
+
+    @inline(__always) private static func hash(_ key: UInt32) -> Int {
+        Int(truncatingIfNeeded: (UInt64(key) &* 0x9E37_79B9_7F4A_7C15) >> 32)
+    }
+}
