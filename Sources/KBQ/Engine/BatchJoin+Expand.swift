@@ -21,6 +21,10 @@ extension BatchJoin {
         init(_ variables: [Int], slot: Int) {
             self.variables = variables
             self.slot = slot
+            // Room for a small step's rows: most steps of a small query make a few dozen.
+            parents.reserveCapacity(64)
+            made.reserveCapacity(64 * variables.count)
+            statements.reserveCapacity(64)
         }
 
         var isFull: Bool { parents.count >= BatchJoin.batchRows }

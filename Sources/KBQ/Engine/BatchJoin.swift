@@ -270,6 +270,14 @@ final class BatchJoin {
             }
             let kept = (0..<Int32(batch.count)).filter { !matched[Int($0)] }
             if kept.count == batch.count { try next(batch) } else if !kept.isEmpty { try next(batch.gathered(kept)) }
+        case .optional(let inner, _) where batch.count == 1:
+            // One row (a query's first step): its results are already in order.
+            var any = false
+            try push(inner, 0, batch) { found in
+                any = true
+                try next(found)
+            }
+            if !any { try next(batch) }
         case .optional(let inner, let origin):
             let found = try collect(inner, numbered(batch, origin))
             var picks: [(source: Int32, row: Int32)] = []
@@ -284,6 +292,8 @@ final class BatchJoin {
                 if j == start { picks.append((0, Int32(r))) }
             }
             try handOn(BindingBatch.interleaved([batch, found], picks), clearing: origin, next)
+        case .or(let branches, _) where batch.count == 1:
+            for b in branches { try push(b, 0, batch, next) }
         case .or(let branches, let origin):
             let input = numbered(batch, origin)
             let found = try branches.map { try collect($0, input) }

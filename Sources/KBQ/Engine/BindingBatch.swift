@@ -16,8 +16,14 @@ struct BindingBatch {
 
     init(count: Int, width: Int, slots: Int) {
         self.count = count
-        columns = Array(repeating: [], count: width)
-        evidence = Array(repeating: [], count: slots)
+        // Not Array(repeating:count:), whose merged generic form looks the element type's
+        // metadata up at every call: a batch is made at every step of every small query.
+        columns = []
+        columns.reserveCapacity(width)
+        for _ in 0..<width { columns.append([]) }
+        evidence = []
+        evidence.reserveCapacity(slots)
+        for _ in 0..<slots { evidence.append([]) }
     }
 
     /// The rows `rows` of this batch, in that order (a row may repeat).
@@ -75,15 +81,18 @@ struct BindingBatch {
     /// `r * variables.count + j`. A step reads its variables this way, a row at a time.
     func rows(_ variables: [Int]) -> [UInt64] {
         let width = variables.count
-        var out = [UInt64](repeating: 0, count: count * width)
-        out.withUnsafeMutableBufferPointer { o in
-            for (j, v) in variables.enumerated() where !columns[v].isEmpty {
-                columns[v].withUnsafeBufferPointer { c in
-                    for r in 0..<count { o[r * width + j] = c[r] }
+        return [UInt64](unsafeUninitializedCapacity: count * width) { o, initialized in
+            for (j, v) in variables.enumerated() {
+                if columns[v].isEmpty {
+                    for r in 0..<count { o[r * width + j] = 0 }
+                } else {
+                    columns[v].withUnsafeBufferPointer { c in
+                        for r in 0..<count { o[r * width + j] = c[r] }
+                    }
                 }
             }
+            initialized = count * width
         }
-        return out
     }
 
     @inline(__always) func binding(_ v: Int, _ row: Int) -> UInt64 {

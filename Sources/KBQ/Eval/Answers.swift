@@ -52,6 +52,21 @@ public final class Answers {
         evidenceEnds.append(UInt32(evidenceCells.count))
     }
 
+    /// Rows `rows` of a join's batch: the projected variables' bindings and the statements
+    /// behind each row, in slot order.
+    func append(_ batch: BindingBatch, rows: Range<Int>, variables: [Int]) {
+        let filled = batch.evidence.filter { !$0.isEmpty }
+        let columns = variables.map { batch.columns[$0] }
+        cells.reserveCapacity(cells.count + rows.count * variables.count)
+        for r in rows {
+            for column in columns { cells.append(column.isEmpty ? 0 : column[r]) }
+            for column in filled where column[r] != BindingBatch.noStatement {
+                evidenceCells.append(JoinPlan.statementTag | UInt64(UInt32(bitPattern: column[r])))
+            }
+            evidenceEnds.append(UInt32(evidenceCells.count))
+        }
+    }
+
     func append(values: [Value], evidence: [Evidence]) {
         for v in values { cells.append(encode(v)) }
         append(evidence)

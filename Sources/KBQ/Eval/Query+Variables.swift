@@ -28,10 +28,14 @@ extension PreparedQuery {
         let offset = compiled.offset ?? 0
         let variables = j.variables
         do {
-            try j.join.runBindings { bindings, statements in
-                if skipped < offset { skipped += 1; return }
-                answers.append(bindings: bindings, variables: variables, statements: statements)
-                try shown(answers.count - 1)
+            try j.join.runBatches { batch in
+                let skip = min(offset - skipped, batch.count)
+                skipped += skip
+                let take = min(batch.count - skip, limit - answers.count)
+                guard take > 0 else { return }
+                let first = answers.count
+                answers.append(batch, rows: skip..<skip + take, variables: variables)
+                for n in first..<answers.count { try shown(n) }
                 if answers.count >= limit { throw StopSearch() }
             }
         } catch is StopSearch {}
