@@ -185,6 +185,19 @@ struct Accumulator {
     }
 
     mutating func addNumber(_ v: Value, _ ops: ValueOps, _ source: SourceText) throws {
+        if case .integer(let n) = v {
+            // The common case without the digit arrays of ExactNumber: n at the sum's scale.
+            var m = Int128(n)
+            for _ in 0..<scale {
+                let (t, o) = m.multipliedReportingOverflow(by: 10)
+                if o { throw overflow(source) }
+                m = t
+            }
+            let (t, o) = total.addingReportingOverflow(m)
+            if o { throw overflow(source) }
+            total = t
+            return
+        }
         guard let n = ExactNumber(v) else {
             throw Diagnostic(.error, "'\(function.rawValue)' needs numbers, found \(ops.kindName(v))", source: source, range: range)
         }

@@ -31,7 +31,7 @@ extension PreparedQuery {
         var accumulators: [[Accumulator]] = []
         // Per call, per group: the plain counts, and the distinct bindings of a distinct call.
         var counts: [[Int]] = calls.map { _ in [] }
-        var distinctBindings: [[Set<UInt64>]] = calls.map { _ in [] }
+        var distinctBindings = calls.map { _ in DistinctPairs() }
         var evidence: [[Evidence]] = []
         let ops = exec.ops
         let source = self.source
@@ -46,29 +46,30 @@ extension PreparedQuery {
                 for (r, g) in groupOfRow.enumerated() where Int(g) == firstBindings.count + rows.count { rows.append(Int32(r)) }
                 let first = batch.gathered(rows).rows(allVariables)
                 for n in rows.indices { firstBindings.append(Array(first[n * allVariables.count..<(n + 1) * allVariables.count])) }
-                for i in calls.indices {
-                    counts[i].append(contentsOf: repeatElement(0, count: rows.count))
-                    distinctBindings[i].append(contentsOf: repeatElement([], count: rows.count))
-                }
+                for i in calls.indices { counts[i].append(contentsOf: repeatElement(0, count: rows.count)) }
                 accumulators.append(contentsOf: repeatElement(fresh, count: rows.count))
                 evidence.append(contentsOf: repeatElement([], count: rows.count))
             }
             for (i, argument) in arguments.enumerated() {
                 // An unbound argument has no record: it is not counted.
                 let column = argument.map { batch.columns[$0] } ?? []
-                if plainCount[i] {
+                if plainCount[i] || calls[i].distinct {
+                    // A distinct call counts each (group, binding) pair the first time.
+                    let distinct = calls[i].distinct
                     counts[i].withUnsafeMutableBufferPointer { n in
+                        if distinct {
+                            if argument == nil {
+                                for g in groupOfRow where distinctBindings[i].insert(g, 1) { n[Int(g)] += 1 }
+                            } else if !column.isEmpty {
+                                for (r, g) in groupOfRow.enumerated() where column[r] != 0 && distinctBindings[i].insert(g, column[r]) { n[Int(g)] += 1 }
+                            }
+                            return
+                        }
                         if argument == nil {
                             for g in groupOfRow { n[Int(g)] += 1 }
                         } else if !column.isEmpty {
                             for (r, g) in groupOfRow.enumerated() where column[r] != 0 { n[Int(g)] += 1 }
                         }
-                    }
-                } else if calls[i].distinct {
-                    if argument == nil {
-                        for g in groupOfRow { distinctBindings[i][Int(g)].insert(1) }
-                    } else if !column.isEmpty {
-                        for (r, g) in groupOfRow.enumerated() where column[r] != 0 { distinctBindings[i][Int(g)].insert(column[r]) }
                     }
                 } else {
                     for (r, g) in groupOfRow.enumerated() {
@@ -93,19 +94,23 @@ extension PreparedQuery {
             firstBindings = [Array(repeating: 0, count: c.variables.count)]
             accumulators = [fresh]
             evidence = [[]]
-            for i in calls.indices {
-                counts[i] = [0]
-                distinctBindings[i] = [[]]
+            for i in calls.indices { counts[i] = [0] }
+        }
+        // A distinct count is its pairs' count; any other distinct call folds its values.
+        for i in calls.indices where calls[i].distinct && calls[i].function != "count" {
+            try distinctBindings[i].forEach { g, b in
+                try accumulators[Int(g)][i].add(arguments[i] == nil ? .integer(1) : join.decode(b), ops, source)
             }
         }
         var out: [Collected] = []
         out.reserveCapacity(firstBindings.count)
         for g in firstBindings.indices {
-            for i in calls.indices {
+            for i in calls.indices where plainCount[i] || (calls[i].distinct && calls[i].function == "count") {
                 if plainCount[i] {
                     accumulators[g][i].count = counts[i][g]
-                } else if calls[i].distinct {
-                    for b in distinctBindings[i][g] { try accumulators[g][i].add(arguments[i] == nil ? .integer(1) : join.decode(b), ops, source) }
+                } else {
+                    accumulators[g][i] = Accumulator(function: "count", distinct: false, range: calls[i].range)
+                    accumulators[g][i].count = counts[i][g]
                 }
             }
             exec.row = firstBindings[g].map { $0 == 0 ? nil : join.decode($0) }
@@ -174,5 +179,49 @@ struct BindingGroups {
                 count += 1
             }
         }
+    }
+}
+
+/// A set of (group, binding) pairs, for `distinct` calls: open addressing over the two
+/// words with a multiplicative hash (Set's seeded hashing cost more than the rest of a
+/// distinct count), a power of two in size and at most half full. Bindings are never 0.
+struct DistinctPairs {
+    private var groups: [UInt32] = []
+    private var bindings: [UInt64] = []
+    private var count = 0
+
+    /// Adds the pair; whether it was new.
+    @inline(__always) mutating func insert(_ group: Int32, _ binding: UInt64) -> Bool {
+        if (count + 1) * 2 > bindings.count { grow() }
+        let mask = bindings.count - 1
+        var slot = DistinctPairs.hash(group, binding) & mask
+        while bindings[slot] != 0 {
+            if bindings[slot] == binding && groups[slot] == UInt32(bitPattern: group) { return false }
+            slot = (slot + 1) & mask
+        }
+        bindings[slot] = binding
+        groups[slot] = UInt32(bitPattern: group)
+        count += 1
+        return true
+    }
+
+    /// Every pair, in no particular order.
+    func forEach(_ body: (Int32, UInt64) throws -> Void) rethrows {
+        for slot in bindings.indices where bindings[slot] != 0 { try body(Int32(bitPattern: groups[slot]), bindings[slot]) }
+    }
+
+    private mutating func grow() {
+        let (oldGroups, oldBindings) = (groups, bindings)
+        bindings = Array(repeating: 0, count: max(64, bindings.count * 2))
+        groups = Array(repeating: 0, count: bindings.count)
+        count = 0
+        for slot in oldBindings.indices where oldBindings[slot] != 0 {
+            _ = insert(Int32(bitPattern: oldGroups[slot]), oldBindings[slot])
+        }
+    }
+
+    @inline(__always) private static func hash(_ group: Int32, _ binding: UInt64) -> Int {
+        let k = binding &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: group)) &* 0xC2B2_AE3D_27D4_EB4F
+        return Int(truncatingIfNeeded: k >> 29)
     }
 }
