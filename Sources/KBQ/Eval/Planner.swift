@@ -61,6 +61,7 @@ struct Planner {
         var cached = [Double?](repeating: nil, count: goals.count)
         var stale = [Bool](repeating: true, count: goals.count)
         let hasFilters = goals.contains { if case .filter = $0 { return true } else { return false } }
+        let rank = patternRanks(goals, bindable: bindable, bound: initial)
         var left = goals.count
         while left > 0 {
             try checkLimits(goals.first?.range ?? 0..<0)
@@ -68,7 +69,11 @@ struct Planner {
             for i in goals.indices where alive[i] {
                 if stale[i] {
                     var c = cost(goals[i], bound: bound.union(settled), bindable: bindable)
-                    if hasFilters, c != nil, case .pattern(let p) = goals[i] {
+                    if let r = rank[i] {
+                        // Patterns in the weighed order; filters and negations still
+                        // come as soon as they are ready (their costs are negative).
+                        c = Double(r)
+                    } else if hasFilters, c != nil, case .pattern(let p) = goals[i] {
                         c! *= filterSelectivity(after: p, bound: bound, goals.indices.filter { alive[$0] }.map { goals[$0] })
                     }
                     cached[i] = c
@@ -100,6 +105,30 @@ struct Planner {
             for i in goals.indices where alive[i] && !mentioned[i].isDisjoint(with: touched) { stale[i] = true }
         }
         return (ordered, bound)
+    }
+
+    /// Each pattern's place in the cheapest order (see Planner+Order), for a conjunction
+    /// of patterns, filters, negations and `optional`s; empty when the greedy order rules.
+    func patternRanks(_ goals: [Goal], bindable: Set<Int>, bound: Set<Int>) -> [Int: Int] {
+        var patterns: [Int] = []
+        var thinners: [(needs: Set<Int>, share: Double)] = []
+        for (i, g) in goals.enumerated() {
+            switch g {
+            case .pattern: patterns.append(i)
+            case .filter(let e, _): thinners.append((Planner.uses(e), 0.25))
+            case .not(let inner, _): thinners.append((Planner.mentions(inner).intersection(bindable), 0.5))
+            case .optional: break
+            case .or, .call: return [:]
+            }
+        }
+        let compiled = patterns.map { i -> CompiledPattern in
+            guard case .pattern(let p) = goals[i] else { fatalError("not a pattern") }
+            return p
+        }
+        guard let order = cheapestOrder(compiled, thinners: thinners, bound: bound) else { return [:] }
+        var rank: [Int: Int] = [:]
+        for (r, j) in order.enumerated() { rank[patterns[j]] = r }
+        return rank
     }
 
     func checkLimits(_ range: Range<Int>) throws(Diagnostic) {

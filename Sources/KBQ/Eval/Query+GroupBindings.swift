@@ -32,7 +32,9 @@ extension PreparedQuery {
         // Per call, per group: the plain counts, and the distinct bindings of a distinct call.
         var counts: [[Int]] = calls.map { _ in [] }
         var distinctBindings = calls.map { _ in DistinctPairs() }
-        var evidence: [[Evidence]] = []
+        // Each group's statements as the join gives them (Int32s: a repeat is found by
+        // comparing words, not Evidence values), made Evidence at the end.
+        var evidence: [[StatementID]] = []
         let ops = exec.ops
         let source = self.source
         let allVariables = Array(0..<c.variables.count)
@@ -85,8 +87,8 @@ extension PreparedQuery {
             let filled = batch.evidence.filter { !$0.isEmpty }
             for (r, g) in groupOfRow.enumerated() where evidence[Int(g)].count < PreparedQuery.evidencePerGroup {
                 for column in filled where column[r] != BindingBatch.noStatement {
-                    let e = JoinPlan.evidence(column[r])
-                    if !evidence[Int(g)].contains(e) { evidence[Int(g)].append(e) }
+                    let s = column[r]
+                    if !evidence[Int(g)].contains(s) { evidence[Int(g)].append(s) }
                 }
             }
         }
@@ -116,7 +118,7 @@ extension PreparedQuery {
             exec.row = firstBindings[g].map { $0 == 0 ? nil : join.decode($0) }
             let results = try accumulators[g].map { try $0.result(ops, source) }
             let values = try aggregatedProjections(results, exec)
-            out.append((exec.row, values, evidence[g], results, -1))
+            out.append((exec.row, values, evidence[g].map(JoinPlan.evidence), results, -1))
         }
         return out
     }

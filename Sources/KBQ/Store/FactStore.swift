@@ -42,6 +42,8 @@ public struct FactStore: Sendable {
         @exclusivity(unchecked) var predicateClosure: [[PredicateID]] = []
         @exclusivity(unchecked) var typeClosure: [[Int32]] = []
         @exclusivity(unchecked) var version: Int = 0
+        /// Counted when a query's plan first needs them; a copy starts with none.
+        let statistics = PredicateStatistics()
 
         init() {}
 
@@ -215,6 +217,12 @@ public struct FactStore: Sendable {
         _modify { yield &uniqueStorage().typeClosure }
     }
     /// Bumped on every change, so cached rule results know when they are stale.
+    /// How many statements each predicate has, with how many distinct subjects and objects:
+    /// what the planner weighs join orders by.
+    func predicateCounts(_ p: PredicateID) -> PredicateStatistics.Counts {
+        storage.statistics.counts(p, self)
+    }
+
     public internal(set) var version: Int {
         _read { yield storage.version }
         _modify { yield &uniqueStorage().version }
