@@ -14,6 +14,8 @@ extension BatchJoin {
     final class Output {
         let variables: [Int]
         let slot: Int
+        /// Rows handed on so far.
+        var rowsOut = 0
         @exclusivity(unchecked) var parents: [Int32] = []
         @exclusivity(unchecked) var made: [UInt64] = []
         @exclusivity(unchecked) var statements: [StatementID] = []
@@ -42,6 +44,7 @@ extension BatchJoin {
     /// the caller reloads it.
     func flush(_ out: Output, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
         guard !out.parents.isEmpty else { return }
+        out.rowsOut += out.parents.count
         var made = batch.gathered(out.parents)
         let width = out.variables.count
         for (j, v) in out.variables.enumerated() {
@@ -167,6 +170,7 @@ extension BatchJoin {
             }
         }
         try flush(out, batch, next)
+        p.rowsOut += out.rowsOut
     }
 
     /// The step's statements grouped by its key, once reading them by index has cost more
@@ -256,6 +260,7 @@ extension BatchJoin {
             }
         }
         try flush(out, batch, next)
+        a.rowsOut += out.rowsOut
     }
 
     /// Members of `t`, kept for the next row when the type is the step's constant.

@@ -20,6 +20,7 @@ extension BatchJoin {
     /// One worker's batches, in order.
     final class PartBatches: @unchecked Sendable {
         var batches: [BindingBatch] = []
+        var join: BatchJoin? = nil
         var failure: Error? = nil
     }
 
@@ -47,6 +48,7 @@ extension BatchJoin {
                 do {
                     let join = BatchJoin(shared.program, shared.exec.fork(limits: limits), variableCount: shared.variableCount)
                     join.topPart = (w, workers)
+                    out.join = join
                     try join.runBatches { out.batches.append($0) }
                 } catch {
                     out.failure = error
@@ -62,6 +64,8 @@ extension BatchJoin {
         mine.topPart = (0, workers)
         try mine.runBatches(k)
         group.wait()
+        for (op, theirs) in zip(ops, mine.ops) { op.addCounts(theirs) }
+        for part in parts { if let join = part.join { for (op, theirs) in zip(ops, join.ops) { op.addCounts(theirs) } } }
         for part in parts {
             if let failure = part.failure { throw failure }
             for b in part.batches {

@@ -29,6 +29,8 @@ final class BatchJoin {
         /// A variable at the subject or object that every row reaching this step binds:
         /// the key the step may be hash joined on.
         let key: (variable: Int, atSubject: Bool)?
+        /// Rows made in this run (`.explain` shows them).
+        var rowsOut = 0
         /// Statements read through index lists so far, against what a hash build reads.
         var indexWork = 0
         var buildWork: Int? = nil
@@ -60,6 +62,7 @@ final class BatchJoin {
         let step: JoinPlan.IsAStep
         let slot: Int
         let variables: [Int]
+        var rowsOut = 0
         /// For a constant type: its members, and a bit per entity for a bound subject.
         var members: [EntityID]? = nil
         var memberBits: [UInt64]? = nil
@@ -71,14 +74,53 @@ final class BatchJoin {
         }
     }
 
+    /// The rows a step has made in this run (`.explain` shows them).
+    final class Counter {
+        var rows = 0
+    }
+
     indirect enum Op {
         case pattern(PatternOp)
         case isA(IsAOp)
-        case filter(CompiledExpr, [Int], memo: Int?, quick: QuickComparison?)
+        case filter(CompiledExpr, [Int], memo: Int?, quick: QuickComparison?, Counter)
         /// The inner steps, and the column that numbers their input rows.
-        case not([Op], origin: Int)
-        case optional([Op], origin: Int)
-        case or([[Op]], origin: Int)
+        case not([Op], origin: Int, Counter)
+        case optional([Op], origin: Int, Counter)
+        case or([[Op]], origin: Int, Counter)
+
+        /// The rows the step made in this run.
+        var rowsOut: Int {
+            switch self {
+            case .pattern(let p): return p.rowsOut
+            case .isA(let a): return a.rowsOut
+            case .filter(_, _, _, _, let c), .not(_, _, let c), .optional(_, _, let c), .or(_, _, let c): return c.rows
+            }
+        }
+
+        /// Adds `other`'s counts (the same step in another join of the same program) to
+        /// this step's, or clears them (`other` nil), inner steps included.
+        func addCounts(_ other: Op?) {
+            switch (self, other) {
+            case (.pattern(let p), .pattern(let q)?): p.rowsOut += q.rowsOut
+            case (.pattern(let p), _): p.rowsOut = 0
+            case (.isA(let a), .isA(let b)?): a.rowsOut += b.rowsOut
+            case (.isA(let a), _): a.rowsOut = 0
+            case (.filter(_, _, _, _, let c), .filter(_, _, _, _, let d)?): c.rows += d.rows
+            case (.not(let inner, _, let c), .not(let other, _, let d)?), (.optional(let inner, _, let c), .optional(let other, _, let d)?):
+                c.rows += d.rows
+                for (x, y) in zip(inner, other) { x.addCounts(y) }
+            case (.or(let branches, _, let c), .or(let others, _, let d)?):
+                c.rows += d.rows
+                for (b, o) in zip(branches, others) { for (x, y) in zip(b, o) { x.addCounts(y) } }
+            case (.filter(_, _, _, _, let c), _): c.rows = 0
+            case (.not(let inner, _, let c), _), (.optional(let inner, _, let c), _):
+                c.rows = 0
+                for x in inner { x.addCounts(nil) }
+            case (.or(let branches, _, let c), _):
+                c.rows = 0
+                for b in branches { for x in b { x.addCounts(nil) } }
+            }
+        }
     }
 
     /// The run's execution (its limits, its row for filters): set by each run of a join
@@ -155,13 +197,13 @@ final class BatchJoin {
                 certain.formUnion(op.variables)
                 ops.append(.isA(op))
             case .filter(let e, let vars, let memo, let quick):
-                ops.append(.filter(e, vars, memo: memo, quick: quick))
+                ops.append(.filter(e, vars, memo: memo, quick: quick, Counter()))
             case .not(let inner):
                 let o = origin()
-                ops.append(.not(operators(inner, certain: certain, variableCount: variableCount, &slots, &origins), origin: o))
+                ops.append(.not(operators(inner, certain: certain, variableCount: variableCount, &slots, &origins), origin: o, Counter()))
             case .optional(let inner):
                 let o = origin()
-                ops.append(.optional(operators(inner, certain: certain, variableCount: variableCount, &slots, &origins), origin: o))
+                ops.append(.optional(operators(inner, certain: certain, variableCount: variableCount, &slots, &origins), origin: o, Counter()))
             case .or(let branches):
                 let o = origin()
                 var planned: [[Op]] = []
@@ -172,7 +214,7 @@ final class BatchJoin {
                     inEvery = inEvery.map { $0.intersection(binds) } ?? binds
                 }
                 certain.formUnion(inEvery ?? [])
-                ops.append(.or(planned, origin: o))
+                ops.append(.or(planned, origin: o, Counter()))
             }
         }
         return ops
@@ -226,6 +268,7 @@ final class BatchJoin {
 
     /// Runs the steps, handing `k` the answers a batch at a time, in order.
     func runBatches(_ k: (BindingBatch) throws -> Void) throws {
+        if topPart == nil { for op in ops { op.addCounts(nil) } }
         if try runInParallel(k) { return }
         try push(ops, 0, BindingBatch(count: 1, width: width, slots: slotCount), k)
     }
@@ -260,25 +303,31 @@ final class BatchJoin {
         switch ops[i] {
         case .pattern(let p): try expand(p, batch, next)
         case .isA(let a): try expandIsA(a, batch, next)
-        case .filter(let e, let vars, let memo, let quick):
+        case .filter(let e, let vars, let memo, let quick, let counter):
             let kept = try keptRows(batch, e, vars, memo, quick)
+            counter.rows += kept.count
             if kept.count == batch.count { try next(batch) } else if !kept.isEmpty { try next(batch.gathered(kept)) }
-        case .not(let inner, let origin):
+        case .not(let inner, let origin, let counter):
             var matched = [Bool](repeating: false, count: batch.count)
             try push(inner, 0, numbered(batch, origin)) { found in
                 for r in found.columns[origin] { matched[Int(r)] = true }
             }
             let kept = (0..<Int32(batch.count)).filter { !matched[Int($0)] }
+            counter.rows += kept.count
             if kept.count == batch.count { try next(batch) } else if !kept.isEmpty { try next(batch.gathered(kept)) }
-        case .optional(let inner, _) where batch.count == 1:
+        case .optional(let inner, _, let counter) where batch.count == 1:
             // One row (a query's first step): its results are already in order.
             var any = false
             try push(inner, 0, batch) { found in
                 any = true
+                counter.rows += found.count
                 try next(found)
             }
-            if !any { try next(batch) }
-        case .optional(let inner, let origin):
+            if !any {
+                counter.rows += 1
+                try next(batch)
+            }
+        case .optional(let inner, let origin, let counter):
             let found = try collect(inner, numbered(batch, origin))
             var picks: [(source: Int32, row: Int32)] = []
             picks.reserveCapacity(max(batch.count, found.count))
@@ -291,10 +340,16 @@ final class BatchJoin {
                 }
                 if j == start { picks.append((0, Int32(r))) }
             }
+            counter.rows += picks.count
             try handOn(BindingBatch.interleaved([batch, found], picks), clearing: origin, next)
-        case .or(let branches, _) where batch.count == 1:
-            for b in branches { try push(b, 0, batch, next) }
-        case .or(let branches, let origin):
+        case .or(let branches, _, let counter) where batch.count == 1:
+            for b in branches {
+                try push(b, 0, batch) { found in
+                    counter.rows += found.count
+                    try next(found)
+                }
+            }
+        case .or(let branches, let origin, let counter):
             let input = numbered(batch, origin)
             let found = try branches.map { try collect($0, input) }
             var picks: [(source: Int32, row: Int32)] = []
@@ -308,6 +363,7 @@ final class BatchJoin {
                 }
             }
             guard !picks.isEmpty else { return }
+            counter.rows += picks.count
             try handOn(BindingBatch.interleaved(found, picks), clearing: origin, next)
         }
     }

@@ -25,39 +25,43 @@ extension PreparedQuery {
         let fresh = calls.map { Accumulator(function: $0.function, distinct: $0.distinct, range: $0.range) }
         // A count that is not distinct needs no value: only whether the variable is bound.
         let plainCount = calls.map { $0.function == "count" && !$0.distinct }
+        let distinctCount = calls.map { $0.function == "count" && $0.distinct }
+        // Accumulators per group only for the calls that fold Values (sum, min, max, avg,
+        // and their distinct forms); counts are counted in arrays.
+        let folds = calls.indices.contains { !plainCount[$0] && !distinctCount[$0] }
         guard let join = join(exec) else { return nil }
         var groups = BindingGroups(keyVariables, entityCount: store.entities.count)
-        var firstBindings: [[UInt64]] = []
+        let width = c.variables.count
+        // Group g's first row's bindings at g * width.
+        var firstRows: [UInt64] = []
+        var groupCount = 0
         var accumulators: [[Accumulator]] = []
-        // Per call, per group: the plain counts, and the distinct bindings of a distinct call.
         var counts: [[Int]] = calls.map { _ in [] }
         var distinctBindings = calls.map { _ in DistinctPairs() }
-        // Each group's statements as the join gives them (Int32s: a repeat is found by
-        // comparing words, not Evidence values), made Evidence at the end.
-        var evidence: [[StatementID]] = []
+        var evidence = GroupEvidence()
         let ops = exec.ops
         let source = self.source
-        let allVariables = Array(0..<c.variables.count)
+        let allVariables = Array(0..<width)
         var groupOfRow: [Int32] = []
         try join.runBatches { batch in
             try exec.checkLimits()
             groups.assign(batch, &groupOfRow)
-            if groups.count > firstBindings.count {
+            if groups.count > groupCount {
                 // New groups: their first rows, met in this batch in group order.
                 var rows: [Int32] = []
-                for (r, g) in groupOfRow.enumerated() where Int(g) == firstBindings.count + rows.count { rows.append(Int32(r)) }
-                let first = batch.gathered(rows).rows(allVariables)
-                for n in rows.indices { firstBindings.append(Array(first[n * allVariables.count..<(n + 1) * allVariables.count])) }
+                for (r, g) in groupOfRow.enumerated() where Int(g) == groupCount + rows.count { rows.append(Int32(r)) }
+                firstRows += batch.gathered(rows).rows(allVariables)
+                groupCount += rows.count
                 for i in calls.indices { counts[i].append(contentsOf: repeatElement(0, count: rows.count)) }
-                accumulators.append(contentsOf: repeatElement(fresh, count: rows.count))
-                evidence.append(contentsOf: repeatElement([], count: rows.count))
+                if folds { accumulators.append(contentsOf: repeatElement(fresh, count: rows.count)) }
+                evidence.addGroups(rows.count)
             }
             for (i, argument) in arguments.enumerated() {
                 // An unbound argument has no record: it is not counted.
                 let column = argument.map { batch.columns[$0] } ?? []
-                if plainCount[i] || calls[i].distinct {
-                    // A distinct call counts each (group, binding) pair the first time.
-                    let distinct = calls[i].distinct
+                if plainCount[i] || distinctCount[i] {
+                    // A distinct count counts each (group, binding) pair the first time.
+                    let distinct = distinctCount[i]
                     counts[i].withUnsafeMutableBufferPointer { n in
                         if distinct {
                             if argument == nil {
@@ -73,6 +77,13 @@ extension PreparedQuery {
                             for (r, g) in groupOfRow.enumerated() where column[r] != 0 { n[Int(g)] += 1 }
                         }
                     }
+                } else if calls[i].distinct {
+                    // Folded at the end, once per distinct value.
+                    if argument == nil {
+                        for g in groupOfRow { _ = distinctBindings[i].insert(g, 1) }
+                    } else if !column.isEmpty {
+                        for (r, g) in groupOfRow.enumerated() where column[r] != 0 { _ = distinctBindings[i].insert(g, column[r]) }
+                    }
                 } else {
                     for (r, g) in groupOfRow.enumerated() {
                         var value = Value.integer(1)
@@ -84,43 +95,128 @@ extension PreparedQuery {
                     }
                 }
             }
-            let filled = batch.evidence.filter { !$0.isEmpty }
-            for (r, g) in groupOfRow.enumerated() where evidence[Int(g)].count < PreparedQuery.evidencePerGroup {
-                for column in filled where column[r] != BindingBatch.noStatement {
-                    let s = column[r]
-                    if !evidence[Int(g)].contains(s) { evidence[Int(g)].append(s) }
-                }
-            }
+            evidence.add(batch, groupOfRow)
         }
-        if firstBindings.isEmpty && keyVariables.isEmpty {
-            firstBindings = [Array(repeating: 0, count: c.variables.count)]
-            accumulators = [fresh]
-            evidence = [[]]
+        if groupCount == 0 && keyVariables.isEmpty {
+            firstRows = Array(repeating: 0, count: width)
+            groupCount = 1
+            evidence.addGroups(1)
             for i in calls.indices { counts[i] = [0] }
+            if folds { accumulators = [fresh] }
         }
-        // A distinct count is its pairs' count; any other distinct call folds its values.
-        for i in calls.indices where calls[i].distinct && calls[i].function != "count" {
+        for i in calls.indices where calls[i].distinct && !distinctCount[i] {
             try distinctBindings[i].forEach { g, b in
                 try accumulators[Int(g)][i].add(arguments[i] == nil ? .integer(1) : join.decode(b), ops, source)
             }
         }
-        var out: [Collected] = []
-        out.reserveCapacity(firstBindings.count)
-        for g in firstBindings.indices {
-            for i in calls.indices where plainCount[i] || (calls[i].distinct && calls[i].function == "count") {
-                if plainCount[i] {
-                    accumulators[g][i].count = counts[i][g]
-                } else {
-                    accumulators[g][i] = Accumulator(function: "count", distinct: false, range: calls[i].range)
-                    accumulators[g][i].count = counts[i][g]
-                }
+        // Group g's accumulators, the counted calls' counts in place.
+        func accumulated(_ g: Int) -> [Accumulator] {
+            var all = folds ? accumulators[g] : fresh
+            for i in calls.indices where plainCount[i] || distinctCount[i] {
+                all[i] = Accumulator(function: "count", distinct: false, range: calls[i].range)
+                all[i].count = counts[i][g]
             }
-            exec.row = firstBindings[g].map { $0 == 0 ? nil : join.decode($0) }
-            let results = try accumulators[g].map { try $0.result(ops, source) }
+            return all
+        }
+        func first(_ g: Int) -> ArraySlice<UInt64> { firstRows[g * width..<(g + 1) * width] }
+        let chosen = try topGroups(groupCount, first, accumulated, join, exec) ?? Array(0..<groupCount)
+        var out: [Collected] = []
+        out.reserveCapacity(chosen.count)
+        for g in chosen {
+            exec.row = first(g).map { $0 == 0 ? nil : join.decode($0) }
+            let results = try accumulated(g).map { try $0.result(ops, source) }
             let values = try aggregatedProjections(results, exec)
-            out.append((exec.row, values, evidence[g].map(JoinPlan.evidence), results, -1))
+            out.append((exec.row, values, evidence.of(g).map(JoinPlan.evidence), results, -1))
         }
         return out
+    }
+}
+
+/// Each group's evidence: the statements behind its rows, in the order met, each once, up
+/// to `evidencePerGroup`; kept as linked runs in one pool (a list per group cost an
+/// allocation per group, and there can be tens of thousands).
+struct GroupEvidence {
+    private var head: [Int32] = []
+    private var tail: [Int32] = []
+    private var size: [Int32] = []
+    private var statement: [StatementID] = []
+    private var next: [Int32] = []
+
+    mutating func addGroups(_ n: Int) {
+        head.append(contentsOf: repeatElement(-1, count: n))
+        tail.append(contentsOf: repeatElement(-1, count: n))
+        size.append(contentsOf: repeatElement(0, count: n))
+    }
+
+    /// The statements of each row of `batch`, for its group while the group has room.
+    mutating func add(_ batch: BindingBatch, _ groupOfRow: [Int32]) {
+        let filled = batch.evidence.filter { !$0.isEmpty }
+        for (r, g) in groupOfRow.enumerated() where size[Int(g)] < PreparedQuery.evidencePerGroup {
+            for column in filled where column[r] != BindingBatch.noStatement { add(column[r], to: Int(g)) }
+        }
+    }
+
+    private mutating func add(_ s: StatementID, to g: Int) {
+        var at = head[g]
+        while at >= 0 {
+            if statement[Int(at)] == s { return }
+            at = next[Int(at)]
+        }
+        let n = Int32(statement.count)
+        statement.append(s)
+        next.append(-1)
+        if tail[g] >= 0 { next[Int(tail[g])] = n } else { head[g] = n }
+        tail[g] = n
+        size[g] += 1
+    }
+
+    func of(_ g: Int) -> [StatementID] {
+        var out: [StatementID] = []
+        var at = head[g]
+        while at >= 0 {
+            out.append(statement[Int(at)])
+            at = next[Int(at)]
+        }
+        return out
+    }
+}
+
+extension PreparedQuery {
+    /// With `order by` and a `limit` that keeps a few of many groups: the groups the answer
+    /// shows (the first offset + limit in order, ties in order of first appearance), found
+    /// from each group's ordering keys alone, so that only those groups are made into rows
+    /// (with their Values and evidence) and sorted again. nil: every group is needed.
+    func topGroups(_ count: Int, _ first: (Int) -> ArraySlice<UInt64>, _ accumulated: (Int) -> [Accumulator], _ join: BatchJoin, _ exec: Execution) throws -> [Int]? {
+        let c = compiled
+        guard !c.orderBy.isEmpty, let limit = c.limit else { return nil }
+        let wanted = PreparedQuery.rowsWanted(c.offset, limit)
+        guard wanted < count / 4 else { return nil }
+        var projectionCalls = 0
+        for p in c.projections { var n = 0; _ = PreparedQuery.countAggregates(p.expr, &n); projectionCalls += n }
+        let ops = exec.ops
+        let source = self.source
+        let width = c.orderBy.count
+        var keys: [Value] = []
+        keys.reserveCapacity(count * width)
+        for g in 0..<count {
+            try exec.checkLimits()
+            // As the full row would have it: the bindings, then the projections' aliases.
+            for (v, b) in first(g).enumerated() { exec.row[v] = b == 0 ? nil : join.decode(b) }
+            let results = try accumulated(g).map { try $0.result(ops, source) }
+            if c.aliasSlots.contains(where: { $0 != nil }) { _ = try aggregatedProjections(results, exec) }
+            var counter = projectionCalls
+            for o in c.orderBy { keys.append(try evalAggregated(o.expr, results, &counter, exec)) }
+        }
+        return PreparedQuery.first(wanted, of: 0..<count, by: { a, b in
+            for (i, o) in c.orderBy.enumerated() {
+                let (x, y) = (keys[a * width + i], keys[b * width + i])
+                let before = ops.sortsBefore(x, y)
+                let after = ops.sortsBefore(y, x)
+                if before == after { continue }
+                return o.descending ? after : before
+            }
+            return a < b
+        })
     }
 }
 

@@ -15,7 +15,7 @@ public final class PreparedQuery {
     lazy var joinProgram: JoinPlan.Program? = JoinPlan.Program(compiled.goals, store)
     /// The join of the last run, kept for the next: its operators, scratch row, filter
     /// memos and hash sides were made for this query on this store.
-    private var keptJoin: BatchJoin? = nil
+    var keptJoin: BatchJoin? = nil
 
     /// The join that runs the goals for `exec`, or nil when the general evaluator must.
     func join(_ exec: Execution) -> BatchJoin? {

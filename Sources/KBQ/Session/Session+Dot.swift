@@ -163,6 +163,19 @@ extension Session {
                 return .error
             }
         },
+        DotCommand(name: ".explain", aliases: [], args: "QUERY", help: "run QUERY and show its plan: each step, how it ran, its rows estimated and counted") { s, c in
+            let offset = c.line.utf8.count - c.rest.utf8.count
+            let query = SourceText(name: c.source.name, text: c.rest, firstLine: c.source.firstLine, firstColumn: c.source.firstColumn + offset)
+            do throws(Diagnostic) {
+                guard case .query(let q) = try Parser.parseCommand(query, rules: Set(s.ruleNames), parameters: s.parameters) else {
+                    return c.fail(s, ".explain takes a query (find ... where ...)")
+                }
+                return s.explain(q, source: query)
+            } catch {
+                s.report(error)
+                return .error
+            }
+        },
         DotCommand(name: ".describe", aliases: [], args: "NAME", help: "an entity (or a type, a predicate): names, every statement about it") { s, c in
             guard !c.args.isEmpty else { return c.fail(s, ".describe takes an entity name") }
             return s.describe(c.args.joined(separator: " "), source: c.source, range: c.argRange)

@@ -309,6 +309,31 @@ public final class Session {
     }
 
     /// Prints the SPARQL that asks the same question of the exported knowledge base.
+    /// Runs a query without showing its answers, then shows its plan (see
+    /// PreparedQuery.explanation).
+    func explain(_ q: QuerySyntax, source: SourceText) -> Outcome {
+        let deadline = timeLimit.flatMap { Limits.deadline(after: $0, from: Clock.nanoseconds()) }
+        let limits = Limits(isCancelled: isCancelled, deadline: deadline, memoryLimit: memoryLimit)
+        do {
+            let prepared = try PreparedQuery(q, source: source, store: store, rules: try ruleEngine(), limits: limits)
+            let answers = Answers(columns: prepared.columns, store: store)
+            try prepared.run(limits: limits, into: answers)
+            return write(prepared.explanation(answers: answers.count))
+        } catch let d as Diagnostic {
+            report(d)
+            return .error
+        } catch Interruption.cancelled {
+            note("kbq: query cancelled")
+            return .interrupted
+        } catch let i as Interruption {
+            report(Diagnostic.plain(i == .timeLimit ? "query stopped: time limit reached" : "query stopped: memory limit reached"))
+            return .error
+        } catch {
+            report(Diagnostic.plain("\(error)"))
+            return .error
+        }
+    }
+
     func sparql(_ command: CommandSyntax, source: SourceText) -> Outcome {
         do {
             let text = try SPARQLCompiler.compile(command, store: store, source: source, rules: Set(ruleNames))
