@@ -23,13 +23,18 @@ extension BatchJoin {
         init(_ variables: [Int], slot: Int) {
             self.variables = variables
             self.slot = slot
-            // Room for a small step's rows: most steps of a small query make a few dozen.
-            parents.reserveCapacity(64)
-            made.reserveCapacity(64 * variables.count)
-            statements.reserveCapacity(64)
         }
 
         var isFull: Bool { parents.count >= BatchJoin.batchRows }
+
+        /// Empty, as a call starts (one that ended early, by a limit or an error, may have
+        /// left rows).
+        func reset() {
+            parents.removeAll(keepingCapacity: true)
+            made.removeAll(keepingCapacity: true)
+            statements.removeAll(keepingCapacity: true)
+            rowsOut = 0
+        }
     }
 
     /// Adds the match in the scratch row to the output.
@@ -70,14 +75,17 @@ extension BatchJoin {
         guard !step.impossible else { return }
         let vars = p.variables
         let rows = batch.rows(vars)
-        let out = Output(vars, slot: p.slot)
+        // The step's own buffers, empty between calls (each call ends with a flush): a step
+        // is never re-entered, the steps after it being other steps.
+        let out = p.output
+        out.reset()
         let allowed = step.allowed
         let quoted = step.quoted
         // A stored qualifier key the step needs, checked before the full match.
         let needed = step.qualifiers.first { $0.key != StatementTable.sourceKey && $0.key != StatementTable.paraKey }?.key
         for row in 0..<batch.count {
             load(vars, rows, row)
-            if let key = p.key, let keyed = hashSide(p, vars, rows, row) {
+            if let key = p.key, let keyed = try hashSide(p, vars, rows, row) {
                 let b = bindings[key.variable]
                 guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { continue }
                 let width = vars.count
@@ -176,7 +184,7 @@ extension BatchJoin {
     /// The step's statements grouped by its key, once reading them by index has cost more
     /// than grouping them would; nil while the index is the better way. Leaves the scratch
     /// row as row `row` of `rows`.
-    func hashSide(_ p: PatternOp, _ vars: [Int], _ rows: [UInt64], _ row: Int) -> KeyedStatements? {
+    func hashSide(_ p: PatternOp, _ vars: [Int], _ rows: [UInt64], _ row: Int) throws -> KeyedStatements? {
         if let keyed = p.keyed { return keyed }
         let force = BatchJoin.hashJoinAfter == 0
         guard force || p.indexWork > BatchJoin.hashJoinAfter else { return nil }
@@ -193,7 +201,8 @@ extension BatchJoin {
         var keys: [UInt32] = []
         var sids: [StatementID] = []
         var values: [UInt64] = []
-        func take(_ sid: StatementID) {
+        func take(_ sid: StatementID) throws {
+            try exec.tick()
             let mark = trail.count
             if match(p.step, Int(sid)) {
                 keys.append(atSubject ? subjects[Int(sid)].raw : objects[Int(sid)].raw)
@@ -203,9 +212,9 @@ extension BatchJoin {
             undo(to: mark)
         }
         if c.everything {
-            for n in 0..<store.statementCount { take(StatementID(n)) }
+            for n in 0..<store.statementCount { try take(StatementID(n)) }
         } else {
-            for sid in c.ids { take(sid) }
+            for sid in c.ids { try take(sid) }
         }
         // Several predicates' lists come one after another: each key's statements must be
         // in statement order, as an index lookup gives them.
@@ -226,7 +235,8 @@ extension BatchJoin {
         let step = a.step
         let vars = a.variables
         let rows = batch.rows(vars)
-        let out = Output(vars, slot: a.slot)
+        let out = a.output
+        out.reset()
         for row in 0..<batch.count {
             load(vars, rows, row)
             func emit(_ e: EntityID, _ t: Int32) throws {

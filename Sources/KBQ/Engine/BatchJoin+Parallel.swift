@@ -69,7 +69,7 @@ extension BatchJoin {
         for part in parts {
             if let failure = part.failure { throw failure }
             for b in part.batches {
-                try exec.checkLimits()
+                try exec.tick()
                 try k(b)
             }
         }

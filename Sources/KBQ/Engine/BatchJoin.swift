@@ -35,6 +35,8 @@ final class BatchJoin {
         var indexWork = 0
         var buildWork: Int? = nil
         var keyed: KeyedStatements? = nil
+        /// The rows being made, kept from call to call (see `expand`).
+        let output: Output
 
         init(_ step: JoinPlan.PatternStep, slot: Int, certain: Set<Int>) {
             self.step = step
@@ -48,6 +50,7 @@ final class BatchJoin {
             add(step.predicateVariable)
             add(step.statementVariable)
             variables = vars
+            output = Output(vars, slot: slot)
             if step.subject.kind == .variable, certain.contains(step.subject.variable) {
                 key = (step.subject.variable, true)
             } else if step.object.kind == .variable, certain.contains(step.object.variable) {
@@ -66,11 +69,13 @@ final class BatchJoin {
         /// For a constant type: its members, and a bit per entity for a bound subject.
         var members: [EntityID]? = nil
         var memberBits: [UInt64]? = nil
+        let output: Output
 
         init(_ step: JoinPlan.IsAStep, slot: Int) {
             self.step = step
             self.slot = slot
             variables = [step.subject, step.type].filter { $0.kind == .variable }.map { $0.variable }
+            output = Output(variables, slot: slot)
         }
     }
 
@@ -298,7 +303,9 @@ final class BatchJoin {
     func push(_ ops: [Op], _ i: Int, _ batch: BindingBatch, _ sink: (BindingBatch) throws -> Void) throws {
         guard batch.count > 0 else { return }
         guard i < ops.count else { return try sink(batch) }
-        try exec.checkLimits()
+        // A tick, not a full check: a full one reads the resident size every 16th call,
+        // and a small query pushes a few batches a run.
+        try exec.tick()
         func next(_ b: BindingBatch) throws { try push(ops, i + 1, b, sink) }
         switch ops[i] {
         case .pattern(let p): try expand(p, batch, next)

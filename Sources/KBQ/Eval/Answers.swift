@@ -57,7 +57,6 @@ public final class Answers {
     func append(_ batch: BindingBatch, rows: Range<Int>, variables: [Int]) {
         let filled = batch.evidence.filter { !$0.isEmpty }
         let columns = variables.map { batch.columns[$0] }
-        cells.reserveCapacity(cells.count + rows.count * variables.count)
         for r in rows {
             for column in columns { cells.append(column.isEmpty ? 0 : column[r]) }
             for column in filled where column[r] != BindingBatch.noStatement {

@@ -199,7 +199,7 @@ extension PreparedQuery {
         var keys: [Value] = []
         keys.reserveCapacity(count * width)
         for g in 0..<count {
-            try exec.checkLimits()
+            try exec.tick()
             // As the full row would have it: the bindings, then the projections' aliases.
             for (v, b) in first(g).enumerated() { exec.row[v] = b == 0 ? nil : join.decode(b) }
             let results = try accumulated(g).map { try $0.result(ops, source) }

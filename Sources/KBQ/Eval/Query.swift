@@ -141,7 +141,7 @@ public final class PreparedQuery {
             let start = min(c.offset ?? 0, answers.count)
             answers.keep(start..<(c.limit.map { start + min($0, answers.count - start) } ?? answers.count))
             for i in 0..<answers.count {
-                try exec.checkLimits()
+                try exec.tick()
                 try shown(i)
             }
             return
@@ -192,7 +192,7 @@ public final class PreparedQuery {
         var page = rows[start..<end]
         if let scan { fillEvidence(&page, scan) }
         for r in page {
-            try exec.checkLimits()
+            try exec.tick()
             answers.append(values: r.values, evidence: r.evidence)
             try shown(answers.count - 1)
         }
