@@ -185,7 +185,10 @@ extension BatchJoin {
     /// than grouping them would; nil while the index is the better way. Leaves the scratch
     /// row as row `row` of `rows`.
     func hashSide(_ p: PatternOp, _ vars: [Int], _ rows: [UInt64], _ row: Int) throws -> KeyedStatements? {
-        if let keyed = p.keyed { return keyed }
+        if let keyed = p.keyed {
+            p.hashed = true
+            return keyed
+        }
         let force = BatchJoin.hashJoinAfter == 0
         guard force || p.indexWork > BatchJoin.hashJoinAfter else { return nil }
         // A build matches each statement of its list and groups it: some four times the
@@ -226,6 +229,7 @@ extension BatchJoin {
             values = order.flatMap { values[$0 * width..<($0 + 1) * width] }
         }
         p.keyed = KeyedStatements(keys: keys, sids: sids, values: values, width: width)
+        p.hashed = true
         return p.keyed
     }
 

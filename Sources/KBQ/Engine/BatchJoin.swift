@@ -29,8 +29,9 @@ final class BatchJoin {
         /// A variable at the subject or object that every row reaching this step binds:
         /// the key the step may be hash joined on.
         let key: (variable: Int, atSubject: Bool)?
-        /// Rows made in this run (`.explain` shows them).
+        /// Rows made in this run, and whether it joined by hash (`.explain` shows them).
         var rowsOut = 0
+        var hashed = false
         /// Statements read through index lists so far, against what a hash build reads.
         var indexWork = 0
         var buildWork: Int? = nil
@@ -106,8 +107,12 @@ final class BatchJoin {
         /// this step's, or clears them (`other` nil), inner steps included.
         func addCounts(_ other: Op?) {
             switch (self, other) {
-            case (.pattern(let p), .pattern(let q)?): p.rowsOut += q.rowsOut
-            case (.pattern(let p), _): p.rowsOut = 0
+            case (.pattern(let p), .pattern(let q)?):
+                p.rowsOut += q.rowsOut
+                p.hashed = p.hashed || q.hashed
+            case (.pattern(let p), _):
+                p.rowsOut = 0
+                p.hashed = false
             case (.isA(let a), .isA(let b)?): a.rowsOut += b.rowsOut
             case (.isA(let a), _): a.rowsOut = 0
             case (.filter(_, _, _, _, let c), .filter(_, _, _, _, let d)?): c.rows += d.rows

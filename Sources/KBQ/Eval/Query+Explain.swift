@@ -25,7 +25,7 @@ extension PreparedQuery {
                 var how: String
                 switch (g, op) {
                 case (.pattern(let p), .pattern(let o)?):
-                    if case .isA = p.path { how = "members" } else if o.keyed != nil, let key = o.key {
+                    if case .isA = p.path { how = "members" } else if o.hashed, let key = o.key {
                         how = "hash join on ?\(c.variables[key.variable])"
                     } else if ops?.first.map({ if case .pattern(let first) = $0 { return first === o } else { return false } }) == true && depth == 0 {
                         how = "scan"
