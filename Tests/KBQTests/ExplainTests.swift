@@ -12,6 +12,8 @@ import Testing
         "find ?x, ?d where ?x ?p ?y {date: ?d}, ?d >= 2019-01-01",
         "find ?a, ?b where ?a ?p ?b, ?b ?q ?a",
         "find ?x where ?x is_a Person, ?x ?p ?y, ?y is_a Organization",
+        "find ?who, ?x where ?who claims [?x ?p ?y], ?x is_a Organization",
+        "find ?who, ?s where ?who says [?x ?p ?y] as ?s, not ?x is_a Person",
     ]
 
     struct Step {

@@ -95,6 +95,13 @@ extension BatchJoin {
         return nil
     }
 
+    /// Whether `t` is a proposition whose quoted statement matches `inner` (binding its
+    /// variables), as `Execution.unify` of a quoted pattern.
+    @inline(never) func matchProposition(_ inner: JoinPlan.PatternStep, _ t: Term) -> Bool {
+        guard t.kind == Term.propositionKind else { return false }
+        return match(inner, t.index)
+    }
+
     /// Whether statement `i` matches the step (as `Execution.match`, over terms).
     @inline(__always) func match(_ p: JoinPlan.PatternStep, _ i: Int) -> Bool {
         guard asserted[i] != p.quoted else { return false }
@@ -119,10 +126,12 @@ extension BatchJoin {
         if known != .subject {
             let subject = known == .object ? otherEnd! : subjects[i]
             if !unify(p.subject, JoinPlan.termTag | UInt64(subject.raw)) { return false }
+            if let inner = p.subjectPattern, !matchProposition(inner, subject) { return false }
         }
         if known != .object {
             let object = known == .subject ? otherEnd! : objects[i]
             if !unify(p.object, JoinPlan.termTag | UInt64(object.raw)) { return false }
+            if let inner = p.objectPattern, !matchProposition(inner, object) { return false }
         }
         if let s = p.statementVariable {
             guard unify(JoinPlan.Position(kind: .variable, value: 0, variable: s), JoinPlan.statementTag | UInt64(UInt32(i))) else { return false }

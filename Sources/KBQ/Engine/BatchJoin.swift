@@ -42,14 +42,7 @@ final class BatchJoin {
         init(_ step: JoinPlan.PatternStep, slot: Int, certain: Set<Int>) {
             self.step = step
             self.slot = slot
-            var vars: [Int] = []
-            func add(_ v: Int?) { if let v, !vars.contains(v) { vars.append(v) } }
-            func add(_ p: JoinPlan.Position) { if p.kind == .variable { add(p.variable) } }
-            add(step.subject)
-            add(step.object)
-            for q in step.qualifiers { add(q.position) }
-            add(step.predicateVariable)
-            add(step.statementVariable)
+            let vars = step.variables
             variables = vars
             output = Output(vars, slot: slot)
             if step.subject.kind == .variable, certain.contains(step.subject.variable) {
@@ -237,11 +230,7 @@ final class BatchJoin {
         for step in steps {
             switch step {
             case .pattern(let p):
-                add(p.subject)
-                add(p.object)
-                for q in p.qualifiers { add(q.position) }
-                if let v = p.predicateVariable { out.insert(v) }
-                if let v = p.statementVariable { out.insert(v) }
+                out.formUnion(p.variables)
             case .isA(let a):
                 add(a.subject)
                 add(a.type)

@@ -32,11 +32,12 @@ enum JoinPlan {
         /// A constant the store does not hold: nothing matches.
         let impossible: Bool
         let hasQualifiers: Bool
-        /// The one predicate, when the step asks nothing else of a statement (asserted, no
-        /// qualifier, no predicate variable): it may be looked up in an edge index.
-        let edgePredicate: PredicateID?
+        /// A quoted pattern at the subject or object (`?who claims [?x ?p ?y]`): that end
+        /// must be a proposition whose statement matches it.
+        let subjectPattern: PatternStep?
+        let objectPattern: PatternStep?
 
-        init(subject: Position, object: Position, qualifiers: [(key: Int32, position: Position)], predicates: [PredicateID]?, allowed: [Bool]?, predicateVariable: Int?, statementVariable: Int?, quoted: Bool, impossible: Bool) {
+        init(subject: Position, object: Position, qualifiers: [(key: Int32, position: Position)], predicates: [PredicateID]?, allowed: [Bool]?, predicateVariable: Int?, statementVariable: Int?, quoted: Bool, impossible: Bool, subjectPattern: PatternStep? = nil, objectPattern: PatternStep? = nil) {
             self.subject = subject
             self.object = object
             self.qualifiers = qualifiers
@@ -47,7 +48,23 @@ enum JoinPlan {
             self.quoted = quoted
             self.impossible = impossible
             hasQualifiers = !qualifiers.isEmpty
-            edgePredicate = !quoted && qualifiers.isEmpty && predicateVariable == nil && predicates?.count == 1 ? predicates![0] : nil
+            self.subjectPattern = subjectPattern
+            self.objectPattern = objectPattern
+        }
+
+        /// The variables a match binds, each once, its quoted patterns' included.
+        var variables: [Int] {
+            var vars: [Int] = []
+            func add(_ v: Int?) { if let v, !vars.contains(v) { vars.append(v) } }
+            func add(_ p: Position) { if p.kind == .variable { add(p.variable) } }
+            add(subject)
+            if let inner = subjectPattern { for v in inner.variables { add(v) } }
+            add(object)
+            if let inner = objectPattern { for v in inner.variables { add(v) } }
+            for q in qualifiers { add(q.position) }
+            add(predicateVariable)
+            add(statementVariable)
+            return vars
         }
     }
 
@@ -160,9 +177,9 @@ enum JoinPlan {
 
     static func plan(_ p: CompiledPattern, _ store: FactStore) -> PatternStep? {
         var impossible = false
-        func position(_ s: Slot) -> Position? {
+        func position(_ s: Slot) -> Position {
             switch s {
-            case .wildcard: return Position(kind: .wildcard, value: 0, variable: -1)
+            case .wildcard, .proposition: return Position(kind: .wildcard, value: 0, variable: -1)
             case .variable(let v): return Position(kind: .variable, value: 0, variable: v)
             case .constant(let v):
                 guard let t = store.term(for: v) else {
@@ -170,14 +187,24 @@ enum JoinPlan {
                     return Position(kind: .constant, value: 0, variable: -1)
                 }
                 return Position(kind: .constant, value: termTag | UInt64(t.raw), variable: -1)
-            case .proposition: return nil
             }
         }
-        guard let subject = position(p.subject), let object = position(p.object) else { return nil }
+        // A quoted pattern: its own step, matched against the proposition at that end.
+        func nested(_ s: Slot) -> PatternStep?? {
+            guard case .proposition(let inner) = s else { return .some(nil) }
+            guard let step = plan(inner, store) else { return nil }
+            return .some(step)
+        }
+        guard let subjectPattern = nested(p.subject), let objectPattern = nested(p.object) else { return nil }
+        let subject = position(p.subject)
+        let object = position(p.object)
         var qualifiers: [(key: Int32, position: Position)] = []
         for q in p.qualifiers {
-            guard let pos = position(q.slot) else { return nil }
-            qualifiers.append((q.key, pos))
+            guard case .proposition = q.slot else {
+                qualifiers.append((q.key, position(q.slot)))
+                continue
+            }
+            return nil
         }
         var predicates: [PredicateID]? = nil
         var allowed: [Bool]? = nil
@@ -194,7 +221,9 @@ enum JoinPlan {
         }
         return PatternStep(
             subject: subject, object: object, qualifiers: qualifiers, predicates: predicates, allowed: allowed,
-            predicateVariable: predicateVariable, statementVariable: p.statementVar, quoted: p.quoted, impossible: impossible)
+            predicateVariable: predicateVariable, statementVariable: p.statementVar, quoted: p.quoted,
+            impossible: impossible || subjectPattern?.impossible == true || objectPattern?.impossible == true,
+            subjectPattern: subjectPattern, objectPattern: objectPattern)
     }
 
     static func planIsA(_ p: CompiledPattern, _ store: FactStore) -> IsAStep? {

@@ -69,8 +69,6 @@ extension Planner {
         default:
             return nil
         }
-        if case .proposition = p.subject { return nil }
-        if case .proposition = p.object { return nil }
         var share = 1.0
         var qualifierVariables: [Int] = []
         var list: Double
