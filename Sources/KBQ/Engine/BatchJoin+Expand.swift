@@ -72,24 +72,51 @@ extension BatchJoin {
     /// A pattern step on a batch: each row's matches, in statement order.
     func expand(_ p: PatternOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
         let step = p.step
-        guard !step.impossible else { return }
+        guard !step.impossible else {
+            // Nothing matches: a left join keeps every row as it is (its slot empty).
+            if p.keepsUnmatched { try next(batch) }
+            return
+        }
         let vars = p.variables
         let rows = batch.rows(vars)
         // The step's own buffers, empty between calls (each call ends with a flush): a step
         // is never re-entered, the steps after it being other steps.
         let out = p.output
         out.reset()
+        for row in 0..<batch.count {
+            if p.keepsUnmatched {
+                // A left join (`optional` of one pattern) keeps a row that finds nothing,
+                // with the step's variables as they were and no statement.
+                if out.isFull { try flush(out, batch, next) }
+                let madeBefore = out.rowsOut + out.parents.count
+                try expandRow(p, batch, rows, row, next)
+                if out.rowsOut + out.parents.count == madeBefore {
+                    load(vars, rows, row)
+                    keep(out, row, BindingBatch.noStatement)
+                }
+            } else {
+                try expandRow(p, batch, rows, row, next)
+            }
+        }
+        try flush(out, batch, next)
+        p.rowsOut += out.rowsOut
+    }
+
+    /// Row `row` of `batch` through a pattern step: its matches into the step's output.
+    @inline(__always)
+    func expandRow(_ p: PatternOp, _ batch: BindingBatch, _ rows: [UInt64], _ row: Int, _ next: (BindingBatch) throws -> Void) throws {
+        let step = p.step
+        let vars = p.variables
+        let out = p.output
         let allowed = step.allowed
         let quoted = step.quoted
-        // A stored qualifier key the step needs, checked before the full match.
-        let needed = step.qualifiers.first { $0.key != StatementTable.sourceKey && $0.key != StatementTable.paraKey }?.key
-        for row in 0..<batch.count {
+        let needed = p.neededKey
+        do {
             load(vars, rows, row)
             if let key = p.key, let keyed = try hashSide(p, vars, rows, row) {
                 let b = bindings[key.variable]
-                guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { continue }
                 let width = vars.count
-                for n in keyed.group(UInt32(truncatingIfNeeded: b)) {
+                for n in b & ~0xFFFF_FFFF == JoinPlan.termTag ? keyed.group(UInt32(truncatingIfNeeded: b)) : 0..<0 {
                     let sid = keyed.statements[n]
                     try exec.tick()
                     let mark = trail.count
@@ -115,7 +142,7 @@ extension BatchJoin {
                     }
                     undo(to: mark)
                 }
-                continue
+                return
             }
             var c = candidates(step)
             if let part = topPart, row == 0, batch.count == 1, case .pattern(let first)? = ops.first, first === p {
@@ -147,7 +174,7 @@ extension BatchJoin {
                     }
                     undo(to: mark)
                 }
-                continue
+                return
             }
             // A tight first pass over the columns (asserted, predicate, a stored qualifier
             // key the step needs), then the full match on the survivors.
@@ -177,8 +204,6 @@ extension BatchJoin {
                 undo(to: mark)
             }
         }
-        try flush(out, batch, next)
-        p.rowsOut += out.rowsOut
     }
 
     /// The step's statements grouped by its key, once reading them by index has cost more

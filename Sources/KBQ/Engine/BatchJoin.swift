@@ -38,10 +38,16 @@ final class BatchJoin {
         var keyed: KeyedStatements? = nil
         /// The rows being made, kept from call to call (see `expand`).
         let output: Output
+        /// `optional` of this one pattern: a row that finds no match is kept as it is.
+        let keepsUnmatched: Bool
+        /// A stored qualifier key the step needs, checked before the full match.
+        let neededKey: Int32?
 
-        init(_ step: JoinPlan.PatternStep, slot: Int, certain: Set<Int>) {
+        init(_ step: JoinPlan.PatternStep, slot: Int, certain: Set<Int>, keepsUnmatched: Bool = false) {
             self.step = step
             self.slot = slot
+            self.keepsUnmatched = keepsUnmatched
+            neededKey = step.qualifiers.first { $0.key != StatementTable.sourceKey && $0.key != StatementTable.paraKey }?.key
             let vars = step.variables
             variables = vars
             output = Output(vars, slot: slot)
@@ -205,6 +211,12 @@ final class BatchJoin {
                 let o = origin()
                 ops.append(.not(operators(inner, certain: certain, variableCount: variableCount, &slots, &origins), origin: o, Counter()))
             case .optional(let inner):
+                if inner.count == 1, case .pattern(let p) = inner[0] {
+                    // One pattern: a left join in the step itself, no batch put back in order.
+                    ops.append(.pattern(PatternOp(p, slot: slots, certain: certain, keepsUnmatched: true)))
+                    slots += 1
+                    continue
+                }
                 let o = origin()
                 ops.append(.optional(operators(inner, certain: certain, variableCount: variableCount, &slots, &origins), origin: o, Counter()))
             case .or(let branches):

@@ -3,16 +3,19 @@
 /// probe reads no statement. Each group keeps its matches in statement order, which is the
 /// order an index lookup of the same end would give them, so a join answers in the same
 /// order whichever way it runs.
-struct KeyedStatements {
+///
+/// A class: a step reaches it at every row, and a struct of five arrays was retained five
+/// times over at each.
+final class KeyedStatements {
     /// Open addressing: a key and its group + 1 (0: an empty slot); a power of two in size,
     /// at most half full.
-    private var slotKeys: [UInt32]
-    private var slotGroups: [Int32]
+    private let slotKeys: [UInt32]
+    private let slotGroups: [Int32]
     /// Group g's statements are `statements[starts[g]..<starts[g + 1]]`.
-    private var starts: [Int32]
-    private(set) var statements: [StatementID]
+    private let starts: [Int32]
+    let statements: [StatementID]
     /// Match n's values of the pattern's variables at `n * width ..< (n + 1) * width`.
-    private(set) var values: [UInt64]
+    let values: [UInt64]
     let width: Int
 
     /// `keys[i]` is the key of `sids[i]`, whose values are `values[i * width ..< (i + 1) *
@@ -21,8 +24,8 @@ struct KeyedStatements {
         self.width = width
         var size = 16
         while size < keys.count * 2 { size <<= 1 }
-        slotKeys = Array(repeating: 0, count: size)
-        slotGroups = Array(repeating: 0, count: size)
+        var slotKeys = [UInt32](repeating: 0, count: size)
+        var slotGroups = [Int32](repeating: 0, count: size)
         var groupOf = [Int32](repeating: 0, count: keys.count)
         var counts: [Int32] = []
         let mask = size - 1
@@ -38,7 +41,7 @@ struct KeyedStatements {
             groupOf[i] = Int32(g)
             counts[g] += 1
         }
-        starts = [0]
+        var starts: [Int32] = [0]
         starts.reserveCapacity(counts.count + 1)
         for c in counts { starts.append(starts.last! + c) }
         var fill = starts
@@ -50,6 +53,9 @@ struct KeyedStatements {
             for j in 0..<width { groupedValues[to * width + j] = values[i * width + j] }
             fill[Int(g)] += 1
         }
+        self.slotKeys = slotKeys
+        self.slotGroups = slotGroups
+        self.starts = starts
         statements = grouped
         self.values = groupedValues
     }
