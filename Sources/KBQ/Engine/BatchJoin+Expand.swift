@@ -83,47 +83,42 @@ extension BatchJoin {
         // is never re-entered, the steps after it being other steps.
         let out = p.output
         out.reset()
-        for row in 0..<batch.count {
-            if p.keepsUnmatched {
-                // A left join (`optional` of one pattern) keeps a row that finds nothing,
-                // with the step's variables as they were and no statement.
-                if out.isFull { try flush(out, batch, next) }
-                let madeBefore = out.rowsOut + out.parents.count
-                try expandRow(p, batch, rows, row, next)
-                if out.rowsOut + out.parents.count == madeBefore {
-                    load(vars, rows, row)
-                    keep(out, row, BindingBatch.noStatement)
-                }
-            } else {
-                try expandRow(p, batch, rows, row, next)
-            }
-        }
-        try flush(out, batch, next)
-        p.rowsOut += out.rowsOut
-    }
-
-    /// Row `row` of `batch` through a pattern step: its matches into the step's output.
-    @inline(__always)
-    func expandRow(_ p: PatternOp, _ batch: BindingBatch, _ rows: [UInt64], _ row: Int, _ next: (BindingBatch) throws -> Void) throws {
-        let step = p.step
-        let vars = p.variables
-        let out = p.output
         let allowed = step.allowed
         let quoted = step.quoted
         let needed = p.neededKey
-        do {
+        // A left join (`optional` of one pattern) keeps a row that found nothing, with the
+        // step's variables as they were and no statement: checked as the next row starts
+        // (and after the last), so that every way out of a row's work passes the check.
+        var lastRow = -1
+        var madeBefore = 0
+        func keepUnmatched() {
+            guard p.keepsUnmatched, lastRow >= 0, out.rowsOut + out.parents.count == madeBefore else { return }
+            load(vars, rows, lastRow)
+            keep(out, lastRow, BindingBatch.noStatement)
+        }
+        for row in 0..<batch.count {
+            if p.keepsUnmatched {
+                keepUnmatched()
+                if out.isFull { try flush(out, batch, next) }
+                lastRow = row
+                madeBefore = out.rowsOut + out.parents.count
+            }
             load(vars, rows, row)
             if let key = p.key, let keyed = try hashSide(p, vars, rows, row) {
                 let b = bindings[key.variable]
                 let width = vars.count
+                // The side's arrays as locals: read through the object, each access is a
+                // retain and a release.
+                let statements = keyed.statements
+                let values = keyed.values
                 for n in b & ~0xFFFF_FFFF == JoinPlan.termTag ? keyed.group(UInt32(truncatingIfNeeded: b)) : 0..<0 {
-                    let sid = keyed.statements[n]
+                    let sid = statements[n]
                     try exec.tick()
                     let mark = trail.count
                     // The match's values against the row's: a free variable takes its value.
                     var agrees = true
                     for j in 0..<width {
-                        let (v, x) = (vars[j], keyed.values[n * width + j])
+                        let (v, x) = (vars[j], values[n * width + j])
                         let current = bindings[v]
                         if current == 0 {
                             bindings[v] = x
@@ -142,7 +137,7 @@ extension BatchJoin {
                     }
                     undo(to: mark)
                 }
-                return
+                continue
             }
             var c = candidates(step)
             if let part = topPart, row == 0, batch.count == 1, case .pattern(let first)? = ops.first, first === p {
@@ -174,7 +169,7 @@ extension BatchJoin {
                     }
                     undo(to: mark)
                 }
-                return
+                continue
             }
             // A tight first pass over the columns (asserted, predicate, a stored qualifier
             // key the step needs), then the full match on the survivors.
@@ -204,6 +199,9 @@ extension BatchJoin {
                 undo(to: mark)
             }
         }
+        keepUnmatched()
+        try flush(out, batch, next)
+        p.rowsOut += out.rowsOut
     }
 
     /// The step's statements grouped by its key, once reading them by index has cost more
