@@ -73,8 +73,8 @@ extension BatchJoin {
     func expand(_ p: PatternOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
         let step = p.step
         guard !step.impossible else {
-            // Nothing matches: a left join keeps every row as it is (its slot empty).
-            if p.keepsUnmatched { try next(batch) }
+            // Nothing matches: a left join or an anti-join keeps every row as it is.
+            if p.keepsUnmatched || p.keepsOnlyUnmatched { try next(batch) }
             return
         }
         let vars = p.variables
@@ -89,19 +89,23 @@ extension BatchJoin {
         // A left join (`optional` of one pattern) keeps a row that found nothing, with the
         // step's variables as they were and no statement: checked as the next row starts
         // (and after the last), so that every way out of a row's work passes the check.
+        // An anti-join (`not` of one pattern) keeps only such rows, and stops at a row's
+        // first match.
+        let keepsUnmatched = p.keepsUnmatched || p.keepsOnlyUnmatched
+        let stopsAtMatch = p.keepsOnlyUnmatched
         var lastRow = -1
-        var madeBefore = 0
+        var matched = false
         func keepUnmatched() {
-            guard p.keepsUnmatched, lastRow >= 0, out.rowsOut + out.parents.count == madeBefore else { return }
+            guard keepsUnmatched, lastRow >= 0, !matched else { return }
             load(vars, rows, lastRow)
             keep(out, lastRow, BindingBatch.noStatement)
         }
         for row in 0..<batch.count {
-            if p.keepsUnmatched {
+            if keepsUnmatched {
                 keepUnmatched()
                 if out.isFull { try flush(out, batch, next) }
                 lastRow = row
-                madeBefore = out.rowsOut + out.parents.count
+                matched = false
             }
             load(vars, rows, row)
             if let key = p.key, let keyed = try hashSide(p, vars, rows, row) {
@@ -128,7 +132,13 @@ extension BatchJoin {
                             break
                         }
                     }
+                    if agrees && stopsAtMatch {
+                        matched = true
+                        undo(to: mark)
+                        break
+                    }
                     if agrees {
+                        matched = true
                         keep(out, row, sid)
                         if out.isFull {
                             try flush(out, batch, next)
@@ -161,6 +171,11 @@ extension BatchJoin {
                     try exec.tick()
                     let mark = trail.count
                     if matchRest(step, Int(list[j]), predicate, c.known, otherEnds[j]) {
+                        matched = true
+                        if stopsAtMatch {
+                            undo(to: mark)
+                            break
+                        }
                         keep(out, row, list[j])
                         if out.isFull {
                             try flush(out, batch, next)
@@ -190,6 +205,11 @@ extension BatchJoin {
                 try exec.tick()
                 let mark = trail.count
                 if matchRest(step, n, predicates[n], .none) {
+                    matched = true
+                    if stopsAtMatch {
+                        undo(to: mark)
+                        break
+                    }
                     keep(out, row, sid)
                     if out.isFull {
                         try flush(out, batch, next)

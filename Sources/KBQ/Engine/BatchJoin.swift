@@ -40,13 +40,16 @@ final class BatchJoin {
         let output: Output
         /// `optional` of this one pattern: a row that finds no match is kept as it is.
         let keepsUnmatched: Bool
+        /// `not` of this one pattern: only a row that finds no match is kept, as it is.
+        let keepsOnlyUnmatched: Bool
         /// A stored qualifier key the step needs, checked before the full match.
         let neededKey: Int32?
 
-        init(_ step: JoinPlan.PatternStep, slot: Int, certain: Set<Int>, keepsUnmatched: Bool = false) {
+        init(_ step: JoinPlan.PatternStep, slot: Int, certain: Set<Int>, keepsUnmatched: Bool = false, keepsOnlyUnmatched: Bool = false) {
             self.step = step
             self.slot = slot
             self.keepsUnmatched = keepsUnmatched
+            self.keepsOnlyUnmatched = keepsOnlyUnmatched
             neededKey = step.qualifiers.first { $0.key != StatementTable.sourceKey && $0.key != StatementTable.paraKey }?.key
             let vars = step.variables
             variables = vars
@@ -208,6 +211,12 @@ final class BatchJoin {
             case .filter(let e, let vars, let memo, let quick):
                 ops.append(.filter(e, vars, memo: memo, quick: quick, Counter()))
             case .not(let inner):
+                if inner.count == 1, case .pattern(let p) = inner[0] {
+                    // One pattern: an anti-join in the step itself.
+                    ops.append(.pattern(PatternOp(p, slot: slots, certain: certain, keepsOnlyUnmatched: true)))
+                    slots += 1
+                    continue
+                }
                 let o = origin()
                 ops.append(.not(operators(inner, certain: certain, variableCount: variableCount, &slots, &origins), origin: o, Counter()))
             case .optional(let inner):

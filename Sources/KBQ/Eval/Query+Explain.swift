@@ -34,6 +34,8 @@ extension PreparedQuery {
                     }
                 case (.pattern(let p), .isA?):
                     if case .constant = p.subject { how = "type check" } else { how = "members" }
+                case (.not, .pattern(let o)?):
+                    how = o.hashed ? "anti-join by hash" + (o.key.map { " on ?\(c.variables[$0.variable])" } ?? "") : "anti-join by index"
                 case (.optional, .pattern(let o)?):
                     how = o.hashed ? "left hash join" + (o.key.map { " on ?\(c.variables[$0.variable])" } ?? "") : "left join by index"
                 case (.pattern, _): how = "search"
@@ -49,7 +51,7 @@ extension PreparedQuery {
                 switch (g, op) {
                 case (.not(let inner, _), .not(let innerOps, _, _)?), (.optional(let inner, _), .optional(let innerOps, _, _)?):
                     walk(inner, innerOps, planner.estimatedRows(inner, rows: nil, bound: []), prefix: step + ".", depth: depth + 1)
-                case (.optional, .pattern?):
+                case (.optional, .pattern?), (.not, .pattern?):
                     break
                 case (.not(let inner, _), _), (.optional(let inner, _), _):
                     walk(inner, nil, planner.estimatedRows(inner, rows: nil, bound: []), prefix: step + ".", depth: depth + 1)
