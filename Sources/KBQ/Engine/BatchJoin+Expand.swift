@@ -69,7 +69,9 @@ extension BatchJoin {
         for j in variables.indices { bindings[variables[j]] = rows[base + j] }
     }
 
-    /// A pattern step on a batch: each row's matches, in statement order.
+    /// A pattern step on a batch: each row's matches, in statement order. As a left join
+    /// (`optional` of this one pattern) a row with none goes on as it is; as an anti-join
+    /// (`not` of it) only such rows go on, and a row's search stops at its first match.
     func expand(_ p: PatternOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
         let step = p.step
         guard !step.impossible else {
