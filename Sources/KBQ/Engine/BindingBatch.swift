@@ -14,6 +14,9 @@ struct BindingBatch {
     /// which no store that uses type evidence has (see `JoinPlan.maxEvidenceEntities`).
     static let noStatement: StatementID = -1
 
+    /// One row of unbound variables (as `rows` gives it), shared.
+    static let unboundRow = [UInt64](repeating: 0, count: 64)
+
     init(count: Int, width: Int, slots: Int) {
         self.count = count
         // Not Array(repeating:count:), whose merged generic form looks the element type's
@@ -81,6 +84,10 @@ struct BindingBatch {
     /// `r * variables.count + j`. A step reads its variables this way, a row at a time.
     func rows(_ variables: [Int]) -> [UInt64] {
         let width = variables.count
+        // A query's first step meets one row with nothing bound: no array to make.
+        if count == 1, width <= BindingBatch.unboundRow.count, variables.allSatisfy({ columns[$0].isEmpty }) {
+            return BindingBatch.unboundRow
+        }
         return [UInt64](unsafeUninitializedCapacity: count * width) { o, initialized in
             for (j, v) in variables.enumerated() {
                 if columns[v].isEmpty {

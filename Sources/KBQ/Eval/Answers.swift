@@ -55,6 +55,17 @@ public final class Answers {
     /// Rows `rows` of a join's batch: the projected variables' bindings and the statements
     /// behind each row, in slot order.
     func append(_ batch: BindingBatch, rows: Range<Int>, variables: [Int]) {
+        if rows.count <= 16 {
+            // A few rows (a small query's answer): read in place, no arrays made.
+            for r in rows {
+                for v in variables { cells.append(batch.binding(v, r)) }
+                for s in batch.evidence.indices where !batch.evidence[s].isEmpty && batch.evidence[s][r] != BindingBatch.noStatement {
+                    evidenceCells.append(JoinPlan.statementTag | UInt64(UInt32(bitPattern: batch.evidence[s][r])))
+                }
+                evidenceEnds.append(UInt32(evidenceCells.count))
+            }
+            return
+        }
         let filled = batch.evidence.filter { !$0.isEmpty }
         let columns = variables.map { batch.columns[$0] }
         for r in rows {
