@@ -15,7 +15,7 @@
 /// keep their rows in input order; `not` and `optional` of one pattern are an anti-join and
 /// a left join inside that pattern's step; other `not`, `optional` and `or` run their inner
 /// steps on the whole batch and put the results back in that order through an origin
-/// column. IDJoinTests holds this engine to the general
+/// column. BatchJoinTests holds this engine to the general
 /// evaluator's answers and order on every golden query.
 final class BatchJoin {
     /// Rows per batch handed from one step to the next: small enough that a batch stays in

@@ -3,7 +3,7 @@
 ///
 /// Invariants: every non-empty column has `count` entries; an empty column stands for a
 /// column of zeros (a variable unbound in every row) or, for evidence, of `noStatement`.
-/// Bindings use the term-id join's encoding (`JoinPlan.termTag` and the rest; 0 unbound).
+/// Bindings use JoinPlan's encoding (`JoinPlan.termTag` and the rest; 0 unbound).
 struct BindingBatch {
     var count: Int
     var columns: [[UInt64]]

@@ -44,7 +44,7 @@ public final class Answers {
         evidenceRange(row).map { decodeEvidence(evidenceCells[$0]) }
     }
 
-    /// An answer from the term-id join: the projected variables' bindings and the
+    /// An answer from the batch executor: the projected variables' bindings and the
     /// statements that matched.
     func append(bindings: [UInt64], variables: [Int], statements: [StatementID]) {
         for v in variables { cells.append(bindings[v]) }

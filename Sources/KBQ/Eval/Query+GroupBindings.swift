@@ -7,7 +7,7 @@ extension PreparedQuery {
     /// The groups, as `aggregate` would give them (same groups, in the same order, with the
     /// same results and evidence), or nil when the query is not of that form.
     func aggregateBindings(_ exec: Execution) throws -> [Collected]? {
-        guard allowIDJoin, joinProgram != nil else { return nil }
+        guard allowBatchJoin, joinProgram != nil else { return nil }
         let c = compiled
         let keyExprs = c.groupBy.isEmpty ? c.projections.filter { !$0.expr.hasAggregate }.map(\.expr) : c.groupBy
         var keyVariables: [Int] = []

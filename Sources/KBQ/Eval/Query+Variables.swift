@@ -1,5 +1,5 @@
 /// Answers that are plain variables (`find ?x, ?y ...`, with or without `distinct`) taken
-/// straight from the term-id join's bindings: a repeated answer is recognised by its
+/// straight from the batch executor's bindings: a repeated answer is recognised by its
 /// bindings, and Values are made only for the answers kept.
 extension PreparedQuery {
     /// The projected variables, when every column is one and none is an alias.

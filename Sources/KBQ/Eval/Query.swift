@@ -6,9 +6,10 @@ public final class PreparedQuery {
     let store: FactStore
     let source: SourceText
     let rules: RuleEngine
-    /// Conjunctive queries run over term ids (JoinPlan); off only to compare the two paths.
-    var allowIDJoin = true
-    /// See JoinPlan.runInParallel; tests lower it to run small joins on every core.
+    /// Conjunctive queries run in the batch executor; off only to compare it with the
+    /// general evaluator.
+    var allowBatchJoin = true
+    /// See BatchJoin.runInParallel; tests lower it to run small joins on every core.
     var parallelThreshold = BatchJoin.defaultParallelThreshold
     /// The goals as join steps (nil: the general evaluator takes them), made at the first
     /// run and kept for the next.
@@ -19,7 +20,7 @@ public final class PreparedQuery {
 
     /// The join that runs the goals for `exec`, or nil when the general evaluator must.
     func join(_ exec: Execution) -> BatchJoin? {
-        guard allowIDJoin, let program = joinProgram else { return nil }
+        guard allowBatchJoin, let program = joinProgram else { return nil }
         let join = keptJoin ?? BatchJoin(program, exec, variableCount: compiled.variables.count)
         keptJoin = join
         join.exec = exec
@@ -86,7 +87,7 @@ public final class PreparedQuery {
     }
 
     /// The variables an answer's columns, groups and ordering read: the only ones the
-    /// term-id join makes Values of at each answer.
+    /// batch executor makes Values of at each answer.
     lazy var readVariables: [Int] = {
         var used = Set<Int>()
         let c = compiled

@@ -2,20 +2,21 @@ import Foundation
 @testable import KBQ
 import Testing
 
-/// The term-id join (JoinPlan) must answer every query it takes exactly as the general
-/// evaluator does: the same rows in the same order, with the same evidence. Every query of
+/// The batch executor (BatchJoin, over JoinPlan's steps) must answer every query it takes
+/// exactly as the general evaluator does: the same rows in the same order, with the same
+/// evidence. Every query of
 /// the golden files is asked both ways, on the knowledge bases those files use.
-@Suite struct IDJoinTests {
+@Suite struct BatchJoinTests {
     struct Answer: Equatable {
         var values: [String]
         var evidence: [Evidence]
     }
 
-    static func answers(_ text: String, _ store: FactStore, _ rules: RuleEngine, idJoin: Bool, parallel: Bool = false) throws -> [Answer] {
+    static func answers(_ text: String, _ store: FactStore, _ rules: RuleEngine, batchJoin: Bool, parallel: Bool = false) throws -> [Answer] {
         let source = SourceText(name: "test", text: text)
         guard case .query(let q) = try Parser.parseCommand(source, rules: Set(store.rules.map(\.syntax.name.text))) else { return [] }
         let prepared = try PreparedQuery(q, source: source, store: store, rules: rules)
-        prepared.allowIDJoin = idJoin
+        prepared.allowBatchJoin = batchJoin
         // Every join on every core, however small (when the machine has more than one).
         if parallel { prepared.parallelThreshold = 1 }
         var out: [Answer] = []
@@ -53,11 +54,11 @@ import Testing
                 }) {
                     guard case .statement(let chunk, .success(.query)) = piece else { continue }
                     let q = chunk.text
-                    guard let general = try? Self.answers(q, store, rules, idJoin: false) else { continue }
+                    guard let general = try? Self.answers(q, store, rules, batchJoin: false) else { continue }
                     if try Self.takes(q, store, rules) { taken += 1 }
-                    let joined = try Self.answers(q, store, rules, idJoin: true)
+                    let joined = try Self.answers(q, store, rules, batchJoin: true)
                     #expect(joined == general, "\(folder)/\(file): \(q)")
-                    #expect(try Self.answers(q, store, rules, idJoin: true, parallel: true) == general, "on every core: \(folder)/\(file): \(q)")
+                    #expect(try Self.answers(q, store, rules, batchJoin: true, parallel: true) == general, "on every core: \(folder)/\(file): \(q)")
                 }
             }
         }
@@ -90,8 +91,8 @@ import Testing
         var nonEmpty = 0
         for q in queries {
             #expect(try Self.takes(q, store, rules), "\(q)")
-            let general = try Self.answers(q, store, rules, idJoin: false)
-            #expect(try Self.answers(q, store, rules, idJoin: true) == general, "\(q)")
+            let general = try Self.answers(q, store, rules, batchJoin: false)
+            #expect(try Self.answers(q, store, rules, batchJoin: true) == general, "\(q)")
             if !general.isEmpty { nonEmpty += 1 }
         }
         #expect(nonEmpty >= 6)
@@ -142,10 +143,10 @@ import Testing
         }
         let rules = try RuleEngine(store: store, rules: store.rules)
         for q in ["find distinct ?s where ?s _ _", "find distinct ?s, ?o where ?s _ ?o", "find distinct ?o where _ _ ?o limit 5 offset 3"] {
-            let general = try IDJoinTests.answers(q, store, rules, idJoin: false)
-            #expect(try IDJoinTests.takes(q, store, rules))
-            #expect(try IDJoinTests.answers(q, store, rules, idJoin: true) == general, "\(q)")
-            #expect(try IDJoinTests.answers(q, store, rules, idJoin: true, parallel: true) == general, "\(q)")
+            let general = try BatchJoinTests.answers(q, store, rules, batchJoin: false)
+            #expect(try BatchJoinTests.takes(q, store, rules))
+            #expect(try BatchJoinTests.answers(q, store, rules, batchJoin: true) == general, "\(q)")
+            #expect(try BatchJoinTests.answers(q, store, rules, batchJoin: true, parallel: true) == general, "\(q)")
             #expect(general.count > 3)
         }
     }
@@ -167,14 +168,14 @@ import Testing
             ("find ?x where ?x part_of* C", "find ?x where ?x (part_of|part_of)* C"),
             ("find ?x where E part_of* ?x", "find ?x where E (part_of|part_of)* ?x"),
         ] {
-            let a = try IDJoinTests.answers(fast, store, rules, idJoin: true)
-            let b = try IDJoinTests.answers(general, store, rules, idJoin: true)
+            let a = try BatchJoinTests.answers(fast, store, rules, batchJoin: true)
+            let b = try BatchJoinTests.answers(general, store, rules, batchJoin: true)
             #expect(a == b, "\(fast)")
             #expect(a.count >= 3, "\(fast)")
         }
         // The cycle leads back to the start, which `+` then answers; the quoted statement
         // is no step.
-        let back = try IDJoinTests.answers("find ?x where ?x part_of+ A", store, rules, idJoin: true)
+        let back = try BatchJoinTests.answers("find ?x where ?x part_of+ A", store, rules, batchJoin: true)
         #expect(back.map(\.values) == [["C"], ["B"], ["D"], ["A"], ["E"]])
     }
 
@@ -196,8 +197,8 @@ import Testing
         #expect(!large.bySubject.withBeside(Term(entity: large.entityID(exactly: "A")!)).hasBeside)
         #expect(small.bySubject.withBeside(Term(entity: small.entityID(exactly: "A")!)).hasBeside)
         for q in ["find ?x where ?x part_of+ A", "find ?x where A part_of* ?x", "find ?x, ?y where ?x part_of ?y, ?y part_of C", "find ?s where (A _ _ as ?s) or (_ _ A as ?s)"] {
-            let a = try IDJoinTests.answers(q, small, try RuleEngine(store: small, rules: []), idJoin: true)
-            let b = try IDJoinTests.answers(q, large, try RuleEngine(store: large, rules: []), idJoin: true)
+            let a = try BatchJoinTests.answers(q, small, try RuleEngine(store: small, rules: []), batchJoin: true)
+            let b = try BatchJoinTests.answers(q, large, try RuleEngine(store: large, rules: []), batchJoin: true)
             #expect(a.map(\.values) == b.map(\.values), "\(q)")
             #expect(!a.isEmpty, "\(q)")
         }
