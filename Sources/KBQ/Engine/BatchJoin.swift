@@ -165,6 +165,9 @@ final class BatchJoin {
     let qualifierStart: Column<UInt32>
     let qualifierKeys: Column<Int32>
     let qualifierValues: Column<Term>
+    /// The literal table, taken once: reached through the store at each decoded binding, it
+    /// was copied (a retain of each of its arrays) every time.
+    let literals: LiteralTable
 
     init(_ program: JoinPlan.Program, _ exec: Execution, variableCount: Int) {
         let store = exec.store
@@ -186,6 +189,7 @@ final class BatchJoin {
         qualifierStart = store.table.qualifierStart
         qualifierKeys = store.table.qualifierKeys
         qualifierValues = store.table.qualifierValues
+        literals = store.literals
     }
 
     /// The steps as operators, with their evidence slots and origin columns numbered in the
@@ -310,7 +314,13 @@ final class BatchJoin {
     func decode(_ b: UInt64) -> Value {
         switch b & ~0xFFFF_FFFF {
         case JoinPlan.typeTag: return .type(Int32(bitPattern: UInt32(truncatingIfNeeded: b)))
-        case JoinPlan.termTag: return store.value(Term(raw: UInt32(truncatingIfNeeded: b)))
+        case JoinPlan.termTag:
+            let t = Term(raw: UInt32(truncatingIfNeeded: b))
+            switch t.kind {
+            case Term.entityKind: return .entity(EntityID(t.index))
+            case Term.propositionKind: return .proposition(StatementID(t.index))
+            default: return literals[t.index]
+            }
         case JoinPlan.predicateTag: return .predicate(PredicateID(bitPattern: UInt32(truncatingIfNeeded: b)))
         default: return .statement(StatementID(bitPattern: UInt32(truncatingIfNeeded: b)))
         }

@@ -174,8 +174,11 @@ struct Accumulator {
         count += 1
         switch function {
         case .count: break
-        case .min: if best == nil || ops.sortsBefore(v, best!) { best = v }
-        case .max: if best == nil || ops.sortsBefore(best!, v) { best = v }
+        case .min:
+            // Two integers: the total order is their order (no Values compared by kind).
+            if case .integer(let x) = v, case .integer(let y)? = best { if x < y { best = v } } else if best == nil || ops.sortsBefore(v, best!) { best = v }
+        case .max:
+            if case .integer(let x) = v, case .integer(let y)? = best { if y < x { best = v } } else if best == nil || ops.sortsBefore(best!, v) { best = v }
         case .sum, .avg: try addNumber(v, ops, source)
         }
     }

@@ -413,7 +413,9 @@ public struct FactStore: Sendable {
         switch t.kind {
         case Term.entityKind: return .entity(EntityID(t.index))
         case Term.propositionKind: return .proposition(StatementID(t.index))
-        default: return literals[t.index]
+        // Straight from the storage: through the `literals` accessor, the table was copied
+        // (a retain of each of its arrays) at every value.
+        default: return storage.literals[t.index]
         }
     }
 
