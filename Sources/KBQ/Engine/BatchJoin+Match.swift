@@ -88,11 +88,38 @@ extension BatchJoin {
         while trail.count > mark { bindings[trail.removeLast()] = 0 }
     }
 
-    /// As `FactStore.qualifierTerm`, reading the columns directly for a stored key.
+    /// As `FactStore.qualifierTerm`, reading the columns directly.
     @inline(__always) func qualifierTerm(_ i: Int, _ key: Int32) -> Term? {
-        if key == StatementTable.sourceKey || key == StatementTable.paraKey { return store.qualifierTerm(i, key) }
+        if asserted[i], key == StatementTable.sourceKey || key == StatementTable.paraKey {
+            if !provenanceRange.contains(i) { findProvenance(i) }
+            if let t = key == StatementTable.sourceKey ? provenanceDocumentTerm() : provenanceParagraphTerm() { return t }
+        }
         for q in Int(qualifierStart[i])..<Int(qualifierStart[i + 1]) where qualifierKeys[q] == key { return qualifierValues[q] }
         return nil
+    }
+
+    /// The provenance run of statement `i`.
+    @inline(never) func findProvenance(_ i: Int) {
+        provenanceRun = StatementTable.run(i, startingAt: table.provenanceRunStart)
+        provenanceRange = table.provenanceRun(provenanceRun)
+        provenanceDocument = nil
+        provenanceParagraph = nil
+    }
+
+    @inline(__always) func provenanceDocumentTerm() -> Term? {
+        if let known = provenanceDocument { return known }
+        let d = table.provenanceRunDocument[provenanceRun]
+        let t: Term? = d >= 0 ? Term(entity: d) : nil
+        provenanceDocument = .some(t)
+        return t
+    }
+
+    @inline(__always) func provenanceParagraphTerm() -> Term? {
+        if let known = provenanceParagraph { return known }
+        let p = table.provenanceRunParagraph[provenanceRun]
+        let t = p != StatementTable.noParagraph ? store.term(for: .integer(Int(p))) : nil
+        provenanceParagraph = .some(t)
+        return t
     }
 
     /// Whether `t` is a proposition whose quoted statement matches `inner` (binding its

@@ -168,6 +168,15 @@ final class BatchJoin {
     /// The literal table, taken once: reached through the store at each decoded binding, it
     /// was copied (a retain of each of its arrays) every time.
     let literals: LiteralTable
+    let table: StatementTable
+    /// The provenance run met last (statements from one `from` line share a document and
+    /// paragraph): a list read in statement order finds the next statement's there,
+    /// without a search of the runs.
+    @exclusivity(unchecked) var provenanceRange: Range<Int> = 0..<0
+    @exclusivity(unchecked) var provenanceRun = 0
+    /// The run's document and paragraph as terms, once asked for (nil: not yet).
+    @exclusivity(unchecked) var provenanceDocument: Term?? = nil
+    @exclusivity(unchecked) var provenanceParagraph: Term?? = nil
 
     init(_ program: JoinPlan.Program, _ exec: Execution, variableCount: Int) {
         let store = exec.store
@@ -190,6 +199,7 @@ final class BatchJoin {
         qualifierKeys = store.table.qualifierKeys
         qualifierValues = store.table.qualifierValues
         literals = store.literals
+        table = store.table
     }
 
     /// The steps as operators, with their evidence slots and origin columns numbered in the
