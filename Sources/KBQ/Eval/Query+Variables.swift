@@ -3,10 +3,10 @@
 /// bindings, and Values are made only for the answers kept.
 extension PreparedQuery {
     /// The projected variables, when every column is one and none is an alias.
-    var projectedVariables: [Int]? {
-        guard compiled.aliasSlots.allSatisfy({ $0 == nil }) else { return nil }
+    static func plainVariables(_ c: CompiledQuery) -> [Int]? {
+        guard c.aliasSlots.allSatisfy({ $0 == nil }) else { return nil }
         var vars: [Int] = []
-        for p in compiled.projections {
+        for p in c.projections {
             guard case .slot(.variable(let v)) = p.expr else { return nil }
             vars.append(v)
         }

@@ -14,6 +14,9 @@ public final class PreparedQuery {
     /// The goals as join steps (nil: the general evaluator takes them), made at the first
     /// run and kept for the next.
     lazy var joinProgram: JoinPlan.Program? = JoinPlan.Program(compiled.goals, store)
+    /// The projected variables, when every column is one (see `plainVariables`): worked out
+    /// once, not at every run.
+    lazy var projectedVariables: [Int]? = PreparedQuery.plainVariables(compiled)
     /// The join of the last run, kept for the next: its operators, scratch row, filter
     /// memos and hash sides were made for this query on this store.
     var keptJoin: BatchJoin? = nil
