@@ -14,7 +14,7 @@ extension BatchJoin {
     final class Output {
         let variables: [Int]
         let slot: Int
-        /// Rows handed on so far.
+        /// Rows handed on in this run (cleared as a run starts, see `Op.addCounts`).
         var rowsOut = 0
         @exclusivity(unchecked) var parents: [Int32] = []
         @exclusivity(unchecked) var made: [UInt64] = []
@@ -33,7 +33,6 @@ extension BatchJoin {
             parents.removeAll(keepingCapacity: true)
             made.removeAll(keepingCapacity: true)
             statements.removeAll(keepingCapacity: true)
-            rowsOut = 0
         }
     }
 
@@ -76,7 +75,7 @@ extension BatchJoin {
         let step = p.step
         guard !step.impossible else {
             // Nothing matches: a left join or an anti-join keeps every row as it is.
-            if p.keepsUnmatched || p.keepsOnlyUnmatched { try next(batch) }
+            if p.joining != .inner { try next(batch) }
             return
         }
         let vars = p.variables
@@ -88,13 +87,12 @@ extension BatchJoin {
         let allowed = step.allowed
         let quoted = step.quoted
         let needed = p.neededKey
-        // A left join (`optional` of one pattern) keeps a row that found nothing, with the
-        // step's variables as they were and no statement: checked as the next row starts
-        // (and after the last), so that every way out of a row's work passes the check.
-        // An anti-join (`not` of one pattern) keeps only such rows, and stops at a row's
-        // first match.
-        let keepsUnmatched = p.keepsUnmatched || p.keepsOnlyUnmatched
-        let stopsAtMatch = p.keepsOnlyUnmatched
+        // A left or anti-join keeps a row that found nothing, with the step's variables as
+        // they were and no statement: checked as the next row starts (and after the last),
+        // so that every way out of a row's work passes the check. An anti-join keeps only
+        // such rows, and stops at a row's first match.
+        let keepsUnmatched = p.joining != .inner
+        let stopsAtMatch = p.joining == .anti
         var lastRow = -1
         var matched = false
         func keepUnmatched() {
@@ -223,7 +221,6 @@ extension BatchJoin {
         }
         keepUnmatched()
         try flush(out, batch, next)
-        p.rowsOut += out.rowsOut
     }
 
     /// The step's statements grouped by its key, once reading them by index has cost more
@@ -239,7 +236,7 @@ extension BatchJoin {
         // A build matches each statement of its list and groups it: some four times the
         // work of passing over it in an index list.
         if let work = p.buildWork, !force, p.indexWork <= work { return nil }
-        for v in p.variables { bindings[v] = 0 }
+        for v in vars { bindings[v] = 0 }
         defer { load(vars, rows, row) }
         // What a build reads: the list the pattern's constants alone select.
         let c = candidates(p.step)
@@ -319,7 +316,6 @@ extension BatchJoin {
             }
         }
         try flush(out, batch, next)
-        a.rowsOut += out.rowsOut
     }
 
     /// Members of `t`, kept for the next row when the type is the step's constant.

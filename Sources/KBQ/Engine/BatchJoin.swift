@@ -23,6 +23,11 @@ final class BatchJoin {
     /// work (a gather per column) is spread thin.
     static let batchRows = 1024
 
+    /// How a pattern step treats a row's matches: every match a row of its own (a join),
+    /// or, for `optional` and `not` of this one pattern, a row with none kept as it is
+    /// (a left join) or only such rows kept (an anti-join, which stops at a first match).
+    enum Joining { case inner, left, anti }
+
     final class PatternOp {
         let step: JoinPlan.PatternStep
         let slot: Int
@@ -31,27 +36,22 @@ final class BatchJoin {
         /// A variable at the subject or object that every row reaching this step binds:
         /// the key the step may be hash joined on.
         let key: (variable: Int, atSubject: Bool)?
-        /// Rows made in this run, and whether it joined by hash (`.explain` shows them).
-        var rowsOut = 0
+        /// Whether this run joined by hash (`.explain` shows it).
         var hashed = false
         /// Statements read through index lists so far, against what a hash build reads.
         var indexWork = 0
         var buildWork: Int? = nil
         var keyed: KeyedStatements? = nil
-        /// The rows being made, kept from call to call (see `expand`).
+        /// The rows being made, kept from call to call (see `expand`), and their count.
         let output: Output
-        /// `optional` of this one pattern: a row that finds no match is kept as it is.
-        let keepsUnmatched: Bool
-        /// `not` of this one pattern: only a row that finds no match is kept, as it is.
-        let keepsOnlyUnmatched: Bool
+        let joining: Joining
         /// A stored qualifier key the step needs, checked before the full match.
         let neededKey: Int32?
 
-        init(_ step: JoinPlan.PatternStep, slot: Int, certain: Set<Int>, keepsUnmatched: Bool = false, keepsOnlyUnmatched: Bool = false) {
+        init(_ step: JoinPlan.PatternStep, slot: Int, certain: Set<Int>, joining: Joining = .inner) {
             self.step = step
             self.slot = slot
-            self.keepsUnmatched = keepsUnmatched
-            self.keepsOnlyUnmatched = keepsOnlyUnmatched
+            self.joining = joining
             neededKey = step.qualifiers.first { $0.key != StatementTable.sourceKey && $0.key != StatementTable.paraKey }?.key
             let vars = step.variables
             variables = vars
@@ -70,7 +70,6 @@ final class BatchJoin {
         let step: JoinPlan.IsAStep
         let slot: Int
         let variables: [Int]
-        var rowsOut = 0
         /// For a constant type: its members, and a bit per entity for a bound subject.
         var members: [EntityID]? = nil
         var memberBits: [UInt64]? = nil
@@ -101,8 +100,8 @@ final class BatchJoin {
         /// The rows the step made in this run.
         var rowsOut: Int {
             switch self {
-            case .pattern(let p): return p.rowsOut
-            case .isA(let a): return a.rowsOut
+            case .pattern(let p): return p.output.rowsOut
+            case .isA(let a): return a.output.rowsOut
             case .filter(_, _, _, _, let c), .not(_, _, let c), .optional(_, _, let c), .or(_, _, let c): return c.rows
             }
         }
@@ -112,13 +111,13 @@ final class BatchJoin {
         func addCounts(_ other: Op?) {
             switch (self, other) {
             case (.pattern(let p), .pattern(let q)?):
-                p.rowsOut += q.rowsOut
+                p.output.rowsOut += q.output.rowsOut
                 p.hashed = p.hashed || q.hashed
             case (.pattern(let p), _):
-                p.rowsOut = 0
+                p.output.rowsOut = 0
                 p.hashed = false
-            case (.isA(let a), .isA(let b)?): a.rowsOut += b.rowsOut
-            case (.isA(let a), _): a.rowsOut = 0
+            case (.isA(let a), .isA(let b)?): a.output.rowsOut += b.output.rowsOut
+            case (.isA(let a), _): a.output.rowsOut = 0
             case (.filter(_, _, _, _, let c), .filter(_, _, _, _, let d)?): c.rows += d.rows
             case (.not(let inner, _, let c), .not(let other, _, let d)?), (.optional(let inner, _, let c), .optional(let other, _, let d)?):
                 c.rows += d.rows
@@ -165,8 +164,6 @@ final class BatchJoin {
     let qualifierStart: Column<UInt32>
     let qualifierKeys: Column<Int32>
     let qualifierValues: Column<Term>
-    /// The literal table, taken once: reached through the store at each decoded binding, it
-    /// was copied (a retain of each of its arrays) every time.
     let literals: LiteralTable
     let table: StatementTable
     /// The provenance run met last (statements from one `from` line share a document and
@@ -229,7 +226,7 @@ final class BatchJoin {
             case .not(let inner):
                 if inner.count == 1, case .pattern(let p) = inner[0] {
                     // One pattern: an anti-join in the step itself.
-                    ops.append(.pattern(PatternOp(p, slot: slots, certain: certain, keepsOnlyUnmatched: true)))
+                    ops.append(.pattern(PatternOp(p, slot: slots, certain: certain, joining: .anti)))
                     slots += 1
                     continue
                 }
@@ -238,7 +235,7 @@ final class BatchJoin {
             case .optional(let inner):
                 if inner.count == 1, case .pattern(let p) = inner[0] {
                     // One pattern: a left join in the step itself, no batch put back in order.
-                    ops.append(.pattern(PatternOp(p, slot: slots, certain: certain, keepsUnmatched: true)))
+                    ops.append(.pattern(PatternOp(p, slot: slots, certain: certain, joining: .left)))
                     slots += 1
                     continue
                 }
@@ -246,14 +243,8 @@ final class BatchJoin {
                 ops.append(.optional(operators(inner, certain: certain, variableCount: variableCount, &slots, &origins), origin: o, Counter()))
             case .or(let branches):
                 let o = origin()
-                var planned: [[Op]] = []
-                var inEvery: Set<Int>? = nil
-                for b in branches {
-                    planned.append(operators(b, certain: certain, variableCount: variableCount, &slots, &origins))
-                    let binds = BatchJoin.binds(b)
-                    inEvery = inEvery.map { $0.intersection(binds) } ?? binds
-                }
-                certain.formUnion(inEvery ?? [])
+                let planned = branches.map { operators($0, certain: certain, variableCount: variableCount, &slots, &origins) }
+                certain.formUnion(BatchJoin.binds([step]))
                 ops.append(.or(planned, origin: o, Counter()))
             }
         }
@@ -321,20 +312,7 @@ final class BatchJoin {
         }
     }
 
-    func decode(_ b: UInt64) -> Value {
-        switch b & ~0xFFFF_FFFF {
-        case JoinPlan.typeTag: return .type(Int32(bitPattern: UInt32(truncatingIfNeeded: b)))
-        case JoinPlan.termTag:
-            let t = Term(raw: UInt32(truncatingIfNeeded: b))
-            switch t.kind {
-            case Term.entityKind: return .entity(EntityID(t.index))
-            case Term.propositionKind: return .proposition(StatementID(t.index))
-            default: return literals[t.index]
-            }
-        case JoinPlan.predicateTag: return .predicate(PredicateID(bitPattern: UInt32(truncatingIfNeeded: b)))
-        default: return .statement(StatementID(bitPattern: UInt32(truncatingIfNeeded: b)))
-        }
-    }
+    func decode(_ b: UInt64) -> Value { JoinPlan.decode(b, literals) }
 
     /// Step `i` of `ops` on `batch`, then the rest, then `sink`.
     func push(_ ops: [Op], _ i: Int, _ batch: BindingBatch, _ sink: (BindingBatch) throws -> Void) throws {

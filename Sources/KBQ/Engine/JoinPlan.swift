@@ -108,6 +108,24 @@ enum JoinPlan {
     static let maxEvidenceEntities = 1 << 24
     static let maxEvidenceTypes = 1 << 7
 
+    /// A binding as a Value (never 0, unbound; Answers has a tag of its own for boxed values).
+    /// `literals`: the store's table, held by the caller in a constant: read through the
+    /// store at each binding, it was copied (a retain of each of its arrays) every time.
+    @inline(__always) static func decode(_ b: UInt64, _ literals: LiteralTable) -> Value {
+        switch b & ~0xFFFF_FFFF {
+        case typeTag: return .type(Int32(bitPattern: UInt32(truncatingIfNeeded: b)))
+        case termTag:
+            let t = Term(raw: UInt32(truncatingIfNeeded: b))
+            switch t.kind {
+            case Term.entityKind: return .entity(EntityID(t.index))
+            case Term.propositionKind: return .proposition(StatementID(t.index))
+            default: return literals[t.index]
+            }
+        case predicateTag: return .predicate(PredicateID(bitPattern: UInt32(truncatingIfNeeded: b)))
+        default: return .statement(StatementID(bitPattern: UInt32(truncatingIfNeeded: b)))
+        }
+    }
+
     /// A statement id of a join's evidence list as Evidence (see `typeEvidence`).
     static func evidence(_ s: StatementID) -> Evidence {
         guard s < 0 else { return .statement(s) }

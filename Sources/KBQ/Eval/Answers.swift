@@ -6,6 +6,8 @@
 public final class Answers {
     public let columns: [String]
     let store: FactStore
+    /// The store's literal table, taken once (see `JoinPlan.decode`).
+    private let literals: LiteralTable
     // Appended to at every answer, by one thread: no run-time exclusivity checks.
     @exclusivity(unchecked) private var cells: [UInt64] = []
     @exclusivity(unchecked) private var boxed: [Value] = []
@@ -24,6 +26,7 @@ public final class Answers {
     public init(columns: [String], store: FactStore) {
         self.columns = columns
         self.store = store
+        literals = store.literals
         // Room for a screenful of rows before the first growth.
         cells.reserveCapacity(32 * max(1, columns.count))
         evidenceEnds.reserveCapacity(32)
@@ -176,11 +179,8 @@ public final class Answers {
     private func decode(_ b: UInt64) -> Value {
         switch b & ~0xFFFF_FFFF {
         case 0: return .noRecord
-        case JoinPlan.termTag: return store.value(Term(raw: UInt32(truncatingIfNeeded: b)))
-        case JoinPlan.predicateTag: return .predicate(PredicateID(bitPattern: UInt32(truncatingIfNeeded: b)))
-        case JoinPlan.statementTag: return .statement(StatementID(bitPattern: UInt32(truncatingIfNeeded: b)))
-        case JoinPlan.typeTag: return .type(Int32(bitPattern: UInt32(truncatingIfNeeded: b)))
-        default: return boxed[Int(UInt32(truncatingIfNeeded: b))]
+        case Answers.boxTag: return boxed[Int(UInt32(truncatingIfNeeded: b))]
+        default: return JoinPlan.decode(b, literals)
         }
     }
 

@@ -22,18 +22,18 @@ extension PreparedQuery {
                 let op = ops.flatMap { i < $0.count ? $0[i] : nil }
                 let step = prefix + "\(i + 1)"
                 let indent = String(repeating: "  ", count: depth)
-                var how: String
+                // The query's first step starts from nothing bound.
+                let first = i == 0 && depth == 0
+                let how: String
                 switch (g, op) {
-                case (.pattern(let p), .pattern(let o)?):
-                    if case .isA = p.path { how = "members" } else if o.hashed, let key = o.key {
+                case (.pattern, .pattern(let o)?):
+                    if o.hashed, let key = o.key {
                         how = "hash join on ?\(c.variables[key.variable])"
-                    } else if ops?.first.map({ if case .pattern(let first) = $0 { return first === o } else { return false } }) == true && depth == 0 {
-                        how = "scan"
                     } else {
-                        how = "index"
+                        how = first ? "scan" : "index"
                     }
                 case (.pattern(let p), .isA?):
-                    if case .constant = p.subject { how = "type check" } else { how = "members" }
+                    if case .constant = p.subject { how = "type check" } else { how = first ? "members" : "type check" }
                 case (.not, .pattern(let o)?):
                     how = o.hashed ? "anti-join by hash" + (o.key.map { " on ?\(c.variables[$0.variable])" } ?? "") : "anti-join by index"
                 case (.optional, .pattern(let o)?):
@@ -45,7 +45,6 @@ extension PreparedQuery {
                 case (.or, _): how = "union"
                 case (.call, _): how = "rule"
                 }
-                if case .pattern(let p) = g, case .isA = p.path, case .isA? = op, !(i == 0 && depth == 0) { how = "type check" }
                 let counted = op.map { PreparedQuery.grouped($0.rowsOut) } ?? "-"
                 lines.append((step, number(i < estimates.count ? estimates[i] : nil), counted, how, indent + text(g)))
                 switch (g, op) {

@@ -191,8 +191,7 @@ extension PreparedQuery {
         guard !c.orderBy.isEmpty, let limit = c.limit else { return nil }
         let wanted = PreparedQuery.rowsWanted(c.offset, limit)
         guard wanted < count / 4 else { return nil }
-        var projectionCalls = 0
-        for p in c.projections { var n = 0; _ = PreparedQuery.countAggregates(p.expr, &n); projectionCalls += n }
+        let projectionCalls = projectionAggregateCount
         let ops = exec.ops
         let source = self.source
         let width = c.orderBy.count
@@ -208,14 +207,7 @@ extension PreparedQuery {
             for o in c.orderBy { keys.append(try evalAggregated(o.expr, results, &counter, exec)) }
         }
         return PreparedQuery.first(wanted, of: 0..<count, by: { a, b in
-            for (i, o) in c.orderBy.enumerated() {
-                let (x, y) = (keys[a * width + i], keys[b * width + i])
-                let before = ops.sortsBefore(x, y)
-                let after = ops.sortsBefore(y, x)
-                if before == after { continue }
-                return o.descending ? after : before
-            }
-            return a < b
+            PreparedQuery.keysBefore(keys[a * width..<(a + 1) * width], keys[b * width..<(b + 1) * width], c.orderBy, ops) ?? (a < b)
         })
     }
 }

@@ -164,8 +164,7 @@ public final class PreparedQuery {
         if !c.orderBy.isEmpty {
             var keyed: [(keys: [Value], row: Int)] = []
             // Order-by aggregates come after the projections' in each row's argument values.
-            var projectionCalls = 0
-            for p in c.projections { var n = 0; _ = PreparedQuery.countAggregates(p.expr, &n); projectionCalls += n }
+            let projectionCalls = projectionAggregateCount
             for (i, r) in rows.enumerated() {
                 exec.row = r.env
                 var keys: [Value] = []
@@ -175,13 +174,7 @@ public final class PreparedQuery {
             }
             let ops = exec.ops
             let inOrder = { (a: (keys: [Value], row: Int), b: (keys: [Value], row: Int)) -> Bool in
-                for (i, o) in c.orderBy.enumerated() {
-                    let before = ops.sortsBefore(a.keys[i], b.keys[i])
-                    let after = ops.sortsBefore(b.keys[i], a.keys[i])
-                    if before == after { continue }
-                    return o.descending ? after : before
-                }
-                return a.row < b.row
+                PreparedQuery.keysBefore(a.keys, b.keys, c.orderBy, ops) ?? (a.row < b.row)
             }
             if let limit = c.limit, PreparedQuery.rowsWanted(c.offset, limit) < keyed.count / 4 {
                 // Top-k: keep the first offset+limit rows in order, without sorting them all.
@@ -262,6 +255,27 @@ public final class PreparedQuery {
             }
         }
         return kept
+    }
+
+    /// The aggregate calls of the projections: in a row's aggregate results, those of
+    /// `order by` come after them.
+    var projectionAggregateCount: Int {
+        var n = 0
+        for p in compiled.projections { _ = PreparedQuery.countAggregates(p.expr, &n) }
+        return n
+    }
+
+    /// Whether a row with ordering keys `a` comes before one with keys `b` by `order by`
+    /// (nil: they tie, and the caller keeps them in the order met).
+    static func keysBefore<Keys: RandomAccessCollection<Value>>(_ a: Keys, _ b: Keys, _ orderBy: [(expr: CompiledExpr, descending: Bool)], _ ops: ValueOps) -> Bool? where Keys.Index == Int {
+        for (i, o) in orderBy.enumerated() {
+            let (x, y) = (a[a.startIndex + i], b[b.startIndex + i])
+            let before = ops.sortsBefore(x, y)
+            let after = ops.sortsBefore(y, x)
+            if before == after { continue }
+            return o.descending ? after : before
+        }
+        return nil
     }
 
     static func countAggregates(_ e: CompiledExpr, _ n: inout Int) -> Int {
