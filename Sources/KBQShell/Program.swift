@@ -7,6 +7,11 @@ import KBQ
 /// The program: arguments, knowledge base, then a REPL, scripts or `-e` queries.
 public enum KBQMain {
     public static let version = "kbq " + Options.version
+    /// The session of `run`, kept until the process exits: `main` exits right after `run`
+    /// returns, and the kernel frees the store at once, where a session going out of scope
+    /// released it array by array (the largest part of a short script's time after opening
+    /// an image). No deinit does work that matters: output is flushed explicitly.
+    nonisolated(unsafe) static var keptUntilExit: Session? = nil
 
     public static func run(_ argv: [String]) -> Int32 {
         let stdout = TextOutput(fd: 1)
@@ -25,6 +30,7 @@ public enum KBQMain {
         let interactive = args.actions.isEmpty && isatty(0) == 1
         let stdoutIsTerminal = isatty(1) == 1
         let session = Session(stdout: stdout, stderr: stderr, mode: args.format ?? (stdoutIsTerminal ? .table : .tsv))
+        keptUntilExit = session
         session.headers = args.headers
         session.timeLimit = args.timeLimit
         if let m = args.memoryLimit { session.memoryLimit = m }

@@ -194,8 +194,9 @@ extension FactStore {
                 parts.fail(error)
             }
         }
-        // Threads only for a large store: starting them costs a small one more than it saves.
-        if count >= 1 << 16 { Parallel.forEach(3, read) } else { for part in 0..<3 { read(part) } }
+        // Threads only for a large store whose columns are checked: starting them costs a
+        // small or sealed one (counts read, no column) more than they save.
+        if count >= 1 << 16 && !sealed { Parallel.forEach(3, read) } else { for part in 0..<3 { read(part) } }
         if let failure = parts.failure { throw failure }
         // Then the column checks the readers left, shared out over every core.
         let checks = parts.deferred

@@ -24,8 +24,23 @@ enum ImageFormat {
     static let maxSections = 64
 
     /// The sections, in the order they are written and read.
-    enum Tag: UInt32, CaseIterable {
+    enum Tag: UInt32, CaseIterable, CustomStringConvertible {
         case sources = 1, schema, entities, literals, statements, names, indexes, rules
+
+        /// Spelled out: interpolating a bare enum reflects on it (Mirror, metadata by
+        /// mangled name), a cost every open paid for a reader's name.
+        var description: String {
+            switch self {
+            case .sources: "sources"
+            case .schema: "schema"
+            case .entities: "entities"
+            case .literals: "literals"
+            case .statements: "statements"
+            case .names: "names"
+            case .indexes: "indexes"
+            case .rules: "rules"
+            }
+        }
     }
 
     /// A file's content hash for its stamp: for a large file, the checksums of its 1 MB
