@@ -34,7 +34,7 @@ enum Options {
         OptionSpec(["-e", "--eval"], value: "QUERY", "run QUERY (repeatable, in order), then exit"),
         OptionSpec(["-f", "--file"], value: "SCRIPT", file: true, "run SCRIPT, then exit"),
         OptionSpec(["-p", "--param"], value: "NAME=VALUE", "set the query parameter $NAME (repeatable), typed as a literal"),
-        OptionSpec(["--format", "-m", "--mode"], value: "MODE", choices: OutputMode.allCases.map(\.rawValue), "table, box, line, markdown, tsv, csv, json or jsonl (default: table on a terminal, else tsv)"),
+        OptionSpec(["--format", "-m", "--mode"], value: "MODE", choices: OutputMode.allCases.map(\.rawValue), "table, box, line, markdown, tsv, csv, json, jsonl, or dot or svg for a claim graph (default: table on a terminal, else tsv)"),
         OptionSpec(["--no-header", "--noheader"], "leave out the heading line"),
         OptionSpec(["--header"], "print the heading line (the default)"),
         OptionSpec(["--keep-going"], "run the rest of a script after an error (exit status 1 at the end)"),
@@ -140,6 +140,13 @@ enum Options {
             paths \\fBp* p+ ^p p/q p|q\\fR; aggregates \\fBcount sum min max avg\\fR with \\fBgroup by\\fR;
             \\fBorder by\\fR, \\fBlimit\\fR, \\fBoffset\\fR; rules (\\fBrule\\fR \\fIname\\fR\\fB(\\fR...\\fB) :=\\fR ...);
             \\fBwhy\\fR \\fIN\\fR explains row \\fIN\\fR down to document, paragraph and quote.
+            .PP
+            \\fB.graph\\fR [\\fINAME\\fR] [\\fBdepth\\fR \\fIN\\fR] draws the claim network as Graphviz DOT
+            (SVG for a \\fB.svg\\fR file or \\fB\\-\\-format svg\\fR, through Graphviz's \\fBdot\\fR);
+            \\fB.timeline\\fR [\\fINAME\\fR] lists the dated statements in date order (SVG for a \\fB.svg\\fR file);
+            \\fB.report\\fR \\fINAME\\fR writes a dossier in sentences with footnotes to the sources
+            (Markdown, or HTML for a \\fB.html\\fR file). Each writes to a file after \\fB>\\fR.
+            .PP
             The grammar and the meaning of every construct are in the source's \\fBgrammar/\\fR folder.
             .SH FILES
             .TP

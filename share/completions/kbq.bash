@@ -7,7 +7,7 @@ _kbq() {
         -e|--eval) return ;;
         -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -p|--param) return ;;
-        --format|-m|--mode) COMPREPLY=($(compgen -W "table box line markdown tsv csv json jsonl" -- "$cur")); return ;;
+        --format|-m|--mode) COMPREPLY=($(compgen -W "table box line markdown tsv csv json jsonl dot svg" -- "$cur")); return ;;
         --timeout) return ;;
         --memory-limit) return ;;
         --max-file-size) return ;;

@@ -2,7 +2,7 @@
 complete -c kbq -s e -l eval -x -d 'run QUERY (repeatable, in order), then exit'
 complete -c kbq -s f -l file -r -F -d 'run SCRIPT, then exit'
 complete -c kbq -s p -l param -x -d 'set the query parameter $NAME (repeatable), typed as a literal'
-complete -c kbq -l format -s m -l mode -x -a 'table box line markdown tsv csv json jsonl' -d 'table, box, line, markdown, tsv, csv, json or jsonl (default: table on a terminal, else tsv)'
+complete -c kbq -l format -s m -l mode -x -a 'table box line markdown tsv csv json jsonl dot svg' -d 'table, box, line, markdown, tsv, csv, json, jsonl, or dot or svg for a claim graph (default: table on a terminal, else tsv)'
 complete -c kbq -l no-header -l noheader -d 'leave out the heading line'
 complete -c kbq -l header -d 'print the heading line (the default)'
 complete -c kbq -l keep-going -d 'run the rest of a script after an error (exit status 1 at the end)'

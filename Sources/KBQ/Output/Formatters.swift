@@ -1,6 +1,9 @@
 /// Output modes, by name (as `.mode` and `--format` take them).
 public enum OutputMode: String, Sendable, CaseIterable {
     case table, box, line, markdown, tsv, csv, json, jsonl
+    /// The rows' entities and statements as a claim graph (Graphviz DOT, or SVG through
+    /// Graphviz): see `GraphRowWriter`.
+    case dot, svg
 }
 
 /// Writes one result: a header, rows as they come, an end.
@@ -41,6 +44,8 @@ public enum Formatters {
         case .csv: return DelimitedWriter(out: out, store: store, headers: options.headers, csv: true, nullValue: options.nullValue)
         case .json: return JSONWriter(out: out, store: store, lines: false)
         case .jsonl: return JSONWriter(out: out, store: store, lines: true)
+        case .dot: return GraphRowWriter(out: out, store: store, svg: false)
+        case .svg: return GraphRowWriter(out: out, store: store, svg: true)
         }
     }
 }

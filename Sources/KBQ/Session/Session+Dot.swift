@@ -31,9 +31,12 @@ struct DotCall {
 }
 
 extension Session {
-    public static let dotCommands: [DotCommand] = [
+    /// Every dot-command, in the order `.help` lists them (`.quit` last).
+    public static let dotCommands: [DotCommand] = coreCommands.dropLast() + viewCommands + coreCommands.suffix(1)
+
+    static let coreCommands: [DotCommand] = [
         DotCommand(name: ".help", aliases: [], args: "[COMMAND]", help: "show this help, or one command's") { s, c in s.help(c) },
-        DotCommand(name: ".mode", aliases: [], args: "[MODE]", help: "answer format: table, box, line, markdown, tsv, csv, json, jsonl") { s, c in
+        DotCommand(name: ".mode", aliases: [], args: "[MODE]", help: "answer format: table, box, line, markdown, tsv, csv, json, jsonl; dot or svg (a claim graph of the rows)") { s, c in
             guard let m = c.args.first else { return s.write("mode: \(s.mode.rawValue)\n") }
             guard c.args.count == 1, let mode = OutputMode(rawValue: m.lowercased()) else {
                 let names = OutputMode.allCases.map(\.rawValue)
