@@ -201,6 +201,20 @@ import Testing
         for l in links { #expect(ids.contains(l), "the link #\(l) leads nowhere") }
     }
 
+    /// Without Graphviz, an SVG is refused with a way to get it, and DOT still works.
+    @Test func withoutGraphvizSVGSaysHowToGetIt() throws {
+        let noDot = ["PATH": "/nonexistent"]
+        let svg = try Support.kbq(["--no-cache", "-e", ".graph Omar_Radi > /dev/null.svg"], environment: noDot)
+        #expect(svg.status == 1 && svg.stderr.contains("apt-get install graphviz"), "\(svg.stderr)")
+        let rows = try Support.kbq(["--no-cache", "--format", "svg", "-e", "find ?st where _ denies _ as ?st"], environment: noDot)
+        #expect(rows.status != 0 && rows.stderr.contains("apt-get install graphviz"), "\(rows.stderr)")
+        let dot = try Support.kbq(["--no-cache", "-e", ".graph Omar_Radi"], environment: noDot)
+        #expect(dot.status == 0 && dot.stdout.hasPrefix("// Omar Radi"), "\(dot.stderr)")
+        let report = try Support.kbq(["--no-cache", "-e", ".report Omar_Radi > /tmp/kbq-no-dot-\(getpid()).html"], environment: noDot)
+        #expect(report.status == 0 && report.stderr.contains("no claim graph"), "\(report.stderr)")
+        try? FileManager.default.removeItem(atPath: "/tmp/kbq-no-dot-\(getpid()).html")
+    }
+
     /// The README's picture of the claim network is what `make case-graph` makes now.
     @Test func theReadmePictureIsCurrent() throws {
         _ = try ViewTests.tool("dot")
