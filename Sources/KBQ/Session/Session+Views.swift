@@ -92,7 +92,10 @@ extension Session {
         let graph: ClaimGraph
         var title = "The claim network of the case"
         if args.isEmpty {
-            graph = ClaimGraph.wholeCase(store)
+            guard let whole = ClaimGraph.wholeCase(store) else {
+                return c.fail(self, "the case has \(store.assertedCount) statements, more than the \(ClaimGraph.maxStatements) a graph can lay out and show: name an entity (.graph NAME depth N)")
+            }
+            graph = whole
         } else {
             guard let e = viewEntity(args.joined(separator: " "), c) else { return .error }
             graph = ClaimGraph.neighbourhood(of: e, depth: depth, store)

@@ -35,7 +35,9 @@ struct ClaimGraph {
     }
 
     /// Every asserted statement of the store.
-    static func wholeCase(_ store: FactStore) -> ClaimGraph {
+    /// nil when there are more than `maxStatements` (counted before any is read).
+    static func wholeCase(_ store: FactStore) -> ClaimGraph? {
+        guard store.assertedCount <= maxStatements else { return nil }
         var g = ClaimGraph(store)
         for i in 0..<store.statementCount where store.isAsserted(StatementID(i)) { g.add(StatementID(i)) }
         return g
@@ -50,7 +52,8 @@ struct ClaimGraph {
         var frontier = [center]
         for _ in 0..<max(depth, 0) {
             var next: [EntityID] = []
-            for e in frontier {
+            // Past the most a graph can show the caller refuses it: no need to read on.
+            for e in frontier where g.statements.count <= maxStatements {
                 for s in store.statementsAbout(e) {
                     g.add(s)
                     for n in g.entities(of: s) where reached.insert(n).inserted { next.append(n) }

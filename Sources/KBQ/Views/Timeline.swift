@@ -19,8 +19,7 @@ struct Timeline {
     init(_ store: FactStore, about entity: EntityID? = nil) {
         self.store = store
         words = CaseWords(store)
-        let candidates: [StatementID] = entity.map { store.statementsAbout($0) }
-            ?? (0..<store.statementCount).map(StatementID.init).filter { store.isAsserted($0) }
+        let candidates: [StatementID] = entity.map { store.statementsAbout($0) } ?? Timeline.dated(store, dateKey: words.dateKey)
         for s in candidates {
             let st = store.statement(s)
             var date: DateValue? = nil
@@ -35,6 +34,18 @@ struct Timeline {
             if a.date != b.date { return DateValue.sortsBefore(a.date, b.date) }
             return a.statement < b.statement
         }
+    }
+
+    /// The asserted statements that may be dated, found through the indexes rather than by
+    /// reading every statement: those with a `date` qualifier, and those whose object is
+    /// one of the store's date literals.
+    static func dated(_ store: FactStore, dateKey: Int32?) -> [StatementID] {
+        var found = Set<StatementID>()
+        if let k = dateKey, let withDate = store.statements(withKey: k) { found.formUnion(withDate) }
+        for i in 0..<store.literals.count where store.literals.date(i) != nil {
+            found.formUnion(store.statements(withObject: store.literals[i]))
+        }
+        return found.filter { store.isAsserted($0) }.sorted()
     }
 
     /// The span of a date as ISO days: `2020-07` is 2020-07-01 to 2020-07-31.
