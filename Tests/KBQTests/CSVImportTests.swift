@@ -121,4 +121,69 @@ import Testing
         }
         #expect(declared == Loader.standardStances.map { "\($0.0) \($0.1 ?? "-") \($0.2)" })
     }
+
+    /// Sheets whose rows repeat names, values and sources (the fast path's case) mixed with
+    /// what it leaves to the full path (claims, doubled quotes, new names, blank and
+    /// padded cells, paragraphs past a document's end): loaded with and without the fast
+    /// path, the stores are the same statement for statement, and the errors the same.
+    @Test func theFastPathMakesTheStoreTheFullPathMakes() throws {
+        let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(Int.init) ?? 20261205
+        print("CSVImportTests fast path seed \(seed)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-csv-fast-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let write = try Support.run("/usr/bin/env", ["python3", "-c", """
+            import csv, random, sys
+            r = random.Random(int(sys.argv[1]))
+            d = sys.argv[2]
+            ents = [("E%d" % i, r.choice(["Person", "Organization", "Thing", ""]), "Name %d" % i, "al%d|other %d" % (i, i)) for i in range(40)]
+            with open(d + "/entities.csv", "w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(["id", "type", "label", "aliases"])
+                w.writerows(ents)
+                w.writerow(["Doc", "Document", "The doc", ""])
+            names = [e[0] for e in ents] + [e[2] for e in ents] + ["al3", "other 7", " E1 ", "New_%d" % r.randint(0, 5)]
+            values = names + ["12", "-3", "4.5", "2020", "2020-06", "2021-02-03", "unknown", "none", "some text", "x, y", 'say "hi"', "  padded  ", "é字"]
+            def row(bad):
+                claim = r.random() < 0.1
+                source = r.choice(["", "", "Doc", "The doc"])
+                para = r.choice(["", "1", "2", " 3 ", "+4"]) if source else ""
+                if bad and r.random() < 0.5: para = r.choice(["99", "0", "x"]) if source else "5"
+                return [r.choice(names), r.choice(["knows", "likes", "rates", "p 1"]), r.choice(values), source, para,
+                        r.choice(["", "2020-01", "2019", "2020-01-05"]), r.choice(["", "a", "b", '"q"']),
+                        r.choice(names) if claim else "", r.choice(["claims", "denies"]) if claim else ""]
+            for name, bad in [("good", False), ("bad", True)]:
+                with open(d + "/" + name + ".csv", "w", newline="") as f:
+                    w = csv.writer(f)
+                    w.writerow(["subject", "predicate", "object", "source", "para", "date", "note:string", "speaker", "stance"])
+                    w.writerows(row(bad and i > 150) for i in range(400))
+            """, String(seed), dir])
+        #expect(write.status == 0, "\(write.stderr)")
+        let files = [dir + "/entities.csv", dir + "/good.csv"]
+        let (fastResult, taken) = Loader.load(files: files, into: FactStore(), fastLines: true)
+        #expect(taken > 100, "rows the fast path took: \(taken) of 400")
+        guard case .success(let fast) = fastResult,
+            case .success(let full) = Loader.load(files: files, into: FactStore(), fastLines: false).0
+        else {
+            Issue.record("the sheets do not load both ways, seed \(seed)")
+            return
+        }
+        #expect(fast.statementCount == full.statementCount && fast.statementCount >= 400)
+        for i in 0..<min(fast.statementCount, full.statementCount) {
+            let (a, b) = (fast.statement(StatementID(i)), full.statement(StatementID(i)))
+            #expect(Display.statementText(StatementID(i), fast, withSource: true) == Display.statementText(StatementID(i), full, withSource: true), "statement \(i), seed \(seed)")
+            #expect(a.location == b.location && a.document == b.document && a.paragraph == b.paragraph && a.asserted == b.asserted, "statement \(i)")
+        }
+        #expect(try FastLineTests.exported(fast) == FastLineTests.exported(full))
+        FastLineTests.expectSameEntities(fast, full)
+        // Errors: the same list either way, the rows before them read by the fast path.
+        let bad = [dir + "/entities.csv", dir + "/bad.csv"]
+        guard case .failure(let fastErrors) = Loader.load(files: bad, into: FactStore(), fastLines: true).0,
+            case .failure(let fullErrors) = Loader.load(files: bad, into: FactStore(), fastLines: false).0
+        else {
+            Issue.record("the bad sheet loads, seed \(seed)")
+            return
+        }
+        #expect(fastErrors.render(color: false) == fullErrors.render(color: false))
+    }
 }

@@ -90,18 +90,7 @@ extension Loader {
         if store.predicateID("says") == nil, let path = csvSheets.first(where: { $0.column("stance") != nil })?.path {
             declareStandardStances(path)
         }
-        // Subjects and speakers first, so that an object naming one of them anywhere in
-        // the sheets is that entity, not text.
-        for sheet in csvSheets where sheet.kind == .statements {
-            for row in sheet.table.rows {
-                for k in [sheet.column("subject"), sheet.column("speaker")].compactMap({ $0 }) {
-                    let name = row.cells[k].text.trimmingSpaces
-                    if !name.isEmpty, csvMemo.entities[name] == nil, store.entities(named: name).isEmpty {
-                        _ = csvEntity(name, row.cells[k], sheet, row)
-                    }
-                }
-            }
-        }
+        for sheet in csvSheets where sheet.kind == .statements { makeSubjectsAndSpeakers(sheet) }
         for sheet in csvSheets where sheet.kind == .statements { importStatements(sheet) }
         store.recomputeClosures()
     }
@@ -169,50 +158,54 @@ extension Loader {
             let key = store.keyID(keyName) ?? store.addKey(KeyInfo(name: keyName, valueType: column.text ? .string : .any))
             if column.name == "date" || column.name == "quote" { c.onClaim.append((k, key)) } else { c.onStatement.append((k, key)) }
         }
-        let (sourceKey, paraKey) = (store.keyID("source")!, store.keyID("para")!)
-        // A row with errors adds nothing more; any error fails the whole load.
-        for row in sheet.table.rows {
-            let speakerText = c.speaker.map { row.cells[$0].text.trimmingSpaces } ?? ""
-            let stanceText = c.stance.map { row.cells[$0].text.trimmingSpaces } ?? ""
-            let claimed = !speakerText.isEmpty || !stanceText.isEmpty
-            if claimed, speakerText.isEmpty || stanceText.isEmpty {
-                let empty = speakerText.isEmpty ? c.speaker! : c.stance!
-                report(error("row \(row.number) has a \(speakerText.isEmpty ? "stance but no speaker" : "speaker but no stance"): a claim needs both", sheet.table.source, row.cells[empty].range))
-                continue
-            }
-            let before = diagnostics.errorCount
-            guard let subject = csvValue(row.cells[c.subject], sheet, row, keyType: .entity, role: "subject"),
-                let predicate = csvPredicate(row.cells[c.predicate], sheet, row, stance: false),
-                let object = csvValue(row.cells[c.object], sheet, row, keyType: nil, text: sheet.columns[c.object].text, role: "object"),
-                let (document, paragraph) = csvProvenance(row, c, sheet)
-            else { continue }
-            // What is asserted or claimed, with its own qualifiers; when and how it was said
-            // (date, quote) go on the claim, or on the fact when no one is quoted.
-            var fact = Statement(
-                subject: subject, predicate: predicate, object: object, qualifiers: [], asserted: !claimed, name: nil,
-                location: Location(file: sheet.path, line: row.number), document: nil, paragraph: nil)
-            for (k, key) in c.onStatement { qualify(&fact, row, k, key, sheet) }
-            var asserted = fact
-            if claimed {
-                guard let speaker = csvValue(row.cells[c.speaker!], sheet, row, keyType: .entity, role: "speaker"),
-                    let stance = csvPredicate(row.cells[c.stance!], sheet, row, stance: true)
-                else { continue }
-                asserted = Statement(
-                    subject: speaker, predicate: stance, object: .proposition(0), qualifiers: [], asserted: true, name: nil,
-                    location: fact.location, document: nil, paragraph: nil)
-            } else if store.predicates[Int(predicate)].isStance {
-                report(error("'\(store.predicateName(predicate))' is a stance: what it says is a claim, written with the speaker and stance columns", sheet.table.source, row.cells[c.predicate].range))
-                continue
-            }
-            for (k, key) in c.onClaim { qualify(&asserted, row, k, key, sheet) }
-            guard diagnostics.errorCount == before else { continue }
-            if claimed { asserted.object = .proposition(store.addStatement(fact)) }
-            asserted.document = document
-            asserted.paragraph = paragraph
-            asserted.qualifiers.append((sourceKey, .entity(document)))
-            if let paragraph { asserted.qualifiers.append((paraKey, .integer(paragraph))) }
-            _ = store.addStatement(asserted)
+        importStatementRows(sheet, c)
+    }
+
+    /// One row of a statements sheet, read cell by cell as the README says: a fact, or a
+    /// claim with its proposition. False when it had errors (and added nothing).
+    mutating func importStatementRow(_ row: CSVTable.Row, _ c: StatementColumns, _ sheet: CSVSheet) -> Bool {
+        let (sourceKey, paraKey) = (StatementTable.sourceKey, StatementTable.paraKey)
+        let speakerText = c.speaker.map { row.cells[$0].text.trimmingSpaces } ?? ""
+        let stanceText = c.stance.map { row.cells[$0].text.trimmingSpaces } ?? ""
+        let claimed = !speakerText.isEmpty || !stanceText.isEmpty
+        if claimed, speakerText.isEmpty || stanceText.isEmpty {
+            let empty = speakerText.isEmpty ? c.speaker! : c.stance!
+            report(error("row \(row.number) has a \(speakerText.isEmpty ? "stance but no speaker" : "speaker but no stance"): a claim needs both", sheet.table.source, row.cells[empty].range))
+            return false
         }
+        let before = diagnostics.errorCount
+        guard let subject = csvValue(row.cells[c.subject], sheet, row, keyType: .entity, role: "subject"),
+            let predicate = csvPredicate(row.cells[c.predicate], sheet, row, stance: false),
+            let object = csvValue(row.cells[c.object], sheet, row, keyType: nil, text: sheet.columns[c.object].text, role: "object"),
+            let (document, paragraph) = csvProvenance(row, c, sheet)
+        else { return false }
+        // What is asserted or claimed, with its own qualifiers; when and how it was said
+        // (date, quote) go on the claim, or on the fact when no one is quoted.
+        var fact = Statement(
+            subject: subject, predicate: predicate, object: object, qualifiers: [], asserted: !claimed, name: nil,
+            location: Location(file: sheet.path, line: row.number), document: nil, paragraph: nil)
+        for (k, key) in c.onStatement { qualify(&fact, row, k, key, sheet) }
+        var asserted = fact
+        if claimed {
+            guard let speaker = csvValue(row.cells[c.speaker!], sheet, row, keyType: .entity, role: "speaker"),
+                let stance = csvPredicate(row.cells[c.stance!], sheet, row, stance: true)
+            else { return false }
+            asserted = Statement(
+                subject: speaker, predicate: stance, object: .proposition(0), qualifiers: [], asserted: true, name: nil,
+                location: fact.location, document: nil, paragraph: nil)
+        } else if store.predicates[Int(predicate)].isStance {
+            report(error("'\(store.predicateName(predicate))' is a stance: what it says is a claim, written with the speaker and stance columns", sheet.table.source, row.cells[c.predicate].range))
+            return false
+        }
+        for (k, key) in c.onClaim { qualify(&asserted, row, k, key, sheet) }
+        guard diagnostics.errorCount == before else { return false }
+        if claimed { asserted.object = .proposition(store.addStatement(fact)) }
+        asserted.document = document
+        asserted.paragraph = paragraph
+        asserted.qualifiers.append((sourceKey, .entity(document)))
+        if let paragraph { asserted.qualifiers.append((paraKey, .integer(paragraph))) }
+        _ = store.addStatement(asserted)
+        return true
     }
 
     /// The source and paragraph of a row: its `source` and `para` cells, or the sheet
@@ -227,15 +220,7 @@ extension Loader {
             }
             return (sheetDocument(sheet), row.number)
         }
-        let cell = row.cells[c.source!]
-        let document: EntityID
-        if let known = csvMemo.sources[sourceText] {
-            document = known
-        } else {
-            guard let found = csvDocument(sourceText, cell, sheet, row) else { return nil }
-            csvMemo.sources[sourceText] = found
-            document = found
-        }
+        guard let document = csvSource(row.cells[c.source!], sheet, row) else { return nil }
         // As in .kb text, a source may be given without its paragraph.
         guard !paraText.isEmpty else { return (document, nil) }
         guard let p = Int(paraText), p >= 1 else {
@@ -247,6 +232,15 @@ extension Loader {
             return nil
         }
         return (document, p)
+    }
+
+    /// The Document a (non-blank) source cell names, remembered by its text.
+    mutating func csvSource(_ cell: CSVTable.Cell, _ sheet: CSVSheet, _ row: CSVTable.Row) -> EntityID? {
+        let sourceText = cell.text.trimmingSpaces
+        if let known = csvMemo.sources[sourceText] { return known }
+        guard let found = csvDocument(sourceText, cell, sheet, row) else { return nil }
+        csvMemo.sources[sourceText] = found
+        return found
     }
 
     /// The Document a source cell names, made (type Document) when nothing has that name.

@@ -369,18 +369,21 @@ public struct FactStore: Sendable {
         propositionIndex = index
     }
 
-    /// Adds an asserted statement whose provenance is given apart from its qualifiers (the
-    /// loader's fast path; `addStatement` does the same from a `Statement`).
+    /// Adds an asserted statement of terms interned already, its provenance apart from its
+    /// qualifiers (a sheet's rows, whose cells were resolved once for all the rows that
+    /// repeat them); the same statement `addStatement` makes of it.
     mutating func appendAsserted(
-        subject: Term, predicate: PredicateID, object: Value, qualifiers: [(key: Int32, value: Value)],
+        subject: Term, predicate: PredicateID, object: Term, qualifiers: [(key: Int32, value: Term)],
         file: String, line: Int, document: EntityID, paragraph: Int?
     ) {
-        let terms = qualifiers.map { (key: $0.key, value: intern($0.value)) }
-        table.append(
-            subject: subject, predicate: predicate, object: intern(object), qualifiers: terms, asserted: true,
+        let s = uniqueStorage()
+        // As `addStatement`: a paragraph's number is a literal a query can compare with.
+        if let n = paragraph { _ = s.literals.intern(LiteralTable.Key.integer(n), text: UnsafeBufferPointer(start: nil, count: 0)) }
+        s.table.append(
+            subject: subject, predicate: predicate, object: object, qualifiers: qualifiers, asserted: true,
             location: Location(file: file, line: line), document: document, paragraph: paragraph)
-        assertedTotal += 1
-        version += 1
+        s.assertedTotal += 1
+        s.version += 1
     }
 
     /// Calls `body` with the statement table and the literals, changed in place: one
