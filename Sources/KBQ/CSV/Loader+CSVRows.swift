@@ -62,7 +62,7 @@ extension Loader {
         var paragraphCounts: [EntityID: Int?] = [:]
         let qualifierColumns = c.onStatement + c.onClaim
         var qualifiers: [(key: Int32, value: Term)] = []
-        let useFastPath = allowFastLines
+        let useFastPath = fast.enabled
         var sheetDocument: EntityID? = nil
         table.source.bytes.withUnsafeBufferPointer { bytes in
             /// The bytes of cell `k` of the flat list, inside its quotes; nil when the cell

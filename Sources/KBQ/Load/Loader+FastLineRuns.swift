@@ -11,7 +11,7 @@ extension Loader {
             var firstInPart: Int
             var file: Int32
             var part: Int32
-            /// The `from` line in force (an index into the loader's `froms`), or -1.
+            /// The `from` line in force (an index into the loader's `fast.froms`), or -1.
             var from: Int32
             /// Its first line's number in the file (the others follow it).
             var firstLine: Int32

@@ -15,7 +15,7 @@ extension Loader {
     struct PendingFastLine {
         var file: Int32
         var line: Int32
-        /// Index into `froms`, or -1.
+        /// Index into `fast.froms`, or -1.
         var from: Int32
         private var length: UInt32
         var start: Int
@@ -39,16 +39,16 @@ extension Loader {
         let (start, end) = prescan.takeRun { number, part, lines, isEntity in
             if isEntity {
                 for k in lines {
-                    fastEntities.append(PendingFastLine(
+                    fast.entities.append(PendingFastLine(
                         file: file, start: part.start(k), end: part.end(k), line: line + Int32(k - lines.lowerBound), from: -1))
-                    entityOrder.append(-fastEntities.count)
+                    entityOrder.append(-fast.entities.count)
                 }
             } else {
                 if !runOpen {
-                    statementOrder.append(-fastLines.count - 1)
+                    statementOrder.append(-fast.lines.count - 1)
                     runOpen = true
                 }
-                fastLines.append(file: file, part: number, lines: lines, firstLine: line, from: from)
+                fast.lines.append(file: file, part: number, lines: lines, firstLine: line, from: from)
             }
             line &+= Int32(lines.count)
         }
@@ -59,22 +59,22 @@ extension Loader {
     }
 
     /// Pass 2: adds the statements of fast lines `lines` (consecutive in file order),
-    /// resolved by `resolveAhead`, handing any line that fails to the full path.
+    /// fast.resolved by `resolveAhead`, handing any line that fails to the full path.
     mutating func resolveFastLines(_ lines: Range<Int>) {
-        if fastResolver == nil {
+        if fast.resolver == nil {
             let start = Clock.nanoseconds()
-            fastResolver = FastResolver(store)
+            fast.resolver = FastResolver(store)
             phases.add("statements, name tables for the fast path", since: start)
         }
         var n = lines.lowerBound
         while n < lines.upperBound {
-            while resolvedPart < resolved.count, n >= resolved[resolvedPart].first + resolved[resolvedPart].count { resolvedPart += 1 }
-            if resolvedPart == resolved.count || n < resolved[resolvedPart].first {
+            while fast.part < fast.resolved.count, n >= fast.resolved[fast.part].first + fast.resolved[fast.part].count { fast.part += 1 }
+            if fast.part == fast.resolved.count || n < fast.resolved[fast.part].first {
                 let start = Clock.nanoseconds()
                 resolveAhead(from: n)
                 phases.add("statements, resolving on every core (waited for)", since: start)
             }
-            let part = resolved[resolvedPart]
+            let part = fast.resolved[fast.part]
             let end = min(lines.upperBound, part.first + part.count)
             let start = Clock.nanoseconds()
             let cpu = Clock.threadNanoseconds()
@@ -82,38 +82,38 @@ extension Loader {
             phases.add("statements, adding in order", since: start)
             phases.add("statements, adding in order (its thread's CPU)", seconds: Double(Clock.threadNanoseconds() - cpu) / 1e9)
             if n < end, part.subject[n - part.first] < 0 {
-                let line = fastLines.line(n)
-                resolveSlowly(line, fileTexts[Int(line.file)])
+                let line = fast.lines.line(n)
+                resolveSlowly(line, fast.texts[Int(line.file)])
                 n += 1
             }
         }
     }
 
-    /// Gives `resolved` the fast lines holding line `n`, resolved on every core from the
+    /// Gives `fast.resolved` the fast lines holding line `n`, fast.resolved on every core from the
     /// prescan's tokens: everything about a line that only reads the bytes, the name
     /// tables and the declarations. What is left for the one thread that appends in order
     /// is interning literals.
     ///
-    /// More than a block of lines (`scanBlock`) are resolved in parts of an eighth of a
+    /// More than a block of lines (`fast.scanBlock`) are fast.resolved in parts of an eighth of a
     /// block (on two cores) by the workers of a `ResolvePipeline`, ahead of the adding, so
     /// that neither side waits for the other; a block or fewer all at once, by `resolve`.
     mutating func resolveAhead(from n: Int) {
-        if pipeline == nil {
+        if fast.pipeline == nil {
             let input = ResolveInput(
-                lines: fastLines, texts: fileTexts, resolver: fastResolver!, froms: froms.map(\.paragraph), fromDocuments: fromDocuments)
-            if fastLines.count - n <= scanBlock {
-                resolved = Loader.resolve(n..<fastLines.count, input)
-                resolvedPart = 0
+                lines: fast.lines, texts: fast.texts, resolver: fast.resolver!, froms: fast.froms.map(\.paragraph), fromDocuments: fast.fromDocuments)
+            if fast.lines.count - n <= fast.scanBlock {
+                fast.resolved = Loader.resolve(n..<fast.lines.count, input)
+                fast.part = 0
                 return
             }
-            pipeline = ResolvePipeline(from: n, part: max(1, scanBlock / (Parallel.cores * 4)), input)
+            fast.pipeline = ResolvePipeline(from: n, part: max(1, fast.scanBlock / (Parallel.cores * 4)), input)
         }
-        resolved = [pipeline!.part(holding: n)]
-        resolvedPart = 0
+        fast.resolved = [fast.pipeline!.part(holding: n)]
+        fast.part = 0
     }
 
-    /// Fast lines a block (`scanBlock`, smaller in tests): a load of more takes the
-    /// pipeline, in parts of `scanBlock / (cores * 4)` lines.
+    /// Fast lines a block (`fast.scanBlock`, smaller in tests): a load of more takes the
+    /// fast.pipeline, in parts of `fast.scanBlock / (cores * 4)` lines.
     static let defaultScanBlock = 1 << 16
 
     /// Resolves a block of fast lines in parts, on every core (parts small enough that
@@ -187,24 +187,24 @@ extension Loader {
     /// literal's slot and bytes, an id's slot, a declaration's name slots).
     static let fetchAhead = 8
 
-    /// Appends fast lines `lines` of resolved block `part`, in order, up to the first that
+    /// Appends fast lines `lines` of fast.resolved block `part`, in order, up to the first that
     /// must take the full path (which reports what is wrong with it, or adds what the fast
     /// path does not) or to the end of its run; returns how many it added. One access to
     /// the table and the literals for them all.
     private mutating func addResolved(_ part: ResolvedLines, _ lines: Range<Int>) -> Int {
-        let r = fastLines.run(holding: lines.lowerBound)
-        let run = fastLines.runs[r]
-        let runEnd = min(lines.upperBound, fastLines.end(ofRun: r))
+        let r = fast.lines.run(holding: lines.lowerBound)
+        let run = fast.lines.runs[r]
+        let runEnd = min(lines.upperBound, fast.lines.end(ofRun: r))
         var last = lines.lowerBound
         while last < runEnd, part.subject[last - part.first] >= 0 { last += 1 }
         guard last > lines.lowerBound else { return 0 }
         let file = run.file
         let rows = (lines.lowerBound - part.first)..<(last - part.first)
-        let tableFile = store.table.fileID(fileTexts[Int(file)].name)
-        var paragraphTerm = fastResolver!.paragraphTerm
+        let tableFile = store.table.fileID(fast.texts[Int(file)].name)
+        var paragraphTerm = fast.resolver!.paragraphTerm
         // Line k of `part` is on this line of the file.
         let lineOffset = Int(run.firstLine) + part.first - run.first
-        fileTexts[Int(file)].bytes.withUnsafeBufferPointer { bytes in
+        fast.texts[Int(file)].bytes.withUnsafeBufferPointer { bytes in
             store.withTableAndLiterals { table, literals in
                 func term(_ raw: UInt32) -> Term {
                     guard raw >> 30 == ResolvedLines.pendingKind else { return Term(raw: raw) }
@@ -248,7 +248,7 @@ extension Loader {
                 }
             }
         }
-        fastResolver!.paragraphTerm = paragraphTerm
+        fast.resolver!.paragraphTerm = paragraphTerm
         store.assertedTotal += rows.count
         store.version += 1
         return rows.count
@@ -261,7 +261,7 @@ extension Loader {
         do {
             let item = try Parser.parseKBItem(chunk)
             guard case .statement(let p) = item else { return }
-            let from = f.from >= 0 ? froms[Int(f.from)] : nil
+            let from = f.from >= 0 ? fast.froms[Int(f.from)] : nil
             _ = resolveStatement(p, asserted: true, ParsedItem(item: item, source: chunk, from: from))
         } catch {
             report(error)
@@ -272,7 +272,7 @@ extension Loader {
     /// that a fast line needs no lookup; nil where the full path must report.
     mutating func resolveFromDocuments() {
         let documentType = store.typeID("Document")
-        fromDocuments = froms.map { from in
+        fast.fromDocuments = fast.froms.map { from in
             guard let d = store.entityID(exactly: from.document.text) else { return nil }
             if documentChecked[d] == nil, let t = documentType, !store.entity(d, isA: t) { return nil }
             if documentChecked[d] == nil && documentType != nil { documentChecked[d] = true }
@@ -310,28 +310,28 @@ extension Loader {
         // line. A duplicate id takes the full path, which reports it.
         if scan.plain {
             guard resolveFastTypes(chunk.typeNames[scan.types], b) else { return false }
-            if !fastAliases.isEmpty {
-                fastAliases.removeAll(keepingCapacity: true)
-                fastAliasHashes.removeAll(keepingCapacity: true)
+            if !fast.aliases.isEmpty {
+                fast.aliases.removeAll(keepingCapacity: true)
+                fast.aliasHashes.removeAll(keepingCapacity: true)
             }
             for a in scan.aliases {
-                fastAliases.append(bytes(chunk.aliases[a]))
-                fastAliasHashes.append(chunk.aliasHashes[a])
+                fast.aliases.append(bytes(chunk.aliases[a]))
+                fast.aliasHashes.append(chunk.aliasHashes[a])
             }
             return store.addEntity(
                 id: bytes(scan.id), idHash: scan.idHash, label: scan.label.map(bytes), labelHash: scan.labelHash,
-                aliases: fastAliases, aliasHashes: fastAliasHashes, types: fastTypes, file: fileName, line: Int(f.line))
+                aliases: fast.aliases, aliasHashes: fast.aliasHashes, types: fast.types, file: fileName, line: Int(f.line))
         }
-        guard let e = FastLine.scanEntity(b, from: f.start, into: &fastEntityParts) else { return false }
-        guard resolveFastTypes(fastEntityParts.types, b) else { return false }
+        guard let e = FastLine.scanEntity(b, from: f.start, into: &fast.entityParts) else { return false }
+        guard resolveFastTypes(fast.entityParts.types, b) else { return false }
         // Other one-line declarations through an Entity.
-        let types = fastTypes
+        let types = fast.types
         let id = string(e.id)
         guard store.entityID(exactly: id) == nil else { return false }
         var entity = Entity(
             id: id, types: [], label: e.label.map(string) ?? String(id.map { $0 == "_" ? " " : $0 }),
             aliases: [], description: nil, paragraphs: nil, declaredAt: Location(file: fileName, line: Int(f.line)))
-        for (key, value) in fastEntityParts.properties {
+        for (key, value) in fast.entityParts.properties {
             switch (string(key), value) {
             case ("alias", .string(let r)): entity.aliases.append(string(r))
             case ("description", .string(let r)): entity.description = string(r)
@@ -345,7 +345,7 @@ extension Loader {
         return true
     }
 
-    /// `fastTypes` := the types named by `names` in `b`; false when one is unknown (the
+    /// `fast.types` := the types named by `names` in `b`; false when one is unknown (the
     /// full path reports it).
     private mutating func resolveFastTypes(_ names: some Sequence<Range<Int>>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
         // Written only where they differ from the last entity's (nearly never): emptying
@@ -353,26 +353,26 @@ extension Loader {
         var k = 0
         for t in names {
             guard let type = fastTypeID(UnsafeBufferPointer(rebasing: b[t])) else { return false }
-            if k == fastTypes.count {
-                fastTypes.append(type)
-            } else if fastTypes[k] != type {
-                fastTypes[k] = type
+            if k == fast.types.count {
+                fast.types.append(type)
+            } else if fast.types[k] != type {
+                fast.types[k] = type
             }
             k += 1
         }
-        if k < fastTypes.count { fastTypes.removeLast(fastTypes.count - k) }
+        if k < fast.types.count { fast.types.removeLast(fast.types.count - k) }
         return true
     }
 
     /// The type named by `name`'s bytes, remembering the last few asked for (declarations
     /// name the same few types over and over).
     private mutating func fastTypeID(_ name: UnsafeBufferPointer<UInt8>) -> Int32? {
-        for recent in recentTypes where recent.name.count == name.count && !name.isEmpty {
+        for recent in fast.recentTypes where recent.name.count == name.count && !name.isEmpty {
             if recent.name.withUnsafeBufferPointer({ memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }) { return recent.id }
         }
         guard let id = store.typeID(String(decoding: name, as: UTF8.self)) else { return nil }
-        if recentTypes.count == 8 { recentTypes.removeFirst() }
-        recentTypes.append((Array(name), id))
+        if fast.recentTypes.count == 8 { fast.recentTypes.removeFirst() }
+        fast.recentTypes.append((Array(name), id))
         return id
     }
 }

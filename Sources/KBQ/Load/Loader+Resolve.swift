@@ -10,7 +10,7 @@ extension Loader {
         importRDF()
         importCSV()
         resolveFromDocuments()
-        store.table.reserve(fastLines.count + items.count)
+        store.table.reserve(fast.lines.count + items.count)
         var j = 0
         while j < statementOrder.count {
             let n = statementOrder[j]
@@ -19,7 +19,7 @@ extension Loader {
                 let first = -n - 1
                 var next = j + 1
                 while next < statementOrder.count, statementOrder[next] >= 0 { next += 1 }
-                resolveFastLines(first..<(next < statementOrder.count ? -statementOrder[next] - 1 : fastLines.count))
+                resolveFastLines(first..<(next < statementOrder.count ? -statementOrder[next] - 1 : fast.lines.count))
                 j += 1
                 continue
             }
@@ -179,7 +179,7 @@ extension Loader {
         store.entities.reserve(entityOrder.count)
         // An id each (ids are distinct; labels and aliases often are not, and may grow it).
         store.nameIndex.reserve(entityOrder.count)
-        let scans = EntityScans(fastEntities, fileTexts)
+        let scans = EntityScans(fast.entities, fast.texts)
         let prefetchNames = store.nameIndex.outgrowsCache
         var chunk = EntityScans.Chunk()
         var chunkIndex = -1
@@ -192,10 +192,10 @@ extension Loader {
             }
             // A run of fast lines of one file, read through one pointer (taking the file's
             // text a line retained and released its name and bytes each time).
-            let file = fastEntities[-entityOrder[n] - 1].file
+            let file = fast.entities[-entityOrder[n] - 1].file
             var end = n + 1
-            while end < entityOrder.count, entityOrder[end] < 0, fastEntities[-entityOrder[end] - 1].file == file { end += 1 }
-            let text = fileTexts[Int(file)]
+            while end < entityOrder.count, entityOrder[end] < 0, fast.entities[-entityOrder[end] - 1].file == file { end += 1 }
+            let text = fast.texts[Int(file)]
             text.bytes.withUnsafeBufferPointer { b in
                 for i in n..<end {
                     let k = -entityOrder[i] - 1
@@ -214,7 +214,7 @@ extension Loader {
                             for a in ahead.aliases { store.nameIndex.prefetch(hash: chunk.aliasHashes[a]) }
                         }
                     }
-                    declareFastEntity(fastEntities[k], chunk.scans[j], chunk, b, text.name)
+                    declareFastEntity(fast.entities[k], chunk.scans[j], chunk, b, text.name)
                 }
             }
             n = end

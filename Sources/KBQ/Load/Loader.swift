@@ -1,7 +1,7 @@
 /// Reads knowledge-base files into a store, all or nothing.
 ///
 /// Two passes: every file (includes followed) is cut into items and parsed, then the items
-/// are resolved in declaration order (types, predicates, keys, entities, statements,
+/// are fast.resolved in declaration order (types, predicates, keys, entities, statements,
 /// rules), so a file may use an entity declared further down or in another file. Every
 /// error is collected (up to a cap); any error leaves the given store untouched.
 public struct Loader {
@@ -32,41 +32,17 @@ public struct Loader {
     /// (Constants, not looked up: the fast path reads them for every qualifier.)
     static let sourceKey = StatementTable.sourceKey
     static let paraKey = StatementTable.paraKey
-    /// Fast path (Loader+FastLines): the texts read, the plain lines found, the `from` lines
-    /// in force and, in pass 2, their documents.
-    var fileTexts: [SourceText] = []
-    var fastLines = FastLineRuns()
-    var froms: [(document: Name, paragraph: Int, source: SourceText)] = []
-    var fromDocuments: [EntityID?] = []
-    var fastResolver: FastResolver? = nil
-    /// The block of fast lines being added, resolved on every core by `resolveAhead`, in
-    /// parts, and the part being added.
-    var resolved: [ResolvedLines] = []
-    var resolvedPart = 0
-    /// The blocks after it, being resolved meanwhile (large files).
-    var pipeline: ResolvePipeline? = nil
+    /// The fast path's state (Loader+FastLines): see `FastPath`.
+    var fast = FastPath()
     /// `--safe`: the folder includes must stay inside (canonical, and as the user named it),
     /// or nil.
     var includeRoot: (canonical: String, shown: String)? = nil
-    /// Off only in tests, to compare the fast path with the full parser.
-    var allowFastLines = true
-    /// See `defaultScanBlock` (tests make it small, to drive the pipeline through many
-    /// parts).
-    var scanBlock = Loader.defaultScanBlock
     /// Statements and rules in file order: an item index, or -(first + 1) for a run of fast
     /// lines from `first` up to the next run's first (or to the last fast line): one entry
     /// a run, not a line (eight bytes a statement at 1M).
     var statementOrder: [Int] = []
     /// Entity declarations in file order: an item index, or -(fast entity line index + 1).
     var entityOrder: [Int] = []
-    var fastEntities: [PendingFastLine] = []
-    /// Types named lately by fast entity lines, by their bytes.
-    var recentTypes: [(name: [UInt8], id: Int32)] = []
-    /// Scratch for fast entity lines, kept from one to the next.
-    var fastTypes: [Int32] = []
-    var fastAliases: [UnsafeBufferPointer<UInt8>] = []
-    var fastAliasHashes: [UInt32] = []
-    var fastEntityParts = FastLine.EntityParts()
     /// What the file being imported says about itself (reifiers, requested names).
     var rdfContext = RDFImport(file: RDFFile(path: "", triples: []))
     /// Where a load's time went, phase by phase (kbq-bench prints it).
@@ -98,11 +74,11 @@ public struct Loader {
         files: [String], into base: FactStore, fastLines: Bool, scanBlock: Int = Loader.defaultScanBlock
     ) -> (Result<FactStore, DiagnosticList>, fastLines: Int) {
         var loader = Loader(base: base)
-        loader.allowFastLines = fastLines
-        loader.scanBlock = scanBlock
+        loader.fast.enabled = fastLines
+        loader.fast.scanBlock = scanBlock
         for f in files { loader.parseFile(f, includedFrom: nil) }
         // The lines are counted before `finish` lets them go; the sheet rows are read in it.
-        let lines = loader.fastLines.count + loader.fastEntities.count
+        let lines = loader.fast.lines.count + loader.fast.entities.count
         let result = loader.finish()
         return (result, lines + loader.fastSheetRows)
     }
@@ -132,22 +108,22 @@ public struct Loader {
     mutating func finish() -> Result<FactStore, DiagnosticList> {
         resolveAll()  // even after syntax errors, so that every error is reported
         // No worker runs past the resolving, whatever its outcome.
-        pipeline?.cancel()
-        pipeline = nil
+        fast.pipeline?.cancel()
+        fast.pipeline = nil
         guard diagnostics.errorCount == 0 else { return .failure(diagnostics) }
         // Everything the load no longer needs goes before the heap is trimmed below (what
         // is freed after it would stay resident: the heap gives back its free top only
         // past `FileSystem.trimThreshold`).
         items = []
-        fastLines = FastLineRuns()
-        resolved = []
-        fastResolver = nil
+        fast.lines = FastLineRuns()
+        fast.resolved = []
+        fast.resolver = nil
         statementOrder = []
         entityOrder = []
-        fastEntities = []
-        fileTexts = []
-        froms = []
-        fromDocuments = []
+        fast.entities = []
+        fast.texts = []
+        fast.froms = []
+        fast.fromDocuments = []
         documentChecked = [:]
         store.table.trim()
         store.literals.trim()
@@ -223,15 +199,15 @@ public struct Loader {
         var from: (document: Name, paragraph: Int, source: SourceText)? = nil
         var fromIndex: Int32 = -1
         var ruleNames = Set(store.rules.map(\.syntax.name.text))
-        let file = Int32(fileTexts.count)
-        fileTexts.append(text)
+        let file = Int32(fast.texts.count)
+        fast.texts.append(text)
         let prescanStart = Clock.nanoseconds()
-        var prescan = allowFastLines ? text.bytes.withUnsafeBufferPointer { LinePrescan($0) } : LinePrescan()
+        var prescan = fast.enabled ? text.bytes.withUnsafeBufferPointer { LinePrescan($0) } : LinePrescan()
         phases.add("read and split, prescan", since: prescanStart)
-        fastLines.addFile(prescan)
+        fast.lines.addFile(prescan)
         while true {
             splitter.skipBlankAndCommentLines()
-            if allowFastLines, takeFastLine(&splitter, &prescan, file: file, from: fromIndex) {
+            if fast.enabled, takeFastLine(&splitter, &prescan, file: file, from: fromIndex) {
                 continue
             }
             guard let piece = splitter.next(parse: { chunk in
@@ -250,8 +226,8 @@ public struct Loader {
                 parseFile(target, includedFrom: (chunk, range))
             case .success(.from(let doc, let para, _)):
                 from = (doc, para, chunk)
-                froms.append((doc, para, chunk))
-                fromIndex = Int32(froms.count - 1)
+                fast.froms.append((doc, para, chunk))
+                fromIndex = Int32(fast.froms.count - 1)
             case .success(let item):
                 if case .rule(let r) = item { ruleNames.insert(r.name.text) }
                 items.append(ParsedItem(item: item, source: chunk, from: from))
