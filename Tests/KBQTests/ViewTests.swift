@@ -30,7 +30,11 @@ import Testing
 
     /// The README's own case (two sheets) beside the bundled one: the views must work on a
     /// user's knowledge base whose types kbq has never seen.
-    static let cases: [[String]] = [[], ["--empty", "examples/own-case/entities.csv", "examples/own-case/statements.csv"]]
+    /// And a case of labels, quotes and strings that every format must escape (quotes,
+    /// backslashes, markup, DOT's escapes, newlines, control characters, bidi text).
+    static let cases: [[String]] = [
+        [], ["--empty", "examples/own-case/entities.csv", "examples/own-case/statements.csv"], ["Tests/fixtures/hostile-views.kb"],
+    ]
 
     @Test func graphvizLaysOutEveryGraphKbqWrites() throws {
         let dot = try ViewTests.tool("dot")
@@ -68,6 +72,9 @@ import Testing
             }
             let run = try Support.kbq(["--no-cache"] + kb + ["-"], stdin: script.joined(separator: "\n"), timeout: 120)
             #expect(run.status == 0 && run.stderr.isEmpty, "\(run.stderr)")
+            // Markdown and DOT on the terminal: no control character from the data.
+            let text = try Support.kbq(["--no-cache"] + kb + ["-"], stdin: ([".graph"] + (try ViewTests.entityIDs(kb)).map { ".report \($0)" }).joined(separator: "\n"))
+            #expect(text.status == 0 && !text.stdout.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || $0.value == 0x7F }, "\(kb)")
         }
         // One Python for every file: each must parse as XML (the HTML is written as XHTML).
         let check = """

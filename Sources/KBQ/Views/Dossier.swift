@@ -67,7 +67,11 @@ struct Dossier {
 
     // MARK: Markdown
 
-    func markdown() -> String {
+    /// Control characters from the data (an escape sequence in a quote) are shown as
+    /// escapes, never obeyed by the terminal or a viewer.
+    func markdown() -> String { Display.visible(markdownText()) }
+
+    private func markdownText() -> String {
         let (title, lines) = summary
         var text = "# \(Dossier.markdownEscaped(title))\n\n"
         text += Dossier.markdownEscaped(lines.joined(separator: " ")) + "\n"
