@@ -97,6 +97,40 @@ import Testing
         }
         #expect(nonEmpty >= 6)
     }
+    /// Grouped counts with `order by` and a small `limit` over many groups (the top groups
+    /// chosen from their counts and keys alone) agree with the general evaluator, ties,
+    /// offsets, distinct counts, unbound keys and counts written in `order by` included.
+    @Test func topGroupsByCountAgreeWithTheGeneralEvaluator() throws {
+        let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? 20261205
+        print("BatchJoinTests top groups seed \(seed)")
+        var rng = RRandom(seed: seed)
+        var text = "type T\ntype Document\npredicate p\npredicate q\nentity D : Document\n"
+        for i in 0..<300 { text += "entity E\(i) : T\n" }
+        text += "from D para 1\n"
+        for i in 0..<300 {
+            for _ in 0..<rng.int(7) { text += "E\(i) p E\(rng.int(300))\n" }
+            if rng.chance(0.5) { text += "E\(i) q \(rng.int(4))\n" }
+        }
+        guard case .success(let store) = Loader.load(text: SourceText(name: "groups.kb", text: text), into: FactStore()) else {
+            Issue.record("the generated case does not load")
+            return
+        }
+        let rules = try RuleEngine(store: store, rules: [])
+        for q in [
+            "find ?a, count(?s) as ?n where ?a p _ as ?s order by ?n desc, ?a limit 5",
+            "find ?a, count(*) as ?n where ?a p ?b order by ?n, ?a desc limit 7 offset 3",
+            "find ?b, count(distinct ?a) as ?n where ?a p ?b order by ?n desc limit 4",
+            "find ?a, ?b, count(*) where ?a p ?b, ?b q _ order by count(*) desc, ?b limit 3",
+            "find ?c, count(?a) as ?n where ?a p ?b, optional (?b q ?c) order by ?n desc, ?c limit 3",
+            "find ?a, count(?b) as ?n where ?a p ?b order by ?a desc limit 6",
+            "find ?a, count(?b) as ?n, count(distinct ?b) as ?d where ?a p ?b order by ?d desc, ?n, ?a limit 8",
+        ] {
+            let general = try Self.answers(q, store, rules, batchJoin: false)
+            let joined = try Self.answers(q, store, rules, batchJoin: true)
+            #expect(joined == general, "\(q), seed \(seed)")
+            #expect(!general.isEmpty, "\(q)")
+        }
+    }
 }
 
 /// Answers keeps rows as encoded cells; what it gives back must be what went in, and a
