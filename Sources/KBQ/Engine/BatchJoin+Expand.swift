@@ -19,6 +19,13 @@ extension BatchJoin {
         @exclusivity(unchecked) var parents: [Int32] = []
         @exclusivity(unchecked) var made: [UInt64] = []
         @exclusivity(unchecked) var statements: [StatementID] = []
+        /// Counting (see `BatchJoin.runCounting`): matches are counted per input row, the
+        /// first match's bindings kept, and a statement kept (in `parents`, `statements`)
+        /// only for the rows marked in `collects`; no row is made.
+        var counting = false
+        @exclusivity(unchecked) var matchesOfRow: [Int] = []
+        @exclusivity(unchecked) var collects: [Bool] = []
+        @exclusivity(unchecked) var firstMade: [UInt64] = []
 
         init(_ variables: [Int], slot: Int) {
             self.variables = variables
@@ -27,6 +34,23 @@ extension BatchJoin {
 
         var isFull: Bool { parents.count >= BatchJoin.batchRows }
 
+        /// Counts the matches `group` of a hash side (its statements and their values,
+        /// `variables.count` a statement) for input row `row`, as `take` counts one.
+        func count(_ row: Int, _ group: Range<Int>, _ statements: [StatementID], _ values: [UInt64]) {
+            let width = variables.count
+            if matchesOfRow[row] == 0 {
+                for j in 0..<width { firstMade[row * width + j] = values[group.lowerBound * width + j] }
+            }
+            matchesOfRow[row] += group.count
+            rowsOut += group.count
+            if collects[row] {
+                for n in group {
+                    parents.append(Int32(row))
+                    self.statements.append(statements[n])
+                }
+            }
+        }
+
         /// Empty, as a call starts (one that ended early, by a limit or an error, may have
         /// left rows).
         func reset() {
@@ -34,6 +58,27 @@ extension BatchJoin {
             made.removeAll(keepingCapacity: true)
             statements.removeAll(keepingCapacity: true)
         }
+    }
+
+    /// Adds the match in the scratch row to the output, or counts it (see `runCounting`).
+    /// True when the output is full: the caller flushes it.
+    @inline(__always) func take(_ p: PatternOp, _ row: Int, _ sid: StatementID) -> Bool {
+        let out = p.output
+        if out.counting {
+            if out.matchesOfRow[row] == 0 {
+                let width = out.variables.count
+                for (j, v) in out.variables.enumerated() { out.firstMade[row * width + j] = bindings[v] }
+            }
+            out.matchesOfRow[row] += 1
+            out.rowsOut += 1
+            if out.collects[row] {
+                out.parents.append(Int32(row))
+                out.statements.append(sid)
+            }
+            return false
+        }
+        keep(out, row, sid)
+        return out.isFull
     }
 
     /// Adds the match in the scratch row to the output.
@@ -47,7 +92,8 @@ extension BatchJoin {
     /// step's columns and evidence slot set. The steps after this one use the scratch row:
     /// the caller reloads it.
     func flush(_ out: Output, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
-        guard !out.parents.isEmpty else { return }
+        // A counting step's kept pairs are read by `runCounting`'s caller, not made rows.
+        guard !out.parents.isEmpty, !out.counting else { return }
         out.rowsOut += out.parents.count
         var made = batch.gathered(out.parents)
         let width = out.variables.count
@@ -115,7 +161,18 @@ extension BatchJoin {
                 // retain and a release.
                 let statements = keyed.statements
                 let values = keyed.values
-                for n in b & ~0xFFFF_FFFF == JoinPlan.termTag ? keyed.group(UInt32(truncatingIfNeeded: b)) : 0..<0 {
+                let group = b & ~0xFFFF_FFFF == JoinPlan.termTag ? keyed.group(UInt32(truncatingIfNeeded: b)) : 0..<0
+                // Counting, with the key the row's only binding among the step's variables:
+                // every statement of the key's group matches, so they are counted at once.
+                if out.counting, vars.allSatisfy({ $0 == key.variable || bindings[$0] == 0 }) {
+                    if !group.isEmpty {
+                        try exec.tick()
+                        matched = true
+                        out.count(row, group, statements, values)
+                    }
+                    continue
+                }
+                for n in group {
                     let sid = statements[n]
                     try exec.tick()
                     let mark = trail.count
@@ -139,8 +196,7 @@ extension BatchJoin {
                     }
                     if agrees {
                         matched = true
-                        keep(out, row, sid)
-                        if out.isFull {
+                        if take(p, row, sid) {
                             try flush(out, batch, next)
                             load(vars, rows, row)
                         }
@@ -176,8 +232,7 @@ extension BatchJoin {
                             undo(to: mark)
                             break
                         }
-                        keep(out, row, list[j])
-                        if out.isFull {
+                        if take(p, row, list[j]) {
                             try flush(out, batch, next)
                             load(vars, rows, row)
                         }
@@ -210,8 +265,7 @@ extension BatchJoin {
                         undo(to: mark)
                         break
                     }
-                    keep(out, row, sid)
-                    if out.isFull {
+                    if take(p, row, sid) {
                         try flush(out, batch, next)
                         load(vars, rows, row)
                     }

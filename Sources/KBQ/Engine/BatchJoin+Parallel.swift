@@ -31,11 +31,16 @@ extension BatchJoin {
     }
 
     /// Runs the join on every core when it is worth it; false when it did not run.
+    /// Whether `runBatches` runs this join on every core: more than one, and a first step
+    /// with many statements.
+    var runsInParallel: Bool {
+        guard Parallel.cores > 1, topPart == nil, case .pattern(let p)? = ops.first, !p.step.impossible else { return false }
+        return candidates(p.step).size(store) >= parallelThreshold
+    }
+
     func runInParallel(_ k: (BindingBatch) throws -> Void) throws -> Bool {
         let workers = Parallel.cores
-        guard workers > 1, topPart == nil, case .pattern(let p)? = ops.first, !p.step.impossible,
-            candidates(p.step).size(store) >= parallelThreshold
-        else { return false }
+        guard runsInParallel else { return false }
         let shared = SharedJoin(program: program, exec: exec, variableCount: variableCount)
         let stop = StopFlag()
         let outer = exec.limits

@@ -300,6 +300,38 @@ final class BatchJoin {
         try push(ops, 0, BindingBatch(count: 1, width: width, slots: slotCount), k)
     }
 
+    /// Runs every step but the last, which must be an inner pattern step whose matches are
+    /// counted, not made into rows: for each batch of its input rows, `starts` says which
+    /// rows' statements to keep, and `done` gets the step's output: per row, its number
+    /// of matches and its first match's bindings, and the kept (row, statement) pairs in
+    /// the order the rows would have come. For a caller that only counts the last step's
+    /// matches per group of earlier bindings (`aggregateBindings`): making and grouping a
+    /// row a match cost most of a count over a join whose last step multiplies its rows.
+    /// One core.
+    func runCounting(batch starts: (BindingBatch) throws -> [Bool], done: (BindingBatch, Output) throws -> Void) throws {
+        guard let last = countableLastStep else { preconditionFailure("runCounting needs a last inner pattern step after others") }
+        for op in ops { op.addCounts(nil) }
+        let out = last.output
+        out.counting = true
+        defer { out.counting = false }
+        try push(Array(ops.dropLast()), 0, BindingBatch(count: 1, width: width, slots: slotCount)) { batch in
+            out.collects = try starts(batch)
+            out.matchesOfRow = Array(repeating: 0, count: batch.count)
+            out.firstMade = Array(repeating: 0, count: batch.count * out.variables.count)
+            try expand(last, batch) { _ in }
+            try done(batch, out)
+            out.reset()
+        }
+    }
+
+    /// The last step, when `runCounting` can run this join: an inner pattern step after
+    /// at least one other, in a join too small to share out over the cores (counting runs
+    /// on one, and a large join gains more from them).
+    var countableLastStep: PatternOp? {
+        guard ops.count >= 2, case .pattern(let last)? = ops.last, last.joining == .inner, !runsInParallel else { return nil }
+        return last
+    }
+
     /// Runs the steps; at each answer, the execution's row and evidence hold it for `k`.
     /// `reading`: the variables `k` reads (nil: all); the others are not made into Values.
     func run(reading: [Int]? = nil, _ k: () throws -> Void) throws {

@@ -43,6 +43,55 @@ extension PreparedQuery {
         let source = self.source
         let allVariables = Array(0..<width)
         var groupOfRow: [Int32] = []
+        // Counts only, by keys bound before the last step: its matches are counted where
+        // they are found, and only a group's first rows become rows (see `runCounting`).
+        countedLastStep = false
+        if !folds, !distinctCount.contains(true), let last = join.countableLastStep, Set(keyVariables).isDisjoint(with: last.variables) {
+            countedLastStep = true
+            let made = last.variables
+            var statements: [StatementID] = []
+            try join.runCounting(batch: { batch in
+                try exec.checkLimits()
+                // A row's statements are wanted while its group (new, or not yet full) has
+                // room as the batch starts; a group that fills meanwhile takes no more.
+                return (0..<batch.count).map { r in groups.existing(batch, r).map { evidence.hasRoom(Int($0)) } ?? true }
+            }, done: { batch, out in
+                // Evidence in slot order, as the row the step would have made holds it.
+                let filled = (0..<batch.evidence.count).filter { !batch.evidence[$0].isEmpty || $0 == last.slot }
+                var kept = 0
+                for row in 0..<batch.count where out.matchesOfRow[row] > 0 {
+                    let matches = out.matchesOfRow[row]
+                    let g = Int(groups.group(batch, row))
+                    if g == groupCount {
+                        // The group's first row: the input row's bindings, the step's own
+                        // from its first match.
+                        let firstRow = firstRows.count
+                        for v in 0..<width { firstRows.append(batch.binding(v, row)) }
+                        for (j, v) in made.enumerated() { firstRows[firstRow + v] = out.firstMade[row * made.count + j] }
+                        groupCount += 1
+                        for i in calls.indices { counts[i].append(0) }
+                        evidence.addGroups(1)
+                    }
+                    // A count of a variable the step binds, or of none, counts every match;
+                    // of one bound before, every match of a row that binds it.
+                    for (i, argument) in arguments.enumerated() where argument.map({ made.contains($0) || batch.binding($0, row) != 0 }) ?? true {
+                        counts[i][g] += matches
+                    }
+                    while kept < out.parents.count, Int(out.parents[kept]) < row { kept += 1 }
+                    while kept < out.parents.count, Int(out.parents[kept]) == row {
+                        if evidence.hasRoom(g) {
+                            statements.removeAll(keepingCapacity: true)
+                            for slot in filled {
+                                let s = slot == last.slot ? out.statements[kept] : batch.evidence[slot][row]
+                                if s != BindingBatch.noStatement { statements.append(s) }
+                            }
+                            evidence.add(statements, to: g)
+                        }
+                        kept += 1
+                    }
+                }
+            })
+        } else {
         try join.runBatches { batch in
             try exec.checkLimits()
             groups.assign(batch, &groupOfRow)
@@ -97,6 +146,7 @@ extension PreparedQuery {
             }
             evidence.add(batch, groupOfRow)
         }
+        }
         if groupCount == 0 && keyVariables.isEmpty {
             firstRows = Array(repeating: 0, count: width)
             groupCount = 1
@@ -147,6 +197,14 @@ struct GroupEvidence {
         head.append(contentsOf: repeatElement(-1, count: n))
         tail.append(contentsOf: repeatElement(-1, count: n))
         size.append(contentsOf: repeatElement(0, count: n))
+    }
+
+    /// Whether group `g` takes the statements of another row.
+    func hasRoom(_ g: Int) -> Bool { size[g] < PreparedQuery.evidencePerGroup }
+
+    /// One row's statements, for group `g` (which has room), each once.
+    mutating func add(_ statements: [StatementID], to g: Int) {
+        for s in statements { add(s, to: g) }
     }
 
     /// The statements of each row of `batch`, for its group while the group has room.
@@ -283,6 +341,48 @@ struct BindingGroups {
     init(_ keys: [Int], entityCount: Int) {
         self.keys = keys
         groupOfEntity = keys.count == 1 ? Array(repeating: -1, count: entityCount) : []
+    }
+
+    /// The group of row `row` of `batch` if it has one yet.
+    func existing(_ batch: BindingBatch, _ row: Int) -> Int32? {
+        if keys.isEmpty { return count > 0 ? 0 : nil }
+        if keys.count == 1 {
+            let b = batch.binding(keys[0], row)
+            if b & ~0xFFFF_FFFF == JoinPlan.termTag, UInt32(truncatingIfNeeded: b) < UInt32(groupOfEntity.count) {
+                let g = groupOfEntity[Int(UInt32(truncatingIfNeeded: b))]
+                return g < 0 ? nil : g
+            }
+            return groupOfBinding[b]
+        }
+        return groupOfBindings[keys.map { batch.binding($0, row) }]
+    }
+
+    /// The group of row `row` of `batch`, numbered next when it is new.
+    mutating func group(_ batch: BindingBatch, _ row: Int) -> Int32 {
+        if keys.isEmpty {
+            count = max(count, 1)
+            return 0
+        }
+        if keys.count == 1 {
+            let b = batch.binding(keys[0], row)
+            if b & ~0xFFFF_FFFF == JoinPlan.termTag, UInt32(truncatingIfNeeded: b) < UInt32(groupOfEntity.count) {
+                let e = Int(UInt32(truncatingIfNeeded: b))
+                if groupOfEntity[e] < 0 {
+                    groupOfEntity[e] = Int32(count)
+                    count += 1
+                }
+                return groupOfEntity[e]
+            }
+            if let known = groupOfBinding[b] { return known }
+            groupOfBinding[b] = Int32(count)
+            count += 1
+            return Int32(count - 1)
+        }
+        let key = keys.map { batch.binding($0, row) }
+        if let known = groupOfBindings[key] { return known }
+        groupOfBindings[key] = Int32(count)
+        count += 1
+        return Int32(count - 1)
     }
 
     /// The group of each row of `batch`, new groups numbered as their first rows come.

@@ -11,6 +11,9 @@ public final class PreparedQuery {
     var allowBatchJoin = true
     /// See BatchJoin.runInParallel; tests lower it to run small joins on every core.
     var parallelThreshold = BatchJoin.defaultParallelThreshold
+    /// Whether the last run counted its last step's matches (BatchJoin.runCounting):
+    /// tests check that their queries took that way.
+    var countedLastStep = false
     /// The goals as join steps (nil: the general evaluator takes them), made at the first
     /// run and kept for the next.
     lazy var joinProgram: JoinPlan.Program? = JoinPlan.Program(compiled.goals, store)
