@@ -133,7 +133,9 @@ struct Timeline {
         let (y0, _, _) = Timeline.civil(start)
         let (y1, _, _) = Timeline.civil(end)
         var firstTick = true
-        for year in y0...y1 {
+        // Over many years, a tick every 1, 2, 5, 10, 20, 50... years: at most a dozen or so.
+        let step = months ? 1 : [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].first { (y1 - y0) / $0 <= 12 } ?? 10000
+        for year in y0...y1 where months || year % step == 0 {
             for month in (months ? Array(1...12) : [1]) {
                 let d = Timeline.day(year * 10000 + month * 100 + 1)
                 guard d >= start && d <= end else { continue }
