@@ -23,6 +23,7 @@ extension Loader {
         var sources: [String: EntityID] = [:]
         /// Cells read as text: no entity had that name, and it is not written as one.
         var texts: Set<String> = []
+        var types: [String: Int32] = [:]
     }
 
     struct CSVSheet {
@@ -109,7 +110,7 @@ extension Loader {
                 report(error("row \(row.number) has no id", sheet.table.source, idCell.range))
                 continue
             }
-            let entityID = Loader.csvName(name)
+            let entityID = Loader.isName(name) ? name : Loader.csvName(name)
             if let existing = store.entityID(exactly: entityID) {
                 let at = store.entity(existing).declaredAt
                 report(error("entity '\(entityID)' is declared twice (first at \(at.file):\(at.line))", sheet.table.source, idCell.range))
@@ -124,7 +125,13 @@ extension Loader {
                 count = n
             }
             let typeNames = cell(row, type).split(separator: "|").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
-            let types = (typeNames.isEmpty ? ["Thing"] : typeNames).map { csvType($0, sheet, row) }
+            // A sheet names few types, row after row: each text resolved once.
+            let types = (typeNames.isEmpty ? ["Thing"] : typeNames).map { name in
+                if let known = csvMemo.types[name] { return known }
+                let t = csvType(name, sheet, row)
+                csvMemo.types[name] = t
+                return t
+            }
             let given = cell(row, label)
             var entity = Entity(
                 id: entityID, types: [], label: given.isEmpty ? Loader.labelFor(name) : given,
@@ -457,11 +464,12 @@ extension Loader {
             if !word || (b == UInt8(ascii: "_") && previous == b) { return false }
             previous = b
         }
-        return csvName(s) == s
+        // What csvName leaves as it is, but for a keyword (which it suffixes).
+        return !Parser.keywords.contains(s) && !Parser.kbKeywords.contains(s)
     }
 
     /// A label for an entity named by `text`: as written, or a name's `_` read as spaces.
     static func labelFor(_ text: String) -> String {
-        csvName(text) == text ? String(text.map { $0 == "_" ? " " : $0 }) : text
+        isName(text) ? String(text.map { $0 == "_" ? " " : $0 }) : text
     }
 }
