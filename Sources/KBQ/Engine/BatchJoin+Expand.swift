@@ -62,8 +62,7 @@ extension BatchJoin {
 
     /// Adds the match in the scratch row to the output, or counts it (see `runCounting`).
     /// True when the output is full: the caller flushes it.
-    @inline(__always) func take(_ p: PatternOp, _ row: Int, _ sid: StatementID) -> Bool {
-        let out = p.output
+    @inline(__always) func take(_ out: Output, _ row: Int, _ sid: StatementID) -> Bool {
         if out.counting {
             if out.matchesOfRow[row] == 0 {
                 let width = out.variables.count
@@ -196,7 +195,7 @@ extension BatchJoin {
                     }
                     if agrees {
                         matched = true
-                        if take(p, row, sid) {
+                        if take(out, row, sid) {
                             try flush(out, batch, next)
                             load(vars, rows, row)
                         }
@@ -232,7 +231,7 @@ extension BatchJoin {
                             undo(to: mark)
                             break
                         }
-                        if take(p, row, list[j]) {
+                        if take(out, row, list[j]) {
                             try flush(out, batch, next)
                             load(vars, rows, row)
                         }
@@ -265,7 +264,7 @@ extension BatchJoin {
                         undo(to: mark)
                         break
                     }
-                    if take(p, row, sid) {
+                    if take(out, row, sid) {
                         try flush(out, batch, next)
                         load(vars, rows, row)
                     }
@@ -343,8 +342,7 @@ extension BatchJoin {
                 try exec.tick()
                 let mark = trail.count
                 if unify(step.subject, JoinPlan.termTag | UInt64(Term(entity: e).raw)) && unify(step.type, JoinPlan.typeTag | UInt64(UInt32(bitPattern: t))) {
-                    keep(out, row, JoinPlan.typeEvidence(e, t))
-                    if out.isFull {
+                    if take(out, row, JoinPlan.typeEvidence(e, t)) {
                         try flush(out, batch, next)
                         load(vars, rows, row)
                     }

@@ -309,27 +309,35 @@ final class BatchJoin {
     /// row a match cost most of a count over a join whose last step multiplies its rows.
     /// One core.
     func runCounting(batch starts: (BindingBatch) throws -> [Bool], done: (BindingBatch, Output) throws -> Void) throws {
-        guard let last = countableLastStep else { preconditionFailure("runCounting needs a last inner pattern step after others") }
+        guard let out = countableLastStep else { preconditionFailure("runCounting needs a last inner pattern or is_a step after others") }
         for op in ops { op.addCounts(nil) }
-        let out = last.output
         out.counting = true
         defer { out.counting = false }
         try push(Array(ops.dropLast()), 0, BindingBatch(count: 1, width: width, slots: slotCount)) { batch in
             out.collects = try starts(batch)
             out.matchesOfRow = Array(repeating: 0, count: batch.count)
             out.firstMade = Array(repeating: 0, count: batch.count * out.variables.count)
-            try expand(last, batch) { _ in }
+            switch ops.last! {
+            case .pattern(let p): try expand(p, batch) { _ in }
+            case .isA(let a): try expandIsA(a, batch) { _ in }
+            default: preconditionFailure("not a countable step")
+            }
             try done(batch, out)
             out.reset()
         }
     }
 
-    /// The last step, when `runCounting` can run this join: an inner pattern step after
-    /// at least one other, in a join too small to share out over the cores (counting runs
-    /// on one, and a large join gains more from them).
-    var countableLastStep: PatternOp? {
-        guard ops.count >= 2, case .pattern(let last)? = ops.last, last.joining == .inner, !runsInParallel else { return nil }
-        return last
+    /// The last step's output (its variables and evidence slot), when `runCounting` can
+    /// run this join: an inner pattern step or an `is_a` step after at least one other,
+    /// in a join too small to share out over the cores (counting runs on one, and a large
+    /// join gains more from them).
+    var countableLastStep: Output? {
+        guard ops.count >= 2, !runsInParallel else { return nil }
+        switch ops.last! {
+        case .pattern(let p) where p.joining == .inner: return p.output
+        case .isA(let a): return a.output
+        default: return nil
+        }
     }
 
     /// Runs the steps; at each answer, the execution's row and evidence hold it for `k`.
