@@ -185,7 +185,8 @@ import Testing
         let page = dir.appendingPathComponent("nso.html").path
         let made = try Support.kbq(["--no-cache", "-e", ".report NSO_Group > \(page)"])
         #expect(made.status == 0 && made.stderr.isEmpty, "\(made.stderr)")
-        let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(dir.path)/profile"]
+        // As root in a container: no sandbox, and no reliance on a small /dev/shm.
+        let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--user-data-dir=\(dir.path)/profile"]
         let png = dir.appendingPathComponent("nso.png").path
         let shot = try Support.run(chromium, flags + ["--enable-logging=stderr", "--v=0", "--screenshot=\(png)", "--window-size=1100,2600", "file://\(page)"], timeout: 120)
         #expect(shot.status == 0, "\(shot.stderr.suffix(800))")
