@@ -196,3 +196,15 @@ extension FactStore {
         return found.sorted()
     }
 }
+
+/// The entity or date a value is, if it is one.
+extension Value {
+    var entityID: EntityID? {
+        if case .entity(let e) = self { return e }
+        return nil
+    }
+    var dateValue: DateValue? {
+        if case .date(let d) = self { return d }
+        return nil
+    }
+}
