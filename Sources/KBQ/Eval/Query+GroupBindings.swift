@@ -92,60 +92,60 @@ extension PreparedQuery {
                 }
             })
         } else {
-        try join.runBatches { batch in
-            try exec.checkLimits()
-            groups.assign(batch, &groupOfRow)
-            if groups.count > groupCount {
-                // New groups: their first rows, met in this batch in group order.
-                var rows: [Int32] = []
-                for (r, g) in groupOfRow.enumerated() where Int(g) == groupCount + rows.count { rows.append(Int32(r)) }
-                firstRows += batch.gathered(rows).rows(allVariables)
-                groupCount += rows.count
-                for i in calls.indices { counts[i].append(contentsOf: repeatElement(0, count: rows.count)) }
-                if folds { accumulators.append(contentsOf: repeatElement(fresh, count: rows.count)) }
-                evidence.addGroups(rows.count)
-            }
-            for (i, argument) in arguments.enumerated() {
-                // An unbound argument has no record: it is not counted.
-                let column = argument.map { batch.columns[$0] } ?? []
-                if plainCount[i] || distinctCount[i] {
-                    // A distinct count counts each (group, binding) pair the first time.
-                    let distinct = distinctCount[i]
-                    counts[i].withUnsafeMutableBufferPointer { n in
-                        if distinct {
-                            if argument == nil {
-                                for g in groupOfRow where distinctBindings[i].insert(g, 1) { n[Int(g)] += 1 }
-                            } else if !column.isEmpty {
-                                for (r, g) in groupOfRow.enumerated() where column[r] != 0 && distinctBindings[i].insert(g, column[r]) { n[Int(g)] += 1 }
+            try join.runBatches { batch in
+                try exec.checkLimits()
+                groups.assign(batch, &groupOfRow)
+                if groups.count > groupCount {
+                    // New groups: their first rows, met in this batch in group order.
+                    var rows: [Int32] = []
+                    for (r, g) in groupOfRow.enumerated() where Int(g) == groupCount + rows.count { rows.append(Int32(r)) }
+                    firstRows += batch.gathered(rows).rows(allVariables)
+                    groupCount += rows.count
+                    for i in calls.indices { counts[i].append(contentsOf: repeatElement(0, count: rows.count)) }
+                    if folds { accumulators.append(contentsOf: repeatElement(fresh, count: rows.count)) }
+                    evidence.addGroups(rows.count)
+                }
+                for (i, argument) in arguments.enumerated() {
+                    // An unbound argument has no record: it is not counted.
+                    let column = argument.map { batch.columns[$0] } ?? []
+                    if plainCount[i] || distinctCount[i] {
+                        // A distinct count counts each (group, binding) pair the first time.
+                        let distinct = distinctCount[i]
+                        counts[i].withUnsafeMutableBufferPointer { n in
+                            if distinct {
+                                if argument == nil {
+                                    for g in groupOfRow where distinctBindings[i].insert(g, 1) { n[Int(g)] += 1 }
+                                } else if !column.isEmpty {
+                                    for (r, g) in groupOfRow.enumerated() where column[r] != 0 && distinctBindings[i].insert(g, column[r]) { n[Int(g)] += 1 }
+                                }
+                                return
                             }
-                            return
+                            if argument == nil {
+                                for g in groupOfRow { n[Int(g)] += 1 }
+                            } else if !column.isEmpty {
+                                for (r, g) in groupOfRow.enumerated() where column[r] != 0 { n[Int(g)] += 1 }
+                            }
                         }
+                    } else if calls[i].distinct {
+                        // Folded at the end, once per distinct value.
                         if argument == nil {
-                            for g in groupOfRow { n[Int(g)] += 1 }
+                            for g in groupOfRow { _ = distinctBindings[i].insert(g, 1) }
                         } else if !column.isEmpty {
-                            for (r, g) in groupOfRow.enumerated() where column[r] != 0 { n[Int(g)] += 1 }
+                            for (r, g) in groupOfRow.enumerated() where column[r] != 0 { _ = distinctBindings[i].insert(g, column[r]) }
                         }
-                    }
-                } else if calls[i].distinct {
-                    // Folded at the end, once per distinct value.
-                    if argument == nil {
-                        for g in groupOfRow { _ = distinctBindings[i].insert(g, 1) }
-                    } else if !column.isEmpty {
-                        for (r, g) in groupOfRow.enumerated() where column[r] != 0 { _ = distinctBindings[i].insert(g, column[r]) }
-                    }
-                } else {
-                    for (r, g) in groupOfRow.enumerated() {
-                        var value = Value.integer(1)
-                        if argument != nil {
-                            guard !column.isEmpty, column[r] != 0 else { continue }
-                            value = join.decode(column[r])
+                    } else {
+                        for (r, g) in groupOfRow.enumerated() {
+                            var value = Value.integer(1)
+                            if argument != nil {
+                                guard !column.isEmpty, column[r] != 0 else { continue }
+                                value = join.decode(column[r])
+                            }
+                            try accumulators[Int(g)][i].add(value, ops, source)
                         }
-                        try accumulators[Int(g)][i].add(value, ops, source)
                     }
                 }
+                evidence.add(batch, groupOfRow)
             }
-            evidence.add(batch, groupOfRow)
-        }
         }
         if groupCount == 0 && keyVariables.isEmpty {
             firstRows = Array(repeating: 0, count: width)
