@@ -148,6 +148,10 @@ import Testing
             "find ?a, count(*) where ?a p ?b, ?b p ?c, ?c q 2",
             "find ?c, count(?b) as ?n where ?b q ?c, ?a p ?b, ?a is_a T order by ?n desc, ?c limit 2",
             "find ?b, count(*) where ?a p ?b, ?b q 1, ?a is_a T",
+            "find count(*) where ?a p ?b, optional (?b q ?c)",
+            "find ?a, count(?c) as ?n where ?a p ?b, optional (?b q ?c) order by ?n desc, ?a limit 4",
+            "find ?a, count(*) as ?n, count(?c) as ?m where ?a p ?b, optional (?b q ?c) order by ?a limit 5",
+            "find ?a, count(?b) where ?a q _, optional (?a p ?b)",
         ] {
             let general = try Self.answers(q, store, rules, batchJoin: false)
             let (joined, way) = try Self.answersAndWay(q, store, rules, batchJoin: true)

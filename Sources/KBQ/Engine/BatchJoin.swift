@@ -300,16 +300,16 @@ final class BatchJoin {
         try push(ops, 0, BindingBatch(count: 1, width: width, slots: slotCount), k)
     }
 
-    /// Runs every step but the last, which must be an inner pattern step whose matches are
-    /// counted, not made into rows: for each batch of its input rows, `starts` says which
-    /// rows' statements to keep, and `done` gets the step's output: per row, its number
-    /// of matches and its first match's bindings, and the kept (row, statement) pairs in
-    /// the order the rows would have come. For a caller that only counts the last step's
+    /// Runs every step but the last (see `countableLastStep`), whose matches are counted,
+    /// not made into rows: for each batch of its input rows, `starts` says which rows'
+    /// statements to keep, and `done` gets the step's output: per row, its number of
+    /// matches and its first match's bindings, and the kept (row, statement) pairs in the
+    /// order the rows would have come. For a caller that only counts the last step's
     /// matches per group of earlier bindings (`aggregateBindings`): making and grouping a
     /// row a match cost most of a count over a join whose last step multiplies its rows.
     /// One core.
     func runCounting(batch starts: (BindingBatch) throws -> [Bool], done: (BindingBatch, Output) throws -> Void) throws {
-        guard let out = countableLastStep else { preconditionFailure("runCounting needs a last inner pattern or is_a step after others") }
+        guard let out = countableLastStep, case .pattern(let last)? = ops.last else { preconditionFailure("runCounting needs a last inner pattern step after others") }
         for op in ops { op.addCounts(nil) }
         out.counting = true
         defer { out.counting = false }
@@ -317,27 +317,19 @@ final class BatchJoin {
             out.collects = try starts(batch)
             out.matchesOfRow = Array(repeating: 0, count: batch.count)
             out.firstMade = Array(repeating: 0, count: batch.count * out.variables.count)
-            switch ops.last! {
-            case .pattern(let p): try expand(p, batch) { _ in }
-            case .isA(let a): try expandIsA(a, batch) { _ in }
-            default: preconditionFailure("not a countable step")
-            }
+            try expand(last, batch) { _ in }
             try done(batch, out)
             out.reset()
         }
     }
 
     /// The last step's output (its variables and evidence slot), when `runCounting` can
-    /// run this join: an inner pattern step or an `is_a` step after at least one other,
-    /// in a join too small to share out over the cores (counting runs on one, and a large
-    /// join gains more from them).
+    /// run this join: an inner pattern step after at least one other, in a join too small
+    /// to share out over the cores (counting runs on one, and a large join gains more from
+    /// them).
     var countableLastStep: Output? {
-        guard ops.count >= 2, !runsInParallel else { return nil }
-        switch ops.last! {
-        case .pattern(let p) where p.joining == .inner: return p.output
-        case .isA(let a): return a.output
-        default: return nil
-        }
+        guard ops.count >= 2, !runsInParallel, case .pattern(let p)? = ops.last, p.joining == .inner else { return nil }
+        return p.output
     }
 
     /// Runs the steps; at each answer, the execution's row and evidence hold it for `k`.
