@@ -30,7 +30,6 @@ extension BatchJoin {
         let raised = Atomic<Bool>(false)
     }
 
-    /// Runs the join on every core when it is worth it; false when it did not run.
     /// Whether `runBatches` runs this join on every core: more than one, and a first step
     /// with many statements.
     var runsInParallel: Bool {
@@ -38,6 +37,7 @@ extension BatchJoin {
         return candidates(p.step).size(store) >= parallelThreshold
     }
 
+    /// Runs the join on every core when it is worth it; false when it did not run.
     func runInParallel(_ k: (BindingBatch) throws -> Void) throws -> Bool {
         let workers = Parallel.cores
         guard runsInParallel else { return false }

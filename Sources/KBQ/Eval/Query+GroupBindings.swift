@@ -362,18 +362,42 @@ struct BindingGroups {
         groupOfEntity = keys.count == 1 ? Array(repeating: -1, count: entityCount) : []
     }
 
+    /// The entity a single key's binding names, when it is one the array covers.
+    @inline(__always) private func entity(_ b: UInt64) -> Int? {
+        b & ~0xFFFF_FFFF == JoinPlan.termTag && UInt32(truncatingIfNeeded: b) < UInt32(groupOfEntity.count)
+            ? Int(UInt32(truncatingIfNeeded: b)) : nil
+    }
+
+    /// The group of a single key's binding, numbered next when it is new.
+    @inline(__always) private mutating func group(single b: UInt64) -> Int32 {
+        if let e = entity(b) {
+            if groupOfEntity[e] < 0 {
+                groupOfEntity[e] = Int32(count)
+                count += 1
+            }
+            return groupOfEntity[e]
+        }
+        if let known = groupOfBinding[b] { return known }
+        groupOfBinding[b] = Int32(count)
+        count += 1
+        return Int32(count - 1)
+    }
+
+    /// The group of several keys' bindings, numbered next when it is new.
+    private mutating func group(several key: [UInt64]) -> Int32 {
+        if let known = groupOfBindings[key] { return known }
+        groupOfBindings[key] = Int32(count)
+        count += 1
+        return Int32(count - 1)
+    }
+
     /// The group of row `row` of `batch` if it has one yet.
     func existing(_ batch: BindingBatch, _ row: Int) -> Int32? {
         if keys.isEmpty { return count > 0 ? 0 : nil }
-        if keys.count == 1 {
-            let b = batch.binding(keys[0], row)
-            if b & ~0xFFFF_FFFF == JoinPlan.termTag, UInt32(truncatingIfNeeded: b) < UInt32(groupOfEntity.count) {
-                let g = groupOfEntity[Int(UInt32(truncatingIfNeeded: b))]
-                return g < 0 ? nil : g
-            }
-            return groupOfBinding[b]
-        }
-        return groupOfBindings[keys.map { batch.binding($0, row) }]
+        guard keys.count == 1 else { return groupOfBindings[keys.map { batch.binding($0, row) }] }
+        let b = batch.binding(keys[0], row)
+        guard let e = entity(b) else { return groupOfBinding[b] }
+        return groupOfEntity[e] < 0 ? nil : groupOfEntity[e]
     }
 
     /// The group of row `row` of `batch`, numbered next when it is new.
@@ -382,26 +406,8 @@ struct BindingGroups {
             count = max(count, 1)
             return 0
         }
-        if keys.count == 1 {
-            let b = batch.binding(keys[0], row)
-            if b & ~0xFFFF_FFFF == JoinPlan.termTag, UInt32(truncatingIfNeeded: b) < UInt32(groupOfEntity.count) {
-                let e = Int(UInt32(truncatingIfNeeded: b))
-                if groupOfEntity[e] < 0 {
-                    groupOfEntity[e] = Int32(count)
-                    count += 1
-                }
-                return groupOfEntity[e]
-            }
-            if let known = groupOfBinding[b] { return known }
-            groupOfBinding[b] = Int32(count)
-            count += 1
-            return Int32(count - 1)
-        }
-        let key = keys.map { batch.binding($0, row) }
-        if let known = groupOfBindings[key] { return known }
-        groupOfBindings[key] = Int32(count)
-        count += 1
-        return Int32(count - 1)
+        if keys.count == 1 { return group(single: batch.binding(keys[0], row)) }
+        return group(several: keys.map { batch.binding($0, row) })
     }
 
     /// The group of each row of `batch`, new groups numbered as their first rows come.
@@ -414,38 +420,14 @@ struct BindingGroups {
         }
         if keys.count == 1 {
             let column = batch.columns[keys[0]]
-            for r in 0..<batch.count {
-                let b = column.isEmpty ? 0 : column[r]
-                var g: Int32
-                if b & ~0xFFFF_FFFF == JoinPlan.termTag, UInt32(truncatingIfNeeded: b) < UInt32(groupOfEntity.count) {
-                    let e = Int(UInt32(truncatingIfNeeded: b))
-                    if groupOfEntity[e] < 0 {
-                        groupOfEntity[e] = Int32(count)
-                        count += 1
-                    }
-                    g = groupOfEntity[e]
-                } else if let known = groupOfBinding[b] {
-                    g = known
-                } else {
-                    g = Int32(count)
-                    groupOfBinding[b] = g
-                    count += 1
-                }
-                groupOf.append(g)
-            }
+            for r in 0..<batch.count { groupOf.append(group(single: column.isEmpty ? 0 : column[r])) }
             return
         }
         let columns = keys.map { batch.columns[$0] }
         var key = [UInt64](repeating: 0, count: keys.count)
         for r in 0..<batch.count {
             for (j, column) in columns.enumerated() { key[j] = column.isEmpty ? 0 : column[r] }
-            if let known = groupOfBindings[key] {
-                groupOf.append(known)
-            } else {
-                groupOfBindings[key] = Int32(count)
-                groupOf.append(Int32(count))
-                count += 1
-            }
+            groupOf.append(group(several: key))
         }
     }
 }

@@ -330,18 +330,28 @@ extension Session {
         return .ok
     }
 
-    func describe(_ written: String, source: SourceText, range: Range<Int>) -> Outcome {
-        // As a query writes it: `a label` in backticks is the label.
+    /// The entities a dot-command's argument names (by id, label or alias), read as a
+    /// query writes a name (`a label` in backticks is the label), with the name as read.
+    func entitiesNamed(_ written: String) -> (name: String, found: [EntityID]) {
         var name = written
         if name.count > 1, name.first == "`", name.last == "`" { name = String(name.dropFirst().dropLast()) }
-        let found = store.entities(named: name)
+        return (name, store.entities(named: name))
+    }
+
+    /// Why `name`, which names `found`, is not one entity: unknown (with a suggestion) or
+    /// ambiguous (with the ids it names).
+    func notOneEntity(_ name: String, _ found: [EntityID]) -> String {
+        found.isEmpty
+            ? "unknown entity '\(name)'\(store.suggestEntity(name))"
+            : "ambiguous name '\(name)': it names \(found.map { store.entity($0).id }.joined(separator: ", "))"
+    }
+
+    func describe(_ written: String, source: SourceText, range: Range<Int>) -> Outcome {
+        let (name, found) = entitiesNamed(written)
         if found.isEmpty, let t = store.typeID(name) { return describeType(t) }
         if found.isEmpty, let p = store.predicateID(name) { return describePredicate(p) }
         guard found.count == 1, let e = found.first else {
-            let message = found.isEmpty
-                ? "unknown entity '\(name)'\(store.suggestEntity(name))"
-                : "ambiguous name '\(name)': it names \(found.map { store.entity($0).id }.joined(separator: ", "))"
-            report(Diagnostic(.error, message, source: source, range: range))
+            report(Diagnostic(.error, notOneEntity(name, found), source: source, range: range))
             return .error
         }
         let ent = store.entity(e)

@@ -42,13 +42,9 @@ extension Session {
 
     /// The entity a view is of, by id, label or alias (as `.describe` finds it).
     func viewEntity(_ written: String, _ c: DotCall) -> EntityID? {
-        var name = written
-        if name.count > 1, name.first == "`", name.last == "`" { name = String(name.dropFirst().dropLast()) }
-        let found = store.entities(named: name)
+        let (name, found) = entitiesNamed(written)
         guard found.count == 1 else {
-            _ = c.fail(self, found.isEmpty
-                ? "unknown entity '\(name)'\(store.suggestEntity(name))"
-                : "ambiguous name '\(name)': it names \(found.map { store.entity($0).id }.joined(separator: ", "))")
+            _ = c.fail(self, notOneEntity(name, found))
             return nil
         }
         return found[0]
