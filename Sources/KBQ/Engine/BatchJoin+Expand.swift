@@ -26,6 +26,9 @@ extension BatchJoin {
         @exclusivity(unchecked) var matchesOfRow: [Int] = []
         @exclusivity(unchecked) var collects: [Bool] = []
         @exclusivity(unchecked) var firstMade: [UInt64] = []
+        /// A plain scan's matches of one chunk (see `scanPlain`), kept for their capacity.
+        @exclusivity(unchecked) var chunkStatements: [StatementID] = []
+        @exclusivity(unchecked) var chunkMade: [UInt64] = []
 
         init(_ variables: [Int], slot: Int) {
             self.variables = variables
@@ -171,6 +174,33 @@ extension BatchJoin {
                     }
                     continue
                 }
+                if !out.counting {
+                    // A match agrees with the row where the row binds a variable; its values
+                    // are then the made row's (a free variable takes the match's value).
+                    let base = row * width
+                    try exec.tick(by: group.count)
+                    for n in group {
+                        var agrees = true
+                        for j in 0..<width {
+                            let current = rows[base + j]
+                            if current != 0 && current != values[n * width + j] {
+                                agrees = false
+                                break
+                            }
+                        }
+                        guard agrees else { continue }
+                        matched = true
+                        if stopsAtMatch { break }
+                        out.parents.append(Int32(row))
+                        for j in 0..<width { out.made.append(values[n * width + j]) }
+                        out.statements.append(statements[n])
+                        if out.isFull {
+                            try flush(out, batch, next)
+                            load(vars, rows, row)
+                        }
+                    }
+                    continue
+                }
                 for n in group {
                     let sid = statements[n]
                     try exec.tick()
@@ -204,21 +234,28 @@ extension BatchJoin {
                 }
                 continue
             }
-            var c = candidates(step)
+            var c = candidates(p)
             if let part = topPart, row == 0, batch.count == 1, case .pattern(let first)? = ops.first, first === p {
                 // One worker's share of the first step (see runInParallel).
                 c = c.part(part)
             }
             // A lookup's cost: a seek, then its list.
             p.indexWork &+= 16 + c.size(store)
+            if let roles = p.plainRoles, !out.counting {
+                if try scanPlain(p, roles, c, row, into: out, stopsAtMatch: stopsAtMatch, whenFull: {
+                    try flush(out, batch, next)
+                    load(vars, rows, row)
+                }) { matched = true }
+                continue
+            }
             if c.hasBeside {
                 // The predicates beside the list (and whether each statement is asserted)
                 // rule out most candidates unread, and the position the list was chosen by
                 // needs no check.
                 let list = c.ids
-                let predicates = c.predicates
-                let otherEnds = c.otherEnds
-                for j in list.indices {
+                let predicates = c.predicates!
+                let otherEnds = c.otherEnds!
+                for j in 0..<c.count {
                     let tag = PredicateID(predicates[j])
                     guard (tag < 0) == quoted else { continue }
                     let predicate = tag < 0 ? -tag - 1 : tag
@@ -242,9 +279,9 @@ extension BatchJoin {
             }
             // A tight first pass over the columns (asserted, predicate, a stored qualifier
             // key the step needs), then the full match on the survivors.
-            let count = c.everything ? store.statementCount : c.ids.count
+            let count = c.size(store)
             for j in 0..<count {
-                let sid = c.everything ? StatementID(j) : c.ids[c.ids.startIndex + j]
+                let sid = c.everything ? StatementID(j) : c.ids[j]
                 let n = Int(sid)
                 guard asserted[n] != quoted else { continue }
                 if let allowed {
@@ -292,9 +329,17 @@ extension BatchJoin {
         for v in vars { bindings[v] = 0 }
         defer { load(vars, rows, row) }
         // What a build reads: the list the pattern's constants alone select.
-        let c = candidates(p.step)
+        let c = candidates(p)
         if p.buildWork == nil { p.buildWork = 4 * c.size(store) }
         guard force || p.indexWork > p.buildWork! else { return nil }
+        p.keyed = try buildSide(p, vars, c)
+        p.hashed = true
+        return p.keyed
+    }
+
+    /// The side of step `p` from candidates `c` (the list its constants select), every
+    /// variable of the step free in the scratch row.
+    private func buildSide(_ p: PatternOp, _ vars: [Int], _ c: Candidates) throws -> KeyedStatements {
         let atSubject = p.key!.atSubject
         var keys: [UInt32] = []
         var sids: [StatementID] = []
@@ -309,10 +354,18 @@ extension BatchJoin {
             }
             undo(to: mark)
         }
-        if c.everything {
+        if let roles = p.plainRoles {
+            // Every variable free: the scan's rows are the matches, the key among them.
+            let found = Output(vars, slot: p.slot)
+            _ = try scanPlain(p, roles, c, 0, into: found, stopsAtMatch: false, bounded: false, whenFull: {})
+            let keyAt = vars.firstIndex(of: p.key!.variable)!
+            sids = found.statements
+            values = found.made
+            keys = (0..<sids.count).map { UInt32(truncatingIfNeeded: values[$0 * vars.count + keyAt]) }
+        } else if c.everything {
             for n in 0..<store.statementCount { try take(StatementID(n)) }
         } else {
-            for sid in c.ids { try take(sid) }
+            for j in 0..<c.count { try take(c.ids[j]) }
         }
         // Several predicates' lists come one after another: each key's statements must be
         // in statement order, as an index lookup gives them.
@@ -323,9 +376,7 @@ extension BatchJoin {
             sids = order.map { sids[$0] }
             values = order.flatMap { values[$0 * width..<($0 + 1) * width] }
         }
-        p.keyed = KeyedStatements(keys: keys, sids: sids, values: values, width: width)
-        p.hashed = true
-        return p.keyed
+        return KeyedStatements(keys: keys, sids: sids, values: values, width: width)
     }
 
     /// An `is_a` step on a batch: entity numbers against the entity table's type lists, in

@@ -14,33 +14,65 @@ extension BatchJoin {
 
     /// The statements a pattern step reads: a list from an index (with the predicates and
     /// other ends beside it, for subject and object lists), or every statement.
+    ///
+    /// Addresses, not slices: a row's lookup and every copy of a slice cost a retain and a
+    /// release, more than the lookup. Invariant: the addresses are the store's indexes
+    /// (which the join's `store` keeps alive and no one changes during a query) or the
+    /// step's own list (`PatternOp.kept`), valid until the step's next `candidates`.
     struct Candidates {
-        var ids: ColumnSlice<StatementID> = .empty
-        var predicates: ColumnSlice<Int16> = .empty
-        var otherEnds: ColumnSlice<Term> = .empty
-        var hasBeside = false
+        var ids = TermPostings.RawRun.nowhere
+        var count = 0
+        var predicates: UnsafePointer<Int16>? = nil
+        var otherEnds: UnsafePointer<Term>? = nil
         var known = Known.none
         var everything = false
 
+        init(everything: Bool = false) { self.everything = everything }
+
+        /// A list that lives at least as long as the candidates (see the invariant).
+        init(_ list: ColumnSlice<StatementID>) {
+            ids = list.isEmpty ? TermPostings.RawRun.nowhere : list.unsafeAddress
+            count = list.count
+        }
+
+        init(_ run: TermPostings.RawRun, known: Known) {
+            ids = run.ids
+            count = run.count
+            predicates = run.predicates
+            otherEnds = run.otherEnds
+            self.known = known
+        }
+
+        /// Whether each statement's predicate and other end lie beside it.
+        var hasBeside: Bool { predicates != nil }
+
         /// How many statements the step will read.
-        func size(_ store: FactStore) -> Int { everything ? store.statementCount : ids.count }
+        func size(_ store: FactStore) -> Int { everything ? store.statementCount : count }
     }
 
     /// A position every statement of a candidate list already has (the one its index is by).
     enum Known { case none, subject, object }
 
-    /// The smallest list the bound positions select (as `Execution.candidateStatements`).
-    func candidates(_ p: JoinPlan.PatternStep) -> Candidates {
+    /// The smallest list the bound positions of `op`'s step select (as
+    /// `Execution.candidateStatements`).
+    func candidates(_ op: PatternOp) -> Candidates {
+        let p = op.step
         var best = Candidates(everything: true)
         func consider(_ ids: ColumnSlice<StatementID>) {
-            if best.everything || ids.count < best.ids.count { best = Candidates(ids: ids) }
+            if best.everything || ids.count < best.count { best = Candidates(ids) }
+        }
+        /// A list made for this call, kept by the step (see the invariant).
+        func considerMade(_ ids: ColumnSlice<StatementID>) {
+            guard best.everything || ids.count < best.count else { return }
+            op.kept = ids
+            best = Candidates(ids)
         }
         func consider(_ b: UInt64, _ known: Known) {
             guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { return consider(.empty) }
             let term = Term(raw: UInt32(truncatingIfNeeded: b))
-            let run = known == .subject ? store.bySubject.withBeside(term) : store.byObject.withBeside(term)
-            guard best.everything || run.ids.count < best.ids.count else { return }
-            best = Candidates(ids: run.ids, predicates: run.predicates, otherEnds: run.otherEnds, hasBeside: run.hasBeside, known: known)
+            let run = known == .subject ? store.bySubject.rawRun(term) : store.byObject.rawRun(term)
+            guard best.everything || run.count < best.count else { return }
+            best = Candidates(run, known: known)
         }
         if let b = bound(p.subject) { consider(b, .subject) }
         if let b = bound(p.object) { consider(b, .object) }
@@ -53,19 +85,22 @@ extension BatchJoin {
                 let term = Term(raw: UInt32(truncatingIfNeeded: b))
                 if !FactStore.isProvenanceKey(q.key) {
                     consider(Int(q.key) < store.byQualifier.count ? store.byQualifier[Int(q.key)][term] : .empty)
-                } else if best.everything || store.statementCount(withQualifier: q.key, term: term) < best.ids.count {
+                } else if best.everything || store.statementCount(withQualifier: q.key, term: term) < best.count {
                     // Spelled out only when it is the shortest list so far.
-                    consider(store.statements(withQualifier: q.key, term: term))
+                    considerMade(store.statements(withQualifier: q.key, term: term))
                 }
             } else if let l = store.statements(withKey: q.key) {
                 consider(l)
             }
         }
         if let ps = p.predicates {
-            if ps.count == 1 { consider(store.statements(withPredicate: ps[0])) } else if best.everything || best.ids.count > 64 {
-                var all: [StatementID] = []
-                for x in ps { all += store.statements(withPredicate: x) }
-                consider(Column(all)[...])
+            if ps.count == 1 { consider(store.statements(withPredicate: ps[0])) } else if best.everything || best.count > 64 {
+                if op.predicateUnion == nil {
+                    var all: [StatementID] = []
+                    for x in ps { all += store.statements(withPredicate: x) }
+                    op.predicateUnion = Column(all)
+                }
+                consider(op.predicateUnion![...])
             }
         }
         return best

@@ -34,7 +34,7 @@ extension BatchJoin {
     /// with many statements.
     var runsInParallel: Bool {
         guard Parallel.cores > 1, topPart == nil, case .pattern(let p)? = ops.first, !p.step.impossible else { return false }
-        return candidates(p.step).size(store) >= parallelThreshold
+        return candidates(p).size(store) >= parallelThreshold
     }
 
     /// Runs the join on every core when it is worth it; false when it did not run.
@@ -86,15 +86,14 @@ extension BatchJoin.Candidates {
     /// Part `index` of `of` equal parts, in order (every statement, when `everything`, is
     /// not split: the first part takes them all).
     func part(_ p: (index: Int, of: Int)) -> BatchJoin.Candidates {
-        guard !everything else { return p.index == 0 ? self : BatchJoin.Candidates(ids: .empty) }
-        let lo = ids.startIndex + ids.count * p.index / p.of
-        let hi = ids.startIndex + ids.count * (p.index + 1) / p.of
+        guard !everything else { return p.index == 0 ? self : BatchJoin.Candidates() }
+        let lo = count * p.index / p.of
+        let hi = count * (p.index + 1) / p.of
         var c = self
-        c.ids = ids[lo..<hi]
-        if hasBeside {
-            c.predicates = predicates[lo..<hi]
-            c.otherEnds = otherEnds[lo..<hi]
-        }
+        c.ids = ids + lo
+        c.count = hi - lo
+        c.predicates = predicates.map { $0 + lo }
+        c.otherEnds = otherEnds.map { $0 + lo }
         return c
     }
 }

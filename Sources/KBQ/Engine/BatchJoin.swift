@@ -47,6 +47,13 @@ final class BatchJoin {
         let joining: Joining
         /// A stored qualifier key the step needs, checked before the full match.
         let neededKey: Int32?
+        /// For a plain step (see `scanPlain`), what each of `variables` takes from a match.
+        let plainRoles: [Role]?
+        /// A candidate list made for the step's last lookup (a provenance key's runs spelled
+        /// out), held while its candidates are read; and its predicates' lists one after
+        /// another, when it has several (made once).
+        var kept: ColumnSlice<StatementID> = .empty
+        var predicateUnion: Column<StatementID>? = nil
 
         init(_ step: JoinPlan.PatternStep, slot: Int, certain: Set<Int>, joining: Joining = .inner) {
             self.step = step
@@ -55,6 +62,7 @@ final class BatchJoin {
             neededKey = step.qualifiers.first { $0.key != StatementTable.sourceKey && $0.key != StatementTable.paraKey }?.key
             let vars = step.variables
             variables = vars
+            plainRoles = BatchJoin.plainRoles(step)
             output = Output(vars, slot: slot)
             if step.subject.kind == .variable, certain.contains(step.subject.variable) {
                 key = (step.subject.variable, true)

@@ -111,6 +111,14 @@ final class Execution {
         if steps & 1023 == 0 { try checkLimits() }
     }
 
+    /// `n` steps at once (a scan's chunk): the limits are checked when a multiple of 1024
+    /// is passed, as `tick` would have.
+    @inline(__always) func tick(by n: Int) throws {
+        let before = steps
+        steps &+= n
+        if before >> 10 != steps >> 10 { try checkLimits() }
+    }
+
     func checkLimits() throws {
         if limits.isCancelled() { throw Interruption.cancelled }
         if let d = limits.deadline, Clock.nanoseconds() > d { throw Interruption.timeLimit }

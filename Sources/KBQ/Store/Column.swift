@@ -146,6 +146,10 @@ struct Column<T: BitwiseCopyable>: @unchecked Sendable {
         try body(UnsafeBufferPointer(start: base, count: count))
     }
 
+    /// The first value's address, for a hot loop that reads a column without a retain per
+    /// list: valid while this column (or what it was read from) lives and is not changed.
+    var unsafeAddress: UnsafePointer<T> { base }
+
     func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try body(UnsafeRawBufferPointer(UnsafeBufferPointer(start: base, count: count)))
     }
@@ -234,6 +238,9 @@ struct ColumnSlice<T: BitwiseCopyable>: RandomAccessCollection, @unchecked Senda
 
     var indices: Range<Int> { startIndex..<endIndex }
     var count: Int { endIndex - startIndex }
+
+    /// The address of `self[startIndex]` (see `Column.unsafeAddress`).
+    var unsafeAddress: UnsafePointer<T> { base.unsafeAddress + startIndex }
     var isEmpty: Bool { endIndex == startIndex }
 
     @inline(__always)

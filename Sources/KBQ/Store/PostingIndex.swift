@@ -108,11 +108,21 @@ struct PostingIndex: Sendable {
         return TermPostings.Run(ids: ids, predicates: predicates[ids.indices], otherEnds: otherEnds[ids.indices], hasBeside: true)
     }
 
-    /// The statements under `key`, in increasing order.
-    subscript(key: Int) -> ColumnSlice<StatementID> {
+    /// The run of `key` as addresses into the index (see `TermPostings.RawRun`).
+    func rawRun(_ key: Int) -> TermPostings.RawRun {
+        let range = runRange(key)
+        guard !range.isEmpty else { return TermPostings.RawRun() }
+        let at = range.lowerBound
+        return TermPostings.RawRun(ids: ids.unsafeAddress + at, count: range.count,
+                                   predicates: predicates.isEmpty ? nil : predicates.unsafeAddress + at,
+                                   otherEnds: otherEnds.isEmpty ? nil : otherEnds.unsafeAddress + at)
+    }
+
+    /// Where the run of `key` lies in `ids` (empty when the key has none).
+    private func runRange(_ key: Int) -> Range<Int> {
         guard let keys else {
-            guard key >= 0, key + 1 < offsets.count else { return .empty }
-            return ids[Int(offsets[key])..<Int(offsets[key + 1])]
+            guard key >= 0, key + 1 < offsets.count else { return 0..<0 }
+            return Int(offsets[key])..<Int(offsets[key + 1])
         }
         var low = 0
         var high = keys.count
@@ -121,8 +131,14 @@ struct PostingIndex: Sendable {
             let mid = (low + high) / 2
             if keys[mid] < k { low = mid + 1 } else { high = mid }
         }
-        guard low < keys.count, keys[low] == k else { return .empty }
-        return ids[Int(offsets[low])..<Int(offsets[low + 1])]
+        guard low < keys.count, keys[low] == k else { return 0..<0 }
+        return Int(offsets[low])..<Int(offsets[low + 1])
+    }
+
+    /// The statements under `key`, in increasing order.
+    subscript(key: Int) -> ColumnSlice<StatementID> {
+        let range = runRange(key)
+        return range.isEmpty ? .empty : ids[range]
     }
 
     var byteCount: Int { (keys?.count ?? 0) * 4 + offsets.count * 4 + ids.count * 4 + predicates.count * 2 + otherEnds.count * 4 }
@@ -188,6 +204,28 @@ struct TermPostings: Sendable {
         case Term.literalKind: return others.run(term.index)
         default: return others.run(literalCount + term.index)
         }
+    }
+
+    /// As `withBeside`, as addresses into the index: for the join's per-row lookups, which
+    /// a slice's retains and copies would cost more than the lookup itself.
+    func rawRun(_ term: Term) -> RawRun {
+        switch term.kind {
+        case Term.entityKind: return entities.rawRun(term.index)
+        case Term.literalKind: return others.rawRun(term.index)
+        default: return others.rawRun(literalCount + term.index)
+        }
+    }
+
+    /// A run read in place: `count` ids at `ids`, and beside them (when attached) their
+    /// predicates and other ends. Valid while the index it came from lives unchanged.
+    struct RawRun {
+        var ids = RawRun.nowhere
+        var count = 0
+        var predicates: UnsafePointer<Int16>? = nil
+        var otherEnds: UnsafePointer<Term>? = nil
+
+        /// An aligned address for an empty run (never read).
+        static var nowhere: UnsafePointer<StatementID> { UnsafePointer(bitPattern: MemoryLayout<StatementID>.alignment)! }
     }
 
     /// A term's statements, with (for subject and object indexes) each one's predicate,
