@@ -26,9 +26,6 @@ extension BatchJoin {
         @exclusivity(unchecked) var matchesOfRow: [Int] = []
         @exclusivity(unchecked) var collects: [Bool] = []
         @exclusivity(unchecked) var firstMade: [UInt64] = []
-        /// A plain scan's matches of one chunk (see `scanPlain`), kept for their capacity.
-        @exclusivity(unchecked) var chunkStatements: [StatementID] = []
-        @exclusivity(unchecked) var chunkMade: [UInt64] = []
 
         init(_ variables: [Int], slot: Int) {
             self.variables = variables
@@ -148,6 +145,11 @@ extension BatchJoin {
             load(vars, rows, lastRow)
             keep(out, lastRow, BindingBatch.noStatement)
         }
+        // The hash side once there is one, and its arrays as locals: read through the
+        // object at every row, each access was a retain and a release.
+        var side: KeyedStatements? = nil
+        var statements: [StatementID] = []
+        var values: [UInt64] = []
         for row in 0..<batch.count {
             if keepsUnmatched {
                 keepUnmatched()
@@ -156,13 +158,14 @@ extension BatchJoin {
                 matched = false
             }
             load(vars, rows, row)
-            if let key = p.key, let keyed = try hashSide(p, vars, rows, row) {
+            if side == nil, p.key != nil, let keyed = try hashSide(p, vars, rows, row) {
+                side = keyed
+                statements = keyed.statements
+                values = keyed.values
+            }
+            if let key = p.key, let keyed = side {
                 let b = bindings[key.variable]
                 let width = vars.count
-                // The side's arrays as locals: read through the object, each access is a
-                // retain and a release.
-                let statements = keyed.statements
-                let values = keyed.values
                 let group = b & ~0xFFFF_FFFF == JoinPlan.termTag ? keyed.group(UInt32(truncatingIfNeeded: b)) : 0..<0
                 // Counting, with the key the row's only binding among the step's variables:
                 // every statement of the key's group matches, so they are counted at once.
@@ -241,8 +244,8 @@ extension BatchJoin {
             }
             // A lookup's cost: a seek, then its list.
             p.indexWork &+= 16 + c.size(store)
-            if let roles = p.plainRoles, !out.counting {
-                if try scanPlain(p, roles, c, row, into: out, stopsAtMatch: stopsAtMatch, whenFull: {
+            if let scratch = p.scratch, !out.counting {
+                if try scanPlain(p, scratch, c, row, into: out, stopsAtMatch: stopsAtMatch, whenFull: {
                     try flush(out, batch, next)
                     load(vars, rows, row)
                 }) { matched = true }
@@ -324,13 +327,14 @@ extension BatchJoin {
         let force = BatchJoin.hashJoinAfter == 0
         guard force || p.indexWork > BatchJoin.hashJoinAfter else { return nil }
         // A build matches each statement of its list and groups it: some four times the
-        // work of passing over it in an index list.
+        // work of passing over it in an index list, or twice for a plain step, whose build
+        // is a scan without a scratch row (the index path's lookups are seeks apiece).
         if let work = p.buildWork, !force, p.indexWork <= work { return nil }
         for v in vars { bindings[v] = 0 }
         defer { load(vars, rows, row) }
         // What a build reads: the list the pattern's constants alone select.
         let c = candidates(p)
-        if p.buildWork == nil { p.buildWork = 4 * c.size(store) }
+        if p.buildWork == nil { p.buildWork = (p.scratch != nil ? 2 : 4) * c.size(store) }
         guard force || p.indexWork > p.buildWork! else { return nil }
         p.keyed = try buildSide(p, vars, c)
         p.hashed = true
@@ -354,10 +358,10 @@ extension BatchJoin {
             }
             undo(to: mark)
         }
-        if let roles = p.plainRoles {
+        if let scratch = p.scratch {
             // Every variable free: the scan's rows are the matches, the key among them.
             let found = Output(vars, slot: p.slot)
-            _ = try scanPlain(p, roles, c, 0, into: found, stopsAtMatch: false, bounded: false, whenFull: {})
+            _ = try scanPlain(p, scratch, c, 0, into: found, stopsAtMatch: false, bounded: false, whenFull: {})
             let keyAt = vars.firstIndex(of: p.key!.variable)!
             sids = found.statements
             values = found.made
@@ -387,7 +391,42 @@ extension BatchJoin {
         let rows = batch.rows(vars)
         let out = a.output
         out.reset()
+        // The common step, a bound subject against a constant type, is a filter of the
+        // rows: each one that passes goes on as it is, with the type as its evidence.
+        let constantType = a.step.type.kind == .constant && a.step.subject.kind == .variable && !out.counting
+            ? Int32(bitPattern: UInt32(truncatingIfNeeded: a.step.type.value)) : nil
+        let subjects = constantType != nil ? batch.columns[a.step.subject.variable] : []
         for row in 0..<batch.count {
+            if let t = constantType, !subjects.isEmpty, subjects[row] != 0 {
+                let b = subjects[row]
+                let term = Term(raw: UInt32(truncatingIfNeeded: b))
+                guard b & ~0xFFFF_FFFF == JoinPlan.termTag, term.kind == Term.entityKind else { continue }
+                let e = EntityID(term.index)
+                guard isMember(a, e, t) else { continue }
+                try exec.tick()
+                out.parents.append(Int32(row))
+                out.made.append(b)
+                out.statements.append(JoinPlan.typeEvidence(e, t))
+                if out.isFull { try flush(out, batch, next) }
+                continue
+            }
+            if let t = constantType, subjects.isEmpty || subjects[row] == 0 {
+                // A free subject: the type's members, in order, each a row.
+                let members = members(a, t)
+                var m = 0
+                while m < members.count {
+                    let end = min(members.count, m + BatchJoin.batchRows - out.parents.count)
+                    try exec.tick(by: end - m)
+                    out.parents.append(contentsOf: repeatElement(Int32(row), count: end - m))
+                    for e in members[m..<end] {
+                        out.made.append(JoinPlan.termTag | UInt64(Term(entity: e).raw))
+                        out.statements.append(JoinPlan.typeEvidence(e, t))
+                    }
+                    m = end
+                    if out.isFull { try flush(out, batch, next) }
+                }
+                continue
+            }
             load(vars, rows, row)
             func emit(_ e: EntityID, _ t: Int32) throws {
                 try exec.tick()

@@ -1,5 +1,5 @@
-/// The scan of a plain pattern step: one whose match is only its ends, its predicate and
-/// its statement (no qualifier, no quoted pattern, no variable twice). Such a step needs no
+/// The scan of a plain pattern step: one whose match is only its ends, its predicate, its
+/// qualifiers and its statement (no quoted pattern, no variable twice). Such a step needs no
 /// scratch row, trail or undo per candidate: each candidate is checked against the row's
 /// values of the step's positions and, when it passes, its values are written out a batch
 /// at a time. Most steps are plain, and most of a query's candidates are read here.
@@ -9,11 +9,11 @@
 /// general evaluator).
 extension BatchJoin {
     /// What a plain step's variable takes from a matching statement.
-    enum Role: UInt8 { case subject, object, predicate, statement }
+    enum Role: Equatable { case subject, object, predicate, statement, qualifier(Int) }
 
     /// The roles of `step.variables` in order, or nil when the step is not plain.
     static func plainRoles(_ step: JoinPlan.PatternStep) -> [Role]? {
-        guard !step.hasQualifiers, step.subjectPattern == nil, step.objectPattern == nil else { return nil }
+        guard step.subjectPattern == nil, step.objectPattern == nil else { return nil }
         var roles: [Role] = []
         var seen: [Int] = []
         func add(_ v: Int?, _ role: Role) -> Bool {
@@ -25,6 +25,9 @@ extension BatchJoin {
         }
         guard add(step.subject.kind == .variable ? step.subject.variable : nil, .subject),
               add(step.object.kind == .variable ? step.object.variable : nil, .object),
+              step.qualifiers.indices.allSatisfy({ q in
+                  add(step.qualifiers[q].position.kind == .variable ? step.qualifiers[q].position.variable : nil, .qualifier(q))
+              }),
               add(step.predicateVariable, .predicate),
               add(step.statementVariable, .statement) else { return nil }
         // `variables` lists them in this order; the writes below rely on it.
@@ -50,10 +53,47 @@ extension BatchJoin {
         }
     }
 
+    /// A plain step's scratch: its roles and one chunk of matches, in buffers of its own
+    /// (allocated once, never resized), so that a scan, called at every row of a join,
+    /// allocates nothing and takes no retain to write a match.
+    final class ScanScratch {
+        /// The step's variables, and their roles at `roles[0..<width]` (the buffer has room
+        /// for one at least).
+        let width: Int
+        let roles: UnsafeMutablePointer<Role>
+        let qualifiers: [(key: Int32, position: JoinPlan.Position)]
+        /// A chunk's statements (`BatchJoin.batchRows` at most) and their values, row by row.
+        let statements: UnsafeMutablePointer<StatementID>
+        let made: UnsafeMutablePointer<UInt64>
+        /// Each qualifier's value required by the row (0: any) and found on a candidate.
+        let qualifierNeed: UnsafeMutablePointer<UInt64>
+        let qualifierFound: UnsafeMutablePointer<UInt64>
+
+        init(_ roles: [Role], _ step: JoinPlan.PatternStep) {
+            width = roles.count
+            self.roles = .allocate(capacity: max(1, roles.count))
+            self.roles.initialize(from: roles, count: roles.count)
+            qualifiers = step.qualifiers
+            statements = .allocate(capacity: BatchJoin.batchRows)
+            made = .allocate(capacity: BatchJoin.batchRows * max(1, roles.count))
+            qualifierNeed = .allocate(capacity: max(1, qualifiers.count))
+            qualifierFound = .allocate(capacity: max(1, qualifiers.count))
+        }
+
+        deinit {
+            roles.deallocate()
+            statements.deallocate()
+            made.deallocate()
+            qualifierNeed.deallocate()
+            qualifierFound.deallocate()
+        }
+    }
+
     /// Scans candidates `c` for input row `row` of a plain step, adding each match to `out`
     /// (handing it to `whenFull` each time it fills; unbounded, it never fills); true when
-    /// one matched. `stopsAtMatch` (an anti-join's probe) stops at the first match and adds nothing.
-    func scanPlain(_ p: PatternOp, _ roles: [Role], _ c: Candidates, _ row: Int, into out: Output,
+    /// one matched. `stopsAtMatch` (an anti-join's probe) stops at the first match and adds
+    /// nothing.
+    func scanPlain(_ p: PatternOp, _ scratch: ScanScratch, _ c: Candidates, _ row: Int, into out: Output,
                    stopsAtMatch: Bool, bounded: Bool = true, whenFull: () throws -> Void) throws -> Bool {
         let step = p.step
         // A list by an end without what lies beside it is read as any list: the end it
@@ -69,26 +109,33 @@ extension BatchJoin {
         // A required value that is not a stored term matches no statement.
         if need.subject != 0 && need.subject & ~0xFFFF_FFFF != JoinPlan.termTag { return false }
         if need.object != 0 && need.object & ~0xFFFF_FFFF != JoinPlan.termTag { return false }
+        let qualifierCount = scratch.qualifiers.count
+        let qualifierNeed = scratch.qualifierNeed
+        let qualifierFound = scratch.qualifierFound
+        for q in 0..<qualifierCount {
+            let r = required(scratch.qualifiers[q].position)
+            if r != 0 && r & ~0xFFFF_FFFF != JoinPlan.termTag { return false }
+            qualifierNeed[q] = r
+        }
         let quoted = step.quoted
         let allowed = step.allowed
-        let width = roles.count
+        let roles = scratch.roles
+        let readsSubject = need.subject != 0 || (0..<scratch.width).contains { roles[$0] == .subject }
+        let readsObject = need.object != 0 || (0..<scratch.width).contains { roles[$0] == .object }
+        let width = scratch.width
+        let sids = scratch.statements
+        let made = scratch.made
         let count = c.size(store)
+        let exec = self.exec
         var matched = false
         var j = 0
-        // A chunk of matches is gathered in locals, then appended to the output at once.
-        // The locals are the output's buffers, moved out (so that they are unique, each
-        // append unchecked by another owner) and back, so that no call allocates.
-        var sids = out.chunkStatements
-        var made = out.chunkMade
-        (out.chunkStatements, out.chunkMade) = ([], [])
-        defer { (out.chunkStatements, out.chunkMade) = (sids, made) }
         while j < count {
-            let room = stopsAtMatch ? 1 : !bounded ? Int.max : BatchJoin.batchRows - out.parents.count
+            let room = stopsAtMatch ? 1 : !bounded ? BatchJoin.batchRows : BatchJoin.batchRows - out.parents.count
             let end = min(count, j + 4 * BatchJoin.batchRows)
             try exec.tick(by: end - j)
-            sids.removeAll(keepingCapacity: true)
-            made.removeAll(keepingCapacity: true)
-            while j < end && sids.count < room {
+            // A chunk of matches in the scratch buffers, then appended to the output at once.
+            var k = 0
+            while j < end && k < room {
                 let n: Int
                 let predicate: PredicateID
                 var other: Term? = nil
@@ -111,28 +158,46 @@ extension BatchJoin {
                 if let allowed {
                     guard Int(predicate) < allowed.count, allowed[Int(predicate)] else { continue }
                 }
-                let s: UInt64 = known == .subject ? need.known : JoinPlan.termTag | UInt64((known == .object ? other! : subjects[n]).raw)
-                let o: UInt64 = known == .object ? need.known : JoinPlan.termTag | UInt64((known == .subject ? other! : objects[n]).raw)
+                // Qualifiers first: a missing one fails at once, before the ends are read.
+                if qualifierCount > 0 {
+                    var agrees = true
+                    for q in 0..<qualifierCount {
+                        guard let t = qualifierTerm(n, scratch.qualifiers[q].key) else { agrees = false; break }
+                        let v = JoinPlan.termTag | UInt64(t.raw)
+                        if qualifierNeed[q] != 0 && qualifierNeed[q] != v { agrees = false; break }
+                        qualifierFound[q] = v
+                    }
+                    guard agrees else { continue }
+                }
+                // An end is read only when it is checked or written (a wildcard's is not).
+                let s: UInt64 = known == .subject ? need.known
+                    : readsSubject ? JoinPlan.termTag | UInt64((known == .object ? other! : subjects[n]).raw) : 0
+                let o: UInt64 = known == .object ? need.known
+                    : readsObject ? JoinPlan.termTag | UInt64((known == .subject ? other! : objects[n]).raw) : 0
                 let pv = JoinPlan.predicateTag | UInt64(UInt32(bitPattern: predicate))
                 let sv = JoinPlan.statementTag | UInt64(UInt32(n))
                 guard need.subject == 0 || need.subject == s, need.object == 0 || need.object == o,
                       need.predicate == 0 || need.predicate == pv, need.statement == 0 || need.statement == sv else { continue }
-                sids.append(StatementID(n))
-                for role in roles {
-                    switch role {
-                    case .subject: made.append(s)
-                    case .object: made.append(o)
-                    case .predicate: made.append(pv)
-                    case .statement: made.append(sv)
+                sids[k] = StatementID(n)
+                for r in 0..<width {
+                    let v: UInt64
+                    switch roles[r] {
+                    case .subject: v = s
+                    case .object: v = o
+                    case .predicate: v = pv
+                    case .statement: v = sv
+                    case .qualifier(let q): v = qualifierFound[q]
                     }
+                    made[k * width + r] = v
                 }
+                k += 1
             }
-            guard !sids.isEmpty else { continue }
+            guard k > 0 else { continue }
             matched = true
             if stopsAtMatch { return true }
-            out.parents.append(contentsOf: repeatElement(Int32(row), count: sids.count))
-            out.statements.append(contentsOf: sids)
-            out.made.append(contentsOf: made)
+            out.parents.append(contentsOf: repeatElement(Int32(row), count: k))
+            out.statements.append(contentsOf: UnsafeBufferPointer(start: sids, count: k))
+            out.made.append(contentsOf: UnsafeBufferPointer(start: made, count: k * width))
             if bounded, out.isFull { try whenFull() }
         }
         return matched

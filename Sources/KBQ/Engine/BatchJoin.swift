@@ -47,8 +47,9 @@ final class BatchJoin {
         let joining: Joining
         /// A stored qualifier key the step needs, checked before the full match.
         let neededKey: Int32?
-        /// For a plain step (see `scanPlain`), what each of `variables` takes from a match.
-        let plainRoles: [Role]?
+        /// For a plain step (see `scanPlain`): what each of `variables` takes from a match,
+        /// and room for a chunk of matches.
+        let scratch: ScanScratch?
         /// A candidate list made for the step's last lookup (a provenance key's runs spelled
         /// out), held while its candidates are read; and its predicates' lists one after
         /// another, when it has several (made once).
@@ -62,7 +63,7 @@ final class BatchJoin {
             neededKey = step.qualifiers.first { $0.key != StatementTable.sourceKey && $0.key != StatementTable.paraKey }?.key
             let vars = step.variables
             variables = vars
-            plainRoles = BatchJoin.plainRoles(step)
+            scratch = BatchJoin.plainRoles(step).map { ScanScratch($0, step) }
             output = Output(vars, slot: slot)
             if step.subject.kind == .variable, certain.contains(step.subject.variable) {
                 key = (step.subject.variable, true)
