@@ -463,8 +463,9 @@ final class BatchJoin {
         var kept: [Int32] = []
         kept.reserveCapacity(batch.count)
         let literals = store.literals
+        let entities = store.entities
         for r in 0..<batch.count {
-            if let quick, let truth = quick.truth(batch.binding(quick.variable, r), literals) {
+            if let quick, let truth = quick.truth(batch.binding(quick.variable, r), literals, entities) {
                 if truth { kept.append(Int32(r)) }
                 continue
             }

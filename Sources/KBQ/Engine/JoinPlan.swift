@@ -278,15 +278,47 @@ extension Execution {
 
 /// `?d >= 2018-01-01`, `?n < 5`: a variable ordered against a date or an integer, decided
 /// from the literal's packed payload when the variable holds a stored date or integer (as
-/// `ValueOps.compare` would decide it), without making Values; anything else returns nil.
+/// `ValueOps.compare` would decide it), without making Values; and `?x contains "text"` or
+/// `?x.label contains "text"`, decided on an entity's label bytes when both texts are plain
+/// ASCII (as `ValueOps.asciiContains` decides it). Anything else returns nil.
 struct QuickComparison {
-    enum Constant { case date(DateValue), integer(Int) }
+    enum Constant { case date(DateValue), integer(Int), labelContains([UInt8]), encoded(UInt64) }
     let variable: Int
     /// The operator with the variable on the left.
     let op: CompareOp
     let constant: Constant
 
     init?(_ e: CompiledExpr) {
+        if case .compare(.contains, let l, .slot(.constant(.string(let needle))), _) = e {
+            let v: Int
+            switch l {
+            case .slot(.variable(let x)), .field(.slot(.variable(let x)), "label", _): v = x
+            default: return nil
+            }
+            let bytes = Array(needle.utf8)
+            guard bytes.withUnsafeBufferPointer(ValueOps.isPlainASCII) else { return nil }
+            (variable, op, constant) = (v, .contains, .labelContains(bytes))
+            return
+        }
+        if case .compare(let op, let l, let r, _) = e, op == .equal || op == .notEqual {
+            // An entity, predicate or type is equal only to itself (`ValueOps.equal`), and
+            // the store interns each: equal values are equal bindings.
+            let v: Int
+            let c: Value
+            switch (l, r) {
+            case (.slot(.variable(let x)), .slot(.constant(let k))), (.slot(.constant(let k)), .slot(.variable(let x))): (v, c) = (x, k)
+            default: return nil
+            }
+            let encoded: UInt64
+            switch c {
+            case .entity(let e): encoded = JoinPlan.termTag | UInt64(Term(entity: e).raw)
+            case .predicate(let p): encoded = JoinPlan.predicateTag | UInt64(UInt32(bitPattern: p))
+            case .type(let t): encoded = JoinPlan.typeTag | UInt64(UInt32(bitPattern: t))
+            default: return nil
+            }
+            (variable, self.op, constant) = (v, op, .encoded(encoded))
+            return
+        }
         guard case .compare(var op, let l, let r, _) = e, [.less, .lessOrEqual, .greater, .greaterOrEqual].contains(op) else { return nil }
         var variable: Int
         var constant: Value
@@ -306,11 +338,24 @@ struct QuickComparison {
         self.op = op
     }
 
-    @inline(__always) func truth(_ b: UInt64, _ literals: LiteralTable) -> Bool? {
+    @inline(__always) func truth(_ b: UInt64, _ literals: LiteralTable, _ entities: EntityTable) -> Bool? {
+        if case .encoded(let c) = constant {
+            // Unbound, or a value kept boxed (Answers' tag): the general evaluator decides.
+            guard b != 0, b & ~0xFFFF_FFFF != Answers.boxTag else { return nil }
+            return (b == c) == (op == .equal)
+        }
         guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { return nil }
         let t = Term(raw: UInt32(truncatingIfNeeded: b))
+        if case .labelContains(let needle) = constant {
+            guard t.kind == Term.entityKind else { return nil }
+            return entities.withLabelBytes(t.index) { hay -> Bool? in
+                guard ValueOps.isPlainASCII(hay) else { return nil }
+                return needle.withUnsafeBufferPointer { ValueOps.lowercasedFind($0, in: hay) }
+            }
+        }
         guard t.kind == Term.literalKind else { return nil }
         switch constant {
+        case .labelContains, .encoded: return nil
         case .date(let c):
             guard let x = literals.date(t.index) else { return nil }
             switch op {

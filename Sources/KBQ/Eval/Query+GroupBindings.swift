@@ -353,13 +353,14 @@ extension PreparedQuery {
 struct BindingGroups {
     let keys: [Int]
     private var groupOfEntity: [Int32]
-    private var groupOfBinding: [UInt64: Int32] = [:]
-    private var groupOfBindings: [[UInt64]: Int32] = [:]
+    /// Groups by a single key that is not an entity the array covers, and by several keys.
+    private var groupOfBindings: GroupKeyTable
     private(set) var count = 0
 
     init(_ keys: [Int], entityCount: Int) {
         self.keys = keys
         groupOfEntity = keys.count == 1 ? Array(repeating: -1, count: entityCount) : []
+        groupOfBindings = GroupKeyTable(width: max(1, keys.count))
     }
 
     /// The entity a single key's binding names, when it is one the array covers.
@@ -377,16 +378,13 @@ struct BindingGroups {
             }
             return groupOfEntity[e]
         }
-        if let known = groupOfBinding[b] { return known }
-        groupOfBinding[b] = Int32(count)
-        count += 1
-        return Int32(count - 1)
+        return group { _ in b }
     }
 
-    /// The group of several keys' bindings, numbered next when it is new.
-    private mutating func group(several key: [UInt64]) -> Int32 {
-        if let known = groupOfBindings[key] { return known }
-        groupOfBindings[key] = Int32(count)
+    /// The group of the key whose `j`th binding is `part(j)`, numbered next when it is new.
+    @inline(__always) private mutating func group(_ part: (Int) -> UInt64) -> Int32 {
+        if let known = groupOfBindings.find(part) { return known }
+        groupOfBindings.insert(part, Int32(count))
         count += 1
         return Int32(count - 1)
     }
@@ -394,9 +392,10 @@ struct BindingGroups {
     /// The group of row `row` of `batch` if it has one yet.
     func existing(_ batch: BindingBatch, _ row: Int) -> Int32? {
         if keys.isEmpty { return count > 0 ? 0 : nil }
-        guard keys.count == 1 else { return groupOfBindings[keys.map { batch.binding($0, row) }] }
+        let keys = self.keys
+        guard keys.count == 1 else { return groupOfBindings.find { batch.binding(keys[$0], row) } }
         let b = batch.binding(keys[0], row)
-        guard let e = entity(b) else { return groupOfBinding[b] }
+        guard let e = entity(b) else { return groupOfBindings.find { _ in b } }
         return groupOfEntity[e] < 0 ? nil : groupOfEntity[e]
     }
 
@@ -407,7 +406,8 @@ struct BindingGroups {
             return 0
         }
         if keys.count == 1 { return group(single: batch.binding(keys[0], row)) }
-        return group(several: keys.map { batch.binding($0, row) })
+        let keys = self.keys
+        return group { batch.binding(keys[$0], row) }
     }
 
     /// The group of each row of `batch`, new groups numbered as their first rows come.
@@ -424,11 +424,63 @@ struct BindingGroups {
             return
         }
         let columns = keys.map { batch.columns[$0] }
-        var key = [UInt64](repeating: 0, count: keys.count)
         for r in 0..<batch.count {
-            for (j, column) in columns.enumerated() { key[j] = column.isEmpty ? 0 : column[r] }
-            groupOf.append(group(several: key))
+            groupOf.append(group { columns[$0].isEmpty ? 0 : columns[$0][r] })
         }
+    }
+}
+
+/// Keys of a fixed number of bindings, each with a number: open addressing over a flat
+/// array of the keys, so that a lookup makes no array and hashes no more than its words
+/// (a Dictionary keyed by `[UInt64]` made an array and ran SipHash at every row).
+struct GroupKeyTable {
+    let width: Int
+    /// A key's index + 1 (0: empty); a power of two in size, at most half full.
+    private var slots = [Int32](repeating: 0, count: 16)
+    /// Key i's bindings at `i * width ..< (i + 1) * width`, and its number.
+    private var keys: [UInt64] = []
+    private var numbers: [Int32] = []
+
+    init(width: Int) { self.width = width }
+
+    @inline(__always) private func hash(_ part: (Int) -> UInt64) -> Int {
+        var h: UInt64 = 0
+        for j in 0..<width { h = (h ^ part(j)) &* 0x9E37_79B9_7F4A_7C15 }
+        return Int(truncatingIfNeeded: h >> 29)
+    }
+
+    /// The number of the key whose `j`th binding is `part(j)`, if it is here.
+    @inline(__always) func find(_ part: (Int) -> UInt64) -> Int32? {
+        let mask = slots.count - 1
+        var slot = hash(part) & mask
+        while slots[slot] != 0 {
+            let i = Int(slots[slot]) - 1
+            var same = true
+            for j in 0..<width where keys[i * width + j] != part(j) { same = false; break }
+            if same { return numbers[i] }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    /// Adds the key (which must not be here) with its number.
+    @inline(__always) mutating func insert(_ part: (Int) -> UInt64, _ number: Int32) {
+        if (numbers.count + 1) * 2 > slots.count { grow() }
+        for j in 0..<width { keys.append(part(j)) }
+        numbers.append(number)
+        place(numbers.count - 1)
+    }
+
+    private mutating func place(_ i: Int) {
+        let mask = slots.count - 1
+        var slot = hash { keys[i * width + $0] } & mask
+        while slots[slot] != 0 { slot = (slot + 1) & mask }
+        slots[slot] = Int32(i + 1)
+    }
+
+    private mutating func grow() {
+        slots = [Int32](repeating: 0, count: slots.count * 2)
+        for i in numbers.indices { place(i) }
     }
 }
 
