@@ -24,6 +24,8 @@ extension BatchJoin {
         var count = 0
         var predicates: UnsafePointer<Int16>? = nil
         var otherEnds: UnsafePointer<Term>? = nil
+        /// A predicate's list: its subjects beside it (`otherEnds` being its objects).
+        var subjects: UnsafePointer<Term>? = nil
         var known = Known.none
         var everything = false
 
@@ -40,6 +42,7 @@ extension BatchJoin {
             count = run.count
             predicates = run.predicates
             otherEnds = run.otherEnds
+            subjects = run.subjects
             self.known = known
         }
 
@@ -94,7 +97,10 @@ extension BatchJoin {
             }
         }
         if let ps = p.predicates {
-            if ps.count == 1 { consider(store.statements(withPredicate: ps[0])) } else if best.everything || best.count > 64 {
+            if ps.count == 1 {
+                let run = store.byPredicate.rawRun(Int(ps[0]))
+                if best.everything || run.count < best.count { best = Candidates(run, known: .none) }
+            } else if best.everything || best.count > 64 {
                 if op.predicateUnion == nil {
                     var all: [StatementID] = []
                     for x in ps { all += store.statements(withPredicate: x) }

@@ -94,6 +94,7 @@ extension BatchJoin.Candidates {
         c.count = hi - lo
         c.predicates = predicates.map { $0 + lo }
         c.otherEnds = otherEnds.map { $0 + lo }
+        c.subjects = subjects.map { $0 + lo }
         return c
     }
 }

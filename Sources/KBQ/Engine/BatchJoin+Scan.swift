@@ -139,6 +139,7 @@ extension BatchJoin {
                 let n: Int
                 let predicate: PredicateID
                 var other: Term? = nil
+                var besideSubject: Term? = nil
                 if c.everything {
                     n = j
                     guard asserted[n] != quoted else { j += 1; continue }
@@ -149,6 +150,7 @@ extension BatchJoin {
                     predicate = tag < 0 ? -tag - 1 : tag
                     n = Int(c.ids[j])
                     other = c.otherEnds![j]
+                    if let besideSubjects = c.subjects { besideSubject = besideSubjects[j] }
                 } else {
                     n = Int(c.ids[j])
                     guard asserted[n] != quoted else { j += 1; continue }
@@ -170,10 +172,11 @@ extension BatchJoin {
                     guard agrees else { continue }
                 }
                 // An end is read only when it is checked or written (a wildcard's is not).
+                // A predicate's list has both ends beside it (its objects as `other`).
                 let s: UInt64 = known == .subject ? need.known
-                    : readsSubject ? JoinPlan.termTag | UInt64((known == .object ? other! : subjects[n]).raw) : 0
+                    : readsSubject ? JoinPlan.termTag | UInt64((besideSubject ?? (known == .object ? other! : subjects[n])).raw) : 0
                 let o: UInt64 = known == .object ? need.known
-                    : readsObject ? JoinPlan.termTag | UInt64((known == .subject ? other! : objects[n]).raw) : 0
+                    : readsObject ? JoinPlan.termTag | UInt64((known == .subject || besideSubject != nil ? other! : objects[n]).raw) : 0
                 let pv = JoinPlan.predicateTag | UInt64(UInt32(bitPattern: predicate))
                 let sv = JoinPlan.statementTag | UInt64(UInt32(n))
                 guard need.subject == 0 || need.subject == s, need.object == 0 || need.object == o,

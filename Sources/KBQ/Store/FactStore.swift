@@ -405,7 +405,9 @@ public struct FactStore: Sendable {
                     index.attach(predicates: t.predicate, asserted: t.asserted, otherEnds: ends)
                     if part == 0 { built.subject = index } else { built.object = index }
                 case 2:
-                    built.predicate = PostingIndex(keyCount: predicateCount, sparse: false, count: n, key: { Int(t.predicate[$0]) }, sid: { StatementID($0) })
+                    var byPredicate = PostingIndex(keyCount: predicateCount, sparse: false, count: n, key: { Int(t.predicate[$0]) }, sid: { StatementID($0) })
+                    byPredicate.attachEnds(predicates: t.predicate, asserted: t.asserted, subjects: t.subject, objects: t.object)
+                    built.predicate = byPredicate
                     let owners = t.qualifierOwners()
                     built.key = PostingIndex(keyCount: keyCount, sparse: false, count: owners.count, key: { Int(t.qualifierKeys[$0]) }, sid: { owners[$0] })
                 default:

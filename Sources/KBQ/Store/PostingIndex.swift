@@ -20,6 +20,10 @@ struct PostingIndex: Sendable {
     /// And the statement's other end (its object in a subject index, its subject in an
     /// object index): with it, the index covers a pattern's three positions.
     private(set) var otherEnds = Column<Term>()
+    /// And, in the predicate index (whose `otherEnds` are objects), each statement's
+    /// subject: with both ends beside it, a scan by predicate reads the index in order and
+    /// no statement's row (a cache miss apiece, the lists being spread over the table).
+    private(set) var subjects = Column<Term>()
 
     init() {}
 
@@ -41,6 +45,21 @@ struct PostingIndex: Sendable {
             }
         }
         otherEnds = Column(unsafeUninitializedCount: ids.count) { out in
+            for j in ids.indices {
+                if j + ahead < ids.count { ends.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + Int(ids[j + ahead])) } }
+                out.initializeElement(at: j, to: ends[Int(ids[j])])
+            }
+        }
+    }
+
+    /// Keeps each statement's predicate, subject and object beside it (the predicate
+    /// index); the predicates must all fit in an Int16, else nothing is kept.
+    mutating func attachEnds(predicates column: Column<PredicateID>, asserted: BitColumn, subjects ends: Column<Term>, objects: Column<Term>) {
+        guard !ids.isEmpty, column.allSatisfy({ $0 < Int16.max }) else { return }
+        attach(predicates: column, asserted: asserted, otherEnds: objects)
+        let ahead = PostingIndex.fetchAhead
+        let ids = self.ids
+        subjects = Column(unsafeUninitializedCount: ids.count) { out in
             for j in ids.indices {
                 if j + ahead < ids.count { ends.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + Int(ids[j + ahead])) } }
                 out.initializeElement(at: j, to: ends[Int(ids[j])])
@@ -115,7 +134,8 @@ struct PostingIndex: Sendable {
         let at = range.lowerBound
         return TermPostings.RawRun(ids: ids.unsafeAddress + at, count: range.count,
                                    predicates: predicates.isEmpty ? nil : predicates.unsafeAddress + at,
-                                   otherEnds: otherEnds.isEmpty ? nil : otherEnds.unsafeAddress + at)
+                                   otherEnds: otherEnds.isEmpty ? nil : otherEnds.unsafeAddress + at,
+                                   subjects: subjects.isEmpty ? nil : subjects.unsafeAddress + at)
     }
 
     /// Where the run of `key` lies in `ids` (empty when the key has none).
@@ -141,7 +161,7 @@ struct PostingIndex: Sendable {
         return range.isEmpty ? .empty : ids[range]
     }
 
-    var byteCount: Int { (keys?.count ?? 0) * 4 + offsets.count * 4 + ids.count * 4 + predicates.count * 2 + otherEnds.count * 4 }
+    var byteCount: Int { (keys?.count ?? 0) * 4 + offsets.count * 4 + ids.count * 4 + predicates.count * 2 + otherEnds.count * 4 + subjects.count * 4 }
 
     /// Every key that has statements, in key order, with its run.
     func forEachRun(_ body: (Int, ColumnSlice<StatementID>) -> Void) {
@@ -223,6 +243,8 @@ struct TermPostings: Sendable {
         var count = 0
         var predicates: UnsafePointer<Int16>? = nil
         var otherEnds: UnsafePointer<Term>? = nil
+        /// The predicate index's subjects (its `otherEnds` are then the objects).
+        var subjects: UnsafePointer<Term>? = nil
 
         /// An aligned address for an empty run (never read).
         static var nowhere: UnsafePointer<StatementID> { UnsafePointer(bitPattern: MemoryLayout<StatementID>.alignment)! }
@@ -267,6 +289,7 @@ extension PostingIndex {
         w.column(ids)
         w.column(predicates)
         w.column(otherEnds)
+        w.column(subjects)
     }
 
     /// Reads an index whose keys are below `keyLimit` and whose ids are below `idLimit`,
@@ -280,6 +303,7 @@ extension PostingIndex {
         ids = try r.view()
         predicates = try r.view()
         otherEnds = try r.view()
+        subjects = try r.view()
         try r.check(!offsets.isEmpty && offsets[0] == 0 && Int(offsets[offsets.count - 1]) == ids.count, "posting offsets")
         if r.checksColumns { try r.check(ImageCheck.nondecreasing(offsets), "posting offsets out of order") }
         if sparse {
@@ -293,7 +317,8 @@ extension PostingIndex {
         }
         try r.check(predicates.isEmpty == otherEnds.isEmpty, "posting sides")
         try r.check(predicates.isEmpty || (predicates.count == ids.count && otherEnds.count == ids.count), "posting sides' length")
-        let (ids, offsets, predicates, otherEnds, b) = (ids, offsets, predicates, otherEnds, r.bounds)
+        try r.check(subjects.isEmpty || (!predicates.isEmpty && subjects.count == ids.count), "posting subjects")
+        let (ids, offsets, predicates, otherEnds, subjects, b) = (ids, offsets, predicates, otherEnds, subjects, r.bounds)
         r.checkLater("posting ids") { ImageCheck.allBelow(ids, idLimit) }
         // In order within each run (not strictly: a statement with one key twice, which RDF
         // allows, is listed twice).
@@ -301,6 +326,7 @@ extension PostingIndex {
         // Quoted statements' predicates are stored as -(p + 1).
         r.checkLater("posting predicates") { ImageCheck.allWithin(predicates, -b.predicates, b.predicates - 1) }
         r.checkLater("posting terms") { ImageCheck.allHeld(otherEnds, b) }
+        r.checkLater("posting subjects") { ImageCheck.allHeld(subjects, b) }
     }
 }
 
