@@ -117,6 +117,9 @@ extension BatchJoin {
     /// (`optional` of this one pattern) a row with none goes on as it is; as an anti-join
     /// (`not` of it) only such rows go on, and a row's search stops at its first match.
     func expand(_ p: PatternOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
+        // The execution as a local: read through `self` at every row, each read was a
+        // retain and a release.
+        let exec = self.exec
         let step = p.step
         guard !step.impossible else {
             // Nothing matches: a left join or an anti-join keeps every row as it is.
@@ -147,7 +150,7 @@ extension BatchJoin {
         }
         // The hash side once there is one, and its arrays as locals: read through the
         // object at every row, each access was a retain and a release.
-        var side: KeyedStatements? = nil
+        var side: KeyedStatements.Lookup? = nil
         var statements: [StatementID] = []
         var values: [UInt64] = []
         for row in 0..<batch.count {
@@ -159,14 +162,14 @@ extension BatchJoin {
             }
             load(vars, rows, row)
             if side == nil, p.key != nil, let keyed = try hashSide(p, vars, rows, row) {
-                side = keyed
+                side = keyed.lookup
                 statements = keyed.statements
                 values = keyed.values
             }
-            if let key = p.key, let keyed = side {
+            if let key = p.key, let lookup = side {
                 let b = bindings[key.variable]
                 let width = vars.count
-                let group = b & ~0xFFFF_FFFF == JoinPlan.termTag ? keyed.group(UInt32(truncatingIfNeeded: b)) : 0..<0
+                let group = b & ~0xFFFF_FFFF == JoinPlan.termTag ? lookup.group(UInt32(truncatingIfNeeded: b)) : 0..<0
                 // Counting, with the key the row's only binding among the step's variables:
                 // every statement of the key's group matches, so they are counted at once.
                 if out.counting, vars.allSatisfy({ $0 == key.variable || bindings[$0] == 0 }) {
@@ -386,6 +389,7 @@ extension BatchJoin {
     /// An `is_a` step on a batch: entity numbers against the entity table's type lists, in
     /// the order the general evaluator meets them (`Execution.solveIsA`).
     func expandIsA(_ a: IsAOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
+        let exec = self.exec
         let step = a.step
         let vars = a.variables
         let rows = batch.rows(vars)

@@ -29,29 +29,49 @@ final class KeyedStatements {
         var groupOf = [Int32](repeating: 0, count: keys.count)
         var counts: [Int32] = []
         let mask = size - 1
-        for (i, key) in keys.enumerated() {
-            var slot = KeyedStatements.hash(key) & mask
-            while slotGroups[slot] != 0 && slotKeys[slot] != key { slot = (slot + 1) & mask }
-            if slotGroups[slot] == 0 {
-                slotKeys[slot] = key
-                counts.append(0)
-                slotGroups[slot] = Int32(counts.count)
+        // Through buffers: a build touches every match twice, and the arrays' checks and
+        // uniqueness tests were most of its time.
+        slotKeys.withUnsafeMutableBufferPointer { slotKeys in
+            slotGroups.withUnsafeMutableBufferPointer { slotGroups in
+                groupOf.withUnsafeMutableBufferPointer { groupOf in
+                    keys.withUnsafeBufferPointer { keys in
+                        for i in 0..<keys.count {
+                            let key = keys[i]
+                            var slot = KeyedStatements.hash(key) & mask
+                            while slotGroups[slot] != 0 && slotKeys[slot] != key { slot = (slot + 1) & mask }
+                            if slotGroups[slot] == 0 {
+                                slotKeys[slot] = key
+                                counts.append(0)
+                                slotGroups[slot] = Int32(counts.count)
+                            }
+                            let g = slotGroups[slot] - 1
+                            groupOf[i] = g
+                            counts[Int(g)] += 1
+                        }
+                    }
+                }
             }
-            let g = Int(slotGroups[slot]) - 1
-            groupOf[i] = Int32(g)
-            counts[g] += 1
         }
-        var starts: [Int32] = [0]
-        starts.reserveCapacity(counts.count + 1)
-        for c in counts { starts.append(starts.last! + c) }
+        var starts = [Int32](repeating: 0, count: counts.count + 1)
+        for (g, c) in counts.enumerated() { starts[g + 1] = starts[g] + c }
         var fill = starts
         var grouped = [StatementID](repeating: 0, count: sids.count)
         var groupedValues = [UInt64](repeating: 0, count: values.count)
-        for (i, g) in groupOf.enumerated() {
-            let to = Int(fill[Int(g)])
-            grouped[to] = sids[i]
-            for j in 0..<width { groupedValues[to * width + j] = values[i * width + j] }
-            fill[Int(g)] += 1
+        fill.withUnsafeMutableBufferPointer { fill in
+            grouped.withUnsafeMutableBufferPointer { grouped in
+                groupedValues.withUnsafeMutableBufferPointer { groupedValues in
+                    sids.withUnsafeBufferPointer { sids in
+                        values.withUnsafeBufferPointer { values in
+                            for (i, g) in groupOf.enumerated() {
+                                let to = Int(fill[Int(g)])
+                                grouped[to] = sids[i]
+                                for j in 0..<width { groupedValues[to * width + j] = values[i * width + j] }
+                                fill[Int(g)] += 1
+                            }
+                        }
+                    }
+                }
+            }
         }
         self.slotKeys = slotKeys
         self.slotGroups = slotGroups
@@ -61,20 +81,33 @@ final class KeyedStatements {
     }
 
     /// Where the statements of `key` are in `statements` (empty when it has none).
-    @inline(__always) func group(_ key: UInt32) -> Range<Int> {
-        let mask = slotKeys.count - 1
-        var slot = KeyedStatements.hash(key) & mask
-        while slotGroups[slot] != 0 {
-            if slotKeys[slot] == key {
-                let g = Int(slotGroups[slot]) - 1
-                return Int(starts[g])..<Int(starts[g + 1])
+    @inline(__always) func group(_ key: UInt32) -> Range<Int> { lookup.group(key) }
+
+    /// The table's arrays in a value, for a probe loop to hold as a local: read through
+    /// the object at every row, each array was a retain and a release.
+    var lookup: Lookup { Lookup(slotKeys: slotKeys, slotGroups: slotGroups, starts: starts) }
+
+    struct Lookup {
+        let slotKeys: [UInt32]
+        let slotGroups: [Int32]
+        let starts: [Int32]
+
+        /// Where the statements of `key` are in `statements` (empty when it has none).
+        @inline(__always) func group(_ key: UInt32) -> Range<Int> {
+            let mask = slotKeys.count - 1
+            var slot = KeyedStatements.hash(key) & mask
+            while slotGroups[slot] != 0 {
+                if slotKeys[slot] == key {
+                    let g = Int(slotGroups[slot]) - 1
+                    return Int(starts[g])..<Int(starts[g + 1])
+                }
+                slot = (slot + 1) & mask
             }
-            slot = (slot + 1) & mask
+            return 0..<0
         }
-        return 0..<0
     }
 
-    @inline(__always) private static func hash(_ key: UInt32) -> Int {
+    @inline(__always) fileprivate static func hash(_ key: UInt32) -> Int {
         Int(truncatingIfNeeded: (UInt64(key) &* 0x9E37_79B9_7F4A_7C15) >> 32)
     }
 }
