@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import KBQ
 
 /// The image cache and `--compile`, through the built kbq: the second run opens the image,
 /// a changed source is loaded from its text again, and a damaged, unwritable or contended
@@ -130,6 +131,20 @@ import Testing
         #expect(run.stderr.split(separator: "\n").count == 1)
         let again = try c.kbq(ImageCacheTests.count + ["-e", ".info"])
         #expect(again.stderr.isEmpty && again.stdout.contains("cached image"))
+    }
+
+    /// An image an earlier kbq wrote in its own format is rebuilt without a word, as an
+    /// image of another build is; a damaged one is still reported (above).
+    @Test func anImageOfAnotherFormatVersionIsRebuiltSilently() throws {
+        let c = try Case()
+        _ = try c.kbq(ImageCacheTests.count)
+        let image = c.cache + "/kbq/" + c.images[0]
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: image)))
+        try Data(ImageTests.withHeader(bytes, at: 8, ImageFormat.version - 1)).write(to: URL(fileURLWithPath: image))
+        let run = try c.kbq(ImageCacheTests.count + ["-e", ".info"])
+        #expect(run.stdout.hasPrefix("count(*)\n3\n") && run.stdout.contains("(from the text)"))
+        #expect(run.stderr.isEmpty && run.status == 0)
+        #expect(try c.kbq(["-e", ".info"]).stdout.contains("(from the cached image "))
     }
 
     @Test func anUnwritableCacheWarnsAndAnswers() throws {

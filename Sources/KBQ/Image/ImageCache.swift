@@ -72,6 +72,8 @@ public struct ImageCache: Sendable {
             if !sealed, let identity = mapping.identity { seals.seal(path, identity) }
             return .hit(store, path: path, checked: !sealed)
         } catch {
+            // An earlier kbq's format is stale by design, as another kbq's image is.
+            if error.isOtherVersion { return .miss(reason: nil) }
             return .miss(reason: "the cached image \(path) is not usable (\(error.message)); loading the text")
         }
     }

@@ -322,7 +322,9 @@ public enum ImageFile {
                 throw ImageError("damaged header")
             }
             let version = read(8, UInt32.self)
-            guard version == ImageFormat.version else { throw ImageError("format version \(version), this kbq reads version \(ImageFormat.version)") }
+            guard version == ImageFormat.version else {
+                throw ImageError("format version \(version), this kbq reads version \(ImageFormat.version)", isOtherVersion: true)
+            }
             let wordSize = read(16, UInt32.self)
             guard wordSize == UInt32(MemoryLayout<Int>.size) else { throw ImageError("written on a machine with \(UInt64(wordSize) * 8)-bit words") }
             let count = Int(read(20, UInt32.self))

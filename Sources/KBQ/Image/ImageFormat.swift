@@ -153,6 +153,12 @@ private struct SharedBytes: @unchecked Sendable {
 /// Why an image was not used: said in one line, and the text is loaded instead.
 public struct ImageError: Error, Sendable, CustomStringConvertible {
     public let message: String
-    init(_ message: String) { self.message = message }
+    /// The image is sound but of another format version: a cache rebuilds it silently, as
+    /// it does another kbq's image.
+    public let isOtherVersion: Bool
+    init(_ message: String, isOtherVersion: Bool = false) {
+        self.message = message
+        self.isOtherVersion = isOtherVersion
+    }
     public var description: String { message }
 }
