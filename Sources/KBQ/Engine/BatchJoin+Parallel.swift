@@ -1,11 +1,12 @@
 import Dispatch
 import Synchronization
 
-/// A large join on every core: the first step's statements cut into equal parts in order.
-/// The first part is joined on the calling thread and its batches handed on at once, as one
-/// core would (a reader that stops early, `| head`, stops the rest too); the other parts are
-/// joined meanwhile by workers of their own (own scratch row, execution and hash sides) and
-/// handed on after it, part by part, so the answers come in exactly the one-core order.
+/// A large join on every core: the first step's statements cut into equal parts in order,
+/// each joined by a worker of its own (own scratch row, execution and hash sides). The
+/// calling thread hands the batches on as they come, part by part, so the answers come in
+/// exactly the one-core order, and what consumes them (grouping, output) runs beside the
+/// joins instead of after its own part; a reader that stops early (`| head`) stops the
+/// workers too.
 extension BatchJoin {
     /// Below this many statements for the first step, one core: starting workers costs more.
     static let defaultParallelThreshold = 32768
@@ -17,15 +18,51 @@ extension BatchJoin {
         let variableCount: Int
     }
 
-    /// One worker's batches, in order.
+    /// One worker's batches, in order, taken by the calling thread as they come.
+    ///
+    /// Invariant: `available` is signalled once per batch appended and once more when the
+    /// worker ends (`finished` set, `failure` with it), so the reader's n-th wait returns
+    /// when the n-th batch, or the end, is there.
     final class PartBatches: @unchecked Sendable {
-        var batches: [BindingBatch] = []
+        private let state = Mutex<(batches: [BindingBatch], finished: Bool)>(([], false))
+        private let available = DispatchSemaphore(value: 0)
+        private var taken = 0
         var join: BatchJoin? = nil
         var failure: Error? = nil
+
+        /// Called by the worker.
+        func append(_ batch: BindingBatch) {
+            state.withLock { $0.batches.append(batch) }
+            available.signal()
+        }
+
+        /// Called by the worker as it ends, after `join` and `failure` are set.
+        func finish() {
+            state.withLock { $0.finished = true }
+            available.signal()
+        }
+
+        /// The next batch, waiting for it; nil once the worker has ended and every batch
+        /// was taken. Called by the calling thread only.
+        func next() -> BindingBatch? {
+            available.wait()
+            let i = taken
+            return state.withLock { s -> BindingBatch? in
+                guard i < s.batches.count else { return nil }
+                // Taken batches are let go at once: a slow reader holds no more than
+                // what the workers are ahead by.
+                let batch = s.batches[i]
+                s.batches[i] = BindingBatch(count: 0, width: 0, slots: 0)
+                return batch
+            }.map { batch in
+                taken += 1
+                return batch
+            }
+        }
     }
 
-    /// Set when the first part ends early (an error, a limit, a closed pipe): the workers
-    /// stop at their next limits check.
+    /// Set when the reader ends early (an error, a limit, a closed pipe): the workers stop
+    /// at their next limits check.
     final class StopFlag: Sendable {
         let raised = Atomic<Bool>(false)
     }
@@ -45,19 +82,20 @@ extension BatchJoin {
         let stop = StopFlag()
         let outer = exec.limits
         let limits = Limits(isCancelled: { stop.raised.load(ordering: .relaxed) || outer.isCancelled() }, deadline: outer.deadline, memoryLimit: outer.memoryLimit)
-        let parts = (1..<workers).map { _ in PartBatches() }
+        let parts = (0..<workers).map { _ in PartBatches() }
         let group = DispatchGroup()
-        for w in 1..<workers {
-            let out = parts[w - 1]
+        for w in 0..<workers {
+            let out = parts[w]
             DispatchQueue.global().async(group: group) {
                 do {
                     let join = BatchJoin(shared.program, shared.exec.fork(limits: limits), variableCount: shared.variableCount)
                     join.topPart = (w, workers)
                     out.join = join
-                    try join.runBatches { out.batches.append($0) }
+                    try join.runBatches { out.append($0) }
                 } catch {
                     out.failure = error
                 }
+                out.finish()
             }
         }
         // Whatever ends this call, the workers are stopped and waited for: none outlives it.
@@ -65,19 +103,16 @@ extension BatchJoin {
             stop.raised.store(true, ordering: .relaxed)
             group.wait()
         }
-        let mine = BatchJoin(program, exec.fork(limits: exec.limits), variableCount: variableCount)
-        mine.topPart = (0, workers)
-        try mine.runBatches(k)
-        group.wait()
-        for (op, theirs) in zip(ops, mine.ops) { op.addCounts(theirs) }
-        for part in parts { if let join = part.join { for (op, theirs) in zip(ops, join.ops) { op.addCounts(theirs) } } }
         for part in parts {
-            if let failure = part.failure { throw failure }
-            for b in part.batches {
+            while let b = part.next() {
                 try exec.tick()
                 try k(b)
             }
+            // Its end was signalled after its failure was set (see PartBatches).
+            if let failure = part.failure { throw failure }
         }
+        group.wait()
+        for part in parts { if let join = part.join { for (op, theirs) in zip(ops, join.ops) { op.addCounts(theirs) } } }
         return true
     }
 }
