@@ -317,7 +317,11 @@ public struct SPARQLCompiler {
             body = "\(s) \(text) \(o) ."
         }
         let ends = [s, o].filter { $0.hasPrefix("?") }
-        let projection = ends.isEmpty ? "*" : Array(Set(ends)).sorted().joined(separator: " ")
+        // Two constant ends: one row when they are related, however many ways (`SELECT
+        // DISTINCT *` would keep both the `+` branch's row and the zero-length branch's,
+        // which binds its label variable).
+        if ends.isEmpty { return out + indent + "{ SELECT * WHERE { \(body) } LIMIT 1 }\n" }
+        let projection = Array(Set(ends)).sorted().joined(separator: " ")
         return out + indent + "{ SELECT DISTINCT \(projection) WHERE { \(body) } }\n"
     }
 
