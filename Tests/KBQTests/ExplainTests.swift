@@ -10,6 +10,7 @@ import Testing
         "find ?s, ?o where ?s ?p ?o, ?o is_a Organization, not ?s is_a Person",
         "find ?who, ?what where ?who denies ?what",
         "find ?x, ?d where ?x ?p ?y {date: ?d}, ?d >= 2019-01-01",
+        "find ?x, ?d where ?x ?p ?y {date: ?d}, ?d >= 2020-07-01, ?x != nso_group",
         "find ?a, ?b where ?a ?p ?b, ?b ?q ?a",
         "find ?x where ?x is_a Person, ?x ?p ?y, ?y is_a Organization",
         "find ?who, ?x where ?who claims [?x ?p ?y], ?x is_a Organization",
@@ -20,6 +21,9 @@ import Testing
         var number: String
         var counted: Int
         var goal: String
+        /// How it ran (`scan, filtered`: a scan that applied filters after it).
+        var how = ""
+        var filtered: Bool { how.hasSuffix(", filtered") }
     }
 
     /// The top-level steps of an `.explain` table, read by the heading's columns (the
@@ -36,7 +40,8 @@ import Testing
             let number = String(line.prefix { $0 != " " })
             let count = String(line[..<countedEnd]).split(separator: " ").last.map { $0.replacingOccurrences(of: ",", with: "") }
             guard !number.contains("."), !number.hasPrefix("then"), let n = count.flatMap({ Int($0) }) else { continue }
-            out.append(Step(number: number, counted: n, goal: String(line[goalStart...])))
+            let how = String(line[countedEnd..<goalStart]).trimmingCharacters(in: .whitespaces)
+            out.append(Step(number: number, counted: n, goal: String(line[goalStart...]), how: how))
         }
         return out
     }
@@ -47,14 +52,31 @@ import Testing
         let steps = ExplainTests.steps(explained.stdout)
         #expect(!steps.isEmpty, "no steps in: \(explained.stdout)")
         var goals: [String] = []
-        for step in steps {
-            goals.append(step.goal)
-            // A filter or `not` needs its variables bound: the prefix binds them (the plan
-            // runs it no sooner).
+        func answers(_ goals: [String]) throws -> Int? {
             let prefix = "find count(*) where " + goals.joined(separator: ", ")
             let r = try Support.kbq(["--format", "tsv", "--no-header", "-e", prefix])
             #expect(r.status == 0, "\(prefix): \(r.stderr)")
-            #expect(Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) == step.counted, "step \(step.number) of \(query): counted \(step.counted), the prefix answers \(r.stdout)")
+            return Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        for (i, step) in steps.enumerated() {
+            goals.append(step.goal)
+            // A filter or `not` needs its variables bound: the prefix binds them (the plan
+            // runs it no sooner).
+            let prefix = try answers(goals)
+            if step.filtered {
+                // Its scan applied some of the filters right after it: it counts no more
+                // rows than the prefix and no fewer than the prefix with those filters.
+                let filters = steps[(i + 1)...].prefix { $0.how == "filter" }.map(\.goal)
+                let withFilters = try answers(goals + filters)
+                #expect(!filters.isEmpty && prefix.map { step.counted <= $0 } == true && withFilters.map { step.counted >= $0 } == true,
+                        "step \(step.number) of \(query): counted \(step.counted), the prefix answers \(prefix ?? -1), with \(filters) \(withFilters ?? -1)")
+            } else {
+                #expect(prefix == step.counted, "step \(step.number) of \(query): counted \(step.counted), the prefix answers \(prefix ?? -1)")
+            }
+        }
+        // A query whose filter refuses rows in the scan shows it, and counts fewer.
+        if query.contains("2020-07-01") {
+            #expect(steps.first?.filtered == true && steps.first.map { $0.counted < 8 } == true, "\(explained.stdout)")
         }
         let answers = try Support.kbq(["--format", "tsv", "--no-header", "-e", query])
         let rows = answers.stdout.split(separator: "\n").count

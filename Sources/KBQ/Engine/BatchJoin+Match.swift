@@ -26,6 +26,8 @@ extension BatchJoin {
         var otherEnds: UnsafePointer<Term>? = nil
         /// A predicate's list: its subjects beside it (`otherEnds` being its objects).
         var subjects: UnsafePointer<Term>? = nil
+        /// A qualifier key's list: the key, whose value `otherEnds` holds beside each id.
+        var valuesKey: Int32? = nil
         var known = Known.none
         var everything = false
 
@@ -92,8 +94,12 @@ extension BatchJoin {
                     // Spelled out only when it is the shortest list so far.
                     considerMade(store.statements(withQualifier: q.key, term: term))
                 }
-            } else if let l = store.statements(withKey: q.key) {
-                consider(l)
+            } else if !FactStore.isProvenanceKey(q.key) {
+                let run = store.byKey.rawRun(Int(q.key))
+                if best.everything || run.count < best.count {
+                    best = Candidates(run, known: .none)
+                    if run.otherEnds != nil { best.valuesKey = q.key }
+                }
             }
         }
         if let ps = p.predicates {

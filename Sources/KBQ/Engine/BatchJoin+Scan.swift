@@ -127,6 +127,8 @@ extension BatchJoin {
         let made = scratch.made
         let count = c.size(store)
         let exec = self.exec
+        let pushed = p.pushed
+        let hasPushed = !pushed.isEmpty
         var matched = false
         var j = 0
         while j < count {
@@ -164,7 +166,9 @@ extension BatchJoin {
                 if qualifierCount > 0 {
                     var agrees = true
                     for q in 0..<qualifierCount {
-                        guard let t = qualifierTerm(n, scratch.qualifiers[q].key) else { agrees = false; break }
+                        let key = scratch.qualifiers[q].key
+                        // A key's list holds each statement's value of the key beside it.
+                        guard let t = key == c.valuesKey ? other : qualifierTerm(n, key) else { agrees = false; break }
                         let v = JoinPlan.termTag | UInt64(t.raw)
                         if qualifierNeed[q] != 0 && qualifierNeed[q] != v { agrees = false; break }
                         qualifierFound[q] = v
@@ -192,6 +196,12 @@ extension BatchJoin {
                     case .qualifier(let q): v = qualifierFound[q]
                     }
                     made[k * width + r] = v
+                }
+                if hasPushed {
+                    // A pushed filter that decides against the row drops it here.
+                    var refused = false
+                    for f in pushed where f.quick.truth(made[k * width + f.at], literals, entities) == false { refused = true }
+                    if refused { continue }
                 }
                 k += 1
             }

@@ -55,6 +55,10 @@ final class BatchJoin {
         /// another, when it has several (made once).
         var kept: ColumnSlice<StatementID> = .empty
         var predicateUnion: Column<StatementID>? = nil
+        /// Quick filters that follow the step and test a variable it binds, applied as it
+        /// scans (the variable's place in `variables`, and the test): a row they refuse is
+        /// never made. The filter steps stay, and decide what these leave undecided.
+        var pushed: [(at: Int, quick: QuickComparison)] = []
 
         init(_ step: JoinPlan.PatternStep, slot: Int, certain: Set<Int>, joining: Joining = .inner) {
             self.step = step
@@ -174,6 +178,7 @@ final class BatchJoin {
     let qualifierKeys: Column<Int32>
     let qualifierValues: Column<Term>
     let literals: LiteralTable
+    let entities: EntityTable
     let table: StatementTable
     /// The provenance run met last (statements from one `from` line share a document and
     /// paragraph): a list read in statement order finds the next statement's there,
@@ -205,6 +210,7 @@ final class BatchJoin {
         qualifierKeys = store.table.qualifierKeys
         qualifierValues = store.table.qualifierValues
         literals = store.literals
+        entities = store.entities
         table = store.table
     }
 
@@ -218,11 +224,15 @@ final class BatchJoin {
             origins += 1
             return variableCount + origins - 1
         }
+        // The last inner pattern step with only filters after it, and what it binds.
+        var lastScan: (op: PatternOp, binds: Set<Int>)? = nil
         for step in steps {
+            if case .filter = step {} else { lastScan = nil }
             switch step {
             case .pattern(let p):
                 let op = PatternOp(p, slot: slots, certain: certain)
                 slots += 1
+                if op.scratch != nil { lastScan = (op, Set(op.variables).subtracting(certain)) }
                 certain.formUnion(op.variables)
                 ops.append(.pattern(op))
             case .isA(let a):
@@ -231,6 +241,9 @@ final class BatchJoin {
                 certain.formUnion(op.variables)
                 ops.append(.isA(op))
             case .filter(let e, let vars, let memo, let quick):
+                if let quick, let scan = lastScan, scan.binds.contains(quick.variable), let at = scan.op.variables.firstIndex(of: quick.variable) {
+                    scan.op.pushed.append((at, quick))
+                }
                 ops.append(.filter(e, vars, memo: memo, quick: quick, Counter()))
             case .not(let inner):
                 if inner.count == 1, case .pattern(let p) = inner[0] {

@@ -27,11 +27,9 @@ extension PreparedQuery {
                 let how: String
                 switch (g, op) {
                 case (.pattern, .pattern(let o)?):
-                    if o.hashed, let key = o.key {
-                        how = "hash join on ?\(c.variables[key.variable])"
-                    } else {
-                        how = first ? "scan" : "index"
-                    }
+                    let way = o.hashed ? o.key.map { "hash join on ?\(c.variables[$0.variable])" } : nil
+                    // Its rows are those the filters applied in its scan let through.
+                    how = (way ?? (first ? "scan" : "index")) + (o.pushed.isEmpty ? "" : ", filtered")
                 case (.pattern(let p), .isA?):
                     if case .constant = p.subject { how = "type check" } else { how = first ? "members" : "type check" }
                 case (.not, .pattern(let o)?):

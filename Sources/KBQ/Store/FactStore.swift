@@ -409,7 +409,9 @@ public struct FactStore: Sendable {
                     byPredicate.attachEnds(predicates: t.predicate, asserted: t.asserted, subjects: t.subject, objects: t.object)
                     built.predicate = byPredicate
                     let owners = t.qualifierOwners()
-                    built.key = PostingIndex(keyCount: keyCount, sparse: false, count: owners.count, key: { Int(t.qualifierKeys[$0]) }, sid: { owners[$0] })
+                    var byKey = PostingIndex(keyCount: keyCount, sparse: false, count: owners.count, key: { Int(t.qualifierKeys[$0]) }, sid: { owners[$0] })
+                    byKey.attachKeyValues(t)
+                    built.key = byKey
                 default:
                     (built.qualifier, built.provenance) = FactStore.qualifierIndexes(t, keyCount: keyCount, entityCount: entityCount, literals: literals)
                 }

@@ -67,6 +67,25 @@ struct PostingIndex: Sendable {
         }
     }
 
+    /// The qualifier key index (dense, keyed by key): each entry's predicate tag (as
+    /// `attach` keeps it) and, as its `otherEnds`, the statement's value of the entry's key
+    /// (its first, as `FactStore.qualifier` reads one), so that a scan by key reads neither
+    /// the statement's row nor its qualifiers.
+    mutating func attachKeyValues(_ t: StatementTable) {
+        guard !ids.isEmpty, keys == nil, t.predicate.allSatisfy({ $0 < Int16.max }) else { return }
+        attach(predicates: t.predicate, asserted: t.asserted, otherEnds: t.object)
+        let (ids, offsets) = (self.ids, self.offsets)
+        otherEnds = Column(unsafeUninitializedCount: ids.count) { out in
+            for k in 0..<offsets.count - 1 {
+                for j in Int(offsets[k])..<Int(offsets[k + 1]) {
+                    let stored = t.storedQualifiers(Int(ids[j]))
+                    let q = stored.first { t.qualifierKeys[$0] == Int32(k) } ?? stored.lowerBound
+                    out.initializeElement(at: j, to: t.qualifierValues[q])
+                }
+            }
+        }
+    }
+
     /// Groups entries `0..<count`: entry i files statement `sid(i)` under `key(i)` (skipped
     /// when negative). For each key, statements must come in increasing order.
     /// Inlined, so that `key` and `sid` are too (called through a pointer, they were a
