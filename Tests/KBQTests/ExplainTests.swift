@@ -64,9 +64,10 @@ import Testing
             // runs it no sooner).
             let prefix = try answers(goals)
             if step.filtered {
-                // Its scan applied some of the filters right after it: it counts no more
-                // rows than the prefix and no fewer than the prefix with those filters.
-                let filters = steps[(i + 1)...].prefix { $0.how == "filter" }.map(\.goal)
+                // Its scan applied some of the filters (and type checks) right after it:
+                // it counts no more rows than the prefix and no fewer than the prefix with
+                // those steps.
+                let filters = steps[(i + 1)...].prefix { $0.how == "filter" || $0.how == "type check" }.map(\.goal)
                 let withFilters = try answers(goals + filters)
                 #expect(!filters.isEmpty && prefix.map { step.counted <= $0 } == true && withFilters.map { step.counted >= $0 } == true,
                         "step \(step.number) of \(query): counted \(step.counted), the prefix answers \(prefix ?? -1), with \(filters) \(withFilters ?? -1)")

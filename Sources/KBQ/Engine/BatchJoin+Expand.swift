@@ -474,14 +474,22 @@ extension BatchJoin {
 
     /// Whether `e` is a `t`: a bit per entity, made once, when the type is the step's
     /// constant and the step meets many rows.
-    private func isMember(_ a: IsAOp, _ e: EntityID, _ t: Int32) -> Bool {
+    func isMember(_ a: IsAOp, _ e: EntityID, _ t: Int32) -> Bool {
         guard a.step.type.kind == .constant else { return store.entity(e, isA: t) }
-        if a.memberBits == nil {
-            var bits = [UInt64](repeating: 0, count: (store.entities.count + 63) / 64)
-            for m in members(a, t) { bits[Int(m) >> 6] |= 1 << UInt64(m & 63) }
-            a.memberBits = bits
-        }
+        return BatchJoin.has(memberBits(a, t), e)
+    }
+
+    /// The bits of a constant type's members (see `isMember`), made once.
+    func memberBits(_ a: IsAOp, _ t: Int32) -> [UInt64] {
+        if let bits = a.memberBits { return bits }
+        var bits = [UInt64](repeating: 0, count: (store.entities.count + 63) / 64)
+        for m in members(a, t) { bits[Int(m) >> 6] |= 1 << UInt64(m & 63) }
+        a.memberBits = bits
+        return bits
+    }
+
+    @inline(__always) static func has(_ bits: [UInt64], _ e: EntityID) -> Bool {
         let i = Int(e)
-        return i >> 6 < a.memberBits!.count && a.memberBits![i >> 6] & (1 << UInt64(i & 63)) != 0
+        return i >> 6 < bits.count && bits[i >> 6] & (1 << UInt64(i & 63)) != 0
     }
 }

@@ -24,8 +24,9 @@ extension BatchJoin {
         var count = 0
         var predicates: UnsafePointer<Int16>? = nil
         var otherEnds: UnsafePointer<Term>? = nil
-        /// A predicate's list: its subjects beside it (`otherEnds` being its objects).
+        /// A predicate's or a key's list: both ends beside each id.
         var subjects: UnsafePointer<Term>? = nil
+        var objects: UnsafePointer<Term>? = nil
         /// A qualifier key's list: the key, whose value `otherEnds` holds beside each id.
         var valuesKey: Int32? = nil
         var known = Known.none
@@ -45,6 +46,7 @@ extension BatchJoin {
             predicates = run.predicates
             otherEnds = run.otherEnds
             subjects = run.subjects
+            objects = run.objects
             self.known = known
         }
 

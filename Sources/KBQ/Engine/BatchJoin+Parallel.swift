@@ -130,6 +130,7 @@ extension BatchJoin.Candidates {
         c.predicates = predicates.map { $0 + lo }
         c.otherEnds = otherEnds.map { $0 + lo }
         c.subjects = subjects.map { $0 + lo }
+        c.objects = objects.map { $0 + lo }
         return c
     }
 }

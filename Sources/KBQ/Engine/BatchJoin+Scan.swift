@@ -128,7 +128,10 @@ extension BatchJoin {
         let count = c.size(store)
         let exec = self.exec
         let pushed = p.pushed
-        let hasPushed = !pushed.isEmpty
+        // Each pushed type's member bits, read once here: through its step at every row,
+        // they were a retain and a release apiece.
+        let typeChecks = p.pushedTypes.map { ($0.at, memberBits($0.op, $0.type)) }
+        let hasPushed = !pushed.isEmpty || !typeChecks.isEmpty
         var matched = false
         var j = 0
         while j < count {
@@ -142,6 +145,7 @@ extension BatchJoin {
                 let predicate: PredicateID
                 var other: Term? = nil
                 var besideSubject: Term? = nil
+                var besideObject: Term? = nil
                 if c.everything {
                     n = j
                     guard asserted[n] != quoted else { j += 1; continue }
@@ -152,7 +156,10 @@ extension BatchJoin {
                     predicate = tag < 0 ? -tag - 1 : tag
                     n = Int(c.ids[j])
                     other = c.otherEnds![j]
-                    if let besideSubjects = c.subjects { besideSubject = besideSubjects[j] }
+                    if let besideSubjects = c.subjects, let besideObjects = c.objects {
+                        besideSubject = besideSubjects[j]
+                        besideObject = besideObjects[j]
+                    }
                 } else {
                     n = Int(c.ids[j])
                     guard asserted[n] != quoted else { j += 1; continue }
@@ -176,11 +183,11 @@ extension BatchJoin {
                     guard agrees else { continue }
                 }
                 // An end is read only when it is checked or written (a wildcard's is not).
-                // A predicate's list has both ends beside it (its objects as `other`).
+                // A predicate's or key's list has both ends beside it.
                 let s: UInt64 = known == .subject ? need.known
                     : readsSubject ? JoinPlan.termTag | UInt64((besideSubject ?? (known == .object ? other! : subjects[n])).raw) : 0
                 let o: UInt64 = known == .object ? need.known
-                    : readsObject ? JoinPlan.termTag | UInt64((known == .subject || besideSubject != nil ? other! : objects[n]).raw) : 0
+                    : readsObject ? JoinPlan.termTag | UInt64((besideObject ?? (known == .subject ? other! : objects[n])).raw) : 0
                 let pv = JoinPlan.predicateTag | UInt64(UInt32(bitPattern: predicate))
                 let sv = JoinPlan.statementTag | UInt64(UInt32(n))
                 guard need.subject == 0 || need.subject == s, need.object == 0 || need.object == o,
@@ -198,9 +205,15 @@ extension BatchJoin {
                     made[k * width + r] = v
                 }
                 if hasPushed {
-                    // A pushed filter that decides against the row drops it here.
+                    // A pushed filter that decides against the row drops it here, and so
+                    // does a pushed type its entity is not of.
                     var refused = false
                     for f in pushed where f.quick.truth(made[k * width + f.at], literals, entities) == false { refused = true }
+                    for (f, bits) in typeChecks where !refused {
+                        let b = made[k * width + f]
+                        let term = Term(raw: UInt32(truncatingIfNeeded: b))
+                        refused = b & ~0xFFFF_FFFF != JoinPlan.termTag || term.kind != Term.entityKind || !BatchJoin.has(bits, EntityID(term.index))
+                    }
                     if refused { continue }
                 }
                 k += 1

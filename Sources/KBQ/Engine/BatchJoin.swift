@@ -59,6 +59,10 @@ final class BatchJoin {
         /// scans (the variable's place in `variables`, and the test): a row they refuse is
         /// never made. The filter steps stay, and decide what these leave undecided.
         var pushed: [(at: Int, quick: QuickComparison)] = []
+        /// Likewise an `is_a` of a constant type right after the step, on an entity it
+        /// binds: a row whose entity is not of the type is never made (the `is_a` step
+        /// still runs, and adds the type's evidence).
+        var pushedTypes: [(at: Int, op: IsAOp, type: Int32)] = []
 
         init(_ step: JoinPlan.PatternStep, slot: Int, certain: Set<Int>, joining: Joining = .inner) {
             self.step = step
@@ -227,6 +231,7 @@ final class BatchJoin {
         // The last inner pattern step with only filters after it, and what it binds.
         var lastScan: (op: PatternOp, binds: Set<Int>)? = nil
         for step in steps {
+            let previous = lastScan
             if case .filter = step {} else { lastScan = nil }
             switch step {
             case .pattern(let p):
@@ -238,6 +243,10 @@ final class BatchJoin {
             case .isA(let a):
                 let op = IsAOp(a, slot: slots)
                 slots += 1
+                if let scan = previous, a.subject.kind == .variable, a.type.kind == .constant, scan.binds.contains(a.subject.variable),
+                   let at = scan.op.variables.firstIndex(of: a.subject.variable) {
+                    scan.op.pushedTypes.append((at, op, Int32(bitPattern: UInt32(truncatingIfNeeded: a.type.value))))
+                }
                 certain.formUnion(op.variables)
                 ops.append(.isA(op))
             case .filter(let e, let vars, let memo, let quick):

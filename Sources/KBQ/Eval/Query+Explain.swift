@@ -29,7 +29,7 @@ extension PreparedQuery {
                 case (.pattern, .pattern(let o)?):
                     let way = o.hashed ? o.key.map { "hash join on ?\(c.variables[$0.variable])" } : nil
                     // Its rows are those the filters applied in its scan let through.
-                    how = (way ?? (first ? "scan" : "index")) + (o.pushed.isEmpty ? "" : ", filtered")
+                    how = (way ?? (first ? "scan" : "index")) + (o.pushed.isEmpty && o.pushedTypes.isEmpty ? "" : ", filtered")
                 case (.pattern(let p), .isA?):
                     if case .constant = p.subject { how = "type check" } else { how = first ? "members" : "type check" }
                 case (.not, .pattern(let o)?):

@@ -24,6 +24,9 @@ struct PostingIndex: Sendable {
     /// subject: with both ends beside it, a scan by predicate reads the index in order and
     /// no statement's row (a cache miss apiece, the lists being spread over the table).
     private(set) var subjects = Column<Term>()
+    /// And in the key index (whose `otherEnds` are the key's values), each statement's
+    /// object beside its subject: a scan by key then reads no statement row either.
+    private(set) var objects = Column<Term>()
 
     init() {}
 
@@ -57,12 +60,17 @@ struct PostingIndex: Sendable {
     mutating func attachEnds(predicates column: Column<PredicateID>, asserted: BitColumn, subjects ends: Column<Term>, objects: Column<Term>) {
         guard !ids.isEmpty, column.allSatisfy({ $0 < Int16.max }) else { return }
         attach(predicates: column, asserted: asserted, otherEnds: objects)
+        subjects = PostingIndex.gather(ends, ids)
+    }
+
+    /// `column[ids[j]]` for each j: gathered in key order, scattered over the column, each
+    /// row fetched `fetchAhead` on.
+    static func gather(_ column: Column<Term>, _ ids: Column<StatementID>) -> Column<Term> {
         let ahead = PostingIndex.fetchAhead
-        let ids = self.ids
-        subjects = Column(unsafeUninitializedCount: ids.count) { out in
+        return Column(unsafeUninitializedCount: ids.count) { out in
             for j in ids.indices {
-                if j + ahead < ids.count { ends.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + Int(ids[j + ahead])) } }
-                out.initializeElement(at: j, to: ends[Int(ids[j])])
+                if j + ahead < ids.count { column.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + Int(ids[j + ahead])) } }
+                out.initializeElement(at: j, to: column[Int(ids[j])])
             }
         }
     }
@@ -74,6 +82,8 @@ struct PostingIndex: Sendable {
     mutating func attachKeyValues(_ t: StatementTable) {
         guard !ids.isEmpty, keys == nil, t.predicate.allSatisfy({ $0 < Int16.max }) else { return }
         attach(predicates: t.predicate, asserted: t.asserted, otherEnds: t.object)
+        objects = otherEnds
+        subjects = PostingIndex.gather(t.subject, ids)
         let (ids, offsets) = (self.ids, self.offsets)
         otherEnds = Column(unsafeUninitializedCount: ids.count) { out in
             for k in 0..<offsets.count - 1 {
@@ -154,7 +164,8 @@ struct PostingIndex: Sendable {
         return TermPostings.RawRun(ids: ids.unsafeAddress + at, count: range.count,
                                    predicates: predicates.isEmpty ? nil : predicates.unsafeAddress + at,
                                    otherEnds: otherEnds.isEmpty ? nil : otherEnds.unsafeAddress + at,
-                                   subjects: subjects.isEmpty ? nil : subjects.unsafeAddress + at)
+                                   subjects: subjects.isEmpty ? nil : subjects.unsafeAddress + at,
+                                   objects: subjects.isEmpty ? nil : (objects.isEmpty ? otherEnds : objects).unsafeAddress + at)
     }
 
     /// Where the run of `key` lies in `ids` (empty when the key has none).
@@ -180,7 +191,7 @@ struct PostingIndex: Sendable {
         return range.isEmpty ? .empty : ids[range]
     }
 
-    var byteCount: Int { (keys?.count ?? 0) * 4 + offsets.count * 4 + ids.count * 4 + predicates.count * 2 + otherEnds.count * 4 + subjects.count * 4 }
+    var byteCount: Int { (keys?.count ?? 0) * 4 + offsets.count * 4 + ids.count * 4 + predicates.count * 2 + otherEnds.count * 4 + subjects.count * 4 + objects.count * 4 }
 
     /// Every key that has statements, in key order, with its run.
     func forEachRun(_ body: (Int, ColumnSlice<StatementID>) -> Void) {
@@ -262,8 +273,10 @@ struct TermPostings: Sendable {
         var count = 0
         var predicates: UnsafePointer<Int16>? = nil
         var otherEnds: UnsafePointer<Term>? = nil
-        /// The predicate index's subjects (its `otherEnds` are then the objects).
+        /// Both ends, when the index keeps them beside (the predicate index, whose objects
+        /// are its `otherEnds`, and the key index).
         var subjects: UnsafePointer<Term>? = nil
+        var objects: UnsafePointer<Term>? = nil
 
         /// An aligned address for an empty run (never read).
         static var nowhere: UnsafePointer<StatementID> { UnsafePointer(bitPattern: MemoryLayout<StatementID>.alignment)! }
@@ -309,6 +322,7 @@ extension PostingIndex {
         w.column(predicates)
         w.column(otherEnds)
         w.column(subjects)
+        w.column(objects)
     }
 
     /// Reads an index whose keys are below `keyLimit` and whose ids are below `idLimit`,
@@ -323,6 +337,7 @@ extension PostingIndex {
         predicates = try r.view()
         otherEnds = try r.view()
         subjects = try r.view()
+        objects = try r.view()
         try r.check(!offsets.isEmpty && offsets[0] == 0 && Int(offsets[offsets.count - 1]) == ids.count, "posting offsets")
         if r.checksColumns { try r.check(ImageCheck.nondecreasing(offsets), "posting offsets out of order") }
         if sparse {
@@ -337,7 +352,8 @@ extension PostingIndex {
         try r.check(predicates.isEmpty == otherEnds.isEmpty, "posting sides")
         try r.check(predicates.isEmpty || (predicates.count == ids.count && otherEnds.count == ids.count), "posting sides' length")
         try r.check(subjects.isEmpty || (!predicates.isEmpty && subjects.count == ids.count), "posting subjects")
-        let (ids, offsets, predicates, otherEnds, subjects, b) = (ids, offsets, predicates, otherEnds, subjects, r.bounds)
+        try r.check(objects.isEmpty || (!subjects.isEmpty && objects.count == ids.count), "posting objects")
+        let (ids, offsets, predicates, otherEnds, subjects, objects, b) = (ids, offsets, predicates, otherEnds, subjects, objects, r.bounds)
         r.checkLater("posting ids") { ImageCheck.allBelow(ids, idLimit) }
         // In order within each run (not strictly: a statement with one key twice, which RDF
         // allows, is listed twice).
@@ -346,6 +362,7 @@ extension PostingIndex {
         r.checkLater("posting predicates") { ImageCheck.allWithin(predicates, -b.predicates, b.predicates - 1) }
         r.checkLater("posting terms") { ImageCheck.allHeld(otherEnds, b) }
         r.checkLater("posting subjects") { ImageCheck.allHeld(subjects, b) }
+        r.checkLater("posting objects") { ImageCheck.allHeld(objects, b) }
     }
 }
 
