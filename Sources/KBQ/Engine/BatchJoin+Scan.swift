@@ -4,8 +4,12 @@
 /// values of the step's positions and, when it passes, its values are written out a batch
 /// at a time. Most steps are plain, and most of a query's candidates are read here.
 ///
+/// Filters and `is_a` checks of the steps right after it (`PatternOp.pushed`,
+/// `pushedTypes`) refuse a row before it is made.
+///
 /// Invariant: the rows, their order and their statements are those `matchRest` and `take`
-/// make for the same candidates (BatchJoinTests and the random tests compare both with the
+/// make for the same candidates, less rows a pushed check refuses, which the step it was
+/// pushed from would refuse next (BatchJoinTests and the random tests compare both with the
 /// general evaluator).
 extension BatchJoin {
     /// What a plain step's variable takes from a matching statement.

@@ -176,7 +176,10 @@ extension PreparedQuery {
             return all
         }
         func first(_ g: Int) -> ArraySlice<UInt64> { firstRows[g * width..<(g + 1) * width] }
-        let chosen = try topGroups(groupCount, first, counts, keyVariables, join, exec)
+        // From counts and keys alone only when nothing is folded: a fold (`sum` past 64
+        // bits, say) can fail in a group the answer does not show, and the query must
+        // fail then too, so every group's results are computed.
+        let chosen = try (folds ? nil : topGroups(groupCount, first, counts, keyVariables, join, exec))
             ?? topGroups(groupCount, first, accumulated, join, exec) ?? Array(0..<groupCount)
         var out: [Collected] = []
         out.reserveCapacity(chosen.count)
