@@ -397,8 +397,7 @@ extension BatchJoin {
         out.reset()
         // The common step, a bound subject against a constant type, is a filter of the
         // rows: each one that passes goes on as it is, with the type as its evidence.
-        let constantType = a.step.type.kind == .constant && a.step.subject.kind == .variable && !out.counting
-            ? Int32(bitPattern: UInt32(truncatingIfNeeded: a.step.type.value)) : nil
+        let constantType = a.step.subject.kind == .variable && !out.counting ? a.constantType : nil
         let subjects = constantType != nil ? batch.columns[a.step.subject.variable] : []
         for row in 0..<batch.count {
             if let t = constantType, !subjects.isEmpty, subjects[row] != 0 {

@@ -87,6 +87,8 @@ final class BatchJoin {
         let step: JoinPlan.IsAStep
         let slot: Int
         let variables: [Int]
+        /// The type, when the step's is a constant.
+        let constantType: Int32?
         /// For a constant type: its members, and a bit per entity for a bound subject.
         var members: [EntityID]? = nil
         var memberBits: [UInt64]? = nil
@@ -96,6 +98,7 @@ final class BatchJoin {
             self.step = step
             self.slot = slot
             variables = [step.subject, step.type].filter { $0.kind == .variable }.map { $0.variable }
+            constantType = step.type.kind == .constant ? Int32(bitPattern: UInt32(truncatingIfNeeded: step.type.value)) : nil
             output = Output(variables, slot: slot)
         }
     }
@@ -243,9 +246,9 @@ final class BatchJoin {
             case .isA(let a):
                 let op = IsAOp(a, slot: slots)
                 slots += 1
-                if let scan = previous, a.subject.kind == .variable, a.type.kind == .constant, scan.binds.contains(a.subject.variable),
+                if let scan = previous, let type = op.constantType, a.subject.kind == .variable, scan.binds.contains(a.subject.variable),
                    let at = scan.op.variables.firstIndex(of: a.subject.variable) {
-                    scan.op.pushedTypes.append((at, op, Int32(bitPattern: UInt32(truncatingIfNeeded: a.type.value))))
+                    scan.op.pushedTypes.append((at, op, type))
                 }
                 certain.formUnion(op.variables)
                 ops.append(.isA(op))
@@ -484,8 +487,7 @@ final class BatchJoin {
     private func keptRows(_ batch: BindingBatch, _ e: CompiledExpr, _ vars: [Int], _ memo: Int?, _ quick: QuickComparison?) throws -> [Int32] {
         var kept: [Int32] = []
         kept.reserveCapacity(batch.count)
-        let literals = store.literals
-        let entities = store.entities
+        let (literals, entities) = (self.literals, self.entities)
         for r in 0..<batch.count {
             if let quick, let truth = quick.truth(batch.binding(quick.variable, r), literals, entities) {
                 if truth { kept.append(Int32(r)) }

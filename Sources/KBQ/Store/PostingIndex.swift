@@ -37,7 +37,13 @@ struct PostingIndex: Sendable {
     /// fit in an Int16 (`TermPostings.attach` checks).
     fileprivate mutating func attach(predicates column: Column<PredicateID>, asserted: BitColumn, otherEnds ends: Column<Term>) {
         guard !ids.isEmpty else { return }
-        // Gathers in key order, scattered over the columns: each row fetched `ahead` on.
+        attachPredicates(column, asserted)
+        otherEnds = PostingIndex.gather(ends, ids)
+    }
+
+    /// Each statement's predicate beside it, as `-(p + 1)` when it is quoted.
+    private mutating func attachPredicates(_ column: Column<PredicateID>, _ asserted: BitColumn) {
+        // Gathered in key order, scattered over the column: each row fetched `ahead` on.
         let ahead = PostingIndex.fetchAhead
         let ids = self.ids
         predicates = Column(unsafeUninitializedCount: ids.count) { out in
@@ -45,12 +51,6 @@ struct PostingIndex: Sendable {
                 if j + ahead < ids.count { column.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + Int(ids[j + ahead])) } }
                 let i = Int(ids[j])
                 out.initializeElement(at: j, to: Int16(asserted[i] ? column[i] : -column[i] - 1))
-            }
-        }
-        otherEnds = Column(unsafeUninitializedCount: ids.count) { out in
-            for j in ids.indices {
-                if j + ahead < ids.count { ends.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + Int(ids[j + ahead])) } }
-                out.initializeElement(at: j, to: ends[Int(ids[j])])
             }
         }
     }
@@ -75,15 +75,15 @@ struct PostingIndex: Sendable {
         }
     }
 
-    /// The qualifier key index (dense, keyed by key): each entry's predicate tag (as
-    /// `attach` keeps it) and, as its `otherEnds`, the statement's value of the entry's key
-    /// (its first, as `FactStore.qualifier` reads one), so that a scan by key reads neither
-    /// the statement's row nor its qualifiers.
+    /// The qualifier key index (dense, keyed by key): each entry's predicate tag, subject
+    /// and object, and as its `otherEnds` the statement's value of the entry's key (its
+    /// first, as `FactStore.qualifier` reads one), so that a scan by key reads neither the
+    /// statement's row nor its qualifiers.
     mutating func attachKeyValues(_ t: StatementTable) {
         guard !ids.isEmpty, keys == nil, t.predicate.allSatisfy({ $0 < Int16.max }) else { return }
-        attach(predicates: t.predicate, asserted: t.asserted, otherEnds: t.object)
-        objects = otherEnds
+        attachPredicates(t.predicate, t.asserted)
         subjects = PostingIndex.gather(t.subject, ids)
+        objects = PostingIndex.gather(t.object, ids)
         let (ids, offsets) = (self.ids, self.offsets)
         otherEnds = Column(unsafeUninitializedCount: ids.count) { out in
             for k in 0..<offsets.count - 1 {
