@@ -24,6 +24,41 @@ extension Loader {
         /// Cells read as text: no entity had that name, and it is not written as one.
         var texts: Set<String> = []
         var types: [String: Int32] = [:]
+        /// Names whose reading may have changed since a sheet's cells were read ahead
+        /// (`CSVGuess`), with when (`stamp`): every name of an entity made by the import,
+        /// and a remembered entity's name that reads as a literal when nothing is
+        /// remembered for it (`2020`, a subject's name, is an entity in any column after).
+        /// A guess made before a name changed is not taken. Kept by the name as the name
+        /// index compares names (`FactStore.normalize`).
+        var changed: [String: Int] = [:]
+        var stamp = 0
+
+        mutating func noteChanged(_ name: String) {
+            stamp += 1
+            changed[FactStore.normalize(name)] = stamp
+        }
+
+        /// Whether what `name` reads as may have changed after `stamp`.
+        func changed(_ name: String, since stamp: Int) -> Bool {
+            !changed.isEmpty && changed[FactStore.normalize(name)].map { $0 > stamp } == true
+        }
+    }
+
+    /// Remembers the entity a name resolved to, as `csvValue` reads names.
+    mutating func rememberEntity(_ name: String, _ e: EntityID) {
+        if csvMemo.entities.updateValue(e, forKey: name) == nil, Loader.readsAsLiteral(name) { csvMemo.noteChanged(name) }
+    }
+
+    /// Adds an entity the import makes, its names noted as changed.
+    mutating func addCSVEntity(_ entity: Entity) -> EntityID {
+        csvMemo.noteChanged(entity.id)
+        csvMemo.noteChanged(entity.label)
+        return store.addEntity(entity)
+    }
+
+    /// Whether a (trimmed) cell of no type reads as a literal before any entity is looked for.
+    static func readsAsLiteral(_ s: String) -> Bool {
+        s == "unknown" || s == "none" || (Int(s) != nil && !s.hasPrefix("+")) || isDecimal(s) || (s.contains("-") && DateValue(parsing: s) != nil)
     }
 
     struct CSVSheet {
@@ -86,14 +121,18 @@ extension Loader {
     mutating func importCSV() {
         guard !csvSheets.isEmpty else { return }
         for sheet in csvSheets where sheet.kind == .entities { importEntities(sheet) }
+        phases.end("sheets, entities")
         // A case that declares no stances gets the standard ones when a sheet records
         // claims (a sheet without a stance column keeps every predicate name its own).
         if store.predicateID("says") == nil, let path = csvSheets.first(where: { $0.column("stance") != nil })?.path {
             declareStandardStances(path)
         }
-        for sheet in csvSheets where sheet.kind == .statements { makeSubjectsAndSpeakers(sheet) }
-        for sheet in csvSheets where sheet.kind == .statements { importStatements(sheet) }
+        let statementSheets = csvSheets.indices.filter { csvSheets[$0].kind == .statements }
+        let subjects = statementSheets.map { makeSubjectsAndSpeakers($0) }
+        phases.end("sheets, subjects and speakers")
+        for (index, subjects) in zip(statementSheets, subjects) { importStatements(index, subjects: subjects) }
         store.recomputeClosures()
+        phases.end("sheets, statements")
     }
 
     // MARK: entities
@@ -156,7 +195,8 @@ extension Loader {
         var onStatement: [(column: Int, key: Int32)] = []
     }
 
-    mutating func importStatements(_ sheet: CSVSheet) {
+    mutating func importStatements(_ index: Int, subjects: CSVCellColumn) {
+        let sheet = csvSheets[index]
         var c = StatementColumns(
             subject: sheet.column("subject")!, predicate: sheet.column("predicate")!, object: sheet.column("object")!,
             source: sheet.column("source"), para: sheet.column("para"), speaker: sheet.column("speaker"), stance: sheet.column("stance"))
@@ -165,7 +205,7 @@ extension Loader {
             let key = store.keyID(keyName) ?? store.addKey(KeyInfo(name: keyName, valueType: column.text ? .string : .any))
             if column.name == "date" || column.name == "quote" { c.onClaim.append((k, key)) } else { c.onStatement.append((k, key)) }
         }
-        importStatementRows(sheet, c)
+        importStatementRows(index, c, subjects: subjects)
     }
 
     /// One row of a statements sheet, read cell by cell as the README says: a fact, or a
@@ -250,12 +290,23 @@ extension Loader {
         return found
     }
 
+    /// The Document a source cell names when the knowledge base and the memos decide it as
+    /// `csvSource` would, with no change to either (nil: an error, or a Document to make).
+    /// Read-only, as `csvReading`.
+    static func csvSourceReading(_ s: String, _ store: FactStore, _ memo: CSVMemo) -> (EntityID, remembered: Bool)? {
+        if let known = memo.sources[s] { return (known, true) }
+        let named = store.entities(named: s)
+        guard named.count == 1, let document = store.typeID("Document") else { return nil }
+        let isDocument = store.entity(named[0]).types.contains { store.typeClosure[Int(document)].contains($0) }
+        return isDocument ? (named[0], false) : nil
+    }
+
     /// The Document a source cell names, made (type Document) when nothing has that name.
     mutating func csvDocument(_ sourceText: String, _ cell: CSVTable.Cell, _ sheet: CSVSheet, _ row: CSVTable.Row) -> EntityID? {
         let named = store.entities(named: sourceText)
         switch named.count {
         case 0:
-            return store.addEntity(Entity(
+            return addCSVEntity(Entity(
                 id: uniqueEntityID(Loader.csvName(sourceText)), types: [documentType()], label: Loader.labelFor(sourceText),
                 aliases: [], description: nil, paragraphs: nil, declaredAt: Location(file: sheet.path, line: row.number)))
         case 1:
@@ -286,43 +337,75 @@ extension Loader {
     /// `_`), and text otherwise. `text`: the column is `:string`.
     mutating func csvValue(_ cell: CSVTable.Cell, _ sheet: CSVSheet, _ row: CSVTable.Row, keyType: ValueType?, text: Bool = false, role: String) -> Value? {
         let s = cell.text.trimmingSpaces
+        switch Loader.csvReading(cell.text, trimmed: s, keyType: keyType, text: text, store, csvMemo) {
+        case .value(let v): return v
+        case .foundEntity(let e):
+            rememberEntity(s, e)
+            return .entity(e)
+        case .text:
+            csvMemo.texts.insert(s)
+            return .string(cell.text)
+        case .inOrder:
+            break
+        }
         func fail(_ what: String) -> Value? {
             report(error("the \(role) of row \(row.number) \(what)", sheet.table.source, cell.range))
             return nil
         }
-        if text || keyType == .string { return .string(cell.text) }
         guard !s.isEmpty else { return fail("is empty") }
         switch keyType {
-        case .date?:
-            if let d = DateValue(parsing: s) { return .date(d) }
-            if s.count == 4, let y = Int(s) { return .date(DateValue(year: y)) }
-            return fail("is not a date (2020, 2020-06 or 2020-06-14)")
-        case .integer?:
-            return Int(s).map { .integer($0) } ?? fail("is not a whole number")
-        case .decimal?:
-            return Loader.isDecimal(s) || Int(s) != nil ? .decimal(s) : fail("is not a number")
-        case .entity?:
+        case .date?: return fail("is not a date (2020, 2020-06 or 2020-06-14)")
+        case .integer?: return fail("is not a whole number")
+        case .decimal?: return fail("is not a number")
+        default:
+            // Named by several entities (reported), or by none and written as a name (made).
             return csvEntity(s, cell, sheet, row).map { .entity($0) }
+        }
+    }
+
+    /// What `csvValue` reads a cell as, when the knowledge base and the memos decide it
+    /// without a change to either: its value; an entity found by name (which the import
+    /// remembers); text (remembered as such); or `inOrder`, an error to report or an
+    /// entity to make, which only `csvValue` itself does. Read-only: the workers that read
+    /// a sheet's cells ahead call it on every core.
+    enum CSVReading {
+        case value(Value)
+        case foundEntity(EntityID)
+        case text
+        case inOrder
+    }
+
+    static func csvReading(_ text: String, trimmed s: String, keyType: ValueType?, text isText: Bool, _ store: FactStore, _ memo: CSVMemo) -> CSVReading {
+        if isText || keyType == .string { return .value(.string(text)) }
+        guard !s.isEmpty else { return .inOrder }
+        switch keyType {
+        case .date?:
+            if let d = DateValue(parsing: s) { return .value(.date(d)) }
+            if s.count == 4, let y = Int(s) { return .value(.date(DateValue(year: y))) }
+            return .inOrder
+        case .integer?:
+            return Int(s).map { .value(.integer($0)) } ?? .inOrder
+        case .decimal?:
+            return Loader.isDecimal(s) || Int(s) != nil ? .value(.decimal(s)) : .inOrder
+        case .entity?:
+            if let known = memo.entities[s] { return .value(.entity(known)) }
+            let named = store.entities(named: s)
+            return named.count == 1 ? .foundEntity(named[0]) : .inOrder
         default:
             break
         }
-        if let known = csvMemo.entities[s] { return .entity(known) }
-        if csvMemo.texts.contains(s) { return .string(cell.text) }
-        if s == "unknown" { return .unknown }
-        if s == "none" { return Value.none }
-        if let i = Int(s), !s.hasPrefix("+") { return .integer(i) }
-        if Loader.isDecimal(s) { return .decimal(s) }
-        if s.contains("-"), let d = DateValue(parsing: s) { return .date(d) }
+        if let known = memo.entities[s] { return .value(.entity(known)) }
+        if memo.texts.contains(s) { return .value(.string(text)) }
+        if s == "unknown" { return .value(.unknown) }
+        if s == "none" { return .value(Value.none) }
+        if let i = Int(s), !s.hasPrefix("+") { return .value(.integer(i)) }
+        if Loader.isDecimal(s) { return .value(.decimal(s)) }
+        if s.contains("-"), let d = DateValue(parsing: s) { return .value(.date(d)) }
         // Most text names nothing: the name index's hash says so without a lookup.
         let named = store.nameIndex.candidates(name: s).isEmpty ? [] : store.entities(named: s)
-        if named.count == 1 { return .entity(named[0]) }
-        if named.count > 1 {
-            report(ambiguity(s, cell, sheet))
-            return nil
-        }
-        if Loader.isName(s) { return csvEntity(s, cell, sheet, row).map { .entity($0) } }
-        csvMemo.texts.insert(s)
-        return .string(cell.text)
+        if named.count == 1 { return .value(.entity(named[0])) }
+        if named.count > 1 || Loader.isName(s) { return .inOrder }
+        return .text
     }
 
     /// Digits, one '.', digits, after an optional '-' (and '+' with `plus`): a decimal as
@@ -338,18 +421,18 @@ extension Loader {
         if let known = csvMemo.entities[name] { return known }
         let named = store.entities(named: name)
         if named.count == 1 {
-            csvMemo.entities[name] = named[0]
+            rememberEntity(name, named[0])
             return named[0]
         }
         if named.count > 1 {
             report(ambiguity(name, cell, sheet))
             return nil
         }
-        let e = store.addEntity(Entity(
+        let e = addCSVEntity(Entity(
             id: uniqueEntityID(Loader.csvName(name)), types: [], label: Loader.labelFor(name), aliases: [],
             description: nil, paragraphs: nil, declaredAt: Location(file: sheet.path, line: row.number)))
         store.setEntityTypes(e, [csvType("Thing", sheet, row)])
-        csvMemo.entities[name] = e
+        rememberEntity(name, e)
         return e
     }
 
@@ -432,7 +515,7 @@ extension Loader {
             label: sheet.path, aliases: [], description: "an imported spreadsheet; paragraph = row", paragraphs: nil,
             declaredAt: Location(file: sheet.path, line: 0))
         e.iri = iri
-        let id = store.addEntity(e)
+        let id = addCSVEntity(e)
         store.setEntityTypes(id, [documentType()])
         csvMemo.documents[sheet.path] = id
         return id

@@ -1,77 +1,76 @@
 /// A statements sheet's rows, fast: a sheet names the same entities, predicates, sources
-/// and values row after row, so each column remembers what each distinct cell (by its
-/// bytes) resolved to: a row whose cells were met before becomes a statement with no
-/// String made, no name looked up and no value interned, and a cell met for the first
-/// time is resolved once, in the order the full path resolves a row's cells (so entities
-/// are made in the same order). A claim, or a row with anything that is an error, takes
-/// the full path, `importStatementRow`, which resolves and reports exactly as it always
-/// has. Both paths add a row's statement in row order, so the store is the same either
-/// way (a test compares them).
+/// and values row after row, so each column's distinct cells are read once, ahead and on
+/// every core (`readAhead`), and a row whose cells were read becomes a statement with no
+/// String made, no name looked up and no value interned. A cell met for the first time
+/// takes its guess, or is read in order as the full path reads it (so entities are made in
+/// the same order). A claim, or a row with anything that is an error, takes the full path,
+/// `importStatementRow`, which resolves and reports exactly as it always has. Both paths add
+/// a row's statement in row order, so the store is the same either way (a test compares
+/// them).
 extension Loader {
-    /// What the distinct texts of one column resolved to.
-    struct CSVCellMemo {
-        var keys = ByteKeyTable(capacity: 64)
-        var terms: [Term] = []
-
-        func lookup(_ bytes: UnsafeBufferPointer<UInt8>) -> Term? { keys.lookup(bytes).map { terms[Int($0)] } }
-
-        mutating func remember(_ bytes: UnsafeBufferPointer<UInt8>, _ term: Term) {
-            guard keys.lookup(bytes) == nil else { return }
-            keys.insert(distinct: bytes, Int32(terms.count))
-            terms.append(term)
-        }
-    }
-
     /// Makes the entities that subjects and speakers name and nothing names yet, in row
     /// order (so that an object naming one of them anywhere in the sheets is that entity,
-    /// not text); each distinct cell is looked at once.
-    mutating func makeSubjectsAndSpeakers(_ sheet: CSVSheet) {
+    /// not text); each distinct cell is looked at once. Returns the subject column read
+    /// ahead, its terms known.
+    mutating func makeSubjectsAndSpeakers(_ index: Int) -> CSVCellColumn {
+        let sheet = csvSheets[index]
         let table = sheet.table
+        var subjects: CSVCellColumn? = nil
         for k in [sheet.column("subject"), sheet.column("speaker")].compactMap({ $0 }) {
-            var seen = ByteKeyTable(capacity: 64)
-            table.source.bytes.withUnsafeBufferPointer { bytes in
-                for r in 0..<table.rowCount {
-                    let cell = r * table.columns + k
-                    let escaped = table.cellForm[cell] == .escaped
-                    let key = UnsafeBufferPointer(rebasing: bytes[table.content(cell)])
-                    if !escaped, key.count > 0 {
-                        guard seen.lookup(key) == nil else { continue }
-                        seen.insert(distinct: key, 0)
+            var column = readAhead(index, k, .value(keyType: .entity, text: false))
+            for r in 0..<table.rowCount {
+                let g = Int(column.distinct.ids[r])
+                if g >= 0 {
+                    guard column.terms[g] == CSVCellColumn.unmet else { continue }
+                    if let t = take(&column, g, sheet: index) {
+                        column.terms[g] = t
+                        continue
                     }
-                    let c = table.cell(cell)
-                    let name = c.text.trimmingSpaces
-                    guard !name.isEmpty, csvMemo.entities[name] == nil else { continue }
+                    // Unless found or made below, its rows take the full path, which reports it.
+                    column.terms[g] = CSVCellColumn.failed
+                }
+                flushCSVPending()
+                let c = table.cell(r * table.columns + k)
+                let name = c.text.trimmingSpaces
+                guard !name.isEmpty else { continue }
+                var found = csvMemo.entities[name]
+                if found == nil {
                     let named = store.nameIndex.candidates(name: name).isEmpty ? [] : store.entities(named: name)
                     // One entity: remembered, as `csvEntity` would; none: made; more: left for
                     // the row to report.
-                    if named.count == 1 { csvMemo.entities[name] = named[0] }
-                    if named.isEmpty { _ = csvEntity(name, c, sheet, table.row(r)) }
+                    if named.count == 1 {
+                        rememberEntity(name, named[0])
+                        found = named[0]
+                    }
+                    if named.isEmpty { found = csvEntity(name, c, sheet, table.row(r)) }
                 }
+                if g >= 0, let found { column.terms[g] = UInt32(found) }
             }
+            if k == sheet.column("subject") { subjects = column }
         }
+        return subjects!
     }
 
-    mutating func importStatementRows(_ sheet: CSVSheet, _ c: StatementColumns) {
+    mutating func importStatementRows(_ index: Int, _ c: StatementColumns, subjects: CSVCellColumn) {
+        let sheet = csvSheets[index]
         let table = sheet.table
         let width = table.columns
-        // Subject, object and qualifier columns by their index; predicates and sources apart
-        // (a predicate's memo holds its id, a source's its document).
-        var memo = [CSVCellMemo](repeating: CSVCellMemo(), count: width)
-        var predicates = CSVCellMemo()
-        var sources = CSVCellMemo()
-        var paragraphCounts: [EntityID: Int?] = [:]
+        var subjects = subjects
+        let aheadStart = Clock.nanoseconds()
+        var predicates = readAhead(index, c.predicate, .inOrder)
+        var objects = readAhead(index, c.object, .value(keyType: nil, text: sheet.columns[c.object].text))
+        var sources = c.source.map { readAhead(index, $0, .source) }
         let qualifierColumns = c.onStatement + c.onClaim
+        var qualifierCells = qualifierColumns.map { k, key in
+            let type = store.keys[Int(key)].valueType
+            return readAhead(index, k, .value(keyType: type == .any ? nil : type, text: sheet.columns[k].text))
+        }
+        phases.add("sheets, statements, read ahead", since: aheadStart)
+        var paragraphCounts: [EntityID: Int?] = [:]
         var qualifiers: [(key: Int32, value: Term)] = []
         let useFastPath = fast.enabled
         var sheetDocument: EntityID? = nil
         table.source.bytes.withUnsafeBufferPointer { bytes in
-            /// The bytes of cell `k` of the flat list, inside its quotes; nil when the cell
-            /// holds a doubled quote (its text is not its bytes).
-            func content(_ k: Int) -> UnsafeBufferPointer<UInt8>? {
-                guard table.cellForm[k] != .escaped else { return nil }
-                let r = table.content(k)
-                return UnsafeBufferPointer(rebasing: bytes[r])
-            }
             func isBlank(_ k: Int) -> Bool {
                 let r = table.content(k)
                 return bytes[r].allSatisfy { $0 == 0x20 || $0 == 0x09 }
@@ -99,29 +98,39 @@ extension Loader {
                     return made!
                 }
                 fast: if useFastPath && !claimed {
-                    /// Column `k`'s term for this row's cell: remembered, or resolved now
-                    /// (making what a first mention makes) and remembered. Nil, with
-                    /// nothing reported, when resolving it is an error: the full path
-                    /// then reads the row and reports it where it always has.
-                    func term(_ k: Int, _ m: inout CSVCellMemo, _ resolve: (CSVTable.Row) -> Term?) -> Term? {
-                        guard let key = content(base + k), key.count > 0 else { return nil }
-                        if let t = m.lookup(key) { return t }
+                    /// This row's term in a column read ahead: known, its guess taken, or
+                    /// read now as the full path reads it (making what a first mention
+                    /// makes). Nil, with nothing reported, when reading it is an error (the
+                    /// full path then reads the row and reports it where it always has), or
+                    /// when the cell is empty or holds a doubled quote.
+                    func term(_ column: inout CSVCellColumn, _ resolve: (CSVTable.Row) -> Term?) -> Term? {
+                        let g = Int(column.distinct.ids[r])
+                        guard g >= 0 else { return nil }
+                        let known = column.terms[g]
+                        if known == CSVCellColumn.failed { return nil }
+                        if known != CSVCellColumn.unmet { return Term(raw: known) }
+                        if let t = take(&column, g, sheet: index) {
+                            column.terms[g] = t
+                            return Term(raw: t)
+                        }
+                        if column.readsMemos { flushCSVPending() }
                         let before = diagnostics
                         guard let t = resolve(row()), diagnostics.items.count == before.items.count, diagnostics.dropped == before.dropped else {
                             diagnostics = before
+                            column.terms[g] = CSVCellColumn.failed
                             return nil
                         }
-                        m.remember(key, t)
+                        column.terms[g] = t.raw
                         return t
                     }
-                    guard let subject = term(c.subject, &memo[c.subject], { row in
+                    guard let subject = term(&subjects, { row in
                             csvValue(row.cells[c.subject], sheet, row, keyType: .entity, role: "subject").map { store.intern($0) }
                         }),
-                        let predicate = term(c.predicate, &predicates, { row in
+                        let predicate = term(&predicates, { row in
                             csvPredicate(row.cells[c.predicate], sheet, row, stance: false).map { Term(raw: UInt32($0)) }
                         }),
                         !store.isStance(PredicateID(predicate.raw)),
-                        let object = term(c.object, &memo[c.object], { row in
+                        let object = term(&objects, { row in
                             csvValue(row.cells[c.object], sheet, row, keyType: nil, text: sheet.columns[c.object].text, role: "object")
                                 .map { store.intern($0) }
                         })
@@ -129,7 +138,7 @@ extension Loader {
                     let document: EntityID
                     var paragraph: Int?
                     if let s = c.source, !isBlank(base + s) {
-                        guard let d = term(s, &sources, { row in csvSource(row.cells[s], sheet, row).map { Term(entity: $0) } }) else { break fast }
+                        guard let d = term(&sources!, { row in csvSource(row.cells[s], sheet, row).map { Term(entity: $0) } }) else { break fast }
                         document = EntityID(d.raw)
                         if let p = c.para, !isBlank(base + p) {
                             let count = paragraphCounts[document] ?? {
@@ -148,9 +157,9 @@ extension Loader {
                         paragraph = line
                     }
                     qualifiers.removeAll(keepingCapacity: true)
-                    for (k, key) in qualifierColumns where !isBlank(base + k) {
+                    for (q, (k, key)) in qualifierColumns.enumerated() where !isBlank(base + k) {
                         let type = store.keys[Int(key)].valueType
-                        guard let v = term(k, &memo[k], { row in
+                        guard let v = term(&qualifierCells[q], { row in
                             csvValue(row.cells[k], sheet, row, keyType: type == .any ? nil : type, text: sheet.columns[k].text, role: sheet.columns[k].title)
                                 .map { store.intern($0) }
                         }) else { break fast }
@@ -162,6 +171,7 @@ extension Loader {
                     fastSheetRows += 1
                     continue rows
                 }
+                flushCSVPending()
                 _ = importStatementRow(row(), c, sheet)
             }
         }

@@ -147,9 +147,14 @@ struct ByteKeyTable {
     /// `lookup(key)`, its hash computed already.
     func lookup(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> Int32? {
         guard key.count > 0 else { return nil }
+        return lookup(key, hash: h, head: ByteKeyTable.word(key, 0), tail: ByteKeyTable.word(key, 8))
+    }
+
+    /// `lookup(key)`, its hash and first sixteen bytes (`word(key, 0)` and `word(key, 8)`)
+    /// read already: a key of up to sixteen bytes is not read at all.
+    func lookup(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt64, head: UInt64, tail: UInt64) -> Int32? {
+        guard key.count > 0 else { return nil }
         let tag = UInt32(truncatingIfNeeded: h)
-        let head = ByteKeyTable.word(key, 0)
-        let tail = ByteKeyTable.word(key, 8)
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: h) & mask
         return slots.withUnsafeBufferPointer { slots in

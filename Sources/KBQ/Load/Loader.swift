@@ -22,6 +22,7 @@ public struct Loader {
     /// Spreadsheets, read in pass 1 and imported in pass 2.
     var csvSheets: [CSVSheet] = []
     var csvMemo = CSVMemo()
+    var csvPending: [CSVPending] = []
     /// Sheet rows the fast path made statements of (tests count them).
     var fastSheetRows = 0
     var currentRDFPath = ""

@@ -1,0 +1,179 @@
+/// A statements sheet's cells read ahead, on every core: each column's distinct cells
+/// (`CSVDistinct`) are read once, against the knowledge base and the import's memos as
+/// they stand (`csvReading`, which changes neither), into a guess of what `csvValue` will
+/// make of them. The rows are then added in order, and the first time a distinct cell is
+/// met its guess is taken, unless a name it depends on has changed since it was made
+/// (`CSVMemo.changed`); a cell that only the in-order reading can decide (an error, an
+/// entity to make) is read in order, as before. So the store and the errors are those of
+/// reading every row in order (a test compares the two).
+///
+/// What taking a guess would have remembered (an entity or a text by its name, a source's
+/// Document) is kept as pending (`csvPending`), and written into the memos before anything
+/// reads them in order (`flushCSVPending`): a million-row sheet names a few hundred
+/// thousand things, and most loads never read them in order at all.
+extension Loader {
+    enum CSVGuess {
+        /// Only reading it in order can tell (or it was taken already).
+        case inOrder
+        /// An entity found by the memos (nothing to remember).
+        case term(UInt32)
+        /// A string (the bytes of the cell's first row), an integer or a date.
+        case literal(LiteralTable.Key)
+        case value(Value)
+        /// An entity found by name, remembered when taken (never a name that reads as a
+        /// literal: those are remembered in order, since they change other columns).
+        case remember(EntityID)
+        /// A string remembered as text when taken.
+        case text(LiteralTable.Key)
+        /// A source's Document, remembered when taken.
+        case document(EntityID)
+    }
+
+    /// What taking a guess leaves to write into the memos.
+    struct CSVPending {
+        enum Kind: UInt8 { case entity, text, source }
+        var sheet: Int32
+        var kind: Kind
+        var entity: EntityID
+        /// The cell (of the sheet's flat list) whose trimmed text is the name.
+        var cell: Int
+    }
+
+    /// How a column's cells are read.
+    enum CSVColumnRole {
+        case value(keyType: ValueType?, text: Bool)
+        case source
+        /// Read in order only (predicates and stances: a sheet names few).
+        case inOrder
+    }
+
+    /// One column of a statements sheet read ahead: its cells' numbers, a guess per number
+    /// (made when `stamp` was the memos' stamp), and per number its term once taken.
+    struct CSVCellColumn {
+        var distinct: CSVDistinct
+        var guesses: [CSVGuess]
+        var stamp: Int
+        var terms: [UInt32]
+        /// Whether reading it in order needs the pending memos written first.
+        var readsMemos: Bool
+
+        /// Not met yet; and met, but an error (its rows take the full path, which reports it).
+        static let unmet = UInt32.max
+        static let failed = UInt32.max - 1
+    }
+
+    /// Reads column `column` of sheet `index` ahead as `role`: numbered, and its distinct
+    /// cells guessed on every core (all read in order when the fast path is off, so that
+    /// tests compare the guesses with the in-order reading).
+    func readAhead(_ index: Int, _ column: Int, _ role: CSVColumnRole) -> CSVCellColumn {
+        let table = csvSheets[index].table
+        let distinct = CSVDistinct.number(table, columns: [column])[0]
+        var guesses = [CSVGuess](repeating: .inOrder, count: distinct.count)
+        var readsMemos = true
+        switch role {
+        case .inOrder: readsMemos = false
+        case _ where !fast.enabled: break
+        case .value, .source:
+            let reader = CSVGuesser(table: table, column: column, role: role, store: store, memo: csvMemo, firstRow: distinct.firstRow)
+            let parts = distinct.count < 4096 ? 1 : Parallel.cores * 4
+            guesses.withUnsafeMutableBufferPointer { out in
+                let out = CSVGuesser.Out(buffer: out)
+                Parallel.forEach(parts) { k in
+                    for g in distinct.count * k / parts..<distinct.count * (k + 1) / parts { out.buffer[g] = reader.guess(g) }
+                }
+            }
+        }
+        return CSVCellColumn(
+            distinct: distinct, guesses: guesses, stamp: csvMemo.stamp,
+            terms: Array(repeating: CSVCellColumn.unmet, count: distinct.count), readsMemos: readsMemos)
+    }
+
+    /// What the workers read: a copy of the store and the memos (which share the loader's
+    /// storage, unchanged while they read, and are dropped before the loader changes it).
+    private final class CSVGuesser: @unchecked Sendable {
+        struct Out: @unchecked Sendable { let buffer: UnsafeMutableBufferPointer<CSVGuess> }
+        let table: CSVTable
+        let column: Int
+        let role: CSVColumnRole
+        let store: FactStore
+        let memo: CSVMemo
+        let firstRow: [Int32]
+
+        init(table: CSVTable, column: Int, role: CSVColumnRole, store: FactStore, memo: CSVMemo, firstRow: [Int32]) {
+            (self.table, self.column, self.role, self.store, self.memo, self.firstRow) = (table, column, role, store, memo, firstRow)
+        }
+
+        func guess(_ g: Int) -> CSVGuess {
+            let cell = Int(firstRow[g]) * table.columns + column
+            let text = table.text(cell)
+            let s = text.trimmingSpaces
+            switch role {
+            case .inOrder:
+                return .inOrder
+            case .source:
+                guard let (document, remembered) = Loader.csvSourceReading(s, store, memo) else { return .inOrder }
+                return remembered ? .term(UInt32(document)) : .document(document)
+            case .value(let keyType, let isText):
+                let key = { self.table.source.bytes.withUnsafeBufferPointer { LiteralTable.Key.string(UnsafeBufferPointer(rebasing: $0[self.table.content(cell)])) } }
+                switch Loader.csvReading(text, trimmed: s, keyType: keyType, text: isText, store, memo) {
+                case .inOrder: return .inOrder
+                case .text: return .text(key())
+                case .foundEntity(let e): return Loader.readsAsLiteral(s) ? .inOrder : .remember(e)
+                case .value(.entity(let e)): return .term(UInt32(e))
+                case .value(.string): return .literal(key())
+                case .value(.integer(let n)): return .literal(.integer(n))
+                case .value(.date(let d)): return .literal(.date(d))
+                case .value(let v): return .value(v)
+                }
+            }
+        }
+    }
+
+    /// The term of number `g` of a column read ahead, met for the first time: its guess
+    /// taken, or nil when it must be read in order (the guess says so, or a name it
+    /// depends on has changed since).
+    mutating func take(_ column: inout CSVCellColumn, _ g: Int, sheet: Int) -> UInt32? {
+        let guess = column.guesses[g]
+        if case .inOrder = guess { return nil }
+        column.guesses[g] = .inOrder
+        let table = csvSheets[sheet].table
+        let cell = Int(column.distinct.firstRow[g]) * table.columns + column.distinct.column
+        if !csvMemo.changed.isEmpty, csvMemo.changed(table.text(cell).trimmingSpaces, since: column.stamp) { return nil }
+        func intern(_ key: LiteralTable.Key) -> UInt32 {
+            let n = table.source.bytes.withUnsafeBufferPointer { b in
+                let text = UnsafeBufferPointer(rebasing: b[table.content(cell)])
+                return store.withTableAndLiterals { $1.intern(key, text: text) }
+            }
+            return Term(literal: n).raw
+        }
+        switch guess {
+        case .inOrder: return nil
+        case .term(let t): return t
+        case .literal(let key): return intern(key)
+        case .value(let v): return store.intern(v).raw
+        case .remember(let e):
+            csvPending.append(CSVPending(sheet: Int32(sheet), kind: .entity, entity: e, cell: cell))
+            return UInt32(e)
+        case .text(let key):
+            csvPending.append(CSVPending(sheet: Int32(sheet), kind: .text, entity: 0, cell: cell))
+            return intern(key)
+        case .document(let e):
+            csvPending.append(CSVPending(sheet: Int32(sheet), kind: .source, entity: e, cell: cell))
+            return UInt32(e)
+        }
+    }
+
+    /// Writes what taken guesses remembered into the memos, before anything reads them in order.
+    mutating func flushCSVPending() {
+        guard !csvPending.isEmpty else { return }
+        for p in csvPending {
+            let s = csvSheets[Int(p.sheet)].table.text(p.cell).trimmingSpaces
+            switch p.kind {
+            case .entity: csvMemo.entities[s] = p.entity
+            case .text: csvMemo.texts.insert(s)
+            case .source: csvMemo.sources[s] = p.entity
+            }
+        }
+        csvPending.removeAll(keepingCapacity: true)
+    }
+}
