@@ -152,7 +152,15 @@ import Testing
             values = names + news + later + ["12", "-3", "4.5", "2020", "2020-06", "2021-02-03", "unknown", "none", "some text", "x, y", 'say "hi"', "  padded  ", "é字"]
             values += ["text %d" % i for i in range(3000)] + ["%d" % i for i in range(3000)]
             subjects = names + news + ["2020", "12", "Free %d" % r.randint(0, 3)]
-            def row(bad):
+            # A sheet that names only declared entities (nothing made: every cell read
+            # ahead can be read from its bytes).
+            declared = [e[0] for e in ents] + [e[2] for e in ents] + ["al3", "other 7", " E1 ", "e1", "name 2"]
+            plain = declared + ["12", "-3", "0", "-0", "007", "4.5", "2020", "2020-06", "2021-02-03", "unknown", "none", "Unknown", "some text", "x, y",
+                                "é 字", "  padded  ", "_x y", "a-b c", "99999999999999999999"] + ["text %d" % i for i in range(3000)]
+            def row(bad, only=False):
+                if only:
+                    return [r.choice(declared), r.choice(["knows", "likes", "p 1"]), r.choice(plain), r.choice(["", "Doc", "The doc"]), "",
+                            r.choice(["", "2020-01", "2019"]), r.choice(["", "a", "b"]), "", ""]
                 claim = r.random() < 0.1
                 source = r.choice(["", "", "Doc", "The doc"])
                 para = r.choice(["", "1", "2", " 3 ", "+4"]) if source else ""
@@ -166,10 +174,14 @@ import Testing
                     w.writerow(["subject", "predicate", "object", "source", "para", "date", "note:string", "speaker", "stance"])
                     # Past CSVDistinct.parallelRows: the cells are numbered and read ahead on every core.
                     w.writerows(row(bad and i > 150) for i in range(12000 if name == "good" else 400))
+            with open(d + "/plain.csv", "w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(["subject", "predicate", "object", "source", "para", "date", "note:string", "speaker", "stance"])
+                w.writerows(row(False, True) for i in range(12000))
             """, String(seed), dir])
         #expect(write.status == 0, "\(write.stderr)")
         // With the entities sheet, and without it (every name then made on first mention).
-        for files in [[dir + "/entities.csv", dir + "/good.csv"], [dir + "/good.csv"]] {
+        for files in [[dir + "/entities.csv", dir + "/good.csv"], [dir + "/good.csv"], [dir + "/entities.csv", dir + "/plain.csv"]] {
             let (fastResult, taken) = Loader.load(files: files, into: FactStore(), fastLines: true)
             #expect(taken > 3000, "rows the fast path took: \(taken) of 12000")
             guard case .success(let fast) = fastResult,

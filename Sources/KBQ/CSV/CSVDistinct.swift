@@ -20,25 +20,29 @@ struct CSVDistinct {
     /// Below this many rows, one worker and one group: threads would cost more than they give.
     static let parallelRows = 1 << 13
 
-    /// `columns` of `table` numbered, each on its own.
+    /// `columns` of `table` numbered, each on its own (one after the other, in the same
+    /// scratch: fresh memory for each cost as much in page faults as the numbering).
     static func number(_ table: CSVTable, columns: [Int]) -> [CSVDistinct] {
         guard !columns.isEmpty else { return [] }
         return table.source.bytes.withUnsafeBufferPointer { bytes in
             table.cellStart.withUnsafeBufferPointer { starts in
                 table.cellEnd.withUnsafeBufferPointer { ends in
                     table.cellForm.withUnsafeBufferPointer { forms in
-                        let work = Work(Cells(bytes: bytes, starts: starts, ends: ends, forms: forms, width: table.columns), columns)
+                        let work = Work(Cells(bytes: bytes, starts: starts, ends: ends, forms: forms, width: table.columns))
                         defer { work.free() }
-                        Parallel.forEach(work.parts) { work.hash(part: $0) }
-                        work.placeGroups()
-                        Parallel.forEach(work.parts) { work.scatter(part: $0) }
-                        Parallel.forEach(columns.count * work.groups) { work.numberGroup($0 / work.groups, $0 % work.groups) }
-                        work.placeNumbers()
-                        Parallel.forEach(work.parts) { work.renumber(part: $0) }
-                        return (0..<columns.count).map { j in
-                            CSVDistinct(
-                                column: columns[j], ids: Array(work.ids[j]),
-                                firstRow: (0..<work.groups).flatMap { work.firstRows[j * work.groups + $0] })
+                        return columns.map { column in
+                            work.start(column)
+                            Parallel.forEach(work.parts) { work.hash(part: $0) }
+                            work.placeGroups()
+                            Parallel.forEach(work.parts) { work.scatter(part: $0) }
+                            Parallel.forEach(work.groups) { work.numberGroup($0) }
+                            work.placeNumbers()
+                            let ids = [Int32](unsafeUninitializedCapacity: work.rows) { ids, count in
+                                let out = Work.Out(ids: ids)
+                                Parallel.forEach(work.parts) { work.renumber(part: $0, into: out.ids) }
+                                count = work.rows
+                            }
+                            return CSVDistinct(column: column, ids: ids, firstRow: (0..<work.groups).flatMap { work.firstRows[$0] })
                         }
                     }
                 }
@@ -79,123 +83,110 @@ struct CSVDistinct {
         var row: Int32
     }
 
-    /// The buffers the workers share. Each writes only its own part of them: rows of its
-    /// part (hashing, scattering, renumbering) or its own group's slots (numbering).
+    /// The scratch the workers share, for one column at a time. Each writes only its own
+    /// part of it: rows of its part (hashing, scattering, renumbering) or its own group's
+    /// slots (numbering); the phases are apart (each `Parallel.forEach` returns when all
+    /// its workers have).
     private final class Work: @unchecked Sendable {
+        struct Out: @unchecked Sendable { let ids: UnsafeMutableBufferPointer<Int32> }
         let cells: Cells
-        let columns: [Int]
         let rows: Int
         let parts: Int
         let groups: Int
         let groupShift: UInt64
-        /// Per column, per row: the cell's hash (0: not numbered).
-        let hashes: [UnsafeMutableBufferPointer<UInt64>]
-        /// Per column, per row: its number.
-        let ids: [UnsafeMutableBufferPointer<Int32>]
-        /// Per column, the group-local numbers of `grouped`, in its order.
-        let local: [UnsafeMutableBufferPointer<Int32>]
-        /// Per column, the numbered cells grouped (`groupStart` gives where each group begins).
-        let grouped: [UnsafeMutableBufferPointer<Entry>]
-        /// Per column and part, per group: rows counted, then where the part's next row goes.
+        private(set) var column = 0
+        /// Per row: the cell's hash (0: not numbered).
+        let hashes: UnsafeMutableBufferPointer<UInt64>
+        /// The numbered cells grouped (`groupStart` gives where each group begins), and
+        /// their group-local numbers in the same order.
+        let grouped: UnsafeMutableBufferPointer<Entry>
+        let local: UnsafeMutableBufferPointer<Int32>
+        /// Per part, per group: rows counted, then where the part's rows of the group begin.
         let placed: UnsafeMutableBufferPointer<Int>
-        /// Per column, per group + 1: where the group's rows begin in `grouped`.
-        var groupStart: [[Int]]
-        /// Per column and group: the first row of each group-local number (written by the
-        /// group's worker: one slot each, in storage that is not an Array's).
+        /// Per group + 1: where the group's rows begin in `grouped`.
+        private(set) var groupStart: [Int] = []
+        /// Per group: the first row of each group-local number (written by the group's
+        /// worker: one slot each, in storage that is not an Array's).
         let firstRows: UnsafeMutableBufferPointer<[Int32]>
-        /// Per column and group: the number of the group's first local number.
-        var numberStart: [[Int32]]
+        /// Per group: the number of the group's first local number.
+        private(set) var numberStart: [Int32] = []
 
-        init(_ cells: Cells, _ columns: [Int]) {
+        init(_ cells: Cells) {
             let rows = cells.starts.count / max(cells.width, 1)
-            (self.cells, self.columns, self.rows) = (cells, columns, rows)
+            (self.cells, self.rows) = (cells, rows)
             parts = rows < CSVDistinct.parallelRows ? 1 : Parallel.cores * 4
             groups = rows < CSVDistinct.parallelRows ? 1 : 64
             groupShift = UInt64(64 - groups.trailingZeroBitCount)
-            hashes = columns.map { _ in .allocate(capacity: rows) }
-            ids = columns.map { _ in .allocate(capacity: rows) }
-            grouped = columns.map { _ in .allocate(capacity: rows) }
-            local = columns.map { _ in .allocate(capacity: rows) }
-            placed = .allocate(capacity: columns.count * parts * groups)
-            placed.initialize(repeating: 0)
-            groupStart = Array(repeating: [], count: columns.count)
-            firstRows = .allocate(capacity: columns.count * groups)
+            hashes = .allocate(capacity: rows)
+            grouped = .allocate(capacity: rows)
+            local = .allocate(capacity: rows)
+            placed = .allocate(capacity: parts * groups)
+            firstRows = .allocate(capacity: groups)
             firstRows.initialize(repeating: [])
-            numberStart = Array(repeating: [], count: columns.count)
         }
 
         func free() {
-            for b in hashes { b.deallocate() }
-            for b in ids { b.deallocate() }
-            for b in grouped { b.deallocate() }
-            for b in local { b.deallocate() }
+            hashes.deallocate()
+            grouped.deallocate()
+            local.deallocate()
             placed.deallocate()
             firstRows.deinitialize()
             firstRows.deallocate()
+        }
+
+        func start(_ column: Int) {
+            self.column = column
+            placed.initialize(repeating: 0)
         }
 
         func rows(part k: Int) -> Range<Int> { rows * k / parts..<rows * (k + 1) / parts }
 
         @inline(__always) func group(_ h: UInt64) -> Int { groups == 1 ? 0 : Int(h >> groupShift) }
 
-        @inline(__always) func placedIndex(_ j: Int, _ part: Int, _ g: Int) -> Int { (j * parts + part) * groups + g }
-
         func hash(part: Int) {
-            for (j, column) in columns.enumerated() {
-                let hashes = self.hashes[j]
-                for r in rows(part: part) {
-                    let (start, count) = cells.content(r * cells.width + column)
-                    guard count > 0 else {
-                        hashes[r] = 0
-                        continue
-                    }
-                    let h = max(ByteKeyTable.hash(UnsafeBufferPointer(rebasing: cells.bytes[start..<start + count])), 1)
-                    hashes[r] = h
-                    placed[placedIndex(j, part, group(h))] += 1
+            for r in rows(part: part) {
+                let (start, count) = cells.content(r * cells.width + column)
+                guard count > 0 else {
+                    hashes[r] = 0
+                    continue
                 }
+                let h = max(ByteKeyTable.hash(UnsafeBufferPointer(rebasing: cells.bytes[start..<start + count])), 1)
+                hashes[r] = h
+                placed[part * groups + group(h)] += 1
             }
         }
 
         /// From the counts, where each part's rows of each group go: groups in order,
         /// parts in order within a group, so a group's rows stay in row order.
         func placeGroups() {
-            for j in columns.indices {
-                var at = 0
-                var starts: [Int] = []
-                for g in 0..<groups {
-                    starts.append(at)
-                    for part in 0..<parts {
-                        let n = placed[placedIndex(j, part, g)]
-                        placed[placedIndex(j, part, g)] = at
-                        at += n
-                    }
+            var at = 0
+            groupStart = []
+            for g in 0..<groups {
+                groupStart.append(at)
+                for part in 0..<parts {
+                    let n = placed[part * groups + g]
+                    placed[part * groups + g] = at
+                    at += n
                 }
-                starts.append(at)
-                groupStart[j] = starts
             }
+            groupStart.append(at)
         }
 
-        /// Per part, per group, where its next row goes; after `scatter`, where its rows
-        /// began (each part's rows of a group lie together, in row order).
         func scatter(part: Int) {
-            for (j, column) in columns.enumerated() {
-                let (hashes, grouped) = (self.hashes[j], self.grouped[j])
-                var placed = (0..<groups).map { self.placed[placedIndex(j, part, $0)] }
-                for r in rows(part: part) where hashes[r] != 0 {
-                    let g = group(hashes[r])
-                    let (start, count) = cells.content(r * cells.width + column)
-                    grouped[placed[g]] = Entry(
-                        hash: hashes[r], head: ByteKeyTable.word(cells.bytes, start, length: count),
-                        tail: ByteKeyTable.word(cells.bytes, start + 8, length: count - 8),
-                        start: UInt32(start), count: UInt32(count), row: Int32(r))
-                    placed[g] += 1
-                }
+            var next = Array(placed[part * groups..<(part + 1) * groups])
+            for r in rows(part: part) where hashes[r] != 0 {
+                let g = group(hashes[r])
+                let (start, count) = cells.content(r * cells.width + column)
+                grouped[next[g]] = Entry(
+                    hash: hashes[r], head: ByteKeyTable.word(cells.bytes, start, length: count),
+                    tail: ByteKeyTable.word(cells.bytes, start + 8, length: count - 8),
+                    start: UInt32(start), count: UInt32(count), row: Int32(r))
+                next[g] += 1
             }
         }
 
-        func numberGroup(_ j: Int, _ g: Int) {
-            let (grouped, local) = (self.grouped[j], self.local[j])
-            let members = groupStart[j][g]..<groupStart[j][g + 1]
+        func numberGroup(_ g: Int) {
+            let members = groupStart[g]..<groupStart[g + 1]
             var seen = ByteKeyTable(capacity: max(16, members.count / 4))
             var first: [Int32] = []
             for i in members {
@@ -209,35 +200,31 @@ struct CSVDistinct {
                     first.append(e.row)
                 }
             }
-            firstRows[j * groups + g] = first
+            firstRows[g] = first
         }
 
         func placeNumbers() {
-            for j in columns.indices {
-                var at: Int32 = 0
-                numberStart[j] = (0..<groups).map { g in
-                    defer { at += Int32(firstRows[j * groups + g].count) }
-                    return at
-                }
+            var at: Int32 = 0
+            numberStart = (0..<groups).map { g in
+                defer { at += Int32(firstRows[g].count) }
+                return at
             }
         }
 
         /// Each row's number: its group's numbers are read in the order `scatter` placed
-        /// its rows (`placed` still says where the part's rows of each group began), so
+        /// its rows (`placed` still says where the part's rows of each group begin), so
         /// nothing is read or written out of order.
-        func renumber(part: Int) {
-            for j in columns.indices {
-                let (hashes, ids, local, starts) = (self.hashes[j], self.ids[j], self.local[j], numberStart[j])
-                var next = (0..<groups).map { self.placed[placedIndex(j, part, $0)] }
-                for r in rows(part: part) {
-                    guard hashes[r] != 0 else {
-                        ids[r] = -1
-                        continue
-                    }
-                    let g = group(hashes[r])
-                    ids[r] = local[next[g]] + starts[g]
-                    next[g] += 1
+        func renumber(part: Int, into ids: UnsafeMutableBufferPointer<Int32>) {
+            let starts = numberStart
+            var next = Array(placed[part * groups..<(part + 1) * groups])
+            for r in rows(part: part) {
+                guard hashes[r] != 0 else {
+                    ids[r] = -1
+                    continue
                 }
+                let g = group(hashes[r])
+                ids[r] = local[next[g]] + starts[g]
+                next[g] += 1
             }
         }
     }

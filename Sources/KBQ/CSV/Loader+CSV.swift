@@ -128,9 +128,14 @@ extension Loader {
             declareStandardStances(path)
         }
         let statementSheets = csvSheets.indices.filter { csvSheets[$0].kind == .statements }
-        let subjects = statementSheets.map { makeSubjectsAndSpeakers($0) }
+        let numbered = statementSheets.map { index in
+            let columns = CSVDistinct.number(csvSheets[index].table, columns: Loader.numberedColumns(csvSheets[index]))
+            return Dictionary(uniqueKeysWithValues: columns.map { ($0.column, $0) })
+        }
+        phases.end("sheets, cells numbered")
+        let subjects = zip(statementSheets, numbered).map { makeSubjectsAndSpeakers($0, $1) }
         phases.end("sheets, subjects and speakers")
-        for (index, subjects) in zip(statementSheets, subjects) { importStatements(index, subjects: subjects) }
+        for (k, index) in statementSheets.enumerated() { importStatements(index, subjects: subjects[k], numbered[k]) }
         store.recomputeClosures()
         phases.end("sheets, statements")
     }
@@ -195,7 +200,7 @@ extension Loader {
         var onStatement: [(column: Int, key: Int32)] = []
     }
 
-    mutating func importStatements(_ index: Int, subjects: CSVCellColumn) {
+    mutating func importStatements(_ index: Int, subjects: CSVCellColumn, _ numbered: [Int: CSVDistinct]) {
         let sheet = csvSheets[index]
         var c = StatementColumns(
             subject: sheet.column("subject")!, predicate: sheet.column("predicate")!, object: sheet.column("object")!,
@@ -205,7 +210,7 @@ extension Loader {
             let key = store.keyID(keyName) ?? store.addKey(KeyInfo(name: keyName, valueType: column.text ? .string : .any))
             if column.name == "date" || column.name == "quote" { c.onClaim.append((k, key)) } else { c.onStatement.append((k, key)) }
         }
-        importStatementRows(index, c, subjects: subjects)
+        importStatementRows(index, c, subjects: subjects, numbered)
     }
 
     /// One row of a statements sheet, read cell by cell as the README says: a fact, or a

@@ -62,12 +62,12 @@ extension Loader {
         static let failed = UInt32.max - 1
     }
 
-    /// Reads column `column` of sheet `index` ahead as `role`: numbered, and its distinct
-    /// cells guessed on every core (all read in order when the fast path is off, so that
-    /// tests compare the guesses with the in-order reading).
-    func readAhead(_ index: Int, _ column: Int, _ role: CSVColumnRole) -> CSVCellColumn {
+    /// Reads a numbered column of sheet `index` ahead as `role`: its distinct cells
+    /// guessed on every core (all read in order when the fast path is off, so that tests
+    /// compare the guesses with the in-order reading).
+    func readAhead(_ index: Int, _ distinct: CSVDistinct, _ role: CSVColumnRole) -> CSVCellColumn {
         let table = csvSheets[index].table
-        let distinct = CSVDistinct.number(table, columns: [column])[0]
+        let column = distinct.column
         var guesses = [CSVGuess](repeating: .inOrder, count: distinct.count)
         var readsMemos = true
         switch role {
@@ -105,6 +105,13 @@ extension Loader {
 
         func guess(_ g: Int) -> CSVGuess {
             let cell = Int(firstRow[g]) * table.columns + column
+            if memo.changed.isEmpty, case .value(let keyType, let isText) = role, table.cellForm[cell] != .escaped,
+                let quick = table.source.bytes.withUnsafeBufferPointer({ b in
+                    quickGuess(UnsafeBufferPointer(rebasing: b[table.content(cell)]), keyType: keyType, text: isText)
+                })
+            {
+                return quick
+            }
             let text = table.text(cell)
             let s = text.trimmingSpaces
             switch role {
@@ -126,6 +133,37 @@ extension Loader {
                 case .value(let v): return .value(v)
                 }
             }
+        }
+
+        /// What `csvReading` says of the commonest cells, read from their bytes without a
+        /// String: an entity's exact id, a plain integer, and text that no entity may be
+        /// called by; nil for anything else (read as a String). Only while no name has
+        /// changed (`CSVMemo.changed`): then a memo can hold an id only for its own entity
+        /// (it is filled from the store's names, which only grow), and a name no entity may
+        /// have is in no memo but `texts`, which reads as the same string.
+        func quickGuess(_ b: UnsafeBufferPointer<UInt8>, keyType: ValueType?, text isText: Bool) -> CSVGuess? {
+            if isText || keyType == .string { return .literal(.string(b)) }
+            guard let first = b.first, let last = b.last, first != 0x20, first != 0x09, last != 0x20, last != 0x09,
+                keyType == nil || keyType == .entity
+            else { return nil }
+            // `unknown` and `none` are literals (and keywords: no id is either).
+            guard !b.elementsEqual("unknown".utf8), !b.elementsEqual("none".utf8) else { return nil }
+            let letter = (0x41...0x5A).contains(first) || (0x61...0x7A).contains(first) || first == UInt8(ascii: "_")
+            if letter, let e = store.entityID(exactlyASCII: b) {
+                return keyType == .entity ? .remember(e) : .term(UInt32(e))
+            }
+            guard keyType == nil, let h = NameIndex.normalizedHash(ascii: b), !store.nameIndex.mayHave(hash: h) else { return nil }
+            if !letter {
+                // A plain integer (as `Int` reads one, no '+'), else left to the String.
+                var n = 0
+                let digits = first == UInt8(ascii: "-") ? b.dropFirst() : b[...]
+                guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+                for d in digits { n = n * 10 + Int(d - 0x30) }
+                return .literal(.integer(first == UInt8(ascii: "-") ? -n : n))
+            }
+            // Text unless it reads as a literal or is written as a name (made in order).
+            guard !b.contains(UInt8(ascii: "-")), !b.contains(UInt8(ascii: ".")), !Loader.isName(String(decoding: b, as: UTF8.self)) else { return nil }
+            return .text(.string(b))
         }
     }
 

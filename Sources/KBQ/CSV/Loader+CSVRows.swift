@@ -12,12 +12,12 @@ extension Loader {
     /// order (so that an object naming one of them anywhere in the sheets is that entity,
     /// not text); each distinct cell is looked at once. Returns the subject column read
     /// ahead, its terms known.
-    mutating func makeSubjectsAndSpeakers(_ index: Int) -> CSVCellColumn {
+    mutating func makeSubjectsAndSpeakers(_ index: Int, _ numbered: [Int: CSVDistinct]) -> CSVCellColumn {
         let sheet = csvSheets[index]
         let table = sheet.table
         var subjects: CSVCellColumn? = nil
         for k in [sheet.column("subject"), sheet.column("speaker")].compactMap({ $0 }) {
-            var column = readAhead(index, k, .value(keyType: .entity, text: false))
+            var column = readAhead(index, numbered[k]!, .value(keyType: .entity, text: false))
             for r in 0..<table.rowCount {
                 let g = Int(column.distinct.ids[r])
                 if g >= 0 {
@@ -51,36 +51,50 @@ extension Loader {
         return subjects!
     }
 
-    mutating func importStatementRows(_ index: Int, _ c: StatementColumns, subjects: CSVCellColumn) {
+    /// The columns of a statements sheet that are read ahead: all but para, which is read
+    /// row by row.
+    static func numberedColumns(_ sheet: CSVSheet) -> [Int] {
+        sheet.columns.indices.filter { sheet.columns[$0].name != "para" && sheet.columns[$0].name != "stance" }
+    }
+
+    mutating func importStatementRows(_ index: Int, _ c: StatementColumns, subjects: CSVCellColumn, _ numbered: [Int: CSVDistinct]) {
         let sheet = csvSheets[index]
         let table = sheet.table
         let width = table.columns
         var subjects = subjects
         let aheadStart = Clock.nanoseconds()
-        var predicates = readAhead(index, c.predicate, .inOrder)
-        var objects = readAhead(index, c.object, .value(keyType: nil, text: sheet.columns[c.object].text))
-        var sources = c.source.map { readAhead(index, $0, .source) }
+        var predicates = readAhead(index, numbered[c.predicate]!, .inOrder)
+        var objects = readAhead(index, numbered[c.object]!, .value(keyType: nil, text: sheet.columns[c.object].text))
+        var sources = c.source.map { readAhead(index, numbered[$0]!, .source) }
         let qualifierColumns = c.onStatement + c.onClaim
         var qualifierCells = qualifierColumns.map { k, key in
             let type = store.keys[Int(key)].valueType
-            return readAhead(index, k, .value(keyType: type == .any ? nil : type, text: sheet.columns[k].text))
+            return readAhead(index, numbered[k]!, .value(keyType: type == .any ? nil : type, text: sheet.columns[k].text))
         }
         phases.add("sheets, statements, read ahead", since: aheadStart)
-        var paragraphCounts: [EntityID: Int?] = [:]
+        // The last document's paragraph count, and the last paragraph number interned.
+        var paragraphCount: (document: EntityID, count: Int?)? = nil
+        var internedParagraph = StatementTable.noParagraph
         var qualifiers: [(key: Int32, value: Term)] = []
         let useFastPath = fast.enabled
         var sheetDocument: EntityID? = nil
+        let file = store.fileID(sheet.path)
         table.source.bytes.withUnsafeBufferPointer { bytes in
-            func isBlank(_ k: Int) -> Bool {
-                let r = table.content(k)
-                return bytes[r].allSatisfy { $0 == 0x20 || $0 == 0x09 }
+        table.cellStart.withUnsafeBufferPointer { starts in
+        table.cellEnd.withUnsafeBufferPointer { ends in
+        table.cellForm.withUnsafeBufferPointer { forms in
+            /// Cell k's bytes inside its quotes (`CSVTable.content`, read in place).
+            func content(_ k: Int) -> Slice<UnsafeBufferPointer<UInt8>> {
+                let (start, end) = (Int(starts[k]), Int(ends[k]))
+                return forms[k] == .bare ? bytes[start..<end] : bytes[start + 1..<end - 1]
             }
+            func isBlank(_ k: Int) -> Bool { content(k).allSatisfy { $0 == 0x20 || $0 == 0x09 } }
             /// A paragraph cell of plain digits (trimmed), as a number; nil for anything
             /// else (which the full path reads, or reports).
             func digits(_ k: Int) -> Int? {
                 var n = 0
                 var seen = 0
-                for b in bytes[table.content(k)] where b != 0x20 && b != 0x09 {
+                for b in content(k) where b != 0x20 && b != 0x09 {
                     guard (0x30...0x39).contains(b), seen < 9 else { return nil }
                     n = n * 10 + Int(b - 0x30)
                     seen += 1
@@ -141,11 +155,8 @@ extension Loader {
                         guard let d = term(&sources!, { row in csvSource(row.cells[s], sheet, row).map { Term(entity: $0) } }) else { break fast }
                         document = EntityID(d.raw)
                         if let p = c.para, !isBlank(base + p) {
-                            let count = paragraphCounts[document] ?? {
-                                let n = store.entities.paragraphs(Int(document))
-                                paragraphCounts[document] = n
-                                return n
-                            }()
+                            if paragraphCount?.document != document { paragraphCount = (document, store.entities.paragraphs(Int(document))) }
+                            let count = paragraphCount!.count
                             guard let n = digits(base + p), n >= 1, n <= count ?? Int.max else { break fast }
                             paragraph = n
                         }
@@ -167,13 +178,19 @@ extension Loader {
                     }
                     store.appendAsserted(
                         subject: subject, predicate: PredicateID(predicate.raw), object: object, qualifiers: qualifiers,
-                        file: sheet.path, line: line, document: document, paragraph: paragraph)
+                        file: file, line: Int32(line), document: document,
+                        paragraph: paragraph.map { Int32($0) } ?? StatementTable.noParagraph, internedParagraph: &internedParagraph)
                     fastSheetRows += 1
                     continue rows
                 }
                 flushCSVPending()
                 _ = importStatementRow(row(), c, sheet)
+                // The full path may intern paragraphs of its own.
+                internedParagraph = StatementTable.noParagraph
             }
+        }
+        }
+        }
         }
     }
 }

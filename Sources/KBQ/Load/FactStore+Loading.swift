@@ -24,20 +24,31 @@ extension FactStore {
 
     /// Adds an asserted statement of terms interned already, its provenance apart from its
     /// qualifiers (a sheet's rows, whose cells were resolved once for all the rows that
-    /// repeat them); the same statement `addStatement` makes of it.
+    /// repeat them); the same statement `addStatement` makes of it. `file` is the table's
+    /// `fileID`; a paragraph's number is interned unless it is `internedParagraph` (which
+    /// the caller keeps from row to row: rows of one paragraph come together).
     mutating func appendAsserted(
         subject: Term, predicate: PredicateID, object: Term, qualifiers: [(key: Int32, value: Term)],
-        file: String, line: Int, document: EntityID, paragraph: Int?
+        file: Int32, line: Int32, document: EntityID, paragraph: Int32, internedParagraph: inout Int32
     ) {
         let s = uniqueStorage()
         // As `addStatement`: a paragraph's number is a literal a query can compare with.
-        if let n = paragraph { _ = s.literals.intern(LiteralTable.Key.integer(n), text: UnsafeBufferPointer(start: nil, count: 0)) }
-        s.table.append(
-            subject: subject, predicate: predicate, object: object, qualifiers: qualifiers, asserted: true,
-            location: Location(file: file, line: line), document: document, paragraph: paragraph)
+        if paragraph != StatementTable.noParagraph, paragraph != internedParagraph {
+            _ = s.literals.intern(LiteralTable.Key.integer(Int(paragraph)), text: UnsafeBufferPointer(start: nil, count: 0))
+            internedParagraph = paragraph
+        }
+        for (n, q) in qualifiers.enumerated() {
+            if !s.table.hasRepeatedQualifierKeys, qualifiers[..<n].contains(where: { $0.key == q.key }) { s.table.hasRepeatedQualifierKeys = true }
+            s.table.qualifierKeys.append(q.key)
+            s.table.qualifierValues.append(q.value)
+        }
+        s.table.appendRow(subject: subject, predicate: predicate, object: object, asserted: true, line: line, file: file, document: document, paragraph: paragraph)
         s.assertedTotal += 1
         s.version += 1
     }
+
+    /// The table's number for a file's name (`StatementTable.fileID`).
+    mutating func fileID(_ name: String) -> Int32 { uniqueStorage().table.fileID(name) }
 
     /// Calls `body` with the statement table and the literals, changed in place: one
     /// access for a batch of appends, not one per column per statement.

@@ -7,6 +7,12 @@ extension FactStore {
     public func entityID(exactly id: String) -> EntityID? {
         nameIndex.first(name: id) { entities.idEquals(Int($0), id) }
     }
+
+    /// The entity whose id is exactly these (ASCII) bytes; nil for any other bytes.
+    func entityID(exactlyASCII id: UnsafeBufferPointer<UInt8>) -> EntityID? {
+        guard let h = NameIndex.normalizedHash(ascii: id) else { return nil }
+        return nameIndex.first(hash: h) { entities.idEquals(Int($0), bytes: id) }
+    }
     /// An entity by its IRI: one it was given, or kbq's own `urn:kbq:e:ID`.
     public func entity(iri: String) -> EntityID? {
         if let e = iriIndex[iri] { return e }

@@ -177,6 +177,9 @@ struct NameIndex: Sendable {
         return found
     }
 
+    /// Whether some entity may have a name of this `normalizedHash`.
+    func mayHave(hash h: UInt32) -> Bool { hashes[slot(h)] == h }
+
     /// Entities that may have the name, in any spelling (to be checked by the caller).
     func candidates(name: String) -> [EntityID] {
         let h = NameIndex.normalizedHash(name)
