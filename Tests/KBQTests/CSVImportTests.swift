@@ -79,6 +79,51 @@ import Testing
         }
     }
 
+    /// A sheet read in parts on every core is the sheet read on one thread, cell for cell
+    /// and error for error (the one-thread reader is the one Python's csv module checks,
+    /// above): random cells with quotes, doubled quotes, newlines and CRLF inside quotes,
+    /// blank lines, and bare cells with a stray quote (which make the parts' quote count
+    /// wrong, and the reader fall back to one thread).
+    @Test func aSheetReadInPartsIsTheSheetReadWhole() throws {
+        let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(Int.init) ?? 20261205
+        print("CSVImportTests parts seed \(seed)")
+        var rng = RRandom(seed: UInt64(seed))
+        let pieces = ["a", "B", "1", " ", "é", "字", "-", ","]
+        func cell() -> String {
+            var text = (0..<Int.random(in: 0...8, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            if Int.random(in: 0..<4, using: &rng) == 0 { text += ["\"\"", "\n", "\r\n"].randomElement(using: &rng)! }
+            if text.contains(where: { $0 == "," || $0 == "\n" || $0 == "\"" || $0 == "\r\n" }) { return "\"" + text + "\"" }
+            return text
+        }
+        for stray in [false, true] {
+            var sheet = "a,b,c\r\n"
+            for row in 0..<3000 {
+                // One stray quote early: every quote count after it is odd where it should be even.
+                let first = stray && row == 100 ? "x\"y" : cell()
+                sheet += ([first] + (0..<2).map { _ in cell() }).joined(separator: ",") + (row % 7 == 0 ? "\r\n" : "\n")
+                if row % 97 == 0 { sheet += "\n" }
+            }
+            for bad in [false, true] {
+                let text = bad ? sheet + "x,y\n" + sheet : sheet
+                let source = SourceText(name: "t.csv", text: text)
+                let whole = Result { () throws(Diagnostic) in try CSVTable.read(source, parallelFrom: Int.max) }
+                let parts = Result { () throws(Diagnostic) in try CSVTable.read(source, parallelFrom: 0) }
+                switch (whole, parts) {
+                case (.success(let a), .success(let b)):
+                    #expect(!bad)
+                    #expect(a.rowCount == 3000 && a.header.map(\.text) == b.header.map(\.text), "seed \(seed)")
+                    #expect(a.cellStart == b.cellStart && a.cellEnd == b.cellEnd && a.cellForm == b.cellForm, "seed \(seed)")
+                    #expect(a.rowNumber == b.rowNumber && a.rowStart == b.rowStart, "seed \(seed)")
+                case (.failure(let a), .failure(let b)):
+                    #expect(bad)
+                    #expect(a.message == b.message && a.range == b.range, "seed \(seed)")
+                default:
+                    Issue.record("read whole: \(whole), in parts: \(parts), seed \(seed)")
+                }
+            }
+        }
+    }
+
     @Test(arguments: [
         ("subject,predicate,object,date\nA,knows,B,June 2020\n", "2:11: error: the date of row 2 is not a date (2020, 2020-06 or 2020-06-14)"),
         ("subject,predicate,object\nA,knows,B,C\n", "2:11: error: row 2 has 4 cells where the header names 3 columns"),
@@ -136,12 +181,16 @@ import Testing
             import csv, random, sys
             r = random.Random(int(sys.argv[1]))
             d = sys.argv[2]
-            ents = [("E%d" % i, r.choice(["Person", "Organization", "Thing", ""]), "Name %d" % i, "al%d|other %d" % (i, i)) for i in range(40)]
+            ents = [("E%d" % i, r.choice(["Person", "Organization", "Thing", "", " Person ", "Person|Organization", "Group"]), "Name %d" % i, "al%d|other %d" % (i, i)) for i in range(40)]
+            # Rows the entity sheet's fast way leaves to the full one: an id to trim or to
+            # make a name of, a non-ASCII label or alias, a description, a doubled quote.
+            odd = [(" E40 ", "Person", "", "", ""), ("E-41", "", "Forty one", "", ""), ("E42", "Thing", "Zoë", "", ""),
+                   ("E43", "", "", "x|ÿ", ""), ("E44", "", "", "", "described"), ("E45", 'A"B', "", "", ""), ("E46", "", 'say "x"', "", "")]
             with open(d + "/entities.csv", "w", newline="") as f:
                 w = csv.writer(f)
-                w.writerow(["id", "type", "label", "aliases"])
-                w.writerows(ents)
-                w.writerow(["Doc", "Document", "The doc", ""])
+                w.writerow(["id", "type", "label", "aliases", "description"])
+                w.writerows([e + ("",) for e in ents] + odd)
+                w.writerow(["Doc", "Document", "The doc", "", ""])
             # Names made on first mention, some of which other cells write as text first
             # ("new 3" before "New_3") or as a literal ("2020" as a subject, then an object).
             news = ["New_%d" % i for i in range(6)] + ["new %d" % i for i in range(6)] + ["Odd-%d" % i for i in range(4)]
@@ -214,3 +263,6 @@ import Testing
         #expect(fastErrors.render(color: false) == fullErrors.render(color: false))
     }
 }
+
+/// The reference model's seeded generator, as Swift's random functions take one.
+extension RRandom: RandomNumberGenerator {}

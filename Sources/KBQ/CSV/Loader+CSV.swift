@@ -140,54 +140,6 @@ extension Loader {
         phases.end("sheets, statements")
     }
 
-    // MARK: entities
-
-    mutating func importEntities(_ sheet: CSVSheet) {
-        let (id, type, label, aliases, description, paragraphs, iri) = (
-            sheet.column("id")!, sheet.column("type"), sheet.column("label"), sheet.column("aliases"),
-            sheet.column("description"), sheet.column("paragraphs"), sheet.column("iri"))
-        func cell(_ row: CSVTable.Row, _ k: Int?) -> String { k.map { row.cells[$0].text.trimmingSpaces } ?? "" }
-        for row in sheet.table.rows {
-            let idCell = row.cells[id]
-            let name = idCell.text.trimmingSpaces
-            guard !name.isEmpty else {
-                report(error("row \(row.number) has no id", sheet.table.source, idCell.range))
-                continue
-            }
-            let entityID = Loader.isName(name) ? name : Loader.csvName(name)
-            if let existing = store.entityID(exactly: entityID) {
-                let at = store.entity(existing).declaredAt
-                report(error("entity '\(entityID)' is declared twice (first at \(at.file):\(at.line))", sheet.table.source, idCell.range))
-                continue
-            }
-            var count: Int? = nil
-            if let k = paragraphs, !cell(row, k).isEmpty {
-                guard let n = Int(cell(row, k)), n >= 1 else {
-                    report(error("paragraphs is a whole number of at least 1", sheet.table.source, row.cells[k].range))
-                    continue
-                }
-                count = n
-            }
-            let typeNames = cell(row, type).split(separator: "|").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
-            // A sheet names few types, row after row: each text resolved once.
-            let types = (typeNames.isEmpty ? ["Thing"] : typeNames).map { name in
-                if let known = csvMemo.types[name] { return known }
-                let t = csvType(name, sheet, row)
-                csvMemo.types[name] = t
-                return t
-            }
-            let given = cell(row, label)
-            var entity = Entity(
-                id: entityID, types: [], label: given.isEmpty ? Loader.labelFor(name) : given,
-                aliases: cell(row, aliases).split(separator: "|").map { String($0).trimmingSpaces }.filter { !$0.isEmpty },
-                description: cell(row, description).isEmpty ? nil : cell(row, description), paragraphs: count,
-                declaredAt: Location(file: sheet.path, line: row.number))
-            if !cell(row, iri).isEmpty { entity.iri = cell(row, iri) }
-            let e = store.addEntity(entity)
-            store.setEntityTypes(e, types)
-        }
-    }
-
     // MARK: statements
 
     /// The columns a statement sheet gives a statement, found once.

@@ -158,7 +158,9 @@ public struct Loader {
             return
         }
         seenFiles.insert(canonical)
+        let hashStart = Clock.nanoseconds()
         let hash = ImageFormat.contentHash(bytes)
+        phases.add("read and split, hashing", since: hashStart)
         store.noteLoaded(canonical, SourceStamp(path: canonical, size: stat.size, modified: stat.modified, contentHash: hash))
         phases.add("read and split, reading", since: readStart)
         let checkStart = Clock.nanoseconds()
@@ -172,7 +174,9 @@ public struct Loader {
             return
         }
         if CSVTable.isSheet(path) {
+            let sheetStart = Clock.nanoseconds()
             parseCSV(path, SourceText(name: path, bytes: bytes))
+            phases.add("read and split, sheets", since: sheetStart)
             return
         }
         includeStack.append(canonical)
