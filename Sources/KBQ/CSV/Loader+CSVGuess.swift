@@ -170,11 +170,12 @@ extension Loader {
     /// The term of number `g` of a column read ahead, met for the first time: its guess
     /// taken, or nil when it must be read in order (the guess says so, or a name it
     /// depends on has changed since).
-    mutating func take(_ column: inout CSVCellColumn, _ g: Int, sheet: Int) -> UInt32? {
+    /// (`table` is sheet `sheet`'s, passed in: read from `csvSheets` it was copied, its
+    /// arrays retained and released, at every call.)
+    mutating func take(_ column: inout CSVCellColumn, _ g: Int, sheet: Int, _ table: borrowing CSVTable) -> UInt32? {
         let guess = column.guesses[g]
         if case .inOrder = guess { return nil }
         column.guesses[g] = .inOrder
-        let table = csvSheets[sheet].table
         let cell = Int(column.distinct.firstRow[g]) * table.columns + column.distinct.column
         if !csvMemo.changed.isEmpty, csvMemo.changed(table.text(cell).trimmingSpaces, since: column.stamp) { return nil }
         func intern(_ key: LiteralTable.Key) -> UInt32 {

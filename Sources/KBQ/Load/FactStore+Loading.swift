@@ -22,29 +22,84 @@ extension FactStore {
         return true
     }
 
-    /// Adds an asserted statement of terms interned already, its provenance apart from its
-    /// qualifiers (a sheet's rows, whose cells were resolved once for all the rows that
-    /// repeat them); the same statement `addStatement` makes of it. `file` is the table's
-    /// `fileID`; a paragraph's number is interned unless it is `internedParagraph` (which
-    /// the caller keeps from row to row: rows of one paragraph come together).
-    mutating func appendAsserted(
-        subject: Term, predicate: PredicateID, object: Term, qualifiers: [(key: Int32, value: Term)],
-        file: Int32, line: Int32, document: EntityID, paragraph: Int32, internedParagraph: inout Int32
-    ) {
+    /// Asserted statements of terms interned already, gathered to be added at once (a
+    /// sheet's rows, whose cells were resolved once for all the rows that repeat them):
+    /// the statements `addStatement` makes of them. Qualifiers leave out the provenance,
+    /// given as `document` and `paragraph` (`StatementTable.noParagraph`: none).
+    struct AssertedRows {
+        var subject: [Term] = [], predicate: [PredicateID] = [], object: [Term] = []
+        /// Row k's qualifiers are `keys/values[qualifierEnd[k - 1]..<qualifierEnd[k]]`.
+        var qualifierEnd: [Int] = [], keys: [Int32] = [], values: [Term] = []
+        var line: [Int32] = [], document: [EntityID] = [], paragraph: [Int32] = []
+        var count: Int { subject.count }
+
+        mutating func append(
+            subject s: Term, predicate p: PredicateID, object o: Term, qualifiers: [(key: Int32, value: Term)],
+            line l: Int32, document d: EntityID, paragraph para: Int32
+        ) {
+            subject.append(s)
+            predicate.append(p)
+            object.append(o)
+            for q in qualifiers {
+                keys.append(q.key)
+                values.append(q.value)
+            }
+            qualifierEnd.append(keys.count)
+            line.append(l)
+            document.append(d)
+            paragraph.append(para)
+        }
+
+        mutating func removeAll() {
+            subject.removeAll(keepingCapacity: true)
+            predicate.removeAll(keepingCapacity: true)
+            object.removeAll(keepingCapacity: true)
+            qualifierEnd.removeAll(keepingCapacity: true)
+            keys.removeAll(keepingCapacity: true)
+            values.removeAll(keepingCapacity: true)
+            line.removeAll(keepingCapacity: true)
+            document.removeAll(keepingCapacity: true)
+            paragraph.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Adds gathered rows, read from `file` (the table's `fileID`), after the statements
+    /// there are. Their paragraphs' numbers are literals interned already (as
+    /// `addStatement` interns them: a query can compare with them).
+    mutating func append(_ rows: AssertedRows, file: Int32) {
+        guard rows.count > 0 else { return }
         let s = uniqueStorage()
-        // As `addStatement`: a paragraph's number is a literal a query can compare with.
-        if paragraph != StatementTable.noParagraph, paragraph != internedParagraph {
-            _ = s.literals.intern(LiteralTable.Key.integer(Int(paragraph)), text: UnsafeBufferPointer(start: nil, count: 0))
-            internedParagraph = paragraph
+        let first = s.table.count
+        let qualifierBase = s.table.qualifierKeys.count
+        s.table.subject.append(contentsOf: rows.subject)
+        s.table.predicate.append(contentsOf: rows.predicate)
+        s.table.object.append(contentsOf: rows.object)
+        s.table.qualifierKeys.append(contentsOf: rows.keys)
+        s.table.qualifierValues.append(contentsOf: rows.values)
+        s.table.asserted.append(true, count: rows.count)
+        var start = 0
+        for k in 0..<rows.count {
+            let end = rows.qualifierEnd[k]
+            if end - start > 1, !s.table.hasRepeatedQualifierKeys {
+                for q in start + 1..<end where rows.keys[start..<q].contains(rows.keys[q]) { s.table.hasRepeatedQualifierKeys = true }
+            }
+            // Where the row's qualifiers end (as `appendRow` keeps it).
+            s.table.qualifierStart.append(UInt32(qualifierBase + end))
+            s.table.appendRuns(row: first + k, line: rows.line[k], file: file, document: rows.document[k], paragraph: rows.paragraph[k])
+            start = end
         }
-        for (n, q) in qualifiers.enumerated() {
-            if !s.table.hasRepeatedQualifierKeys, qualifiers[..<n].contains(where: { $0.key == q.key }) { s.table.hasRepeatedQualifierKeys = true }
-            s.table.qualifierKeys.append(q.key)
-            s.table.qualifierValues.append(q.value)
-        }
-        s.table.appendRow(subject: subject, predicate: predicate, object: object, asserted: true, line: line, file: file, document: document, paragraph: paragraph)
-        s.assertedTotal += 1
+        s.assertedTotal += rows.count
         s.version += 1
+    }
+
+    /// Starts bringing in where interning paragraph number `n` will look.
+    mutating func prefetchParagraph(_ n: Int32) {
+        uniqueStorage().literals.prefetch(LiteralTable.Key.integer(Int(n)))
+    }
+
+    /// Interns a paragraph's number (`addStatement` does, for each statement's paragraph).
+    mutating func internParagraph(_ n: Int32) {
+        _ = uniqueStorage().literals.intern(LiteralTable.Key.integer(Int(n)), text: UnsafeBufferPointer(start: nil, count: 0))
     }
 
     /// The table's number for a file's name (`StatementTable.fileID`).
