@@ -115,7 +115,8 @@ import Testing
     }
 
     @Test func aMaterialisingCrossProductStopsAtTheMemoryLimit() throws {
-        let q = "find ?a, ?b, ?c, ?d where ?a is_a Agent, ?b is_a Agent, ?c is_a Agent, ?d is_a Agent order by ?a"
+        // Five agents' worth of rows (some hundred million): past the limit long before the end.
+        let q = "find ?a, ?b, ?c, ?d, ?e where ?a is_a Agent, ?b is_a Agent, ?c is_a Agent, ?d is_a Agent, ?e is_a Agent order by ?a"
         let r = try Support.kbq(["--memory-limit", "200M", "-e", q], timeout: 60)
         #expect(r.status == 1 && r.stderr.contains("memory"), "\(r.stderr)")
         #expect(r.stdout.isEmpty)
@@ -123,7 +124,8 @@ import Testing
 
     @Test func aClosedOutputStopsEvenAMaterialisingQuery() throws {
         // `true` leaves at once: the query that sorts 6 million rows must notice without writing.
-        let q = "find ?a, ?b, ?c, ?d where ?a is_a Agent, ?b is_a Agent, ?c is_a Agent, ?d is_a Agent order by ?a"
+        // Five agents' worth of rows (some hundred million): past the limit long before the end.
+        let q = "find ?a, ?b, ?c, ?d, ?e where ?a is_a Agent, ?b is_a Agent, ?c is_a Agent, ?d is_a Agent, ?e is_a Agent order by ?a"
         let started = Date()
         let r = try Support.run("/bin/sh", ["-c", "'\(Support.binary)' -e '\(q)' | true; echo \"status ${PIPESTATUS:-$?}\""], timeout: 60)
         #expect(Date().timeIntervalSince(started) < 30, "kept computing for its closed output")

@@ -148,6 +148,25 @@ public final class Answers {
         repeatStatements = []
     }
 
+    /// Row `row`'s value in column `column`.
+    func value(_ row: Int, _ column: Int) -> Value { decode(cells[row * columns.count + column]) }
+
+    /// Keeps the rows `rows`, in that order (an ordered answer's page).
+    func select(_ rows: some Collection<Int>) {
+        let width = columns.count
+        var kept: [UInt64] = []
+        kept.reserveCapacity(rows.count * width)
+        var keptEvidence: [UInt64] = []
+        var ends: [UInt32] = []
+        ends.reserveCapacity(rows.count)
+        for r in rows {
+            kept.append(contentsOf: cells[r * width..<(r + 1) * width])
+            keptEvidence.append(contentsOf: evidenceCells[evidenceRange(r)])
+            ends.append(UInt32(keptEvidence.count))
+        }
+        (cells, evidenceCells, evidenceEnds) = (kept, keptEvidence, ends)
+    }
+
     /// Keeps only the rows in `range` (offset and limit applied after a distinct pass).
     func keep(_ range: Range<Int>) {
         guard range != 0..<count else { return }

@@ -153,6 +153,15 @@ public final class PreparedQuery {
             }
             return
         }
+        if !c.isAggregate, let projected, let keys = orderColumns(projected.variables) {
+            try collectVariables(projected, into: answers)
+            try order(answers, by: keys, exec)
+            for i in 0..<answers.count {
+                try exec.tick()
+                try shown(i)
+            }
+            return
+        }
         var rows: [Collected]
         var scan: ScanCount? = nil
         if c.isAggregate, let s = try scanCount(exec) {
@@ -196,6 +205,46 @@ public final class PreparedQuery {
             answers.append(values: r.values, evidence: r.evidence)
             try shown(answers.count - 1)
         }
+    }
+
+    /// The answer columns an `order by` of plain variables reads (each a projected
+    /// variable), or nil for any other ordering (or none).
+    func orderColumns(_ projected: [Int]) -> [Int]? {
+        guard !compiled.orderBy.isEmpty else { return nil }
+        var columns: [Int] = []
+        for o in compiled.orderBy {
+            guard case .slot(.variable(let v)) = o.expr, let column = projected.firstIndex(of: v) else { return nil }
+            columns.append(column)
+        }
+        return columns
+    }
+
+    /// Puts the answers of plain variables in `order by`'s order (keys read from the
+    /// answers' own columns; ties in the order met) and keeps the page offset and limit
+    /// ask for: a top-k when the page is small beside the answers.
+    func order(_ answers: Answers, by keyColumns: [Int], _ exec: Execution) throws {
+        let c = compiled
+        let width = keyColumns.count
+        var keys: [Value] = []
+        keys.reserveCapacity(answers.count * width)
+        for r in 0..<answers.count {
+            if r & 0xFFF == 0 { try exec.tick() }
+            for k in keyColumns { keys.append(answers.value(r, k)) }
+        }
+        let ops = exec.ops
+        let inOrder = { (a: Int, b: Int) -> Bool in
+            PreparedQuery.keysBefore(keys[a * width..<(a + 1) * width], keys[b * width..<(b + 1) * width], c.orderBy, ops) ?? (a < b)
+        }
+        var order: [Int]
+        if let limit = c.limit, PreparedQuery.rowsWanted(c.offset, limit) < answers.count / 4 {
+            order = PreparedQuery.first(PreparedQuery.rowsWanted(c.offset, limit), of: 0..<answers.count, by: inOrder)
+        } else {
+            order = Array(0..<answers.count)
+            order.sort(by: inOrder)
+        }
+        let start = min(c.offset ?? 0, order.count)
+        let end = c.limit.map { start + min($0, order.count - start) } ?? order.count
+        answers.select(order[start..<end])
     }
 
     /// An answer row before ordering: its environment (bindings and aliases), its values,
