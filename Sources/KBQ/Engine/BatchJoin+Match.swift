@@ -147,9 +147,15 @@ extension BatchJoin {
         return nil
     }
 
-    /// The provenance run of statement `i`.
+    /// The provenance run of statement `i`: the next run when `i` is just past this one
+    /// (a scan in statement order, where a run may be a statement long), else searched.
     @inline(never) func findProvenance(_ i: Int) {
-        provenanceRun = StatementTable.run(i, startingAt: table.provenanceRunStart)
+        let next = provenanceRun + 1
+        if i == provenanceRange.upperBound, next < table.provenanceRunStart.count, Int(table.provenanceRunStart[next]) == i {
+            provenanceRun = next
+        } else {
+            provenanceRun = StatementTable.run(i, startingAt: table.provenanceRunStart)
+        }
         provenanceRange = table.provenanceRun(provenanceRun)
         provenanceDocument = nil
         provenanceParagraph = nil

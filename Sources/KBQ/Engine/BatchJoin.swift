@@ -108,6 +108,20 @@ final class BatchJoin {
         var rows = 0
     }
 
+    /// Whether no statement is behind two rows: one pattern step makes the rows (a
+    /// statement matches it once), and the other steps only filter them.
+    var rowsHaveTheirOwnStatements: Bool {
+        var patterns = 0
+        for op in ops {
+            switch op {
+            case .pattern: patterns += 1
+            case .filter, .not: continue
+            case .isA, .optional, .or: return false
+            }
+        }
+        return patterns == 1
+    }
+
     indirect enum Op {
         case pattern(PatternOp)
         case isA(IsAOp)

@@ -23,7 +23,9 @@ extension Planner {
     /// What a pattern is, for the model: counted once per plan.
     struct PatternFacts {
         enum Kind {
-            case statements(count: Double, subjects: Double, objects: Double)
+            /// `squares`: the sums of squared counts per subject and per object
+            /// (`PredicateStatistics.Counts`), for one predicate; nil for several.
+            case statements(count: Double, subjects: Double, objects: Double, squares: (subject: Double, object: Double)?)
             case isA(members: Double)
             case isAny
         }
@@ -58,14 +60,16 @@ extension Planner {
             }
         case .predicates(let ps):
             var (c, s, o) = (0, 0, 0)
+            var squares: (subject: Double, object: Double)? = nil
             for x in ps {
                 let k = store.predicateCounts(x)
                 (c, s, o) = (c + k.statements, s + k.subjects, o + k.objects)
+                squares = ps.count == 1 ? (k.subjectSquares, k.objectSquares) : nil
             }
-            kind = .statements(count: Double(c), subjects: Double(s), objects: Double(o))
+            kind = .statements(count: Double(c), subjects: Double(s), objects: Double(o), squares: squares)
         case .variable, .any:
             let entities = Double(max(1, store.entities.count))
-            kind = .statements(count: total, subjects: entities, objects: entities + Double(store.literals.count))
+            kind = .statements(count: total, subjects: entities, objects: entities + Double(store.literals.count), squares: nil)
         default:
             return nil
         }
@@ -73,7 +77,7 @@ extension Planner {
         var qualifierVariables: [Int] = []
         var list: Double
         switch kind {
-        case .statements(let c, _, _): list = c
+        case .statements(let c, _, _, _): list = c
         case .isA(let members): list = members
         case .isAny: list = Double(store.entities.count) * 2
         }
@@ -107,7 +111,11 @@ extension Planner {
     }
 
     /// Matches per row, work per row by index, and work for a hash build (nil: no key).
-    func estimate(_ f: PatternFacts, bound: Set<Int>) -> (fanout: Double, lookup: Double, build: Double?) {
+    /// `sameEnds`: whether the bound subject (object) was bound at the subject (object) of
+    /// a pattern of the same one predicate: the rows then reach its values as often as
+    /// its own statements name them, and a value named often is met often (a self-join's
+    /// matches per row are its squared counts over its statements, not its mean count).
+    func estimate(_ f: PatternFacts, bound: Set<Int>, sameEnds: (subject: Bool, object: Bool) = (false, false)) -> (fanout: Double, lookup: Double, build: Double?) {
         let total = Double(max(1, store.statementCount))
         let entities = Double(max(1, store.entities.count))
         let s = isBound(f.subject, bound)
@@ -120,7 +128,7 @@ extension Planner {
             return s ? (members / entities, 1, nil) : (members, members, nil)
         case .isAny:
             return s ? (2, 2, nil) : (entities * 2, entities * 2, nil)
-        case .statements(let c, let ds, let dO):
+        case .statements(let c, let ds, let dO, let squares):
             var fanout: Double
             var lookup: Double
             let subjectList = f.subjectRun ?? total / entities
@@ -134,9 +142,11 @@ extension Planner {
                 lookup = Planner.seekCost + 3 * min(subjectList, objectList)
             case (true, false):
                 fanout = c / max(1, ds)
+                if sameEnds.subject, let squares { fanout = max(fanout, squares.subject / max(1, c)) }
                 lookup = Planner.seekCost + 3 * subjectList
             case (false, true):
                 fanout = c / max(1, dO)
+                if sameEnds.object, let squares { fanout = max(fanout, squares.object / max(1, c)) }
                 lookup = Planner.seekCost + 3 * objectList
             case (false, false):
                 fanout = c
@@ -180,7 +190,7 @@ extension Planner {
         for set in 0..<full where work[set] < .infinity {
             let before = boundOf[set]
             for j in 0..<n where set & (1 << j) == 0 {
-                let e = estimate(all[j], bound: before)
+                let e = estimate(all[j], bound: before, sameEnds: sameEnds(patterns[j], planned: set, patterns))
                 var stepWork = rows[set] * e.lookup
                 if let build = e.build { stepWork = min(stepWork, build + rows[set]) }
                 var out = rows[set] * e.fanout
@@ -204,5 +214,18 @@ extension Planner {
             set &= ~(1 << j)
         }
         return order.reversed()
+    }
+
+    /// Whether `p`'s subject (object) variable is at the subject (object) of a planned
+    /// pattern (in `planned`) of the same one predicate (see `estimate`).
+    func sameEnds(_ p: CompiledPattern, planned: Int, _ patterns: [CompiledPattern]) -> (subject: Bool, object: Bool) {
+        guard case .predicates(let ps) = p.path, ps.count == 1 else { return (false, false) }
+        var result = (subject: false, object: false)
+        for (i, q) in patterns.enumerated() where planned & (1 << i) != 0 {
+            guard case .predicates(let qs) = q.path, qs == ps else { continue }
+            if case .variable(let v) = p.subject, case .variable(v) = q.subject { result.subject = true }
+            if case .variable(let v) = p.object, case .variable(v) = q.object { result.object = true }
+        }
+        return result
     }
 }

@@ -38,7 +38,7 @@ extension PreparedQuery {
         var accumulators: [[Accumulator]] = []
         var counts: [[Int]] = calls.map { _ in [] }
         var distinctBindings = calls.map { _ in DistinctPairs() }
-        var evidence = GroupEvidence()
+        var evidence = GroupEvidence(statementsRepeat: !join.rowsHaveTheirOwnStatements)
         let ops = exec.ops
         let source = self.source
         let allVariables = Array(0..<width)
@@ -202,6 +202,13 @@ struct GroupEvidence {
     private var size: [Int32] = []
     private var statement: [StatementID] = []
     private var next: [Int32] = []
+    private var held = WordSet()
+    /// Whether a statement can be behind two rows (of one group): not when every row's
+    /// statements are its own (`BatchJoin.rowsHaveTheirOwnStatements`), and then a row's
+    /// statements are added without looking for them first.
+    let statementsRepeat: Bool
+
+    init(statementsRepeat: Bool = true) { self.statementsRepeat = statementsRepeat }
 
     mutating func addGroups(_ n: Int) {
         head.append(contentsOf: repeatElement(-1, count: n))
@@ -226,11 +233,10 @@ struct GroupEvidence {
     }
 
     private mutating func add(_ s: StatementID, to g: Int) {
-        var at = head[g]
-        while at >= 0 {
-            if statement[Int(at)] == s { return }
-            at = next[Int(at)]
-        }
+        // Each statement once per group: looked up in one table of (group, statement)
+        // pairs, not along the group's list (up to `evidencePerGroup` nodes far apart, for
+        // every statement of every row: 40% of a count per source over 180,000 rows).
+        guard !statementsRepeat || held.insert(UInt64(g) << 32 | UInt64(UInt32(bitPattern: s))) else { return }
         let n = Int32(statement.count)
         statement.append(s)
         next.append(-1)
@@ -528,5 +534,37 @@ struct DistinctPairs {
     @inline(__always) private static func hash(_ group: Int32, _ binding: UInt64) -> Int {
         let k = binding &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: group)) &* 0xC2B2_AE3D_27D4_EB4F
         return Int(truncatingIfNeeded: k >> 29)
+    }
+}
+
+/// A set of 64-bit words (open addressing, linear probing, at most half full); the word
+/// `UInt64.max` is never a member.
+struct WordSet {
+    private var slots = [UInt64](repeating: .max, count: 64)
+    private var count = 0
+
+    /// Adds `w`; false when it was there already.
+    mutating func insert(_ w: UInt64) -> Bool {
+        if (count + 1) * 2 > slots.count { grow() }
+        let inserted = WordSet.place(w, &slots)
+        if inserted { count += 1 }
+        return inserted
+    }
+
+    private static func place(_ w: UInt64, _ slots: inout [UInt64]) -> Bool {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: (w &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+        while slots[i] != .max {
+            if slots[i] == w { return false }
+            i = (i + 1) & mask
+        }
+        slots[i] = w
+        return true
+    }
+
+    private mutating func grow() {
+        var bigger = [UInt64](repeating: .max, count: slots.count * 2)
+        for w in slots where w != .max { _ = WordSet.place(w, &bigger) }
+        slots = bigger
     }
 }

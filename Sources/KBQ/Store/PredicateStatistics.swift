@@ -9,6 +9,12 @@ final class PredicateStatistics: Sendable {
         var statements: Int
         var subjects: Int
         var objects: Int
+        /// The sums of the squares of each subject's and each object's statement counts:
+        /// a join of the predicate with itself on its subjects (objects) makes that many
+        /// pairs, where the mean count per value says far fewer when a few values have
+        /// most statements (a large organisation's members).
+        var subjectSquares: Double = 0
+        var objectSquares: Double = 0
     }
 
     private let cache = Mutex<(version: Int, counts: [PredicateID: Counts])>((-1, [:]))
@@ -27,21 +33,30 @@ final class PredicateStatistics: Sendable {
     static func count(_ p: PredicateID, _ store: FactStore) -> Counts {
         let table = store.table
         let entityCount = store.entities.count
-        var subjectBits = [UInt64](repeating: 0, count: (entityCount + 63) / 64)
-        var objectBits = subjectBits
-        var otherSubjects = Set<UInt32>()
-        var otherObjects = Set<UInt32>()
+        // Statements per entity at each end (others, literals at the object, apart).
+        var subjectCounts = [Int32](repeating: 0, count: entityCount)
+        var objectCounts = subjectCounts
+        var otherSubjects: [UInt32: Int] = [:]
+        var otherObjects: [UInt32: Int] = [:]
         var counts = Counts(statements: 0, subjects: 0, objects: 0)
-        func mark(_ t: Term, _ bits: inout [UInt64], _ others: inout Set<UInt32>) -> Bool {
-            guard t.kind == Term.entityKind, t.index < entityCount else { return others.insert(t.raw).inserted }
-            let (word, bit) = (t.index >> 6, UInt64(1) << UInt64(t.index & 63))
-            defer { bits[word] |= bit }
-            return bits[word] & bit == 0
+        /// Counts `t`; its count before.
+        func note(_ t: Term, _ entities: inout [Int32], _ others: inout [UInt32: Int]) -> Int {
+            guard t.kind == Term.entityKind, t.index < entityCount else {
+                defer { others[t.raw, default: 0] += 1 }
+                return others[t.raw] ?? 0
+            }
+            defer { entities[t.index] += 1 }
+            return Int(entities[t.index])
         }
         for sid in store.statements(withPredicate: p) where table.asserted[Int(sid)] {
             counts.statements += 1
-            if mark(table.subject[Int(sid)], &subjectBits, &otherSubjects) { counts.subjects += 1 }
-            if mark(table.object[Int(sid)], &objectBits, &otherObjects) { counts.objects += 1 }
+            // (n + 1)² - n² = 2n + 1: the squares summed as the counts grow.
+            let s = note(table.subject[Int(sid)], &subjectCounts, &otherSubjects)
+            if s == 0 { counts.subjects += 1 }
+            counts.subjectSquares += Double(2 * s + 1)
+            let o = note(table.object[Int(sid)], &objectCounts, &otherObjects)
+            if o == 0 { counts.objects += 1 }
+            counts.objectSquares += Double(2 * o + 1)
         }
         return counts
     }
