@@ -108,18 +108,21 @@ final class BatchJoin {
         var rows = 0
     }
 
-    /// Whether no statement is behind two rows: one pattern step makes the rows (a
-    /// statement matches it once), and the other steps only filter them.
-    var rowsHaveTheirOwnStatements: Bool {
-        var patterns = 0
-        for op in ops {
+    /// The evidence slots whose statements are each behind one row at most: the first
+    /// step's, when it is a pattern (a statement matches it once) and every later step
+    /// only filters rows (filters, negations, and an `is_a` of a constant type on an end
+    /// the pattern binds, whose type evidence does repeat).
+    var ownEvidenceSlots: Set<Int> {
+        guard case .pattern(let first)? = ops.first, first.joining == .inner else { return [] }
+        let ends = [first.step.subject, first.step.object].filter { $0.kind == .variable }.map(\.variable)
+        for op in ops.dropFirst() {
             switch op {
-            case .pattern: patterns += 1
             case .filter, .not: continue
-            case .isA, .optional, .or: return false
+            case .isA(let a) where a.constantType != nil && a.step.subject.kind == .variable && ends.contains(a.step.subject.variable): continue
+            default: return []
             }
         }
-        return patterns == 1
+        return [first.slot]
     }
 
     indirect enum Op {

@@ -38,7 +38,7 @@ extension PreparedQuery {
         var accumulators: [[Accumulator]] = []
         var counts: [[Int]] = calls.map { _ in [] }
         var distinctBindings = calls.map { _ in DistinctPairs() }
-        var evidence = GroupEvidence(statementsRepeat: !join.rowsHaveTheirOwnStatements)
+        var evidence = GroupEvidence(ownSlots: join.ownEvidenceSlots)
         let ops = exec.ops
         let source = self.source
         let allVariables = Array(0..<width)
@@ -203,12 +203,11 @@ struct GroupEvidence {
     private var statement: [StatementID] = []
     private var next: [Int32] = []
     private var held = WordSet()
-    /// Whether a statement can be behind two rows (of one group): not when every row's
-    /// statements are its own (`BatchJoin.rowsHaveTheirOwnStatements`), and then a row's
-    /// statements are added without looking for them first.
-    let statementsRepeat: Bool
+    /// The evidence slots whose statements are each behind one row at most
+    /// (`BatchJoin.ownEvidenceSlots`): added without looking for them first.
+    let ownSlots: Set<Int>
 
-    init(statementsRepeat: Bool = true) { self.statementsRepeat = statementsRepeat }
+    init(ownSlots: Set<Int> = []) { self.ownSlots = ownSlots }
 
     mutating func addGroups(_ n: Int) {
         head.append(contentsOf: repeatElement(-1, count: n))
@@ -226,17 +225,18 @@ struct GroupEvidence {
 
     /// The statements of each row of `batch`, for its group while the group has room.
     mutating func add(_ batch: BindingBatch, _ groupOfRow: [Int32]) {
-        let filled = batch.evidence.filter { !$0.isEmpty }
+        let filled = batch.evidence.indices.filter { !batch.evidence[$0].isEmpty }.map { (column: batch.evidence[$0], own: ownSlots.contains($0)) }
         for (r, g) in groupOfRow.enumerated() where size[Int(g)] < PreparedQuery.evidencePerGroup {
-            for column in filled where column[r] != BindingBatch.noStatement { add(column[r], to: Int(g)) }
+            for (column, own) in filled where column[r] != BindingBatch.noStatement { add(column[r], to: Int(g), own: own) }
         }
     }
 
-    private mutating func add(_ s: StatementID, to g: Int) {
+    /// Adds `s` to group `g` unless it is there; `own`: it cannot be (see `ownSlots`).
+    private mutating func add(_ s: StatementID, to g: Int, own: Bool = false) {
         // Each statement once per group: looked up in one table of (group, statement)
         // pairs, not along the group's list (up to `evidencePerGroup` nodes far apart, for
-        // every statement of every row: 40% of a count per source over 180,000 rows).
-        guard !statementsRepeat || held.insert(UInt64(g) << 32 | UInt64(UInt32(bitPattern: s))) else { return }
+        // every statement of every row).
+        guard own || held.insert(UInt64(g) << 32 | UInt64(UInt32(bitPattern: s))) else { return }
         let n = Int32(statement.count)
         statement.append(s)
         next.append(-1)
