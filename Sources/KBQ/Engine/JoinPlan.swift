@@ -347,10 +347,20 @@ struct QuickComparison {
         guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { return nil }
         let t = Term(raw: UInt32(truncatingIfNeeded: b))
         if case .labelContains(let needle) = constant {
-            guard t.kind == Term.entityKind else { return nil }
-            return entities.withLabelBytes(t.index) { hay -> Bool? in
-                guard ValueOps.isPlainASCII(hay) else { return nil }
-                return needle.withUnsafeBufferPointer { ValueOps.lowercasedFind($0, in: hay) }
+            // An entity's label, or a string literal's text (as `ValueOps.asciiContains`).
+            switch t.kind {
+            case Term.entityKind:
+                return entities.withLabelBytes(t.index) { hay -> Bool? in
+                    guard ValueOps.isPlainASCII(hay) else { return nil }
+                    return needle.withUnsafeBufferPointer { ValueOps.lowercasedFind($0, in: hay) }
+                }
+            case Term.literalKind:
+                return literals.withStringBytes(t.index) { hay -> Bool? in
+                    guard let hay, ValueOps.isPlainASCII(hay) else { return nil }
+                    return needle.withUnsafeBufferPointer { ValueOps.lowercasedFind($0, in: hay) }
+                }
+            default:
+                return nil
             }
         }
         guard t.kind == Term.literalKind else { return nil }

@@ -219,6 +219,15 @@ struct LiteralTable: Sendable {
         return DateValue(year: Int(Int64(bitPattern: p) >> 16), month: Int(p >> 8 & 0xFF), day: Int(p & 0xFF))
     }
 
+    /// Calls `body` with string literal `i`'s bytes in place; with nil for another kind (or
+    /// a string kept apart for its length).
+    @inline(__always) func withStringBytes<T>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>?) -> T) -> T {
+        guard kinds[i] == Kind.string.rawValue, payloads[i] != UInt64.max else { return body(nil) }
+        let p = payloads[i]
+        let start = Int(p >> 24)
+        return arena.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start..<start + Int(p & 0xFF_FFFF)])) }
+    }
+
     /// The integer literal `i`; nil for another kind.
     @inline(__always) func integer(_ i: Int) -> Int? {
         kinds[i] == Kind.integer.rawValue ? Int(truncatingIfNeeded: payloads[i]) : nil
