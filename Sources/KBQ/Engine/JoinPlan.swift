@@ -319,6 +319,15 @@ struct QuickComparison {
             (variable, self.op, constant) = (v, op, .encoded(encoded))
             return
         }
+        // `?d in 2019` (or a month): a date literal within the constant's period.
+        if case .compare(.within, .slot(.variable(let v)), .slot(.constant(let c)), _) = e {
+            switch c {
+            case .date(let d): (variable, op, constant) = (v, .within, .date(d))
+            case .integer(let y) where (1000...9999).contains(y): (variable, op, constant) = (v, .within, .date(DateValue(year: y)))
+            default: return nil
+            }
+            return
+        }
         guard case .compare(var op, let l, let r, _) = e, [.less, .lessOrEqual, .greater, .greaterOrEqual].contains(op) else { return nil }
         var variable: Int
         var constant: Value
@@ -369,6 +378,7 @@ struct QuickComparison {
         case .date(let c):
             guard let x = literals.date(t.index) else { return nil }
             switch op {
+            case .within: return x.isWithin(c)
             case .less: return x.isBefore(c)
             case .lessOrEqual: return !c.isBefore(x)
             case .greater: return c.isBefore(x)
