@@ -63,7 +63,10 @@ struct RefQueryGenerator {
         case 4: return ("weight", .variable(fresh(.number)))
         case 5:
             return (rng.pick(["weight", "n"]), .constant(numberConstant()))
-        case 6: return ("source", .constant(.entity(rng.pick(kb.documents))))
+        case 6:
+            // A source named, or read into a variable (which filters may then test).
+            if rng.int(2) == 0 { return ("source", .variable(fresh(.entity))) }
+            return ("source", .constant(.entity(rng.pick(kb.documents))))
         case 7: return ("para", .constant(.int(1 + rng.int(6))))
         default: let v = fresh(.date); pureDates.insert(v); return ("when", .variable(v))
         }
