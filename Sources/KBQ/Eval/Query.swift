@@ -162,6 +162,14 @@ public final class PreparedQuery {
             }
             return
         }
+        if !c.isAggregate, !c.distinct, !c.orderBy.isEmpty, c.aliasSlots.allSatisfy({ $0 == nil }), let join = join(exec) {
+            try orderedFromBindings(join, into: answers, exec)
+            for i in 0..<answers.count {
+                try exec.tick()
+                try shown(i)
+            }
+            return
+        }
         var rows: [Collected]
         var scan: ScanCount? = nil
         if c.isAggregate, let s = try scanCount(exec) {
@@ -245,6 +253,59 @@ public final class PreparedQuery {
         let start = min(c.offset ?? 0, order.count)
         let end = c.limit.map { start + min($0, order.count - start) } ?? order.count
         answers.select(order[start..<end])
+    }
+
+    /// Ordered answers of any projections (`find ?x.label ... order by ?x.label`) from the
+    /// batch join's bindings: each answer's keys are evaluated from its bindings and kept
+    /// with them, the page is chosen (a top-k when it is small), and only the page's rows
+    /// are made into Values. Every answer's projections are still evaluated, and dropped,
+    /// so an error in one off the page stops the query as it does in full.
+    func orderedFromBindings(_ join: BatchJoin, into answers: Answers, _ exec: Execution) throws {
+        let c = compiled
+        var used = Set<Int>()
+        for p in c.projections { used.formUnion(Planner.uses(p.expr)) }
+        for o in c.orderBy { used.formUnion(Planner.uses(o.expr)) }
+        let usedVariables = used.sorted()
+        let width = c.orderBy.count
+        let projections = c.projections
+        let orderBy = c.orderBy
+        var keys: [Value] = []
+        var bindings: [UInt64] = []
+        var statementEnds: [Int] = []
+        var statements: [StatementID] = []
+        func setRow(_ row: some Collection<UInt64>) {
+            for (v, b) in zip(usedVariables, row) { exec.row[v] = b == 0 ? nil : join.decode(b) }
+        }
+        try join.runBindings { row, matched in
+            try exec.tick()
+            let kept = usedVariables.map { row[$0] }
+            setRow(kept)
+            for p in projections { _ = try exec.eval(p.expr) }
+            for o in orderBy { keys.append(try exec.eval(o.expr)) }
+            bindings.append(contentsOf: kept)
+            statements.append(contentsOf: matched)
+            statementEnds.append(statements.count)
+        }
+        let count = statementEnds.count
+        let ops = exec.ops
+        let inOrder = { (a: Int, b: Int) -> Bool in
+            PreparedQuery.keysBefore(keys[a * width..<(a + 1) * width], keys[b * width..<(b + 1) * width], orderBy, ops) ?? (a < b)
+        }
+        var order: [Int]
+        if let limit = c.limit, PreparedQuery.rowsWanted(c.offset, limit) < count / 4 {
+            order = PreparedQuery.first(PreparedQuery.rowsWanted(c.offset, limit), of: 0..<count, by: inOrder)
+        } else {
+            order = Array(0..<count)
+            order.sort(by: inOrder)
+        }
+        let start = min(c.offset ?? 0, order.count)
+        let end = c.limit.map { start + min($0, order.count - start) } ?? order.count
+        let n = usedVariables.count
+        for r in order[start..<end] {
+            setRow(bindings[r * n..<(r + 1) * n])
+            let evidence = statements[(r == 0 ? 0 : statementEnds[r - 1])..<statementEnds[r]].map(JoinPlan.evidence)
+            try answers.append(projections.count, { try exec.eval(projections[$0].expr) }, evidence: evidence)
+        }
     }
 
     /// An answer row before ordering: its environment (bindings and aliases), its values,
