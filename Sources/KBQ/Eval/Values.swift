@@ -115,6 +115,12 @@ final class ValueOps {
         hay.lowercased().contains(needle.lowercased())
     }
 
+    static func isASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var high: UInt8 = 0
+        for c in b { high |= c }
+        return high < 0x80
+    }
+
     static func isPlainASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         var bad = false
         for c in b { bad = bad || c >= 0x80 || c == 0x0D }
@@ -239,7 +245,7 @@ final class ValueOps {
         case (_, .date(let d)): return ValueOps.scaleOrder(number: ExactNumber(a)!, date: d) < 0
         case (.integer(let x), .integer(let y)): return x < y  // as ExactNumber.compare, without making two
         case (.string(let x), .string(let y)): return x < y
-        case (.entity(let x), .entity(let y)): return entities.id(Int(x)) < entities.id(Int(y))
+        case (.entity(let x), .entity(let y)): return entities.idBefore(Int(x), Int(y)) ?? (entities.id(Int(x)) < entities.id(Int(y)))
         case (.predicate, .predicate), (.type, .type), (.proposition, .proposition), (.statement, .statement):
             return Display.plain(a, store) < Display.plain(b, store)
         default:
