@@ -202,7 +202,7 @@ struct GroupEvidence {
     private var size: [Int32] = []
     private var statement: [StatementID] = []
     private var next: [Int32] = []
-    private var held = WordSet()
+    private var held = DistinctPairs()
     /// The evidence slots whose statements are each behind one row at most
     /// (`BatchJoin.ownEvidenceSlots`): added without looking for them first.
     let ownSlots: Set<Int>
@@ -236,7 +236,7 @@ struct GroupEvidence {
         // Each statement once per group: looked up in one table of (group, statement)
         // pairs, not along the group's list (up to `evidencePerGroup` nodes far apart, for
         // every statement of every row).
-        guard own || held.insert(UInt64(g) << 32 | UInt64(UInt32(bitPattern: s))) else { return }
+        guard own || held.insert(Int32(g), JoinPlan.statementTag | UInt64(UInt32(bitPattern: s))) else { return }
         let n = Int32(statement.count)
         statement.append(s)
         next.append(-1)
@@ -534,37 +534,5 @@ struct DistinctPairs {
     @inline(__always) private static func hash(_ group: Int32, _ binding: UInt64) -> Int {
         let k = binding &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: group)) &* 0xC2B2_AE3D_27D4_EB4F
         return Int(truncatingIfNeeded: k >> 29)
-    }
-}
-
-/// A set of 64-bit words (open addressing, linear probing, at most half full); the word
-/// `UInt64.max` is never a member.
-struct WordSet {
-    private var slots = [UInt64](repeating: .max, count: 64)
-    private var count = 0
-
-    /// Adds `w`; false when it was there already.
-    mutating func insert(_ w: UInt64) -> Bool {
-        if (count + 1) * 2 > slots.count { grow() }
-        let inserted = WordSet.place(w, &slots)
-        if inserted { count += 1 }
-        return inserted
-    }
-
-    private static func place(_ w: UInt64, _ slots: inout [UInt64]) -> Bool {
-        let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: (w &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
-        while slots[i] != .max {
-            if slots[i] == w { return false }
-            i = (i + 1) & mask
-        }
-        slots[i] = w
-        return true
-    }
-
-    private mutating func grow() {
-        var bigger = [UInt64](repeating: .max, count: slots.count * 2)
-        for w in slots where w != .max { _ = WordSet.place(w, &bigger) }
-        slots = bigger
     }
 }

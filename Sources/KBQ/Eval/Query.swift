@@ -231,28 +231,35 @@ public final class PreparedQuery {
     /// answers' own columns; ties in the order met) and keeps the page offset and limit
     /// ask for: a top-k when the page is small beside the answers.
     func order(_ answers: Answers, by keyColumns: [Int], _ exec: Execution) throws {
-        let c = compiled
-        let width = keyColumns.count
         var keys: [Value] = []
-        keys.reserveCapacity(answers.count * width)
+        keys.reserveCapacity(answers.count * keyColumns.count)
         for r in 0..<answers.count {
             if r & 0xFFF == 0 { try exec.tick() }
             for k in keyColumns { keys.append(answers.value(r, k)) }
         }
+        answers.select(page(answers.count, keys: keys, exec))
+    }
+
+    /// The rows of the page `offset` and `limit` ask for, in `order by`'s order: row r's
+    /// keys are `keys[r * width ..< (r + 1) * width]`, ties in row order; a top-k when the
+    /// page is small beside the rows.
+    func page(_ count: Int, keys: [Value], _ exec: Execution) -> ArraySlice<Int> {
+        let c = compiled
+        let width = c.orderBy.count
         let ops = exec.ops
         let inOrder = { (a: Int, b: Int) -> Bool in
             PreparedQuery.keysBefore(keys[a * width..<(a + 1) * width], keys[b * width..<(b + 1) * width], c.orderBy, ops) ?? (a < b)
         }
         var order: [Int]
-        if let limit = c.limit, PreparedQuery.rowsWanted(c.offset, limit) < answers.count / 4 {
-            order = PreparedQuery.first(PreparedQuery.rowsWanted(c.offset, limit), of: 0..<answers.count, by: inOrder)
+        if let limit = c.limit, PreparedQuery.rowsWanted(c.offset, limit) < count / 4 {
+            order = PreparedQuery.first(PreparedQuery.rowsWanted(c.offset, limit), of: 0..<count, by: inOrder)
         } else {
-            order = Array(0..<answers.count)
+            order = Array(0..<count)
             order.sort(by: inOrder)
         }
         let start = min(c.offset ?? 0, order.count)
         let end = c.limit.map { start + min($0, order.count - start) } ?? order.count
-        answers.select(order[start..<end])
+        return order[start..<end]
     }
 
     /// Ordered answers of any projections (`find ?x.label ... order by ?x.label`) from the
@@ -266,7 +273,6 @@ public final class PreparedQuery {
         for p in c.projections { used.formUnion(Planner.uses(p.expr)) }
         for o in c.orderBy { used.formUnion(Planner.uses(o.expr)) }
         let usedVariables = used.sorted()
-        let width = c.orderBy.count
         let projections = c.projections
         let orderBy = c.orderBy
         var keys: [Value] = []
@@ -286,22 +292,8 @@ public final class PreparedQuery {
             statements.append(contentsOf: matched)
             statementEnds.append(statements.count)
         }
-        let count = statementEnds.count
-        let ops = exec.ops
-        let inOrder = { (a: Int, b: Int) -> Bool in
-            PreparedQuery.keysBefore(keys[a * width..<(a + 1) * width], keys[b * width..<(b + 1) * width], orderBy, ops) ?? (a < b)
-        }
-        var order: [Int]
-        if let limit = c.limit, PreparedQuery.rowsWanted(c.offset, limit) < count / 4 {
-            order = PreparedQuery.first(PreparedQuery.rowsWanted(c.offset, limit), of: 0..<count, by: inOrder)
-        } else {
-            order = Array(0..<count)
-            order.sort(by: inOrder)
-        }
-        let start = min(c.offset ?? 0, order.count)
-        let end = c.limit.map { start + min($0, order.count - start) } ?? order.count
         let n = usedVariables.count
-        for r in order[start..<end] {
+        for r in page(statementEnds.count, keys: keys, exec) {
             setRow(bindings[r * n..<(r + 1) * n])
             let evidence = statements[(r == 0 ? 0 : statementEnds[r - 1])..<statementEnds[r]].map(JoinPlan.evidence)
             try answers.append(projections.count, { try exec.eval(projections[$0].expr) }, evidence: evidence)
