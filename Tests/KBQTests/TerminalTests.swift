@@ -33,8 +33,16 @@ final class Terminal {
         guard let directory = strdup(Support.root), let program = cArgs[0] else { throw Support.TimeoutError(what: "strdup") }
         var ignore = sigaction()
         ignore.__sigaction_handler.sa_handler = SIG_IGN
+        // The test process's other descriptors (pipes of kbq runs in parallel tests, made
+        // without close-on-exec) must not leak into the child: a pipe's write end held open
+        // here keeps another test waiting for its end of file as long as this session lives.
+        var limit = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        let highestDescriptor = Int32(min(limit.rlim_cur, 65_536))
         let child = forkpty(&fd, nil, nil, &size)
         if child == 0 {
+            var descriptor: Int32 = 3
+            while descriptor < highestDescriptor { close(descriptor); descriptor += 1 }
             if ignoringHangUp { sigaction(SIGHUP, &ignore, nil) }
             chdir(directory)
             execve(program, cArgs, cEnv)
@@ -49,7 +57,7 @@ final class Terminal {
     func waitFor(_ text: String, timeout: TimeInterval = 20) throws {
         let end = Date().addingTimeInterval(timeout)
         while !screen.contains(text) {
-            if Date() > end { throw Support.TimeoutError(what: "'\(text)' in:\n\(screen)") }
+            if Date() > end { throw Support.TimeoutError(what: "'\(text)' in:\n\(screen)\n\(childState())") }
             var p = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
             if poll(&p, 1, 50) > 0 {
                 var buf = [UInt8](repeating: 0, count: 4096)
@@ -59,11 +67,25 @@ final class Terminal {
         }
     }
 
+    /// Where the child is, for a timeout's message: its state, the call it is blocked in,
+    /// and its threads' kernel stacks where this user may read them.
+    func childState() -> String {
+        func read(_ file: String) -> String {
+            ((try? String(contentsOfFile: "/proc/\(pid)/\(file)", encoding: .utf8)) ?? "(unreadable)")
+        }
+        let status = read("status").split(separator: "\n").filter { $0.hasPrefix("State") || $0.hasPrefix("Threads") }
+        return "child \(pid): \(status.joined(separator: ", ")); syscall: \(read("syscall")); wchan: \(read("wchan"))\nstack:\n\(read("stack"))"
+    }
+
     /// Waits until the child is blocked reading the terminal (libedit in raw mode).
     func waitUntilReading(timeout: TimeInterval = 20) throws {
-        try Support.waitFor(timeout: timeout) {
-            let s = (try? String(contentsOfFile: "/proc/\(pid)/syscall", encoding: .utf8)) ?? ""
-            return s.hasPrefix("0 0x0 ")
+        do {
+            try Support.waitFor(timeout: timeout) {
+                let s = (try? String(contentsOfFile: "/proc/\(pid)/syscall", encoding: .utf8)) ?? ""
+                return s.hasPrefix("0 0x0 ")
+            }
+        } catch {
+            throw Support.TimeoutError(what: "the child reading its terminal; screen:\n\(screen)\n\(childState())")
         }
     }
 
