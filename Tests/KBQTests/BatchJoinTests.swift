@@ -160,7 +160,9 @@ import Testing
             if way { counted += 1 }
         }
         print("BatchJoinTests: \(counted) queries counted their last step")
-        #expect(counted >= 4, "queries whose last step was counted: \(counted)")
+        // Counts without groups over these trees are counted by FactorizedCount instead
+        // (FactorizedCountTests).
+        #expect(counted >= 3, "queries whose last step was counted: \(counted)")
     }
 }
 

@@ -464,7 +464,7 @@ extension BatchJoin {
     }
 
     /// Members of `t`, kept for the next row when the type is the step's constant.
-    private func members(_ a: IsAOp, _ t: Int32) -> [EntityID] {
+    func members(_ a: IsAOp, _ t: Int32) -> [EntityID] {
         guard a.step.type.kind == .constant else { return store.members(of: t) }
         if let m = a.members { return m }
         a.members = store.members(of: t)

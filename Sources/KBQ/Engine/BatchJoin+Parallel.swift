@@ -74,6 +74,16 @@ extension BatchJoin {
         return candidates(p).size(store) >= parallelThreshold
     }
 
+    /// About how many rows the first step makes from nothing bound: its candidate
+    /// statements, or its type's members (FactorizedCount reads the smaller first).
+    var firstStepSize: Int {
+        switch ops.first {
+        case .pattern(let p)?: return p.step.impossible ? 0 : candidates(p).size(store)
+        case .isA(let a)?: return a.constantType.map { members(a, $0).count } ?? store.entities.count
+        default: return store.table.count
+        }
+    }
+
     /// Runs the join on every core when it is worth it; false when it did not run.
     func runInParallel(_ k: (BindingBatch) throws -> Void) throws -> Bool {
         let workers = Parallel.cores

@@ -213,7 +213,9 @@ final class BatchJoin {
     @exclusivity(unchecked) var provenanceDocument: Term?? = nil
     @exclusivity(unchecked) var provenanceParagraph: Term?? = nil
 
-    init(_ program: JoinPlan.Program, _ exec: Execution, variableCount: Int) {
+    /// `bound`: variables every input row binds (see `runBatches(from:)`); none when the
+    /// join starts from one row of nothing.
+    init(_ program: JoinPlan.Program, _ exec: Execution, variableCount: Int, bound: Set<Int> = []) {
         let store = exec.store
         self.exec = exec
         self.store = store
@@ -221,7 +223,7 @@ final class BatchJoin {
         self.variableCount = variableCount
         var slots = 0
         var origins = 0
-        ops = BatchJoin.operators(program.steps, certain: [], variableCount: variableCount, &slots, &origins)
+        ops = BatchJoin.operators(program.steps, certain: bound, variableCount: variableCount, &slots, &origins)
         width = variableCount + origins
         slotCount = slots
         bindings = Array(repeating: 0, count: width)
@@ -349,6 +351,14 @@ final class BatchJoin {
         if topPart == nil { for op in ops { op.addCounts(nil) } }
         if try runInParallel(k) { return }
         try push(ops, 0, BindingBatch(count: 1, width: width, slots: slotCount), k)
+    }
+
+    /// Runs the steps from `input` (at most `batchRows` rows, binding the variables the
+    /// join was made with as `bound`), on one core, handing `k` the answers a batch at a
+    /// time.
+    func runBatches(from input: BindingBatch, _ k: (BindingBatch) throws -> Void) throws {
+        for op in ops { op.addCounts(nil) }
+        try push(ops, 0, input, k)
     }
 
     /// Runs every step but the last (see `countableLastStep`), whose matches are counted,

@@ -63,7 +63,9 @@ extension PreparedQuery {
             }
         }
         walk(c.goals, ran, planner.estimatedRows(c.goals, rows: 1, bound: []), prefix: "", depth: 0)
-        if countsInAScan {
+        if countedFactorized {
+            lines.append(("", "", "", "", "(counted without making the answers: each pattern's matches counted once, along the joins' tree; the steps ran only for the evidence)"))
+        } else if countsInAScan {
             lines.append(("", "", "", "", "(counted in one pass over an index list: no steps to count)"))
         } else if ran == nil {
             lines.append(("", "", "", "", "(run by the general evaluator, which takes rule calls, paths and quoted patterns: no counts)"))

@@ -14,6 +14,11 @@ public final class PreparedQuery {
     /// Whether the last run counted its last step's matches (BatchJoin.runCounting):
     /// tests check that their queries took that way.
     var countedLastStep = false
+    /// Whether the last run counted its answers without making them (FactorizedCount).
+    var countedFactorized = false
+    /// The counting of this query's atoms (`.some(nil)`: the query is not one it counts),
+    /// made at the first run of a count and kept.
+    var factorized: FactorizedCount?? = nil
     /// The goals as join steps (nil: the general evaluator takes them), made at the first
     /// run and kept for the next.
     lazy var joinProgram: JoinPlan.Program? = JoinPlan.Program(compiled.goals, store)
@@ -176,7 +181,8 @@ public final class PreparedQuery {
             scan = s
             rows = s.rows
         } else if c.isAggregate {
-            rows = try aggregateBindings(exec) ?? aggregate(exec)
+            countedFactorized = false
+            rows = try factorizedCounts(exec) ?? aggregateBindings(exec) ?? aggregate(exec)
             if c.distinct { rows = PreparedQuery.distinct(rows) }
         } else {
             rows = try collect(exec)

@@ -1,0 +1,326 @@
+/// Counts of a conjunction whose joins form a tree, without making its answers: each
+/// pattern's matches are read once, and counts flow along the joins from the leaves to a
+/// root (the counting form of Yannakakis's algorithm, as in factorised databases).
+///
+/// `?x knows ?y, ?y knows ?z` has as many answers as the sum, over each `?y`, of its
+/// `knows` statements in times those out; a chain of four patterns, the same one link
+/// further. A join that makes every answer pays per answer (127,000 for the first at 1M);
+/// this pays per statement of each pattern (37,000 twice).
+///
+/// The conjunction is cut into atoms: a pattern or an `is_a`, with the filters of its own
+/// variables attached (each atom runs as a BatchJoin of its own, so a match is exactly
+/// what the whole join would match). A variable two atoms share is a join
+/// variable; the atoms must join them as a forest (no cycle, no two atoms on the same
+/// two), each atom on at most two. For a variable `v` rooted in its tree, its weight on a
+/// term `t` is the number of ways the atoms below `v` match with `v = t`: the product of
+/// the atoms at `v` alone (their matches with `v = t`) and, for each atom to a child `c`,
+/// the sum of `c`'s weight over that atom's matches with `v = t`. The answers of a tree
+/// are the sum of its root's weights; of the whole, the product over the trees (and over
+/// atoms with no join variable, by their matches). `count(distinct ?v)` roots `v`'s tree
+/// at `v` and counts its terms of weight above zero (then the other trees must have an
+/// answer).
+final class FactorizedCount {
+    final class Atom {
+        let program: JoinPlan.Program
+        /// Its join variables (none, one or two).
+        let ends: [Int]
+        /// Its join from nothing bound, and from each end bound (made when first run).
+        var joins: [Int: BatchJoin] = [:]
+        let variableCount: Int
+
+        init(_ program: JoinPlan.Program, ends: [Int], variableCount: Int) {
+            (self.program, self.ends, self.variableCount) = (program, ends, variableCount)
+        }
+
+        /// The join from `bound` (a variable every input row binds), or from nothing (-1).
+        func join(bound: Int, _ exec: Execution) -> BatchJoin {
+            let join = joins[bound] ?? BatchJoin(program, exec, variableCount: variableCount, bound: bound < 0 ? [] : [bound])
+            joins[bound] = join
+            join.exec = exec
+            return join
+        }
+    }
+
+    private let atoms: [Atom]
+    /// Per join variable, the atoms on it.
+    private let atomsOf: [Int: [Int]]
+    /// The trees: each one's join variables, the first its root unless asked otherwise.
+    private let trees: [[Int]]
+    private let entityCount: Int
+
+    /// The conjunction's atoms, or nil when it is not a forest of atoms (see above) with
+    /// a join, or has a step other than a pattern, an `is_a` or a filter of one atom's
+    /// variables. `distinct`: the variables counted distinct (each a join variable, a root).
+    init?(_ program: JoinPlan.Program, distinct: Set<Int>, _ exec: Execution, variableCount: Int) {
+        var steps: [[JoinPlan.Step]] = []
+        var variables: [Set<Int>] = []
+        for step in program.steps {
+            switch step {
+            case .pattern(let p): variables.append(Set(p.variables))
+            case .isA(let a): variables.append(Set(FactorizedCount.variables(a)))
+            case .filter: continue
+            case .not, .optional, .or: return nil
+            }
+            steps.append([step])
+        }
+        for step in program.steps {
+            guard case .filter(_, let vars, _, _) = step else { continue }
+            guard let i = variables.firstIndex(where: { Set(vars).isSubset(of: $0) }) else { return nil }
+            steps[i].append(step)
+        }
+        var uses: [Int: Int] = [:]
+        for vars in variables { for v in vars { uses[v, default: 0] += 1 } }
+        guard distinct.allSatisfy({ uses[$0] != nil }) else { return nil }
+        // Union-find over join variables: an atom joining two already joined is a cycle.
+        var parent: [Int: Int] = [:]
+        func root(_ v: Int) -> Int {
+            var v = v
+            while let p = parent[v], p != v { v = p }
+            return v
+        }
+        var atoms: [Atom] = []
+        var atomsOf: [Int: [Int]] = [:]
+        for (i, vars) in variables.enumerated() {
+            let ends = vars.filter { uses[$0]! > 1 || distinct.contains($0) }.sorted()
+            guard ends.count <= 2 else { return nil }
+            for v in ends where parent[v] == nil { parent[v] = v }
+            if ends.count == 2 {
+                let (a, b) = (root(ends[0]), root(ends[1]))
+                guard a != b else { return nil }
+                parent[a] = b
+            }
+            for v in ends { atomsOf[v, default: []].append(i) }
+            atoms.append(Atom(JoinPlan.Program(steps: steps[i], memoCount: program.memoCount), ends: ends, variableCount: variableCount))
+        }
+        // Without a join there is nothing to save: the join counts as it goes.
+        guard atomsOf.values.contains(where: { $0.count > 1 }) else { return nil }
+        var trees: [Int: [Int]] = [:]
+        for v in atomsOf.keys.sorted() { trees[root(v), default: []].append(v) }
+        self.trees = trees.keys.sorted().map { trees[$0]! }
+        self.atoms = atoms
+        self.atomsOf = atomsOf
+        entityCount = exec.store.entities.count
+    }
+
+    static func variables(_ a: JoinPlan.IsAStep) -> [Int] {
+        [a.subject, a.type].filter { $0.kind == .variable }.map(\.variable)
+    }
+
+    /// A count past Int.max.
+    private struct Overflow: Error {}
+
+    /// The number of answers; nil when it does not fit in an Int.
+    func count(_ exec: Execution) throws -> Int? {
+        do { return try countAll(exec) } catch is Overflow { return nil }
+    }
+
+    /// The number of distinct terms `v` takes over the answers; nil on an overflow.
+    func countDistinct(_ v: Int, _ exec: Execution) throws -> Int? {
+        do { return try countDistinctTerms(v, exec) } catch is Overflow { return nil }
+    }
+
+    private func countAll(_ exec: Execution) throws -> Int {
+        var total = 1
+        for (i, atom) in atoms.enumerated() where atom.ends.isEmpty {
+            var rows = 0
+            try run(i, bound: nil, exec) { batch in rows += batch.count }
+            total = try FactorizedCount.product(total, rows)
+            if total == 0 { return 0 }
+        }
+        for tree in trees {
+            let w = try weights(tree[0], from: nil, exec) ?? TermCounts(entityCount: entityCount)
+            var sum = 0
+            var overflow = false
+            w.forEach { _, n in
+                let (s, o) = sum.addingReportingOverflow(n)
+                sum = s
+                overflow = overflow || o
+            }
+            if overflow { throw Overflow() }
+            total = try FactorizedCount.product(total, sum)
+            if total == 0 { return 0 }
+        }
+        return total
+    }
+
+    private func countDistinctTerms(_ v: Int, _ exec: Execution) throws -> Int {
+        let w = try weights(v, from: nil, exec) ?? TermCounts(entityCount: entityCount)
+        var n = 0
+        w.forEach { _, c in if c > 0 { n += 1 } }
+        guard n > 0 else { return 0 }
+        // The other trees (and atoms of no join variable) must have an answer.
+        for (i, atom) in atoms.enumerated() where atom.ends.isEmpty {
+            var rows = 0
+            try run(i, bound: nil, exec) { batch in rows += batch.count }
+            if rows == 0 { return 0 }
+        }
+        for tree in trees where !tree.contains(v) {
+            if try weights(tree[0], from: nil, exec)?.isEmpty ?? true { return 0 }
+        }
+        return n
+    }
+
+    /// `v`'s weights in its tree rooted where atom `from` leads to it (nil: `v` is the
+    /// root); nil when no atom but `from` is on `v` (every term weighs 1). The atoms at `v` alone are read smallest first, each
+    /// after the first only for the terms the others left (an index or hash join, as the
+    /// pattern's step chooses); an atom to a child, for the terms on the smaller side.
+    private func weights(_ v: Int, from: Int?, _ exec: Execution) throws -> TermCounts? {
+        let mine = atomsOf[v]!.filter { $0 != from }
+        var product: TermCounts? = nil
+        func multiply(_ factor: TermCounts) throws {
+            guard let p = product else {
+                product = factor
+                return
+            }
+            guard let m = p.multiplied(by: factor) else { throw Overflow() }
+            product = m
+        }
+        func size(_ i: Int) -> Int { atoms[i].join(bound: -1, exec).firstStepSize }
+        /// The terms to read atom `i` for: the fewest known, when looking each up costs
+        /// less than reading the atom whole.
+        func driving(_ i: Int, _ sides: [(variable: Int, terms: TermCounts)]) -> (variable: Int, terms: TermCounts)? {
+            // A type test of a bound entity reads a bit; a pattern's end, an index list.
+            let cost: Int
+            if case .isA? = atoms[i].program.steps.first { cost = 1 } else { cost = FactorizedCount.lookupCost }
+            guard let fewest = sides.min(by: { $0.terms.count < $1.terms.count }), fewest.terms.count * cost < size(i) else { return nil }
+            return fewest
+        }
+        let alone = mine.filter { atoms[$0].ends.count == 1 }.map { ($0, size($0)) }.sorted { $0.1 < $1.1 }.map(\.0)
+        for i in alone {
+            try multiply(try counts(i, by: v, child: nil, nil, within: driving(i, product.map { [(v, $0)] } ?? []), exec))
+            if product!.isEmpty { return product }
+        }
+        for i in mine where atoms[i].ends.count == 2 {
+            let child = atoms[i].ends[0] == v ? atoms[i].ends[1] : atoms[i].ends[0]
+            let below = try weights(child, from: i, exec)
+            if below?.isEmpty == true { return below }
+            let sides = (below.map { [(child, $0)] } ?? []) + (product.map { [(v, $0)] } ?? [])
+            try multiply(try counts(i, by: v, child: child, below, within: driving(i, sides), exec))
+            if product!.isEmpty { return product }
+        }
+        return product
+    }
+
+    /// Atom `i`'s matches counted by their term at `v`, each weighted by `weights` of its
+    /// term at `child` (1 when there is no child, or no weights), read only for the terms
+    /// of `within` when given.
+    private func counts(_ i: Int, by v: Int, child: Int?, _ weights: TermCounts?, within: (variable: Int, terms: TermCounts)?, _ exec: Execution) throws -> TermCounts {
+        var factor = TermCounts(entityCount: entityCount)
+        var overflow = false
+        try run(i, bound: within, exec) { batch in
+            let mine = batch.columns[v]
+            if let child, let weights {
+                let theirs = batch.columns[child]
+                for r in 0..<batch.count {
+                    let n = weights.get(theirs[r])
+                    if n != 0, !factor.add(mine[r], n) { overflow = true }
+                }
+            } else {
+                for b in mine where !factor.add(b, 1) { overflow = true }
+            }
+        }
+        if overflow { throw Overflow() }
+        return factor
+    }
+
+    /// Runs atom `i`'s join, a batch at a time: from nothing, or from each term of
+    /// `bound` given to its variable.
+    private func run(_ i: Int, bound: (variable: Int, terms: TermCounts)?, _ exec: Execution, _ body: (BindingBatch) throws -> Void) throws {
+        guard let bound else {
+            try atoms[i].join(bound: -1, exec).runBatches { batch in
+                try exec.checkLimits()
+                try body(batch)
+            }
+            return
+        }
+        let join = atoms[i].join(bound: bound.variable, exec)
+        var terms: [UInt64] = []
+        terms.reserveCapacity(BatchJoin.batchRows)
+        func flush() throws {
+            var input = BindingBatch(count: terms.count, width: join.width, slots: join.slotCount)
+            input.columns[bound.variable] = terms
+            try exec.checkLimits()
+            try join.runBatches(from: input, body)
+            terms.removeAll(keepingCapacity: true)
+        }
+        var failure: Error? = nil
+        bound.terms.forEach { b, _ in
+            guard failure == nil else { return }
+            terms.append(b)
+            if terms.count == BatchJoin.batchRows {
+                do { try flush() } catch { failure = error }
+            }
+        }
+        if let failure { throw failure }
+        if !terms.isEmpty { try flush() }
+    }
+
+    /// About what looking a term up in an atom costs, in statements read by a scan of it.
+    static let lookupCost = 16
+
+    private static func product(_ a: Int, _ b: Int) throws -> Int {
+        let (p, o) = a.multipliedReportingOverflow(by: b)
+        if o { throw Overflow() }
+        return p
+    }
+}
+
+/// A count per binding: entities (most join variables hold them) in an array by entity
+/// number, anything else in a dictionary.
+struct TermCounts {
+    private var byEntity: [Int] = []
+    /// The entities with a count, in the order first counted.
+    private var entities: [Int32] = []
+    private var others: [UInt64: Int] = [:]
+    private let entityCount: Int
+
+    init(entityCount: Int) { self.entityCount = entityCount }
+
+    /// The terms with a count.
+    var count: Int { entities.count + others.count }
+    var isEmpty: Bool { count == 0 }
+
+    @inline(__always) private func entity(_ b: UInt64) -> Int? {
+        guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { return nil }
+        let t = Term(raw: UInt32(truncatingIfNeeded: b))
+        return t.kind == Term.entityKind && t.index < entityCount ? t.index : nil
+    }
+
+    /// Adds `n` to `b`'s count; false when it overflows.
+    mutating func add(_ b: UInt64, _ n: Int) -> Bool {
+        if let e = entity(b) {
+            if byEntity.isEmpty { byEntity = Array(repeating: 0, count: entityCount) }
+            if byEntity[e] == 0 { entities.append(Int32(e)) }
+            let (s, o) = byEntity[e].addingReportingOverflow(n)
+            byEntity[e] = s
+            return !o
+        }
+        let (s, o) = others[b, default: 0].addingReportingOverflow(n)
+        others[b] = s
+        return !o
+    }
+
+    func get(_ b: UInt64) -> Int {
+        if let e = entity(b) { return byEntity.isEmpty ? 0 : byEntity[e] }
+        return others[b] ?? 0
+    }
+
+    func forEach(_ body: (UInt64, Int) -> Void) {
+        for e in entities { body(JoinPlan.termTag | UInt64(e), byEntity[Int(e)]) }
+        for (b, n) in others { body(b, n) }
+    }
+
+    /// The counts multiplied term by term (a term missing from either has none); nil on
+    /// an overflow.
+    func multiplied(by other: TermCounts) -> TermCounts? {
+        var out = TermCounts(entityCount: entityCount)
+        var overflow = false
+        forEach { b, n in
+            let m = other.get(b)
+            guard m != 0 else { return }
+            let (p, o) = n.multipliedReportingOverflow(by: m)
+            if o || !out.add(b, p) { overflow = true }
+        }
+        return overflow ? nil : out
+    }
+}
