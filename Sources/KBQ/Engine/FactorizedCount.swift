@@ -50,8 +50,9 @@ final class FactorizedCount {
 
     /// The conjunction's atoms, or nil when it is not a forest of atoms (see above) with
     /// a join, or has a step other than a pattern, an `is_a` or a filter of one atom's
-    /// variables. `distinct`: the variables counted distinct (each a join variable, a root).
-    init?(_ program: JoinPlan.Program, distinct: Set<Int>, _ exec: Execution, variableCount: Int) {
+    /// variables. `roots`: the variables counted distinct or grouped by (each made a join
+    /// variable, to root its tree at).
+    init?(_ program: JoinPlan.Program, roots: Set<Int>, _ exec: Execution, variableCount: Int) {
         var steps: [[JoinPlan.Step]] = []
         var variables: [Set<Int>] = []
         for step in program.steps {
@@ -70,7 +71,7 @@ final class FactorizedCount {
         }
         var uses: [Int: Int] = [:]
         for vars in variables { for v in vars { uses[v, default: 0] += 1 } }
-        guard distinct.allSatisfy({ uses[$0] != nil }) else { return nil }
+        guard roots.allSatisfy({ uses[$0] != nil }) else { return nil }
         // Union-find over join variables: an atom joining two already joined is a cycle.
         var parent: [Int: Int] = [:]
         func root(_ v: Int) -> Int {
@@ -81,7 +82,7 @@ final class FactorizedCount {
         var atoms: [Atom] = []
         var atomsOf: [Int: [Int]] = [:]
         for (i, vars) in variables.enumerated() {
-            let ends = vars.filter { uses[$0]! > 1 || distinct.contains($0) }.sorted()
+            let ends = vars.filter { uses[$0]! > 1 || roots.contains($0) }.sorted()
             guard ends.count <= 2 else { return nil }
             for v in ends where parent[v] == nil { parent[v] = v }
             if ends.count == 2 {
@@ -107,7 +108,7 @@ final class FactorizedCount {
     }
 
     /// A count past Int.max.
-    private struct Overflow: Error {}
+    fileprivate struct Overflow: Error {}
 
     /// The number of answers; nil when it does not fit in an Int.
     func count(_ exec: Execution) throws -> Int? {
@@ -119,7 +120,21 @@ final class FactorizedCount {
         do { return try countDistinctTerms(v, exec) } catch is Overflow { return nil }
     }
 
+    /// The answers per term of `v` (a root: see `init`); nil on an overflow.
+    func counts(by v: Int, _ exec: Execution) throws -> TermCounts? {
+        do {
+            let w = try weights(v, from: nil, exec) ?? TermCounts(entityCount: entityCount)
+            // Each answer of `v`'s tree pairs with every answer of the rest.
+            return try w.scaled(by: try total(excluding: v, exec))
+        } catch is Overflow { return nil }
+    }
+
     private func countAll(_ exec: Execution) throws -> Int {
+        try total(excluding: nil, exec)
+    }
+
+    /// The answers of the atoms of no join variable and of every tree but `v`'s.
+    private func total(excluding v: Int?, _ exec: Execution) throws -> Int {
         var total = 1
         for (i, atom) in atoms.enumerated() where atom.ends.isEmpty {
             var rows = 0
@@ -127,7 +142,7 @@ final class FactorizedCount {
             total = try FactorizedCount.product(total, rows)
             if total == 0 { return 0 }
         }
-        for tree in trees {
+        for tree in trees where v.map({ !tree.contains($0) }) ?? true {
             let w = try weights(tree[0], from: nil, exec) ?? TermCounts(entityCount: entityCount)
             var sum = 0
             var overflow = false
@@ -258,7 +273,7 @@ final class FactorizedCount {
     /// About what looking a term up in an atom costs, in statements read by a scan of it.
     static let lookupCost = 16
 
-    private static func product(_ a: Int, _ b: Int) throws -> Int {
+    fileprivate static func product(_ a: Int, _ b: Int) throws -> Int {
         let (p, o) = a.multipliedReportingOverflow(by: b)
         if o { throw Overflow() }
         return p
@@ -309,6 +324,23 @@ struct TermCounts {
         for e in entities { body(JoinPlan.termTag | UInt64(e), byEntity[Int(e)]) }
         for (b, n) in others { body(b, n) }
     }
+
+    /// Every count times `k`.
+    fileprivate func scaled(by k: Int) throws -> TermCounts {
+        guard k != 1 else { return self }
+        var out = TermCounts(entityCount: entityCount)
+        guard k != 0 else { return out }
+        var overflow = false
+        forEach { b, n in
+            let (p, o) = n.multipliedReportingOverflow(by: k)
+            if o || !out.add(b, p) { overflow = true }
+        }
+        if overflow { throw FactorizedCount.Overflow() }
+        return out
+    }
+
+    /// Whether every term counted is an entity.
+    var onlyEntities: Bool { others.isEmpty }
 
     /// The counts multiplied term by term (a term missing from either has none); nil on
     /// an overflow.

@@ -1,14 +1,18 @@
-/// Counts without groups over a forest of joins (`find count(*) where ?x knows ?y, ?y
-/// knows ?z`), counted by FactorizedCount without making the answers; the evidence is
-/// that of the answers' first rows, taken from the join run only until it has them.
+/// Counts over a forest of joins (`find count(*) where ?x knows ?y, ?y knows ?z`, or per
+/// `?c` with an ordered page), counted by FactorizedCount without making the answers. The
+/// evidence is that of each row's first answers, taken from the join run only until it
+/// has them.
 extension PreparedQuery {
-    /// The query's one row, or nil when it is not such a count (or a count overflows:
-    /// the join then counts, as it always did).
+    /// The query's rows, or nil when it is not such a count (or a count overflows: the
+    /// join then counts, as it always did).
     func factorizedCounts(_ exec: Execution) throws -> [Collected]? {
         let c = compiled
-        guard allowBatchJoin, let program = joinProgram, c.groupBy.isEmpty, c.projections.allSatisfy({ $0.expr.hasAggregate }) else { return nil }
+        guard allowBatchJoin, let program = joinProgram else { return nil }
+        let keys = c.groupBy.isEmpty ? c.projections.filter { !$0.expr.hasAggregate }.map(\.expr) : c.groupBy
+        var group: Int? = nil
+        if keys.count == 1, case .slot(.variable(let g)) = keys[0] { group = g } else if !keys.isEmpty { return nil }
         let calls = aggregateCalls
-        var distinct = Set<Int>()
+        var roots = Set<Int>()
         for call in calls {
             guard call.function == "count" else { return nil }
             guard let a = call.argument else {
@@ -18,12 +22,18 @@ extension PreparedQuery {
             // Every variable of an inner conjunction is bound in every answer: `count(?v)`
             // counts them all.
             guard case .slot(.variable(let v)) = a else { return nil }
-            if call.distinct { distinct.insert(v) }
+            if call.distinct {
+                // A distinct count per group would need the pairs.
+                guard group == nil else { return nil }
+                roots.insert(v)
+            }
         }
+        if let group { roots.insert(group) }
         if factorized == nil {
-            factorized = .some(FactorizedCount(program, distinct: distinct, exec, variableCount: c.variables.count))
+            factorized = .some(FactorizedCount(program, roots: roots, exec, variableCount: c.variables.count))
         }
-        guard case .some(let counter?) = factorized else { return nil }
+        guard case .some(let counter?) = factorized, let join = join(exec) else { return nil }
+        if let group { return try groupedCounts(counter, by: group, calls: calls.count, join, exec) }
         var results: [Value] = []
         var total: Int? = nil
         for call in calls {
@@ -39,31 +49,76 @@ extension PreparedQuery {
         }
         countedFactorized = true
         // Any answer makes every count positive; none, every count zero.
-        let answered = results.contains { $0 != .integer(0) }
-        guard let join = join(exec) else { return nil }
-        let width = c.variables.count
-        var first = [UInt64](repeating: 0, count: width)
-        var evidence = GroupEvidence(ownSlots: join.ownEvidenceSlots)
-        evidence.addGroups(1)
-        if answered {
-            // On one core, in order: the parallel join reads every part before the first.
-            join.parallelThreshold = Int.max
-            defer { join.parallelThreshold = parallelThreshold }
-            var met = false
-            do {
-                try join.runBatches { batch in
-                    try exec.checkLimits()
-                    if !met {
-                        first = batch.gathered([0]).rows(Array(0..<width))
-                        met = true
-                    }
-                    evidence.add(batch, [Int32](repeating: 0, count: batch.count))
-                    if !evidence.hasRoom(0) { throw StopSearch() }
-                }
-            } catch is StopSearch {}
-        }
-        exec.row = first.map { $0 == 0 ? nil : join.decode($0) }
+        let rows = results.contains { $0 != .integer(0) } ? [(term: UInt64(0), results: results)] : []
+        let (firsts, evidence) = try firstAnswers(of: rows.map(\.term), by: nil, join, exec)
+        exec.row = (firsts.first ?? nil).map { $0.map { $0 == 0 ? nil : join.decode($0) } } ?? Array(repeating: nil, count: c.variables.count)
+        // The projections first: they set the aliases' slots that `order by` reads.
         let values = try aggregatedProjections(results, exec)
-        return [(exec.row, values, evidence.of(0).map(JoinPlan.evidence), results, -1)]
+        return [(exec.row, values, rows.isEmpty ? [] : evidence.of(0).map(JoinPlan.evidence), results, -1)]
+    }
+
+    /// The rows of the page of groups by `g`, from each group's count. Only when `order by`
+    /// reads the group's term and every term is an entity: then no two groups tie, and
+    /// the page is the same whatever order the groups were met in (which only the join
+    /// knows).
+    private func groupedCounts(_ counter: FactorizedCount, by g: Int, calls: Int, _ join: BatchJoin, _ exec: Execution) throws -> [Collected]? {
+        let c = compiled
+        guard c.orderBy.contains(where: { if case .slot(.variable(g)) = $0.expr { true } else { false } }),
+            let counts = try counter.counts(by: g, exec), counts.onlyEntities
+        else { return nil }
+        var terms: [UInt64] = []
+        var n: [Int] = []
+        counts.forEach { b, k in
+            terms.append(b)
+            n.append(k)
+        }
+        // Group i's first row as topGroups reads it: only `g` bound, at `padded[i + g]`.
+        let width = c.variables.count
+        let padded = [UInt64](repeating: 0, count: g) + terms + [UInt64](repeating: 0, count: width)
+        guard let chosen = try topGroups(terms.count, { padded[$0..<$0 + width] }, Array(repeating: n, count: calls), [g], join, exec) else { return nil }
+        countedFactorized = true
+        let (firsts, evidence) = try firstAnswers(of: chosen.map { terms[$0] }, by: g, join, exec)
+        var out: [Collected] = []
+        for (k, i) in chosen.enumerated() {
+            exec.row = (firsts[k] ?? padded[i..<i + width].map { $0 }).map { $0 == 0 ? nil : join.decode($0) }
+            let results = Array(repeating: Value.integer(n[i]), count: calls)
+            let values = try aggregatedProjections(results, exec)
+            out.append((exec.row, values, evidence.of(k).map(JoinPlan.evidence), results, -1))
+        }
+        return out
+    }
+
+    /// For each of `terms` (groups by `g`; or, with no `g`, the one group of all answers),
+    /// its first answer's bindings and the evidence of its first answers, as the whole
+    /// join would gather them: the join runs on one core, in order, until every group's
+    /// evidence is full (the parallel join reads every part before handing out the first).
+    private func firstAnswers(of terms: [UInt64], by g: Int?, _ join: BatchJoin, _ exec: Execution) throws -> ([[UInt64]?], GroupEvidence) {
+        var evidence = GroupEvidence(ownSlots: join.ownEvidenceSlots)
+        evidence.addGroups(terms.count)
+        var firsts = [[UInt64]?](repeating: nil, count: terms.count)
+        guard !terms.isEmpty else { return (firsts, evidence) }
+        var groupOf: [UInt64: Int32] = [:]
+        for (k, t) in terms.enumerated() { groupOf[t] = Int32(k) }
+        let all = Array(0..<compiled.variables.count)
+        join.parallelThreshold = Int.max
+        defer { join.parallelThreshold = parallelThreshold }
+        do {
+            try join.runBatches { batch in
+                try exec.checkLimits()
+                var rows: [Int32] = []
+                var groupOfRow: [Int32] = []
+                let column = g.map { batch.columns[$0] }
+                for r in 0..<batch.count {
+                    guard let k = column.map({ groupOf[$0[r]] }) ?? 0, evidence.hasRoom(Int(k)) else { continue }
+                    if firsts[Int(k)] == nil { firsts[Int(k)] = batch.gathered([Int32(r)]).rows(all) }
+                    rows.append(Int32(r))
+                    groupOfRow.append(k)
+                }
+                guard !rows.isEmpty else { return }
+                evidence.add(rows.count == batch.count ? batch : batch.gathered(rows), groupOfRow)
+                if (0..<terms.count).allSatisfy({ !evidence.hasRoom($0) }) { throw StopSearch() }
+            }
+        } catch is StopSearch {}
+        return (firsts, evidence)
     }
 }
