@@ -99,6 +99,7 @@ import Testing
             let general = try BatchJoinTests.answers(q, store, rules, batchJoin: false)
             let (joined, way) = try Self.answersAndWay(q, store, rules)
             #expect(joined == general, "\(q), seed \(seed)")
+            #expect(try Self.answersAndWay(q, store, rules, parallel: true).0 == general, "on every core: \(q), seed \(seed)")
             if way { factorized += 1 }
             if way, q.contains("order by") { pages += 1 }
         }
@@ -108,10 +109,12 @@ import Testing
     }
 
     /// The answers, and whether FactorizedCount counted them.
-    static func answersAndWay(_ text: String, _ store: FactStore, _ rules: RuleEngine) throws -> ([BatchJoinTests.Answer], Bool) {
+    /// `parallel`: every join (an atom's too) on every core, however small.
+    static func answersAndWay(_ text: String, _ store: FactStore, _ rules: RuleEngine, parallel: Bool = false) throws -> ([BatchJoinTests.Answer], Bool) {
         let source = SourceText(name: "test", text: text)
         guard case .query(let q) = try Parser.parseCommand(source, rules: []) else { return ([], false) }
         let prepared = try PreparedQuery(q, source: source, store: store, rules: rules)
+        if parallel { prepared.parallelThreshold = 1 }
         var out: [BatchJoinTests.Answer] = []
         // Twice: the second run reuses the atoms' joins.
         for _ in 0..<2 {

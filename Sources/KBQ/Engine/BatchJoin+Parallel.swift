@@ -11,6 +11,9 @@ extension BatchJoin {
     /// Below this many statements for the first step, one core: starting workers costs more.
     static let defaultParallelThreshold = 32768
 
+    /// This join's steps, for the workers to copy what a caller pushed into them.
+    struct UncheckedOps: @unchecked Sendable { let ops: [Op] }
+
     /// What the workers share: read, never written, while they run.
     struct SharedJoin: @unchecked Sendable {
         let program: JoinPlan.Program
@@ -93,6 +96,8 @@ extension BatchJoin {
         let outer = exec.limits
         let limits = Limits(isCancelled: { stop.raised.load(ordering: .relaxed) || outer.isCancelled() }, deadline: outer.deadline, memoryLimit: outer.memoryLimit)
         let parts = (0..<workers).map { _ in PartBatches() }
+        // The steps' pushed members, read by the workers before any changes them.
+        let members = UncheckedOps(ops: ops)
         let group = DispatchGroup()
         for w in 0..<workers {
             let out = parts[w]
@@ -100,6 +105,7 @@ extension BatchJoin {
                 do {
                     let join = BatchJoin(shared.program, shared.exec.fork(limits: limits), variableCount: shared.variableCount)
                     join.topPart = (w, workers)
+                    for case (.pattern(let mine), .pattern(let theirs)) in zip(members.ops, join.ops) { theirs.pushedMembers = mine.pushedMembers }
                     out.join = join
                     try join.runBatches { out.append($0) }
                 } catch {

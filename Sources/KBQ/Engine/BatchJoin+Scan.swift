@@ -134,7 +134,7 @@ extension BatchJoin {
         let pushed = p.pushed
         // Each pushed type's member bits, read once here: through its step at every row,
         // they were a retain and a release apiece.
-        let typeChecks = p.pushedTypes.map { ($0.at, memberBits($0.op, $0.type)) }
+        let typeChecks = p.pushedTypes.map { ($0.at, memberBits($0.op, $0.type)) } + p.pushedMembers
         let hasPushed = !pushed.isEmpty || !typeChecks.isEmpty
         // A scan of every statement in order with a source read into a variable that a
         // pushed filter tests: the source is the same for a whole provenance run, so a run

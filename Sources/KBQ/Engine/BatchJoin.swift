@@ -63,6 +63,11 @@ final class BatchJoin {
         /// binds: a row whose entity is not of the type is never made (the `is_a` step
         /// still runs, and adds the type's evidence).
         var pushedTypes: [(at: Int, op: IsAOp, type: Int32)] = []
+        /// Entities a variable it binds must be among (a bit per entity), set by a caller
+        /// that will throw the other rows away (FactorizedCount, reading an atom for terms
+        /// it has weights for): a plain scan refuses them before they are made, as it
+        /// does a pushed type's non-members. Other ways of reading the step ignore it.
+        var pushedMembers: [(at: Int, bits: [UInt64])] = []
 
         init(_ step: JoinPlan.PatternStep, slot: Int, certain: Set<Int>, joining: Joining = .inner) {
             self.step = step

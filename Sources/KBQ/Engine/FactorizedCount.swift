@@ -32,16 +32,30 @@ final class FactorizedCount {
             (self.program, self.ends, self.variableCount) = (program, ends, variableCount)
         }
 
+        /// The first step of the join from nothing, when it is a pattern.
+        func scan(_ exec: Execution) -> BatchJoin.PatternOp? {
+            guard case .pattern(let op)? = join(bound: -1, exec).ops.first else { return nil }
+            return op
+        }
+
         /// The join from `bound` (a variable every input row binds), or from nothing (-1).
+        /// See BatchJoin.parallelThreshold (the query's, which tests lower).
+        var parallelThreshold = BatchJoin.defaultParallelThreshold
+
         func join(bound: Int, _ exec: Execution) -> BatchJoin {
             let join = joins[bound] ?? BatchJoin(program, exec, variableCount: variableCount, bound: bound < 0 ? [] : [bound])
             joins[bound] = join
             join.exec = exec
+            join.parallelThreshold = parallelThreshold
             return join
         }
     }
 
     private let atoms: [Atom]
+    var parallelThreshold: Int {
+        get { atoms.first?.parallelThreshold ?? BatchJoin.defaultParallelThreshold }
+        set { for a in atoms { a.parallelThreshold = newValue } }
+    }
     /// Per join variable, the atoms on it.
     private let atomsOf: [Int: [Int]]
     /// The trees: each one's join variables, the first its root unless asked otherwise.
@@ -202,7 +216,7 @@ final class FactorizedCount {
         }
         let alone = mine.filter { atoms[$0].ends.count == 1 }.map { ($0, size($0)) }.sorted { $0.1 < $1.1 }.map(\.0)
         for i in alone {
-            try multiply(try counts(i, by: v, child: nil, nil, within: driving(i, product.map { [(v, $0)] } ?? []), exec))
+            try multiply(try counts(i, by: v, child: nil, nil, within: driving(i, product.map { [(v, $0)] } ?? []), known: product, exec))
             if product!.isEmpty { return product }
         }
         for i in mine where atoms[i].ends.count == 2 {
@@ -210,7 +224,7 @@ final class FactorizedCount {
             let below = try weights(child, from: i, exec)
             if below?.isEmpty == true { return below }
             let sides = (below.map { [(child, $0)] } ?? []) + (product.map { [(v, $0)] } ?? [])
-            try multiply(try counts(i, by: v, child: child, below, within: driving(i, sides), exec))
+            try multiply(try counts(i, by: v, child: child, below, within: driving(i, sides), known: product, exec))
             if product!.isEmpty { return product }
         }
         return product
@@ -219,9 +233,24 @@ final class FactorizedCount {
     /// Atom `i`'s matches counted by their term at `v`, each weighted by `weights` of its
     /// term at `child` (1 when there is no child, or no weights), read only for the terms
     /// of `within` when given.
-    private func counts(_ i: Int, by v: Int, child: Int?, _ weights: TermCounts?, within: (variable: Int, terms: TermCounts)?, _ exec: Execution) throws -> TermCounts {
+    private func counts(_ i: Int, by v: Int, child: Int?, _ weights: TermCounts?, within: (variable: Int, terms: TermCounts)?, known: TermCounts?, _ exec: Execution) throws -> TermCounts {
         var factor = TermCounts(entityCount: entityCount)
         var overflow = false
+        // Read whole, the atom's scan drops the rows no weight will count: those whose
+        // child (or, at `v`, whose term) is an entity without one.
+        var filters: [(variable: Int, terms: TermCounts)] = []
+        if within == nil {
+            if let child, let weights { filters.append((child, weights)) }
+            if let known { filters.append((v, known)) }
+        }
+        let scan = filters.isEmpty ? nil : atoms[i].scan(exec)
+        if let scan {
+            scan.pushedMembers = filters.compactMap { f in
+                guard f.terms.onlyEntities, let at = scan.variables.firstIndex(of: f.variable) else { return nil }
+                return (at, f.terms.entityBits())
+            }
+        }
+        defer { scan?.pushedMembers = [] }
         try run(i, bound: within, exec) { batch in
             let mine = batch.columns[v]
             if let child, let weights {
@@ -337,6 +366,13 @@ struct TermCounts {
         }
         if overflow { throw FactorizedCount.Overflow() }
         return out
+    }
+
+    /// A bit per entity, set for those counted.
+    func entityBits() -> [UInt64] {
+        var bits = [UInt64](repeating: 0, count: (entityCount + 63) / 64)
+        for e in entities { bits[Int(e) >> 6] |= 1 << UInt64(e & 63) }
+        return bits
     }
 
     /// Whether every term counted is an entity.

@@ -23,6 +23,25 @@ public final class Answers {
 
     static let boxTag: UInt64 = 4 << 32
 
+    /// Rows whose evidence is looked for only when it is asked for (`why N`), by key: a
+    /// count made without its answers (FactorizedCount) has none at hand, and finding
+    /// them costs a run of the join. Found once, then kept as any row's.
+    /// Invariant: such rows have no evidence cells of their own.
+    private var deferred: [Int: UInt64] = [:]
+    private var findEvidence: ((UInt64, Limits) throws -> [Evidence])? = nil
+    private var found: [Int: [Evidence]] = [:]
+
+    /// After rows were kept or reordered (`rows[i]` is now row i), the deferred rows' new numbers.
+    private func renumberDeferred(_ rows: some Collection<Int>) {
+        guard !deferred.isEmpty else { return }
+        let (was, known) = (deferred, found)
+        (deferred, found) = ([:], [:])
+        for (i, r) in rows.enumerated() {
+            if let key = was[r] { deferred[i] = key }
+            if let e = known[r] { found[i] = e }
+        }
+    }
+
     public init(columns: [String], store: FactStore) {
         self.columns = columns
         self.store = store
@@ -43,8 +62,26 @@ public final class Answers {
         return (row * width..<(row + 1) * width).map { decode(cells[$0]) }
     }
 
+    /// Row `row`'s evidence; a deferred one is looked for with no limits
+    /// (`evidence(_:limits:)` takes them).
     public func evidence(_ row: Int) -> [Evidence] {
-        evidenceRange(row).map { decodeEvidence(evidenceCells[$0]) }
+        (try? evidence(row, limits: .none)) ?? []
+    }
+
+    /// Row `row`'s evidence, a deferred one looked for within `limits` (and kept).
+    public func evidence(_ row: Int, limits: Limits) throws -> [Evidence] {
+        guard let key = deferred[row], let find = findEvidence else { return evidenceRange(row).map { decodeEvidence(evidenceCells[$0]) } }
+        if let known = found[row] { return known }
+        let evidence = try find(key, limits)
+        found[row] = evidence
+        return evidence
+    }
+
+    /// Marks row `row` (just appended, with no evidence) as one whose evidence `find`
+    /// looks for from `key` when asked (the same `find` for every such row).
+    func deferEvidence(row: Int, key: UInt64, find: @escaping (UInt64, Limits) throws -> [Evidence]) {
+        deferred[row] = key
+        findEvidence = find
     }
 
     /// An answer from the batch executor: the projected variables' bindings and the
@@ -153,6 +190,7 @@ public final class Answers {
 
     /// Keeps the rows `rows`, in that order (an ordered answer's page).
     func select(_ rows: some Collection<Int>) {
+        renumberDeferred(rows)
         let width = columns.count
         var kept: [UInt64] = []
         kept.reserveCapacity(rows.count * width)
@@ -170,6 +208,7 @@ public final class Answers {
     /// Keeps only the rows in `range` (offset and limit applied after a distinct pass).
     func keep(_ range: Range<Int>) {
         guard range != 0..<count else { return }
+        renumberDeferred(range)
         let width = columns.count
         cells = Array(cells[range.lowerBound * width..<range.upperBound * width])
         let first = range.isEmpty ? 0 : evidenceRange(range.lowerBound).lowerBound

@@ -1,13 +1,24 @@
 /// Counts over a forest of joins (`find count(*) where ?x knows ?y, ?y knows ?z`, or per
-/// `?c` with an ordered page), counted by FactorizedCount without making the answers. The
-/// evidence is that of each row's first answers, taken from the join run only until it
-/// has them.
+/// `?c` with an ordered page), counted by FactorizedCount without making the answers. A
+/// row's evidence is that of its first answers, as the join would gather it; it is looked
+/// for only when asked for (`why N`: see `Answers.deferEvidence`), by a run of the join
+/// that stops once it has them.
 extension PreparedQuery {
+    /// The rows of a count made so: each row's `group` numbers its key in `keys` (a
+    /// grouping term, or 0 for the one row of a count without groups; -1: no answer, no
+    /// evidence), and `by` is the grouping variable.
+    struct FactorizedRows {
+        var rows: [Collected]
+        var keys: [UInt64]
+        var by: Int?
+    }
+
     /// The query's rows, or nil when it is not such a count (or a count overflows: the
-    /// join then counts, as it always did).
-    func factorizedCounts(_ exec: Execution) throws -> [Collected]? {
+    /// join then counts, as it always did). Not with `distinct`, which merges the evidence
+    /// of equal rows.
+    func factorizedCounts(_ exec: Execution) throws -> FactorizedRows? {
         let c = compiled
-        guard allowBatchJoin, let program = joinProgram else { return nil }
+        guard allowBatchJoin, !c.distinct, let program = joinProgram else { return nil }
         let keys = c.groupBy.isEmpty ? c.projections.filter { !$0.expr.hasAggregate }.map(\.expr) : c.groupBy
         var group: Int? = nil
         if keys.count == 1, case .slot(.variable(let g)) = keys[0] { group = g } else if !keys.isEmpty { return nil }
@@ -33,6 +44,7 @@ extension PreparedQuery {
             factorized = .some(FactorizedCount(program, roots: roots, exec, variableCount: c.variables.count))
         }
         guard case .some(let counter?) = factorized, let join = join(exec) else { return nil }
+        counter.parallelThreshold = parallelThreshold
         if let group { return try groupedCounts(counter, by: group, calls: calls.count, join, exec) }
         var results: [Value] = []
         var total: Int? = nil
@@ -49,19 +61,18 @@ extension PreparedQuery {
         }
         countedFactorized = true
         // Any answer makes every count positive; none, every count zero.
-        let rows = results.contains { $0 != .integer(0) } ? [(term: UInt64(0), results: results)] : []
-        let (firsts, evidence) = try firstAnswers(of: rows.map(\.term), by: nil, join, exec)
-        exec.row = (firsts.first ?? nil).map { $0.map { $0 == 0 ? nil : join.decode($0) } } ?? Array(repeating: nil, count: c.variables.count)
+        let answered = results.contains { $0 != .integer(0) }
+        exec.row = Array(repeating: nil, count: c.variables.count)
         // The projections first: they set the aliases' slots that `order by` reads.
         let values = try aggregatedProjections(results, exec)
-        return [(exec.row, values, rows.isEmpty ? [] : evidence.of(0).map(JoinPlan.evidence), results, -1)]
+        return FactorizedRows(rows: [(exec.row, values, [], results, answered ? 0 : -1)], keys: [0], by: nil)
     }
 
     /// The rows of the page of groups by `g`, from each group's count. Only when `order by`
     /// reads the group's term and every term is an entity: then no two groups tie, and
     /// the page is the same whatever order the groups were met in (which only the join
     /// knows).
-    private func groupedCounts(_ counter: FactorizedCount, by g: Int, calls: Int, _ join: BatchJoin, _ exec: Execution) throws -> [Collected]? {
+    private func groupedCounts(_ counter: FactorizedCount, by g: Int, calls: Int, _ join: BatchJoin, _ exec: Execution) throws -> FactorizedRows? {
         let c = compiled
         guard c.orderBy.contains(where: { if case .slot(.variable(g)) = $0.expr { true } else { false } }),
             let counts = try counter.counts(by: g, exec), counts.onlyEntities
@@ -77,29 +88,37 @@ extension PreparedQuery {
         let padded = [UInt64](repeating: 0, count: g) + terms + [UInt64](repeating: 0, count: width)
         guard let chosen = try topGroups(terms.count, { padded[$0..<$0 + width] }, Array(repeating: n, count: calls), [g], join, exec) else { return nil }
         countedFactorized = true
-        let (firsts, evidence) = try firstAnswers(of: chosen.map { terms[$0] }, by: g, join, exec)
         var out: [Collected] = []
-        for (k, i) in chosen.enumerated() {
-            exec.row = (firsts[k] ?? padded[i..<i + width].map { $0 }).map { $0 == 0 ? nil : join.decode($0) }
+        for i in chosen {
+            // Every projection and ordering term reads the group's term alone (or a count).
+            exec.row = padded[i..<i + width].map { $0 == 0 ? nil : join.decode($0) }
             let results = Array(repeating: Value.integer(n[i]), count: calls)
             let values = try aggregatedProjections(results, exec)
-            out.append((exec.row, values, evidence.of(k).map(JoinPlan.evidence), results, -1))
+            out.append((exec.row, values, [], results, i))
         }
-        return out
+        return FactorizedRows(rows: out, keys: terms, by: g)
+    }
+
+    /// How a row of `FactorizedRows` finds its evidence when asked: its first answers',
+    /// from a run of this query's join under the caller's limits.
+    func factorizedEvidence(by g: Int?) -> (UInt64, Limits) throws -> [Evidence] {
+        { [self] key, limits in
+            let exec = Execution(store: store, source: source, rules: rules, limits: limits, variableCount: compiled.variables.count)
+            guard let join = join(exec) else { return [] }
+            return try firstAnswers(of: [key], by: g, join, exec).of(0).map(JoinPlan.evidence)
+        }
     }
 
     /// For each of `terms` (groups by `g`; or, with no `g`, the one group of all answers),
-    /// its first answer's bindings and the evidence of its first answers, as the whole
-    /// join would gather them: the join runs on one core, in order, until every group's
-    /// evidence is full (the parallel join reads every part before handing out the first).
-    private func firstAnswers(of terms: [UInt64], by g: Int?, _ join: BatchJoin, _ exec: Execution) throws -> ([[UInt64]?], GroupEvidence) {
+    /// the evidence of its first answers, as the whole join would gather it: the join runs
+    /// on one core, in order, until every group's evidence is full (the parallel join
+    /// reads every part before handing out the first).
+    private func firstAnswers(of terms: [UInt64], by g: Int?, _ join: BatchJoin, _ exec: Execution) throws -> GroupEvidence {
         var evidence = GroupEvidence(ownSlots: join.ownEvidenceSlots)
         evidence.addGroups(terms.count)
-        var firsts = [[UInt64]?](repeating: nil, count: terms.count)
-        guard !terms.isEmpty else { return (firsts, evidence) }
+        guard !terms.isEmpty else { return evidence }
         var groupOf: [UInt64: Int32] = [:]
         for (k, t) in terms.enumerated() { groupOf[t] = Int32(k) }
-        let all = Array(0..<compiled.variables.count)
         join.parallelThreshold = Int.max
         defer { join.parallelThreshold = parallelThreshold }
         do {
@@ -110,7 +129,6 @@ extension PreparedQuery {
                 let column = g.map { batch.columns[$0] }
                 for r in 0..<batch.count {
                     guard let k = column.map({ groupOf[$0[r]] }) ?? 0, evidence.hasRoom(Int(k)) else { continue }
-                    if firsts[Int(k)] == nil { firsts[Int(k)] = batch.gathered([Int32(r)]).rows(all) }
                     rows.append(Int32(r))
                     groupOfRow.append(k)
                 }
@@ -119,6 +137,6 @@ extension PreparedQuery {
                 if (0..<terms.count).allSatisfy({ !evidence.hasRoom($0) }) { throw StopSearch() }
             }
         } catch is StopSearch {}
-        return (firsts, evidence)
+        return evidence
     }
 }

@@ -177,12 +177,14 @@ public final class PreparedQuery {
         }
         var rows: [Collected]
         var scan: ScanCount? = nil
+        var factorizedRows: FactorizedRows? = nil
         if c.isAggregate, let s = try scanCount(exec) {
             scan = s
             rows = s.rows
         } else if c.isAggregate {
             countedFactorized = false
-            rows = try factorizedCounts(exec) ?? aggregateBindings(exec) ?? aggregate(exec)
+            factorizedRows = try factorizedCounts(exec)
+            rows = try factorizedRows?.rows ?? aggregateBindings(exec) ?? aggregate(exec)
             if c.distinct { rows = PreparedQuery.distinct(rows) }
         } else {
             rows = try collect(exec)
@@ -214,9 +216,11 @@ public final class PreparedQuery {
         let end = c.limit.map { start + min($0, rows.count - start) } ?? rows.count
         var page = rows[start..<end]
         if let scan { fillEvidence(&page, scan) }
+        let findEvidence = factorizedRows.map { factorizedEvidence(by: $0.by) }
         for r in page {
             try exec.tick()
             answers.append(values: r.values, evidence: r.evidence)
+            if let f = factorizedRows, let findEvidence, r.group >= 0 { answers.deferEvidence(row: answers.count - 1, key: f.keys[r.group], find: findEvidence) }
             try shown(answers.count - 1)
         }
     }

@@ -9,12 +9,33 @@ extension Session {
             report(Diagnostic(.error, "no row \(n): the last answer has rows 1 to \(answers.count)", source: source, range: range))
             return .error
         }
-        let row = answers[n - 1]
+        // A count made without its answers finds them now (a run of its join, which
+        // Ctrl-C and the time limit stop like a query's).
+        let evidence: [Evidence]
+        do {
+            let deadline = timeLimit.flatMap { Limits.deadline(after: $0, from: Clock.nanoseconds()) }
+            evidence = try answers.evidence(n - 1, limits: Limits(isCancelled: isCancelled, deadline: deadline, memoryLimit: memoryLimit))
+        } catch Interruption.cancelled {
+            note("kbq: why \(n) cancelled")
+            return .interrupted
+        } catch Interruption.timeLimit {
+            report(Diagnostic(.error, "why \(n) stopped: time limit of \(Session.seconds(timeLimit ?? 0)) reached", source: source, range: range))
+            return .error
+        } catch Interruption.memoryLimit {
+            report(Diagnostic(.error, "why \(n) stopped: it needs more memory than the limit of \((memoryLimit ?? 0) >> 20) MB (see --memory-limit)", source: source, range: range))
+            return .error
+        } catch let d as Diagnostic {
+            report(d)
+            return .error
+        } catch {
+            report(Diagnostic.plain("\(error)"))
+            return .error
+        }
         var text = "row \(n):"
-        for (c, v) in zip(answers.columns, row.values) { text += " \(c)=\(v == .noRecord ? "—" : Display.literal(v, store))" }
+        for (c, v) in zip(answers.columns, answers.values(n - 1)) { text += " \(c)=\(v == .noRecord ? "—" : Display.literal(v, store))" }
         text += "\n"
-        if row.evidence.isEmpty { text += "  (no statement: the row follows from the query alone)\n" }
-        for e in row.evidence { text += explain(e, indent: "  ") }
+        if evidence.isEmpty { text += "  (no statement: the row follows from the query alone)\n" }
+        for e in evidence { text += explain(e, indent: "  ") }
         do {
             try out.write(text)
             try out.flush()
