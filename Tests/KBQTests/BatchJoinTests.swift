@@ -102,6 +102,43 @@ import Testing
         }
         #expect(nonEmpty >= 6)
     }
+    /// Answers ordered by entities' labels or ids (compared as bytes when ASCII) agree with
+    /// the general evaluator: non-ASCII labels, equal labels (ties keep the order met),
+    /// descending keys, two keys, pages, and a key that turns out not to be an entity
+    /// part way through (Values from then on).
+    @Test func orderByEntityNamesAgreesWithTheGeneralEvaluator() throws {
+        let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? 20261205
+        print("BatchJoinTests entity names seed \(seed)")
+        var rng = RRandom(seed: seed)
+        let labels = ["Zoë", "Ärzte ohne Grenzen", "alpha", "Alpha", "Émile", "éclair", "Zulu", "zulu", "Beta", "Beta", "Ω", "a", "ab", "aB", "Omega"]
+        var text = "type T\ntype Document\npredicate p\npredicate q\nentity D : Document\n"
+        for i in 0..<200 { text += "entity E\(i) : T \"\(rng.pick(labels)) \(rng.int(3))\"\n" }
+        text += "entity Ünïcödé_id : T \"Ünïcödé\"\nentity plain_id : T\n"
+        text += "from D para 1\n"
+        for i in 0..<200 {
+            for _ in 0..<rng.int(3) { text += "E\(i) p E\(rng.int(200))\n" }
+            text += rng.chance(0.9) ? "E\(i) q E\(rng.int(200))\n" : "E\(i) q \"a literal \(i)\"\n"
+        }
+        guard case .success(let store) = Loader.load(text: SourceText(name: "names.kb", text: text), into: FactStore()) else {
+            Issue.record("the generated case does not load")
+            return
+        }
+        let rules = try RuleEngine(store: store, rules: [])
+        for q in [
+            "find ?x.label where ?x is_a T order by ?x.label limit 5",
+            "find ?x.label, ?x where ?x is_a T order by ?x.label desc, ?x.id limit 7 offset 2",
+            "find ?x, ?y.label where ?x p ?y order by ?y.label, ?x.id limit 10",
+            "find ?y.label, ?x where ?x q ?y order by ?y.label limit 30",
+            "find ?y.label where ?x q ?y order by ?y.label desc",
+            "find ?x.id where ?x is_a T order by ?x.id desc limit 4",
+            "find ?x.label where ?x is_a T order by ?x.label",
+        ] {
+            let general = try Self.answers(q, store, rules, batchJoin: false)
+            #expect(try Self.answers(q, store, rules, batchJoin: true) == general, "\(q), seed \(seed)")
+            #expect(!general.isEmpty, "\(q)")
+        }
+    }
+
     /// Grouped counts with `order by` and a small `limit` over many groups (the top groups
     /// chosen from their counts and keys alone) agree with the general evaluator, ties,
     /// offsets, distinct counts, unbound keys and counts written in `order by` included.

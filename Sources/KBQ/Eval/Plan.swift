@@ -93,6 +93,22 @@ enum CompiledExpr {
     indirect case compare(CompareOp, CompiledExpr, CompiledExpr, Range<Int>)
     indirect case regex(CompiledExpr, LinearRegex, Range<Int>)
 
+    /// Whether evaluating it can never fail: a slot, or a field of one (a field a value
+    /// does not have is no record).
+    var cannotFail: Bool {
+        switch self {
+        case .slot: return true
+        case .field(let e, _, _): return e.cannotFail
+        default: return false
+        }
+    }
+
+    /// `?v.label` or `?v.id`: the variable and whether it is the label.
+    var entityNameField: (variable: Int, label: Bool)? {
+        guard case .field(.slot(.variable(let v)), let name, _) = self, name == "label" || name == "id" else { return nil }
+        return (v, name == "label")
+    }
+
     var hasAggregate: Bool {
         switch self {
         case .aggregate: return true

@@ -257,9 +257,15 @@ public final class PreparedQuery {
         let c = compiled
         let width = c.orderBy.count
         let ops = exec.ops
-        let inOrder = { (a: Int, b: Int) -> Bool in
-            PreparedQuery.keysBefore(keys[a * width..<(a + 1) * width], keys[b * width..<(b + 1) * width], c.orderBy, ops) ?? (a < b)
+        return page(count) { a, b in
+            PreparedQuery.keysBefore(keys[a * width..<(a + 1) * width], keys[b * width..<(b + 1) * width], c.orderBy, ops)
         }
+    }
+
+    /// The page of `count` rows ordered by `before` (nil: the two tie, and keep row order).
+    func page(_ count: Int, before: (Int, Int) -> Bool?) -> ArraySlice<Int> {
+        let c = compiled
+        let inOrder = { (a: Int, b: Int) -> Bool in before(a, b) ?? (a < b) }
         var order: [Int]
         if let limit = c.limit, PreparedQuery.rowsWanted(c.offset, limit) < count / 4 {
             order = PreparedQuery.first(PreparedQuery.rowsWanted(c.offset, limit), of: 0..<count, by: inOrder)
@@ -292,18 +298,60 @@ public final class PreparedQuery {
         func setRow(_ row: some Collection<UInt64>) {
             for (v, b) in zip(usedVariables, row) { exec.row[v] = b == 0 ? nil : join.decode(b) }
         }
+        // Only a projection that may fail is evaluated for every answer (see above).
+        let fallible = projections.filter { !$0.expr.cannotFail }
+        // Ordered by entities' labels or ids: each answer keeps the entities, compared by
+        // their names' bytes, not Strings made for every answer (nil: not so ordered, or
+        // some answer's key is not an entity, and Values are made after all).
+        let named = orderBy.compactMap { $0.expr.entityNameField }
+        var keyEntities: [Int32]? = named.count == orderBy.count ? [] : nil
+        let n = usedVariables.count
         try join.runBindings { row, matched in
             try exec.tick()
-            let kept = usedVariables.map { row[$0] }
-            setRow(kept)
-            for p in projections { _ = try exec.eval(p.expr) }
-            for o in orderBy { keys.append(try exec.eval(o.expr)) }
-            bindings.append(contentsOf: kept)
+            let at = bindings.count
+            for v in usedVariables { bindings.append(row[v]) }
+            if !fallible.isEmpty || keyEntities == nil {
+                setRow(bindings[at..<at + n])
+                for p in fallible { _ = try exec.eval(p.expr) }
+            }
+            if keyEntities != nil {
+                for k in named {
+                    let b = row[k.variable]
+                    let t = Term(raw: UInt32(truncatingIfNeeded: b))
+                    guard b & ~0xFFFF_FFFF == JoinPlan.termTag, t.kind == Term.entityKind else {
+                        keyEntities = nil
+                        break
+                    }
+                    keyEntities!.append(Int32(t.index))
+                }
+                if keyEntities == nil {
+                    // From here on, Values: those of the answers before this one first.
+                    for r in 0..<statementEnds.count {
+                        setRow(bindings[r * n..<(r + 1) * n])
+                        for o in orderBy { keys.append(try exec.eval(o.expr)) }
+                    }
+                    setRow(bindings[at..<at + n])
+                }
+            }
+            if keyEntities == nil { for o in orderBy { keys.append(try exec.eval(o.expr)) } }
             statements.append(contentsOf: matched)
             statementEnds.append(statements.count)
         }
-        let n = usedVariables.count
-        for r in page(statementEnds.count, keys: keys, exec) {
+        let chosen: ArraySlice<Int>
+        if let keyEntities {
+            let entities = store.entities
+            let width = named.count
+            chosen = page(statementEnds.count) { a, b in
+                for (k, key) in named.enumerated() {
+                    let order = entities.compare(label: key.label, Int(keyEntities[a * width + k]), Int(keyEntities[b * width + k]))
+                    if order != 0 { return (order < 0) != orderBy[k].descending }
+                }
+                return nil
+            }
+        } else {
+            chosen = page(statementEnds.count, keys: keys, exec)
+        }
+        for r in chosen {
             setRow(bindings[r * n..<(r + 1) * n])
             let evidence = statements[(r == 0 ? 0 : statementEnds[r - 1])..<statementEnds[r]].map(JoinPlan.evidence)
             try answers.append(projections.count, { try exec.eval(projections[$0].expr) }, evidence: evidence)

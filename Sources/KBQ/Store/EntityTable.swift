@@ -91,6 +91,23 @@ public struct EntityTable: Sendable, RandomAccessCollection {
         }
     }
 
+    /// How entity i's label (`label`) or id sorts against entity j's as Strings sort:
+    /// -1, 0 or 1. Read as bytes in place when both are ASCII (by code point, the order of
+    /// Strings there); as Strings otherwise.
+    func compare(label: Bool, _ i: Int, _ j: Int) -> Int {
+        let (x, y) = label ? (labelSpan[i], labelSpan[j]) : (idSpan[i], idSpan[j])
+        let bytes: Int? = withBytes(x) { a in
+            withBytes(y) { b -> Int? in
+                guard ValueOps.isASCII(a), ValueOps.isASCII(b) else { return nil }
+                for k in 0..<Swift.min(a.count, b.count) where a[k] != b[k] { return a[k] < b[k] ? -1 : 1 }
+                return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+            }
+        }
+        if let bytes { return bytes }
+        let (s, t) = (string(x), string(y))
+        return s < t ? -1 : (t < s ? 1 : 0)
+    }
+
     /// Whether entity i's id is exactly the bytes `id`.
     func idEquals(_ i: Int, bytes id: UnsafeBufferPointer<UInt8>) -> Bool {
         withBytes(idSpan[i]) { $0.elementsEqual(id) }
