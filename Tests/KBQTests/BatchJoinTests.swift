@@ -128,6 +128,8 @@ import Testing
             "find ?x.label where ?x is_a T order by ?x.label limit 5",
             "find ?x.label, ?x where ?x is_a T order by ?x.label desc, ?x.id limit 7 offset 2",
             "find ?x, ?y.label where ?x p ?y order by ?y.label, ?x.id limit 10",
+            "find ?y.label, ?x where ?x p ?y order by ?y.label desc, ?x limit 10",
+            "find ?y.label, ?y where ?x q ?y order by ?y, ?x.label limit 12",
             "find ?y.label, ?x where ?x q ?y order by ?y.label limit 30",
             "find ?y.label where ?x q ?y order by ?y.label desc",
             "find ?x.id where ?x is_a T order by ?x.id desc limit 4",

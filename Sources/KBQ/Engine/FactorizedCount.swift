@@ -310,24 +310,32 @@ final class FactorizedCount {
 }
 
 /// A count per binding: entities (most join variables hold them) in an array by entity
-/// number, anything else in a dictionary.
+/// number, predicates (few) in one by predicate, anything else in a dictionary.
 struct TermCounts {
     private var byEntity: [Int] = []
     /// The entities with a count, in the order first counted.
     private var entities: [Int32] = []
+    private var byPredicate: [Int] = []
+    private var predicates: [Int32] = []
     private var others: [UInt64: Int] = [:]
     private let entityCount: Int
 
     init(entityCount: Int) { self.entityCount = entityCount }
 
     /// The terms with a count.
-    var count: Int { entities.count + others.count }
+    var count: Int { entities.count + predicates.count + others.count }
     var isEmpty: Bool { count == 0 }
 
     @inline(__always) private func entity(_ b: UInt64) -> Int? {
         guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { return nil }
         let t = Term(raw: UInt32(truncatingIfNeeded: b))
         return t.kind == Term.entityKind && t.index < entityCount ? t.index : nil
+    }
+
+    @inline(__always) private func predicate(_ b: UInt64) -> Int? {
+        guard b & ~0xFFFF_FFFF == JoinPlan.predicateTag else { return nil }
+        let p = Int(Int32(bitPattern: UInt32(truncatingIfNeeded: b)))
+        return p >= 0 && p < 1 << 16 ? p : nil
     }
 
     /// Adds `n` to `b`'s count; false when it overflows.
@@ -339,6 +347,13 @@ struct TermCounts {
             byEntity[e] = s
             return !o
         }
+        if let p = predicate(b) {
+            if p >= byPredicate.count { byPredicate += Array(repeating: 0, count: p + 1 - byPredicate.count) }
+            if byPredicate[p] == 0 { predicates.append(Int32(p)) }
+            let (s, o) = byPredicate[p].addingReportingOverflow(n)
+            byPredicate[p] = s
+            return !o
+        }
         let (s, o) = others[b, default: 0].addingReportingOverflow(n)
         others[b] = s
         return !o
@@ -346,11 +361,13 @@ struct TermCounts {
 
     func get(_ b: UInt64) -> Int {
         if let e = entity(b) { return byEntity.isEmpty ? 0 : byEntity[e] }
+        if let p = predicate(b) { return p < byPredicate.count ? byPredicate[p] : 0 }
         return others[b] ?? 0
     }
 
     func forEach(_ body: (UInt64, Int) -> Void) {
         for e in entities { body(JoinPlan.termTag | UInt64(e), byEntity[Int(e)]) }
+        for p in predicates { body(JoinPlan.predicateTag | UInt64(UInt32(p)), byPredicate[Int(p)]) }
         for (b, n) in others { body(b, n) }
     }
 
@@ -376,7 +393,13 @@ struct TermCounts {
     }
 
     /// Whether every term counted is an entity.
-    var onlyEntities: Bool { others.isEmpty }
+    var onlyEntities: Bool { others.isEmpty && predicates.isEmpty }
+
+    /// Whether every term counted is a name no other term sorts equal to: an entity, a
+    /// predicate or a type (two literals may tie: `3` and `3.0`).
+    var onlyNames: Bool {
+        others.keys.allSatisfy { $0 & ~0xFFFF_FFFF == JoinPlan.predicateTag || $0 & ~0xFFFF_FFFF == JoinPlan.typeTag }
+    }
 
     /// The counts multiplied term by term (a term missing from either has none); nil on
     /// an overflow.

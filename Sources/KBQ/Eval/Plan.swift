@@ -103,8 +103,10 @@ enum CompiledExpr {
         }
     }
 
-    /// `?v.label` or `?v.id`: the variable and whether it is the label.
+    /// `?v.label`, `?v.id` or `?v`, which an entity bound to `?v` sorts by as its label,
+    /// its id and its id: the variable and whether it is the label.
     var entityNameField: (variable: Int, label: Bool)? {
+        if case .slot(.variable(let v)) = self { return (v, false) }
         guard case .field(.slot(.variable(let v)), let name, _) = self, name == "label" || name == "id" else { return nil }
         return (v, name == "label")
     }

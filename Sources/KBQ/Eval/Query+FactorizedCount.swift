@@ -69,13 +69,14 @@ extension PreparedQuery {
     }
 
     /// The rows of the page of groups by `g`, from each group's count. Only when `order by`
-    /// reads the group's term and every term is an entity: then no two groups tie, and
+    /// reads the group's term and every term is a name (an entity, a predicate, a type):
+    /// then no two groups tie, and
     /// the page is the same whatever order the groups were met in (which only the join
     /// knows).
     private func groupedCounts(_ counter: FactorizedCount, by g: Int, calls: Int, _ join: BatchJoin, _ exec: Execution) throws -> FactorizedRows? {
         let c = compiled
         guard c.orderBy.contains(where: { if case .slot(.variable(g)) = $0.expr { true } else { false } }),
-            let counts = try counter.counts(by: g, exec), counts.onlyEntities
+            let counts = try counter.counts(by: g, exec), counts.onlyNames
         else { return nil }
         var terms: [UInt64] = []
         var n: [Int] = []
@@ -86,7 +87,7 @@ extension PreparedQuery {
         // Group i's first row as topGroups reads it: only `g` bound, at `padded[i + g]`.
         let width = c.variables.count
         let padded = [UInt64](repeating: 0, count: g) + terms + [UInt64](repeating: 0, count: width)
-        guard let chosen = try topGroups(terms.count, { padded[$0..<$0 + width] }, Array(repeating: n, count: calls), [g], join, exec) else { return nil }
+        guard let chosen = try topGroups(terms.count, { padded[$0..<$0 + width] }, Array(repeating: n, count: calls), [g], join, exec, always: true) else { return nil }
         countedFactorized = true
         var out: [Collected] = []
         for i in chosen {

@@ -306,13 +306,15 @@ extension PreparedQuery {
     /// allocations a group, most of the time of a count over tens of thousands of
     /// groups). The keys are the Values the general form computes, compared the same way.
     /// nil: some term is anything else.
+    /// `always`: however many groups the page takes (else only a page small beside them).
     func topGroups(
-        _ count: Int, _ first: (Int) -> ArraySlice<UInt64>, _ counts: [[Int]], _ keyVariables: [Int], _ join: BatchJoin, _ exec: Execution
+        _ count: Int, _ first: (Int) -> ArraySlice<UInt64>, _ counts: [[Int]], _ keyVariables: [Int], _ join: BatchJoin, _ exec: Execution,
+        always: Bool = false
     ) throws -> [Int]? {
         let c = compiled
         guard !c.orderBy.isEmpty, let limit = c.limit else { return nil }
         let wanted = PreparedQuery.rowsWanted(c.offset, limit)
-        guard wanted < count / 4 else { return nil }
+        guard always || wanted < count / 4 else { return nil }
         enum Key { case count(Int), binding(Int) }
         // The calls, numbered as `aggregateCalls` numbers them: a projection's count call
         // by its alias's slot.
