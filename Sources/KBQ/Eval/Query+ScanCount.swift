@@ -24,10 +24,20 @@ extension PreparedQuery {
     /// Whether this query counts in a scan rather than through the general evaluator.
     public var countsInAScan: Bool { compiled.isAggregate && scanCountShape() != nil }
 
-    /// The pattern, key and count calls when the query has the scan-count shape.
-    func scanCountShape() -> (pattern: CompiledPattern, key: KeySource)? {
+    /// The pattern, key and count calls when the query has the scan-count shape; `filters`
+    /// read the key alone (`?doc != Generated_Data`): every statement of a group passes or
+    /// fails them together, so they are decided once a group.
+    func scanCountShape() -> (pattern: CompiledPattern, key: KeySource, filters: [CompiledExpr], keyVariable: Int)? {
         let c = compiled
-        guard c.goals.count == 1, case .pattern(let p) = c.goals[0], !c.distinct else { return nil }
+        guard allowScanCount, !c.distinct, let p = c.goals.lazy.compactMap({ g -> CompiledPattern? in if case .pattern(let p) = g { p } else { nil } }).first else { return nil }
+        var filters: [CompiledExpr] = []
+        for g in c.goals {
+            switch g {
+            case .pattern(let q) where q.range == p.range: continue
+            case .filter(let e, _): filters.append(e)
+            default: return nil
+            }
+        }
         // Every variable of the pattern once, in a plain position; constants and `_` elsewhere.
         var positions: [Int: KeySource] = [:]
         switch p.path {
@@ -60,11 +70,21 @@ extension PreparedQuery {
         for p in c.projections where !p.expr.hasAggregate {
             guard case .slot(.variable(keyVar)) = p.expr else { return nil }
         }
-        return (p, key)
+        guard filters.allSatisfy({ Planner.uses($0) == [keyVar] }) else { return nil }
+        return (p, key, filters, keyVar)
+    }
+
+    /// Whether the key filters hold for a group whose key is `value`.
+    func keyPasses(_ value: Value, _ filters: [CompiledExpr], _ keyVariable: Int, _ exec: Execution) throws -> Bool {
+        guard !filters.isEmpty else { return true }
+        exec.row = [Value?](repeating: nil, count: compiled.variables.count)
+        exec.row[keyVariable] = value
+        for f in filters where try !exec.truth(f) { return false }
+        return true
     }
 
     func scanCount(_ exec: Execution) throws -> ScanCount? {
-        guard let (p, key) = scanCountShape() else { return nil }
+        guard let (p, key, filters, keyVariable) = scanCountShape() else { return nil }
         let store = self.store
         let table = store.table
         // Constants as terms; a constant the store does not hold matches nothing.
@@ -88,7 +108,7 @@ extension PreparedQuery {
         if case .qualifier(let k) = key, subjectConstant == nil, objectConstant == nil,
             qualifierConstants.allSatisfy({ $0 == nil }), !table.hasRepeatedQualifierKeys, Int(k) < store.byQualifier.count
         {
-            return try scanCountByRuns(p, k, predicateAllowed, exec)
+            return try scanCountByRuns(p, k, predicateAllowed, filters, keyVariable, exec)
         }
         let candidates = exec.candidateStatements(p)
         let count = candidates?.count ?? store.statementCount
@@ -150,13 +170,14 @@ extension PreparedQuery {
             default: return .statement(StatementID(truncatingIfNeeded: k))
             }
         }
-        let groups = topGroups(counts, keyValues, exec.ops) ?? Array(counts.indices)
+        let passing = try counts.indices.filter { try keyPasses(keyValues($0), filters, keyVariable, exec) }
+        let groups = topGroups(counts, keyValues, exec.ops, among: passing) ?? passing
         return ScanCount(rows: try aggregateRows(groups, firstStatement, counts, exec), candidates: candidates, groupOf: groupOf)
     }
 
     /// Grouped by a qualifier's value with nothing else bound: the runs of that qualifier's
     /// index are the groups, so no statement's qualifiers are read for its key.
-    func scanCountByRuns(_ p: CompiledPattern, _ key: Int32, _ predicateAllowed: [Bool]?, _ exec: Execution) throws -> ScanCount {
+    func scanCountByRuns(_ p: CompiledPattern, _ key: Int32, _ predicateAllowed: [Bool]?, _ filters: [CompiledExpr], _ keyVariable: Int, _ exec: Execution) throws -> ScanCount {
         let store = self.store
         let table = store.table
         let others = p.qualifiers.map(\.key).filter { $0 != key }
@@ -175,7 +196,26 @@ extension PreparedQuery {
         var runs: [ColumnSlice<StatementID>] = []
         var checked = 0
         var interrupted: Error? = nil
-        store.forEachQualifierRun(key) { term, run in
+        // A group the key filters refuse is never read (nor, for a source, spelled out).
+        let keeping = { (term: Term) -> Bool in
+            guard interrupted == nil else { return false }
+            do { return try self.keyPasses(store.value(term), filters, keyVariable, exec) } catch {
+                interrupted = error
+                return false
+            }
+        }
+        // Counted from a source's (or paragraph's) runs: its statements are spelled out
+        // only for the groups shown (see below).
+        var spelled = false
+        if plain, !quoted {
+            spelled = store.forEachProvenanceTerm(key, keeping: keeping) { term, n, first in
+                counts.append(n)
+                firstStatement.append(first)
+                groupKeys.append(UInt64(term.raw))
+                runs.append(.empty)
+            }
+        }
+        if !spelled { store.forEachQualifierRun(key, keeping: keeping) { term, run in
             guard interrupted == nil else { return }
             var n = 0
             var first: StatementID = -1
@@ -200,7 +240,7 @@ extension PreparedQuery {
             firstStatement.append(first)
             groupKeys.append(UInt64(term.raw))
             runs.append(run)
-        }
+        } }
         if let interrupted { throw interrupted }
         // Groups are numbered in the order the general evaluator meets them (by first
         // statement), which shows unless the answer is ordered by the key itself.
@@ -217,6 +257,7 @@ extension PreparedQuery {
         let keys = groupKeys
         let keyValues = { (g: Int) -> Value in store.value(Term(raw: UInt32(truncatingIfNeeded: keys[g]))) }
         let groups = topGroups(counts, keyValues, exec.ops) ?? Array(counts.indices)
+        if spelled { for g in groups { runs[g] = store.statements(withQualifier: key, term: Term(raw: UInt32(truncatingIfNeeded: keys[g]))) } }
         return ScanCount(
             rows: try aggregateRows(groups, firstStatement, counts, exec), candidates: nil, groupOf: [], runs: runs, accepts: accepts)
     }
@@ -238,7 +279,8 @@ extension PreparedQuery {
     /// With `order by` over the count and the key and a `limit`: the groups that can be
     /// shown, in order, found without building a row per group. nil when the query
     /// orders by anything else.
-    func topGroups(_ counts: [Int], _ key: (Int) -> Value, _ ops: ValueOps) -> [Int]? {
+    /// `among`: the groups that may be shown (all, when nil).
+    func topGroups(_ counts: [Int], _ key: (Int) -> Value, _ ops: ValueOps, among: [Int]? = nil) -> [Int]? {
         let c = compiled
         guard let limit = c.limit, !c.orderBy.isEmpty else { return nil }
         let keyVar: Int? = c.projections.lazy.compactMap { p -> Int? in
@@ -280,13 +322,13 @@ extension PreparedQuery {
             }
             return a < b
         }
-        return PreparedQuery.first(PreparedQuery.rowsWanted(c.offset, limit), of: counts.indices, by: inOrder)
+        return PreparedQuery.first(PreparedQuery.rowsWanted(c.offset, limit), of: among ?? Array(counts.indices), by: inOrder)
     }
 
     /// One row per group: the bindings of its first statement, its count in every call.
     func aggregateRows(_ groups: [Int], _ first: [StatementID], _ counts: [Int], _ exec: Execution) throws -> [Collected] {
         let c = compiled
-        guard case .pattern(let p) = c.goals[0] else { return [] }
+        guard let (p, _, _, _) = scanCountShape() else { return [] }
         let calls = aggregateCalls.count
         var out: [Collected] = []
         out.reserveCapacity(groups.count)

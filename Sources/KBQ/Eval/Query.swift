@@ -9,6 +9,8 @@ public final class PreparedQuery {
     /// Conjunctive queries run in the batch executor; off only to compare it with the
     /// general evaluator.
     var allowBatchJoin = true
+    /// Single-pattern counts count in a scan (Query+ScanCount); off only to compare.
+    var allowScanCount = true
     /// See BatchJoin.runInParallel; tests lower it to run small joins on every core.
     var parallelThreshold = BatchJoin.defaultParallelThreshold
     /// Whether the last run counted its last step's matches (BatchJoin.runCounting):

@@ -190,9 +190,11 @@ extension FactStore {
 
     /// Every term qualifier `k` has, in term order, with its statements (as
     /// `statements(withQualifier:term:)` gives them).
-    func forEachQualifierRun(_ k: Int32, _ body: (Term, ColumnSlice<StatementID>) -> Void) {
+    /// `keeping`: the terms whose statements are wanted (a provenance key's are spelled
+    /// out only for those).
+    func forEachQualifierRun(_ k: Int32, keeping: (Term) -> Bool = { _ in true }, _ body: (Term, ColumnSlice<StatementID>) -> Void) {
         guard Int(k) < byQualifier.count else { return }
-        guard FactStore.isProvenanceKey(k) else { return byQualifier[Int(k)].forEachRun(body) }
+        guard FactStore.isProvenanceKey(k) else { return byQualifier[Int(k)].forEachRun { t, run in if keeping(t) { body(t, run) } } }
         var terms: [UInt32] = []
         byQualifier[Int(k)].forEachRun { t, _ in terms.append(t.raw) }
         provenanceRuns[Int(k)].forEachRun { t, _ in terms.append(t.raw) }
@@ -200,9 +202,28 @@ extension FactStore {
         var previous: UInt32? = nil
         for raw in terms where raw != previous {
             previous = raw
+            guard keeping(Term(raw: raw)) else { continue }
             body(Term(raw: raw), statements(withQualifier: k, term: Term(raw: raw)))
         }
     }
+    /// For provenance key `k` when no statement stores a value of it: each term `keeping`
+    /// keeps, with how many statements have it and the first, read from its runs without
+    /// spelling them out (all asserted: quoted statements have no provenance). False, and
+    /// nothing called, when some statement stores one.
+    func forEachProvenanceTerm(_ k: Int32, keeping: (Term) -> Bool, _ body: (Term, Int, StatementID) -> Void) -> Bool {
+        guard FactStore.isProvenanceKey(k), Int(k) < byQualifier.count else { return false }
+        var stored = false
+        byQualifier[Int(k)].forEachRun { _, run in stored = stored || !run.isEmpty }
+        guard !stored else { return false }
+        provenanceRuns[Int(k)].forEachRun { t, runs in
+            guard !runs.isEmpty, keeping(t) else { return }
+            var n = 0
+            for r in runs { n += table.provenanceRun(Int(r)).count }
+            body(t, n, StatementID(table.provenanceRun(Int(runs[runs.startIndex])).lowerBound))
+        }
+        return true
+    }
+
     /// Statements with a stored qualifier `k`; nil for the provenance keys, which nearly
     /// every statement has.
     func statements(withKey k: Int32) -> ColumnSlice<StatementID>? {
