@@ -68,6 +68,18 @@ import Testing
             "find ?b, count(*) as ?n where ?a p ?b, ?b p ?c order by ?n desc limit 5",
             "find ?n, count(*) as ?k where ?a q ?n, ?a p ?b order by ?k desc, ?n limit 2",
             "find ?b, count(distinct ?c) as ?n where ?a p ?b, ?b p ?c order by ?n desc, ?b limit 3",
+            // `not` and `optional` of one join variable: a term ruled out, or kept once
+            // when it has no answer; `count(?v)` of a variable only an `optional` binds.
+            "find count(*) where ?a is_a T, not ?a q _",
+            "find count(*) where ?a p ?b, not (?b r ?c, ?c is_a U)",
+            "find count(*) where ?a is_a U, optional (?a p ?b)",
+            "find count(?b), count(*) where ?a is_a U, optional (?a p ?b)",
+            "find count(?m) where ?a p ?b, optional (?b q ?m), not ?a r _",
+            "find count(distinct ?a) where ?a p ?b, optional (?b p ?c, ?c q ?n)",
+            "find ?b, count(*) as ?n where ?a p ?b, not ?a q 2 order by ?n desc, ?b limit 4",
+            "find ?b, count(?c) as ?n where ?a p ?b, optional (?a r ?c) order by ?n desc, ?b limit 4",
+            "find count(*) where ?a p ?b, optional (?b p ?a)",
+            "find count(*) where ?a p ?b, not (?b p ?a)",
             // No answer (no evidence), and shapes it must leave to the join.
             "find count(*) where ?a p ?b, ?b q ?n, ?n < 0",
             "find count(*) where ?a p ?b, ?b p ?c, ?c p ?a",

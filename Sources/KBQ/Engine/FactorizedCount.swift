@@ -21,9 +21,14 @@
 /// answer).
 final class FactorizedCount {
     final class Atom {
+        /// A conjunction's own goal; a `not` whose answers rule a term out; an `optional`
+        /// that multiplies a term by its answers, or keeps it once when it has none.
+        enum Kind { case plain, anti, optional }
+
         let program: JoinPlan.Program
-        /// Its join variables (none, one or two).
+        /// Its join variables (none, one or two; one for `not` and `optional`).
         let ends: [Int]
+        var kind = Kind.plain
         /// Its join from nothing bound, and from each end bound (made when first run).
         var joins: [Int: BatchJoin] = [:]
         let variableCount: Int
@@ -73,8 +78,8 @@ final class FactorizedCount {
             switch step {
             case .pattern(let p): variables.append(Set(p.variables))
             case .isA(let a): variables.append(Set(FactorizedCount.variables(a)))
-            case .filter: continue
-            case .not, .optional, .or: return nil
+            case .filter, .not, .optional: continue
+            case .or: return nil
             }
             steps.append([step])
         }
@@ -83,8 +88,32 @@ final class FactorizedCount {
             guard let i = variables.firstIndex(where: { Set(vars).isSubset(of: $0) }) else { return nil }
             steps[i].append(step)
         }
+        // `not` and `optional` after the goals: atoms of one join variable, which a goal
+        // before them binds (they see what is bound before them).
+        var kinds = [Atom.Kind](repeating: .plain, count: steps.count)
+        var boundBefore = Set<Int>()
+        var special: [(steps: [JoinPlan.Step], variables: Set<Int>, kind: Atom.Kind, before: Set<Int>)] = []
+        for step in program.steps {
+            switch step {
+            case .pattern(let p): boundBefore.formUnion(p.variables)
+            case .isA(let a): boundBefore.formUnion(FactorizedCount.variables(a))
+            case .not(let inner): special.append((inner, FactorizedCount.variables(inner), .anti, boundBefore))
+            case .optional(let inner): special.append((inner, FactorizedCount.variables(inner), .optional, boundBefore))
+            case .filter, .or: continue
+            }
+        }
+        for sp in special {
+            steps.append(sp.steps)
+            variables.append(sp.variables)
+            kinds.append(sp.kind)
+        }
         var uses: [Int: Int] = [:]
         for vars in variables { for v in vars { uses[v, default: 0] += 1 } }
+        for (i, sp) in special.enumerated() {
+            let shared = sp.variables.filter { uses[$0]! > 1 || roots.contains($0) }
+            guard shared.count == 1, sp.before.isSuperset(of: shared) else { return nil }
+            _ = i
+        }
         guard roots.allSatisfy({ uses[$0] != nil }) else { return nil }
         // Union-find over join variables: an atom joining two already joined is a cycle.
         var parent: [Int: Int] = [:]
@@ -105,7 +134,9 @@ final class FactorizedCount {
                 parent[a] = b
             }
             for v in ends { atomsOf[v, default: []].append(i) }
-            atoms.append(Atom(JoinPlan.Program(steps: steps[i], memoCount: program.memoCount), ends: ends, variableCount: variableCount))
+            let atom = Atom(JoinPlan.Program(steps: steps[i], memoCount: program.memoCount), ends: ends, variableCount: variableCount)
+            atom.kind = kinds[i]
+            atoms.append(atom)
         }
         // Without a join there is nothing to save: the join counts as it goes.
         guard atomsOf.values.contains(where: { $0.count > 1 }) else { return nil }
@@ -121,13 +152,40 @@ final class FactorizedCount {
         [a.subject, a.type].filter { $0.kind == .variable }.map(\.variable)
     }
 
+    /// Every variable some step of `steps` reads or binds, inner ones included.
+    static func variables(_ steps: [JoinPlan.Step]) -> Set<Int> {
+        var all = Set<Int>()
+        for step in steps {
+            switch step {
+            case .pattern(let p): all.formUnion(p.variables)
+            case .isA(let a): all.formUnion(variables(a))
+            case .filter(_, let vars, _, _): all.formUnion(vars)
+            case .not(let inner), .optional(let inner): all.formUnion(variables(inner))
+            case .or(let branches): for b in branches { all.formUnion(variables(b)) }
+            }
+        }
+        return all
+    }
+
+    /// The `optional` atom that alone binds `v`, if one does (`count(?v)` counts only the
+    /// answers where it matched).
+    func optionalBinding(_ v: Int) -> Int? {
+        atoms.indices.first { atoms[$0].kind == .optional && FactorizedCount.variables(atoms[$0].program.steps).contains(v) && !atoms[$0].ends.contains(v) }
+    }
+
     /// A count past Int.max.
     fileprivate struct Overflow: Error {}
 
-    /// The number of answers; nil when it does not fit in an Int.
-    func count(_ exec: Execution) throws -> Int? {
+    /// The number of answers (with `matched`, only those where that `optional` atom
+    /// matched); nil when it does not fit in an Int.
+    func count(_ exec: Execution, matched: Int? = nil) throws -> Int? {
+        required = matched
+        defer { required = nil }
         do { return try countAll(exec) } catch is Overflow { return nil }
     }
+
+    /// An `optional` atom counted as a goal (see `count(_:matched:)`).
+    private var required: Int? = nil
 
     /// The number of distinct terms `v` takes over the answers; nil on an overflow.
     func countDistinct(_ v: Int, _ exec: Execution) throws -> Int? {
@@ -214,7 +272,7 @@ final class FactorizedCount {
             guard let fewest = sides.min(by: { $0.terms.count < $1.terms.count }), fewest.terms.count * cost < size(i) else { return nil }
             return fewest
         }
-        let alone = mine.filter { atoms[$0].ends.count == 1 }.map { ($0, size($0)) }.sorted { $0.1 < $1.1 }.map(\.0)
+        let alone = mine.filter { atoms[$0].ends.count == 1 && atoms[$0].kind == .plain }.map { ($0, size($0)) }.sorted { $0.1 < $1.1 }.map(\.0)
         for i in alone {
             try multiply(try counts(i, by: v, child: nil, nil, within: driving(i, product.map { [(v, $0)] } ?? []), known: product, exec))
             if product!.isEmpty { return product }
@@ -227,7 +285,39 @@ final class FactorizedCount {
             try multiply(try counts(i, by: v, child: child, below, within: driving(i, sides), known: product, exec))
             if product!.isEmpty { return product }
         }
+        for i in mine where atoms[i].kind != .plain {
+            // Its answers per term, for the terms known so far: those of the goals at `v`,
+            // else those of the atom it was reached by.
+            let known = try product ?? terms(of: v, in: from!, exec)
+            let answers = try counts(i, by: v, child: nil, nil, within: driving(i, [(v, known)]), known: known, exec)
+            var kept = TermCounts(entityCount: entityCount)
+            var overflow = false
+            known.forEach { b, w in
+                let m = answers.get(b)
+                let factor: Int
+                switch atoms[i].kind {
+                case .anti: factor = m == 0 ? 1 : 0
+                case .optional: factor = i == required ? m : max(1, m)
+                case .plain: factor = m
+                }
+                guard factor != 0 else { return }
+                let (p, o) = w.multipliedReportingOverflow(by: factor)
+                if o || !kept.add(b, p) { overflow = true }
+            }
+            if overflow { throw Overflow() }
+            product = kept
+            if kept.isEmpty { return kept }
+        }
         return product
+    }
+
+    /// The terms `v` takes in atom `i`'s matches, each weighing 1.
+    private func terms(of v: Int, in i: Int, _ exec: Execution) throws -> TermCounts {
+        var terms = TermCounts(entityCount: entityCount)
+        try run(i, bound: nil, exec) { batch in
+            for b in batch.columns[v] where terms.get(b) == 0 { _ = terms.add(b, 1) }
+        }
+        return terms
     }
 
     /// Atom `i`'s matches counted by their term at `v`, each weighted by `weights` of its

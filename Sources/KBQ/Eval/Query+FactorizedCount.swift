@@ -30,8 +30,8 @@ extension PreparedQuery {
                 guard !call.distinct else { return nil }
                 continue
             }
-            // Every variable of an inner conjunction is bound in every answer: `count(?v)`
-            // counts them all.
+            // A variable a goal binds is bound in every answer (`count(?v)` counts them
+            // all); one an `optional` binds, where it matched.
             guard case .slot(.variable(let v)) = a else { return nil }
             if call.distinct {
                 // A distinct count per group would need the pairs.
@@ -45,13 +45,22 @@ extension PreparedQuery {
         }
         guard case .some(let counter?) = factorized, let join = join(exec) else { return nil }
         counter.parallelThreshold = parallelThreshold
-        if let group { return try groupedCounts(counter, by: group, calls: calls.count, join, exec) }
+        if let group {
+            // Every call counts every answer of its group (none reads an `optional`'s variable).
+            for call in calls {
+                if case .slot(.variable(let v))? = call.argument, counter.optionalBinding(v) != nil { return nil }
+            }
+            return try groupedCounts(counter, by: group, calls: calls.count, join, exec)
+        }
         var results: [Value] = []
         var total: Int? = nil
         for call in calls {
             let n: Int?
             if call.distinct, case .slot(.variable(let v))? = call.argument {
                 n = try counter.countDistinct(v, exec)
+            } else if case .slot(.variable(let v))? = call.argument, let atom = counter.optionalBinding(v) {
+                // Bound only where its `optional` matched: those answers alone.
+                n = try counter.count(exec, matched: atom)
             } else {
                 if total == nil { total = try counter.count(exec) }
                 n = total
