@@ -308,36 +308,41 @@ public final class PreparedQuery {
         let named = orderBy.compactMap { $0.expr.entityNameField }
         var keyEntities: [Int32]? = named.count == orderBy.count ? [] : nil
         let n = usedVariables.count
-        try join.runBindings { row, matched in
-            try exec.tick()
-            let at = bindings.count
-            for v in usedVariables { bindings.append(row[v]) }
-            if !fallible.isEmpty || keyEntities == nil {
-                setRow(bindings[at..<at + n])
-                for p in fallible { _ = try exec.eval(p.expr) }
-            }
-            if keyEntities != nil {
-                for k in named {
-                    let b = row[k.variable]
-                    let t = Term(raw: UInt32(truncatingIfNeeded: b))
-                    guard b & ~0xFFFF_FFFF == JoinPlan.termTag, t.kind == Term.entityKind else {
-                        keyEntities = nil
-                        break
-                    }
-                    keyEntities!.append(Int32(t.index))
-                }
-                if keyEntities == nil {
-                    // From here on, Values: those of the answers before this one first.
-                    for r in 0..<statementEnds.count {
-                        setRow(bindings[r * n..<(r + 1) * n])
-                        for o in orderBy { keys.append(try exec.eval(o.expr)) }
-                    }
+        // A batch at a time, its columns read in place (a row array a row cost most of an
+        // ordered page of tens of thousands of answers).
+        try join.runBatches { batch in
+            let filled = batch.evidence.filter { !$0.isEmpty }
+            for r in 0..<batch.count {
+                try exec.tick()
+                let at = bindings.count
+                for v in usedVariables { bindings.append(batch.binding(v, r)) }
+                if !fallible.isEmpty || keyEntities == nil {
                     setRow(bindings[at..<at + n])
+                    for p in fallible { _ = try exec.eval(p.expr) }
                 }
+                if keyEntities != nil {
+                    for k in named {
+                        let b = batch.binding(k.variable, r)
+                        let t = Term(raw: UInt32(truncatingIfNeeded: b))
+                        guard b & ~0xFFFF_FFFF == JoinPlan.termTag, t.kind == Term.entityKind else {
+                            keyEntities = nil
+                            break
+                        }
+                        keyEntities!.append(Int32(t.index))
+                    }
+                    if keyEntities == nil {
+                        // From here on, Values: those of the answers before this one first.
+                        for r in 0..<statementEnds.count {
+                            setRow(bindings[r * n..<(r + 1) * n])
+                            for o in orderBy { keys.append(try exec.eval(o.expr)) }
+                        }
+                        setRow(bindings[at..<at + n])
+                    }
+                }
+                if keyEntities == nil { for o in orderBy { keys.append(try exec.eval(o.expr)) } }
+                for column in filled where column[r] != BindingBatch.noStatement { statements.append(column[r]) }
+                statementEnds.append(statements.count)
             }
-            if keyEntities == nil { for o in orderBy { keys.append(try exec.eval(o.expr)) } }
-            statements.append(contentsOf: matched)
-            statementEnds.append(statements.count)
         }
         let chosen: ArraySlice<Int>
         if let keyEntities {
