@@ -197,7 +197,7 @@ extension PreparedQuery {
         var checked = 0
         var interrupted: Error? = nil
         // A group the key filters refuse is never read (nor, for a source, spelled out).
-        let keeping = { (term: Term) -> Bool in
+        let keeping: ((Term) -> Bool)? = filters.isEmpty ? nil : { (term: Term) -> Bool in
             guard interrupted == nil else { return false }
             do { return try self.keyPasses(store.value(term), filters, keyVariable, exec) } catch {
                 interrupted = error
