@@ -134,6 +134,11 @@ import Testing
             "find ?y.label where ?x q ?y order by ?y.label desc",
             "find ?x.id where ?x is_a T order by ?x.id desc limit 4",
             "find ?x.label where ?x is_a T order by ?x.label",
+            // Plain variables, entities compared by id (one a literal part way: Values).
+            "find ?x, ?y where ?x p ?y order by ?y desc, ?x limit 9",
+            "find distinct ?y where ?x p ?y order by ?y",
+            "find ?y, ?x where ?x q ?y order by ?y, ?x desc limit 40",
+            "find ?x where ?x is_a T order by ?x desc",
         ] {
             let general = try Self.answers(q, store, rules, batchJoin: false)
             #expect(try Self.answers(q, store, rules, batchJoin: true) == general, "\(q), seed \(seed)")

@@ -188,6 +188,13 @@ public final class Answers {
     /// Row `row`'s value in column `column`.
     func value(_ row: Int, _ column: Int) -> Value { decode(cells[row * columns.count + column]) }
 
+    /// The entity in row `row`'s column `column`, if it holds one (read from its cell).
+    func entity(_ row: Int, _ column: Int) -> Int32? {
+        let b = cells[row * columns.count + column]
+        let t = Term(raw: UInt32(truncatingIfNeeded: b))
+        return b & ~0xFFFF_FFFF == JoinPlan.termTag && t.kind == Term.entityKind ? Int32(t.index) : nil
+    }
+
     /// Keeps the rows `rows`, in that order (an ordered answer's page).
     func select(_ rows: some Collection<Int>) {
         renumberDeferred(rows)

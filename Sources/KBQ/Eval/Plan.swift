@@ -21,6 +21,13 @@ enum CompiledPath {
     indirect case zeroOrMore(CompiledPath)
     indirect case oneOrMore(CompiledPath)
 
+    /// The predicates a pattern of one statement may have (with their sub-predicates);
+    /// nil for any other path.
+    var constantPredicates: [PredicateID]? {
+        if case .predicates(let ps) = self { return ps }
+        return nil
+    }
+
     /// Whether one statement matches (no path operators).
     var isSimple: Bool {
         switch self {

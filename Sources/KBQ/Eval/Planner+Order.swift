@@ -103,8 +103,16 @@ extension Planner {
         }
         var subjectRun: Double? = nil
         var objectRun: Double? = nil
-        if case .constant(let v) = p.subject { subjectRun = Double(store.statements(withSubject: v).count) }
-        if case .constant(let v) = p.object, case .statements = kind { objectRun = Double(store.statements(withObject: v).count) }
+        // A constant end's list, counted for the pattern's predicates when it has some (a
+        // country is the object of a handful of predicates, each its own share).
+        let predicates = p.path.constantPredicates.map(Set.init)
+        func matching(_ list: ColumnSlice<StatementID>) -> Double {
+            guard let predicates else { return Double(list.count) }
+            let table = store.table
+            return Double(list.reduce(0) { $0 + (predicates.contains(table.predicate[Int($1)]) ? 1 : 0) })
+        }
+        if case .constant(let v) = p.subject { subjectRun = matching(store.statements(withSubject: v)) }
+        if case .constant(let v) = p.object, case .statements = kind { objectRun = matching(store.statements(withObject: v)) }
         return PatternFacts(
             kind: kind, qualifierShare: share, qualifierVariables: qualifierVariables, subject: p.subject, object: p.object,
             subjectRun: subjectRun, objectRun: objectRun, list: list, variables: Planner.patternVars(p))
@@ -157,6 +165,10 @@ extension Planner {
             switch (f.subjectRun, f.objectRun) {
             case (let r?, nil) where !o: fanout = min(r, c)
             case (nil, let r?) where !s: fanout = min(r, c)
+            // The other end bound: the share of its values the constant's list reaches
+            // (`?x citizen_of Q` after a step binding ?x: Q may have a third of the people).
+            case (nil, let r?) where keyed(f.subject): fanout = min(r, c) / max(1, ds)
+            case (let r?, nil) where keyed(f.object): fanout = min(r, c) / max(1, dO)
             default:
                 if let r = f.subjectRun { fanout = min(fanout, r) }
                 if let r = f.objectRun { fanout = min(fanout, r) }
