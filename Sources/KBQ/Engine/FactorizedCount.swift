@@ -8,17 +8,20 @@
 /// this pays per statement of each pattern (37,000 twice).
 ///
 /// The conjunction is cut into atoms: a pattern or an `is_a`, with the filters of its own
-/// variables attached (each atom runs as a BatchJoin of its own, so a match is exactly
-/// what the whole join would match). A variable two atoms share is a join
-/// variable; the atoms must join them as a forest (no cycle, no two atoms on the same
-/// two), each atom on at most two. For a variable `v` rooted in its tree, its weight on a
-/// term `t` is the number of ways the atoms below `v` match with `v = t`: the product of
-/// the atoms at `v` alone (their matches with `v = t`) and, for each atom to a child `c`,
-/// the sum of `c`'s weight over that atom's matches with `v = t`. The answers of a tree
-/// are the sum of its root's weights; of the whole, the product over the trees (and over
-/// atoms with no join variable, by their matches). `count(distinct ?v)` roots `v`'s tree
-/// at `v` and counts its terms of weight above zero (then the other trees must have an
-/// answer).
+/// variables attached, and a `not` or `optional` whole (each atom runs as a BatchJoin of
+/// its own, so a match is exactly what the whole join would match). A variable two atoms
+/// share is a join variable; the atoms must join them as a forest (no cycle, no two atoms
+/// on the same two), each atom on at most two, a `not` or `optional` on one that a goal
+/// before it binds. For a variable `v` rooted in its tree, its weight on a term `t` is the
+/// number of ways the atoms below `v` match with `v = t`: the product of the atoms at `v`
+/// alone (their matches with `v = t`) and, for each atom to a child `c`, the sum of `c`'s
+/// weight over that atom's matches with `v = t`; then a `not` at `v` keeps the terms it
+/// has no answer for, and an `optional` multiplies a term by its answers (by 1 when it has
+/// none). The answers of a tree are the sum of its root's weights; of the whole, the
+/// product over the trees (and over atoms with no join variable, by their matches).
+/// `count(distinct ?v)` roots `v`'s tree at `v` and counts its terms of weight above zero
+/// (then the other trees must have an answer); a count per group roots it at the group's
+/// variable.
 final class FactorizedCount {
     final class Atom {
         /// A conjunction's own goal; a `not` whose answers rule a term out; an `optional`
@@ -109,10 +112,9 @@ final class FactorizedCount {
         }
         var uses: [Int: Int] = [:]
         for vars in variables { for v in vars { uses[v, default: 0] += 1 } }
-        for (i, sp) in special.enumerated() {
+        for sp in special {
             let shared = sp.variables.filter { uses[$0]! > 1 || roots.contains($0) }
             guard shared.count == 1, sp.before.isSuperset(of: shared) else { return nil }
-            _ = i
         }
         guard roots.allSatisfy({ uses[$0] != nil }) else { return nil }
         // Union-find over join variables: an atom joining two already joined is a cycle.
