@@ -79,6 +79,19 @@ import Testing
             "find ?b, count(*) as ?n where ?a p ?b, not ?a q 2 order by ?n desc, ?b limit 4",
             "find ?b, count(?c) as ?n where ?a p ?b, optional (?a r ?c) order by ?n desc, ?b limit 4",
             "find count(*) where ?a p ?b, optional (?b p ?a)",
+            // A join variable only a filter or a nested goal of the `not` or `optional`
+            // reads (read whole, it would be unbound there), and a variable only a nested
+            // `optional` or `or` binds: left to the join. A count of 0 over answers that
+            // exist keeps their evidence.
+            "find count(*) where ?a p ?b, not ?b = E1",
+            "find ?a, count(*) as ?n where ?a p ?b, not (?a = E10) order by ?a limit 5",
+            "find count(*) where ?a p ?b, not (?c r ?d, ?d != ?b)",
+            "find count(*) where ?a p ?b, not (?c r ?d, not (?d p ?b))",
+            "find count(*) where ?a r ?b, optional (?c p ?d, ?d = ?b)",
+            "find count(?z), count(*) where ?a p ?b, optional (?b p ?c, optional (?c r ?z))",
+            "find count(?z), count(*) where ?a p ?b, optional (?b p ?c, (?c q ?z or ?c r ?d))",
+            "find count(?z) where ?a p ?b, optional (?b r ?z), ?b = E5",
+            "find count(?z) where ?a p ?b, optional (?b r ?z), ?b = E7, ?a is_a U",
             "find count(*) where ?a p ?b, not (?b p ?a)",
             // No answer (no evidence), and shapes it must leave to the join.
             "find count(*) where ?a p ?b, ?b q ?n, ?n < 0",

@@ -113,8 +113,10 @@ final class FactorizedCount {
         var uses: [Int: Int] = [:]
         for vars in variables { for v in vars { uses[v, default: 0] += 1 } }
         for sp in special {
+            // Its join variable must be bound by one of its own goals: read whole, a
+            // `not ?b = A` (a filter alone) would see it unbound and rule nothing out.
             let shared = sp.variables.filter { uses[$0]! > 1 || roots.contains($0) }
-            guard shared.count == 1, sp.before.isSuperset(of: shared) else { return nil }
+            guard shared.count == 1, sp.before.isSuperset(of: shared), FactorizedCount.goalVariables(sp.steps).isSuperset(of: shared) else { return nil }
         }
         guard roots.allSatisfy({ uses[$0] != nil }) else { return nil }
         // Union-find over join variables: an atom joining two already joined is a cycle.
@@ -156,11 +158,10 @@ final class FactorizedCount {
 
     /// Every variable some step of `steps` reads or binds, inner ones included.
     static func variables(_ steps: [JoinPlan.Step]) -> Set<Int> {
-        var all = Set<Int>()
+        var all = goalVariables(steps)
         for step in steps {
             switch step {
-            case .pattern(let p): all.formUnion(p.variables)
-            case .isA(let a): all.formUnion(variables(a))
+            case .pattern, .isA: continue
             case .filter(_, let vars, _, _): all.formUnion(vars)
             case .not(let inner), .optional(let inner): all.formUnion(variables(inner))
             case .or(let branches): for b in branches { all.formUnion(variables(b)) }
@@ -169,10 +170,29 @@ final class FactorizedCount {
         return all
     }
 
-    /// The `optional` atom that alone binds `v`, if one does (`count(?v)` counts only the
-    /// answers where it matched).
-    func optionalBinding(_ v: Int) -> Int? {
-        atoms.indices.first { atoms[$0].kind == .optional && FactorizedCount.variables(atoms[$0].program.steps).contains(v) && !atoms[$0].ends.contains(v) }
+    /// The variables the patterns and `is_a` of `steps` bind, not those of the `not`,
+    /// `optional` and `or` among them (bound in some answers only, or none).
+    static func goalVariables(_ steps: [JoinPlan.Step]) -> Set<Int> {
+        var bound = Set<Int>()
+        for step in steps {
+            switch step {
+            case .pattern(let p): bound.formUnion(p.variables)
+            case .isA(let a): bound.formUnion(variables(a))
+            default: continue
+            }
+        }
+        return bound
+    }
+
+    /// Which answers bind `v`: every one (a goal binds it: nil), only those where an
+    /// `optional` atom matched (`.some(atom)`), or some other share, which this counting
+    /// does not know (`.some(nil)`: inside a `not`, or an `optional` or `or` nested in one).
+    func answersBinding(_ v: Int) -> Int?? {
+        for (i, atom) in atoms.enumerated() where atom.kind != .plain && !atom.ends.contains(v) {
+            guard FactorizedCount.variables(atom.program.steps).contains(v) else { continue }
+            return atom.kind == .optional && FactorizedCount.goalVariables(atom.program.steps).contains(v) ? .some(i) : .some(nil)
+        }
+        return nil
     }
 
     /// A count past Int.max.

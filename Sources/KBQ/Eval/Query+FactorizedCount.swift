@@ -48,7 +48,7 @@ extension PreparedQuery {
         if let group {
             // Every call counts every answer of its group (none reads an `optional`'s variable).
             for call in calls {
-                if case .slot(.variable(let v))? = call.argument, counter.optionalBinding(v) != nil { return nil }
+                if case .slot(.variable(let v))? = call.argument, counter.answersBinding(v) != nil { return nil }
             }
             return try groupedCounts(counter, by: group, calls: calls.count, join, exec)
         }
@@ -58,8 +58,9 @@ extension PreparedQuery {
             let n: Int?
             if call.distinct, case .slot(.variable(let v))? = call.argument {
                 n = try counter.countDistinct(v, exec)
-            } else if case .slot(.variable(let v))? = call.argument, let atom = counter.optionalBinding(v) {
+            } else if case .slot(.variable(let v))? = call.argument, let binding = counter.answersBinding(v) {
                 // Bound only where its `optional` matched: those answers alone.
+                guard let atom = binding else { return nil }
                 n = try counter.count(exec, matched: atom)
             } else {
                 if total == nil { total = try counter.count(exec) }
@@ -68,9 +69,14 @@ extension PreparedQuery {
             guard let n else { return nil }
             results.append(.integer(n))
         }
+        // Whether there is any answer (a count of an optional's variable may be 0 when
+        // there are some): any count of all answers is positive.
+        var answered = results.contains { $0 != .integer(0) }
+        if !answered, total == nil {
+            guard let all = try counter.count(exec) else { return nil }
+            answered = all > 0
+        }
         countedFactorized = true
-        // Any answer makes every count positive; none, every count zero.
-        let answered = results.contains { $0 != .integer(0) }
         exec.row = Array(repeating: nil, count: c.variables.count)
         // The projections first: they set the aliases' slots that `order by` reads.
         let values = try aggregatedProjections(results, exec)
@@ -101,7 +107,8 @@ extension PreparedQuery {
         var out: [Collected] = []
         for i in chosen {
             // Every projection and ordering term reads the group's term alone (or a count).
-            exec.row = padded[i..<i + width].map { $0 == 0 ? nil : join.decode($0) }
+            exec.row = [Value?](repeating: nil, count: width)
+            exec.row[g] = join.decode(terms[i])
             let results = Array(repeating: Value.integer(n[i]), count: calls)
             let values = try aggregatedProjections(results, exec)
             out.append((exec.row, values, [], results, i))

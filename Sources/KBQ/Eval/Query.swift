@@ -121,7 +121,8 @@ public final class PreparedQuery {
     /// `run(limits:into:shown:)`).
     public func run(limits: Limits, emit: (ResultRow) throws -> Void) throws {
         let answers = Answers(columns: columns, store: store)
-        try run(limits: limits, into: answers) { try emit(answers[$0]) }
+        // A row's evidence within the run's limits (a deferred one is a run of the join).
+        try run(limits: limits, into: answers) { try emit(ResultRow(values: answers.values($0), evidence: try answers.evidence($0, limits: limits))) }
     }
 
     /// Runs the query, adding each answer row to `answers` (fresh, empty) and calling `shown`
