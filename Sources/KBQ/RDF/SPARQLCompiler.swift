@@ -12,6 +12,10 @@ public struct SPARQLCompiler {
     /// Inside `or`, `optional` and `not`: how deep, and the field patterns of the filter
     /// being compiled there.
     var nesting = 0
+    /// Inside a top-level `optional`: the variables the rest of the body binds. SPARQL
+    /// evaluates an OPTIONAL's group on its own, so an OPTIONAL nested in it does not see
+    /// them, where kbq's `optional` sees what is bound before it.
+    var outsideOptional: Set<String>? = nil
     var localFieldPatterns: [String]? = nil
     var localFieldBases: Set<String> = []
 
@@ -199,7 +203,13 @@ public struct SPARQLCompiler {
         switch g {
         case .and(let gs):
             var out = ""
-            for x in gs { out += try group(x, indent: indent) }
+            for (i, x) in gs.enumerated() {
+                if nesting == 0, case .optional = x {
+                    outsideOptional = Set(gs.indices.filter { $0 != i }.flatMap { variables(gs[$0]) })
+                }
+                defer { if nesting == 0 { outsideOptional = nil } }
+                out += try group(x, indent: indent)
+            }
             return out
         case .or(let gs):
             var parts: [String] = []
@@ -207,7 +217,10 @@ public struct SPARQLCompiler {
             defer { nesting -= 1 }
             for x in gs { parts.append("{\n" + (try group(x, indent: indent + "  ")) + indent + "}") }
             return indent + parts.joined(separator: " UNION ") + "\n"
-        case .optional(let inner, _):
+        case .optional(let inner, let range):
+            if nesting > 0, let outside = outsideOptional, !outside.isDisjoint(with: variables(inner)) {
+                throw unsupported("an 'optional' inside another that reads a variable bound outside both: SPARQL's would not see it", range)
+            }
             nesting += 1
             defer { nesting -= 1 }
             return indent + "OPTIONAL {\n" + (try group(inner, indent: indent + "  ")) + indent + "}\n"

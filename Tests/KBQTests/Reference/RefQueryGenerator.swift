@@ -218,18 +218,33 @@ struct RefQueryGenerator {
         }
         for _ in 0..<rng.int(3) { if let f = filter() { goals.append(f) } }
         if rng.chance(0.2) {
-            // not: its new variables are existential (dropped from scope afterwards).
+            // not: its new variables are existential (dropped from scope afterwards). Its
+            // body: a pattern; a filter alone of the variables bound before it; or a
+            // pattern and a filter that may read them.
             let saved = vars
             let p = pattern()
+            switch rng.int(4) {
+            case 0: if let f = filter() { goals.append(.not(.group([[.pattern(p), f]]))) } else { goals.append(.not(.pattern(p))) }
+            case 1:
+                vars = saved
+                if let f = filter() { goals.append(.not(f)) }
+            default: goals.append(.not(.pattern(p)))
+            }
             vars = saved
-            goals.append(.not(.pattern(p)))
         }
         if rng.chance(0.2) {
-            let before = vars.count
-            var inner: [QGoal] = [.pattern(pattern())]
-            if rng.chance(0.3), let f = filter() { inner.append(f) }
-            for i in before..<vars.count { vars[i].certain = false }
-            goals.append(.optional([inner]))
+            if rng.chance(0.1), let f = filter() {
+                // Only a filter of what is bound before it.
+                goals.append(.optional([[f]]))
+            } else {
+                let before = vars.count
+                var inner: [QGoal] = [.pattern(pattern())]
+                if rng.chance(0.3), let f = filter() { inner.append(f) }
+                // Now and then an optional inside it.
+                if rng.chance(0.15) { inner.append(.optional([[.pattern(pattern())]])) }
+                for i in before..<vars.count { vars[i].certain = false }
+                goals.append(.optional([inner]))
+            }
             if rng.chance(0.3), let f = filter(maybe: true) { goals.append(f) }
         }
         return goals
