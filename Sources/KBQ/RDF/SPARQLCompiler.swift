@@ -12,10 +12,12 @@ public struct SPARQLCompiler {
     /// Inside `or`, `optional` and `not`: how deep, and the field patterns of the filter
     /// being compiled there.
     var nesting = 0
-    /// Inside a top-level `optional`: the variables the rest of the body binds. SPARQL
-    /// evaluates an OPTIONAL's group on its own, so an OPTIONAL nested in it does not see
-    /// them, where kbq's `optional` sees what is bound before it.
-    var outsideOptional: Set<String>? = nil
+    /// The variables bound outside the group being compiled (by the goals beside the
+    /// groups that enclose it). SPARQL evaluates an OPTIONAL (and a UNION branch) on its
+    /// group alone, so an OPTIONAL does not see what is bound outside its own group, where
+    /// kbq's `optional` sees what is bound before it. (NOT EXISTS substitutes the current
+    /// bindings: inside it nothing is outside.)
+    var outerScope: Set<String> = []
     var localFieldPatterns: [String]? = nil
     var localFieldBases: Set<String> = []
 
@@ -203,11 +205,13 @@ public struct SPARQLCompiler {
         switch g {
         case .and(let gs):
             var out = ""
+            let outer = outerScope
+            defer { outerScope = outer }
             for (i, x) in gs.enumerated() {
-                if nesting == 0, case .optional = x {
-                    outsideOptional = Set(gs.indices.filter { $0 != i }.flatMap { variables(gs[$0]) })
-                }
-                defer { if nesting == 0 { outsideOptional = nil } }
+                // The goals beside this one bind in its group: within it they are not outside.
+                let beside = Set(gs.indices.filter { $0 != i }.flatMap { variables(gs[$0]) })
+                if case .optional(let inner, let range) = x { try refuseOutside(inner, outer.subtracting(beside), range) }
+                outerScope = outer.union(beside)
                 out += try group(x, indent: indent)
             }
             return out
@@ -215,18 +219,21 @@ public struct SPARQLCompiler {
             var parts: [String] = []
             nesting += 1
             defer { nesting -= 1 }
-            for x in gs { parts.append("{\n" + (try group(x, indent: indent + "  ")) + indent + "}") }
-            return indent + parts.joined(separator: " UNION ") + "\n"
-        case .optional(let inner, let range):
-            if nesting > 0, let outside = outsideOptional, !outside.isDisjoint(with: variables(inner)) {
-                throw unsupported("an 'optional' inside another that reads a variable bound outside both: SPARQL's would not see it", range)
+            for x in gs {
+                // A branch that is an `optional` alone is a group of its own.
+                if case .optional(let inner, let range) = x { try refuseOutside(inner, outerScope, range) }
+                parts.append("{\n" + (try group(x, indent: indent + "  ")) + indent + "}")
             }
+            return indent + parts.joined(separator: " UNION ") + "\n"
+        case .optional(let inner, _):
             nesting += 1
             defer { nesting -= 1 }
             return indent + "OPTIONAL {\n" + (try group(inner, indent: indent + "  ")) + indent + "}\n"
         case .not(let inner, _):
             nesting += 1
-            defer { nesting -= 1 }
+            let outer = outerScope
+            outerScope = []
+            defer { nesting -= 1; outerScope = outer }
             return indent + "FILTER NOT EXISTS {\n" + (try group(inner, indent: indent + "  ")) + indent + "}\n"
         case .filter(let e):
             guard nesting > 0 else { return indent + "FILTER(" + (try expression(e, aggregates: false).0) + ")\n" }
@@ -245,6 +252,12 @@ public struct SPARQLCompiler {
         case .pattern(let p):
             return try pattern(p, indent: indent)
         }
+    }
+
+    /// Refuses an `optional` that reads a variable of `outside` (bound outside its group).
+    func refuseOutside(_ inner: GoalSyntax, _ outside: Set<String>, _ range: Range<Int>) throws(Diagnostic) {
+        guard !outside.isDisjoint(with: variables(inner)) else { return }
+        throw unsupported("an 'optional' inside an 'optional' or 'or' that reads a variable bound outside it: SPARQL's would not see it", range)
     }
 
     mutating func pattern(_ p: PatternSyntax, indent: String) throws(Diagnostic) -> String {
