@@ -201,13 +201,8 @@ final class FactorizedCount {
     /// The number of answers (with `matched`, only those where that `optional` atom
     /// matched); nil when it does not fit in an Int.
     func count(_ exec: Execution, matched: Int? = nil) throws -> Int? {
-        required = matched
-        defer { required = nil }
-        do { return try countAll(exec) } catch is Overflow { return nil }
+        do { return try total(excluding: nil, matched: matched, exec) } catch is Overflow { return nil }
     }
-
-    /// An `optional` atom counted as a goal (see `count(_:matched:)`).
-    private var required: Int? = nil
 
     /// The number of distinct terms `v` takes over the answers; nil on an overflow.
     func countDistinct(_ v: Int, _ exec: Execution) throws -> Int? {
@@ -223,12 +218,9 @@ final class FactorizedCount {
         } catch is Overflow { return nil }
     }
 
-    private func countAll(_ exec: Execution) throws -> Int {
-        try total(excluding: nil, exec)
-    }
-
-    /// The answers of the atoms of no join variable and of every tree but `v`'s.
-    private func total(excluding v: Int?, _ exec: Execution) throws -> Int {
+    /// The answers of the atoms of no join variable and of every tree but `v`'s; with
+    /// `matched`, an `optional` atom counted as a goal (see `count(_:matched:)`).
+    private func total(excluding v: Int?, matched: Int? = nil, _ exec: Execution) throws -> Int {
         var total = 1
         for (i, atom) in atoms.enumerated() where atom.ends.isEmpty {
             var rows = 0
@@ -237,7 +229,7 @@ final class FactorizedCount {
             if total == 0 { return 0 }
         }
         for tree in trees where v.map({ !tree.contains($0) }) ?? true {
-            let w = try weights(tree[0], from: nil, exec) ?? TermCounts(entityCount: entityCount)
+            let w = try weights(tree[0], from: nil, matched: matched, exec) ?? TermCounts(entityCount: entityCount)
             var sum = 0
             var overflow = false
             w.forEach { _, n in
@@ -270,10 +262,12 @@ final class FactorizedCount {
     }
 
     /// `v`'s weights in its tree rooted where atom `from` leads to it (nil: `v` is the
-    /// root); nil when no atom but `from` is on `v` (every term weighs 1). The atoms at `v` alone are read smallest first, each
-    /// after the first only for the terms the others left (an index or hash join, as the
-    /// pattern's step chooses); an atom to a child, for the terms on the smaller side.
-    private func weights(_ v: Int, from: Int?, _ exec: Execution) throws -> TermCounts? {
+    /// root); nil when no atom but `from` is on `v` (every term weighs 1). The atoms at
+    /// `v` alone are read smallest first, each after the first only for the terms the
+    /// others left (an index or hash join, as the pattern's step chooses); an atom to a
+    /// child, for the terms on the smaller side. `matched`: an `optional` atom counted as
+    /// a goal.
+    private func weights(_ v: Int, from: Int?, matched: Int? = nil, _ exec: Execution) throws -> TermCounts? {
         let mine = atomsOf[v]!.filter { $0 != from }
         var product: TermCounts? = nil
         func multiply(_ factor: TermCounts) throws {
@@ -301,7 +295,7 @@ final class FactorizedCount {
         }
         for i in mine where atoms[i].ends.count == 2 {
             let child = atoms[i].ends[0] == v ? atoms[i].ends[1] : atoms[i].ends[0]
-            let below = try weights(child, from: i, exec)
+            let below = try weights(child, from: i, matched: matched, exec)
             if below?.isEmpty == true { return below }
             let sides = (below.map { [(child, $0)] } ?? []) + (product.map { [(v, $0)] } ?? [])
             try multiply(try counts(i, by: v, child: child, below, within: driving(i, sides), known: product, exec))
@@ -319,7 +313,7 @@ final class FactorizedCount {
                 let factor: Int
                 switch atoms[i].kind {
                 case .anti: factor = m == 0 ? 1 : 0
-                case .optional: factor = i == required ? m : max(1, m)
+                case .optional: factor = i == matched ? m : max(1, m)
                 case .plain: factor = m
                 }
                 guard factor != 0 else { return }

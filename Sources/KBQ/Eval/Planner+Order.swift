@@ -105,14 +105,21 @@ extension Planner {
         var objectRun: Double? = nil
         // A constant end's list, counted for the pattern's predicates when it has some (a
         // country is the object of a handful of predicates, each its own share).
+        // Read from the predicates the index keeps beside each statement (negative when
+        // quoted), not from the table, where each is a cache miss.
         let predicates = p.path.constantPredicates.map(Set.init)
-        func matching(_ list: ColumnSlice<StatementID>) -> Double {
-            guard let predicates else { return Double(list.count) }
-            let table = store.table
-            return Double(list.reduce(0) { $0 + (predicates.contains(table.predicate[Int($1)]) ? 1 : 0) })
+        func matching(_ index: TermPostings, _ v: Value) -> Double {
+            guard let term = store.term(for: v) else { return 0 }
+            let run = index.withBeside(term)
+            guard let predicates else { return Double(run.ids.count) }
+            guard run.hasBeside else {
+                let table = store.table
+                return Double(run.ids.reduce(0) { $0 + (predicates.contains(table.predicate[Int($1)]) ? 1 : 0) })
+            }
+            return Double(run.predicates.reduce(0) { n, tag in n + (predicates.contains(tag < 0 ? -PredicateID(tag) - 1 : PredicateID(tag)) ? 1 : 0) })
         }
-        if case .constant(let v) = p.subject { subjectRun = matching(store.statements(withSubject: v)) }
-        if case .constant(let v) = p.object, case .statements = kind { objectRun = matching(store.statements(withObject: v)) }
+        if case .constant(let v) = p.subject { subjectRun = matching(store.bySubject, v) }
+        if case .constant(let v) = p.object, case .statements = kind { objectRun = matching(store.byObject, v) }
         return PatternFacts(
             kind: kind, qualifierShare: share, qualifierVariables: qualifierVariables, subject: p.subject, object: p.object,
             subjectRun: subjectRun, objectRun: objectRun, list: list, variables: Planner.patternVars(p))

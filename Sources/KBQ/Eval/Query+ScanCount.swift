@@ -170,8 +170,9 @@ extension PreparedQuery {
             default: return .statement(StatementID(truncatingIfNeeded: k))
             }
         }
-        let passing = try counts.indices.filter { try keyPasses(keyValues($0), filters, keyVariable, exec) }
-        let groups = topGroups(counts, keyValues, exec.ops, among: passing) ?? passing
+        // Without key filters every group passes, and no group's key is made for them.
+        let passing = filters.isEmpty ? nil : try counts.indices.filter { try keyPasses(keyValues($0), filters, keyVariable, exec) }
+        let groups = topGroups(counts, keyValues, exec.ops, among: passing) ?? passing ?? Array(counts.indices)
         return ScanCount(rows: try aggregateRows(groups, firstStatement, counts, exec), candidates: candidates, groupOf: groupOf)
     }
 
