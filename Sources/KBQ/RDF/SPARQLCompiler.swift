@@ -207,11 +207,20 @@ public struct SPARQLCompiler {
             var out = ""
             let outer = outerScope
             defer { outerScope = outer }
+            // Each goal's variables, walked once (not once per goal beside it: a long or
+            // deeply nested body would take quadratic time), and only where an `optional`
+            // lies below that needs the goals beside it.
+            let needs = gs.map { SPARQLCompiler.hasOptional($0) }
+            let own = needs.contains(true) ? gs.map { Set(variables($0)) } : []
+            var uses: [String: Int] = [:]
+            for set in own { for v in set { uses[v, default: 0] += 1 } }
             for (i, x) in gs.enumerated() {
-                // The goals beside this one bind in its group: within it they are not outside.
-                let beside = Set(gs.indices.filter { $0 != i }.flatMap { variables(gs[$0]) })
-                if case .optional(let inner, let range) = x { try refuseOutside(inner, outer.subtracting(beside), range) }
-                outerScope = outer.union(beside)
+                if needs[i] {
+                    // The goals beside this one bind in its group: within it they are not outside.
+                    let beside = Set(uses.keys.filter { uses[$0]! - (own[i].contains($0) ? 1 : 0) > 0 })
+                    if case .optional(let inner, let range) = x { try refuseOutside(inner, outer.subtracting(beside), range) }
+                    outerScope = outer.union(beside)
+                }
                 out += try group(x, indent: indent)
             }
             return out
@@ -251,6 +260,16 @@ public struct SPARQLCompiler {
             throw unsupported("a call of rule '\(name.text)': rules stay in kbq (export their results, or inline them)", range)
         case .pattern(let p):
             return try pattern(p, indent: indent)
+        }
+    }
+
+    /// Whether an `optional` lies in `g` (or is `g`).
+    static func hasOptional(_ g: GoalSyntax) -> Bool {
+        switch g {
+        case .optional: return true
+        case .and(let gs), .or(let gs): return gs.contains(where: hasOptional)
+        case .not(let inner, _): return hasOptional(inner)
+        case .pattern, .call, .filter: return false
         }
     }
 
