@@ -153,6 +153,7 @@ extension BatchJoin {
         var side: KeyedStatements.Lookup? = nil
         var statements: [StatementID] = []
         var values: [UInt64] = []
+        let setup = out.counting ? nil : p.scratch.map { scanSetup(p, $0) }
         for row in 0..<batch.count {
             if keepsUnmatched {
                 keepUnmatched()
@@ -246,9 +247,9 @@ extension BatchJoin {
                 c = c.part(part)
             }
             // A lookup's cost: a seek, then its list.
-            p.indexWork &+= 16 + c.size(store)
-            if let scratch = p.scratch, !out.counting {
-                if try scanPlain(p, scratch, c, row, into: out, stopsAtMatch: stopsAtMatch, whenFull: {
+            p.indexWork &+= 16 + c.size(statementCount)
+            if let setup {
+                if try scanPlain(setup, c, row, into: out, stopsAtMatch: stopsAtMatch, whenFull: {
                     try flush(out, batch, next)
                     load(vars, rows, row)
                 }) { matched = true }
@@ -285,7 +286,7 @@ extension BatchJoin {
             }
             // A tight first pass over the columns (asserted, predicate, a stored qualifier
             // key the step needs), then the full match on the survivors.
-            let count = c.size(store)
+            let count = c.size(statementCount)
             for j in 0..<count {
                 let sid = c.everything ? StatementID(j) : c.ids[j]
                 let n = Int(sid)
@@ -337,7 +338,7 @@ extension BatchJoin {
         defer { load(vars, rows, row) }
         // What a build reads: the list the pattern's constants alone select.
         let c = candidates(p)
-        if p.buildWork == nil { p.buildWork = (p.scratch != nil ? 2 : 4) * c.size(store) }
+        if p.buildWork == nil { p.buildWork = (p.scratch != nil ? 2 : 4) * c.size(statementCount) }
         guard force || p.indexWork > p.buildWork! else { return nil }
         p.keyed = try buildSide(p, vars, c)
         p.hashed = true
@@ -364,13 +365,13 @@ extension BatchJoin {
         if let scratch = p.scratch {
             // Every variable free: the scan's rows are the matches, the key among them.
             let found = Output(vars, slot: p.slot)
-            _ = try scanPlain(p, scratch, c, 0, into: found, stopsAtMatch: false, bounded: false, whenFull: {})
+            _ = try scanPlain(scanSetup(p, scratch), c, 0, into: found, stopsAtMatch: false, bounded: false, whenFull: {})
             let keyAt = vars.firstIndex(of: p.key!.variable)!
             sids = found.statements
             values = found.made
             keys = (0..<sids.count).map { UInt32(truncatingIfNeeded: values[$0 * vars.count + keyAt]) }
         } else if c.everything {
-            for n in 0..<store.statementCount { try take(StatementID(n)) }
+            for n in 0..<statementCount { try take(StatementID(n)) }
         } else {
             for j in 0..<c.count { try take(c.ids[j]) }
         }

@@ -54,7 +54,9 @@ extension BatchJoin {
         var hasBeside: Bool { predicates != nil }
 
         /// How many statements the step will read.
-        func size(_ store: FactStore) -> Int { everything ? store.statementCount : count }
+        /// (Given the count, not the store: a FactStore passed from the join's field is
+        /// copied, a retain and a release of each of its columns at every row.)
+        func size(_ statementCount: Int) -> Int { everything ? statementCount : count }
     }
 
     /// A position every statement of a candidate list already has (the one its index is by).
@@ -77,7 +79,7 @@ extension BatchJoin {
         func consider(_ b: UInt64, _ known: Known) {
             guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { return consider(.empty) }
             let term = Term(raw: UInt32(truncatingIfNeeded: b))
-            let run = known == .subject ? store.bySubject.rawRun(term) : store.byObject.rawRun(term)
+            let run = known == .subject ? subjectLookup.run(term) : objectLookup.run(term)
             guard best.everything || run.count < best.count else { return }
             best = Candidates(run, known: known)
         }

@@ -74,14 +74,14 @@ extension BatchJoin {
     /// with many statements.
     var runsInParallel: Bool {
         guard Parallel.cores > 1, topPart == nil, case .pattern(let p)? = ops.first, !p.step.impossible else { return false }
-        return candidates(p).size(store) >= parallelThreshold
+        return candidates(p).size(statementCount) >= parallelThreshold
     }
 
     /// About how many rows the first step makes from nothing bound: its candidate
     /// statements, or its type's members (FactorizedCount reads the smaller first).
     var firstStepSize: Int {
         switch ops.first {
-        case .pattern(let p)?: return p.step.impossible ? 0 : candidates(p).size(store)
+        case .pattern(let p)?: return p.step.impossible ? 0 : candidates(p).size(statementCount)
         case .isA(let a)?: return a.constantType.map { members(a, $0).count } ?? store.entities.count
         default: return store.table.count
         }

@@ -93,65 +93,147 @@ extension BatchJoin {
         }
     }
 
-    /// Scans candidates `c` for input row `row` of a plain step, adding each match to `out`
-    /// (handing it to `whenFull` each time it fills; unbounded, it never fills); true when
-    /// one matched. `stopsAtMatch` (an anti-join's probe) stops at the first match and adds
-    /// nothing.
-    func scanPlain(_ p: PatternOp, _ scratch: ScanScratch, _ c: Candidates, _ row: Int, into out: Output,
+    /// What a plain step's scan reads that no row changes, worked out once per batch and
+    /// held as plain values and buffers of its own: read through the step, the scratch and
+    /// the arrays at every row, they were some twenty retains and releases and an array
+    /// or two made per row, more than a lookup by index costs.
+    final class ScanSetup {
+        let subject: JoinPlan.Position
+        let object: JoinPlan.Position
+        let predicateVariable: Int?
+        let statementVariable: Int?
+        let quoted: Bool
+        /// The step's allowed predicates (nil: any).
+        let allowed: UnsafeMutableBufferPointer<Bool>?
+        let roles: UnsafeMutablePointer<Role>
+        let width: Int
+        /// Whether a variable takes the subject's (object's) value.
+        let writesSubject: Bool
+        let writesObject: Bool
+        let qualifierKeys: UnsafeMutableBufferPointer<Int32>
+        let qualifierPositions: UnsafeMutableBufferPointer<JoinPlan.Position>
+        let qualifierNeed: UnsafeMutablePointer<UInt64>
+        let qualifierFound: UnsafeMutablePointer<UInt64>
+        let statements: UnsafeMutablePointer<StatementID>
+        let made: UnsafeMutablePointer<UInt64>
+        let pushed: [(at: Int, quick: QuickComparison)]
+        /// Each pushed type's member bits, and the caller's pushed members: the place of
+        /// the variable checked, and where its bits lie in `bits`.
+        let typeChecks: UnsafeMutableBufferPointer<(at: Int, start: Int, count: Int)>
+        let bits: UnsafeMutableBufferPointer<UInt64>
+        /// A source read into a variable that a pushed filter tests: in a scan of every
+        /// statement in order, a provenance run whose source the filter refuses is skipped
+        /// at once (the source is the same for the whole run).
+        let sourceChecks: (q: Int, filters: [QuickComparison])?
+        let statementCount: Int
+
+        init(_ p: PatternOp, _ scratch: ScanScratch, typeBits: [(at: Int, bits: [UInt64])], statementCount: Int) {
+            let step = p.step
+            (subject, object, predicateVariable, statementVariable, quoted) =
+                (step.subject, step.object, step.predicateVariable, step.statementVariable, step.quoted)
+            allowed = step.allowed.map { a in
+                let b = UnsafeMutableBufferPointer<Bool>.allocate(capacity: a.count)
+                _ = b.initialize(from: a)
+                return b
+            }
+            (roles, width) = (scratch.roles, scratch.width)
+            writesSubject = (0..<scratch.width).contains { scratch.roles[$0] == .subject }
+            writesObject = (0..<scratch.width).contains { scratch.roles[$0] == .object }
+            qualifierKeys = .allocate(capacity: scratch.qualifiers.count)
+            _ = qualifierKeys.initialize(from: scratch.qualifiers.map(\.key))
+            qualifierPositions = .allocate(capacity: scratch.qualifiers.count)
+            _ = qualifierPositions.initialize(from: scratch.qualifiers.map(\.position))
+            (qualifierNeed, qualifierFound) = (scratch.qualifierNeed, scratch.qualifierFound)
+            (statements, made) = (scratch.statements, scratch.made)
+            pushed = p.pushed
+            typeChecks = .allocate(capacity: typeBits.count)
+            bits = .allocate(capacity: typeBits.reduce(0) { $0 + $1.bits.count })
+            var at = 0
+            for (i, check) in typeBits.enumerated() {
+                typeChecks[i] = (check.at, at, check.bits.count)
+                _ = UnsafeMutableBufferPointer(rebasing: bits[at..<at + check.bits.count]).initialize(from: check.bits)
+                at += check.bits.count
+            }
+            let (roles, width) = (scratch.roles, scratch.width)
+            sourceChecks = {
+                guard !step.quoted, let q = scratch.qualifiers.firstIndex(where: { $0.key == StatementTable.sourceKey }),
+                      let r = (0..<width).first(where: { roles[$0] == .qualifier(q) }) else { return nil }
+                let filters = p.pushed.filter { $0.at == r }.map(\.quick)
+                return filters.isEmpty ? nil : (q, filters)
+            }()
+            self.statementCount = statementCount
+        }
+
+        var hasPushed: Bool { !pushed.isEmpty || typeChecks.count > 0 }
+
+        /// Whether entity `e` is among type check `i`'s bits.
+        @inline(__always) func has(_ i: Int, _ e: EntityID) -> Bool {
+            let (start, count) = (typeChecks[i].start, typeChecks[i].count)
+            let word = Int(e) >> 6
+            return word < count && bits[start + word] & (1 << (UInt64(e) & 63)) != 0
+        }
+
+        deinit {
+            allowed?.deallocate()
+            qualifierKeys.deallocate()
+            qualifierPositions.deallocate()
+            typeChecks.deallocate()
+            bits.deallocate()
+        }
+    }
+
+    func scanSetup(_ p: PatternOp, _ scratch: ScanScratch) -> ScanSetup {
+        let typeBits = p.pushedTypes.map { (at: $0.at, bits: memberBits($0.op, $0.type)) } + p.pushedMembers
+        return ScanSetup(p, scratch, typeBits: typeBits, statementCount: statementCount)
+    }
+
+    /// Scans candidates `c` for input row `row` of a plain step (`setup`: its parts no row
+    /// changes), adding each match to `out` (handing it to `whenFull` each time it fills;
+    /// unbounded, it never fills); true when one matched. `stopsAtMatch` (an anti-join's
+    /// probe) stops at the first match and adds nothing.
+    func scanPlain(_ setup: ScanSetup, _ c: Candidates, _ row: Int, into out: Output,
                    stopsAtMatch: Bool, bounded: Bool = true, whenFull: () throws -> Void) throws -> Bool {
-        let step = p.step
         // A list by an end without what lies beside it is read as any list: the end it
         // is by is then checked like the others.
         let known = c.hasBeside ? c.known : .none
         var need = RowRequirements()
-        need.subject = known == .subject ? 0 : required(step.subject)
-        need.object = known == .object ? 0 : required(step.object)
-        if known == .subject { need.known = required(step.subject) }
-        if known == .object { need.known = required(step.object) }
-        if let v = step.predicateVariable { need.predicate = bindings[v] }
-        if let v = step.statementVariable { need.statement = bindings[v] }
+        need.subject = known == .subject ? 0 : required(setup.subject)
+        need.object = known == .object ? 0 : required(setup.object)
+        if known == .subject { need.known = required(setup.subject) }
+        if known == .object { need.known = required(setup.object) }
+        if let v = setup.predicateVariable { need.predicate = bindings[v] }
+        if let v = setup.statementVariable { need.statement = bindings[v] }
         // A required value that is not a stored term matches no statement.
         if need.subject != 0 && need.subject & ~0xFFFF_FFFF != JoinPlan.termTag { return false }
         if need.object != 0 && need.object & ~0xFFFF_FFFF != JoinPlan.termTag { return false }
-        let qualifierCount = scratch.qualifiers.count
-        let qualifierNeed = scratch.qualifierNeed
-        let qualifierFound = scratch.qualifierFound
+        let qualifierCount = setup.qualifierKeys.count
+        let qualifierKeys = setup.qualifierKeys
+        let qualifierNeed = setup.qualifierNeed
+        let qualifierFound = setup.qualifierFound
         for q in 0..<qualifierCount {
-            let r = required(scratch.qualifiers[q].position)
+            let r = required(setup.qualifierPositions[q])
             if r != 0 && r & ~0xFFFF_FFFF != JoinPlan.termTag { return false }
             qualifierNeed[q] = r
         }
-        let quoted = step.quoted
-        let allowed = step.allowed
-        let roles = scratch.roles
-        let readsSubject = need.subject != 0 || (0..<scratch.width).contains { roles[$0] == .subject }
-        let readsObject = need.object != 0 || (0..<scratch.width).contains { roles[$0] == .object }
-        let width = scratch.width
-        let sids = scratch.statements
-        let made = scratch.made
-        let count = c.size(store)
-        let exec = self.exec
-        let pushed = p.pushed
-        // Each pushed type's member bits, read once here: through its step at every row,
-        // they were a retain and a release apiece.
-        let typeChecks = p.pushedTypes.map { ($0.at, memberBits($0.op, $0.type)) } + p.pushedMembers
-        let hasPushed = !pushed.isEmpty || !typeChecks.isEmpty
-        // A scan of every statement in order with a source read into a variable that a
-        // pushed filter tests: the source is the same for a whole provenance run, so a run
-        // whose source the filter refuses is skipped at once (counting per source, all but
-        // a default document: 820,000 of 1M statements passed over a run at a time).
-        let sourceChecks: (q: Int, filters: [QuickComparison])? = {
-            guard c.everything, !quoted, let q = scratch.qualifiers.firstIndex(where: { $0.key == StatementTable.sourceKey }),
-                let r = (0..<width).first(where: { roles[$0] == .qualifier(q) }) else { return nil }
-            let filters = pushed.filter { $0.at == r }.map(\.quick)
-            return filters.isEmpty ? nil : (q, filters)
-        }()
+        let quoted = setup.quoted
+        let allowed = setup.allowed
+        let roles = setup.roles
+        let readsSubject = need.subject != 0 || setup.writesSubject
+        let readsObject = need.object != 0 || setup.writesObject
+        let width = setup.width
+        let sids = setup.statements
+        let made = setup.made
+        let count = c.everything ? setup.statementCount : c.count
+        let hasPushed = setup.hasPushed
+        let pushed = setup.pushed
+        let typeChecks = setup.typeChecks
+        let sourceChecks = c.everything ? setup.sourceChecks : nil
         var matched = false
         var j = 0
         while j < count {
             let room = stopsAtMatch ? 1 : !bounded ? BatchJoin.batchRows : BatchJoin.batchRows - out.parents.count
             let end = min(count, j + 4 * BatchJoin.batchRows)
-            try exec.tick(by: end - j)
+            try self.exec.tick(by: end - j)
             // A chunk of matches in the scratch buffers, then appended to the output at once.
             var k = 0
             while j < end && k < room {
@@ -194,7 +276,7 @@ extension BatchJoin {
                 if qualifierCount > 0 {
                     var agrees = true
                     for q in 0..<qualifierCount {
-                        let key = scratch.qualifiers[q].key
+                        let key = qualifierKeys[q]
                         // A key's list holds each statement's value of the key beside it.
                         guard let t = key == c.valuesKey ? other : qualifierTerm(n, key) else { agrees = false; break }
                         let v = JoinPlan.termTag | UInt64(t.raw)
@@ -232,13 +314,16 @@ extension BatchJoin {
                     // payload through a generic witness: a sixth of a scan over 1M statements);
                     // the closure captures nothing it changes (a changed capture is boxed).
                     let at = k * width
+                    // Read in place (iterating the array copied each check, its constant's
+                    // payload through a generic witness: a sixth of a scan over 1M statements);
+                    // the closure captures nothing it changes (a changed capture is boxed).
                     var refused = !pushed.isEmpty && pushed.withUnsafeBufferPointer { checks in
                         checks.indices.contains { i in checks[i].quick.truth(made[at + checks[i].at], literals, entities) == false }
                     }
-                    for (f, bits) in typeChecks where !refused {
-                        let b = made[k * width + f]
+                    for i in 0..<typeChecks.count where !refused {
+                        let b = made[at + typeChecks[i].at]
                         let term = Term(raw: UInt32(truncatingIfNeeded: b))
-                        refused = b & ~0xFFFF_FFFF != JoinPlan.termTag || term.kind != Term.entityKind || !BatchJoin.has(bits, EntityID(term.index))
+                        refused = b & ~0xFFFF_FFFF != JoinPlan.termTag || term.kind != Term.entityKind || !setup.has(i, EntityID(term.index))
                     }
                     if refused { continue }
                 }

@@ -209,6 +209,11 @@ final class BatchJoin {
     let literals: LiteralTable
     let entities: EntityTable
     let table: StatementTable
+    /// The subject and object indexes as addresses, for the lookup at every row (valid
+    /// while `store`, held above, lives: it is not changed while a join reads it).
+    let statementCount: Int
+    let subjectLookup: TermPostings.RawLookup
+    let objectLookup: TermPostings.RawLookup
     /// The provenance run met last (statements from one `from` line share a document and
     /// paragraph): a list read in statement order finds the next statement's there,
     /// without a search of the runs.
@@ -243,6 +248,9 @@ final class BatchJoin {
         literals = store.literals
         entities = store.entities
         table = store.table
+        statementCount = store.statementCount
+        subjectLookup = store.bySubject.rawLookup
+        objectLookup = store.byObject.rawLookup
     }
 
     /// The steps as operators, with their evidence slots and origin columns numbered in the

@@ -35,6 +35,9 @@ final class FactorizedCount {
         /// Its join from nothing bound, and from each end bound (made when first run).
         var joins: [Int: BatchJoin] = [:]
         let variableCount: Int
+        /// The atom as a link (see `FactorizedCount.link`): nil until asked, `.some(nil)`
+        /// when it is not one.
+        var link: Link?? = nil
 
         init(_ program: JoinPlan.Program, ends: [Int], variableCount: Int) {
             (self.program, self.ends, self.variableCount) = (program, ends, variableCount)
@@ -59,7 +62,7 @@ final class FactorizedCount {
         }
     }
 
-    private let atoms: [Atom]
+    let atoms: [Atom]
     var parallelThreshold: Int {
         get { atoms.first?.parallelThreshold ?? BatchJoin.defaultParallelThreshold }
         set { for a in atoms { a.parallelThreshold = newValue } }
@@ -68,7 +71,7 @@ final class FactorizedCount {
     private let atomsOf: [Int: [Int]]
     /// The trees: each one's join variables, the first its root unless asked otherwise.
     private let trees: [[Int]]
-    private let entityCount: Int
+    let entityCount: Int
 
     /// The conjunction's atoms, or nil when it is not a forest of atoms (see above) with
     /// a join, or has a step other than a pattern, an `is_a` or a filter of one atom's
@@ -196,7 +199,7 @@ final class FactorizedCount {
     }
 
     /// A count past Int.max.
-    fileprivate struct Overflow: Error {}
+    struct Overflow: Error {}
 
     /// The number of answers (with `matched`, only those where that `optional` atom
     /// matched); nil when it does not fit in an Int.
@@ -340,6 +343,7 @@ final class FactorizedCount {
     /// term at `child` (1 when there is no child, or no weights), read only for the terms
     /// of `within` when given.
     private func counts(_ i: Int, by v: Int, child: Int?, _ weights: TermCounts?, within: (variable: Int, terms: TermCounts)?, known: TermCounts?, _ exec: Execution) throws -> TermCounts {
+        if let counted = try linkCounts(i, by: v, child: child, weights, within: within, known: known, exec) { return counted }
         var factor = TermCounts(entityCount: entityCount)
         var overflow = false
         // Read whole, the atom's scan drops the rows no weight will count: those whose

@@ -287,8 +287,17 @@ struct QuickComparison {
     /// The operator with the variable on the left.
     let op: CompareOp
     let constant: Constant
+    /// The constant when it is `.encoded` (else 0), read at every candidate without
+    /// matching the enum, which copies its payload (an array for `labelContains`).
+    private(set) var encoded: UInt64 = 0
 
     init?(_ e: CompiledExpr) {
+        guard let made = QuickComparison(made: e) else { return nil }
+        self = made
+        if case .encoded(let c) = constant { encoded = c }
+    }
+
+    private init?(made e: CompiledExpr) {
         if case .compare(.contains, let l, .slot(.constant(.string(let needle))), _) = e {
             let v: Int
             switch l {
@@ -348,7 +357,8 @@ struct QuickComparison {
     }
 
     @inline(__always) func truth(_ b: UInt64, _ literals: LiteralTable, _ entities: EntityTable) -> Bool? {
-        if case .encoded(let c) = constant {
+        if encoded != 0 {
+            let c = encoded
             // Unbound, or a value kept boxed (Answers' tag): the general evaluator decides.
             guard b != 0, b & ~0xFFFF_FFFF != Answers.boxTag else { return nil }
             return (b == c) == (op == .equal)

@@ -168,6 +168,57 @@ struct PostingIndex: Sendable {
                                    objects: subjects.isEmpty ? nil : (objects.isEmpty ? otherEnds : objects).unsafeAddress + at)
     }
 
+    /// The index as addresses, for lookups at every row of a join: a `rawRun` through the
+    /// index's columns retains and releases each of them per lookup, more than the lookup
+    /// costs. Valid while this index lives unchanged (a store is not changed while a query
+    /// reads it).
+    struct RawLookup {
+        var keys: UnsafeBufferPointer<UInt32>?
+        var offsets = UnsafeBufferPointer<UInt32>(start: nil, count: 0)
+        var ids = TermPostings.RawRun.nowhere
+        var predicates: UnsafePointer<Int16>? = nil
+        var otherEnds: UnsafePointer<Term>? = nil
+        var subjects: UnsafePointer<Term>? = nil
+        var objects: UnsafePointer<Term>? = nil
+
+        /// As `PostingIndex.rawRun`.
+        @inline(__always)
+        func run(_ key: Int) -> TermPostings.RawRun {
+            var low = 0
+            if let keys {
+                var high = keys.count
+                let k = UInt32(truncatingIfNeeded: key)
+                while low < high {
+                    let mid = (low + high) / 2
+                    if keys[mid] < k { low = mid + 1 } else { high = mid }
+                }
+                guard low < keys.count, keys[low] == k else { return TermPostings.RawRun() }
+            } else {
+                guard key >= 0, key + 1 < offsets.count else { return TermPostings.RawRun() }
+                low = key
+            }
+            let (at, end) = (Int(offsets[low]), Int(offsets[low + 1]))
+            guard at < end else { return TermPostings.RawRun() }
+            return TermPostings.RawRun(ids: ids + at, count: end - at, predicates: predicates.map { $0 + at },
+                                       otherEnds: otherEnds.map { $0 + at }, subjects: subjects.map { $0 + at },
+                                       objects: objects.map { $0 + at })
+        }
+    }
+
+    var rawLookup: RawLookup {
+        var r = RawLookup()
+        if let keys { r.keys = UnsafeBufferPointer(start: keys.isEmpty ? nil : keys.unsafeAddress, count: keys.count) }
+        r.offsets = UnsafeBufferPointer(start: offsets.isEmpty ? nil : offsets.unsafeAddress, count: offsets.count)
+        if !ids.isEmpty { r.ids = ids.unsafeAddress }
+        if !predicates.isEmpty { r.predicates = predicates.unsafeAddress }
+        if !otherEnds.isEmpty { r.otherEnds = otherEnds.unsafeAddress }
+        if !subjects.isEmpty {
+            r.subjects = subjects.unsafeAddress
+            r.objects = (objects.isEmpty ? otherEnds : objects).unsafeAddress
+        }
+        return r
+    }
+
     /// Where the run of `key` lies in `ids` (empty when the key has none).
     private func runRange(_ key: Int) -> Range<Int> {
         guard let keys else {
@@ -265,6 +316,25 @@ struct TermPostings: Sendable {
         default: return others.rawRun(literalCount + term.index)
         }
     }
+
+    /// As `PostingIndex.RawLookup`, for both kinds of term.
+    struct RawLookup {
+        var entities: PostingIndex.RawLookup
+        var others: PostingIndex.RawLookup
+        var literalCount: Int
+
+        /// As `TermPostings.rawRun`.
+        @inline(__always)
+        func run(_ term: Term) -> RawRun {
+            switch term.kind {
+            case Term.entityKind: return entities.run(term.index)
+            case Term.literalKind: return others.run(term.index)
+            default: return others.run(literalCount + term.index)
+            }
+        }
+    }
+
+    var rawLookup: RawLookup { RawLookup(entities: entities.rawLookup, others: others.rawLookup, literalCount: literalCount) }
 
     /// A run read in place: `count` ids at `ids`, and beside them (when attached) their
     /// predicates and other ends. Valid while the index it came from lives unchanged.

@@ -1,0 +1,172 @@
+/// Counts of an atom that is one plain pattern, read straight from the indexes: most atoms
+/// of a count along joins are a link (`?x knows ?y`) or a leaf (`?x ?p ?y, ?p != knows`),
+/// and a BatchJoin run for them makes and hands over a row per match (its variables, its
+/// statement, a filter's test) only for the row to be added to a count. Here a match is an
+/// entry of an index list, whose predicate and other end lie beside it: it is tested and
+/// counted in place.
+///
+/// Invariant: the counts are those `counts` makes by running the atom's join (tests hold
+/// both to the general evaluator, on a case with quoted statements): an entry counts when the join would
+/// match its statement, which is when its predicate is one the step allows and its filters
+/// pass, it is asserted (or quoted, for a quoted step), and its other end is the step's
+/// constant or passes the filters of its variable. Anything this cannot decide (a filter
+/// it cannot read on a term, an index with nothing beside it) hands the atom back to the
+/// join, whole.
+extension FactorizedCount {
+    /// How many atoms were counted this way (for tests that it was taken; racy across
+    /// threads, which only makes it count low).
+    nonisolated(unsafe) static var linksCounted = 0
+
+    /// What an atom that is one plain pattern needs to be counted from the indexes.
+    struct Link {
+        let subject: JoinPlan.Position
+        let object: JoinPlan.Position
+        let quoted: Bool
+        /// By predicate number: whether a statement of it matches (the step's predicates
+        /// and the filters of its predicate variable).
+        let accepts: [Bool]
+        /// The step's predicates when it names them (its lists to read whole).
+        let predicates: [PredicateID]?
+        /// Filters of each end's variable (tested on the entry's term).
+        let subjectFilters: [QuickComparison]
+        let objectFilters: [QuickComparison]
+    }
+
+    /// Atom `program` as a link, or nil when it is anything else: more than one pattern,
+    /// qualifiers, a statement variable, a variable twice, a quoted pattern at an end, or a
+    /// filter not of one variable of it that `QuickComparison` reads.
+    static func link(_ program: JoinPlan.Program, _ store: FactStore) -> Link? {
+        guard case .pattern(let step)? = program.steps.first, !step.impossible, !step.hasQualifiers,
+              step.statementVariable == nil, step.subjectPattern == nil, step.objectPattern == nil else { return nil }
+        let ends = [step.subject, step.object].compactMap { $0.kind == .variable ? $0.variable : nil }
+        if ends.count == 2, ends[0] == ends[1] { return nil }
+        if let p = step.predicateVariable, ends.contains(p) { return nil }
+        var predicateFilters: [QuickComparison] = []
+        var subjectFilters: [QuickComparison] = []
+        var objectFilters: [QuickComparison] = []
+        for s in program.steps.dropFirst() {
+            guard case .filter(_, _, _, let quick?) = s else { return nil }
+            if quick.variable == step.predicateVariable {
+                predicateFilters.append(quick)
+            } else if step.subject.kind == .variable, quick.variable == step.subject.variable {
+                subjectFilters.append(quick)
+            } else if step.object.kind == .variable, quick.variable == step.object.variable {
+                objectFilters.append(quick)
+            } else {
+                return nil
+            }
+        }
+        var accepts = [Bool](repeating: false, count: store.predicates.count)
+        for p in accepts.indices {
+            if let allowed = step.allowed, !(p < allowed.count && allowed[p]) { continue }
+            if let named = step.predicates, !named.contains(PredicateID(p)) { continue }
+            let b = JoinPlan.predicateTag | UInt64(UInt32(bitPattern: Int32(p)))
+            var passes = true
+            for f in predicateFilters {
+                guard let truth = f.truth(b, store.literals, store.entities) else { return nil }
+                if !truth { passes = false }
+            }
+            accepts[p] = passes
+        }
+        return Link(subject: step.subject, object: step.object, quoted: step.quoted, accepts: accepts,
+                    predicates: step.predicates, subjectFilters: subjectFilters, objectFilters: objectFilters)
+    }
+
+    /// Atom `i`'s matches counted by their term at `v` and weighted by `weights` at `child`,
+    /// as `counts` makes them, from the indexes; nil when the atom is not a link (or
+    /// something in it cannot be decided here), for the join to count.
+    func linkCounts(_ i: Int, by v: Int, child: Int?, _ weights: TermCounts?, within: (variable: Int, terms: TermCounts)?,
+                    known: TermCounts?, _ exec: Execution) throws -> TermCounts? {
+        guard atoms[i].kind == .plain else { return nil }
+        let store = exec.store
+        if atoms[i].link == nil { atoms[i].link = .some(FactorizedCount.link(atoms[i].program, store)) }
+        guard case .some(.some(let link)) = atoms[i].link else { return nil }
+        let vAtSubject: Bool
+        if link.subject.kind == .variable, link.subject.variable == v { vAtSubject = true }
+        else if link.object.kind == .variable, link.object.variable == v { vAtSubject = false }
+        else { return nil }
+        let other = vAtSubject ? link.object : link.subject
+        if let child, !(other.kind == .variable && other.variable == child) { return nil }
+        let (literals, entities) = (store.literals, store.entities)
+        var factor = TermCounts(entityCount: entityCount)
+        var overflow = false
+        var undecided = false
+        /// One index entry: its statement's subject and object (as bindings), predicate
+        /// tag (negative: quoted).
+        @inline(__always) func take(_ s: UInt64, _ o: UInt64, _ tag: Int16) {
+            guard (tag < 0) == link.quoted else { return }
+            let p = tag < 0 ? -Int(tag) - 1 : Int(tag)
+            guard p < link.accepts.count, link.accepts[p] else { return }
+            if link.subject.kind == .constant, link.subject.value != s { return }
+            if link.object.kind == .constant, link.object.value != o { return }
+            for f in link.subjectFilters {
+                guard let t = f.truth(s, literals, entities) else { undecided = true; return }
+                if !t { return }
+            }
+            for f in link.objectFilters {
+                guard let t = f.truth(o, literals, entities) else { undecided = true; return }
+                if !t { return }
+            }
+            let (mine, theirs) = vAtSubject ? (s, o) : (o, s)
+            if let known, known.get(mine) == 0 { return }
+            var n = 1
+            if let weights {
+                n = weights.get(theirs)
+                if n == 0 { return }
+            }
+            if !factor.add(mine, n) { overflow = true }
+        }
+        if let within {
+            // Each known term's list: the subject index for a term at the subject, else the
+            // object index; the other end lies beside each entry.
+            let atSubject: Bool
+            if link.subject.kind == .variable, link.subject.variable == within.variable { atSubject = true }
+            else if link.object.kind == .variable, link.object.variable == within.variable { atSubject = false }
+            else { return nil }
+            let lookup = atSubject ? store.bySubject.rawLookup : store.byObject.rawLookup
+            var seen = 0
+            var stopped: Error? = nil
+            within.terms.forEach { b, _ in
+                guard stopped == nil, !undecided, !overflow else { return }
+                seen += 1
+                if seen & 1023 == 0 {
+                    do { try exec.checkLimits() } catch { stopped = error }
+                }
+                guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { return }
+                let run = lookup.run(Term(raw: UInt32(truncatingIfNeeded: b)))
+                guard run.count > 0 else { return }
+                guard let predicates = run.predicates, let ends = run.otherEnds else { undecided = true; return }
+                for j in 0..<run.count {
+                    let end = JoinPlan.termTag | UInt64(ends[j].raw)
+                    if atSubject { take(b, end, predicates[j]) } else { take(end, b, predicates[j]) }
+                }
+            }
+            if let stopped { throw stopped }
+        } else {
+            // Read whole: each named predicate's list, both ends beside it (a count does
+            // not depend on the order it is read in). On one core: a list long enough for
+            // every core is left to the join, which splits it.
+            guard let named = link.predicates,
+                  Set(named).reduce(0, { $0 + store.byPredicate.rawRun(Int($1)).count }) < atoms[i].parallelThreshold else { return nil }
+            for p in Set(named) {
+                let run = store.byPredicate.rawRun(Int(p))
+                guard run.count > 0 else { continue }
+                guard let subjects = run.subjects, let objects = run.objects, let tags = run.predicates else { return nil }
+                var j = 0
+                while j < run.count {
+                    try exec.tick(by: min(4096, run.count - j))
+                    let end = min(run.count, j + 4096)
+                    while j < end {
+                        take(JoinPlan.termTag | UInt64(subjects[j].raw), JoinPlan.termTag | UInt64(objects[j].raw), tags[j])
+                        j += 1
+                    }
+                    if undecided { return nil }
+                }
+            }
+        }
+        if undecided { return nil }
+        if overflow { throw Overflow() }
+        FactorizedCount.linksCounted &+= 1
+        return factor
+    }
+}
