@@ -46,6 +46,8 @@ import Testing
             "find count(*) where ?a ?p ?b, ?p = s, ?b p ?c",
             "find ?b, count(*) as ?n where ?a ?p ?b, ?p != r, ?b is_a U group by ?b order by ?n desc, ?b limit 3",
             "find count(*) where ?a p E3, ?a p ?b",
+            "find ?p, count(*) as ?n where ?a ?p ?b, ?a is_a U group by ?p order by ?n desc, ?p limit 3",
+            "find ?p, count(*) as ?n where ?a ?p ?b, ?b p ?c, ?p != s group by ?p order by ?n, ?p limit 2",
             "find count(*) where E1 p ?a, ?a p ?b, ?b r ?c",
             "find count(*) where ?a s ?b, ?b p ?c, ?c != E2",
             "find count(*) where ?a p ?b, ?b q ?n, ?n > 2",

@@ -22,6 +22,7 @@ extension FactorizedCount {
         let subject: JoinPlan.Position
         let object: JoinPlan.Position
         let quoted: Bool
+        let predicateVariable: Int?
         /// By predicate number: whether a statement of it matches (the step's predicates
         /// and the filters of its predicate variable).
         let accepts: [Bool]
@@ -68,7 +69,7 @@ extension FactorizedCount {
             }
             accepts[p] = passes
         }
-        return Link(subject: step.subject, object: step.object, quoted: step.quoted, accepts: accepts,
+        return Link(subject: step.subject, object: step.object, quoted: step.quoted, predicateVariable: step.predicateVariable, accepts: accepts,
                     predicates: step.predicates, subjectFilters: subjectFilters, objectFilters: objectFilters)
     }
 
@@ -81,41 +82,21 @@ extension FactorizedCount {
         let store = exec.store
         if atoms[i].link == nil { atoms[i].link = .some(FactorizedCount.link(atoms[i].program, store)) }
         guard case .some(.some(let link)) = atoms[i].link else { return nil }
-        let vAtSubject: Bool
-        if link.subject.kind == .variable, link.subject.variable == v { vAtSubject = true }
-        else if link.object.kind == .variable, link.object.variable == v { vAtSubject = false }
-        else { return nil }
-        let other = vAtSubject ? link.object : link.subject
-        if let child, !(other.kind == .variable && other.variable == child) { return nil }
-        let (literals, entities) = (store.literals, store.entities)
-        var factor = TermCounts(entityCount: entityCount)
-        var overflow = false
-        var undecided = false
-        /// One index entry: its statement's subject and object (as bindings), predicate
-        /// tag (negative: quoted).
-        @inline(__always) func take(_ s: UInt64, _ o: UInt64, _ tag: Int16) {
-            guard (tag < 0) == link.quoted else { return }
-            let p = tag < 0 ? -Int(tag) - 1 : Int(tag)
-            guard p < link.accepts.count, link.accepts[p] else { return }
-            if link.subject.kind == .constant, link.subject.value != s { return }
-            if link.object.kind == .constant, link.object.value != o { return }
-            for f in link.subjectFilters {
-                guard let t = f.truth(s, literals, entities) else { undecided = true; return }
-                if !t { return }
-            }
-            for f in link.objectFilters {
-                guard let t = f.truth(o, literals, entities) else { undecided = true; return }
-                if !t { return }
-            }
-            let (mine, theirs) = vAtSubject ? (s, o) : (o, s)
-            if let known, known.get(mine) == 0 { return }
-            var n = 1
-            if let weights {
-                n = weights.get(theirs)
-                if n == 0 { return }
-            }
-            if !factor.add(mine, n) { overflow = true }
+        /// Where a variable is in the pattern: 0 subject, 1 object, 2 predicate.
+        func place(_ x: Int) -> Int? {
+            if link.subject.kind == .variable, link.subject.variable == x { return 0 }
+            if link.object.kind == .variable, link.object.variable == x { return 1 }
+            return link.predicateVariable == x ? 2 : nil
         }
+        guard let mineAt = place(v) else { return nil }
+        // Without a child, the count is of matches (the other positions free or constant).
+        var theirsAt = -1
+        if let child {
+            guard let at = place(child) else { return nil }
+            theirsAt = at
+        }
+        var counter = LinkCounter(link: link, mineAt: mineAt, theirsAt: theirsAt, known: known, weights: weights,
+                                  literals: store.literals, entities: store.entities, factor: TermCounts(entityCount: entityCount))
         if let within {
             // Each known term's list: the subject index for a term at the subject, else the
             // object index; the other end lies beside each entry.
@@ -124,24 +105,23 @@ extension FactorizedCount {
             else if link.object.kind == .variable, link.object.variable == within.variable { atSubject = false }
             else { return nil }
             let lookup = atSubject ? store.bySubject.rawLookup : store.byObject.rawLookup
-            var seen = 0
-            var stopped: Error? = nil
-            within.terms.forEach { b, _ in
-                guard stopped == nil, !undecided, !overflow else { return }
-                seen += 1
-                if seen & 1023 == 0 {
-                    do { try exec.checkLimits() } catch { stopped = error }
-                }
-                guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { return }
+            // The terms as an array, read by a plain loop: a closure over the counter
+            // would box it, and check each access to it at run time.
+            var terms: [UInt64] = []
+            terms.reserveCapacity(within.terms.count)
+            within.terms.forEach { b, _ in terms.append(b) }
+            for (k, b) in terms.enumerated() {
+                if k & 1023 == 1023 { try exec.checkLimits() }
+                guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { continue }
                 let run = lookup.run(Term(raw: UInt32(truncatingIfNeeded: b)))
-                guard run.count > 0 else { return }
-                guard let predicates = run.predicates, let ends = run.otherEnds else { undecided = true; return }
+                guard run.count > 0 else { continue }
+                guard let predicates = run.predicates, let ends = run.otherEnds else { return nil }
                 for j in 0..<run.count {
                     let end = JoinPlan.termTag | UInt64(ends[j].raw)
-                    if atSubject { take(b, end, predicates[j]) } else { take(end, b, predicates[j]) }
+                    if atSubject { counter.take(b, end, predicates[j]) } else { counter.take(end, b, predicates[j]) }
                 }
+                if counter.undecided { return nil }
             }
-            if let stopped { throw stopped }
         } else {
             // Read whole: each named predicate's list, both ends beside it (a count does
             // not depend on the order it is read in). On one core: a list long enough for
@@ -157,16 +137,61 @@ extension FactorizedCount {
                     try exec.tick(by: min(4096, run.count - j))
                     let end = min(run.count, j + 4096)
                     while j < end {
-                        take(JoinPlan.termTag | UInt64(subjects[j].raw), JoinPlan.termTag | UInt64(objects[j].raw), tags[j])
+                        counter.take(JoinPlan.termTag | UInt64(subjects[j].raw), JoinPlan.termTag | UInt64(objects[j].raw), tags[j])
                         j += 1
                     }
-                    if undecided { return nil }
+                    if counter.undecided { return nil }
                 }
             }
         }
-        if undecided { return nil }
-        if overflow { throw Overflow() }
+        if counter.undecided { return nil }
+        if counter.overflow { throw Overflow() }
         FactorizedCount.linksCounted &+= 1
-        return factor
+        return counter.factor
+    }
+
+    /// A link's entries counted: see `linkCounts`.
+    struct LinkCounter {
+        let link: Link
+        /// Where the counted variable and the child are: 0 subject, 1 object, 2 predicate
+        /// (-1: no child).
+        let mineAt: Int
+        let theirsAt: Int
+        let known: TermCounts?
+        let weights: TermCounts?
+        let literals: LiteralTable
+        let entities: EntityTable
+        var factor: TermCounts
+        var overflow = false
+        /// A filter could not decide an entry: the join must count the atom.
+        var undecided = false
+
+        /// One index entry: its statement's subject and object (as bindings), predicate
+        /// tag (negative: quoted).
+        @inline(__always) mutating func take(_ s: UInt64, _ o: UInt64, _ tag: Int16) {
+            guard (tag < 0) == link.quoted else { return }
+            let p = tag < 0 ? -Int(tag) - 1 : Int(tag)
+            guard p < link.accepts.count, link.accepts[p] else { return }
+            if link.subject.kind == .constant, link.subject.value != s { return }
+            if link.object.kind == .constant, link.object.value != o { return }
+            for f in link.subjectFilters {
+                guard let t = f.truth(s, literals, entities) else { undecided = true; return }
+                if !t { return }
+            }
+            for f in link.objectFilters {
+                guard let t = f.truth(o, literals, entities) else { undecided = true; return }
+                if !t { return }
+            }
+            let pv = JoinPlan.predicateTag | UInt64(UInt32(p))
+            let mine = mineAt == 0 ? s : mineAt == 1 ? o : pv
+            let theirs = theirsAt == 0 ? s : theirsAt == 1 ? o : pv
+            if let known, known.get(mine) == 0 { return }
+            var n = 1
+            if let weights {
+                n = weights.get(theirs)
+                if n == 0 { return }
+            }
+            if !factor.add(mine, n) { overflow = true }
+        }
     }
 }
