@@ -149,6 +149,70 @@ import Testing
     /// Grouped counts with `order by` and a small `limit` over many groups (the top groups
     /// chosen from their counts and keys alone) agree with the general evaluator, ties,
     /// offsets, distinct counts, unbound keys and counts written in `order by` included.
+    /// Groups by keys computed from one variable (`year(?d)`, `?a.label`), each binding's
+    /// key computed once (DerivedKeys): the groups, their order, results and evidence as the
+    /// general evaluator has them, with dates of every precision, numbers, text, labels
+    /// that two entities share, and unbound variables among the keys.
+    @Test func groupsByDerivedKeysAgreeWithTheGeneralEvaluator() throws {
+        let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? 20261205
+        print("BatchJoinTests derived keys seed \(seed)")
+        var rng = RRandom(seed: seed)
+        var text = "type T\ntype Document\npredicate p\npredicate born\npredicate noted\nentity D : Document\n"
+        for i in 0..<200 { text += "entity E\(i) : T \"Name \(rng.int(40))\"\n" }
+        text += "from D para 1\n"
+        for i in 0..<200 {
+            for _ in 0..<rng.int(5) { text += "E\(i) p E\(rng.int(200))\n" }
+            let year = 1950 + rng.int(30)
+            // Dates of three precisions; and, for the keys that read text, numbers and text.
+            let born = ["\(year)-0\(1 + rng.int(9))", "\(year)-0\(1 + rng.int(9))", "\(year)-1\(rng.int(3))-1\(rng.int(9))"]
+            if rng.chance(0.8) { text += "E\(i) born \(rng.pick(born))\n" }
+            if rng.chance(0.5) { text += "E\(i) noted \(rng.pick(["\(year)", "\(rng.int(5))", "\"\(year)\"", "\"Text\"", born[0]]))\n" }
+        }
+        guard case .success(let store) = Loader.load(text: SourceText(name: "derived.kb", text: text), into: FactStore()) else {
+            Issue.record("the generated case does not load")
+            return
+        }
+        let rules = try RuleEngine(store: store, rules: [])
+        var derived = 0
+        var errors = 0
+        for q in [
+            "find year(?d), count(*) as ?n where ?a born ?d group by year(?d) order by ?n desc, year(?d) limit 5",
+            "find year(?d), count(*) where ?a born ?d group by year(?d)",
+            "find lower(?d), count(?a) where ?a noted ?d group by lower(?d) order by lower(?d)",
+            "find len(str(?d)), count(*) where ?a noted ?d group by len(str(?d))",
+            "find year(?d), count(*) where ?a noted ?d group by year(?d)",
+            "find ?a.label, count(?b) as ?n where ?a p ?b group by ?a.label order by ?n desc, ?a.label limit 6",
+            "find ?a.label, count(distinct ?b) where ?a p ?b group by ?a.label",
+            "find year(?d), ?b, count(*) where ?a p ?b, ?b born ?d group by year(?d), ?b order by count(*) desc, ?b limit 4",
+            "find year(?d), count(?a) where ?a p _, optional (?a born ?d) group by year(?d) order by count(?a) desc limit 3",
+            "find year(?d), max(?e) where ?a born ?d, ?a p ?b, ?b born ?e group by year(?d) order by year(?d)",
+        ] {
+            // The answers, or the error (a key that cannot be computed fails both ways).
+            func outcome(_ prepared: PreparedQuery) -> String {
+                var out: [Answer] = []
+                do {
+                    try prepared.run(limits: .none) { out.append(Answer(values: $0.values.map { Display.plain($0, store) }, evidence: $0.evidence)) }
+                } catch {
+                    return "error: \(error)"
+                }
+                return "\(out)"
+            }
+            let source = SourceText(name: "test", text: q)
+            guard case .query(let parsed) = try Parser.parseCommand(source, rules: []) else { continue }
+            let general = try PreparedQuery(parsed, source: source, store: store, rules: rules)
+            general.allowBatchJoin = false
+            let prepared = try PreparedQuery(parsed, source: source, store: store, rules: rules)
+            let expected = outcome(general)
+            #expect(outcome(prepared) == expected, "\(q), seed \(seed)")
+            #expect(expected != "[]", "\(q)")
+            if prepared.groupedByDerivedKeys { derived += 1 }
+            if expected.hasPrefix("error") { errors += 1 }
+            if ProcessInfo.processInfo.environment["KBQ_SHOW"] != nil { print(q, expected.prefix(300)) }
+        }
+        #expect(derived >= 6, "queries grouped by derived keys: \(derived)")
+        #expect(errors >= 1, "queries whose keys fail: \(errors)")
+    }
+
     @Test func topGroupsByCountAgreeWithTheGeneralEvaluator() throws {
         let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? 20261205
         print("BatchJoinTests top groups seed \(seed)")

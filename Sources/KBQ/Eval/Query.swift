@@ -18,6 +18,9 @@ public final class PreparedQuery {
     var countedLastStep = false
     /// Whether the last run counted its answers without making them (FactorizedCount).
     var countedFactorized = false
+    /// Whether the last run grouped by a key computed from a variable a binding at a time
+    /// (`DerivedKeys`).
+    var groupedByDerivedKeys = false
     /// The counting of this query's atoms (`.some(nil)`: the query is not one it counts),
     /// made at the first run of a count and kept.
     var factorized: FactorizedCount?? = nil
