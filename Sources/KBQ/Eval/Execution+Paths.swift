@@ -71,50 +71,51 @@ extension Execution {
     }
 
     /// One predicate step (`part_of+`) over term ids: the subject or object index with the
-    /// predicates and other ends beside it, a hash set of terms, and for each node the node
+    /// predicates and other ends beside it, read as addresses, and for each node the node
     /// it was reached from and the statement crossed; chains are made only for the answer.
+    /// The nodes, their marks and the lists are the execution's scratch, kept from one
+    /// start to the next: with both ends free a closure is run from every node, and
+    /// allocating them each time cost more than the walk.
     func closure(_ ps: [PredicateID], from start: Term, inverse: Bool, includeStart requested: Bool) throws -> [(Value, [StatementID])] {
         let includeStart = requested && start.kind == Term.entityKind
-        var nodes: [Term] = [start]
-        var parent: [Int32] = [-1]
-        var via: [StatementID] = [-1]
-        nodes.reserveCapacity(256)
-        parent.reserveCapacity(256)
-        via.reserveCapacity(256)
-        var seen = TermMemo()
+        var scratch = pathScratch
+        pathScratch = PathScratch()
+        defer { pathScratch = scratch }
+        scratch.start(entityCount: store.entities.count)
+        scratch.add(start, parent: -1, via: -1)
         // Without the start among the answers, a cycle back to it makes it one.
-        if includeStart { seen.remember(UInt64(start.raw), true) }
-        let index = inverse ? store.byObject : store.bySubject
+        if !includeStart { scratch.unmark(start) }
+        let lookup = inverse ? store.byObject.rawLookup : store.bySubject.rawLookup
+        let onePredicate = ps.count == 1 ? ps[0] : nil
         var head = 0
-        while head < nodes.count {
+        while head < scratch.nodes.count {
             try tick()
-            let run = index.withBeside(nodes[head])
-            for j in run.ids.indices {
-                let i = Int(run.ids[j])
-                // A negative tag: a quoted statement (see TermPostings).
-                let tag = run.hasBeside ? PredicateID(run.predicates[j]) : asserted[i] ? predicates[i] : -1
-                guard tag >= 0, ps.contains(tag) else { continue }
-                let n = run.hasBeside ? run.otherEnds[j] : inverse ? subjects[i] : objects[i]
-                guard seen.truth(of: UInt64(n.raw)) == nil else { continue }
-                seen.remember(UInt64(n.raw), true)
-                nodes.append(n)
-                parent.append(Int32(head))
-                via.append(run.ids[j])
+            let run = lookup.run(scratch.nodes[head])
+            if run.count > 0 {
+                for j in 0..<run.count {
+                    let i = Int(run.ids[j])
+                    // A negative tag: a quoted statement (see TermPostings).
+                    let tag = run.predicates.map { PredicateID($0[j]) } ?? (asserted[i] ? predicates[i] : -1)
+                    guard tag >= 0, onePredicate.map({ $0 == tag }) ?? ps.contains(tag) else { continue }
+                    let n = run.otherEnds?[j] ?? (inverse ? subjects[i] : objects[i])
+                    guard !scratch.isMarked(n) else { continue }
+                    scratch.add(n, parent: Int32(head), via: run.ids[j])
+                }
             }
             head += 1
         }
         var out: [(Value, [StatementID])] = []
-        out.reserveCapacity(nodes.count)
-        for (k, n) in nodes.enumerated() where k > 0 || includeStart {
+        out.reserveCapacity(scratch.nodes.count)
+        for k in 0..<scratch.nodes.count where k > 0 || includeStart {
             // Walking up gives the chain from this node back to the start: the order of an
             // inverse chain; a forward chain is its reverse.
             var chain: [StatementID] = []
             var at = k
             while at > 0 {
-                chain.append(via[at])
-                at = Int(parent[at])
+                chain.append(scratch.via[at])
+                at = Int(scratch.parent[at])
             }
-            out.append((store.value(n), inverse ? chain : chain.reversed()))
+            out.append((store.value(scratch.nodes[k]), inverse ? chain : chain.reversed()))
         }
         return out
     }
@@ -188,6 +189,65 @@ extension Execution {
             return regex.matches(ops.text(v)) ? .integer(1) : .none
         case .aggregate:
             return .noRecord  // evaluated per group by the query runner
+        }
+    }
+}
+
+/// The nodes of one closure and which terms it has reached: entities by a mark per entity
+/// (a closure's number, so that starting the next one clears nothing), other terms in a
+/// table made fresh only when one is met.
+struct PathScratch {
+    var nodes: [Term] = []
+    var parent: [Int32] = []
+    var via: [StatementID] = []
+    private var mark: [UInt32] = []
+    private var current: UInt32 = 0
+    private var others = TermMemo()
+    private var hasOthers = false
+
+    mutating func start(entityCount: Int) {
+        nodes.removeAll(keepingCapacity: true)
+        parent.removeAll(keepingCapacity: true)
+        via.removeAll(keepingCapacity: true)
+        if mark.count != entityCount {
+            mark = Array(repeating: 0, count: entityCount)
+            current = 0
+        }
+        if current == UInt32.max {
+            for i in mark.indices { mark[i] = 0 }
+            current = 0
+        }
+        current += 1
+        if hasOthers {
+            others = TermMemo()
+            hasOthers = false
+        }
+    }
+
+    @inline(__always) func isMarked(_ t: Term) -> Bool {
+        if t.kind == Term.entityKind, t.index < mark.count { return mark[t.index] == current }
+        return hasOthers && others.truth(of: UInt64(t.raw)) == true
+    }
+
+    /// Adds node `t`, reached from node `parent` by statement `via`, and marks it.
+    mutating func add(_ t: Term, parent p: Int32, via s: StatementID) {
+        nodes.append(t)
+        parent.append(p)
+        via.append(s)
+        if t.kind == Term.entityKind, t.index < mark.count {
+            mark[t.index] = current
+        } else {
+            others.remember(UInt64(t.raw), true)
+            hasOthers = true
+        }
+    }
+
+    /// Leaves `t` (the start) reachable again: a cycle back to it then makes it an answer.
+    mutating func unmark(_ t: Term) {
+        if t.kind == Term.entityKind, t.index < mark.count {
+            mark[t.index] = 0
+        } else {
+            others.remember(UInt64(t.raw), false)
         }
     }
 }
