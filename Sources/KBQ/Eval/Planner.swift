@@ -182,6 +182,9 @@ struct Planner {
             // found nothing).
             return 1e18
         case .or(let branches):
+            // Ready once each branch has what it reads and does not bind (a branch of
+            // filters, `(?d < 1960 or ?d > 2020)`, reads the conjunction's variables).
+            guard branches.allSatisfy({ Planner.needs($0, bindable: bindable).isSubset(of: bound) }) else { return nil }
             return 1000 + Double(branches.count)
         case .call(let rule, let args, _):
             let size = Double(ruleSizes[rule] ?? 1000)
@@ -240,9 +243,36 @@ struct Planner {
             let free = Planner.mentions(inner).subtracting(bound).sorted()
             let names = free.map { "'?\(variables[$0])'" }.joined(separator: ", ")
             return error("unsafe variable \(names): 'not' cannot bind it; bind it with a pattern outside 'not'", r)
+        case .or(let branches):
+            // The branch that cannot run says why.
+            for b in branches {
+                do { _ = try plan(b, bound: bound) } catch { return error }
+            }
+            return error("this part of the query cannot be evaluated", 0..<0)
         default:
             return error("this part of the query cannot be evaluated", 0..<0)
         }
+    }
+
+    /// The variables a conjunction reads but does not bind, which must be bound before it
+    /// runs: its filters' variables, a `not`'s variables that the enclosing query binds
+    /// (`bindable`; the others are the `not`'s own), and those of the goals nested in it.
+    /// A variable some goal of it may bind (one branch of an `or`, an `optional`) is its
+    /// own: a filter on it is a condition after that goal (semantics.md).
+    static func needs(_ goals: [Goal], bindable: Set<Int>) -> Set<Int> {
+        var needed = Set<Int>()
+        var bound = Set<Int>()
+        for g in goals {
+            bound.formUnion(mayBind(g))
+            switch g {
+            case .filter(let e, _): needed.formUnion(uses(e))
+            case .not(let inner, _): needed.formUnion(mentions(inner).intersection(bindable))
+            case .optional(let inner, _): needed.formUnion(needs(inner, bindable: bindable))
+            case .or(let branches): for b in branches { needed.formUnion(needs(b, bindable: bindable)) }
+            case .pattern, .call: break
+            }
+        }
+        return needed.subtracting(bound)
     }
 
     // MARK: variables of goals

@@ -210,7 +210,10 @@ public struct SPARQLCompiler {
             // Each goal's variables, walked once (not once per goal beside it: a long or
             // deeply nested body would take quadratic time), and only where an `optional`
             // lies below that needs the goals beside it.
-            let needs = gs.map { SPARQLCompiler.hasOptional($0) }
+            let needs = gs.map { g -> Bool in
+                if case .or = g { return true }
+                return SPARQLCompiler.hasOptional(g)
+            }
             let own = needs.contains(true) ? gs.map { Set(variables($0)) } : []
             var uses: [String: Int] = [:]
             for set in own { for v in set { uses[v, default: 0] += 1 } }
@@ -228,7 +231,29 @@ public struct SPARQLCompiler {
             var parts: [String] = []
             nesting += 1
             defer { nesting -= 1 }
+            // Branches of filters alone (`(?d < 1960 or ?d > 2020)`) test the answers of the
+            // group around them; a UNION branch would see none of its variables. As a
+            // number per branch and a filter that passes an answer once for each branch
+            // whose condition holds: kbq's bag union.
+            let conditions = gs.map { SPARQLCompiler.filtersAlone($0) }
+            if conditions.allSatisfy({ $0 != nil }) {
+                let branch = newVar("branch")
+                var tests: [String] = []
+                for (k, filters) in conditions.enumerated() {
+                    var parts = ["\(branch) = \(k + 1)"]
+                    for f in filters! { parts.append("(" + (try filterCondition(f)) + ")") }
+                    tests.append("(" + parts.joined(separator: " && ") + ")")
+                }
+                return indent + "VALUES \(branch) { \((1...gs.count).map(String.init).joined(separator: " ")) }\n"
+                    + indent + "FILTER(" + tests.joined(separator: " || ") + ")\n"
+            }
             for x in gs {
+                // A filter or `not` in a branch that reads a variable bound outside it:
+                // SPARQL evaluates the branch on its own.
+                let read = Set(readByTests(x)).intersection(outerScope).subtracting(variables(x))
+                if let v = read.sorted().first {
+                    throw unsupported("an 'or' branch whose filter or 'not' reads ?\(v), bound outside the 'or': SPARQL's UNION branch would not see it", x.range)
+                }
                 // A branch that is an `optional` alone is a group of its own.
                 if case .optional(let inner, let range) = x { try refuseOutside(inner, outerScope, range) }
                 parts.append("{\n" + (try group(x, indent: indent + "  ")) + indent + "}")
@@ -246,21 +271,70 @@ public struct SPARQLCompiler {
             return indent + "FILTER NOT EXISTS {\n" + (try group(inner, indent: indent + "  ")) + indent + "}\n"
         case .filter(let e):
             guard nesting > 0 else { return indent + "FILTER(" + (try expression(e, aggregates: false).0) + ")\n" }
-            localFieldPatterns = []
-            localFieldBases = []
-            defer { localFieldPatterns = nil }
-            let condition = try expression(e, aggregates: false).0
-            if localFieldPatterns!.isEmpty { return indent + "FILTER(" + condition + ")\n" }
-            // The fields are looked up inside EXISTS, so that the lookup binds nothing of the
-            // group (an OPTIONAL beside the filter would bind an unbound base to anything);
-            // an unbound base is no record, and a comparison with it false, as in kbq.
-            let bound = localFieldBases.sorted().map { "BOUND(?\($0)) && " }.joined()
-            return indent + "FILTER(\(bound)EXISTS { " + localFieldPatterns!.joined(separator: " ") + " FILTER(" + condition + ") })\n"
+            return indent + "FILTER(" + (try filterCondition(e)) + ")\n"
         case .call(let name, _, let range):
             throw unsupported("a call of rule '\(name.text)': rules stay in kbq (export their results, or inline them)", range)
         case .pattern(let p):
             return try pattern(p, indent: indent)
         }
+    }
+
+    /// A nested filter's condition. The fields it reads are looked up inside EXISTS, so
+    /// that the lookup binds nothing of the group (an OPTIONAL beside the filter would bind
+    /// an unbound base to anything); an unbound base is no record, and a comparison with it
+    /// false, as in kbq.
+    mutating func filterCondition(_ e: ExprSyntax) throws(Diagnostic) -> String {
+        localFieldPatterns = []
+        localFieldBases = []
+        defer { localFieldPatterns = nil }
+        let condition = try expression(e, aggregates: false).0
+        if localFieldPatterns!.isEmpty { return condition }
+        let bound = localFieldBases.sorted().map { "BOUND(?\($0)) && " }.joined()
+        return "\(bound)EXISTS { " + localFieldPatterns!.joined(separator: " ") + " FILTER(" + condition + ") }"
+    }
+
+    /// The filters of a branch made of filters alone, else nil.
+    static func filtersAlone(_ g: GoalSyntax) -> [ExprSyntax]? {
+        switch g {
+        case .filter(let e): return [e]
+        case .and(let gs):
+            var all: [ExprSyntax] = []
+            for x in gs {
+                guard let f = filtersAlone(x) else { return nil }
+                all += f
+            }
+            return all.isEmpty ? nil : all
+        default: return nil
+        }
+    }
+
+    /// The variables the filters and `not`s in `g` read (a `not`'s patterns join with the
+    /// answer: all of its variables).
+    func readByTests(_ g: GoalSyntax) -> [String] {
+        var read: [String] = []
+        func expr(_ e: ExprSyntax) {
+            switch e {
+            case .term(.variable(let v, _)): read.append(v)
+            case .term(.proposition(let p, _)): read += variables(.pattern(p))
+            case .term: break
+            case .field(let inner, _): expr(inner)
+            case .call(_, let args, _, _, _): args.forEach(expr)
+            case .compare(_, let l, let r, _): expr(l); expr(r)
+            }
+        }
+        func goal(_ g: GoalSyntax) {
+            switch g {
+            case .filter(let e): expr(e)
+            case .not(let inner, _):
+                read += variables(inner)
+                goal(inner)
+            case .and(let gs), .or(let gs): gs.forEach(goal)
+            case .optional(let inner, _): goal(inner)
+            case .pattern, .call: break
+            }
+        }
+        goal(g)
+        return read
     }
 
     /// Whether an `optional` lies in `g` (or is `g`).

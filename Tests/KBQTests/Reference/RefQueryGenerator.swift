@@ -217,6 +217,10 @@ struct RefQueryGenerator {
             goals.append(.group([[.pattern(left)], [.pattern(right)]]))
         }
         for _ in 0..<rng.int(3) { if let f = filter() { goals.append(f) } }
+        if rng.chance(0.1), let f = filter(), let g = filter() {
+            // ( f or g ): branches of filters alone, of what the conjunction binds.
+            goals.append(.group([[f], [g]]))
+        }
         if rng.chance(0.2) {
             // not: its new variables are existential (dropped from scope afterwards). Its
             // body: a pattern; a filter alone of the variables bound before it; or a
