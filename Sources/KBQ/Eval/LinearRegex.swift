@@ -69,9 +69,17 @@ public struct LinearRegex: Sendable {
         let input = Array(text.unicodeScalars)
         var current = ThreadList(size: program.count)
         var next = ThreadList(size: program.count)
+        var stack: [Int] = []
+        // A pattern that starts with `^` can start a match only at the first scalar; once
+        // its threads die, nothing later can match.
+        let anchored = program.first.map { if case .lineStart = $0 { true } else { false } } ?? false
         for i in 0...input.count {
             // Unanchored: a match may start here.
-            if add(0, at: i, input, &current) { return true }
+            if i == 0 || !anchored {
+                if add(0, at: i, input, &current, &stack) { return true }
+            } else if current.items.isEmpty {
+                return false
+            }
             if i == input.count { break }
             let c = input[i]
             next.clear()
@@ -83,7 +91,7 @@ public struct LinearRegex: Sendable {
                 case .set(let set): advances = set.contains(c, caseless: caseless)
                 default: advances = false
                 }
-                if advances && add(pc + 1, at: i + 1, input, &next) { return true }
+                if advances && add(pc + 1, at: i + 1, input, &next, &stack) { return true }
             }
             swap(&current, &next)
         }
@@ -91,9 +99,11 @@ public struct LinearRegex: Sendable {
     }
 
     /// Adds `pc` and everything reachable from it without reading a scalar; true when that
-    /// reaches the end of the pattern.
-    private func add(_ start: Int, at i: Int, _ input: [Unicode.Scalar], _ list: inout ThreadList) -> Bool {
-        var stack = [start]
+    /// reaches the end of the pattern. `stack`: the caller's, empty between calls (one
+    /// allocated per call was most of the time of a short text).
+    private func add(_ start: Int, at i: Int, _ input: [Unicode.Scalar], _ list: inout ThreadList, _ stack: inout [Int]) -> Bool {
+        stack.removeAll(keepingCapacity: true)
+        stack.append(start)
         while let pc = stack.popLast() {
             guard list.insert(pc) else { continue }
             switch program[pc] {
