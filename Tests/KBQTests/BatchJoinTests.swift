@@ -392,6 +392,47 @@ import Testing
         #expect(back.map(\.values) == [["C"], ["B"], ["D"], ["A"], ["E"]])
     }
 
+    /// Paths of steps, alternatives and inverses walked over term ids hold to `reach` over
+    /// Values: the same answers in the same order, and the same chain behind each (why),
+    /// on a generated graph with repeated edges, quoted statements, literals and a
+    /// sub-predicate, from a bound subject, a bound object and both ends free.
+    @Test func termWalksAgreeWithReach() throws {
+        let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? 20261205
+        var rng = RRandom(seed: seed)
+        var text = "type T\ntype Document\npredicate p\npredicate q\npredicate r : q\nstance claims\nentity D : Document\n"
+        for i in 0..<60 { text += "entity E\(i) : T\n" }
+        text += "from D para 1\n"
+        for _ in 0..<240 {
+            let (a, b) = (rng.int(60), rng.int(60))
+            switch rng.int(6) {
+            case 0: text += "E\(a) q E\(b)\n"
+            case 1: text += "E\(a) r E\(b)\n"
+            case 2: text += "E\(a) p \(rng.int(4))\n"
+            case 3: text += "E\(a) claims [E\(b) p E\(rng.int(60))]\n"
+            default: text += "E\(a) p E\(b)\n"
+            }
+        }
+        text += "E1 p E2\nE1 p E2\n"
+        guard case .success(let store) = Loader.load(text: SourceText(name: "paths.kb", text: text), into: FactStore()) else {
+            Issue.record("the generated case does not load")
+            return
+        }
+        let rules = try RuleEngine(store: store, rules: [])
+        defer { Execution.allowTermPaths = true }
+        var compared = 0
+        for path in ["p/q", "(p|q)/p", "p/^q", "^p/q/p", "(p|^p)", "q/(p|r)/^p", "p/p/p"] {
+            for q in ["find ?x, ?y where ?x \(path) ?y", "find ?y where E1 \(path) ?y", "find ?x where ?x \(path) E3", "find count(*) where ?x \(path) ?y"] {
+                Execution.allowTermPaths = true
+                let walked = try BatchJoinTests.answers(q, store, rules, batchJoin: true)
+                Execution.allowTermPaths = false
+                let reached = try BatchJoinTests.answers(q, store, rules, batchJoin: true)
+                #expect(walked == reached, "\(q), seed \(seed)")
+                if !reached.isEmpty { compared += 1 }
+            }
+        }
+        #expect(compared >= 20, "queries with answers: \(compared)")
+    }
+
     /// With more predicates than two bytes hold, the indexes keep no predicates beside their
     /// runs and every reader falls back to the statement columns: the same answers.
     @Test func storesWithManyPredicatesAnswerTheSame() throws {

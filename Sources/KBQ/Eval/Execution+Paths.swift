@@ -85,7 +85,7 @@ extension Execution {
         scratch.add(start, parent: -1, via: -1)
         // Without the start among the answers, a cycle back to it makes it one.
         if !includeStart { scratch.unmark(start) }
-        let lookup = inverse ? store.byObject.rawLookup : store.bySubject.rawLookup
+        let lookup = inverse ? objectLookup : subjectLookup
         let onePredicate = ps.count == 1 ? ps[0] : nil
         var head = 0
         while head < scratch.nodes.count {
@@ -129,6 +129,16 @@ extension Execution {
                 evidence.removeLast()
             }
             undo(to: mark)
+        }
+        if Execution.walksTerms(p.path) {
+            if let s = value(of: p.subject) {
+                try solveTermPath(p, store.term(for: s).map { [$0] } ?? [], inverse: false, emit)
+            } else if let o = value(of: p.object) {
+                try solveTermPath(p, store.term(for: o).map { [$0] } ?? [], inverse: true, emit)
+            } else {
+                try solveTermPath(p, startTerms(p.path), inverse: false, emit)
+            }
+            return
         }
         if let s = value(of: p.subject) {
             for (o, chain) in try reach(p.path, from: s, inverse: false) { try emit(s, o, chain) }

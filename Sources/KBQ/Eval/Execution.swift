@@ -90,9 +90,14 @@ final class Execution {
     let predicates: Column<PredicateID>
     let objects: Column<Term>
     let asserted: BitColumn
+    /// The subject and object indexes as addresses (valid while `store` lives unchanged).
+    let subjectLookup: TermPostings.RawLookup
+    let objectLookup: TermPostings.RawLookup
 
     init(store: FactStore, source: SourceText, rules: RuleEngine, limits: Limits, variableCount: Int) {
         self.store = store
+        subjectLookup = store.bySubject.rawLookup
+        objectLookup = store.byObject.rawLookup
         subjects = store.table.subject
         predicates = store.table.predicate
         objects = store.table.object

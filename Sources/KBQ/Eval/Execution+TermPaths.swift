@@ -1,0 +1,138 @@
+/// Paths of steps, alternatives and inverses (`(employed_by|board_member_of)/located_in`)
+/// walked over term ids: the index lists read as addresses, each node reached kept once
+/// with the node it came from and the statement crossed, a chain made only for an answer.
+/// `reach` over Values made a set of Values and a list of chains at every step of every
+/// start node (a path with both ends free starts from tens of thousands of nodes).
+///
+/// Invariant: the answers, their order and their chains are `reach`'s: a step's statements
+/// in index order; a sequence's next nodes and an alternative's nodes each kept once, the
+/// first chain that reached them; a lone predicate step keeps every statement. Paths with
+/// a closure, a predicate variable, `_`, `is_a` or the inverse of a longer path are left
+/// to `reach`.
+extension Execution {
+    /// The nodes a walk has reached: node k's term, the node it was reached from (-1: a
+    /// start) and the statement crossed.
+    struct TermWalk {
+        var nodes: [Term] = []
+        var parent: [Int32] = []
+        var via: [StatementID] = []
+
+        mutating func add(_ t: Term, from p: Int32, by s: StatementID) -> Int32 {
+            nodes.append(t)
+            parent.append(p)
+            via.append(s)
+            return Int32(nodes.count - 1)
+        }
+
+        /// The statements from the start to node `k`, in the path's order.
+        func chain(_ k: Int32, inverse: Bool) -> [StatementID] {
+            var out: [StatementID] = []
+            var at = Int(k)
+            while parent[at] >= 0 {
+                out.append(via[at])
+                at = Int(parent[at])
+            }
+            return inverse ? out : out.reversed()
+        }
+    }
+
+    /// Off in tests that hold this walk to `reach`.
+    nonisolated(unsafe) static var allowTermPaths = true
+
+    /// Whether `termReach` walks `path`.
+    static func walksTerms(_ path: CompiledPath) -> Bool {
+        guard allowTermPaths else { return false }
+        return walkable(path)
+    }
+
+    private static func walkable(_ path: CompiledPath) -> Bool {
+        switch path {
+        case .predicates: return true
+        // The inverse of a longer path keeps its own chain's order in `reach`, not the
+        // order the walk crosses it.
+        case .inverse(let p): if case .predicates = p { return true } else { return false }
+        case .sequence(let ps), .alternative(let ps): return ps.allSatisfy(walkable)
+        default: return false
+        }
+    }
+
+    /// The nodes `path` reaches from node `from` of `walk` (added to it), in `reach`'s order.
+    func termReach(_ path: CompiledPath, from: Int32, inverse: Bool, _ walk: inout TermWalk) throws -> [Int32] {
+        switch path {
+        case .predicates(let ps):
+            let lookup = inverse ? objectLookup : subjectLookup
+            let run = lookup.run(walk.nodes[Int(from)])
+            var out: [Int32] = []
+            for j in 0..<run.count {
+                let i = Int(run.ids[j])
+                // A negative tag: a quoted statement (see TermPostings).
+                let tag = run.predicates.map { PredicateID($0[j]) } ?? (asserted[i] ? predicates[i] : -1)
+                guard tag >= 0, ps.contains(tag) else { continue }
+                let n = run.otherEnds?[j] ?? (inverse ? subjects[i] : objects[i])
+                out.append(walk.add(n, from: from, by: run.ids[j]))
+            }
+            return out
+        case .inverse(let inner):
+            return try termReach(inner, from: from, inverse: !inverse, &walk)
+        case .sequence(let parts):
+            var frontier: [Int32] = [from]
+            for part in (inverse ? parts.reversed() : parts) {
+                var next: [Int32] = []
+                var seen = Set<UInt32>()
+                for node in frontier {
+                    try tick()
+                    for n in try termReach(part, from: node, inverse: inverse, &walk) where seen.insert(walk.nodes[Int(n)].raw).inserted {
+                        next.append(n)
+                    }
+                }
+                frontier = next
+            }
+            return frontier
+        case .alternative(let parts):
+            var out: [Int32] = []
+            var seen = Set<UInt32>()
+            for part in parts {
+                for n in try termReach(part, from: from, inverse: inverse, &walk) where seen.insert(walk.nodes[Int(n)].raw).inserted {
+                    out.append(n)
+                }
+            }
+            return out
+        default:
+            return []
+        }
+    }
+
+    /// `solvePath` for a path `termReach` walks, from each start term: the answers as
+    /// `reach` gives them, Values and chains made for the answers alone.
+    func solveTermPath(_ p: CompiledPattern, _ starts: [Term], inverse: Bool, _ emit: (Value, Value, [StatementID]) throws -> Void) throws {
+        var walk = TermWalk()
+        for start in starts {
+            try tick()
+            walk.nodes.removeAll(keepingCapacity: true)
+            walk.parent.removeAll(keepingCapacity: true)
+            walk.via.removeAll(keepingCapacity: true)
+            let root = walk.add(start, from: -1, by: -1)
+            let reached = try termReach(p.path, from: root, inverse: inverse, &walk)
+            guard !reached.isEmpty else { continue }
+            let from = store.value(start)
+            for n in reached {
+                let to = store.value(walk.nodes[Int(n)])
+                try inverse ? emit(to, from, walk.chain(n, inverse: true)) : emit(from, to, walk.chain(n, inverse: false))
+            }
+        }
+    }
+
+    /// `startNodes` as terms, in its order, for a path that cannot take zero steps.
+    func startTerms(_ path: CompiledPath) -> [Term] {
+        var nodes: [Term] = []
+        var seen = Set<UInt32>()
+        for p in path.predicateSet ?? [] {
+            for sid in store.statements(withPredicate: p) {
+                let i = Int(sid)
+                guard asserted[i] else { continue }
+                for t in [subjects[i], objects[i]] where seen.insert(t.raw).inserted { nodes.append(t) }
+            }
+        }
+        return nodes
+    }
+}
