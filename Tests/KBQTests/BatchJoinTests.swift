@@ -178,6 +178,8 @@ import Testing
         for q in [
             "find year(?d), count(*) as ?n where ?a born ?d group by year(?d) order by ?n desc, year(?d) limit 5",
             "find year(?d), count(*) where ?a born ?d group by year(?d)",
+            "find ?b, year(?d) as ?y, count(*) as ?n where ?a p ?b, ?b born ?d group by ?b, ?y order by ?n desc, ?b, ?y limit 3",
+            "find year(?d) as ?y, count(*) as ?n where ?a p ?b, ?b born ?d group by ?y order by ?y desc limit 2",
             "find lower(?d), count(?a) where ?a noted ?d group by lower(?d) order by lower(?d)",
             "find len(str(?d)), count(*) where ?a noted ?d group by len(str(?d))",
             "find year(?d), count(*) where ?a noted ?d group by year(?d)",
@@ -243,6 +245,8 @@ import Testing
             ("find count(*) where (?d < 1960-01-01 or ?d > 2020-12-31), ?x founded ?d", early + late),
             ("find count(*) where ?x founded ?d, ?x knows _, (?d < 1960-01-01 or ?x.label contains \"6\")", knowsEarlyOrSix),
             ("find count(*) where ?x founded ?d, (?d < 1960-01-01 or not ?x knows _, ?d > 2020-12-31)", early + (0..<3000).filter { $0 % 3 != 0 && years[$0] > 2020 }.count),
+            // A `not` in a branch reads the conjunction's ?x: run first, it saw ?x unbound.
+            ("find count(*) where ?x founded ?d, (not ?x knows _ or ?d < 1960-01-01)", (0..<3000).filter { $0 % 3 != 0 }.count + early),
         ] {
             for batchJoin in [true, false] {
                 let answers = try Self.answers(q, store, rules, batchJoin: batchJoin)

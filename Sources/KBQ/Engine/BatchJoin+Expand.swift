@@ -153,7 +153,8 @@ extension BatchJoin {
         var side: KeyedStatements.Lookup? = nil
         var statements: [StatementID] = []
         var values: [UInt64] = []
-        let setup = out.counting ? nil : p.scratch.map { scanSetup(p, $0) }
+        // Made when a row first scans (not at all when every row probes a hash side).
+        var setup: ScanSetup? = nil
         for row in 0..<batch.count {
             if keepsUnmatched {
                 keepUnmatched()
@@ -248,8 +249,9 @@ extension BatchJoin {
             }
             // A lookup's cost: a seek, then its list.
             p.indexWork &+= 16 + c.size(statementCount)
-            if let setup {
-                if try scanPlain(setup, c, row, into: out, stopsAtMatch: stopsAtMatch, whenFull: {
+            if !out.counting, let scratch = p.scratch {
+                if setup == nil { setup = scanSetup(p, scratch) }
+                if try scanPlain(setup!, c, row, into: out, stopsAtMatch: stopsAtMatch, whenFull: {
                     try flush(out, batch, next)
                     load(vars, rows, row)
                 }) { matched = true }

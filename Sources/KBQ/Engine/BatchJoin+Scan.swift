@@ -310,9 +310,6 @@ extension BatchJoin {
                 if hasPushed {
                     // A pushed filter that decides against the row drops it here, and so
                     // does a pushed type its entity is not of.
-                    // Read in place (iterating the array copied each check, its constant's
-                    // payload through a generic witness: a sixth of a scan over 1M statements);
-                    // the closure captures nothing it changes (a changed capture is boxed).
                     let at = k * width
                     // Read in place (iterating the array copied each check, its constant's
                     // payload through a generic witness: a sixth of a scan over 1M statements);

@@ -122,10 +122,24 @@ extension FactorizedCount {
                 }
                 if counter.undecided { return nil }
             }
+        } else if link.subject.kind == .constant || link.object.kind == .constant {
+            // A constant end's own list, the other end beside each entry (`?y knows E5`).
+            let atSubject = link.subject.kind == .constant
+            let b = atSubject ? link.subject.value : link.object.value
+            guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { return nil }
+            let run = (atSubject ? store.bySubject.rawLookup : store.byObject.rawLookup).run(Term(raw: UInt32(truncatingIfNeeded: b)))
+            if run.count > 0 {
+                guard let predicates = run.predicates, let ends = run.otherEnds else { return nil }
+                try exec.tick(by: run.count)
+                for j in 0..<run.count {
+                    let end = JoinPlan.termTag | UInt64(ends[j].raw)
+                    if atSubject { counter.take(b, end, predicates[j]) } else { counter.take(end, b, predicates[j]) }
+                }
+            }
         } else {
             // Read whole: each named predicate's list, both ends beside it (a count does
-            // not depend on the order it is read in). On one core: a list long enough for
-            // every core is left to the join, which splits it.
+            // not depend on the order it is read in). On one core: a list long enough to
+            // be split over the cores is left to the join.
             guard let named = link.predicates,
                   Set(named).reduce(0, { $0 + store.byPredicate.rawRun(Int($1)).count }) < atoms[i].parallelThreshold else { return nil }
             for p in Set(named) {

@@ -83,7 +83,7 @@ struct Planner {
                 if best == nil || c < best!.cost { best = (i, c) }
             }
             guard let pick = best else {
-                throw unsafeError(goals[alive.firstIndex(of: true)!], bound: bound)
+                throw unsafeError(goals[alive.firstIndex(of: true)!], bound: bound, bindable: bindable)
             }
             alive[pick.index] = false
             left -= 1
@@ -233,7 +233,7 @@ struct Planner {
         return best
     }
 
-    func unsafeError(_ g: Goal, bound: Set<Int>) -> Diagnostic {
+    func unsafeError(_ g: Goal, bound: Set<Int>, bindable: Set<Int> = []) -> Diagnostic {
         switch g {
         case .filter(let e, let r):
             let free = Planner.uses(e).subtracting(bound).sorted()
@@ -247,6 +247,23 @@ struct Planner {
             // The branch that cannot run says why.
             for b in branches {
                 do { _ = try plan(b, bound: bound) } catch { return error }
+            }
+            // Every branch runs alone: one reads a variable that only a goal waiting for
+            // this `or` binds (two `or`s, each reading what the other binds).
+            for b in branches {
+                let own = b.reduce(into: Set<Int>()) { $0.formUnion(Planner.mayBind($1)) }
+                for x in b {
+                    let reads: Set<Int>
+                    let range: Range<Int>
+                    switch x {
+                    case .filter(let e, let r): (reads, range) = (Planner.uses(e), r)
+                    case .not(let inner, let r): (reads, range) = (Planner.mentions(inner).intersection(bindable), r)
+                    default: continue
+                    }
+                    if let v = reads.subtracting(bound).subtracting(own).sorted().first {
+                        return error("'?\(variables[v])' must be bound before this 'or' reads it, but what binds it waits for this 'or': bind it with a pattern outside both", range)
+                    }
+                }
             }
             return error("this part of the query cannot be evaluated", 0..<0)
         default:

@@ -1,8 +1,9 @@
-/// Grouping over the join's batches: when every grouping key and every aggregate's argument
-/// is a plain variable (`find ?a, count(?s) ... group by ?a`), each batch's rows are given
-/// their groups from the key columns' machine words, and counted, without a Value or an
-/// evidence list per answer; a Value is made per row only for a sum, min, max or average,
-/// and per distinct binding for a `distinct` call.
+/// Grouping over the join's batches: when every grouping key is a plain variable or an
+/// expression of one (`group by ?a`, `group by year(?d)`: see DerivedKeys) and every
+/// aggregate's argument is a plain variable (`find ?a, count(?s) ...`), each batch's rows
+/// are given their groups from the key columns' machine words, and counted, without a
+/// Value or an evidence list per answer; a Value is made per row only for a sum, min, max
+/// or average, and per distinct binding for a `distinct` call.
 extension PreparedQuery {
     /// The groups, as `aggregate` would give them (same groups, in the same order, with the
     /// same results and evidence), or nil when the query is not of that form.
@@ -56,6 +57,8 @@ extension PreparedQuery {
         let source = self.source
         let allVariables = Array(0..<width)
         var groupOfRow: [Int32] = []
+        // Group g's derived keys' numbers at g * derivedKeys.count.
+        var derivedOfGroup: [UInt64] = []
         // Counts only, by keys bound before the last step: its matches are counted where
         // they are found, and only a group's first rows become rows (see `runCounting`).
         countedLastStep = false
@@ -121,7 +124,9 @@ extension PreparedQuery {
                     // New groups: their first rows, met in this batch in group order.
                     var rows: [Int32] = []
                     for (r, g) in groupOfRow.enumerated() where Int(g) == groupCount + rows.count { rows.append(Int32(r)) }
-                    firstRows += batch.gathered(rows).rows(allVariables)
+                    let gathered = batch.gathered(rows)
+                    firstRows += gathered.rows(allVariables)
+                    derivedOfGroup += gathered.rows(derived.keys.map(\.column))
                     groupCount += rows.count
                     for i in calls.indices { counts[i].append(contentsOf: repeatElement(0, count: rows.count)) }
                     if folds { accumulators.append(contentsOf: repeatElement(fresh, count: rows.count)) }
@@ -194,7 +199,9 @@ extension PreparedQuery {
         // From counts and keys alone only when nothing is folded: a fold (`sum` past 64
         // bits, say) can fail in a group the answer does not show, and the query must
         // fail then too, so every group's results are computed.
-        let chosen = try (folds ? nil : topGroups(groupCount, first, counts, keyVariables, join, exec))
+        let derivedCount = derivedKeys.count
+        let derivedValue = { (k: Int, g: Int) -> Value in derived.value(k, derivedOfGroup[g * derivedCount + k]) }
+        let chosen = try (folds ? nil : topGroups(groupCount, first, counts, keyVariables, join, exec, derived: (derived, derivedValue)))
             ?? topGroups(groupCount, first, accumulated, join, exec) ?? Array(0..<groupCount)
         var out: [Collected] = []
         out.reserveCapacity(chosen.count)
@@ -324,13 +331,14 @@ extension PreparedQuery {
     /// `always`: however many groups the page takes (else only a page small beside them).
     func topGroups(
         _ count: Int, _ first: (Int) -> ArraySlice<UInt64>, _ counts: [[Int]], _ keyVariables: [Int], _ join: BatchJoin, _ exec: Execution,
-        always: Bool = false
+        always: Bool = false, derived: (keys: DerivedKeys, value: (Int, Int) -> Value)? = nil
     ) throws -> [Int]? {
         let c = compiled
         guard !c.orderBy.isEmpty, let limit = c.limit else { return nil }
         let wanted = PreparedQuery.rowsWanted(c.offset, limit)
         guard always || wanted < count / 4 else { return nil }
-        enum Key { case count(Int), binding(Int) }
+        enum Key { case count(Int), binding(Int), derived(Int) }
+        let projections = c.projections.indices.map { (expr: c.projections[$0].expr, alias: c.aliasSlots[$0]) }
         // The calls, numbered as `aggregateCalls` numbers them: a projection's count call
         // by its alias's slot.
         var calls = 0
@@ -347,7 +355,10 @@ extension PreparedQuery {
                 calls += 1
             case .slot(.variable(let v)) where countOfAlias[v] != nil: keys.append(.count(countOfAlias[v]!))
             case .slot(.variable(let v)) where keyVariables.contains(v): keys.append(.binding(v))
-            default: return nil
+            default:
+                // A key computed from a variable (`year(?d)`, or its alias): its Value per group.
+                guard let k = derived?.keys.key(of: o.expr, projections) else { return nil }
+                keys.append(.derived(k))
             }
         }
         guard keys.allSatisfy({ if case .count(let i) = $0 { return i < counts.count && counts[i].count == count } else { return true } }) else {
@@ -364,6 +375,7 @@ extension PreparedQuery {
                 case .binding(let v):
                     let b = first(g)[first(g).startIndex + v]
                     values.append(b == 0 ? .noRecord : join.decode(b))
+                case .derived(let k): values.append(derived!.value(k, g))
                 }
             }
         }
@@ -561,19 +573,36 @@ struct DistinctPairs {
 /// Values made and hashed.
 ///
 /// Invariant: two rows get the same number exactly when the general form's keys are equal
-/// Values (the same Value hashing and equality as its GroupTable), and a key that fails to
-/// compute fails at the first row that has it, as there.
+/// Values (the same Value hashing and equality as its GroupTable). A key that fails to
+/// compute fails the query, as there; a batch's keys are computed before its aggregates,
+/// so when an aggregate of an earlier row fails too, the general form reports that one.
 struct DerivedKeys {
     static let keyTag: UInt64 = 6 << 32
     let keys: [(column: Int, variable: Int, expr: CompiledExpr)]
     /// Per key: each binding's number (a table probed at every row), and each Value's.
     private var ofBinding: [GroupKeyTable]
     private var ofValue: [[Value: Int32]]
+    /// Per key, each number's Value.
+    private(set) var values: [[Value]]
 
     init(_ keys: [(column: Int, variable: Int, expr: CompiledExpr)]) {
         self.keys = keys
         ofBinding = keys.map { _ in GroupKeyTable(width: 1) }
         ofValue = keys.map { _ in [:] }
+        values = keys.map { _ in [] }
+    }
+
+    /// Key `k`'s Value in a row whose column holds `number`.
+    func value(_ k: Int, _ number: UInt64) -> Value { values[k][Int(UInt32(truncatingIfNeeded: number))] }
+
+    /// The key whose expression `e` is, or whose value an alias of `projections` names.
+    func key(of e: CompiledExpr, _ projections: [(expr: CompiledExpr, alias: Int?)]) -> Int? {
+        var target = e
+        if case .slot(.variable(let v)) = e, let p = projections.first(where: { $0.alias == v }) { target = p.expr }
+        // Expressions compare by their printed form (they are not Equatable; an alias's
+        // expression and the key it groups by are the same expression).
+        let printed = String(describing: target)
+        return keys.firstIndex { String(describing: $0.expr) == printed }
     }
 
     mutating func addColumns(_ batch: inout BindingBatch, _ join: BatchJoin, _ exec: Execution) throws {
@@ -592,6 +621,7 @@ struct DerivedKeys {
                 exec.row[key.variable] = b == 0 ? nil : join.decode(b)
                 let value = try exec.eval(key.expr)
                 let n = ofValue[k][value] ?? Int32(ofValue[k].count)
+                if n == values[k].count { values[k].append(value) }
                 ofValue[k][value] = n
                 ofBinding[k].insert({ _ in b }, n)
                 column.append(DerivedKeys.keyTag | UInt64(n))
