@@ -46,6 +46,12 @@ import Testing
             "find count(*) where ?a ?p ?b, ?p = s, ?b p ?c",
             "find ?b, count(*) as ?n where ?a ?p ?b, ?p != r, ?b is_a U group by ?b order by ?n desc, ?b limit 3",
             "find count(*) where ?a p E3, ?a p ?b",
+            // Links with a qualifier (and a statement variable, free).
+            "find ?n, count(?s) as ?c where _ _ ?b {k: ?n} as ?s, ?b is_a U group by ?n order by ?c desc, ?n limit 3",
+            "find count(*) where ?a p ?b {k: ?n}, ?b p ?c, ?n > 1",
+            "find count(*) where ?a p ?b {k: 2}, ?b r ?c",
+            "find ?b, count(*) as ?c where ?a ?p ?b {k: ?n}, ?b q _ group by ?b order by ?c desc, ?b limit 4",
+            "find count(distinct ?n) where ?a s ?b {k: ?n}, ?a p E1",
             "find ?p, count(*) as ?n where ?a ?p ?b, ?a is_a U group by ?p order by ?n desc, ?p limit 3",
             "find ?p, count(*) as ?n where ?a ?p ?b, ?b p ?c, ?p != s group by ?p order by ?n, ?p limit 2",
             "find count(*) where E1 p ?a, ?a p ?b, ?b r ?c",

@@ -31,23 +31,35 @@ extension FactorizedCount {
         /// Filters of each end's variable (tested on the entry's term).
         let subjectFilters: [QuickComparison]
         let objectFilters: [QuickComparison]
+        /// A stored qualifier the pattern names (`{according_to: ?a}`), and the filters of
+        /// its variable: a statement without it does not match.
+        let qualifier: (key: Int32, position: JoinPlan.Position)?
+        let qualifierFilters: [QuickComparison]
     }
 
     /// Atom `program` as a link, or nil when it is anything else: more than one pattern,
-    /// qualifiers, a statement variable, a variable twice, a quoted pattern at an end, or a
-    /// filter not of one variable of it that `QuickComparison` reads.
+    /// more than one qualifier or a provenance one (`source`, `para`), a variable twice, a
+    /// quoted pattern at an end, or a filter not of one variable of it that
+    /// `QuickComparison` reads. A statement variable is free (counted, never read).
     static func link(_ program: JoinPlan.Program, _ store: FactStore) -> Link? {
-        guard case .pattern(let step)? = program.steps.first, !step.impossible, !step.hasQualifiers,
-              step.statementVariable == nil, step.subjectPattern == nil, step.objectPattern == nil else { return nil }
-        let ends = [step.subject, step.object].compactMap { $0.kind == .variable ? $0.variable : nil }
-        if ends.count == 2, ends[0] == ends[1] { return nil }
-        if let p = step.predicateVariable, ends.contains(p) { return nil }
+        guard case .pattern(let step)? = program.steps.first, !step.impossible, step.qualifiers.count <= 1,
+              step.subjectPattern == nil, step.objectPattern == nil else { return nil }
+        let qualifier = step.qualifiers.first
+        if let q = qualifier, FactStore.isProvenanceKey(q.key) || q.position.kind == .wildcard { return nil }
+        var named = [step.subject, step.object].compactMap { $0.kind == .variable ? $0.variable : nil }
+        if let q = qualifier, q.position.kind == .variable { named.append(q.position.variable) }
+        if let p = step.predicateVariable { named.append(p) }
+        if let v = step.statementVariable { named.append(v) }
+        if Set(named).count != named.count { return nil }
         var predicateFilters: [QuickComparison] = []
         var subjectFilters: [QuickComparison] = []
         var objectFilters: [QuickComparison] = []
+        var qualifierFilters: [QuickComparison] = []
         for s in program.steps.dropFirst() {
             guard case .filter(_, _, _, let quick?) = s else { return nil }
-            if quick.variable == step.predicateVariable {
+            if let q = qualifier, q.position.kind == .variable, quick.variable == q.position.variable {
+                qualifierFilters.append(quick)
+            } else if quick.variable == step.predicateVariable {
                 predicateFilters.append(quick)
             } else if step.subject.kind == .variable, quick.variable == step.subject.variable {
                 subjectFilters.append(quick)
@@ -70,7 +82,8 @@ extension FactorizedCount {
             accepts[p] = passes
         }
         return Link(subject: step.subject, object: step.object, quoted: step.quoted, predicateVariable: step.predicateVariable, accepts: accepts,
-                    predicates: step.predicates, subjectFilters: subjectFilters, objectFilters: objectFilters)
+                    predicates: step.predicates, subjectFilters: subjectFilters, objectFilters: objectFilters,
+                    qualifier: qualifier, qualifierFilters: qualifierFilters)
     }
 
     /// Atom `i`'s matches counted by their term at `v` and weighted by `weights` at `child`,
@@ -82,10 +95,11 @@ extension FactorizedCount {
         let store = exec.store
         if atoms[i].link == nil { atoms[i].link = .some(FactorizedCount.link(atoms[i].program, store)) }
         guard case .some(.some(let link)) = atoms[i].link else { return nil }
-        /// Where a variable is in the pattern: 0 subject, 1 object, 2 predicate.
+        /// Where a variable is in the pattern: 0 subject, 1 object, 2 predicate, 3 qualifier.
         func place(_ x: Int) -> Int? {
             if link.subject.kind == .variable, link.subject.variable == x { return 0 }
             if link.object.kind == .variable, link.object.variable == x { return 1 }
+            if let q = link.qualifier, q.position.kind == .variable, q.position.variable == x { return 3 }
             return link.predicateVariable == x ? 2 : nil
         }
         guard let mineAt = place(v) else { return nil }
@@ -97,6 +111,14 @@ extension FactorizedCount {
         }
         var counter = LinkCounter(link: link, mineAt: mineAt, theirsAt: theirsAt, known: known, weights: weights,
                                   literals: store.literals, entities: store.entities, factor: TermCounts(entityCount: entityCount))
+        // A statement's value of the link's qualifier (its first, as the join reads it), or
+        // 0 when it has none; 0 and unread when the link names none.
+        let table = store.table
+        @inline(__always) func qualifierValue(_ n: Int) -> UInt64 {
+            guard let key = link.qualifier?.key else { return 0 }
+            for q in table.storedQualifiers(n) where table.qualifierKeys[q] == key { return JoinPlan.termTag | UInt64(table.qualifierValues[q].raw) }
+            return 0
+        }
         if let within {
             // Each known term's list: the subject index for a term at the subject, else the
             // object index; the other end lies beside each entry.
@@ -118,7 +140,8 @@ extension FactorizedCount {
                 guard let predicates = run.predicates, let ends = run.otherEnds else { return nil }
                 for j in 0..<run.count {
                     let end = JoinPlan.termTag | UInt64(ends[j].raw)
-                    if atSubject { counter.take(b, end, predicates[j]) } else { counter.take(end, b, predicates[j]) }
+                    let q = qualifierValue(Int(run.ids[j]))
+                    if atSubject { counter.take(b, end, predicates[j], q) } else { counter.take(end, b, predicates[j], q) }
                 }
                 if counter.undecided { return nil }
             }
@@ -133,8 +156,30 @@ extension FactorizedCount {
                 try exec.tick(by: run.count)
                 for j in 0..<run.count {
                     let end = JoinPlan.termTag | UInt64(ends[j].raw)
-                    if atSubject { counter.take(b, end, predicates[j]) } else { counter.take(end, b, predicates[j]) }
+                    let q = qualifierValue(Int(run.ids[j]))
+                    if atSubject { counter.take(b, end, predicates[j], q) } else { counter.take(end, b, predicates[j], q) }
                 }
+            }
+        } else if let key = link.qualifier?.key,
+                  store.byKey.rawRun(Int(key)).count < link.predicates.map({ Set($0).reduce(0) { $0 + store.byPredicate.rawRun(Int($1)).count } }) ?? Int.max {
+            // Read whole by the qualifier's key: its list has both ends, the predicate and
+            // the key's value beside each statement (the list is shorter than the
+            // predicates'). On one core, as below.
+            let run = store.byKey.rawRun(Int(key))
+            guard run.count < atoms[i].parallelThreshold else { return nil }
+            if run.count > 0 {
+                guard let subjects = run.subjects, let objects = run.objects, let tags = run.predicates, let values = run.otherEnds else { return nil }
+                try exec.tick(by: run.count)
+                var last = -1
+                for j in 0..<run.count {
+                    // A statement with the key twice is listed twice, and matched once.
+                    let n = Int(run.ids[j])
+                    guard n != last else { continue }
+                    last = n
+                    counter.take(JoinPlan.termTag | UInt64(subjects[j].raw), JoinPlan.termTag | UInt64(objects[j].raw), tags[j],
+                                 JoinPlan.termTag | UInt64(values[j].raw))
+                }
+                if counter.undecided { return nil }
             }
         } else {
             // Read whole: each named predicate's list, both ends beside it (a count does
@@ -151,7 +196,7 @@ extension FactorizedCount {
                     try exec.tick(by: min(4096, run.count - j))
                     let end = min(run.count, j + 4096)
                     while j < end {
-                        counter.take(JoinPlan.termTag | UInt64(subjects[j].raw), JoinPlan.termTag | UInt64(objects[j].raw), tags[j])
+                        counter.take(JoinPlan.termTag | UInt64(subjects[j].raw), JoinPlan.termTag | UInt64(objects[j].raw), tags[j], qualifierValue(Int(run.ids[j])))
                         j += 1
                     }
                     if counter.undecided { return nil }
@@ -181,9 +226,17 @@ extension FactorizedCount {
         var undecided = false
 
         /// One index entry: its statement's subject and object (as bindings), predicate
-        /// tag (negative: quoted).
-        @inline(__always) mutating func take(_ s: UInt64, _ o: UInt64, _ tag: Int16) {
+        /// tag (negative: quoted), and value of the link's qualifier (0: none).
+        @inline(__always) mutating func take(_ s: UInt64, _ o: UInt64, _ tag: Int16, _ q: UInt64) {
             guard (tag < 0) == link.quoted else { return }
+            if let qualifier = link.qualifier {
+                guard q != 0 else { return }
+                if qualifier.position.kind == .constant, qualifier.position.value != q { return }
+                for f in link.qualifierFilters {
+                    guard let t = f.truth(q, literals, entities) else { undecided = true; return }
+                    if !t { return }
+                }
+            }
             let p = tag < 0 ? -Int(tag) - 1 : Int(tag)
             guard p < link.accepts.count, link.accepts[p] else { return }
             if link.subject.kind == .constant, link.subject.value != s { return }
@@ -197,8 +250,8 @@ extension FactorizedCount {
                 if !t { return }
             }
             let pv = JoinPlan.predicateTag | UInt64(UInt32(p))
-            let mine = mineAt == 0 ? s : mineAt == 1 ? o : pv
-            let theirs = theirsAt == 0 ? s : theirsAt == 1 ? o : pv
+            let mine = mineAt == 0 ? s : mineAt == 1 ? o : mineAt == 3 ? q : pv
+            let theirs = theirsAt == 0 ? s : theirsAt == 1 ? o : theirsAt == 3 ? q : pv
             if let known, known.get(mine) == 0 { return }
             var n = 1
             if let weights {
