@@ -25,7 +25,8 @@ import Testing
             // must not count them.
             if rng.chance(0.2) { text += "E\(i) claims [E\(rng.int(20)) \(rng.chance(0.5) ? "p" : "s") E\(rng.int(150))]\n" }
         }
-        text += "E1 p E2\nE1 p E2\n"
+        // A statement stated twice, and one that gives its key twice (read by its first value).
+        text += "E1 p E2\nE1 p E2\nE2 p E3 {k: 1, k: 4}\n"
         guard case .success(let store) = Loader.load(text: SourceText(name: "trees.kb", text: text), into: FactStore()) else { return nil }
         return (store, try RuleEngine(store: store, rules: []))
     }

@@ -60,8 +60,10 @@ struct SPARQLDifferentialTests {
         for folder in ["kb", "lang", "semantics"] {
             let path = Support.root + "/Tests/golden/" + folder
             for file in try FileManager.default.contentsOfDirectory(atPath: path).sorted() where file.hasSuffix(".test") {
-                // Rules stay in kbq: a script that defines some is asked of kbq alone.
-                if try String(contentsOfFile: path + "/" + file, encoding: .utf8).contains("\nrule ") { continue }
+                // Rules stay in kbq: a script that defines some is asked of kbq alone; so is one
+                // marked as reading data its export holds otherwise (semantics.md says how).
+                let text = try String(contentsOfFile: path + "/" + file, encoding: .utf8)
+                if text.contains("\nrule ") || text.contains("\n-- sparql: differs") { continue }
                 let (kb, queries) = try statements(path + "/" + file)
                 let export = dir + "/\(folder)-\(file).nt"
                 try Support.kbq(kb + ["--export", "nt"]).stdout.write(toFile: export, atomically: true, encoding: .utf8)

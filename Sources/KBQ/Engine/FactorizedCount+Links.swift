@@ -163,19 +163,14 @@ extension FactorizedCount {
         } else if let key = link.qualifier?.key,
                   store.byKey.rawRun(Int(key)).count < link.predicates.map({ Set($0).reduce(0) { $0 + store.byPredicate.rawRun(Int($1)).count } }) ?? Int.max {
             // Read whole by the qualifier's key: its list has both ends, the predicate and
-            // the key's value beside each statement (the list is shorter than the
-            // predicates'). On one core, as below.
+            // the key's value beside each statement, each statement once (the list is
+            // shorter than the predicates'). On one core, as below.
             let run = store.byKey.rawRun(Int(key))
             guard run.count < atoms[i].parallelThreshold else { return nil }
             if run.count > 0 {
                 guard let subjects = run.subjects, let objects = run.objects, let tags = run.predicates, let values = run.otherEnds else { return nil }
                 try exec.tick(by: run.count)
-                var last = -1
                 for j in 0..<run.count {
-                    // A statement with the key twice is listed twice, and matched once.
-                    let n = Int(run.ids[j])
-                    guard n != last else { continue }
-                    last = n
                     counter.take(JoinPlan.termTag | UInt64(subjects[j].raw), JoinPlan.termTag | UInt64(objects[j].raw), tags[j],
                                  JoinPlan.termTag | UInt64(values[j].raw))
                 }

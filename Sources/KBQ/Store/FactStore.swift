@@ -409,7 +409,15 @@ public struct FactStore: Sendable {
                     byPredicate.attachEnds(predicates: t.predicate, asserted: t.asserted, subjects: t.subject, objects: t.object)
                     built.predicate = byPredicate
                     let owners = t.qualifierOwners()
-                    var byKey = PostingIndex(keyCount: keyCount, sparse: false, count: owners.count, key: { Int(t.qualifierKeys[$0]) }, sid: { owners[$0] })
+                    // A statement once per key: a key it gives twice is read by its first
+                    // value (semantics.md), and a list with the statement twice would match it
+                    // twice.
+                    let firstOfKey = { (q: Int) -> Bool in
+                        let start = Int(t.qualifierStart[Int(owners[q])])
+                        return !(start..<q).contains { t.qualifierKeys[$0] == t.qualifierKeys[q] }
+                    }
+                    var byKey = PostingIndex(keyCount: keyCount, sparse: false, count: owners.count,
+                                             key: { firstOfKey($0) ? Int(t.qualifierKeys[$0]) : -1 }, sid: { owners[$0] })
                     byKey.attachKeyValues(t)
                     built.key = byKey
                 default:
