@@ -12,6 +12,16 @@ import Testing
         var evidence: [Evidence]
     }
 
+    /// A generated case's store and (empty) rules; nil, with the failure recorded, when it
+    /// does not load.
+    static func generated(_ text: String, _ name: String) throws -> (FactStore, RuleEngine)? {
+        guard case .success(let store) = Loader.load(text: SourceText(name: name, text: text), into: FactStore()) else {
+            Issue.record("the generated case \(name) does not load")
+            return nil
+        }
+        return (store, try RuleEngine(store: store, rules: []))
+    }
+
     static func answers(_ text: String, _ store: FactStore, _ rules: RuleEngine, batchJoin: Bool, parallel: Bool = false) throws -> [Answer] {
         try answersAndWay(text, store, rules, batchJoin: batchJoin, parallel: parallel).answers
     }
@@ -119,11 +129,7 @@ import Testing
             for _ in 0..<rng.int(3) { text += "E\(i) p E\(rng.int(200))\n" }
             text += rng.chance(0.9) ? "E\(i) q E\(rng.int(200))\n" : "E\(i) q \"a literal \(i)\"\n"
         }
-        guard case .success(let store) = Loader.load(text: SourceText(name: "names.kb", text: text), into: FactStore()) else {
-            Issue.record("the generated case does not load")
-            return
-        }
-        let rules = try RuleEngine(store: store, rules: [])
+        guard let (store, rules) = try Self.generated(text, "names.kb") else { return }
         for q in [
             "find ?x.label where ?x is_a T order by ?x.label limit 5",
             "find ?x.label, ?x where ?x is_a T order by ?x.label desc, ?x.id limit 7 offset 2",
@@ -168,11 +174,7 @@ import Testing
             if rng.chance(0.8) { text += "E\(i) born \(rng.pick(born))\n" }
             if rng.chance(0.5) { text += "E\(i) noted \(rng.pick(["\(year)", "\(rng.int(5))", "\"\(year)\"", "\"Text\"", born[0]]))\n" }
         }
-        guard case .success(let store) = Loader.load(text: SourceText(name: "derived.kb", text: text), into: FactStore()) else {
-            Issue.record("the generated case does not load")
-            return
-        }
-        let rules = try RuleEngine(store: store, rules: [])
+        guard let (store, rules) = try Self.generated(text, "derived.kb") else { return }
         var derived = 0
         var errors = 0
         for q in [
@@ -231,11 +233,7 @@ import Testing
             text += "E\(i) founded \(year)-06-01\n"
             if i % 3 == 0 { text += "E\(i) knows E\((i + 1) % 3000)\n" }
         }
-        guard case .success(let store) = Loader.load(text: SourceText(name: "or.kb", text: text), into: FactStore()) else {
-            Issue.record("the generated case does not load")
-            return
-        }
-        let rules = try RuleEngine(store: store, rules: [])
+        guard let (store, rules) = try Self.generated(text, "or.kb") else { return }
         let early = years.filter { $0 < 1960 }.count
         let late = years.filter { $0 > 2020 }.count
         // A bag union (semantics.md): an answer of both branches comes twice.
@@ -266,11 +264,7 @@ import Testing
             for _ in 0..<rng.int(7) { text += "E\(i) p E\(rng.int(300))\n" }
             if rng.chance(0.5) { text += "E\(i) q \(rng.int(4))\n" }
         }
-        guard case .success(let store) = Loader.load(text: SourceText(name: "groups.kb", text: text), into: FactStore()) else {
-            Issue.record("the generated case does not load")
-            return
-        }
-        let rules = try RuleEngine(store: store, rules: [])
+        guard let (store, rules) = try Self.generated(text, "groups.kb") else { return }
         for q in [
             "find ?a, count(?s) as ?n where ?a p _ as ?s order by ?n desc, ?a limit 5",
             "find ?a, count(*) as ?n where ?a p ?b order by ?n, ?a desc limit 7 offset 3",
@@ -417,11 +411,7 @@ import Testing
             }
         }
         text += "E1 p E2\nE1 p E2\n"
-        guard case .success(let store) = Loader.load(text: SourceText(name: "paths.kb", text: text), into: FactStore()) else {
-            Issue.record("the generated case does not load")
-            return
-        }
-        let rules = try RuleEngine(store: store, rules: [])
+        guard let (store, rules) = try BatchJoinTests.generated(text, "paths.kb") else { return }
         defer { Execution.allowTermPaths = true }
         var compared = 0
         for path in ["p/q", "(p|q)/p", "p/^q", "^p/q/p", "(p|^p)", "q/(p|r)/^p", "p/p/p"] {

@@ -99,7 +99,7 @@ extension BatchJoin {
                     considerMade(store.statements(withQualifier: q.key, term: term))
                 }
             } else if !FactStore.isProvenanceKey(q.key) {
-                let run = store.byKey.rawRun(Int(q.key))
+                let run = keyLookup.run(Int(q.key))
                 if best.everything || run.count < best.count {
                     best = Candidates(run, known: .none)
                     if run.otherEnds != nil { best.valuesKey = q.key }
@@ -108,7 +108,7 @@ extension BatchJoin {
         }
         if let ps = p.predicates {
             if ps.count == 1 {
-                let run = store.byPredicate.rawRun(Int(ps[0]))
+                let run = predicateLookup.run(Int(ps[0]))
                 if best.everything || run.count < best.count { best = Candidates(run, known: .none) }
             } else if best.everything || best.count > 64 {
                 if op.predicateUnion == nil {

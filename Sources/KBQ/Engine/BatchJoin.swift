@@ -209,11 +209,13 @@ final class BatchJoin {
     let literals: LiteralTable
     let entities: EntityTable
     let table: StatementTable
-    /// The subject and object indexes as addresses, for the lookup at every row (valid
-    /// while `store`, held above, lives: it is not changed while a join reads it).
     let statementCount: Int
+    /// The subject, object, predicate and key indexes as addresses, for the lookup at every
+    /// row (valid while `store`, held above, lives: it is not changed while a join reads it).
     let subjectLookup: TermPostings.RawLookup
     let objectLookup: TermPostings.RawLookup
+    let predicateLookup: PostingIndex.RawLookup
+    let keyLookup: PostingIndex.RawLookup
     /// The provenance run met last (statements from one `from` line share a document and
     /// paragraph): a list read in statement order finds the next statement's there,
     /// without a search of the runs.
@@ -251,6 +253,8 @@ final class BatchJoin {
         statementCount = store.statementCount
         subjectLookup = store.bySubject.rawLookup
         objectLookup = store.byObject.rawLookup
+        predicateLookup = store.byPredicate.rawLookup
+        keyLookup = store.byKey.rawLookup
     }
 
     /// The steps as operators, with their evidence slots and origin columns numbered in the

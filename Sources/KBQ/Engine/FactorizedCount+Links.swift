@@ -110,15 +110,10 @@ extension FactorizedCount {
             theirsAt = at
         }
         var counter = LinkCounter(link: link, mineAt: mineAt, theirsAt: theirsAt, known: known, weights: weights,
-                                  literals: store.literals, entities: store.entities, factor: TermCounts(entityCount: entityCount))
-        // A statement's value of the link's qualifier (its first, as the join reads it), or
-        // 0 when it has none; 0 and unread when the link names none.
-        let table = store.table
-        @inline(__always) func qualifierValue(_ n: Int) -> UInt64 {
-            guard let key = link.qualifier?.key else { return 0 }
-            for q in table.storedQualifiers(n) where table.qualifierKeys[q] == key { return JoinPlan.termTag | UInt64(table.qualifierValues[q].raw) }
-            return 0
-        }
+                                  literals: store.literals, entities: store.entities, table: store.table,
+                                  factor: TermCounts(entityCount: entityCount))
+        /// The statements of the link's predicates' lists, when it names them.
+        func predicateEntries() -> Int? { link.predicates.map { Set($0).reduce(0) { $0 + store.byPredicate.rawRun(Int($1)).count } } }
         if let within {
             // Each known term's list: the subject index for a term at the subject, else the
             // object index; the other end lies beside each entry.
@@ -135,15 +130,7 @@ extension FactorizedCount {
             for (k, b) in terms.enumerated() {
                 if k & 1023 == 1023 { try exec.checkLimits() }
                 guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { continue }
-                let run = lookup.run(Term(raw: UInt32(truncatingIfNeeded: b)))
-                guard run.count > 0 else { continue }
-                guard let predicates = run.predicates, let ends = run.otherEnds else { return nil }
-                for j in 0..<run.count {
-                    let end = JoinPlan.termTag | UInt64(ends[j].raw)
-                    let q = qualifierValue(Int(run.ids[j]))
-                    if atSubject { counter.take(b, end, predicates[j], q) } else { counter.take(end, b, predicates[j], q) }
-                }
-                if counter.undecided { return nil }
+                guard counter.takeEnd(lookup.run(Term(raw: UInt32(truncatingIfNeeded: b))), b, atSubject: atSubject), !counter.undecided else { return nil }
             }
         } else if link.subject.kind == .constant || link.object.kind == .constant {
             // A constant end's own list, the other end beside each entry (`?y knows E5`).
@@ -151,51 +138,21 @@ extension FactorizedCount {
             let b = atSubject ? link.subject.value : link.object.value
             guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { return nil }
             let run = (atSubject ? store.bySubject.rawLookup : store.byObject.rawLookup).run(Term(raw: UInt32(truncatingIfNeeded: b)))
-            if run.count > 0 {
-                guard let predicates = run.predicates, let ends = run.otherEnds else { return nil }
-                try exec.tick(by: run.count)
-                for j in 0..<run.count {
-                    let end = JoinPlan.termTag | UInt64(ends[j].raw)
-                    let q = qualifierValue(Int(run.ids[j]))
-                    if atSubject { counter.take(b, end, predicates[j], q) } else { counter.take(end, b, predicates[j], q) }
-                }
-            }
-        } else if let key = link.qualifier?.key,
-                  store.byKey.rawRun(Int(key)).count < link.predicates.map({ Set($0).reduce(0) { $0 + store.byPredicate.rawRun(Int($1)).count } }) ?? Int.max {
+            try exec.tick(by: run.count)
+            guard counter.takeEnd(run, b, atSubject: atSubject) else { return nil }
+        } else if let key = link.qualifier?.key, store.byKey.rawRun(Int(key)).count < predicateEntries() ?? Int.max {
             // Read whole by the qualifier's key: its list has both ends, the predicate and
             // the key's value beside each statement, each statement once (the list is
             // shorter than the predicates'). On one core, as below.
             let run = store.byKey.rawRun(Int(key))
-            guard run.count < atoms[i].parallelThreshold else { return nil }
-            if run.count > 0 {
-                guard let subjects = run.subjects, let objects = run.objects, let tags = run.predicates, let values = run.otherEnds else { return nil }
-                try exec.tick(by: run.count)
-                for j in 0..<run.count {
-                    counter.take(JoinPlan.termTag | UInt64(subjects[j].raw), JoinPlan.termTag | UInt64(objects[j].raw), tags[j],
-                                 JoinPlan.termTag | UInt64(values[j].raw))
-                }
-                if counter.undecided { return nil }
-            }
+            guard run.count < atoms[i].parallelThreshold, try counter.takeAll(run, valuesBeside: true, exec) else { return nil }
         } else {
             // Read whole: each named predicate's list, both ends beside it (a count does
             // not depend on the order it is read in). On one core: a list long enough to
             // be split over the cores is left to the join.
-            guard let named = link.predicates,
-                  Set(named).reduce(0, { $0 + store.byPredicate.rawRun(Int($1)).count }) < atoms[i].parallelThreshold else { return nil }
+            guard let named = link.predicates, predicateEntries()! < atoms[i].parallelThreshold else { return nil }
             for p in Set(named) {
-                let run = store.byPredicate.rawRun(Int(p))
-                guard run.count > 0 else { continue }
-                guard let subjects = run.subjects, let objects = run.objects, let tags = run.predicates else { return nil }
-                var j = 0
-                while j < run.count {
-                    try exec.tick(by: min(4096, run.count - j))
-                    let end = min(run.count, j + 4096)
-                    while j < end {
-                        counter.take(JoinPlan.termTag | UInt64(subjects[j].raw), JoinPlan.termTag | UInt64(objects[j].raw), tags[j], qualifierValue(Int(run.ids[j])))
-                        j += 1
-                    }
-                    if counter.undecided { return nil }
-                }
+                guard try counter.takeAll(store.byPredicate.rawRun(Int(p)), valuesBeside: false, exec) else { return nil }
             }
         }
         if counter.undecided { return nil }
@@ -215,10 +172,52 @@ extension FactorizedCount {
         let weights: TermCounts?
         let literals: LiteralTable
         let entities: EntityTable
+        let table: StatementTable
         var factor: TermCounts
         var overflow = false
         /// A filter could not decide an entry: the join must count the atom.
         var undecided = false
+
+        /// Statement `n`'s value of the link's qualifier (its first, as the join reads it),
+        /// or 0 when it has none; 0 and unread when the link names none.
+        @inline(__always) func qualifierValue(_ n: Int) -> UInt64 {
+            guard let key = link.qualifier?.key else { return 0 }
+            for q in table.storedQualifiers(n) where table.qualifierKeys[q] == key { return JoinPlan.termTag | UInt64(table.qualifierValues[q].raw) }
+            return 0
+        }
+
+        /// The entries of term `b`'s list in the subject (or object) index, the other end
+        /// beside each; false when nothing lies beside them (the join must count).
+        mutating func takeEnd(_ run: TermPostings.RawRun, _ b: UInt64, atSubject: Bool) -> Bool {
+            guard run.count > 0 else { return true }
+            guard let predicates = run.predicates, let ends = run.otherEnds else { return false }
+            for j in 0..<run.count {
+                let end = JoinPlan.termTag | UInt64(ends[j].raw)
+                let q = qualifierValue(Int(run.ids[j]))
+                if atSubject { take(b, end, predicates[j], q) } else { take(end, b, predicates[j], q) }
+            }
+            return true
+        }
+
+        /// Every entry of a predicate's or key's list, both ends and the predicate beside
+        /// each (and, in a key's list, the key's value); false when they are not, or a
+        /// filter could not decide an entry.
+        mutating func takeAll(_ run: TermPostings.RawRun, valuesBeside: Bool, _ exec: Execution) throws -> Bool {
+            guard run.count > 0 else { return true }
+            guard let subjects = run.subjects, let objects = run.objects, let tags = run.predicates,
+                  !valuesBeside || run.otherEnds != nil else { return false }
+            var j = 0
+            while j < run.count, !undecided {
+                let end = min(run.count, j + 4096)
+                try exec.tick(by: end - j)
+                while j < end {
+                    let q = valuesBeside ? JoinPlan.termTag | UInt64(run.otherEnds![j].raw) : qualifierValue(Int(run.ids[j]))
+                    take(JoinPlan.termTag | UInt64(subjects[j].raw), JoinPlan.termTag | UInt64(objects[j].raw), tags[j], q)
+                    j += 1
+                }
+            }
+            return !undecided
+        }
 
         /// One index entry: its statement's subject and object (as bindings), predicate
         /// tag (negative: quoted), and value of the link's qualifier (0: none).

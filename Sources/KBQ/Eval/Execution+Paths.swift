@@ -85,22 +85,12 @@ extension Execution {
         scratch.add(start, parent: -1, via: -1)
         // Without the start among the answers, a cycle back to it makes it one.
         if !includeStart { scratch.unmark(start) }
-        let lookup = inverse ? objectLookup : subjectLookup
-        let onePredicate = ps.count == 1 ? ps[0] : nil
         var head = 0
         while head < scratch.nodes.count {
             try tick()
-            let run = lookup.run(scratch.nodes[head])
-            if run.count > 0 {
-                for j in 0..<run.count {
-                    let i = Int(run.ids[j])
-                    // A negative tag: a quoted statement (see TermPostings).
-                    let tag = run.predicates.map { PredicateID($0[j]) } ?? (asserted[i] ? predicates[i] : -1)
-                    guard tag >= 0, onePredicate.map({ $0 == tag }) ?? ps.contains(tag) else { continue }
-                    let n = run.otherEnds?[j] ?? (inverse ? subjects[i] : objects[i])
-                    guard !scratch.isMarked(n) else { continue }
-                    scratch.add(n, parent: Int32(head), via: run.ids[j])
-                }
+            step(ps, from: scratch.nodes[head], inverse: inverse) { n, sid in
+                guard !scratch.isMarked(n) else { return }
+                scratch.add(n, parent: Int32(head), via: sid)
             }
             head += 1
         }
@@ -118,6 +108,21 @@ extension Execution {
             out.append((store.value(scratch.nodes[k]), inverse ? chain : chain.reversed()))
         }
         return out
+    }
+
+    /// One step over predicates `ps` from `node` (backwards when `inverse`): each asserted
+    /// statement's other end and the statement, in index order. The subject or object
+    /// index's run, with each statement's predicate and other end beside it.
+    @inline(__always) func step(_ ps: [PredicateID], from node: Term, inverse: Bool, _ body: (Term, StatementID) -> Void) {
+        let run = (inverse ? objectLookup : subjectLookup).run(node)
+        let onePredicate = ps.count == 1 ? ps[0] : nil
+        for j in 0..<run.count {
+            let i = Int(run.ids[j])
+            // A negative tag: a quoted statement (see TermPostings).
+            let tag = run.predicates.map { PredicateID($0[j]) } ?? (asserted[i] ? predicates[i] : -1)
+            guard tag >= 0, onePredicate.map({ $0 == tag }) ?? ps.contains(tag) else { continue }
+            body(run.otherEnds?[j] ?? (inverse ? subjects[i] : objects[i]), run.ids[j])
+        }
     }
 
     func solvePath(_ p: CompiledPattern, _ k: () throws -> Void) throws {

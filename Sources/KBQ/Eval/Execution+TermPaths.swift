@@ -60,17 +60,8 @@ extension Execution {
     func termReach(_ path: CompiledPath, from: Int32, inverse: Bool, _ walk: inout TermWalk) throws -> [Int32] {
         switch path {
         case .predicates(let ps):
-            let lookup = inverse ? objectLookup : subjectLookup
-            let run = lookup.run(walk.nodes[Int(from)])
             var out: [Int32] = []
-            for j in 0..<run.count {
-                let i = Int(run.ids[j])
-                // A negative tag: a quoted statement (see TermPostings).
-                let tag = run.predicates.map { PredicateID($0[j]) } ?? (asserted[i] ? predicates[i] : -1)
-                guard tag >= 0, ps.contains(tag) else { continue }
-                let n = run.otherEnds?[j] ?? (inverse ? subjects[i] : objects[i])
-                out.append(walk.add(n, from: from, by: run.ids[j]))
-            }
+            step(ps, from: walk.nodes[Int(from)], inverse: inverse) { n, sid in out.append(walk.add(n, from: from, by: sid)) }
             return out
         case .inverse(let inner):
             return try termReach(inner, from: from, inverse: !inverse, &walk)

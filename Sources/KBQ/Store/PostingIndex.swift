@@ -157,16 +157,7 @@ struct PostingIndex: Sendable {
     }
 
     /// The run of `key` as addresses into the index (see `TermPostings.RawRun`).
-    func rawRun(_ key: Int) -> TermPostings.RawRun {
-        let range = runRange(key)
-        guard !range.isEmpty else { return TermPostings.RawRun() }
-        let at = range.lowerBound
-        return TermPostings.RawRun(ids: ids.unsafeAddress + at, count: range.count,
-                                   predicates: predicates.isEmpty ? nil : predicates.unsafeAddress + at,
-                                   otherEnds: otherEnds.isEmpty ? nil : otherEnds.unsafeAddress + at,
-                                   subjects: subjects.isEmpty ? nil : subjects.unsafeAddress + at,
-                                   objects: subjects.isEmpty ? nil : (objects.isEmpty ? otherEnds : objects).unsafeAddress + at)
-    }
+    func rawRun(_ key: Int) -> TermPostings.RawRun { rawLookup.run(key) }
 
     /// The index as addresses, for lookups at every row of a join: a `rawRun` through the
     /// index's columns retains and releases each of them per lookup, more than the lookup
@@ -181,9 +172,10 @@ struct PostingIndex: Sendable {
         var subjects: UnsafePointer<Term>? = nil
         var objects: UnsafePointer<Term>? = nil
 
-        /// As `PostingIndex.rawRun`.
+        /// Where the run of `key` lies in `ids` (empty when the key has none). Dense:
+        /// `offsets[k]..<offsets[k+1]`; sparse: the key found in `keys`, by halves.
         @inline(__always)
-        func run(_ key: Int) -> TermPostings.RawRun {
+        func range(_ key: Int) -> Range<Int> {
             var low = 0
             if let keys {
                 var high = keys.count
@@ -192,12 +184,19 @@ struct PostingIndex: Sendable {
                     let mid = (low + high) / 2
                     if keys[mid] < k { low = mid + 1 } else { high = mid }
                 }
-                guard low < keys.count, keys[low] == k else { return TermPostings.RawRun() }
+                guard low < keys.count, keys[low] == k else { return 0..<0 }
             } else {
-                guard key >= 0, key + 1 < offsets.count else { return TermPostings.RawRun() }
+                guard key >= 0, key + 1 < offsets.count else { return 0..<0 }
                 low = key
             }
-            let (at, end) = (Int(offsets[low]), Int(offsets[low + 1]))
+            return Int(offsets[low])..<Int(offsets[low + 1])
+        }
+
+        /// As `PostingIndex.rawRun`.
+        @inline(__always)
+        func run(_ key: Int) -> TermPostings.RawRun {
+            let r = range(key)
+            let (at, end) = (r.lowerBound, r.upperBound)
             guard at < end else { return TermPostings.RawRun() }
             return TermPostings.RawRun(ids: ids + at, count: end - at, predicates: predicates.map { $0 + at },
                                        otherEnds: otherEnds.map { $0 + at }, subjects: subjects.map { $0 + at },
@@ -220,21 +219,7 @@ struct PostingIndex: Sendable {
     }
 
     /// Where the run of `key` lies in `ids` (empty when the key has none).
-    private func runRange(_ key: Int) -> Range<Int> {
-        guard let keys else {
-            guard key >= 0, key + 1 < offsets.count else { return 0..<0 }
-            return Int(offsets[key])..<Int(offsets[key + 1])
-        }
-        var low = 0
-        var high = keys.count
-        let k = UInt32(truncatingIfNeeded: key)
-        while low < high {
-            let mid = (low + high) / 2
-            if keys[mid] < k { low = mid + 1 } else { high = mid }
-        }
-        guard low < keys.count, keys[low] == k else { return 0..<0 }
-        return Int(offsets[low])..<Int(offsets[low + 1])
-    }
+    private func runRange(_ key: Int) -> Range<Int> { rawLookup.range(key) }
 
     /// The statements under `key`, in increasing order.
     subscript(key: Int) -> ColumnSlice<StatementID> {
@@ -307,17 +292,9 @@ struct TermPostings: Sendable {
         }
     }
 
-    /// As `withBeside`, as addresses into the index: for the join's per-row lookups, which
-    /// a slice's retains and copies would cost more than the lookup itself.
-    func rawRun(_ term: Term) -> RawRun {
-        switch term.kind {
-        case Term.entityKind: return entities.rawRun(term.index)
-        case Term.literalKind: return others.rawRun(term.index)
-        default: return others.rawRun(literalCount + term.index)
-        }
-    }
-
-    /// As `PostingIndex.RawLookup`, for both kinds of term.
+    /// As `PostingIndex.RawLookup`, for both kinds of term: `withBeside` as addresses into
+    /// the index, for the join's per-row lookups, which a slice's retains and copies would
+    /// cost more than the lookup itself.
     struct RawLookup {
         var entities: PostingIndex.RawLookup
         var others: PostingIndex.RawLookup
