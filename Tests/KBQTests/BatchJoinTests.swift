@@ -366,7 +366,9 @@ import Testing
 /// A one-predicate closure (`part_of+`) runs over term ids; written with an alternative
 /// (`(part_of|part_of)+`) it takes the general path. Both must give the same nodes, in the
 /// same order, with the same chains, through cycles and sub-predicates, both ways.
-@Suite struct PathTests {
+/// Serialized: `termWalksAgreeWithReach` turns the term walk (and with it the join's path
+/// step) off for a while, which another test of paths here would see.
+@Suite(.serialized) struct PathTests {
     @Test func termClosureAgreesWithTheGeneralClosure() throws {
         guard case .success(let store) = Loader.load(files: [Support.root + "/Tests/fixtures/cycle.kb"], into: FactStore()) else {
             Issue.record("cycle.kb does not load")
@@ -425,6 +427,75 @@ import Testing
             }
         }
         #expect(compared >= 20, "queries with answers: \(compared)")
+    }
+
+    /// A walk's level keeps each term once per round, first in a set, then (after many
+    /// terms) entities by marks: both ways, entities and other terms, across rounds.
+    @Test func termSeenKeepsEachTermOncePerRound() {
+        var seen = TermSeen(entityCount: 10)
+        for round in 0..<3 {
+            seen.clear()
+            // Round 0 meets enough other terms to take marks from round 1 on.
+            for k in 0..<(round == 0 ? 5000 : 20) {
+                let (first, again) = (seen.insert(Term(literal: k)), seen.insert(Term(literal: k)))
+                #expect(first && !again, "round \(round), literal \(k)")
+            }
+            for e in [3, 7, 3, 9, 7] as [EntityID] where e != 3 || round != 2 { _ = seen.insert(Term(entity: e)) }
+            let answers = [7, 9, 3, 1].map { seen.insert(Term(entity: EntityID($0))) }
+            #expect(answers == [false, false, round == 2, true], "round \(round)")
+        }
+    }
+
+    /// A path inside a join (`JoinPlan.PathStep`): walked from each row's bound end, or
+    /// from every node with neither bound, the other end unified like a pattern's; its
+    /// chain comes back as one `.path`, in ordered, grouped, `optional`, `not` and `or`
+    /// queries alike. Held to the general evaluator (the join off), answers, order and
+    /// evidence.
+    @Test func pathStepsAgreeWithTheGeneralEvaluator() throws {
+        let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? 20261206
+        var rng = RRandom(seed: seed)
+        var text = "type T\ntype U : T\ntype Document\npredicate p\npredicate q\npredicate r : q\nentity D : Document\n"
+        for i in 0..<50 { text += "entity E\(i) : \(i % 3 == 0 ? "U" : "T")\n" }
+        text += "from D para 1\n"
+        for _ in 0..<200 {
+            let (a, b) = (rng.int(50), rng.int(50))
+            switch rng.int(5) {
+            case 0: text += "E\(a) q E\(b)\n"
+            case 1: text += "E\(a) r E\(b)\n"
+            case 2: text += "E\(a) p \(rng.int(4))\n"
+            default: text += "E\(a) p E\(b)\n"
+            }
+        }
+        text += "E1 p E1\nE1 q E1\n"
+        guard let (store, rules) = try BatchJoinTests.generated(text, "path-joins.kb") else { return }
+        let queries = [
+            "find ?x, ?z where ?x is_a U, ?x p/q ?z",
+            "find ?x, ?z where ?x q ?y, ?y (p|q)/^p ?z order by ?z, ?x",
+            "find ?z, count(*) as ?n where ?x is_a U, ?x p/(q|r) ?z group by ?z order by ?n desc, ?z",
+            "find ?c, count(*) as ?n where ?x (p|q)/p ?c group by ?c order by ?n desc, ?c limit 5",
+            "find ?x where ?x p/q ?x",
+            "find ?x where ?x ^p/p E1",
+            "find ?y where E1 p/p ?y, ?y is_a U",
+            "find ?x where ?x p/p 2",
+            "find ?x where ?x p/p \"no such text\"",
+            "find ?x, ?y where ?x is_a U, optional(?x p/q ?y)",
+            "find ?x where ?x is_a U, not(?x p/p ?y)",
+            "find ?x, ?y where ?x is_a U, (?x p/p ?y or ?x ^q ?y)",
+            "find distinct ?y where ?x is_a T, ?x (p|^q)/(q|p) ?y",
+            "find count(distinct ?x) where ?x p/q ?y, ?y p ?z",
+        ]
+        var taken = 0
+        var withEvidence = 0
+        for q in queries {
+            let general = try BatchJoinTests.answers(q, store, rules, batchJoin: false)
+            if try BatchJoinTests.takes(q, store, rules) { taken += 1 }
+            let joined = try BatchJoinTests.answers(q, store, rules, batchJoin: true)
+            #expect(joined == general, "\(q), seed \(seed)")
+            #expect(try BatchJoinTests.answers(q, store, rules, batchJoin: true, parallel: true) == general, "on every core: \(q), seed \(seed)")
+            if general.contains(where: { $0.evidence.contains { if case .path(let c) = $0 { c.count > 1 } else { false } } }) { withEvidence += 1 }
+        }
+        #expect(taken == queries.count, "the join took \(taken) of \(queries.count)")
+        #expect(withEvidence >= 8, "queries with chains in their evidence: \(withEvidence)")
     }
 
     /// With more predicates than two bytes hold, the indexes keep no predicates beside their

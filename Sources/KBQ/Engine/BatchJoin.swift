@@ -133,6 +133,7 @@ final class BatchJoin {
     indirect enum Op {
         case pattern(PatternOp)
         case isA(IsAOp)
+        case path(PathOp)
         case filter(CompiledExpr, [Int], memo: Int?, quick: QuickComparison?, Counter)
         /// The inner steps, and the column that numbers their input rows.
         case not([Op], origin: Int, Counter)
@@ -144,6 +145,7 @@ final class BatchJoin {
             switch self {
             case .pattern(let p): return p.output.rowsOut
             case .isA(let a): return a.output.rowsOut
+            case .path(let p): return p.rowsOut
             case .filter(_, _, _, _, let c), .not(_, _, let c), .optional(_, _, let c), .or(_, _, let c): return c.rows
             }
         }
@@ -160,6 +162,11 @@ final class BatchJoin {
                 p.hashed = false
             case (.isA(let a), .isA(let b)?): a.output.rowsOut += b.output.rowsOut
             case (.isA(let a), _): a.output.rowsOut = 0
+            case (.path(let p), .path(let q)?): p.rowsOut += q.rowsOut
+            case (.path(let p), _):
+                // A run starts: the start nodes are found again (the store may have changed).
+                p.rowsOut = 0
+                p.starts = nil
             case (.filter(_, _, _, _, let c), .filter(_, _, _, _, let d)?): c.rows += d.rows
             case (.not(let inner, _, let c), .not(let other, _, let d)?), (.optional(let inner, _, let c), .optional(let other, _, let d)?):
                 c.rows += d.rows
@@ -288,6 +295,11 @@ final class BatchJoin {
                 }
                 certain.formUnion(op.variables)
                 ops.append(.isA(op))
+            case .path(let p):
+                let op = PathOp(p, slot: slots)
+                slots += op.slotCount
+                certain.formUnion(op.variables)
+                ops.append(.path(op))
             case .filter(let e, let vars, let memo, let quick):
                 if let quick, let scan = lastScan, scan.binds.contains(quick.variable), let at = scan.op.variables.firstIndex(of: quick.variable) {
                     scan.op.pushed.append((at, quick))
@@ -332,6 +344,8 @@ final class BatchJoin {
             case .isA(let a):
                 add(a.subject)
                 add(a.type)
+            case .path(let p):
+                out.formUnion(p.variables)
             case .or(let branches):
                 var inEvery: Set<Int>? = nil
                 for b in branches { inEvery = inEvery.map { $0.intersection(binds(b)) } ?? binds(b) }
@@ -417,7 +431,7 @@ final class BatchJoin {
         try runBindings { row, statements in
             for v in decoded { exec.row[v] = row[v] == 0 ? nil : decode(row[v]) }
             exec.evidence.removeAll(keepingCapacity: true)
-            for s in statements { exec.evidence.append(JoinPlan.evidence(s)) }
+            exec.evidence.append(contentsOf: JoinPlan.evidence(list: statements))
             try k()
         }
     }
@@ -435,6 +449,7 @@ final class BatchJoin {
         switch ops[i] {
         case .pattern(let p): try expand(p, batch, next)
         case .isA(let a): try expandIsA(a, batch, next)
+        case .path(let p): try expandPath(p, batch, next)
         case .filter(let e, let vars, let memo, let quick, let counter):
             let kept = try keptRows(batch, e, vars, memo, quick)
             counter.rows += kept.count

@@ -78,6 +78,7 @@ final class FactorizedCount {
     /// variables. `roots`: the variables counted distinct or grouped by (each made a join
     /// variable, to root its tree at).
     init?(_ program: JoinPlan.Program, roots: Set<Int>, _ exec: Execution, variableCount: Int) {
+        guard !JoinPlan.hasPath(program.steps) else { return nil }
         var steps: [[JoinPlan.Step]] = []
         var variables: [Set<Int>] = []
         for step in program.steps {
@@ -85,7 +86,8 @@ final class FactorizedCount {
             case .pattern(let p): variables.append(Set(p.variables))
             case .isA(let a): variables.append(Set(FactorizedCount.variables(a)))
             case .filter, .not, .optional: continue
-            case .or: return nil
+            // A path's pairs are counted by the join that makes them.
+            case .or, .path: return nil
             }
             steps.append([step])
         }
@@ -105,7 +107,7 @@ final class FactorizedCount {
             case .isA(let a): boundBefore.formUnion(FactorizedCount.variables(a))
             case .not(let inner): special.append((inner, FactorizedCount.variables(inner), .anti, boundBefore))
             case .optional(let inner): special.append((inner, FactorizedCount.variables(inner), .optional, boundBefore))
-            case .filter, .or: continue
+            case .filter, .or, .path: continue
             }
         }
         for sp in special {
@@ -165,6 +167,7 @@ final class FactorizedCount {
         for step in steps {
             switch step {
             case .pattern, .isA: continue
+            case .path(let p): all.formUnion(p.variables)
             case .filter(_, let vars, _, _): all.formUnion(vars)
             case .not(let inner), .optional(let inner): all.formUnion(variables(inner))
             case .or(let branches): for b in branches { all.formUnion(variables(b)) }

@@ -81,9 +81,32 @@ enum JoinPlan {
         }
     }
 
+    /// `?x (employed_by|board_member_of)/located_in ?c`: a path of steps, alternatives and
+    /// inverses of one predicate (those `Execution.termReach` walks), from each row's
+    /// bound end, or from every node its predicates touch when neither end is bound.
+    final class PathStep {
+        let subject: Position
+        let object: Position
+        let path: CompiledPath
+        /// The most statements a chain of the path crosses: the evidence slots it takes
+        /// after its marker (see `pathMarker`).
+        let chainSlots: Int
+
+        init(subject: Position, object: Position, path: CompiledPath, chainSlots: Int) {
+            (self.subject, self.object, self.path, self.chainSlots) = (subject, object, path, chainSlots)
+        }
+
+        var variables: [Int] {
+            var vars: [Int] = []
+            for p in [subject, object] where p.kind == .variable && !vars.contains(p.variable) { vars.append(p.variable) }
+            return vars
+        }
+    }
+
     indirect enum Step {
         case pattern(PatternStep)
         case isA(IsAStep)
+        case path(PathStep)
         /// A filter, the variables it reads, and for a filter of one variable the number of
         /// its memo (its truth depends on that binding alone).
         case filter(CompiledExpr, [Int], memo: Int?, quick: QuickComparison?)
@@ -105,8 +128,45 @@ enum JoinPlan {
     static func typeEvidence(_ e: EntityID, _ t: Int32) -> StatementID {
         StatementID(bitPattern: 0x8000_0000 | UInt32(t) << 24 | UInt32(e))
     }
-    static let maxEvidenceEntities = 1 << 24
+    /// Below `1 << 24`: the last 256 entity numbers of the last type are path markers.
+    static let maxEvidenceEntities = 1 << 24 - 256
     static let maxEvidenceTypes = 1 << 7
+
+    /// A path's chain in an answer's statement list: this marker, then the chain's `n`
+    /// statements (`n` < 255). It reads as the type evidence of an entity number no store
+    /// that uses type evidence has (see `maxEvidenceEntities`), and is never
+    /// `BindingBatch.noStatement` (-1).
+    static func pathMarker(_ n: Int) -> StatementID { StatementID(bitPattern: 0xFFFF_FF00 | UInt32(n)) }
+
+    /// The chain length a path marker stands for; nil for anything else.
+    @inline(__always) static func pathLength(_ s: StatementID) -> Int? {
+        let bits = UInt32(bitPattern: s)
+        return bits & 0xFFFF_FF00 == 0xFFFF_FF00 && bits != 0xFFFF_FFFF ? Int(bits & 0xFF) : nil
+    }
+
+    /// An answer's statement list as Evidence: each statement (or type) on its own, a
+    /// path's marker and chain as one `.path`.
+    static func evidence<C: Collection>(list: C) -> [Evidence] where C.Element == StatementID {
+        var out: [Evidence] = []
+        out.reserveCapacity(list.count)
+        var i = list.startIndex
+        while i != list.endIndex {
+            let s = list[i]
+            list.formIndex(after: &i)
+            guard let n = pathLength(s) else {
+                out.append(evidence(s))
+                continue
+            }
+            var chain: [StatementID] = []
+            chain.reserveCapacity(n)
+            for _ in 0..<n where i != list.endIndex {
+                chain.append(list[i])
+                list.formIndex(after: &i)
+            }
+            out.append(.path(chain))
+        }
+        return out
+    }
 
     /// A binding as a Value (never 0, unbound; Answers has a tag of its own for boxed values).
     /// `literals`: the store's table, held by the caller in a constant: read through the
@@ -169,6 +229,10 @@ enum JoinPlan {
                 if case .isA = p.path {
                     guard let step = JoinPlan.planIsA(p, store) else { return nil }
                     steps.append(.isA(step))
+                    continue
+                }
+                if let step = planPath(p, store) {
+                    steps.append(.path(step))
                     continue
                 }
                 guard let step = JoinPlan.plan(p, store) else { return nil }
@@ -242,6 +306,56 @@ enum JoinPlan {
             predicateVariable: predicateVariable, statementVariable: p.statementVar, quoted: p.quoted,
             impossible: impossible || subjectPattern?.impossible == true || objectPattern?.impossible == true,
             subjectPattern: subjectPattern, objectPattern: objectPattern)
+    }
+
+    /// A pattern whose path `Execution.termReach` walks (and is not one predicate, which
+    /// `plan` reads as a pattern): nil otherwise, or when the pattern names its statement
+    /// or has qualifiers or quoted ends (a path has no statement of its own).
+    static func planPath(_ p: CompiledPattern, _ store: FactStore) -> PathStep? {
+        switch p.path {
+        case .predicates, .variable, .any, .isA: return nil
+        default: break
+        }
+        guard Execution.walksTerms(p.path), p.qualifiers.isEmpty, p.statementVar == nil, !p.quoted,
+            let slots = chainSlots(p.path), slots < 255
+        else { return nil }
+        func position(_ s: Slot) -> Position? {
+            switch s {
+            case .wildcard: return Position(kind: .wildcard, value: 0, variable: -1)
+            case .variable(let v): return Position(kind: .variable, value: 0, variable: v)
+            case .proposition: return nil
+            case .constant(let v):
+                // A constant the store does not hold starts or ends no chain: an encoding
+                // no term has (a statement's tag) matches nothing.
+                guard let t = store.term(for: v) else { return Position(kind: .constant, value: statementTag | 0xFFFF_FFFF, variable: -1) }
+                return Position(kind: .constant, value: termTag | UInt64(t.raw), variable: -1)
+            }
+        }
+        guard let subject = position(p.subject), let object = position(p.object) else { return nil }
+        return PathStep(subject: subject, object: object, path: p.path, chainSlots: slots)
+    }
+
+    /// The most statements a chain of `path` crosses (nil: no bound, a closure).
+    static func chainSlots(_ path: CompiledPath) -> Int? {
+        switch path {
+        case .predicates: return 1
+        case .inverse(let inner): return chainSlots(inner)
+        case .sequence(let parts): return parts.reduce(0 as Int?) { sum, p in sum.flatMap { s in chainSlots(p).map { s + $0 } } }
+        case .alternative(let parts): return parts.reduce(0 as Int?) { most, p in most.flatMap { m in chainSlots(p).map { max(m, $0) } } }
+        default: return nil
+        }
+    }
+
+    /// Whether `steps` (inner ones included) hold a path step.
+    static func hasPath(_ steps: [Step]) -> Bool {
+        steps.contains { step in
+            switch step {
+            case .path: return true
+            case .not(let inner), .optional(let inner): return hasPath(inner)
+            case .or(let branches): return branches.contains(where: hasPath)
+            case .pattern, .isA, .filter: return false
+            }
+        }
     }
 
     static func planIsA(_ p: CompiledPattern, _ store: FactStore) -> IsAStep? {

@@ -70,7 +70,7 @@ public final class Answers {
 
     /// Row `row`'s evidence, a deferred one looked for within `limits` (and kept).
     public func evidence(_ row: Int, limits: Limits) throws -> [Evidence] {
-        guard let key = deferred[row], let find = findEvidence else { return evidenceRange(row).map { decodeEvidence(evidenceCells[$0]) } }
+        guard let key = deferred[row], let find = findEvidence else { return storedEvidence(row) }
         if let known = found[row] { return known }
         let evidence = try find(key, limits)
         found[row] = evidence
@@ -166,14 +166,23 @@ public final class Answers {
         cells.reserveCapacity(evidenceCells.count + repeatStatements.count)
         var ends: [UInt32] = []
         ends.reserveCapacity(count)
+        let cell = { (s: StatementID) in JoinPlan.statementTag | UInt64(UInt32(bitPattern: s)) }
+        // A path's marker and chain are one piece of evidence: merged whole, and counted once.
+        let chains = repeatStatements.contains { JoinPlan.pathLength($0) != nil }
         for row in 0..<count {
             let start = cells.count
             for i in evidenceRange(row) { cells.append(evidenceCells[i]) }
-            for k in Int(firstRepeat[row])..<Int(firstRepeat[row + 1]) where cells.count - start < cap {
+            var units = chains ? Answers.units(cells[start...]) : []
+            for k in Int(firstRepeat[row])..<Int(firstRepeat[row + 1]) where (chains ? units.count : cells.count - start) < cap {
                 let n = Int(order[k])
-                for s in repeatStatements[(n == 0 ? 0 : Int(repeatEnds[n - 1]))..<Int(repeatEnds[n])] {
-                    let cell = JoinPlan.statementTag | UInt64(UInt32(bitPattern: s))
-                    if !cells[start...].contains(cell) { cells.append(cell) }
+                let statements = repeatStatements[(n == 0 ? 0 : Int(repeatEnds[n - 1]))..<Int(repeatEnds[n])]
+                guard chains else {
+                    for s in statements where !cells[start...].contains(cell(s)) { cells.append(cell(s)) }
+                    continue
+                }
+                for unit in Answers.units(ArraySlice(statements.map(cell))) where !units.contains(unit) {
+                    units.append(unit)
+                    cells += unit
                 }
             }
             ends.append(UInt32(cells.count))
@@ -183,6 +192,20 @@ public final class Answers {
         repeatRows = []
         repeatEnds = []
         repeatStatements = []
+    }
+
+    /// Evidence cells split into pieces of evidence: a path's marker with its chain, or one cell.
+    static func units(_ cells: ArraySlice<UInt64>) -> [ArraySlice<UInt64>] {
+        var out: [ArraySlice<UInt64>] = []
+        var i = cells.startIndex
+        while i < cells.endIndex {
+            let b = cells[i]
+            let n = b & ~0xFFFF_FFFF == JoinPlan.statementTag ? JoinPlan.pathLength(StatementID(bitPattern: UInt32(truncatingIfNeeded: b))) ?? 0 : 0
+            let end = min(cells.endIndex, i + 1 + n)
+            out.append(cells[i..<end])
+            i = end
+        }
+        return out
     }
 
     /// Row `row`'s value in column `column`.
@@ -247,6 +270,31 @@ public final class Answers {
         case Answers.boxTag: return boxed[Int(UInt32(truncatingIfNeeded: b))]
         default: return JoinPlan.decode(b, literals)
         }
+    }
+
+    /// Row `row`'s evidence cells as Evidence: a path's marker and the chain after it (see
+    /// `JoinPlan.pathMarker`) as one `.path`.
+    private func storedEvidence(_ row: Int) -> [Evidence] {
+        let range = evidenceRange(row)
+        let isStatement = { (b: UInt64) in b & ~0xFFFF_FFFF == JoinPlan.statementTag }
+        guard range.contains(where: { isStatement(evidenceCells[$0]) }) else { return range.map { decodeEvidence(evidenceCells[$0]) } }
+        var out: [Evidence] = []
+        var statements: [StatementID] = []
+        func flush() {
+            out += JoinPlan.evidence(list: statements)
+            statements.removeAll()
+        }
+        for i in range {
+            let b = evidenceCells[i]
+            if isStatement(b) {
+                statements.append(StatementID(bitPattern: UInt32(truncatingIfNeeded: b)))
+            } else {
+                flush()
+                out.append(decodeEvidence(b))
+            }
+        }
+        flush()
+        return out
     }
 
     private func decodeEvidence(_ b: UInt64) -> Evidence {

@@ -57,22 +57,26 @@ extension Execution {
     }
 
     /// The nodes `path` reaches from node `from` of `walk` (added to it), in `reach`'s order.
-    func termReach(_ path: CompiledPath, from: Int32, inverse: Bool, _ walk: inout TermWalk) throws -> [Int32] {
+    /// `depth`: how many sequences and alternatives enclose this one, each keeping the
+    /// nodes it has met in its own level of `walkSeen` (a walk runs from every start node
+    /// of a path with both ends free: a set made at every level of every start cost more
+    /// than the walk).
+    func termReach(_ path: CompiledPath, from: Int32, inverse: Bool, _ walk: inout TermWalk, depth: Int = 0) throws -> [Int32] {
         switch path {
         case .predicates(let ps):
             var out: [Int32] = []
             step(ps, from: walk.nodes[Int(from)], inverse: inverse) { n, sid in out.append(walk.add(n, from: from, by: sid)) }
             return out
         case .inverse(let inner):
-            return try termReach(inner, from: from, inverse: !inverse, &walk)
+            return try termReach(inner, from: from, inverse: !inverse, &walk, depth: depth)
         case .sequence(let parts):
             var frontier: [Int32] = [from]
             for part in (inverse ? parts.reversed() : parts) {
                 var next: [Int32] = []
-                var seen = Set<UInt32>()
+                startSeen(depth)
                 for node in frontier {
                     try tick()
-                    for n in try termReach(part, from: node, inverse: inverse, &walk) where seen.insert(walk.nodes[Int(n)].raw).inserted {
+                    for n in try termReach(part, from: node, inverse: inverse, &walk, depth: depth + 1) where walkSeen[depth].insert(walk.nodes[Int(n)]) {
                         next.append(n)
                     }
                 }
@@ -81,9 +85,9 @@ extension Execution {
             return frontier
         case .alternative(let parts):
             var out: [Int32] = []
-            var seen = Set<UInt32>()
+            startSeen(depth)
             for part in parts {
-                for n in try termReach(part, from: from, inverse: inverse, &walk) where seen.insert(walk.nodes[Int(n)].raw).inserted {
+                for n in try termReach(part, from: from, inverse: inverse, &walk, depth: depth + 1) where walkSeen[depth].insert(walk.nodes[Int(n)]) {
                     out.append(n)
                 }
             }
@@ -91,6 +95,12 @@ extension Execution {
         default:
             return []
         }
+    }
+
+    /// Level `depth` of `walkSeen` emptied, made when first needed.
+    private func startSeen(_ depth: Int) {
+        while walkSeen.count <= depth { walkSeen.append(TermSeen(entityCount: store.entities.count)) }
+        walkSeen[depth].clear()
     }
 
     /// `solvePath` for a path `termReach` walks, from each start term: the answers as
@@ -125,5 +135,40 @@ extension Execution {
             }
         }
         return nodes
+    }
+}
+
+/// The terms one level of a term walk has met: in a set at first; once the level has met
+/// many (a walk from every start node), entities by a mark per entity (the level's round
+/// number, so that emptying it clears nothing) and other terms in the set. A walk from one
+/// node never pays for marks as many as the entities.
+struct TermSeen {
+    private let entityCount: Int
+    private var mark: [UInt32] = []
+    private var round: UInt32 = 1
+    private var others = Set<UInt32>()
+    private var met = 0
+
+    init(entityCount: Int) { self.entityCount = entityCount }
+
+    mutating func clear() {
+        if mark.isEmpty, met > 4096 { mark = Array(repeating: 0, count: entityCount) }
+        if round == UInt32.max {
+            for i in mark.indices { mark[i] = 0 }
+            round = 0
+        }
+        round += 1
+        if !others.isEmpty { others.removeAll(keepingCapacity: true) }
+    }
+
+    /// Whether `t` was not met yet (it is now).
+    @inline(__always) mutating func insert(_ t: Term) -> Bool {
+        guard t.kind == Term.entityKind, t.index < mark.count else {
+            met += 1
+            return others.insert(t.raw).inserted
+        }
+        if mark[t.index] == round { return false }
+        mark[t.index] = round
+        return true
     }
 }

@@ -85,6 +85,8 @@ final class Execution {
     @exclusivity(unchecked) var memoryChecks = 0
     /// A path closure's scratch, kept from one start node to the next (see `closure`).
     @exclusivity(unchecked) var pathScratch = PathScratch()
+    /// The nodes each nesting level of a term walk has kept (see `termReach`).
+    @exclusivity(unchecked) var walkSeen: [TermSeen] = []
     // The store's columns, held here so that the hot loop reads them without a retain.
     let subjects: Column<Term>
     let predicates: Column<PredicateID>

@@ -36,6 +36,7 @@ extension PreparedQuery {
                     how = o.hashed ? "anti-join by hash" + (o.key.map { " on ?\(c.variables[$0.variable])" } ?? "") : "anti-join by index"
                 case (.optional, .pattern(let o)?):
                     how = o.hashed ? "left hash join" + (o.key.map { " on ?\(c.variables[$0.variable])" } ?? "") : "left join by index"
+                case (.pattern, .path?): how = "path walk"
                 case (.pattern, _): how = "search"
                 case (.filter, _): how = "filter"
                 case (.not, _): how = "anti-join"

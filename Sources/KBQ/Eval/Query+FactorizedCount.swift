@@ -122,7 +122,7 @@ extension PreparedQuery {
         { [self] key, limits in
             let exec = Execution(store: store, source: source, rules: rules, limits: limits, variableCount: compiled.variables.count)
             guard let join = join(exec) else { return [] }
-            return try firstAnswers(of: [key], by: g, join, exec).of(0).map(JoinPlan.evidence)
+            return try JoinPlan.evidence(list: firstAnswers(of: [key], by: g, join, exec).of(0))
         }
     }
 

@@ -52,7 +52,7 @@ extension PreparedQuery {
         var accumulators: [[Accumulator]] = []
         var counts: [[Int]] = calls.map { _ in [] }
         var distinctBindings = calls.map { _ in DistinctPairs() }
-        var evidence = GroupEvidence(ownSlots: join.ownEvidenceSlots)
+        var evidence = GroupEvidence(ownSlots: join.ownEvidenceSlots, hasPaths: JoinPlan.hasPath(join.program.steps))
         let ops = exec.ops
         let source = self.source
         let allVariables = Array(0..<width)
@@ -209,7 +209,7 @@ extension PreparedQuery {
             exec.row = first(g).map { $0 == 0 ? nil : join.decode($0) }
             let results = try accumulated(g).map { try $0.result(ops, source) }
             let values = try aggregatedProjections(results, exec)
-            out.append((exec.row, values, evidence.of(g).map(JoinPlan.evidence), results, -1))
+            out.append((exec.row, values, JoinPlan.evidence(list: evidence.of(g)), results, -1))
         }
         return out
     }
@@ -228,8 +228,16 @@ struct GroupEvidence {
     /// The evidence slots whose statements are each behind one row at most
     /// (`BatchJoin.ownEvidenceSlots`): added without looking for them first.
     let ownSlots: Set<Int>
+    /// Whether rows may hold a path's chain (the join has a path step).
+    let hasPaths: Bool
+    /// Each chain met, numbered: a group holds a chain once, as it holds a statement.
+    private var chainNumbers: [[StatementID]: Int32] = [:]
+    private static let chainTag: UInt64 = 6 << 32
 
-    init(ownSlots: Set<Int> = []) { self.ownSlots = ownSlots }
+    init(ownSlots: Set<Int> = [], hasPaths: Bool = false) {
+        self.ownSlots = ownSlots
+        self.hasPaths = hasPaths
+    }
 
     mutating func addGroups(_ n: Int) {
         head.append(contentsOf: repeatElement(-1, count: n))
@@ -240,13 +248,48 @@ struct GroupEvidence {
     /// Whether group `g` takes the statements of another row.
     func hasRoom(_ g: Int) -> Bool { size[g] < PreparedQuery.evidencePerGroup }
 
-    /// One row's statements, for group `g` (which has room), each once.
+    /// One row's statements, for group `g` (which has room), each once; a path's marker
+    /// and chain (see `JoinPlan.pathMarker`) are one piece of evidence, kept once.
     mutating func add(_ statements: [StatementID], to g: Int) {
-        for s in statements { add(s, to: g) }
+        var i = 0
+        while i < statements.count {
+            guard let n = JoinPlan.pathLength(statements[i]) else {
+                add(statements[i], to: g)
+                i += 1
+                continue
+            }
+            let end = min(statements.count, i + 1 + n)
+            addChain(statements[i..<end], to: g)
+            i = end
+        }
+    }
+
+    /// A path's marker and chain, unless group `g` holds the same chain: one entry each in
+    /// the group's list, counted as one piece of evidence (as `.path` is).
+    private mutating func addChain(_ chain: ArraySlice<StatementID>, to g: Int) {
+        let key = Array(chain)
+        let number = chainNumbers[key] ?? {
+            let n = Int32(chainNumbers.count)
+            chainNumbers[key] = n
+            return n
+        }()
+        guard held.insert(Int32(g), GroupEvidence.chainTag | UInt64(UInt32(bitPattern: number))) else { return }
+        for s in chain { append(s, to: g) }
+        size[g] += 1
     }
 
     /// The statements of each row of `batch`, for its group while the group has room.
     mutating func add(_ batch: BindingBatch, _ groupOfRow: [Int32]) {
+        if hasPaths {
+            // A row's list read whole, its chains kept as units.
+            var statements: [StatementID] = []
+            for (r, g) in groupOfRow.enumerated() where size[Int(g)] < PreparedQuery.evidencePerGroup {
+                statements.removeAll(keepingCapacity: true)
+                for column in batch.evidence where !column.isEmpty && column[r] != BindingBatch.noStatement { statements.append(column[r]) }
+                add(statements, to: Int(g))
+            }
+            return
+        }
         let filled = batch.evidence.indices.filter { !batch.evidence[$0].isEmpty }.map { (column: batch.evidence[$0], own: ownSlots.contains($0)) }
         for (r, g) in groupOfRow.enumerated() where size[Int(g)] < PreparedQuery.evidencePerGroup {
             for (column, own) in filled where column[r] != BindingBatch.noStatement { add(column[r], to: Int(g), own: own) }
@@ -259,12 +302,17 @@ struct GroupEvidence {
         // pairs, not along the group's list (up to `evidencePerGroup` nodes far apart, for
         // every statement of every row).
         guard own || held.insert(Int32(g), JoinPlan.statementTag | UInt64(UInt32(bitPattern: s))) else { return }
+        append(s, to: g)
+        size[g] += 1
+    }
+
+    /// `s` at the end of group `g`'s list.
+    private mutating func append(_ s: StatementID, to g: Int) {
         let n = Int32(statement.count)
         statement.append(s)
         next.append(-1)
         if tail[g] >= 0 { next[Int(tail[g])] = n } else { head[g] = n }
         tail[g] = n
-        size[g] += 1
     }
 
     func of(_ g: Int) -> [StatementID] {

@@ -388,7 +388,7 @@ public final class PreparedQuery {
         }
         for r in chosen {
             setRow(bindings[r * n..<(r + 1) * n])
-            let evidence = statements[(r == 0 ? 0 : statementEnds[r - 1])..<statementEnds[r]].map(JoinPlan.evidence)
+            let evidence = JoinPlan.evidence(list: statements[(r == 0 ? 0 : statementEnds[r - 1])..<statementEnds[r]])
             try answers.append(projections.count, { try exec.eval(projections[$0].expr) }, evidence: evidence)
         }
     }

@@ -1,0 +1,111 @@
+/// A path step (`JoinPlan.PathStep`) on a batch: for each row, the nodes the path reaches
+/// from the row's bound end (walked by `Execution.termReach` over term ids), or from every
+/// node the path's predicates touch when neither end is bound; each reached node a row,
+/// with its chain of statements as evidence.
+///
+/// Invariant: the rows, their order and their chains are the general evaluator's
+/// (`Execution.solvePath`): a bound subject walks forwards, else a bound object backwards,
+/// else every start of `startTerms` forwards; the other end is then unified like a
+/// pattern's. A row's evidence is the marker `JoinPlan.pathMarker(n)` in the step's first
+/// slot, the chain's n statements in the next n, and `noStatement` in the rest, so that an
+/// answer's statement list reads back as one `.path` (`JoinPlan.evidence(list:)`).
+extension BatchJoin {
+    final class PathOp {
+        let step: JoinPlan.PathStep
+        /// The marker's slot; the chain's slots follow it.
+        let slot: Int
+        let variables: [Int]
+        var rowsOut = 0
+        /// With neither end bound: the start nodes, found once a run.
+        var starts: [Term]? = nil
+        // Read and written at every node reached, by the one thread that runs the join:
+        // no run-time exclusivity checks (they cost more than the walk's own work).
+        @exclusivity(unchecked) var walk = Execution.TermWalk()
+        // The rows being made: input row, the step's variables, the chain's slots.
+        @exclusivity(unchecked) var parents: [Int32] = []
+        @exclusivity(unchecked) var made: [UInt64] = []
+        @exclusivity(unchecked) var chains: [[StatementID]]
+
+        init(_ step: JoinPlan.PathStep, slot: Int) {
+            self.step = step
+            self.slot = slot
+            variables = step.variables
+            chains = Array(repeating: [], count: step.chainSlots + 1)
+        }
+
+        var slotCount: Int { step.chainSlots + 1 }
+
+        func reset() {
+            parents.removeAll(keepingCapacity: true)
+            made.removeAll(keepingCapacity: true)
+            for k in chains.indices { chains[k].removeAll(keepingCapacity: true) }
+        }
+    }
+
+    func expandPath(_ op: PathOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
+        let exec = self.exec
+        let step = op.step
+        let vars = op.variables
+        let rows = batch.rows(vars)
+        op.reset()
+        func flushPath() throws {
+            guard !op.parents.isEmpty else { return }
+            op.rowsOut += op.parents.count
+            var out = batch.gathered(op.parents)
+            let width = vars.count
+            for (j, v) in vars.enumerated() {
+                out.columns[v] = op.made.withUnsafeBufferPointer { m in (0..<op.parents.count).map { m[$0 * width + j] } }
+            }
+            for k in op.chains.indices { out.evidence[op.slot + k] = op.chains[k] }
+            op.reset()
+            try next(out)
+        }
+        /// Walks from `start` (backwards when `inverse`) and makes a row of input row `row`
+        /// for each node reached whose ends unify with the step's.
+        func walk(from start: Term, inverse: Bool, _ row: Int) throws {
+            op.walk.nodes.removeAll(keepingCapacity: true)
+            op.walk.parent.removeAll(keepingCapacity: true)
+            op.walk.via.removeAll(keepingCapacity: true)
+            let root = op.walk.add(start, from: -1, by: -1)
+            let reached = try exec.termReach(step.path, from: root, inverse: inverse, &op.walk)
+            guard !reached.isEmpty else { return }
+            let from = JoinPlan.termTag | UInt64(start.raw)
+            for n in reached {
+                let to = JoinPlan.termTag | UInt64(op.walk.nodes[Int(n)].raw)
+                let mark = trail.count
+                if unify(step.subject, inverse ? to : from) && unify(step.object, inverse ? from : to) {
+                    let chain = op.walk.chain(n, inverse: inverse)
+                    op.parents.append(Int32(row))
+                    for v in vars { op.made.append(bindings[v]) }
+                    op.chains[0].append(JoinPlan.pathMarker(chain.count))
+                    for k in 1..<op.chains.count { op.chains[k].append(k <= chain.count ? chain[k - 1] : BindingBatch.noStatement) }
+                }
+                undo(to: mark)
+                if op.parents.count >= BatchJoin.batchRows {
+                    try flushPath()
+                    load(vars, rows, row)
+                }
+            }
+        }
+        for row in 0..<batch.count {
+            load(vars, rows, row)
+            if let s = bound(step.subject) {
+                // A value that is not a stored term starts no chain.
+                guard s & ~0xFFFF_FFFF == JoinPlan.termTag else { continue }
+                try exec.tick()
+                try walk(from: Term(raw: UInt32(truncatingIfNeeded: s)), inverse: false, row)
+            } else if let o = bound(step.object) {
+                guard o & ~0xFFFF_FFFF == JoinPlan.termTag else { continue }
+                try exec.tick()
+                try walk(from: Term(raw: UInt32(truncatingIfNeeded: o)), inverse: true, row)
+            } else {
+                if op.starts == nil { op.starts = exec.startTerms(step.path) }
+                for start in op.starts! {
+                    try exec.tick()
+                    try walk(from: start, inverse: false, row)
+                }
+            }
+        }
+        try flushPath()
+    }
+}
