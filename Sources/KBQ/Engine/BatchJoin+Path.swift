@@ -25,6 +25,7 @@ extension BatchJoin {
         @exclusivity(unchecked) var parents: [Int32] = []
         @exclusivity(unchecked) var made: [UInt64] = []
         @exclusivity(unchecked) var chains: [[StatementID]]
+        @exclusivity(unchecked) var reached: [Int32] = []
 
         init(_ step: JoinPlan.PathStep, slot: Int) {
             self.step = step
@@ -67,18 +68,28 @@ extension BatchJoin {
             op.walk.parent.removeAll(keepingCapacity: true)
             op.walk.via.removeAll(keepingCapacity: true)
             let root = op.walk.add(start, from: -1, by: -1)
-            let reached = try exec.termReach(step.path, from: root, inverse: inverse, &op.walk)
-            guard !reached.isEmpty else { return }
+            op.reached.removeAll(keepingCapacity: true)
+            try exec.termReach(step.path, from: root, inverse: inverse, &op.walk, depth: 0, into: &op.reached)
+            guard !op.reached.isEmpty else { return }
             let from = JoinPlan.termTag | UInt64(start.raw)
-            for n in reached {
+            for n in op.reached {
                 let to = JoinPlan.termTag | UInt64(op.walk.nodes[Int(n)].raw)
                 let mark = trail.count
                 if unify(step.subject, inverse ? to : from) && unify(step.object, inverse ? from : to) {
-                    let chain = op.walk.chain(n, inverse: inverse)
                     op.parents.append(Int32(row))
                     for v in vars { op.made.append(bindings[v]) }
-                    op.chains[0].append(JoinPlan.pathMarker(chain.count))
-                    for k in 1..<op.chains.count { op.chains[k].append(k <= chain.count ? chain[k - 1] : BindingBatch.noStatement) }
+                    // The chain written slot by slot, walking up from the node: the path's
+                    // order is the walk's for an inverse walk, its reverse otherwise.
+                    let length = op.walk.length(n)
+                    op.chains[0].append(JoinPlan.pathMarker(length))
+                    let first = op.chains[1].count
+                    for k in 1..<op.chains.count { op.chains[k].append(BindingBatch.noStatement) }
+                    var (at, k) = (Int(n), inverse ? 1 : length)
+                    while op.walk.parent[at] >= 0 {
+                        op.chains[k][first] = op.walk.via[at]
+                        at = Int(op.walk.parent[at])
+                        k += inverse ? 1 : -1
+                    }
                 }
                 undo(to: mark)
                 if op.parents.count >= BatchJoin.batchRows {

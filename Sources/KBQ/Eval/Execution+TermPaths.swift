@@ -24,6 +24,16 @@ extension Execution {
             return Int32(nodes.count - 1)
         }
 
+        /// How many statements lead from the start to node `k`.
+        func length(_ k: Int32) -> Int {
+            var (n, at) = (0, Int(k))
+            while parent[at] >= 0 {
+                n += 1
+                at = Int(parent[at])
+            }
+            return n
+        }
+
         /// The statements from the start to node `k`, in the path's order.
         func chain(_ k: Int32, inverse: Bool) -> [StatementID] {
             var out: [StatementID] = []
@@ -57,50 +67,78 @@ extension Execution {
     }
 
     /// The nodes `path` reaches from node `from` of `walk` (added to it), in `reach`'s order.
-    /// `depth`: how many sequences and alternatives enclose this one, each keeping the
-    /// nodes it has met in its own level of `walkSeen` (a walk runs from every start node
-    /// of a path with both ends free: a set made at every level of every start cost more
-    /// than the walk).
-    func termReach(_ path: CompiledPath, from: Int32, inverse: Bool, _ walk: inout TermWalk, depth: Int = 0) throws -> [Int32] {
+    func termReach(_ path: CompiledPath, from: Int32, inverse: Bool, _ walk: inout TermWalk) throws -> [Int32] {
+        var out: [Int32] = []
+        try termReach(path, from: from, inverse: inverse, &walk, depth: 0, into: &out)
+        return out
+    }
+
+    /// `termReach`, the nodes appended to `out`. `depth`: how many sequences and
+    /// alternatives enclose this one, each keeping the nodes it has met in its own level of
+    /// `walkSeen` and its lists in its own buffers of `walkBuffers` (a walk runs from every
+    /// start node of a path with both ends free: a set and arrays made at every level of
+    /// every start cost more than the walk).
+    func termReach(_ path: CompiledPath, from: Int32, inverse: Bool, _ walk: inout TermWalk, depth: Int, into out: inout [Int32]) throws {
         switch path {
         case .predicates(let ps):
-            var out: [Int32] = []
             step(ps, from: walk.nodes[Int(from)], inverse: inverse) { n, sid in out.append(walk.add(n, from: from, by: sid)) }
-            return out
         case .inverse(let inner):
-            return try termReach(inner, from: from, inverse: !inverse, &walk, depth: depth)
+            try termReach(inner, from: from, inverse: !inverse, &walk, depth: depth, into: &out)
         case .sequence(let parts):
-            var frontier: [Int32] = [from]
+            var (frontier, next, reached) = (takeBuffer(depth, 0), takeBuffer(depth, 1), takeBuffer(depth, 2))
+            var seen = takeSeen(depth)
+            defer {
+                (walkBuffers[depth * 3], walkBuffers[depth * 3 + 1], walkBuffers[depth * 3 + 2]) = (frontier, next, reached)
+                walkSeen[depth] = seen
+            }
+            frontier.append(from)
             for part in (inverse ? parts.reversed() : parts) {
-                var next: [Int32] = []
-                startSeen(depth)
+                next.removeAll(keepingCapacity: true)
+                seen.clear()
                 for node in frontier {
                     try tick()
-                    for n in try termReach(part, from: node, inverse: inverse, &walk, depth: depth + 1) where walkSeen[depth].insert(walk.nodes[Int(n)]) {
-                        next.append(n)
-                    }
+                    reached.removeAll(keepingCapacity: true)
+                    try termReach(part, from: node, inverse: inverse, &walk, depth: depth + 1, into: &reached)
+                    for n in reached where seen.insert(walk.nodes[Int(n)]) { next.append(n) }
                 }
-                frontier = next
+                swap(&frontier, &next)
             }
-            return frontier
+            out.append(contentsOf: frontier)
         case .alternative(let parts):
-            var out: [Int32] = []
-            startSeen(depth)
-            for part in parts {
-                for n in try termReach(part, from: from, inverse: inverse, &walk, depth: depth + 1) where walkSeen[depth].insert(walk.nodes[Int(n)]) {
-                    out.append(n)
-                }
+            var reached = takeBuffer(depth, 0)
+            var seen = takeSeen(depth)
+            defer {
+                walkBuffers[depth * 3] = reached
+                walkSeen[depth] = seen
             }
-            return out
+            seen.clear()
+            for part in parts {
+                reached.removeAll(keepingCapacity: true)
+                try termReach(part, from: from, inverse: inverse, &walk, depth: depth + 1, into: &reached)
+                for n in reached where seen.insert(walk.nodes[Int(n)]) { out.append(n) }
+            }
         default:
-            return []
+            break
         }
     }
 
-    /// Level `depth` of `walkSeen` emptied, made when first needed.
-    private func startSeen(_ depth: Int) {
+    /// Buffer `k` of level `depth`, emptied and moved out (so that appending to it copies
+    /// nothing); the caller puts it back.
+    private func takeBuffer(_ depth: Int, _ k: Int) -> [Int32] {
+        while walkBuffers.count < (depth + 1) * 3 { walkBuffers.append([]) }
+        var b: [Int32] = []
+        swap(&b, &walkBuffers[depth * 3 + k])
+        b.removeAll(keepingCapacity: true)
+        return b
+    }
+
+    /// Level `depth` of `walkSeen` (made when first needed), moved out (so that marking it
+    /// copies nothing); the caller empties it and puts it back.
+    private func takeSeen(_ depth: Int) -> TermSeen {
         while walkSeen.count <= depth { walkSeen.append(TermSeen(entityCount: store.entities.count)) }
-        walkSeen[depth].clear()
+        var seen = TermSeen(entityCount: 0)
+        swap(&seen, &walkSeen[depth])
+        return seen
     }
 
     /// `solvePath` for a path `termReach` walks, from each start term: the answers as
@@ -126,12 +164,13 @@ extension Execution {
     /// `startNodes` as terms, in its order, for a path that cannot take zero steps.
     func startTerms(_ path: CompiledPath) -> [Term] {
         var nodes: [Term] = []
-        var seen = Set<UInt32>()
+        var seen = TermSeen(entityCount: store.entities.count, marks: true)
         for p in path.predicateSet ?? [] {
             for sid in store.statements(withPredicate: p) {
                 let i = Int(sid)
                 guard asserted[i] else { continue }
-                for t in [subjects[i], objects[i]] where seen.insert(t.raw).inserted { nodes.append(t) }
+                if seen.insert(subjects[i]) { nodes.append(subjects[i]) }
+                if seen.insert(objects[i]) { nodes.append(objects[i]) }
             }
         }
         return nodes
@@ -149,7 +188,11 @@ struct TermSeen {
     private var others = Set<UInt32>()
     private var met = 0
 
-    init(entityCount: Int) { self.entityCount = entityCount }
+    /// `marks`: by marks from the start (for a walk over many nodes).
+    init(entityCount: Int, marks: Bool = false) {
+        self.entityCount = entityCount
+        if marks { mark = Array(repeating: 0, count: entityCount) }
+    }
 
     mutating func clear() {
         if mark.isEmpty, met > 4096 { mark = Array(repeating: 0, count: entityCount) }

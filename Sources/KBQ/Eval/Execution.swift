@@ -87,6 +87,8 @@ final class Execution {
     @exclusivity(unchecked) var pathScratch = PathScratch()
     /// The nodes each nesting level of a term walk has kept (see `termReach`).
     @exclusivity(unchecked) var walkSeen: [TermSeen] = []
+    /// Three lists per nesting level of a term walk, kept from one start node to the next.
+    @exclusivity(unchecked) var walkBuffers: [[Int32]] = []
     // The store's columns, held here so that the hot loop reads them without a retain.
     let subjects: Column<Term>
     let predicates: Column<PredicateID>
