@@ -94,6 +94,11 @@ import Testing
             // when it has no answer; `count(?v)` of a variable only an `optional` binds.
             "find count(*) where ?a is_a T, not ?a q _",
             "find count(*) where ?a p ?b, not (?b r ?c, ?c is_a U)",
+            // A filter the planner puts first in the `not` (its variable bound outside):
+            // the atom, read whole, must not run it before its pattern binds that variable.
+            "find count(*) where ?a p ?b, not (?a r ?c, ?a != E3)",
+            "find count(*) where ?a p ?b, ?b != E2, not (?b q ?c, ?b != E7, ?c != E1)",
+            "find ?b, count(*) as ?n where ?a p ?b, optional (?b r ?c, ?b != E4) order by ?n desc, ?b limit 5",
             "find count(*) where ?a is_a U, optional (?a p ?b)",
             "find count(?b), count(*) where ?a is_a U, optional (?a p ?b)",
             "find count(?m) where ?a p ?b, optional (?b q ?m), not ?a r _",

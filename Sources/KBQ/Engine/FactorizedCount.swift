@@ -111,7 +111,11 @@ final class FactorizedCount {
             }
         }
         for sp in special {
-            steps.append(sp.steps)
+            // Read whole, the atom starts from nothing bound: a filter the planner put
+            // first (its variable bound outside) must wait for the goals that bind it, and a
+            // `not`, `optional` or `or` before a goal is not counted this way.
+            guard let ordered = FactorizedCount.wholeOrder(sp.steps) else { return nil }
+            steps.append(ordered)
             variables.append(sp.variables)
             kinds.append(sp.kind)
         }
@@ -155,6 +159,25 @@ final class FactorizedCount {
         self.atoms = atoms
         self.atomsOf = atomsOf
         entityCount = exec.store.entities.count
+    }
+
+    /// `steps` in an order that binds before it reads, when run from nothing bound: the
+    /// goals, the rest as they came, the filters last (a filter is a condition on the
+    /// bindings, true wherever it runs once they are made). Nil when a `not`, `optional`
+    /// or `or` comes before a goal (moving it past the goal could change what it sees).
+    static func wholeOrder(_ steps: [JoinPlan.Step]) -> [JoinPlan.Step]? {
+        func isGoal(_ s: JoinPlan.Step) -> Bool {
+            switch s {
+            case .pattern, .isA, .path: return true
+            default: return false
+            }
+        }
+        func isFilter(_ s: JoinPlan.Step) -> Bool {
+            if case .filter = s { return true } else { return false }
+        }
+        let lastGoal = steps.lastIndex(where: isGoal) ?? -1
+        guard !steps.indices.contains(where: { $0 < lastGoal && !isGoal(steps[$0]) && !isFilter(steps[$0]) }) else { return nil }
+        return steps.filter(isGoal) + steps.filter { !isGoal($0) && !isFilter($0) } + steps.filter(isFilter)
     }
 
     static func variables(_ a: JoinPlan.IsAStep) -> [Int] {
