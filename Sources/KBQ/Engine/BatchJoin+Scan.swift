@@ -116,7 +116,10 @@ extension BatchJoin {
         let qualifierFound: UnsafeMutablePointer<UInt64>
         let statements: UnsafeMutablePointer<StatementID>
         let made: UnsafeMutablePointer<UInt64>
+        /// Pushed filters of a label's `contains` (`pushed`), and the others as plain values
+        /// (`plainChecks`: read at every candidate with no copy of a QuickComparison).
         let pushed: [(at: Int, quick: QuickComparison)]
+        let plainChecks: UnsafeMutableBufferPointer<(at: Int, check: QuickComparison.Plain)>
         /// Each pushed type's member bits, and the caller's pushed members: the place of
         /// the variable checked, and where its bits lie in `bits`.
         let typeChecks: UnsafeMutableBufferPointer<(at: Int, start: Int, count: Int)>
@@ -145,7 +148,10 @@ extension BatchJoin {
             _ = qualifierPositions.initialize(from: scratch.qualifiers.map(\.position))
             (qualifierNeed, qualifierFound) = (scratch.qualifierNeed, scratch.qualifierFound)
             (statements, made) = (scratch.statements, scratch.made)
-            pushed = p.pushed
+            pushed = p.pushed.filter { $0.quick.plain == nil }
+            let plain = p.pushed.compactMap { check in check.quick.plain.map { (check.at, $0) } }
+            plainChecks = .allocate(capacity: plain.count)
+            _ = plainChecks.initialize(from: plain)
             typeChecks = .allocate(capacity: typeBits.count)
             bits = .allocate(capacity: typeBits.reduce(0) { $0 + $1.bits.count })
             var at = 0
@@ -164,7 +170,7 @@ extension BatchJoin {
             self.statementCount = statementCount
         }
 
-        var hasPushed: Bool { !pushed.isEmpty || typeChecks.count > 0 }
+        var hasPushed: Bool { !pushed.isEmpty || plainChecks.count > 0 || typeChecks.count > 0 }
 
         /// Whether entity `e` is among type check `i`'s bits.
         @inline(__always) func has(_ i: Int, _ e: EntityID) -> Bool {
@@ -179,6 +185,7 @@ extension BatchJoin {
             qualifierPositions.deallocate()
             typeChecks.deallocate()
             bits.deallocate()
+            plainChecks.deallocate()
         }
     }
 
@@ -226,6 +233,7 @@ extension BatchJoin {
         let count = c.everything ? setup.statementCount : c.count
         let hasPushed = setup.hasPushed
         let pushed = setup.pushed
+        let plainChecks = setup.plainChecks
         let typeChecks = setup.typeChecks
         let sourceChecks = c.everything ? setup.sourceChecks : nil
         var matched = false
@@ -314,8 +322,14 @@ extension BatchJoin {
                     // Read in place (iterating the array copied each check, its constant's
                     // payload through a generic witness: a sixth of a scan over 1M statements);
                     // the closure captures nothing it changes (a changed capture is boxed).
-                    var refused = !pushed.isEmpty && pushed.withUnsafeBufferPointer { checks in
-                        checks.indices.contains { i in checks[i].quick.truth(made[at + checks[i].at], literals, entities) == false }
+                    var refused = false
+                    for i in 0..<plainChecks.count where !refused {
+                        refused = plainChecks[i].check.truth(made[at + plainChecks[i].at], literals) == false
+                    }
+                    if !refused, !pushed.isEmpty {
+                        refused = pushed.withUnsafeBufferPointer { checks in
+                            checks.indices.contains { i in checks[i].quick.truth(made[at + checks[i].at], literals, entities) == false }
+                        }
                     }
                     for i in 0..<typeChecks.count where !refused {
                         let b = made[at + typeChecks[i].at]

@@ -547,10 +547,15 @@ final class BatchJoin {
         var kept: [Int32] = []
         kept.reserveCapacity(batch.count)
         let (literals, entities) = (self.literals, self.entities)
+        // Read at every row as plain values when it can be (see `QuickComparison.Plain`).
+        let (plain, quickVariable) = (quick?.plain, quick?.variable)
         for r in 0..<batch.count {
-            if let quick, let truth = quick.truth(batch.binding(quick.variable, r), literals, entities) {
-                if truth { kept.append(Int32(r)) }
-                continue
+            if let v = quickVariable {
+                let b = batch.binding(v, r)
+                if let truth = plain != nil ? plain!.truth(b, literals) : quick!.truth(b, literals, entities) {
+                    if truth { kept.append(Int32(r)) }
+                    continue
+                }
             }
             if let m = memo {
                 let b = batch.binding(vars[0], r)

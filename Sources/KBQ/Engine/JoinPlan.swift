@@ -401,14 +401,61 @@ struct QuickComparison {
     /// The operator with the variable on the left.
     let op: CompareOp
     let constant: Constant
-    /// The constant when it is `.encoded` (else 0), read at every candidate without
-    /// matching the enum, which copies its payload (an array for `labelContains`).
-    private(set) var encoded: UInt64 = 0
 
     init?(_ e: CompiledExpr) {
         guard let made = QuickComparison(made: e) else { return nil }
         self = made
-        if case .encoded(let c) = constant { encoded = c }
+    }
+
+    /// A comparison of a date, an integer or an encoded constant, as plain values: copied
+    /// with no retain (a scan checks one at every candidate, and copying a
+    /// QuickComparison, whose constant may hold an array, went through its value witness).
+    struct Plain {
+        enum Kind: UInt8 { case date, integer, encoded }
+        let kind: Kind
+        let op: CompareOp
+        let encoded: UInt64
+        let date: DateValue
+        let integer: Int
+
+        /// As `QuickComparison.truth`.
+        @inline(__always) func truth(_ b: UInt64, _ literals: LiteralTable) -> Bool? {
+            if kind == .encoded {
+                // Unbound, or a value kept boxed (Answers' tag): the general evaluator decides.
+                guard b != 0, b & ~0xFFFF_FFFF != Answers.boxTag else { return nil }
+                return (b == encoded) == (op == .equal)
+            }
+            guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { return nil }
+            let t = Term(raw: UInt32(truncatingIfNeeded: b))
+            guard t.kind == Term.literalKind else { return nil }
+            if kind == .date {
+                guard let x = literals.date(t.index) else { return nil }
+                switch op {
+                case .within: return x.isWithin(date)
+                case .less: return x.isBefore(date)
+                case .lessOrEqual: return !date.isBefore(x)
+                case .greater: return date.isBefore(x)
+                default: return !x.isBefore(date)
+                }
+            }
+            guard let x = literals.integer(t.index) else { return nil }
+            switch op {
+            case .less: return x < integer
+            case .lessOrEqual: return x <= integer
+            case .greater: return x > integer
+            default: return x >= integer
+            }
+        }
+    }
+
+    /// This comparison as plain values; nil for a label's `contains`.
+    var plain: Plain? {
+        switch constant {
+        case .labelContains: return nil
+        case .encoded(let c): return Plain(kind: .encoded, op: op, encoded: c, date: DateValue(year: 0), integer: 0)
+        case .date(let d): return Plain(kind: .date, op: op, encoded: 0, date: d, integer: 0)
+        case .integer(let n): return Plain(kind: .integer, op: op, encoded: 0, date: DateValue(year: 0), integer: n)
+        }
     }
 
     private init?(made e: CompiledExpr) {
@@ -471,51 +518,23 @@ struct QuickComparison {
     }
 
     @inline(__always) func truth(_ b: UInt64, _ literals: LiteralTable, _ entities: EntityTable) -> Bool? {
-        if encoded != 0 {
-            let c = encoded
-            // Unbound, or a value kept boxed (Answers' tag): the general evaluator decides.
-            guard b != 0, b & ~0xFFFF_FFFF != Answers.boxTag else { return nil }
-            return (b == c) == (op == .equal)
-        }
+        guard case .labelContains(let needle) = constant else { return plain!.truth(b, literals) }
         guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { return nil }
         let t = Term(raw: UInt32(truncatingIfNeeded: b))
-        if case .labelContains(let needle) = constant {
-            // An entity's label, or a string literal's text (as `ValueOps.asciiContains`).
-            switch t.kind {
-            case Term.entityKind:
-                return entities.withLabelBytes(t.index) { hay -> Bool? in
-                    guard ValueOps.isPlainASCII(hay) else { return nil }
-                    return needle.withUnsafeBufferPointer { ValueOps.lowercasedFind($0, in: hay) }
-                }
-            case Term.literalKind:
-                return literals.withStringBytes(t.index) { hay -> Bool? in
-                    guard let hay, ValueOps.isPlainASCII(hay) else { return nil }
-                    return needle.withUnsafeBufferPointer { ValueOps.lowercasedFind($0, in: hay) }
-                }
-            default:
-                return nil
+        // An entity's label, or a string literal's text (as `ValueOps.asciiContains`).
+        switch t.kind {
+        case Term.entityKind:
+            return entities.withLabelBytes(t.index) { hay -> Bool? in
+                guard ValueOps.isPlainASCII(hay) else { return nil }
+                return needle.withUnsafeBufferPointer { ValueOps.lowercasedFind($0, in: hay) }
             }
-        }
-        guard t.kind == Term.literalKind else { return nil }
-        switch constant {
-        case .labelContains, .encoded: return nil
-        case .date(let c):
-            guard let x = literals.date(t.index) else { return nil }
-            switch op {
-            case .within: return x.isWithin(c)
-            case .less: return x.isBefore(c)
-            case .lessOrEqual: return !c.isBefore(x)
-            case .greater: return c.isBefore(x)
-            default: return !x.isBefore(c)
+        case Term.literalKind:
+            return literals.withStringBytes(t.index) { hay -> Bool? in
+                guard let hay, ValueOps.isPlainASCII(hay) else { return nil }
+                return needle.withUnsafeBufferPointer { ValueOps.lowercasedFind($0, in: hay) }
             }
-        case .integer(let c):
-            guard let x = literals.integer(t.index) else { return nil }
-            switch op {
-            case .less: return x < c
-            case .lessOrEqual: return x <= c
-            case .greater: return x > c
-            default: return x >= c
-            }
+        default:
+            return nil
         }
     }
 }
