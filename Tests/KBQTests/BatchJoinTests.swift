@@ -482,6 +482,9 @@ import Testing
             "find ?x where ?x is_a U, not(?x p/p ?y)",
             "find ?x, ?y where ?x is_a U, (?x p/p ?y or ?x ^q ?y)",
             "find distinct ?y where ?x is_a T, ?x (p|^q)/(q|p) ?y",
+            // A chain in some rows of a distinct answer and not in others (an `or`).
+            "find distinct ?x where (?x p/p ?z or ?x p ?z)",
+            "find distinct ?x where (?x p ?z or ?x q/p ?z)",
             "find count(distinct ?x) where ?x p/q ?y, ?y p ?z",
         ]
         var taken = 0
@@ -496,6 +499,23 @@ import Testing
         }
         #expect(taken == queries.count, "the join took \(taken) of \(queries.count)")
         #expect(withEvidence >= 8, "queries with chains in their evidence: \(withEvidence)")
+    }
+
+    /// A distinct answer whose first row holds a chain and whose repeats hold none: the
+    /// repeats' statements are merged beside the chain (a statement of the chain is still
+    /// a piece of its own), and the cap counts the chain as one piece.
+    @Test func distinctRepeatsBesideAChainAgreeWithTheGeneralEvaluator() throws {
+        var text = "type T\ntype Document\npredicate knows\nentity D : Document\nentity A : T\nentity B : T\nentity C : T\n"
+        for i in 0..<70 { text += "entity N\(i) : T\n" }
+        text += "from D para 1\nA knows B\nB knows C\n"
+        for i in 0..<70 { text += "A knows N\(i)\n" }
+        guard let (store, rules) = try BatchJoinTests.generated(text, "distinct-chain.kb") else { return }
+        for q in ["find distinct ?x where (?x knows/knows ?z or ?x knows ?z)", "find distinct ?x where (?x knows/knows ?z or ?x knows B)"] {
+            let general = try BatchJoinTests.answers(q, store, rules, batchJoin: false)
+            #expect(try BatchJoinTests.takes(q, store, rules))
+            #expect(try BatchJoinTests.answers(q, store, rules, batchJoin: true) == general, "\(q)")
+            #expect(general.first?.evidence.count ?? 0 >= 2, "\(q): \(general.first?.evidence ?? [])")
+        }
     }
 
     /// With more predicates than two bytes hold, the indexes keep no predicates beside their

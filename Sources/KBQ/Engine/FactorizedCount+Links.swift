@@ -29,12 +29,12 @@ extension FactorizedCount {
         /// The step's predicates when it names them (its lists to read whole).
         let predicates: [PredicateID]?
         /// Filters of each end's variable (tested on the entry's term).
-        let subjectFilters: [QuickComparison]
-        let objectFilters: [QuickComparison]
+        let subjectFilters: QuickChecks
+        let objectFilters: QuickChecks
         /// A stored qualifier the pattern names (`{according_to: ?a}`), and the filters of
         /// its variable: a statement without it does not match.
         let qualifier: (key: Int32, position: JoinPlan.Position)?
-        let qualifierFilters: [QuickComparison]
+        let qualifierFilters: QuickChecks
     }
 
     /// Atom `program` as a link, or nil when it is anything else: more than one pattern,
@@ -82,8 +82,8 @@ extension FactorizedCount {
             accepts[p] = passes
         }
         return Link(subject: step.subject, object: step.object, quoted: step.quoted, predicateVariable: step.predicateVariable, accepts: accepts,
-                    predicates: step.predicates, subjectFilters: subjectFilters, objectFilters: objectFilters,
-                    qualifier: qualifier, qualifierFilters: qualifierFilters)
+                    predicates: step.predicates, subjectFilters: QuickChecks(subjectFilters), objectFilters: QuickChecks(objectFilters),
+                    qualifier: qualifier, qualifierFilters: QuickChecks(qualifierFilters))
     }
 
     /// Atom `i`'s matches counted by their term at `v` and weighted by `weights` at `child`,
@@ -226,23 +226,18 @@ extension FactorizedCount {
             if let qualifier = link.qualifier {
                 guard q != 0 else { return }
                 if qualifier.position.kind == .constant, qualifier.position.value != q { return }
-                for f in link.qualifierFilters {
-                    guard let t = f.truth(q, literals, entities) else { undecided = true; return }
-                    if !t { return }
-                }
+                guard let t = link.qualifierFilters.truth(q, literals, entities) else { undecided = true; return }
+                if !t { return }
             }
             let p = tag < 0 ? -Int(tag) - 1 : Int(tag)
             guard p < link.accepts.count, link.accepts[p] else { return }
             if link.subject.kind == .constant, link.subject.value != s { return }
             if link.object.kind == .constant, link.object.value != o { return }
-            for f in link.subjectFilters {
-                guard let t = f.truth(s, literals, entities) else { undecided = true; return }
-                if !t { return }
+            guard let ts = link.subjectFilters.truth(s, literals, entities), let to = link.objectFilters.truth(o, literals, entities) else {
+                undecided = true
+                return
             }
-            for f in link.objectFilters {
-                guard let t = f.truth(o, literals, entities) else { undecided = true; return }
-                if !t { return }
-            }
+            if !ts || !to { return }
             let pv = JoinPlan.predicateTag | UInt64(UInt32(p))
             let mine = mineAt == 0 ? s : mineAt == 1 ? o : mineAt == 3 ? q : pv
             let theirs = theirsAt == 0 ? s : theirsAt == 1 ? o : theirsAt == 3 ? q : pv

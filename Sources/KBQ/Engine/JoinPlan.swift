@@ -203,8 +203,9 @@ enum JoinPlan {
             self.memoCount = memoCount
         }
 
-        /// nil when a goal is a rule call, a path or a type test: the general evaluator
-        /// takes those.
+        /// nil when a goal is a rule call, a closure (`p+`, `p*`) or another path the term
+        /// walk does not take, or a type test whose entities or types do not fit the
+        /// evidence's encoding: the general evaluator takes those.
         init?(_ goals: [Goal], _ store: FactStore) {
             var memoCount = 0
             guard let steps = JoinPlan.plan(goals, store, &memoCount) else { return nil }
@@ -379,8 +380,8 @@ enum JoinPlan {
 
 extension Execution {
     /// Solves a query's goals: over term ids by `program` (the prepared query's join steps)
-    /// when there is one, by the general evaluator otherwise (rule calls, paths, quoted
-    /// sub-patterns).
+    /// when there is one, by the general evaluator otherwise (rule calls, closures, quoted
+    /// sub-patterns with qualifiers).
     func solveTop(_ goals: [Goal], join: BatchJoin?, reading: [Int]? = nil, _ k: () throws -> Void) throws {
         if let join {
             try join.run(reading: reading, k)
@@ -536,6 +537,39 @@ struct QuickComparison {
         default:
             return nil
         }
+    }
+}
+
+/// Comparisons of one binding that must all hold, the plain ones (see
+/// `QuickComparison.Plain`) kept apart so that checking them copies no QuickComparison.
+struct QuickChecks {
+    private let plain: [QuickComparison.Plain]
+    private let others: [QuickComparison]
+
+    init(_ checks: [QuickComparison]) {
+        plain = checks.compactMap(\.plain)
+        others = checks.filter { $0.plain == nil }
+    }
+
+    /// False when one is false; nil when none is false and one cannot decide (the general
+    /// evaluator then does); true when all hold.
+    @inline(__always) func truth(_ b: UInt64, _ literals: LiteralTable, _ entities: EntityTable) -> Bool? {
+        var decided = true
+        for i in plain.indices {
+            guard let t = plain[i].truth(b, literals) else {
+                decided = false
+                continue
+            }
+            if !t { return false }
+        }
+        for i in others.indices {
+            guard let t = others[i].truth(b, literals, entities) else {
+                decided = false
+                continue
+            }
+            if !t { return false }
+        }
+        return decided ? true : nil
     }
 }
 

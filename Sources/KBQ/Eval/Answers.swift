@@ -167,8 +167,13 @@ public final class Answers {
         var ends: [UInt32] = []
         ends.reserveCapacity(count)
         let cell = { (s: StatementID) in JoinPlan.statementTag | UInt64(UInt32(bitPattern: s)) }
-        // A path's marker and chain are one piece of evidence: merged whole, and counted once.
-        let chains = repeatStatements.contains { JoinPlan.pathLength($0) != nil }
+        // A path's marker and chain are one piece of evidence: merged whole, and counted
+        // once, wherever a chain is (a row's own cells, or a repeat's: a path in one branch
+        // of an `or` is in some rows and not in others).
+        let isMarker = { (b: UInt64) in
+            b & ~0xFFFF_FFFF == JoinPlan.statementTag && JoinPlan.pathLength(StatementID(bitPattern: UInt32(truncatingIfNeeded: b))) != nil
+        }
+        let chains = repeatStatements.contains { JoinPlan.pathLength($0) != nil } || evidenceCells.contains(where: isMarker)
         for row in 0..<count {
             let start = cells.count
             for i in evidenceRange(row) { cells.append(evidenceCells[i]) }

@@ -164,13 +164,16 @@ extension Execution {
     /// `startNodes` as terms, in its order, for a path that cannot take zero steps.
     func startTerms(_ path: CompiledPath) -> [Term] {
         var nodes: [Term] = []
-        var seen = TermSeen(entityCount: store.entities.count, marks: true)
+        // A set, not marks per entity: the general evaluator asks at every solution that
+        // reaches a path with both ends free, and zeroing a mark per entity each time would
+        // cost more than the path's statements.
+        var seen = Set<UInt32>()
         for p in path.predicateSet ?? [] {
             for sid in store.statements(withPredicate: p) {
                 let i = Int(sid)
                 guard asserted[i] else { continue }
-                if seen.insert(subjects[i]) { nodes.append(subjects[i]) }
-                if seen.insert(objects[i]) { nodes.append(objects[i]) }
+                if seen.insert(subjects[i].raw).inserted { nodes.append(subjects[i]) }
+                if seen.insert(objects[i].raw).inserted { nodes.append(objects[i]) }
             }
         }
         return nodes
@@ -178,9 +181,10 @@ extension Execution {
 }
 
 /// The terms one level of a term walk has met: in a set at first; once the level has met
-/// many (a walk from every start node), entities by a mark per entity (the level's round
-/// number, so that emptying it clears nothing) and other terms in the set. A walk from one
-/// node never pays for marks as many as the entities.
+/// many over the execution's walks (a walk from every start node), entities by a mark per
+/// entity (the level's round number, so that emptying it clears nothing) and other terms
+/// in the set. An execution whose walks meet few terms never pays for marks as many as the
+/// entities.
 struct TermSeen {
     private let entityCount: Int
     private var mark: [UInt32] = []
@@ -188,11 +192,7 @@ struct TermSeen {
     private var others = Set<UInt32>()
     private var met = 0
 
-    /// `marks`: by marks from the start (for a walk over many nodes).
-    init(entityCount: Int, marks: Bool = false) {
-        self.entityCount = entityCount
-        if marks { mark = Array(repeating: 0, count: entityCount) }
-    }
+    init(entityCount: Int) { self.entityCount = entityCount }
 
     mutating func clear() {
         if mark.isEmpty, met > 4096 { mark = Array(repeating: 0, count: entityCount) }

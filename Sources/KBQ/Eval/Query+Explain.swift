@@ -69,7 +69,7 @@ extension PreparedQuery {
         } else if countsInAScan {
             lines.append(("", "", "", "", "(counted in one pass over an index list: no steps to count)"))
         } else if ran == nil {
-            lines.append(("", "", "", "", "(run by the general evaluator, which takes rule calls, paths and quoted patterns: no counts)"))
+            lines.append(("", "", "", "", "(run by the general evaluator, which takes rule calls, closures and some quoted patterns: no counts)"))
         }
         let header = (step: "step", estimated: "rows (estimated)", counted: "rows (counted)", how: "how", goal: "goal")
         let all = [header] + lines

@@ -131,7 +131,7 @@ extension PreparedQuery {
     /// on one core, in order, until every group's evidence is full (the parallel join
     /// reads every part before handing out the first).
     private func firstAnswers(of terms: [UInt64], by g: Int?, _ join: BatchJoin, _ exec: Execution) throws -> GroupEvidence {
-        var evidence = GroupEvidence(ownSlots: join.ownEvidenceSlots)
+        var evidence = GroupEvidence(ownSlots: join.ownEvidenceSlots, hasPaths: JoinPlan.hasPath(join.program.steps))
         evidence.addGroups(terms.count)
         guard !terms.isEmpty else { return evidence }
         var groupOf: [UInt64: Int32] = [:]
