@@ -486,6 +486,11 @@ import Testing
             "find distinct ?x where (?x p/p ?z or ?x p ?z)",
             "find distinct ?x where (?x p ?z or ?x q/p ?z)",
             "find count(distinct ?x) where ?x p/q ?y, ?y p ?z",
+            // Both ends bound, the same start over several rows (one walk, read by end).
+            "find ?x, ?y where ?x q ?y, ?x p/p ?y",
+            "find count(*) where ?x p ?y, ?x (p|q)/^p ?y",
+            "find ?x, ?y, ?z where ?x p ?z, ?x q ?y, ?x p/(p|q) ?y order by ?x, ?y",
+            "find ?x, ?y where ?x p ?y, ?x ^q ?y",
         ]
         var taken = 0
         var withEvidence = 0

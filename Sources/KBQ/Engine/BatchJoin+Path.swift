@@ -26,6 +26,12 @@ extension BatchJoin {
         @exclusivity(unchecked) var made: [UInt64] = []
         @exclusivity(unchecked) var chains: [[StatementID]]
         @exclusivity(unchecked) var reached: [Int32] = []
+        /// The walk `walk` and `reached` hold: from which start, which way, and (once a row
+        /// with the same start and its far end bound has come) its nodes by term. Rows
+        /// with the same start come together (a join's rows keep their input's order), and
+        /// a walk from the same start reaches the same nodes with the same chains, so they
+        /// share one walk. Cleared when a run starts.
+        @exclusivity(unchecked) var walked: (start: UInt32, inverse: Bool, byEnd: [UInt32: [Int32]]?)? = nil
 
         init(_ step: JoinPlan.PathStep, slot: Int) {
             self.step = step
@@ -64,15 +70,30 @@ extension BatchJoin {
         /// Walks from `start` (backwards when `inverse`) and makes a row of input row `row`
         /// for each node reached whose ends unify with the step's.
         func walk(from start: Term, inverse: Bool, _ row: Int) throws {
-            op.walk.nodes.removeAll(keepingCapacity: true)
-            op.walk.parent.removeAll(keepingCapacity: true)
-            op.walk.via.removeAll(keepingCapacity: true)
-            let root = op.walk.add(start, from: -1, by: -1)
-            op.reached.removeAll(keepingCapacity: true)
-            try exec.termReach(step.path, from: root, inverse: inverse, &op.walk, depth: 0, into: &op.reached)
+            if op.walked?.start != start.raw || op.walked?.inverse != inverse {
+                op.walk.nodes.removeAll(keepingCapacity: true)
+                op.walk.parent.removeAll(keepingCapacity: true)
+                op.walk.via.removeAll(keepingCapacity: true)
+                let root = op.walk.add(start, from: -1, by: -1)
+                op.reached.removeAll(keepingCapacity: true)
+                op.walked = nil
+                try exec.termReach(step.path, from: root, inverse: inverse, &op.walk, depth: 0, into: &op.reached)
+                op.walked = (start.raw, inverse, nil)
+            } else if op.walked?.byEnd == nil, let far = bound(inverse ? step.subject : step.object), far & ~0xFFFF_FFFF == JoinPlan.termTag {
+                // The same start again, its far end bound: the walk's nodes by term, so this
+                // row and the next with this start read only the nodes that can unify.
+                var byEnd: [UInt32: [Int32]] = [:]
+                for n in op.reached { byEnd[op.walk.nodes[Int(n)].raw, default: []].append(n) }
+                op.walked!.byEnd = byEnd
+            }
             guard !op.reached.isEmpty else { return }
             let from = JoinPlan.termTag | UInt64(start.raw)
-            for n in op.reached {
+            var candidates = op.reached
+            if let byEnd = op.walked?.byEnd, let far = bound(inverse ? step.subject : step.object) {
+                guard far & ~0xFFFF_FFFF == JoinPlan.termTag, let nodes = byEnd[UInt32(truncatingIfNeeded: far)] else { return }
+                candidates = nodes
+            }
+            for n in candidates {
                 let to = JoinPlan.termTag | UInt64(op.walk.nodes[Int(n)].raw)
                 let mark = trail.count
                 if unify(step.subject, inverse ? to : from) && unify(step.object, inverse ? from : to) {
