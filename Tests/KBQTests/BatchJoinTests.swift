@@ -491,6 +491,10 @@ import Testing
             "find count(*) where ?x p ?y, ?x (p|q)/^p ?y",
             "find ?x, ?y, ?z where ?x p ?z, ?x q ?y, ?x p/(p|q) ?y order by ?x, ?y",
             "find ?x, ?y where ?x p ?y, ?x ^q ?y",
+            // A sequence's last step read from its bound far end (a constant, or bound before).
+            "find ?x where ?x is_a U, ?x p/q E3",
+            "find ?x, ?y where ?x is_a U, ?y is_a T, ?x q/^p ?y",
+            "find ?x, ?y where ?x is_a U, ?y is_a U, ?x (p|q)/p/^q ?y",
         ]
         var taken = 0
         var withEvidence = 0

@@ -33,9 +33,22 @@ extension BatchJoin {
         /// share one walk. Cleared when a run starts.
         @exclusivity(unchecked) var walked: (start: UInt32, inverse: Bool, byEnd: [UInt32: [Int32]]?)? = nil
 
+        /// For a sequence whose last step is one predicate (or its inverse): the steps
+        /// before it, and the last step's predicates and direction (see `walkToBoundEnd`).
+        let lastStep: (prefix: CompiledPath, last: [PredicateID], inverse: Bool)?
+
         init(_ step: JoinPlan.PathStep, slot: Int) {
             self.step = step
             self.slot = slot
+            if case .sequence(let parts) = step.path, parts.count >= 2 {
+                switch parts.last! {
+                case .predicates(let ps): lastStep = (.sequence(Array(parts.dropLast())), ps, false)
+                case .inverse(.predicates(let ps)): lastStep = (.sequence(Array(parts.dropLast())), ps, true)
+                default: lastStep = nil
+                }
+            } else {
+                lastStep = nil
+            }
             variables = step.variables
             chains = Array(repeating: [], count: step.chainSlots + 1)
         }
@@ -70,7 +83,9 @@ extension BatchJoin {
         /// Walks from `start` (backwards when `inverse`) and makes a row of input row `row`
         /// for each node reached whose ends unify with the step's.
         func walk(from start: Term, inverse: Bool, _ row: Int) throws {
-            if op.walked?.start != start.raw || op.walked?.inverse != inverse {
+            if !inverse, let (prefix, last, lastInverse) = op.lastStep, let far = bound(step.object), far & ~0xFFFF_FFFF == JoinPlan.termTag {
+                try walkToBoundEnd(from: start, to: Term(raw: UInt32(truncatingIfNeeded: far)), prefix, last, lastInverse)
+            } else if op.walked?.start != start.raw || op.walked?.inverse != inverse {
                 op.walk.nodes.removeAll(keepingCapacity: true)
                 op.walk.parent.removeAll(keepingCapacity: true)
                 op.walk.via.removeAll(keepingCapacity: true)
@@ -116,6 +131,38 @@ extension BatchJoin {
                 if op.parents.count >= BatchJoin.batchRows {
                     try flushPath()
                     load(vars, rows, row)
+                }
+            }
+        }
+        /// A sequence walked forwards to a bound far end `y`: the nodes before its last step
+        /// as the walk reaches them, then the first of them (in that order) that the last
+        /// step links to `y`, found from `y`'s side, whose list is short where the step's
+        /// fan-out is long (`^citizen_of` from a country reaches thousands). The same node,
+        /// statement and chain as the whole walk: a sequence keeps the first node to reach
+        /// `y`, and both index lists are in statement order, so the first statement linking
+        /// the two is the same from either side. `reached` holds `y`'s node, or nothing.
+        func walkToBoundEnd(from start: Term, to y: Term, _ prefix: CompiledPath, _ last: [PredicateID], _ lastInverse: Bool) throws {
+            op.walked = nil
+            op.walk.nodes.removeAll(keepingCapacity: true)
+            op.walk.parent.removeAll(keepingCapacity: true)
+            op.walk.via.removeAll(keepingCapacity: true)
+            let root = op.walk.add(start, from: -1, by: -1)
+            op.reached.removeAll(keepingCapacity: true)
+            try exec.termReach(prefix, from: root, inverse: false, &op.walk, depth: 0, into: &op.reached)
+            guard !op.reached.isEmpty else { return }
+            // From `y` the last step is read the other way: the node before it, and the
+            // first statement linking the two.
+            var firstLink: [UInt32: StatementID] = [:]
+            exec.step(last, from: y, inverse: !lastInverse) { node, sid in
+                if firstLink[node.raw] == nil { firstLink[node.raw] = sid }
+            }
+            let before = op.reached
+            op.reached.removeAll(keepingCapacity: true)
+            guard !firstLink.isEmpty else { return }
+            for n in before {
+                if let sid = firstLink[op.walk.nodes[Int(n)].raw] {
+                    op.reached.append(op.walk.add(y, from: n, by: sid))
+                    return
                 }
             }
         }
