@@ -32,6 +32,10 @@ extension BatchJoin {
         /// a walk from the same start reaches the same nodes with the same chains, so they
         /// share one walk. Cleared when a run starts.
         @exclusivity(unchecked) var walked: (start: UInt32, inverse: Bool, byEnd: [UInt32: [Int32]]?)? = nil
+        /// For `walkToBoundEnd` read from the far end: that end, and the node before the
+        /// last step that each of its statements links it to (the first statement). Cleared
+        /// when a run starts.
+        @exclusivity(unchecked) var linksTo: (end: UInt32, links: [UInt32: StatementID])? = nil
 
         /// For a sequence whose last step is one predicate (or its inverse): the steps
         /// before it, and the last step's predicates and direction (see `walkToBoundEnd`).
@@ -150,17 +154,39 @@ extension BatchJoin {
             op.reached.removeAll(keepingCapacity: true)
             try exec.termReach(prefix, from: root, inverse: false, &op.walk, depth: 0, into: &op.reached)
             guard !op.reached.isEmpty else { return }
-            // From `y` the last step is read the other way: the node before it, and the
-            // first statement linking the two.
-            var firstLink: [UInt32: StatementID] = [:]
-            exec.step(last, from: y, inverse: !lastInverse) { node, sid in
-                if firstLink[node.raw] == nil { firstLink[node.raw] = sid }
-            }
             let before = op.reached
             op.reached.removeAll(keepingCapacity: true)
-            guard !firstLink.isEmpty else { return }
+            // The last step read from whichever side has the shorter lists: from `y` (the
+            // node before it and the first statement linking the two, kept while `y` stays
+            // the far end, as a constant does), or from each node before it in order,
+            // stopping at the first that reaches `y`.
+            let towards = lastInverse ? exec.objectLookup : exec.subjectLookup
+            if op.linksTo?.end != y.raw {
+                let fromY = (lastInverse ? exec.subjectLookup : exec.objectLookup).run(y).count
+                var forwards = 0
+                for n in before where forwards <= fromY { forwards += towards.run(op.walk.nodes[Int(n)]).count }
+                if forwards <= fromY {
+                    for n in before {
+                        var link: StatementID? = nil
+                        exec.step(last, from: op.walk.nodes[Int(n)], inverse: lastInverse) { node, sid in
+                            if link == nil, node == y { link = sid }
+                        }
+                        if let link {
+                            op.reached.append(op.walk.add(y, from: n, by: link))
+                            return
+                        }
+                    }
+                    return
+                }
+                var firstLink: [UInt32: StatementID] = [:]
+                exec.step(last, from: y, inverse: !lastInverse) { node, sid in
+                    if firstLink[node.raw] == nil { firstLink[node.raw] = sid }
+                }
+                op.linksTo = (y.raw, firstLink)
+            }
+            guard let links = op.linksTo?.links, !links.isEmpty else { return }
             for n in before {
-                if let sid = firstLink[op.walk.nodes[Int(n)].raw] {
+                if let sid = links[op.walk.nodes[Int(n)].raw] {
                     op.reached.append(op.walk.add(y, from: n, by: sid))
                     return
                 }

@@ -168,6 +168,7 @@ final class BatchJoin {
                 p.rowsOut = 0
                 p.starts = nil
                 p.walked = nil
+                p.linksTo = nil
             case (.filter(_, _, _, _, let c), .filter(_, _, _, _, let d)?): c.rows += d.rows
             case (.not(let inner, _, let c), .not(let other, _, let d)?), (.optional(let inner, _, let c), .optional(let other, _, let d)?):
                 c.rows += d.rows

@@ -7,8 +7,8 @@
 /// Invariant: the answers, their order and their chains are `reach`'s: a step's statements
 /// in index order; a sequence's next nodes and an alternative's nodes each kept once, the
 /// first chain that reached them; a lone predicate step keeps every statement. Paths with
-/// a closure, a predicate variable, `_`, `is_a` or the inverse of a longer path are left
-/// to `reach`.
+/// a closure, a predicate variable, `_`, `is_a` or the inverse of a path longer than one
+/// statement are left to `reach`.
 extension Execution {
     /// The nodes a walk has reached: node k's term, the node it was reached from (-1: a
     /// start) and the statement crossed.
@@ -59,8 +59,9 @@ extension Execution {
         switch path {
         case .predicates: return true
         // The inverse of a longer path keeps its own chain's order in `reach`, not the
-        // order the walk crosses it.
-        case .inverse(let p): if case .predicates = p { return true } else { return false }
+        // order the walk crosses it; a path whose chains cross one statement each
+        // (`^(employed_by|board_member_of)`) has no order to keep.
+        case .inverse(let p): return JoinPlan.chainSlots(p) == 1 && walkable(p)
         case .sequence(let ps), .alternative(let ps): return ps.allSatisfy(walkable)
         default: return false
         }
