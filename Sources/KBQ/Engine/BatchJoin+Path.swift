@@ -90,10 +90,7 @@ extension BatchJoin {
             if !inverse, let (prefix, last, lastInverse) = op.lastStep, let far = bound(step.object), far & ~0xFFFF_FFFF == JoinPlan.termTag {
                 try walkToBoundEnd(from: start, to: Term(raw: UInt32(truncatingIfNeeded: far)), prefix, last, lastInverse)
             } else if op.walked?.start != start.raw || op.walked?.inverse != inverse {
-                op.walk.nodes.removeAll(keepingCapacity: true)
-                op.walk.parent.removeAll(keepingCapacity: true)
-                op.walk.via.removeAll(keepingCapacity: true)
-                let root = op.walk.add(start, from: -1, by: -1)
+                let root = op.walk.restart(at: start)
                 op.reached.removeAll(keepingCapacity: true)
                 op.walked = nil
                 try exec.termReach(step.path, from: root, inverse: inverse, &op.walk, depth: 0, into: &op.reached)
@@ -140,17 +137,14 @@ extension BatchJoin {
         }
         /// A sequence walked forwards to a bound far end `y`: the nodes before its last step
         /// as the walk reaches them, then the first of them (in that order) that the last
-        /// step links to `y`, found from `y`'s side, whose list is short where the step's
-        /// fan-out is long (`^citizen_of` from a country reaches thousands). The same node,
-        /// statement and chain as the whole walk: a sequence keeps the first node to reach
-        /// `y`, and both index lists are in statement order, so the first statement linking
-        /// the two is the same from either side. `reached` holds `y`'s node, or nothing.
+        /// step links to `y`, without the whole fan-out of the last step (`^citizen_of` from
+        /// a country reaches thousands). The same node, statement and chain as the whole
+        /// walk: a sequence keeps the first node to reach `y`, and both index lists are in
+        /// statement order, so the first statement linking the two is the same from either
+        /// side. `reached` holds `y`'s node, or nothing.
         func walkToBoundEnd(from start: Term, to y: Term, _ prefix: CompiledPath, _ last: [PredicateID], _ lastInverse: Bool) throws {
             op.walked = nil
-            op.walk.nodes.removeAll(keepingCapacity: true)
-            op.walk.parent.removeAll(keepingCapacity: true)
-            op.walk.via.removeAll(keepingCapacity: true)
-            let root = op.walk.add(start, from: -1, by: -1)
+            let root = op.walk.restart(at: start)
             op.reached.removeAll(keepingCapacity: true)
             try exec.termReach(prefix, from: root, inverse: false, &op.walk, depth: 0, into: &op.reached)
             guard !op.reached.isEmpty else { return }

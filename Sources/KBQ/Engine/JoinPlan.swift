@@ -402,10 +402,13 @@ struct QuickComparison {
     /// The operator with the variable on the left.
     let op: CompareOp
     let constant: Constant
+    /// The comparison as plain values (nil for a label's `contains`), made once.
+    private(set) var plain: Plain? = nil
 
     init?(_ e: CompiledExpr) {
         guard let made = QuickComparison(made: e) else { return nil }
         self = made
+        plain = Self.plain(op, constant)
     }
 
     /// A comparison of a date, an integer or an encoded constant, as plain values: copied
@@ -449,8 +452,7 @@ struct QuickComparison {
         }
     }
 
-    /// This comparison as plain values; nil for a label's `contains`.
-    var plain: Plain? {
+    private static func plain(_ op: CompareOp, _ constant: Constant) -> Plain? {
         switch constant {
         case .labelContains: return nil
         case .encoded(let c): return Plain(kind: .encoded, op: op, encoded: c, date: DateValue(year: 0), integer: 0)

@@ -170,10 +170,7 @@ public final class Answers {
         // A path's marker and chain are one piece of evidence: merged whole, and counted
         // once, wherever a chain is (a row's own cells, or a repeat's: a path in one branch
         // of an `or` is in some rows and not in others).
-        let isMarker = { (b: UInt64) in
-            b & ~0xFFFF_FFFF == JoinPlan.statementTag && JoinPlan.pathLength(StatementID(bitPattern: UInt32(truncatingIfNeeded: b))) != nil
-        }
-        let chains = repeatStatements.contains { JoinPlan.pathLength($0) != nil } || evidenceCells.contains(where: isMarker)
+        let chains = repeatStatements.contains { JoinPlan.pathLength($0) != nil } || evidenceCells.contains { Answers.chainLength($0) != nil }
         for row in 0..<count {
             let start = cells.count
             for i in evidenceRange(row) { cells.append(evidenceCells[i]) }
@@ -199,13 +196,18 @@ public final class Answers {
         repeatStatements = []
     }
 
+    /// The chain length of an evidence cell that is a path's marker; nil for any other.
+    static func chainLength(_ b: UInt64) -> Int? {
+        b & ~0xFFFF_FFFF == JoinPlan.statementTag ? JoinPlan.pathLength(StatementID(bitPattern: UInt32(truncatingIfNeeded: b))) : nil
+    }
+
     /// Evidence cells split into pieces of evidence: a path's marker with its chain, or one cell.
     static func units(_ cells: ArraySlice<UInt64>) -> [ArraySlice<UInt64>] {
         var out: [ArraySlice<UInt64>] = []
         var i = cells.startIndex
         while i < cells.endIndex {
             let b = cells[i]
-            let n = b & ~0xFFFF_FFFF == JoinPlan.statementTag ? JoinPlan.pathLength(StatementID(bitPattern: UInt32(truncatingIfNeeded: b))) ?? 0 : 0
+            let n = chainLength(b) ?? 0
             let end = min(cells.endIndex, i + 1 + n)
             out.append(cells[i..<end])
             i = end

@@ -17,6 +17,14 @@ extension Execution {
         var parent: [Int32] = []
         var via: [StatementID] = []
 
+        /// Emptied, with `t` as its start; returns the start's node.
+        mutating func restart(at t: Term) -> Int32 {
+            nodes.removeAll(keepingCapacity: true)
+            parent.removeAll(keepingCapacity: true)
+            via.removeAll(keepingCapacity: true)
+            return add(t, from: -1, by: -1)
+        }
+
         mutating func add(_ t: Term, from p: Int32, by s: StatementID) -> Int32 {
             nodes.append(t)
             parent.append(p)
@@ -148,10 +156,7 @@ extension Execution {
         var walk = TermWalk()
         for start in starts {
             try tick()
-            walk.nodes.removeAll(keepingCapacity: true)
-            walk.parent.removeAll(keepingCapacity: true)
-            walk.via.removeAll(keepingCapacity: true)
-            let root = walk.add(start, from: -1, by: -1)
+            let root = walk.restart(at: start)
             let reached = try termReach(p.path, from: root, inverse: inverse, &walk)
             guard !reached.isEmpty else { continue }
             let from = store.value(start)
