@@ -31,16 +31,28 @@ extension Loader {
         /// A guess made before a name changed is not taken. Kept by the name as the name
         /// index compares names (`FactStore.normalize`).
         var changed: [String: Int] = [:]
+        /// The changed names' `NameIndex.normalizedHash`es: a cell whose bytes hash to none
+        /// of them names none of them, told with no String made (a sheet's rows are read
+        /// after its own Document has changed a name or two).
+        var changedHashes: Set<UInt32> = []
         var stamp = 0
 
         mutating func noteChanged(_ name: String) {
             stamp += 1
             changed[FactStore.normalize(name)] = stamp
+            changedHashes.insert(NameIndex.normalizedHash(name))
         }
 
         /// Whether what `name` reads as may have changed after `stamp`.
         func changed(_ name: String, since stamp: Int) -> Bool {
             !changed.isEmpty && changed[FactStore.normalize(name)].map { $0 > stamp } == true
+        }
+
+        /// `changed(_:since:)` of a cell's trimmed bytes.
+        func changed(bytes: UnsafeBufferPointer<UInt8>, since stamp: Int) -> Bool {
+            guard !changed.isEmpty else { return false }
+            if let h = NameIndex.normalizedHash(ascii: bytes), !changedHashes.contains(h) { return false }
+            return changed(String(decoding: bytes, as: UTF8.self), since: stamp)
         }
     }
 

@@ -1,3 +1,5 @@
+import CKBQPrefetch
+
 /// A statements sheet's cells read ahead, on every core: each column's distinct cells
 /// (`CSVDistinct`) are read once, against the knowledge base and the import's memos as
 /// they stand (`csvReading`, which changes neither), into a guess of what `csvValue` will
@@ -53,9 +55,20 @@ extension Loader {
         var distinct: CSVDistinct
         var guesses: [CSVGuess]
         var stamp: Int
-        var terms: [UInt32]
+        /// Shared by copies: written in row order, read by the row writers while the
+        /// rows wait (`writeFastRows`).
+        let terms: CSVTermSlots
         /// Whether reading it in order needs the pending memos written first.
         var readsMemos: Bool
+
+        /// Starts bringing in the term of row `r`'s cell: the rows are walked in order, but
+        /// their cells' numbers land anywhere in a column's terms (a megabyte or more for a
+        /// column of a few hundred thousand things), a cache miss apiece.
+        @inline(__always)
+        func prefetch(row r: Int) {
+            let g = Int(distinct.ids[r])
+            if g >= 0 { kbq_prefetch(terms.slots.baseAddress! + g) }
+        }
 
         /// Not met yet; and met, but an error (its rows take the full path, which reports it).
         static let unmet = UInt32.max
@@ -85,7 +98,26 @@ extension Loader {
         }
         return CSVCellColumn(
             distinct: distinct, guesses: guesses, stamp: csvMemo.stamp,
-            terms: Array(repeating: CSVCellColumn.unmet, count: distinct.count), readsMemos: readsMemos)
+            terms: CSVTermSlots(count: distinct.count), readsMemos: readsMemos)
+    }
+
+    /// Per number of a column read ahead, its term once taken (`CSVCellColumn.unmet`
+    /// before): storage of its own, so that the loader's writes in row order need no
+    /// uniqueness check and the row writers read it on every core with no copy.
+    final class CSVTermSlots: @unchecked Sendable {
+        let slots: UnsafeMutableBufferPointer<UInt32>
+
+        init(count: Int) {
+            slots = .allocate(capacity: count)
+            slots.initialize(repeating: CSVCellColumn.unmet)
+        }
+
+        deinit { slots.deallocate() }
+
+        subscript(g: Int) -> UInt32 {
+            get { slots[g] }
+            set { slots[g] = newValue }
+        }
     }
 
     /// What the workers read: a copy of the store and the memos (which share the loader's
@@ -177,7 +209,18 @@ extension Loader {
         if case .inOrder = guess { return nil }
         column.guesses[g] = .inOrder
         let cell = Int(column.distinct.firstRow[g]) * table.columns + column.distinct.column
-        if !csvMemo.changed.isEmpty, csvMemo.changed(table.text(cell).trimmingSpaces, since: column.stamp) { return nil }
+        if !csvMemo.changed.isEmpty {
+            // Trimmed of spaces and tabs, as `trimmingSpaces` trims (a doubled quote's cell
+            // is read as its String).
+            let changed = table.cellForm[cell] == .escaped ? csvMemo.changed(table.text(cell).trimmingSpaces, since: column.stamp)
+                : table.source.bytes.withUnsafeBufferPointer { b in
+                    var content = b[table.content(cell)]
+                    while let f = content.first, f == 0x20 || f == 0x09 { content = content.dropFirst() }
+                    while let l = content.last, l == 0x20 || l == 0x09 { content = content.dropLast() }
+                    return csvMemo.changed(bytes: UnsafeBufferPointer(rebasing: content), since: column.stamp)
+                }
+            if changed { return nil }
+        }
         func intern(_ key: LiteralTable.Key) -> UInt32 {
             let n = table.source.bytes.withUnsafeBufferPointer { b in
                 let text = UnsafeBufferPointer(rebasing: b[table.content(cell)])

@@ -76,12 +76,17 @@ extension Loader {
         // The last document's paragraph count, and the last paragraph number interned.
         var paragraphCount: (document: EntityID, count: Int?)? = nil
         var internedParagraph = StatementTable.noParagraph
-        var qualifiers: [(key: Int32, value: Term)] = []
-        // Fast rows gathered, added at once (before any row the full path adds, and at the end).
-        var rows = FactStore.AssertedRows()
+        // Fast rows gathered in row order, written at once: before any row the full path
+        // adds, and at the end.
+        var pending = CSVFastRows()
+        let writer = CSVRowWriter(
+            subject: subjects, predicate: predicates, object: objects,
+            qualifiers: zip(qualifierColumns, qualifierCells).map { ($0.key, $1) }, file: store.fileID(sheet.path))
+        // A row has two qualifiers of one key only when two columns name the same key.
+        let keysMayRepeat = Set(qualifierColumns.map(\.key)).count < qualifierColumns.count
+        var rowKeys: [Int32] = []
         let useFastPath = fast.enabled
         var sheetDocument: EntityID? = nil
-        let file = store.fileID(sheet.path)
         let (walkStart, walkCPU) = (Clock.nanoseconds(), Clock.threadNanoseconds())
         defer {
             phases.add("sheets, statements, rows in order", since: walkStart)
@@ -109,8 +114,21 @@ extension Loader {
                 }
                 return seen > 0 ? n : nil
             }
+            // A row without a source has its line as its paragraph: a literal a row, the
+            // table grown for them once.
+            if useFastPath {
+                let unsourced = c.source.map { s in (0..<table.rowCount).count { isBlank($0 * width + s) } } ?? table.rowCount
+                if unsourced > 1 << 12 { store.reserveLiterals(unsourced) }
+            }
 
             rows: for r in 0..<table.rowCount {
+                if useFastPath, r + Loader.fetchAhead < table.rowCount {
+                    let ahead = r + Loader.fetchAhead
+                    subjects.prefetch(row: ahead)
+                    objects.prefetch(row: ahead)
+                    sources?.prefetch(row: ahead)
+                    for q in qualifierCells.indices { qualifierCells[q].prefetch(row: ahead) }
+                }
                 let base = r * width
                 let line = Int(table.rowNumber[r])
                 let claimed = c.speaker.map { !isBlank(base + $0) } == true || c.stance.map { !isBlank(base + $0) } == true
@@ -145,18 +163,18 @@ extension Loader {
                         column.terms[g] = t.raw
                         return t
                     }
-                    guard let subject = term(&subjects, { row in
+                    guard term(&subjects, { row in
                             csvValue(row.cells[c.subject], sheet, row, keyType: .entity, role: "subject").map { store.intern($0) }
-                        }),
+                        }) != nil,
                         // A stance is read as failing here: its rows take the full path, which
                         // reports it.
-                        let predicate = term(&predicates, { row in
+                        term(&predicates, { row in
                             csvPredicate(row.cells[c.predicate], sheet, row, stance: false).flatMap { store.isStance($0) ? nil : Term(raw: UInt32($0)) }
-                        }),
-                        let object = term(&objects, { row in
+                        }) != nil,
+                        term(&objects, { row in
                             csvValue(row.cells[c.object], sheet, row, keyType: nil, text: sheet.columns[c.object].text, role: "object")
                                 .map { store.intern($0) }
-                        })
+                        }) != nil
                     else { break fast }
                     let document: EntityID
                     var paragraph: Int?
@@ -176,15 +194,20 @@ extension Loader {
                         document = sheetDocument!
                         paragraph = line
                     }
-                    qualifiers.removeAll(keepingCapacity: true)
+                    // The writer takes a qualifier cell whose term is known (`CSVRowWriter`):
+                    // a blank one is never read, so its number's term stays unmet.
+                    var qualifierCount = 0
+                    rowKeys.removeAll(keepingCapacity: true)
                     for (q, (k, key)) in qualifierColumns.enumerated() where !isBlank(base + k) {
                         let type = qualifierTypes[q]
-                        guard let v = term(&qualifierCells[q], { row in
+                        guard term(&qualifierCells[q], { row in
                             csvValue(row.cells[k], sheet, row, keyType: type == .any ? nil : type, text: sheet.columns[k].text, role: sheet.columns[k].title)
                                 .map { store.intern($0) }
-                        }) else { break fast }
-                        qualifiers.append((key, v))
+                        }) != nil else { break fast }
+                        qualifierCount += 1
+                        if keysMayRepeat { rowKeys.append(key) }
                     }
+                    if keysMayRepeat, Set(rowKeys).count < rowKeys.count { store.noteRepeatedQualifierKeys() }
                     // Interning a new paragraph number misses the cache in a table of a
                     // literal a row: the row some rows ahead (whose number, without a
                     // source, is its line) has its slot brought in meanwhile.
@@ -194,17 +217,12 @@ extension Loader {
                         store.internParagraph(para)
                         internedParagraph = para
                     }
-                    rows.append(subject: subject, predicate: PredicateID(predicate.raw), object: object, qualifiers: qualifiers, line: Int32(line), document: document, paragraph: para)
-                    if rows.count == 1 << 14 {
-                        store.append(rows, file: file)
-                        rows.removeAll()
-                    }
+                    pending.append(row: r, document: document, paragraph: para, qualifiers: qualifierCount)
                     fastSheetRows += 1
                     continue rows
                 }
                 // The rows before it first: statements are added in row order.
-                store.append(rows, file: file)
-                rows.removeAll()
+                writer.write(&pending, table, into: &store)
                 flushCSVPending()
                 _ = importStatementRow(row(), c, sheet)
                 // The full path may intern paragraphs of its own.
@@ -214,6 +232,98 @@ extension Loader {
         }
         }
         }
-        store.append(rows, file: file)
+        writer.write(&pending, table, into: &store)
+    }
+
+    /// A sheet's rows that the fast path takes, gathered in row order until they are
+    /// written: each row's number, its provenance, and where its qualifiers end (counted
+    /// from the first gathered row's).
+    struct CSVFastRows {
+        var rows: [Int32] = []
+        var document: [EntityID] = []
+        var paragraph: [Int32] = []
+        var qualifierEnd: [UInt32] = []
+        var count: Int { rows.count }
+
+        mutating func append(row: Int, document d: EntityID, paragraph p: Int32, qualifiers: Int) {
+            rows.append(Int32(row))
+            document.append(d)
+            paragraph.append(p)
+            qualifierEnd.append((qualifierEnd.last ?? 0) + UInt32(qualifiers))
+        }
+
+        mutating func removeAll() {
+            rows.removeAll(keepingCapacity: true)
+            document.removeAll(keepingCapacity: true)
+            paragraph.removeAll(keepingCapacity: true)
+            qualifierEnd.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Writes gathered fast rows into the store, on every core: by the time a row was
+    /// gathered, the term of each of its cells was known (`CSVTermSlots`, which only ever
+    /// go from unmet to a term), so a writer reads each row's terms from its cells'
+    /// numbers with nothing to resolve, and the statements are those of adding the rows
+    /// one by one.
+    struct CSVRowWriter: @unchecked Sendable {
+        struct Cells {
+            let ids: [Int32]
+            let terms: CSVTermSlots
+
+            init(_ column: CSVCellColumn) { (ids, terms) = (column.distinct.ids, column.terms) }
+
+            @inline(__always) func term(_ r: Int) -> UInt32 { terms[Int(ids[r])] }
+
+            /// Row r's term when its cell was read: not blank, and no error.
+            @inline(__always) func known(_ r: Int) -> UInt32? {
+                let g = Int(ids[r])
+                guard g >= 0 else { return nil }
+                let t = terms[g]
+                return t < CSVCellColumn.failed ? t : nil
+            }
+        }
+
+        let subject: Cells, predicate: Cells, object: Cells
+        let qualifiers: [(key: Int32, cells: Cells)]
+        let file: Int32
+
+        init(subject: CSVCellColumn, predicate: CSVCellColumn, object: CSVCellColumn, qualifiers: [(Int32, CSVCellColumn)], file: Int32) {
+            (self.subject, self.predicate, self.object) = (Cells(subject), Cells(predicate), Cells(object))
+            self.qualifiers = qualifiers.map { ($0.0, Cells($0.1)) }
+            self.file = file
+        }
+
+        /// Below this many rows, one worker: threads would cost more than they give.
+        static let parallelRows = 1 << 13
+
+        func write(_ pending: inout CSVFastRows, _ table: borrowing CSVTable, into store: inout FactStore) {
+            let n = pending.count
+            guard n > 0 else { return }
+            let gathered = pending
+            store.appendAsserted(rows: n, qualifiers: Int(gathered.qualifierEnd[n - 1]), file: file, { slots in
+                let parts = n < CSVRowWriter.parallelRows ? 1 : Parallel.cores * 4
+                Parallel.forEach(parts) { part in
+                    self.write(gathered, n * part / parts..<n * (part + 1) / parts, slots)
+                }
+            }, provenance: { k in (table.rowNumber[Int(gathered.rows[k])], gathered.document[k], gathered.paragraph[k]) })
+            pending.removeAll()
+        }
+
+        private func write(_ rows: CSVFastRows, _ range: Range<Int>, _ slots: FactStore.AssertedSlots) {
+            var at = range.lowerBound == 0 ? 0 : Int(rows.qualifierEnd[range.lowerBound - 1])
+            for k in range {
+                let r = Int(rows.rows[k])
+                slots.subject[k] = Term(raw: subject.term(r))
+                slots.predicate[k] = PredicateID(predicate.term(r))
+                slots.object[k] = Term(raw: object.term(r))
+                for (key, cells) in qualifiers {
+                    guard let t = cells.known(r) else { continue }
+                    slots.keys[at] = key
+                    slots.values[at] = Term(raw: t)
+                    at += 1
+                }
+                slots.qualifierEnd[k] = UInt32(slots.qualifierBase + at)
+            }
+        }
     }
 }

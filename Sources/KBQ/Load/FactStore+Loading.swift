@@ -92,6 +92,56 @@ extension FactStore {
         s.version += 1
     }
 
+    /// Where `appendAsserted` has the caller write `rows` statements and `qualifiers`
+    /// qualifiers: per row its subject, predicate, object, and where its qualifiers end
+    /// (counted from `keys` and `values`, as `qualifierStart` counts them).
+    struct AssertedSlots: @unchecked Sendable {
+        let subject: UnsafeMutablePointer<Term>
+        let predicate: UnsafeMutablePointer<PredicateID>
+        let object: UnsafeMutablePointer<Term>
+        let qualifierEnd: UnsafeMutablePointer<UInt32>
+        let keys: UnsafeMutablePointer<Int32>
+        let values: UnsafeMutablePointer<Term>
+        /// The table's qualifiers before these (the first row's qualifiers start there).
+        let qualifierBase: Int
+    }
+
+    /// Adds `rows` asserted statements after those there are, `write` filling every slot
+    /// of them (on as many threads as it likes, all done when it returns); then their
+    /// provenance runs, row by row from `provenance(k)`: (line, document, paragraph), the
+    /// paragraphs' numbers interned already (as `append(_:file:)`). Returns the first
+    /// statement's number.
+    @discardableResult
+    mutating func appendAsserted(
+        rows n: Int, qualifiers: Int, file: Int32, _ write: (AssertedSlots) -> Void,
+        provenance: (Int) -> (line: Int32, document: EntityID, paragraph: Int32)
+    ) -> Int {
+        let s = uniqueStorage()
+        let first = s.table.count
+        guard n > 0 else { return first }
+        let qualifierBase = s.table.qualifierKeys.count
+        let slots = AssertedSlots(
+            subject: s.table.subject.appendSlots(n), predicate: s.table.predicate.appendSlots(n), object: s.table.object.appendSlots(n),
+            qualifierEnd: s.table.qualifierStart.appendSlots(n), keys: s.table.qualifierKeys.appendSlots(qualifiers),
+            values: s.table.qualifierValues.appendSlots(qualifiers), qualifierBase: qualifierBase)
+        write(slots)
+        s.table.asserted.append(true, count: n)
+        for k in 0..<n {
+            let (line, document, paragraph) = provenance(k)
+            s.table.appendRuns(row: first + k, line: line, file: file, document: document, paragraph: paragraph)
+        }
+        s.assertedTotal += n
+        s.version += 1
+        return first
+    }
+
+    /// Notes that some statement has two qualifiers of one key (`append(_:file:)` finds it
+    /// for the rows it is given).
+    mutating func noteRepeatedQualifierKeys() { uniqueStorage().table.hasRepeatedQualifierKeys = true }
+
+    /// Makes room for `n` more literals at once (a sheet's paragraph numbers, one a row).
+    mutating func reserveLiterals(_ n: Int) { uniqueStorage().literals.reserve(n) }
+
     /// Starts bringing in where interning paragraph number `n` will look.
     mutating func prefetchParagraph(_ n: Int32) {
         uniqueStorage().literals.prefetch(LiteralTable.Key.integer(Int(n)))

@@ -135,6 +135,17 @@ struct Column<T: BitwiseCopyable>: @unchecked Sendable {
         while let v = rest.next() { append(v) }
     }
 
+    /// Grows the column by `n` slots and returns the first's address. The caller writes
+    /// every one of them (on any thread) before the column is read or changed again: until
+    /// then they hold whatever the memory held (the values have no references, so nothing
+    /// is released or retained by an unwritten slot).
+    mutating func appendSlots(_ n: Int) -> UnsafeMutablePointer<T> {
+        reserveCapacity(growth(for: n))
+        let slots = UnsafeMutablePointer(mutating: base) + count
+        count += n
+        return slots
+    }
+
     /// The capacity to reserve for `n` more values: doubling, so that appending a run at a
     /// time stays linear.
     private func growth(for n: Int) -> Int {

@@ -294,10 +294,23 @@ struct LiteralTable: Sendable {
         }
     }
 
+    /// Room for `n` more literals: the hash table grown once to hold them (growing by
+    /// doubling as they come rehashes every entry at each step), the columns reserved.
+    mutating func reserve(_ n: Int) {
+        let wanted = count + n
+        var size = slots.count
+        while wanted * 4 > size * 3 { size *= 2 }
+        if size > slots.count { grow(to: size) }
+        kinds.reserveCapacity(wanted)
+        payloads.reserveCapacity(wanted)
+    }
+
     /// Twice the slots, each entry placed by the hash bits it keeps (a table of more than
     /// 2^32 slots would need more of them).
-    private mutating func grow() {
-        var bigger = [UInt64](repeating: 0, count: slots.count * 2)
+    private mutating func grow() { grow(to: slots.count * 2) }
+
+    private mutating func grow(to size: Int) {
+        var bigger = [UInt64](repeating: 0, count: size)
         let mask = bigger.count - 1
         for s in slots where s != 0 {
             var slot = Int(s >> 32) & mask
