@@ -12,8 +12,12 @@ struct CSVDistinct {
     var column: Int
     /// Per row, the number of the row's cell in this column; -1 when the cell is empty
     /// or its text is not its bytes (a doubled quote inside quotes), which is read apart.
+    /// Numbers are given in the order of their first rows: a row's cell is met for the
+    /// first time exactly when its number is the next one, so that a walk in row order
+    /// tells a first mention from a repeat without reading anything it keeps per number,
+    /// and reading the distinct cells in number order reads the file in order.
     var ids: [Int32]
-    /// Per number, the first row whose cell has it.
+    /// Per number, the first row whose cell has it (increasing).
     var firstRow: [Int32]
     var count: Int { firstRow.count }
 
@@ -37,12 +41,13 @@ struct CSVDistinct {
                             Parallel.forEach(work.parts) { work.scatter(part: $0) }
                             Parallel.forEach(work.groups) { work.numberGroup($0) }
                             work.placeNumbers()
+                            let firstRow = work.numberByFirstRow()
                             let ids = [Int32](unsafeUninitializedCapacity: work.rows) { ids, count in
                                 let out = Work.Out(ids: ids)
                                 Parallel.forEach(work.parts) { work.renumber(part: $0, into: out.ids) }
                                 count = work.rows
                             }
-                            return CSVDistinct(column: column, ids: ids, firstRow: (0..<work.groups).flatMap { work.firstRows[$0] })
+                            return CSVDistinct(column: column, ids: ids, firstRow: firstRow)
                         }
                     }
                 }
@@ -110,6 +115,10 @@ struct CSVDistinct {
         let firstRows: UnsafeMutableBufferPointer<[Int32]>
         /// Per group: the number of the group's first local number.
         private(set) var numberStart: [Int32] = []
+        /// Per group-ordered number (`numberStart` + local), its number in first-row order.
+        let final: UnsafeMutableBufferPointer<Int32>
+        /// Per row: the group-ordered number first met there, or -1.
+        let firstAt: UnsafeMutableBufferPointer<Int32>
 
         init(_ cells: Cells) {
             let rows = cells.starts.count / max(cells.width, 1)
@@ -123,6 +132,8 @@ struct CSVDistinct {
             placed = .allocate(capacity: parts * groups)
             firstRows = .allocate(capacity: groups)
             firstRows.initialize(repeating: [])
+            final = .allocate(capacity: rows)
+            firstAt = .allocate(capacity: rows)
         }
 
         func free() {
@@ -132,6 +143,8 @@ struct CSVDistinct {
             placed.deallocate()
             firstRows.deinitialize()
             firstRows.deallocate()
+            final.deallocate()
+            firstAt.deallocate()
         }
 
         func start(_ column: Int) {
@@ -211,6 +224,23 @@ struct CSVDistinct {
             }
         }
 
+        /// Renumbers the distinct cells in the order of their first rows (`final`), and
+        /// returns each number's first row: the groups' first rows marked by row, then read
+        /// in row order (one pass, no sort).
+        func numberByFirstRow() -> [Int32] {
+            firstAt.update(repeating: -1)
+            for g in 0..<groups {
+                for (j, row) in firstRows[g].enumerated() { firstAt[Int(row)] = numberStart[g] + Int32(j) }
+            }
+            var firstRow: [Int32] = []
+            firstRow.reserveCapacity(Int(numberStart.last ?? 0) + (firstRows[groups - 1].count))
+            for r in 0..<rows where firstAt[r] >= 0 {
+                final[Int(firstAt[r])] = Int32(firstRow.count)
+                firstRow.append(Int32(r))
+            }
+            return firstRow
+        }
+
         /// Each row's number: its group's numbers are read in the order `scatter` placed
         /// its rows (`placed` still says where the part's rows of each group begin), so
         /// nothing is read or written out of order.
@@ -223,7 +253,7 @@ struct CSVDistinct {
                     continue
                 }
                 let g = group(hashes[r])
-                ids[r] = local[next[g]] + starts[g]
+                ids[r] = final[Int(local[next[g]] + starts[g])]
                 next[g] += 1
             }
         }

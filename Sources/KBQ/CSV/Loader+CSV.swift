@@ -31,16 +31,18 @@ extension Loader {
         /// A guess made before a name changed is not taken. Kept by the name as the name
         /// index compares names (`FactStore.normalize`).
         var changed: [String: Int] = [:]
-        /// The changed names' `NameIndex.normalizedHash`es: a cell whose bytes hash to none
-        /// of them names none of them, told with no String made (a sheet's rows are read
-        /// after its own Document has changed a name or two).
-        var changedHashes: Set<UInt32> = []
+        /// A bit per changed name's `NameIndex.normalizedHash` (its low bits): a cell whose
+        /// bytes hash to no set bit names no changed name, told with no String made and no
+        /// hashing of the hash (a sheet's rows are read after its own Document has changed
+        /// a name or two, and every first mention is checked).
+        var changedBits = [UInt64](repeating: 0, count: 64)
         var stamp = 0
 
         mutating func noteChanged(_ name: String) {
             stamp += 1
             changed[FactStore.normalize(name)] = stamp
-            changedHashes.insert(NameIndex.normalizedHash(name))
+            let h = Int(NameIndex.normalizedHash(name) & 4095)
+            changedBits[h >> 6] |= 1 << UInt64(h & 63)
         }
 
         /// Whether what `name` reads as may have changed after `stamp`.
@@ -51,7 +53,7 @@ extension Loader {
         /// `changed(_:since:)` of a cell's trimmed bytes.
         func changed(bytes: UnsafeBufferPointer<UInt8>, since stamp: Int) -> Bool {
             guard !changed.isEmpty else { return false }
-            if let h = NameIndex.normalizedHash(ascii: bytes), !changedHashes.contains(h) { return false }
+            if let h = NameIndex.normalizedHash(ascii: bytes).map({ Int($0 & 4095) }), changedBits[h >> 6] & 1 << UInt64(h & 63) == 0 { return false }
             return changed(String(decoding: bytes, as: UTF8.self), since: stamp)
         }
     }

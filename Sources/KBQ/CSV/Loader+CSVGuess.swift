@@ -1,5 +1,3 @@
-import CKBQPrefetch
-
 /// A statements sheet's cells read ahead, on every core: each column's distinct cells
 /// (`CSVDistinct`) are read once, against the knowledge base and the import's memos as
 /// they stand (`csvReading`, which changes neither), into a guess of what `csvValue` will
@@ -61,13 +59,17 @@ extension Loader {
         /// Whether reading it in order needs the pending memos written first.
         var readsMemos: Bool
 
-        /// Starts bringing in the term of row `r`'s cell: the rows are walked in order, but
-        /// their cells' numbers land anywhere in a column's terms (a megabyte or more for a
-        /// column of a few hundred thousand things), a cache miss apiece.
-        @inline(__always)
-        func prefetch(row r: Int) {
-            let g = Int(distinct.ids[r])
-            if g >= 0 { kbq_prefetch(terms.slots.baseAddress! + g) }
+        /// Every number below it has its term (none failed): a row whose cell has such a
+        /// number needs nothing read per number. (Numbers come in first-row order, so the
+        /// mark moves as the rows are walked; reading `terms` at every row missed the cache
+        /// at nearly every one, a column of a few hundred thousand things being megabytes.)
+        var termedBelow = 0
+
+        /// Moves the mark past number `g`, just given its term, and past every number after
+        /// it termed already (a row that took the full path may have left one unmet).
+        mutating func noteTermed(_ g: Int) {
+            guard g == termedBelow else { return }
+            while termedBelow < distinct.count, terms[termedBelow] < CSVCellColumn.failed { termedBelow += 1 }
         }
 
         /// Not met yet; and met, but an error (its rows take the full path, which reports it).

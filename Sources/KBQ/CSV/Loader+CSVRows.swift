@@ -122,13 +122,6 @@ extension Loader {
             }
 
             rows: for r in 0..<table.rowCount {
-                if useFastPath, r + Loader.fetchAhead < table.rowCount {
-                    let ahead = r + Loader.fetchAhead
-                    subjects.prefetch(row: ahead)
-                    objects.prefetch(row: ahead)
-                    sources?.prefetch(row: ahead)
-                    for q in qualifierCells.indices { qualifierCells[q].prefetch(row: ahead) }
-                }
                 let base = r * width
                 let line = Int(table.rowNumber[r])
                 let claimed = c.speaker.map { !isBlank(base + $0) } == true || c.stance.map { !isBlank(base + $0) } == true
@@ -163,18 +156,27 @@ extension Loader {
                         column.terms[g] = t.raw
                         return t
                     }
-                    guard term(&subjects, { row in
+                    /// Whether this row's cell in a column read ahead has a term (`term`),
+                    /// with nothing read per number for the numbers below the column's mark.
+                    func termed(_ column: inout CSVCellColumn, _ resolve: (CSVTable.Row) -> Term?) -> Bool {
+                        let g = Int(column.distinct.ids[r])
+                        if g >= 0 && g < column.termedBelow { return true }
+                        guard term(&column, resolve) != nil else { return false }
+                        column.noteTermed(g)
+                        return true
+                    }
+                    guard termed(&subjects, { row in
                             csvValue(row.cells[c.subject], sheet, row, keyType: .entity, role: "subject").map { store.intern($0) }
-                        }) != nil,
+                        }),
                         // A stance is read as failing here: its rows take the full path, which
                         // reports it.
-                        term(&predicates, { row in
+                        termed(&predicates, { row in
                             csvPredicate(row.cells[c.predicate], sheet, row, stance: false).flatMap { store.isStance($0) ? nil : Term(raw: UInt32($0)) }
-                        }) != nil,
-                        term(&objects, { row in
+                        }),
+                        termed(&objects, { row in
                             csvValue(row.cells[c.object], sheet, row, keyType: nil, text: sheet.columns[c.object].text, role: "object")
                                 .map { store.intern($0) }
-                        }) != nil
+                        })
                     else { break fast }
                     let document: EntityID
                     var paragraph: Int?
@@ -200,10 +202,10 @@ extension Loader {
                     rowKeys.removeAll(keepingCapacity: true)
                     for (q, (k, key)) in qualifierColumns.enumerated() where !isBlank(base + k) {
                         let type = qualifierTypes[q]
-                        guard term(&qualifierCells[q], { row in
+                        guard termed(&qualifierCells[q], { row in
                             csvValue(row.cells[k], sheet, row, keyType: type == .any ? nil : type, text: sheet.columns[k].text, role: sheet.columns[k].title)
                                 .map { store.intern($0) }
-                        }) != nil else { break fast }
+                        }) else { break fast }
                         qualifierCount += 1
                         if keysMayRepeat { rowKeys.append(key) }
                     }
