@@ -40,6 +40,10 @@ extension BatchJoin {
         /// For a sequence whose last step is one predicate (or its inverse): the steps
         /// before it, and the last step's predicates and direction (see `walkToBoundEnd`).
         let lastStep: (prefix: CompiledPath, last: [PredicateID], inverse: Bool)?
+        /// The path, and `lastStep`'s prefix, as levels when they are (`TermSteps`), each way.
+        let forwards: Execution.TermSteps?
+        let backwards: Execution.TermSteps?
+        let prefixSteps: Execution.TermSteps?
 
         init(_ step: JoinPlan.PathStep, slot: Int) {
             self.step = step
@@ -55,6 +59,9 @@ extension BatchJoin {
             }
             variables = step.variables
             chains = Array(repeating: [], count: step.chainSlots + 1)
+            forwards = Execution.TermSteps(step.path)
+            backwards = Execution.TermSteps(step.path, inverse: true)
+            prefixSteps = lastStep.flatMap { Execution.TermSteps($0.prefix) }
         }
 
         var slotCount: Int { step.chainSlots + 1 }
@@ -93,7 +100,11 @@ extension BatchJoin {
                 let root = op.walk.restart(at: start)
                 op.reached.removeAll(keepingCapacity: true)
                 op.walked = nil
-                try exec.termReach(step.path, from: root, inverse: inverse, &op.walk, depth: 0, into: &op.reached)
+                if let steps = inverse ? op.backwards : op.forwards {
+                    try exec.termReach(steps, from: root, &op.walk, into: &op.reached)
+                } else {
+                    try exec.termReach(step.path, from: root, inverse: inverse, &op.walk, depth: 0, into: &op.reached)
+                }
                 op.walked = (start.raw, inverse, nil)
             } else if op.walked?.byEnd == nil, let far = bound(inverse ? step.subject : step.object), far & ~0xFFFF_FFFF == JoinPlan.termTag {
                 // The same start again, its far end bound: the walk's nodes by term, so this
@@ -146,7 +157,11 @@ extension BatchJoin {
             op.walked = nil
             let root = op.walk.restart(at: start)
             op.reached.removeAll(keepingCapacity: true)
-            try exec.termReach(prefix, from: root, inverse: false, &op.walk, depth: 0, into: &op.reached)
+            if let steps = op.prefixSteps {
+                try exec.termReach(steps, from: root, &op.walk, into: &op.reached)
+            } else {
+                try exec.termReach(prefix, from: root, inverse: false, &op.walk, depth: 0, into: &op.reached)
+            }
             guard !op.reached.isEmpty else { return }
             let before = op.reached
             op.reached.removeAll(keepingCapacity: true)

@@ -78,8 +78,94 @@ extension Execution {
     /// The nodes `path` reaches from node `from` of `walk` (added to it), in `reach`'s order.
     func termReach(_ path: CompiledPath, from: Int32, inverse: Bool, _ walk: inout TermWalk) throws -> [Int32] {
         var out: [Int32] = []
-        try termReach(path, from: from, inverse: inverse, &walk, depth: 0, into: &out)
+        if let steps = TermSteps(path, inverse: inverse) {
+            try termReach(steps, from: from, &walk, into: &out)
+        } else {
+            try termReach(path, from: from, inverse: inverse, &walk, depth: 0, into: &out)
+        }
         return out
+    }
+
+    /// A path that `termReach(_: TermSteps...)` walks level by level, with no recursion: a
+    /// sequence whose every part is one step (predicates crossed one way) or alternatives
+    /// of such steps, as in `(employed_by|board_member_of)/^located_in`; or such
+    /// alternatives alone. Each level is its steps in order, inverses pushed into them.
+    ///
+    /// The same nodes, in the same order, with the same chains as the recursive walk: there
+    /// a level keeps, across the frontier, the first node each term is met at (an
+    /// alternative's own dedup keeps first meetings too, so it changes nothing), and that
+    /// is what one seen-set per level keeps here. A lone step (`p`, `^p`) is not one: the
+    /// recursive walk keeps every statement it crosses, repeats included.
+    struct TermSteps {
+        struct Step {
+            let predicates: [PredicateID]
+            let inverse: Bool
+        }
+
+        let levels: [[Step]]
+
+        init?(_ path: CompiledPath, inverse: Bool = false) {
+            guard let levels = TermSteps.levels(path, inverse: inverse) else { return nil }
+            self.levels = levels
+        }
+
+        private static func levels(_ path: CompiledPath, inverse: Bool) -> [[Step]]? {
+            switch path {
+            case .sequence(let parts) where !inverse:
+                var levels: [[Step]] = []
+                for part in parts {
+                    guard let steps = steps(part, inverse: false) else { return nil }
+                    levels.append(steps)
+                }
+                return levels
+            case .alternative: return steps(path, inverse: inverse).map { [$0] }
+            case .inverse(let inner):
+                guard case .alternative = inner else { return nil }
+                return levels(inner, inverse: !inverse)
+            default: return nil
+            }
+        }
+
+        private static func steps(_ path: CompiledPath, inverse: Bool) -> [Step]? {
+            switch path {
+            case .predicates(let ps): return [Step(predicates: ps, inverse: inverse)]
+            case .inverse(let inner): return steps(inner, inverse: !inverse)
+            case .alternative(let parts):
+                var all: [Step] = []
+                for part in parts {
+                    guard let some = steps(part, inverse: inverse) else { return nil }
+                    all += some
+                }
+                return all
+            default: return nil
+            }
+        }
+    }
+
+    /// `termReach` of a path of `TermSteps`, the nodes appended to `out`.
+    func termReach(_ steps: TermSteps, from: Int32, _ walk: inout TermWalk, into out: inout [Int32]) throws {
+        var (frontier, next) = (takeBuffer(0, 0), takeBuffer(0, 1))
+        var seen = takeSeen(0)
+        defer {
+            (walkBuffers[0], walkBuffers[1]) = (frontier, next)
+            walkSeen[0] = seen
+        }
+        frontier.append(from)
+        for level in steps.levels {
+            next.removeAll(keepingCapacity: true)
+            seen.clear()
+            for node in frontier {
+                try tick()
+                let at = walk.nodes[Int(node)]
+                for s in level {
+                    step(s.predicates, from: at, inverse: s.inverse) { t, sid in
+                        if seen.insert(t) { next.append(walk.add(t, from: node, by: sid)) }
+                    }
+                }
+            }
+            swap(&frontier, &next)
+        }
+        out.append(contentsOf: frontier)
     }
 
     /// `termReach`, the nodes appended to `out`. `depth`: how many sequences and
@@ -154,10 +240,17 @@ extension Execution {
     /// `reach` gives them, Values and chains made for the answers alone.
     func solveTermPath(_ p: CompiledPattern, _ starts: [Term], inverse: Bool, _ emit: (Value, Value, [StatementID]) throws -> Void) throws {
         var walk = TermWalk()
+        let steps = TermSteps(p.path, inverse: inverse)
+        var reached: [Int32] = []
         for start in starts {
             try tick()
             let root = walk.restart(at: start)
-            let reached = try termReach(p.path, from: root, inverse: inverse, &walk)
+            reached.removeAll(keepingCapacity: true)
+            if let steps {
+                try termReach(steps, from: root, &walk, into: &reached)
+            } else {
+                try termReach(p.path, from: root, inverse: inverse, &walk, depth: 0, into: &reached)
+            }
             guard !reached.isEmpty else { continue }
             let from = store.value(start)
             for n in reached {
