@@ -226,18 +226,22 @@ extension FactorizedCount {
             if let qualifier = link.qualifier {
                 guard q != 0 else { return }
                 if qualifier.position.kind == .constant, qualifier.position.value != q { return }
-                guard let t = link.qualifierFilters.truth(q, literals, entities) else { undecided = true; return }
-                if !t { return }
+                if !link.qualifierFilters.isEmpty {
+                    guard let t = link.qualifierFilters.truth(q, literals, entities) else { undecided = true; return }
+                    if !t { return }
+                }
             }
             let p = tag < 0 ? -Int(tag) - 1 : Int(tag)
             guard p < link.accepts.count, link.accepts[p] else { return }
             if link.subject.kind == .constant, link.subject.value != s { return }
             if link.object.kind == .constant, link.object.value != o { return }
-            guard let ts = link.subjectFilters.truth(s, literals, entities), let to = link.objectFilters.truth(o, literals, entities) else {
-                undecided = true
-                return
+            if !link.subjectFilters.isEmpty || !link.objectFilters.isEmpty {
+                guard let ts = link.subjectFilters.truth(s, literals, entities), let to = link.objectFilters.truth(o, literals, entities) else {
+                    undecided = true
+                    return
+                }
+                if !ts || !to { return }
             }
-            if !ts || !to { return }
             let pv = JoinPlan.predicateTag | UInt64(UInt32(p))
             let mine = mineAt == 0 ? s : mineAt == 1 ? o : mineAt == 3 ? q : pv
             let theirs = theirsAt == 0 ? s : theirsAt == 1 ? o : theirsAt == 3 ? q : pv

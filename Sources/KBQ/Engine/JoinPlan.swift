@@ -553,6 +553,11 @@ struct QuickChecks {
         others = checks.filter { $0.plain == nil }
     }
 
+    /// No checks at all: callers test it before `truth`, whose table arguments were
+    /// copied at every call when passed from a struct's fields (a memmove of both tables,
+    /// most of a count along a link's entries with no filter on either end).
+    var isEmpty: Bool { plain.isEmpty && others.isEmpty }
+
     /// False when one is false; nil when none is false and one cannot decide (the general
     /// evaluator then does); true when all hold.
     @inline(__always) func truth(_ b: UInt64, _ literals: LiteralTable, _ entities: EntityTable) -> Bool? {
