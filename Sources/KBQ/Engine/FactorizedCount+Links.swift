@@ -110,8 +110,10 @@ extension FactorizedCount {
             theirsAt = at
         }
         var counter = LinkCounter(link: link, mineAt: mineAt, theirsAt: theirsAt, known: known, weights: weights,
-                                  literals: store.literals, entities: store.entities, table: store.table,
-                                  factor: TermCounts(entityCount: entityCount))
+                                  table: store.table, factor: TermCounts(entityCount: entityCount))
+        // Passed to the counter's calls as locals: held in its fields and passed on from
+        // there to a filter, both tables were copied at every entry.
+        let (literals, entities) = (store.literals, store.entities)
         /// The statements of the link's predicates' lists, when it names them.
         func predicateEntries() -> Int? { link.predicates.map { Set($0).reduce(0) { $0 + store.byPredicate.rawRun(Int($1)).count } } }
         if let within {
@@ -130,7 +132,7 @@ extension FactorizedCount {
             for (k, b) in terms.enumerated() {
                 if k & 1023 == 1023 { try exec.checkLimits() }
                 guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { continue }
-                guard counter.takeEnd(lookup.run(Term(raw: UInt32(truncatingIfNeeded: b))), b, atSubject: atSubject), !counter.undecided else { return nil }
+                guard counter.takeEnd(lookup.run(Term(raw: UInt32(truncatingIfNeeded: b))), b, atSubject: atSubject, literals, entities), !counter.undecided else { return nil }
             }
         } else if link.subject.kind == .constant || link.object.kind == .constant {
             // A constant end's own list, the other end beside each entry (`?y knows E5`).
@@ -139,20 +141,20 @@ extension FactorizedCount {
             guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { return nil }
             let run = (atSubject ? store.bySubject.rawLookup : store.byObject.rawLookup).run(Term(raw: UInt32(truncatingIfNeeded: b)))
             try exec.tick(by: run.count)
-            guard counter.takeEnd(run, b, atSubject: atSubject) else { return nil }
+            guard counter.takeEnd(run, b, atSubject: atSubject, literals, entities) else { return nil }
         } else if let key = link.qualifier?.key, store.byKey.rawRun(Int(key)).count < predicateEntries() ?? Int.max {
             // Read whole by the qualifier's key: its list has both ends, the predicate and
             // the key's value beside each statement, each statement once (the list is
             // shorter than the predicates'). On one core, as below.
             let run = store.byKey.rawRun(Int(key))
-            guard run.count < atoms[i].parallelThreshold, try counter.takeAll(run, valuesBeside: true, exec) else { return nil }
+            guard run.count < atoms[i].parallelThreshold, try counter.takeAll(run, valuesBeside: true, literals, entities, exec) else { return nil }
         } else {
             // Read whole: each named predicate's list, both ends beside it (a count does
             // not depend on the order it is read in). On one core: a list long enough to
             // be split over the cores is left to the join.
             guard let named = link.predicates, predicateEntries()! < atoms[i].parallelThreshold else { return nil }
             for p in Set(named) {
-                guard try counter.takeAll(store.byPredicate.rawRun(Int(p)), valuesBeside: false, exec) else { return nil }
+                guard try counter.takeAll(store.byPredicate.rawRun(Int(p)), valuesBeside: false, literals, entities, exec) else { return nil }
             }
         }
         if counter.undecided { return nil }
@@ -170,8 +172,6 @@ extension FactorizedCount {
         let theirsAt: Int
         let known: TermCounts?
         let weights: TermCounts?
-        let literals: LiteralTable
-        let entities: EntityTable
         let table: StatementTable
         var factor: TermCounts
         var overflow = false
@@ -188,13 +188,13 @@ extension FactorizedCount {
 
         /// The entries of term `b`'s list in the subject (or object) index, the other end
         /// beside each; false when nothing lies beside them (the join must count).
-        mutating func takeEnd(_ run: TermPostings.RawRun, _ b: UInt64, atSubject: Bool) -> Bool {
+        mutating func takeEnd(_ run: TermPostings.RawRun, _ b: UInt64, atSubject: Bool, _ literals: LiteralTable, _ entities: EntityTable) -> Bool {
             guard run.count > 0 else { return true }
             guard let predicates = run.predicates, let ends = run.otherEnds else { return false }
             for j in 0..<run.count {
                 let end = JoinPlan.termTag | UInt64(ends[j].raw)
                 let q = qualifierValue(Int(run.ids[j]))
-                if atSubject { take(b, end, predicates[j], q) } else { take(end, b, predicates[j], q) }
+                if atSubject { take(b, end, predicates[j], q, literals, entities) } else { take(end, b, predicates[j], q, literals, entities) }
             }
             return true
         }
@@ -202,7 +202,7 @@ extension FactorizedCount {
         /// Every entry of a predicate's or key's list, both ends and the predicate beside
         /// each (and, in a key's list, the key's value); false when they are not, or a
         /// filter could not decide an entry.
-        mutating func takeAll(_ run: TermPostings.RawRun, valuesBeside: Bool, _ exec: Execution) throws -> Bool {
+        mutating func takeAll(_ run: TermPostings.RawRun, valuesBeside: Bool, _ literals: LiteralTable, _ entities: EntityTable, _ exec: Execution) throws -> Bool {
             guard run.count > 0 else { return true }
             guard let subjects = run.subjects, let objects = run.objects, let tags = run.predicates,
                   !valuesBeside || run.otherEnds != nil else { return false }
@@ -212,7 +212,7 @@ extension FactorizedCount {
                 try exec.tick(by: end - j)
                 while j < end {
                     let q = valuesBeside ? JoinPlan.termTag | UInt64(run.otherEnds![j].raw) : qualifierValue(Int(run.ids[j]))
-                    take(JoinPlan.termTag | UInt64(subjects[j].raw), JoinPlan.termTag | UInt64(objects[j].raw), tags[j], q)
+                    take(JoinPlan.termTag | UInt64(subjects[j].raw), JoinPlan.termTag | UInt64(objects[j].raw), tags[j], q, literals, entities)
                     j += 1
                 }
             }
@@ -221,7 +221,7 @@ extension FactorizedCount {
 
         /// One index entry: its statement's subject and object (as bindings), predicate
         /// tag (negative: quoted), and value of the link's qualifier (0: none).
-        @inline(__always) mutating func take(_ s: UInt64, _ o: UInt64, _ tag: Int16, _ q: UInt64) {
+        @inline(__always) mutating func take(_ s: UInt64, _ o: UInt64, _ tag: Int16, _ q: UInt64, _ literals: LiteralTable, _ entities: EntityTable) {
             guard (tag < 0) == link.quoted else { return }
             if let qualifier = link.qualifier {
                 guard q != 0 else { return }
