@@ -39,17 +39,17 @@ final class ValueOps {
             default: return .noRecord
             }
         case .statement(let s), .proposition(let s):
-            let st = store.statement(s)
+            // One column each, as for entities.
             switch name {
-            case "subject": return st.subject
-            case "pred", "predicate": return .predicate(st.predicate)
-            case "object": return st.object
+            case "subject": return store.subject(of: s)
+            case "pred", "predicate": return .predicate(store.predicate(of: s))
+            case "object": return store.object(of: s)
             case "id": return .string(Display.statementName(s, store))
-            case "file": return .string(st.location.file)
-            case "line": return .integer(st.location.line)
+            case "file": return .string(store.location(of: s).file)
+            case "line": return .integer(store.location(of: s).line)
             default:
                 guard let key = store.keyID(name) else { return .noRecord }
-                return st.qualifier(key) ?? .noRecord
+                return store.qualifier(of: s, key) ?? .noRecord
             }
         case .predicate(let p):
             return name == "label" || name == "id" ? .string(store.predicateName(p)) : .noRecord

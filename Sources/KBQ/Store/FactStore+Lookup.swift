@@ -38,6 +38,24 @@ extension FactStore {
             document: document, paragraph: paragraph)
     }
 
+    /// Qualifier `key` of statement `id` as `statement(id).qualifier(key)` gives it (the
+    /// stored qualifiers in order, then the provenance), read from the columns: a query
+    /// asking for `?s.date` at every row makes no whole statement (its qualifier list, its
+    /// provenance and location found by binary search, its name looked up).
+    public func qualifier(of id: StatementID, _ key: Int32) -> Value? {
+        let i = Int(id)
+        for q in table.storedQualifiers(i) where table.qualifierKeys[q] == key { return value(table.qualifierValues[q]) }
+        if key == StatementTable.sourceKey { return table.document(i).map { .entity($0) } }
+        if key == StatementTable.paraKey { return table.paragraph(i).map { .integer($0) } }
+        return nil
+    }
+
+    /// Statement `id`'s subject, predicate, object, file and line, each from its column.
+    func subject(of id: StatementID) -> Value { value(table.subject[Int(id)]) }
+    func predicate(of id: StatementID) -> PredicateID { table.predicate[Int(id)] }
+    func object(of id: StatementID) -> Value { value(table.object[Int(id)]) }
+    func location(of id: StatementID) -> Location { Location(file: table.fileName(Int(id)), line: Int(table.line(Int(id)))) }
+
     /// Every statement, materialised (for tests and tools; queries read the columns).
     public var allStatements: [Statement] { (0..<statementCount).map { statement(StatementID($0)) } }
 
