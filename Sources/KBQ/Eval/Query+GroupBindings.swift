@@ -702,6 +702,7 @@ struct DerivedKeys {
         for (k, key) in keys.enumerated() {
             precondition(batch.columns.count == key.column, "a derived key's column follows the join's")
             let bindings = batch.columns[key.variable]
+            let (variable, expr) = (key.variable, key.expr)
             var column: [UInt64] = []
             column.reserveCapacity(batch.count)
             for r in 0..<batch.count {
@@ -710,11 +711,18 @@ struct DerivedKeys {
                     column.append(DerivedKeys.keyTag | UInt64(n))
                     continue
                 }
-                exec.row[key.variable] = b == 0 ? nil : join.decode(b)
-                let value = try exec.eval(key.expr)
-                let n = ofValue[k][value] ?? Int32(ofValue[k].count)
-                if n == values[k].count { values[k].append(value) }
-                ofValue[k][value] = n
+                exec.row[variable] = b == 0 ? nil : join.decode(b)
+                let value = try exec.eval(expr)
+                // Hashed once when the key is known: bindings are often new where keys
+                // are not (a year for many dates).
+                let n: Int32
+                if let known = ofValue[k][value] {
+                    n = known
+                } else {
+                    n = Int32(values[k].count)
+                    values[k].append(value)
+                    ofValue[k][value] = n
+                }
                 ofBinding[k].insert({ _ in b }, n)
                 column.append(DerivedKeys.keyTag | UInt64(n))
             }

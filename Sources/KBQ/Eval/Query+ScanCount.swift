@@ -77,7 +77,10 @@ extension PreparedQuery {
     /// Whether the key filters hold for a group whose key is `value`.
     func keyPasses(_ value: Value, _ filters: [CompiledExpr], _ keyVariable: Int, _ exec: Execution) throws -> Bool {
         guard !filters.isEmpty else { return true }
-        exec.row = [Value?](repeating: nil, count: compiled.variables.count)
+        // The filters read the key alone (see `scanCountShape`): the row is made once, and
+        // only the key's slot written for each group (a row made per group cost more than
+        // the check).
+        if exec.row.count != compiled.variables.count { exec.row = [Value?](repeating: nil, count: compiled.variables.count) }
         exec.row[keyVariable] = value
         for f in filters where try !exec.truth(f) { return false }
         return true
