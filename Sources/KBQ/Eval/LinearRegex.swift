@@ -64,44 +64,66 @@ public struct LinearRegex: Sendable {
 
     // MARK: matching
 
-    /// Whether some part of `text` matches.
+    /// Whether some part of `text` matches. ASCII text is read as its bytes, each one
+    /// scalar, with no array of scalars made (a filter over labels matches a short text a
+    /// row, and making that array was a large part of each).
     public func matches(_ text: String) -> Bool {
-        let input = Array(text.unicodeScalars)
-        var current = ThreadList(size: program.count)
-        var next = ThreadList(size: program.count)
-        var stack: [Int] = []
-        // A pattern that starts with `^` can start a match only at the first scalar; once
-        // its threads die, nothing later can match.
-        let anchored = program.first.map { if case .lineStart = $0 { true } else { false } } ?? false
-        for i in 0...input.count {
-            // Unanchored: a match may start here.
-            if i == 0 || !anchored {
-                if add(0, at: i, input, &current, &stack) { return true }
-            } else if current.items.isEmpty {
-                return false
-            }
-            if i == input.count { break }
-            let c = input[i]
-            next.clear()
-            for pc in current.items {
-                let advances: Bool
-                switch program[pc] {
-                case .scalar(let s): advances = s == c || (caseless && LinearRegex.sameIgnoringCase(s, c))
-                case .any: advances = c != "\n"
-                case .set(let set): advances = set.contains(c, caseless: caseless)
-                default: advances = false
-                }
-                if advances && add(pc + 1, at: i + 1, input, &next, &stack) { return true }
-            }
-            swap(&current, &next)
+        var text = text
+        if let ascii = text.withUTF8({ b -> Bool? in
+            guard b.allSatisfy({ $0 < 0x80 }) else { return nil }
+            return matches(input: b.lazy.map { Unicode.Scalar($0) })
+        }) {
+            return ascii
         }
-        return false
+        return matches(input: Array(text.unicodeScalars))
+    }
+
+    /// `matches` over the text's scalars. The two thread lists live in one temporary
+    /// allocation (on the stack for a small pattern), made once a call.
+    private func matches<Input: RandomAccessCollection>(input: Input) -> Bool where Input.Element == Unicode.Scalar, Input.Index == Int {
+        let n = program.count
+        return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 4 * n) { memory -> Bool in
+            memory.initialize(repeating: 0)
+            let base = memory.baseAddress!
+            var current = ThreadList(items: base, seen: base + n)
+            var next = ThreadList(items: base + 2 * n, seen: base + 3 * n)
+            var stack: [Int] = []
+            // A pattern that starts with `^` can start a match only at the first scalar;
+            // once its threads die, nothing later can match.
+            let anchored = program.first.map { if case .lineStart = $0 { true } else { false } } ?? false
+            for i in 0...input.count {
+                // Unanchored: a match may start here.
+                if i == 0 || !anchored {
+                    if add(0, at: i, input, &current, &stack) { return true }
+                } else if current.count == 0 {
+                    return false
+                }
+                if i == input.count { break }
+                let c = input[i]
+                next.clear()
+                for j in 0..<current.count {
+                    let pc = Int(current.items[j])
+                    let advances: Bool
+                    switch program[pc] {
+                    case .scalar(let s): advances = s == c || (caseless && LinearRegex.sameIgnoringCase(s, c))
+                    case .any: advances = c != "\n"
+                    case .set(let set): advances = set.contains(c, caseless: caseless)
+                    default: advances = false
+                    }
+                    if advances && add(pc + 1, at: i + 1, input, &next, &stack) { return true }
+                }
+                swap(&current, &next)
+            }
+            return false
+        }
     }
 
     /// Adds `pc` and everything reachable from it without reading a scalar; true when that
     /// reaches the end of the pattern. `stack`: the caller's, empty between calls (one
     /// allocated per call was most of the time of a short text).
-    private func add(_ start: Int, at i: Int, _ input: [Unicode.Scalar], _ list: inout ThreadList, _ stack: inout [Int]) -> Bool {
+    private func add<Input: RandomAccessCollection>(
+        _ start: Int, at i: Int, _ input: Input, _ list: inout ThreadList, _ stack: inout [Int]
+    ) -> Bool where Input.Element == Unicode.Scalar, Input.Index == Int {
         stack.removeAll(keepingCapacity: true)
         stack.append(start)
         while let pc = stack.popLast() {
@@ -124,23 +146,26 @@ public struct LinearRegex: Sendable {
         return false
     }
 
-    /// The threads at one position: each instruction once, in a sparse set.
+    /// The threads at one position: each instruction once, in a sparse set over memory the
+    /// caller owns (`items` and `seen`, a slot per instruction each; `seen` zeroed first).
     struct ThreadList {
-        var items: [Int] = []
-        var seen: [Int]
-        var generation = 1
+        let items: UnsafeMutablePointer<UInt32>
+        let seen: UnsafeMutablePointer<UInt32>
+        var count = 0
+        var generation: UInt32 = 1
 
-        init(size: Int) { seen = [Int](repeating: 0, count: size) }
+        init(items: UnsafeMutablePointer<UInt32>, seen: UnsafeMutablePointer<UInt32>) { (self.items, self.seen) = (items, seen) }
 
         mutating func clear() {
-            items.removeAll(keepingCapacity: true)
+            count = 0
             generation += 1
         }
 
         mutating func insert(_ pc: Int) -> Bool {
             if seen[pc] == generation { return false }
             seen[pc] = generation
-            items.append(pc)
+            items[count] = UInt32(pc)
+            count += 1
             return true
         }
     }
