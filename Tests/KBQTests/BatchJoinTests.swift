@@ -190,6 +190,9 @@ import Testing
             "find year(?d), ?b, count(*) where ?a p ?b, ?b born ?d group by year(?d), ?b order by count(*) desc, ?b limit 4",
             "find year(?d), count(?a) where ?a p _, optional (?a born ?d) group by year(?d) order by count(?a) desc limit 3",
             "find year(?d), max(?e) where ?a born ?d, ?a p ?b, ?b born ?e group by year(?d) order by year(?d)",
+            // Grouped by a predicate (an array by predicate number, not the hashed keys).
+            "find ?q, count(distinct ?b) as ?n where ?a ?q ?b group by ?q order by ?n desc, ?q",
+            "find ?q, count(*) as ?n where ?a ?q ?b, ?a born ?d group by ?q order by ?n desc, ?q limit 2",
         ] {
             // The answers, or the error (a key that cannot be computed fails both ways).
             func outcome(_ prepared: PreparedQuery) -> String {

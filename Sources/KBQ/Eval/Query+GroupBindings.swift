@@ -483,6 +483,8 @@ extension PreparedQuery {
 struct BindingGroups {
     let keys: [Int]
     private var groupOfEntity: [Int32]
+    /// A single key's groups by predicate number (-1: none yet).
+    private var groupOfPredicate: [Int32] = []
     /// Groups by a single key that is not an entity the array covers, and by several keys.
     private var groupOfBindings: GroupKeyTable
     private(set) var count = 0
@@ -508,7 +510,23 @@ struct BindingGroups {
             }
             return groupOfEntity[e]
         }
+        if let p = predicate(b) {
+            // Predicates are few: an array by number, grown as they come.
+            if p >= groupOfPredicate.count { groupOfPredicate += repeatElement(-1, count: p + 1 - groupOfPredicate.count) }
+            if groupOfPredicate[p] < 0 {
+                groupOfPredicate[p] = Int32(count)
+                count += 1
+            }
+            return groupOfPredicate[p]
+        }
         return group { _ in b }
+    }
+
+    /// The predicate a single key's binding names, when the array by predicate covers it.
+    @inline(__always) private func predicate(_ b: UInt64) -> Int? {
+        guard keys.count == 1, b & ~0xFFFF_FFFF == JoinPlan.predicateTag else { return nil }
+        let p = Int(Int32(bitPattern: UInt32(truncatingIfNeeded: b)))
+        return p >= 0 && p < 1 << 16 ? p : nil
     }
 
     /// The group of the key whose `j`th binding is `part(j)`, numbered next when it is new.
@@ -525,6 +543,7 @@ struct BindingGroups {
         let keys = self.keys
         guard keys.count == 1 else { return groupOfBindings.find { batch.binding(keys[$0], row) } }
         let b = batch.binding(keys[0], row)
+        if let p = predicate(b) { return p < groupOfPredicate.count && groupOfPredicate[p] >= 0 ? groupOfPredicate[p] : nil }
         guard let e = entity(b) else { return groupOfBindings.find { _ in b } }
         return groupOfEntity[e] < 0 ? nil : groupOfEntity[e]
     }
@@ -614,42 +633,48 @@ struct GroupKeyTable {
     }
 }
 
-/// A set of (group, binding) pairs, for `distinct` calls: open addressing over the two
-/// words with a multiplicative hash (Set's seeded hashing cost more than the rest of a
-/// distinct count), a power of two in size and at most half full. Bindings are never 0.
+/// A set of (group, binding) pairs, for `distinct` calls: open addressing with a
+/// multiplicative hash (Set's seeded hashing cost more than the rest of a distinct count),
+/// a power of two in size and at most half full, each pair's two words in one slot (kept
+/// in two arrays, a probe missed the cache twice). Bindings are never 0.
 struct DistinctPairs {
-    private var groups: [UInt32] = []
-    private var bindings: [UInt64] = []
+    private struct Slot {
+        var binding: UInt64
+        var group: UInt32
+    }
+
+    private var slots: [Slot] = []
     private var count = 0
 
     /// Adds the pair; whether it was new.
     @inline(__always) mutating func insert(_ group: Int32, _ binding: UInt64) -> Bool {
-        if (count + 1) * 2 > bindings.count { grow() }
-        let mask = bindings.count - 1
-        var slot = DistinctPairs.hash(group, binding) & mask
-        while bindings[slot] != 0 {
-            if bindings[slot] == binding && groups[slot] == UInt32(bitPattern: group) { return false }
-            slot = (slot + 1) & mask
+        if (count + 1) * 2 > slots.count { grow() }
+        let g = UInt32(bitPattern: group)
+        return slots.withUnsafeMutableBufferPointer { slots in
+            let mask = slots.count - 1
+            var slot = DistinctPairs.hash(group, binding) & mask
+            while slots[slot].binding != 0 {
+                if slots[slot].binding == binding && slots[slot].group == g { return false }
+                slot = (slot + 1) & mask
+            }
+            slots[slot] = Slot(binding: binding, group: g)
+            count += 1
+            return true
         }
-        bindings[slot] = binding
-        groups[slot] = UInt32(bitPattern: group)
-        count += 1
-        return true
     }
 
     /// Every pair, in no particular order.
     func forEach(_ body: (Int32, UInt64) throws -> Void) rethrows {
-        for slot in bindings.indices where bindings[slot] != 0 { try body(Int32(bitPattern: groups[slot]), bindings[slot]) }
+        for s in slots where s.binding != 0 { try body(Int32(bitPattern: s.group), s.binding) }
     }
 
     private mutating func grow() {
-        let (oldGroups, oldBindings) = (groups, bindings)
-        bindings = Array(repeating: 0, count: max(64, bindings.count * 2))
-        groups = Array(repeating: 0, count: bindings.count)
+        let old = slots
+        // From a thousand slots: a distinct count over a join meets thousands of pairs,
+        // and each doubling rehashes every pair met so far.
+        slots = Array(repeating: Slot(binding: 0, group: 0), count: max(1024, slots.count * 2))
         count = 0
-        for slot in oldBindings.indices where oldBindings[slot] != 0 {
-            _ = insert(Int32(bitPattern: oldGroups[slot]), oldBindings[slot])
-        }
+        for s in old where s.binding != 0 { _ = insert(Int32(bitPattern: s.group), s.binding) }
     }
 
     @inline(__always) private static func hash(_ group: Int32, _ binding: UInt64) -> Int {
