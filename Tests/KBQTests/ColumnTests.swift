@@ -47,6 +47,25 @@ import Testing
         #expect(slice.withUnsafeBufferPointer { Array($0) } == Array(array[10..<20]))
     }
 
+    /// An empty column with room, copied: what either appends (slots, or a run) lands in a
+    /// buffer of its own, never in the other's spare room.
+    @Test func appendsToACopiedEmptyColumnStayApart() {
+        var a = Column<Int32>()
+        a.reserveCapacity(16)
+        var b = a
+        let slotsA = a.appendSlots(3)
+        for k in 0..<3 { slotsA[k] = Int32(k) }
+        let slotsB = b.appendSlots(2)
+        for k in 0..<2 { slotsB[k] = Int32(10 + k) }
+        #expect(Array(a) == [0, 1, 2] && Array(b) == [10, 11])
+        var c = Column<Int32>()
+        c.reserveCapacity(8)
+        var d = c
+        c.append(contentsOf: [1, 2])
+        d.append(contentsOf: [3])
+        #expect(Array(c) == [1, 2] && Array(d) == [3])
+    }
+
     /// A view of memory another object keeps (as an image's mapping) is copied on change.
     @Test func aViewIsCopiedOnWrite() {
         final class Keeper {

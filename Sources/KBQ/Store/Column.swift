@@ -98,8 +98,11 @@ struct Column<T: BitwiseCopyable>: @unchecked Sendable {
         adopt(s, count: count)
     }
 
+    /// Room for `n` values, in a buffer of this column's own: an empty column that shares
+    /// its buffer with a copy gets its own too, since what it appends next would land in
+    /// the copy's spare room (`appendSlots`, `append(contentsOf:)`).
     mutating func reserveCapacity(_ n: Int) {
-        if n > capacity || (count > 0 && !ownsUniquely()) { makeUnique(capacity: Swift.max(n, capacity)) }
+        if n > capacity || !ownsUniquely() { makeUnique(capacity: Swift.max(n, capacity)) }
     }
 
     @inline(__always)
