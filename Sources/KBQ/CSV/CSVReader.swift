@@ -54,6 +54,17 @@ struct CSVTable {
         cellForm[k] == .bare ? Int(cellStart[k])..<Int(cellEnd[k]) : Int(cellStart[k]) + 1..<Int(cellEnd[k]) - 1
     }
 
+    /// `content(k)` without spaces and tabs at either end, as `trimmingSpaces` trims its
+    /// text (the same for a cell with no doubled quote).
+    func trimmedContent(_ k: Int) -> Range<Int> {
+        source.bytes.withUnsafeBufferPointer { b in
+            var r = content(k)
+            while let first = r.first, b[first] == 0x20 || b[first] == 0x09 { r = r.dropFirst() }
+            while let last = r.last, b[last] == 0x20 || b[last] == 0x09 { r = r.dropLast() }
+            return r
+        }
+    }
+
     func text(_ k: Int) -> String {
         let bytes = source.bytes[content(k)]
         guard cellForm[k] == .escaped else { return String(decoding: bytes, as: UTF8.self) }

@@ -81,10 +81,7 @@ extension Loader {
                 /// nil when it holds a doubled quote.
                 func trimmed(_ k: Int) -> UnsafeBufferPointer<UInt8>? {
                     guard table.cellForm[base + k] != .escaped else { return nil }
-                    var r = table.content(base + k)
-                    while let first = r.first, b[first] == 0x20 || b[first] == 0x09 { r = r.dropFirst() }
-                    while let last = r.last, b[last] == 0x20 || b[last] == 0x09 { r = r.dropLast() }
-                    return UnsafeBufferPointer(rebasing: b[r])
+                    return UnsafeBufferPointer(rebasing: b[table.trimmedContent(base + k)])
                 }
                 guard let idBytes = trimmed(id), Loader.isASCIIName(idBytes), let idHash = NameIndex.normalizedHash(ascii: idBytes),
                     blank.allSatisfy({ trimmed($0)?.isEmpty == true })

@@ -54,7 +54,7 @@ extension Loader {
         var guesses: [CSVGuess]
         var stamp: Int
         /// Shared by copies: written in row order, read by the row writers while the
-        /// rows wait (`writeFastRows`).
+        /// walk waits (`CSVRowWriter`).
         let terms: CSVTermSlots
         /// Whether reading it in order needs the pending memos written first.
         var readsMemos: Bool
@@ -212,14 +212,10 @@ extension Loader {
         column.guesses[g] = .inOrder
         let cell = Int(column.distinct.firstRow[g]) * table.columns + column.distinct.column
         if !csvMemo.changed.isEmpty {
-            // Trimmed of spaces and tabs, as `trimmingSpaces` trims (a doubled quote's cell
-            // is read as its String).
+            // A doubled quote's cell is read as its String.
             let changed = table.cellForm[cell] == .escaped ? csvMemo.changed(table.text(cell).trimmingSpaces, since: column.stamp)
                 : table.source.bytes.withUnsafeBufferPointer { b in
-                    var content = b[table.content(cell)]
-                    while let f = content.first, f == 0x20 || f == 0x09 { content = content.dropFirst() }
-                    while let l = content.last, l == 0x20 || l == 0x09 { content = content.dropLast() }
-                    return csvMemo.changed(bytes: UnsafeBufferPointer(rebasing: content), since: column.stamp)
+                    csvMemo.changed(bytes: UnsafeBufferPointer(rebasing: b[table.trimmedContent(cell)]), since: column.stamp)
                 }
             if changed { return nil }
         }

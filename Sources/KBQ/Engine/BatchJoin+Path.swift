@@ -100,11 +100,7 @@ extension BatchJoin {
                 let root = op.walk.restart(at: start)
                 op.reached.removeAll(keepingCapacity: true)
                 op.walked = nil
-                if let steps = inverse ? op.backwards : op.forwards {
-                    try exec.termReach(steps, from: root, &op.walk, into: &op.reached)
-                } else {
-                    try exec.termReach(step.path, from: root, inverse: inverse, &op.walk, depth: 0, into: &op.reached)
-                }
+                try exec.termReach(step.path, steps: inverse ? op.backwards : op.forwards, from: root, inverse: inverse, &op.walk, into: &op.reached)
                 op.walked = (start.raw, inverse, nil)
             } else if op.walked?.byEnd == nil, let far = bound(inverse ? step.subject : step.object), far & ~0xFFFF_FFFF == JoinPlan.termTag {
                 // The same start again, its far end bound: the walk's nodes by term, so this
@@ -157,11 +153,7 @@ extension BatchJoin {
             op.walked = nil
             let root = op.walk.restart(at: start)
             op.reached.removeAll(keepingCapacity: true)
-            if let steps = op.prefixSteps {
-                try exec.termReach(steps, from: root, &op.walk, into: &op.reached)
-            } else {
-                try exec.termReach(prefix, from: root, inverse: false, &op.walk, depth: 0, into: &op.reached)
-            }
+            try exec.termReach(prefix, steps: op.prefixSteps, from: root, inverse: false, &op.walk, into: &op.reached)
             guard !op.reached.isEmpty else { return }
             let before = op.reached
             op.reached.removeAll(keepingCapacity: true)

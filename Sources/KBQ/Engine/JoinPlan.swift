@@ -553,9 +553,9 @@ struct QuickChecks {
         others = checks.filter { $0.plain == nil }
     }
 
-    /// No checks at all: callers test it before `truth`, whose table arguments were
-    /// copied at every call when passed from a struct's fields (a memmove of both tables,
-    /// most of a count along a link's entries with no filter on either end).
+    /// No checks at all: a caller reading every entry of a list tests it once per entry
+    /// instead of calling `truth` (a call, not inlined, that still cost a count along a
+    /// link with no filter a fifth of its time).
     var isEmpty: Bool { plain.isEmpty && others.isEmpty }
 
     /// False when one is false; nil when none is false and one cannot decide (the general

@@ -78,12 +78,18 @@ extension Execution {
     /// The nodes `path` reaches from node `from` of `walk` (added to it), in `reach`'s order.
     func termReach(_ path: CompiledPath, from: Int32, inverse: Bool, _ walk: inout TermWalk) throws -> [Int32] {
         var out: [Int32] = []
-        if let steps = TermSteps(path, inverse: inverse) {
+        try termReach(path, steps: TermSteps(path, inverse: inverse), from: from, inverse: inverse, &walk, into: &out)
+        return out
+    }
+
+    /// `termReach` of `path` by its levels when it has them (`steps`: `TermSteps(path,
+    /// inverse:)`, made once by the caller), else by the recursive walk.
+    func termReach(_ path: CompiledPath, steps: TermSteps?, from: Int32, inverse: Bool, _ walk: inout TermWalk, into out: inout [Int32]) throws {
+        if let steps {
             try termReach(steps, from: from, &walk, into: &out)
         } else {
             try termReach(path, from: from, inverse: inverse, &walk, depth: 0, into: &out)
         }
-        return out
     }
 
     /// A path that `termReach(_: TermSteps...)` walks level by level, with no recursion: a
@@ -246,11 +252,7 @@ extension Execution {
             try tick()
             let root = walk.restart(at: start)
             reached.removeAll(keepingCapacity: true)
-            if let steps {
-                try termReach(steps, from: root, &walk, into: &reached)
-            } else {
-                try termReach(p.path, from: root, inverse: inverse, &walk, depth: 0, into: &reached)
-            }
+            try termReach(p.path, steps: steps, from: root, inverse: inverse, &walk, into: &reached)
             guard !reached.isEmpty else { continue }
             let from = store.value(start)
             for n in reached {

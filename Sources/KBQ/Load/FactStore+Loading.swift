@@ -22,76 +22,6 @@ extension FactStore {
         return true
     }
 
-    /// Asserted statements of terms interned already, gathered to be added at once (a
-    /// sheet's rows, whose cells were resolved once for all the rows that repeat them):
-    /// the statements `addStatement` makes of them. Qualifiers leave out the provenance,
-    /// given as `document` and `paragraph` (`StatementTable.noParagraph`: none).
-    struct AssertedRows {
-        var subject: [Term] = [], predicate: [PredicateID] = [], object: [Term] = []
-        /// Row k's qualifiers are `keys/values[qualifierEnd[k - 1]..<qualifierEnd[k]]`.
-        var qualifierEnd: [Int] = [], keys: [Int32] = [], values: [Term] = []
-        var line: [Int32] = [], document: [EntityID] = [], paragraph: [Int32] = []
-        var count: Int { subject.count }
-
-        mutating func append(
-            subject s: Term, predicate p: PredicateID, object o: Term, qualifiers: [(key: Int32, value: Term)],
-            line l: Int32, document d: EntityID, paragraph para: Int32
-        ) {
-            subject.append(s)
-            predicate.append(p)
-            object.append(o)
-            for q in qualifiers {
-                keys.append(q.key)
-                values.append(q.value)
-            }
-            qualifierEnd.append(keys.count)
-            line.append(l)
-            document.append(d)
-            paragraph.append(para)
-        }
-
-        mutating func removeAll() {
-            subject.removeAll(keepingCapacity: true)
-            predicate.removeAll(keepingCapacity: true)
-            object.removeAll(keepingCapacity: true)
-            qualifierEnd.removeAll(keepingCapacity: true)
-            keys.removeAll(keepingCapacity: true)
-            values.removeAll(keepingCapacity: true)
-            line.removeAll(keepingCapacity: true)
-            document.removeAll(keepingCapacity: true)
-            paragraph.removeAll(keepingCapacity: true)
-        }
-    }
-
-    /// Adds gathered rows, read from `file` (the table's `fileID`), after the statements
-    /// there are. Their paragraphs' numbers are literals interned already (as
-    /// `addStatement` interns them: a query can compare with them).
-    mutating func append(_ rows: AssertedRows, file: Int32) {
-        guard rows.count > 0 else { return }
-        let s = uniqueStorage()
-        let first = s.table.count
-        let qualifierBase = s.table.qualifierKeys.count
-        s.table.subject.append(contentsOf: rows.subject)
-        s.table.predicate.append(contentsOf: rows.predicate)
-        s.table.object.append(contentsOf: rows.object)
-        s.table.qualifierKeys.append(contentsOf: rows.keys)
-        s.table.qualifierValues.append(contentsOf: rows.values)
-        s.table.asserted.append(true, count: rows.count)
-        var start = 0
-        for k in 0..<rows.count {
-            let end = rows.qualifierEnd[k]
-            if end - start > 1, !s.table.hasRepeatedQualifierKeys {
-                for q in start + 1..<end where rows.keys[start..<q].contains(rows.keys[q]) { s.table.hasRepeatedQualifierKeys = true }
-            }
-            // Where the row's qualifiers end (as `appendRow` keeps it).
-            s.table.qualifierStart.append(UInt32(qualifierBase + end))
-            s.table.appendRuns(row: first + k, line: rows.line[k], file: file, document: rows.document[k], paragraph: rows.paragraph[k])
-            start = end
-        }
-        s.assertedTotal += rows.count
-        s.version += 1
-    }
-
     /// Where `appendAsserted` has the caller write `rows` statements and `qualifiers`
     /// qualifiers: per row its subject, predicate, object, and where its qualifiers end
     /// (counted from `keys` and `values`, as `qualifierStart` counts them).
@@ -109,16 +39,15 @@ extension FactStore {
     /// Adds `rows` asserted statements after those there are, `write` filling every slot
     /// of them (on as many threads as it likes, all done when it returns); then their
     /// provenance runs, row by row from `provenance(k)`: (line, document, paragraph), the
-    /// paragraphs' numbers interned already (as `append(_:file:)`). Returns the first
-    /// statement's number.
-    @discardableResult
+    /// paragraphs' numbers interned already (as `addStatement` interns them: a query can
+    /// compare with them).
     mutating func appendAsserted(
         rows n: Int, qualifiers: Int, file: Int32, _ write: (AssertedSlots) -> Void,
         provenance: (Int) -> (line: Int32, document: EntityID, paragraph: Int32)
-    ) -> Int {
+    ) {
+        guard n > 0 else { return }
         let s = uniqueStorage()
         let first = s.table.count
-        guard n > 0 else { return first }
         let qualifierBase = s.table.qualifierKeys.count
         let slots = AssertedSlots(
             subject: s.table.subject.appendSlots(n), predicate: s.table.predicate.appendSlots(n), object: s.table.object.appendSlots(n),
@@ -132,11 +61,10 @@ extension FactStore {
         }
         s.assertedTotal += n
         s.version += 1
-        return first
     }
 
-    /// Notes that some statement has two qualifiers of one key (`append(_:file:)` finds it
-    /// for the rows it is given).
+    /// Notes that some statement has two qualifiers of one key (the caller of
+    /// `appendAsserted` looks, as `addStatement` does for its own).
     mutating func noteRepeatedQualifierKeys() { uniqueStorage().table.hasRepeatedQualifierKeys = true }
 
     /// Makes room for `n` more literals at once (a sheet's paragraph numbers, one a row).
