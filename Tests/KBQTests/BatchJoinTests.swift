@@ -15,8 +15,9 @@ import Testing
     /// A generated case's store and (empty) rules; nil, with the failure recorded, when it
     /// does not load.
     static func generated(_ text: String, _ name: String) throws -> (FactStore, RuleEngine)? {
-        guard case .success(let store) = Loader.load(text: SourceText(name: name, text: text), into: FactStore()) else {
-            Issue.record("the generated case \(name) does not load")
+        let loaded = Loader.load(text: SourceText(name: name, text: text), into: FactStore())
+        guard case .success(let store) = loaded else {
+            Issue.record("the generated case \(name) does not load: \(loaded)")
             return nil
         }
         return (store, try RuleEngine(store: store, rules: []))
@@ -513,6 +514,63 @@ import Testing
         }
         #expect(taken == queries.count, "the join took \(taken) of \(queries.count)")
         #expect(withEvidence >= 8, "queries with chains in their evidence: \(withEvidence)")
+    }
+
+    /// Scans in chunks: steps over every statement (cut in parts on every core, with
+    /// provenance runs that cross the cut and a source filter that skips whole runs),
+    /// over a predicate's or a key's list with quoted statements beside asserted ones, and
+    /// anti-join probes over long lists. Batches fill part-way through a chunk here (more
+    /// than 1,024 matches a scan).
+    @Test func chunkedScansAgreeWithTheGeneralEvaluator() throws {
+        let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? 20261206
+        var rng = RRandom(seed: seed)
+        var text = "type T\ntype Document\npredicate p\npredicate q\nstance says\nkey weight\n"
+        for d in 0..<4 { text += "entity D\(d) : Document {paragraphs: 99}\n" }
+        for i in 0..<40 { text += "entity E\(i) : T\n" }
+        for block in 0..<60 {
+            text += "from D\(rng.int(4)) para \(1 + rng.int(9))\n"
+            for _ in 0..<(5 + rng.int(60)) {
+                let (a, b) = (rng.int(40), rng.int(40))
+                let qualifiers = [rng.int(3) == 0 ? "date: 20\(10 + rng.int(15))-0\(1 + rng.int(9))" : nil,
+                                  rng.int(4) == 0 ? "weight: \(rng.int(5))" : nil,
+                                  rng.int(9) == 0 ? "source: D\(rng.int(4))" : nil].compactMap { $0 }
+                let tail = qualifiers.isEmpty ? "" : " {\(qualifiers.joined(separator: ", "))}"
+                switch rng.int(6) {
+                case 0: text += "E\(a) says [E\(b) p E\(a)\(tail)]\n"
+                case 1: text += "E\(a) q E\(b)\(tail)\n"
+                case 2: text += "E\(a) p \(rng.int(7))\(tail)\n"
+                default: text += "E\(a) p E\(b)\(tail)\n"
+                }
+            }
+            if block % 7 == 0 { text += "E\(rng.int(40)) p E\(rng.int(40))\n" }
+        }
+        guard let (store, rules) = try BatchJoinTests.generated(text, "chunked-scans.kb") else { return }
+        #expect(store.table.count > 2048, "statements: \(store.table.count)")
+        let queries = [
+            "find ?x, ?r, ?y where ?x ?r ?y",
+            "find count(*) where ?x ?r ?y",
+            "find ?s where _ _ _ as ?s",
+            "find ?x, ?y where ?x ?r ?y {source: ?d}, ?d != D1",
+            "find ?x, ?d where ?x _ _ {source: ?d}, ?d = D2",
+            "find ?s, ?d where _ _ _ {date: ?d} as ?s, ?d >= 2017",
+            "find ?s, ?w where _ p _ {weight: ?w} as ?s, ?w > 2",
+            "find ?x, ?y, ?w where ?x p ?y {weight: ?w, date: ?d}, ?d < 2015-06",
+            "find ?x, ?y where ?x p ?y, ?y is_a T",
+            "find ?x, ?y where ?x p ?y, not ?y p ?x",
+            "find ?x, ?y where ?x q ?y, not ?y p 3",
+            "find ?x where ?x is_a T, not ?x p 3",
+            "find ?a, ?x, ?y where ?a says [?x p ?y]",
+            "find ?a, ?y where ?a says [?a p ?y {date: ?d}], ?d >= 2020",
+            "find ?x, ?y, ?z where ?x q ?y, ?y p ?z, ?z is_a T",
+            "find ?r, count(*) as ?n where ?x ?r ?y group by ?r order by ?n desc, ?r",
+        ]
+        for q in queries {
+            let general = try BatchJoinTests.answers(q, store, rules, batchJoin: false)
+            #expect(try BatchJoinTests.takes(q, store, rules), "\(q)")
+            #expect(try BatchJoinTests.answers(q, store, rules, batchJoin: true) == general, "\(q), seed \(seed)")
+            #expect(try BatchJoinTests.answers(q, store, rules, batchJoin: true, parallel: true) == general, "on every core: \(q), seed \(seed)")
+            #expect(!general.isEmpty, "\(q)")
+        }
     }
 
     /// A distinct answer whose first row holds a chain and whose repeats hold none: the

@@ -96,8 +96,14 @@ extension BatchJoin {
         out.rowsOut += out.parents.count
         var made = batch.gathered(out.parents)
         let width = out.variables.count
-        for (j, v) in out.variables.enumerated() {
-            made.columns[v] = out.made.withUnsafeBufferPointer { m in (0..<out.parents.count).map { m[$0 * width + j] } }
+        let rows = out.parents.count
+        out.made.withUnsafeBufferPointer { m in
+            for (j, v) in out.variables.enumerated() {
+                made.columns[v] = [UInt64](unsafeUninitializedCapacity: rows) { column, initialized in
+                    for r in 0..<rows { column[r] = m[r * width + j] }
+                    initialized = rows
+                }
+            }
         }
         made.evidence[out.slot] = out.statements
         out.parents.removeAll(keepingCapacity: true)
@@ -245,7 +251,7 @@ extension BatchJoin {
             var c = candidates(p)
             if let part = topPart, row == 0, batch.count == 1, case .pattern(let first)? = ops.first, first === p {
                 // One worker's share of the first step (see runInParallel).
-                c = c.part(part)
+                c = c.part(part, statementCount: statementCount)
             }
             // A lookup's cost: a seek, then its list.
             p.indexWork &+= 16 + c.size(statementCount)
@@ -290,7 +296,7 @@ extension BatchJoin {
             // key the step needs), then the full match on the survivors.
             let count = c.size(statementCount)
             for j in 0..<count {
-                let sid = c.everything ? StatementID(j) : c.ids[j]
+                let sid = c.everything ? StatementID(c.statement(j)) : c.ids[j]
                 let n = Int(sid)
                 guard asserted[n] != quoted else { continue }
                 if let allowed {

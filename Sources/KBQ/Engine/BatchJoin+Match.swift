@@ -31,8 +31,13 @@ extension BatchJoin {
         var valuesKey: Int32? = nil
         var known = Known.none
         var everything = false
+        /// Every statement's part a worker reads (see `part`); nil: all of them.
+        var statements: Range<Int>? = nil
 
         init(everything: Bool = false) { self.everything = everything }
+
+        /// The statement that candidate `j` of an `everything` list is.
+        @inline(__always) func statement(_ j: Int) -> Int { j + (statements?.lowerBound ?? 0) }
 
         /// A list that lives at least as long as the candidates (see the invariant).
         init(_ list: ColumnSlice<StatementID>) {
@@ -56,7 +61,7 @@ extension BatchJoin {
         /// How many statements the step will read.
         /// (Given the count, not the store: a FactStore passed from the join's field is
         /// copied, a retain and a release of each of its columns at every row.)
-        func size(_ statementCount: Int) -> Int { everything ? statementCount : count }
+        func size(_ statementCount: Int) -> Int { everything ? statements?.count ?? statementCount : count }
     }
 
     /// A position every statement of a candidate list already has (the one its index is by).

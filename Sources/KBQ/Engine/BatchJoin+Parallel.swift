@@ -134,13 +134,18 @@ extension BatchJoin {
 }
 
 extension BatchJoin.Candidates {
-    /// Part `index` of `of` equal parts, in order (every statement, when `everything`, is
-    /// not split: the first part takes them all).
-    func part(_ p: (index: Int, of: Int)) -> BatchJoin.Candidates {
-        guard !everything else { return p.index == 0 ? self : BatchJoin.Candidates() }
+    /// Part `index` of `of` equal parts, in order (of every statement, when `everything`,
+    /// given `statementCount`).
+    func part(_ p: (index: Int, of: Int), statementCount: Int) -> BatchJoin.Candidates {
+        let count = size(statementCount)
         let lo = count * p.index / p.of
         let hi = count * (p.index + 1) / p.of
         var c = self
+        if everything {
+            let first = statements?.lowerBound ?? 0
+            c.statements = first + lo..<first + hi
+            return c
+        }
         c.ids = ids + lo
         c.count = hi - lo
         c.predicates = predicates.map { $0 + lo }

@@ -57,39 +57,54 @@ extension BatchJoin {
         }
     }
 
-    /// A plain step's scratch: its roles and one chunk of matches, in buffers of its own
-    /// (allocated once, never resized), so that a scan, called at every row of a join,
-    /// allocates nothing and takes no retain to write a match.
+    /// A plain step's scratch: its roles and one chunk of candidates as they pass the scan's
+    /// phases, in buffers of its own (allocated once, never resized), so that a scan, called
+    /// at every row of a join, allocates nothing and takes no retain to write a match.
     final class ScanScratch {
         /// The step's variables, and their roles at `roles[0..<width]` (the buffer has room
         /// for one at least).
         let width: Int
         let roles: UnsafeMutablePointer<Role>
         let qualifiers: [(key: Int32, position: JoinPlan.Position)]
-        /// A chunk's statements (`BatchJoin.batchRows` at most) and their values, row by row.
+        /// A chunk's survivors (`BatchJoin.batchRows` at most), in candidate order: each
+        /// one's place in the candidate list, statement, predicate and ends (tagged), its
+        /// qualifiers' values (row by row) and, last, its made row.
+        let positions: UnsafeMutablePointer<Int32>
         let statements: UnsafeMutablePointer<StatementID>
+        let predicates: UnsafeMutablePointer<PredicateID>
+        let subjects: UnsafeMutablePointer<UInt64>
+        let objects: UnsafeMutablePointer<UInt64>
+        let found: UnsafeMutablePointer<UInt64>
         let made: UnsafeMutablePointer<UInt64>
-        /// Each qualifier's value required by the row (0: any) and found on a candidate.
+        /// Each qualifier's value required by the row (0: any).
         let qualifierNeed: UnsafeMutablePointer<UInt64>
-        let qualifierFound: UnsafeMutablePointer<UInt64>
 
         init(_ roles: [Role], _ step: JoinPlan.PatternStep) {
             width = roles.count
             self.roles = .allocate(capacity: max(1, roles.count))
             self.roles.initialize(from: roles, count: roles.count)
             qualifiers = step.qualifiers
-            statements = .allocate(capacity: BatchJoin.batchRows)
-            made = .allocate(capacity: BatchJoin.batchRows * max(1, roles.count))
+            let rows = BatchJoin.batchRows
+            positions = .allocate(capacity: rows)
+            statements = .allocate(capacity: rows)
+            predicates = .allocate(capacity: rows)
+            subjects = .allocate(capacity: rows)
+            objects = .allocate(capacity: rows)
+            found = .allocate(capacity: rows * max(1, qualifiers.count))
+            made = .allocate(capacity: rows * max(1, roles.count))
             qualifierNeed = .allocate(capacity: max(1, qualifiers.count))
-            qualifierFound = .allocate(capacity: max(1, qualifiers.count))
         }
 
         deinit {
             roles.deallocate()
+            positions.deallocate()
             statements.deallocate()
+            predicates.deallocate()
+            subjects.deallocate()
+            objects.deallocate()
+            found.deallocate()
             made.deallocate()
             qualifierNeed.deallocate()
-            qualifierFound.deallocate()
         }
     }
 
@@ -113,9 +128,7 @@ extension BatchJoin {
         let qualifierKeys: UnsafeMutableBufferPointer<Int32>
         let qualifierPositions: UnsafeMutableBufferPointer<JoinPlan.Position>
         let qualifierNeed: UnsafeMutablePointer<UInt64>
-        let qualifierFound: UnsafeMutablePointer<UInt64>
-        let statements: UnsafeMutablePointer<StatementID>
-        let made: UnsafeMutablePointer<UInt64>
+        let scratch: ScanScratch
         /// Pushed filters of a label's `contains` (`pushed`), and the others as plain values
         /// (`plainChecks`: read at every candidate with no copy of a QuickComparison).
         let pushed: [(at: Int, quick: QuickComparison)]
@@ -146,8 +159,8 @@ extension BatchJoin {
             _ = qualifierKeys.initialize(from: scratch.qualifiers.map(\.key))
             qualifierPositions = .allocate(capacity: scratch.qualifiers.count)
             _ = qualifierPositions.initialize(from: scratch.qualifiers.map(\.position))
-            (qualifierNeed, qualifierFound) = (scratch.qualifierNeed, scratch.qualifierFound)
-            (statements, made) = (scratch.statements, scratch.made)
+            qualifierNeed = scratch.qualifierNeed
+            self.scratch = scratch
             pushed = p.pushed.filter { $0.quick.plain == nil }
             let plain = p.pushed.compactMap { check in check.quick.plain.map { (check.at, $0) } }
             plainChecks = .allocate(capacity: plain.count)
@@ -198,6 +211,12 @@ extension BatchJoin {
     /// changes), adding each match to `out` (handing it to `whenFull` each time it fills;
     /// unbounded, it never fills); true when one matched. `stopsAtMatch` (an anti-join's
     /// probe) stops at the first match and adds nothing.
+    ///
+    /// A chunk of candidates at a time, a column at a time: each phase below is a loop of
+    /// its own over the chunk's survivors, which it narrows in place, in candidate order.
+    /// One loop per phase does one kind of work; the single loop it replaced chose among
+    /// all of them at every candidate (its branches and spilled registers were most of a
+    /// scan's time).
     func scanPlain(_ setup: ScanSetup, _ c: Candidates, _ row: Int, into out: Output,
                    stopsAtMatch: Bool, bounded: Bool = true, whenFull: () throws -> Void) throws -> Bool {
         // A list by an end without what lies beside it is read as any list: the end it
@@ -216,7 +235,6 @@ extension BatchJoin {
         let qualifierCount = setup.qualifierKeys.count
         let qualifierKeys = setup.qualifierKeys
         let qualifierNeed = setup.qualifierNeed
-        let qualifierFound = setup.qualifierFound
         for q in 0..<qualifierCount {
             let r = required(setup.qualifierPositions[q])
             if r != 0 && r & ~0xFFFF_FFFF != JoinPlan.termTag { return false }
@@ -228,125 +246,203 @@ extension BatchJoin {
         let readsSubject = need.subject != 0 || setup.writesSubject
         let readsObject = need.object != 0 || setup.writesObject
         let width = setup.width
-        let sids = setup.statements
-        let made = setup.made
-        let count = c.everything ? setup.statementCount : c.count
+        let scratch = setup.scratch
+        let (positions, sids, chosen) = (scratch.positions, scratch.statements, scratch.predicates)
+        let (subjectValues, objectValues, found, made) = (scratch.subjects, scratch.objects, scratch.found, scratch.made)
+        let count = c.size(setup.statementCount)
+        // An `everything` list's candidate j is statement j + first.
+        let first = c.everything ? c.statement(0) : 0
         let hasPushed = setup.hasPushed
         let pushed = setup.pushed
         let plainChecks = setup.plainChecks
         let typeChecks = setup.typeChecks
         let sourceChecks = c.everything ? setup.sourceChecks : nil
+        // What lies beside a list: predicates (tagged negative when quoted), the other end,
+        // and for a predicate's or key's list both ends.
+        let besidePredicates = c.everything ? nil : c.predicates
+        let otherEnds = besidePredicates != nil ? c.otherEnds : nil
+        let valuesKey = otherEnds != nil ? c.valuesKey : nil
+        let bothBeside = besidePredicates != nil && c.subjects != nil && c.objects != nil
+        let checksEnds = need.subject != 0 || need.object != 0 || need.predicate != 0 || need.statement != 0
         var matched = false
         var j = 0
+        // An anti-join's probe stops at its first match: its chunks start small.
+        var chunk = stopsAtMatch ? 16 : BatchJoin.batchRows
         while j < count {
-            let room = stopsAtMatch ? 1 : !bounded ? BatchJoin.batchRows : BatchJoin.batchRows - out.parents.count
-            let end = min(count, j + 4 * BatchJoin.batchRows)
+            let end = min(count, j + chunk)
+            if stopsAtMatch { chunk = min(BatchJoin.batchRows, chunk * 2) }
             try self.exec.tick(by: end - j)
-            // A chunk of matches in the scratch buffers, then appended to the output at once.
+            // 1. Asserted or quoted, and the predicate: they rule out most candidates unread.
             var k = 0
-            while j < end && k < room {
-                let n: Int
-                let predicate: PredicateID
-                var other: Term? = nil
-                var besideSubject: Term? = nil
-                var besideObject: Term? = nil
-                if c.everything {
-                    n = j
-                    guard asserted[n] != quoted else { j += 1; continue }
+            if c.everything {
+                var n = first + j
+                let end = first + end
+                while n < end {
+                    guard asserted[n] != quoted else { n += 1; continue }
                     if let sourceChecks {
+                        // A source the filter refuses refuses its whole provenance run.
                         if !provenanceRange.contains(n) { findProvenance(n) }
                         if let d = provenanceDocumentTerm(), sourceChecks.filters.contains(where: { $0.truth(JoinPlan.termTag | UInt64(d.raw), literals, entities) == false }) {
-                            j = max(j + 1, provenanceRange.upperBound)
+                            n = max(n + 1, provenanceRange.upperBound)
                             continue
                         }
                     }
-                    predicate = predicates[n]
-                } else if let besidePredicates = c.predicates {
-                    let tag = PredicateID(besidePredicates[j])
-                    guard (tag < 0) == quoted else { j += 1; continue }
-                    predicate = tag < 0 ? -tag - 1 : tag
-                    n = Int(c.ids[j])
-                    other = c.otherEnds![j]
-                    if let besideSubjects = c.subjects, let besideObjects = c.objects {
-                        besideSubject = besideSubjects[j]
-                        besideObject = besideObjects[j]
-                    }
-                } else {
-                    n = Int(c.ids[j])
-                    guard asserted[n] != quoted else { j += 1; continue }
-                    predicate = predicates[n]
+                    let predicate = predicates[n]
+                    if let allowed, !(Int(predicate) < allowed.count && allowed[Int(predicate)]) { n += 1; continue }
+                    positions[k] = Int32(n)
+                    sids[k] = StatementID(n)
+                    chosen[k] = predicate
+                    k += 1
+                    n += 1
                 }
-                j += 1
-                if let allowed {
-                    guard Int(predicate) < allowed.count, allowed[Int(predicate)] else { continue }
+                // A skipped run may end past the chunk.
+                j = n - first
+            } else if let besidePredicates {
+                for i in j..<end {
+                    let tag = PredicateID(besidePredicates[i])
+                    guard (tag < 0) == quoted else { continue }
+                    let predicate = tag < 0 ? -tag - 1 : tag
+                    if let allowed, !(Int(predicate) < allowed.count && allowed[Int(predicate)]) { continue }
+                    positions[k] = Int32(i)
+                    sids[k] = c.ids[i]
+                    chosen[k] = predicate
+                    k += 1
                 }
-                // Qualifiers first: a missing one fails at once, before the ends are read.
-                if qualifierCount > 0 {
+                j = end
+            } else {
+                for i in j..<end {
+                    let n = Int(c.ids[i])
+                    guard asserted[n] != quoted else { continue }
+                    let predicate = predicates[n]
+                    if let allowed, !(Int(predicate) < allowed.count && allowed[Int(predicate)]) { continue }
+                    positions[k] = Int32(i)
+                    sids[k] = StatementID(n)
+                    chosen[k] = predicate
+                    k += 1
+                }
+                j = end
+            }
+            // 2. Qualifiers: a missing one, or one the row requires otherwise, drops the
+            // candidate. A key's list holds each statement's value of the key beside it.
+            if qualifierCount > 0 && k > 0 {
+                var kept = 0
+                for i in 0..<k {
                     var agrees = true
                     for q in 0..<qualifierCount {
                         let key = qualifierKeys[q]
-                        // A key's list holds each statement's value of the key beside it.
-                        guard let t = key == c.valuesKey ? other : qualifierTerm(n, key) else { agrees = false; break }
+                        guard let t = key == valuesKey ? otherEnds![Int(positions[i])] : qualifierTerm(Int(sids[i]), key) else {
+                            agrees = false
+                            break
+                        }
                         let v = JoinPlan.termTag | UInt64(t.raw)
-                        if qualifierNeed[q] != 0 && qualifierNeed[q] != v { agrees = false; break }
-                        qualifierFound[q] = v
+                        if qualifierNeed[q] != 0 && qualifierNeed[q] != v {
+                            agrees = false
+                            break
+                        }
+                        // Row `kept` is this one's place once it agrees (kept <= i).
+                        found[kept * qualifierCount + q] = v
                     }
                     guard agrees else { continue }
+                    (positions[kept], sids[kept], chosen[kept]) = (positions[i], sids[i], chosen[i])
+                    kept += 1
                 }
-                // An end is read only when it is checked or written (a wildcard's is not).
-                // A predicate's or key's list has both ends beside it.
-                let s: UInt64 = known == .subject ? need.known
-                    : readsSubject ? JoinPlan.termTag | UInt64((besideSubject ?? (known == .object ? other! : subjects[n])).raw) : 0
-                let o: UInt64 = known == .object ? need.known
-                    : readsObject ? JoinPlan.termTag | UInt64((besideObject ?? (known == .subject ? other! : objects[n])).raw) : 0
-                let pv = JoinPlan.predicateTag | UInt64(UInt32(bitPattern: predicate))
-                let sv = JoinPlan.statementTag | UInt64(UInt32(n))
-                guard need.subject == 0 || need.subject == s, need.object == 0 || need.object == o,
-                      need.predicate == 0 || need.predicate == pv, need.statement == 0 || need.statement == sv else { continue }
-                sids[k] = StatementID(n)
-                for r in 0..<width {
-                    let v: UInt64
-                    switch roles[r] {
-                    case .subject: v = s
-                    case .object: v = o
-                    case .predicate: v = pv
-                    case .statement: v = sv
-                    case .qualifier(let q): v = qualifierFound[q]
-                    }
-                    made[k * width + r] = v
+                k = kept
+            }
+            // 3. The ends, read only where checked or written (a wildcard's is not); the end
+            // a list is by is the row's own.
+            if readsSubject {
+                if known == .subject {
+                    subjectValues.update(repeating: need.known, count: k)
+                } else if bothBeside, let beside = c.subjects {
+                    for i in 0..<k { subjectValues[i] = JoinPlan.termTag | UInt64(beside[Int(positions[i])].raw) }
+                } else if known == .object, let otherEnds {
+                    for i in 0..<k { subjectValues[i] = JoinPlan.termTag | UInt64(otherEnds[Int(positions[i])].raw) }
+                } else {
+                    for i in 0..<k { subjectValues[i] = JoinPlan.termTag | UInt64(subjects[Int(sids[i])].raw) }
                 }
-                if hasPushed {
-                    // A pushed filter that decides against the row drops it here, and so
-                    // does a pushed type its entity is not of.
-                    let at = k * width
+            }
+            if readsObject {
+                if known == .object {
+                    objectValues.update(repeating: need.known, count: k)
+                } else if bothBeside, let beside = c.objects {
+                    for i in 0..<k { objectValues[i] = JoinPlan.termTag | UInt64(beside[Int(positions[i])].raw) }
+                } else if known == .subject, let otherEnds {
+                    for i in 0..<k { objectValues[i] = JoinPlan.termTag | UInt64(otherEnds[Int(positions[i])].raw) }
+                } else {
+                    for i in 0..<k { objectValues[i] = JoinPlan.termTag | UInt64(objects[Int(sids[i])].raw) }
+                }
+            }
+            if checksEnds && k > 0 {
+                var kept = 0
+                for i in 0..<k {
+                    let pv = JoinPlan.predicateTag | UInt64(UInt32(bitPattern: chosen[i]))
+                    let sv = JoinPlan.statementTag | UInt64(UInt32(bitPattern: sids[i]))
+                    guard need.subject == 0 || need.subject == subjectValues[i], need.object == 0 || need.object == objectValues[i],
+                          need.predicate == 0 || need.predicate == pv, need.statement == 0 || need.statement == sv else { continue }
+                    (sids[kept], chosen[kept]) = (sids[i], chosen[i])
+                    if readsSubject { subjectValues[kept] = subjectValues[i] }
+                    if readsObject { objectValues[kept] = objectValues[i] }
+                    for q in 0..<qualifierCount { found[kept * qualifierCount + q] = found[i * qualifierCount + q] }
+                    kept += 1
+                }
+                k = kept
+            }
+            // 4. The made rows, a role at a time.
+            for r in 0..<width {
+                switch roles[r] {
+                case .subject: for i in 0..<k { made[i * width + r] = subjectValues[i] }
+                case .object: for i in 0..<k { made[i * width + r] = objectValues[i] }
+                case .predicate: for i in 0..<k { made[i * width + r] = JoinPlan.predicateTag | UInt64(UInt32(bitPattern: chosen[i])) }
+                case .statement: for i in 0..<k { made[i * width + r] = JoinPlan.statementTag | UInt64(UInt32(bitPattern: sids[i])) }
+                case .qualifier(let q): for i in 0..<k { made[i * width + r] = found[i * qualifierCount + q] }
+                }
+            }
+            // 5. A pushed filter that decides against a row drops it here, and so does a
+            // pushed type its entity is not of.
+            if hasPushed && k > 0 {
+                var kept = 0
+                for i in 0..<k {
+                    let at = i * width
                     // Read in place (iterating the array copied each check, its constant's
                     // payload through a generic witness: a sixth of a scan over 1M statements);
                     // the closure captures nothing it changes (a changed capture is boxed).
                     var refused = false
-                    for i in 0..<plainChecks.count where !refused {
-                        refused = plainChecks[i].check.truth(made[at + plainChecks[i].at], literals) == false
+                    for x in 0..<plainChecks.count where !refused {
+                        refused = plainChecks[x].check.truth(made[at + plainChecks[x].at], literals) == false
                     }
                     if !refused, !pushed.isEmpty {
                         refused = pushed.withUnsafeBufferPointer { checks in
-                            checks.indices.contains { i in checks[i].quick.truth(made[at + checks[i].at], literals, entities) == false }
+                            checks.indices.contains { x in checks[x].quick.truth(made[at + checks[x].at], literals, entities) == false }
                         }
                     }
-                    for i in 0..<typeChecks.count where !refused {
-                        let b = made[at + typeChecks[i].at]
+                    for x in 0..<typeChecks.count where !refused {
+                        let b = made[at + typeChecks[x].at]
                         let term = Term(raw: UInt32(truncatingIfNeeded: b))
-                        refused = b & ~0xFFFF_FFFF != JoinPlan.termTag || term.kind != Term.entityKind || !setup.has(i, EntityID(term.index))
+                        refused = b & ~0xFFFF_FFFF != JoinPlan.termTag || term.kind != Term.entityKind || !setup.has(x, EntityID(term.index))
                     }
                     if refused { continue }
+                    if kept != i {
+                        sids[kept] = sids[i]
+                        (made + kept * width).update(from: made + at, count: width)
+                    }
+                    kept += 1
                 }
-                k += 1
+                k = kept
             }
             guard k > 0 else { continue }
             matched = true
             if stopsAtMatch { return true }
-            out.parents.append(contentsOf: repeatElement(Int32(row), count: k))
-            out.statements.append(contentsOf: UnsafeBufferPointer(start: sids, count: k))
-            out.made.append(contentsOf: UnsafeBufferPointer(start: made, count: k * width))
-            if bounded, out.isFull { try whenFull() }
+            // Handed on a batch at a time: a chunk may fill the output part-way.
+            var from = 0
+            while from < k {
+                if bounded, out.isFull { try whenFull() }
+                let n = bounded ? max(1, min(k - from, BatchJoin.batchRows - out.parents.count)) : k - from
+                out.parents.append(contentsOf: repeatElement(Int32(row), count: n))
+                out.statements.append(contentsOf: UnsafeBufferPointer(start: sids + from, count: n))
+                out.made.append(contentsOf: UnsafeBufferPointer(start: made + from * width, count: n * width))
+                from += n
+                if bounded, out.isFull { try whenFull() }
+            }
         }
         return matched
     }

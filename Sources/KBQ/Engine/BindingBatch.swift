@@ -32,13 +32,25 @@ struct BindingBatch {
     /// The rows `rows` of this batch, in that order (a row may repeat).
     func gathered(_ rows: [Int32]) -> BindingBatch {
         var out = BindingBatch(count: rows.count, width: columns.count, slots: evidence.count)
-        for (v, column) in columns.enumerated() where !column.isEmpty {
-            out.columns[v] = column.withUnsafeBufferPointer { c in rows.map { c[Int($0)] } }
-        }
-        for (s, column) in evidence.enumerated() where !column.isEmpty {
-            out.evidence[s] = column.withUnsafeBufferPointer { c in rows.map { c[Int($0)] } }
+        rows.withUnsafeBufferPointer { rows in
+            for (v, column) in columns.enumerated() where !column.isEmpty {
+                out.columns[v] = BindingBatch.gather(column, rows)
+            }
+            for (s, column) in evidence.enumerated() where !column.isEmpty {
+                out.evidence[s] = BindingBatch.gather(column, rows)
+            }
         }
         return out
+    }
+
+    /// `column[rows[i]]` for each i, through buffers (`map` checked capacity at each).
+    @inline(__always) static func gather<T>(_ column: [T], _ rows: UnsafeBufferPointer<Int32>) -> [T] {
+        column.withUnsafeBufferPointer { c in
+            [T](unsafeUninitializedCapacity: rows.count) { o, initialized in
+                for i in 0..<rows.count { (o.baseAddress! + i).initialize(to: c[Int(rows[i])]) }
+                initialized = rows.count
+            }
+        }
     }
 
     /// Rows taken from several batches of the same shape, `picks[i]` being (batch, row):
