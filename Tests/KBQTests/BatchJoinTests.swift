@@ -350,6 +350,26 @@ import Testing
         #expect(a.values(1) == [.integer(2)])
     }
 
+    /// A group holds each chain once, found by its hash: two chains with the same hash
+    /// are both kept, and a repeat of either is not (a collision is searched for here).
+    @Test func chainsWithOneHashAreToldApart() {
+        var seen: [UInt64: [StatementID]] = [:]
+        var pair: ([StatementID], [StatementID])? = nil
+        var rng = RRandom(seed: 20261206)
+        while pair == nil {
+            let chain = [JoinPlan.pathMarker(2), StatementID(rng.int(1 << 30)), StatementID(rng.int(1 << 30))]
+            let key = GroupEvidence.chainKey(chain)
+            if let other = seen[key], other != chain { pair = (other, chain) } else { seen[key] = chain }
+        }
+        let (a, b) = pair!
+        var evidence = GroupEvidence(hasPaths: true)
+        evidence.addGroups(2)
+        for chain in [a, [StatementID(7)], b, a, b, a] { evidence.add(chain, to: 0) }
+        evidence.add(b, to: 1)
+        #expect(evidence.of(0) == a + [7] + b)
+        #expect(evidence.of(1) == b)
+    }
+
     /// Distinct answers met many times (more than the evidence cap), both ways.
     @Test func repeatedDistinctRowsAgreeWithTheGeneralEvaluator() throws {
         guard case .success(let store) = Loader.load(files: [Support.root + "/kb/main.kb"], into: FactStore()) else {
@@ -501,6 +521,13 @@ import Testing
             "find ?x where ?x is_a U, ?x p/q E3",
             "find ?x, ?y where ?x is_a U, ?y is_a T, ?x q/^p ?y",
             "find ?x, ?y where ?x is_a U, ?y is_a U, ?x (p|q)/p/^q ?y",
+            // A group's evidence holds each chain once: the same chain on many rows of a
+            // group (one a match of the pattern after it), and many chains a group.
+            "find ?x, count(*) as ?n where ?x p/q ?y, ?y p ?z group by ?x order by ?n desc, ?x",
+            "find ?z, count(*) as ?n where ?x (p|q)/^p ?z group by ?z order by ?n desc, ?z limit 4",
+            // Both ends free, the first step backwards: walks start only where it leaves.
+            "find ?x, ?z where ?x ^q/p ?z",
+            "find ?x, count(*) as ?n where ?x (^p|q)/q ?z group by ?x order by ?n desc, ?x limit 5",
         ]
         var taken = 0
         var withEvidence = 0

@@ -21,10 +21,12 @@ extension BatchJoin {
         // Read and written at every node reached, by the one thread that runs the join:
         // no run-time exclusivity checks (they cost more than the walk's own work).
         @exclusivity(unchecked) var walk = Execution.TermWalk()
-        // The rows being made: input row, the step's variables, the chain's slots.
+        // The rows being made: input row, the step's variables, and the evidence slots
+        // (marker, then the chain), `slotCount` a row. Flat, row by row: an array per slot
+        // was two uniqueness checks and a retain at every statement of every answer.
         @exclusivity(unchecked) var parents: [Int32] = []
         @exclusivity(unchecked) var made: [UInt64] = []
-        @exclusivity(unchecked) var chains: [[StatementID]]
+        @exclusivity(unchecked) var chains: [StatementID] = []
         @exclusivity(unchecked) var reached: [Int32] = []
         /// The walk `walk` and `reached` hold: from which start, which way, and (once a row
         /// with the same start and its far end bound has come) its nodes by term. Rows
@@ -58,7 +60,6 @@ extension BatchJoin {
                 lastStep = nil
             }
             variables = step.variables
-            chains = Array(repeating: [], count: step.chainSlots + 1)
             forwards = Execution.TermSteps(step.path)
             backwards = Execution.TermSteps(step.path, inverse: true)
             prefixSteps = lastStep.flatMap { Execution.TermSteps($0.prefix) }
@@ -69,7 +70,7 @@ extension BatchJoin {
         func reset() {
             parents.removeAll(keepingCapacity: true)
             made.removeAll(keepingCapacity: true)
-            for k in chains.indices { chains[k].removeAll(keepingCapacity: true) }
+            chains.removeAll(keepingCapacity: true)
         }
     }
 
@@ -83,18 +84,26 @@ extension BatchJoin {
             guard !op.parents.isEmpty else { return }
             op.rowsOut += op.parents.count
             var out = batch.gathered(op.parents)
-            let width = vars.count
-            for (j, v) in vars.enumerated() {
-                out.columns[v] = op.made.withUnsafeBufferPointer { m in (0..<op.parents.count).map { m[$0 * width + j] } }
+            let (rows, width, slots) = (op.parents.count, vars.count, op.slotCount)
+            func column<T>(_ flat: [T], _ j: Int, _ stride: Int) -> [T] {
+                flat.withUnsafeBufferPointer { m in
+                    [T](unsafeUninitializedCapacity: rows) { c, initialized in
+                        for r in 0..<rows { (c.baseAddress! + r).initialize(to: m[r * stride + j]) }
+                        initialized = rows
+                    }
+                }
             }
-            for k in op.chains.indices { out.evidence[op.slot + k] = op.chains[k] }
+            for (j, v) in vars.enumerated() { out.columns[v] = column(op.made, j, width) }
+            for k in 0..<slots { out.evidence[op.slot + k] = column(op.chains, k, slots) }
             op.reset()
             try next(out)
         }
         /// Walks from `start` (backwards when `inverse`) and makes a row of input row `row`
         /// for each node reached whose ends unify with the step's.
         func walk(from start: Term, inverse: Bool, _ row: Int) throws {
-            if !inverse, let (prefix, last, lastInverse) = op.lastStep, let far = bound(step.object), far & ~0xFFFF_FFFF == JoinPlan.termTag {
+            // The far end first: `lastStep` holds arrays, retained at each copy, and most
+            // walks (from every start node) have no far end bound.
+            if !inverse, let far = bound(step.object), far & ~0xFFFF_FFFF == JoinPlan.termTag, let (prefix, last, lastInverse) = op.lastStep {
                 try walkToBoundEnd(from: start, to: Term(raw: UInt32(truncatingIfNeeded: far)), prefix, last, lastInverse)
             } else if op.walked?.start != start.raw || op.walked?.inverse != inverse {
                 let root = op.walk.restart(at: start)
@@ -116,26 +125,37 @@ extension BatchJoin {
                 guard far & ~0xFFFF_FFFF == JoinPlan.termTag, let nodes = byEnd[UInt32(truncatingIfNeeded: far)] else { return }
                 candidates = nodes
             }
+            // The ends are checked as `unify` would bind them, with no trail: a bound
+            // variable or a constant must be the value, a free one takes it (one variable
+            // at both ends takes one value).
+            let (subject, object) = (step.subject, step.object)
+            let subjectFree = subject.kind == .variable && bindings[subject.variable] == 0
+            let objectFree = object.kind == .variable && bindings[object.variable] == 0
+            let sameFree = subjectFree && objectFree && subject.variable == object.variable
+            let (subjectNeed, objectNeed) = (subjectFree ? 0 : bound(subject) ?? 0, objectFree ? 0 : bound(object) ?? 0)
+            let slots = op.slotCount
             for n in candidates {
                 let to = JoinPlan.termTag | UInt64(op.walk.nodes[Int(n)].raw)
-                let mark = trail.count
-                if unify(step.subject, inverse ? to : from) && unify(step.object, inverse ? from : to) {
-                    op.parents.append(Int32(row))
-                    for v in vars { op.made.append(bindings[v]) }
-                    // The chain written slot by slot, walking up from the node: the path's
-                    // order is the walk's for an inverse walk, its reverse otherwise.
-                    let length = op.walk.length(n)
-                    op.chains[0].append(JoinPlan.pathMarker(length))
-                    let first = op.chains[1].count
-                    for k in 1..<op.chains.count { op.chains[k].append(BindingBatch.noStatement) }
+                let (s, o) = inverse ? (to, from) : (from, to)
+                guard subjectNeed == 0 || subjectNeed == s, objectNeed == 0 || objectNeed == o, !sameFree || s == o else { continue }
+                op.parents.append(Int32(row))
+                for v in vars {
+                    op.made.append(subjectFree && v == subject.variable ? s : objectFree && v == object.variable ? o : bindings[v])
+                }
+                // The chain written slot by slot, walking up from the node: the path's
+                // order is the walk's for an inverse walk, its reverse otherwise.
+                let length = op.walk.length(n)
+                let first = op.chains.count
+                op.chains.append(JoinPlan.pathMarker(length))
+                op.chains.append(contentsOf: repeatElement(BindingBatch.noStatement, count: slots - 1))
+                op.chains.withUnsafeMutableBufferPointer { chains in
                     var (at, k) = (Int(n), inverse ? 1 : length)
                     while op.walk.parent[at] >= 0 {
-                        op.chains[k][first] = op.walk.via[at]
+                        chains[first + k] = op.walk.via[at]
                         at = Int(op.walk.parent[at])
                         k += inverse ? 1 : -1
                     }
                 }
-                undo(to: mark)
                 if op.parents.count >= BatchJoin.batchRows {
                     try flushPath()
                     load(vars, rows, row)
@@ -205,7 +225,7 @@ extension BatchJoin {
                 try exec.tick()
                 try walk(from: Term(raw: UInt32(truncatingIfNeeded: o)), inverse: true, row)
             } else {
-                if op.starts == nil { op.starts = exec.startTerms(step.path) }
+                if op.starts == nil { op.starts = exec.startTerms(step.path, firstLevel: op.forwards?.levels.first) }
                 for start in op.starts! {
                     try exec.tick()
                     try walk(from: start, inverse: false, row)

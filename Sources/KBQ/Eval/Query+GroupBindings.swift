@@ -230,8 +230,8 @@ struct GroupEvidence {
     let ownSlots: Set<Int>
     /// Whether rows may hold a path's chain (the join has a path step).
     let hasPaths: Bool
-    /// Each chain met, numbered: a group holds a chain once, as it holds a statement.
-    private var chainNumbers = ChainNumbers()
+    /// Where each group's last chain starts in `statement` (-1: none yet).
+    private var lastChain: [Int32] = []
     private static let chainTag: UInt64 = 6 << 32
 
     init(ownSlots: Set<Int> = [], hasPaths: Bool = false) {
@@ -243,6 +243,7 @@ struct GroupEvidence {
         head.append(contentsOf: repeatElement(-1, count: n))
         tail.append(contentsOf: repeatElement(-1, count: n))
         size.append(contentsOf: repeatElement(0, count: n))
+        lastChain.append(contentsOf: repeatElement(-1, count: n))
     }
 
     /// Whether group `g` takes the statements of another row.
@@ -266,11 +267,41 @@ struct GroupEvidence {
 
     /// A path's marker and chain, unless group `g` holds the same chain: one entry each in
     /// the group's list, counted as one piece of evidence (as `.path` is).
+    ///
+    /// A group holds a chain's hash among its pairs; only a hash it holds already sends it
+    /// to its list, to tell the same chain from another with that hash. (Numbering every
+    /// chain in one table first cost a probe far away in memory and a copy per answer, and
+    /// a path query with both ends free has nearly as many chains as answers.) The repeat
+    /// of a chain comes most often on the rows right after it: the group's last chain is
+    /// compared first.
     private mutating func addChain(_ chain: ArraySlice<StatementID>, to g: Int) {
-        let number = chainNumbers.number(chain)
-        guard held.insert(Int32(g), GroupEvidence.chainTag | UInt64(UInt32(bitPattern: number))) else { return }
+        if !held.insert(Int32(g), GroupEvidence.chainKey(chain)), holds(chain, g) { return }
+        lastChain[g] = Int32(statement.count)
         for s in chain { append(s, to: g) }
         size[g] += 1
+    }
+
+    /// A chain's key among a group's pairs: its hash, tagged apart from statements.
+    static func chainKey<C: Collection<StatementID>>(_ chain: C) -> UInt64 {
+        var h: UInt64 = 0
+        for s in chain { h = (h ^ UInt64(UInt32(bitPattern: s))) &* 0x9E37_79B9_7F4A_7C15 }
+        return chainTag | h >> 32
+    }
+
+    /// Whether group `g`'s list holds `chain` (its marker, then its statements).
+    private func holds(_ chain: ArraySlice<StatementID>, _ g: Int) -> Bool {
+        // A chain's statements follow its marker in `statement` itself: a group's entries
+        // are linked one by one, but a chain's are appended together.
+        func at(_ i: Int32) -> Bool {
+            i >= 0 && Int(i) + chain.count <= statement.count && statement[Int(i)..<Int(i) + chain.count].elementsEqual(chain)
+        }
+        if at(lastChain[g]) { return true }
+        var i = head[g]
+        while i >= 0 {
+            if statement[Int(i)] == chain.first!, at(i) { return true }
+            i = next[Int(i)]
+        }
+        return false
     }
 
     /// The statements of each row of `batch`, for its group while the group has room.
@@ -318,55 +349,6 @@ struct GroupEvidence {
             at = next[Int(at)]
         }
         return out
-    }
-}
-
-/// Chains of statements (a path's marker and the statements it crossed), each numbered the
-/// first time it is met: open addressing over one pool of their statements. (A Dictionary
-/// keyed by an array made an array and ran SipHash for every chain, and a grouped path
-/// query meets a chain an answer.)
-struct ChainNumbers {
-    /// Chain i is `pool[start[i]..<start[i + 1]]` (the last one's ends at the pool's end).
-    private var pool: [StatementID] = []
-    private var start: [Int] = []
-    private var hashes: [UInt64] = []
-    /// A chain's number + 1 (0: empty); a power of two in size, at most half full.
-    private var slots = [Int32](repeating: 0, count: 64)
-
-    private func chain(_ i: Int) -> ArraySlice<StatementID> { pool[start[i]..<(i + 1 < start.count ? start[i + 1] : pool.count)] }
-
-    private static func hash(_ chain: ArraySlice<StatementID>) -> UInt64 {
-        var h: UInt64 = 0
-        for s in chain { h = (h ^ UInt64(UInt32(bitPattern: s))) &* 0x9E37_79B9_7F4A_7C15 }
-        return h ^ h >> 29
-    }
-
-    /// The chain's number: the one it was given, or the next.
-    mutating func number(_ chain: ArraySlice<StatementID>) -> Int32 {
-        if (hashes.count + 1) * 2 > slots.count { grow() }
-        let h = ChainNumbers.hash(chain)
-        let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: h) & mask
-        while slots[slot] != 0 {
-            let i = Int(slots[slot]) - 1
-            if hashes[i] == h, self.chain(i).elementsEqual(chain) { return Int32(i) }
-            slot = (slot + 1) & mask
-        }
-        slots[slot] = Int32(hashes.count + 1)
-        hashes.append(h)
-        start.append(pool.count)
-        pool.append(contentsOf: chain)
-        return Int32(hashes.count - 1)
-    }
-
-    private mutating func grow() {
-        slots = [Int32](repeating: 0, count: slots.count * 2)
-        let mask = slots.count - 1
-        for (i, h) in hashes.enumerated() {
-            var slot = Int(truncatingIfNeeded: h) & mask
-            while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = Int32(i + 1)
-        }
     }
 }
 
