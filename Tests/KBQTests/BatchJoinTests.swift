@@ -564,7 +564,11 @@ import Testing
                 let tail = qualifiers.isEmpty ? "" : " {\(qualifiers.joined(separator: ", "))}"
                 switch rng.int(6) {
                 case 0: text += "E\(a) says [E\(b) p E\(a)\(tail)]\n"
-                case 1: text += "E\(a) q E\(b)\(tail)\n"
+                case 1:
+                    text += "E\(a) q E\(b)\(tail)\n"
+                    // The same ends and qualifiers under p too, at times: a probe of p's
+                    // hash side then checks two bound variables besides its key.
+                    if rng.int(2) == 0 { text += "E\(a) p E\(b)\(tail)\n" }
                 case 2: text += "E\(a) p \(rng.int(7))\(tail)\n"
                 default: text += "E\(a) p E\(b)\(tail)\n"
                 }
@@ -590,6 +594,7 @@ import Testing
             "find ?a, ?y where ?a says [?a p ?y {date: ?d}], ?d >= 2020",
             "find ?x, ?y, ?z where ?x q ?y, ?y p ?z, ?z is_a T",
             "find ?r, count(*) as ?n where ?x ?r ?y group by ?r order by ?n desc, ?r",
+            "find ?x, ?z, ?w where ?x q ?z {weight: ?w}, ?x p ?z {weight: ?w}",
         ]
         for q in queries {
             let general = try BatchJoinTests.answers(q, store, rules, batchJoin: false)

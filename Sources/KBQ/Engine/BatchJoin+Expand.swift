@@ -161,6 +161,8 @@ extension BatchJoin {
         var values: [UInt64] = []
         // Made when a row first scans (not at all when every row probes a hash side).
         var setup: ScanSetup? = nil
+        // A probing row's bound variables, other than the key, by place in `vars`.
+        var checked = [Int](repeating: 0, count: vars.count)
         for row in 0..<batch.count {
             if keepsUnmatched {
                 keepUnmatched()
@@ -191,18 +193,28 @@ extension BatchJoin {
                 if !out.counting {
                     // A match agrees with the row where the row binds a variable; its values
                     // are then the made row's (a free variable takes the match's value).
+                    // Only the row's bound variables other than the key are compared: the
+                    // key's value is the group's. Most rows bind none of them, and every
+                    // match of the group then agrees.
                     let base = row * width
+                    var checks = 0
+                    for j in 0..<width where rows[base + j] != 0 && vars[j] != key.variable {
+                        checked[checks] = j
+                        checks += 1
+                    }
+                    let first = checks > 0 ? checked[0] : 0
+                    let want = rows[base + first]
                     try exec.tick(by: group.count)
                     for n in group {
-                        var agrees = true
-                        for j in 0..<width {
-                            let current = rows[base + j]
-                            if current != 0 && current != values[n * width + j] {
+                        if checks > 0 {
+                            guard values[n * width + first] == want else { continue }
+                            var agrees = true
+                            for c in 1..<max(1, checks) where rows[base + checked[c]] != values[n * width + checked[c]] {
                                 agrees = false
                                 break
                             }
+                            guard agrees else { continue }
                         }
-                        guard agrees else { continue }
                         matched = true
                         if stopsAtMatch { break }
                         out.parents.append(Int32(row))
