@@ -655,8 +655,18 @@ struct DistinctPairs {
         // From a thousand slots: a distinct count over a join meets thousands of pairs,
         // and each doubling rehashes every pair met so far.
         slots = Array(repeating: Slot(binding: 0, group: 0), count: max(1024, slots.count * 2))
-        count = 0
-        for s in old where s.binding != 0 { _ = insert(Int32(bitPattern: s.group), s.binding) }
+        // Placed through buffers, each pair known to be new: `insert` took a uniqueness
+        // check and a probe for an equal pair at each.
+        slots.withUnsafeMutableBufferPointer { slots in
+            let mask = slots.count - 1
+            old.withUnsafeBufferPointer { old in
+                for s in old where s.binding != 0 {
+                    var slot = DistinctPairs.hash(Int32(bitPattern: s.group), s.binding) & mask
+                    while slots[slot].binding != 0 { slot = (slot + 1) & mask }
+                    slots[slot] = s
+                }
+            }
+        }
     }
 
     @inline(__always) private static func hash(_ group: Int32, _ binding: UInt64) -> Int {

@@ -9,11 +9,39 @@ final class ValueOps {
     /// The entity table, taken once: reached through the store at every comparison of a
     /// sort, it was copied (a retain and a release of each of its columns) every time.
     let entities: EntityTable
+    /// The literal table, taken once for the same reason.
+    let literals: LiteralTable
 
     init(store: FactStore, source: SourceText) {
         self.store = store
         self.source = source
         self.entities = store.entities
+        self.literals = store.literals
+    }
+
+    /// What a field name reads from a statement.
+    enum StatementField { case subject, predicate, object, id, file, line, qualifier(Int32?) }
+
+    /// The statement field last asked for, by name: a filter asks for the same field at
+    /// every row, and working it out was seven string comparisons and a dictionary lookup
+    /// (hashing the name) each time. Invariant: an instance is used by one thread (each
+    /// Execution makes its own, and a parallel join's workers fork theirs).
+    private var lastStatementField: (name: String, field: StatementField)? = nil
+
+    private func statementField(_ name: String) -> StatementField {
+        if let last = lastStatementField, last.name == name { return last.field }
+        let field: StatementField
+        switch name {
+        case "subject": field = .subject
+        case "pred", "predicate": field = .predicate
+        case "object": field = .object
+        case "id": field = .id
+        case "file": field = .file
+        case "line": field = .line
+        default: field = .qualifier(store.keyID(name))
+        }
+        lastStatementField = (name, field)
+        return field
     }
 
     func error(_ message: String, _ range: Range<Int>) -> Diagnostic {
@@ -40,16 +68,16 @@ final class ValueOps {
             }
         case .statement(let s), .proposition(let s):
             // One column each, as for entities.
-            switch name {
-            case "subject": return store.subject(of: s)
-            case "pred", "predicate": return .predicate(store.predicate(of: s))
-            case "object": return store.object(of: s)
-            case "id": return .string(Display.statementName(s, store))
-            case "file": return .string(store.location(of: s).file)
-            case "line": return .integer(store.location(of: s).line)
-            default:
-                guard let key = store.keyID(name) else { return .noRecord }
-                return store.qualifier(of: s, key) ?? .noRecord
+            switch statementField(name) {
+            case .subject: return store.subject(of: s)
+            case .predicate: return .predicate(store.predicate(of: s))
+            case .object: return store.object(of: s)
+            case .id: return .string(Display.statementName(s, store))
+            case .file: return .string(store.location(of: s).file)
+            case .line: return .integer(store.location(of: s).line)
+            case .qualifier(let key):
+                guard let key else { return .noRecord }
+                return store.qualifier(of: s, key, literals) ?? .noRecord
             }
         case .predicate(let p):
             return name == "label" || name == "id" ? .string(store.predicateName(p)) : .noRecord

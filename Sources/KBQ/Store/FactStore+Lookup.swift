@@ -42,9 +42,16 @@ extension FactStore {
     /// stored qualifiers in order, then the provenance), read from the columns: a query
     /// asking for `?s.date` at every row makes no whole statement (its qualifier list, its
     /// provenance and location found by binary search, its name looked up).
-    public func qualifier(of id: StatementID, _ key: Int32) -> Value? {
+    public func qualifier(of id: StatementID, _ key: Int32) -> Value? { qualifier(of: id, key, literals) }
+
+    /// `qualifier(of:_:)`, its value read from `literals`, the caller's copy of the store's
+    /// table: read through the store, the table was copied (a retain and a release of each
+    /// of its arrays) at every call, most of the time of a filter on `?s.date`.
+    func qualifier(of id: StatementID, _ key: Int32, _ literals: LiteralTable) -> Value? {
         let i = Int(id)
-        for q in table.storedQualifiers(i) where table.qualifierKeys[q] == key { return value(table.qualifierValues[q]) }
+        for q in table.storedQualifiers(i) where table.qualifierKeys[q] == key {
+            return FactStore.value(table.qualifierValues[q], literals)
+        }
         if key == StatementTable.sourceKey { return table.document(i).map { .entity($0) } }
         if key == StatementTable.paraKey { return table.paragraph(i).map { .integer($0) } }
         return nil

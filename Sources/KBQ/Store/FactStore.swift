@@ -381,6 +381,15 @@ public struct FactStore: Sendable {
         }
     }
 
+    /// `value(t)`, a literal read from `literals` (a caller's own copy of the table).
+    @inline(__always) static func value(_ t: Term, _ literals: LiteralTable) -> Value {
+        switch t.kind {
+        case Term.entityKind: return .entity(EntityID(t.index))
+        case Term.propositionKind: return .proposition(StatementID(t.index))
+        default: return literals[t.index]
+        }
+    }
+
     /// Indexes every statement by subject, object, predicate and qualifier; called at the
     /// end of every load (a whole rebuild: counting sorts over integer columns).
     mutating func buildIndexes() {
