@@ -264,6 +264,14 @@ extension BatchJoin {
         let valuesKey = otherEnds != nil ? c.valuesKey : nil
         let bothBeside = besidePredicates != nil && c.subjects != nil && c.objects != nil
         let checksEnds = need.subject != 0 || need.object != 0 || need.predicate != 0 || need.statement != 0
+        // Survivor `i`'s values to place `kept` (kept <= i), as a phase narrows the chunk.
+        @inline(__always) func move(_ i: Int, to kept: Int) {
+            guard kept != i else { return }
+            (sids[kept], chosen[kept]) = (sids[i], chosen[i])
+            if readsSubject { subjectValues[kept] = subjectValues[i] }
+            if readsObject { objectValues[kept] = objectValues[i] }
+            for q in 0..<qualifierCount { found[kept * qualifierCount + q] = found[i * qualifierCount + q] }
+        }
         var matched = false
         var j = 0
         // An anti-join's probe stops at its first match: its chunks start small.
@@ -379,15 +387,51 @@ extension BatchJoin {
                     let sv = JoinPlan.statementTag | UInt64(UInt32(bitPattern: sids[i]))
                     guard need.subject == 0 || need.subject == subjectValues[i], need.object == 0 || need.object == objectValues[i],
                           need.predicate == 0 || need.predicate == pv, need.statement == 0 || need.statement == sv else { continue }
-                    (sids[kept], chosen[kept]) = (sids[i], chosen[i])
-                    if readsSubject { subjectValues[kept] = subjectValues[i] }
-                    if readsObject { objectValues[kept] = objectValues[i] }
-                    for q in 0..<qualifierCount { found[kept * qualifierCount + q] = found[i * qualifierCount + q] }
+                    move(i, to: kept)
                     kept += 1
                 }
                 k = kept
             }
-            // 4. The made rows, a role at a time.
+            // 4. A pushed filter that decides against a row drops it here, and so does a
+            // pushed type its entity is not of: on the phases' values, before any row is
+            // made (a type check refuses three of four statements of a key's list).
+            if hasPushed && k > 0 {
+                // The value of role `r` (a place in the made row) for survivor `i`.
+                @inline(__always) func value(_ r: Int, _ i: Int) -> UInt64 {
+                    switch roles[r] {
+                    case .subject: return subjectValues[i]
+                    case .object: return objectValues[i]
+                    case .predicate: return JoinPlan.predicateTag | UInt64(UInt32(bitPattern: chosen[i]))
+                    case .statement: return JoinPlan.statementTag | UInt64(UInt32(bitPattern: sids[i]))
+                    case .qualifier(let q): return found[i * qualifierCount + q]
+                    }
+                }
+                var kept = 0
+                for i in 0..<k {
+                    // Read in place (iterating the array copied each check, its constant's
+                    // payload through a generic witness: a sixth of a scan over 1M statements);
+                    // the closure captures nothing it changes (a changed capture is boxed).
+                    var refused = false
+                    for x in 0..<plainChecks.count where !refused {
+                        refused = plainChecks[x].check.truth(value(plainChecks[x].at, i), literals) == false
+                    }
+                    if !refused, !pushed.isEmpty {
+                        refused = pushed.withUnsafeBufferPointer { checks in
+                            checks.indices.contains { x in checks[x].quick.truth(value(checks[x].at, i), literals, entities) == false }
+                        }
+                    }
+                    for x in 0..<typeChecks.count where !refused {
+                        let b = value(typeChecks[x].at, i)
+                        let term = Term(raw: UInt32(truncatingIfNeeded: b))
+                        refused = b & ~0xFFFF_FFFF != JoinPlan.termTag || term.kind != Term.entityKind || !setup.has(x, EntityID(term.index))
+                    }
+                    if refused { continue }
+                    move(i, to: kept)
+                    kept += 1
+                }
+                k = kept
+            }
+            // 5. The made rows, a role at a time.
             for r in 0..<width {
                 switch roles[r] {
                 case .subject: for i in 0..<k { made[i * width + r] = subjectValues[i] }
@@ -396,38 +440,6 @@ extension BatchJoin {
                 case .statement: for i in 0..<k { made[i * width + r] = JoinPlan.statementTag | UInt64(UInt32(bitPattern: sids[i])) }
                 case .qualifier(let q): for i in 0..<k { made[i * width + r] = found[i * qualifierCount + q] }
                 }
-            }
-            // 5. A pushed filter that decides against a row drops it here, and so does a
-            // pushed type its entity is not of.
-            if hasPushed && k > 0 {
-                var kept = 0
-                for i in 0..<k {
-                    let at = i * width
-                    // Read in place (iterating the array copied each check, its constant's
-                    // payload through a generic witness: a sixth of a scan over 1M statements);
-                    // the closure captures nothing it changes (a changed capture is boxed).
-                    var refused = false
-                    for x in 0..<plainChecks.count where !refused {
-                        refused = plainChecks[x].check.truth(made[at + plainChecks[x].at], literals) == false
-                    }
-                    if !refused, !pushed.isEmpty {
-                        refused = pushed.withUnsafeBufferPointer { checks in
-                            checks.indices.contains { x in checks[x].quick.truth(made[at + checks[x].at], literals, entities) == false }
-                        }
-                    }
-                    for x in 0..<typeChecks.count where !refused {
-                        let b = made[at + typeChecks[x].at]
-                        let term = Term(raw: UInt32(truncatingIfNeeded: b))
-                        refused = b & ~0xFFFF_FFFF != JoinPlan.termTag || term.kind != Term.entityKind || !setup.has(x, EntityID(term.index))
-                    }
-                    if refused { continue }
-                    if kept != i {
-                        sids[kept] = sids[i]
-                        (made + kept * width).update(from: made + at, count: width)
-                    }
-                    kept += 1
-                }
-                k = kept
             }
             guard k > 0 else { continue }
             matched = true

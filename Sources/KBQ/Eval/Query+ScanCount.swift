@@ -360,11 +360,15 @@ extension PreparedQuery {
             }
             return
         }
-        var wanted: [Int32: Int] = [:]
-        for (n, r) in zip(rows.indices, rows) where r.group >= 0 { wanted[Int32(r.group)] = n }
-        guard !wanted.isEmpty else { return }
-        for n in scan.groupOf.indices where scan.groupOf[n] >= 0 {
-            guard let row = wanted[scan.groupOf[n]], rows[row].evidence.count < PreparedQuery.evidencePerGroup else { continue }
+        // The row of each group shown, by group number (-1: not shown), read at every
+        // statement: a Dictionary there hashed each statement's group.
+        let last = rows.map(\.group).max() ?? -1
+        guard last >= 0 else { return }
+        var wanted = [Int](repeating: -1, count: last + 1)
+        for (n, r) in zip(rows.indices, rows) where r.group >= 0 { wanted[r.group] = n }
+        for n in scan.groupOf.indices where scan.groupOf[n] >= 0 && Int(scan.groupOf[n]) <= last {
+            let row = wanted[Int(scan.groupOf[n])]
+            guard row >= 0, rows[row].evidence.count < PreparedQuery.evidencePerGroup else { continue }
             let sid = scan.candidates.map { $0[$0.startIndex + n] } ?? StatementID(n)
             rows[row].evidence.append(.statement(sid))
         }
