@@ -7,12 +7,16 @@
 /// A class: a step reaches it at every row, and a struct of five arrays was retained five
 /// times over at each.
 final class KeyedStatements {
-    /// Open addressing: a key and its group + 1 (0: an empty slot); a power of two in size,
-    /// at most half full.
-    private let slotKeys: [UInt32]
-    private let slotGroups: [Int32]
-    /// Group g's statements are `statements[starts[g]..<starts[g + 1]]`.
-    private let starts: [Int32]
+    /// Open addressing: a key and where its group's statements are in `statements`, in
+    /// one slot (`end` 0: an empty slot; a group is never empty); a power of two in size,
+    /// at most half full. One slot, not a key, a group number and the group's bounds in
+    /// three arrays: a probe missed the cache once for each.
+    struct Slot {
+        var key: UInt32 = 0
+        var start: Int32 = 0
+        var end: Int32 = 0
+    }
+    private let slots: [Slot]
     let statements: [StatementID]
     /// Match n's values of the pattern's variables at `n * width ..< (n + 1) * width`.
     let values: [UInt64]
@@ -24,36 +28,39 @@ final class KeyedStatements {
         self.width = width
         var size = 16
         while size < keys.count * 2 { size <<= 1 }
-        var slotKeys = [UInt32](repeating: 0, count: size)
-        var slotGroups = [Int32](repeating: 0, count: size)
+        // First each slot's group number in `start` (`end` 1 marks it taken), then its
+        // group's bounds: a key and its group in one slot, so an insertion's probe reads
+        // one place, not two arrays.
+        var slots = [Slot](repeating: Slot(), count: size)
         var groupOf = [Int32](repeating: 0, count: keys.count)
         var counts: [Int32] = []
         let mask = size - 1
         // Through buffers: a build touches every match twice, and the arrays' checks and
         // uniqueness tests were most of its time.
-        slotKeys.withUnsafeMutableBufferPointer { slotKeys in
-            slotGroups.withUnsafeMutableBufferPointer { slotGroups in
-                groupOf.withUnsafeMutableBufferPointer { groupOf in
-                    keys.withUnsafeBufferPointer { keys in
-                        for i in 0..<keys.count {
-                            let key = keys[i]
-                            var slot = KeyedStatements.hash(key) & mask
-                            while slotGroups[slot] != 0 && slotKeys[slot] != key { slot = (slot + 1) & mask }
-                            if slotGroups[slot] == 0 {
-                                slotKeys[slot] = key
-                                counts.append(0)
-                                slotGroups[slot] = Int32(counts.count)
-                            }
-                            let g = slotGroups[slot] - 1
-                            groupOf[i] = g
-                            counts[Int(g)] += 1
+        slots.withUnsafeMutableBufferPointer { slots in
+            groupOf.withUnsafeMutableBufferPointer { groupOf in
+                keys.withUnsafeBufferPointer { keys in
+                    for i in 0..<keys.count {
+                        let key = keys[i]
+                        var slot = KeyedStatements.hash(key) & mask
+                        while slots[slot].end != 0 && slots[slot].key != key { slot = (slot + 1) & mask }
+                        if slots[slot].end == 0 {
+                            slots[slot] = Slot(key: key, start: Int32(counts.count), end: 1)
+                            counts.append(0)
                         }
+                        let g = slots[slot].start
+                        groupOf[i] = g
+                        counts[Int(g)] += 1
                     }
                 }
             }
         }
         var starts = [Int32](repeating: 0, count: counts.count + 1)
         for (g, c) in counts.enumerated() { starts[g + 1] = starts[g] + c }
+        for slot in 0..<size where slots[slot].end != 0 {
+            let g = Int(slots[slot].start)
+            (slots[slot].start, slots[slot].end) = (starts[g], starts[g + 1])
+        }
         var fill = starts
         var grouped = [StatementID](repeating: 0, count: sids.count)
         var groupedValues = [UInt64](repeating: 0, count: values.count)
@@ -73,9 +80,7 @@ final class KeyedStatements {
                 }
             }
         }
-        self.slotKeys = slotKeys
-        self.slotGroups = slotGroups
-        self.starts = starts
+        self.slots = slots
         statements = grouped
         self.values = groupedValues
     }
@@ -83,27 +88,24 @@ final class KeyedStatements {
     /// Where the statements of `key` are in `statements` (empty when it has none).
     @inline(__always) func group(_ key: UInt32) -> Range<Int> { lookup.group(key) }
 
-    /// The table's arrays in a value, for a probe loop to hold as a local: read through
-    /// the object at every row, each array was a retain and a release.
-    var lookup: Lookup { Lookup(slotKeys: slotKeys, slotGroups: slotGroups, starts: starts) }
+    /// The table's slots in a value, for a probe loop to hold as a local: read through
+    /// the object at every row, the array was a retain and a release.
+    var lookup: Lookup { Lookup(slots: slots) }
 
     struct Lookup {
-        let slotKeys: [UInt32]
-        let slotGroups: [Int32]
-        let starts: [Int32]
+        let slots: [Slot]
 
         /// Where the statements of `key` are in `statements` (empty when it has none).
         @inline(__always) func group(_ key: UInt32) -> Range<Int> {
-            let mask = slotKeys.count - 1
-            var slot = KeyedStatements.hash(key) & mask
-            while slotGroups[slot] != 0 {
-                if slotKeys[slot] == key {
-                    let g = Int(slotGroups[slot]) - 1
-                    return Int(starts[g])..<Int(starts[g + 1])
+            slots.withUnsafeBufferPointer { slots in
+                let mask = slots.count - 1
+                var slot = KeyedStatements.hash(key) & mask
+                while slots[slot].end != 0 {
+                    if slots[slot].key == key { return Int(slots[slot].start)..<Int(slots[slot].end) }
+                    slot = (slot + 1) & mask
                 }
-                slot = (slot + 1) & mask
+                return 0..<0
             }
-            return 0..<0
         }
     }
 
