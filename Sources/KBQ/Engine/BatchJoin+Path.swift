@@ -16,8 +16,10 @@ extension BatchJoin {
         let slot: Int
         let variables: [Int]
         var rowsOut = 0
-        /// With neither end bound: the start nodes, found once a run.
+        /// With neither end bound: the start nodes, found once a run, and the forward
+        /// levels' steps as tables (`Execution.stepTable`), made with them.
         var starts: [Term]? = nil
+        var forwardTables: [[KeyedStatements]]? = nil
         // Read and written at every node reached, by the one thread that runs the join:
         // no run-time exclusivity checks (they cost more than the walk's own work).
         @exclusivity(unchecked) var walk = Execution.TermWalk()
@@ -109,7 +111,8 @@ extension BatchJoin {
                 let root = op.walk.restart(at: start)
                 op.reached.removeAll(keepingCapacity: true)
                 op.walked = nil
-                try exec.termReach(step.path, steps: inverse ? op.backwards : op.forwards, from: root, inverse: inverse, &op.walk, into: &op.reached)
+                try exec.termReach(step.path, steps: inverse ? op.backwards : op.forwards, tables: inverse ? nil : op.forwardTables,
+                                   from: root, inverse: inverse, &op.walk, into: &op.reached)
                 op.walked = (start.raw, inverse, nil)
             } else if op.walked?.byEnd == nil, let far = bound(inverse ? step.subject : step.object), far & ~0xFFFF_FFFF == JoinPlan.termTag {
                 // The same start again, its far end bound: the walk's nodes by term, so this
@@ -225,7 +228,11 @@ extension BatchJoin {
                 try exec.tick()
                 try walk(from: Term(raw: UInt32(truncatingIfNeeded: o)), inverse: true, row)
             } else {
-                if op.starts == nil { op.starts = exec.startTerms(step.path, firstLevel: op.forwards?.levels.first) }
+                if op.starts == nil {
+                    op.starts = exec.startTerms(step.path, firstLevel: op.forwards?.levels.first)
+                    // A walk from every start: each step read from a table of its own.
+                    op.forwardTables = op.forwards.map { $0.levels.map { $0.map(exec.stepTable) } }
+                }
                 for start in op.starts! {
                     try exec.tick()
                     try walk(from: start, inverse: false, row)

@@ -167,6 +167,7 @@ final class BatchJoin {
                 // A run starts: the start nodes are found again (the store may have changed).
                 p.rowsOut = 0
                 p.starts = nil
+                p.forwardTables = nil
                 p.walked = nil
                 p.linksTo = nil
             case (.filter(_, _, _, _, let c), .filter(_, _, _, _, let d)?): c.rows += d.rows

@@ -83,10 +83,12 @@ extension Execution {
     }
 
     /// `termReach` of `path` by its levels when it has them (`steps`: `TermSteps(path,
-    /// inverse:)`, made once by the caller), else by the recursive walk.
-    func termReach(_ path: CompiledPath, steps: TermSteps?, from: Int32, inverse: Bool, _ walk: inout TermWalk, into out: inout [Int32]) throws {
+    /// inverse:)`, made once by the caller, with `tables`, its steps' `stepTable`s, when
+    /// the caller made them), else by the recursive walk.
+    func termReach(_ path: CompiledPath, steps: TermSteps?, tables: [[KeyedStatements]]? = nil, from: Int32, inverse: Bool,
+                   _ walk: inout TermWalk, into out: inout [Int32]) throws {
         if let steps {
-            try termReach(steps, from: from, &walk, into: &out)
+            try termReach(steps, tables: tables, from: from, &walk, into: &out)
         } else {
             try termReach(path, from: from, inverse: inverse, &walk, depth: 0, into: &out)
         }
@@ -148,8 +150,9 @@ extension Execution {
         }
     }
 
-    /// `termReach` of a path of `TermSteps`, the nodes appended to `out`.
-    func termReach(_ steps: TermSteps, from: Int32, _ walk: inout TermWalk, into out: inout [Int32]) throws {
+    /// `termReach` of a path of `TermSteps`, the nodes appended to `out`; each step read
+    /// from its table in `tables` (same levels, same steps) when given, else from the index.
+    func termReach(_ steps: TermSteps, tables: [[KeyedStatements]]? = nil, from: Int32, _ walk: inout TermWalk, into out: inout [Int32]) throws {
         var (frontier, next) = (takeBuffer(0, 0), takeBuffer(0, 1))
         var seen = takeSeen(0)
         defer {
@@ -157,13 +160,20 @@ extension Execution {
             walkSeen[0] = seen
         }
         frontier.append(from)
-        for level in steps.levels {
+        for (l, level) in steps.levels.enumerated() {
             next.removeAll(keepingCapacity: true)
             seen.clear()
             for node in frontier {
                 try tick()
                 let at = walk.nodes[Int(node)]
-                for s in level {
+                for (k, s) in level.enumerated() {
+                    if let table = tables?[l][k] {
+                        for n in table.group(at.raw) {
+                            let t = Term(raw: UInt32(truncatingIfNeeded: table.values[n]))
+                            if seen.insert(t) { next.append(walk.add(t, from: node, by: table.statements[n])) }
+                        }
+                        continue
+                    }
                     step(s.predicates, from: at, inverse: s.inverse) { t, sid in
                         if seen.insert(t) { next.append(walk.add(t, from: node, by: sid)) }
                     }
@@ -172,6 +182,24 @@ extension Execution {
             swap(&frontier, &next)
         }
         out.append(contentsOf: frontier)
+    }
+
+    /// Step `s`'s statements by the node it leaves from, each with the node it reaches:
+    /// what `step(s.predicates, from:, inverse:)` reads from the index, for a walk from
+    /// every start node. Read from the index, a node's whole run is scanned for the step's
+    /// predicates, once per step of its level, at a place in memory of its own; the table
+    /// holds the step's statements alone. Each node's statements in statement order, as
+    /// the index gives them.
+    func stepTable(_ s: TermSteps.Step) -> KeyedStatements {
+        var sids: [StatementID] = []
+        for p in s.predicates {
+            for sid in store.statements(withPredicate: p) where asserted[Int(sid)] { sids.append(sid) }
+        }
+        // Several predicates' lists, one after another: a node's statements must come in
+        // statement order.
+        if s.predicates.count > 1 { sids.sort() }
+        let (from, to) = s.inverse ? (objects, subjects) : (subjects, objects)
+        return KeyedStatements(keys: sids.map { from[Int($0)].raw }, sids: sids, values: sids.map { UInt64(to[Int($0)].raw) }, width: 1)
     }
 
     /// `termReach`, the nodes appended to `out`. `depth`: how many sequences and
