@@ -121,10 +121,14 @@ import Testing
         let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? 20261205
         print("BatchJoinTests entity names seed \(seed)")
         var rng = RRandom(seed: seed)
-        let labels = ["Zoë", "Ärzte ohne Grenzen", "alpha", "Alpha", "Émile", "éclair", "Zulu", "zulu", "Beta", "Beta", "Ω", "a", "ab", "aB", "Omega"]
+        // Names that share their first eight bytes, and differ after them or only in length
+        // (a sort compares those bytes as one word first).
+        let labels = ["Zoë", "Ärzte ohne Grenzen", "alpha", "Alpha", "Émile", "éclair", "Zulu", "zulu", "Beta", "Beta", "Ω", "a", "ab", "aB", "Omega",
+                      "Organisation North", "Organisation south", "Organisations", "Organisatio", "Organisatioñ"]
         var text = "type T\ntype Document\npredicate p\npredicate q\nentity D : Document\n"
         for i in 0..<200 { text += "entity E\(i) : T \"\(rng.pick(labels)) \(rng.int(3))\"\n" }
         text += "entity Ünïcödé_id : T \"Ünïcödé\"\nentity plain_id : T\n"
+        for i in 0..<12 { text += "entity Identifier_\(i % 3 == 0 ? "" : "x")\(i) : T\n" }
         text += "from D para 1\n"
         for i in 0..<200 {
             for _ in 0..<rng.int(3) { text += "E\(i) p E\(rng.int(200))\n" }

@@ -262,8 +262,11 @@ public final class PreparedQuery {
         }
         if entityKeys.count == answers.count * keyColumns.count {
             let (entities, orderBy, width) = (store.entities, compiled.orderBy, keyColumns.count)
+            let prefixes = entityKeys.map { entities.sortPrefix(label: false, Int($0)) }
             answers.select(page(answers.count) { a, b in
                 for k in 0..<width {
+                    let (x, y) = (prefixes[a * width + k], prefixes[b * width + k])
+                    if x != y, x != .max, y != .max { return (x < y) != orderBy[k].descending }
                     let order = entities.compare(label: false, Int(entityKeys[a * width + k]), Int(entityKeys[b * width + k]))
                     if order != 0 { return (order < 0) != orderBy[k].descending }
                 }
@@ -376,8 +379,11 @@ public final class PreparedQuery {
         if let keyEntities {
             let entities = store.entities
             let width = named.count
+            let prefixes = keyEntities.indices.map { entities.sortPrefix(label: named[$0 % width].label, Int(keyEntities[$0])) }
             chosen = page(statementEnds.count) { a, b in
                 for (k, key) in named.enumerated() {
+                    let (x, y) = (prefixes[a * width + k], prefixes[b * width + k])
+                    if x != y, x != .max, y != .max { return (x < y) != orderBy[k].descending }
                     let order = entities.compare(label: key.label, Int(keyEntities[a * width + k]), Int(keyEntities[b * width + k]))
                     if order != 0 { return (order < 0) != orderBy[k].descending }
                 }

@@ -108,6 +108,20 @@ public struct EntityTable: Sendable, RandomAccessCollection {
         return s < t ? -1 : (t < s ? 1 : 0)
     }
 
+    /// The first eight bytes of entity i's label (`label`) or id, big-endian and padded with
+    /// zeros, when the whole name is ASCII; `UInt64.max` (no ASCII prefix is) otherwise. Two
+    /// ASCII names with different prefixes sort as their prefixes do, since their first
+    /// difference lies in them; equal prefixes, or a name that is not ASCII, need `compare`.
+    /// A sort reads each name's prefix once and compares words, not names.
+    func sortPrefix(label: Bool, _ i: Int) -> UInt64 {
+        withBytes(label ? labelSpan[i] : idSpan[i]) { b in
+            guard ValueOps.isASCII(b) else { return UInt64.max }
+            var prefix: UInt64 = 0
+            for k in 0..<8 { prefix = prefix << 8 | UInt64(k < b.count ? b[k] : 0) }
+            return prefix
+        }
+    }
+
     /// Whether entity i's id is exactly the bytes `id`.
     func idEquals(_ i: Int, bytes id: UnsafeBufferPointer<UInt8>) -> Bool {
         withBytes(idSpan[i]) { $0.elementsEqual(id) }
