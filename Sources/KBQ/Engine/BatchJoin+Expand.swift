@@ -96,14 +96,8 @@ extension BatchJoin {
         out.rowsOut += out.parents.count
         var made = batch.gathered(out.parents)
         let width = out.variables.count
-        let rows = out.parents.count
-        out.made.withUnsafeBufferPointer { m in
-            for (j, v) in out.variables.enumerated() {
-                made.columns[v] = [UInt64](unsafeUninitializedCapacity: rows) { column, initialized in
-                    for r in 0..<rows { column[r] = m[r * width + j] }
-                    initialized = rows
-                }
-            }
+        for (j, v) in out.variables.enumerated() {
+            made.columns[v] = BindingBatch.column(out.made, j, stride: width, rows: out.parents.count)
         }
         made.evidence[out.slot] = out.statements
         out.parents.removeAll(keepingCapacity: true)
@@ -202,14 +196,11 @@ extension BatchJoin {
                         checked[checks] = j
                         checks += 1
                     }
-                    let first = checks > 0 ? checked[0] : 0
-                    let want = rows[base + first]
                     try exec.tick(by: group.count)
                     for n in group {
                         if checks > 0 {
-                            guard values[n * width + first] == want else { continue }
                             var agrees = true
-                            for c in 1..<max(1, checks) where rows[base + checked[c]] != values[n * width + checked[c]] {
+                            for c in 0..<checks where rows[base + checked[c]] != values[n * width + checked[c]] {
                                 agrees = false
                                 break
                             }

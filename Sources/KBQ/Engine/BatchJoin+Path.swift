@@ -87,16 +87,8 @@ extension BatchJoin {
             op.rowsOut += op.parents.count
             var out = batch.gathered(op.parents)
             let (rows, width, slots) = (op.parents.count, vars.count, op.slotCount)
-            func column<T>(_ flat: [T], _ j: Int, _ stride: Int) -> [T] {
-                flat.withUnsafeBufferPointer { m in
-                    [T](unsafeUninitializedCapacity: rows) { c, initialized in
-                        for r in 0..<rows { (c.baseAddress! + r).initialize(to: m[r * stride + j]) }
-                        initialized = rows
-                    }
-                }
-            }
-            for (j, v) in vars.enumerated() { out.columns[v] = column(op.made, j, width) }
-            for k in 0..<slots { out.evidence[op.slot + k] = column(op.chains, k, slots) }
+            for (j, v) in vars.enumerated() { out.columns[v] = BindingBatch.column(op.made, j, stride: width, rows: rows) }
+            for k in 0..<slots { out.evidence[op.slot + k] = BindingBatch.column(op.chains, k, stride: slots, rows: rows) }
             op.reset()
             try next(out)
         }
@@ -229,9 +221,13 @@ extension BatchJoin {
                 try walk(from: Term(raw: UInt32(truncatingIfNeeded: o)), inverse: true, row)
             } else {
                 if op.starts == nil {
-                    op.starts = exec.startTerms(step.path, firstLevel: op.forwards?.levels.first)
-                    // A walk from every start: each step read from a table of its own.
-                    op.forwardTables = op.forwards.map { $0.levels.map { $0.map(exec.stepTable) } }
+                    // A walk from every start: each step read from a table of its own, and
+                    // only the nodes the first level's tables leave from started from.
+                    let tables = op.forwards.map { $0.levels.map { $0.map(exec.stepTable) } }
+                    op.forwardTables = tables
+                    op.starts = exec.startTerms(step.path, leaves: tables.map { levels in
+                        { t in levels[0].contains { !$0.group(t.raw).isEmpty } }
+                    })
                 }
                 for start in op.starts! {
                     try exec.tick()

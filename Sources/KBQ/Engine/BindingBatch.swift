@@ -43,6 +43,17 @@ struct BindingBatch {
         return out
     }
 
+    /// Column `j` of `rows` rows kept row by row, `stride` values a row (a step's made
+    /// rows, or a path's evidence slots), as a column of its own.
+    static func column<T>(_ flat: [T], _ j: Int, stride: Int, rows: Int) -> [T] {
+        flat.withUnsafeBufferPointer { m in
+            [T](unsafeUninitializedCapacity: rows) { c, initialized in
+                for r in 0..<rows { (c.baseAddress! + r).initialize(to: m[r * stride + j]) }
+                initialized = rows
+            }
+        }
+    }
+
     /// `column[rows[i]]` for each i, through buffers (`map` checked capacity at each).
     @inline(__always) static func gather<T>(_ column: [T], _ rows: UnsafeBufferPointer<Int32>) -> [T] {
         column.withUnsafeBufferPointer { c in

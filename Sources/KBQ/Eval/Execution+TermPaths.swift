@@ -291,29 +291,17 @@ extension Execution {
     }
 
     /// `startNodes` as terms, in its order, for a path that cannot take zero steps. With
-    /// the path's first level (`TermSteps`), only the nodes it leaves from: a walk from
-    /// any other reaches nothing, so the answers and their order are the same, without a
-    /// walk started from every country a `located_in` points at.
-    func startTerms(_ path: CompiledPath, firstLevel: [TermSteps.Step]? = nil) -> [Term] {
+    /// `leaves` (whether the path's first level leaves from a node), only those nodes: a
+    /// walk from any other reaches nothing, so the answers and their order are the same,
+    /// without a walk started from every country a `located_in` points at.
+    func startTerms(_ path: CompiledPath, leaves: ((Term) -> Bool)? = nil) -> [Term] {
         var nodes: [Term] = []
         // A set, not marks per entity: the general evaluator asks at every solution that
         // reaches a path with both ends free, and zeroing a mark per entity each time would
         // cost more than the path's statements.
         var seen = Set<UInt32>()
-        var leaves: Set<UInt32>? = nil
-        if let firstLevel {
-            var from = Set<UInt32>()
-            for s in firstLevel {
-                for p in s.predicates {
-                    for sid in store.statements(withPredicate: p) where asserted[Int(sid)] {
-                        from.insert((s.inverse ? objects[Int(sid)] : subjects[Int(sid)]).raw)
-                    }
-                }
-            }
-            leaves = from
-        }
         func add(_ t: Term) {
-            if leaves?.contains(t.raw) ?? true, seen.insert(t.raw).inserted { nodes.append(t) }
+            if seen.insert(t.raw).inserted, leaves?(t) ?? true { nodes.append(t) }
         }
         for p in path.predicateSet ?? [] {
             for sid in store.statements(withPredicate: p) {
