@@ -17,7 +17,9 @@ import Testing
         var text = "a,b\n"
         for _ in 0..<rows {
             let a = random.pick(["x", "y", "\"x\"", "", "z z", "\"q\"\"r\""])
-            let b = "v\(random.int(5000))"
+            // Keys past sixteen bytes that agree on their first sixteen: told apart by the
+            // rest, read from the file.
+            let b = random.int(2) == 0 ? "v\(random.int(5000))" : "a-long-shared-prefix-\(random.int(300))"
             text += "\(a),\(b)\n"
         }
         let table = try CSVTable.read(SourceText(name: "t.csv", text: text))
@@ -43,6 +45,40 @@ import Testing
                 if column.ids[r] != expected { return }
             }
             #expect(column.firstRow == firstRow, "column \(k), seed \(seed)")
+        }
+    }
+}
+
+/// Keys whose hashes agree (as a collision would have them) and whose first sixteen bytes
+/// agree are still told apart, by the rest of their bytes; and the table grows past its
+/// first size without losing any.
+@Suite struct CSVDistinctTableTests {
+    @Test func keysAlikeInHashAndHeadAreToldApart() {
+        let text = Array("a-long-shared-prefix-1,a-long-shared-prefix-2,a-long-shared-prefix-1".utf8)
+        text.withUnsafeBufferPointer { file in
+            var seen = CSVDistinct.Seen(file: file)
+            defer { seen.free() }
+            let keys = [0..<22, 23..<45, 46..<68].map { UnsafeBufferPointer(rebasing: file[$0]) }
+            #expect(seen.number(keys[0], hash: 42, next: 0) == 0)
+            #expect(seen.number(keys[1], hash: 42, next: 1) == 1)
+            #expect(seen.number(keys[2], hash: 42, next: 2) == 0)
+        }
+    }
+
+    @Test func theTableGrowsWithoutLosingKeys() {
+        let text = Array((0..<5000).map { "k\($0)" }.joined(separator: ",").utf8)
+        text.withUnsafeBufferPointer { file in
+            var seen = CSVDistinct.Seen(file: file)
+            defer { seen.free() }
+            var keys: [UnsafeBufferPointer<UInt8>] = []
+            var start = 0
+            for (i, b) in file.enumerated() where b == UInt8(ascii: ",") || i == file.count - 1 {
+                let end = b == UInt8(ascii: ",") ? i : i + 1
+                keys.append(UnsafeBufferPointer(rebasing: file[start..<end]))
+                start = i + 1
+            }
+            for (n, key) in keys.enumerated() { #expect(seen.number(key, hash: ByteKeyTable.hash(key), next: Int32(n)) == Int32(n)) }
+            for (n, key) in keys.enumerated() { #expect(seen.number(key, hash: ByteKeyTable.hash(key), next: -1) == Int32(n)) }
         }
     }
 }

@@ -1,12 +1,15 @@
-/// The cells of some columns of a sheet numbered by their bytes, on every core: cells of a
-/// column with the same bytes get the same number, so that what a cell means is worked
-/// out once per number, not once per row (a million-row sheet names some hundred
-/// thousand things, row after row).
+import CKBQPrefetch
+
+/// The cells of some columns of a sheet numbered by their bytes: cells of a column with
+/// the same bytes get the same number, so that what a cell means is worked out once per
+/// number, not once per row (a million-row sheet names some hundred thousand things, row
+/// after row).
 ///
-/// Hash-partitioned, so that no two workers share a table: each column's rows are hashed
-/// and grouped by the top bits of their hash (in row order within a group), then each
-/// group is numbered by one worker in a table small enough to stay in cache. A single
-/// table probed a row at a time missed the cache on nearly every probe.
+/// Each column is numbered in one pass over its rows, in row order, by a worker of its
+/// own (the columns on every core at once). The table's slots are brought in some rows
+/// ahead of their probes (`lookahead`), so that the probes of a column of a few hundred
+/// thousand things, whose table outgrows the caches, wait on memory together rather than
+/// one after the other.
 struct CSVDistinct {
     /// The sheet's column.
     var column: Int
@@ -21,241 +24,134 @@ struct CSVDistinct {
     var firstRow: [Int32]
     var count: Int { firstRow.count }
 
-    /// Below this many rows, one worker and one group: threads would cost more than they give.
-    static let parallelRows = 1 << 13
+    /// How many rows ahead a slot is brought in: enough probes in flight to cover a miss.
+    static let lookahead = 16
 
-    /// `columns` of `table` numbered, each on its own (one after the other, in the same
-    /// scratch: fresh memory for each cost as much in page faults as the numbering).
+    /// `columns` of `table` numbered, each in a pass of its own, the passes on every core.
     static func number(_ table: CSVTable, columns: [Int]) -> [CSVDistinct] {
         guard !columns.isEmpty else { return [] }
-        return table.source.bytes.withUnsafeBufferPointer { bytes in
-            table.cellStart.withUnsafeBufferPointer { starts in
-                table.cellEnd.withUnsafeBufferPointer { ends in
-                    table.cellForm.withUnsafeBufferPointer { forms in
-                        let work = Work(Cells(bytes: bytes, starts: starts, ends: ends, forms: forms, width: table.columns))
-                        defer { work.free() }
-                        return columns.map { column in
-                            work.start(column)
-                            Parallel.forEach(work.parts) { work.hash(part: $0) }
-                            work.placeGroups()
-                            Parallel.forEach(work.parts) { work.scatter(part: $0) }
-                            Parallel.forEach(work.groups) { work.numberGroup($0) }
-                            work.placeNumbers()
-                            let firstRow = work.numberByFirstRow()
-                            let ids = [Int32](unsafeUninitializedCapacity: work.rows) { ids, count in
-                                let out = Work.Out(ids: ids)
-                                Parallel.forEach(work.parts) { work.renumber(part: $0, into: out.ids) }
-                                count = work.rows
-                            }
-                            return CSVDistinct(column: column, ids: ids, firstRow: firstRow)
+        return table.withCells { cells in
+            Parallel.map(columns.count) { numberColumn(cells, columns[$0]) }
+        }
+    }
+
+    /// Where cell `k` is numbered from: its content, or nothing for a cell with a doubled
+    /// quote (read apart).
+    @inline(__always)
+    private static func numbered(_ cells: CSVCells, _ k: Int) -> UnsafeBufferPointer<UInt8> {
+        cells.forms[k] == .escaped ? UnsafeBufferPointer(start: nil, count: 0) : cells.bytes(k)
+    }
+
+    private static func numberColumn(_ cells: CSVCells, _ column: Int) -> CSVDistinct {
+        let rows = cells.width == 0 ? 0 : cells.starts.count / cells.width
+        var seen = Seen(file: cells.bytes)
+        defer { seen.free() }
+        var firstRow: [Int32] = []
+        // The hashes of the rows ahead, in a ring (an empty key's is never read).
+        let ringSize = lookahead * 2
+        var ring = [UInt64](repeating: 0, count: ringSize)
+        let ids = [Int32](unsafeUninitializedCapacity: rows) { ids, initialized in
+            ring.withUnsafeMutableBufferPointer { ring in
+                for r in 0..<min(lookahead, rows) {
+                    let key = numbered(cells, r * cells.width + column)
+                    if !key.isEmpty { ring[r % ringSize] = ByteKeyTable.hash(key) }
+                }
+                for r in 0..<rows {
+                    let ahead = r + lookahead
+                    if ahead < rows {
+                        let key = numbered(cells, ahead * cells.width + column)
+                        if !key.isEmpty {
+                            let h = ByteKeyTable.hash(key)
+                            ring[ahead % ringSize] = h
+                            seen.prefetch(h)
                         }
                     }
+                    let key = numbered(cells, r * cells.width + column)
+                    guard !key.isEmpty else {
+                        ids[r] = -1
+                        continue
+                    }
+                    ids[r] = seen.number(key, hash: ring[r % ringSize], next: Int32(firstRow.count))
+                    if ids[r] == firstRow.count { firstRow.append(Int32(r)) }
                 }
             }
+            initialized = rows
         }
+        return CSVDistinct(column: column, ids: ids, firstRow: firstRow)
     }
 
-    /// A sheet's cells as the workers read them: the table's columns in place (read through
-    /// the table, each access retained and released the table's arrays).
-    private struct Cells {
-        let bytes: UnsafeBufferPointer<UInt8>
-        let starts: UnsafeBufferPointer<UInt32>
-        let ends: UnsafeBufferPointer<UInt32>
-        let forms: UnsafeBufferPointer<CSVTable.Form>
-        let width: Int
+    /// A column's numbers by their cells' bytes, which stay in the file: open addressing
+    /// over 32-byte slots holding a key's hash, length, place in the file, first sixteen
+    /// bytes and number, in memory of its own (an Array's retains and releases were a third
+    /// of the numbering). Slots are placed by the hash's low 32 bits, so growing reads no
+    /// key. At most half full.
+    struct Seen {
+        struct Slot {
+            var hash: UInt32
+            /// 0: empty (keys are never empty).
+            var count: UInt32
+            var start: UInt32
+            var number: Int32
+            var head: UInt64
+            var tail: UInt64
+        }
 
-        /// Where cell `k`'s bytes lie inside its quotes; empty when it is not numbered.
+        let file: UnsafeBufferPointer<UInt8>
+        var slots: UnsafeMutableBufferPointer<Slot>
+        var used = 0
+
+        init(file: UnsafeBufferPointer<UInt8>) {
+            self.file = file
+            slots = .allocate(capacity: 1 << 10)
+            slots.initialize(repeating: Slot(hash: 0, count: 0, start: 0, number: 0, head: 0, tail: 0))
+        }
+
+        func free() { slots.deallocate() }
+
+        @inline(__always) func prefetch(_ h: UInt64) {
+            kbq_prefetch(slots.baseAddress! + (Int(UInt32(truncatingIfNeeded: h)) & (slots.count - 1)))
+        }
+
+        /// The number of `key` (bytes of `file`, never empty), or `next` when it is new (and
+        /// filed under it).
         @inline(__always)
-        func content(_ k: Int) -> (start: Int, count: Int) {
-            let (start, end) = (Int(starts[k]), Int(ends[k]))
-            switch forms[k] {
-            case .bare: return (start, end - start)
-            case .quoted: return (start + 1, end - start - 2)
-            case .escaped: return (start, 0)
-            }
-        }
-    }
-
-    /// A numbered cell as its group holds it: all a worker needs to number it, in group
-    /// order (its first sixteen bytes too: a key that short is then never read from the
-    /// file, a cache miss a cell).
-    private struct Entry {
-        var hash: UInt64
-        var head: UInt64
-        var tail: UInt64
-        var start: UInt32
-        var count: UInt32
-        var row: Int32
-    }
-
-    /// The scratch the workers share, for one column at a time. Each writes only its own
-    /// part of it: rows of its part (hashing, scattering, renumbering) or its own group's
-    /// slots (numbering); the phases are apart (each `Parallel.forEach` returns when all
-    /// its workers have).
-    private final class Work: @unchecked Sendable {
-        struct Out: @unchecked Sendable { let ids: UnsafeMutableBufferPointer<Int32> }
-        let cells: Cells
-        let rows: Int
-        let parts: Int
-        let groups: Int
-        let groupShift: UInt64
-        private(set) var column = 0
-        /// Per row: the cell's hash (0: not numbered).
-        let hashes: UnsafeMutableBufferPointer<UInt64>
-        /// The numbered cells grouped (`groupStart` gives where each group begins), and
-        /// their group-local numbers in the same order.
-        let grouped: UnsafeMutableBufferPointer<Entry>
-        let local: UnsafeMutableBufferPointer<Int32>
-        /// Per part, per group: rows counted, then where the part's rows of the group begin.
-        let placed: UnsafeMutableBufferPointer<Int>
-        /// Per group + 1: where the group's rows begin in `grouped`.
-        private(set) var groupStart: [Int] = []
-        /// Per group: the first row of each group-local number (written by the group's
-        /// worker: one slot each, in storage that is not an Array's).
-        let firstRows: UnsafeMutableBufferPointer<[Int32]>
-        /// Per group: the number of the group's first local number.
-        private(set) var numberStart: [Int32] = []
-        /// Per group-ordered number (`numberStart` + local), its number in first-row order.
-        let final: UnsafeMutableBufferPointer<Int32>
-        /// Per row: the group-ordered number first met there, or -1.
-        let firstAt: UnsafeMutableBufferPointer<Int32>
-
-        init(_ cells: Cells) {
-            let rows = cells.starts.count / max(cells.width, 1)
-            (self.cells, self.rows) = (cells, rows)
-            parts = rows < CSVDistinct.parallelRows ? 1 : Parallel.cores * 4
-            groups = rows < CSVDistinct.parallelRows ? 1 : 64
-            groupShift = UInt64(64 - groups.trailingZeroBitCount)
-            hashes = .allocate(capacity: rows)
-            grouped = .allocate(capacity: rows)
-            local = .allocate(capacity: rows)
-            placed = .allocate(capacity: parts * groups)
-            firstRows = .allocate(capacity: groups)
-            firstRows.initialize(repeating: [])
-            final = .allocate(capacity: rows)
-            firstAt = .allocate(capacity: rows)
-        }
-
-        func free() {
-            hashes.deallocate()
-            grouped.deallocate()
-            local.deallocate()
-            placed.deallocate()
-            firstRows.deinitialize()
-            firstRows.deallocate()
-            final.deallocate()
-            firstAt.deallocate()
-        }
-
-        func start(_ column: Int) {
-            self.column = column
-            placed.initialize(repeating: 0)
-        }
-
-        func rows(part k: Int) -> Range<Int> { rows * k / parts..<rows * (k + 1) / parts }
-
-        @inline(__always) func group(_ h: UInt64) -> Int { groups == 1 ? 0 : Int(h >> groupShift) }
-
-        func hash(part: Int) {
-            for r in rows(part: part) {
-                let (start, count) = cells.content(r * cells.width + column)
-                guard count > 0 else {
-                    hashes[r] = 0
-                    continue
+        mutating func number(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt64, next: Int32) -> Int32 {
+            let tag = UInt32(truncatingIfNeeded: h)
+            // Read from the file, where eight bytes past a short key can nearly always be
+            // loaded whole (and masked).
+            let start = key.baseAddress! - file.baseAddress!
+            let head = ByteKeyTable.word(file, start, length: key.count)
+            let tail = ByteKeyTable.word(file, start + 8, length: key.count - 8)
+            let mask = slots.count - 1
+            var i = Int(tag) & mask
+            while slots[i].count != 0 {
+                let s = slots[i]
+                if s.hash == tag, s.head == head, s.tail == tail, Int(s.count) == key.count,
+                    key.count <= 16 || ByteKeyTable.equal(file.baseAddress! + Int(s.start) + 16, key.baseAddress! + 16, key.count - 16)
+                {
+                    return s.number
                 }
-                let h = max(ByteKeyTable.hash(UnsafeBufferPointer(rebasing: cells.bytes[start..<start + count])), 1)
-                hashes[r] = h
-                placed[part * groups + group(h)] += 1
+                i = (i + 1) & mask
             }
+            slots[i] = Slot(
+                hash: tag, count: UInt32(key.count), start: UInt32(start), number: next,
+                head: head, tail: tail)
+            used += 1
+            if used * 2 > slots.count { grow() }
+            return next
         }
 
-        /// From the counts, where each part's rows of each group go: groups in order,
-        /// parts in order within a group, so a group's rows stay in row order.
-        func placeGroups() {
-            var at = 0
-            groupStart = []
-            for g in 0..<groups {
-                groupStart.append(at)
-                for part in 0..<parts {
-                    let n = placed[part * groups + g]
-                    placed[part * groups + g] = at
-                    at += n
-                }
+        private mutating func grow() {
+            let old = slots
+            slots = .allocate(capacity: old.count * 2)
+            slots.initialize(repeating: Slot(hash: 0, count: 0, start: 0, number: 0, head: 0, tail: 0))
+            let mask = slots.count - 1
+            for s in old where s.count != 0 {
+                var i = Int(s.hash) & mask
+                while slots[i].count != 0 { i = (i + 1) & mask }
+                slots[i] = s
             }
-            groupStart.append(at)
-        }
-
-        func scatter(part: Int) {
-            var next = Array(placed[part * groups..<(part + 1) * groups])
-            for r in rows(part: part) where hashes[r] != 0 {
-                let g = group(hashes[r])
-                let (start, count) = cells.content(r * cells.width + column)
-                grouped[next[g]] = Entry(
-                    hash: hashes[r], head: ByteKeyTable.word(cells.bytes, start, length: count),
-                    tail: ByteKeyTable.word(cells.bytes, start + 8, length: count - 8),
-                    start: UInt32(start), count: UInt32(count), row: Int32(r))
-                next[g] += 1
-            }
-        }
-
-        func numberGroup(_ g: Int) {
-            let members = groupStart[g]..<groupStart[g + 1]
-            var seen = ByteKeyTable(capacity: max(16, members.count / 4))
-            var first: [Int32] = []
-            for i in members {
-                let e = grouped[i]
-                let key = UnsafeBufferPointer(rebasing: cells.bytes[Int(e.start)..<Int(e.start) + Int(e.count)])
-                if let n = seen.lookup(key, hash: e.hash, head: e.head, tail: e.tail) {
-                    local[i] = n
-                } else {
-                    local[i] = Int32(first.count)
-                    seen.insert(distinct: key, hash: e.hash, Int32(first.count))
-                    first.append(e.row)
-                }
-            }
-            firstRows[g] = first
-        }
-
-        func placeNumbers() {
-            var at: Int32 = 0
-            numberStart = (0..<groups).map { g in
-                defer { at += Int32(firstRows[g].count) }
-                return at
-            }
-        }
-
-        /// Renumbers the distinct cells in the order of their first rows (`final`), and
-        /// returns each number's first row: the groups' first rows marked by row, then read
-        /// in row order (one pass, no sort).
-        func numberByFirstRow() -> [Int32] {
-            firstAt.update(repeating: -1)
-            for g in 0..<groups {
-                for (j, row) in firstRows[g].enumerated() { firstAt[Int(row)] = numberStart[g] + Int32(j) }
-            }
-            var firstRow: [Int32] = []
-            firstRow.reserveCapacity(Int(numberStart.last ?? 0) + (firstRows[groups - 1].count))
-            for r in 0..<rows where firstAt[r] >= 0 {
-                final[Int(firstAt[r])] = Int32(firstRow.count)
-                firstRow.append(Int32(r))
-            }
-            return firstRow
-        }
-
-        /// Each row's number: its group's numbers are read in the order `scatter` placed
-        /// its rows (`placed` still says where the part's rows of each group begin), so
-        /// nothing is read or written out of order.
-        func renumber(part: Int, into ids: UnsafeMutableBufferPointer<Int32>) {
-            let starts = numberStart
-            var next = Array(placed[part * groups..<(part + 1) * groups])
-            for r in rows(part: part) {
-                guard hashes[r] != 0 else {
-                    ids[r] = -1
-                    continue
-                }
-                let g = group(hashes[r])
-                ids[r] = final[Int(local[next[g]] + starts[g])]
-                next[g] += 1
-            }
+            old.deallocate()
         }
     }
 }

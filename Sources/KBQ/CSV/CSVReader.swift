@@ -79,6 +79,21 @@ struct CSVTable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Calls `body` with the cells' places read through pointers, valid for the call: the
+    /// loops over a million rows read them so (through the table, each access retained and
+    /// released its arrays).
+    func withCells<R>(_ body: (CSVCells) throws -> R) rethrows -> R {
+        try source.bytes.withUnsafeBufferPointer { bytes in
+            try cellStart.withUnsafeBufferPointer { starts in
+                try cellEnd.withUnsafeBufferPointer { ends in
+                    try cellForm.withUnsafeBufferPointer { forms in
+                        try body(CSVCells(bytes: bytes, starts: starts, ends: ends, forms: forms, width: columns))
+                    }
+                }
+            }
+        }
+    }
+
     /// A `.tsv` file is tab-separated; anything else, comma-separated.
     static func isSheet(_ path: String) -> Bool { path.hasSuffix(".csv") || path.hasSuffix(".tsv") }
 
@@ -288,8 +303,9 @@ struct CSVTable {
         let partStarts = starts
         let parts = Parallel.map(n) { k -> Rows? in
             var rows = Rows()
-            // Room for cells of some eight bytes (growing copies the arrays).
-            let room = (partStarts[k + 1] - partStarts[k]) / 8
+            // Room for cells of some four bytes, more than most sheets hold (growing copies
+            // the arrays; room never written is never given pages).
+            let room = (partStarts[k + 1] - partStarts[k]) / 4
             rows.cellStart.reserveCapacity(room)
             rows.cellEnd.reserveCapacity(room)
             rows.cellForm.reserveCapacity(room)
@@ -307,6 +323,34 @@ struct CSVTable {
     }
 
     private struct Shared: @unchecked Sendable { let bytes: UnsafeBufferPointer<UInt8> }
+}
+
+/// A sheet's cells in place (`CSVTable.withCells`), for the workers and loops that read
+/// every row: cell `k` is row `k / width`'s cell `k % width`, as in the table.
+struct CSVCells: @unchecked Sendable {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let starts: UnsafeBufferPointer<UInt32>
+    let ends: UnsafeBufferPointer<UInt32>
+    let forms: UnsafeBufferPointer<CSVTable.Form>
+    let width: Int
+
+    /// Where cell `k`'s bytes lie inside its quotes (`CSVTable.content`).
+    @inline(__always)
+    func content(_ k: Int) -> (start: Int, count: Int) {
+        let (start, end) = (Int(starts[k]), Int(ends[k]))
+        return forms[k] == .bare ? (start, end - start) : (start + 1, end - start - 2)
+    }
+
+    /// Cell `k`'s bytes inside its quotes (a doubled quote's cell not decoded).
+    @inline(__always)
+    func bytes(_ k: Int) -> UnsafeBufferPointer<UInt8> {
+        let (start, count) = content(k)
+        return UnsafeBufferPointer(start: bytes.baseAddress! + start, count: count)
+    }
+
+    /// Whether cell `k` holds only spaces and tabs (or nothing).
+    @inline(__always)
+    func isBlank(_ k: Int) -> Bool { bytes(k).allSatisfy { $0 == 0x20 || $0 == 0x09 } }
 }
 
 extension String {

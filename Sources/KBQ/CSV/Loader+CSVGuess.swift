@@ -91,10 +91,12 @@ extension Loader {
         case .value, .source:
             let reader = CSVGuesser(table: table, column: column, role: role, store: store, memo: csvMemo, firstRow: distinct.firstRow)
             let parts = distinct.count < 4096 ? 1 : Parallel.cores * 4
-            guesses.withUnsafeMutableBufferPointer { out in
-                let out = CSVGuesser.Out(buffer: out)
-                Parallel.forEach(parts) { k in
-                    for g in distinct.count * k / parts..<distinct.count * (k + 1) / parts { out.buffer[g] = reader.guess(g) }
+            table.withCells { cells in
+                guesses.withUnsafeMutableBufferPointer { out in
+                    let out = CSVGuesser.Out(buffer: out)
+                    Parallel.forEach(parts) { k in
+                        for g in distinct.count * k / parts..<distinct.count * (k + 1) / parts { out.buffer[g] = reader.guess(g, cells) }
+                    }
                 }
             }
         }
@@ -137,12 +139,10 @@ extension Loader {
             (self.table, self.column, self.role, self.store, self.memo, self.firstRow) = (table, column, role, store, memo, firstRow)
         }
 
-        func guess(_ g: Int) -> CSVGuess {
-            let cell = Int(firstRow[g]) * table.columns + column
-            if memo.changed.isEmpty, case .value(let keyType, let isText) = role, table.cellForm[cell] != .escaped,
-                let quick = table.source.bytes.withUnsafeBufferPointer({ b in
-                    quickGuess(UnsafeBufferPointer(rebasing: b[table.content(cell)]), keyType: keyType, text: isText)
-                })
+        func guess(_ g: Int, _ cells: CSVCells) -> CSVGuess {
+            let cell = Int(firstRow[g]) * cells.width + column
+            if memo.changed.isEmpty, case .value(let keyType, let isText) = role, cells.forms[cell] != .escaped,
+                let quick = quickGuess(cells.bytes(cell), keyType: keyType, text: isText)
             {
                 return quick
             }
@@ -155,7 +155,7 @@ extension Loader {
                 guard let (document, remembered) = Loader.csvSourceReading(s, store, memo) else { return .inOrder }
                 return remembered ? .term(UInt32(document)) : .document(document)
             case .value(let keyType, let isText):
-                let key = { self.table.source.bytes.withUnsafeBufferPointer { LiteralTable.Key.string(UnsafeBufferPointer(rebasing: $0[self.table.content(cell)])) } }
+                let key = { LiteralTable.Key.string(cells.bytes(cell)) }
                 switch Loader.csvReading(text, trimmed: s, keyType: keyType, text: isText, store, memo) {
                 case .inOrder: return .inOrder
                 case .text: return .text(key())
@@ -196,7 +196,7 @@ extension Loader {
                 return .literal(.integer(first == UInt8(ascii: "-") ? -n : n))
             }
             // Text unless it reads as a literal or is written as a name (made in order).
-            guard !b.contains(UInt8(ascii: "-")), !b.contains(UInt8(ascii: ".")), !Loader.isName(String(decoding: b, as: UTF8.self)) else { return nil }
+            guard !b.contains(UInt8(ascii: "-")), !b.contains(UInt8(ascii: ".")), !Loader.isASCIIName(b) else { return nil }
             return .text(.string(b))
         }
     }

@@ -92,22 +92,14 @@ extension Loader {
             phases.add("sheets, statements, rows in order", since: walkStart)
             phases.add("sheets, statements, rows in order (its thread's CPU)", seconds: Double(Clock.threadNanoseconds() - walkCPU) / 1e9)
         }
-        table.source.bytes.withUnsafeBufferPointer { bytes in
-        table.cellStart.withUnsafeBufferPointer { starts in
-        table.cellEnd.withUnsafeBufferPointer { ends in
-        table.cellForm.withUnsafeBufferPointer { forms in
-            /// Cell k's bytes inside its quotes (`CSVTable.content`, read in place).
-            func content(_ k: Int) -> Slice<UnsafeBufferPointer<UInt8>> {
-                let (start, end) = (Int(starts[k]), Int(ends[k]))
-                return forms[k] == .bare ? bytes[start..<end] : bytes[start + 1..<end - 1]
-            }
-            func isBlank(_ k: Int) -> Bool { content(k).allSatisfy { $0 == 0x20 || $0 == 0x09 } }
+        table.withCells { cells in
+            func isBlank(_ k: Int) -> Bool { cells.isBlank(k) }
             /// A paragraph cell of plain digits (trimmed), as a number; nil for anything
             /// else (which the full path reads, or reports).
             func digits(_ k: Int) -> Int? {
                 var n = 0
                 var seen = 0
-                for b in content(k) where b != 0x20 && b != 0x09 {
+                for b in cells.bytes(k) where b != 0x20 && b != 0x09 {
                     guard (0x30...0x39).contains(b), seen < 9 else { return nil }
                     n = n * 10 + Int(b - 0x30)
                     seen += 1
@@ -117,7 +109,9 @@ extension Loader {
             // A row without a source has its line as its paragraph: a literal a row, the
             // table grown for them once.
             if useFastPath {
-                let unsourced = c.source.map { s in (0..<table.rowCount).count { isBlank($0 * width + s) } } ?? table.rowCount
+                // Counted from the source cells' numbers, not their bytes (a pass over the
+                // file): an empty cell has none. (Room for a few more is harmless.)
+                let unsourced = sources.map { column in column.distinct.ids.count { $0 < 0 } } ?? table.rowCount
                 if unsourced > 1 << 12 { store.reserveLiterals(unsourced) }
             }
 
@@ -230,9 +224,6 @@ extension Loader {
                 // The full path may intern paragraphs of its own.
                 internedParagraph = StatementTable.noParagraph
             }
-        }
-        }
-        }
         }
         writer.write(&pending, table, into: &store)
     }

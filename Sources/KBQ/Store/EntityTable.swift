@@ -124,7 +124,7 @@ public struct EntityTable: Sendable, RandomAccessCollection {
 
     /// Whether entity i's id is exactly the bytes `id`.
     func idEquals(_ i: Int, bytes id: UnsafeBufferPointer<UInt8>) -> Bool {
-        withBytes(idSpan[i]) { $0.elementsEqual(id) }
+        withBytes(idSpan[i]) { $0.count == id.count && ($0.isEmpty || ByteKeyTable.equal($0.baseAddress!, id.baseAddress!, id.count)) }
     }
 
     /// Calls `body(i, bytes)` with every entity's id in order, through one pointer to the

@@ -458,6 +458,15 @@ public struct FactStore: Sendable {
         // Provenance: asserted statements' documents and paragraphs, run by run.
         var provenance = Array(repeating: (terms: [Term](), sids: [StatementID]()), count: 2)
         var run: StatementID = 0
+        // Paragraph numbers are small integers (at most a file's line count): their literals
+        // found through one table read in order, not a probe a run.
+        var largest = 0
+        t.forEachRun { _, _, paragraph in largest = max(largest, paragraph ?? 0) }
+        let dense = largest < 1 << 26 ? literals.integerLiterals(below: largest + 1) : []
+        func literal(_ p: Int) -> Int? {
+            guard p < dense.count else { return literals.find(.integer(p)) }
+            return p >= 0 && dense[p] >= 0 ? Int(dense[p]) : nil
+        }
         t.forEachRun { range, document, paragraph in
             defer { run += 1 }
             guard t.asserted[range.lowerBound] else { return }  // quoted statements have none
@@ -465,7 +474,7 @@ public struct FactStore: Sendable {
                 provenance[0].terms.append(Term(entity: d))
                 provenance[0].sids.append(run)
             }
-            if let p = paragraph.flatMap({ literals.find(.integer($0)) }) {
+            if let p = paragraph.flatMap(literal) {
                 provenance[1].terms.append(Term(literal: p))
                 provenance[1].sids.append(run)
             }

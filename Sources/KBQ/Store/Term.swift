@@ -163,6 +163,20 @@ struct LiteralTable: Sendable {
         return nil
     }
 
+    /// Per integer 0..<n, its literal's number, or -1 when no literal is that integer: one
+    /// walk over the kinds in order, where finding each of many integers (a paragraph a
+    /// statement, as an import without sources gives) probes the table out of order, a
+    /// cache miss apiece.
+    func integerLiterals(below n: Int) -> [Int32] {
+        var dense = [Int32](repeating: -1, count: max(n, 0))
+        let integer = Kind.integer.rawValue
+        for i in 0..<kinds.count where kinds[i] == integer {
+            let v = Int64(bitPattern: payloads[i])
+            if v >= 0, v < Int64(n) { dense[Int(v)] = Int32(i) }
+        }
+        return dense
+    }
+
     /// Whether any literal is a date (a walk over one byte a literal; for the SPARQL compiler).
     var holdsDates: Bool { kinds.contains(Kind.date.rawValue) }
 
