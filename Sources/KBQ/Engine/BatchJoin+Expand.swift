@@ -106,6 +106,16 @@ extension BatchJoin {
         try next(made)
     }
 
+    /// A pair check's end (`PairCheck.Source`) for the match whose values start at
+    /// `values[base]`, the row's own variables loaded in the scratch row.
+    @inline(__always) func pairValue(_ source: PairCheck.Source, _ values: [UInt64], _ base: Int) -> UInt64 {
+        switch source {
+        case .constant(let c): return c
+        case .match(let r): return values[base + r]
+        case .row(let v): return bindings[v]
+        }
+    }
+
     /// The scratch row's variables `variables` as row `row` of `rows` (see
     /// `BindingBatch.rows`).
     @inline(__always) func load(_ variables: [Int], _ rows: [UInt64], _ row: Int) {
@@ -143,6 +153,15 @@ extension BatchJoin {
         let stopsAtMatch = p.joining == .anti
         var lastRow = -1
         var matched = false
+        // The variables the step's pair checks read from the input row, besides its own,
+        // with their columns (an empty column is unbound): loaded with the row's own.
+        let extra = p.pairCheckRowVariables
+        let extraColumns = extra.map { batch.columns[$0] }
+        func loadRow(_ r: Int) {
+            load(vars, rows, r)
+            for (v, column) in zip(extra, extraColumns) { bindings[v] = column.isEmpty ? 0 : column[r] }
+        }
+        let pairChecks = p.pairChecks
         func keepUnmatched() {
             guard keepsUnmatched, lastRow >= 0, !matched else { return }
             load(vars, rows, lastRow)
@@ -164,11 +183,12 @@ extension BatchJoin {
                 lastRow = row
                 matched = false
             }
-            load(vars, rows, row)
+            loadRow(row)
             if side == nil, p.key != nil, let keyed = try hashSide(p, vars, rows, row) {
                 side = keyed.lookup
                 statements = keyed.statements
                 values = keyed.values
+                for check in pairChecks { check.expect(statements.count) }
             }
             if let key = p.key, let lookup = side {
                 let b = bindings[key.variable]
@@ -197,6 +217,10 @@ extension BatchJoin {
                         checks += 1
                     }
                     try exec.tick(by: group.count)
+                    // The checks whose pairs are built (a step has one or two): an index
+                    // loop, not a closure per match.
+                    var ready = 0
+                    for check in pairChecks where check.ready(for: group.count, self) { ready += 1 }
                     for n in group {
                         if checks > 0 {
                             var agrees = true
@@ -206,6 +230,14 @@ extension BatchJoin {
                             }
                             guard agrees else { continue }
                         }
+                        if ready > 0 {
+                            var refused = false
+                            for x in 0..<pairChecks.count where !refused {
+                                let check = pairChecks[x]
+                                refused = !check.mayHold(pairValue(check.subject, values, n * width), pairValue(check.object, values, n * width))
+                            }
+                            if refused { continue }
+                        }
                         matched = true
                         if stopsAtMatch { break }
                         out.parents.append(Int32(row))
@@ -213,7 +245,7 @@ extension BatchJoin {
                         out.statements.append(statements[n])
                         if out.isFull {
                             try flush(out, batch, next)
-                            load(vars, rows, row)
+                            loadRow(row)
                         }
                     }
                     continue
@@ -244,7 +276,7 @@ extension BatchJoin {
                         matched = true
                         if take(out, row, sid) {
                             try flush(out, batch, next)
-                            load(vars, rows, row)
+                            loadRow(row)
                         }
                     }
                     undo(to: mark)
@@ -262,7 +294,7 @@ extension BatchJoin {
                 if setup == nil { setup = scanSetup(p, scratch) }
                 if try scanPlain(setup!, c, row, into: out, stopsAtMatch: stopsAtMatch, whenFull: {
                     try flush(out, batch, next)
-                    load(vars, rows, row)
+                    loadRow(row)
                 }) { matched = true }
                 continue
             }
@@ -288,7 +320,7 @@ extension BatchJoin {
                         }
                         if take(out, row, list[j]) {
                             try flush(out, batch, next)
-                            load(vars, rows, row)
+                            loadRow(row)
                         }
                     }
                     undo(to: mark)
@@ -321,7 +353,7 @@ extension BatchJoin {
                     }
                     if take(out, row, sid) {
                         try flush(out, batch, next)
-                        load(vars, rows, row)
+                        loadRow(row)
                     }
                 }
                 undo(to: mark)
@@ -345,8 +377,15 @@ extension BatchJoin {
         // work of passing over it in an index list, or twice for a plain step, whose build
         // is a scan without a scratch row (the index path's lookups are seeks apiece).
         if let work = p.buildWork, !force, p.indexWork <= work { return nil }
+        // The side serves every row: free of the row's variables, those its pair checks
+        // read included (see `PairCheck`), which are put back after.
+        let extra = p.pairCheckRowVariables.map { ($0, bindings[$0]) }
         for v in vars { bindings[v] = 0 }
-        defer { load(vars, rows, row) }
+        for (v, _) in extra { bindings[v] = 0 }
+        defer {
+            load(vars, rows, row)
+            for (v, b) in extra { bindings[v] = b }
+        }
         // What a build reads: the list the pattern's constants alone select.
         let c = candidates(p)
         if p.buildWork == nil { p.buildWork = (p.scratch != nil ? 2 : 4) * c.size(statementCount) }

@@ -142,6 +142,7 @@ extension BatchJoin {
         /// at once (the source is the same for the whole run).
         let sourceChecks: (q: Int, filters: [QuickComparison])?
         let statementCount: Int
+        let pairChecks: [PairCheck]
 
         init(_ p: PatternOp, _ scratch: ScanScratch, typeBits: [(at: Int, bits: [UInt64])], statementCount: Int) {
             let step = p.step
@@ -181,6 +182,7 @@ extension BatchJoin {
                 return filters.isEmpty ? nil : (q, filters)
             }()
             self.statementCount = statementCount
+            pairChecks = p.pairChecks
         }
 
         var hasPushed: Bool { !pushed.isEmpty || plainChecks.count > 0 || typeChecks.count > 0 }
@@ -256,6 +258,7 @@ extension BatchJoin {
         let pushed = setup.pushed
         let plainChecks = setup.plainChecks
         let typeChecks = setup.typeChecks
+        let pairChecks = setup.pairChecks
         let sourceChecks = c.everything ? setup.sourceChecks : nil
         // What lies beside a list: predicates (tagged negative when quoted), the other end,
         // and for a predicate's or key's list both ends.
@@ -395,17 +398,17 @@ extension BatchJoin {
             // 4. A pushed filter that decides against a row drops it here, and so does a
             // pushed type its entity is not of: on the phases' values, before any row is
             // made (a type check refuses three of four statements of a key's list).
-            if hasPushed && k > 0 {
-                // The value of role `r` (a place in the made row) for survivor `i`.
-                @inline(__always) func value(_ r: Int, _ i: Int) -> UInt64 {
-                    switch roles[r] {
-                    case .subject: return subjectValues[i]
-                    case .object: return objectValues[i]
-                    case .predicate: return JoinPlan.predicateTag | UInt64(UInt32(bitPattern: chosen[i]))
-                    case .statement: return JoinPlan.statementTag | UInt64(UInt32(bitPattern: sids[i]))
-                    case .qualifier(let q): return found[i * qualifierCount + q]
-                    }
+            // The value of role `r` (a place in the made row) for survivor `i`.
+            @inline(__always) func value(_ r: Int, _ i: Int) -> UInt64 {
+                switch roles[r] {
+                case .subject: return subjectValues[i]
+                case .object: return objectValues[i]
+                case .predicate: return JoinPlan.predicateTag | UInt64(UInt32(bitPattern: chosen[i]))
+                case .statement: return JoinPlan.statementTag | UInt64(UInt32(bitPattern: sids[i]))
+                case .qualifier(let q): return found[i * qualifierCount + q]
                 }
+            }
+            if hasPushed && k > 0 {
                 var kept = 0
                 for i in 0..<k {
                     // Read in place (iterating the array copied each check, its constant's
@@ -426,6 +429,22 @@ extension BatchJoin {
                         refused = b & ~0xFFFF_FFFF != JoinPlan.termTag || term.kind != Term.entityKind || !setup.has(x, EntityID(term.index))
                     }
                     if refused { continue }
+                    move(i, to: kept)
+                    kept += 1
+                }
+                k = kept
+            }
+            // 4b. A later step's ends that no statement has (`PairCheck`) drop the match.
+            for check in pairChecks where k > 0 && check.ready(for: k, self) {
+                @inline(__always) func end(_ source: PairCheck.Source, _ i: Int) -> UInt64 {
+                    switch source {
+                    case .constant(let c): return c
+                    case .match(let r): return value(r, i)
+                    case .row(let v): return bindings[v]
+                    }
+                }
+                var kept = 0
+                for i in 0..<k where check.mayHold(end(check.subject, i), end(check.object, i)) {
                     move(i, to: kept)
                     kept += 1
                 }

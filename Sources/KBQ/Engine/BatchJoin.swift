@@ -68,6 +68,18 @@ final class BatchJoin {
         /// it has weights for): a plain scan refuses them before they are made, as it
         /// does a pushed type's non-members. Other ways of reading the step ignore it.
         var pushedMembers: [(at: Int, bits: [UInt64])] = []
+        /// Later steps' ends, checked at each match (see `PairCheck`), and the variables
+        /// they read from the input row that the step does not bind.
+        var pairChecks: [PairCheck] = [] {
+            didSet {
+                var extra: [Int] = []
+                for check in pairChecks {
+                    for case .row(let v) in [check.subject, check.object] where !variables.contains(v) && !extra.contains(v) { extra.append(v) }
+                }
+                pairCheckRowVariables = extra
+            }
+        }
+        private(set) var pairCheckRowVariables: [Int] = []
 
         init(_ step: JoinPlan.PatternStep, slot: Int, certain: Set<Int>, joining: Joining = .inner) {
             self.step = step
@@ -160,6 +172,7 @@ final class BatchJoin {
             case (.pattern(let p), _):
                 p.output.rowsOut = 0
                 p.hashed = false
+                for check in p.pairChecks { check.reset() }
             case (.isA(let a), .isA(let b)?): a.output.rowsOut += b.output.rowsOut
             case (.isA(let a), _): a.output.rowsOut = 0
             case (.path(let p), .path(let q)?): p.rowsOut += q.rowsOut
@@ -245,7 +258,7 @@ final class BatchJoin {
         self.variableCount = variableCount
         var slots = 0
         var origins = 0
-        ops = BatchJoin.operators(program.steps, certain: bound, variableCount: variableCount, &slots, &origins)
+        ops = BatchJoin.operators(program.steps, certain: bound, variableCount: variableCount, store, &slots, &origins)
         width = variableCount + origins
         slotCount = slots
         bindings = Array(repeating: 0, count: width)
@@ -270,7 +283,7 @@ final class BatchJoin {
     /// The steps as operators, with their evidence slots and origin columns numbered in the
     /// order the steps come (so a row's statements read in that order, as a nested loop
     /// would stack them). `certain`: the variables bound in every row reaching the steps.
-    static func operators(_ steps: [JoinPlan.Step], certain: Set<Int>, variableCount: Int, _ slots: inout Int, _ origins: inout Int) -> [Op] {
+    static func operators(_ steps: [JoinPlan.Step], certain: Set<Int>, variableCount: Int, _ store: FactStore, _ slots: inout Int, _ origins: inout Int) -> [Op] {
         var certain = certain
         var ops: [Op] = []
         func origin() -> Int {
@@ -279,7 +292,10 @@ final class BatchJoin {
         }
         // The last inner pattern step with only filters after it, and what it binds.
         var lastScan: (op: PatternOp, binds: Set<Int>)? = nil
+        // Per op, the variables every row reaching it binds (see `pushPairChecks`).
+        var certainBefore: [Set<Int>] = []
         for step in steps {
+            certainBefore.append(certain)
             let previous = lastScan
             if case .filter = step {} else { lastScan = nil }
             switch step {
@@ -316,7 +332,7 @@ final class BatchJoin {
                     continue
                 }
                 let o = origin()
-                ops.append(.not(operators(inner, certain: certain, variableCount: variableCount, &slots, &origins), origin: o, Counter()))
+                ops.append(.not(operators(inner, certain: certain, variableCount: variableCount, store, &slots, &origins), origin: o, Counter()))
             case .optional(let inner):
                 if inner.count == 1, case .pattern(let p) = inner[0] {
                     // One pattern: a left join in the step itself, no batch put back in order.
@@ -325,14 +341,15 @@ final class BatchJoin {
                     continue
                 }
                 let o = origin()
-                ops.append(.optional(operators(inner, certain: certain, variableCount: variableCount, &slots, &origins), origin: o, Counter()))
+                ops.append(.optional(operators(inner, certain: certain, variableCount: variableCount, store, &slots, &origins), origin: o, Counter()))
             case .or(let branches):
                 let o = origin()
-                let planned = branches.map { operators($0, certain: certain, variableCount: variableCount, &slots, &origins) }
+                let planned = branches.map { operators($0, certain: certain, variableCount: variableCount, store, &slots, &origins) }
                 certain.formUnion(BatchJoin.binds([step]))
                 ops.append(.or(planned, origin: o, Counter()))
             }
         }
+        pushPairChecks(ops, certain: certainBefore, store)
         return ops
     }
 
