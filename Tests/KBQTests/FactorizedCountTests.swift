@@ -166,6 +166,35 @@ import Testing
         #expect(FactorizedCount.linksCounted - linksBefore >= 40, "atoms counted from the indexes: \(FactorizedCount.linksCounted - linksBefore)")
     }
 
+    /// A distinct count per group, counted from the pairs of the atom that joins the group's
+    /// variable and the counted one (`FactorizedCount.distinctCounts`): a branch below
+    /// either end, a `not` at the counted end, a count of every answer beside it, a
+    /// statement stated twice (one term), a group by predicate. Each is counted without
+    /// its answers, with the general evaluator's counts and first answers' evidence.
+    @Test func distinctCountsPerGroupAgreeWithTheGeneralEvaluator() throws {
+        let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? 20261206
+        guard let (store, rules) = try Self.store(seed) else {
+            Issue.record("the generated case does not load")
+            return
+        }
+        let queries = [
+            "find ?c, count(distinct ?a) as ?n where ?a p ?c, ?a q _ order by ?n desc, ?c limit 5",
+            "find ?b, count(distinct ?a) as ?n, count(*) as ?m where ?a p ?b, ?b r ?c order by ?n desc, ?b limit 4",
+            "find ?a, count(distinct ?b) as ?n where ?a s ?b, not ?b q 2 order by ?n desc, ?a limit 4",
+            "find ?a, count(distinct ?b) as ?n where ?a p ?b, ?a r _ order by ?n desc, ?a limit 6",
+            "find ?p, count(distinct ?a) as ?n where ?a ?p ?b, ?a is_a U group by ?p order by ?n desc, ?p limit 3",
+            "find ?b, count(distinct ?c) as ?n where ?a p ?b, ?b p ?c, ?c is_a U order by ?n, ?b limit 7",
+        ]
+        for q in queries {
+            let general = try BatchJoinTests.answers(q, store, rules, batchJoin: false)
+            let (joined, way) = try Self.answersAndWay(q, store, rules)
+            #expect(way, "counted without its answers: \(q)")
+            #expect(joined == general, "\(q), seed \(seed)")
+            #expect(try Self.answersAndWay(q, store, rules, parallel: true).0 == general, "on every core: \(q), seed \(seed)")
+            #expect(!general.isEmpty, "\(q)")
+        }
+    }
+
     /// The answers, and whether FactorizedCount counted them.
     /// `parallel`: every join (an atom's too) on every core, however small.
     static func answersAndWay(_ text: String, _ store: FactStore, _ rules: RuleEngine, parallel: Bool = false) throws -> ([BatchJoinTests.Answer], Bool) {

@@ -247,6 +247,41 @@ final class FactorizedCount {
         } catch is Overflow { return nil }
     }
 
+    /// The distinct terms of `v` per term of `g` over the answers (`count(distinct ?v)`
+    /// per group), when one atom joins the two (both roots, see `init`): a pair of its
+    /// matches is in an answer exactly when each end has a way below it away from that
+    /// atom (the tree's other branches meet only through it) and every other tree has an
+    /// answer. Nil when no atom joins them, or on an overflow.
+    func distinctCounts(of v: Int, by g: Int, _ exec: Execution) throws -> TermCounts? {
+        guard let a = atomsOf[v]?.first(where: { atoms[$0].ends.contains(g) && atoms[$0].kind == .plain }) else { return nil }
+        do {
+            var out = TermCounts(entityCount: entityCount)
+            let ofV = try weights(v, from: a, exec)
+            let ofG = try weights(g, from: a, exec)
+            if ofV?.isEmpty == true || ofG?.isEmpty == true { return out }
+            for (i, atom) in atoms.enumerated() where atom.ends.isEmpty {
+                var rows = 0
+                try run(i, bound: nil, exec) { batch in rows += batch.count }
+                if rows == 0 { return out }
+            }
+            for tree in trees where !tree.contains(v) {
+                if try weights(tree[0], from: nil, exec)?.isEmpty ?? true { return out }
+            }
+            struct Pair: Hashable { let group: UInt64, term: UInt64 }
+            var seen = Set<Pair>()
+            try run(a, bound: nil, exec) { batch in
+                let (terms, groups) = (batch.columns[v], batch.columns[g])
+                for r in 0..<batch.count {
+                    let (t, k) = (terms[r], groups[r])
+                    guard ofV.map({ $0.get(t) > 0 }) ?? true, ofG.map({ $0.get(k) > 0 }) ?? true,
+                          seen.insert(Pair(group: k, term: t)).inserted else { continue }
+                    _ = out.add(k, 1)
+                }
+            }
+            return out
+        } catch is Overflow { return nil }
+    }
+
     /// The answers of the atoms of no join variable and of every tree but `v`'s; with
     /// `matched`, an `optional` atom counted as a goal (see `count(_:matched:)`).
     private func total(excluding v: Int?, matched: Int? = nil, _ exec: Execution) throws -> Int {

@@ -34,8 +34,8 @@ extension PreparedQuery {
             // all); one an `optional` binds, where it matched.
             guard case .slot(.variable(let v)) = a else { return nil }
             if call.distinct {
-                // A distinct count per group would need the pairs.
-                guard group == nil else { return nil }
+                // Per group, the pairs of group and term (`FactorizedCount.distinctCounts`).
+                guard v != group else { return nil }
                 roots.insert(v)
             }
         }
@@ -50,7 +50,7 @@ extension PreparedQuery {
             for call in calls {
                 if case .slot(.variable(let v))? = call.argument, counter.answersBinding(v) != nil { return nil }
             }
-            return try groupedCounts(counter, by: group, calls: calls.count, join, exec)
+            return try groupedCounts(counter, by: group, calls: calls, join, exec)
         }
         var results: [Value] = []
         var total: Int? = nil
@@ -88,28 +88,39 @@ extension PreparedQuery {
     /// then no two groups tie, and
     /// the page is the same whatever order the groups were met in (which only the join
     /// knows).
-    private func groupedCounts(_ counter: FactorizedCount, by g: Int, calls: Int, _ join: BatchJoin, _ exec: Execution) throws -> FactorizedRows? {
+    private func groupedCounts(_ counter: FactorizedCount, by g: Int, calls: [(function: String, argument: CompiledExpr?, distinct: Bool, range: Range<Int>)], _ join: BatchJoin, _ exec: Execution) throws -> FactorizedRows? {
         let c = compiled
-        guard c.orderBy.contains(where: { if case .slot(.variable(g)) = $0.expr { true } else { false } }),
-            let counts = try counter.counts(by: g, exec), counts.onlyNames
-        else { return nil }
-        var terms: [UInt64] = []
-        var n: [Int] = []
-        counts.forEach { b, k in
-            terms.append(b)
-            n.append(k)
+        guard c.orderBy.contains(where: { if case .slot(.variable(g)) = $0.expr { true } else { false } }) else { return nil }
+        // Per call, its count per group: of every answer, or of the distinct terms of its
+        // variable. A group has answers exactly when it has a distinct term (a goal binds
+        // the variable in every answer), so every call counts the same groups.
+        var all: TermCounts? = nil
+        var perCall: [TermCounts] = []
+        for call in calls {
+            if call.distinct, case .slot(.variable(let v))? = call.argument {
+                guard let d = try counter.distinctCounts(of: v, by: g, exec) else { return nil }
+                perCall.append(d)
+            } else {
+                if all == nil { all = try counter.counts(by: g, exec) }
+                guard let all else { return nil }
+                perCall.append(all)
+            }
         }
+        guard let counts = perCall.first, counts.onlyNames else { return nil }
+        var terms: [UInt64] = []
+        counts.forEach { b, _ in terms.append(b) }
+        let n = perCall.map { k in terms.map { k.get($0) } }
         // Group i's first row as topGroups reads it: only `g` bound, at `padded[i + g]`.
         let width = c.variables.count
         let padded = [UInt64](repeating: 0, count: g) + terms + [UInt64](repeating: 0, count: width)
-        guard let chosen = try topGroups(terms.count, { padded[$0..<$0 + width] }, Array(repeating: n, count: calls), [g], join, exec, always: true) else { return nil }
+        guard let chosen = try topGroups(terms.count, { padded[$0..<$0 + width] }, n, [g], join, exec, always: true) else { return nil }
         countedFactorized = true
         var out: [Collected] = []
         for i in chosen {
             // Every projection and ordering term reads the group's term alone (or a count).
             exec.row = [Value?](repeating: nil, count: width)
             exec.row[g] = join.decode(terms[i])
-            let results = Array(repeating: Value.integer(n[i]), count: calls)
+            let results = n.map { Value.integer($0[i]) }
             let values = try aggregatedProjections(results, exec)
             out.append((exec.row, values, [], results, i))
         }
