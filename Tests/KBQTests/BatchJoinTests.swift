@@ -654,6 +654,14 @@ import Testing
             "find ?a, ?x, ?y where ?a says [?x knows ?y], ?y knows ?x",
             "find ?x, ?y, ?s where ?x knows ?y, ?y knows ?x as ?s, ?x != ?y",
             "find ?x, count(*) as ?n where ?x knows ?y, ?y knows ?z, ?z related ?x group by ?x order by ?n desc, ?x",
+            // Anti-joins decided by their pattern's pairs (`PairCheck.antiJoin`), and one
+            // with a qualifier, which the pairs cannot decide.
+            "find ?x, ?y where ?x knows ?y, not ?y knows ?x",
+            "find count(*) where ?x knows ?y, not ?y related ?x",
+            "find ?x where ?x is_a T, not ?x knows E3",
+            "find ?a, ?x, ?y where ?a says [?x knows ?y], not ?y knows ?x",
+            "find ?x, ?y where ?x likes ?y, not ?x knows ?x",
+            "find ?x, ?y, ?w where ?x knows ?y {weight: ?w}, not ?y knows ?x {weight: ?w}",
         ]
         try BatchJoinTests.expectAgreement(queries, store, rules, seed: seed)
     }

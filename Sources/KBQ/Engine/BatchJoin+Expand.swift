@@ -176,6 +176,10 @@ extension BatchJoin {
         var setup: ScanSetup? = nil
         // A probing row's bound variables, other than the key, by place in `vars`.
         var checked = [Int](repeating: 0, count: vars.count)
+        // An anti-join whose pairs are built decides each row by its ends: kept (left
+        // unmatched) when no statement has them, else dropped.
+        let anti = p.antiPairs.flatMap { $0.ready(for: batch.count, self) ? $0 : nil }
+        if anti != nil { p.decidedByPairs = true }
         for row in 0..<batch.count {
             if keepsUnmatched {
                 keepUnmatched()
@@ -184,6 +188,11 @@ extension BatchJoin {
                 matched = false
             }
             loadRow(row)
+            if let anti, let found = anti.contains(pairValue(anti.subject, [], 0), pairValue(anti.object, [], 0)) {
+                try exec.tick()
+                matched = found
+                continue
+            }
             if side == nil, p.key != nil, let keyed = try hashSide(p, vars, rows, row) {
                 side = keyed.lookup
                 statements = keyed.statements

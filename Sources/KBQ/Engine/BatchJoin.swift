@@ -80,6 +80,11 @@ final class BatchJoin {
             }
         }
         private(set) var pairCheckRowVariables: [Int] = []
+        /// An anti-join decided by its pattern's pairs once they are built (see
+        /// `PairCheck.antiJoin`).
+        var antiPairs: PairCheck? = nil
+        /// Whether this run decided rows by them (`.explain` shows it).
+        var decidedByPairs = false
 
         init(_ step: JoinPlan.PatternStep, slot: Int, certain: Set<Int>, joining: Joining = .inner) {
             self.step = step
@@ -169,10 +174,13 @@ final class BatchJoin {
             case (.pattern(let p), .pattern(let q)?):
                 p.output.rowsOut += q.output.rowsOut
                 p.hashed = p.hashed || q.hashed
+                p.decidedByPairs = p.decidedByPairs || q.decidedByPairs
             case (.pattern(let p), _):
                 p.output.rowsOut = 0
                 p.hashed = false
                 for check in p.pairChecks { check.reset() }
+                p.antiPairs?.reset()
+                p.decidedByPairs = false
             case (.isA(let a), .isA(let b)?): a.output.rowsOut += b.output.rowsOut
             case (.isA(let a), _): a.output.rowsOut = 0
             case (.path(let p), .path(let q)?): p.rowsOut += q.rowsOut
@@ -327,7 +335,9 @@ final class BatchJoin {
             case .not(let inner):
                 if inner.count == 1, case .pattern(let p) = inner[0] {
                     // One pattern: an anti-join in the step itself.
-                    ops.append(.pattern(PatternOp(p, slot: slots, certain: certain, joining: .anti)))
+                    let op = PatternOp(p, slot: slots, certain: certain, joining: .anti)
+                    op.antiPairs = PairCheck.antiJoin(p, certain: certain, store)
+                    ops.append(.pattern(op))
                     slots += 1
                     continue
                 }

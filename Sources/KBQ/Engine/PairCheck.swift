@@ -75,6 +75,34 @@ final class PairCheck {
         return false
     }
 
+    /// Whether some statement has these ends, once the pairs are built: exact for a pattern
+    /// that reads nothing but its ends and predicate (`antiJoin`). Nil when not built, or
+    /// when an end is unbound; false when an end is not a stored term (no statement has it).
+    @inline(__always)
+    func contains(_ s: UInt64, _ o: UInt64) -> Bool? {
+        guard slots != nil, s != 0, o != 0 else { return nil }
+        guard s & ~0xFFFF_FFFF == JoinPlan.termTag, o & ~0xFFFF_FFFF == JoinPlan.termTag else { return false }
+        return mayHold(s, o)
+    }
+
+    /// For an anti-join of one pattern that reads nothing but its two ends, both bound in
+    /// every row (constants or variables bound before it), and its predicates: its pairs
+    /// decide a row at once, a match being exactly a pair (`BatchJoin.expand`).
+    static func antiJoin(_ step: JoinPlan.PatternStep, certain: Set<Int>, _ store: FactStore) -> PairCheck? {
+        guard step.subjectPattern == nil, step.objectPattern == nil, step.qualifiers.isEmpty, step.predicateVariable == nil,
+              step.statementVariable == nil, let predicates = step.predicates, !step.impossible else { return nil }
+        func source(_ p: JoinPlan.Position) -> Source? {
+            switch p.kind {
+            case .wildcard: return nil
+            case .constant: return .constant(p.value)
+            case .variable: return certain.contains(p.variable) ? .row(p.variable) : nil
+            }
+        }
+        guard let s = source(step.subject), let o = source(step.object) else { return nil }
+        let cost = predicates.reduce(0) { $0 + store.byPredicate[Int($1)].count }
+        return PairCheck(subject: s, object: o, predicates: predicates, quoted: step.quoted, cost: cost)
+    }
+
     @inline(__always) private static func home(_ key: UInt64) -> Int {
         let h = key &* 0x9E37_79B9_7F4A_7C15
         return Int(truncatingIfNeeded: h ^ h >> 29)

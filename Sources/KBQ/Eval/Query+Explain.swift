@@ -33,7 +33,8 @@ extension PreparedQuery {
                 case (.pattern(let p), .isA?):
                     if case .constant = p.subject { how = "type check" } else { how = first ? "members" : "type check" }
                 case (.not, .pattern(let o)?):
-                    how = o.hashed ? "anti-join by hash" + (o.key.map { " on ?\(c.variables[$0.variable])" } ?? "") : "anti-join by index"
+                    how = o.decidedByPairs ? "anti-join by pairs"
+                        : o.hashed ? "anti-join by hash" + (o.key.map { " on ?\(c.variables[$0.variable])" } ?? "") : "anti-join by index"
                 case (.optional, .pattern(let o)?):
                     how = o.hashed ? "left hash join" + (o.key.map { " on ?\(c.variables[$0.variable])" } ?? "") : "left join by index"
                 case (.pattern, .path?): how = "path walk"
