@@ -78,7 +78,9 @@ extension Session {
     }
 
     func graph(_ c: DotCall) -> Outcome {
-        guard var (args, file) = splitRedirect(c) else { return c.fail(self, ".graph takes [NAME] [depth N] [> FILE]") }
+        guard let split = splitRedirect(c) else { return c.fail(self, ".graph takes [NAME] [depth N] [> FILE]") }
+        var args = split.args
+        let file = split.file
         var depth = 1
         if args.count >= 2, args[args.count - 2].lowercased() == "depth" {
             guard let n = Int(args[args.count - 1]), (0...10).contains(n) else { return c.fail(self, "depth takes a number of steps from 0 to 10") }
