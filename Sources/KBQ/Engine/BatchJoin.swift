@@ -178,8 +178,7 @@ final class BatchJoin {
             case (.pattern(let p), _):
                 p.output.rowsOut = 0
                 p.hashed = false
-                for check in p.pairChecks { check.reset() }
-                p.antiPairs?.reset()
+                // Its pairs, like its hash side, are kept: the join reads one store.
                 p.decidedByPairs = false
             case (.isA(let a), .isA(let b)?): a.output.rowsOut += b.output.rowsOut
             case (.isA(let a), _): a.output.rowsOut = 0

@@ -26,6 +26,9 @@ final class PairCheck {
     let quoted: Bool
     /// The statements building the pairs reads: they are built once the checks they would
     /// have made add up to a share of that, so a step that checks few rows builds nothing.
+    /// Built, they are kept as long as the join (which reads one store, the one it was made
+    /// with), as its hash sides are: a count that runs an atom's join once per batch of
+    /// bound terms builds them once.
     let cost: Int
     private var waited = 0
     /// Open addressing: each pair (subject << 32 | object) + 1, 0 empty; a power of two,
@@ -37,13 +40,6 @@ final class PairCheck {
     }
 
     deinit { slots?.deallocate() }
-
-    /// Forgets the pairs (a run starts: the store may have changed since the last).
-    func reset() {
-        slots?.deallocate()
-        slots = nil
-        waited = 0
-    }
 
     /// Counts `n` matches as good as waiting: a step that has grouped its statements for a
     /// hash join (`n` of them) will probe them row after row.
