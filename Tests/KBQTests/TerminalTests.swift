@@ -158,8 +158,11 @@ final class Terminal {
         try t.send("Pegasus]\r")
         try t.waitFor("Amnesty_International")
         try t.waitFor("kbq> ")
-        // Ctrl-C at the prompt clears the line; the session goes on.
+        // Ctrl-C at the prompt clears the line; the session goes on. Sent once the line is
+        // echoed (read, and the read blocking again): a SIGINT that comes while libedit is
+        // between reads interrupts no read, and is only seen at the next key.
         try t.send("find ?nothing")
+        try t.waitFor("?nothing")
         try t.send("\u{03}")
         try t.waitFor("kbq> ")
         // An error does not end the session.
