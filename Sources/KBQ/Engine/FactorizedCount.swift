@@ -259,14 +259,7 @@ final class FactorizedCount {
             let ofV = try weights(v, from: a, exec)
             let ofG = try weights(g, from: a, exec)
             if ofV?.isEmpty == true || ofG?.isEmpty == true { return out }
-            for (i, atom) in atoms.enumerated() where atom.ends.isEmpty {
-                var rows = 0
-                try run(i, bound: nil, exec) { batch in rows += batch.count }
-                if rows == 0 { return out }
-            }
-            for tree in trees where !tree.contains(v) {
-                if try weights(tree[0], from: nil, exec)?.isEmpty ?? true { return out }
-            }
+            if try !othersAnswer(v, exec) { return out }
             struct Pair: Hashable { let group: UInt64, term: UInt64 }
             var seen = Set<Pair>()
             try run(a, bound: nil, exec) { batch in
@@ -313,16 +306,21 @@ final class FactorizedCount {
         var n = 0
         w.forEach { _, c in if c > 0 { n += 1 } }
         guard n > 0 else { return 0 }
-        // The other trees (and atoms of no join variable) must have an answer.
+        return try othersAnswer(v, exec) ? n : 0
+    }
+
+    /// Whether the atoms of no join variable and every tree but `v`'s have an answer (a
+    /// distinct count of `v` counts nothing otherwise).
+    private func othersAnswer(_ v: Int, _ exec: Execution) throws -> Bool {
         for (i, atom) in atoms.enumerated() where atom.ends.isEmpty {
             var rows = 0
             try run(i, bound: nil, exec) { batch in rows += batch.count }
-            if rows == 0 { return 0 }
+            if rows == 0 { return false }
         }
         for tree in trees where !tree.contains(v) {
-            if try weights(tree[0], from: nil, exec)?.isEmpty ?? true { return 0 }
+            if try weights(tree[0], from: nil, exec)?.isEmpty ?? true { return false }
         }
-        return n
+        return true
     }
 
     /// `v`'s weights in its tree rooted where atom `from` leads to it (nil: `v` is the
