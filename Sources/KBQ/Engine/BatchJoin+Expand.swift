@@ -299,7 +299,7 @@ extension BatchJoin {
             }
             // A lookup's cost: a seek, then its list.
             p.indexWork &+= 16 + c.size(statementCount)
-            if !out.counting, let scratch = p.scratch {
+            if let scratch = p.scratch {
                 if setup == nil { setup = scanSetup(p, scratch) }
                 if try scanPlain(setup!, c, row, into: out, stopsAtMatch: stopsAtMatch, whenFull: {
                     try flush(out, batch, next)

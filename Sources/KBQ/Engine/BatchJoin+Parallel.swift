@@ -133,6 +133,67 @@ extension BatchJoin {
     }
 }
 
+extension BatchJoin {
+    /// One worker's count of its part of a lone step's candidates (see `countInParallel`).
+    struct PartCount: @unchecked Sendable {
+        var matches = 0
+        var firstMade: [UInt64] = []
+        var statements: [StatementID] = []
+        var join: BatchJoin? = nil
+        var failure: Error? = nil
+    }
+
+    /// Counts the matches of `last`, this join's first step (see `countedStep`), on every
+    /// core: each worker
+    /// counts an equal part of its candidates, in order, and the parts are put together in
+    /// `last`'s output as one core would have left it (matches summed, the first match's
+    /// bindings from the first part that has one, kept statements in part order).
+    func countInParallel(_ last: PatternOp, collects: [Bool]) throws {
+        let workers = Parallel.cores
+        let shared = SharedJoin(program: program, exec: exec, variableCount: variableCount)
+        let stop = StopFlag()
+        let outer = exec.limits
+        let limits = Limits(isCancelled: { stop.raised.load(ordering: .relaxed) || outer.isCancelled() }, deadline: outer.deadline, memoryLimit: outer.memoryLimit)
+        let members = UncheckedOps(ops: ops)
+        let parts = Parallel.map(workers) { w -> PartCount in
+            var part = PartCount()
+            do {
+                let join = BatchJoin(shared.program, shared.exec.fork(limits: limits), variableCount: shared.variableCount)
+                join.topPart = (w, workers)
+                for case (.pattern(let mine), .pattern(let theirs)) in zip(members.ops, join.ops) { theirs.pushedMembers = mine.pushedMembers }
+                part.join = join
+                guard let (_, step) = join.countedStep else { return part }
+                let out = step.output
+                out.counting = true
+                out.collects = collects
+                out.matchesOfRow = [0]
+                out.firstMade = Array(repeating: 0, count: out.variables.count)
+                try join.expand(step, BindingBatch(count: 1, width: join.width, slots: join.slotCount)) { _ in }
+                (part.matches, part.firstMade, part.statements) = (out.matchesOfRow[0], out.firstMade, out.statements)
+            } catch {
+                part.failure = error
+                // The other workers stop at their next limits check.
+                stop.raised.store(true, ordering: .relaxed)
+            }
+            return part
+        }
+        // A worker stopped by another's failure is cancelled: the cause is another failure.
+        let failures = parts.compactMap(\.failure)
+        if let failure = failures.first(where: { ($0 as? Interruption) != .cancelled }) ?? failures.first {
+            throw failure
+        }
+        let out = last.output
+        out.reset()
+        out.matchesOfRow = [parts.reduce(0) { $0 + $1.matches }]
+        out.firstMade = parts.first(where: { $0.matches > 0 })?.firstMade ?? Array(repeating: 0, count: out.variables.count)
+        for part in parts {
+            out.statements += part.statements
+            out.parents.append(contentsOf: repeatElement(0, count: part.statements.count))
+            if let join = part.join { for (op, theirs) in zip(ops, join.ops) { op.addCounts(theirs) } }
+        }
+    }
+}
+
 extension BatchJoin.Candidates {
     /// Part `index` of `of` equal parts, in order (of every statement, when `everything`,
     /// given `statementCount`).

@@ -133,6 +133,10 @@ extension BatchJoin {
         /// (`plainChecks`: read at every candidate with no copy of a QuickComparison).
         let pushed: [(at: Int, quick: QuickComparison)]
         let plainChecks: UnsafeMutableBufferPointer<(at: Int, check: QuickComparison.Plain)>
+        /// Every pushed filter whole, with the variables it reads (each with its place in
+        /// the made row, nil for one the input row binds): what a counting scan decides a
+        /// candidate by when a quick test cannot.
+        let wholeFilters: [(filter: CompiledExpr, reads: [(variable: Int, at: Int?)])]
         /// Each pushed type's member bits, and the caller's pushed members: the place of
         /// the variable checked, and where its bits lie in `bits`.
         let typeChecks: UnsafeMutableBufferPointer<(at: Int, start: Int, count: Int)>
@@ -166,6 +170,7 @@ extension BatchJoin {
             let plain = p.pushed.compactMap { check in check.quick.plain.map { (check.at, $0) } }
             plainChecks = .allocate(capacity: plain.count)
             _ = plainChecks.initialize(from: plain)
+            wholeFilters = p.pushedFilters.map { f in (f.filter, f.reads.map { v in (v, p.variables.firstIndex(of: v)) }) }
             typeChecks = .allocate(capacity: typeBits.count)
             bits = .allocate(capacity: typeBits.reduce(0) { $0 + $1.bits.count })
             var at = 0
@@ -202,6 +207,19 @@ extension BatchJoin {
             bits.deallocate()
             plainChecks.deallocate()
         }
+    }
+
+    /// Whether every filter holds, the step's variables read by `made` (a place in the
+    /// made row), the others from the input row.
+    func passesWhole(_ filters: [(filter: CompiledExpr, reads: [(variable: Int, at: Int?)])], _ made: (Int) -> UInt64) throws -> Bool {
+        for f in filters {
+            for (v, at) in f.reads {
+                let b = at.map(made) ?? bindings[v]
+                exec.row[v] = b == 0 ? nil : decode(b)
+            }
+            guard try exec.truth(f.filter) else { return false }
+        }
+        return true
     }
 
     func scanSetup(_ p: PatternOp, _ scratch: ScanScratch) -> ScanSetup {
@@ -415,13 +433,31 @@ extension BatchJoin {
                     // payload through a generic witness: a sixth of a scan over 1M statements);
                     // the closure captures nothing it changes (a changed capture is boxed).
                     var refused = false
+                    // Whether a quick test left the candidate undecided.
+                    var open = false
                     for x in 0..<plainChecks.count where !refused {
-                        refused = plainChecks[x].check.truth(value(plainChecks[x].at, i), literals) == false
+                        let truth = plainChecks[x].check.truth(value(plainChecks[x].at, i), literals)
+                        refused = truth == false
+                        open = open || truth == nil
                     }
                     if !refused, !pushed.isEmpty {
-                        refused = pushed.withUnsafeBufferPointer { checks in
-                            checks.indices.contains { x in checks[x].quick.truth(value(checks[x].at, i), literals, entities) == false }
+                        let truth: Bool? = pushed.withUnsafeBufferPointer { checks in
+                            var all: Bool? = true
+                            for x in checks.indices {
+                                switch checks[x].quick.truth(value(checks[x].at, i), literals, entities) {
+                                case false?: return false
+                                case nil: all = nil
+                                default: continue
+                                }
+                            }
+                            return all
                         }
+                        refused = truth == false
+                        open = open || truth == nil
+                    }
+                    // Counting, no filter step follows to decide it (see `countedStep`).
+                    if !refused, open, out.counting {
+                        refused = try !passesWhole(setup.wholeFilters, { value($0, i) })
                     }
                     for x in 0..<typeChecks.count where !refused {
                         let b = value(typeChecks[x].at, i)
@@ -450,19 +486,31 @@ extension BatchJoin {
                 }
                 k = kept
             }
-            // 5. The made rows, a role at a time.
-            for r in 0..<width {
-                switch roles[r] {
-                case .subject: for i in 0..<k { made[i * width + r] = subjectValues[i] }
-                case .object: for i in 0..<k { made[i * width + r] = objectValues[i] }
-                case .predicate: for i in 0..<k { made[i * width + r] = JoinPlan.predicateTag | UInt64(UInt32(bitPattern: chosen[i])) }
-                case .statement: for i in 0..<k { made[i * width + r] = JoinPlan.statementTag | UInt64(UInt32(bitPattern: sids[i])) }
-                case .qualifier(let q): for i in 0..<k { made[i * width + r] = found[i * qualifierCount + q] }
-                }
-            }
             guard k > 0 else { continue }
             matched = true
             if stopsAtMatch { return true }
+            // 5. The made rows, a role at a time (counting, only the row's first match).
+            let making = !out.counting ? k : out.matchesOfRow[row] == 0 ? 1 : 0
+            for r in 0..<width {
+                switch roles[r] {
+                case .subject: for i in 0..<making { made[i * width + r] = subjectValues[i] }
+                case .object: for i in 0..<making { made[i * width + r] = objectValues[i] }
+                case .predicate: for i in 0..<making { made[i * width + r] = JoinPlan.predicateTag | UInt64(UInt32(bitPattern: chosen[i])) }
+                case .statement: for i in 0..<making { made[i * width + r] = JoinPlan.statementTag | UInt64(UInt32(bitPattern: sids[i])) }
+                case .qualifier(let q): for i in 0..<making { made[i * width + r] = found[i * qualifierCount + q] }
+                }
+            }
+            if out.counting {
+                // Counted as `take` counts a match (see `BatchJoin.runCounting`).
+                if making > 0 { for r in 0..<width { out.firstMade[row * width + r] = made[r] } }
+                out.matchesOfRow[row] += k
+                out.rowsOut += k
+                if out.collects[row] {
+                    out.parents.append(contentsOf: repeatElement(Int32(row), count: k))
+                    out.statements.append(contentsOf: UnsafeBufferPointer(start: sids, count: k))
+                }
+                continue
+            }
             // Handed on a batch at a time: a chunk may fill the output part-way.
             var from = 0
             while from < k {

@@ -59,6 +59,9 @@ final class BatchJoin {
         /// scans (the variable's place in `variables`, and the test): a row they refuse is
         /// never made. The filter steps stay, and decide what these leave undecided.
         var pushed: [(at: Int, quick: QuickComparison)] = []
+        /// Each of `pushed`'s filters whole, and the variables it reads: a counting scan
+        /// (see `runCounting`) decides with them what the quick test leaves undecided.
+        var pushedFilters: [(filter: CompiledExpr, reads: [Int])] = []
         /// Likewise an `is_a` of a constant type right after the step, on an entity it
         /// binds: a row whose entity is not of the type is never made (the `is_a` step
         /// still runs, and adds the type's evidence).
@@ -329,6 +332,7 @@ final class BatchJoin {
             case .filter(let e, let vars, let memo, let quick):
                 if let quick, let scan = lastScan, scan.binds.contains(quick.variable), let at = scan.op.variables.firstIndex(of: quick.variable) {
                     scan.op.pushed.append((at, quick))
+                    scan.op.pushedFilters.append((e, vars))
                 }
                 ops.append(.filter(e, vars, memo: memo, quick: quick, Counter()))
             case .not(let inner):
@@ -421,20 +425,32 @@ final class BatchJoin {
         try push(ops, 0, input, k)
     }
 
-    /// Runs every step but the last (see `countableLastStep`), whose matches are counted,
+    /// Runs every step but the last (see `countedStep`), whose matches are counted,
     /// not made into rows: for each batch of its input rows, `starts` says which rows'
     /// statements to keep, and `done` gets the step's output: per row, its number of
     /// matches and its first match's bindings, and the kept (row, statement) pairs in the
     /// order the rows would have come. For a caller that only counts the last step's
     /// matches per group of earlier bindings (`aggregateBindings`): making and grouping a
     /// row a match cost most of a count over a join whose last step multiplies its rows.
-    /// One core.
+    /// One core, but for a join of one step, whose candidates every core counts a part of.
     func runCounting(batch starts: (BindingBatch) throws -> [Bool], done: (BindingBatch, Output) throws -> Void) throws {
-        guard let out = countableLastStep, case .pattern(let last)? = ops.last else { preconditionFailure("runCounting needs a last inner pattern step after others") }
+        guard let (at, last) = countedStep else { preconditionFailure("runCounting needs a last inner pattern step") }
+        let out = last.output
         for op in ops { op.addCounts(nil) }
         out.counting = true
-        defer { out.counting = false }
-        try push(Array(ops.dropLast()), 0, BindingBatch(count: 1, width: width, slots: slotCount)) { batch in
+        defer {
+            out.counting = false
+            // The filters it decided kept what it counted.
+            for case .filter(_, _, _, _, let counter) in ops[(at + 1)...] { counter.rows = out.rowsOut }
+        }
+        if at == 0, runsInParallel {
+            let input = BindingBatch(count: 1, width: width, slots: slotCount)
+            try countInParallel(last, collects: try starts(input))
+            try done(input, out)
+            out.reset()
+            return
+        }
+        try push(Array(ops[..<at]), 0, BindingBatch(count: 1, width: width, slots: slotCount)) { batch in
             out.collects = try starts(batch)
             out.matchesOfRow = Array(repeating: 0, count: batch.count)
             out.firstMade = Array(repeating: 0, count: batch.count * out.variables.count)
@@ -444,13 +460,21 @@ final class BatchJoin {
         }
     }
 
-    /// The last step's output (its variables and evidence slot), when `runCounting` can
-    /// run this join: an inner pattern step after at least one other, in a join too small
-    /// to share out over the cores (counting runs on one, and a large join gains more from
-    /// them).
-    var countableLastStep: Output? {
-        guard ops.count >= 2, !runsInParallel, case .pattern(let p)? = ops.last, p.joining == .inner else { return nil }
-        return p.output
+    /// The step `runCounting` counts, and its place: the last, an inner pattern step,
+    /// either after others in a join too small to share out over the cores (counting runs
+    /// the steps before it on one, and a large join gains more from them), or first, then
+    /// followed by filters only if each is pushed into its scan, which decides them whole
+    /// as it counts (read by index or by hash, a step applies no pushed filter).
+    var countedStep: (at: Int, op: PatternOp)? {
+        guard let at = ops.lastIndex(where: { if case .pattern = $0 { true } else { false } }),
+              case .pattern(let p) = ops[at], p.joining == .inner else { return nil }
+        let trailing = ops.count - 1 - at
+        if trailing > 0 {
+            let filters = ops[(at + 1)...].allSatisfy { if case .filter = $0 { true } else { false } }
+            guard at == 0, filters, p.pushed.count == trailing, p.scratch != nil, p.key == nil else { return nil }
+        }
+        guard at == 0 || !runsInParallel else { return nil }
+        return (at, p)
     }
 
     /// Runs the steps; at each answer, the execution's row and evidence hold it for `k`.

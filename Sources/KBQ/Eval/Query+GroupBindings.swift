@@ -62,8 +62,10 @@ extension PreparedQuery {
         // Counts only, by keys bound before the last step: its matches are counted where
         // they are found, and only a group's first rows become rows (see `runCounting`).
         countedLastStep = false
-        if !folds, !distinctCount.contains(true), derivedKeys.isEmpty, let last = join.countableLastStep, Set(keyVariables).isDisjoint(with: last.variables),
-            lastStepMultiplies() {
+        // A first step multiplies its one input row into all its matches.
+        if !folds, !distinctCount.contains(true), derivedKeys.isEmpty, let (at, step) = join.countedStep, Set(keyVariables).isDisjoint(with: step.variables),
+            at == 0 || lastStepMultiplies() {
+            let last = step.output
             countedLastStep = true
             let made = last.variables
             // Per call: whether a match always binds its argument (none, or one the step binds).
