@@ -278,6 +278,17 @@ import Testing
         }
     }
 
+    /// The bar a top-k by count puts groups to: the k-th best count, against a sort.
+    @Test func bestCountIsTheKthOfTheSortedCounts() {
+        var rng = RRandom(seed: 20261207)
+        for _ in 0..<200 {
+            let numbers = (0..<(1 + rng.int(300))).map { _ in rng.int(rng.chance(0.5) ? 5 : 1000) }
+            let k = 1 + rng.int(numbers.count)
+            #expect(PreparedQuery.best(k, of: numbers, descending: true) == numbers.sorted(by: >)[k - 1], "\(k) of \(numbers)")
+            #expect(PreparedQuery.best(k, of: numbers, descending: false) == numbers.sorted()[k - 1], "\(k) of \(numbers)")
+        }
+    }
+
     @Test func topGroupsByCountAgreeWithTheGeneralEvaluator() throws {
         let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? 20261205
         print("BatchJoinTests top groups seed \(seed)")

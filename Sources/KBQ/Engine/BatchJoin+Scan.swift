@@ -190,15 +190,6 @@ extension BatchJoin {
             pairChecks = p.pairChecks
         }
 
-        var hasPushed: Bool { !pushed.isEmpty || plainChecks.count > 0 || typeChecks.count > 0 }
-
-        /// Whether entity `e` is among type check `i`'s bits.
-        @inline(__always) func has(_ i: Int, _ e: EntityID) -> Bool {
-            let (start, count) = (typeChecks[i].start, typeChecks[i].count)
-            let word = Int(e) >> 6
-            return word < count && bits[start + word] & (1 << (UInt64(e) & 63)) != 0
-        }
-
         deinit {
             allowed?.deallocate()
             qualifierKeys.deallocate()
@@ -221,6 +212,10 @@ extension BatchJoin {
         }
         return true
     }
+
+    /// An entity's value (`JoinPlan.termTag`, kind `Term.entityKind`) shifted past its
+    /// index: what a value's bits above the index are exactly when it names an entity.
+    static let entityValueHigh = (JoinPlan.termTag | UInt64(Term.entityKind) << 30) >> 30
 
     func scanSetup(_ p: PatternOp, _ scratch: ScanScratch) -> ScanSetup {
         let typeBits = p.pushedTypes.map { (at: $0.at, bits: memberBits($0.op, $0.type)) } + p.pushedMembers
@@ -272,7 +267,7 @@ extension BatchJoin {
         let count = c.size(setup.statementCount)
         // An `everything` list's candidate j is statement j + first.
         let first = c.everything ? c.statement(0) : 0
-        let hasPushed = setup.hasPushed
+        let hasChecks = setup.plainChecks.count > 0 || !setup.pushed.isEmpty
         let pushed = setup.pushed
         let plainChecks = setup.plainChecks
         let typeChecks = setup.typeChecks
@@ -426,7 +421,44 @@ extension BatchJoin {
                 case .qualifier(let q): return found[i * qualifierCount + q]
                 }
             }
-            if hasPushed && k > 0 {
+            // Types first, each in a loop of its own over its variable's column: a
+            // check's place and bits read once, not per candidate.
+            for x in 0..<typeChecks.count where k > 0 {
+                let (column, stride): (UnsafeMutablePointer<UInt64>?, Int)
+                switch roles[typeChecks[x].at] {
+                case .subject: (column, stride) = (subjectValues, 1)
+                case .object: (column, stride) = (objectValues, 1)
+                case .qualifier(let q): (column, stride) = (found + q, qualifierCount)
+                // Not an entity: no candidate is of the type.
+                case .predicate, .statement: (column, stride) = (nil, 0)
+                }
+                let words = typeChecks[x].count
+                // No bits: the type has no members.
+                guard let column, words > 0, let base = setup.bits.baseAddress else {
+                    k = 0
+                    break
+                }
+                let bits = base + typeChecks[x].start
+                // Without a branch on the outcome: which candidates are of a type is no
+                // pattern a predictor learns, and a missed guess cost more than the copy
+                // of a refused candidate's values, which the next survivor overwrites.
+                @inline(__always) func one(_ c: Bool) -> Int { c ? 1 : 0 }
+                var kept = 0
+                for i in 0..<k {
+                    let b = column[i * stride]
+                    let e = Int(truncatingIfNeeded: b) & Int(Term.indexMask)
+                    let word = bits[min(e >> 6, words - 1)]
+                    let entity = b >> 30 == BatchJoin.entityValueHigh
+                    let of = one(entity) & one(e >> 6 < words) & Int(truncatingIfNeeded: word >> UInt64(e & 63) & 1)
+                    (sids[kept], chosen[kept]) = (sids[i], chosen[i])
+                    if readsSubject { subjectValues[kept] = subjectValues[i] }
+                    if readsObject { objectValues[kept] = objectValues[i] }
+                    for q in 0..<qualifierCount { found[kept * qualifierCount + q] = found[i * qualifierCount + q] }
+                    kept += of
+                }
+                k = kept
+            }
+            if hasChecks && k > 0 {
                 var kept = 0
                 for i in 0..<k {
                     // Read in place (iterating the array copied each check, its constant's
@@ -458,11 +490,6 @@ extension BatchJoin {
                     // Counting, no filter step follows to decide it (see `countedStep`).
                     if !refused, open, out.counting {
                         refused = try !passesWhole(setup.wholeFilters, { value($0, i) })
-                    }
-                    for x in 0..<typeChecks.count where !refused {
-                        let b = value(typeChecks[x].at, i)
-                        let term = Term(raw: UInt32(truncatingIfNeeded: b))
-                        refused = b & ~0xFFFF_FFFF != JoinPlan.termTag || term.kind != Term.entityKind || !setup.has(x, EntityID(term.index))
                     }
                     if refused { continue }
                     move(i, to: kept)

@@ -440,10 +440,18 @@ extension PreparedQuery {
         guard keys.allSatisfy({ if case .count(let i) = $0 { return i < counts.count && counts[i].count == count } else { return true } }) else {
             return nil
         }
+        // Ordered by a count first, a group whose count is worse than the `wanted`-th best
+        // has `wanted` groups before it: only the others are given their keys' Values.
+        var groups = Array(0..<count)
+        if case .count(let i) = keys[0], wanted < count {
+            let descending = c.orderBy[0].descending
+            let bar = PreparedQuery.best(wanted, of: counts[i], descending: descending)
+            groups = groups.filter { descending ? counts[i][$0] >= bar : counts[i][$0] <= bar }
+        }
         let width = keys.count
         var values: [Value] = []
-        values.reserveCapacity(count * width)
-        for g in 0..<count {
+        values.reserveCapacity(groups.count * width)
+        for g in groups {
             try exec.tick()
             for k in keys {
                 switch k {
@@ -456,9 +464,45 @@ extension PreparedQuery {
             }
         }
         let ops = exec.ops
-        return PreparedQuery.first(wanted, of: 0..<count, by: { a, b in
+        // Places in `groups`, whose order is the groups' own.
+        return PreparedQuery.first(wanted, of: groups.indices, by: { a, b in
             PreparedQuery.keysBefore(values[a * width..<(a + 1) * width], values[b * width..<(b + 1) * width], c.orderBy, ops) ?? (a < b)
-        })
+        }).map { groups[$0] }
+    }
+
+    /// The `k`th largest of `numbers` (smallest, when not `descending`); 0 < k <= count.
+    /// A heap of the k best so far: its root is the worst of them.
+    static func best(_ k: Int, of numbers: [Int], descending: Bool) -> Int {
+        // Kept as the largest when descending, else negated: the root is the heap's least.
+        var heap: [Int] = []
+        heap.reserveCapacity(k)
+        func siftDown(_ start: Int) {
+            var i = start
+            while true {
+                let (l, r) = (2 * i + 1, 2 * i + 2)
+                var least = i
+                if l < heap.count, heap[l] < heap[least] { least = l }
+                if r < heap.count, heap[r] < heap[least] { least = r }
+                guard least != i else { return }
+                heap.swapAt(i, least)
+                i = least
+            }
+        }
+        for n in numbers {
+            let x = descending ? n : -n
+            if heap.count < k {
+                heap.append(x)
+                var i = heap.count - 1
+                while i > 0, heap[(i - 1) / 2] > heap[i] {
+                    heap.swapAt(i, (i - 1) / 2)
+                    i = (i - 1) / 2
+                }
+            } else if x > heap[0] {
+                heap[0] = x
+                siftDown(0)
+            }
+        }
+        return descending ? heap[0] : -heap[0]
     }
 }
 
