@@ -278,6 +278,26 @@ import Testing
         }
     }
 
+    /// The pairs of a distinct count, packed in a word each (or kept beside when a group
+    /// or binding does not fit), against a Set: the same answer to every insert, the same
+    /// pairs at the end, through the table's growth.
+    @Test func distinctPairsHoldWhatASetHolds() {
+        var rng = RRandom(seed: 20261208)
+        var pairs = DistinctPairs()
+        struct Pair: Hashable { let group: Int32, binding: UInt64 }
+        var expected = Set<Pair>()
+        let tags: [UInt64] = [JoinPlan.termTag, JoinPlan.predicateTag, JoinPlan.statementTag, JoinPlan.typeTag, 6 << 32, 1 << 40]
+        for _ in 0..<20000 {
+            let group = rng.chance(0.01) ? Int32(1 << 30) + Int32(rng.int(3)) : Int32(rng.int(40))
+            let binding = tags[rng.int(tags.count)] | UInt64(rng.chance(0.1) ? 0xFFFF_FFFF - rng.int(3) : rng.int(500))
+            let pair = Pair(group: group, binding: binding)
+            #expect(pairs.insert(group, binding) == expected.insert(pair).inserted, "\(pair)")
+        }
+        var held = Set<Pair>()
+        pairs.forEach { held.insert(Pair(group: $0, binding: $1)) }
+        #expect(held == expected)
+    }
+
     /// The bar a top-k by count puts groups to: the k-th best count, against a sort.
     @Test func bestCountIsTheKthOfTheSortedCounts() {
         var rng = RRandom(seed: 20261207)

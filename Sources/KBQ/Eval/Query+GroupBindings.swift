@@ -663,29 +663,37 @@ struct GroupKeyTable {
 
 /// A set of (group, binding) pairs, for `distinct` calls: open addressing with a
 /// multiplicative hash (Set's seeded hashing cost more than the rest of a distinct count),
-/// a power of two in size and at most half full, each pair's two words in one slot (kept
-/// in two arrays, a probe missed the cache twice). Bindings are never 0.
+/// a power of two in size and at most half full, each pair packed in one word (a probe is
+/// a cache miss once the table outgrows the cache, and a slot of two words made the table
+/// twice as large). Bindings are never 0, and lie below `1 << 35` (a tag of three bits
+/// above a 32-bit payload: see `JoinPlan.termTag`); a pair whose group or binding does not
+/// fit its field is kept in a Set beside.
 struct DistinctPairs {
-    private struct Slot {
-        var binding: UInt64
-        var group: UInt32
-    }
-
-    private var slots: [Slot] = []
+    private static let bindingBits: UInt64 = 35
+    private var slots: [UInt64] = []
     private var count = 0
+    private var unpacked: Set<Pair> = []
+
+    private struct Pair: Hashable {
+        let group: Int32
+        let binding: UInt64
+    }
 
     /// Adds the pair; whether it was new.
     @inline(__always) mutating func insert(_ group: Int32, _ binding: UInt64) -> Bool {
+        guard group >= 0, UInt64(group) < 1 << (64 - DistinctPairs.bindingBits), binding < 1 << DistinctPairs.bindingBits else {
+            return unpacked.insert(Pair(group: group, binding: binding)).inserted
+        }
         if (count + 1) * 2 > slots.count { grow() }
-        let g = UInt32(bitPattern: group)
+        let key = UInt64(group) << DistinctPairs.bindingBits | binding
         return slots.withUnsafeMutableBufferPointer { slots in
             let mask = slots.count - 1
-            var slot = DistinctPairs.hash(group, binding) & mask
-            while slots[slot].binding != 0 {
-                if slots[slot].binding == binding && slots[slot].group == g { return false }
+            var slot = DistinctPairs.hash(key) & mask
+            while slots[slot] != 0 {
+                if slots[slot] == key { return false }
                 slot = (slot + 1) & mask
             }
-            slots[slot] = Slot(binding: binding, group: g)
+            slots[slot] = key
             count += 1
             return true
         }
@@ -693,31 +701,36 @@ struct DistinctPairs {
 
     /// Every pair, in no particular order.
     func forEach(_ body: (Int32, UInt64) throws -> Void) rethrows {
-        for s in slots where s.binding != 0 { try body(Int32(bitPattern: s.group), s.binding) }
+        let mask: UInt64 = 1 << DistinctPairs.bindingBits - 1
+        for key in slots where key != 0 { try body(Int32(truncatingIfNeeded: key >> DistinctPairs.bindingBits), key & mask) }
+        for pair in unpacked { try body(pair.group, pair.binding) }
     }
 
     private mutating func grow() {
         let old = slots
         // From a thousand slots: a distinct count over a join meets thousands of pairs,
         // and each doubling rehashes every pair met so far.
-        slots = Array(repeating: Slot(binding: 0, group: 0), count: max(1024, slots.count * 2))
+        slots = Array(repeating: 0, count: max(1024, slots.count * 2))
         // Placed through buffers, each pair known to be new: `insert` took a uniqueness
         // check and a probe for an equal pair at each.
         slots.withUnsafeMutableBufferPointer { slots in
             let mask = slots.count - 1
             old.withUnsafeBufferPointer { old in
-                for s in old where s.binding != 0 {
-                    var slot = DistinctPairs.hash(Int32(bitPattern: s.group), s.binding) & mask
-                    while slots[slot].binding != 0 { slot = (slot + 1) & mask }
-                    slots[slot] = s
+                for key in old where key != 0 {
+                    var slot = DistinctPairs.hash(key) & mask
+                    while slots[slot] != 0 { slot = (slot + 1) & mask }
+                    slots[slot] = key
                 }
             }
         }
     }
 
-    @inline(__always) private static func hash(_ group: Int32, _ binding: UInt64) -> Int {
-        let k = binding &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: group)) &* 0xC2B2_AE3D_27D4_EB4F
-        return Int(truncatingIfNeeded: k >> 29)
+    /// The key's bits mixed (MurmurHash3's finaliser, first half): the group lies in the
+    /// high bits, which a multiplication alone carries into no bit of a small table's.
+    @inline(__always) private static func hash(_ key: UInt64) -> Int {
+        var k = key ^ key >> 33
+        k = k &* 0xFF51_AFD7_ED55_8CCD
+        return Int(truncatingIfNeeded: k ^ k >> 33)
     }
 }
 
