@@ -1,3 +1,5 @@
+/* pipe2 */
+#define _GNU_SOURCE
 #include "kbq_shim.h"
 #include <locale.h>
 #include <signal.h>
@@ -6,11 +8,17 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <wchar.h>
 
 static volatile sig_atomic_t interrupt_pending = 0;
 static volatile sig_atomic_t interrupt_count = 0;
 static int interrupt_pending_for_reader(void) { return interrupt_pending; }
+/* Written a byte by the SIGINT handler, read by the character reader's wait: a Ctrl-C
+   that comes after the reader checked for one and before it waits still wakes the wait
+   (the self-pipe trick). -1 when the pipe could not be made. */
+static int interrupt_pipe[2] = {-1, -1};
 
 static char prompt_text[256] = "kbq> ";
 
@@ -32,8 +40,10 @@ static void on_sigwinch(int sig) {
 /* libedit's character reader (EL_GETCFN), as its own but for resizes: one character,
    decoded from UTF-8 (the locale's), from the terminal. A resize tells libedit the new
    size and redraws the line; any other interruption (Ctrl-C) ends the read with EINTR, as
-   libedit's own reader does, so el_gets returns to the REPL. Returns 1, 0 at end of input,
-   -1 on error. */
+   libedit's own reader does, so el_gets returns to the REPL. A Ctrl-C that came while
+   libedit was between reads (handling the keys of a paste) interrupted no read: it ends
+   the next one before it waits, not at the next key. Returns 1, 0 at end of input, -1 on
+   error. */
 static int read_char(EditLine *el, wchar_t *wc) {
     mbstate_t state;
     memset(&state, 0, sizeof state);
@@ -42,6 +52,27 @@ static int read_char(EditLine *el, wchar_t *wc) {
             resize_pending = 0;
             el_resize(el);
             el_set(el, EL_REFRESH);
+        }
+        if (interrupt_pending) {
+            errno = EINTR;
+            return -1;
+        }
+        if (interrupt_pipe[0] >= 0) {
+            struct pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {interrupt_pipe[0], POLLIN, 0}};
+            if (poll(fds, 2, -1) < 0) {
+                if (errno == EINTR) continue; /* a resize or a Ctrl-C: checked above */
+                return -1;
+            }
+            if (fds[1].revents & POLLIN) {
+                /* Bytes of this Ctrl-C, or of one the REPL has handled already: the flag
+                   above tells them apart. */
+                char drain[64];
+                while (read(interrupt_pipe[0], drain, sizeof drain) > 0) {}
+                continue;
+            }
+            /* A Ctrl-C typed before the keys that woke the wait was handled as the wait
+               returned: those keys belong to the next line, not this one. */
+            if (interrupt_pending || fds[0].revents == 0) continue;
         }
         char c;
         ssize_t n = read(STDIN_FILENO, &c, 1);
@@ -123,11 +154,22 @@ int kbq_history_save(History *h, const char *path) {
 
 static void on_sigint(int sig) {
     (void)sig;
+    int saved = errno;
     interrupt_pending = 1;
     interrupt_count = interrupt_count + 1;
+    if (interrupt_pipe[1] >= 0) {
+        char b = 1;
+        /* Non-blocking: a full pipe already wakes the reader. */
+        ssize_t written = write(interrupt_pipe[1], &b, 1);
+        (void)written;
+    }
+    errno = saved;
 }
 
 void kbq_install_sigint(void) {
+    if (interrupt_pipe[0] < 0 && pipe2(interrupt_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+        interrupt_pipe[0] = interrupt_pipe[1] = -1;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
