@@ -195,6 +195,40 @@ import Testing
         }
     }
 
+    /// Paths as atoms: each path's pairs of ends counted once, walked without their
+    /// chains: from every start node, from the terms of the variable it joins on, or from
+    /// a constant; alone, joined to patterns and types, grouped by either end, distinct,
+    /// with both ends one variable (closures, `p+` and `p*`, are the general evaluator's).
+    /// Each is counted without its
+    /// answers, and held to the general evaluator's counts and first answers' evidence
+    /// (chains included), on one core and on every core.
+    @Test func pathCountsAgreeWithTheGeneralEvaluator() throws {
+        let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? 20261206
+        guard let (store, rules) = try Self.store(seed) else {
+            Issue.record("the generated case does not load")
+            return
+        }
+        let queries = [
+            "find ?a, count(*) as ?n where ?a (s|r)/^p ?d group by ?a order by ?n desc, ?a limit 5",
+            "find ?c, count(*) as ?n where ?a (s|r)/p ?c group by ?c order by ?n desc, ?c limit 5",
+            "find count(*) where ?a p/r ?b",
+            "find count(*), count(distinct ?b) where ?a p/s ?b, ?b is_a U",
+            "find ?a, count(*) as ?n where ?a p/(p|r) ?b, ?b q 3 order by ?n desc, ?a limit 4",
+            "find count(distinct ?b) where ?a p/p ?b",
+            "find count(*) where E1 p/p ?b",
+            "find ?b, count(*) as ?n where ?a r ?b, ?b p/p ?c order by ?n desc, ?b limit 5",
+            "find count(*) where ?a ^p/p ?a",
+        ]
+        for q in queries {
+            let general = try BatchJoinTests.answers(q, store, rules, batchJoin: false)
+            let (joined, way) = try Self.answersAndWay(q, store, rules)
+            #expect(way, "counted without its answers: \(q)")
+            #expect(joined == general, "\(q), seed \(seed)")
+            #expect(try Self.answersAndWay(q, store, rules, parallel: true).0 == general, "on every core: \(q), seed \(seed)")
+            #expect(general.first?.values.first.map { $0 != "0" } ?? false, "\(q)")
+        }
+    }
+
     /// The answers, and whether FactorizedCount counted them.
     /// `parallel`: every join (an atom's too) on every core, however small.
     static func answersAndWay(_ text: String, _ store: FactStore, _ rules: RuleEngine, parallel: Bool = false) throws -> ([BatchJoinTests.Answer], Bool) {

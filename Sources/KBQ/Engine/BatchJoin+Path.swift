@@ -68,6 +68,9 @@ extension BatchJoin {
         }
 
         var slotCount: Int { step.chainSlots + 1 }
+        /// Rows without their chains (evidence slots left empty), for a caller that only
+        /// counts them (`FactorizedCount`): a chain cost more than the walk that found it.
+        var chainless = false
 
         func reset() {
             parents.removeAll(keepingCapacity: true)
@@ -88,7 +91,9 @@ extension BatchJoin {
             var out = batch.gathered(op.parents)
             let (rows, width, slots) = (op.parents.count, vars.count, op.slotCount)
             for (j, v) in vars.enumerated() { out.columns[v] = BindingBatch.column(op.made, j, stride: width, rows: rows) }
-            for k in 0..<slots { out.evidence[op.slot + k] = BindingBatch.column(op.chains, k, stride: slots, rows: rows) }
+            if !op.chainless {
+                for k in 0..<slots { out.evidence[op.slot + k] = BindingBatch.column(op.chains, k, stride: slots, rows: rows) }
+            }
             op.reset()
             try next(out)
         }
@@ -137,18 +142,20 @@ extension BatchJoin {
                 for v in vars {
                     op.made.append(subjectFree && v == subject.variable ? s : objectFree && v == object.variable ? o : bindings[v])
                 }
-                // The chain written slot by slot, walking up from the node: the path's
-                // order is the walk's for an inverse walk, its reverse otherwise.
-                let length = op.walk.length(n)
-                let first = op.chains.count
-                op.chains.append(JoinPlan.pathMarker(length))
-                op.chains.append(contentsOf: repeatElement(BindingBatch.noStatement, count: slots - 1))
-                op.chains.withUnsafeMutableBufferPointer { chains in
-                    var (at, k) = (Int(n), inverse ? 1 : length)
-                    while op.walk.parent[at] >= 0 {
-                        chains[first + k] = op.walk.via[at]
-                        at = Int(op.walk.parent[at])
-                        k += inverse ? 1 : -1
+                if !op.chainless {
+                    // The chain written slot by slot, walking up from the node: the path's
+                    // order is the walk's for an inverse walk, its reverse otherwise.
+                    let length = op.walk.length(n)
+                    let first = op.chains.count
+                    op.chains.append(JoinPlan.pathMarker(length))
+                    op.chains.append(contentsOf: repeatElement(BindingBatch.noStatement, count: slots - 1))
+                    op.chains.withUnsafeMutableBufferPointer { chains in
+                        var (at, k) = (Int(n), inverse ? 1 : length)
+                        while op.walk.parent[at] >= 0 {
+                            chains[first + k] = op.walk.via[at]
+                            at = Int(op.walk.parent[at])
+                            k += inverse ? 1 : -1
+                        }
                     }
                 }
                 if op.parents.count >= BatchJoin.batchRows {

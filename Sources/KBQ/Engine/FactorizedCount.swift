@@ -55,6 +55,8 @@ final class FactorizedCount {
 
         func join(bound: Int, _ exec: Execution) -> BatchJoin {
             let join = joins[bound] ?? BatchJoin(program, exec, variableCount: variableCount, bound: bound < 0 ? [] : [bound])
+            // Its rows are counted, never shown: its paths make no chains.
+            for case .path(let p) in join.ops { p.chainless = true }
             joins[bound] = join
             join.exec = exec
             join.parallelThreshold = parallelThreshold
@@ -78,16 +80,17 @@ final class FactorizedCount {
     /// variables. `roots`: the variables counted distinct or grouped by (each made a join
     /// variable, to root its tree at).
     init?(_ program: JoinPlan.Program, roots: Set<Int>, _ exec: Execution, variableCount: Int) {
-        guard !JoinPlan.hasPath(program.steps) else { return nil }
         var steps: [[JoinPlan.Step]] = []
         var variables: [Set<Int>] = []
         for step in program.steps {
             switch step {
             case .pattern(let p): variables.append(Set(p.variables))
             case .isA(let a): variables.append(Set(FactorizedCount.variables(a)))
+            // A path's matches are its pairs of ends, each once (its atom's join walks
+            // them, without the chains: see `Atom.join`).
+            case .path(let p): variables.append(Set(p.variables))
             case .filter, .not, .optional: continue
-            // A path's pairs are counted by the join that makes them.
-            case .or, .path: return nil
+            case .or: return nil
             }
             steps.append([step])
         }
@@ -107,7 +110,8 @@ final class FactorizedCount {
             case .isA(let a): boundBefore.formUnion(FactorizedCount.variables(a))
             case .not(let inner): special.append((inner, FactorizedCount.variables(inner), .anti, boundBefore))
             case .optional(let inner): special.append((inner, FactorizedCount.variables(inner), .optional, boundBefore))
-            case .filter, .or, .path: continue
+            case .path(let p): boundBefore.formUnion(p.variables)
+            case .filter, .or: continue
             }
         }
         for sp in special {
@@ -151,8 +155,11 @@ final class FactorizedCount {
             atom.kind = kinds[i]
             atoms.append(atom)
         }
-        // Without a join there is nothing to save: the join counts as it goes.
-        guard atomsOf.values.contains(where: { $0.count > 1 }) else { return nil }
+        // Without a join there is nothing to save, the join counting as it goes; but for
+        // a path's pairs, which the join makes with their chains, to be counted without.
+        guard atomsOf.values.contains(where: { $0.count > 1 }) || program.steps.contains(where: { if case .path = $0 { true } else { false } }) else {
+            return nil
+        }
         var trees: [Int: [Int]] = [:]
         for v in atomsOf.keys.sorted() { trees[root(v), default: []].append(v) }
         self.trees = trees.keys.sorted().map { trees[$0]! }
@@ -199,13 +206,14 @@ final class FactorizedCount {
         return all
     }
 
-    /// The variables the patterns and `is_a` of `steps` bind, not those of the `not`,
-    /// `optional` and `or` among them (bound in some answers only, or none).
+    /// The variables the patterns, paths and `is_a` of `steps` bind, not those of the
+    /// `not`, `optional` and `or` among them (bound in some answers only, or none).
     static func goalVariables(_ steps: [JoinPlan.Step]) -> Set<Int> {
         var bound = Set<Int>()
         for step in steps {
             switch step {
             case .pattern(let p): bound.formUnion(p.variables)
+            case .path(let p): bound.formUnion(p.variables)
             case .isA(let a): bound.formUnion(variables(a))
             default: continue
             }
