@@ -296,12 +296,24 @@ extension Execution {
     /// without a walk started from every country a `located_in` points at.
     func startTerms(_ path: CompiledPath, leaves: ((Term) -> Bool)? = nil) -> [Term] {
         var nodes: [Term] = []
-        // A set, not marks per entity: the general evaluator asks at every solution that
-        // reaches a path with both ends free, and zeroing a mark per entity each time would
-        // cost more than the path's statements.
+        // A set, not marks per entity, for a path of few statements: the general evaluator
+        // asks at every solution that reaches a path with both ends free, and clearing a
+        // mark per entity each time would cost more than the path's statements. For many
+        // statements, a bit per entity (a hash a statement's end was most of the search).
+        let entityCount = store.entities.count
+        let statements = (path.predicateSet ?? []).reduce(0) { $0 + store.statements(withPredicate: $1).count }
+        var entityBits = [UInt64](repeating: 0, count: statements * 8 >= entityCount ? (entityCount + 63) / 64 : 0)
         var seen = Set<UInt32>()
         func add(_ t: Term) {
-            if seen.insert(t.raw).inserted, leaves?(t) ?? true { nodes.append(t) }
+            let new: Bool
+            if t.kind == Term.entityKind, t.index < entityBits.count * 64 {
+                let (word, bit) = (t.index >> 6, UInt64(1) << UInt64(t.index & 63))
+                new = entityBits[word] & bit == 0
+                entityBits[word] |= bit
+            } else {
+                new = seen.insert(t.raw).inserted
+            }
+            if new, leaves?(t) ?? true { nodes.append(t) }
         }
         for p in path.predicateSet ?? [] {
             for sid in store.statements(withPredicate: p) {
