@@ -15,10 +15,28 @@
 static volatile sig_atomic_t interrupt_pending = 0;
 static volatile sig_atomic_t interrupt_count = 0;
 static int interrupt_pending_for_reader(void) { return interrupt_pending; }
-/* Written a byte by the SIGINT handler, read by the character reader's wait: a Ctrl-C
-   that comes after the reader checked for one and before it waits still wakes the wait
-   (the self-pipe trick). -1 when the pipe could not be made. */
+/* Written a byte by the SIGINT and SIGWINCH handlers, read by the character reader's
+   wait: a Ctrl-C or a resize that comes after the reader checked for one and before it
+   waits still wakes the wait (the self-pipe trick). -1 when the pipe could not be made. */
 static int interrupt_pipe[2] = {-1, -1};
+
+static void make_wake_pipe(void) {
+    if (interrupt_pipe[0] < 0 && pipe2(interrupt_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+        interrupt_pipe[0] = interrupt_pipe[1] = -1;
+    }
+}
+
+/* Called by the handlers; async-signal-safe. */
+static void wake_reader(void) {
+    if (interrupt_pipe[1] >= 0) {
+        int saved = errno;
+        char b = 1;
+        /* Non-blocking: a full pipe already wakes the reader. */
+        ssize_t written = write(interrupt_pipe[1], &b, 1);
+        (void)written;
+        errno = saved;
+    }
+}
 
 static char prompt_text[256] = "kbq> ";
 
@@ -28,13 +46,15 @@ static char *prompt_fn(EditLine *el) {
 }
 
 /* A window resize: noted by the handler, acted on by the reader below (el_resize is not
-   async-signal-safe). The handler has no SA_RESTART, so a read waiting for a key returns
-   EINTR and the line is redrawn for the new width at once. */
+   async-signal-safe). The handler has no SA_RESTART, so a wait for a key returns EINTR,
+   and its byte in the pipe wakes a wait that began after it: the line is redrawn for the
+   new width at once. */
 static volatile sig_atomic_t resize_pending = 0;
 
 static void on_sigwinch(int sig) {
     (void)sig;
     resize_pending = 1;
+    wake_reader();
 }
 
 /* libedit's character reader (EL_GETCFN), as its own but for resizes: one character,
@@ -64,8 +84,8 @@ static int read_char(EditLine *el, wchar_t *wc) {
                 return -1;
             }
             if (fds[1].revents & POLLIN) {
-                /* Bytes of this Ctrl-C, or of one the REPL has handled already: the flag
-                   above tells them apart. */
+                /* Bytes of this Ctrl-C or resize, or of one handled already: the flags
+                   above tell them apart. */
                 char drain[64];
                 while (read(interrupt_pipe[0], drain, sizeof drain) > 0) {}
                 continue;
@@ -95,6 +115,7 @@ EditLine *kbq_el_open(const char *program) {
     EditLine *el = el_init(program, stdin, stdout, stderr);
     if (!el) return NULL;
     el_set(el, EL_GETCFN, read_char);
+    make_wake_pipe();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigwinch;
@@ -154,22 +175,13 @@ int kbq_history_save(History *h, const char *path) {
 
 static void on_sigint(int sig) {
     (void)sig;
-    int saved = errno;
     interrupt_pending = 1;
     interrupt_count = interrupt_count + 1;
-    if (interrupt_pipe[1] >= 0) {
-        char b = 1;
-        /* Non-blocking: a full pipe already wakes the reader. */
-        ssize_t written = write(interrupt_pipe[1], &b, 1);
-        (void)written;
-    }
-    errno = saved;
+    wake_reader();
 }
 
 void kbq_install_sigint(void) {
-    if (interrupt_pipe[0] < 0 && pipe2(interrupt_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
-        interrupt_pipe[0] = interrupt_pipe[1] = -1;
-    }
+    make_wake_pipe();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;

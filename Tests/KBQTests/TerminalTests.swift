@@ -264,6 +264,21 @@ final class Terminal {
         #expect(try t.exitStatus() == 0)
     }
 
+    /// A resize as a prompt comes, before the reader waits for a key (the signal may come
+    /// between the reader's check for one and its wait): the line is redrawn for the new
+    /// width all the same, with no key after it.
+    @Test func aResizeAsThePromptComesRedrawsTheLine() throws {
+        let t = try Terminal(environment: ["XDG_STATE_HOME": state + "/resizes"])
+        try t.waitFor("kbq> ")
+        for round in 0..<40 {
+            try t.send("\r")
+            try t.waitFor("kbq> ")
+            try t.resize(columns: UInt16(50 + round % 2 * 20))
+        }
+        try t.send("\u{04}")
+        #expect(try t.exitStatus() == 0)
+    }
+
     /// After the window is made narrower, line editing draws for the new width: a line
     /// longer than the window wraps where it ends, and Ctrl-A goes up to its start.
     @Test func lineEditingFollowsAResize() throws {
