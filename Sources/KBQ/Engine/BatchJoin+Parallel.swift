@@ -14,11 +14,34 @@ extension BatchJoin {
     /// This join's steps, for the workers to copy what a caller pushed into them.
     struct UncheckedOps: @unchecked Sendable { let ops: [Op] }
 
-    /// What the workers share: read, never written, while they run.
+    /// What the workers share: read, never written, while they run (but for the stop
+    /// flag, an atomic).
     struct SharedJoin: @unchecked Sendable {
         let program: JoinPlan.Program
         let exec: Execution
         let variableCount: Int
+        /// The steps' pushed members, read by the workers before any changes them.
+        let members: UncheckedOps
+        /// The caller's limits, and the flag that stops every worker at its next check.
+        let limits: Limits
+        let stop: StopFlag
+
+        /// The join of worker `w` of `workers`: its own execution, its part of the first
+        /// step, the steps' pushed members.
+        func join(_ w: Int, of workers: Int) -> BatchJoin {
+            let join = BatchJoin(program, exec.fork(limits: limits), variableCount: variableCount)
+            join.topPart = (w, workers)
+            for case (.pattern(let mine), .pattern(let theirs)) in zip(members.ops, join.ops) { theirs.pushedMembers = mine.pushedMembers }
+            return join
+        }
+    }
+
+    /// What this join's workers share.
+    func sharedWithWorkers() -> SharedJoin {
+        let stop = StopFlag()
+        let outer = exec.limits
+        let limits = Limits(isCancelled: { stop.raised.load(ordering: .relaxed) || outer.isCancelled() }, deadline: outer.deadline, memoryLimit: outer.memoryLimit)
+        return SharedJoin(program: program, exec: exec, variableCount: variableCount, members: UncheckedOps(ops: ops), limits: limits, stop: stop)
     }
 
     /// One worker's batches, in order, taken by the calling thread as they come.
@@ -91,21 +114,14 @@ extension BatchJoin {
     func runInParallel(_ k: (BindingBatch) throws -> Void) throws -> Bool {
         let workers = Parallel.cores
         guard runsInParallel else { return false }
-        let shared = SharedJoin(program: program, exec: exec, variableCount: variableCount)
-        let stop = StopFlag()
-        let outer = exec.limits
-        let limits = Limits(isCancelled: { stop.raised.load(ordering: .relaxed) || outer.isCancelled() }, deadline: outer.deadline, memoryLimit: outer.memoryLimit)
+        let shared = sharedWithWorkers()
         let parts = (0..<workers).map { _ in PartBatches() }
-        // The steps' pushed members, read by the workers before any changes them.
-        let members = UncheckedOps(ops: ops)
         let group = DispatchGroup()
         for w in 0..<workers {
             let out = parts[w]
             DispatchQueue.global().async(group: group) {
                 do {
-                    let join = BatchJoin(shared.program, shared.exec.fork(limits: limits), variableCount: shared.variableCount)
-                    join.topPart = (w, workers)
-                    for case (.pattern(let mine), .pattern(let theirs)) in zip(members.ops, join.ops) { theirs.pushedMembers = mine.pushedMembers }
+                    let join = shared.join(w, of: workers)
                     out.join = join
                     try join.runBatches { out.append($0) }
                 } catch {
@@ -116,7 +132,7 @@ extension BatchJoin {
         }
         // Whatever ends this call, the workers are stopped and waited for: none outlives it.
         defer {
-            stop.raised.store(true, ordering: .relaxed)
+            shared.stop.raised.store(true, ordering: .relaxed)
             group.wait()
         }
         for part in parts {
@@ -144,23 +160,16 @@ extension BatchJoin {
     }
 
     /// Counts the matches of `last`, this join's first step (see `countedStep`), on every
-    /// core: each worker
-    /// counts an equal part of its candidates, in order, and the parts are put together in
-    /// `last`'s output as one core would have left it (matches summed, the first match's
+    /// core: each worker counts an equal part of its candidates, in order, and the parts
+    /// are put together in `last`'s output as one core would have left it (matches summed, the first match's
     /// bindings from the first part that has one, kept statements in part order).
     func countInParallel(_ last: PatternOp, collects: [Bool]) throws {
         let workers = Parallel.cores
-        let shared = SharedJoin(program: program, exec: exec, variableCount: variableCount)
-        let stop = StopFlag()
-        let outer = exec.limits
-        let limits = Limits(isCancelled: { stop.raised.load(ordering: .relaxed) || outer.isCancelled() }, deadline: outer.deadline, memoryLimit: outer.memoryLimit)
-        let members = UncheckedOps(ops: ops)
+        let shared = sharedWithWorkers()
         let parts = Parallel.map(workers) { w -> PartCount in
             var part = PartCount()
             do {
-                let join = BatchJoin(shared.program, shared.exec.fork(limits: limits), variableCount: shared.variableCount)
-                join.topPart = (w, workers)
-                for case (.pattern(let mine), .pattern(let theirs)) in zip(members.ops, join.ops) { theirs.pushedMembers = mine.pushedMembers }
+                let join = shared.join(w, of: workers)
                 part.join = join
                 guard let (_, step) = join.countedStep else { return part }
                 let out = step.output
@@ -173,7 +182,7 @@ extension BatchJoin {
             } catch {
                 part.failure = error
                 // The other workers stop at their next limits check.
-                stop.raised.store(true, ordering: .relaxed)
+                shared.stop.raised.store(true, ordering: .relaxed)
             }
             return part
         }

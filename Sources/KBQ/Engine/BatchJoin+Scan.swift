@@ -166,11 +166,11 @@ extension BatchJoin {
             _ = qualifierPositions.initialize(from: scratch.qualifiers.map(\.position))
             qualifierNeed = scratch.qualifierNeed
             self.scratch = scratch
-            pushed = p.pushed.filter { $0.quick.plain == nil }
+            pushed = p.pushed.filter { $0.quick.plain == nil }.map { ($0.at, $0.quick) }
             let plain = p.pushed.compactMap { check in check.quick.plain.map { (check.at, $0) } }
             plainChecks = .allocate(capacity: plain.count)
             _ = plainChecks.initialize(from: plain)
-            wholeFilters = p.pushedFilters.map { f in (f.filter, f.reads.map { v in (v, p.variables.firstIndex(of: v)) }) }
+            wholeFilters = p.pushed.map { f in (f.filter, f.reads.map { v in (v, p.variables.firstIndex(of: v)) }) }
             typeChecks = .allocate(capacity: typeBits.count)
             bits = .allocate(capacity: typeBits.reduce(0) { $0 + $1.bits.count })
             var at = 0
@@ -450,10 +450,7 @@ extension BatchJoin {
                     let word = bits[min(e >> 6, words - 1)]
                     let entity = b >> 30 == BatchJoin.entityValueHigh
                     let of = one(entity) & one(e >> 6 < words) & Int(truncatingIfNeeded: word >> UInt64(e & 63) & 1)
-                    (sids[kept], chosen[kept]) = (sids[i], chosen[i])
-                    if readsSubject { subjectValues[kept] = subjectValues[i] }
-                    if readsObject { objectValues[kept] = objectValues[i] }
-                    for q in 0..<qualifierCount { found[kept * qualifierCount + q] = found[i * qualifierCount + q] }
+                    move(i, to: kept)
                     kept += of
                 }
                 k = kept

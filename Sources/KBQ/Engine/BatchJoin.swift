@@ -57,11 +57,10 @@ final class BatchJoin {
         var predicateUnion: Column<StatementID>? = nil
         /// Quick filters that follow the step and test a variable it binds, applied as it
         /// scans (the variable's place in `variables`, and the test): a row they refuse is
-        /// never made. The filter steps stay, and decide what these leave undecided.
-        var pushed: [(at: Int, quick: QuickComparison)] = []
-        /// Each of `pushed`'s filters whole, and the variables it reads: a counting scan
-        /// (see `runCounting`) decides with them what the quick test leaves undecided.
-        var pushedFilters: [(filter: CompiledExpr, reads: [Int])] = []
+        /// never made. The filter steps stay, and decide what these leave undecided; a
+        /// counting scan (see `runCounting`), which no filter step follows, decides it by
+        /// the filter whole (with the variables it reads).
+        var pushed: [(at: Int, quick: QuickComparison, filter: CompiledExpr, reads: [Int])] = []
         /// Likewise an `is_a` of a constant type right after the step, on an entity it
         /// binds: a row whose entity is not of the type is never made (the `is_a` step
         /// still runs, and adds the type's evidence).
@@ -331,8 +330,7 @@ final class BatchJoin {
                 ops.append(.path(op))
             case .filter(let e, let vars, let memo, let quick):
                 if let quick, let scan = lastScan, scan.binds.contains(quick.variable), let at = scan.op.variables.firstIndex(of: quick.variable) {
-                    scan.op.pushed.append((at, quick))
-                    scan.op.pushedFilters.append((e, vars))
+                    scan.op.pushed.append((at, quick, e, vars))
                 }
                 ops.append(.filter(e, vars, memo: memo, quick: quick, Counter()))
             case .not(let inner):

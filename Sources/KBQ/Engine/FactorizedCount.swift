@@ -157,9 +157,7 @@ final class FactorizedCount {
         }
         // Without a join there is nothing to save, the join counting as it goes; but for
         // a path's pairs, which the join makes with their chains, to be counted without.
-        guard atomsOf.values.contains(where: { $0.count > 1 }) || program.steps.contains(where: { if case .path = $0 { true } else { false } }) else {
-            return nil
-        }
+        guard atomsOf.values.contains(where: { $0.count > 1 }) || JoinPlan.hasPath(program.steps) else { return nil }
         var trees: [Int: [Int]] = [:]
         for v in atomsOf.keys.sorted() { trees[root(v), default: []].append(v) }
         self.trees = trees.keys.sorted().map { trees[$0]! }

@@ -471,38 +471,8 @@ extension PreparedQuery {
     }
 
     /// The `k`th largest of `numbers` (smallest, when not `descending`); 0 < k <= count.
-    /// A heap of the k best so far: its root is the worst of them.
     static func best(_ k: Int, of numbers: [Int], descending: Bool) -> Int {
-        // Kept as the largest when descending, else negated: the root is the heap's least.
-        var heap: [Int] = []
-        heap.reserveCapacity(k)
-        func siftDown(_ start: Int) {
-            var i = start
-            while true {
-                let (l, r) = (2 * i + 1, 2 * i + 2)
-                var least = i
-                if l < heap.count, heap[l] < heap[least] { least = l }
-                if r < heap.count, heap[r] < heap[least] { least = r }
-                guard least != i else { return }
-                heap.swapAt(i, least)
-                i = least
-            }
-        }
-        for n in numbers {
-            let x = descending ? n : -n
-            if heap.count < k {
-                heap.append(x)
-                var i = heap.count - 1
-                while i > 0, heap[(i - 1) / 2] > heap[i] {
-                    heap.swapAt(i, (i - 1) / 2)
-                    i = (i - 1) / 2
-                }
-            } else if x > heap[0] {
-                heap[0] = x
-                siftDown(0)
-            }
-        }
-        return descending ? heap[0] : -heap[0]
+        PreparedQuery.first(k, of: numbers, by: descending ? (>) : (<)).last!
     }
 }
 
