@@ -101,3 +101,49 @@ import Testing
         #expect(store.entities(named: "person 7") == [7])
     }
 }
+
+/// Entity ranks (`EntityNameRanks`, what ordering by entities compares) against the order of
+/// Swift's Strings, on random names: shared prefixes of eight bytes and more, equal labels,
+/// names that are not ASCII, names that are prefixes of others. (Precomposed only: Swift
+/// orders a decomposed `e\u{301}` against `é...` in a way that is not transitive, so no
+/// ranking can agree with it everywhere.)
+@Suite struct EntityNameRankTests {
+    static func randomName(_ rng: inout RRandom) -> String {
+        let pieces = ["e0003989", "e000398", "Ab", "ab", "a", "Zz", "é", "宮崎", "_", "0", "9", "~", "Ω"]
+        var s = ""
+        for _ in 0..<rng.int(4) + 1 { s += rng.pick(pieces) }
+        return s
+    }
+
+    @Test func ranksOrderEntitiesAsTheirNamesSort() {
+        for seed in [UInt64(1), 2, 3, 0xC0FFEE] {
+            var rng = RRandom(seed: seed)
+            var store = FactStore()
+            var ids = Set<String>()
+            while ids.count < 300 { ids.insert(Self.randomName(&rng) + String(rng.int(1000))) }
+            var names: [(id: String, label: String)] = []
+            for id in rng.shuffled(ids.sorted()) {
+                let label = Self.randomName(&rng)
+                names.append((id, label))
+                _ = store.addEntity(EntityTableTests.entity(id, label: label, line: names.count))
+            }
+            for label in [false, true] {
+                let ranks = store.entityRanks(label: label)
+                #expect(ranks.count == names.count)
+                for _ in 0..<4000 {
+                    let (a, b) = (rng.int(names.count), rng.int(names.count))
+                    let (x, y) = label ? (names[a].label, names[b].label) : (names[a].id, names[b].id)
+                    let expected = x < y ? -1 : (y < x ? 1 : 0)
+                    let got = ranks[a] < ranks[b] ? -1 : (ranks[a] > ranks[b] ? 1 : 0)
+                    #expect(got == expected, "seed \(seed), label \(label): \(x) against \(y)")
+                }
+            }
+            // A store changed after ranking ranks again.
+            let before = store.entityRanks(label: false)
+            _ = store.addEntity(EntityTableTests.entity("!first", label: "x", line: 0))
+            let after = store.entityRanks(label: false)
+            #expect(after.count == before.count + 1 && after.last == 0)
+        }
+    }
+}
+

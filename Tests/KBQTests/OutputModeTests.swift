@@ -78,4 +78,43 @@ import Testing
         let markdown = try OutputModeTests.written(.markdown, options, columns: ["quote", "when"], rows: rows, store: try OutputModeTests.store()).text
         #expect(markdown == "| quote | when |\n|---|---|\n| a\\|b<br>c | NULL |\n")
     }
+
+    /// TSV and CSV write an entity's id from the store's bytes when it needs no escaping:
+    /// ids that do need it (a separator, a quote, a backslash, a control character, text
+    /// beyond ASCII) come out as the text path writes them, beside plain ones.
+    @Test func entityIDsAreWrittenAsTheTextPathWritesThem() throws {
+        var store = FactStore()
+        let ids = ["plain_id", "a,b", "say \"no\"", "back\\slash", "tab\there", "bell\u{7}", "宮崎", "e\u{301}t\u{e9}", "~ok~"]
+        let entities = ids.enumerated().map { store.addEntity(EntityTableTests.entity($1, label: $1, line: $0)) }
+        let rows = entities.map { [Value.entity($0), .string("x"), .entity($0)] }
+        for (mode, csv) in [(OutputMode.tsv, false), (.csv, true)] {
+            var options = Formatters.Options()
+            options.headers = false
+            let text = try OutputModeTests.written(mode, options, columns: ["a", "s", "b"], rows: rows, store: store).text
+            let reference = DelimitedWriter(out: TextOutput.memory(asTerminal: false), store: store, headers: false, csv: csv, nullValue: nil)
+            let expected = ids.map { id in [reference.field(id), "x", reference.field(id)].joined(separator: csv ? "," : "\t") + (csv ? "\r\n" : "\n") }.joined()
+            #expect(text == expected, "\(mode)")
+        }
+        // What the text path makes of them, spelled out for a few.
+        let tsv = DelimitedWriter(out: TextOutput.memory(asTerminal: false), store: store, headers: false, csv: false, nullValue: nil)
+        let csv = DelimitedWriter(out: TextOutput.memory(asTerminal: false), store: store, headers: false, csv: true, nullValue: nil)
+        #expect(csv.field("a,b") == "\"a,b\"" && csv.field("say \"no\"") == "\"say \"\"no\"\"\"")
+        #expect(tsv.field("tab\there") == "tab\\there" && tsv.field("back\\slash") == "back\\\\slash")
+    }
+
+    /// Escaping returns text with nothing to replace as it is, and otherwise what replacing
+    /// each scalar in turn gives (random text around the special characters, with a seed).
+    @Test func escapingAgreesWithReplacingEachScalar() {
+        var rng = RRandom(seed: 7)
+        let pieces = ["a", "Z", " ", "\t", "\n", "\\", "\"", ",", "é", "宮", "\u{7}", "\u{9B}", "\u{1B}", "abc"]
+        for _ in 0..<2000 {
+            var s = ""
+            for _ in 0..<rng.int(8) { s += rng.pick(pieces) }
+            for replace in [{ (c: Unicode.Scalar) -> String? in c == "\t" ? "\\t" : (c == "\\" ? "\\\\" : nil) }, { (c: Unicode.Scalar) -> String? in c.value > 0x7F ? "?" : nil }] {
+                var expected = ""
+                for c in s.unicodeScalars { if let r = replace(c) { expected += r } else { expected.unicodeScalars.append(c) } }
+                #expect(Display.escaped(s, replace) == expected, "\(s.debugDescription)")
+            }
+        }
+    }
 }

@@ -117,7 +117,8 @@ extension PreparedQuery {
         let count = candidates?.count ?? store.statementCount
         var groupOf = [Int32](repeating: -1, count: count)
         var groupByEntity = [Int32](repeating: -1, count: store.entities.count)
-        var groupByOther: [UInt64: Int32] = [:]
+        // Literal keys (a date, a number): open addressing, no seeded hash per statement.
+        var groupByOther = GroupKeyTable(width: 1)
         var firstStatement: [StatementID] = []
         var counts: [Int] = []
         var groupKeys: [UInt64] = []
@@ -150,11 +151,11 @@ extension PreparedQuery {
             if keyValue < UInt64(groupByEntity.count) {
                 g = groupByEntity[Int(keyValue)]
                 if g < 0 { g = Int32(counts.count); groupByEntity[Int(keyValue)] = g }
-            } else if let known = groupByOther[keyValue] {
+            } else if let known = groupByOther.find({ _ in keyValue }) {
                 g = known
             } else {
                 g = Int32(counts.count)
-                groupByOther[keyValue] = g
+                groupByOther.insert({ _ in keyValue }, g)
             }
             if Int(g) == counts.count {
                 counts.append(0)

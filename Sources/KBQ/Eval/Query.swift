@@ -261,17 +261,8 @@ public final class PreparedQuery {
             }
         }
         if entityKeys.count == answers.count * keyColumns.count {
-            let (entities, orderBy, width) = (store.entities, compiled.orderBy, keyColumns.count)
-            let prefixes = entityKeys.map { entities.sortPrefix(label: false, Int($0)) }
-            answers.select(page(answers.count) { a, b in
-                for k in 0..<width {
-                    let (x, y) = (prefixes[a * width + k], prefixes[b * width + k])
-                    if x != y, x != .max, y != .max { return (x < y) != orderBy[k].descending }
-                    let order = entities.compare(label: false, Int(entityKeys[a * width + k]), Int(entityKeys[b * width + k]))
-                    if order != 0 { return (order < 0) != orderBy[k].descending }
-                }
-                return nil
-            })
+            let ranks = store.entityRanks(label: false)
+            answers.select(page(entityRanks: entityKeys.map { ranks[Int($0)] }, answers.count))
             return
         }
         var keys: [Value] = []
@@ -292,6 +283,20 @@ public final class PreparedQuery {
         let ops = exec.ops
         return page(count) { a, b in
             PreparedQuery.keysBefore(keys[a * width..<(a + 1) * width], keys[b * width..<(b + 1) * width], c.orderBy, ops)
+        }
+    }
+
+    /// The page of `count` rows ordered by entities: row r's keys are the ranks
+    /// `keys[r * width ..< (r + 1) * width]` (`FactStore.entityRanks`), ties in row order.
+    func page(entityRanks keys: [UInt32], _ count: Int) -> ArraySlice<Int> {
+        let orderBy = compiled.orderBy
+        let width = orderBy.count
+        return page(count) { a, b in
+            for k in 0..<width {
+                let (x, y) = (keys[a * width + k], keys[b * width + k])
+                if x != y { return (x < y) != orderBy[k].descending }
+            }
+            return nil
         }
     }
 
@@ -377,18 +382,9 @@ public final class PreparedQuery {
         }
         let chosen: ArraySlice<Int>
         if let keyEntities {
-            let entities = store.entities
             let width = named.count
-            let prefixes = keyEntities.indices.map { entities.sortPrefix(label: named[$0 % width].label, Int(keyEntities[$0])) }
-            chosen = page(statementEnds.count) { a, b in
-                for (k, key) in named.enumerated() {
-                    let (x, y) = (prefixes[a * width + k], prefixes[b * width + k])
-                    if x != y, x != .max, y != .max { return (x < y) != orderBy[k].descending }
-                    let order = entities.compare(label: key.label, Int(keyEntities[a * width + k]), Int(keyEntities[b * width + k]))
-                    if order != 0 { return (order < 0) != orderBy[k].descending }
-                }
-                return nil
-            }
+            let ranks = named.map { store.entityRanks(label: $0.label) }
+            chosen = page(entityRanks: keyEntities.indices.map { ranks[$0 % width][Int(keyEntities[$0])] }, statementEnds.count)
         } else {
             chosen = page(statementEnds.count, keys: keys, exec)
         }

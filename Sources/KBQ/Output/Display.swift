@@ -78,8 +78,13 @@ public enum Display {
     /// `s` with each scalar that `replacement` maps replaced: the one loop behind every
     /// format's escaping (quoted literals, TSV, JSON).
     static func escaped(_ s: String, _ replacement: (Unicode.Scalar) -> String?) -> String {
-        var out = ""
-        for c in s.unicodeScalars {
+        // Nearly every cell has nothing to replace: it is returned as it is, with no String
+        // built a scalar at a time; the scalars before the first replaced one are copied whole.
+        if s.utf8.allSatisfy({ $0 < 0x80 && replacement(Unicode.Scalar($0)) == nil }) { return s }
+        let scalars = s.unicodeScalars
+        guard let first = scalars.firstIndex(where: { replacement($0) != nil }) else { return s }
+        var out = String(scalars[..<first])
+        for c in scalars[first...] {
             if let r = replacement(c) { out += r } else { out.unicodeScalars.append(c) }
         }
         return out

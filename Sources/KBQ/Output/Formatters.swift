@@ -58,9 +58,14 @@ final class DelimitedWriter: RowWriter {
     let csv: Bool
     let nullValue: String?
 
+    /// The store's entities, taken once: a table copied out of the store at every answer
+    /// cost a retain and a release of each of its arrays.
+    let entities: EntityTable
+
     init(out: TextOutput, store: FactStore, headers: Bool, csv: Bool, nullValue: String?) {
         self.out = out
         self.store = store
+        entities = store.entities
         self.headers = headers
         self.csv = csv
         self.nullValue = nullValue
@@ -92,7 +97,26 @@ final class DelimitedWriter: RowWriter {
     }
 
     func row(_ values: [Value], number: Int) throws {
-        try out.write(values.map { field($0 == .noRecord ? nullValue ?? "" : Display.plain($0, store)) }.joined(separator: separator) + newline)
+        for (k, v) in values.enumerated() {
+            if k > 0 { out.append(separator) }
+            // An entity's id is written from the store's bytes when it needs no escaping in
+            // either format (most answers are entities; no String is made for them).
+            if case .entity(let e) = v, entities.withIDBytes(Int(e), { bytes in
+                guard bytes.allSatisfy({ DelimitedWriter.isPlain($0) }) else { return false }
+                out.append(bytes)
+                return true
+            }) {
+                continue
+            }
+            out.append(field(v == .noRecord ? nullValue ?? "" : Display.plain(v, store)))
+        }
+        try out.endLine(newline)
+    }
+
+    /// A byte that both TSV and CSV write as it is: printable ASCII but the separators,
+    /// quote and backslash (UTF-8 beyond ASCII takes the String path, which checks it).
+    static func isPlain(_ b: UInt8) -> Bool {
+        b >= 0x20 && b < 0x7F && b != UInt8(ascii: ",") && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\")
     }
 
     func end(rowCount: Int) throws { try out.flush() }

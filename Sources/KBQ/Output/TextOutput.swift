@@ -77,6 +77,17 @@ public final class TextOutput {
         if buffer.count >= 65536 || (lineBuffered && s.utf8.last == 0x0A) { try flush() }
     }
 
+    /// Appends bytes with no flush: a writer that builds a line in pieces ends it with
+    /// `endLine`, which flushes as `write` would.
+    func append(_ bytes: UnsafeBufferPointer<UInt8>) { buffer.append(contentsOf: bytes) }
+    func append(_ s: String) { buffer.append(contentsOf: s.utf8) }
+
+    /// Ends a line built with `append` (`newline` written), flushing as `write` would.
+    func endLine(_ newline: String) throws {
+        buffer.append(contentsOf: newline.utf8)
+        if buffer.count >= 65536 || lineBuffered { try flush() }
+    }
+
     public func flush() throws {
         if inMemory { return }
         var offset = 0

@@ -150,6 +150,9 @@ public struct EntityTable: Sendable, RandomAccessCollection {
         return withBytes(span) { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// Entity i's id as UTF-8 bytes, without making a String (answers written out).
+    func withIDBytes<T>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T { withBytes(idSpan[i], body) }
+
     /// Entity i's label as UTF-8 bytes, without making a String (text filters).
     func withLabelBytes<T>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T { withBytes(labelSpan[i], body) }
 

@@ -44,6 +44,8 @@ public struct FactStore: Sendable {
         @exclusivity(unchecked) var version: Int = 0
         /// Counted when a query's plan first needs them; a copy starts with none.
         let statistics = PredicateStatistics()
+        /// Ranked when an ordering first needs them; a copy starts with none.
+        let nameRanks = EntityNameRanks()
 
         init() {}
 
@@ -223,6 +225,11 @@ public struct FactStore: Sendable {
     /// what the planner weighs join orders by.
     func predicateCounts(_ p: PredicateID) -> PredicateStatistics.Counts {
         storage.statistics.counts(p, self)
+    }
+
+    /// Each entity's rank among all ordered by label (`label`) or id (`EntityNameRanks`).
+    func entityRanks(label: Bool) -> [UInt32] {
+        storage.nameRanks.ranks(label: label, self)
     }
 
     public internal(set) var version: Int {
