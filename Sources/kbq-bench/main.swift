@@ -145,7 +145,10 @@ func benchMain() throws -> Int32 {
         }
         let warm = try timed { _ = try run(prepared) }
         // The same with parsing, compiling and planning in every run (the REPL's case).
-        unprepared[name] = median(try timed { _ = try run(try prepare(text)) })
+        // KBQ_BENCH_PREPARED_ONLY=1 leaves these out (a profile of the prepared runs alone).
+        if ProcessInfo.processInfo.environment["KBQ_BENCH_PREPARED_ONLY"] == nil {
+            unprepared[name] = median(try timed { _ = try run(try prepare(text)) })
+        }
         var entry: [String: Any] = ["cold": cold, "warm": warm, "count": rows.count, "answer": NSNull()]
         if name == "Q6" {
             let answer = (0..<rows.count).map { i -> [Int] in

@@ -31,4 +31,31 @@ import Testing
         #expect(fast > 1000)
         #expect(ops.asciiContains(.entity(0), .string("LPH")) == true)
     }
+
+    /// The same on longer texts, where the search looks at eight bytes at a time: bytes
+    /// that only look like a letter once 0x20 is set in them ('@' and '`', '[' and '{'),
+    /// matches at every offset and at the very end, and the ASCII check beside a byte-wise one.
+    @Test func wordAtATimeSearchAgreesWithStrings() throws {
+        let store = try Loader.load(text: SourceText(name: "t.kb", text: "type T\nentity A : T \"Alpha\"\n"), into: FactStore()).get()
+        let ops = ValueOps(store: store, source: SourceText(name: "-e", text: ""))
+        let seed = UInt64(ProcessInfo.processInfo.environment["KBQ_SEED"] ?? "") ?? UInt64.random(in: 1...1_000_000)
+        print("word-at-a-time text filters: seed \(seed) (KBQ_SEED=\(seed) replays)")
+        var rng = RRandom(seed: seed)
+        let alphabet: [String] = ["k", "K", "a", "t", "@", "`", "[", "{", "ka", "KAT", " ", "\r", "é", "0"]
+        func text(_ n: Int) -> String { (0..<rng.int(n)).map { _ in alphabet[rng.int(alphabet.count)] }.joined() }
+        var fast = 0
+        for _ in 0..<20_000 {
+            let hay = text(40)
+            let needle = text(4)
+            let expected = ValueOps.contains(hay, needle)
+            if let found = ops.asciiContains(.string(hay), .string(needle)) {
+                fast += 1
+                #expect(found == expected, "\(hay.debugDescription) contains \(needle.debugDescription), seed \(seed)")
+            }
+            var bytes = hay
+            let plain = bytes.withUTF8 { ValueOps.isPlainASCII($0) }
+            #expect(plain == hay.utf8.allSatisfy { $0 < 0x80 && $0 != 0x0D }, "\(hay.debugDescription), seed \(seed)")
+        }
+        #expect(fast > 2_000)
+    }
 }

@@ -149,26 +149,59 @@ final class ValueOps {
         return high < 0x80
     }
 
+    /// ASCII with no carriage return: eight bytes at a time (a filter over tens of thousands
+    /// of labels asks this of every one).
     static func isPlainASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        var bad = false
-        for c in b { bad = bad || c >= 0x80 || c == 0x0D }
-        return !bad
+        guard let base = b.baseAddress else { return true }
+        let n = b.count
+        var flags: UInt64 = 0
+        var i = 0
+        while i + 8 <= n {
+            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            // A byte's high bit: set in w (beyond ASCII), or in w's bytes that are 0x0D.
+            flags |= w | SWAR.zeroBytes(w ^ SWAR.repeated(0x0D))
+            i += 8
+        }
+        while i < n {
+            let c = base[i]
+            flags |= UInt64(c) | (c == 0x0D ? 0x80 : 0)
+            i += 1
+        }
+        return flags & SWAR.highBits == 0
     }
 
-    /// Whether `needle` occurs in `hay`, ASCII letters compared without case.
+    /// Whether `needle` occurs in `hay`, ASCII letters compared without case. The first
+    /// byte's candidates are found eight bytes at a time, each then compared whole.
     static func lowercasedFind(_ needle: UnsafeBufferPointer<UInt8>, in hay: UnsafeBufferPointer<UInt8>) -> Bool {
         @inline(__always) func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
         let n = needle.count
         guard n > 0 else { return true }
-        guard hay.count >= n else { return false }
+        guard hay.count >= n, let base = hay.baseAddress else { return false }
         let first = lower(needle[0])
+        @inline(__always) func matches(at i: Int) -> Bool {
+            var k = 1
+            while k < n && lower(base[i + k]) == lower(needle[k]) { k += 1 }
+            return k == n
+        }
+        let last = hay.count - n
         var i = 0
-        while i <= hay.count - n {
-            if lower(hay[i]) == first {
-                var k = 1
-                while k < n && lower(hay[i + k]) == lower(needle[k]) { k += 1 }
-                if k == n { return true }
+        // A letter is found in either case by setting 0x20 in every byte, which also makes
+        // some other bytes look like it ('@' like '`'): candidates, told apart by `matches`.
+        let isLetter = first >= 0x61 && first <= 0x7A
+        let fold = isLetter ? SWAR.repeated(0x20) : 0
+        let target = SWAR.repeated(first)
+        while i + 8 <= last + 1 {
+            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) | fold
+            var found = SWAR.zeroBytes(w ^ target)
+            while found != 0 {
+                let at = i + found.trailingZeroBitCount / 8
+                if lower(base[at]) == first, matches(at: at) { return true }
+                found &= found - 1
             }
+            i += 8
+        }
+        while i <= last {
+            if lower(base[i]) == first, matches(at: i) { return true }
             i += 1
         }
         return false
@@ -291,5 +324,19 @@ final class ValueOps {
         if year != d.year { return year < d.year ? -1 : 1 }
         if !n.isInteger { return 1 }
         return d.precision == .year ? 0 : -1
+    }
+}
+
+/// Bytes eight at a time in a machine word (SIMD within a register).
+enum SWAR {
+    static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    @inline(__always) static func repeated(_ b: UInt8) -> UInt64 { UInt64(b) &* 0x0101_0101_0101_0101 }
+
+    /// The high bit of each byte of `x` that is zero, and of no other: the carries of the
+    /// addition stay within each byte's low seven bits.
+    @inline(__always) static func zeroBytes(_ x: UInt64) -> UInt64 {
+        let low7 = (x & ~highBits) &+ ~highBits
+        return ~(low7 | x | ~highBits)
     }
 }
