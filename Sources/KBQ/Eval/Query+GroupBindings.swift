@@ -720,6 +720,9 @@ struct DerivedKeys {
     /// Per key: each binding's number (a table probed at every row), and each Value's.
     private var ofBinding: [GroupKeyTable]
     private var ofValue: [[Value: Int32]]
+    /// An integer's number (`year(?d)`, `length(?s)`): by its bits, with no Value hashed.
+    /// (An integer Value equals no Value of another case, so the two tables never share one.)
+    private var ofInteger: [GroupKeyTable]
     /// Per key, each number's Value.
     private(set) var values: [[Value]]
 
@@ -727,6 +730,7 @@ struct DerivedKeys {
         self.keys = keys
         ofBinding = keys.map { _ in GroupKeyTable(width: 1) }
         ofValue = keys.map { _ in [:] }
+        ofInteger = keys.map { _ in GroupKeyTable(width: 1) }
         values = keys.map { _ in [] }
     }
 
@@ -762,7 +766,16 @@ struct DerivedKeys {
                 // Hashed once when the key is known: bindings are often new where keys
                 // are not (a year for many dates).
                 let n: Int32
-                if let known = ofValue[k][value] {
+                if case .integer(let i) = value {
+                    let bits = UInt64(bitPattern: Int64(i))
+                    if let known = ofInteger[k].find({ _ in bits }) {
+                        n = known
+                    } else {
+                        n = Int32(values[k].count)
+                        values[k].append(value)
+                        ofInteger[k].insert({ _ in bits }, n)
+                    }
+                } else if let known = ofValue[k][value] {
                     n = known
                 } else {
                     n = Int32(values[k].count)
