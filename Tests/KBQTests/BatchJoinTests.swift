@@ -278,6 +278,56 @@ import Testing
         }
     }
 
+    /// A group's evidence kept until the shown groups are known (`GroupEvidence.settle`)
+    /// against the same rows added at once: random batches (statements repeated within and
+    /// across rows, empty slots and empty columns, groups past `evidencePerGroup`), some
+    /// groups wanted, and a limit of kept rows small enough to be passed mid-way.
+    @Test func deferredEvidenceIsWhatAddingAtOnceGives() {
+        for seed in UInt64(1)...40 {
+            var rng = RRandom(seed: seed)
+            let groupCount = 1 + rng.int(12)
+            let slots = 1 + rng.int(3)
+            let own: Set<Int> = rng.chance(0.3) ? [0] : []
+            var eager = GroupEvidence(ownSlots: own)
+            var kept = GroupEvidence(ownSlots: own, defers: true)
+            var capped = GroupEvidence(ownSlots: own, defers: true, deferredRows: 1 + rng.int(300))
+            eager.addGroups(groupCount)
+            kept.addGroups(groupCount)
+            capped.addGroups(groupCount)
+            var unique: StatementID = 1000
+            for _ in 0..<(1 + rng.int(8)) {
+                let rows = rng.int(200)
+                var batch = BindingBatch(count: rows, width: 1, slots: slots)
+                var groups: [Int32] = []
+                for r in 0..<rows {
+                    groups.append(Int32(rng.int(groupCount)))
+                    for k in 0..<slots {
+                        // Slot 0, when "own", holds a statement no other row holds.
+                        if k == 0 && !own.isEmpty {
+                            unique += 1
+                            batch.evidence[k].append(unique)
+                        } else {
+                            batch.evidence[k].append(rng.chance(0.1) ? BindingBatch.noStatement : StatementID(rng.int(90)))
+                        }
+                    }
+                }
+                if slots > 1, rng.chance(0.2) { batch.evidence[slots - 1] = [] }
+                eager.add(batch, groups)
+                kept.add(batch, groups)
+                capped.add(batch, groups)
+            }
+            let wanted = (0..<groupCount).map { _ in rng.chance(0.5) }
+            kept.settle(wanted)
+            capped.settle(wanted)
+            for g in 0..<groupCount where wanted[g] {
+                #expect(kept.of(g) == eager.of(g), "seed \(seed), group \(g)")
+                #expect(capped.of(g) == eager.of(g), "seed \(seed), group \(g), capped")
+                // Whole rows are added while the group has room: one may take it past.
+                #expect(eager.of(g).count < PreparedQuery.evidencePerGroup + slots)
+            }
+        }
+    }
+
     /// The pairs of a distinct count, packed in a word each (or kept beside when a group
     /// or binding does not fit), against a Set: the same answer to every insert, the same
     /// pairs at the end, through the table's growth.

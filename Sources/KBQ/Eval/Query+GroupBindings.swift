@@ -52,7 +52,9 @@ extension PreparedQuery {
         var accumulators: [[Accumulator]] = []
         var counts: [[Int]] = calls.map { _ in [] }
         var distinctBindings = calls.map { _ in DistinctPairs() }
-        var evidence = GroupEvidence(ownSlots: join.ownEvidenceSlots, hasPaths: JoinPlan.hasPath(join.program.steps))
+        // With a page of the groups to show, their evidence is found once they are known.
+        var evidence = GroupEvidence(
+            ownSlots: join.ownEvidenceSlots, hasPaths: JoinPlan.hasPath(join.program.steps), defers: !c.orderBy.isEmpty && c.limit != nil)
         let ops = exec.ops
         let source = self.source
         let allVariables = Array(0..<width)
@@ -205,6 +207,11 @@ extension PreparedQuery {
         let derivedValue = { (k: Int, g: Int) -> Value in derived.value(k, derivedOfGroup[g * derivedCount + k]) }
         let chosen = try (folds ? nil : topGroups(groupCount, first, counts, keyVariables, join, exec, derived: (derived, derivedValue)))
             ?? topGroups(groupCount, first, accumulated, join, exec) ?? Array(0..<groupCount)
+        if evidence.defers {
+            var wanted = [Bool](repeating: false, count: groupCount)
+            for g in chosen { wanted[g] = true }
+            evidence.settle(wanted)
+        }
         var out: [Collected] = []
         out.reserveCapacity(chosen.count)
         for g in chosen {
@@ -236,9 +243,45 @@ struct GroupEvidence {
     private var lastChain: [Int32] = []
     private static let chainTag: UInt64 = 6 << 32
 
-    init(ownSlots: Set<Int> = [], hasPaths: Bool = false) {
+    /// Rows kept as they come, their evidence given to their groups only when `settle`
+    /// names the groups an answer shows: a top-k of a few groups among thousands then looks
+    /// for no statement of the others in the table of pairs (a fifth of a distinct count
+    /// per employer did). Each row's group, and its statements, one per evidence slot
+    /// (`noStatement` where none), `deferredWidth` a row. A group's evidence depends on its
+    /// own rows alone, in order, so settling later gives each group what adding at once would.
+    private var deferredGroups: [Int32] = []
+    private var deferredStatements: [StatementID] = []
+    private var deferredWidth = -1
+    /// Whether rows are kept (nil: added at once, as they come).
+    private(set) var defers: Bool
+    /// Past this many rows kept, they are settled for every group and the rest added at
+    /// once (memory stays near that of the rows' groups).
+    let deferredRows: Int
+
+    init(ownSlots: Set<Int> = [], hasPaths: Bool = false, defers: Bool = false, deferredRows: Int = 1 << 22) {
         self.ownSlots = ownSlots
         self.hasPaths = hasPaths
+        self.deferredRows = deferredRows
+        // A path's chain spans several slots, read as one piece of evidence: not kept.
+        self.defers = defers && !hasPaths
+    }
+
+    /// Gives the kept rows' statements to the groups `wanted` says (every group when nil),
+    /// in the order the rows came, and stops keeping rows.
+    mutating func settle(_ wanted: [Bool]?) {
+        guard defers else { return }
+        defers = false
+        let width = deferredWidth
+        guard width >= 0 else { return }
+        let (groups, statements) = (deferredGroups, deferredStatements)
+        (deferredGroups, deferredStatements) = ([], [])
+        let own = (0..<width).map { ownSlots.contains($0) }
+        for (r, g) in groups.enumerated() where size[Int(g)] < PreparedQuery.evidencePerGroup && wanted?[Int(g)] != false {
+            for k in 0..<width {
+                let s = statements[r * width + k]
+                if s != BindingBatch.noStatement { add(s, to: Int(g), own: own[k]) }
+            }
+        }
     }
 
     mutating func addGroups(_ n: Int) {
@@ -308,6 +351,17 @@ struct GroupEvidence {
 
     /// The statements of each row of `batch`, for its group while the group has room.
     mutating func add(_ batch: BindingBatch, _ groupOfRow: [Int32]) {
+        if defers, deferredWidth < 0 || deferredWidth == batch.evidence.count {
+            deferredWidth = batch.evidence.count
+            deferredGroups += groupOfRow
+            for r in groupOfRow.indices {
+                for column in batch.evidence { deferredStatements.append(column.isEmpty ? BindingBatch.noStatement : column[r]) }
+            }
+            if deferredGroups.count > deferredRows { settle(nil) }
+            return
+        }
+        // (A batch of another width, which no join makes, settles what was kept first.)
+        settle(nil)
         if hasPaths {
             // A row's list read whole, its chains kept as units.
             var statements: [StatementID] = []
