@@ -212,6 +212,13 @@ import Testing
             "find year(?d), ?b, count(*) where ?a p ?b, ?b born ?d group by year(?d), ?b order by count(*) desc, ?b limit 4",
             "find year(?d), count(?a) where ?a p _, optional (?a born ?d) group by year(?d) order by count(?a) desc limit 3",
             "find year(?d), max(?e) where ?a born ?d, ?a p ?b, ?b born ?e group by year(?d) order by year(?d)",
+            // min and max over dates (three precisions), kept as bindings while a group's
+            // values are dates; over dates, years as integers, numbers and text mixed in one
+            // group (which hands the group to its accumulator mid-way); unbound values.
+            "find ?a, min(?d), max(?d), count(*) where ?a p ?b, ?b born ?d group by ?a order by ?a limit 9",
+            "find ?a, min(?d), max(?d) where ?a p ?b, ?b noted ?d group by ?a order by ?a",
+            "find ?a, max(?d) as ?m where ?a p _, optional (?a born ?d) group by ?a order by ?m desc, ?a limit 6",
+            "find year(?d), min(?e), max(?e) where ?a born ?d, ?a p ?b, optional (?b noted ?e) group by year(?d)",
             // Grouped by a predicate (an array by predicate number, not the hashed keys).
             "find ?q, count(distinct ?b) as ?n where ?a ?q ?b group by ?q order by ?n desc, ?q",
             "find ?q, count(*) as ?n where ?a ?q ?b, ?a born ?d group by ?q order by ?n desc, ?q limit 2",
