@@ -7,12 +7,18 @@ import Testing
 /// the meaning grammar/semantics.md gives it, on random texts over a small alphabet (so that
 /// matches, near-matches, case and line ends are common).
 @Suite struct TextFilterTests {
-    @Test func bytesAgreeWithStrings() throws {
+    /// The operations of a one-entity store, and a generator of the seed `KBQ_SEED` gives
+    /// (a random one, printed, otherwise).
+    static func seeded(_ what: String) throws -> (ValueOps, UInt64, RRandom) {
         let store = try Loader.load(text: SourceText(name: "t.kb", text: "type T\nentity A : T \"Alpha\"\n"), into: FactStore()).get()
         let ops = ValueOps(store: store, source: SourceText(name: "-e", text: ""))
         let seed = UInt64(ProcessInfo.processInfo.environment["KBQ_SEED"] ?? "") ?? UInt64.random(in: 1...1_000_000)
-        print("text filters: seed \(seed) (KBQ_SEED=\(seed) replays)")
-        var rng = RRandom(seed: seed)
+        print("\(what): seed \(seed) (KBQ_SEED=\(seed) replays)")
+        return (ops, seed, RRandom(seed: seed))
+    }
+
+    @Test func bytesAgreeWithStrings() throws {
+        var (ops, seed, rng) = try Self.seeded("text filters")
         let alphabet: [String] = ["a", "A", "b", "B", "ab", " ", "\r", "\n", "\r\n", "é", "e\u{301}", "K", "\u{212A}", "İ", "i"]
         func text(_ n: Int) -> String { (0..<rng.int(n)).map { _ in alphabet[rng.int(alphabet.count)] }.joined() }
         var fast = 0
@@ -36,11 +42,7 @@ import Testing
     /// that only look like a letter once 0x20 is set in them ('@' and '`', '[' and '{'),
     /// matches at every offset and at the very end, and the ASCII check beside a byte-wise one.
     @Test func wordAtATimeSearchAgreesWithStrings() throws {
-        let store = try Loader.load(text: SourceText(name: "t.kb", text: "type T\nentity A : T \"Alpha\"\n"), into: FactStore()).get()
-        let ops = ValueOps(store: store, source: SourceText(name: "-e", text: ""))
-        let seed = UInt64(ProcessInfo.processInfo.environment["KBQ_SEED"] ?? "") ?? UInt64.random(in: 1...1_000_000)
-        print("word-at-a-time text filters: seed \(seed) (KBQ_SEED=\(seed) replays)")
-        var rng = RRandom(seed: seed)
+        var (ops, seed, rng) = try Self.seeded("word-at-a-time text filters")
         let alphabet: [String] = ["k", "K", "a", "t", "@", "`", "[", "{", "ka", "KAT", " ", "\r", "é", "0"]
         func text(_ n: Int) -> String { (0..<rng.int(n)).map { _ in alphabet[rng.int(alphabet.count)] }.joined() }
         var fast = 0

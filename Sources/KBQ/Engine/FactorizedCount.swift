@@ -54,9 +54,12 @@ final class FactorizedCount {
         var parallelThreshold = BatchJoin.defaultParallelThreshold
 
         func join(bound: Int, _ exec: Execution) -> BatchJoin {
-            let join = joins[bound] ?? BatchJoin(program, exec, variableCount: variableCount, bound: bound < 0 ? [] : [bound])
-            // Its rows are counted, never shown: its paths make no chains.
-            for case .path(let p) in join.ops { p.chainless = true }
+            let join = joins[bound] ?? {
+                let made = BatchJoin(program, exec, variableCount: variableCount, bound: bound < 0 ? [] : [bound])
+                // Its rows are counted, never shown: its paths make no chains.
+                for case .path(let p) in made.ops { p.chainless = true }
+                return made
+            }()
             joins[bound] = join
             join.exec = exec
             join.parallelThreshold = parallelThreshold

@@ -252,7 +252,7 @@ struct GroupEvidence {
     private var deferredGroups: [Int32] = []
     private var deferredStatements: [StatementID] = []
     private var deferredWidth = -1
-    /// Whether rows are kept (nil: added at once, as they come).
+    /// Whether rows are kept (false: added at once, as they come).
     private(set) var defers: Bool
     /// Past this many rows kept, they are settled for every group and the rest added at
     /// once (memory stays near that of the rows' groups).
