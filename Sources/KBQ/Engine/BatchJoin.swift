@@ -153,7 +153,9 @@ final class BatchJoin {
         case pattern(PatternOp)
         case isA(IsAOp)
         case path(PathOp)
-        case filter(CompiledExpr, [Int], memo: Int?, quick: QuickComparison?, Counter)
+        /// A filter, the variables it reads, its memo, its quick test, and the same decided
+        /// on the bindings (`BindingFilter`) where it can be.
+        case filter(CompiledExpr, [Int], memo: Int?, quick: QuickComparison?, fast: BindingFilter?, Counter)
         /// The inner steps, and the column that numbers their input rows.
         case not([Op], origin: Int, Counter)
         case optional([Op], origin: Int, Counter)
@@ -165,7 +167,7 @@ final class BatchJoin {
             case .pattern(let p): return p.output.rowsOut
             case .isA(let a): return a.output.rowsOut
             case .path(let p): return p.rowsOut
-            case .filter(_, _, _, _, let c), .not(_, _, let c), .optional(_, _, let c), .or(_, _, let c): return c.rows
+            case .filter(_, _, _, _, _, let c), .not(_, _, let c), .optional(_, _, let c), .or(_, _, let c): return c.rows
             }
         }
 
@@ -192,14 +194,14 @@ final class BatchJoin {
                 p.forwardTables = nil
                 p.walked = nil
                 p.linksTo = nil
-            case (.filter(_, _, _, _, let c), .filter(_, _, _, _, let d)?): c.rows += d.rows
+            case (.filter(_, _, _, _, _, let c), .filter(_, _, _, _, _, let d)?): c.rows += d.rows
             case (.not(let inner, _, let c), .not(let other, _, let d)?), (.optional(let inner, _, let c), .optional(let other, _, let d)?):
                 c.rows += d.rows
                 for (x, y) in zip(inner, other) { x.addCounts(y) }
             case (.or(let branches, _, let c), .or(let others, _, let d)?):
                 c.rows += d.rows
                 for (b, o) in zip(branches, others) { for (x, y) in zip(b, o) { x.addCounts(y) } }
-            case (.filter(_, _, _, _, let c), _): c.rows = 0
+            case (.filter(_, _, _, _, _, let c), _): c.rows = 0
             case (.not(let inner, _, let c), _), (.optional(let inner, _, let c), _):
                 c.rows = 0
                 for x in inner { x.addCounts(nil) }
@@ -332,7 +334,7 @@ final class BatchJoin {
                 if let quick, let scan = lastScan, scan.binds.contains(quick.variable), let at = scan.op.variables.firstIndex(of: quick.variable) {
                     scan.op.pushed.append((at, quick, e, vars))
                 }
-                ops.append(.filter(e, vars, memo: memo, quick: quick, Counter()))
+                ops.append(.filter(e, vars, memo: memo, quick: quick, fast: quick == nil ? BindingFilter(e) : nil, Counter()))
             case .not(let inner):
                 if inner.count == 1, case .pattern(let p) = inner[0] {
                     // One pattern: an anti-join in the step itself.
@@ -439,7 +441,7 @@ final class BatchJoin {
         defer {
             out.counting = false
             // The filters it decided kept what it counted.
-            for case .filter(_, _, _, _, let counter) in ops[(at + 1)...] { counter.rows = out.rowsOut }
+            for case .filter(_, _, _, _, _, let counter) in ops[(at + 1)...] { counter.rows = out.rowsOut }
         }
         if at == 0, runsInParallel {
             let input = BindingBatch(count: 1, width: width, slots: slotCount)
@@ -501,8 +503,8 @@ final class BatchJoin {
         case .pattern(let p): try expand(p, batch, next)
         case .isA(let a): try expandIsA(a, batch, next)
         case .path(let p): try expandPath(p, batch, next)
-        case .filter(let e, let vars, let memo, let quick, let counter):
-            let kept = try keptRows(batch, e, vars, memo, quick)
+        case .filter(let e, let vars, let memo, let quick, let fast, let counter):
+            let kept = try keptRows(batch, e, vars, memo, quick, fast)
             counter.rows += kept.count
             if kept.count == batch.count { try next(batch) } else if !kept.isEmpty { try next(batch.gathered(kept)) }
         case .not(let inner, let origin, let counter):
@@ -594,10 +596,34 @@ final class BatchJoin {
     }
 
     /// The rows of `batch` that pass a filter.
-    private func keptRows(_ batch: BindingBatch, _ e: CompiledExpr, _ vars: [Int], _ memo: Int?, _ quick: QuickComparison?) throws -> [Int32] {
+    private func keptRows(_ batch: BindingBatch, _ e: CompiledExpr, _ vars: [Int], _ memo: Int?, _ quick: QuickComparison?, _ fast: BindingFilter?) throws -> [Int32] {
         var kept: [Int32] = []
         kept.reserveCapacity(batch.count)
         let (literals, entities) = (self.literals, self.entities)
+        if let fast {
+            // The tables read in place for the whole batch (see `BindingFilter`).
+            try entities.withNames { names in
+                try literals.withPayloads { payloads in
+                    let tables = BindingFilter.Tables(names: names, literals: payloads)
+                    var scratch = BindingFilter.Scratch()
+                    defer { scratch.free() }
+                    let none = [UInt64]()
+                    let (l, r) = (fast.left.variable.map { batch.columns[$0] } ?? none, fast.right.variable.map { batch.columns[$0] } ?? none)
+                    try l.withUnsafeBufferPointer { left in
+                        try r.withUnsafeBufferPointer { right in
+                            for r in 0..<batch.count {
+                                if let truth = fast.truth(r, left, right, tables, &scratch) {
+                                    if truth { kept.append(Int32(r)) }
+                                } else if try generalTruth(batch, r, e, vars, memo) {
+                                    kept.append(Int32(r))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return kept
+        }
         // Read at every row as plain values when it can be (see `QuickComparison.Plain`).
         let (plain, quickVariable) = (quick?.plain, quick?.variable)
         for r in 0..<batch.count {
@@ -608,24 +634,26 @@ final class BatchJoin {
                     continue
                 }
             }
-            if let m = memo {
-                let b = batch.binding(vars[0], r)
-                if let known = memos[m].truth(of: b) {
-                    if known { kept.append(Int32(r)) }
-                    continue
-                }
-                exec.row[vars[0]] = b == 0 ? nil : decode(b)
-                let truth = try exec.truth(e)
-                memos[m].remember(b, truth)
-                if truth { kept.append(Int32(r)) }
-                continue
-            }
-            for v in vars {
-                let b = batch.binding(v, r)
-                exec.row[v] = b == 0 ? nil : decode(b)
-            }
-            if try exec.truth(e) { kept.append(Int32(r)) }
+            if try generalTruth(batch, r, e, vars, memo) { kept.append(Int32(r)) }
         }
         return kept
+    }
+
+    /// A filter's truth at row `r` by the general evaluator, remembered by binding when the
+    /// filter reads one variable (`memo`).
+    private func generalTruth(_ batch: BindingBatch, _ r: Int, _ e: CompiledExpr, _ vars: [Int], _ memo: Int?) throws -> Bool {
+        if let m = memo {
+            let b = batch.binding(vars[0], r)
+            if let known = memos[m].truth(of: b) { return known }
+            exec.row[vars[0]] = b == 0 ? nil : decode(b)
+            let truth = try exec.truth(e)
+            memos[m].remember(b, truth)
+            return truth
+        }
+        for v in vars {
+            let b = batch.binding(v, r)
+            exec.row[v] = b == 0 ? nil : decode(b)
+        }
+        return try exec.truth(e)
     }
 }

@@ -465,7 +465,7 @@ struct QuickComparison {
         if case .compare(.contains, let l, .slot(.constant(.string(let needle))), _) = e {
             let v: Int
             switch l {
-            case .slot(.variable(let x)), .field(.slot(.variable(let x)), "label", _): v = x
+            case .slot(.variable(let x)), .field(.slot(.variable(let x)), .named(.label), _): v = x
             default: return nil
             }
             let bytes = Array(needle.utf8)

@@ -1,6 +1,4 @@
 extension Compiler {
-    static let functions: [String: Int] = ["lower": 1, "upper": 1, "str": 1, "year": 1, "len": 1]
-    static let aggregates: Set<String> = ["count", "sum", "min", "max", "avg"]
 
     mutating func compileExpr(_ e: ExprSyntax, allowAggregates: Bool) throws(Diagnostic) -> CompiledExpr {
         switch e {
@@ -13,30 +11,31 @@ extension Compiler {
                 let candidates = Field.allCases.map(\.rawValue) + store.keys.map(\.name)
                 throw error("unknown field '\(name.text)'\(Suggest.hint(name.text, candidates))", name.range)
             }
-            return .field(base, name.text, name.range)
+            return .field(base, CompiledField(name.text), name.range)
         case .call(let fn, let args, let distinct, let star, let range):
-            if Compiler.aggregates.contains(fn.text) {
+            if let aggregate = AggregateFunction(rawValue: fn.text) {
                 guard allowAggregates else {
                     throw error("'\(fn.text)' is an aggregate: use it in 'find' or 'order by', not in 'where'", fn.range)
                 }
                 if star {
                     guard fn.text == "count" else { throw error("only count takes '*'", range) }
-                    return .aggregate("count", nil, distinct: false, range)
+                    return .aggregate(.count, nil, distinct: false, range)
                 }
                 guard args.count == 1 else { throw error("'\(fn.text)' takes one argument", range) }
                 let arg = try compileExpr(args[0], allowAggregates: false)
-                return .aggregate(fn.text, arg, distinct: distinct, range)
+                return .aggregate(aggregate, arg, distinct: distinct, range)
             }
-            guard let arity = Compiler.functions[fn.text] else {
-                let all = Array(Compiler.functions.keys) + Array(Compiler.aggregates)
+            guard let function = ValueFunction(rawValue: fn.text) else {
+                let all = ValueFunction.allCases.map(\.rawValue) + AggregateFunction.allCases.map(\.rawValue)
                 throw error("unknown function '\(fn.text)'\(Suggest.hint(fn.text, all))", fn.range)
             }
-            guard args.count == arity, !star, !distinct else {
-                throw error("'\(fn.text)' takes \(arity) argument", range)
+            // Every value function takes one argument.
+            guard args.count == 1, !star, !distinct else {
+                throw error("'\(fn.text)' takes 1 argument", range)
             }
             var compiled: [CompiledExpr] = []
             for a in args { compiled.append(try compileExpr(a, allowAggregates: allowAggregates)) }
-            return .function(fn.text, compiled, range)
+            return .function(function, compiled, range)
         case .compare(let op, let l, let r, let opRange):
             let left = try compileExpr(l, allowAggregates: allowAggregates)
             if op == .matches {

@@ -194,8 +194,8 @@ extension Execution {
     func eval(_ e: CompiledExpr) throws -> Value {
         switch e {
         case .slot(let s): return value(of: s) ?? .noRecord
-        case .field(let inner, let name, _): return ops.field(try eval(inner), name)
-        case .function(let name, let args, let range): return try ops.function(name, try eval(args[0]), range)
+        case .field(let inner, let field, _): return ops.field(try eval(inner), field)
+        case .function(let function, let args, let range): return try ops.function(function, try eval(args[0]), range)
         case .compare(let op, let l, let r, let range):
             return try ops.compare(op, try eval(l), try eval(r), range) ? .integer(1) : .none
         case .regex(let inner, let regex, _):

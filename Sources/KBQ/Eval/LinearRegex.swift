@@ -78,6 +78,11 @@ public struct LinearRegex: Sendable {
         return matches(input: Array(text.unicodeScalars))
     }
 
+    /// `matches` of a text of ASCII bytes (each one scalar).
+    func matches(ascii bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        matches(input: bytes.lazy.map { Unicode.Scalar($0) })
+    }
+
     /// `matches` over the text's scalars. The two thread lists live in one temporary
     /// allocation (on the stack for a small pattern), made once a call.
     private func matches<Input: RandomAccessCollection>(input: Input) -> Bool where Input.Element == Unicode.Scalar, Input.Index == Int {

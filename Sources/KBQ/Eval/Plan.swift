@@ -92,11 +92,37 @@ enum Field: String, CaseIterable {
     case source, para, subject, pred, predicate, object, file, line
 }
 
+/// A function of one value, named once when the query is compiled.
+enum ValueFunction: String, CaseIterable {
+    case lower, upper, str, len, year
+}
+
+/// An aggregate, named once when the query is compiled.
+enum AggregateFunction: String, CaseIterable {
+    case count, sum, min, max, avg
+}
+
+/// A field as compiled: one the language names (`Field`), or a statement's qualifier key
+/// (resolved in the store when read: a key is a statement's field only where it has one).
+enum CompiledField: Equatable {
+    case named(Field)
+    case qualifier(String)
+
+    init(_ name: String) { self = Field(rawValue: name).map { .named($0) } ?? .qualifier(name) }
+
+    var name: String {
+        switch self {
+        case .named(let f): return f.rawValue
+        case .qualifier(let k): return k
+        }
+    }
+}
+
 enum CompiledExpr {
     case slot(Slot)
-    indirect case field(CompiledExpr, String, Range<Int>)
-    case function(String, [CompiledExpr], Range<Int>)
-    indirect case aggregate(String, CompiledExpr?, distinct: Bool, Range<Int>)
+    indirect case field(CompiledExpr, CompiledField, Range<Int>)
+    case function(ValueFunction, [CompiledExpr], Range<Int>)
+    indirect case aggregate(AggregateFunction, CompiledExpr?, distinct: Bool, Range<Int>)
     indirect case compare(CompareOp, CompiledExpr, CompiledExpr, Range<Int>)
     indirect case regex(CompiledExpr, LinearRegex, Range<Int>)
 
@@ -114,8 +140,8 @@ enum CompiledExpr {
     /// its id and its id: the variable and whether it is the label.
     var entityNameField: (variable: Int, label: Bool)? {
         if case .slot(.variable(let v)) = self { return (v, false) }
-        guard case .field(.slot(.variable(let v)), let name, _) = self, name == "label" || name == "id" else { return nil }
-        return (v, name == "label")
+        guard case .field(.slot(.variable(let v)), .named(let name), _) = self, name == .label || name == .id else { return nil }
+        return (v, name == .label)
     }
 
     var hasAggregate: Bool {

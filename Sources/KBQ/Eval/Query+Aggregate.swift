@@ -7,8 +7,8 @@ extension PreparedQuery {
 
     /// The aggregate calls of the projections, then of `order by`, in the order that
     /// `evalAggregated` meets them.
-    var aggregateCalls: [(function: String, argument: CompiledExpr?, distinct: Bool, range: Range<Int>)] {
-        var calls: [(String, CompiledExpr?, Bool, Range<Int>)] = []
+    var aggregateCalls: [(function: AggregateFunction, argument: CompiledExpr?, distinct: Bool, range: Range<Int>)] {
+        var calls: [(AggregateFunction, CompiledExpr?, Bool, Range<Int>)] = []
         func walk(_ e: CompiledExpr) {
             switch e {
             case .aggregate(let fn, let arg, let distinct, let range): calls.append((fn, arg, distinct, range))
@@ -95,10 +95,10 @@ extension PreparedQuery {
             let lv = try evalAggregated(l, results, &counter, exec)
             let rv = try evalAggregated(r, results, &counter, exec)
             return try exec.ops.compare(op, lv, rv, range) ? .integer(1) : .none
-        case .function(let name, let args, let range) where e.hasAggregate:
-            return try exec.ops.function(name, try evalAggregated(args[0], results, &counter, exec), range)
-        case .field(let inner, let name, _) where e.hasAggregate:
-            return exec.ops.field(try evalAggregated(inner, results, &counter, exec), name)
+        case .function(let function, let args, let range) where e.hasAggregate:
+            return try exec.ops.function(function, try evalAggregated(args[0], results, &counter, exec), range)
+        case .field(let inner, let field, _) where e.hasAggregate:
+            return exec.ops.field(try evalAggregated(inner, results, &counter, exec), field)
         case .regex(let inner, let regex, _) where e.hasAggregate:
             let v = try evalAggregated(inner, results, &counter, exec)
             return v != .noRecord && regex.matches(exec.ops.text(v)) ? .integer(1) : .none
@@ -146,8 +146,7 @@ struct GroupTable {
 
 /// The running value of one aggregate call in one group.
 struct Accumulator {
-    enum Function: String { case count, sum, min, max, avg }
-    let function: Function
+    let function: AggregateFunction
     let distinct: Bool
     let range: Range<Int>
     var count = 0
@@ -160,8 +159,8 @@ struct Accumulator {
     /// With `distinct`: the values seen, reduced at the end.
     var seen: Set<Value> = []
 
-    init(function: String, distinct: Bool, range: Range<Int>) {
-        self.function = Function(rawValue: function) ?? .count
+    init(function: AggregateFunction, distinct: Bool, range: Range<Int>) {
+        self.function = function
         self.distinct = distinct
         self.range = range
     }
@@ -225,7 +224,7 @@ struct Accumulator {
             // No order is needed: a count is the set's size, min and max fold in any order,
             // and sums are exact, so the order of adding cannot change them.
             if function == .count { return .integer(seen.count) }
-            var plain = Accumulator(function: function.rawValue, distinct: false, range: range)
+            var plain = Accumulator(function: function, distinct: false, range: range)
             for v in seen { try plain.add(v, ops, source) }
             return try plain.result(ops, source)
         }

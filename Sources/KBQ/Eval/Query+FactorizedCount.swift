@@ -25,7 +25,7 @@ extension PreparedQuery {
         let calls = aggregateCalls
         var roots = Set<Int>()
         for call in calls {
-            guard call.function == "count" else { return nil }
+            guard call.function == .count else { return nil }
             guard let a = call.argument else {
                 guard !call.distinct else { return nil }
                 continue
@@ -88,7 +88,7 @@ extension PreparedQuery {
     /// then no two groups tie, and
     /// the page is the same whatever order the groups were met in (which only the join
     /// knows).
-    private func groupedCounts(_ counter: FactorizedCount, by g: Int, calls: [(function: String, argument: CompiledExpr?, distinct: Bool, range: Range<Int>)], _ join: BatchJoin, _ exec: Execution) throws -> FactorizedRows? {
+    private func groupedCounts(_ counter: FactorizedCount, by g: Int, calls: [(function: AggregateFunction, argument: CompiledExpr?, distinct: Bool, range: Range<Int>)], _ join: BatchJoin, _ exec: Execution) throws -> FactorizedRows? {
         let c = compiled
         guard c.orderBy.contains(where: { if case .slot(.variable(g)) = $0.expr { true } else { false } }) else { return nil }
         // Per call, its count per group: of every answer, or of the distinct terms of its

@@ -34,8 +34,8 @@ extension PreparedQuery {
         }
         let fresh = calls.map { Accumulator(function: $0.function, distinct: $0.distinct, range: $0.range) }
         // A count that is not distinct needs no value: only whether the variable is bound.
-        let plainCount = calls.map { $0.function == "count" && !$0.distinct }
-        let distinctCount = calls.map { $0.function == "count" && $0.distinct }
+        let plainCount = calls.map { $0.function == .count && !$0.distinct }
+        let distinctCount = calls.map { $0.function == .count && $0.distinct }
         // Accumulators per group only for the calls that fold Values (sum, min, max, avg,
         // and their distinct forms); counts are counted in arrays.
         let folds = calls.indices.contains { !plainCount[$0] && !distinctCount[$0] }
@@ -194,7 +194,7 @@ extension PreparedQuery {
         func accumulated(_ g: Int) -> [Accumulator] {
             var all = folds ? accumulators[g] : fresh
             for i in calls.indices where plainCount[i] || distinctCount[i] {
-                all[i] = Accumulator(function: "count", distinct: false, range: calls[i].range)
+                all[i] = Accumulator(function: .count, distinct: false, range: calls[i].range)
                 all[i].count = counts[i][g]
             }
             return all
@@ -474,13 +474,13 @@ extension PreparedQuery {
         var calls = 0
         var countOfAlias: [Int: Int] = [:]
         for (i, p) in c.projections.enumerated() {
-            if case .aggregate("count", _, _, _) = p.expr, let a = c.aliasSlots[i] { countOfAlias[a] = calls }
+            if case .aggregate(.count, _, _, _) = p.expr, let a = c.aliasSlots[i] { countOfAlias[a] = calls }
             _ = PreparedQuery.countAggregates(p.expr, &calls)
         }
         var keys: [Key] = []
         for o in c.orderBy {
             switch o.expr {
-            case .aggregate("count", _, _, _):
+            case .aggregate(.count, _, _, _):
                 keys.append(.count(calls))
                 calls += 1
             case .slot(.variable(let v)) where countOfAlias[v] != nil: keys.append(.count(countOfAlias[v]!))

@@ -31,7 +31,7 @@ extension PreparedQuery {
             case .term(.variable(let v, _)): return groupedVariables.contains(v) || aliases.contains(v)
             case .term: return true
             case .field(let inner, _): return isGrouped(inner)
-            case .call(let fn, let args, _, _, _): return Compiler.aggregates.contains(fn.text) || args.allSatisfy(isGrouped)
+            case .call(let fn, let args, _, _, _): return AggregateFunction(rawValue: fn.text) != nil || args.allSatisfy(isGrouped)
             case .compare(_, let l, let r, _): return isGrouped(l) && isGrouped(r)
             }
         }
@@ -47,7 +47,7 @@ extension PreparedQuery {
         switch e {
         case .term: return false
         case .field(let inner, _): return containsAggregate(inner)
-        case .call(let fn, let args, _, _, _): return Compiler.aggregates.contains(fn.text) || args.contains(where: containsAggregate)
+        case .call(let fn, let args, _, _, _): return AggregateFunction(rawValue: fn.text) != nil || args.contains(where: containsAggregate)
         case .compare(_, let l, let r, _): return containsAggregate(l) || containsAggregate(r)
         }
     }

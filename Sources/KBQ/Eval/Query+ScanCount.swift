@@ -61,7 +61,7 @@ extension PreparedQuery {
         let keyExprs = c.groupBy.isEmpty ? c.projections.filter { !$0.expr.hasAggregate }.map(\.expr) : c.groupBy
         guard keyExprs.count == 1, case .slot(.variable(let keyVar)) = keyExprs[0], let key = positions[keyVar] else { return nil }
         for call in aggregateCalls {
-            guard call.function == "count", !call.distinct else { return nil }
+            guard call.function == .count, !call.distinct else { return nil }
             if let arg = call.argument {
                 guard case .slot(.variable(let v)) = arg, positions[v] != nil else { return nil }
             }

@@ -19,29 +19,30 @@ final class ValueOps {
         self.literals = store.literals
     }
 
-    /// What a field name reads from a statement.
+    /// What a field reads from a statement.
     enum StatementField { case subject, predicate, object, id, file, line, qualifier(Int32?) }
 
-    /// The statement field last asked for, by name: a filter asks for the same field at
-    /// every row, and working it out was seven string comparisons and a dictionary lookup
-    /// (hashing the name) each time. Invariant: an instance is used by one thread (each
-    /// Execution makes its own, and a parallel join's workers fork theirs).
-    private var lastStatementField: (name: String, field: StatementField)? = nil
+    /// The qualifier key last asked for, by name: a filter asks for the same field at every
+    /// row, and looking the key up hashed its name each time. Invariant: an instance is
+    /// used by one thread (each Execution makes its own, and a parallel join's workers fork
+    /// theirs).
+    private var lastKey: (name: String, key: Int32?)? = nil
 
-    private func statementField(_ name: String) -> StatementField {
-        if let last = lastStatementField, last.name == name { return last.field }
-        let field: StatementField
-        switch name {
-        case "subject": field = .subject
-        case "pred", "predicate": field = .predicate
-        case "object": field = .object
-        case "id": field = .id
-        case "file": field = .file
-        case "line": field = .line
-        default: field = .qualifier(store.keyID(name))
+    private func statementField(_ field: CompiledField) -> StatementField {
+        switch field {
+        case .named(.subject): return .subject
+        case .named(.pred), .named(.predicate): return .predicate
+        case .named(.object): return .object
+        case .named(.id): return .id
+        case .named(.file): return .file
+        case .named(.line): return .line
+        default:
+            let name = field.name
+            if let last = lastKey, last.name == name { return .qualifier(last.key) }
+            let key = store.keyID(name)
+            lastKey = (name, key)
+            return .qualifier(key)
         }
-        lastStatementField = (name, field)
-        return field
     }
 
     func error(_ message: String, _ range: Range<Int>) -> Diagnostic {
@@ -49,26 +50,26 @@ final class ValueOps {
     }
 
     /// `?s.source`, `?x.label`, `?s.quote`...; no record when the value has no such field.
-    func field(_ v: Value, _ name: String) -> Value {
+    func field(_ v: Value, _ field: CompiledField) -> Value {
         switch v {
         case .entity(let e):
             // One column each: a row asking for `?x.label` makes no whole entity.
             let i = Int(e)
-            switch name {
-            case "id": return .string(entities.id(i))
-            case "label": return .string(entities.label(i))
-            case "description": return entities.description(i).map { .string($0) } ?? .noRecord
-            case "type": return entities.types(i).first.map { .type($0) } ?? .noRecord
-            case "aliases":
+            switch field {
+            case .named(.id): return .string(entities.id(i))
+            case .named(.label): return .string(entities.label(i))
+            case .named(.description): return entities.description(i).map { .string($0) } ?? .noRecord
+            case .named(.type): return entities.types(i).first.map { .type($0) } ?? .noRecord
+            case .named(.aliases):
                 let aliases = entities.aliases(i)
                 return aliases.isEmpty ? .noRecord : .string(aliases.joined(separator: "; "))
-            case "file": return .string(entities.declaredAt(i).file)
-            case "line": return .integer(entities.declaredAt(i).line)
+            case .named(.file): return .string(entities.declaredAt(i).file)
+            case .named(.line): return .integer(entities.declaredAt(i).line)
             default: return .noRecord
             }
         case .statement(let s), .proposition(let s):
             // One column each, as for entities.
-            switch statementField(name) {
+            switch statementField(field) {
             case .subject: return store.subject(of: s)
             case .predicate: return .predicate(store.predicate(of: s))
             case .object: return store.object(of: s)
@@ -80,26 +81,25 @@ final class ValueOps {
                 return store.qualifier(of: s, key, literals) ?? .noRecord
             }
         case .predicate(let p):
-            return name == "label" || name == "id" ? .string(store.predicateName(p)) : .noRecord
+            return field == .named(.label) || field == .named(.id) ? .string(store.predicateName(p)) : .noRecord
         case .type(let t):
-            return name == "label" || name == "id" ? .string(store.typeName(t)) : .noRecord
+            return field == .named(.label) || field == .named(.id) ? .string(store.typeName(t)) : .noRecord
         default:
             return .noRecord
         }
     }
 
-    func function(_ name: String, _ v: Value, _ range: Range<Int>) throws(Diagnostic) -> Value {
+    func function(_ function: ValueFunction, _ v: Value, _ range: Range<Int>) throws(Diagnostic) -> Value {
         if v == .noRecord { return .noRecord }
-        switch name {
-        case "lower": return .string(text(v).lowercased())
-        case "upper": return .string(text(v).uppercased())
-        case "str": return .string(text(v))
-        case "len": return .integer(text(v).count)
-        case "year":
+        switch function {
+        case .lower: return .string(text(v).lowercased())
+        case .upper: return .string(text(v).uppercased())
+        case .str: return .string(text(v))
+        case .len: return .integer(text(v).count)
+        case .year:
             if v == .unknown || v == .none { return .noRecord }
             guard let d = asDate(v) else { throw error("year() takes a date, found \(kindName(v))", range) }
             return .integer(d.year)
-        default: return .noRecord
         }
     }
 
@@ -227,6 +227,7 @@ final class ValueOps {
 
     /// Equality as queries see it: numbers by exact value, everything else exactly.
     func equal(_ a: Value, _ b: Value) -> Bool {
+        if case .integer(let x) = a, case .integer(let y) = b { return x == y }
         if let x = ExactNumber(a), let y = ExactNumber(b) { return ExactNumber.compare(x, y) == 0 }
         // A year written as a number (`2020`, `2020.0`) equals the year date.
         if case .date(let d) = a, let y = ExactNumber(b)?.exactInteger { return (1000...9999).contains(y) && d == DateValue(year: y) }
@@ -251,6 +252,15 @@ final class ValueOps {
         case .matches:
             return false  // compiled to .regex
         case .less, .lessOrEqual, .greater, .greaterOrEqual:
+            // Two integers as themselves (ExactNumber makes each a list of digits).
+            if case .integer(let x) = a, case .integer(let y) = b {
+                switch op {
+                case .less: return x < y
+                case .lessOrEqual: return x <= y
+                case .greater: return x > y
+                default: return x >= y
+                }
+            }
             if let x = ExactNumber(a), let y = ExactNumber(b) {
                 let c = ExactNumber.compare(x, y)
                 switch op {

@@ -150,6 +150,31 @@ public struct EntityTable: Sendable, RandomAccessCollection {
         return withBytes(span) { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// Ids and labels read in place, through pointers valid inside `withNames` only: a
+    /// loop over many entities reads them with no reference counted (each `withLabelBytes`
+    /// retained and released the table's arrays).
+    struct Names {
+        let arena: UnsafeBufferPointer<UInt8>
+        let idSpan: UnsafeBufferPointer<UInt64>
+        let labelSpan: UnsafeBufferPointer<UInt64>
+
+        /// Entity i's label (or id) bytes; nil for a name kept apart for its length.
+        @inline(__always) func bytes(_ i: Int, label: Bool) -> UnsafeBufferPointer<UInt8>? {
+            let span = label ? labelSpan[i] : idSpan[i]
+            if span & EntityTable.longMark == EntityTable.longMark { return nil }
+            let start = Int(span >> 24)
+            return UnsafeBufferPointer(rebasing: arena[start..<start + Int(span & EntityTable.longMark)])
+        }
+    }
+
+    func withNames<R>(_ body: (Names) throws -> R) rethrows -> R {
+        try arena.withUnsafeBufferPointer { a in
+            try idSpan.withUnsafeBufferPointer { ids in
+                try labelSpan.withUnsafeBufferPointer { labels in try body(Names(arena: a, idSpan: ids, labelSpan: labels)) }
+            }
+        }
+    }
+
     /// Entity i's id as UTF-8 bytes, without making a String (answers written out).
     func withIDBytes<T>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T { withBytes(idSpan[i], body) }
 

@@ -242,6 +242,40 @@ struct LiteralTable: Sendable {
         return arena.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start..<start + Int(p & 0xFF_FFFF)])) }
     }
 
+    /// Integers, dates and texts read in place, through pointers valid inside `withPayloads`
+    /// only (a loop over many literals then counts no references).
+    struct Payloads {
+        let kinds: UnsafeBufferPointer<UInt8>
+        let payloads: UnsafeBufferPointer<UInt64>
+        let arena: UnsafeBufferPointer<UInt8>
+
+        @inline(__always) func integer(_ i: Int) -> Int? {
+            kinds[i] == Kind.integer.rawValue ? Int(truncatingIfNeeded: payloads[i]) : nil
+        }
+
+        @inline(__always) func date(_ i: Int) -> DateValue? {
+            guard kinds[i] == Kind.date.rawValue else { return nil }
+            let p = payloads[i]
+            return DateValue(year: Int(Int64(bitPattern: p) >> 16), month: Int(p >> 8 & 0xFF), day: Int(p & 0xFF))
+        }
+
+        /// A string literal's bytes; nil for another kind, or a string kept apart for its length.
+        @inline(__always) func string(_ i: Int) -> UnsafeBufferPointer<UInt8>? {
+            guard kinds[i] == Kind.string.rawValue, payloads[i] != UInt64.max else { return nil }
+            let p = payloads[i]
+            let start = Int(p >> 24)
+            return UnsafeBufferPointer(rebasing: arena[start..<start + Int(p & 0xFF_FFFF)])
+        }
+    }
+
+    func withPayloads<R>(_ body: (Payloads) throws -> R) rethrows -> R {
+        try kinds.withUnsafeBufferPointer { k in
+            try payloads.withUnsafeBufferPointer { p in
+                try arena.withUnsafeBufferPointer { a in try body(Payloads(kinds: k, payloads: p, arena: a)) }
+            }
+        }
+    }
+
     /// The integer literal `i`; nil for another kind.
     @inline(__always) func integer(_ i: Int) -> Int? {
         kinds[i] == Kind.integer.rawValue ? Int(truncatingIfNeeded: payloads[i]) : nil
