@@ -86,6 +86,16 @@ import Testing
             "find ?x, ?v where ?x val ?v, ?v in 2020",
             "find ?x, ?v, ?w where ?x val ?v, ?x val ?w, ?v < ?w",
             "find ?x, ?v where ?x val ?v, ?v.label = \"Alpha\"",
+            // Equalities across steps that share no variable: hash joins (see hashJoinsAreTaken).
+            "find ?x, ?y where ?x is_a T, ?y is_a T, ?x.label = ?y.label, ?x != ?y",
+            "find ?x, ?d, ?y, ?e where ?x born ?d, ?y died ?e, ?d = ?e",
+            "find ?x, ?v, ?y, ?w where ?x val ?v, ?y val ?w, ?v = ?w",
+            "find ?x, ?y, ?z where ?x is_a T, ?y p ?z, lower(?x.label) = upper(?z.label)",
+            "find ?x, ?y where ?x is_a T, ?y is_a T, len(?x.label) = len(?y.label), ?x.id < ?y.id",
+            "find ?x, ?v, ?y where ?x val ?v, ?y is_a T, str(?v) = ?y.label",
+            "find ?x where ?x is_a T, not (?y is_a T, ?y.label = ?x.label, ?y != ?x)",
+            "find ?x, ?y where ?x is_a T, optional (?y p ?z, ?y.label = ?x.label)",
+            "find ?x, ?y where ?x born ?d, (?y died ?e, year(?e) = year(?d) or ?y born ?d)",
         ] {
             #expect(try BatchJoinTests.takes(q, store, rules), "\(q)")
             let general = Self.outcome(q, store, rules, batchJoin: false)
@@ -95,5 +105,34 @@ import Testing
         }
         // Most compare something (not every query errs, nor finds nothing).
         #expect(decided >= 25, "only \(decided) queries had answers, seed \(seed)")
+    }
+
+    /// The equalities above across steps that share no variable are joined by hash (so the
+    /// agreement above is the hash join's), at the top and inside `not` and `optional`.
+    @Test func hashJoinsAreTaken() throws {
+        let text = "type T\npredicate p\nentity D : T\nentity E : T \"Alpha\"\nentity F : T \"alpha\"\nfrom D para 1\nE p F\n"
+        guard let (store, rules) = try BatchJoinTests.generated(text, "hash.kb") else { return }
+        for q in [
+            "find ?x, ?y where ?x is_a T, ?y is_a T, ?x.label = ?y.label, ?x != ?y",
+            "find ?x where ?x is_a T, not (?y is_a T, lower(?y.label) = lower(?x.label), ?y != ?x)",
+            "find ?x, ?y where ?x is_a T, optional (?y p ?z, ?y.label = ?x.label)",
+        ] {
+            let source = SourceText(name: "test", text: q)
+            guard case .query(let parsed) = try Parser.parseCommand(source, rules: []) else { return }
+            let prepared = try PreparedQuery(parsed, source: source, store: store, rules: rules)
+            try prepared.run(limits: .none) { _ in }
+            func hashJoins(_ ops: [BatchJoin.Op]) -> Int {
+                ops.reduce(0) { n, op in
+                    switch op {
+                    case .hashJoin: return n + 1
+                    case .not(let inner, _, _), .optional(let inner, _, _): return n + hashJoins(inner)
+                    case .or(let branches, _, _): return n + branches.map(hashJoins).reduce(0, +)
+                    default: return n
+                    }
+                }
+            }
+            #expect(hashJoins(prepared.keptJoin?.ops ?? []) == 1, "\(q)")
+            #expect(prepared.explanation(answers: 0).contains("hash join on the next filter"), "\(q)")
+        }
     }
 }

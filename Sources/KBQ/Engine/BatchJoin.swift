@@ -160,6 +160,9 @@ final class BatchJoin {
         case not([Op], origin: Int, Counter)
         case optional([Op], origin: Int, Counter)
         case or([[Op]], origin: Int, Counter)
+        /// A step that shares no variable with those before it, joined by hash on the
+        /// equality filter after it (see `HashJoinOp`).
+        case hashJoin(HashJoinOp)
 
         /// The rows the step made in this run.
         var rowsOut: Int {
@@ -167,6 +170,7 @@ final class BatchJoin {
             case .pattern(let p): return p.output.rowsOut
             case .isA(let a): return a.output.rowsOut
             case .path(let p): return p.rowsOut
+            case .hashJoin(let h): return h.rowsOut
             case .filter(_, _, _, _, _, let c), .not(_, _, let c), .optional(_, _, let c), .or(_, _, let c): return c.rows
             }
         }
@@ -194,6 +198,12 @@ final class BatchJoin {
                 p.forwardTables = nil
                 p.walked = nil
                 p.linksTo = nil
+            case (.hashJoin(let h), .hashJoin(let g)?):
+                h.rowsOut += g.rowsOut
+                h.inner.addCounts(g.inner)
+            case (.hashJoin(let h), _):
+                h.reset()
+                h.inner.addCounts(nil)
             case (.filter(_, _, _, _, _, let c), .filter(_, _, _, _, _, let d)?): c.rows += d.rows
             case (.not(let inner, _, let c), .not(let other, _, let d)?), (.optional(let inner, _, let c), .optional(let other, _, let d)?):
                 c.rows += d.rows
@@ -294,7 +304,13 @@ final class BatchJoin {
     /// The steps as operators, with their evidence slots and origin columns numbered in the
     /// order the steps come (so a row's statements read in that order, as a nested loop
     /// would stack them). `certain`: the variables bound in every row reaching the steps.
-    static func operators(_ steps: [JoinPlan.Step], certain: Set<Int>, variableCount: Int, _ store: FactStore, _ slots: inout Int, _ origins: inout Int) -> [Op] {
+    ///
+    /// `mayBeBound`: the variables rows reaching the steps may bind (the steps of an outer
+    /// list before these); nil: those of `certain`.
+    static func operators(
+        _ steps: [JoinPlan.Step], certain: Set<Int>, mayBeBound: Set<Int>? = nil, variableCount: Int, _ store: FactStore, _ slots: inout Int, _ origins: inout Int
+    ) -> [Op] {
+        var mayBeBound = mayBeBound ?? certain
         var certain = certain
         var ops: [Op] = []
         func origin() -> Int {
@@ -305,8 +321,15 @@ final class BatchJoin {
         var lastScan: (op: PatternOp, binds: Set<Int>)? = nil
         // Per op, the variables every row reaching it binds (see `pushPairChecks`).
         var certainBefore: [Set<Int>] = []
-        for step in steps {
+        for (index, step) in steps.enumerated() {
             certainBefore.append(certain)
+            let before = mayBeBound
+            mayBeBound.formUnion(BatchJoin.mayBind(step))
+            /// The op, or a hash join of it with the equality filter after it.
+            func joined(_ op: Op, binding variables: [Int]) -> Op {
+                let following = index + 1 < steps.count ? steps[index + 1] : nil
+                return BatchJoin.hashJoin(op, binding: Set(variables), followedBy: following, before: before).map { .hashJoin($0) } ?? op
+            }
             let previous = lastScan
             if case .filter = step {} else { lastScan = nil }
             switch step {
@@ -315,7 +338,7 @@ final class BatchJoin {
                 slots += 1
                 if op.scratch != nil { lastScan = (op, Set(op.variables).subtracting(certain)) }
                 certain.formUnion(op.variables)
-                ops.append(.pattern(op))
+                ops.append(joined(.pattern(op), binding: op.variables))
             case .isA(let a):
                 let op = IsAOp(a, slot: slots)
                 slots += 1
@@ -324,7 +347,7 @@ final class BatchJoin {
                     scan.op.pushedTypes.append((at, op, type))
                 }
                 certain.formUnion(op.variables)
-                ops.append(.isA(op))
+                ops.append(joined(.isA(op), binding: op.variables))
             case .path(let p):
                 let op = PathOp(p, slot: slots)
                 slots += op.slotCount
@@ -345,7 +368,7 @@ final class BatchJoin {
                     continue
                 }
                 let o = origin()
-                ops.append(.not(operators(inner, certain: certain, variableCount: variableCount, store, &slots, &origins), origin: o, Counter()))
+                ops.append(.not(operators(inner, certain: certain, mayBeBound: before, variableCount: variableCount, store, &slots, &origins), origin: o, Counter()))
             case .optional(let inner):
                 if inner.count == 1, case .pattern(let p) = inner[0] {
                     // One pattern: a left join in the step itself, no batch put back in order.
@@ -354,10 +377,10 @@ final class BatchJoin {
                     continue
                 }
                 let o = origin()
-                ops.append(.optional(operators(inner, certain: certain, variableCount: variableCount, store, &slots, &origins), origin: o, Counter()))
+                ops.append(.optional(operators(inner, certain: certain, mayBeBound: before, variableCount: variableCount, store, &slots, &origins), origin: o, Counter()))
             case .or(let branches):
                 let o = origin()
-                let planned = branches.map { operators($0, certain: certain, variableCount: variableCount, store, &slots, &origins) }
+                let planned = branches.map { operators($0, certain: certain, mayBeBound: before, variableCount: variableCount, store, &slots, &origins) }
                 certain.formUnion(BatchJoin.binds([step]))
                 ops.append(.or(planned, origin: o, Counter()))
             }
@@ -503,6 +526,7 @@ final class BatchJoin {
         case .pattern(let p): try expand(p, batch, next)
         case .isA(let a): try expandIsA(a, batch, next)
         case .path(let p): try expandPath(p, batch, next)
+        case .hashJoin(let h): try expandHashJoin(h, batch, next)
         case .filter(let e, let vars, let memo, let quick, let fast, let counter):
             let kept = try keptRows(batch, e, vars, memo, quick, fast)
             counter.rows += kept.count
@@ -576,7 +600,7 @@ final class BatchJoin {
     }
 
     /// Every row the steps make from `batch`, in one batch.
-    private func collect(_ ops: [Op], _ batch: BindingBatch) throws -> BindingBatch {
+    func collect(_ ops: [Op], _ batch: BindingBatch) throws -> BindingBatch {
         var all = BindingBatch(count: 0, width: width, slots: slotCount)
         try push(ops, 0, batch) { all.append($0) }
         return all

@@ -171,7 +171,7 @@ struct BindingFilter {
 
     /// A side's value at row `r`; nil to decline.
     @inline(__always)
-    private static func scalar(_ side: Side, _ r: Int, _ column: UnsafeBufferPointer<UInt64>, _ tables: Tables, _ text: inout Text) -> Scalar? {
+    static func scalar(_ side: Side, _ r: Int, _ column: UnsafeBufferPointer<UInt64>, _ tables: Tables, _ text: inout Text) -> Scalar? {
         var s: Scalar
         switch side.leaf {
         case .integer(let i): s = .integer(i)
@@ -226,6 +226,22 @@ struct BindingFilter {
             }
         }
         return s
+    }
+
+    /// A hash of a side's value that equal values share (`equal`): an integer and a date by
+    /// the number and the year (a year date equals its year as an integer), a text by its
+    /// bytes, an entity by its number.
+    static func hashKey(_ s: Scalar, _ text: Text) -> UInt64 {
+        func mixed(_ x: UInt64) -> UInt64 { (x ^ (x >> 31)) &* 0x9E37_79B9_7F4A_7C15 }
+        switch s {
+        case .integer(let i): return mixed(UInt64(bitPattern: Int64(i)))
+        case .date(let d): return mixed(UInt64(bitPattern: Int64(d.year)))
+        case .entity(let e): return mixed(UInt64(e) | 1 << 62)
+        case .text:
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325
+            for b in text.bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+            return mixed(h ^ 1 << 63)
+        }
     }
 
     /// Leaves in `text` the text `ValueOps.text` reads from a value (an entity's label, an

@@ -38,6 +38,7 @@ extension PreparedQuery {
                 case (.optional, .pattern(let o)?):
                     how = o.hashed ? "left hash join" + (o.key.map { " on ?\(c.variables[$0.variable])" } ?? "") : "left join by index"
                 case (.pattern, .path?): how = "path walk"
+                case (.pattern, .hashJoin?): how = "hash join on the next filter"
                 case (.pattern, _): how = "search"
                 case (.filter, _): how = "filter"
                 case (.not, _): how = "anti-join"

@@ -1,0 +1,227 @@
+/// A hash join on an equality filter. A step that shares no variable with the steps before
+/// it (`?x is_a Person, ?y is_a Person`) would be made once for every row that reaches it,
+/// a cross product that the filter after it (`?x.label = ?y.label`) then thins: 40,000 rows
+/// on each side are 1.6 billion candidates. Here the step's rows are made once per run, and
+/// grouped by the hash of their side of the filter; each incoming row is paired with the
+/// rows of its own side's hash only.
+///
+/// The filter step stays after it and decides every pair, so a pair made here is a
+/// candidate, never an answer by itself: the hash only has to give equal values equal
+/// hashes (`BindingFilter.hashKey`). A row whose side cannot be read as a key (text beyond
+/// ASCII, a value kept boxed) is paired with every row of the other side. Each row's pairs
+/// come in the order the step made its rows, so the answers come in the cross product's
+/// order (BatchJoinTests and BindingFilterTests compare them with the general evaluator).
+extension BatchJoin {
+    final class HashJoinOp {
+        /// The step that shares no variable with the steps before it.
+        let inner: Op
+        /// The filter's side read from the incoming rows, and the side read from the
+        /// step's own rows.
+        let probe: BindingFilter.Side
+        let build: BindingFilter.Side
+        /// The step's rows in this run, grouped by their hashes, and the rows whose side is
+        /// no key.
+        var rows: BindingBatch? = nil
+        var buckets = HashBuckets()
+        var unkeyed: [Int32] = []
+        var rowsOut = 0
+
+        init(inner: Op, probe: BindingFilter.Side, build: BindingFilter.Side) {
+            (self.inner, self.probe, self.build) = (inner, probe, build)
+        }
+
+        /// Clears what a run made (a run starts, and the store may have changed).
+        func reset() {
+            rows = nil
+            buckets = HashBuckets()
+            unkeyed = []
+            rowsOut = 0
+        }
+    }
+
+    /// A hash join for step `step`, which `following` (the step after it) may equate with
+    /// earlier rows; nil when it is not such a pair. `before`: every variable an earlier
+    /// step may bind.
+    static func hashJoin(_ op: Op, binding stepVariables: Set<Int>, followedBy following: JoinPlan.Step?, before: Set<Int>) -> HashJoinOp? {
+        guard !before.isEmpty, !stepVariables.isEmpty, stepVariables.isDisjoint(with: before),
+              case .filter(let e, _, _, _)? = following, let filter = BindingFilter(e), filter.test == .compare, filter.op == .equal,
+              let l = filter.left.variable, let r = filter.right.variable
+        else { return nil }
+        switch op {
+        case .pattern(let p) where p.joining == .inner: break
+        case .isA: break
+        default: return nil
+        }
+        if before.contains(l), stepVariables.contains(r) { return HashJoinOp(inner: op, probe: filter.left, build: filter.right) }
+        if before.contains(r), stepVariables.contains(l) { return HashJoinOp(inner: op, probe: filter.right, build: filter.left) }
+        return nil
+    }
+
+    /// Every variable a step may bind (in some rows, not necessarily all).
+    static func mayBind(_ step: JoinPlan.Step) -> Set<Int> {
+        switch step {
+        case .pattern(let p): return Set(p.variables)
+        case .isA(let a): return Set([a.subject, a.type].filter { $0.kind == .variable }.map(\.variable))
+        case .path(let p): return Set(p.variables)
+        case .optional(let inner): return inner.reduce(into: Set<Int>()) { $0.formUnion(mayBind($1)) }
+        case .or(let branches): return branches.joined().reduce(into: Set<Int>()) { $0.formUnion(mayBind($1)) }
+        case .filter, .not: return []
+        }
+    }
+
+    func expandHashJoin(_ h: HashJoinOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
+        if h.rows == nil { try buildHashSide(h) }
+        let rows = h.rows!
+        guard rows.count > 0 else { return }
+        var left: [Int32] = []
+        var right: [Int32] = []
+        left.reserveCapacity(BatchJoin.batchRows)
+        right.reserveCapacity(BatchJoin.batchRows)
+        func emit() throws {
+            guard !left.isEmpty else { return }
+            h.rowsOut += left.count
+            try next(BatchJoin.paired(batch, left, rows, right))
+            left.removeAll(keepingCapacity: true)
+            right.removeAll(keepingCapacity: true)
+        }
+        // Every row of the step, for an incoming row whose side is no key (made if one is met).
+        var all: [Int32]? = nil
+        let none = [UInt64]()
+        try entities.withNames { names in
+            try literals.withPayloads { payloads in
+                let tables = BindingFilter.Tables(names: names, literals: payloads)
+                var text = BindingFilter.Text.allocate()
+                defer { text.free() }
+                try (h.probe.variable.map { batch.columns[$0] } ?? none).withUnsafeBufferPointer { column in
+                    for r in 0..<batch.count {
+                        let key = BindingFilter.scalar(h.probe, r, column, tables, &text).map { BindingFilter.hashKey($0, text) }
+                        // The rows of the key's hash and those with no key, in the step's order.
+                        let matches: ArraySlice<Int32>
+                        if let key {
+                            matches = BatchJoin.merged(h.buckets.rows(key), h.unkeyed)
+                        } else {
+                            if all == nil { all = Array(0..<Int32(rows.count)) }
+                            matches = all![...]
+                        }
+                        for j in matches {
+                            left.append(Int32(r))
+                            right.append(j)
+                            if left.count == BatchJoin.batchRows { try emit() }
+                        }
+                    }
+                }
+            }
+        }
+        try emit()
+    }
+
+    /// The step's rows for this run, made once from a row of nothing bound, and grouped.
+    private func buildHashSide(_ h: HashJoinOp) throws {
+        let rows = try collect([h.inner], BindingBatch(count: 1, width: width, slots: slotCount))
+        var keyed: [(key: UInt64, row: Int32)] = []
+        var unkeyed: [Int32] = []
+        let none = [UInt64]()
+        entities.withNames { names in
+            literals.withPayloads { payloads in
+                let tables = BindingFilter.Tables(names: names, literals: payloads)
+                var text = BindingFilter.Text.allocate()
+                defer { text.free() }
+                (h.build.variable.map { rows.columns[$0] } ?? none).withUnsafeBufferPointer { column in
+                    for j in 0..<rows.count {
+                        if let s = BindingFilter.scalar(h.build, j, column, tables, &text) {
+                            keyed.append((BindingFilter.hashKey(s, text), Int32(j)))
+                        } else {
+                            unkeyed.append(Int32(j))
+                        }
+                    }
+                }
+            }
+        }
+        (h.rows, h.buckets, h.unkeyed) = (rows, HashBuckets(keyed), unkeyed)
+    }
+
+    /// Rows by key: the rows sorted by key (each key's in increasing order), and an open
+    /// addressing table from a key to where its rows start (a dictionary of arrays made an
+    /// array a key, and hashed every key again).
+    struct HashBuckets {
+        private var rowsByKey: [Int32] = []
+        private var keys: [UInt64] = []
+        private var starts: [Int32] = []
+        private var counts: [Int32] = []
+
+        init() {}
+
+        init(_ keyed: [(key: UInt64, row: Int32)]) {
+            let sorted = keyed.sorted { $0.key != $1.key ? $0.key < $1.key : $0.row < $1.row }
+            rowsByKey = sorted.map(\.row)
+            var size = 16
+            while size < keyed.count * 2 { size *= 2 }
+            (keys, starts, counts) = ([UInt64](repeating: 0, count: size), [Int32](repeating: -1, count: size), [Int32](repeating: 0, count: size))
+            var i = 0
+            while i < sorted.count {
+                var end = i + 1
+                while end < sorted.count && sorted[end].key == sorted[i].key { end += 1 }
+                var slot = Int(truncatingIfNeeded: sorted[i].key) & (size - 1)
+                while starts[slot] >= 0 { slot = (slot + 1) & (size - 1) }
+                (keys[slot], starts[slot], counts[slot]) = (sorted[i].key, Int32(i), Int32(end - i))
+                i = end
+            }
+        }
+
+        /// The rows of `key`, in increasing order.
+        func rows(_ key: UInt64) -> ArraySlice<Int32> {
+            guard !keys.isEmpty else { return [] }
+            var slot = Int(truncatingIfNeeded: key) & (keys.count - 1)
+            while starts[slot] >= 0 {
+                if keys[slot] == key { return rowsByKey[Int(starts[slot])..<Int(starts[slot] + counts[slot])] }
+                slot = (slot + 1) & (keys.count - 1)
+            }
+            return []
+        }
+    }
+
+    /// Two increasing lists as one.
+    static func merged(_ a: ArraySlice<Int32>, _ b: [Int32]) -> ArraySlice<Int32> {
+        if b.isEmpty { return a }
+        if a.isEmpty { return b[...] }
+        var out: [Int32] = []
+        out.reserveCapacity(a.count + b.count)
+        var (i, j) = (a.startIndex, 0)
+        while i < a.endIndex || j < b.count {
+            if j == b.count || (i < a.endIndex && a[i] < b[j]) {
+                out.append(a[i])
+                i += 1
+            } else {
+                out.append(b[j])
+                j += 1
+            }
+        }
+        return out[...]
+    }
+
+    /// Pairs as rows: incoming row `left[k]` with the step's row `right[k]`. The step binds
+    /// only variables the incoming rows leave unbound, and fills only its own evidence
+    /// slots, so each column comes from the one side that has it.
+    static func paired(_ batch: BindingBatch, _ left: [Int32], _ rows: BindingBatch, _ right: [Int32]) -> BindingBatch {
+        var out = BindingBatch(count: left.count, width: batch.columns.count, slots: batch.evidence.count)
+        left.withUnsafeBufferPointer { left in
+            right.withUnsafeBufferPointer { right in
+                for v in 0..<batch.columns.count {
+                    if !rows.columns[v].isEmpty {
+                        out.columns[v] = BindingBatch.gather(rows.columns[v], right)
+                    } else if !batch.columns[v].isEmpty {
+                        out.columns[v] = BindingBatch.gather(batch.columns[v], left)
+                    }
+                }
+                for s in 0..<batch.evidence.count {
+                    if !rows.evidence[s].isEmpty {
+                        out.evidence[s] = BindingBatch.gather(rows.evidence[s], right)
+                    } else if !batch.evidence[s].isEmpty {
+                        out.evidence[s] = BindingBatch.gather(batch.evidence[s], left)
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
