@@ -130,6 +130,27 @@ import Testing
         }
         #expect(nonEmpty >= 6)
     }
+    /// `?x is_a ?t` with both free: every entity with each of its types and their
+    /// supertypes, in the general evaluator's order (the bundled case's types have
+    /// supertypes, and entities of several types).
+    @Test func everyEntitysTypesAgreeWithTheGeneralEvaluator() throws {
+        guard case .success(let store) = Loader.load(files: [Support.root + "/kb/main.kb"], into: FactStore()) else {
+            Issue.record("the bundled knowledge base does not load")
+            return
+        }
+        let rules = try RuleEngine(store: store, rules: store.rules)
+        for q in [
+            "find ?x, ?t where ?x is_a ?t",
+            "find ?t, count(*) where ?x is_a ?t group by ?t",
+            "find ?x, ?t where ?y claims _, ?x is_a ?t",
+        ] {
+            #expect(try Self.takes(q, store, rules), "\(q)")
+            let general = try Self.answers(q, store, rules, batchJoin: false)
+            #expect(try Self.answers(q, store, rules, batchJoin: true) == general, "\(q)")
+            #expect(general.count > 20, "\(q)")
+        }
+    }
+
     /// Answers ordered by entities' labels or ids (compared as bytes when ASCII) agree with
     /// the general evaluator: non-ASCII labels, equal labels (ties keep the order met),
     /// descending keys, two keys, pages, and a key that turns out not to be an entity

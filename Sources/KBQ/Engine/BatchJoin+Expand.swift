@@ -515,8 +515,12 @@ extension BatchJoin {
             } else if let t = type {
                 for e in members(a, t) { try emit(e, t) }
             } else {
-                for e in store.entities.indices {
-                    for t in store.allTypes(of: EntityID(e)) { try emit(EntityID(e), t) }
+                // Every entity with every type: the types of each list of declared types
+                // (entities share a few) found once, not a list made an entity.
+                let entities = store.entities
+                let closures = entities.allTypeLists.map { store.allTypes(declared: $0) }
+                for e in entities.indices {
+                    for t in closures[entities.typeListNumber(e)] { try emit(EntityID(e), t) }
                 }
             }
         }

@@ -113,6 +113,9 @@ extension PreparedQuery {
         {
             return try scanCountByRuns(p, k, predicateAllowed, filters, keyVariable, exec)
         }
+        if case .predicate = key, subjectConstant == nil, objectConstant == nil, p.qualifiers.isEmpty {
+            return try scanCountByPredicateRuns(p, filters, keyVariable, exec)
+        }
         let candidates = exec.candidateStatements(p)
         let count = candidates?.count ?? store.statementCount
         var groupOf = [Int32](repeating: -1, count: count)
@@ -247,17 +250,7 @@ extension PreparedQuery {
             runs.append(run)
         } }
         if let interrupted { throw interrupted }
-        // Groups are numbered in the order the general evaluator meets them (by first
-        // statement), which shows unless the answer is ordered by the key itself.
-        if !ordersByKey {
-            var keyed = firstStatement.indices.map { UInt64(UInt32(bitPattern: firstStatement[$0])) << 32 | UInt64($0) }
-            keyed.sort()
-            let order = keyed.map { Int($0 & 0xFFFF_FFFF) }
-            counts = order.map { counts[$0] }
-            firstStatement = order.map { firstStatement[$0] }
-            groupKeys = order.map { groupKeys[$0] }
-            runs = order.map { runs[$0] }
-        }
+        inFirstStatementOrder(&counts, &firstStatement, &groupKeys, &runs)
         // A constant the closure captures (a captured `var` is checked at every access).
         let keys = groupKeys
         let keyValues = { (g: Int) -> Value in store.value(Term(raw: UInt32(truncatingIfNeeded: keys[g]))) }
@@ -265,6 +258,67 @@ extension PreparedQuery {
         if spelled { for g in groups { runs[g] = store.statements(withQualifier: key, term: Term(raw: UInt32(truncatingIfNeeded: keys[g]))) } }
         return ScanCount(
             rows: try aggregateRows(groups, firstStatement, counts, exec), candidates: nil, groupOf: [], runs: runs, accepts: accepts)
+    }
+
+    /// Groups numbered in the order the general evaluator meets them (by first statement),
+    /// which shows unless the answer is ordered by the key itself.
+    func inFirstStatementOrder(_ counts: inout [Int], _ firstStatement: inout [StatementID], _ groupKeys: inout [UInt64], _ runs: inout [ColumnSlice<StatementID>]) {
+        guard !ordersByKey else { return }
+        var keyed = firstStatement.indices.map { UInt64(UInt32(bitPattern: firstStatement[$0])) << 32 | UInt64($0) }
+        keyed.sort()
+        let order = keyed.map { Int($0 & 0xFFFF_FFFF) }
+        counts = order.map { counts[$0] }
+        firstStatement = order.map { firstStatement[$0] }
+        groupKeys = order.map { groupKeys[$0] }
+        runs = order.map { runs[$0] }
+    }
+
+    /// Grouped by the predicate with nothing else bound: the predicate index's runs are the
+    /// groups, each counted by its statements' asserted bits (a scan read each statement's
+    /// predicate and looked its group up).
+    func scanCountByPredicateRuns(_ p: CompiledPattern, _ filters: [CompiledExpr], _ keyVariable: Int, _ exec: Execution) throws -> ScanCount {
+        let asserted = store.table.asserted
+        let quoted = p.quoted
+        var counts: [Int] = []
+        var firstStatement: [StatementID] = []
+        var groupKeys: [UInt64] = []
+        var runs: [ColumnSlice<StatementID>] = []
+        var interrupted: Error? = nil
+        var checked = 0
+        store.byPredicate.forEachRun { k, run in
+            guard interrupted == nil else { return }
+            do {
+                // A group the key filters refuse is never read.
+                guard try keyPasses(.predicate(PredicateID(k)), filters, keyVariable, exec) else { return }
+                checked += run.count
+                if checked > 1 << 16 {
+                    checked = 0
+                    try exec.checkLimits()
+                }
+            } catch {
+                interrupted = error
+                return
+            }
+            var n = 0
+            var first: StatementID = -1
+            for sid in run where asserted[Int(sid)] != quoted {
+                n += 1
+                if first < 0 { first = sid }
+            }
+            guard n > 0 else { return }
+            counts.append(n)
+            firstStatement.append(first)
+            groupKeys.append(UInt64(k))
+            runs.append(run)
+        }
+        if let interrupted { throw interrupted }
+        inFirstStatementOrder(&counts, &firstStatement, &groupKeys, &runs)
+        let keys = groupKeys
+        let keyValues = { (g: Int) -> Value in .predicate(PredicateID(truncatingIfNeeded: keys[g])) }
+        let groups = topGroups(counts, keyValues, exec.ops) ?? Array(counts.indices)
+        return ScanCount(
+            rows: try aggregateRows(groups, firstStatement, counts, exec), candidates: nil, groupOf: [], runs: runs,
+            accepts: { asserted[$0] != quoted })
     }
 
     /// Whether `order by` names the group key (so no two rows tie and group numbers never

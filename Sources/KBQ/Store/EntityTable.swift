@@ -52,6 +52,10 @@ public struct EntityTable: Sendable, RandomAccessCollection {
     public func id(_ i: Int) -> String { string(idSpan[i]) }
     public func label(_ i: Int) -> String { string(labelSpan[i]) }
     public func types(_ i: Int) -> [Int32] { typeLists[Int(typeList[i])] }
+    /// Entity i's list of types, by its number: entities that share a list share it.
+    func typeListNumber(_ i: Int) -> Int { Int(typeList[i]) }
+    /// The lists of types entities have, by number (`typeListNumber`).
+    var allTypeLists: [[Int32]] { typeLists }
     func paragraphs(_ i: Int) -> Int? { paragraphCounts.isEmpty ? nil : paragraphCounts[EntityID(i)] }
     func iri(_ i: Int) -> String? { iris.isEmpty ? nil : iris[EntityID(i)] }
     /// Entities by the IRI each was given (the later one of two with the same IRI).

@@ -126,9 +126,13 @@ extension FactStore {
     }
 
     /// Every type of `e`, with their super-types, nearest first.
-    public func allTypes(of e: EntityID) -> [Int32] {
+    public func allTypes(of e: EntityID) -> [Int32] { allTypes(declared: entities.types(Int(e))) }
+
+    /// The types of an entity declared of `declared`: those, then their supertypes, breadth
+    /// first, each once.
+    func allTypes(declared: [Int32]) -> [Int32] {
         var seen: [Int32] = []
-        var queue = entities.types(Int(e))
+        var queue = declared
         while !queue.isEmpty {
             let t = queue.removeFirst()
             if !seen.contains(t) {
