@@ -157,11 +157,31 @@ extension BatchJoin {
     /// The provenance run of statement `i`: the next run when `i` is just past this one
     /// (a scan in statement order, where a run may be a statement long), else searched.
     @inline(never) func findProvenance(_ i: Int) {
+        let starts = table.provenanceRunStart
         let next = provenanceRun + 1
-        if i == provenanceRange.upperBound, next < table.provenanceRunStart.count, Int(table.provenanceRunStart[next]) == i {
+        if i == provenanceRange.upperBound, next < starts.count, Int(starts[next]) == i {
             provenanceRun = next
+        } else if i >= provenanceRange.upperBound {
+            // Scans read statements in increasing order, often a few runs apart (statements
+            // of many sources): the run is found forward from this one, by steps that
+            // double, then halving (a search of all the runs missed the cache at each step).
+            // Invariant: the run `low` starts at or before i.
+            var low = provenanceRun
+            var step = 1
+            var high = low + 1
+            while high < starts.count, Int(starts[high]) <= i {
+                low = high
+                step *= 2
+                high = low + step
+            }
+            high = min(high, starts.count)
+            while high - low > 1 {
+                let mid = (low + high) / 2
+                if Int(starts[mid]) <= i { low = mid } else { high = mid }
+            }
+            provenanceRun = low
         } else {
-            provenanceRun = StatementTable.run(i, startingAt: table.provenanceRunStart)
+            provenanceRun = StatementTable.run(i, startingAt: starts)
         }
         provenanceRange = table.provenanceRun(provenanceRun)
         provenanceDocument = nil

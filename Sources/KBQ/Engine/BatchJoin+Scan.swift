@@ -290,6 +290,10 @@ extension BatchJoin {
         }
         var matched = false
         var j = 0
+        // The provenance run whose source the pushed filters last decided, and whether they
+        // refused it (the same source for its whole run: decided once a run).
+        var decidedRun = -1
+        var refusedRun = false
         // An anti-join's probe stops at its first match: its chunks start small.
         var chunk = stopsAtMatch ? 16 : BatchJoin.batchRows
         while j < count {
@@ -306,7 +310,13 @@ extension BatchJoin {
                     if let sourceChecks {
                         // A source the filter refuses refuses its whole provenance run.
                         if !provenanceRange.contains(n) { findProvenance(n) }
-                        if let d = provenanceDocumentTerm(), sourceChecks.filters.contains(where: { $0.truth(JoinPlan.termTag | UInt64(d.raw), literals, entities) == false }) {
+                        if decidedRun != provenanceRun {
+                            decidedRun = provenanceRun
+                            refusedRun = provenanceDocumentTerm().map { d in
+                                sourceChecks.filters.contains { $0.truth(JoinPlan.termTag | UInt64(d.raw), literals, entities) == false }
+                            } ?? false
+                        }
+                        if refusedRun {
                             n = max(n + 1, provenanceRange.upperBound)
                             continue
                         }
