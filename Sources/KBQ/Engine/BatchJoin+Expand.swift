@@ -519,8 +519,23 @@ extension BatchJoin {
                 // (entities share a few) found once, not a list made an entity.
                 let entities = store.entities
                 let closures = entities.allTypeLists.map { store.allTypes(declared: $0) }
+                guard !out.counting, step.subject.variable != step.type.variable else {
+                    for e in entities.indices {
+                        for t in closures[entities.typeListNumber(e)] { try emit(EntityID(e), t) }
+                    }
+                    continue
+                }
+                // Two free variables: each pair is a row, the subject's binding then the
+                // type's (the output's variables, in the step's order).
                 for e in entities.indices {
-                    for t in closures[entities.typeListNumber(e)] { try emit(EntityID(e), t) }
+                    try exec.tick()
+                    for t in closures[entities.typeListNumber(e)] {
+                        out.parents.append(Int32(row))
+                        out.made.append(JoinPlan.termTag | UInt64(Term(entity: EntityID(e)).raw))
+                        out.made.append(JoinPlan.typeTag | UInt64(UInt32(bitPattern: t)))
+                        out.statements.append(JoinPlan.typeEvidence(EntityID(e), t))
+                        if out.isFull { try flush(out, batch, next) }
+                    }
                 }
             }
         }
