@@ -327,7 +327,7 @@ import Testing
                 let rows = rng.int(200)
                 var batch = BindingBatch(count: rows, width: 1, slots: slots)
                 var groups: [Int32] = []
-                for r in 0..<rows {
+                for _ in 0..<rows {
                     groups.append(Int32(rng.int(groupCount)))
                     for k in 0..<slots {
                         // Slot 0, when "own", holds a statement no other row holds.

@@ -86,13 +86,12 @@ extension BatchJoin {
         }
         // Every row of the step, for an incoming row whose side is no key (made if one is met).
         var all: [Int32]? = nil
-        let none = [UInt64]()
         try entities.withNames { names in
             try literals.withPayloads { payloads in
                 let tables = BindingFilter.Tables(names: names, literals: payloads)
                 var text = BindingFilter.Text.allocate()
                 defer { text.free() }
-                try (h.probe.variable.map { batch.columns[$0] } ?? none).withUnsafeBufferPointer { column in
+                try batch.column(h.probe.variable).withUnsafeBufferPointer { column in
                     for r in 0..<batch.count {
                         let key = BindingFilter.scalar(h.probe, r, column, tables, &text).map { BindingFilter.hashKey($0, text) }
                         // The rows of the key's hash and those with no key, in the step's order.
@@ -120,13 +119,12 @@ extension BatchJoin {
         let rows = try collect([h.inner], BindingBatch(count: 1, width: width, slots: slotCount))
         var keyed: [(key: UInt64, row: Int32)] = []
         var unkeyed: [Int32] = []
-        let none = [UInt64]()
         entities.withNames { names in
             literals.withPayloads { payloads in
                 let tables = BindingFilter.Tables(names: names, literals: payloads)
                 var text = BindingFilter.Text.allocate()
                 defer { text.free() }
-                (h.build.variable.map { rows.columns[$0] } ?? none).withUnsafeBufferPointer { column in
+                rows.column(h.build.variable).withUnsafeBufferPointer { column in
                     for j in 0..<rows.count {
                         if let s = BindingFilter.scalar(h.build, j, column, tables, &text) {
                             keyed.append((BindingFilter.hashKey(s, text), Int32(j)))

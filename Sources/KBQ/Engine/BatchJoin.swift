@@ -631,10 +631,8 @@ final class BatchJoin {
                     let tables = BindingFilter.Tables(names: names, literals: payloads)
                     var scratch = BindingFilter.Scratch()
                     defer { scratch.free() }
-                    let none = [UInt64]()
-                    let (l, r) = (fast.left.variable.map { batch.columns[$0] } ?? none, fast.right.variable.map { batch.columns[$0] } ?? none)
-                    try l.withUnsafeBufferPointer { left in
-                        try r.withUnsafeBufferPointer { right in
+                    try batch.column(fast.left.variable).withUnsafeBufferPointer { left in
+                        try batch.column(fast.right.variable).withUnsafeBufferPointer { right in
                             for r in 0..<batch.count {
                                 if let truth = fast.truth(r, left, right, tables, &scratch) {
                                     if truth { kept.append(Int32(r)) }

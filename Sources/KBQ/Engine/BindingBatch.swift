@@ -29,6 +29,9 @@ struct BindingBatch {
         for _ in 0..<slots { evidence.append([]) }
     }
 
+    /// Variable `v`'s column (empty: unbound in every row), or an empty one for no variable.
+    func column(_ v: Int?) -> [UInt64] { v.map { columns[$0] } ?? [] }
+
     /// The rows `rows` of this batch, in that order (a row may repeat).
     func gathered(_ rows: [Int32]) -> BindingBatch {
         var out = BindingBatch(count: rows.count, width: columns.count, slots: evidence.count)

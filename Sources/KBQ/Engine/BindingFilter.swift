@@ -60,6 +60,7 @@ struct BindingFilter {
             (test, self.op, left, right, regex) = (.compare, op, a, b, nil)
         case .regex(let inner, let regex, _):
             guard let a = BindingFilter.side(inner) else { return nil }
+            // One side: `right` repeats it, never read.
             (test, op, left, right, self.regex) = (.regex, .matches, a, a, regex)
         default:
             return nil
@@ -237,10 +238,7 @@ struct BindingFilter {
         case .integer(let i): return mixed(UInt64(bitPattern: Int64(i)))
         case .date(let d): return mixed(UInt64(bitPattern: Int64(d.year)))
         case .entity(let e): return mixed(UInt64(e) | 1 << 62)
-        case .text:
-            var h: UInt64 = 0xCBF2_9CE4_8422_2325
-            for b in text.bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-            return mixed(h ^ 1 << 63)
+        case .text: return mixed(ByteKeyTable.hash(text.bytes) ^ 1 << 63)
         }
     }
 
@@ -253,27 +251,8 @@ struct BindingFilter {
         case .entity(let e): return tables.names.bytes(e, label: true).map { text.set($0) } ?? false
         case .integer(let i): return text.set(String(i).utf8)
         case .date(let d):
-            guard (0...9999).contains(d.year) else { return text.set(d.description.utf8) }
-            // As `DateValue.description` writes it: four digits, then two each for a month
-            // and a day where the date has them.
-            func put(_ n: Int, _ digits: Int) {
-                var n = n
-                for k in stride(from: digits - 1, through: 0, by: -1) {
-                    text.base[text.count + k] = UInt8(0x30 + n % 10)
-                    n /= 10
-                }
-                text.count += digits
-            }
-            text.count = 0
-            put(d.year, 4)
-            func part(_ n: Int) {
-                guard n > 0 else { return }
-                text.base[text.count] = UInt8(ascii: "-")
-                text.count += 1
-                put(n, 2)
-            }
-            part(d.month)
-            part(d.day)
+            guard let n = d.writeDigits(into: text.base) else { return text.set(d.description.utf8) }
+            text.count = n
             return true
         }
     }

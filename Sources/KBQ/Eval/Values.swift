@@ -252,17 +252,7 @@ final class ValueOps {
         case .matches:
             return false  // compiled to .regex
         case .less, .lessOrEqual, .greater, .greaterOrEqual:
-            // Two integers as themselves (ExactNumber makes each a list of digits).
-            if case .integer(let x) = a, case .integer(let y) = b {
-                switch op {
-                case .less: return x < y
-                case .lessOrEqual: return x <= y
-                case .greater: return x > y
-                default: return x >= y
-                }
-            }
-            if let x = ExactNumber(a), let y = ExactNumber(b) {
-                let c = ExactNumber.compare(x, y)
+            if let c = numberOrder(a, b) {
                 switch op {
                 case .less: return c < 0
                 case .lessOrEqual: return c <= 0
@@ -290,6 +280,14 @@ final class ValueOps {
             if a == .unknown || b == .unknown || a == .none || b == .none { return false }
             throw error("cannot compare \(kindName(a)) with \(kindName(b)) using '\(op.rawValue)'", range)
         }
+    }
+
+    /// -1, 0 or 1 for two numbers by value; nil when either is not one. Two integers are
+    /// compared as themselves (ExactNumber makes each a list of digits).
+    func numberOrder(_ a: Value, _ b: Value) -> Int? {
+        if case .integer(let x) = a, case .integer(let y) = b { return x < y ? -1 : x == y ? 0 : 1 }
+        guard let x = ExactNumber(a), let y = ExactNumber(b) else { return nil }
+        return ExactNumber.compare(x, y)
     }
 
     func isDateLike(_ v: Value) -> Bool {

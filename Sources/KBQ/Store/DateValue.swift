@@ -56,6 +56,33 @@ public struct DateValue: Hashable, Sendable, CustomStringConvertible {
     /// Within `other`'s interval (`2020-06-03 in 2020-06`).
     public func isWithin(_ other: DateValue) -> Bool { first >= other.first && last <= other.last }
 
+    /// Writes the date as `description` does (four digits, then two each for a month and a
+    /// day where it has them) to `out`, which has room for ten bytes, and returns how many
+    /// it wrote; nil for a year beyond four digits, or before year 0. (A filter writes a
+    /// date a row without making a String.)
+    func writeDigits(into out: UnsafeMutablePointer<UInt8>) -> Int? {
+        guard (0...9999).contains(year) else { return nil }
+        var at = 0
+        func put(_ n: Int, _ digits: Int) {
+            var n = n
+            for k in stride(from: digits - 1, through: 0, by: -1) {
+                out[at + k] = UInt8(0x30 + n % 10)
+                n /= 10
+            }
+            at += digits
+        }
+        func part(_ n: Int) {
+            guard n > 0 else { return }
+            out[at] = UInt8(ascii: "-")
+            at += 1
+            put(n, 2)
+        }
+        put(year, 4)
+        part(month)
+        part(day)
+        return at
+    }
+
     public var description: String {
         var s = String(year)
         while s.count < 4 { s = "0" + s }
