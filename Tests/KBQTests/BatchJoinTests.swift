@@ -130,7 +130,7 @@ import Testing
         }
         #expect(nonEmpty >= 6)
     }
-    /// `?x is_a ?t` with both free: every entity with each of its types and their
+    /// `?x is_a ?t` (or `_ is_a ?t`) with both free: every entity with each of its types and their
     /// supertypes, in the general evaluator's order (the bundled case's types have
     /// supertypes, and entities of several types).
     @Test func everyEntitysTypesAgreeWithTheGeneralEvaluator() throws {
@@ -143,6 +143,9 @@ import Testing
             "find ?x, ?t where ?x is_a ?t",
             "find ?t, count(*) where ?x is_a ?t group by ?t",
             "find ?x, ?t where ?y claims _, ?x is_a ?t",
+            // A wildcard subject binds nothing: one binding a row, the type's.
+            "find ?t where _ is_a ?t",
+            "find ?y, ?t where ?y claims _, _ is_a ?t",
         ] {
             #expect(try Self.takes(q, store, rules), "\(q)")
             let general = try Self.answers(q, store, rules, batchJoin: false)

@@ -519,14 +519,16 @@ extension BatchJoin {
                 // (entities share a few) found once, not a list made an entity.
                 let entities = store.entities
                 let closures = entities.allTypeLists.map { store.allTypes(declared: $0) }
-                guard !out.counting, step.subject.variable != step.type.variable else {
+                // Written straight out only when the row has two bindings to take: both ends
+                // variables (a wildcard binds nothing), and not the same one.
+                guard !out.counting, step.subject.kind == .variable, step.type.kind == .variable, step.subject.variable != step.type.variable else {
                     for e in entities.indices {
                         for t in closures[entities.typeListNumber(e)] { try emit(EntityID(e), t) }
                     }
                     continue
                 }
-                // Two free variables: each pair is a row, the subject's binding then the
-                // type's (the output's variables, in the step's order).
+                // Each pair is a row: the subject's binding then the type's (the output's
+                // variables, in the step's order).
                 for e in entities.indices {
                     try exec.tick()
                     for t in closures[entities.typeListNumber(e)] {
