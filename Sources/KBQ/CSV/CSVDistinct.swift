@@ -24,7 +24,8 @@ struct CSVDistinct {
     var firstRow: [Int32]
     var count: Int { firstRow.count }
 
-    /// How many rows ahead a slot is brought in: enough probes in flight to cover a miss.
+    /// How many rows' slots are brought in before the first is probed: enough probes in
+    /// flight to cover a miss.
     static let lookahead = 16
 
     /// `columns` of `table` numbered, each in a pass of its own, the passes on every core.
@@ -47,32 +48,31 @@ struct CSVDistinct {
         var seen = Seen(file: cells.bytes)
         defer { seen.free() }
         var firstRow: [Int32] = []
-        // The hashes of the rows ahead, in a ring (an empty key's is never read).
-        let ringSize = lookahead * 2
-        var ring = [UInt64](repeating: 0, count: ringSize)
+        // Rows are taken a block at a time: every key of the block found and hashed, its
+        // slot brought in, then every key probed (an empty key is -1, never probed).
+        let block = lookahead
         let ids = [Int32](unsafeUninitializedCapacity: rows) { ids, initialized in
-            ring.withUnsafeMutableBufferPointer { ring in
-                for r in 0..<min(lookahead, rows) {
-                    let key = numbered(cells, r * cells.width + column)
-                    if !key.isEmpty { ring[r % ringSize] = ByteKeyTable.hash(key) }
-                }
-                for r in 0..<rows {
-                    let ahead = r + lookahead
-                    if ahead < rows {
-                        let key = numbered(cells, ahead * cells.width + column)
-                        if !key.isEmpty {
-                            let h = ByteKeyTable.hash(key)
-                            ring[ahead % ringSize] = h
-                            seen.prefetch(h)
+            withUnsafeTemporaryAllocation(of: (key: UnsafeBufferPointer<UInt8>, hash: UInt64).self, capacity: block) { keys in
+                var start = 0
+                while start < rows {
+                    let end = min(rows, start + block)
+                    for r in start..<end {
+                        let key = numbered(cells, r * cells.width + column)
+                        let h = key.isEmpty ? 0 : ByteKeyTable.hash(key)
+                        if !key.isEmpty { seen.prefetch(h) }
+                        keys[r - start] = (key, h)
+                    }
+                    for r in start..<end {
+                        let (key, h) = keys[r - start]
+                        guard !key.isEmpty else {
+                            ids[r] = -1
+                            continue
                         }
+                        let id = seen.number(key, hash: h, next: Int32(truncatingIfNeeded: firstRow.count))
+                        ids[r] = id
+                        if id == firstRow.count { firstRow.append(Int32(truncatingIfNeeded: r)) }
                     }
-                    let key = numbered(cells, r * cells.width + column)
-                    guard !key.isEmpty else {
-                        ids[r] = -1
-                        continue
-                    }
-                    ids[r] = seen.number(key, hash: ring[r % ringSize], next: Int32(firstRow.count))
-                    if ids[r] == firstRow.count { firstRow.append(Int32(r)) }
+                    start = end
                 }
             }
             initialized = rows

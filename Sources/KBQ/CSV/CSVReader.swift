@@ -97,13 +97,68 @@ struct CSVTable {
     /// A `.tsv` file is tab-separated; anything else, comma-separated.
     static func isSheet(_ path: String) -> Bool { path.hasSuffix(".csv") || path.hasSuffix(".tsv") }
 
-    /// The cells of some rows, as `read` finds them (before the header is taken out).
-    struct Rows {
-        var cellStart: [UInt32] = []
-        var cellEnd: [UInt32] = []
-        var cellForm: [Form] = []
-        var rowNumber: [Int32] = []
-        var rowStart: [UInt32] = []
+    /// The cells of some rows, as `read` finds them (before the header is taken out), in
+    /// buffers of their own: appending to five Arrays checked each one's uniqueness and
+    /// capacity per cell, most of the time of splitting a sheet of short cells. Freed by
+    /// `free()`, once copied out.
+    struct Rows: @unchecked Sendable {
+        var cellStart: Growable<UInt32>
+        var cellEnd: Growable<UInt32>
+        var cellForm: Growable<Form>
+        var rowNumber: Growable<Int32>
+        var rowStart: Growable<UInt32>
+        var cellCount: Int { cellStart.count }
+
+        /// Room for `cells` cells (and a row per four of them) before the first growth.
+        init(cells: Int = 16) {
+            cellStart = Growable(capacity: cells)
+            cellEnd = Growable(capacity: cells)
+            cellForm = Growable(capacity: cells)
+            rowNumber = Growable(capacity: cells / 4)
+            rowStart = Growable(capacity: cells / 4)
+        }
+
+        func free() {
+            cellStart.free()
+            cellEnd.free()
+            cellForm.free()
+            rowNumber.free()
+            rowStart.free()
+        }
+    }
+
+    /// Values appended to memory of its own, which doubles when full; freed by `free()`.
+    /// (A plain struct: the owner frees it exactly once, after its last read.)
+    struct Growable<T: BitwiseCopyable> {
+        private(set) var base: UnsafeMutablePointer<T>
+        private(set) var count = 0
+        private var capacity: Int
+
+        init(capacity: Int) {
+            self.capacity = max(capacity, 4)
+            base = .allocate(capacity: self.capacity)
+        }
+
+        @inline(__always) mutating func append(_ value: T) {
+            if count == capacity { grow() }
+            base[count] = value
+            count += 1
+        }
+
+        @inline(__always) subscript(_ k: Int) -> T { base[k] }
+        var last: T? { count == 0 ? nil : base[count - 1] }
+        var buffer: UnsafeBufferPointer<T> { UnsafeBufferPointer(start: base, count: count) }
+        var array: [T] { Array(buffer) }
+
+        private mutating func grow() {
+            let bigger = UnsafeMutablePointer<T>.allocate(capacity: capacity * 2)
+            bigger.moveInitialize(from: base, count: count)
+            base.deallocate()
+            base = bigger
+            capacity *= 2
+        }
+
+        func free() { base.deallocate() }
     }
 
     /// Reads rows from `i`, the start of a row, numbering them after `number`, until the
@@ -115,7 +170,9 @@ struct CSVTable {
         separator: UInt8, into rows: inout Rows, _ error: (String, Int, Int) -> Diagnostic
     ) throws(Diagnostic) -> Int {
         var i = start
-        while i < b.count, i < stop ?? Int.max {
+        let end = min(b.count, stop ?? Int.max)
+        let quote = UInt8(ascii: "\"")
+        while i < end {
             let rowStart = i
             // A blank line: no row (a spreadsheet's empty row, or the end's extra newline).
             if b[i] == 0x0A || b[i] == 0x0D {
@@ -123,11 +180,11 @@ struct CSVTable {
                 continue
             }
             number += 1
-            let firstCell = rows.cellStart.count
+            let firstCell = rows.cellCount
             while true {
                 let cellStart = i
                 var form = Form.bare
-                if i < b.count, b[i] == UInt8(ascii: "\"") {
+                if i < b.count, b[i] == quote {
                     form = .quoted
                     i += 1
                     while true {
@@ -147,7 +204,15 @@ struct CSVTable {
                         throw error("text after the closing quote of a cell (a quote inside a quoted cell is doubled: \"\")", i, 1)
                     }
                 } else {
-                    while i < b.count, b[i] != separator, b[i] != 0x0A, b[i] != 0x0D { i += 1 }
+                    // A bare cell ends at a separator, a line end or the file's end. (A
+                    // byte is never one of those three when it is above all of them, the
+                    // usual case, told with one comparison.)
+                    let above = max(separator, 0x0D)
+                    while i < b.count {
+                        let byte = b[i]
+                        if byte <= above, byte == separator || byte == 0x0A || byte == 0x0D { break }
+                        i += 1
+                    }
                 }
                 rows.cellStart.append(UInt32(cellStart))
                 rows.cellEnd.append(UInt32(i))
@@ -159,7 +224,7 @@ struct CSVTable {
                 break
             }
             if i < b.count { i += b[i] == 0x0D && i + 1 < b.count && b[i + 1] == 0x0A ? 2 : 1 }
-            let cells = rows.cellStart.count - firstCell
+            let cells = rows.cellCount - firstCell
             if let expected, cells != expected {
                 // As a row's k-th cell: the first one too many, or the last one there is.
                 let at = cells > expected ? Int(rows.cellStart[firstCell + expected]) : max(Int(rows.cellEnd.last!), Int(rows.cellStart.last!) + 1) - 1
@@ -192,6 +257,12 @@ struct CSVTable {
         var number: Int32 = 0
         var cells: Int? = nil
         var data: [Rows] = []
+        // The parts' rows numbered from 1 each, plus this (the header is row 1).
+        var firstNumber: [Int32] = []
+        defer {
+            header.free()
+            for part in data { part.free() }
+        }
         try b.withUnsafeBufferPointer { (b: UnsafeBufferPointer<UInt8>) throws(Diagnostic) in
             var afterHeader = b.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
             while number == 0, afterHeader < b.count {
@@ -200,40 +271,51 @@ struct CSVTable {
             guard let headerCells = cells else { return }
             if b.count >= parallelFrom, let parts = readInParallel(b, from: afterHeader, cells: headerCells, separator: separator) {
                 data = parts
+                var first: Int32 = 1
+                for part in parts {
+                    firstNumber.append(first)
+                    first += Int32(part.rowNumber.count)
+                }
                 return
             }
-            var rows = Rows()
+            // Numbered on from the header (an error names its true row).
+            data = [Rows(cells: (b.count - afterHeader) / 4)]
             var count: Int? = headerCells
-            _ = try readRows(b, from: afterHeader, number: &number, cells: &count, separator: separator, into: &rows, error)
-            // Numbered from 1 after the header, as the parts are.
-            for k in rows.rowNumber.indices { rows.rowNumber[k] -= 1 }
-            data = [rows]
+            _ = try readRows(b, from: afterHeader, number: &number, cells: &count, separator: separator, into: &data[0], error)
+            firstNumber = [0]
         }
         guard number > 0, cells != nil else { throw error("the sheet is empty: its first row names its columns", 0, 0) }
         var table = CSVTable(source: source, header: [])
-        (table.cellStart, table.cellEnd, table.cellForm, table.rowStart) = (header.cellStart, header.cellEnd, header.cellForm, header.rowStart)
+        (table.cellStart, table.cellEnd, table.cellForm, table.rowStart) = (header.cellStart.array, header.cellEnd.array, header.cellForm.array, header.rowStart.array)
         table.header = table.cellStart.indices.map { k in
             let c = table.cell(k)
             return Cell(text: c.text.trimmingSpaces, range: c.range)
         }
-        table.cellStart = joined(data.map(\.cellStart))
-        table.cellEnd = joined(data.map(\.cellEnd))
-        table.cellForm = joined(data.map(\.cellForm))
-        table.rowStart = joined(data.map(\.rowStart))
-        // Part k's rows are numbered from 1; the header is row 1.
-        var first: Int32 = 1
-        table.rowNumber = joined(data.map { part in
-            defer { first += Int32(part.rowNumber.count) }
-            return part.rowNumber.map { $0 + first }
-        })
+        table.cellStart = joined(data.map(\.cellStart.buffer))
+        table.cellEnd = joined(data.map(\.cellEnd.buffer))
+        table.cellForm = joined(data.map(\.cellForm.buffer))
+        table.rowStart = joined(data.map(\.rowStart.buffer))
+        table.rowNumber = joined(data.map(\.rowNumber.buffer), adding: firstNumber)
         return table
     }
 
-    /// The parts' values one after the other, copied once (appending grew the array in
-    /// steps, each a copy), each part by a worker of its own when the whole is large: the
-    /// copy of a 1M-row sheet's cells (and the new pages' faults) was a fifth of reading it.
-    private static func joined<T: BitwiseCopyable & Sendable>(_ parts: [[T]]) -> [T] {
-        if parts.count == 1 { return parts[0] }
+    /// The parts' values one after the other, copied once, each part by a worker of its own
+    /// when the whole is large: the copy of a 1M-row sheet's cells (and the new pages'
+    /// faults) was a fifth of reading it.
+    private static func joined<T: BitwiseCopyable>(_ parts: [UnsafeBufferPointer<T>]) -> [T] {
+        joined(parts) { target, part, _ in target.initialize(from: part.baseAddress!, count: part.count) }
+    }
+
+    /// Row numbers joined, part k's each plus `adding[k]`.
+    private static func joined(_ parts: [UnsafeBufferPointer<Int32>], adding: [Int32]) -> [Int32] {
+        joined(parts) { target, part, k in
+            for i in part.indices { (target + i).initialize(to: part[i] + adding[k]) }
+        }
+    }
+
+    private static func joined<T: BitwiseCopyable>(
+        _ parts: [UnsafeBufferPointer<T>], _ copy: @escaping @Sendable (UnsafeMutablePointer<T>, UnsafeBufferPointer<T>, Int) -> Void
+    ) -> [T] {
         var at: [Int] = []
         var total = 0
         for part in parts {
@@ -241,21 +323,24 @@ struct CSVTable {
             total += part.count
         }
         let starts = at
+        let shared = SharedParts(parts: parts.map { UnsafeRawBufferPointer($0) })
         return [T](unsafeUninitializedCapacity: total) { out, count in
             let target = Target(base: out.baseAddress)
-            let copy = { @Sendable (k: Int) in
-                parts[k].withUnsafeBufferPointer { p in
-                    if let base = p.baseAddress { (target.base!.assumingMemoryBound(to: T.self) + starts[k]).initialize(from: base, count: p.count) }
-                }
+            let copyPart = { @Sendable (k: Int) in
+                let part = shared.parts[k].assumingMemoryBound(to: T.self)
+                if part.count > 0 { copy(target.base!.assumingMemoryBound(to: T.self) + starts[k], part, k) }
             }
             if total * MemoryLayout<T>.stride < 1 << 16 {
-                for k in parts.indices { copy(k) }
+                for k in parts.indices { copyPart(k) }
             } else {
-                Parallel.forEach(parts.count, copy)
+                Parallel.forEach(parts.count, copyPart)
             }
             count = total
         }
     }
+
+    /// The parts `joined` copies from, read by its workers.
+    private struct SharedParts: @unchecked Sendable { let parts: [UnsafeRawBufferPointer] }
 
     /// Where `joined`'s workers write (each its own part of it).
     private struct Target: @unchecked Sendable {
@@ -302,24 +387,24 @@ struct CSVTable {
         starts.append(bytes.count)
         let partStarts = starts
         let parts = Parallel.map(n) { k -> Rows? in
-            var rows = Rows()
             // Room for cells of some four bytes, more than most sheets hold (growing copies
-            // the arrays; room never written is never given pages).
-            let room = (partStarts[k + 1] - partStarts[k]) / 4
-            rows.cellStart.reserveCapacity(room)
-            rows.cellEnd.reserveCapacity(room)
-            rows.cellForm.reserveCapacity(room)
+            // the buffers; room never written is never given pages).
+            var rows = Rows(cells: (partStarts[k + 1] - partStarts[k]) / 4)
             var number: Int32 = 0
             var expected: Int? = cells
             let error = { (_: String, at: Int, _: Int) in Diagnostic(.error, "", source: SourceText(name: "", text: ""), range: at..<at) }
             do {
                 let end = try readRows(b.bytes, from: partStarts[k], stop: partStarts[k + 1], number: &number, cells: &expected, separator: separator, into: &rows, error)
-                return end == partStarts[k + 1] ? rows : nil
-            } catch {
-                return nil
-            }
+                if end == partStarts[k + 1] { return rows }
+            } catch {}
+            rows.free()
+            return nil
         }
-        return parts.contains { $0 == nil } ? nil : parts.map { $0! }
+        guard parts.allSatisfy({ $0 != nil }) else {
+            for case let part? in parts { part.free() }
+            return nil
+        }
+        return parts.map { $0! }
     }
 
     private struct Shared: @unchecked Sendable { let bytes: UnsafeBufferPointer<UInt8> }
