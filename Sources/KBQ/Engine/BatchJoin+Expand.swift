@@ -25,6 +25,10 @@ extension BatchJoin {
         var counting = false
         @exclusivity(unchecked) var matchesOfRow: [Int] = []
         @exclusivity(unchecked) var collects: [Bool] = []
+        /// At most this many of a row's matches are kept (the first ones, in order): a
+        /// caller that keeps evidence up to a number of statements per group needs no
+        /// more (see `aggregateBindings`).
+        var collectsAtMost = Int.max
         @exclusivity(unchecked) var firstMade: [UInt64] = []
 
         init(_ variables: [Int], slot: Int) {
@@ -38,13 +42,14 @@ extension BatchJoin {
         /// `variables.count` a statement) for input row `row`, as `take` counts one.
         func count(_ row: Int, _ group: Range<Int>, _ statements: [StatementID], _ values: [UInt64]) {
             let width = variables.count
-            if matchesOfRow[row] == 0 {
+            let before = matchesOfRow[row]
+            if before == 0 {
                 for j in 0..<width { firstMade[row * width + j] = values[group.lowerBound * width + j] }
             }
             matchesOfRow[row] += group.count
             rowsOut += group.count
-            if collects[row] {
-                for n in group {
+            if collects[row], before < collectsAtMost {
+                for n in group.prefix(collectsAtMost - before) {
                     parents.append(Int32(row))
                     self.statements.append(statements[n])
                 }
@@ -70,7 +75,7 @@ extension BatchJoin {
             }
             out.matchesOfRow[row] += 1
             out.rowsOut += 1
-            if out.collects[row] {
+            if out.collects[row], out.matchesOfRow[row] <= out.collectsAtMost {
                 out.parents.append(Int32(row))
                 out.statements.append(sid)
             }

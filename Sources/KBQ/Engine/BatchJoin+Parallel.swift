@@ -166,6 +166,7 @@ extension BatchJoin {
     func countInParallel(_ last: PatternOp, collects: [Bool]) throws {
         let workers = Parallel.cores
         let shared = sharedWithWorkers()
+        let collectsAtMost = last.output.collectsAtMost
         let parts = Parallel.map(workers) { w -> PartCount in
             var part = PartCount()
             do {
@@ -175,6 +176,7 @@ extension BatchJoin {
                 let out = step.output
                 out.counting = true
                 out.collects = collects
+                out.collectsAtMost = collectsAtMost
                 out.matchesOfRow = [0]
                 out.firstMade = Array(repeating: 0, count: out.variables.count)
                 try join.expand(step, BindingBatch(count: 1, width: join.width, slots: join.slotCount)) { _ in }

@@ -78,6 +78,12 @@ extension BatchJoin {
         let made: UnsafeMutablePointer<UInt64>
         /// Each qualifier's value required by the row (0: any).
         let qualifierNeed: UnsafeMutablePointer<UInt64>
+        /// A chunk's verdicts of the quick checks (`ScanLoops.verdict`), per survivor.
+        let verdicts: UnsafeMutablePointer<UInt8>
+        /// Per plain check (`ScanSetup.plainChecks`), its verdicts per literal, made once
+        /// the step has checked enough candidates to pay for them (`checked`).
+        var memos: [LiteralVerdicts?] = []
+        var checked = 0
 
         init(_ roles: [Role], _ step: JoinPlan.PatternStep) {
             width = roles.count
@@ -93,6 +99,17 @@ extension BatchJoin {
             found = .allocate(capacity: rows * max(1, qualifiers.count))
             made = .allocate(capacity: rows * max(1, roles.count))
             qualifierNeed = .allocate(capacity: max(1, qualifiers.count))
+            verdicts = .allocate(capacity: rows)
+        }
+
+        /// Plain check `x`'s verdicts per literal, once `checked` candidates outnumber a
+        /// 256th of the literals (the memo's zeroing is then a small part of the checks').
+        func memo(_ x: Int, literals: Int) -> LiteralVerdicts? {
+            if x < memos.count, let m = memos[x] { return m }
+            guard checked > literals >> 8 else { return nil }
+            while memos.count <= x { memos.append(nil) }
+            memos[x] = LiteralVerdicts(count: literals)
+            return memos[x]
         }
 
         deinit {
@@ -105,6 +122,7 @@ extension BatchJoin {
             found.deallocate()
             made.deallocate()
             qualifierNeed.deallocate()
+            verdicts.deallocate()
         }
     }
 
@@ -332,16 +350,9 @@ extension BatchJoin {
                 // A skipped run may end past the chunk.
                 j = n - first
             } else if let besidePredicates {
-                for i in j..<end {
-                    let tag = PredicateID(besidePredicates[i])
-                    guard (tag < 0) == quoted else { continue }
-                    let predicate = tag < 0 ? -tag - 1 : tag
-                    if let allowed, !(Int(predicate) < allowed.count && allowed[Int(predicate)]) { continue }
-                    positions[k] = Int32(i)
-                    sids[k] = c.ids[i]
-                    chosen[k] = predicate
-                    k += 1
-                }
+                k = ScanLoops.byPredicate(
+                    j..<end, tags: besidePredicates, ids: c.ids, quoted: quoted, allowed: allowed,
+                    positions: positions, sids: sids, chosen: chosen)
                 j = end
             } else {
                 for i in j..<end {
@@ -358,7 +369,10 @@ extension BatchJoin {
             }
             // 2. Qualifiers: a missing one, or one the row requires otherwise, drops the
             // candidate. A key's list holds each statement's value of the key beside it.
-            if qualifierCount > 0 && k > 0 {
+            if qualifierCount == 1 && k > 0, qualifierKeys[0] == valuesKey, let values = otherEnds {
+                k = ScanLoops.valueBeside(
+                    k, values: values, need: qualifierNeed[0], positions: positions, sids: sids, chosen: chosen, found: found)
+            } else if qualifierCount > 0 && k > 0 {
                 var kept = 0
                 for i in 0..<k {
                     var agrees = true
@@ -466,19 +480,30 @@ extension BatchJoin {
                 k = kept
             }
             if hasChecks && k > 0 {
+                // The plain checks a check at a time, over its variable's column where it
+                // has one (`ScanLoops.decide`); their verdicts or-ed per survivor.
+                let verdicts = scratch.verdicts
+                verdicts.update(repeating: 0, count: k)
+                scratch.checked += k
+                for x in 0..<plainChecks.count {
+                    let (at, check) = plainChecks[x]
+                    switch roles[at] {
+                    case .subject: ScanLoops.decide(check, subjectValues, stride: 1, k, literals, scratch.memo(x, literals: literals.count), into: verdicts)
+                    case .object: ScanLoops.decide(check, objectValues, stride: 1, k, literals, scratch.memo(x, literals: literals.count), into: verdicts)
+                    case .qualifier(let q):
+                        ScanLoops.decide(check, found + q, stride: qualifierCount, k, literals, scratch.memo(x, literals: literals.count), into: verdicts)
+                    case .predicate, .statement:
+                        for i in 0..<k { verdicts[i] |= ScanLoops.verdict(check.truth(value(at, i), literals)) }
+                    }
+                }
                 var kept = 0
                 for i in 0..<k {
                     // Read in place (iterating the array copied each check, its constant's
                     // payload through a generic witness: a sixth of a scan over 1M statements);
                     // the closure captures nothing it changes (a changed capture is boxed).
-                    var refused = false
+                    var refused = verdicts[i] & 2 != 0
                     // Whether a quick test left the candidate undecided.
-                    var open = false
-                    for x in 0..<plainChecks.count where !refused {
-                        let truth = plainChecks[x].check.truth(value(plainChecks[x].at, i), literals)
-                        refused = truth == false
-                        open = open || truth == nil
-                    }
+                    var open = verdicts[i] & 1 != 0
                     if !refused, !pushed.isEmpty {
                         let truth: Bool? = pushed.withUnsafeBufferPointer { checks in
                             var all: Bool? = true
@@ -537,11 +562,12 @@ extension BatchJoin {
             if out.counting {
                 // Counted as `take` counts a match (see `BatchJoin.runCounting`).
                 if making > 0 { for r in 0..<width { out.firstMade[row * width + r] = made[r] } }
+                let kept = out.collects[row] ? max(0, min(k, out.collectsAtMost - out.matchesOfRow[row])) : 0
                 out.matchesOfRow[row] += k
                 out.rowsOut += k
-                if out.collects[row] {
-                    out.parents.append(contentsOf: repeatElement(Int32(row), count: k))
-                    out.statements.append(contentsOf: UnsafeBufferPointer(start: sids, count: k))
+                if kept > 0 {
+                    out.parents.append(contentsOf: repeatElement(Int32(row), count: kept))
+                    out.statements.append(contentsOf: UnsafeBufferPointer(start: sids, count: kept))
                 }
                 continue
             }

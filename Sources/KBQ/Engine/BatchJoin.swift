@@ -133,13 +133,27 @@ final class BatchJoin {
     }
 
     /// The evidence slots whose statements are each behind one row at most: the first
-    /// step's, when it is a pattern (a statement matches it once) and every later step
-    /// only filters rows (filters, negations, and an `is_a` of a constant type on an end
-    /// the pattern binds, whose type evidence does repeat).
+    /// pattern step's, when every later step only filters rows (filters, negations, and
+    /// an `is_a` of a constant type on an end the pattern binds, whose type evidence does
+    /// repeat), and it comes first (a statement matches it once) or right after the
+    /// members of a constant type at one of its ends (each member a row once, and a
+    /// statement has one subject and one object: no two rows share one).
     var ownEvidenceSlots: Set<Int> {
-        guard case .pattern(let first)? = ops.first, first.joining == .inner else { return [] }
+        let first: PatternOp
+        var rest = ops.dropFirst()
+        switch ops.first {
+        case .pattern(let p)?: first = p
+        case .isA(let a)? where a.constantType != nil && a.step.subject.kind == .variable:
+            guard ops.count > 1, case .pattern(let p) = ops[1],
+                  [p.step.subject, p.step.object].contains(where: { $0.kind == .variable && $0.variable == a.step.subject.variable })
+            else { return [] }
+            first = p
+            rest = ops.dropFirst(2)
+        default: return []
+        }
+        guard first.joining == .inner else { return [] }
         let ends = [first.step.subject, first.step.object].filter { $0.kind == .variable }.map(\.variable)
-        for op in ops.dropFirst() {
+        for op in rest {
             switch op {
             case .filter, .not: continue
             case .isA(let a) where a.constantType != nil && a.step.subject.kind == .variable && ends.contains(a.step.subject.variable): continue

@@ -1,3 +1,5 @@
+import CKBQPrefetch
+
 /// Grouping over the join's batches: when every grouping key is a plain variable or an
 /// expression of one (`group by ?a`, `group by year(?d)`: see DerivedKeys) and every
 /// aggregate's argument is a plain variable (`find ?a, count(?s) ...`), each batch's rows
@@ -73,6 +75,12 @@ extension PreparedQuery {
             // Per call: whether a match always binds its argument (none, or one the step binds).
             let everyMatch = arguments.map { a in a.map { made.contains($0) } ?? true }
             var statements: [StatementID] = []
+            // A row's matches are distinct statements of the step, and a group holds fewer
+            // than `evidencePerGroup` while it has room: of a row's first that many
+            // matches, those its group does not hold yet fill it. Later matches would add
+            // nothing, and are not kept (a count over a step of 240k matches kept them all).
+            step.output.collectsAtMost = PreparedQuery.evidencePerGroup
+            defer { step.output.collectsAtMost = Int.max }
             try join.runCounting(batch: { batch in
                 try exec.checkLimits()
                 // A row's statements are wanted while its group (new, or not yet full) has
@@ -144,10 +152,12 @@ extension PreparedQuery {
                         let distinct = distinctCount[i]
                         counts[i].withUnsafeMutableBufferPointer { n in
                             if distinct {
-                                if argument == nil {
-                                    for g in groupOfRow where distinctBindings[i].insert(g, 1) { n[Int(g)] += 1 }
-                                } else if !column.isEmpty {
-                                    for (r, g) in groupOfRow.enumerated() where column[r] != 0 && distinctBindings[i].insert(g, column[r]) { n[Int(g)] += 1 }
+                                groupOfRow.withUnsafeBufferPointer { groups in
+                                    if argument == nil {
+                                        distinctBindings[i].insertCounting(groups, nil, n)
+                                    } else if !column.isEmpty {
+                                        column.withUnsafeBufferPointer { distinctBindings[i].insertCounting(groups, $0, n) }
+                                    }
                                 }
                                 return
                             }
@@ -252,6 +262,8 @@ struct GroupEvidence {
     private var deferredGroups: [Int32] = []
     private var deferredStatements: [StatementID] = []
     private var deferredWidth = -1
+    /// Per group, how many rows with an own slot's statement it has kept.
+    private var deferredOwnRows: [Int32] = []
     /// Whether rows are kept (false: added at once, as they come).
     private(set) var defers: Bool
     /// Past this many rows kept, they are settled for every group and the rest added at
@@ -289,6 +301,7 @@ struct GroupEvidence {
         tail.append(contentsOf: repeatElement(-1, count: n))
         size.append(contentsOf: repeatElement(0, count: n))
         lastChain.append(contentsOf: repeatElement(-1, count: n))
+        deferredOwnRows.append(contentsOf: repeatElement(0, count: n))
     }
 
     /// Whether group `g` takes the statements of another row.
@@ -353,8 +366,16 @@ struct GroupEvidence {
     mutating func add(_ batch: BindingBatch, _ groupOfRow: [Int32]) {
         if defers, deferredWidth < 0 || deferredWidth == batch.evidence.count {
             deferredWidth = batch.evidence.count
-            deferredGroups += groupOfRow
-            for r in groupOfRow.indices {
+            // A row with a statement of an own slot adds at least that one to its group:
+            // once a group has kept `evidencePerGroup` such rows it will be full when they
+            // are settled, and its later rows are not kept.
+            let own = batch.evidence.indices.first { ownSlots.contains($0) && !batch.evidence[$0].isEmpty }.map { batch.evidence[$0] }
+            for (r, g) in groupOfRow.enumerated() {
+                if let own, own[r] != BindingBatch.noStatement {
+                    guard deferredOwnRows[Int(g)] < PreparedQuery.evidencePerGroup else { continue }
+                    deferredOwnRows[Int(g)] += 1
+                }
+                deferredGroups.append(g)
                 for column in batch.evidence { deferredStatements.append(column.isEmpty ? BindingBatch.noStatement : column[r]) }
             }
             if deferredGroups.count > deferredRows { settle(nil) }
@@ -720,6 +741,56 @@ struct DistinctPairs {
             slots[slot] = key
             count += 1
             return true
+        }
+    }
+
+    /// Inserts each row's pair (`groups[r]`, `bindings[r]`), skipping rows whose binding
+    /// is 0 (unbound), and counts each new pair in `counts` by its group; with no
+    /// `bindings`, every row's binding is 1. A block of rows at a time: the block's slots
+    /// are brought in together, then probed in row order (a table of a hundred thousand
+    /// pairs outgrows the caches, and one probe's miss at a time was most of a distinct
+    /// count over a join).
+    mutating func insertCounting(_ groups: UnsafeBufferPointer<Int32>, _ bindings: UnsafeBufferPointer<UInt64>?, _ counts: UnsafeMutableBufferPointer<Int>) {
+        let block = 16
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: block) { keys in
+            var start = 0
+            while start < groups.count {
+                let end = min(groups.count, start + block)
+                if (count + block) * 2 > slots.count { grow() }
+                slots.withUnsafeMutableBufferPointer { slots in
+                    let mask = slots.count - 1
+                    // 0: nothing to probe (unbound, or a pair kept unpacked, done here).
+                    for r in start..<end {
+                        let (group, binding) = (groups[r], bindings?[r] ?? 1)
+                        keys[r - start] = 0
+                        guard binding != 0 else { continue }
+                        guard group >= 0, UInt64(group) < 1 << (64 - DistinctPairs.bindingBits), binding < 1 << DistinctPairs.bindingBits else {
+                            if unpacked.insert(Pair(group: group, binding: binding)).inserted { counts[Int(group)] += 1 }
+                            continue
+                        }
+                        let key = UInt64(group) << DistinctPairs.bindingBits | binding
+                        keys[r - start] = key
+                        kbq_prefetch(slots.baseAddress! + (DistinctPairs.hash(key) & mask))
+                    }
+                    for r in start..<end where keys[r - start] != 0 {
+                        let key = keys[r - start]
+                        var slot = DistinctPairs.hash(key) & mask
+                        var new = true
+                        while slots[slot] != 0 {
+                            if slots[slot] == key {
+                                new = false
+                                break
+                            }
+                            slot = (slot + 1) & mask
+                        }
+                        guard new else { continue }
+                        slots[slot] = key
+                        count += 1
+                        counts[Int(groups[r])] += 1
+                    }
+                }
+                start = end
+            }
         }
     }
 
