@@ -410,6 +410,13 @@ import Testing
             "find ?c, count(?a) as ?n where ?a p ?b, optional (?b q ?c) order by ?n desc, ?c limit 3",
             "find ?a, count(?b) as ?n where ?a p ?b order by ?a desc limit 6",
             "find ?a, count(?b) as ?n, count(distinct ?b) as ?d where ?a p ?b order by ?d desc, ?n, ?a limit 8",
+            // A pattern's predicate narrowed by the filters on its variable
+            // (`JoinPlan.narrowedByFilter`), after the members of a type (own evidence).
+            "find ?r, count(distinct ?a) as ?n where ?b is_a T, ?a ?r ?b, ?r != q group by ?r order by ?n desc limit 3",
+            "find ?r, count(*) as ?n where ?a ?r ?b, ?r = p, ?r != q group by ?r",
+            "find ?a, count(*) as ?n where ?a ?r ?b, ?r = q order by ?n desc, ?a limit 4",
+            "find count(*) where ?a ?r ?b, ?r = p, ?r = q",
+            "find count(*) where ?a ?r ?b, ?r != p, ?r != q",
         ] {
             let general = try Self.answers(q, store, rules, batchJoin: false)
             let joined = try Self.answers(q, store, rules, batchJoin: true)

@@ -65,7 +65,7 @@ extension BatchJoin {
         case .path(let p): return Set(p.variables)
         case .optional(let inner): return inner.reduce(into: Set<Int>()) { $0.formUnion(mayBind($1)) }
         case .or(let branches): return branches.joined().reduce(into: Set<Int>()) { $0.formUnion(mayBind($1)) }
-        case .filter, .not: return []
+        case .filter, .absorbed, .not: return []
         }
     }
 

@@ -170,6 +170,8 @@ final class BatchJoin {
         /// A filter, the variables it reads, its memo, its quick test, and the same decided
         /// on the bindings (`BindingFilter`) where it can be.
         case filter(CompiledExpr, [Int], memo: Int?, quick: QuickComparison?, fast: BindingFilter?, Counter)
+        /// A filter the step before it applies (`JoinPlan.Step.absorbed`): rows pass.
+        case absorbed(Counter)
         /// The inner steps, and the column that numbers their input rows.
         case not([Op], origin: Int, Counter)
         case optional([Op], origin: Int, Counter)
@@ -185,7 +187,7 @@ final class BatchJoin {
             case .isA(let a): return a.output.rowsOut
             case .path(let p): return p.rowsOut
             case .hashJoin(let h): return h.rowsOut
-            case .filter(_, _, _, _, _, let c), .not(_, _, let c), .optional(_, _, let c), .or(_, _, let c): return c.rows
+            case .filter(_, _, _, _, _, let c), .not(_, _, let c), .optional(_, _, let c), .or(_, _, let c), .absorbed(let c): return c.rows
             }
         }
 
@@ -218,14 +220,14 @@ final class BatchJoin {
             case (.hashJoin(let h), _):
                 h.reset()
                 h.inner.addCounts(nil)
-            case (.filter(_, _, _, _, _, let c), .filter(_, _, _, _, _, let d)?): c.rows += d.rows
+            case (.filter(_, _, _, _, _, let c), .filter(_, _, _, _, _, let d)?), (.absorbed(let c), .absorbed(let d)?): c.rows += d.rows
             case (.not(let inner, _, let c), .not(let other, _, let d)?), (.optional(let inner, _, let c), .optional(let other, _, let d)?):
                 c.rows += d.rows
                 for (x, y) in zip(inner, other) { x.addCounts(y) }
             case (.or(let branches, _, let c), .or(let others, _, let d)?):
                 c.rows += d.rows
                 for (b, o) in zip(branches, others) { for (x, y) in zip(b, o) { x.addCounts(y) } }
-            case (.filter(_, _, _, _, _, let c), _): c.rows = 0
+            case (.filter(_, _, _, _, _, let c), _), (.absorbed(let c), _): c.rows = 0
             case (.not(let inner, _, let c), _), (.optional(let inner, _, let c), _):
                 c.rows = 0
                 for x in inner { x.addCounts(nil) }
@@ -345,7 +347,10 @@ final class BatchJoin {
                 return BatchJoin.hashJoin(op, binding: Set(variables), followedBy: following, before: before).map { .hashJoin($0) } ?? op
             }
             let previous = lastScan
-            if case .filter = step {} else { lastScan = nil }
+            switch step {
+            case .filter, .absorbed: break
+            default: lastScan = nil
+            }
             switch step {
             case .pattern(let p):
                 let op = PatternOp(p, slot: slots, certain: certain)
@@ -372,6 +377,8 @@ final class BatchJoin {
                     scan.op.pushed.append((at, quick, e, vars))
                 }
                 ops.append(.filter(e, vars, memo: memo, quick: quick, fast: quick == nil ? BindingFilter(e) : nil, Counter()))
+            case .absorbed:
+                ops.append(.absorbed(Counter()))
             case .not(let inner):
                 if inner.count == 1, case .pattern(let p) = inner[0] {
                     // One pattern: an anti-join in the step itself.
@@ -420,7 +427,7 @@ final class BatchJoin {
                 var inEvery: Set<Int>? = nil
                 for b in branches { inEvery = inEvery.map { $0.intersection(binds(b)) } ?? binds(b) }
                 out.formUnion(inEvery ?? [])
-            case .filter, .not, .optional: break
+            case .filter, .absorbed, .not, .optional: break
             }
         }
         return out
@@ -508,7 +515,10 @@ final class BatchJoin {
         let trailing = ops.count - 1 - at
         if trailing > 0 {
             let filters = ops[(at + 1)...].allSatisfy { if case .filter = $0 { true } else { false } }
-            guard at == 0, filters, p.pushed.count == trailing, p.scratch != nil, p.key == nil else { return nil }
+            // An absorbed filter is applied by the step's own predicates.
+            let absorbed = ops[(at + 1)...].count { if case .absorbed = $0 { true } else { false } }
+            let others = ops[(at + 1)...].allSatisfy { switch $0 { case .filter, .absorbed: true; default: false } }
+            guard at == 0, filters || others, p.pushed.count == trailing - absorbed, p.scratch != nil, p.key == nil else { return nil }
         }
         guard at == 0 || !runsInParallel else { return nil }
         return (at, p)
@@ -541,6 +551,9 @@ final class BatchJoin {
         case .isA(let a): try expandIsA(a, batch, next)
         case .path(let p): try expandPath(p, batch, next)
         case .hashJoin(let h): try expandHashJoin(h, batch, next)
+        case .absorbed(let counter):
+            counter.rows += batch.count
+            try next(batch)
         case .filter(let e, let vars, let memo, let quick, let fast, let counter):
             let kept = try keptRows(batch, e, vars, memo, quick, fast)
             counter.rows += kept.count

@@ -92,7 +92,8 @@ final class FactorizedCount {
             // A path's matches are its pairs of ends, each once (its atom's join walks
             // them, without the chains: see `Atom.join`).
             case .path(let p): variables.append(Set(p.variables))
-            case .filter, .not, .optional: continue
+            // An absorbed filter lives in its pattern's predicates.
+            case .filter, .absorbed, .not, .optional: continue
             case .or: return nil
             }
             steps.append([step])
@@ -114,7 +115,7 @@ final class FactorizedCount {
             case .not(let inner): special.append((inner, FactorizedCount.variables(inner), .anti, boundBefore))
             case .optional(let inner): special.append((inner, FactorizedCount.variables(inner), .optional, boundBefore))
             case .path(let p): boundBefore.formUnion(p.variables)
-            case .filter, .or: continue
+            case .filter, .absorbed, .or: continue
             }
         }
         for sp in special {
@@ -197,7 +198,7 @@ final class FactorizedCount {
         var all = goalVariables(steps)
         for step in steps {
             switch step {
-            case .pattern, .isA: continue
+            case .pattern, .isA, .absorbed: continue
             case .path(let p): all.formUnion(p.variables)
             case .filter(_, let vars, _, _): all.formUnion(vars)
             case .not(let inner), .optional(let inner): all.formUnion(variables(inner))

@@ -110,6 +110,9 @@ enum JoinPlan {
         /// A filter, the variables it reads, and for a filter of one variable the number of
         /// its memo (its truth depends on that binding alone).
         case filter(CompiledExpr, [Int], memo: Int?, quick: QuickComparison?)
+        /// A filter the pattern step before it applies (`narrowedByFilter`): it does
+        /// nothing, and keeps the steps one to a goal (as `.explain` reads them).
+        case absorbed
         case not([Step])
         case optional([Step])
         case or([[Step]])
@@ -214,6 +217,35 @@ enum JoinPlan {
         }
     }
 
+    /// A filter that only says which predicate a pattern step's predicate variable is or
+    /// is not (`?p != is_a`, `?p = knows`), taken into the step's predicates when the step
+    /// is the last one before it but filters: the step then reads only statements the
+    /// filter keeps (by the predicate's own list, for `=`), and no filter step is left.
+    /// A predicate is equal only to itself (`ValueOps.equal`): no sub-predicate is meant.
+    static func narrowedByFilter(_ steps: [Step], _ quick: QuickComparison, _ store: FactStore) -> (at: Int, step: PatternStep)? {
+        guard quick.op == .equal || quick.op == .notEqual, case .encoded(let c) = quick.constant, c & ~0xFFFF_FFFF == predicateTag,
+              let at = steps.lastIndex(where: { switch $0 { case .filter, .absorbed: false; default: true } }),
+              case .pattern(let p) = steps[at], p.predicateVariable == quick.variable
+        else { return nil }
+        let predicate = Int(UInt32(truncatingIfNeeded: c))
+        var allowed = p.allowed ?? Array(repeating: true, count: store.predicates.count)
+        guard predicate < allowed.count else { return nil }
+        var predicates = p.predicates
+        if quick.op == .equal {
+            let was = allowed[predicate]
+            allowed = Array(repeating: false, count: allowed.count)
+            allowed[predicate] = was
+            predicates = was ? [PredicateID(predicate)] : []
+        } else {
+            allowed[predicate] = false
+            predicates = predicates?.filter { Int($0) != predicate }
+        }
+        return (at, PatternStep(
+            subject: p.subject, object: p.object, qualifiers: p.qualifiers, predicates: predicates, allowed: allowed,
+            predicateVariable: p.predicateVariable, statementVariable: p.statementVariable, quoted: p.quoted,
+            impossible: p.impossible, subjectPattern: p.subjectPattern, objectPattern: p.objectPattern))
+    }
+
     static func plan(_ goals: [Goal], _ store: FactStore, _ memoCount: inout Int) -> [Step]? {
         var steps: [Step] = []
         for g in goals {
@@ -225,7 +257,13 @@ enum JoinPlan {
                     memo = memoCount
                     memoCount += 1
                 }
-                steps.append(.filter(e, vars, memo: memo, quick: QuickComparison(e)))
+                let quick = QuickComparison(e)
+                if let quick, let narrowed = narrowedByFilter(steps, quick, store) {
+                    steps[narrowed.at] = .pattern(narrowed.step)
+                    steps.append(.absorbed)
+                    continue
+                }
+                steps.append(.filter(e, vars, memo: memo, quick: quick))
             case .pattern(let p):
                 if case .isA = p.path {
                     guard let step = JoinPlan.planIsA(p, store) else { return nil }
@@ -354,7 +392,7 @@ enum JoinPlan {
             case .path: return true
             case .not(let inner), .optional(let inner): return hasPath(inner)
             case .or(let branches): return branches.contains(where: hasPath)
-            case .pattern, .isA, .filter: return false
+            case .pattern, .isA, .filter, .absorbed: return false
             }
         }
     }

@@ -40,6 +40,7 @@ extension PreparedQuery {
                 case (.pattern, .path?): how = "path walk"
                 case (.pattern, .hashJoin?): how = "hash join on the next filter"
                 case (.pattern, _): how = "search"
+                case (.filter, .absorbed?): how = "predicates of the step before"
                 case (.filter, _): how = "filter"
                 case (.not, _): how = "anti-join"
                 case (.optional, _): how = "left join"
