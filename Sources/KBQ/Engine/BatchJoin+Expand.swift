@@ -404,7 +404,13 @@ extension BatchJoin {
         let c = candidates(p)
         if p.buildWork == nil { p.buildWork = (p.scratch != nil ? 2 : 4) * c.size(statementCount) }
         guard force || p.indexWork > p.buildWork! else { return nil }
-        p.keyed = try buildSide(p, vars, c)
+        // A worker's side is its fellow workers' too (the scratch row's variables are
+        // all free here: the side depends on the step alone).
+        if let shared = p.sharedSide, p.pushedMembers.isEmpty {
+            p.keyed = try shared.side { try buildSide(p, vars, c) }
+        } else {
+            p.keyed = try buildSide(p, vars, c)
+        }
         p.hashed = true
         return p.keyed
     }

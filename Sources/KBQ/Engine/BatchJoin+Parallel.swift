@@ -25,14 +25,49 @@ extension BatchJoin {
         /// The caller's limits, and the flag that stops every worker at its next check.
         let limits: Limits
         let stop: StopFlag
+        /// Per step, the hash side its workers share (nil for a step never hash joined).
+        let sides: [SharedSide?]
 
         /// The join of worker `w` of `workers`: its own execution, its part of the first
         /// step, the steps' pushed members.
         func join(_ w: Int, of workers: Int) -> BatchJoin {
             let join = BatchJoin(program, exec.fork(limits: limits), variableCount: variableCount)
             join.topPart = (w, workers)
-            for case (.pattern(let mine), .pattern(let theirs)) in zip(members.ops, join.ops) { theirs.pushedMembers = mine.pushedMembers }
+            for (i, ops) in zip(members.ops, join.ops).enumerated() {
+                guard case (.pattern(let mine), .pattern(let theirs)) = ops else { continue }
+                theirs.pushedMembers = mine.pushedMembers
+                theirs.adoptBuilt(from: mine)
+                theirs.sharedSide = sides[i]
+            }
             return join
+        }
+    }
+
+    /// Adds a worker's counts to this join's steps, and keeps the hash sides and pair
+    /// checks it built (see `PatternOp.adoptBuilt`) for the next run's workers.
+    func adoptCounts(_ worker: BatchJoin) {
+        for (op, theirs) in zip(ops, worker.ops) {
+            op.addCounts(theirs)
+            if case (.pattern(let mine), .pattern(let built)) = (op, theirs) { mine.adoptBuilt(from: built) }
+        }
+    }
+
+    /// A hash side that the workers of one run build once between them: every worker's
+    /// side of a step is the same (the step's statements grouped by its key, whatever the
+    /// worker's part), and each built its own. The first worker to need it builds it while
+    /// the others wait for it.
+    final class SharedSide: @unchecked Sendable {
+        private let lock = DispatchSemaphore(value: 1)
+        /// Read and written with `lock` held.
+        private var side: KeyedStatements? = nil
+
+        func side(building build: () throws -> KeyedStatements) rethrows -> KeyedStatements {
+            lock.wait()
+            defer { lock.signal() }
+            if let side { return side }
+            let built = try build()
+            side = built
+            return built
         }
     }
 
@@ -41,7 +76,10 @@ extension BatchJoin {
         let stop = StopFlag()
         let outer = exec.limits
         let limits = Limits(isCancelled: { stop.raised.load(ordering: .relaxed) || outer.isCancelled() }, deadline: outer.deadline, memoryLimit: outer.memoryLimit)
-        return SharedJoin(program: program, exec: exec, variableCount: variableCount, members: UncheckedOps(ops: ops), limits: limits, stop: stop)
+        let sides = ops.map { op -> SharedSide? in
+            if case .pattern(let p) = op, p.key != nil { SharedSide() } else { nil }
+        }
+        return SharedJoin(program: program, exec: exec, variableCount: variableCount, members: UncheckedOps(ops: ops), limits: limits, stop: stop, sides: sides)
     }
 
     /// One worker's batches, in order, taken by the calling thread as they come.
@@ -144,7 +182,7 @@ extension BatchJoin {
             if let failure = part.failure { throw failure }
         }
         group.wait()
-        for part in parts { if let join = part.join { for (op, theirs) in zip(ops, join.ops) { op.addCounts(theirs) } } }
+        for part in parts { if let join = part.join { adoptCounts(join) } }
         return true
     }
 }
@@ -200,7 +238,7 @@ extension BatchJoin {
         for part in parts {
             out.statements += part.statements
             out.parents.append(contentsOf: repeatElement(0, count: part.statements.count))
-            if let join = part.join { for (op, theirs) in zip(ops, join.ops) { op.addCounts(theirs) } }
+            if let join = part.join { adoptCounts(join) }
         }
     }
 }

@@ -82,6 +82,26 @@ final class BatchJoin {
             }
         }
         private(set) var pairCheckRowVariables: [Int] = []
+        /// In a worker's join, the hash side the run's workers share.
+        var sharedSide: SharedSide? = nil
+
+        /// Takes what `other`, the same step in another join of the same program and store,
+        /// has built and this one has not: its hash side and its pair checks' tables. Built,
+        /// neither changes again, so the joins of a run's workers share them (each built its
+        /// own, the same, for every run), and the next run starts with them.
+        func adoptBuilt(from other: PatternOp) {
+            // A side built through a scan that a caller's members narrowed (they change
+            // from call to call) is its own.
+            if keyed == nil, let side = other.keyed, pushedMembers.isEmpty, other.pushedMembers.isEmpty {
+                keyed = side
+                buildWork = other.buildWork
+            }
+            if pairChecks.count == other.pairChecks.count,
+               pairChecks.indices.contains(where: { !pairChecks[$0].isBuilt && other.pairChecks[$0].isBuilt }) {
+                pairChecks = pairChecks.indices.map { pairChecks[$0].isBuilt || !other.pairChecks[$0].isBuilt ? pairChecks[$0] : other.pairChecks[$0] }
+            }
+            if antiPairs?.isBuilt == false, other.antiPairs?.isBuilt == true { antiPairs = other.antiPairs }
+        }
         /// An anti-join decided by its pattern's pairs once they are built (see
         /// `PairCheck.antiJoin`).
         var antiPairs: PairCheck? = nil

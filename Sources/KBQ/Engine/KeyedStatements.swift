@@ -1,3 +1,5 @@
+import CKBQPrefetch
+
 /// A pattern's matches grouped by the term at one of its ends: the build side of a hash
 /// join. Each match is its statement and the values it gives the pattern's variables, so a
 /// probe reads no statement. Each group keeps its matches in statement order, which is the
@@ -41,6 +43,12 @@ final class KeyedStatements {
             groupOf.withUnsafeMutableBufferPointer { groupOf in
                 keys.withUnsafeBufferPointer { keys in
                     for i in 0..<keys.count {
+                        // The slot of a key some places on brought in meanwhile: a side of
+                        // tens of thousands of keys outgrows the caches, and a probe's miss
+                        // at a time was most of a build.
+                        if i + KeyedStatements.fetchAhead < keys.count {
+                            kbq_prefetch(slots.baseAddress! + (KeyedStatements.hash(keys[i + KeyedStatements.fetchAhead]) & mask))
+                        }
                         let key = keys[i]
                         var slot = KeyedStatements.hash(key) & mask
                         while slots[slot].end != 0 && slots[slot].key != key { slot = (slot + 1) & mask }
@@ -108,6 +116,9 @@ final class KeyedStatements {
             }
         }
     }
+
+    /// How many keys ahead a build brings in a key's slot.
+    private static let fetchAhead = 12
 
     @inline(__always) fileprivate static func hash(_ key: UInt32) -> Int {
         Int(truncatingIfNeeded: (UInt64(key) &* 0x9E37_79B9_7F4A_7C15) >> 32)

@@ -43,7 +43,11 @@ final class PairCheck {
 
     /// Counts `n` matches as good as waiting: a step that has grouped its statements for a
     /// hash join (`n` of them) will probe them row after row.
-    func expect(_ n: Int) { waited += n }
+    func expect(_ n: Int) { if slots == nil { waited += n } }
+
+    /// Whether the pairs are built: from then on nothing here changes, and the check may
+    /// be shared by the joins of one store on every core.
+    var isBuilt: Bool { slots != nil }
 
     /// Whether the pairs are there to check `candidates` more matches against: built once
     /// enough have waited.
