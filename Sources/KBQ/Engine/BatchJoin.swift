@@ -175,7 +175,7 @@ final class BatchJoin {
         let ends = [first.step.subject, first.step.object].filter { $0.kind == .variable }.map(\.variable)
         for op in rest {
             switch op {
-            case .filter, .not: continue
+            case .filter, .absorbed, .not: continue
             case .isA(let a) where a.constantType != nil && a.step.subject.kind == .variable && ends.contains(a.step.subject.variable): continue
             default: return []
             }

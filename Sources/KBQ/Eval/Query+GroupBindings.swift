@@ -54,6 +54,7 @@ extension PreparedQuery {
         var accumulators: [[Accumulator]] = []
         var counts: [[Int]] = calls.map { _ in [] }
         var distinctBindings = calls.map { _ in DistinctPairs() }
+        for i in distinctBindings.indices { distinctBindings[i].useEntityBits(entityCount: store.entities.count) }
         // With a page of the groups to show, their evidence is found once they are known.
         var evidence = GroupEvidence(
             ownSlots: join.ownEvidenceSlots, hasPaths: JoinPlan.hasPath(join.program.steps), defers: !c.orderBy.isEmpty && c.limit != nil)
@@ -555,7 +556,11 @@ extension PreparedQuery {
 /// appearance: an entity key by its number in an array, any other key hashed.
 struct BindingGroups {
     let keys: [Int]
-    private var groupOfEntity: [Int32]
+    /// A single key's groups by entity number (-1: none yet), made when the first entity
+    /// comes: a grouping by predicate, literal or type would otherwise zero (and fault in)
+    /// four bytes an entity of the store at every run.
+    private var groupOfEntity: [Int32] = []
+    private let entityCount: Int
     /// A single key's groups by predicate number (-1: none yet).
     private var groupOfPredicate: [Int32] = []
     /// Groups by a single key that is not an entity the array covers, and by several keys.
@@ -564,19 +569,20 @@ struct BindingGroups {
 
     init(_ keys: [Int], entityCount: Int) {
         self.keys = keys
-        groupOfEntity = keys.count == 1 ? Array(repeating: -1, count: entityCount) : []
+        self.entityCount = keys.count == 1 ? entityCount : 0
         groupOfBindings = GroupKeyTable(width: max(1, keys.count))
     }
 
     /// The entity a single key's binding names, when it is one the array covers.
     @inline(__always) private func entity(_ b: UInt64) -> Int? {
-        b & ~0xFFFF_FFFF == JoinPlan.termTag && UInt32(truncatingIfNeeded: b) < UInt32(groupOfEntity.count)
+        b & ~0xFFFF_FFFF == JoinPlan.termTag && UInt32(truncatingIfNeeded: b) < UInt32(entityCount)
             ? Int(UInt32(truncatingIfNeeded: b)) : nil
     }
 
     /// The group of a single key's binding, numbered next when it is new.
     @inline(__always) private mutating func group(single b: UInt64) -> Int32 {
         if let e = entity(b) {
+            if groupOfEntity.isEmpty { groupOfEntity = Array(repeating: -1, count: entityCount) }
             if groupOfEntity[e] < 0 {
                 groupOfEntity[e] = Int32(count)
                 count += 1
@@ -618,7 +624,7 @@ struct BindingGroups {
         let b = batch.binding(keys[0], row)
         if let p = predicate(b) { return p < groupOfPredicate.count && groupOfPredicate[p] >= 0 ? groupOfPredicate[p] : nil }
         guard let e = entity(b) else { return groupOfBindings.find { _ in b } }
-        return groupOfEntity[e] < 0 ? nil : groupOfEntity[e]
+        return groupOfEntity.isEmpty || groupOfEntity[e] < 0 ? nil : groupOfEntity[e]
     }
 
     /// The group of row `row` of `batch`, numbered next when it is new.
@@ -718,6 +724,68 @@ struct DistinctPairs {
     private var slots: [UInt64] = []
     private var count = 0
     private var unpacked: Set<Pair> = []
+    /// With `useEntityBits`, the pairs of the first `DenseBits.groups` groups whose binding
+    /// is an entity are bits, an entity's bit per group: a distinct count per predicate
+    /// or per type over a hundred thousand rows probed the table once a row, a cache miss
+    /// each. A pair is in exactly one place, decided by its group and binding alone.
+    /// (Shared by copies: a DistinctPairs with bits is never copied.)
+    private var entityBits: DenseBits? = nil
+
+    /// Per group, a bit per entity of the store, made when the group's first entity comes.
+    final class DenseBits {
+        static let groups = 16
+        let entityCount: Int
+        let wordCount: Int
+        /// Per group, its words (nil until made). A pointer, not an Array: read at every
+        /// row, an array property of a class was an exclusivity check and a retain.
+        let words: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>
+
+        init(entityCount: Int) {
+            self.entityCount = entityCount
+            wordCount = max(1, (entityCount + 63) / 64)
+            words = .allocate(capacity: DenseBits.groups)
+            words.initialize(repeating: nil, count: DenseBits.groups)
+        }
+
+        deinit {
+            for g in 0..<DenseBits.groups { words[g]?.deallocate() }
+            words.deallocate()
+        }
+
+        /// Group `g`'s bits, made (all clear) the first time.
+        @inline(__always) func bits(_ g: Int) -> UnsafeMutablePointer<UInt64> {
+            if let w = words[g] { return w }
+            let w = UnsafeMutablePointer<UInt64>.allocate(capacity: wordCount)
+            w.initialize(repeating: 0, count: wordCount)
+            words[g] = w
+            return w
+        }
+    }
+
+    /// Keeps the first groups' entity bindings as bits (see `entityBits`), for a store of
+    /// `entityCount` entities; only before any pair is in, and when the bits stay small
+    /// (at most 16 groups of 4 MB).
+    mutating func useEntityBits(entityCount: Int) {
+        guard count == 0, unpacked.isEmpty, entityBits == nil, entityCount > 0, entityCount <= 1 << 25 else { return }
+        entityBits = DenseBits(entityCount: entityCount)
+    }
+
+    /// The entity whose bit stands for the pair, when the pair is kept as a bit.
+    @inline(__always) private static func entityBit(_ bits: DenseBits?, _ group: Int32, _ binding: UInt64) -> Int? {
+        guard let bits, group >= 0, group < DenseBits.groups, binding & ~0xFFFF_FFFF == JoinPlan.termTag else { return nil }
+        let raw = UInt32(truncatingIfNeeded: binding)
+        guard raw >> 30 == Term.entityKind, Int(raw) < bits.entityCount else { return nil }
+        return Int(raw)
+    }
+
+    /// Sets the pair's bit; whether it was clear.
+    @inline(__always) private static func setBit(_ bits: DenseBits, _ group: Int32, _ e: Int) -> Bool {
+        let w = bits.bits(Int(group)) + (e >> 6)
+        let bit = UInt64(1) << UInt64(e & 63)
+        guard w.pointee & bit == 0 else { return false }
+        w.pointee |= bit
+        return true
+    }
 
     private struct Pair: Hashable {
         let group: Int32
@@ -726,6 +794,7 @@ struct DistinctPairs {
 
     /// Adds the pair; whether it was new.
     @inline(__always) mutating func insert(_ group: Int32, _ binding: UInt64) -> Bool {
+        if let bits = entityBits, let e = DistinctPairs.entityBit(bits, group, binding) { return DistinctPairs.setBit(bits, group, e) }
         guard group >= 0, UInt64(group) < 1 << (64 - DistinctPairs.bindingBits), binding < 1 << DistinctPairs.bindingBits else {
             return unpacked.insert(Pair(group: group, binding: binding)).inserted
         }
@@ -752,6 +821,8 @@ struct DistinctPairs {
     /// count over a join).
     mutating func insertCounting(_ groups: UnsafeBufferPointer<Int32>, _ bindings: UnsafeBufferPointer<UInt64>?, _ counts: UnsafeMutableBufferPointer<Int>) {
         let block = 16
+        let bits = entityBits
+        let (table, denseEntities) = (bits?.words, bits?.entityCount ?? 0)
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: block) { keys in
             var start = 0
             while start < groups.count {
@@ -764,6 +835,19 @@ struct DistinctPairs {
                         let (group, binding) = (groups[r], bindings?[r] ?? 1)
                         keys[r - start] = 0
                         guard binding != 0 else { continue }
+                        // A pair kept as a bit (`entityBit`), through plain locals: the
+                        // bits' object passed along cost a retain and a release a row.
+                        let raw = UInt32(truncatingIfNeeded: binding)
+                        if let table, group >= 0, group < DenseBits.groups, binding & ~0xFFFF_FFFF == JoinPlan.termTag,
+                           raw >> 30 == Term.entityKind, Int(raw) < denseEntities {
+                            let words = table[Int(group)] ?? bits!.bits(Int(group))
+                            let (w, bit) = (Int(raw >> 6), UInt64(1) << UInt64(raw & 63))
+                            if words[w] & bit == 0 {
+                                words[w] |= bit
+                                counts[Int(group)] += 1
+                            }
+                            continue
+                        }
                         guard group >= 0, UInt64(group) < 1 << (64 - DistinctPairs.bindingBits), binding < 1 << DistinctPairs.bindingBits else {
                             if unpacked.insert(Pair(group: group, binding: binding)).inserted { counts[Int(group)] += 1 }
                             continue
@@ -799,13 +883,28 @@ struct DistinctPairs {
         let mask: UInt64 = 1 << DistinctPairs.bindingBits - 1
         for key in slots where key != 0 { try body(Int32(truncatingIfNeeded: key >> DistinctPairs.bindingBits), key & mask) }
         for pair in unpacked { try body(pair.group, pair.binding) }
+        if let bits = entityBits {
+            for g in 0..<DenseBits.groups {
+                guard let words = bits.words[g] else { continue }
+                for w in 0..<bits.wordCount {
+                    var word = words[w]
+                    while word != 0 {
+                        let e = w * 64 + word.trailingZeroBitCount
+                        try body(Int32(g), JoinPlan.termTag | UInt64(e))
+                        word &= word - 1
+                    }
+                }
+            }
+        }
     }
 
     private mutating func grow() {
         let old = slots
         // From a thousand slots: a distinct count over a join meets thousands of pairs,
         // and each doubling rehashes every pair met so far.
-        slots = Array(repeating: 0, count: max(1024, slots.count * 2))
+        // Four times over once large: each growth rehashes every pair met so far, and a
+        // distinct count over a join of a hundred thousand rows grew eight times.
+        slots = Array(repeating: 0, count: max(1024, slots.count * (slots.count >= 1 << 14 ? 4 : 2)))
         // Placed through buffers, each pair known to be new: `insert` took a uniqueness
         // check and a probe for an equal pair at each.
         slots.withUnsafeMutableBufferPointer { slots in
