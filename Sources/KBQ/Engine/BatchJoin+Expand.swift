@@ -539,15 +539,27 @@ extension BatchJoin {
                     continue
                 }
                 // Each pair is a row: the subject's binding then the type's (the output's
-                // variables, in the step's order).
-                for e in entities.indices {
-                    try exec.tick()
-                    for t in closures[entities.typeListNumber(e)] {
-                        out.parents.append(Int32(row))
-                        out.made.append(JoinPlan.termTag | UInt64(Term(entity: EntityID(e)).raw))
-                        out.made.append(JoinPlan.typeTag | UInt64(UInt32(bitPattern: t)))
-                        out.statements.append(JoinPlan.typeEvidence(EntityID(e), t))
-                        if out.isFull { try flush(out, batch, next) }
+                // variables, in the step's order). The lists' types laid end to end and the
+                // entities' list numbers read in place: an array per list, read an entity at
+                // a time, was a retain and a release each.
+                var flat: [Int32] = []
+                var starts = [0]
+                for c in closures {
+                    flat += c
+                    starts.append(flat.count)
+                }
+                try entities.withTypeListNumbers { listOf in
+                    for e in listOf.indices {
+                        if e & 1023 == 0 { try exec.tick(by: 1024) }
+                        let n = Int(listOf[e])
+                        for k in starts[n]..<starts[n + 1] {
+                            let t = flat[k]
+                            out.parents.append(Int32(row))
+                            out.made.append(JoinPlan.termTag | UInt64(Term(entity: EntityID(e)).raw))
+                            out.made.append(JoinPlan.typeTag | UInt64(UInt32(bitPattern: t)))
+                            out.statements.append(JoinPlan.typeEvidence(EntityID(e), t))
+                            if out.isFull { try flush(out, batch, next) }
+                        }
                     }
                 }
             }

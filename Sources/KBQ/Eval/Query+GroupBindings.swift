@@ -561,8 +561,9 @@ struct BindingGroups {
     /// four bytes an entity of the store at every run.
     private var groupOfEntity: [Int32] = []
     private let entityCount: Int
-    /// A single key's groups by predicate number (-1: none yet).
+    /// A single key's groups by predicate number, and by type number (-1: none yet).
     private var groupOfPredicate: [Int32] = []
+    private var groupOfType: [Int32] = []
     /// Groups by a single key that is not an entity the array covers, and by several keys.
     private var groupOfBindings: GroupKeyTable
     private(set) var count = 0
@@ -598,7 +599,23 @@ struct BindingGroups {
             }
             return groupOfPredicate[p]
         }
+        if let t = type(b) {
+            // Types are few too (`?x is_a ?t` grouped by type: a hash probe a row before).
+            if t >= groupOfType.count { groupOfType += repeatElement(-1, count: t + 1 - groupOfType.count) }
+            if groupOfType[t] < 0 {
+                groupOfType[t] = Int32(count)
+                count += 1
+            }
+            return groupOfType[t]
+        }
         return group { _ in b }
+    }
+
+    /// The type a single key's binding names, when the array by type covers it.
+    @inline(__always) private func type(_ b: UInt64) -> Int? {
+        guard keys.count == 1, b & ~0xFFFF_FFFF == JoinPlan.typeTag else { return nil }
+        let t = Int(Int32(bitPattern: UInt32(truncatingIfNeeded: b)))
+        return t >= 0 && t < 1 << 16 ? t : nil
     }
 
     /// The predicate a single key's binding names, when the array by predicate covers it.
@@ -623,6 +640,7 @@ struct BindingGroups {
         guard keys.count == 1 else { return groupOfBindings.find { batch.binding(keys[$0], row) } }
         let b = batch.binding(keys[0], row)
         if let p = predicate(b) { return p < groupOfPredicate.count && groupOfPredicate[p] >= 0 ? groupOfPredicate[p] : nil }
+        if let t = type(b) { return t < groupOfType.count && groupOfType[t] >= 0 ? groupOfType[t] : nil }
         guard let e = entity(b) else { return groupOfBindings.find { _ in b } }
         return groupOfEntity.isEmpty || groupOfEntity[e] < 0 ? nil : groupOfEntity[e]
     }

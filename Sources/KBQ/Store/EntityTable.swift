@@ -54,6 +54,8 @@ public struct EntityTable: Sendable, RandomAccessCollection {
     public func types(_ i: Int) -> [Int32] { typeLists[Int(typeList[i])] }
     /// Entity i's list of types, by its number: entities that share a list share it.
     func typeListNumber(_ i: Int) -> Int { Int(typeList[i]) }
+    /// Calls `body` with every entity's type list number (`typeListNumber`) in place.
+    func withTypeListNumbers<R>(_ body: (UnsafeBufferPointer<UInt32>) throws -> R) rethrows -> R { try typeList.withUnsafeBufferPointer(body) }
     /// The lists of types entities have, by number (`typeListNumber`).
     var allTypeLists: [[Int32]] { typeLists }
     func paragraphs(_ i: Int) -> Int? { paragraphCounts.isEmpty ? nil : paragraphCounts[EntityID(i)] }
