@@ -590,25 +590,22 @@ struct BindingGroups {
             }
             return groupOfEntity[e]
         }
-        if let p = predicate(b) {
-            // Predicates are few: an array by number, grown as they come.
-            if p >= groupOfPredicate.count { groupOfPredicate += repeatElement(-1, count: p + 1 - groupOfPredicate.count) }
-            if groupOfPredicate[p] < 0 {
-                groupOfPredicate[p] = Int32(count)
-                count += 1
-            }
-            return groupOfPredicate[p]
-        }
-        if let t = type(b) {
-            // Types are few too (`?x is_a ?t` grouped by type: a hash probe a row before).
-            if t >= groupOfType.count { groupOfType += repeatElement(-1, count: t + 1 - groupOfType.count) }
-            if groupOfType[t] < 0 {
-                groupOfType[t] = Int32(count)
-                count += 1
-            }
-            return groupOfType[t]
-        }
+        // Predicates and types are few: an array by number each, grown as they come (a
+        // type was a hash probe a row, `?x is_a ?t` grouped by type).
+        if let p = predicate(b) { return BindingGroups.group(p, in: &groupOfPredicate, &count) }
+        if let t = type(b) { return BindingGroups.group(t, in: &groupOfType, &count) }
         return group { _ in b }
+    }
+
+    /// The group of number `n` in `table` (by number, -1: none yet), numbered next
+    /// (`count`) when it is new.
+    @inline(__always) private static func group(_ n: Int, in table: inout [Int32], _ count: inout Int) -> Int32 {
+        if n >= table.count { table += repeatElement(-1, count: n + 1 - table.count) }
+        if table[n] < 0 {
+            table[n] = Int32(count)
+            count += 1
+        }
+        return table[n]
     }
 
     /// The type a single key's binding names, when the array by type covers it.
