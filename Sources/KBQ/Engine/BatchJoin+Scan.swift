@@ -487,11 +487,11 @@ extension BatchJoin {
                 scratch.checked += k
                 for x in 0..<plainChecks.count {
                     let (at, check) = plainChecks[x]
+                    let memo = scratch.memo(x, literals: literals.count)
                     switch roles[at] {
-                    case .subject: ScanLoops.decide(check, subjectValues, stride: 1, k, literals, scratch.memo(x, literals: literals.count), into: verdicts)
-                    case .object: ScanLoops.decide(check, objectValues, stride: 1, k, literals, scratch.memo(x, literals: literals.count), into: verdicts)
-                    case .qualifier(let q):
-                        ScanLoops.decide(check, found + q, stride: qualifierCount, k, literals, scratch.memo(x, literals: literals.count), into: verdicts)
+                    case .subject: ScanLoops.decide(check, subjectValues, stride: 1, k, literals, memo, into: verdicts)
+                    case .object: ScanLoops.decide(check, objectValues, stride: 1, k, literals, memo, into: verdicts)
+                    case .qualifier(let q): ScanLoops.decide(check, found + q, stride: qualifierCount, k, literals, memo, into: verdicts)
                     case .predicate, .statement:
                         for i in 0..<k { verdicts[i] |= ScanLoops.verdict(check.truth(value(at, i), literals)) }
                     }

@@ -534,11 +534,10 @@ final class BatchJoin {
               case .pattern(let p) = ops[at], p.joining == .inner else { return nil }
         let trailing = ops.count - 1 - at
         if trailing > 0 {
-            let filters = ops[(at + 1)...].allSatisfy { if case .filter = $0 { true } else { false } }
             // An absorbed filter is applied by the step's own predicates.
             let absorbed = ops[(at + 1)...].count { if case .absorbed = $0 { true } else { false } }
-            let others = ops[(at + 1)...].allSatisfy { switch $0 { case .filter, .absorbed: true; default: false } }
-            guard at == 0, filters || others, p.pushed.count == trailing - absorbed, p.scratch != nil, p.key == nil else { return nil }
+            let filters = ops[(at + 1)...].allSatisfy { switch $0 { case .filter, .absorbed: true; default: false } }
+            guard at == 0, filters, p.pushed.count == trailing - absorbed, p.scratch != nil, p.key == nil else { return nil }
         }
         guard at == 0 || !runsInParallel else { return nil }
         return (at, p)
