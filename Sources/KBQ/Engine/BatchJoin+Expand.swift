@@ -30,6 +30,10 @@ extension BatchJoin {
         /// more (see `aggregateBindings`).
         var collectsAtMost = Int.max
         @exclusivity(unchecked) var firstMade: [UInt64] = []
+        /// The batch the last flush handed on, kept for the next to fill in place: once
+        /// the steps after this one are done with it, its arrays are this step's alone
+        /// (an array some later step kept a copy of is copied on write, as any is).
+        @exclusivity(unchecked) var spare: BindingBatch? = nil
 
         init(_ variables: [Int], slot: Int) {
             self.variables = variables
@@ -99,16 +103,20 @@ extension BatchJoin {
         // A counting step's kept pairs are read by `runCounting`'s caller, not made rows.
         guard !out.parents.isEmpty, !out.counting else { return }
         out.rowsOut += out.parents.count
-        var made = batch.gathered(out.parents)
+        // The last flush's batch, refilled: a small query's run then makes no arrays here.
+        var made = out.spare ?? BindingBatch(count: 0, width: batch.columns.count, slots: batch.evidence.count)
+        out.spare = nil
+        made.refill(gathering: batch, out.parents)
         let width = out.variables.count
         for (j, v) in out.variables.enumerated() {
-            made.columns[v] = BindingBatch.column(out.made, j, stride: width, rows: out.parents.count)
+            BindingBatch.fill(&made.columns[v], column: j, of: out.made, stride: width, rows: out.parents.count)
         }
-        made.evidence[out.slot] = out.statements
+        BindingBatch.fill(&made.evidence[out.slot], column: 0, of: out.statements, stride: 1, rows: out.parents.count)
         out.parents.removeAll(keepingCapacity: true)
         out.made.removeAll(keepingCapacity: true)
         out.statements.removeAll(keepingCapacity: true)
         try next(made)
+        out.spare = made
     }
 
     /// A pair check's end (`PairCheck.Source`) for the match whose values start at
@@ -179,8 +187,9 @@ extension BatchJoin {
         var values: [UInt64] = []
         // Made when a row first scans (not at all when every row probes a hash side).
         var setup: ScanSetup? = nil
-        // A probing row's bound variables, other than the key, by place in `vars`.
-        var checked = [Int](repeating: 0, count: vars.count)
+        // A probing row's bound variables, other than the key, by place in `vars` (made
+        // with the hash side: most steps scan).
+        var checked: [Int] = []
         // An anti-join whose pairs are built decides each row by its ends: kept (left
         // unmatched) when no statement has them, else dropped.
         let anti = p.antiPairs.flatMap { $0.ready(for: batch.count, self) ? $0 : nil }
@@ -203,6 +212,7 @@ extension BatchJoin {
                 statements = keyed.statements
                 values = keyed.values
                 for check in pairChecks { check.expect(statements.count) }
+                checked = [Int](repeating: 0, count: vars.count)
             }
             if let key = p.key, let lookup = side {
                 let b = bindings[key.variable]

@@ -116,7 +116,7 @@ extension BatchJoin {
 
     /// The step's rows for this run, made once from a row of nothing bound, and grouped.
     private func buildHashSide(_ h: HashJoinOp) throws {
-        let rows = try collect([h.inner], BindingBatch(count: 1, width: width, slots: slotCount))
+        let rows = try collect([h.inner], startBatch)
         var keyed: [(key: UInt64, row: Int32)] = []
         var unkeyed: [Int32] = []
         entities.withNames { names in

@@ -235,9 +235,15 @@ extension BatchJoin {
     /// index: what a value's bits above the index are exactly when it names an entity.
     static let entityValueHigh = (JoinPlan.termTag | UInt64(Term.entityKind) << 30) >> 30
 
+    /// A step's scan setup: made once and kept on the step (a join is kept from run to run
+    /// of its query), unless the caller pushed members for this run only.
     func scanSetup(_ p: PatternOp, _ scratch: ScanScratch) -> ScanSetup {
+        let keeps = p.pushedMembers.isEmpty
+        if keeps, let kept = p.keptSetup, kept.scratch === scratch { return kept }
         let typeBits = p.pushedTypes.map { (at: $0.at, bits: memberBits($0.op, $0.type)) } + p.pushedMembers
-        return ScanSetup(p, scratch, typeBits: typeBits, statementCount: statementCount)
+        let setup = ScanSetup(p, scratch, typeBits: typeBits, statementCount: statementCount)
+        if keeps { p.keptSetup = setup }
+        return setup
     }
 
     /// Scans candidates `c` for input row `row` of a plain step (`setup`: its parts no row

@@ -60,11 +60,11 @@ final class BatchJoin {
         /// never made. The filter steps stay, and decide what these leave undecided; a
         /// counting scan (see `runCounting`), which no filter step follows, decides it by
         /// the filter whole (with the variables it reads).
-        var pushed: [(at: Int, quick: QuickComparison, filter: CompiledExpr, reads: [Int])] = []
+        var pushed: [(at: Int, quick: QuickComparison, filter: CompiledExpr, reads: [Int])] = [] { didSet { keptSetup = nil } }
         /// Likewise an `is_a` of a constant type right after the step, on an entity it
         /// binds: a row whose entity is not of the type is never made (the `is_a` step
         /// still runs, and adds the type's evidence).
-        var pushedTypes: [(at: Int, op: IsAOp, type: Int32)] = []
+        var pushedTypes: [(at: Int, op: IsAOp, type: Int32)] = [] { didSet { keptSetup = nil } }
         /// Entities a variable it binds must be among (a bit per entity), set by a caller
         /// that will throw the other rows away (FactorizedCount, reading an atom for terms
         /// it has weights for): a plain scan refuses them before they are made, as it
@@ -74,6 +74,7 @@ final class BatchJoin {
         /// they read from the input row that the step does not bind.
         var pairChecks: [PairCheck] = [] {
             didSet {
+                keptSetup = nil
                 var extra: [Int] = []
                 for check in pairChecks {
                     for case .row(let v) in [check.subject, check.object] where !variables.contains(v) && !extra.contains(v) { extra.append(v) }
@@ -82,6 +83,9 @@ final class BatchJoin {
             }
         }
         private(set) var pairCheckRowVariables: [Int] = []
+        /// The scan setup of the step as it stands (see `scanSetup`): dropped whenever what
+        /// it copies (pushed filters and types, pair checks) changes.
+        var keptSetup: ScanSetup? = nil
         /// In a worker's join, the hash side the run's workers share.
         var sharedSide: SharedSide? = nil
 
@@ -455,6 +459,10 @@ final class BatchJoin {
 
     // MARK: running
 
+    /// A run's first input: one row, nothing bound. Made once (its columns are shared, as
+    /// any batch's are, until a step sets one).
+    lazy var startBatch = BindingBatch(count: 1, width: width, slots: slotCount)
+
     /// Runs the steps, handing `k` each answer's bindings (one word per variable, 0
     /// unbound) and the statements behind it, in order.
     func runBindings(_ k: ([UInt64], [StatementID]) throws -> Void) throws {
@@ -478,7 +486,7 @@ final class BatchJoin {
     func runBatches(_ k: (BindingBatch) throws -> Void) throws {
         if topPart == nil { for op in ops { op.addCounts(nil) } }
         if try runInParallel(k) { return }
-        try push(ops, 0, BindingBatch(count: 1, width: width, slots: slotCount), k)
+        try push(ops, 0, startBatch, k)
     }
 
     /// Runs the steps from `input` (at most `batchRows` rows, binding the variables the
@@ -508,13 +516,13 @@ final class BatchJoin {
             for case .filter(_, _, _, _, _, let counter) in ops[(at + 1)...] { counter.rows = out.rowsOut }
         }
         if at == 0, runsInParallel {
-            let input = BindingBatch(count: 1, width: width, slots: slotCount)
+            let input = startBatch
             try countInParallel(last, collects: try starts(input))
             try done(input, out)
             out.reset()
             return
         }
-        try push(Array(ops[..<at]), 0, BindingBatch(count: 1, width: width, slots: slotCount)) { batch in
+        try push(Array(ops[..<at]), 0, startBatch) { batch in
             out.collects = try starts(batch)
             out.matchesOfRow = Array(repeating: 0, count: batch.count)
             out.firstMade = Array(repeating: 0, count: batch.count * out.variables.count)

@@ -46,6 +46,56 @@ struct BindingBatch {
         return out
     }
 
+    /// Becomes the rows `rows` of `batch` (same shape), in that order, in this batch's own
+    /// arrays where it can: `gathered` without making a batch.
+    mutating func refill(gathering batch: BindingBatch, _ rows: [Int32]) {
+        count = rows.count
+        rows.withUnsafeBufferPointer { rows in
+            for v in columns.indices {
+                if batch.columns[v].isEmpty {
+                    columns[v].removeAll(keepingCapacity: true)
+                } else {
+                    BindingBatch.fill(&columns[v], gathering: batch.columns[v], rows)
+                }
+            }
+            for s in evidence.indices {
+                if batch.evidence[s].isEmpty {
+                    evidence[s].removeAll(keepingCapacity: true)
+                } else {
+                    BindingBatch.fill(&evidence[s], gathering: batch.evidence[s], rows)
+                }
+            }
+        }
+    }
+
+    /// `target` becomes `column[rows[i]]` for each i, in its own buffer when that is large
+    /// enough and not shared.
+    @inline(__always) static func fill<T>(_ target: inout [T], gathering column: [T], _ rows: UnsafeBufferPointer<Int32>) {
+        target.removeAll(keepingCapacity: true)
+        guard rows.count > 0 else { return }
+        // Sized first (a fill), then written through a buffer: an append a value checked
+        // the capacity at each.
+        target.append(contentsOf: repeatElement(column[Int(rows[0])], count: rows.count))
+        target.withUnsafeMutableBufferPointer { o in
+            column.withUnsafeBufferPointer { c in
+                for i in 0..<rows.count { o[i] = c[Int(rows[i])] }
+            }
+        }
+    }
+
+    /// `target` becomes column `j` of `rows` rows kept row by row, `stride` values a row,
+    /// in its own buffer when that is large enough and not shared.
+    @inline(__always) static func fill<T>(_ target: inout [T], column j: Int, of flat: [T], stride: Int, rows: Int) {
+        target.removeAll(keepingCapacity: true)
+        guard rows > 0 else { return }
+        target.append(contentsOf: repeatElement(flat[j], count: rows))
+        target.withUnsafeMutableBufferPointer { o in
+            flat.withUnsafeBufferPointer { m in
+                for r in 0..<rows { o[r] = m[r * stride + j] }
+            }
+        }
+    }
+
     /// Column `j` of `rows` rows kept row by row, `stride` values a row (a step's made
     /// rows, or a path's evidence slots), as a column of its own.
     static func column<T>(_ flat: [T], _ j: Int, stride: Int, rows: Int) -> [T] {

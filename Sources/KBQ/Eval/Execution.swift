@@ -73,7 +73,7 @@ final class Execution {
     let store: FactStore
     let ops: ValueOps
     let rules: RuleEngine
-    let limits: Limits
+    private(set) var limits: Limits
     // The evaluator's state, read and written at every step of a search: exclusivity is
     // not checked at run time (a dynamic check on every access cost 5% of a query). The
     // invariant that makes it safe: one Execution is used by one thread, and no access to
@@ -98,7 +98,9 @@ final class Execution {
     let subjectLookup: TermPostings.RawLookup
     let objectLookup: TermPostings.RawLookup
 
-    init(store: FactStore, source: SourceText, rules: RuleEngine, limits: Limits, variableCount: Int) {
+    /// `ops`: a query's own, kept from run to run (see `PreparedQuery.valueOps`); nil makes
+    /// one.
+    init(store: FactStore, source: SourceText, rules: RuleEngine, limits: Limits, variableCount: Int, ops: ValueOps? = nil) {
         self.store = store
         subjectLookup = store.bySubject.rawLookup
         objectLookup = store.byObject.rawLookup
@@ -106,10 +108,30 @@ final class Execution {
         predicates = store.table.predicate
         objects = store.table.object
         asserted = store.table.asserted
-        self.ops = ValueOps(store: store, source: source)
+        self.ops = ops ?? ValueOps(store: store, source: source)
         self.rules = rules
         self.limits = limits
         self.row = Array(repeating: nil, count: variableCount)
+    }
+
+    /// This execution as a fresh one with `limits` would be: no bindings, no evidence, no
+    /// steps counted, no scratch kept. For its query's next run (see
+    /// `PreparedQuery.execution`), when nothing else holds it.
+    func restart(limits: Limits, variableCount: Int) {
+        self.limits = limits
+        steps = 0
+        memoryChecks = 0
+        if row.count == variableCount {
+            for v in row.indices { row[v] = nil }
+        } else {
+            row = Array(repeating: nil, count: variableCount)
+        }
+        trail.removeAll(keepingCapacity: true)
+        evidence.removeAll(keepingCapacity: true)
+        // A run stopped by a limit may have left them part way.
+        pathScratch = PathScratch()
+        walkSeen = []
+        walkBuffers = []
     }
 
     /// A fresh execution over the same store and rules (for another thread).

@@ -33,6 +33,23 @@ public final class PreparedQuery {
     /// The join of the last run, kept for the next: its operators, scratch row, filter
     /// memos and hash sides were made for this query on this store.
     var keptJoin: BatchJoin? = nil
+    /// The value operations every run's execution shares: made at each run, they copied
+    /// the entity and literal tables (a retain and a release of each of their columns),
+    /// a good part of a small query's time. Safe to share: the runs of a prepared query
+    /// are one after another on one thread (as `keptJoin` is), and a parallel join's
+    /// workers fork executions with their own.
+    lazy var valueOps = ValueOps(store: store, source: source)
+
+    /// An execution for a run: the last run's, started again, when only the kept join
+    /// holds it (no answer's deferred evidence, no closure kept it), else a new one. Made
+    /// at every run, it was a good part of a small query's time.
+    func execution(_ limits: Limits) -> Execution {
+        if let join = keptJoin, isKnownUniquelyReferenced(&join.exec) {
+            join.exec.restart(limits: limits, variableCount: compiled.variables.count)
+            return join.exec
+        }
+        return Execution(store: store, source: source, rules: rules, limits: limits, variableCount: compiled.variables.count, ops: valueOps)
+    }
 
     /// The join that runs the goals for `exec`, or nil when the general evaluator must.
     func join(_ exec: Execution) -> BatchJoin? {
@@ -133,7 +150,7 @@ public final class PreparedQuery {
     /// grouping or `distinct`, at the end otherwise.
     public func run(limits: Limits, into answers: Answers, shown: (Int) throws -> Void = { _ in }) throws {
         let c = compiled
-        let exec = Execution(store: store, source: source, rules: rules, limits: limits, variableCount: c.variables.count)
+        let exec = execution(limits)
         try exec.checkLimits()
         let streaming = !c.isAggregate && !c.distinct && c.orderBy.isEmpty
         let projected = variableJoin(exec)

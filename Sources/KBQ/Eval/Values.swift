@@ -24,8 +24,8 @@ final class ValueOps {
 
     /// The qualifier key last asked for, by name: a filter asks for the same field at every
     /// row, and looking the key up hashed its name each time. Invariant: an instance is
-    /// used by one thread (each Execution makes its own, and a parallel join's workers fork
-    /// theirs).
+    /// used by one thread at a time (a prepared query's runs share one, one run after
+    /// another; a parallel join's workers fork executions with their own).
     private var lastKey: (name: String, key: Int32?)? = nil
 
     private func statementField(_ field: CompiledField) -> StatementField {
