@@ -343,12 +343,19 @@ final class FactorizedCount {
         let mine = atomsOf[v]!.filter { $0 != from }
         var product: TermCounts? = nil
         func multiply(_ factor: TermCounts) throws {
-            guard let p = product else {
+            guard var p = product else {
                 product = factor
                 return
             }
-            guard let m = p.multiplied(by: factor) else { throw Overflow() }
-            product = m
+            // Updated in place: the product's only holder once it is taken out.
+            product = nil
+            guard p.update({ b, n in
+                let m = factor.get(b)
+                guard m != 0 else { return 0 }
+                let (x, o) = n.multipliedReportingOverflow(by: m)
+                return o ? nil : x
+            }) else { throw Overflow() }
+            product = p
         }
         func size(_ i: Int) -> Int { atoms[i].join(bound: -1, exec).firstStepSize }
         /// The terms to read atom `i` for: the fewest known, when looking each up costs
@@ -376,25 +383,25 @@ final class FactorizedCount {
         for i in mine where atoms[i].kind != .plain {
             // Its answers per term, for the terms known so far: those of the goals at `v`,
             // else those of the atom it was reached by.
-            let known = try product ?? terms(of: v, in: from!, exec)
+            var known = try product ?? terms(of: v, in: from!, exec)
+            // Updated in place below: the product's only holder once it is taken out.
+            product = nil
             let answers = try counts(i, by: v, child: nil, nil, within: driving(i, [(v, known)]), known: known, exec)
-            var kept = TermCounts(entityCount: entityCount)
-            var overflow = false
-            known.forEach { b, w in
+            let (kind, counted) = (atoms[i].kind, i == matched)
+            guard known.update({ b, w in
                 let m = answers.get(b)
                 let factor: Int
-                switch atoms[i].kind {
+                switch kind {
                 case .anti: factor = m == 0 ? 1 : 0
-                case .optional: factor = i == matched ? m : max(1, m)
+                case .optional: factor = counted ? m : max(1, m)
                 case .plain: factor = m
                 }
-                guard factor != 0 else { return }
+                guard factor != 0 else { return 0 }
                 let (p, o) = w.multipliedReportingOverflow(by: factor)
-                if o || !kept.add(b, p) { overflow = true }
-            }
-            if overflow { throw Overflow() }
-            product = kept
-            if kept.isEmpty { return kept }
+                return o ? nil : p
+            }) else { throw Overflow() }
+            product = known
+            if known.isEmpty { return known }
         }
         return product
     }
@@ -414,6 +421,14 @@ final class FactorizedCount {
     private func counts(_ i: Int, by v: Int, child: Int?, _ weights: TermCounts?, within: (variable: Int, terms: TermCounts)?, known: TermCounts?, _ exec: Execution) throws -> TermCounts {
         if let counted = try linkCounts(i, by: v, child: child, weights, within: within, known: known, exec) { return counted }
         var factor = TermCounts(entityCount: entityCount)
+        if child == nil, within == nil, let members = try typeMembers(i, at: v, exec) {
+            // Every member counted once: what the atom's rows would count, read off the
+            // type's list with no row made. (A term `known` lacks weighs nothing in the
+            // product: counting it too changes no answer.) Read for a few terms instead
+            // (`within`), the atom runs as a join.
+            factor.addOnce(members)
+            return factor
+        }
         var overflow = false
         // Read whole, the atom's scan drops the rows no weight will count: those whose
         // child (or, at `v`, whose term) is an entity without one.
@@ -431,19 +446,24 @@ final class FactorizedCount {
         }
         defer { scan?.pushedMembers = [] }
         try run(i, bound: within, exec) { batch in
-            let mine = batch.columns[v]
-            if let child, let weights {
-                let theirs = batch.columns[child]
-                for r in 0..<batch.count {
-                    let n = weights.get(theirs[r])
-                    if n != 0, !factor.add(mine[r], n) { overflow = true }
-                }
-            } else {
-                for b in mine where !factor.add(b, 1) { overflow = true }
-            }
+            let weighted = child.flatMap { c in weights.map { (batch.columns[c], $0) } }
+            if !factor.addEach(batch.columns[v], weightedBy: weighted) { overflow = true }
         }
         if overflow { throw Overflow() }
         return factor
+    }
+
+    /// The members of the type when atom `i` is one `is_a` of a constant type whose
+    /// subject is `v` (each once, as its step makes them), else nil.
+    private func typeMembers(_ i: Int, at v: Int, _ exec: Execution) throws -> [EntityID]? {
+        let steps = atoms[i].program.steps
+        guard steps.count == 1, case .isA(let step) = steps[0], step.subject.kind == .variable, step.subject.variable == v,
+              step.type.kind == .constant else { return nil }
+        let join = atoms[i].join(bound: -1, exec)
+        guard case .isA(let op)? = join.ops.first, let t = op.constantType else { return nil }
+        let members = join.members(op, t)
+        try exec.tick(by: members.count)
+        return members
     }
 
     /// Runs atom `i`'s join, a batch at a time: from nothing, or from each term of
@@ -553,15 +573,108 @@ struct TermCounts {
     /// Every count times `k`.
     fileprivate func scaled(by k: Int) throws -> TermCounts {
         guard k != 1 else { return self }
-        var out = TermCounts(entityCount: entityCount)
-        guard k != 0 else { return out }
-        var overflow = false
-        forEach { b, n in
+        guard k != 0 else { return TermCounts(entityCount: entityCount) }
+        var out = self
+        guard out.update({ _, n in
             let (p, o) = n.multipliedReportingOverflow(by: k)
-            if o || !out.add(b, p) { overflow = true }
-        }
-        if overflow { throw FactorizedCount.Overflow() }
+            return o ? nil : p
+        }) else { throw FactorizedCount.Overflow() }
         return out
+    }
+
+    /// Adds 1 to the count of each term of `column` (a batch's), or with `weightedBy`,
+    /// the count its weights give the term beside it in their column (none when they give
+    /// none); false on an overflow. A batch a call, its entities counted in the table's
+    /// buffer: through `add`, each term's count checked the table for sharing.
+    mutating func addEach(_ column: [UInt64], weightedBy weighted: (column: [UInt64], weights: TermCounts)? = nil) -> Bool {
+        if byEntity.isEmpty { byEntity = Array(repeating: 0, count: entityCount) }
+        var ok = true
+        // The terms that are not entities, by row: added one by one after.
+        var rest: [Int] = []
+        // Taken out, so that the buffers below are the only views of them.
+        var (counts, list) = (byEntity, entities)
+        (byEntity, entities) = ([], [])
+        counts.withUnsafeMutableBufferPointer { counts in
+            for r in column.indices {
+                var n = 1
+                if let weighted {
+                    n = weighted.weights.get(weighted.column[r])
+                    if n == 0 { continue }
+                }
+                guard let e = entity(column[r]) else {
+                    rest.append(r)
+                    continue
+                }
+                if counts[e] == 0 { list.append(Int32(e)) }
+                let (sum, o) = counts[e].addingReportingOverflow(n)
+                counts[e] = sum
+                if o { ok = false }
+            }
+        }
+        (byEntity, entities) = (counts, list)
+        for r in rest {
+            let n = weighted.map { $0.weights.get($0.column[r]) } ?? 1
+            if !add(column[r], n) { ok = false }
+        }
+        return ok
+    }
+
+    /// Adds 1 to the count of each entity of `entities`.
+    mutating func addOnce(_ entities: [EntityID]) {
+        if byEntity.isEmpty { byEntity = Array(repeating: 0, count: entityCount) }
+        var (counts, list) = (byEntity, self.entities)
+        (byEntity, self.entities) = ([], [])
+        list.reserveCapacity(list.count + entities.count)
+        counts.withUnsafeMutableBufferPointer { counts in
+            for e in entities where Int(e) < entityCount {
+                if counts[Int(e)] == 0 { list.append(Int32(e)) }
+                counts[Int(e)] += 1
+            }
+        }
+        (byEntity, self.entities) = (counts, list)
+    }
+
+    /// Each count replaced by `f(term, count)`, in place (a term keeps its place in the
+    /// order), and a term whose new count is 0 dropped; false when `f` gives nil (an
+    /// overflow).
+    mutating func update(_ f: (UInt64, Int) -> Int?) -> Bool {
+        var ok = true
+        var (counts, list) = (byEntity, entities)
+        (byEntity, entities) = ([], [])
+        var kept = 0
+        counts.withUnsafeMutableBufferPointer { counts in
+            list.withUnsafeMutableBufferPointer { list in
+                for i in 0..<list.count {
+                    let e = Int(list[i])
+                    guard let n = f(JoinPlan.termTag | UInt64(e), counts[e]) else {
+                        ok = false
+                        return
+                    }
+                    counts[e] = n
+                    if n != 0 {
+                        list[kept] = Int32(e)
+                        kept += 1
+                    }
+                }
+            }
+        }
+        if ok { list.removeLast(list.count - kept) }
+        (byEntity, entities) = (counts, list)
+        guard ok else { return false }
+        var keptPredicates: [Int32] = []
+        for p in predicates {
+            guard let n = f(JoinPlan.predicateTag | UInt64(UInt32(p)), byPredicate[Int(p)]) else { return false }
+            byPredicate[Int(p)] = n
+            if n != 0 { keptPredicates.append(p) }
+        }
+        predicates = keptPredicates
+        var keptOthers: [UInt64: Int] = [:]
+        for (b, n) in others {
+            guard let m = f(b, n) else { return false }
+            if m != 0 { keptOthers[b] = m }
+        }
+        others = keptOthers
+        return true
     }
 
     /// A bit per entity, set for those counted.
@@ -578,19 +691,5 @@ struct TermCounts {
     /// predicate or a type (two literals may tie: `3` and `3.0`).
     var onlyNames: Bool {
         others.keys.allSatisfy { $0 & ~0xFFFF_FFFF == JoinPlan.predicateTag || $0 & ~0xFFFF_FFFF == JoinPlan.typeTag }
-    }
-
-    /// The counts multiplied term by term (a term missing from either has none); nil on
-    /// an overflow.
-    func multiplied(by other: TermCounts) -> TermCounts? {
-        var out = TermCounts(entityCount: entityCount)
-        var overflow = false
-        forEach { b, n in
-            let m = other.get(b)
-            guard m != 0 else { return }
-            let (p, o) = n.multipliedReportingOverflow(by: m)
-            if o || !out.add(b, p) { overflow = true }
-        }
-        return overflow ? nil : out
     }
 }
