@@ -490,6 +490,48 @@ import Testing
         #expect(a.values(1) == [.integer(2)])
     }
 
+    /// Repeats noted with the cap (dropped once their row's merged evidence is full) merge
+    /// to what keeping every repeat merges to: random rows, repeats that share statements
+    /// with each other and with the row, and paths' chains in some, under random caps.
+    @Test func repeatsDroppedAtTheCapMergeAsAllKept() {
+        let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? 20261206
+        var rng = RRandom(seed: seed)
+        func statements(_ n: Int) -> [StatementID] {
+            var out: [StatementID] = []
+            for _ in 0..<n {
+                if rng.chance(0.05) {
+                    out += [JoinPlan.pathMarker(2), StatementID(rng.int(12)), StatementID(rng.int(12))]
+                } else {
+                    out.append(StatementID(rng.int(12)))
+                }
+            }
+            return out
+        }
+        var dropped = 0
+        for round in 0..<300 {
+            let cap = 1 + rng.int(6)
+            let (all, capped) = (Answers(columns: ["x"], store: FactStore()), Answers(columns: ["x"], store: FactStore()))
+            let rows = 1 + rng.int(4)
+            for r in 0..<rows {
+                let own = statements(rng.int(4))
+                for a in [all, capped] { a.append(bindings: [UInt64(r)], variables: [0], statements: own) }
+            }
+            for _ in 0..<rng.int(40) {
+                let (row, repeat_) = (rng.int(rows), statements(1 + rng.int(3)))
+                all.noteRepeat(of: row, repeat_)
+                capped.noteRepeat(of: row, repeat_, cap: cap)
+            }
+            all.mergeRepeats(cap: cap)
+            capped.mergeRepeats(cap: cap)
+            for r in 0..<rows {
+                #expect(capped.evidence(r) == all.evidence(r), "round \(round), row \(r), cap \(cap), seed \(seed)")
+                if capped.evidence(r).count >= cap { dropped += 1 }
+            }
+        }
+        // Rows reached their cap: the dropping was exercised.
+        #expect(dropped > 100)
+    }
+
     /// A group holds each chain once, found by its hash: two chains with the same hash
     /// are both kept, and a repeat of either is not (a collision is searched for here).
     @Test func chainsWithOneHashAreToldApart() {

@@ -20,6 +20,17 @@ public final class Answers {
     @exclusivity(unchecked) private var repeatRows: [Int32] = []
     @exclusivity(unchecked) private var repeatEnds: [UInt32] = []
     @exclusivity(unchecked) private var repeatStatements: [StatementID] = []
+    /// What `noteRepeat` keeps to drop the repeats a merge would add nothing from: for a
+    /// row with repeats and room left, the cells its merged evidence holds so far (its
+    /// count as the merge counts them in `repeatState`); rows whose merged evidence is
+    /// full; rows whose evidence holds a path's chain (merged by pieces: every repeat kept).
+    /// By row: how many cells its merged evidence has so far, or one of the states below;
+    /// its slot of `repeatCap` cells in `repeatCells`, when it has one.
+    @exclusivity(unchecked) private var repeatState: [Int32] = []
+    @exclusivity(unchecked) private var repeatSlot: [Int32] = []
+    @exclusivity(unchecked) private var repeatCells: [UInt64] = []
+    private var repeatCap: Int? = nil
+    private static let repeatsUnseen: Int32 = -1, repeatsByPiece: Int32 = -2, repeatsFull: Int32 = -3
 
     static let boxTag: UInt64 = 4 << 32
 
@@ -141,7 +152,55 @@ public final class Answers {
     }
 
     /// Notes that `row` was met again with `statements` behind it; see `mergeRepeats`.
-    func noteRepeat(of row: Int, _ statements: [StatementID]) {
+    /// With `cap` (the one `mergeRepeats` will be given), a repeat the merge would add
+    /// nothing from is not kept: the merge adds a repeat's statements only while its row
+    /// has fewer than `cap` pieces of evidence, so once a row has them (counted here as the
+    /// merge counts them) its later repeats are dropped. A `distinct` answer of a few rows
+    /// met tens of thousands of times kept every repeat.
+    func noteRepeat(of row: Int, _ statements: [StatementID], cap: Int? = nil) {
+        if let cap, cap == repeatCap ?? cap {
+            repeatCap = cap
+            while repeatState.count <= row {
+                repeatState.append(Answers.repeatsUnseen)
+                repeatSlot.append(-1)
+            }
+            let state = repeatState[row]
+            if state == Answers.repeatsFull { return }
+            if state != Answers.repeatsByPiece {
+                if statements.contains(where: { JoinPlan.pathLength($0) != nil }) {
+                    // A path's chain is merged as one piece: such a row keeps every repeat.
+                    repeatState[row] = Answers.repeatsByPiece
+                } else if state == Answers.repeatsUnseen, evidenceCells[evidenceRange(row)].contains(where: { Answers.chainLength($0) != nil }) {
+                    repeatState[row] = Answers.repeatsByPiece
+                } else {
+                    // The merge counts the row's own cells as they are, then each cell a
+                    // repeat adds that the row lacks; a repeat is added whole or not at all.
+                    var count = Int(state)
+                    if state == Answers.repeatsUnseen {
+                        let own = evidenceRange(row)
+                        count = own.count
+                        if count >= cap {
+                            repeatState[row] = Answers.repeatsFull
+                            return
+                        }
+                        repeatSlot[row] = Int32(repeatCells.count / cap)
+                        repeatCells.append(contentsOf: evidenceCells[own])
+                        repeatCells.append(contentsOf: repeatElement(0, count: cap - own.count))
+                    }
+                    let base = Int(repeatSlot[row]) * cap
+                    for s in statements {
+                        let cell = JoinPlan.statementTag | UInt64(UInt32(bitPattern: s))
+                        // Past the cap the count only has to say so (the row is then full).
+                        guard count < cap else { break }
+                        if !repeatCells[base..<base + count].contains(cell) {
+                            repeatCells[base + count] = cell
+                            count += 1
+                        }
+                    }
+                    repeatState[row] = count >= cap ? Answers.repeatsFull : Int32(count)
+                }
+            }
+        }
         repeatRows.append(Int32(row))
         repeatStatements.append(contentsOf: statements)
         repeatEnds.append(UInt32(repeatStatements.count))
@@ -194,6 +253,7 @@ public final class Answers {
         repeatRows = []
         repeatEnds = []
         repeatStatements = []
+        (repeatState, repeatSlot, repeatCells, repeatCap) = ([], [], [], nil)
     }
 
     /// The chain length of an evidence cell that is a path's marker; nil for any other.

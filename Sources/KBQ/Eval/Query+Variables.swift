@@ -44,17 +44,30 @@ extension PreparedQuery {
     /// Every answer, the first of equal ones only with `distinct` (adding the evidence of
     /// the others, up to `evidencePerGroup`), into `answers`; offset and limit come after.
     func collectVariables(_ j: (join: BatchJoin, variables: [Int]), into answers: Answers) throws {
-        let distinct = compiled.distinct
         let vars = j.variables
+        let exec = j.join.exec
+        // A batch at a time, read in its columns: a row's bindings and statements made into
+        // arrays for a closure at each answer were most of a distinct answer's cost.
+        guard compiled.distinct else {
+            try j.join.runBatches { batch in
+                try exec.tick(by: batch.count)
+                answers.append(batch, rows: 0..<batch.count, variables: vars)
+            }
+            return
+        }
         // One column of entities: the row of an entity by its number; else by the bindings.
-        var rowOfEntity = [Int32](repeating: -1, count: distinct && vars.count == 1 ? store.entities.count : 0)
+        var rowOfEntity = [Int32](repeating: -1, count: vars.count == 1 ? store.entities.count : 0)
         var rowOfBinding: [UInt64: Int] = [:]
         var rowOfBindings: [[UInt64]: Int] = [:]
-        try j.join.runBindings { bindings, statements in
-            if distinct {
+        var statements: [StatementID] = []
+        try j.join.runBatches { batch in
+            try exec.tick(by: batch.count)
+            let columns = vars.map { batch.columns[$0] }
+            let filled = batch.evidence.filter { !$0.isEmpty }
+            for r in 0..<batch.count {
                 var known: Int? = nil
                 if vars.count == 1 {
-                    let b = bindings[vars[0]]
+                    let b = columns[0].isEmpty ? 0 : columns[0][r]
                     let entity = b & ~0xFFFF_FFFF == JoinPlan.termTag && UInt32(truncatingIfNeeded: b) < UInt32(rowOfEntity.count) ? Int(UInt32(truncatingIfNeeded: b)) : nil
                     if let e = entity {
                         if rowOfEntity[e] >= 0 { known = Int(rowOfEntity[e]) } else { rowOfEntity[e] = Int32(answers.count) }
@@ -64,15 +77,17 @@ extension PreparedQuery {
                         rowOfBinding[b] = answers.count
                     }
                 } else {
-                    let key = vars.map { bindings[$0] }
+                    let key = columns.map { $0.isEmpty ? 0 : $0[r] }
                     if let r = rowOfBindings[key] { known = r } else { rowOfBindings[key] = answers.count }
                 }
-                if let i = known {
-                    answers.noteRepeat(of: i, statements)
-                    return
+                guard let i = known else {
+                    answers.append(batch, rows: r..<r + 1, variables: vars)
+                    continue
                 }
+                statements.removeAll(keepingCapacity: true)
+                for column in filled where column[r] != BindingBatch.noStatement { statements.append(column[r]) }
+                answers.noteRepeat(of: i, statements, cap: PreparedQuery.evidencePerGroup)
             }
-            answers.append(bindings: bindings, variables: vars, statements: statements)
         }
         answers.mergeRepeats(cap: PreparedQuery.evidencePerGroup)
     }
