@@ -126,47 +126,55 @@ extension PreparedQuery {
         var counts: [Int] = []
         var groupKeys: [UInt64] = []
 
-        for n in 0..<count {
-            if n & 4095 == 0 { try exec.checkLimits() }
-            let sid = candidates.map { $0[$0.startIndex + n] } ?? StatementID(n)
-            let i = Int(sid)
-            guard table.asserted[i] != p.quoted else { continue }
-            if let allowed = predicateAllowed, !allowed[Int(table.predicate[i])] { continue }
-            if let t = subjectConstant, table.subject[i] != t { continue }
-            if let t = objectConstant, table.object[i] != t { continue }
-            var keyValue: UInt64 = 0
-            var matches = true
-            for (j, q) in p.qualifiers.enumerated() {
-                guard let t = store.qualifierTerm(i, q.key).map({ UInt64($0.raw) }) else { matches = false; break }
-                if let c = qualifierConstants[j], UInt64(c.raw) != t { matches = false; break }
-                if case .qualifier(let k) = key, k == q.key { keyValue = t }
+        // Through buffers: an array written at every statement checked its sharing at each.
+        // The groups' sizes are counted after, from `groupOf`.
+        try groupOf.withUnsafeMutableBufferPointer { groupOf in
+            try groupByEntity.withUnsafeMutableBufferPointer { groupByEntity in
+                for n in 0..<count {
+                    if n & 4095 == 0 { try exec.checkLimits() }
+                    let sid = candidates.map { $0[$0.startIndex + n] } ?? StatementID(n)
+                    let i = Int(sid)
+                    guard table.asserted[i] != p.quoted else { continue }
+                    if let allowed = predicateAllowed, !allowed[Int(table.predicate[i])] { continue }
+                    if let t = subjectConstant, table.subject[i] != t { continue }
+                    if let t = objectConstant, table.object[i] != t { continue }
+                    var keyValue: UInt64 = 0
+                    var matches = true
+                    for (j, q) in p.qualifiers.enumerated() {
+                        guard let t = store.qualifierTerm(i, q.key).map({ UInt64($0.raw) }) else { matches = false; break }
+                        if let c = qualifierConstants[j], UInt64(c.raw) != t { matches = false; break }
+                        if case .qualifier(let k) = key, k == q.key { keyValue = t }
+                    }
+                    guard matches else { continue }
+                    // Key: a term (entity terms are the entity's number), or tagged above 32 bits.
+                    switch key {
+                    case .subject: keyValue = UInt64(table.subject[i].raw)
+                    case .object: keyValue = UInt64(table.object[i].raw)
+                    case .predicate: keyValue = 1 << 32 | UInt64(UInt32(bitPattern: table.predicate[i]))
+                    case .statement: keyValue = 2 << 32 | UInt64(i)
+                    case .qualifier: break
+                    }
+                    var g: Int32
+                    if keyValue < UInt64(groupByEntity.count) {
+                        g = groupByEntity[Int(keyValue)]
+                        if g < 0 { g = Int32(groupKeys.count); groupByEntity[Int(keyValue)] = g }
+                    } else if let known = groupByOther.find({ _ in keyValue }) {
+                        g = known
+                    } else {
+                        g = Int32(groupKeys.count)
+                        groupByOther.insert({ _ in keyValue }, g)
+                    }
+                    if Int(g) == groupKeys.count {
+                        firstStatement.append(sid)
+                        groupKeys.append(keyValue)
+                    }
+                    groupOf[n] = g
+                }
             }
-            guard matches else { continue }
-            // Key: a term (entity terms are the entity's number), or tagged above 32 bits.
-            switch key {
-            case .subject: keyValue = UInt64(table.subject[i].raw)
-            case .object: keyValue = UInt64(table.object[i].raw)
-            case .predicate: keyValue = 1 << 32 | UInt64(UInt32(bitPattern: table.predicate[i]))
-            case .statement: keyValue = 2 << 32 | UInt64(i)
-            case .qualifier: break
-            }
-            var g: Int32
-            if keyValue < UInt64(groupByEntity.count) {
-                g = groupByEntity[Int(keyValue)]
-                if g < 0 { g = Int32(counts.count); groupByEntity[Int(keyValue)] = g }
-            } else if let known = groupByOther.find({ _ in keyValue }) {
-                g = known
-            } else {
-                g = Int32(counts.count)
-                groupByOther.insert({ _ in keyValue }, g)
-            }
-            if Int(g) == counts.count {
-                counts.append(0)
-                firstStatement.append(sid)
-                groupKeys.append(keyValue)
-            }
-            counts[Int(g)] += 1
-            groupOf[n] = g
+        }
+        counts = [Int](repeating: 0, count: groupKeys.count)
+        counts.withUnsafeMutableBufferPointer { counts in
+            for g in groupOf where g >= 0 { counts[Int(g)] += 1 }
         }
         let keys = groupKeys
         let keyValues = { (g: Int) -> Value in
