@@ -558,20 +558,45 @@ extension BatchJoin {
                     flat += c
                     starts.append(flat.count)
                 }
+                // The rows a batch at a time in buffers of their own, then added to the output
+                // whole: appended to its arrays one by one, each row checked them for sharing.
+                let room = BatchJoin.batchRows
+                let parents = UnsafeMutablePointer<Int32>.allocate(capacity: room)
+                let made = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * room)
+                let statements = UnsafeMutablePointer<StatementID>.allocate(capacity: room)
+                defer {
+                    parents.deallocate()
+                    made.deallocate()
+                    statements.deallocate()
+                }
+                var held = 0
                 try entities.withTypeListNumbers { listOf in
                     for e in listOf.indices {
                         if e & 1023 == 0 { try exec.tick(by: 1024) }
                         let n = Int(listOf[e])
+                        let subject = JoinPlan.termTag | UInt64(Term(entity: EntityID(e)).raw)
                         for k in starts[n]..<starts[n + 1] {
                             let t = flat[k]
-                            out.parents.append(Int32(row))
-                            out.made.append(JoinPlan.termTag | UInt64(Term(entity: EntityID(e)).raw))
-                            out.made.append(JoinPlan.typeTag | UInt64(UInt32(bitPattern: t)))
-                            out.statements.append(JoinPlan.typeEvidence(EntityID(e), t))
-                            if out.isFull { try flush(out, batch, next) }
+                            parents[held] = Int32(row)
+                            made[2 * held] = subject
+                            made[2 * held + 1] = JoinPlan.typeTag | UInt64(UInt32(bitPattern: t))
+                            statements[held] = JoinPlan.typeEvidence(EntityID(e), t)
+                            held += 1
+                            // The output never holds more than a batch's rows.
+                            if out.parents.count + held == room {
+                                out.parents.append(contentsOf: UnsafeBufferPointer(start: parents, count: held))
+                                out.made.append(contentsOf: UnsafeBufferPointer(start: made, count: 2 * held))
+                                out.statements.append(contentsOf: UnsafeBufferPointer(start: statements, count: held))
+                                held = 0
+                                try flush(out, batch, next)
+                            }
                         }
                     }
                 }
+                out.parents.append(contentsOf: UnsafeBufferPointer(start: parents, count: held))
+                out.made.append(contentsOf: UnsafeBufferPointer(start: made, count: 2 * held))
+                out.statements.append(contentsOf: UnsafeBufferPointer(start: statements, count: held))
+                if out.isFull { try flush(out, batch, next) }
             }
         }
         try flush(out, batch, next)
