@@ -318,6 +318,12 @@ extension BatchJoin {
         // refused it (the same source for its whole run: decided once a run).
         var decidedRun = -1
         var refusedRun = false
+        // The source that verdict was decided for (nil: none yet; `.some(nil)`: a run
+        // without one).
+        var decidedFor: Term?? = nil
+        // Taken out of the optional once: bound at each statement (`if let`), the filters'
+        // array was retained and released at each.
+        let (checksSources, sourceFilters) = (sourceChecks != nil, sourceChecks?.filters ?? [])
         // An anti-join's probe stops at its first match: its chunks start small.
         var chunk = stopsAtMatch ? 16 : BatchJoin.batchRows
         while j < count {
@@ -331,14 +337,21 @@ extension BatchJoin {
                 let end = first + end
                 while n < end {
                     guard asserted[n] != quoted else { n += 1; continue }
-                    if let sourceChecks {
+                    if checksSources {
                         // A source the filter refuses refuses its whole provenance run.
                         if !provenanceRange.contains(n) { findProvenance(n) }
                         if decidedRun != provenanceRun {
                             decidedRun = provenanceRun
-                            refusedRun = provenanceDocumentTerm().map { d in
-                                sourceChecks.filters.contains { $0.truth(JoinPlan.termTag | UInt64(d.raw), literals, entities) == false }
-                            } ?? false
+                            // Runs one after another mostly share their source (a document's
+                            // paragraphs): the filters are decided once a source, not once a
+                            // run.
+                            let document = provenanceDocumentTerm()
+                            if decidedFor != .some(document) {
+                                decidedFor = .some(document)
+                                refusedRun = document.map { d in
+                                    sourceFilters.contains { $0.truth(JoinPlan.termTag | UInt64(d.raw), literals, entities) == false }
+                                } ?? false
+                            }
                         }
                         if refusedRun {
                             n = max(n + 1, provenanceRange.upperBound)
