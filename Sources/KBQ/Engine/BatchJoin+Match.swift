@@ -157,9 +157,9 @@ extension BatchJoin {
     /// The provenance run of statement `i`: the next run when `i` is just past this one
     /// (a scan in statement order, where a run may be a statement long), else searched.
     @inline(never) func findProvenance(_ i: Int) {
-        let starts = table.provenanceRunStart
+        let (starts, runs) = (runStarts, runCount)
         let next = provenanceRun + 1
-        if i == provenanceRange.upperBound, next < starts.count, Int(starts[next]) == i {
+        if i == provenanceRange.upperBound, next < runs, Int(starts[next]) == i {
             provenanceRun = next
         } else if i >= provenanceRange.upperBound {
             // Scans read statements in increasing order, often a few runs apart (statements
@@ -169,28 +169,36 @@ extension BatchJoin {
             var low = provenanceRun
             var step = 1
             var high = low + 1
-            while high < starts.count, Int(starts[high]) <= i {
+            while high < runs, Int(starts[high]) <= i {
                 low = high
                 step *= 2
                 high = low + step
             }
-            high = min(high, starts.count)
+            high = min(high, runs)
             while high - low > 1 {
                 let mid = (low + high) / 2
                 if Int(starts[mid]) <= i { low = mid } else { high = mid }
             }
             provenanceRun = low
         } else {
-            provenanceRun = StatementTable.run(i, startingAt: starts)
+            // As `StatementTable.run`: the last run starting at or before i.
+            var (low, high) = (0, runs)
+            while high - low > 1 {
+                let mid = (low + high) / 2
+                if Int(starts[mid]) <= i { low = mid } else { high = mid }
+            }
+            provenanceRun = low
         }
-        provenanceRange = table.provenanceRun(provenanceRun)
+        // As `StatementTable.provenanceRun`.
+        let r = provenanceRun
+        provenanceRange = Int(starts[r])..<(r + 1 < runs ? Int(starts[r + 1]) : statementCount)
         provenanceDocument = nil
         provenanceParagraph = nil
     }
 
     @inline(__always) func provenanceDocumentTerm() -> Term? {
         if let known = provenanceDocument { return known }
-        let d = table.provenanceRunDocument[provenanceRun]
+        let d = runDocuments[provenanceRun]
         let t: Term? = d >= 0 ? Term(entity: d) : nil
         provenanceDocument = .some(t)
         return t
@@ -198,7 +206,7 @@ extension BatchJoin {
 
     @inline(__always) func provenanceParagraphTerm() -> Term? {
         if let known = provenanceParagraph { return known }
-        let p = table.provenanceRunParagraph[provenanceRun]
+        let p = runParagraphs[provenanceRun]
         let t = p != StatementTable.noParagraph ? store.term(for: .integer(Int(p))) : nil
         provenanceParagraph = .some(t)
         return t

@@ -305,6 +305,13 @@ final class BatchJoin {
     /// without a search of the runs.
     @exclusivity(unchecked) var provenanceRange: Range<Int> = 0..<0
     @exclusivity(unchecked) var provenanceRun = 0
+    /// The provenance runs' columns as addresses (valid while `table`, which holds them,
+    /// lives unchanged): a scan reads them at every run, and each read through the table
+    /// was a retain and a release of the column.
+    let runStarts: UnsafePointer<StatementID>
+    let runDocuments: UnsafePointer<EntityID>
+    let runParagraphs: UnsafePointer<Int32>
+    let runCount: Int
     /// The run's document and paragraph as terms, once asked for (nil: not yet).
     @exclusivity(unchecked) var provenanceDocument: Term?? = nil
     @exclusivity(unchecked) var provenanceParagraph: Term?? = nil
@@ -334,6 +341,8 @@ final class BatchJoin {
         literals = store.literals
         entities = store.entities
         table = store.table
+        (runStarts, runDocuments, runParagraphs) = (table.provenanceRunStart.address, table.provenanceRunDocument.address, table.provenanceRunParagraph.address)
+        runCount = table.provenanceRunStart.count
         statementCount = store.statementCount
         subjectLookup = store.bySubject.rawLookup
         objectLookup = store.byObject.rawLookup

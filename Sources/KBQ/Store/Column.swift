@@ -156,6 +156,11 @@ struct Column<T: BitwiseCopyable>: @unchecked Sendable {
     }
 
     @inline(__always)
+    /// The elements' address, for a reader that holds this column (or a copy) and reads
+    /// it at every step of a loop: valid while that holder lives and the column is not
+    /// appended to.
+    var address: UnsafePointer<T> { base }
+
     func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<T>) throws -> R) rethrows -> R {
         try body(UnsafeBufferPointer(start: base, count: count))
     }
