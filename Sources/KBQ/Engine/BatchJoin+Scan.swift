@@ -318,9 +318,8 @@ extension BatchJoin {
         // refused it (the same source for its whole run: decided once a run).
         var decidedRun = -1
         var refusedRun = false
-        // The source that verdict was decided for (nil: none yet; `.some(nil)`: a run
-        // without one).
-        var decidedFor: Term?? = nil
+        // By source entity: 0 undecided, 1 kept, 2 refused (made at the first run with one).
+        var sourceVerdicts: [UInt8] = []
         // Taken out of the optional once: bound at each statement (`if let`), the filters'
         // array was retained and released at each.
         let (checksSources, sourceFilters) = (sourceChecks != nil, sourceChecks?.filters ?? [])
@@ -342,15 +341,19 @@ extension BatchJoin {
                         if !provenanceRange.contains(n) { findProvenance(n) }
                         if decidedRun != provenanceRun {
                             decidedRun = provenanceRun
-                            // Runs one after another mostly share their source (a document's
-                            // paragraphs): the filters are decided once a source, not once a
-                            // run.
-                            let document = provenanceDocumentTerm()
-                            if decidedFor != .some(document) {
-                                decidedFor = .some(document)
-                                refusedRun = document.map { d in
-                                    sourceFilters.contains { $0.truth(JoinPlan.termTag | UInt64(d.raw), literals, entities) == false }
-                                } ?? false
+                            // The filters decided once a source, not once a run (runs of many
+                            // sources interleave): each source's verdict kept by entity number.
+                            if let d = provenanceDocumentTerm() {
+                                let e = d.index
+                                if sourceVerdicts.isEmpty { sourceVerdicts = [UInt8](repeating: 0, count: entities.count) }
+                                if e < sourceVerdicts.count, sourceVerdicts[e] != 0 {
+                                    refusedRun = sourceVerdicts[e] == 2
+                                } else {
+                                    refusedRun = sourceFilters.contains { $0.truth(JoinPlan.termTag | UInt64(d.raw), literals, entities) == false }
+                                    if e < sourceVerdicts.count { sourceVerdicts[e] = refusedRun ? 2 : 1 }
+                                }
+                            } else {
+                                refusedRun = false
                             }
                         }
                         if refusedRun {
