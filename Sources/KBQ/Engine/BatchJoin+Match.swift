@@ -174,24 +174,11 @@ extension BatchJoin {
                 step *= 2
                 high = low + step
             }
-            high = min(high, runs)
-            while high - low > 1 {
-                let mid = (low + high) / 2
-                if Int(starts[mid]) <= i { low = mid } else { high = mid }
-            }
-            provenanceRun = low
+            provenanceRun = StatementTable.run(i, startingAt: starts, from: low, below: min(high, runs))
         } else {
-            // As `StatementTable.run`: the last run starting at or before i.
-            var (low, high) = (0, runs)
-            while high - low > 1 {
-                let mid = (low + high) / 2
-                if Int(starts[mid]) <= i { low = mid } else { high = mid }
-            }
-            provenanceRun = low
+            provenanceRun = StatementTable.run(i, startingAt: starts, from: 0, below: runs)
         }
-        // As `StatementTable.provenanceRun`.
-        let r = provenanceRun
-        provenanceRange = Int(starts[r])..<(r + 1 < runs ? Int(starts[r + 1]) : statementCount)
+        provenanceRange = StatementTable.runRange(provenanceRun, startingAt: starts, runs: runs, count: statementCount)
         provenanceDocument = nil
         provenanceParagraph = nil
     }

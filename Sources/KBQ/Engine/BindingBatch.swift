@@ -35,14 +35,7 @@ struct BindingBatch {
     /// The rows `rows` of this batch, in that order (a row may repeat).
     func gathered(_ rows: [Int32]) -> BindingBatch {
         var out = BindingBatch(count: rows.count, width: columns.count, slots: evidence.count)
-        rows.withUnsafeBufferPointer { rows in
-            for (v, column) in columns.enumerated() where !column.isEmpty {
-                out.columns[v] = BindingBatch.gather(column, rows)
-            }
-            for (s, column) in evidence.enumerated() where !column.isEmpty {
-                out.evidence[s] = BindingBatch.gather(column, rows)
-            }
-        }
+        out.refill(gathering: self, rows)
         return out
     }
 

@@ -525,7 +525,10 @@ struct TermCounts {
     var count: Int { entities.count + predicates.count + others.count }
     var isEmpty: Bool { count == 0 }
 
-    @inline(__always) private func entity(_ b: UInt64) -> Int? {
+    @inline(__always) private func entity(_ b: UInt64) -> Int? { TermCounts.entity(b, below: entityCount) }
+
+    /// The entity number `b` holds, when it is an entity's below `entityCount`.
+    @inline(__always) private static func entity(_ b: UInt64, below entityCount: Int) -> Int? {
         guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { return nil }
         let t = Term(raw: UInt32(truncatingIfNeeded: b))
         return t.kind == Term.entityKind && t.index < entityCount ? t.index : nil
@@ -582,26 +585,34 @@ struct TermCounts {
         return out
     }
 
+    /// `body` with the counts by entity in a buffer and the entities counted, both taken
+    /// out of this value meanwhile: the only views of them, so that no count checks them
+    /// for sharing (through `add`, each did).
+    private mutating func withEntityCounts(_ body: (UnsafeMutableBufferPointer<Int>, inout [Int32]) -> Void) {
+        var (counts, list) = (byEntity, entities)
+        (byEntity, entities) = ([], [])
+        counts.withUnsafeMutableBufferPointer { body($0, &list) }
+        (byEntity, entities) = (counts, list)
+    }
+
     /// Adds 1 to the count of each term of `column` (a batch's), or with `weightedBy`,
     /// the count its weights give the term beside it in their column (none when they give
     /// none); false on an overflow. A batch a call, its entities counted in the table's
-    /// buffer: through `add`, each term's count checked the table for sharing.
+    /// buffer (`withEntityCounts`).
     mutating func addEach(_ column: [UInt64], weightedBy weighted: (column: [UInt64], weights: TermCounts)? = nil) -> Bool {
         if byEntity.isEmpty { byEntity = Array(repeating: 0, count: entityCount) }
         var ok = true
         // The terms that are not entities, by row: added one by one after.
         var rest: [Int] = []
-        // Taken out, so that the buffers below are the only views of them.
-        var (counts, list) = (byEntity, entities)
-        (byEntity, entities) = ([], [])
-        counts.withUnsafeMutableBufferPointer { counts in
+        let entityCount = self.entityCount
+        withEntityCounts { counts, list in
             for r in column.indices {
                 var n = 1
                 if let weighted {
                     n = weighted.weights.get(weighted.column[r])
                     if n == 0 { continue }
                 }
-                guard let e = entity(column[r]) else {
+                guard let e = TermCounts.entity(column[r], below: entityCount) else {
                     rest.append(r)
                     continue
                 }
@@ -611,7 +622,6 @@ struct TermCounts {
                 if o { ok = false }
             }
         }
-        (byEntity, entities) = (counts, list)
         for r in rest {
             let n = weighted.map { $0.weights.get($0.column[r]) } ?? 1
             if !add(column[r], n) { ok = false }
@@ -622,16 +632,14 @@ struct TermCounts {
     /// Adds 1 to the count of each entity of `entities`.
     mutating func addOnce(_ entities: [EntityID]) {
         if byEntity.isEmpty { byEntity = Array(repeating: 0, count: entityCount) }
-        var (counts, list) = (byEntity, self.entities)
-        (byEntity, self.entities) = ([], [])
-        list.reserveCapacity(list.count + entities.count)
-        counts.withUnsafeMutableBufferPointer { counts in
+        let entityCount = self.entityCount
+        withEntityCounts { counts, list in
+            list.reserveCapacity(list.count + entities.count)
             for e in entities where Int(e) < entityCount {
                 if counts[Int(e)] == 0 { list.append(Int32(e)) }
                 counts[Int(e)] += 1
             }
         }
-        (byEntity, self.entities) = (counts, list)
     }
 
     /// Each count replaced by `f(term, count)`, in place (a term keeps its place in the
@@ -639,10 +647,8 @@ struct TermCounts {
     /// overflow).
     mutating func update(_ f: (UInt64, Int) -> Int?) -> Bool {
         var ok = true
-        var (counts, list) = (byEntity, entities)
-        (byEntity, entities) = ([], [])
-        var kept = 0
-        counts.withUnsafeMutableBufferPointer { counts in
+        withEntityCounts { counts, list in
+            var kept = 0
             list.withUnsafeMutableBufferPointer { list in
                 for i in 0..<list.count {
                     let e = Int(list[i])
@@ -657,9 +663,8 @@ struct TermCounts {
                     }
                 }
             }
+            if ok { list.removeLast(list.count - kept) }
         }
-        if ok { list.removeLast(list.count - kept) }
-        (byEntity, entities) = (counts, list)
         guard ok else { return false }
         var keptPredicates: [Int32] = []
         for p in predicates {

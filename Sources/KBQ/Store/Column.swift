@@ -155,12 +155,12 @@ struct Column<T: BitwiseCopyable>: @unchecked Sendable {
         count + n <= capacity ? capacity : Swift.max(count + n, capacity * 2)
     }
 
-    @inline(__always)
     /// The elements' address, for a reader that holds this column (or a copy) and reads
     /// it at every step of a loop: valid while that holder lives and the column is not
     /// appended to.
     var address: UnsafePointer<T> { base }
 
+    @inline(__always)
     func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<T>) throws -> R) rethrows -> R {
         try body(UnsafeBufferPointer(start: base, count: count))
     }

@@ -108,13 +108,24 @@ struct StatementTable: Sendable {
 
     /// The last of the runs (which start at `starts`, in order) that starts at or before i.
     static func run(_ i: Int, startingAt starts: Column<StatementID>) -> Int {
-        var low = 0
-        var high = starts.count
+        run(i, startingAt: starts.address, from: 0, below: starts.count)
+    }
+
+    /// The last of runs `low..<high` (which start at `starts`, in order) that starts at or
+    /// before i, given that run `low` does.
+    static func run(_ i: Int, startingAt starts: UnsafePointer<StatementID>, from low: Int, below high: Int) -> Int {
+        var (low, high) = (low, high)
         while high - low > 1 {
             let mid = (low + high) / 2
             if Int(starts[mid]) <= i { low = mid } else { high = mid }
         }
         return low
+    }
+
+    /// The statements of run `r` of `runs` (which start at `starts`, in order) in a table
+    /// of `count` statements.
+    static func runRange(_ r: Int, startingAt starts: UnsafePointer<StatementID>, runs: Int, count: Int) -> Range<Int> {
+        Int(starts[r])..<(r + 1 < runs ? Int(starts[r + 1]) : count)
     }
 
     func document(_ i: Int) -> EntityID? {
@@ -137,7 +148,7 @@ struct StatementTable: Sendable {
 
     /// The statements of provenance run `r` (numbered as `forEachRun` meets them).
     func provenanceRun(_ r: Int) -> Range<Int> {
-        Int(provenanceRunStart[r])..<(r + 1 < provenanceRunStart.count ? Int(provenanceRunStart[r + 1]) : count)
+        StatementTable.runRange(r, startingAt: provenanceRunStart.address, runs: provenanceRunStart.count, count: count)
     }
 
     /// Calls `body(range, document, paragraph)` for each run, in order.
