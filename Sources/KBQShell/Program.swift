@@ -27,6 +27,10 @@ public enum KBQMain {
         if args.version { try? stdout.write(version + "\n"); try? stdout.flush(); return 0 }
 
         if let size = args.maxFileSize { FileSystem.sizeLimit = size }
+        // Before anything allocates: a knowledge base opened from its image never runs the
+        // loader, which used to be the only caller, and glibc's sliding defaults then gave
+        // every query's large temporaries fresh pages to fault in.
+        FileSystem.configureHeap()
         let interactive = args.actions.isEmpty && isatty(0) == 1
         let stdoutIsTerminal = isatty(1) == 1
         let session = Session(stdout: stdout, stderr: stderr, mode: args.format ?? (stdoutIsTerminal ? .table : .tsv))
