@@ -41,6 +41,9 @@ public struct LinearRegex: Sendable {
 
     let program: [Instruction]
     let caseless: Bool
+    /// The program as a table over ASCII bytes, when it is small enough to build whole and
+    /// has no `\b` (`AsciiDFA`); the Pike VM below is the rest's, and the reference.
+    let dfa: AsciiDFA?
 
     /// The largest program a pattern may compile to (`a{1000}{1000}` would be a million).
     static let maxInstructions = 20_000
@@ -60,6 +63,7 @@ public struct LinearRegex: Sendable {
         compiler.program.append(.match)
         self.program = compiler.program
         self.caseless = caseless
+        dfa = AsciiDFA(program: program, caseless: caseless)
     }
 
     // MARK: matching
@@ -70,6 +74,7 @@ public struct LinearRegex: Sendable {
     public func matches(_ text: String) -> Bool {
         var text = text
         if let ascii = text.withUTF8({ b -> Bool? in
+            if let dfa, let found = dfa.matches(b) { return found }
             guard b.allSatisfy({ $0 < 0x80 }) else { return nil }
             return matches(input: b.lazy.map { Unicode.Scalar($0) })
         }) {
@@ -80,6 +85,12 @@ public struct LinearRegex: Sendable {
 
     /// `matches` of a text of ASCII bytes (each one scalar).
     func matches(ascii bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        if let dfa, let found = dfa.matches(bytes) { return found }
+        return matchesByThreads(ascii: bytes)
+    }
+
+    /// `matches(ascii:)` by the Pike VM alone: the reference the automaton is tested against.
+    func matchesByThreads(ascii bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         matches(input: bytes.lazy.map { Unicode.Scalar($0) })
     }
 
@@ -108,18 +119,23 @@ public struct LinearRegex: Sendable {
                 next.clear()
                 for j in 0..<current.count {
                     let pc = Int(current.items[j])
-                    let advances: Bool
-                    switch program[pc] {
-                    case .scalar(let s): advances = s == c || (caseless && LinearRegex.sameIgnoringCase(s, c))
-                    case .any: advances = c != "\n"
-                    case .set(let set): advances = set.contains(c, caseless: caseless)
-                    default: advances = false
-                    }
-                    if advances && add(pc + 1, at: i + 1, input, &next, &stack) { return true }
+                    if LinearRegex.advances(program[pc], c, caseless: caseless) && add(pc + 1, at: i + 1, input, &next, &stack) { return true }
                 }
                 swap(&current, &next)
             }
             return false
+        }
+    }
+
+    /// Whether a thread at `instruction` reads scalar `c` and goes on (false for an
+    /// instruction that reads nothing).
+    @inline(__always)
+    static func advances(_ instruction: Instruction, _ c: Unicode.Scalar, caseless: Bool) -> Bool {
+        switch instruction {
+        case .scalar(let s): return s == c || (caseless && LinearRegex.sameIgnoringCase(s, c))
+        case .any: return c != "\n"
+        case .set(let set): return set.contains(c, caseless: caseless)
+        default: return false
         }
     }
 
