@@ -42,6 +42,22 @@ extension PreparedQuery {
         // and their distinct forms); counts are counted in arrays.
         let folds = calls.indices.contains { !plainCount[$0] && !distinctCount[$0] }
         guard let join = join(exec) else { return nil }
+        // A min or max of a variable keeps each group's best binding, not a Value: two
+        // integers or two dates are compared as words (`wordSortsBefore`), other pairs as
+        // the Values they stand for. The accumulators take the bests at the end; the row
+        // kept on a tie is the first, as `Accumulator.add` keeps it.
+        let extremes = calls.indices.map { i in !calls[i].distinct && arguments[i] != nil && (calls[i].function == .min || calls[i].function == .max) }
+        var bestBindings: [[UInt64]] = calls.map { _ in [] }
+        let literals = join.literals
+        func bindingSortsBefore(_ a: UInt64, _ b: UInt64) -> Bool {
+            if a & ~0xFFFF_FFFF == JoinPlan.termTag, b & ~0xFFFF_FFFF == JoinPlan.termTag {
+                let (x, y) = (Term(raw: UInt32(truncatingIfNeeded: a)), Term(raw: UInt32(truncatingIfNeeded: b)))
+                if x.kind == Term.literalKind, y.kind == Term.literalKind, let before = literals.wordSortsBefore(x.index, y.index) { return before }
+            }
+            let (v, w) = (join.decode(a), join.decode(b))
+            if case .integer(let x) = v, case .integer(let y) = w { return x < y }
+            return exec.ops.sortsBefore(v, w)
+        }
         // A derived key's column follows the join's own in each batch.
         var derived = DerivedKeys(derivedKeys.enumerated().map { (k, d) in (column: join.width + k, variable: d.variable, expr: d.expr) })
         groupedByDerivedKeys = !derivedKeys.isEmpty
@@ -143,6 +159,7 @@ extension PreparedQuery {
                     groupCount += rows.count
                     for i in calls.indices { counts[i].append(contentsOf: repeatElement(0, count: rows.count)) }
                     if folds { accumulators.append(contentsOf: repeatElement(fresh, count: rows.count)) }
+                    for i in calls.indices where extremes[i] { bestBindings[i].append(contentsOf: repeatElement(0, count: rows.count)) }
                     evidence.addGroups(rows.count)
                 }
                 for (i, argument) in arguments.enumerated() {
@@ -175,6 +192,15 @@ extension PreparedQuery {
                         } else if !column.isEmpty {
                             for (r, g) in groupOfRow.enumerated() where column[r] != 0 { _ = distinctBindings[i].insert(g, column[r]) }
                         }
+                    } else if extremes[i] {
+                        guard !column.isEmpty else { continue }
+                        for (r, g) in groupOfRow.enumerated() where column[r] != 0 {
+                            let b = column[r]
+                            let best = bestBindings[i][Int(g)]
+                            if best == 0 || (calls[i].function == .min ? bindingSortsBefore(b, best) : bindingSortsBefore(best, b)) {
+                                bestBindings[i][Int(g)] = b
+                            }
+                        }
                     } else {
                         for (r, g) in groupOfRow.enumerated() {
                             var value = Value.integer(1)
@@ -195,6 +221,10 @@ extension PreparedQuery {
             evidence.addGroups(1)
             for i in calls.indices { counts[i] = [0] }
             if folds { accumulators = [fresh] }
+        }
+        for i in calls.indices where extremes[i] {
+            // (No rows and no keys: the one group made above has no best.)
+            for (g, b) in bestBindings[i].enumerated() where b != 0 { accumulators[g][i].best = join.decode(b) }
         }
         for i in calls.indices where calls[i].distinct && !distinctCount[i] {
             try distinctBindings[i].forEach { g, b in

@@ -233,6 +233,16 @@ struct LiteralTable: Sendable {
         return DateValue(year: Int(Int64(bitPattern: p) >> 16), month: Int(p >> 8 & 0xFF), day: Int(p & 0xFF))
     }
 
+    /// Whether literal `a` sorts before literal `b` as `ValueOps.sortsBefore` has it, when
+    /// their words decide: two integers, or two dates (the packed year, month and day, each
+    /// 0 when not given, order dates by first day and the coarser first, as
+    /// `DateValue.sortsBefore`). Nil for any other pair.
+    @inline(__always) func wordSortsBefore(_ a: Int, _ b: Int) -> Bool? {
+        let k = kinds[a]
+        guard k == kinds[b], k == Kind.integer.rawValue || k == Kind.date.rawValue else { return nil }
+        return Int64(bitPattern: payloads[a]) < Int64(bitPattern: payloads[b])
+    }
+
     /// Calls `body` with string literal `i`'s bytes in place; with nil for another kind (or
     /// a string kept apart for its length).
     @inline(__always) func withStringBytes<T>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>?) -> T) -> T {
