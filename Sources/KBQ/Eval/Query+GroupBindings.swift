@@ -1016,6 +1016,16 @@ struct DerivedKeys {
         return keys.firstIndex { String(describing: $0.expr) == printed }
     }
 
+    /// Key `k`'s number for the integer `i`, made when new.
+    private mutating func number(ofInteger i: Int, _ k: Int) -> Int32 {
+        let bits = UInt64(bitPattern: Int64(i))
+        if let known = ofInteger[k].find({ _ in bits }) { return known }
+        let n = Int32(values[k].count)
+        values[k].append(.integer(i))
+        ofInteger[k].insert({ _ in bits }, n)
+        return n
+    }
+
     mutating func addColumns(_ batch: inout BindingBatch, _ join: BatchJoin, _ exec: Execution) throws {
         guard !keys.isEmpty else { return }
         for (k, key) in keys.enumerated() {
@@ -1024,8 +1034,20 @@ struct DerivedKeys {
             let (variable, expr) = (key.variable, key.expr)
             var column: [UInt64] = []
             column.reserveCapacity(batch.count)
+            // `year(?d)` of a date literal is read off its payload: no Value is made, and
+            // the year's number is found by its bits (as the general path finds it).
+            var yearOfDates = false
+            if case .function(.year, let arguments, _) = expr, arguments.count == 1, case .slot(.variable(variable)) = arguments[0] { yearOfDates = true }
+            let literals = join.literals
             for r in 0..<batch.count {
                 let b = bindings.isEmpty ? 0 : bindings[r]
+                if yearOfDates, b & ~0xFFFF_FFFF == JoinPlan.termTag {
+                    let t = Term(raw: UInt32(truncatingIfNeeded: b))
+                    if t.kind == Term.literalKind, let d = literals.date(t.index) {
+                        column.append(DerivedKeys.keyTag | UInt64(number(ofInteger: d.year, k)))
+                        continue
+                    }
+                }
                 if let n = ofBinding[k].find({ _ in b }) {
                     column.append(DerivedKeys.keyTag | UInt64(n))
                     continue
@@ -1036,14 +1058,7 @@ struct DerivedKeys {
                 // are not (a year for many dates).
                 let n: Int32
                 if case .integer(let i) = value {
-                    let bits = UInt64(bitPattern: Int64(i))
-                    if let known = ofInteger[k].find({ _ in bits }) {
-                        n = known
-                    } else {
-                        n = Int32(values[k].count)
-                        values[k].append(value)
-                        ofInteger[k].insert({ _ in bits }, n)
-                    }
+                    n = number(ofInteger: i, k)
                 } else if let known = ofValue[k][value] {
                     n = known
                 } else {
