@@ -30,30 +30,42 @@ final class PairCheck {
     /// with), as its hash sides are: a count that runs an atom's join once per batch of
     /// bound terms builds them once.
     let cost: Int
+    /// Whether a pair is kept whole, so that `contains` is exact (an anti-join's decision);
+    /// otherwise only a filter of the pairs is kept (`filter`).
+    let exact: Bool
     private var waited = 0
-    /// Open addressing: each pair (subject << 32 | object) + 1, 0 empty; a power of two,
-    /// at most half full. Nil until built.
+    /// Exact: open addressing, each pair (subject << 32 | object) + 1, 0 empty; a power of
+    /// two, at most half full. Nil until built.
     private var slots: UnsafeMutableBufferPointer<UInt64>? = nil
+    /// Not exact: a blocked Bloom filter, a 64-bit word a pair with four of its bits set
+    /// (some 12 to 24 bits a pair; a few pairs in a hundred that are not there pass). A
+    /// check that lets a pair through only costs the later step a row to refuse, and the
+    /// filter is a sixteenth of the table's size: a triangle's 37,000 pairs take 64 KB,
+    /// which stays in a core's cache, where probes of the 1 MB table missed it.
+    private var filter: UnsafeMutableBufferPointer<UInt64>? = nil
 
-    init(subject: Source, object: Source, predicates: [PredicateID], quoted: Bool, cost: Int) {
-        (self.subject, self.object, self.predicates, self.quoted, self.cost) = (subject, object, predicates, quoted, cost)
+    init(subject: Source, object: Source, predicates: [PredicateID], quoted: Bool, cost: Int, exact: Bool = false) {
+        (self.subject, self.object, self.predicates, self.quoted, self.cost, self.exact) = (subject, object, predicates, quoted, cost, exact)
     }
 
-    deinit { slots?.deallocate() }
+    deinit {
+        slots?.deallocate()
+        filter?.deallocate()
+    }
 
     /// Counts `n` matches as good as waiting: a step that has grouped its statements for a
     /// hash join (`n` of them) will probe them row after row.
-    func expect(_ n: Int) { if slots == nil { waited += n } }
+    func expect(_ n: Int) { if !isBuilt { waited += n } }
 
     /// Whether the pairs are built: from then on nothing here changes, and the check may
     /// be shared by the joins of one store on every core.
-    var isBuilt: Bool { slots != nil }
+    var isBuilt: Bool { slots != nil || filter != nil }
 
     /// Whether the pairs are there to check `candidates` more matches against: built once
     /// enough have waited.
     @inline(__always)
     func ready(for candidates: Int, _ join: BatchJoin) -> Bool {
-        if slots != nil { return true }
+        if isBuilt { return true }
         waited += candidates
         guard waited * 16 >= cost else { return false }
         build(join)
@@ -64,8 +76,13 @@ final class PairCheck {
     /// stored term, or an unbound one, is never refused here).
     @inline(__always)
     func mayHold(_ s: UInt64, _ o: UInt64) -> Bool {
-        guard let slots, s & ~0xFFFF_FFFF == JoinPlan.termTag, o & ~0xFFFF_FFFF == JoinPlan.termTag else { return true }
+        guard s & ~0xFFFF_FFFF == JoinPlan.termTag, o & ~0xFFFF_FFFF == JoinPlan.termTag else { return true }
         let key = (s & 0xFFFF_FFFF) << 32 | (o & 0xFFFF_FFFF)
+        if let filter {
+            let (word, bits) = PairCheck.place(key, filter.count)
+            return filter[word] & bits == bits
+        }
+        guard let slots else { return true }
         let mask = slots.count - 1
         var i = PairCheck.home(key) & mask
         while slots[i] != 0 {
@@ -80,7 +97,7 @@ final class PairCheck {
     /// when an end is unbound; false when an end is not a stored term (no statement has it).
     @inline(__always)
     func contains(_ s: UInt64, _ o: UInt64) -> Bool? {
-        guard slots != nil, s != 0, o != 0 else { return nil }
+        guard exact, slots != nil, s != 0, o != 0 else { return nil }
         guard s & ~0xFFFF_FFFF == JoinPlan.termTag, o & ~0xFFFF_FFFF == JoinPlan.termTag else { return false }
         return mayHold(s, o)
     }
@@ -100,7 +117,7 @@ final class PairCheck {
         }
         guard let s = source(step.subject), let o = source(step.object) else { return nil }
         let cost = predicates.reduce(0) { $0 + store.byPredicate[Int($1)].count }
-        return PairCheck(subject: s, object: o, predicates: predicates, quoted: step.quoted, cost: cost)
+        return PairCheck(subject: s, object: o, predicates: predicates, quoted: step.quoted, cost: cost, exact: true)
     }
 
     @inline(__always) private static func home(_ key: UInt64) -> Int {
@@ -108,12 +125,35 @@ final class PairCheck {
         return Int(truncatingIfNeeded: h ^ h >> 29)
     }
 
+    /// A pair's word in a filter of `words` words (a power of two, at most 2^24) and its
+    /// four bits there: the word from the product's top 24 bits, the bits from the four
+    /// six-bit fields below them (a product's low bits depend on the key's low bits only).
+    @inline(__always) private static func place(_ key: UInt64, _ words: Int) -> (Int, UInt64) {
+        let h = (key ^ key >> 29) &* 0x9E37_79B9_7F4A_7C15
+        let word = Int(truncatingIfNeeded: h >> 40) & (words - 1)
+        let bits: UInt64 = 1 << (h >> 16 & 63) | 1 << (h >> 22 & 63) | 1 << (h >> 28 & 63) | 1 << (h >> 34 & 63)
+        return (word, bits)
+    }
+
     private func build(_ join: BatchJoin) {
-        var size = 16
-        while size < cost * 2 { size *= 2 }
-        let table = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size)
-        table.initialize(repeating: 0)
-        let mask = size - 1
+        if exact {
+            buildTable(join)
+            return
+        }
+        // At least 12 bits a pair, in a power of two of words (at most 2^24 words).
+        var words = 16
+        while words * 64 < cost * 12 && words < 1 << 24 { words *= 2 }
+        let bits = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: words)
+        bits.initialize(repeating: 0)
+        forEachPair(join) { key in
+            let (word, set) = PairCheck.place(key, words)
+            bits[word] |= set
+        }
+        filter = bits
+    }
+
+    /// Calls `body` with each pair (subject << 32 | object) of the step's statements.
+    private func forEachPair(_ join: BatchJoin, _ body: (UInt64) -> Void) {
         for p in predicates {
             let run = join.predicateLookup.run(Int(p))
             for j in 0..<run.count {
@@ -122,13 +162,23 @@ final class PairCheck {
                 guard isQuoted == quoted else { continue }
                 let s = run.subjects?[j] ?? join.subjects[sid]
                 let o = run.objects?[j] ?? join.objects[sid]
-                // A term's raw value keeps its top two bits for its kind (0...2): the pair
-                // plus one never wraps to the empty slot.
-                let key = UInt64(s.raw) << 32 | UInt64(o.raw)
-                var i = PairCheck.home(key) & mask
-                while table[i] != 0 && table[i] != key &+ 1 { i = (i + 1) & mask }
-                table[i] = key &+ 1
+                body(UInt64(s.raw) << 32 | UInt64(o.raw))
             }
+        }
+    }
+
+    private func buildTable(_ join: BatchJoin) {
+        var size = 16
+        while size < cost * 2 { size *= 2 }
+        let table = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size)
+        table.initialize(repeating: 0)
+        let mask = size - 1
+        // A term's raw value keeps its top two bits for its kind (0...2): the pair plus one
+        // never wraps to the empty slot.
+        forEachPair(join) { key in
+            var i = PairCheck.home(key) & mask
+            while table[i] != 0 && table[i] != key &+ 1 { i = (i + 1) & mask }
+            table[i] = key &+ 1
         }
         slots = table
     }
