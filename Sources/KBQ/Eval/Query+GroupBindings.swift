@@ -594,6 +594,8 @@ struct BindingGroups {
     /// A single key's groups by predicate number, and by type number (-1: none yet).
     private var groupOfPredicate: [Int32] = []
     private var groupOfType: [Int32] = []
+    /// And by a derived key's number (`DerivedKeys`: dense from 0).
+    private var groupOfDerived: [Int32] = []
     /// Groups by a single key that is not an entity the array covers, and by several keys.
     private var groupOfBindings: GroupKeyTable
     private(set) var count = 0
@@ -624,6 +626,9 @@ struct BindingGroups {
         // type was a hash probe a row, `?x is_a ?t` grouped by type).
         if let p = predicate(b) { return BindingGroups.group(p, in: &groupOfPredicate, &count) }
         if let t = type(b) { return BindingGroups.group(t, in: &groupOfType, &count) }
+        if keys.count == 1, b & ~0xFFFF_FFFF == DerivedKeys.keyTag, UInt32(truncatingIfNeeded: b) < 1 << 16 {
+            return BindingGroups.group(Int(UInt32(truncatingIfNeeded: b)), in: &groupOfDerived, &count)
+        }
         return group { _ in b }
     }
 
@@ -992,6 +997,9 @@ struct DerivedKeys {
     /// An integer's number (`year(?d)`, `length(?s)`): by its bits, with no Value hashed.
     /// (An integer Value equals no Value of another case, so the two tables never share one.)
     private var ofInteger: [GroupKeyTable]
+    /// The numbers of integers from 0 below `smallIntegers`, by integer (-1: none yet).
+    private var ofSmallInteger: [[Int32]]
+    static let smallIntegers = 1 << 14
     /// Per key, each number's Value.
     private(set) var values: [[Value]]
 
@@ -1000,6 +1008,7 @@ struct DerivedKeys {
         ofBinding = keys.map { _ in GroupKeyTable(width: 1) }
         ofValue = keys.map { _ in [:] }
         ofInteger = keys.map { _ in GroupKeyTable(width: 1) }
+        ofSmallInteger = keys.map { _ in [] }
         values = keys.map { _ in [] }
     }
 
@@ -1018,6 +1027,15 @@ struct DerivedKeys {
 
     /// Key `k`'s number for the integer `i`, made when new.
     private mutating func number(ofInteger i: Int, _ k: Int) -> Int32 {
+        // Small ones (years, lengths) by an array, not a hash probe a row.
+        if i >= 0 && i < DerivedKeys.smallIntegers {
+            if i < ofSmallInteger[k].count, ofSmallInteger[k][i] >= 0 { return ofSmallInteger[k][i] }
+            if i >= ofSmallInteger[k].count { ofSmallInteger[k] += repeatElement(-1, count: i + 1 - ofSmallInteger[k].count) }
+            let n = Int32(values[k].count)
+            values[k].append(.integer(i))
+            ofSmallInteger[k][i] = n
+            return n
+        }
         let bits = UInt64(bitPattern: Int64(i))
         if let known = ofInteger[k].find({ _ in bits }) { return known }
         let n = Int32(values[k].count)
