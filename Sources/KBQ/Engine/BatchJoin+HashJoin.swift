@@ -138,7 +138,7 @@ extension BatchJoin {
         (h.rows, h.buckets, h.unkeyed) = (rows, HashBuckets(keyed), unkeyed)
     }
 
-    /// Rows by key: the rows sorted by key (each key's in increasing order), and an open
+    /// Rows by key: the rows grouped by key (each key's in increasing order), and an open
     /// addressing table from a key to where its rows start (a dictionary of arrays made an
     /// array a key, and hashed every key again).
     struct HashBuckets {
@@ -149,27 +149,51 @@ extension BatchJoin {
 
         init() {}
 
-        init(_ keyed: [(key: UInt64, row: Int32)]) {
-            let sorted = keyed.sorted { $0.key != $1.key ? $0.key < $1.key : $0.row < $1.row }
-            rowsByKey = sorted.map(\.row)
+        /// Groups the rows by key in one pass and places them by counting (a sort of the
+        /// pairs by key was most of a build). Each key's rows keep the order they come in,
+        /// which is increasing: `keyed` is in increasing row order, as `buildHashSide`
+        /// makes it (out of order, the pairs are put in order first).
+        init(_ given: [(key: UInt64, row: Int32)]) {
+            let inOrder = !zip(given, given.dropFirst()).contains { $0.row > $1.row }
+            let keyed = inOrder ? given : given.sorted { $0.row < $1.row }
             var size = 16
             while size < keyed.count * 2 { size *= 2 }
+            let mask = size - 1
             (keys, starts, counts) = ([UInt64](repeating: 0, count: size), [Int32](repeating: -1, count: size), [Int32](repeating: 0, count: size))
-            var i = 0
-            while i < sorted.count {
-                var end = i + 1
-                while end < sorted.count && sorted[end].key == sorted[i].key { end += 1 }
-                var slot = Int(truncatingIfNeeded: sorted[i].key) & (size - 1)
-                while starts[slot] >= 0 { slot = (slot + 1) & (size - 1) }
-                (keys[slot], starts[slot], counts[slot]) = (sorted[i].key, Int32(i), Int32(end - i))
-                i = end
+            // First each pair's slot, with `counts` counting the slot's rows.
+            var slotOf = [Int32](repeating: 0, count: keyed.count)
+            for (i, pair) in keyed.enumerated() {
+                var slot = HashBuckets.home(pair.key) & mask
+                while starts[slot] >= 0 && keys[slot] != pair.key { slot = (slot + 1) & mask }
+                if starts[slot] < 0 { (keys[slot], starts[slot]) = (pair.key, 0) }
+                counts[slot] += 1
+                slotOf[i] = Int32(slot)
             }
+            // Then where each key's rows start, in slot order, and the rows in place.
+            var next = [Int32](repeating: 0, count: size)
+            var at: Int32 = 0
+            for slot in 0..<size where starts[slot] >= 0 {
+                (starts[slot], next[slot]) = (at, at)
+                at += counts[slot]
+            }
+            rowsByKey = [Int32](repeating: 0, count: keyed.count)
+            for (i, pair) in keyed.enumerated() {
+                let slot = Int(slotOf[i])
+                rowsByKey[Int(next[slot])] = pair.row
+                next[slot] += 1
+            }
+        }
+
+        /// A key's first slot: the keys are hashes already, but their low bits are mixed in
+        /// from the high ones all the same.
+        @inline(__always) private static func home(_ key: UInt64) -> Int {
+            Int(truncatingIfNeeded: key ^ key >> 32)
         }
 
         /// The rows of `key`, in increasing order.
         func rows(_ key: UInt64) -> ArraySlice<Int32> {
             guard !keys.isEmpty else { return [] }
-            var slot = Int(truncatingIfNeeded: key) & (keys.count - 1)
+            var slot = HashBuckets.home(key) & (keys.count - 1)
             while starts[slot] >= 0 {
                 if keys[slot] == key { return rowsByKey[Int(starts[slot])..<Int(starts[slot] + counts[slot])] }
                 slot = (slot + 1) & (keys.count - 1)
