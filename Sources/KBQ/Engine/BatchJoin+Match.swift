@@ -146,11 +146,11 @@ extension BatchJoin {
 
     /// As `FactStore.qualifierTerm`, reading the columns directly.
     @inline(__always) func qualifierTerm(_ i: Int, _ key: Int32) -> Term? {
-        if asserted[i], key == StatementTable.sourceKey || key == StatementTable.paraKey {
+        if isAsserted(i), key == StatementTable.sourceKey || key == StatementTable.paraKey {
             if !provenanceRange.contains(i) { findProvenance(i) }
             if let t = key == StatementTable.sourceKey ? provenanceDocumentTerm() : provenanceParagraphTerm() { return t }
         }
-        for q in Int(qualifierStart[i])..<Int(qualifierStart[i + 1]) where qualifierKeys[q] == key { return qualifierValues[q] }
+        for q in Int(qualifierStartAt[i])..<Int(qualifierStartAt[i + 1]) where qualifierKeyAt[q] == key { return qualifierValueAt[q] }
         return nil
     }
 

@@ -256,7 +256,12 @@ extension BatchJoin {
     /// One loop per phase does one kind of work; the single loop it replaced chose among
     /// all of them at every candidate (its branches and spilled registers were most of a
     /// scan's time).
-    func scanPlain(_ setup: ScanSetup, _ c: Candidates, _ row: Int, into out: Output,
+    ///
+    /// `dynamic` keeps the optimizer from specializing the scan for each caller's
+    /// `whenFull` closure: the specialized copies took every value that closure and the
+    /// operator chain behind it capture as arguments, and retained each at every call,
+    /// some seventy retains a lookup of an index join. The price is one indirect call.
+    dynamic func scanPlain(_ setup: ScanSetup, _ c: Candidates, _ row: Int, into out: Output,
                    stopsAtMatch: Bool, bounded: Bool = true, whenFull: () throws -> Void) throws -> Bool {
         // A list by an end without what lies beside it is read as any list: the end it
         // is by is then checked like the others.
@@ -335,7 +340,7 @@ extension BatchJoin {
                 var n = first + j
                 let end = first + end
                 while n < end {
-                    guard asserted[n] != quoted else { n += 1; continue }
+                    guard isAsserted(n) != quoted else { n += 1; continue }
                     if checksSources {
                         // A source the filter refuses refuses its whole provenance run.
                         if !provenanceRange.contains(n) { findProvenance(n) }
@@ -361,7 +366,7 @@ extension BatchJoin {
                             continue
                         }
                     }
-                    let predicate = predicates[n]
+                    let predicate = predicateAt[n]
                     if let allowed, !(Int(predicate) < allowed.count && allowed[Int(predicate)]) { n += 1; continue }
                     positions[k] = Int32(n)
                     sids[k] = StatementID(n)
@@ -379,8 +384,8 @@ extension BatchJoin {
             } else {
                 for i in j..<end {
                     let n = Int(c.ids[i])
-                    guard asserted[n] != quoted else { continue }
-                    let predicate = predicates[n]
+                    guard isAsserted(n) != quoted else { continue }
+                    let predicate = predicateAt[n]
                     if let allowed, !(Int(predicate) < allowed.count && allowed[Int(predicate)]) { continue }
                     positions[k] = Int32(i)
                     sids[k] = StatementID(n)
@@ -428,7 +433,7 @@ extension BatchJoin {
                 } else if known == .object, let otherEnds {
                     for i in 0..<k { subjectValues[i] = JoinPlan.termTag | UInt64(otherEnds[Int(positions[i])].raw) }
                 } else {
-                    for i in 0..<k { subjectValues[i] = JoinPlan.termTag | UInt64(subjects[Int(sids[i])].raw) }
+                    for i in 0..<k { subjectValues[i] = JoinPlan.termTag | UInt64(subjectAt[Int(sids[i])].raw) }
                 }
             }
             if readsObject {
@@ -439,7 +444,7 @@ extension BatchJoin {
                 } else if known == .subject, let otherEnds {
                     for i in 0..<k { objectValues[i] = JoinPlan.termTag | UInt64(otherEnds[Int(positions[i])].raw) }
                 } else {
-                    for i in 0..<k { objectValues[i] = JoinPlan.termTag | UInt64(objects[Int(sids[i])].raw) }
+                    for i in 0..<k { objectValues[i] = JoinPlan.termTag | UInt64(objectAt[Int(sids[i])].raw) }
                 }
             }
             if checksEnds && k > 0 {

@@ -312,6 +312,19 @@ final class BatchJoin {
     let runDocuments: UnsafePointer<EntityID>
     let runParagraphs: UnsafePointer<Int32>
     let runCount: Int
+    /// The statement columns as addresses (valid while the columns above, which hold them,
+    /// live): a lookup's scan reads them, and each column read through the object was a
+    /// retain at the scan's start and a release at its end, some twenty a lookup.
+    let subjectAt: UnsafePointer<Term>
+    let predicateAt: UnsafePointer<PredicateID>
+    let objectAt: UnsafePointer<Term>
+    let assertedWords: UnsafePointer<UInt64>
+    let qualifierStartAt: UnsafePointer<UInt32>
+    let qualifierKeyAt: UnsafePointer<Int32>
+    let qualifierValueAt: UnsafePointer<Term>
+
+    /// Whether statement `n` is asserted (`asserted[n]`, through its address).
+    @inline(__always) func isAsserted(_ n: Int) -> Bool { assertedWords[n >> 6] >> UInt64(n & 63) & 1 != 0 }
     /// The run's document and paragraph as terms, once asked for (nil: not yet).
     @exclusivity(unchecked) var provenanceDocument: Term?? = nil
     @exclusivity(unchecked) var provenanceParagraph: Term?? = nil
@@ -343,6 +356,8 @@ final class BatchJoin {
         table = store.table
         (runStarts, runDocuments, runParagraphs) = (table.provenanceRunStart.address, table.provenanceRunDocument.address, table.provenanceRunParagraph.address)
         runCount = table.provenanceRunStart.count
+        (subjectAt, predicateAt, objectAt, assertedWords) = (subjects.address, predicates.address, objects.address, asserted.wordAddress)
+        (qualifierStartAt, qualifierKeyAt, qualifierValueAt) = (qualifierStart.address, qualifierKeys.address, qualifierValues.address)
         statementCount = store.statementCount
         subjectLookup = store.bySubject.rawLookup
         objectLookup = store.byObject.rawLookup

@@ -227,6 +227,9 @@ struct BitColumn: Sendable {
 
     @inline(__always) subscript(_ i: Int) -> Bool { words[i >> 6] >> UInt64(i & 63) & 1 != 0 }
 
+    /// The words' address, for a reader that holds this column (`Column.address`).
+    var wordAddress: UnsafePointer<UInt64> { words.address }
+
     mutating func append(_ bit: Bool) {
         if count & 63 == 0 { words.append(0) }
         if bit { words[count >> 6] |= 1 << UInt64(count & 63) }
