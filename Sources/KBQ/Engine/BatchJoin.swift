@@ -313,8 +313,8 @@ final class BatchJoin {
     let runParagraphs: UnsafePointer<Int32>
     let runCount: Int
     /// The statement columns as addresses (valid while the columns above, which hold them,
-    /// live): a lookup's scan reads them, and each column read through the object was a
-    /// retain at the scan's start and a release at its end, some twenty a lookup.
+    /// live), for the scan and the qualifier lookup: a column read through the object
+    /// may cost a retain and a release of its storage at each read.
     let subjectAt: UnsafePointer<Term>
     let predicateAt: UnsafePointer<PredicateID>
     let objectAt: UnsafePointer<Term>
