@@ -99,7 +99,7 @@ extension BatchJoin {
     /// Hands on the rows collected so far: the input's rows they came from, with the
     /// step's columns and evidence slot set. The steps after this one use the scratch row:
     /// the caller reloads it.
-    func flush(_ out: Output, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
+    dynamic func flush(_ out: Output, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
         // A counting step's kept pairs are read by `runCounting`'s caller, not made rows.
         guard !out.parents.isEmpty, !out.counting else { return }
         out.rowsOut += out.parents.count
@@ -139,7 +139,8 @@ extension BatchJoin {
     /// A pattern step on a batch: each row's matches, in statement order. As a left join
     /// (`optional` of this one pattern) a row with none goes on as it is; as an anti-join
     /// (`not` of it) only such rows go on, and a row's search stops at its first match.
-    func expand(_ p: PatternOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
+    /// (`dynamic`, as the other operators' `expand` and `flush`: see `scanPlain`.)
+    dynamic func expand(_ p: PatternOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
         // The execution as a local: read through `self` at every row, each read was a
         // retain and a release.
         let exec = self.exec
@@ -469,7 +470,7 @@ extension BatchJoin {
 
     /// An `is_a` step on a batch: entity numbers against the entity table's type lists, in
     /// the order the general evaluator meets them (`Execution.solveIsA`).
-    func expandIsA(_ a: IsAOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
+    dynamic func expandIsA(_ a: IsAOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
         let exec = self.exec
         let step = a.step
         let vars = a.variables

@@ -69,7 +69,7 @@ extension BatchJoin {
         }
     }
 
-    func expandHashJoin(_ h: HashJoinOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
+    dynamic func expandHashJoin(_ h: HashJoinOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
         if h.rows == nil { try buildHashSide(h) }
         let rows = h.rows!
         guard rows.count > 0 else { return }

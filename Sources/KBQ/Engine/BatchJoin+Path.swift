@@ -79,7 +79,7 @@ extension BatchJoin {
         }
     }
 
-    func expandPath(_ op: PathOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
+    dynamic func expandPath(_ op: PathOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
         let exec = self.exec
         let step = op.step
         let vars = op.variables
