@@ -157,6 +157,12 @@ public final class Answers {
     /// has fewer than `cap` pieces of evidence, so once a row has them (counted here as the
     /// merge counts them) its later repeats are dropped. A `distinct` answer of a few rows
     /// met tens of thousands of times kept every repeat.
+    /// Whether `noteRepeat` with a cap drops every later repeat of `row` (its evidence is
+    /// full): a caller then need not gather the repeat's statements at all.
+    @inline(__always) func repeatsDropped(_ row: Int) -> Bool {
+        row < repeatState.count && repeatState[row] == Answers.repeatsFull
+    }
+
     func noteRepeat(of row: Int, _ statements: [StatementID], cap: Int? = nil) {
         if let cap, cap == repeatCap ?? cap {
             repeatCap = cap

@@ -84,6 +84,9 @@ extension PreparedQuery {
                     answers.append(batch, rows: r..<r + 1, variables: vars)
                     continue
                 }
+                // Most repeats of an answer met thousands of times come after its evidence
+                // is full, and would be dropped.
+                if answers.repeatsDropped(i) { continue }
                 statements.removeAll(keepingCapacity: true)
                 for column in filled where column[r] != BindingBatch.noStatement { statements.append(column[r]) }
                 answers.noteRepeat(of: i, statements, cap: PreparedQuery.evidencePerGroup)
