@@ -71,6 +71,9 @@ extension BatchJoin {
         /// Rows without their chains (evidence slots left empty), for a caller that only
         /// counts them (`FactorizedCount`): a chain cost more than the walk that found it.
         var chainless = false
+        /// The terms the path reaches something from (`startsReaching`), once a `not` of
+        /// it has asked; the join reads one store, so they hold as long as it does.
+        var reaching: TermSet? = nil
 
         func reset() {
             parents.removeAll(keepingCapacity: true)
@@ -243,5 +246,98 @@ extension BatchJoin {
             }
         }
         try flushPath()
+    }
+}
+
+extension BatchJoin {
+    /// For a `not` of one path step whose far end is a wildcard (`not ?x employed_by/
+    /// located_in _`), from a start every row binds: whether each row's start reaches
+    /// anything. Only that decides the `not`, so the walk's nodes and chains are not made:
+    /// the starts that reach something are found once, for every row (`startsReaching`).
+    /// Nil for any other `not`, which runs its inner steps.
+    func reachesAnything(_ inner: [Op], _ batch: BindingBatch) throws -> [Bool]? {
+        guard inner.count == 1, case .path(let p) = inner[0] else { return nil }
+        let subject = p.step.subject
+        let starts: [UInt64]
+        switch subject.kind {
+        case .constant: starts = Array(repeating: subject.value, count: batch.count)
+        case .variable:
+            let column = batch.columns[subject.variable]
+            // An unbound start walks from every node: left to the walk.
+            guard !column.isEmpty, !column.contains(0) else { return nil }
+            starts = column
+        case .wildcard: return nil
+        }
+        guard let reaching = try reaching(p) else { return nil }
+        return starts.map { reaching.contains(binding: $0) }
+    }
+
+    /// When this join is one path step from variable `v` to a wildcard: the terms it
+    /// reaches something from (`startsReaching`); else nil. (A `not` of it, counted.)
+    func reachingFrom(_ v: Int) throws -> TermSet? {
+        guard ops.count == 1, case .path(let p) = ops[0], p.step.subject.kind == .variable, p.step.subject.variable == v else { return nil }
+        return try reaching(p)
+    }
+
+    /// Path step `p`'s `startsReaching`, made once, when its far end is a wildcard and it
+    /// walks by levels.
+    private func reaching(_ p: PathOp) throws -> TermSet? {
+        guard p.step.object.kind == .wildcard, let steps = p.forwards else { return nil }
+        if p.reaching == nil { p.reaching = try startsReaching(steps) }
+        return p.reaching
+    }
+
+    /// The terms from which a path of levels (`Execution.TermSteps`, read forwards) reaches
+    /// some node: those a step of the last level leaves from, then, level by level
+    /// backwards, those a step leaves from to land on the next level's set. A step crosses
+    /// the asserted statements of its predicates, as the walk's (`Execution.step`) does.
+    func startsReaching(_ steps: Execution.TermSteps) throws -> TermSet {
+        var next: TermSet? = nil
+        for level in steps.levels.reversed() {
+            var here = TermSet(entityCount: entities.count)
+            for s in level {
+                for p in s.predicates {
+                    let run = predicateLookup.run(Int(p))
+                    try exec.tick(by: run.count)
+                    for j in 0..<run.count {
+                        let sid = Int(run.ids[j])
+                        let quoted = run.predicates.map { $0[j] < 0 } ?? !isAsserted(sid)
+                        guard !quoted else { continue }
+                        let subject = run.subjects?[j] ?? subjectAt[sid]
+                        let object = run.objects?[j] ?? objectAt[sid]
+                        let (from, to) = s.inverse ? (object, subject) : (subject, object)
+                        if next?.contains(to) ?? true { here.insert(from) }
+                    }
+                }
+            }
+            next = here
+        }
+        return next ?? TermSet(entityCount: 0)
+    }
+}
+
+/// A set of terms: entities by bit, other terms hashed.
+struct TermSet {
+    private var bits: [UInt64]
+    private var others = Set<UInt32>()
+
+    init(entityCount: Int) { bits = [UInt64](repeating: 0, count: (entityCount + 63) / 64) }
+
+    mutating func insert(_ t: Term) {
+        if t.kind == Term.entityKind, t.index >> 6 < bits.count {
+            bits[t.index >> 6] |= 1 << UInt64(t.index & 63)
+        } else {
+            others.insert(t.raw)
+        }
+    }
+
+    func contains(_ t: Term) -> Bool {
+        if t.kind == Term.entityKind, t.index >> 6 < bits.count { return bits[t.index >> 6] >> UInt64(t.index & 63) & 1 != 0 }
+        return others.contains(t.raw)
+    }
+
+    /// Whether a join's binding is a term of the set (a value that is no stored term is not).
+    func contains(binding b: UInt64) -> Bool {
+        b & ~0xFFFF_FFFF == JoinPlan.termTag && contains(Term(raw: UInt32(truncatingIfNeeded: b)))
     }
 }

@@ -610,9 +610,14 @@ final class BatchJoin {
             counter.rows += kept.count
             if kept.count == batch.count { try next(batch) } else if !kept.isEmpty { try next(batch.gathered(kept)) }
         case .not(let inner, let origin, let counter):
-            var matched = [Bool](repeating: false, count: batch.count)
-            try push(inner, 0, numbered(batch, origin)) { found in
-                for r in found.columns[origin] { matched[Int(r)] = true }
+            var matched: [Bool]
+            if let reached = try reachesAnything(inner, batch) {
+                matched = reached
+            } else {
+                matched = [Bool](repeating: false, count: batch.count)
+                try push(inner, 0, numbered(batch, origin)) { found in
+                    for r in found.columns[origin] { matched[Int(r)] = true }
+                }
             }
             let kept = (0..<Int32(batch.count)).filter { !matched[Int($0)] }
             counter.rows += kept.count

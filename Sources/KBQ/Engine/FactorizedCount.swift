@@ -386,6 +386,14 @@ final class FactorizedCount {
             var known = try product ?? terms(of: v, in: from!, exec)
             // Updated in place below: the product's only holder once it is taken out.
             product = nil
+            // A `not` of a path from `v` to anything rules out the terms it reaches
+            // something from, with no walk counted per term.
+            if atoms[i].kind == .anti, let reaching = try atoms[i].join(bound: v, exec).reachingFrom(v) {
+                guard known.update({ b, w in reaching.contains(binding: b) ? 0 : w }) else { throw Overflow() }
+                product = known
+                if known.isEmpty { return known }
+                continue
+            }
             let answers = try counts(i, by: v, child: nil, nil, within: driving(i, [(v, known)]), known: known, exec)
             let (kind, counted) = (atoms[i].kind, i == matched)
             guard known.update({ b, w in
