@@ -61,6 +61,32 @@ import Testing
         }
     }
 
+    /// A case with no quoted statement: a count per qualifier value reads each value's run
+    /// length alone (every statement is asserted). Values on some statements only, several
+    /// predicates, runs of one statement and of many.
+    @Test func countsByQualifierRunsOfAFullyAssertedCaseAgree() throws {
+        var rng = RRandom(seed: 20261207)
+        var text = "type T\ntype Document\npredicate p\npredicate q\nkey against : entity\nkey weight : integer\nentity D : Document\n"
+        for i in 0..<30 { text += "entity E\(i) : T\n" }
+        text += "from D para 1\n"
+        for _ in 0..<400 {
+            let (a, b) = (rng.int(30), rng.int(30))
+            let against = rng.chance(0.6) ? " {against: E\(rng.int(rng.chance(0.5) ? 3 : 30))}" : ""
+            let weight = rng.chance(0.3) ? (against.isEmpty ? " {weight: \(rng.int(5))}" : "") : ""
+            text += "E\(a) \(rng.chance(0.7) ? "p" : "q") E\(b)\(against)\(weight)\n"
+        }
+        guard case .success(let store) = Loader.load(text: SourceText(name: "asserted.kb", text: text), into: FactStore()) else {
+            Issue.record("the generated case does not load")
+            return
+        }
+        #expect(store.assertedCount == store.statementCount, "the case must have no quoted statement")
+        try Self.agree(store, [
+            ("find ?a, count(?s) as ?n where _ _ _ {against: ?a} as ?s order by ?n desc, ?a limit 5", "?a"),
+            ("find ?a, count(?s) as ?n where _ _ _ {against: ?a} as ?s", "?a"),
+            ("find ?w, count(*) as ?n where _ _ _ {weight: ?w} order by ?w", "?w"),
+        ])
+    }
+
     static func agree(_ store: FactStore, _ questions: [(String, String)]) throws {
         for (q, key) in questions {
             let fast = try Self.rows(q, store, scans: true)
