@@ -519,27 +519,32 @@ import Testing
     @Test func repeatsDroppedAtTheCapMergeAsAllKept() {
         let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? 20261206
         var rng = RRandom(seed: seed)
+        // Small caps, and caps past a row's first room of cells (8), which then grows.
+        var ids = 12
         func statements(_ n: Int) -> [StatementID] {
             var out: [StatementID] = []
             for _ in 0..<n {
                 if rng.chance(0.05) {
-                    out += [JoinPlan.pathMarker(2), StatementID(rng.int(12)), StatementID(rng.int(12))]
+                    out += [JoinPlan.pathMarker(2), StatementID(rng.int(ids)), StatementID(rng.int(ids))]
                 } else {
-                    out.append(StatementID(rng.int(12)))
+                    out.append(StatementID(rng.int(ids)))
                 }
             }
             return out
         }
         var dropped = 0
+        var grown = 0
         for round in 0..<300 {
-            let cap = 1 + rng.int(6)
+            let large = rng.chance(0.4)
+            let cap = large ? 9 + rng.int(40) : 1 + rng.int(6)
+            ids = large ? 90 : 12
             let (all, capped) = (Answers(columns: ["x"], store: FactStore()), Answers(columns: ["x"], store: FactStore()))
             let rows = 1 + rng.int(4)
             for r in 0..<rows {
                 let own = statements(rng.int(4))
                 for a in [all, capped] { a.append(bindings: [UInt64(r)], variables: [0], statements: own) }
             }
-            for _ in 0..<rng.int(40) {
+            for _ in 0..<rng.int(large ? 150 : 40) {
                 let (row, repeat_) = (rng.int(rows), statements(1 + rng.int(3)))
                 all.noteRepeat(of: row, repeat_)
                 capped.noteRepeat(of: row, repeat_, cap: cap)
@@ -549,10 +554,11 @@ import Testing
             for r in 0..<rows {
                 #expect(capped.evidence(r) == all.evidence(r), "round \(round), row \(r), cap \(cap), seed \(seed)")
                 if capped.evidence(r).count >= cap { dropped += 1 }
+                if capped.evidence(r).count > 8 { grown += 1 }
             }
         }
-        // Rows reached their cap: the dropping was exercised.
-        #expect(dropped > 100)
+        // Rows reached their cap, and rows outgrew their first room: both were exercised.
+        #expect(dropped > 100 && grown > 50, "dropped \(dropped), grown \(grown)")
     }
 
     /// A group holds each chain once, found by its hash: two chains with the same hash

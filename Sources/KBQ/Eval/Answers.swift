@@ -25,9 +25,13 @@ public final class Answers {
     /// count as the merge counts them in `repeatState`); rows whose merged evidence is
     /// full; rows whose evidence holds a path's chain (merged by pieces: every repeat kept).
     /// By row: how many cells its merged evidence has so far, or one of the states below;
-    /// its slot of `repeatCap` cells in `repeatCells`, when it has one.
+    /// where its cells start in `repeatCells`, when it has them, and how many they may be
+    /// there. A row's room starts small and doubles up to `repeatCap`, its cells moved to
+    /// the end: most rows are repeated a few times, and a room of the cap for each of 170,000
+    /// answers was 87 MB, written and faulted in at every run.
     @exclusivity(unchecked) private var repeatState: [Int32] = []
     @exclusivity(unchecked) private var repeatSlot: [Int32] = []
+    @exclusivity(unchecked) private var repeatRoom: [Int32] = []
     @exclusivity(unchecked) private var repeatCells: [UInt64] = []
     private var repeatCap: Int? = nil
     private static let repeatsUnseen: Int32 = -1, repeatsByPiece: Int32 = -2, repeatsFull: Int32 = -3
@@ -169,6 +173,7 @@ public final class Answers {
             while repeatState.count <= row {
                 repeatState.append(Answers.repeatsUnseen)
                 repeatSlot.append(-1)
+                repeatRoom.append(0)
             }
             let state = repeatState[row]
             if state == Answers.repeatsFull { return }
@@ -189,16 +194,28 @@ public final class Answers {
                             repeatState[row] = Answers.repeatsFull
                             return
                         }
-                        repeatSlot[row] = Int32(repeatCells.count / cap)
+                        let room = min(cap, max(8, 2 * count))
+                        repeatSlot[row] = Int32(repeatCells.count)
+                        repeatRoom[row] = Int32(room)
                         repeatCells.append(contentsOf: evidenceCells[own])
-                        repeatCells.append(contentsOf: repeatElement(0, count: cap - own.count))
+                        repeatCells.append(contentsOf: repeatElement(0, count: room - own.count))
                     }
-                    let base = Int(repeatSlot[row]) * cap
+                    var base = Int(repeatSlot[row])
                     for s in statements {
                         let cell = JoinPlan.statementTag | UInt64(UInt32(bitPattern: s))
                         // Past the cap the count only has to say so (the row is then full).
                         guard count < cap else { break }
                         if !repeatCells[base..<base + count].contains(cell) {
+                            if count == Int(repeatRoom[row]) {
+                                // Full room: the cells so far moved to one twice its size.
+                                let kept = Array(repeatCells[base..<base + count])
+                                let room = min(cap, 2 * count)
+                                base = repeatCells.count
+                                repeatSlot[row] = Int32(base)
+                                repeatRoom[row] = Int32(room)
+                                repeatCells.append(contentsOf: kept)
+                                repeatCells.append(contentsOf: repeatElement(0, count: room - count))
+                            }
                             repeatCells[base + count] = cell
                             count += 1
                         }
@@ -259,7 +276,7 @@ public final class Answers {
         repeatRows = []
         repeatEnds = []
         repeatStatements = []
-        (repeatState, repeatSlot, repeatCells, repeatCap) = ([], [], [], nil)
+        (repeatState, repeatSlot, repeatRoom, repeatCells, repeatCap) = ([], [], [], [], nil)
     }
 
     /// The chain length of an evidence cell that is a path's marker; nil for any other.
