@@ -54,9 +54,7 @@ extension PreparedQuery {
                 let (x, y) = (Term(raw: UInt32(truncatingIfNeeded: a)), Term(raw: UInt32(truncatingIfNeeded: b)))
                 if x.kind == Term.literalKind, y.kind == Term.literalKind, let before = literals.wordSortsBefore(x.index, y.index) { return before }
             }
-            let (v, w) = (join.decode(a), join.decode(b))
-            if case .integer(let x) = v, case .integer(let y) = w { return x < y }
-            return exec.ops.sortsBefore(v, w)
+            return exec.ops.sortsBefore(join.decode(a), join.decode(b))
         }
         // A derived key's column follows the join's own in each batch.
         var derived = DerivedKeys(derivedKeys.enumerated().map { (k, d) in (column: join.width + k, variable: d.variable, expr: d.expr) })

@@ -264,8 +264,7 @@ extension PreparedQuery {
             groupKeys.append(UInt64(term.raw))
         } }
         if let interrupted { throw interrupted }
-        var noRuns: [ColumnSlice<StatementID>] = []
-        inFirstStatementOrder(&counts, &firstStatement, &groupKeys, &noRuns)
+        _ = inFirstStatementOrder(&counts, &firstStatement, &groupKeys)
         // A constant the closure captures (a captured `var` is checked at every access).
         let keys = groupKeys
         let keyValues = { (g: Int) -> Value in store.value(Term(raw: UInt32(truncatingIfNeeded: keys[g]))) }
@@ -278,16 +277,17 @@ extension PreparedQuery {
     }
 
     /// Groups numbered in the order the general evaluator meets them (by first statement),
-    /// which shows unless the answer is ordered by the key itself.
-    func inFirstStatementOrder(_ counts: inout [Int], _ firstStatement: inout [StatementID], _ groupKeys: inout [UInt64], _ runs: inout [ColumnSlice<StatementID>]) {
-        guard !ordersByKey else { return }
+    /// which shows unless the answer is ordered by the key itself. Returns the old group
+    /// numbers in their new order (nil: left as they were), for a caller with more arrays.
+    func inFirstStatementOrder(_ counts: inout [Int], _ firstStatement: inout [StatementID], _ groupKeys: inout [UInt64]) -> [Int]? {
+        guard !ordersByKey else { return nil }
         var keyed = firstStatement.indices.map { UInt64(UInt32(bitPattern: firstStatement[$0])) << 32 | UInt64($0) }
         keyed.sort()
         let order = keyed.map { Int($0 & 0xFFFF_FFFF) }
         counts = order.map { counts[$0] }
         firstStatement = order.map { firstStatement[$0] }
         groupKeys = order.map { groupKeys[$0] }
-        if !runs.isEmpty { runs = order.map { runs[$0] } }
+        return order
     }
 
     /// Grouped by the predicate with nothing else bound: the predicate index's runs are the
@@ -329,7 +329,7 @@ extension PreparedQuery {
             runs.append(run)
         }
         if let interrupted { throw interrupted }
-        inFirstStatementOrder(&counts, &firstStatement, &groupKeys, &runs)
+        if let order = inFirstStatementOrder(&counts, &firstStatement, &groupKeys) { runs = order.map { runs[$0] } }
         let keys = groupKeys
         let keyValues = { (g: Int) -> Value in .predicate(PredicateID(truncatingIfNeeded: keys[g])) }
         let groups = topGroups(counts, keyValues, exec.ops) ?? Array(counts.indices)
