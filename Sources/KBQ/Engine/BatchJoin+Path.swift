@@ -1,7 +1,8 @@
 /// A path step (`JoinPlan.PathStep`) on a batch: for each row, the nodes the path reaches
-/// from the row's bound end (walked by `Execution.termReach` over term ids), or from every
-/// node the path's predicates touch when neither end is bound; each reached node a row,
-/// with its chain of statements as evidence.
+/// from the row's bound end (walked by `Execution.termReach` over term ids, closures of one
+/// step included), or from every node the path's predicates touch when neither end is
+/// bound (and every entity first, for a path of zero steps); each reached node a row, with
+/// its chain of statements as evidence.
 ///
 /// Invariant: the rows, their order and their chains are the general evaluator's
 /// (`Execution.solvePath`): a bound subject walks forwards, else a bound object backwards,
@@ -149,6 +150,8 @@ extension BatchJoin {
                     // The chain written slot by slot, walking up from the node: the path's
                     // order is the walk's for an inverse walk, its reverse otherwise.
                     let length = op.walk.length(n)
+                    // A closure's chain is shortest, so within its graph's bound (`ClosureDepths`).
+                    precondition(length < slots, "a path's chain is longer than its evidence slots")
                     let first = op.chains.count
                     op.chains.append(JoinPlan.pathMarker(length))
                     op.chains.append(contentsOf: repeatElement(BindingBatch.noStatement, count: slots - 1))

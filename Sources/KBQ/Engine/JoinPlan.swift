@@ -356,7 +356,7 @@ enum JoinPlan {
         default: break
         }
         guard Execution.walksTerms(p.path), p.qualifiers.isEmpty, p.statementVar == nil, !p.quoted,
-            let slots = chainSlots(p.path), slots < 255
+            let slots = chainSlots(p.path, store), slots < 255
         else { return nil }
         func position(_ s: Slot) -> Position? {
             switch s {
@@ -374,13 +374,18 @@ enum JoinPlan {
         return PathStep(subject: subject, object: object, path: p.path, chainSlots: slots)
     }
 
-    /// The most statements a chain of `path` crosses (nil: no bound, a closure).
-    static func chainSlots(_ path: CompiledPath) -> Int? {
+    /// The most statements a chain of `path` crosses; nil when there is no bound. A
+    /// closure is bounded by its graph in `store` (`ClosureDepths`), and without a store
+    /// has none.
+    static func chainSlots(_ path: CompiledPath, _ store: FactStore? = nil) -> Int? {
         switch path {
         case .predicates: return 1
-        case .inverse(let inner): return chainSlots(inner)
-        case .sequence(let parts): return parts.reduce(0 as Int?) { sum, p in sum.flatMap { s in chainSlots(p).map { s + $0 } } }
-        case .alternative(let parts): return parts.reduce(0 as Int?) { most, p in most.flatMap { m in chainSlots(p).map { max(m, $0) } } }
+        case .inverse(let inner): return chainSlots(inner, store)
+        case .sequence(let parts): return parts.reduce(0 as Int?) { sum, p in sum.flatMap { s in chainSlots(p, store).map { s + $0 } } }
+        case .alternative(let parts): return parts.reduce(0 as Int?) { most, p in most.flatMap { m in chainSlots(p, store).map { max(m, $0) } } }
+        case .oneOrMore(let inner), .zeroOrMore(let inner):
+            guard let store, let step = inner.singleStep else { return nil }
+            return store.closureChainBound(step.predicates)
         default: return nil
         }
     }

@@ -71,6 +71,7 @@ extension Execution {
         // (`^(employed_by|board_member_of)`) has no order to keep.
         case .inverse(let p): return JoinPlan.chainSlots(p) == 1 && walkable(p)
         case .sequence(let ps), .alternative(let ps): return ps.allSatisfy(walkable)
+        case .oneOrMore(let p), .zeroOrMore(let p): return p.singleStep != nil
         default: return false
         }
     }
@@ -246,8 +247,41 @@ extension Execution {
                 try termReach(part, from: from, inverse: inverse, &walk, depth: depth + 1, into: &reached)
                 for n in reached where seen.insert(walk.nodes[Int(n)]) { out.append(n) }
             }
+        case .oneOrMore(let inner), .zeroOrMore(let inner):
+            guard let (ps, backwards) = inner.singleStep else { break }
+            try termClosure(ps, inverse: inverse != backwards, from: from, zeroSteps: path.isNullable, &walk, depth: depth, into: &out)
         default:
             break
+        }
+    }
+
+    /// A closure of one step (`part_of+`, `part_of*`) from node `from`, breadth first: the
+    /// nodes in `closure`'s order, each once with its first (shortest) chain. The nodes
+    /// reached are themselves the queue, read from where this call began appending.
+    /// `zeroSteps` adds the start itself first, when it is an entity; without it the start
+    /// is left unmet, so that a cycle back to it makes it an answer.
+    private func termClosure(_ ps: [PredicateID], inverse: Bool, from: Int32, zeroSteps: Bool, _ walk: inout TermWalk,
+                             depth: Int, into out: inout [Int32]) throws {
+        var seen = takeSeen(depth)
+        defer { walkSeen[depth] = seen }
+        seen.clear()
+        func expand(_ node: Int32) {
+            step(ps, from: walk.nodes[Int(node)], inverse: inverse) { n, sid in
+                if seen.insert(n) { out.append(walk.add(n, from: node, by: sid)) }
+            }
+        }
+        var head = out.count
+        if zeroSteps && walk.nodes[Int(from)].kind == Term.entityKind {
+            _ = seen.insert(walk.nodes[Int(from)])
+            out.append(from)
+        } else {
+            try tick()
+            expand(from)
+        }
+        while head < out.count {
+            try tick()
+            expand(out[head])
+            head += 1
         }
     }
 
@@ -290,7 +324,7 @@ extension Execution {
         }
     }
 
-    /// `startNodes` as terms, in its order, for a path that cannot take zero steps. With
+    /// `startNodes` as terms, in its order. With
     /// `leaves` (whether the path's first level leaves from a node), only those nodes: a
     /// walk from any other reaches nothing, so the answers and their order are the same,
     /// without a walk started from every country a `located_in` points at.
@@ -323,6 +357,10 @@ extension Execution {
                 add(objects[i])
             }
         }
+        // A path of zero steps relates every entity to itself: they come first, in id
+        // order, then the other terms its statements touch (`startNodes`). (Such a path
+        // has no levels, so no `leaves`.)
+        if path.isNullable { return (0..<entityCount).map { Term(entity: EntityID($0)) } + nodes.filter { $0.kind != Term.entityKind } }
         return nodes
     }
 }

@@ -36,6 +36,17 @@ enum CompiledPath {
         }
     }
 
+    /// For the inside of a closure, when it is one step over predicates (`part_of` in
+    /// `part_of+`, `^part_of` in `^part_of*`): its predicates, and whether it is crossed
+    /// from object to subject. The term walk takes such closures (`termReach`).
+    var singleStep: (predicates: [PredicateID], inverse: Bool)? {
+        switch self {
+        case .predicates(let ps): return (ps, false)
+        case .inverse(.predicates(let ps)): return (ps, true)
+        default: return nil
+        }
+    }
+
     /// Whether the path relates a node to itself in zero steps.
     var isNullable: Bool {
         switch self {

@@ -46,6 +46,8 @@ public struct FactStore: Sendable {
         let statistics = PredicateStatistics()
         /// Ranked when an ordering first needs them; a copy starts with none.
         let nameRanks = EntityNameRanks()
+        /// Bounded when a closure's plan first needs them; a copy starts with none.
+        let closureDepths = ClosureDepths()
 
         init() {}
 
@@ -225,6 +227,12 @@ public struct FactStore: Sendable {
     /// what the planner weighs join orders by.
     func predicateCounts(_ p: PredicateID) -> PredicateStatistics.Counts {
         storage.statistics.counts(p, self)
+    }
+
+    /// The most statements a chain of a closure over `ps` crosses (`ClosureDepths`); nil
+    /// past `ClosureDepths.cap`.
+    func closureChainBound(_ ps: [PredicateID]) -> Int? {
+        storage.closureDepths.bound(ps, self)
     }
 
     /// Each entity's rank among all ordered by label (`label`) or id (`EntityNameRanks`).
