@@ -668,6 +668,29 @@ import Testing
         #expect(compared >= 20, "queries with answers: \(compared)")
     }
 
+    /// A path's level tables and start nodes are kept with the store (`FactStore.derived`)
+    /// for the next query: a store with more statements walks its own, with neither end
+    /// bound and from a bound end, on one core and in chunks of starts.
+    @Test func keptLevelTablesFollowTheStore() throws {
+        var text = "type T\ntype Document\npredicate p\npredicate q\nentity D : Document\n"
+        for i in 0..<8 { text += "entity E\(i) : T\n" }
+        text += "from D para 1\nE0 p E1\nE1 q E2\nE3 p E4\n"
+        guard let (store, rules) = try BatchJoinTests.generated(text, "kept.kb") else { return }
+        let queries = ["find ?x, ?y where ?x p/q ?y", "find ?y where E3 p/q ?y", "find count(*) where ?x (p|q)/q ?y"]
+        let before = try queries.map { try BatchJoinTests.answers($0, store, rules, batchJoin: true) }
+        guard case .success(let more) = Loader.load(text: SourceText(name: "more.kb", text: "from D para 1\nE4 q E5\nE5 q E6\nE2 q E7\n"), into: store) else {
+            Issue.record("the statements added do not load")
+            return
+        }
+        for (q, old) in zip(queries, before) {
+            let general = try BatchJoinTests.answers(q, more, rules, batchJoin: false)
+            #expect(try BatchJoinTests.answers(q, more, rules, batchJoin: true) == general, "\(q)")
+            #expect(general != old, "\(q): the added statements change its answers")
+        }
+        // The first store still answers as it did.
+        for (q, old) in zip(queries, before) { #expect(try BatchJoinTests.answers(q, store, rules, batchJoin: true) == old, "\(q)") }
+    }
+
     /// A walk's level keeps each term once per round, first in a set, then (after many
     /// terms) entities by marks: both ways, entities and other terms, across rounds.
     @Test func termSeenKeepsEachTermOncePerRound() {
@@ -759,6 +782,11 @@ import Testing
             let joined = try BatchJoinTests.answers(q, store, rules, batchJoin: true)
             #expect(joined == general, "\(q), seed \(seed)")
             #expect(try BatchJoinTests.answers(q, store, rules, batchJoin: true, parallel: true) == general, "on every core: \(q), seed \(seed)")
+            // Starts walked together a few at a time (`pathStartChunk`), so that they
+            // cross chunks.
+            BatchJoin.pathStartChunk = 3
+            #expect(try BatchJoinTests.answers(q, store, rules, batchJoin: true) == general, "in chunks of 3 starts: \(q), seed \(seed)")
+            BatchJoin.pathStartChunk = 512
             if general.contains(where: { $0.evidence.contains { if case .path(let c) = $0 { c.count > 1 } else { false } } }) { withEvidence += 1 }
         }
         #expect(taken == queries.count, "the join took \(taken) of \(queries.count)")

@@ -18,9 +18,9 @@ extension BatchJoin {
         let variables: [Int]
         var rowsOut = 0
         /// With neither end bound: the start nodes, found once a run, and the forward
-        /// levels' steps as tables (`Execution.stepTable`), made with them.
+        /// levels as tables (`Execution.levelTable`), found with them.
         var starts: [Term]? = nil
-        var forwardTables: [[KeyedStatements]]? = nil
+        var forwardTables: [KeyedStatements]? = nil
         // Read and written at every node reached, by the one thread that runs the join:
         // no run-time exclusivity checks (they cost more than the walk's own work).
         @exclusivity(unchecked) var walk = Execution.TermWalk()
@@ -31,6 +31,9 @@ extension BatchJoin {
         @exclusivity(unchecked) var made: [UInt64] = []
         @exclusivity(unchecked) var chains: [StatementID] = []
         @exclusivity(unchecked) var reached: [Int32] = []
+        /// With neither end bound and levels to walk: the start of each of `reached`, an
+        /// index into the chunk of starts walked together.
+        @exclusivity(unchecked) var reachedStart: [Int32] = []
         /// The walk `walk` and `reached` hold: from which start, which way, and (once a row
         /// with the same start and its far end bound has come) its nodes by term. Rows
         /// with the same start come together (a join's rows keep their input's order), and
@@ -123,12 +126,17 @@ extension BatchJoin {
                 op.walked!.byEnd = byEnd
             }
             guard !op.reached.isEmpty else { return }
-            let from = JoinPlan.termTag | UInt64(start.raw)
-            var candidates = op.reached
             if let byEnd = op.walked?.byEnd, let far = bound(inverse ? step.subject : step.object) {
                 guard far & ~0xFFFF_FFFF == JoinPlan.termTag, let nodes = byEnd[UInt32(truncatingIfNeeded: far)] else { return }
-                candidates = nodes
+                try emit(nodes, nodes.indices, from: start, inverse: inverse, row)
+            } else {
+                try emit(op.reached, op.reached.indices, from: start, inverse: inverse, row)
             }
+        }
+        /// Makes a row of input row `row` for each of the walk's nodes `nodes[range]`,
+        /// reached from `start` (backwards when `inverse`), whose ends unify with the step's.
+        func emit(_ nodes: [Int32], _ range: Range<Int>, from start: Term, inverse: Bool, _ row: Int) throws {
+            let from = JoinPlan.termTag | UInt64(start.raw)
             // The ends are checked as `unify` would bind them, with no trail: a bound
             // variable or a constant must be the value, a free one takes it (one variable
             // at both ends takes one value).
@@ -138,7 +146,7 @@ extension BatchJoin {
             let sameFree = subjectFree && objectFree && subject.variable == object.variable
             let (subjectNeed, objectNeed) = (subjectFree ? 0 : bound(subject) ?? 0, objectFree ? 0 : bound(object) ?? 0)
             let slots = op.slotCount
-            for n in candidates {
+            for n in nodes[range] {
                 let to = JoinPlan.termTag | UInt64(op.walk.nodes[Int(n)].raw)
                 let (s, o) = inverse ? (to, from) : (from, to)
                 guard subjectNeed == 0 || subjectNeed == s, objectNeed == 0 || objectNeed == o, !sameFree || s == o else { continue }
@@ -234,17 +242,39 @@ extension BatchJoin {
                 try walk(from: Term(raw: UInt32(truncatingIfNeeded: o)), inverse: true, row)
             } else {
                 if op.starts == nil {
-                    // A walk from every start: each step read from a table of its own, and
-                    // only the nodes the first level's tables leave from started from.
-                    let tables = op.forwards.map { $0.levels.map { $0.map(exec.stepTable) } }
+                    // A walk from every start: each level read from a table of its own, and
+                    // only the nodes the first level's table leaves from started from.
+                    let tables = op.forwards.map { $0.levels.map(exec.levelTable) }
                     op.forwardTables = tables
-                    op.starts = exec.startTerms(step.path, leaves: tables.map { levels in
-                        { t in levels[0].contains { !$0.group(t.raw).isEmpty } }
-                    })
+                    op.starts = exec.startTerms(step.path, firstLevel: op.forwards.map { ($0.levels[0], tables![0]) })
                 }
-                for start in op.starts! {
-                    try exec.tick()
-                    try walk(from: start, inverse: false, row)
+                if let steps = op.forwards, let tables = op.forwardTables {
+                    // By levels: the starts walked together, a chunk at a time (which
+                    // bounds the walk's lists), each start's nodes then made rows.
+                    let starts = op.starts!
+                    op.walked = nil
+                    var at = 0
+                    while at < starts.count {
+                        let chunk = starts[at..<min(at + BatchJoin.pathStartChunk, starts.count)]
+                        op.reached.removeAll(keepingCapacity: true)
+                        op.reachedStart.removeAll(keepingCapacity: true)
+                        try exec.termReach(steps, tables: tables, from: chunk, &op.walk, into: &op.reached, startOf: &op.reachedStart)
+                        var i = 0
+                        while i < op.reached.count {
+                            let k = op.reachedStart[i]
+                            var end = i + 1
+                            while end < op.reached.count && op.reachedStart[end] == k { end += 1 }
+                            try emit(op.reached, i..<end, from: chunk[chunk.startIndex + Int(k)], inverse: false, row)
+                            i = end
+                        }
+                        at += chunk.count
+                    }
+                    op.reached.removeAll(keepingCapacity: true)
+                } else {
+                    for start in op.starts! {
+                        try exec.tick()
+                        try walk(from: start, inverse: false, row)
+                    }
                 }
             }
         }

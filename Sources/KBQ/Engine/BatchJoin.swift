@@ -23,6 +23,11 @@ final class BatchJoin {
     /// work (a gather per column) is spread thin.
     static let batchRows = 1024
 
+    /// Starts of a path walked together (`Execution.termReach(_:tables:from:...)`): enough
+    /// that a level's set-up is spread thin, few enough that a `limit` stops the walk soon.
+    /// (Tests make it small, so that a few dozen starts cross chunks.)
+    nonisolated(unsafe) static var pathStartChunk = 512
+
     /// How a pattern step treats a row's matches: every match a row of its own (a join),
     /// or, for `optional` and `not` of this one pattern, a row with none kept as it is
     /// (a left join) or only such rows kept (an anti-join, which stops at a first match).

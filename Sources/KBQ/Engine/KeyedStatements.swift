@@ -6,9 +6,12 @@ import CKBQPrefetch
 /// order an index lookup of the same end would give them, so a join answers in the same
 /// order whichever way it runs.
 ///
+/// Keyed densely when the keys' range is small enough (`dense`), else hashed (`slots`).
+///
 /// A class: a step reaches it at every row, and a struct of five arrays was retained five
-/// times over at each.
-final class KeyedStatements {
+/// times over at each. Never changed once made, so queries on any thread may share one
+/// (`FactStore.derived`).
+final class KeyedStatements: @unchecked Sendable {
     /// Open addressing: a key and where its group's statements are in `statements`, in
     /// one slot (`end` 0: an empty slot; a group is never empty); a power of two in size,
     /// at most half full. One slot, not a key, a group number and the group's bounds in
@@ -19,6 +22,11 @@ final class KeyedStatements {
         var end: Int32 = 0
     }
     private let slots: [Slot]
+    /// Dense keys instead (`slots` then empty): key k's group at `dense[k] ..< dense[k + 1]`.
+    /// Entities' terms are their numbers, so a side keyed by entities, as most are, has
+    /// keys few times fewer than their range: a group is then two loads at the key's
+    /// place, where a probe hashed it and walked slots that missed the cache.
+    private let dense: [Int32]
     let statements: [StatementID]
     /// Match n's values of the pattern's variables at `n * width ..< (n + 1) * width`.
     let values: [UInt64]
@@ -28,6 +36,13 @@ final class KeyedStatements {
     /// width]`; `sids` in statement order.
     init(keys: [UInt32], sids: [StatementID], values: [UInt64], width: Int) {
         self.width = width
+        let range = Int(keys.max() ?? 0) + 1
+        if range <= KeyedStatements.denseRange(keys.count) {
+            (slots, dense) = ([], KeyedStatements.counted(keys, range: range))
+            (statements, self.values) = KeyedStatements.grouped(keys, starts: dense, sids, values, width: width)
+            return
+        }
+        dense = []
         var size = 16
         while size < keys.count * 2 { size <<= 1 }
         // First each slot's group number in `start` (`end` 1 marks it taken), then its
@@ -69,9 +84,19 @@ final class KeyedStatements {
             let g = Int(slots[slot].start)
             (slots[slot].start, slots[slot].end) = (starts[g], starts[g + 1])
         }
+        (statements, self.values) = KeyedStatements.grouped(groupOf, starts: starts, sids, values, width: width)
+        self.slots = slots
+    }
+
+    /// The matches and their values placed group by group: match i's in group `groupOf[i]`,
+    /// which starts at `starts[groupOf[i]]`; within a group, in the matches' order.
+    private static func grouped<G: FixedWidthInteger>(_ groupOf: [G], starts: [Int32], _ sids: [StatementID], _ values: [UInt64],
+                                                      width: Int) -> ([StatementID], [UInt64]) {
         var fill = starts
         var grouped = [StatementID](repeating: 0, count: sids.count)
         var groupedValues = [UInt64](repeating: 0, count: values.count)
+        // Through buffers: a build touches every match twice, and the arrays' checks and
+        // uniqueness tests were most of its time.
         fill.withUnsafeMutableBufferPointer { fill in
             grouped.withUnsafeMutableBufferPointer { grouped in
                 groupedValues.withUnsafeMutableBufferPointer { groupedValues in
@@ -88,9 +113,21 @@ final class KeyedStatements {
                 }
             }
         }
-        self.slots = slots
-        statements = grouped
-        self.values = groupedValues
+        return (grouped, groupedValues)
+    }
+
+    /// The most keys' range a table of `n` keys takes densely: a table's own size again,
+    /// or a few thousand entries, whichever is more.
+    @inline(__always) static func denseRange(_ n: Int) -> Int { max(4 * n, 4096) }
+
+    /// Where each key's group starts, for keys below `range`, and the end after them.
+    private static func counted(_ keys: [UInt32], range: Int) -> [Int32] {
+        var starts = [Int32](repeating: 0, count: range + 1)
+        starts.withUnsafeMutableBufferPointer { starts in
+            for key in keys { starts[Int(key) + 1] += 1 }
+            for k in 0..<range { starts[k + 1] += starts[k] }
+        }
+        return starts
     }
 
     /// Where the statements of `key` are in `statements` (empty when it has none).
@@ -98,14 +135,20 @@ final class KeyedStatements {
 
     /// The table's slots in a value, for a probe loop to hold as a local: read through
     /// the object at every row, the array was a retain and a release.
-    var lookup: Lookup { Lookup(slots: slots) }
+    var lookup: Lookup { Lookup(slots: slots, dense: dense) }
 
     struct Lookup {
         let slots: [Slot]
+        let dense: [Int32]
 
         /// Where the statements of `key` are in `statements` (empty when it has none).
         @inline(__always) func group(_ key: UInt32) -> Range<Int> {
-            slots.withUnsafeBufferPointer { slots in
+            if !dense.isEmpty {
+                return dense.withUnsafeBufferPointer { dense in
+                    Int(key) < dense.count - 1 ? Int(dense[Int(key)])..<Int(dense[Int(key) + 1]) : 0..<0
+                }
+            }
+            return slots.withUnsafeBufferPointer { slots in
                 let mask = slots.count - 1
                 var slot = KeyedStatements.hash(key) & mask
                 while slots[slot].end != 0 {

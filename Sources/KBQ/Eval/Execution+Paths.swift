@@ -141,7 +141,7 @@ extension Execution {
             } else if let o = value(of: p.object) {
                 try solveTermPath(p, store.term(for: o).map { [$0] } ?? [], inverse: true, emit)
             } else {
-                try solveTermPath(p, startTerms(p.path), inverse: false, emit)
+                try solveTermPath(p, startTerms(p.path, firstLevel: nil), inverse: false, emit)
             }
             return
         }

@@ -19,10 +19,14 @@ extension Execution {
 
         /// Emptied, with `t` as its start; returns the start's node.
         mutating func restart(at t: Term) -> Int32 {
+            clear()
+            return add(t, from: -1, by: -1)
+        }
+
+        mutating func clear() {
             nodes.removeAll(keepingCapacity: true)
             parent.removeAll(keepingCapacity: true)
             via.removeAll(keepingCapacity: true)
-            return add(t, from: -1, by: -1)
         }
 
         mutating func add(_ t: Term, from p: Int32, by s: StatementID) -> Int32 {
@@ -84,9 +88,9 @@ extension Execution {
     }
 
     /// `termReach` of `path` by its levels when it has them (`steps`: `TermSteps(path,
-    /// inverse:)`, made once by the caller, with `tables`, its steps' `stepTable`s, when
-    /// the caller made them), else by the recursive walk.
-    func termReach(_ path: CompiledPath, steps: TermSteps?, tables: [[KeyedStatements]]? = nil, from: Int32, inverse: Bool,
+    /// inverse:)`, made once by the caller, with `tables`, its `levelTable`s, when the
+    /// caller made them), else by the recursive walk.
+    func termReach(_ path: CompiledPath, steps: TermSteps?, tables: [KeyedStatements]? = nil, from: Int32, inverse: Bool,
                    _ walk: inout TermWalk, into out: inout [Int32]) throws {
         if let steps {
             try termReach(steps, tables: tables, from: from, &walk, into: &out)
@@ -151,9 +155,9 @@ extension Execution {
         }
     }
 
-    /// `termReach` of a path of `TermSteps`, the nodes appended to `out`; each step read
-    /// from its table in `tables` (same levels, same steps) when given, else from the index.
-    func termReach(_ steps: TermSteps, tables: [[KeyedStatements]]? = nil, from: Int32, _ walk: inout TermWalk, into out: inout [Int32]) throws {
+    /// `termReach` of a path of `TermSteps`, the nodes appended to `out`; each level read
+    /// from its table in `tables` (`levelTable`) when given, else each step from the index.
+    func termReach(_ steps: TermSteps, tables: [KeyedStatements]? = nil, from: Int32, _ walk: inout TermWalk, into out: inout [Int32]) throws {
         var (frontier, next) = (takeBuffer(0, 0), takeBuffer(0, 1))
         var seen = takeSeen(0)
         defer {
@@ -164,19 +168,29 @@ extension Execution {
         for (l, level) in steps.levels.enumerated() {
             next.removeAll(keepingCapacity: true)
             seen.clear()
-            for node in frontier {
-                try tick()
-                let at = walk.nodes[Int(node)]
-                for (k, s) in level.enumerated() {
-                    if let table = tables?[l][k] {
-                        for n in table.group(at.raw) {
-                            let t = Term(raw: UInt32(truncatingIfNeeded: table.values[n]))
-                            if seen.insert(t) { next.append(walk.add(t, from: node, by: table.statements[n])) }
+            if let table = tables?[l] {
+                // The table's arrays held once for the level: read through the object at
+                // each node, each was a retain and a release.
+                let lookup = table.lookup
+                try table.values.withUnsafeBufferPointer { values in
+                    try table.statements.withUnsafeBufferPointer { statements in
+                        for node in frontier {
+                            try tick()
+                            for n in lookup.group(walk.nodes[Int(node)].raw) {
+                                let t = Term(raw: UInt32(truncatingIfNeeded: values[n]))
+                                if seen.insert(t) { next.append(walk.add(t, from: node, by: statements[n])) }
+                            }
                         }
-                        continue
                     }
-                    step(s.predicates, from: at, inverse: s.inverse) { t, sid in
-                        if seen.insert(t) { next.append(walk.add(t, from: node, by: sid)) }
+                }
+            } else {
+                for node in frontier {
+                    try tick()
+                    let at = walk.nodes[Int(node)]
+                    for s in level {
+                        step(s.predicates, from: at, inverse: s.inverse) { t, sid in
+                            if seen.insert(t) { next.append(walk.add(t, from: node, by: sid)) }
+                        }
                     }
                 }
             }
@@ -185,22 +199,87 @@ extension Execution {
         out.append(contentsOf: frontier)
     }
 
-    /// Step `s`'s statements by the node it leaves from, each with the node it reaches:
-    /// what `step(s.predicates, from:, inverse:)` reads from the index, for a walk from
-    /// every start node. Read from the index, a node's whole run is scanned for the step's
-    /// predicates, once per step of its level, at a place in memory of its own; the table
-    /// holds the step's statements alone. Each node's statements in statement order, as
-    /// the index gives them.
-    func stepTable(_ s: TermSteps.Step) -> KeyedStatements {
-        var sids: [StatementID] = []
-        for p in s.predicates {
-            for sid in store.statements(withPredicate: p) where asserted[Int(sid)] { sids.append(sid) }
+    /// `termReach` of a path of levels, with their tables, from each of `starts`, all at
+    /// once: each level crossed from every start's frontier before the next, so that a
+    /// level's table is taken up once, not once a start, and the walk's lists are set up
+    /// once (a path with both ends free starts from tens of thousands of nodes, most
+    /// reaching a few). Each start's frontier stays together, in the order of `starts`, its
+    /// nodes in the order its own walk gives them, met once each (the level's set emptied
+    /// where the next start's nodes begin): the same nodes, chains and order as a walk
+    /// from each start in turn. `walk` is emptied first; appends the nodes reached to
+    /// `out` and to `startOf` the start of each (its place in `starts`).
+    func termReach(_ steps: TermSteps, tables: [KeyedStatements], from starts: ArraySlice<Term>, _ walk: inout TermWalk,
+                   into out: inout [Int32], startOf: inout [Int32]) throws {
+        var (frontier, next, frontierStart, nextStart) = (takeBuffer(0, 0), takeBuffer(0, 1), takeBuffer(0, 2), takeBuffer(1, 0))
+        var seen = takeSeen(0)
+        defer {
+            (walkBuffers[0], walkBuffers[1], walkBuffers[2], walkBuffers[3]) = (frontier, next, frontierStart, nextStart)
+            walkSeen[0] = seen
         }
-        // Several predicates' lists, one after another: a node's statements must come in
-        // statement order.
-        if s.predicates.count > 1 { sids.sort() }
-        let (from, to) = s.inverse ? (objects, subjects) : (subjects, objects)
-        return KeyedStatements(keys: sids.map { from[Int($0)].raw }, sids: sids, values: sids.map { UInt64(to[Int($0)].raw) }, width: 1)
+        walk.clear()
+        for (k, start) in starts.enumerated() {
+            frontier.append(walk.add(start, from: -1, by: -1))
+            frontierStart.append(Int32(k))
+        }
+        for table in tables {
+            next.removeAll(keepingCapacity: true)
+            nextStart.removeAll(keepingCapacity: true)
+            let lookup = table.lookup
+            try table.values.withUnsafeBufferPointer { values in
+                try table.statements.withUnsafeBufferPointer { statements in
+                    var current: Int32 = -1
+                    for (i, node) in frontier.enumerated() {
+                        try tick()
+                        let start = frontierStart[i]
+                        if start != current {
+                            seen.clear()
+                            current = start
+                        }
+                        for n in lookup.group(walk.nodes[Int(node)].raw) {
+                            let t = Term(raw: UInt32(truncatingIfNeeded: values[n]))
+                            if seen.insert(t) {
+                                next.append(walk.add(t, from: node, by: statements[n]))
+                                nextStart.append(start)
+                            }
+                        }
+                    }
+                }
+            }
+            swap(&frontier, &next)
+            swap(&frontierStart, &nextStart)
+        }
+        precondition(tables.count == steps.levels.count, "a table for each level")
+        out.append(contentsOf: frontier)
+        startOf.append(contentsOf: frontierStart)
+    }
+
+    /// A level's statements by the node they leave from, each with the node it reaches:
+    /// what its steps (`step(s.predicates, from:, inverse:)`) read from the index, one
+    /// after another, for a walk from every start node. Read from the index, a node's
+    /// whole run is scanned for each step's predicates; the table holds the level's
+    /// statements alone, a node's in one group: each step's in statement order, as the
+    /// index gives them, the steps in the level's order. Made once for the store (it
+    /// depends on nothing else) and kept for the next query (`FactStore.derived`).
+    func levelTable(_ level: [TermSteps.Step]) -> KeyedStatements {
+        return store.derived("path level " + Execution.levelKey(level)) {
+            var (keys, sids, values): ([UInt32], [StatementID], [UInt64]) = ([], [], [])
+            for s in level {
+                var stepSids: [StatementID] = []
+                for p in s.predicates {
+                    for sid in store.statements(withPredicate: p) where asserted[Int(sid)] { stepSids.append(sid) }
+                }
+                // Several predicates' lists, one after another: a node's statements must
+                // come in statement order.
+                if s.predicates.count > 1 { stepSids.sort() }
+                let (from, to) = s.inverse ? (objects, subjects) : (subjects, objects)
+                for sid in stepSids {
+                    keys.append(from[Int(sid)].raw)
+                    values.append(UInt64(to[Int(sid)].raw))
+                }
+                sids += stepSids
+            }
+            return KeyedStatements(keys: keys, sids: sids, values: values, width: 1)
+        }
     }
 
     /// `termReach`, the nodes appended to `out`. `depth`: how many sequences and
@@ -321,6 +400,21 @@ extension Execution {
                 let to = store.value(walk.nodes[Int(n)])
                 try inverse ? emit(to, from, walk.chain(n, inverse: true)) : emit(from, to, walk.chain(n, inverse: false))
             }
+        }
+    }
+
+    /// A level's steps as a key of `FactStore.derived`.
+    static func levelKey(_ level: [TermSteps.Step]) -> String {
+        level.map { "\($0.inverse ? "^" : "")\($0.predicates)" }.joined(separator: "|")
+    }
+
+    /// `startTerms` for a walk from every start, made once for the store and kept
+    /// (`FactStore.derived`): with the path's first level and its table (`levelTable`),
+    /// only the terms that level leaves from.
+    func startTerms(_ path: CompiledPath, firstLevel: (steps: [TermSteps.Step], table: KeyedStatements)?) -> [Term] {
+        let leaving = firstLevel.map { "from " + Execution.levelKey($0.steps) } ?? "all"
+        return store.derived("path starts \(path.predicateSet ?? []) \(path.isNullable) \(leaving)") {
+            startTerms(path, leaves: firstLevel.map { level in { !level.table.group($0.raw).isEmpty } })
         }
     }
 

@@ -48,6 +48,8 @@ public struct FactStore: Sendable {
         let nameRanks = EntityNameRanks()
         /// Bounded when a closure's plan first needs them; a copy starts with none.
         let closureDepths = ClosureDepths()
+        /// Made by the layers above when a query first needs them; a copy starts with none.
+        let derived = DerivedCache()
 
         init() {}
 
@@ -233,6 +235,12 @@ public struct FactStore: Sendable {
     /// past `ClosureDepths.cap`.
     func closureChainBound(_ ps: [PredicateID]) -> Int? {
         storage.closureDepths.bound(ps, self)
+    }
+
+    /// What `make` computes from this store, made once for `key` and kept until the store
+    /// changes (`DerivedCache`).
+    func derived<T: Sendable>(_ key: String, _ make: () -> T) -> T {
+        storage.derived.value(key, version: version, make)
     }
 
     /// Each entity's rank among all ordered by label (`label`) or id (`EntityNameRanks`).
