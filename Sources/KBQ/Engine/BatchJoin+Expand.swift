@@ -618,13 +618,11 @@ extension BatchJoin {
         return BatchJoin.has(memberBits(a, t), e)
     }
 
-    /// The bits of a constant type's members (see `isMember`), made once.
+    /// The bits of a constant type's members (see `isMember`): the store's, held by the step.
     func memberBits(_ a: IsAOp, _ t: Int32) -> [UInt64] {
         if let bits = a.memberBits { return bits }
-        var bits = [UInt64](repeating: 0, count: (store.entities.count + 63) / 64)
-        for m in members(a, t) { bits[Int(m) >> 6] |= 1 << UInt64(m & 63) }
-        a.memberBits = bits
-        return bits
+        a.memberBits = store.memberBits(of: t)
+        return a.memberBits!
     }
 
     @inline(__always) static func has(_ bits: [UInt64], _ e: EntityID) -> Bool {

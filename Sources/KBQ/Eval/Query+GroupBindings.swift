@@ -949,10 +949,10 @@ struct DistinctPairs {
     private mutating func grow() {
         let old = slots
         // From a thousand slots: a distinct count over a join meets thousands of pairs,
-        // and each doubling rehashes every pair met so far.
-        // Four times over once large: each growth rehashes every pair met so far, and a
-        // distinct count over a join of a hundred thousand rows grew eight times.
-        slots = Array(repeating: 0, count: max(1024, slots.count * (slots.count >= 1 << 14 ? 4 : 2)))
+        // and each doubling rehashes every pair met so far. Doubling, not more: a table
+        // of 4 MB and more is memory mapped afresh, zeroed and faulted in at every run,
+        // and growing four times over made 180,000 pairs' table 8 MB, not 4.
+        slots = Array(repeating: 0, count: max(1024, slots.count * 2))
         // Placed through buffers, each pair known to be new: `insert` took a uniqueness
         // check and a probe for an equal pair at each.
         slots.withUnsafeMutableBufferPointer { slots in

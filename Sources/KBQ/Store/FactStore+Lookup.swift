@@ -143,23 +143,35 @@ extension FactStore {
         return seen
     }
 
-    /// Members of `t` and of its sub-types.
+    /// Members of `t` and of its sub-types. Made once for the store and kept (`derived`):
+    /// a plan weighs a type step by its members, and the step then reads them, in every
+    /// query that names the type.
     public func members(of t: Int32) -> [EntityID] {
-        // Each entity once (one may be declared with a type and a sub-type, or twice):
-        // marked in a bit per entity, not hashed into a Set (hashing 40,000 members was a
-        // tenth of a query that filters them).
-        var result: [EntityID] = []
-        var seen = [UInt64](repeating: 0, count: (entities.count + 63) / 64)
-        for sub in typeClosure[Int(t)] {
-            for e in typeMembers[Int(sub)] {
-                let (word, bit) = (Int(e) >> 6, UInt64(1) << UInt64(e & 63))
-                if seen[word] & bit == 0 {
-                    seen[word] |= bit
-                    result.append(e)
+        derived("members of type \(t)") { memberBits(of: t).members }
+    }
+
+    /// A bit per entity of the store, set for the members of `t` and of its sub-types
+    /// (made once and kept, as `members(of:)`).
+    func memberBits(of t: Int32) -> [UInt64] { memberBits(of: t).bits }
+
+    private func memberBits(of t: Int32) -> (bits: [UInt64], members: [EntityID]) {
+        derived("member bits of type \(t)") {
+            // Each entity once (one may be declared with a type and a sub-type, or twice):
+            // marked in a bit per entity, not hashed into a Set (hashing 40,000 members was
+            // a tenth of a query that filters them).
+            var result: [EntityID] = []
+            var seen = [UInt64](repeating: 0, count: (entities.count + 63) / 64)
+            for sub in typeClosure[Int(t)] {
+                for e in typeMembers[Int(sub)] {
+                    let (word, bit) = (Int(e) >> 6, UInt64(1) << UInt64(e & 63))
+                    if seen[word] & bit == 0 {
+                        seen[word] |= bit
+                        result.append(e)
+                    }
                 }
             }
+            return (seen, result)
         }
-        return result
     }
 
     public func isStance(_ p: PredicateID) -> Bool { predicates[Int(p)].isStance }
