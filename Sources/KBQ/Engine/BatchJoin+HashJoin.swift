@@ -86,6 +86,8 @@ extension BatchJoin {
         }
         // Every row of the step, for an incoming row whose side is no key (made if one is met).
         var all: [Int32]? = nil
+        // Held here: read from the operator at each row, its arrays were retained and released.
+        let (buckets, unkeyed) = (h.buckets, h.unkeyed)
         try entities.withNames { names in
             try literals.withPayloads { payloads in
                 let tables = BindingFilter.Tables(names: names, literals: payloads)
@@ -97,7 +99,7 @@ extension BatchJoin {
                         // The rows of the key's hash and those with no key, in the step's order.
                         let matches: ArraySlice<Int32>
                         if let key {
-                            matches = BatchJoin.merged(h.buckets.rows(key), h.unkeyed)
+                            matches = BatchJoin.merged(buckets.rows(key), unkeyed)
                         } else {
                             if all == nil { all = Array(0..<Int32(rows.count)) }
                             matches = all![...]
@@ -139,13 +141,19 @@ extension BatchJoin {
     }
 
     /// Rows by key: the rows grouped by key (each key's in increasing order), and an open
-    /// addressing table from a key to where its rows start (a dictionary of arrays made an
-    /// array a key, and hashed every key again).
+    /// addressing table from a key to where its rows start, a slot holding the key and its
+    /// rows' bounds together, so that a probe reads one place (a dictionary of arrays made
+    /// an array a key, and hashed every key again; three arrays were three cache misses).
     struct HashBuckets {
+        struct Slot {
+            var key: UInt64 = 0
+            /// Where the key's rows start and end in `rowsByKey` (`end` 0: an empty slot; a
+            /// key has a row at least).
+            var start: Int32 = 0
+            var end: Int32 = 0
+        }
         private var rowsByKey: [Int32] = []
-        private var keys: [UInt64] = []
-        private var starts: [Int32] = []
-        private var counts: [Int32] = []
+        private var slots: [Slot] = []
 
         init() {}
 
@@ -159,22 +167,23 @@ extension BatchJoin {
             var size = 16
             while size < keyed.count * 2 { size *= 2 }
             let mask = size - 1
-            (keys, starts, counts) = ([UInt64](repeating: 0, count: size), [Int32](repeating: -1, count: size), [Int32](repeating: 0, count: size))
-            // First each pair's slot, with `counts` counting the slot's rows.
+            // First each pair's slot, with `end` counting the slot's rows.
+            var slots = [Slot](repeating: Slot(), count: size)
             var slotOf = [Int32](repeating: 0, count: keyed.count)
             for (i, pair) in keyed.enumerated() {
                 var slot = HashBuckets.home(pair.key) & mask
-                while starts[slot] >= 0 && keys[slot] != pair.key { slot = (slot + 1) & mask }
-                if starts[slot] < 0 { (keys[slot], starts[slot]) = (pair.key, 0) }
-                counts[slot] += 1
+                while slots[slot].end > 0 && slots[slot].key != pair.key { slot = (slot + 1) & mask }
+                slots[slot].key = pair.key
+                slots[slot].end += 1
                 slotOf[i] = Int32(slot)
             }
             // Then where each key's rows start, in slot order, and the rows in place.
             var next = [Int32](repeating: 0, count: size)
             var at: Int32 = 0
-            for slot in 0..<size where starts[slot] >= 0 {
-                (starts[slot], next[slot]) = (at, at)
-                at += counts[slot]
+            for slot in 0..<size where slots[slot].end > 0 {
+                let count = slots[slot].end
+                (slots[slot].start, slots[slot].end, next[slot]) = (at, at + count, at)
+                at += count
             }
             rowsByKey = [Int32](repeating: 0, count: keyed.count)
             for (i, pair) in keyed.enumerated() {
@@ -182,6 +191,7 @@ extension BatchJoin {
                 rowsByKey[Int(next[slot])] = pair.row
                 next[slot] += 1
             }
+            self.slots = slots
         }
 
         /// A key's first slot: the keys are hashes already, but their low bits are mixed in
@@ -192,13 +202,17 @@ extension BatchJoin {
 
         /// The rows of `key`, in increasing order.
         func rows(_ key: UInt64) -> ArraySlice<Int32> {
-            guard !keys.isEmpty else { return [] }
-            var slot = HashBuckets.home(key) & (keys.count - 1)
-            while starts[slot] >= 0 {
-                if keys[slot] == key { return rowsByKey[Int(starts[slot])..<Int(starts[slot] + counts[slot])] }
-                slot = (slot + 1) & (keys.count - 1)
+            guard !slots.isEmpty else { return [] }
+            let bounds: Range<Int>? = slots.withUnsafeBufferPointer { slots in
+                let mask = slots.count - 1
+                var slot = HashBuckets.home(key) & mask
+                while slots[slot].end > 0 {
+                    if slots[slot].key == key { return Int(slots[slot].start)..<Int(slots[slot].end) }
+                    slot = (slot + 1) & mask
+                }
+                return nil
             }
-            return []
+            return bounds.map { rowsByKey[$0] } ?? []
         }
     }
 
