@@ -35,6 +35,14 @@ public final class Answers {
     @exclusivity(unchecked) private var repeatCells: [UInt64] = []
     private var repeatCap: Int? = nil
     private static let repeatsUnseen: Int32 = -1, repeatsByPiece: Int32 = -2, repeatsFull: Int32 = -3
+    /// `repeatsCounted - n`: a row with no room yet, whose cells and repeats' statements
+    /// number n, fewer than the cap (see `noteRepeat`).
+    private static let repeatsCounted: Int32 = -4
+    /// With a cap: by row, its last repeat logged (-1: none); by repeat, the row's repeat
+    /// logged before it. A row's room is made only once its count nears the cap, from
+    /// the repeats logged until then.
+    @exclusivity(unchecked) private var repeatLast: [Int32] = []
+    @exclusivity(unchecked) private var repeatPrevious: [Int32] = []
 
     static let boxTag: UInt64 = 4 << 32
 
@@ -109,7 +117,7 @@ public final class Answers {
 
     /// Rows `rows` of a join's batch: the projected variables' bindings and the statements
     /// behind each row, in slot order.
-    func append(_ batch: BindingBatch, rows: Range<Int>, variables: [Int]) {
+    func append(_ batch: BindingBatch, rows: some Collection<Int>, variables: [Int]) {
         if rows.count <= 16 {
             // A few rows (a small query's answer): read in place, no arrays made.
             for r in rows {
@@ -174,6 +182,7 @@ public final class Answers {
                 repeatState.append(Answers.repeatsUnseen)
                 repeatSlot.append(-1)
                 repeatRoom.append(0)
+                repeatLast.append(-1)
             }
             let state = repeatState[row]
             if state == Answers.repeatsFull { return }
@@ -184,12 +193,21 @@ public final class Answers {
                 } else if state == Answers.repeatsUnseen, evidenceCells[evidenceRange(row)].contains(where: { Answers.chainLength($0) != nil }) {
                     repeatState[row] = Answers.repeatsByPiece
                 } else {
-                    // The merge counts the row's own cells as they are, then each cell a
-                    // repeat adds that the row lacks; a repeat is added whole or not at all.
                     var count = Int(state)
-                    if state == Answers.repeatsUnseen {
-                        let own = evidenceRange(row)
-                        count = own.count
+                    if state == Answers.repeatsUnseen || state <= Answers.repeatsCounted {
+                        // While the row's cells and its repeats' number fewer than the cap,
+                        // its merged evidence cannot be full: they are only counted (most
+                        // rows are repeated a few times, and a room apiece cost more than
+                        // the rest of a distinct answer).
+                        let own = evidenceRange(row).count
+                        let cells = (state == Answers.repeatsUnseen ? own : Int(Answers.repeatsCounted - state)) + statements.count
+                        if cells < cap {
+                            repeatState[row] = Answers.repeatsCounted - Int32(cells)
+                            logRepeat(row, statements)
+                            return
+                        }
+                        // Counted exactly from here: its own cells, then the repeats so far.
+                        count = own
                         if count >= cap {
                             repeatState[row] = Answers.repeatsFull
                             return
@@ -197,36 +215,70 @@ public final class Answers {
                         let room = min(cap, max(8, 2 * count))
                         repeatSlot[row] = Int32(repeatCells.count)
                         repeatRoom[row] = Int32(room)
-                        repeatCells.append(contentsOf: evidenceCells[own])
-                        repeatCells.append(contentsOf: repeatElement(0, count: room - own.count))
-                    }
-                    var base = Int(repeatSlot[row])
-                    for s in statements {
-                        let cell = JoinPlan.statementTag | UInt64(UInt32(bitPattern: s))
-                        // Past the cap the count only has to say so (the row is then full).
-                        guard count < cap else { break }
-                        if !repeatCells[base..<base + count].contains(cell) {
-                            if count == Int(repeatRoom[row]) {
-                                // Full room: the cells so far moved to one twice its size.
-                                let kept = Array(repeatCells[base..<base + count])
-                                let room = min(cap, 2 * count)
-                                base = repeatCells.count
-                                repeatSlot[row] = Int32(base)
-                                repeatRoom[row] = Int32(room)
-                                repeatCells.append(contentsOf: kept)
-                                repeatCells.append(contentsOf: repeatElement(0, count: room - count))
-                            }
-                            repeatCells[base + count] = cell
-                            count += 1
+                        repeatCells.append(contentsOf: evidenceCells[evidenceRange(row)])
+                        repeatCells.append(contentsOf: repeatElement(0, count: room - count))
+                        for n in loggedRepeats(of: row) {
+                            addToRoom(row, repeatStatements[(n == 0 ? 0 : Int(repeatEnds[n - 1]))..<Int(repeatEnds[n])], &count, cap: cap)
                         }
                     }
+                    addToRoom(row, statements, &count, cap: cap)
                     repeatState[row] = count >= cap ? Answers.repeatsFull : Int32(count)
                 }
             }
         }
+        logRepeat(row, statements)
+    }
+
+    /// Adds the cells of a repeat's `statements` that row `row`'s room lacks, counting
+    /// them in `count`, as the merge counts them: the row's own cells as they are, then
+    /// each cell a repeat adds that the row lacks. Past the cap the count only has to say
+    /// so (the row is then full).
+    private func addToRoom(_ row: Int, _ statements: some Collection<StatementID>, _ count: inout Int, cap: Int) {
+        var base = Int(repeatSlot[row])
+        for s in statements {
+            let cell = JoinPlan.statementTag | UInt64(UInt32(bitPattern: s))
+            guard count < cap else { break }
+            if !repeatCells[base..<base + count].contains(cell) {
+                if count == Int(repeatRoom[row]) {
+                    // Full room: the cells so far moved to one twice its size.
+                    let kept = Array(repeatCells[base..<base + count])
+                    let room = min(cap, 2 * count)
+                    base = repeatCells.count
+                    repeatSlot[row] = Int32(base)
+                    repeatRoom[row] = Int32(room)
+                    repeatCells.append(contentsOf: kept)
+                    repeatCells.append(contentsOf: repeatElement(0, count: room - count))
+                }
+                repeatCells[base + count] = cell
+                count += 1
+            }
+        }
+    }
+
+    private func logRepeat(_ row: Int, _ statements: [StatementID]) {
+        // (A repeat logged without a cap is in no row's list: a row's room then counts
+        // fewer cells than the merge will, and keeps repeats the merge may drop, never
+        // the other way round.)
+        if row < repeatLast.count {
+            repeatPrevious.append(repeatLast[row])
+            repeatLast[row] = Int32(repeatRows.count)
+        } else {
+            repeatPrevious.append(-1)
+        }
         repeatRows.append(Int32(row))
         repeatStatements.append(contentsOf: statements)
         repeatEnds.append(UInt32(repeatStatements.count))
+    }
+
+    /// The repeats of `row` logged so far, in the order met.
+    private func loggedRepeats(of row: Int) -> [Int] {
+        var out: [Int] = []
+        var n = Int(repeatLast[row])
+        while n >= 0 {
+            out.append(n)
+            n = Int(repeatPrevious[n])
+        }
+        return out.reversed()
     }
 
     /// Adds to each repeated row, repeat by repeat in the order met, the statements it
@@ -277,6 +329,7 @@ public final class Answers {
         repeatEnds = []
         repeatStatements = []
         (repeatState, repeatSlot, repeatRoom, repeatCells, repeatCap) = ([], [], [], [], nil)
+        (repeatLast, repeatPrevious) = ([], [])
     }
 
     /// The chain length of an evidence cell that is a path's marker; nil for any other.

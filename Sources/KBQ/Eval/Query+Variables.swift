@@ -60,30 +60,38 @@ extension PreparedQuery {
         var rowOfBinding: [UInt64: Int] = [:]
         var rowOfBindings: [[UInt64]: Int] = [:]
         var statements: [StatementID] = []
+        // A batch's new answers are appended together, then its repeats noted in order
+        // (a repeat only reads the evidence of its first row, which is in by then): an
+        // append a row cost more than the row's own work.
+        var fresh: [Int] = []
+        var repeats: [(row: Int, of: Int)] = []
         try j.join.runBatches { batch in
             try exec.tick(by: batch.count)
             let columns = vars.map { batch.columns[$0] }
             let filled = batch.evidence.filter { !$0.isEmpty }
+            fresh.removeAll(keepingCapacity: true)
+            repeats.removeAll(keepingCapacity: true)
             for r in 0..<batch.count {
+                let next = answers.count + fresh.count
                 var known: Int? = nil
                 if vars.count == 1 {
                     let b = columns[0].isEmpty ? 0 : columns[0][r]
                     let entity = b & ~0xFFFF_FFFF == JoinPlan.termTag && UInt32(truncatingIfNeeded: b) < UInt32(rowOfEntity.count) ? Int(UInt32(truncatingIfNeeded: b)) : nil
                     if let e = entity {
-                        if rowOfEntity[e] >= 0 { known = Int(rowOfEntity[e]) } else { rowOfEntity[e] = Int32(answers.count) }
+                        if rowOfEntity[e] >= 0 { known = Int(rowOfEntity[e]) } else { rowOfEntity[e] = Int32(next) }
                     } else if let r = rowOfBinding[b] {
                         known = r
                     } else {
-                        rowOfBinding[b] = answers.count
+                        rowOfBinding[b] = next
                     }
                 } else {
                     let key = columns.map { $0.isEmpty ? 0 : $0[r] }
-                    if let r = rowOfBindings[key] { known = r } else { rowOfBindings[key] = answers.count }
+                    if let r = rowOfBindings[key] { known = r } else { rowOfBindings[key] = next }
                 }
-                guard let i = known else {
-                    answers.append(batch, rows: r..<r + 1, variables: vars)
-                    continue
-                }
+                if let i = known { repeats.append((r, i)) } else { fresh.append(r) }
+            }
+            answers.append(batch, rows: fresh, variables: vars)
+            for (r, i) in repeats {
                 // Most repeats of an answer met thousands of times come after its evidence
                 // is full, and would be dropped.
                 if answers.repeatsDropped(i) { continue }
