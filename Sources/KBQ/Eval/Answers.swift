@@ -6,8 +6,10 @@
 public final class Answers {
     public let columns: [String]
     let store: FactStore
-    /// The store's literal table, taken once (see `JoinPlan.decode`).
-    private let literals: LiteralTable
+    /// The store's literal table, taken once (see `JoinPlan.decode`), when a row is first
+    /// read: a copy retains each of its arrays, and a query of a few answers (made at
+    /// every run) paid for it whether or not its rows were read.
+    private lazy var literals: LiteralTable = store.literals
     // Appended to at every answer, by one thread: no run-time exclusivity checks.
     @exclusivity(unchecked) private var cells: [UInt64] = []
     @exclusivity(unchecked) private var boxed: [Value] = []
@@ -68,7 +70,6 @@ public final class Answers {
     public init(columns: [String], store: FactStore) {
         self.columns = columns
         self.store = store
-        literals = store.literals
         // Room for a screenful of rows before the first growth.
         cells.reserveCapacity(32 * max(1, columns.count))
         evidenceEnds.reserveCapacity(32)
