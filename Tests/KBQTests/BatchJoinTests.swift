@@ -764,6 +764,8 @@ import Testing
             // Both ends free, the first step backwards: walks start only where it leaves.
             "find ?x, ?z where ?x ^q/p ?z",
             "find ?x, count(*) as ?n where ?x (^p|q)/q ?z group by ?x order by ?n desc, ?x limit 5",
+            // Alternatives walked backwards from a bound object, by levels.
+            "find ?x, ?y where ?y is_a U, ?x (p|^q|r) ?y",
             // Closures of one step (chains as long as the graph allows, `ClosureDepths`).
             "find ?x, ?z where ?x is_a U, ?x p+ ?z",
             "find ?z, count(*) as ?n where ?x q* ?z group by ?z order by ?n desc, ?z limit 5",
@@ -784,9 +786,10 @@ import Testing
             #expect(try BatchJoinTests.answers(q, store, rules, batchJoin: true, parallel: true) == general, "on every core: \(q), seed \(seed)")
             // Starts walked together a few at a time (`pathStartChunk`), so that they
             // cross chunks.
-            BatchJoin.pathStartChunk = 3
-            #expect(try BatchJoinTests.answers(q, store, rules, batchJoin: true) == general, "in chunks of 3 starts: \(q), seed \(seed)")
-            BatchJoin.pathStartChunk = 512
+            // And every walk from a bound end reading the levels' tables (`tablesAfter`).
+            (BatchJoin.pathStartChunk, BatchJoin.PathOp.tablesAfter) = (3, 0)
+            #expect(try BatchJoinTests.answers(q, store, rules, batchJoin: true) == general, "in chunks of 3 starts, tables read: \(q), seed \(seed)")
+            (BatchJoin.pathStartChunk, BatchJoin.PathOp.tablesAfter) = (512, 64)
             if general.contains(where: { $0.evidence.contains { if case .path(let c) = $0 { c.count > 1 } else { false } } }) { withEvidence += 1 }
         }
         #expect(taken == queries.count, "the join took \(taken) of \(queries.count)")

@@ -34,6 +34,42 @@ extension BatchJoin {
         /// With neither end bound and levels to walk: the start of each of `reached`, an
         /// index into the chunk of starts walked together.
         @exclusivity(unchecked) var reachedStart: [Int32] = []
+        /// Walks from a bound end in this run, and the backward levels' and the prefix's
+        /// tables (`Execution.levelTable`) once they have been many: a walk from each of
+        /// tens of thousands of rows read each node's whole index run for the step's
+        /// predicates; a level's table holds its statements alone, kept with the store.
+        var boundWalks = 0
+        var backwardTables: [KeyedStatements]? = nil
+        var prefixTables: [KeyedStatements]? = nil
+
+        enum Levels { case forwards, backwards, prefix }
+
+        /// The tables of the levels `which` (of `forwards`, `backwards` or `prefixSteps`,
+        /// kept in `forwardTables`, `backwardTables` or `prefixTables`) once this run has
+        /// walked from more than `tablesAfter` bound ends; nil before, or for a path
+        /// without such levels. (A switch, not key paths: a key path was made, retained
+        /// and released at every walk.)
+        func tables(_ which: Levels, _ exec: Execution) -> [KeyedStatements]? {
+            let (steps, known) = switch which {
+            case .forwards: (forwards, forwardTables)
+            case .backwards: (backwards, backwardTables)
+            case .prefix: (prefixSteps, prefixTables)
+            }
+            guard let steps else { return nil }
+            if let known { return known }
+            boundWalks += 1
+            guard boundWalks > PathOp.tablesAfter else { return nil }
+            let made = steps.levels.map(exec.levelTable)
+            switch which {
+            case .forwards: forwardTables = made
+            case .backwards: backwardTables = made
+            case .prefix: prefixTables = made
+            }
+            return made
+        }
+
+        /// (Tests make it 0, so that every walk reads the tables.)
+        nonisolated(unsafe) static var tablesAfter = 64
         /// The walk `walk` and `reached` hold: from which start, which way, and (once a row
         /// with the same start and its far end bound has come) its nodes by term. Rows
         /// with the same start come together (a join's rows keep their input's order), and
@@ -115,7 +151,8 @@ extension BatchJoin {
                 let root = op.walk.restart(at: start)
                 op.reached.removeAll(keepingCapacity: true)
                 op.walked = nil
-                try exec.termReach(step.path, steps: inverse ? op.backwards : op.forwards, tables: inverse ? nil : op.forwardTables,
+                let tables = op.tables(inverse ? .backwards : .forwards, exec)
+                try exec.termReach(step.path, steps: inverse ? op.backwards : op.forwards, tables: tables,
                                    from: root, inverse: inverse, &op.walk, into: &op.reached)
                 op.walked = (start.raw, inverse, nil)
             } else if op.walked?.byEnd == nil, let far = bound(inverse ? step.subject : step.object), far & ~0xFFFF_FFFF == JoinPlan.termTag {
@@ -189,7 +226,8 @@ extension BatchJoin {
             op.walked = nil
             let root = op.walk.restart(at: start)
             op.reached.removeAll(keepingCapacity: true)
-            try exec.termReach(prefix, steps: op.prefixSteps, from: root, inverse: false, &op.walk, into: &op.reached)
+            try exec.termReach(prefix, steps: op.prefixSteps, tables: op.tables(.prefix, exec), from: root, inverse: false,
+                               &op.walk, into: &op.reached)
             guard !op.reached.isEmpty else { return }
             let before = op.reached
             op.reached.removeAll(keepingCapacity: true)

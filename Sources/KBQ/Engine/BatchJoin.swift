@@ -240,7 +240,7 @@ final class BatchJoin {
                 // A run starts: the start nodes are found again (the store may have changed).
                 p.rowsOut = 0
                 p.starts = nil
-                p.forwardTables = nil
+                (p.forwardTables, p.backwardTables, p.prefixTables, p.boundWalks) = (nil, nil, nil, 0)
                 p.walked = nil
                 p.linksTo = nil
             case (.hashJoin(let h), .hashJoin(let g)?):
