@@ -659,9 +659,14 @@ import Testing
             for q in ["find ?x, ?y where ?x \(path) ?y", "find ?y where E1 \(path) ?y", "find ?x where ?x \(path) E3", "find count(*) where ?x \(path) ?y"] {
                 Execution.allowTermPaths = true
                 let walked = try BatchJoinTests.answers(q, store, rules, batchJoin: true)
+                // Every closure's step read from its table (`closureTablesAfter`).
+                Execution.closureTablesAfter = 0
+                let walkedByTables = try BatchJoinTests.answers(q, store, rules, batchJoin: true)
+                Execution.closureTablesAfter = 64
                 Execution.allowTermPaths = false
                 let reached = try BatchJoinTests.answers(q, store, rules, batchJoin: true)
                 #expect(walked == reached, "\(q), seed \(seed)")
+                #expect(walkedByTables == reached, "closures by tables: \(q), seed \(seed)")
                 if !reached.isEmpty { compared += 1 }
             }
         }
@@ -787,9 +792,9 @@ import Testing
             // Starts walked together a few at a time (`pathStartChunk`), so that they
             // cross chunks.
             // And every walk from a bound end reading the levels' tables (`tablesAfter`).
-            (BatchJoin.pathStartChunk, BatchJoin.PathOp.tablesAfter) = (3, 0)
+            (BatchJoin.pathStartChunk, BatchJoin.PathOp.tablesAfter, Execution.closureTablesAfter) = (3, 0, 0)
             #expect(try BatchJoinTests.answers(q, store, rules, batchJoin: true) == general, "in chunks of 3 starts, tables read: \(q), seed \(seed)")
-            (BatchJoin.pathStartChunk, BatchJoin.PathOp.tablesAfter) = (512, 64)
+            (BatchJoin.pathStartChunk, BatchJoin.PathOp.tablesAfter, Execution.closureTablesAfter) = (512, 64, 64)
             if general.contains(where: { $0.evidence.contains { if case .path(let c) = $0 { c.count > 1 } else { false } } }) { withEvidence += 1 }
         }
         #expect(taken == queries.count, "the join took \(taken) of \(queries.count)")

@@ -344,25 +344,60 @@ extension Execution {
         var seen = takeSeen(depth)
         defer { walkSeen[depth] = seen }
         seen.clear()
-        func expand(_ node: Int32) {
-            step(ps, from: walk.nodes[Int(node)], inverse: inverse) { n, sid in
-                if seen.insert(n) { out.append(walk.add(n, from: node, by: sid)) }
-            }
-        }
-        var head = out.count
-        if zeroSteps && walk.nodes[Int(from)].kind == Term.entityKind {
+        let base = out.count
+        // With zero steps the start is the first node reached (and expanded from there);
+        // without, it is expanded first, unmet.
+        let expandsStart = !(zeroSteps && walk.nodes[Int(from)].kind == Term.entityKind)
+        if !expandsStart {
             _ = seen.insert(walk.nodes[Int(from)])
             out.append(from)
-        } else {
-            try tick()
-            expand(from)
         }
-        while head < out.count {
-            try tick()
-            expand(out[head])
-            head += 1
+        /// The breadth-first walk, each node expanded by `expand` in the order reached.
+        func breadthFirst(_ expand: (Int32) -> Void) throws {
+            if expandsStart {
+                try tick()
+                expand(from)
+            }
+            var head = base
+            while head < out.count {
+                try tick()
+                expand(out[head])
+                head += 1
+            }
+        }
+        // Past a few closures in a run (one from every start), the step is read from its
+        // table (`levelTable`, kept with the store, and by this execution for the run):
+        // from the index, each node's whole run was read for the step's predicates, a
+        // cache miss at nearly every statement of a store of millions.
+        closureWalks += 1
+        guard closureWalks > Execution.closureTablesAfter else {
+            try breadthFirst { node in
+                step(ps, from: walk.nodes[Int(node)], inverse: inverse) { n, sid in
+                    if seen.insert(n) { out.append(walk.add(n, from: node, by: sid)) }
+                }
+            }
+            return
+        }
+        if closureTable?.predicates != ps || closureTable?.inverse != inverse {
+            closureTable = (ps, inverse, levelTable([TermSteps.Step(predicates: ps, inverse: inverse)]))
+        }
+        let table = closureTable!.table
+        let lookup = table.lookup
+        try table.values.withUnsafeBufferPointer { values in
+            try table.statements.withUnsafeBufferPointer { statements in
+                try breadthFirst { node in
+                    for n in lookup.group(walk.nodes[Int(node)].raw) {
+                        let t = Term(raw: UInt32(truncatingIfNeeded: values[n]))
+                        if seen.insert(t) { out.append(walk.add(t, from: node, by: statements[n])) }
+                    }
+                }
+            }
         }
     }
+
+    /// How many closures a run walks from the index before reading their steps' tables.
+    /// (Tests make it 0, so that every closure reads the table.)
+    nonisolated(unsafe) static var closureTablesAfter = 64
 
     /// Buffer `k` of level `depth`, emptied and moved out (so that appending to it copies
     /// nothing); the caller puts it back.

@@ -89,6 +89,12 @@ final class Execution {
     @exclusivity(unchecked) var walkSeen: [TermSeen] = []
     /// Three lists per nesting level of a term walk, kept from one start node to the next.
     @exclusivity(unchecked) var walkBuffers: [[Int32]] = []
+    /// Closures walked by `termClosure` in this run (past a few, each reads its step's
+    /// table).
+    @exclusivity(unchecked) var closureWalks = 0
+    /// The last closure step's table, held for the run (found in the store's cache by a
+    /// key made of its predicates, once a walk, it cost more than the walk).
+    @exclusivity(unchecked) var closureTable: (predicates: [PredicateID], inverse: Bool, table: KeyedStatements)? = nil
     // The store's columns, held here so that the hot loop reads them without a retain.
     let subjects: Column<Term>
     let predicates: Column<PredicateID>
@@ -132,6 +138,8 @@ final class Execution {
         pathScratch = PathScratch()
         walkSeen = []
         walkBuffers = []
+        closureWalks = 0
+        closureTable = nil
     }
 
     /// A fresh execution over the same store and rules (for another thread).
