@@ -195,8 +195,9 @@ extension BatchJoin {
                     // The chain written slot by slot, walking up from the node: the path's
                     // order is the walk's for an inverse walk, its reverse otherwise.
                     let length = op.walk.length(n)
-                    // A closure's chain is shortest, so within its graph's bound (`ClosureDepths`).
-                    precondition(length < slots, "a path's chain is longer than its evidence slots")
+                    // A closure's chain is shortest, so within its graph's bound (`ClosureDepths`);
+                    // were it not, the query stops with an error rather than write past its slots.
+                    guard length < slots else { throw ChainPastSlots() }
                     let first = op.chains.count
                     op.chains.append(JoinPlan.pathMarker(length))
                     op.chains.append(contentsOf: repeatElement(BindingBatch.noStatement, count: slots - 1))
@@ -321,6 +322,12 @@ extension BatchJoin {
 }
 
 extension BatchJoin {
+    /// A path's chain longer than the evidence slots its plan gave it: never, while
+    /// `ClosureDepths` bounds every closure's chains (its tests hold it to a search).
+    struct ChainPastSlots: Error, CustomStringConvertible {
+        var description: String { "internal error: a path's chain is longer than its plan allows (please report the query)" }
+    }
+
     /// For a `not` of one path step whose far end is a wildcard (`not ?x employed_by/
     /// located_in _`), from a start every row binds: whether each row's start reaches
     /// anything. Only that decides the `not`, so the walk's nodes and chains are not made:
