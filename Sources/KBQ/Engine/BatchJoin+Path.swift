@@ -287,7 +287,7 @@ extension BatchJoin {
                     op.forwardTables = tables
                     op.starts = exec.startTerms(step.path, firstLevel: op.forwards.map { ($0.levels[0], tables![0]) })
                 }
-                if let steps = op.forwards, let tables = op.forwardTables {
+                if let tables = op.forwardTables {
                     // By levels: the starts walked together, a chunk at a time (which
                     // bounds the walk's lists), each start's nodes then made rows.
                     let starts = op.starts!
@@ -297,7 +297,7 @@ extension BatchJoin {
                         let chunk = starts[at..<min(at + BatchJoin.pathStartChunk, starts.count)]
                         op.reached.removeAll(keepingCapacity: true)
                         op.reachedStart.removeAll(keepingCapacity: true)
-                        try exec.termReach(steps, tables: tables, from: chunk, &op.walk, into: &op.reached, startOf: &op.reachedStart)
+                        try exec.termReach(levels: tables, from: chunk, &op.walk, into: &op.reached, startOf: &op.reachedStart)
                         var i = 0
                         while i < op.reached.count {
                             let k = op.reachedStart[i]

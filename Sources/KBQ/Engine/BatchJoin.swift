@@ -23,7 +23,7 @@ final class BatchJoin {
     /// work (a gather per column) is spread thin.
     static let batchRows = 1024
 
-    /// Starts of a path walked together (`Execution.termReach(_:tables:from:...)`): enough
+    /// Starts of a path walked together (`Execution.termReach(levels:from:...)`): enough
     /// that a level's set-up is spread thin, few enough that a `limit` stops the walk soon.
     /// (Tests make it small, so that a few dozen starts cross chunks.)
     nonisolated(unsafe) static var pathStartChunk = 512

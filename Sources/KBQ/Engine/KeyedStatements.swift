@@ -137,6 +137,29 @@ final class KeyedStatements: @unchecked Sendable {
     /// the object at every row, the array was a retain and a release.
     var lookup: Lookup { Lookup(slots: slots, dense: dense) }
 
+    /// The table read in place (`withGroups`), for a walk that reads many groups.
+    struct Groups {
+        let lookup: Lookup
+        let values: UnsafeBufferPointer<UInt64>
+        let statements: UnsafeBufferPointer<StatementID>
+        let width: Int
+
+        /// Each match of `key`, in statement order: its first value and its statement.
+        @inline(__always) func forEach(_ key: UInt32, _ body: (UInt64, StatementID) throws -> Void) rethrows {
+            for n in lookup.group(key) { try body(values[n * width], statements[n]) }
+        }
+    }
+
+    /// Calls `body` with the table read in place, its arrays held for the call: read
+    /// through the object at each match, each was a retain and a release.
+    func withGroups<R>(_ body: (Groups) throws -> R) rethrows -> R {
+        try values.withUnsafeBufferPointer { values in
+            try statements.withUnsafeBufferPointer { statements in
+                try body(Groups(lookup: lookup, values: values, statements: statements, width: width))
+            }
+        }
+    }
+
     struct Lookup {
         let slots: [Slot]
         let dense: [Int32]

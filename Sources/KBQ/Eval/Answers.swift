@@ -164,18 +164,18 @@ public final class Answers {
         evidenceEnds.append(UInt32(evidenceCells.count))
     }
 
-    /// Notes that `row` was met again with `statements` behind it; see `mergeRepeats`.
-    /// With `cap` (the one `mergeRepeats` will be given), a repeat the merge would add
-    /// nothing from is not kept: the merge adds a repeat's statements only while its row
-    /// has fewer than `cap` pieces of evidence, so once a row has them (counted here as the
-    /// merge counts them) its later repeats are dropped. A `distinct` answer of a few rows
-    /// met tens of thousands of times kept every repeat.
     /// Whether `noteRepeat` with a cap drops every later repeat of `row` (its evidence is
     /// full): a caller then need not gather the repeat's statements at all.
     @inline(__always) func repeatsDropped(_ row: Int) -> Bool {
         row < repeatState.count && repeatState[row] == Answers.repeatsFull
     }
 
+    /// Notes that `row` was met again with `statements` behind it; see `mergeRepeats`.
+    /// With `cap` (the one `mergeRepeats` will be given), a repeat the merge would add
+    /// nothing from is not kept: the merge adds a repeat's statements only while its row
+    /// has fewer than `cap` pieces of evidence, so once a row has them (counted here as the
+    /// merge counts them) its later repeats are dropped. A `distinct` answer of a few rows
+    /// met tens of thousands of times kept every repeat.
     func noteRepeat(of row: Int, _ statements: [StatementID], cap: Int? = nil) {
         if let cap, cap == repeatCap ?? cap {
             repeatCap = cap
@@ -208,7 +208,8 @@ public final class Answers {
                             return
                         }
                         // Counted exactly from here: its own cells, then the repeats so far.
-                        count = own
+                        let ownCells = evidenceRange(row)
+                        count = ownCells.count
                         if count >= cap {
                             repeatState[row] = Answers.repeatsFull
                             return
@@ -216,7 +217,7 @@ public final class Answers {
                         let room = min(cap, max(8, 2 * count))
                         repeatSlot[row] = Int32(repeatCells.count)
                         repeatRoom[row] = Int32(room)
-                        repeatCells.append(contentsOf: evidenceCells[evidenceRange(row)])
+                        repeatCells.append(contentsOf: evidenceCells[ownCells])
                         repeatCells.append(contentsOf: repeatElement(0, count: room - count))
                         for n in loggedRepeats(of: row) {
                             addToRoom(row, repeatStatements[(n == 0 ? 0 : Int(repeatEnds[n - 1]))..<Int(repeatEnds[n])], &count, cap: cap)

@@ -169,17 +169,12 @@ extension Execution {
             next.removeAll(keepingCapacity: true)
             seen.clear()
             if let table = tables?[l] {
-                // The table's arrays held once for the level: read through the object at
-                // each node, each was a retain and a release.
-                let lookup = table.lookup
-                try table.values.withUnsafeBufferPointer { values in
-                    try table.statements.withUnsafeBufferPointer { statements in
-                        for node in frontier {
-                            try tick()
-                            for n in lookup.group(walk.nodes[Int(node)].raw) {
-                                let t = Term(raw: UInt32(truncatingIfNeeded: values[n]))
-                                if seen.insert(t) { next.append(walk.add(t, from: node, by: statements[n])) }
-                            }
+                try table.withGroups { groups in
+                    for node in frontier {
+                        try tick()
+                        groups.forEach(walk.nodes[Int(node)].raw) { value, sid in
+                            let t = Term(raw: UInt32(truncatingIfNeeded: value))
+                            if seen.insert(t) { next.append(walk.add(t, from: node, by: sid)) }
                         }
                     }
                 }
@@ -199,8 +194,8 @@ extension Execution {
         out.append(contentsOf: frontier)
     }
 
-    /// `termReach` of a path of levels, with their tables, from each of `starts`, all at
-    /// once: each level crossed from every start's frontier before the next, so that a
+    /// `termReach` of a path of levels, read from their tables (`levelTable`, one a level,
+    /// in order), from each of `starts`, all at once: each level crossed from every start's frontier before the next, so that a
     /// level's table is taken up once, not once a start, and the walk's lists are set up
     /// once (a path with both ends free starts from tens of thousands of nodes, most
     /// reaching a few). Each start's frontier stays together, in the order of `starts`, its
@@ -208,7 +203,7 @@ extension Execution {
     /// where the next start's nodes begin): the same nodes, chains and order as a walk
     /// from each start in turn. `walk` is emptied first; appends the nodes reached to
     /// `out` and to `startOf` the start of each (its place in `starts`).
-    func termReach(_ steps: TermSteps, tables: [KeyedStatements], from starts: ArraySlice<Term>, _ walk: inout TermWalk,
+    func termReach(levels tables: [KeyedStatements], from starts: ArraySlice<Term>, _ walk: inout TermWalk,
                    into out: inout [Int32], startOf: inout [Int32]) throws {
         var (frontier, next, frontierStart, nextStart) = (takeBuffer(0, 0), takeBuffer(0, 1), takeBuffer(0, 2), takeBuffer(1, 0))
         var seen = takeSeen(0)
@@ -224,23 +219,20 @@ extension Execution {
         for table in tables {
             next.removeAll(keepingCapacity: true)
             nextStart.removeAll(keepingCapacity: true)
-            let lookup = table.lookup
-            try table.values.withUnsafeBufferPointer { values in
-                try table.statements.withUnsafeBufferPointer { statements in
-                    var current: Int32 = -1
-                    for (i, node) in frontier.enumerated() {
-                        try tick()
-                        let start = frontierStart[i]
-                        if start != current {
-                            seen.clear()
-                            current = start
-                        }
-                        for n in lookup.group(walk.nodes[Int(node)].raw) {
-                            let t = Term(raw: UInt32(truncatingIfNeeded: values[n]))
-                            if seen.insert(t) {
-                                next.append(walk.add(t, from: node, by: statements[n]))
-                                nextStart.append(start)
-                            }
+            try table.withGroups { groups in
+                var current: Int32 = -1
+                for (i, node) in frontier.enumerated() {
+                    try tick()
+                    let start = frontierStart[i]
+                    if start != current {
+                        seen.clear()
+                        current = start
+                    }
+                    groups.forEach(walk.nodes[Int(node)].raw) { value, sid in
+                        let t = Term(raw: UInt32(truncatingIfNeeded: value))
+                        if seen.insert(t) {
+                            next.append(walk.add(t, from: node, by: sid))
+                            nextStart.append(start)
                         }
                     }
                 }
@@ -248,7 +240,6 @@ extension Execution {
             swap(&frontier, &next)
             swap(&frontierStart, &nextStart)
         }
-        precondition(tables.count == steps.levels.count, "a table for each level")
         out.append(contentsOf: frontier)
         startOf.append(contentsOf: frontierStart)
     }
@@ -381,15 +372,11 @@ extension Execution {
         if closureTable?.predicates != ps || closureTable?.inverse != inverse {
             closureTable = (ps, inverse, levelTable([TermSteps.Step(predicates: ps, inverse: inverse)]))
         }
-        let table = closureTable!.table
-        let lookup = table.lookup
-        try table.values.withUnsafeBufferPointer { values in
-            try table.statements.withUnsafeBufferPointer { statements in
-                try breadthFirst { node in
-                    for n in lookup.group(walk.nodes[Int(node)].raw) {
-                        let t = Term(raw: UInt32(truncatingIfNeeded: values[n]))
-                        if seen.insert(t) { out.append(walk.add(t, from: node, by: statements[n])) }
-                    }
+        try closureTable!.table.withGroups { groups in
+            try breadthFirst { node in
+                groups.forEach(walk.nodes[Int(node)].raw) { value, sid in
+                    let t = Term(raw: UInt32(truncatingIfNeeded: value))
+                    if seen.insert(t) { out.append(walk.add(t, from: node, by: sid)) }
                 }
             }
         }

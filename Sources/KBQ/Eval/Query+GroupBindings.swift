@@ -765,9 +765,10 @@ struct GroupKeyTable {
 /// a power of two in size and at most 70% full, each pair packed in one word (a probe is
 /// a cache miss once the table outgrows the cache, and a slot of two words made the table
 /// twice as large; half full, 180,000 pairs took a table of 4 MB, which is mapped afresh,
-/// zeroed and faulted in at every run, where 2 MB comes from the heap). Bindings are never 0, and lie below `1 << 35` (a tag of three bits
-/// above a 32-bit payload: see `JoinPlan.termTag`); a pair whose group or binding does not
-/// fit its field is kept in a Set beside.
+/// zeroed and faulted in at every run, where 2 MB comes from the heap). Bindings are never
+/// 0, and lie below `1 << 35` (a tag of three bits above a 32-bit payload: see
+/// `JoinPlan.termTag`); a pair whose group or binding does not fit its field is kept in a
+/// Set beside.
 struct DistinctPairs {
     private static let bindingBits: UInt64 = 35
     private var slots: [UInt64] = []

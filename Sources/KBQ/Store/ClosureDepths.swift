@@ -1,8 +1,6 @@
-import Synchronization
-
 /// Per set of predicates: a bound on the statements a closure over them (`p+`, `p*`)
 /// crosses from a start to any node it reaches, found the first time a plan asks, then
-/// kept with the store's version (as `PredicateStatistics` keeps its counts).
+/// kept with the store (`FactStore.derived`).
 ///
 /// A closure's chains are breadth-first, so shortest, so simple: a chain never meets a node
 /// twice, but for `p+`'s chain from a start back to itself, a simple one and one statement
@@ -14,25 +12,15 @@ import Synchronization
 /// graph has no cycle: then it is the longest path (`part_of`, `located_in`), which a chain
 /// may take. A join's row keeps a chain in slots of its own, so a closure the join can
 /// take needs such a bound; past `cap`, none is given.
-final class ClosureDepths: Sendable {
+enum ClosureDepths {
     /// The join's path evidence counts a chain in one byte (`JoinPlan.pathMarker`).
     static let cap = 254
 
-    private let cache = Mutex<(version: Int, bounds: [[PredicateID]: Int])>((-1, [:]))
-
     /// The bound for predicates `ps`, either way; nil when it passes `cap`.
-    func bound(_ ps: [PredicateID], _ store: FactStore) -> Int? {
+    static func bound(_ ps: [PredicateID], _ store: FactStore) -> Int? {
         let key = ps.sorted()
-        let version = store.version
-        let known = cache.withLock { $0.version == version ? $0.bounds[key] : nil }
-        let found = known ?? ClosureDepths.heaviestPath(key, store, cap: ClosureDepths.cap)
-        if known == nil {
-            cache.withLock {
-                if $0.version != version { $0 = (version, [:]) }
-                $0.bounds[key] = found
-            }
-        }
-        return found <= ClosureDepths.cap ? found : nil
+        let found = store.derived("closure bound \(key)") { heaviestPath(key, store, cap: cap) }
+        return found <= cap ? found : nil
     }
 
     /// The statements a chain can cross: the heaviest path of components, less one without

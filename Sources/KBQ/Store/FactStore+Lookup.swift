@@ -146,16 +146,15 @@ extension FactStore {
     /// Members of `t` and of its sub-types. Made once for the store and kept (`derived`):
     /// a plan weighs a type step by its members, and the step then reads them, in every
     /// query that names the type.
-    public func members(of t: Int32) -> [EntityID] {
-        derived("members of type \(t)") { memberBits(of: t).members }
-    }
+    public func members(of t: Int32) -> [EntityID] { membership(of: t).members }
 
     /// A bit per entity of the store, set for the members of `t` and of its sub-types
     /// (made once and kept, as `members(of:)`).
-    func memberBits(of t: Int32) -> [UInt64] { memberBits(of: t).bits }
+    func memberBits(of t: Int32) -> [UInt64] { membership(of: t).bits }
 
-    private func memberBits(of t: Int32) -> (bits: [UInt64], members: [EntityID]) {
-        derived("member bits of type \(t)") {
+    /// `memberBits(of:)` and `members(of:)`, made together and kept.
+    private func membership(of t: Int32) -> (bits: [UInt64], members: [EntityID]) {
+        derived("members of type \(t)") {
             // Each entity once (one may be declared with a type and a sub-type, or twice):
             // marked in a bit per entity, not hashed into a Set (hashing 40,000 members was
             // a tenth of a query that filters them).

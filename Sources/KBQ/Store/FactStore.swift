@@ -46,8 +46,6 @@ public struct FactStore: Sendable {
         let statistics = PredicateStatistics()
         /// Ranked when an ordering first needs them; a copy starts with none.
         let nameRanks = EntityNameRanks()
-        /// Bounded when a closure's plan first needs them; a copy starts with none.
-        let closureDepths = ClosureDepths()
         /// Made by the layers above when a query first needs them; a copy starts with none.
         let derived = DerivedCache()
 
@@ -234,7 +232,7 @@ public struct FactStore: Sendable {
     /// The most statements a chain of a closure over `ps` crosses (`ClosureDepths`); nil
     /// past `ClosureDepths.cap`.
     func closureChainBound(_ ps: [PredicateID]) -> Int? {
-        storage.closureDepths.bound(ps, self)
+        ClosureDepths.bound(ps, self)
     }
 
     /// What `make` computes from this store, made once for `key` and kept until the store
