@@ -363,6 +363,38 @@ public final class Answers {
         return b & ~0xFFFF_FFFF == JoinPlan.termTag && t.kind == Term.entityKind ? Int32(t.index) : nil
     }
 
+    /// Column `column`'s cells as words that order them as kbq's total order does, when one
+    /// kind of word does for every row: all entities (their ranks, `entityRanks`), all
+    /// integers or all dates (`LiteralTable.orderWord`). Nil for any other column (mixed
+    /// kinds, strings, no record), which is ordered by its Values.
+    func orderWords(_ column: Int, entityRanks: () -> [UInt32]) -> [UInt64]? {
+        let width = columns.count
+        guard count > 0 else { return [] }
+        var words = [UInt64]()
+        words.reserveCapacity(count)
+        let first = Term(raw: UInt32(truncatingIfNeeded: cells[column]))
+        guard cells[column] & ~0xFFFF_FFFF == JoinPlan.termTag else { return nil }
+        if first.kind == Term.entityKind {
+            let ranks = entityRanks()
+            for r in 0..<count {
+                guard let e = entity(r, column) else { return nil }
+                words.append(UInt64(ranks[Int(e)]))
+            }
+            return words
+        }
+        guard first.kind == Term.literalKind, let kind = literals.orderWord(Int(first.index))?.isDate else { return nil }
+        let table = literals
+        for r in 0..<count {
+            let b = cells[r * width + column]
+            let t = Term(raw: UInt32(truncatingIfNeeded: b))
+            guard b & ~0xFFFF_FFFF == JoinPlan.termTag, t.kind == Term.literalKind,
+                let (isDate, word) = table.orderWord(Int(t.index)), isDate == kind
+            else { return nil }
+            words.append(word)
+        }
+        return words
+    }
+
     /// Keeps the rows `rows`, in that order (an ordered answer's page).
     func select(_ rows: some Collection<Int>) {
         renumberDeferred(rows)

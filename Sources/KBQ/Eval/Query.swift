@@ -264,22 +264,21 @@ public final class PreparedQuery {
     /// answers' own columns; ties in the order met) and keeps the page offset and limit
     /// ask for: a top-k when the page is small beside the answers.
     func order(_ answers: Answers, by keyColumns: [Int], _ exec: Execution) throws {
-        // Entities in every key: compared by their ids' bytes, no Value made (see below).
-        var entityKeys: [Int32] = []
-        entityKeys.reserveCapacity(answers.count * keyColumns.count)
-        all: for r in 0..<answers.count {
-            if r & 0xFFF == 0 { try exec.tick() }
-            for k in keyColumns {
-                guard let e = answers.entity(r, k) else {
-                    entityKeys = []
-                    break all
-                }
-                entityKeys.append(e)
-            }
+        // Keys that words order (entities, integers, dates: `Answers.orderWords`) are
+        // compared as words, no Value made (a Value a key cost more than the top-k itself).
+        var columnWords: [[UInt64]] = []
+        for k in keyColumns {
+            try exec.tick()
+            guard let words = answers.orderWords(k, entityRanks: { store.entityRanks(label: false) }) else { break }
+            columnWords.append(words)
         }
-        if entityKeys.count == answers.count * keyColumns.count {
-            let ranks = store.entityRanks(label: false)
-            answers.select(page(entityRanks: entityKeys.map { ranks[Int($0)] }, answers.count))
+        if columnWords.count == keyColumns.count {
+            let width = keyColumns.count
+            var keys = [UInt64](repeating: 0, count: answers.count * width)
+            for (k, words) in columnWords.enumerated() {
+                for r in 0..<answers.count { keys[r * width + k] = words[r] }
+            }
+            answers.select(page(words: keys, answers.count))
             return
         }
         var keys: [Value] = []
@@ -303,9 +302,10 @@ public final class PreparedQuery {
         }
     }
 
-    /// The page of `count` rows ordered by entities: row r's keys are the ranks
-    /// `keys[r * width ..< (r + 1) * width]` (`FactStore.entityRanks`), ties in row order.
-    func page(entityRanks keys: [UInt32], _ count: Int) -> ArraySlice<Int> {
+    /// The page of `count` rows ordered by words: row r's keys are
+    /// `keys[r * width ..< (r + 1) * width]` (entity ranks, `FactStore.entityRanks`, or
+    /// `Answers.orderWords`), ties in row order.
+    func page(words keys: [UInt64], _ count: Int) -> ArraySlice<Int> {
         // The directions alone: an order key read from `orderBy` at each comparison was
         // copied, its expression retained and released, and a page of 40,000 rows cost
         // more than making them.
@@ -406,7 +406,7 @@ public final class PreparedQuery {
         if let keyEntities {
             let width = named.count
             let ranks = named.map { store.entityRanks(label: $0.label) }
-            chosen = page(entityRanks: keyEntities.indices.map { ranks[$0 % width][Int(keyEntities[$0])] }, statementEnds.count)
+            chosen = page(words: keyEntities.indices.map { UInt64(ranks[$0 % width][Int(keyEntities[$0])]) }, statementEnds.count)
         } else {
             chosen = page(statementEnds.count, keys: keys, exec)
         }

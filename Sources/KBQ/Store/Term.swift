@@ -243,6 +243,17 @@ struct LiteralTable: Sendable {
         return Int64(bitPattern: payloads[a]) < Int64(bitPattern: payloads[b])
     }
 
+    /// Literal `i`'s word in kbq's total order among literals of its kind, when its kind is
+    /// integer or date (nil for any other): the payload `wordSortsBefore` compares, its sign
+    /// bit flipped so that words compare unsigned. Literals of one kind sort as their words
+    /// do; across the two kinds they do not (a number sorts as a year), so a caller compares
+    /// words of one kind only.
+    @inline(__always) func orderWord(_ i: Int) -> (isDate: Bool, word: UInt64)? {
+        let k = kinds[i]
+        guard k == Kind.integer.rawValue || k == Kind.date.rawValue else { return nil }
+        return (k == Kind.date.rawValue, payloads[i] ^ 1 << 63)
+    }
+
     /// Calls `body` with string literal `i`'s bytes in place; with nil for another kind (or
     /// a string kept apart for its length).
     @inline(__always) func withStringBytes<T>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>?) -> T) -> T {
