@@ -66,7 +66,7 @@ import Testing
     /// predicates, runs of one statement and of many.
     @Test func countsByQualifierRunsOfAFullyAssertedCaseAgree() throws {
         var rng = RRandom(seed: 20261207)
-        var text = "type T\ntype Document\npredicate p\npredicate q\nkey against : entity\nkey weight : integer\nentity D : Document\n"
+        var text = "type T\ntype Document\npredicate p\npredicate q\npredicate r\nkey against : entity\nkey weight : integer\nentity D : Document\n"
         for i in 0..<30 { text += "entity E\(i) : T\n" }
         text += "from D para 1\n"
         for _ in 0..<400 {
@@ -75,6 +75,9 @@ import Testing
             let weight = rng.chance(0.3) ? (against.isEmpty ? " {weight: \(rng.int(5))}" : "") : ""
             text += "E\(a) \(rng.chance(0.7) ? "p" : "q") E\(b)\(against)\(weight)\n"
         }
+        // A predicate of few statements: grouped by a qualifier, they are read from the
+        // predicate's list, not the key's runs (`narrowerThanRuns`).
+        for _ in 0..<20 { text += "E\(rng.int(30)) r E\(rng.int(30)) {against: E\(rng.int(8))}\n" }
         guard case .success(let store) = Loader.load(text: SourceText(name: "asserted.kb", text: text), into: FactStore()) else {
             Issue.record("the generated case does not load")
             return
@@ -84,6 +87,8 @@ import Testing
             ("find ?a, count(?s) as ?n where _ _ _ {against: ?a} as ?s order by ?n desc, ?a limit 5", "?a"),
             ("find ?a, count(?s) as ?n where _ _ _ {against: ?a} as ?s", "?a"),
             ("find ?w, count(*) as ?n where _ _ _ {weight: ?w} order by ?w", "?w"),
+            ("find ?a, count(*) as ?n where _ r _ {against: ?a} order by ?n desc, ?a", "?a"),
+            ("find ?a, count(?s) where ?x r ?y {against: ?a} as ?s, ?a != E1", "?a"),
         ])
     }
 

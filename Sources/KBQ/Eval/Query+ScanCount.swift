@@ -110,7 +110,8 @@ extension PreparedQuery {
             for x in ps { predicateAllowed![Int(x)] = true }
         }
         if case .qualifier(let k) = key, subjectConstant == nil, objectConstant == nil,
-            qualifierConstants.allSatisfy({ $0 == nil }), !table.hasRepeatedQualifierKeys, Int(k) < store.byQualifier.count
+            qualifierConstants.allSatisfy({ $0 == nil }), !table.hasRepeatedQualifierKeys, Int(k) < store.byQualifier.count,
+            !narrowerThanRuns(p, k, exec)
         {
             return try scanCountByRuns(p, k, predicateAllowed, filters, keyVariable, exec)
         }
@@ -190,6 +191,17 @@ extension PreparedQuery {
         let passing = filters.isEmpty ? nil : try counts.indices.filter { try keyPasses(keyValues($0), filters, keyVariable, exec) }
         let groups = topGroups(counts, keyValues, exec.ops, among: passing) ?? passing ?? Array(counts.indices)
         return ScanCount(rows: try aggregateRows(groups, firstStatement, counts, exec), candidates: candidates, groupOf: groupOf)
+    }
+
+    /// Whether the pattern's narrowest list of candidates (a predicate's statements, say) is
+    /// a few times shorter than the statements with qualifier `key`: the runs read every
+    /// statement with the key and test each one's predicate, scattered over the store;
+    /// the candidates are read in order, each one's qualifiers once (`knows` statements
+    /// grouped by `according_to`: 37,000 candidates against 258,000 keyed statements).
+    func narrowerThanRuns(_ p: CompiledPattern, _ key: Int32, _ exec: Execution) -> Bool {
+        let keyed = store.statements(withKey: key)?.count ?? 0
+        guard case .predicates = p.path, let narrowest = exec.candidateStatements(p)?.count else { return false }
+        return narrowest * 4 < keyed
     }
 
     /// Grouped by a qualifier's value with nothing else bound: the runs of that qualifier's
