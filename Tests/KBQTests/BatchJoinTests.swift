@@ -385,21 +385,46 @@ import Testing
     /// The pairs of a distinct count, packed in a word each (or kept beside when a group
     /// or binding does not fit), against a Set: the same answer to every insert, the same
     /// pairs at the end, through the table's growth.
+    /// Also with entities' and predicates' bits (some bindings past them), and inserted a
+    /// batch at a time (`insertCounting`), each new pair counted for its group.
     @Test func distinctPairsHoldWhatASetHolds() {
         var rng = RRandom(seed: 20261208)
-        var pairs = DistinctPairs()
         struct Pair: Hashable { let group: Int32, binding: UInt64 }
-        var expected = Set<Pair>()
         let tags: [UInt64] = [JoinPlan.termTag, JoinPlan.predicateTag, JoinPlan.statementTag, JoinPlan.typeTag, 6 << 32, 1 << 40]
-        for _ in 0..<20000 {
-            let group = rng.chance(0.01) ? Int32(1 << 30) + Int32(rng.int(3)) : Int32(rng.int(40))
-            let binding = tags[rng.int(tags.count)] | UInt64(rng.chance(0.1) ? 0xFFFF_FFFF - rng.int(3) : rng.int(500))
-            let pair = Pair(group: group, binding: binding)
-            #expect(pairs.insert(group, binding) == expected.insert(pair).inserted, "\(pair)")
+        for bits in 0..<3 {
+            for batched in [false, true] {
+                var pairs = DistinctPairs()
+                if bits >= 1 { pairs.usePredicateBits(predicateCount: 200) }
+                if bits == 2 { pairs.useEntityBits(entityCount: 200) }
+                var expected = Set<Pair>()
+                var counts = [Int](repeating: 0, count: 64)
+                var expectedCounts = counts
+                for _ in 0..<(batched ? 400 : 20000) {
+                    let rows = batched ? 1 + rng.int(100) : 1
+                    var groups: [Int32] = []
+                    var bindings: [UInt64] = []
+                    for _ in 0..<rows {
+                        let group = !batched && rng.chance(0.01) ? Int32(1 << 30) + Int32(rng.int(3)) : Int32(rng.int(40))
+                        let binding = tags[rng.int(tags.count)] | UInt64(rng.chance(0.1) ? 0xFFFF_FFFF - rng.int(3) : rng.int(500))
+                        groups.append(group)
+                        bindings.append(binding)
+                    }
+                    if batched {
+                        for (g, b) in zip(groups, bindings) where expected.insert(Pair(group: g, binding: b)).inserted { expectedCounts[Int(g)] += 1 }
+                        groups.withUnsafeBufferPointer { g in
+                            bindings.withUnsafeBufferPointer { b in counts.withUnsafeMutableBufferPointer { pairs.insertCounting(g, b, $0) } }
+                        }
+                    } else {
+                        let pair = Pair(group: groups[0], binding: bindings[0])
+                        #expect(pairs.insert(groups[0], bindings[0]) == expected.insert(pair).inserted, "\(pair), bits \(bits)")
+                    }
+                }
+                var held = Set<Pair>()
+                pairs.forEach { held.insert(Pair(group: $0, binding: $1)) }
+                #expect(held == expected, "bits \(bits), batched \(batched)")
+                #expect(counts == expectedCounts, "bits \(bits), batched \(batched)")
+            }
         }
-        var held = Set<Pair>()
-        pairs.forEach { held.insert(Pair(group: $0, binding: $1)) }
-        #expect(held == expected)
     }
 
     /// The bar a top-k by count puts groups to: the k-th best count, against a sort.
@@ -433,6 +458,9 @@ import Testing
             "find ?c, count(?a) as ?n where ?a p ?b, optional (?b q ?c) order by ?n desc, ?c limit 3",
             "find ?a, count(?b) as ?n where ?a p ?b order by ?a desc limit 6",
             "find ?a, count(?b) as ?n, count(distinct ?b) as ?d where ?a p ?b order by ?d desc, ?n, ?a limit 8",
+            // Distinct predicates, kept as bits per group (`DistinctPairs.usePredicateBits`).
+            "find ?a, count(distinct ?r) as ?n where ?a ?r ?b group by ?a order by ?n desc, ?a limit 6",
+            "find ?b, count(distinct ?r) as ?n, count(*) where ?a ?r ?b, ?r != is_a",
             // A pattern's predicate narrowed by the filters on its variable
             // (`JoinPlan.narrowedByFilter`), after the members of a type (own evidence).
             "find ?r, count(distinct ?a) as ?n where ?b is_a T, ?a ?r ?b, ?r != q group by ?r order by ?n desc limit 3",

@@ -68,7 +68,10 @@ extension PreparedQuery {
         var accumulators: [[Accumulator]] = []
         var counts: [[Int]] = calls.map { _ in [] }
         var distinctBindings = calls.map { _ in DistinctPairs() }
-        for i in distinctBindings.indices { distinctBindings[i].useEntityBits(entityCount: store.entities.count) }
+        for i in distinctBindings.indices {
+            distinctBindings[i].useEntityBits(entityCount: store.entities.count)
+            distinctBindings[i].usePredicateBits(predicateCount: store.predicates.count)
+        }
         // With a page of the groups to show, their evidence is found once they are known.
         var evidence = GroupEvidence(
             ownSlots: join.ownEvidenceSlots, hasPaths: JoinPlan.hasPath(join.program.steps), defers: !c.orderBy.isEmpty && c.limit != nil)
@@ -780,6 +783,17 @@ struct DistinctPairs {
     /// each. A pair is in exactly one place, decided by its group and binding alone.
     /// (Shared by copies: a DistinctPairs with bits is never copied.)
     private var entityBits: DenseBits? = nil
+    /// With `usePredicateBits`, a pair whose binding is a predicate is a bit: group g's
+    /// predicates are words `g * predicateWords ..< (g + 1) * predicateWords`. A count of
+    /// distinct predicates per subject over a million statements probed a table of a
+    /// million pairs, a cache miss a row; a few words a group stay in the caches. Only the
+    /// first `predicateGroups` groups have bits (group numbers are dense from 0; a stray
+    /// large one must not size the words). A pair is in exactly one place, decided by its
+    /// group and binding alone.
+    private var predicateBits: [UInt64] = []
+    static let predicateGroups: Int32 = 1 << 20
+    private var predicateWords = 0
+    private var predicateCount = 0
 
     /// Per group, a bit per entity of the store, made when the group's first entity comes.
     final class DenseBits {
@@ -820,6 +834,39 @@ struct DistinctPairs {
         entityBits = DenseBits(entityCount: entityCount)
     }
 
+    /// Keeps pairs whose binding is a predicate as bits (see `predicateBits`), for a store
+    /// of `count` predicates; only before any pair is in, and when a group's bits are at
+    /// most four words.
+    mutating func usePredicateBits(predicateCount count: Int) {
+        guard self.count == 0, unpacked.isEmpty, predicateWords == 0, count > 0, count <= 256 else { return }
+        predicateCount = count
+        predicateWords = (count + 63) / 64
+    }
+
+    /// The predicate whose bit stands for the pair, when the pair is kept as a bit.
+    @inline(__always) private func predicateBit(_ group: Int32, _ binding: UInt64) -> Int? {
+        guard predicateWords > 0, group >= 0, group < DistinctPairs.predicateGroups, binding & ~0xFFFF_FFFF == JoinPlan.predicateTag else { return nil }
+        let p = Int(UInt32(truncatingIfNeeded: binding))
+        return p < predicateCount ? p : nil
+    }
+
+    /// Makes room for the predicate bits of groups up to `group`.
+    private mutating func predicateRoom(_ group: Int32) {
+        let needed = (Int(group) + 1) * predicateWords
+        guard needed > predicateBits.count else { return }
+        predicateBits.append(contentsOf: repeatElement(0, count: max(needed, 2 * predicateBits.count) - predicateBits.count))
+    }
+
+    /// Sets predicate `p`'s bit of group `group`; whether it was clear.
+    @inline(__always) private mutating func setPredicateBit(_ group: Int32, _ p: Int) -> Bool {
+        predicateRoom(group)
+        let at = Int(group) * predicateWords + p >> 6
+        let bit = UInt64(1) << UInt64(p & 63)
+        guard predicateBits[at] & bit == 0 else { return false }
+        predicateBits[at] |= bit
+        return true
+    }
+
     /// The entity whose bit stands for the pair, when the pair is kept as a bit.
     @inline(__always) private static func entityBit(_ bits: DenseBits?, _ group: Int32, _ binding: UInt64) -> Int? {
         guard let bits, group >= 0, group < DenseBits.groups, binding & ~0xFFFF_FFFF == JoinPlan.termTag else { return nil }
@@ -845,6 +892,7 @@ struct DistinctPairs {
     /// Adds the pair; whether it was new.
     @inline(__always) mutating func insert(_ group: Int32, _ binding: UInt64) -> Bool {
         if let bits = entityBits, let e = DistinctPairs.entityBit(bits, group, binding) { return DistinctPairs.setBit(bits, group, e) }
+        if let p = predicateBit(group, binding) { return setPredicateBit(group, p) }
         guard group >= 0, UInt64(group) < 1 << (64 - DistinctPairs.bindingBits), binding < 1 << DistinctPairs.bindingBits else {
             return unpacked.insert(Pair(group: group, binding: binding)).inserted
         }
@@ -873,6 +921,15 @@ struct DistinctPairs {
         let block = 16
         let bits = entityBits
         let (table, denseEntities) = (bits?.words, bits?.entityCount ?? 0)
+        // Room for every group's predicate bits first: the rows below write them through a
+        // pointer, into the words moved out of self for the call (so that they are not
+        // shared, and self stays free to grow its table).
+        if predicateWords > 0, let last = groups.max() { predicateRoom(min(last, DistinctPairs.predicateGroups - 1)) }
+        let (predicateWords, predicateCount) = (self.predicateWords, self.predicateCount)
+        var predicateBits = self.predicateBits
+        self.predicateBits = []
+        defer { self.predicateBits = predicateBits }
+        predicateBits.withUnsafeMutableBufferPointer { predicateBits in
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: block) { keys in
             var start = 0
             while start < groups.count {
@@ -894,6 +951,16 @@ struct DistinctPairs {
                             let (w, bit) = (Int(raw >> 6), UInt64(1) << UInt64(raw & 63))
                             if words[w] & bit == 0 {
                                 words[w] |= bit
+                                counts[Int(group)] += 1
+                            }
+                            continue
+                        }
+                        if predicateWords > 0, group >= 0, group < DistinctPairs.predicateGroups, binding & ~0xFFFF_FFFF == JoinPlan.predicateTag,
+                            Int(raw) < predicateCount
+                        {
+                            let (w, bit) = (Int(group) * predicateWords + Int(raw >> 6), UInt64(1) << UInt64(raw & 63))
+                            if predicateBits[w] & bit == 0 {
+                                predicateBits[w] |= bit
                                 counts[Int(group)] += 1
                             }
                             continue
@@ -926,6 +993,7 @@ struct DistinctPairs {
                 start = end
             }
         }
+        }
     }
 
     /// Every pair, in no particular order.
@@ -933,6 +1001,14 @@ struct DistinctPairs {
         let mask: UInt64 = 1 << DistinctPairs.bindingBits - 1
         for key in slots where key != 0 { try body(Int32(truncatingIfNeeded: key >> DistinctPairs.bindingBits), key & mask) }
         for pair in unpacked { try body(pair.group, pair.binding) }
+        for (at, word) in predicateBits.enumerated() where word != 0 {
+            var word = word
+            while word != 0 {
+                let p = (at % predicateWords) * 64 + word.trailingZeroBitCount
+                try body(Int32(at / predicateWords), JoinPlan.predicateTag | UInt64(p))
+                word &= word - 1
+            }
+        }
         if let bits = entityBits {
             for g in 0..<DenseBits.groups {
                 guard let words = bits.words[g] else { continue }
