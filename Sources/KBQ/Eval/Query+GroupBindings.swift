@@ -29,10 +29,19 @@ extension PreparedQuery {
         }
         let calls = aggregateCalls
         var arguments: [Int?] = []
-        for call in calls {
+        // Arguments computed from one variable (`min(?s.date)`, `max(len(?t))`): a column
+        // of their own after the derived keys' (see `DerivedArguments`).
+        var derivedArguments: [(call: Int, variable: Int, expr: CompiledExpr)] = []
+        for (i, call) in calls.enumerated() {
             guard let a = call.argument else { arguments.append(nil); continue }
-            guard case .slot(.variable(let v)) = a else { return nil }
-            arguments.append(v)
+            if case .slot(.variable(let v)) = a {
+                arguments.append(v)
+                continue
+            }
+            let used = Planner.uses(a)
+            guard !a.hasAggregate, used.count == 1, let v = used.first, v < c.variables.count else { return nil }
+            derivedArguments.append((i, v, a))
+            arguments.append(-1)
         }
         let fresh = calls.map { Accumulator(function: $0.function, distinct: $0.distinct, range: $0.range) }
         // A count that is not distinct needs no value: only whether the variable is bound.
@@ -49,16 +58,23 @@ extension PreparedQuery {
         let extremes = calls.indices.map { i in !calls[i].distinct && arguments[i] != nil && (calls[i].function == .min || calls[i].function == .max) }
         var bestBindings: [[UInt64]] = calls.map { _ in [] }
         let literals = join.literals
+        // A derived key's column follows the join's own in each batch.
+        var derived = DerivedKeys(derivedKeys.enumerated().map { (k, d) in (column: join.width + k, variable: d.variable, expr: d.expr) })
+        var derivedArgs = DerivedArguments(
+            derivedArguments.enumerated().map { (k, d) in (column: join.width + derivedKeys.count + k, variable: d.variable, expr: d.expr) },
+            join.literals)
+        for (k, d) in derivedArguments.enumerated() { arguments[d.call] = join.width + derivedKeys.count + k }
+        /// An argument's binding as a Value (a derived argument's may be boxed).
+        func argumentValue(_ b: UInt64) -> Value { derivedArgs.value(b) ?? join.decode(b) }
         func bindingSortsBefore(_ a: UInt64, _ b: UInt64) -> Bool {
             if a & ~0xFFFF_FFFF == JoinPlan.termTag, b & ~0xFFFF_FFFF == JoinPlan.termTag {
                 let (x, y) = (Term(raw: UInt32(truncatingIfNeeded: a)), Term(raw: UInt32(truncatingIfNeeded: b)))
                 if x.kind == Term.literalKind, y.kind == Term.literalKind, let before = literals.wordSortsBefore(x.index, y.index) { return before }
             }
-            return exec.ops.sortsBefore(join.decode(a), join.decode(b))
+            return exec.ops.sortsBefore(argumentValue(a), argumentValue(b))
         }
-        // A derived key's column follows the join's own in each batch.
-        var derived = DerivedKeys(derivedKeys.enumerated().map { (k, d) in (column: join.width + k, variable: d.variable, expr: d.expr) })
         groupedByDerivedKeys = !derivedKeys.isEmpty
+        foldedDerivedArguments = !derivedArguments.isEmpty
         for (k, d) in derivedKeys.enumerated() { keyVariables[d.at] = join.width + k }
         var groups = BindingGroups(keyVariables, entityCount: store.entities.count)
         let width = c.variables.count
@@ -85,7 +101,7 @@ extension PreparedQuery {
         // they are found, and only a group's first rows become rows (see `runCounting`).
         countedLastStep = false
         // A first step multiplies its one input row into all its matches.
-        if !folds, !distinctCount.contains(true), derivedKeys.isEmpty, let (at, step) = join.countedStep, Set(keyVariables).isDisjoint(with: step.variables),
+        if !folds, !distinctCount.contains(true), derivedKeys.isEmpty, derivedArguments.isEmpty, let (at, step) = join.countedStep, Set(keyVariables).isDisjoint(with: step.variables),
             at == 0 || lastStepMultiplies() {
             let last = step.output
             countedLastStep = true
@@ -149,6 +165,7 @@ extension PreparedQuery {
                 try exec.checkLimits()
                 var batch = joined
                 try derived.addColumns(&batch, join, exec)
+                try derivedArgs.addColumns(&batch, join, exec)
                 groups.assign(batch, &groupOfRow)
                 if groups.count > groupCount {
                     // New groups: their first rows, met in this batch in group order.
@@ -207,7 +224,7 @@ extension PreparedQuery {
                             var value = Value.integer(1)
                             if argument != nil {
                                 guard !column.isEmpty, column[r] != 0 else { continue }
-                                value = join.decode(column[r])
+                                value = argumentValue(column[r])
                             }
                             try accumulators[Int(g)][i].add(value, ops, source)
                         }
@@ -225,11 +242,11 @@ extension PreparedQuery {
         }
         for i in calls.indices where extremes[i] {
             // (No rows and no keys: the one group made above has no best.)
-            for (g, b) in bestBindings[i].enumerated() where b != 0 { accumulators[g][i].best = join.decode(b) }
+            for (g, b) in bestBindings[i].enumerated() where b != 0 { accumulators[g][i].best = argumentValue(b) }
         }
         for i in calls.indices where calls[i].distinct && !distinctCount[i] {
             try distinctBindings[i].forEach { g, b in
-                try accumulators[Int(g)][i].add(arguments[i] == nil ? .integer(1) : join.decode(b), ops, source)
+                try accumulators[Int(g)][i].add(arguments[i] == nil ? .integer(1) : argumentValue(b), ops, source)
             }
         }
         // Group g's accumulators, the counted calls' counts in place.
@@ -1165,5 +1182,107 @@ struct DerivedKeys {
             }
             batch.columns.append(column)
         }
+    }
+}
+
+/// Aggregate arguments computed from one variable each (`min(?s.date)`, `count(?x.email)`,
+/// `max(len(?t))`): a batch gets a column per argument, each row holding the argument's
+/// binding, so the calls fold it as they fold a variable's. A statement's qualifier
+/// (`?s.date`, but `source` and `para`, which the store keeps apart) is its stored term,
+/// read with no Value made; any other expression is evaluated once per distinct binding
+/// of its variable. A value the store holds is that term's binding, any other is boxed
+/// (`boxTag`), the same Value always the same box, so that distinct calls count terms as
+/// the general form does. No record is 0, unbound: not counted, as there.
+///
+/// Invariant: `value` of a row's binding is the Value the general form evaluates for the
+/// row. A failing evaluation fails the query, as there.
+struct DerivedArguments {
+    static let boxTag: UInt64 = 7 << 32
+    let arguments: [(column: Int, variable: Int, expr: CompiledExpr)]
+    private let literals: LiteralTable
+    /// Per argument, each binding's result (a variable's binding met again is not
+    /// evaluated again: an entity's `?x.label` over its many rows).
+    private var ofBinding: [[UInt64: UInt64]]
+    private var boxed: [Value] = []
+    private var boxOf: [Value: UInt64] = [:]
+
+    init(_ arguments: [(column: Int, variable: Int, expr: CompiledExpr)], _ literals: LiteralTable) {
+        self.arguments = arguments
+        self.literals = literals
+        ofBinding = arguments.map { _ in [:] }
+    }
+
+    /// A boxed binding's Value; nil for any other binding.
+    @inline(__always) func value(_ b: UInt64) -> Value? {
+        b & ~0xFFFF_FFFF == DerivedArguments.boxTag ? boxed[Int(UInt32(truncatingIfNeeded: b))] : nil
+    }
+
+    /// The key a qualifier field reads, when the argument is one of a statement variable
+    /// (and not `source` or `para`).
+    private static func qualifierKey(_ expr: CompiledExpr, _ variable: Int, _ store: FactStore) -> Int32? {
+        guard case .field(.slot(.variable(variable)), .qualifier(let name), _) = expr, let key = store.keyID(name),
+            key != StatementTable.sourceKey, key != StatementTable.paraKey
+        else { return nil }
+        return key
+    }
+
+    /// `v` as a binding: its stored term, else a box.
+    private mutating func binding(_ v: Value, _ store: FactStore) -> UInt64 {
+        switch v {
+        case .noRecord: return 0
+        case .entity(let e): return JoinPlan.termTag | UInt64(Term(entity: e).raw)
+        case .proposition(let p): return JoinPlan.termTag | UInt64(Term(proposition: p).raw)
+        case .statement(let s): return JoinPlan.statementTag | UInt64(UInt32(bitPattern: s))
+        case .predicate(let p): return JoinPlan.predicateTag | UInt64(UInt32(bitPattern: p))
+        case .type(let t): return JoinPlan.typeTag | UInt64(UInt32(bitPattern: t))
+        default:
+            if let l = literals.find(v) { return JoinPlan.termTag | UInt64(Term(literal: l).raw) }
+            if let known = boxOf[v] { return known }
+            let b = DerivedArguments.boxTag | UInt64(boxed.count)
+            boxed.append(v)
+            boxOf[v] = b
+            return b
+        }
+    }
+
+    mutating func addColumns(_ batch: inout BindingBatch, _ join: BatchJoin, _ exec: Execution) throws {
+        for (k, argument) in arguments.enumerated() {
+            precondition(batch.columns.count == argument.column, "a derived argument's column follows the join's and the derived keys'")
+            let bindings = batch.columns[argument.variable]
+            var column = [UInt64](repeating: 0, count: batch.count)
+            if bindings.isEmpty {
+                // Unbound in the whole batch: evaluated once, for no record.
+                exec.row[argument.variable] = nil
+                let b = binding(try exec.eval(argument.expr), join.store)
+                for r in 0..<batch.count { column[r] = b }
+            } else if let key = DerivedArguments.qualifierKey(argument.expr, argument.variable, join.store) {
+                let table = join.store.table
+                for r in 0..<batch.count {
+                    let b = bindings[r]
+                    guard b & ~0xFFFF_FFFF == JoinPlan.statementTag else {
+                        column[r] = try evaluated(k, b, join, exec)
+                        continue
+                    }
+                    let i = Int(UInt32(truncatingIfNeeded: b))
+                    for q in table.storedQualifiers(i) where table.qualifierKeys[q] == key {
+                        column[r] = JoinPlan.termTag | UInt64(table.qualifierValues[q].raw)
+                        break
+                    }
+                }
+            } else {
+                for r in 0..<batch.count { column[r] = try evaluated(k, bindings[r], join, exec) }
+            }
+            batch.columns.append(column)
+        }
+    }
+
+    /// Argument `k` evaluated with its variable bound to `b` (0: unbound), once per binding.
+    private mutating func evaluated(_ k: Int, _ b: UInt64, _ join: BatchJoin, _ exec: Execution) throws -> UInt64 {
+        if let known = ofBinding[k][b] { return known }
+        let argument = arguments[k]
+        exec.row[argument.variable] = b == 0 ? nil : join.decode(b)
+        let result = binding(try exec.eval(argument.expr), join.store)
+        ofBinding[k][b] = result
+        return result
     }
 }

@@ -21,6 +21,8 @@ public final class PreparedQuery {
     /// Whether the last run grouped by a key computed from a variable a binding at a time
     /// (`DerivedKeys`).
     var groupedByDerivedKeys = false
+    /// Whether the last run folded aggregate arguments computed per binding (tests).
+    var foldedDerivedArguments = false
     /// The counting of this query's atoms (`.some(nil)`: the query is not one it counts),
     /// made at the first run of a count and kept.
     var factorized: FactorizedCount?? = nil
