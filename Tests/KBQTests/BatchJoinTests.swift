@@ -57,6 +57,34 @@ import Testing
         }
     }
 
+    /// Runs `q` through the general evaluator and as planned, and expects the same answers,
+    /// evidence and error (a key or fold that fails, fails both ways), and some answer.
+    /// Returns the general evaluator's outcome and the planned query (to ask how it ran).
+    /// `KBQ_SHOW=1` prints each outcome.
+    static func expectSameOutcome(_ q: String, _ store: FactStore, _ rules: RuleEngine, seed: UInt64) throws -> (String, PreparedQuery) {
+        func outcome(_ prepared: PreparedQuery) -> String {
+            var out: [Answer] = []
+            do {
+                try prepared.run(limits: .none) { out.append(Answer(values: $0.values.map { Display.plain($0, store) }, evidence: $0.evidence)) }
+            } catch {
+                return "error: \(error)"
+            }
+            return "\(out)"
+        }
+        let source = SourceText(name: "test", text: q)
+        guard case .query(let parsed) = try Parser.parseCommand(source, rules: []) else { throw TestError.notAQuery(q) }
+        let general = try PreparedQuery(parsed, source: source, store: store, rules: rules)
+        general.allowBatchJoin = false
+        let prepared = try PreparedQuery(parsed, source: source, store: store, rules: rules)
+        let expected = outcome(general)
+        #expect(outcome(prepared) == expected, "\(q), seed \(seed)")
+        #expect(expected != "[]", "\(q)")
+        if ProcessInfo.processInfo.environment["KBQ_SHOW"] != nil { print(q, expected.prefix(300)) }
+        return (expected, prepared)
+    }
+
+    enum TestError: Error { case notAQuery(String) }
+
     /// Whether a query's body is one the join takes.
     static func takes(_ text: String, _ store: FactStore, _ rules: RuleEngine) throws -> Bool {
         let source = SourceText(name: "test", text: text)
@@ -270,27 +298,9 @@ import Testing
             "find ?q, count(distinct ?b) as ?n where ?a ?q ?b group by ?q order by ?n desc, ?q",
             "find ?q, count(*) as ?n where ?a ?q ?b, ?a born ?d group by ?q order by ?n desc, ?q limit 2",
         ] {
-            // The answers, or the error (a key that cannot be computed fails both ways).
-            func outcome(_ prepared: PreparedQuery) -> String {
-                var out: [Answer] = []
-                do {
-                    try prepared.run(limits: .none) { out.append(Answer(values: $0.values.map { Display.plain($0, store) }, evidence: $0.evidence)) }
-                } catch {
-                    return "error: \(error)"
-                }
-                return "\(out)"
-            }
-            let source = SourceText(name: "test", text: q)
-            guard case .query(let parsed) = try Parser.parseCommand(source, rules: []) else { continue }
-            let general = try PreparedQuery(parsed, source: source, store: store, rules: rules)
-            general.allowBatchJoin = false
-            let prepared = try PreparedQuery(parsed, source: source, store: store, rules: rules)
-            let expected = outcome(general)
-            #expect(outcome(prepared) == expected, "\(q), seed \(seed)")
-            #expect(expected != "[]", "\(q)")
+            let (expected, prepared) = try Self.expectSameOutcome(q, store, rules, seed: seed)
             if prepared.groupedByDerivedKeys { derived += 1 }
             if expected.hasPrefix("error") { errors += 1 }
-            if ProcessInfo.processInfo.environment["KBQ_SHOW"] != nil { print(q, expected.prefix(300)) }
         }
         #expect(derived >= 6, "queries grouped by derived keys: \(derived)")
         #expect(errors >= 1, "queries whose keys fail: \(errors)")
@@ -338,26 +348,9 @@ import Testing
             "find sum(?s.note) where ?a p ?b as ?s",
             "find ?a, sum(?b.label) where ?a p ?b group by ?a",
         ] {
-            func outcome(_ prepared: PreparedQuery) -> String {
-                var out: [Answer] = []
-                do {
-                    try prepared.run(limits: .none) { out.append(Answer(values: $0.values.map { Display.plain($0, store) }, evidence: $0.evidence)) }
-                } catch {
-                    return "error: \(error)"
-                }
-                return "\(out)"
-            }
-            let source = SourceText(name: "test", text: q)
-            guard case .query(let parsed) = try Parser.parseCommand(source, rules: []) else { continue }
-            let general = try PreparedQuery(parsed, source: source, store: store, rules: rules)
-            general.allowBatchJoin = false
-            let prepared = try PreparedQuery(parsed, source: source, store: store, rules: rules)
-            let expected = outcome(general)
-            #expect(outcome(prepared) == expected, "\(q), seed \(seed)")
-            #expect(expected != "[]", "\(q)")
+            let (expected, prepared) = try Self.expectSameOutcome(q, store, rules, seed: seed)
             if prepared.foldedDerivedArguments { folded += 1 }
             if expected.hasPrefix("error") { errors += 1 }
-            if ProcessInfo.processInfo.environment["KBQ_SHOW"] != nil { print(q, expected.prefix(300)) }
         }
         #expect(folded >= 10, "queries folding derived arguments: \(folded)")
         #expect(errors >= 2, "queries whose folds fail: \(errors)")
