@@ -509,6 +509,9 @@ import Testing
             for _ in 0..<rng.int(7) { text += "E\(i) p E\(rng.int(300))\n" }
             if rng.chance(0.5) { text += "E\(i) q \(rng.int(4))\n" }
         }
+        // Sums past 64 bits for a group of two of these or more.
+        text += "predicate big\n"
+        for i in stride(from: 0, to: 300, by: 7) { text += "E\(i) big 9223372036854775000\n" }
         guard let (store, rules) = try Self.generated(text, "groups.kb") else { return }
         for q in [
             "find ?a, count(?s) as ?n where ?a p _ as ?s order by ?n desc, ?a limit 5",
@@ -525,14 +528,19 @@ import Testing
             // (`JoinPlan.narrowedByFilter`), after the members of a type (own evidence).
             "find ?r, count(distinct ?a) as ?n where ?b is_a T, ?a ?r ?b, ?r != q group by ?r order by ?n desc limit 3",
             "find ?r, count(*) as ?n where ?a ?r ?b, ?r = p, ?r != q group by ?r",
+            // Folds beside the counts: a page chosen from the counts when no fold can fail
+            // (min, max, avg), from every group's results when one can (a sum past 64 bits
+            // in a group off the page fails the query).
+            "find ?a, avg(?v), max(?v), min(?b), count(*) as ?n where ?a p ?b, ?b q ?v order by ?n desc, ?a limit 5",
+            "find ?b, min(?a), count(?a) as ?n where ?a p ?b group by ?b order by ?n, ?b desc limit 4",
+            "find ?a, sum(?v) as ?t, count(*) as ?n where ?a p ?b, ?b q ?v order by ?n desc, ?a limit 3",
+            "find ?a, sum(?v), count(*) as ?n where ?a p ?b, ?b big ?v order by ?n, ?a limit 2",
+            "find ?a, avg(?v), count(*) as ?n where ?a p ?b, ?b big ?v order by ?n, ?a limit 2",
             "find ?a, count(*) as ?n where ?a ?r ?b, ?r = q order by ?n desc, ?a limit 4",
             "find count(*) where ?a ?r ?b, ?r = p, ?r = q",
             "find count(*) where ?a ?r ?b, ?r != p, ?r != q",
         ] {
-            let general = try Self.answers(q, store, rules, batchJoin: false)
-            let joined = try Self.answers(q, store, rules, batchJoin: true)
-            #expect(joined == general, "\(q), seed \(seed)")
-            #expect(!general.isEmpty, "\(q)")
+            _ = try Self.expectSameOutcome(q, store, rules, seed: seed)
         }
         // Counts of a last step's matches, by keys bound before it (runCounting): every
         // answer and its evidence (up to the cap, in order) as the general evaluator has it.
