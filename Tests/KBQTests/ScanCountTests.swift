@@ -42,6 +42,9 @@ import Testing
         ("find ?y, count(?s) where Article _ ?y as ?s", "?y"),
         ("find ?s, count(?x) where ?x _ _ as ?s limit 7", "?s"),
         ("find count(?s) as ?n, ?x where ?x located_in _ as ?s order by ?n desc", "?x"),
+        // Qualifiers read per statement, stored (quote) and kept apart (source, para).
+        ("find ?p, count(*) as ?n where _ ?p _ {quote: ?q, source: ?d} order by ?n desc, ?p", "?p"),
+        ("find ?x, count(*) as ?n where ?x _ _ {para: ?q, quote: _} order by ?n desc, ?x limit 3", "?x"),
         // Filters of the key refuse whole groups (a source's are never spelled out).
         ("find ?d, count(?s) as ?n where _ _ _ {source: ?d} as ?s, ?d != Radi_Report order by ?n desc, ?d limit 3", "?d"),
         ("find ?p, count(*) as ?n where _ ?p _, ?p != claims, ?p != cites order by ?n desc, ?p limit 4", "?p"),
@@ -88,6 +91,8 @@ import Testing
             ("find ?a, count(?s) as ?n where _ _ _ {against: ?a} as ?s", "?a"),
             ("find ?w, count(*) as ?n where _ _ _ {weight: ?w} order by ?w", "?w"),
             ("find ?a, count(*) as ?n where _ r _ {against: ?a} order by ?n desc, ?a", "?a"),
+            ("find ?p, count(*) as ?n where _ ?p _ {against: ?a} order by ?n desc, ?p", "?p"),
+            ("find ?x, count(*) as ?n where ?x _ _ {against: E1} order by ?n desc, ?x limit 3", "?x"),
             ("find ?a, count(?s) where ?x r ?y {against: ?a} as ?s, ?a != E1", "?a"),
         ])
     }

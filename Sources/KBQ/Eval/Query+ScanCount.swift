@@ -122,6 +122,17 @@ extension PreparedQuery {
         let count = candidates?.count ?? store.statementCount
         var groupOf = [Int32](repeating: -1, count: count)
         var groupByEntity = [Int32](repeating: -1, count: store.entities.count)
+        // Predicate keys by an array too (they sit above the entities' numbers).
+        var groupByPredicate = [Int32](repeating: -1, count: store.predicates.count)
+        // The pattern's qualifier keys as plain numbers (read from the pattern at every
+        // statement, each Slot was copied), and whether each is stored with the statement
+        // (not `source` or `para`, which the store keeps apart): those are all found in
+        // one pass over the statement's stored qualifiers.
+        let qualifierKeys = p.qualifiers.map(\.key)
+        let stored = qualifierKeys.map { $0 != StatementTable.sourceKey && $0 != StatementTable.paraKey }
+        let keyQualifier: Int? = if case .qualifier(let k) = key { qualifierKeys.firstIndex(of: k) } else { nil }
+        var found = [UInt64](repeating: 0, count: qualifierKeys.count)
+        let notFound = UInt64.max
         // Literal keys (a date, a number): open addressing, no seeded hash per statement.
         var groupByOther = GroupKeyTable(width: 1)
         var firstStatement: [StatementID] = []
@@ -141,13 +152,26 @@ extension PreparedQuery {
                     if let t = subjectConstant, table.subject[i] != t { continue }
                     if let t = objectConstant, table.object[i] != t { continue }
                     var keyValue: UInt64 = 0
-                    var matches = true
-                    for (j, q) in p.qualifiers.enumerated() {
-                        guard let t = store.qualifierTerm(i, q.key).map({ UInt64($0.raw) }) else { matches = false; break }
-                        if let c = qualifierConstants[j], UInt64(c.raw) != t { matches = false; break }
-                        if case .qualifier(let k) = key, k == q.key { keyValue = t }
+                    if !qualifierKeys.isEmpty {
+                        // Each key's first value, as `qualifierTerm` reads it.
+                        for j in found.indices { found[j] = notFound }
+                        for q in table.storedQualifiers(i) {
+                            let k = table.qualifierKeys[q]
+                            for j in qualifierKeys.indices where stored[j] && qualifierKeys[j] == k && found[j] == notFound {
+                                found[j] = UInt64(table.qualifierValues[q].raw)
+                            }
+                        }
+                        var matches = true
+                        for j in qualifierKeys.indices {
+                            if !stored[j] { found[j] = store.qualifierTerm(i, qualifierKeys[j]).map { UInt64($0.raw) } ?? notFound }
+                            guard found[j] != notFound, qualifierConstants[j].map({ UInt64($0.raw) == found[j] }) ?? true else {
+                                matches = false
+                                break
+                            }
+                        }
+                        guard matches else { continue }
+                        if let keyQualifier { keyValue = found[keyQualifier] }
                     }
-                    guard matches else { continue }
                     // Key: a term (entity terms are the entity's number), or tagged above 32 bits.
                     switch key {
                     case .subject: keyValue = UInt64(table.subject[i].raw)
@@ -157,7 +181,11 @@ extension PreparedQuery {
                     case .qualifier: break
                     }
                     var g: Int32
-                    if keyValue < UInt64(groupByEntity.count) {
+                    if case .predicate = key {
+                        let p = Int(UInt32(truncatingIfNeeded: keyValue))
+                        g = groupByPredicate[p]
+                        if g < 0 { g = Int32(groupKeys.count); groupByPredicate[p] = g }
+                    } else if keyValue < UInt64(groupByEntity.count) {
                         g = groupByEntity[Int(keyValue)]
                         if g < 0 { g = Int32(groupKeys.count); groupByEntity[Int(keyValue)] = g }
                     } else if let known = groupByOther.find({ _ in keyValue }) {
@@ -451,11 +479,18 @@ extension PreparedQuery {
         guard last >= 0 else { return }
         var wanted = [Int](repeating: -1, count: last + 1)
         for (n, r) in zip(rows.indices, rows) where r.group >= 0 { wanted[r.group] = n }
+        // Until every row shown is full: a page of five groups among a quarter of a million
+        // statements fills long before their end.
+        var open = rows.count { $0.group >= 0 }
         for n in scan.groupOf.indices where scan.groupOf[n] >= 0 && Int(scan.groupOf[n]) <= last {
             let row = wanted[Int(scan.groupOf[n])]
             guard row >= 0, rows[row].evidence.count < PreparedQuery.evidencePerGroup else { continue }
             let sid = scan.candidates.map { $0[$0.startIndex + n] } ?? StatementID(n)
             rows[row].evidence.append(.statement(sid))
+            if rows[row].evidence.count == PreparedQuery.evidencePerGroup {
+                open -= 1
+                if open == 0 { break }
+            }
         }
     }
 }
