@@ -39,7 +39,7 @@ struct Compiler {
         case .and(let gs):
             var result: [Goal] = []
             for x in gs { result += try compileBody(x) }
-            return result
+            return Compiler.qualifiersFromFilters(result, store)
         case .or(let gs):
             var branches: [[Goal]] = []
             for x in gs { branches.append(try compileBody(x)) }
@@ -66,6 +66,54 @@ struct Compiler {
             defer { pendingFilters = [] }
             return [.pattern(pattern)] + pendingFilters
         }
+    }
+
+    /// `?s.k = c` beside the pattern `... as ?s` in the same conjunction is that pattern
+    /// with the qualifier `{k: c}`: the same statements (a qualifier is read by its first
+    /// value in both, and an entity or a string equals only itself), found through the
+    /// key's index rather than by a filter on every statement the pattern matches (a count
+    /// of the statements from one source read all million). Only entity and string
+    /// constants: numbers and dates are equal by value across kinds (`3 = 3.0`), which a
+    /// qualifier's constant is not matched by. Nothing else in the conjunction changes.
+    static func qualifiersFromFilters(_ goals: [Goal], _ store: FactStore) -> [Goal] {
+        /// The statement variable, key and constant of a filter `?s.k = c` (or `c = ?s.k`).
+        func equality(_ e: CompiledExpr) -> (variable: Int, key: Int32, constant: Value)? {
+            guard case .compare(.equal, let l, let r, _) = e else { return nil }
+            for (field, other) in [(l, r), (r, l)] {
+                guard case .field(.slot(.variable(let v)), let f, _) = field, case .slot(.constant(let c)) = other else { continue }
+                switch c {
+                case .entity, .string: break
+                default: continue
+                }
+                let name: String
+                switch f {
+                case .named(.source): name = "source"
+                case .named(.para): name = "para"
+                case .qualifier(let k): name = k
+                default: continue
+                }
+                guard let key = store.keyID(name) else { continue }
+                return (v, key, c)
+            }
+            return nil
+        }
+        var out = goals
+        var dropped = Set<Int>()
+        for (i, g) in goals.enumerated() {
+            guard case .filter(let e, _) = g, let (v, key, c) = equality(e) else { continue }
+            let owners = out.indices.filter { j in
+                if case .pattern(let p) = out[j], p.statementVar == v { return true }
+                return false
+            }
+            guard owners.count == 1, case .pattern(let p) = out[owners[0]], !p.quoted, p.path.isSimple,
+                !p.qualifiers.contains(where: { $0.key == key })
+            else { continue }
+            out[owners[0]] = .pattern(CompiledPattern(
+                subject: p.subject, path: p.path, object: p.object, qualifiers: p.qualifiers + [(key, .constant(c))],
+                statementVar: p.statementVar, quoted: p.quoted, range: p.range))
+            dropped.insert(i)
+        }
+        return out.indices.filter { !dropped.contains($0) }.map { out[$0] }
     }
 
     mutating func compileCall(_ name: Name, _ args: [TermSyntax], _ range: Range<Int>) throws(Diagnostic) -> Goal {
