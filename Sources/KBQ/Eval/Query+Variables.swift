@@ -58,7 +58,11 @@ extension PreparedQuery {
         // One column of entities: the row of an entity by its number; else by the bindings.
         var rowOfEntity = [Int32](repeating: -1, count: vars.count == 1 ? store.entities.count : 0)
         var rowOfBinding: [UInt64: Int] = [:]
-        var rowOfBindings: [[UInt64]: Int] = [:]
+        // Several columns: by their bindings in an open-addressed table (a Dictionary keyed
+        // by an array made a row was most of a distinct over pairs).
+        var rowOfBindings = GroupKeyTable(width: max(1, vars.count))
+        let rowKey = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, vars.count))
+        defer { rowKey.deallocate() }
         var statements: [StatementID] = []
         // A batch's new answers are appended together, then its repeats noted in order
         // (a repeat only reads the evidence of its first row, which is in by then): an
@@ -85,8 +89,11 @@ extension PreparedQuery {
                         rowOfBinding[b] = next
                     }
                 } else {
-                    let key = columns.map { $0.isEmpty ? 0 : $0[r] }
-                    if let r = rowOfBindings[key] { known = r } else { rowOfBindings[key] = next }
+                    // The row's bindings copied out first: read through `columns` by the
+                    // table's probes, each inner array was retained and released.
+                    for j in 0..<vars.count { rowKey[j] = columns[j].isEmpty ? 0 : columns[j][r] }
+                    let key = { (j: Int) -> UInt64 in rowKey[j] }
+                    if let r = rowOfBindings.find(key) { known = Int(r) } else { rowOfBindings.insert(key, Int32(next)) }
                 }
                 if let i = known { repeats.append((r, i)) } else { fresh.append(r) }
             }
