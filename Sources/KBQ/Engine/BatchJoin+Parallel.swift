@@ -10,6 +10,9 @@ import Synchronization
 extension BatchJoin {
     /// Below this many statements for the first step, one core: starting workers costs more.
     static let defaultParallelThreshold = 32768
+    /// The threshold for a join whose later steps multiply its first (see
+    /// `PreparedQuery.join`): below it, parts too small to repay a worker's start.
+    static let multiplyingThreshold = 4096
 
     /// This join's steps, for the workers to copy what a caller pushed into them.
     struct UncheckedOps: @unchecked Sendable { let ops: [Op] }
