@@ -445,6 +445,11 @@ public final class Answers {
         switch b & ~0xFFFF_FFFF {
         case 0: return .noRecord
         case Answers.boxTag: return boxed[Int(UInt32(truncatingIfNeeded: b))]
+        case JoinPlan.termTag where Term(raw: UInt32(truncatingIfNeeded: b)).kind == Term.entityKind:
+            // No literal table for an entity: reading the lazy table copies it (a retain
+            // and a release of each of its arrays), which was most of printing a list of
+            // entities.
+            return .entity(EntityID(Term(raw: UInt32(truncatingIfNeeded: b)).index))
         default: return JoinPlan.decode(b, literals)
         }
     }

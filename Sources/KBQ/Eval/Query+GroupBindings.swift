@@ -62,11 +62,12 @@ extension PreparedQuery {
         var derived = DerivedKeys(derivedKeys.enumerated().map { (k, d) in (column: join.width + k, variable: d.variable, expr: d.expr) })
         var derivedArgs = DerivedArguments(
             derivedArguments.enumerated().map { (k, d) in (column: join.width + derivedKeys.count + k, variable: d.variable, expr: d.expr) },
-            join.literals)
+            join.literals, store.entities)
         for (k, d) in derivedArguments.enumerated() { arguments[d.call] = join.width + derivedKeys.count + k }
         /// An argument's binding as a Value (a derived argument's may be boxed).
         func argumentValue(_ b: UInt64) -> Value { derivedArgs.value(b) ?? join.decode(b) }
         func bindingSortsBefore(_ a: UInt64, _ b: UInt64) -> Bool {
+            if let before = DerivedArguments.rankedBefore(a, b) { return before }
             if a & ~0xFFFF_FFFF == JoinPlan.termTag, b & ~0xFFFF_FFFF == JoinPlan.termTag {
                 let (x, y) = (Term(raw: UInt32(truncatingIfNeeded: a)), Term(raw: UInt32(truncatingIfNeeded: b)))
                 if x.kind == Term.literalKind, y.kind == Term.literalKind, let before = literals.wordSortsBefore(x.index, y.index) { return before }
@@ -1215,23 +1216,46 @@ struct DerivedKeys {
 /// row. A failing evaluation fails the query, as there.
 struct DerivedArguments {
     static let boxTag: UInt64 = 7 << 32
+    /// An entity's name (`?x.label`, `?x.id`) as its rank among all entities by that name
+    /// (`FactStore.entityRanks`): `boxTag | ranked | byLabel? | rank`. Equal names share a
+    /// rank and ranks order as the names do, so a distinct count counts names and min and
+    /// max compare ranks, with no String made a row (a first label per country made one
+    /// for each of 40,000 people); the name is read back from an entity with the rank.
+    static let ranked: UInt64 = 1 << 31, byLabel: UInt64 = 1 << 30
     let arguments: [(column: Int, variable: Int, expr: CompiledExpr)]
     private let literals: LiteralTable
+    private let entities: EntityTable
+    /// Per rank space (by id, by label): an entity of each rank met (-1: none yet).
+    private var entityOfRank: [[Int32]] = [[], []]
     /// Per argument, each binding's result (a variable's binding met again is not
     /// evaluated again: an entity's `?x.label` over its many rows).
     private var ofBinding: [[UInt64: UInt64]]
     private var boxed: [Value] = []
     private var boxOf: [Value: UInt64] = [:]
 
-    init(_ arguments: [(column: Int, variable: Int, expr: CompiledExpr)], _ literals: LiteralTable) {
+    init(_ arguments: [(column: Int, variable: Int, expr: CompiledExpr)], _ literals: LiteralTable, _ entities: EntityTable) {
         self.arguments = arguments
         self.literals = literals
+        self.entities = entities
         ofBinding = arguments.map { _ in [:] }
     }
 
-    /// A boxed binding's Value; nil for any other binding.
+    /// A boxed or ranked binding's Value; nil for any other binding.
     @inline(__always) func value(_ b: UInt64) -> Value? {
-        b & ~0xFFFF_FFFF == DerivedArguments.boxTag ? boxed[Int(UInt32(truncatingIfNeeded: b))] : nil
+        guard b & ~0xFFFF_FFFF == DerivedArguments.boxTag else { return nil }
+        let low = b & 0xFFFF_FFFF
+        guard low & DerivedArguments.ranked != 0 else { return boxed[Int(low)] }
+        let label = low & DerivedArguments.byLabel != 0
+        let e = Int(entityOfRank[label ? 1 : 0][Int(low & (DerivedArguments.byLabel - 1))])
+        return .string(label ? entities.label(e) : entities.id(e))
+    }
+
+    /// Whether ranked binding `a` sorts before `b`, when both are ranks of one space.
+    @inline(__always) static func rankedBefore(_ a: UInt64, _ b: UInt64) -> Bool? {
+        // The tag and the rank space, equal: the words differ in their ranks alone.
+        let kind = ~UInt64(0xFFFF_FFFF) | ranked | byLabel
+        guard a & ~0xFFFF_FFFF == boxTag, a & ranked != 0, a & kind == b & kind else { return nil }
+        return a < b
     }
 
     /// The key a qualifier field reads, when the argument is one of a statement variable
@@ -1272,6 +1296,21 @@ struct DerivedArguments {
                 exec.row[argument.variable] = nil
                 let b = binding(try exec.eval(argument.expr), join.store)
                 for r in 0..<batch.count { column[r] = b }
+            } else if case .field = argument.expr, let (v, label) = argument.expr.entityNameField, v == argument.variable {
+                let ranks = join.store.entityRanks(label: label)
+                let space = label ? 1 : 0
+                if entityOfRank[space].isEmpty { entityOfRank[space] = Array(repeating: -1, count: ranks.count) }
+                for r in 0..<batch.count {
+                    let b = bindings[r]
+                    let t = Term(raw: UInt32(truncatingIfNeeded: b))
+                    guard b & ~0xFFFF_FFFF == JoinPlan.termTag, t.kind == Term.entityKind, t.index < ranks.count else {
+                        column[r] = try evaluated(k, b, join, exec)
+                        continue
+                    }
+                    let rank = Int(ranks[t.index])
+                    if entityOfRank[space][rank] < 0 { entityOfRank[space][rank] = Int32(t.index) }
+                    column[r] = DerivedArguments.boxTag | DerivedArguments.ranked | (label ? DerivedArguments.byLabel : 0) | UInt64(rank)
+                }
             } else if let key = DerivedArguments.qualifierKey(argument.expr, argument.variable, join.store) {
                 let table = join.store.table
                 for r in 0..<batch.count {
