@@ -92,6 +92,9 @@ import Testing
             ("find ?w, count(*) as ?n where _ _ _ {weight: ?w} order by ?w", "?w"),
             ("find ?a, count(*) as ?n where _ r _ {against: ?a} order by ?n desc, ?a", "?a"),
             ("find ?p, count(*) as ?n where _ ?p _ {against: ?a} order by ?n desc, ?p", "?p"),
+            // Per predicate, from the runs' lengths alone (no statement is quoted).
+            ("find ?p, count(?s) as ?n where _ ?p _ as ?s order by ?n desc, ?p", "?p"),
+            ("find ?p, count(*) where _ ?p _, ?p != q", "?p"),
             ("find ?x, count(*) as ?n where ?x _ _ {against: E1} order by ?n desc, ?x limit 3", "?x"),
             ("find ?a, count(?s) where ?x r ?y {against: ?a} as ?s, ?a != E1", "?a"),
         ])

@@ -342,6 +342,9 @@ extension PreparedQuery {
         var runs: [ColumnSlice<StatementID>] = []
         var interrupted: Error? = nil
         var checked = 0
+        // With no quoted statement in the store, a run's size is its count and its first
+        // statement its first (as `scanCountByRuns` has it): no statement is read.
+        let allAsserted = !quoted && store.assertedCount == store.statementCount
         store.byPredicate.forEachRun { k, run in
             guard interrupted == nil else { return }
             do {
@@ -358,9 +361,14 @@ extension PreparedQuery {
             }
             var n = 0
             var first: StatementID = -1
-            for sid in run where asserted[Int(sid)] != quoted {
-                n += 1
-                if first < 0 { first = sid }
+            if allAsserted {
+                n = run.count
+                first = run.first ?? -1
+            } else {
+                for sid in run where asserted[Int(sid)] != quoted {
+                    n += 1
+                    if first < 0 { first = sid }
+                }
             }
             guard n > 0 else { return }
             counts.append(n)
