@@ -1,3 +1,5 @@
+import CKBQPrefetch
+
 /// Answers that are plain variables (`find ?x, ?y ...`, with or without `distinct`) taken
 /// straight from the batch executor's bindings: a repeated answer is recognised by its
 /// bindings, and Values are made only for the answers kept.
@@ -75,6 +77,15 @@ extension PreparedQuery {
             let filled = batch.evidence.filter { !$0.isEmpty }
             fresh.removeAll(keepingCapacity: true)
             repeats.removeAll(keepingCapacity: true)
+            if vars.count == 1, !columns[0].isEmpty, !rowOfEntity.isEmpty {
+                // The batch's entity slots brought in before any is read: at 10M the slots
+                // (four bytes an entity) outgrow the caches, and each read missed in turn.
+                rowOfEntity.withUnsafeBufferPointer { slots in
+                    for b in columns[0] where b & ~0xFFFF_FFFF == JoinPlan.termTag && UInt32(truncatingIfNeeded: b) < UInt32(slots.count) {
+                        kbq_prefetch(slots.baseAddress! + Int(UInt32(truncatingIfNeeded: b)))
+                    }
+                }
+            }
             for r in 0..<batch.count {
                 let next = answers.count + fresh.count
                 var known: Int? = nil
