@@ -15,7 +15,7 @@
 enum ImageFormat {
     static let magic: [UInt8] = Array("KBQIMAGE".utf8)
     /// Bumped on any change to what a section holds: an older or newer image is rebuilt.
-    static let version: UInt32 = 5
+    static let version: UInt32 = 6
     /// Written as a native UInt32: read back in the other byte order it is 0x04030201.
     static let byteOrderMark: UInt32 = 0x0102_0304
     static let headerSize = 64

@@ -470,10 +470,18 @@ public struct FactStore: Sendable {
     ) -> (qualifier: [TermPostings], provenance: [TermPostings]) {
         // Per key, (value, statement) pairs in statement order, then grouped by value.
         var pairs = Array(repeating: (terms: [Term](), sids: [StatementID]()), count: keyCount)
+        // A key a statement gives twice is read by its first value (grammar/semantics.md):
+        // only that one is indexed, so a lookup by value finds the statement once (it was
+        // found twice under `{who: E3, who: E3}`, an answer made twice) and never by a
+        // later value.
+        let repeats = t.hasRepeatedQualifierKeys
         for i in 0..<t.count {
-            for q in t.storedQualifiers(i) {
-                pairs[Int(t.qualifierKeys[q])].terms.append(t.qualifierValues[q])
-                pairs[Int(t.qualifierKeys[q])].sids.append(StatementID(i))
+            let own = t.storedQualifiers(i)
+            for q in own {
+                let k = t.qualifierKeys[q]
+                if repeats, (own.lowerBound..<q).contains(where: { t.qualifierKeys[$0] == k }) { continue }
+                pairs[Int(k)].terms.append(t.qualifierValues[q])
+                pairs[Int(k)].sids.append(StatementID(i))
             }
         }
         // Provenance: asserted statements' documents and paragraphs, run by run.
