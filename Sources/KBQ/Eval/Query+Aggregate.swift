@@ -182,6 +182,40 @@ struct Accumulator {
         }
     }
 
+    /// `total / 10^scale / count` to three decimals, rounded half away from zero, written as
+    /// a decimal: digits, a point and up to three more (trailing zeros dropped, none for a
+    /// whole number), never an exponent, never `-0`. Exact in 128 bits; past them (a sum
+    /// near 2^127), through a Double, written the same way.
+    static func average(_ total: Int128, scale: Int, count: Int) -> String {
+        var denominator = UInt128(count)
+        var exact = true
+        for _ in 0..<scale {
+            let (d, o) = denominator.multipliedReportingOverflow(by: 10)
+            exact = exact && !o
+            denominator = d
+        }
+        let (numerator, o) = total.magnitude.multipliedReportingOverflow(by: 1000)
+        var thousandths: UInt128
+        if exact && !o {
+            thousandths = numerator / denominator
+            let remainder = numerator % denominator
+            if remainder >= denominator - remainder { thousandths += 1 }
+        } else {
+            var d = Double(total.magnitude) / Double(count)
+            for _ in 0..<scale { d /= 10 }
+            thousandths = UInt128((d * 1000).rounded())
+        }
+        var text = String(thousandths / 1000)
+        let fraction = Int(thousandths % 1000)
+        if fraction != 0 {
+            var digits = String(fraction)
+            while digits.count < 3 { digits = "0" + digits }
+            while digits.hasSuffix("0") { digits.removeLast() }
+            text += "." + digits
+        }
+        return (total < 0 && thousandths != 0 ? "-" : "") + text
+    }
+
     func overflow(_ source: SourceText) -> Diagnostic {
         Diagnostic(.error, "'\(function.rawValue)' overflows: the total does not fit a 64-bit integer", source: source, range: range)
     }
@@ -239,9 +273,7 @@ struct Accumulator {
             return .decimal(ExactNumber.decimalText(total, scale: scale))
         case .avg:
             if count == 0 { return .noRecord }
-            var d = Double(total) / Double(count)
-            for _ in 0..<scale { d /= 10 }
-            return .decimal(PreparedQuery.format(d))
+            return .decimal(Accumulator.average(total, scale: scale, count: count))
         }
     }
 }
