@@ -10,7 +10,9 @@ public struct BrokenPipe: Error, Sendable {}
 public final class TextOutput {
     public let fd: Int32
     let ownsDescriptor: Bool
-    var buffer: [UInt8] = []
+    /// Unchecked exclusivity: an output is written by one thread at a time (the session's),
+    /// and a dynamic check at every append was a tenth of printing a long answer.
+    @exclusivity(unchecked) var buffer: [UInt8] = []
     /// Flush after every line (a terminal) or only when the buffer fills (a pipe or file).
     public var lineBuffered: Bool
     public private(set) var failed = false
