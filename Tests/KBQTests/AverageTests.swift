@@ -8,8 +8,7 @@ import Testing
 /// three decimals and no trailing zero.
 @Suite struct AverageTests {
     @Test func averagesAreDecimalsRoundedToThreePlaces() {
-        let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? UInt64(Date().timeIntervalSince1970)
-        print("AverageTests seed \(seed)")
+        let seed = Support.seed("AverageTests")
         var rng = RRandom(seed: seed)
         for _ in 0..<3000 {
             let terms = 1 + rng.int(4)

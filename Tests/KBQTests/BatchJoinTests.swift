@@ -312,8 +312,7 @@ import Testing
     /// boxed. Every answer and error as the general evaluator's, over statements with and
     /// without each key, two documents, unbound variables and failing folds.
     @Test func aggregatesOfDerivedArgumentsAgreeWithTheGeneralEvaluator() throws {
-        let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? 20261207
-        print("BatchJoinTests derived arguments seed \(seed)")
+        let seed = Support.seed("BatchJoinTests derived arguments", otherwise: 20261207)
         var rng = RRandom(seed: seed)
         var text = "type T\ntype Document\npredicate p\nkey w : integer\nkey note : string\nkey rare : integer\n"
         text += "entity D : Document {paragraphs: 3}\nentity D2 : Document {paragraphs: 5}\n"

@@ -48,8 +48,7 @@ import Testing
     }
 
     @Test func pagesOrderedByWordsAgree() throws {
-        let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? UInt64(Date().timeIntervalSince1970)
-        print("OrderWordsTests seed \(seed)")
+        let seed = Support.seed("OrderWordsTests")
         var rng = RRandom(seed: seed)
         for round in 0..<12 {
             let entities = (0..<40).map { String(format: "e%02d", $0) }

@@ -9,8 +9,7 @@ import Testing
 /// key twice, constants of the wrong kind, and filters inside `optional` and `not`.
 @Suite struct QualifierFilterTests {
     @Test func filtersOnQualifiersAnswerAsFilters() throws {
-        let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? UInt64(Date().timeIntervalSince1970)
-        print("QualifierFilterTests seed \(seed)")
+        let seed = Support.seed("QualifierFilterTests")
         var rng = RRandom(seed: seed)
         var text = "type T\ntype Document\npredicate p\npredicate q\nkey who : entity\nkey note : string\n"
         text += "entity D1 : Document {paragraphs: 3}\nentity D2 : Document {paragraphs: 3}\n"

@@ -2,6 +2,14 @@ import Foundation
 
 /// Paths and process helpers shared by the tests.
 enum Support {
+    /// A random test's seed, printed with `name` so that a failure can be replayed:
+    /// `KBQ_SEED` when set, else `otherwise` (by default the clock: a new case each run).
+    static func seed(_ name: String, otherwise: @autoclosure () -> UInt64 = UInt64(Date().timeIntervalSince1970)) -> UInt64 {
+        let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? otherwise()
+        print("\(name) seed \(seed)")
+        return seed
+    }
+
     /// The package root (this file is Tests/KBQTests/Support.swift).
     static let root: String = {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path

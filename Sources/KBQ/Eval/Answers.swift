@@ -220,7 +220,7 @@ public final class Answers {
                         repeatCells.append(contentsOf: evidenceCells[ownCells])
                         repeatCells.append(contentsOf: repeatElement(0, count: room - count))
                         for n in loggedRepeats(of: row) {
-                            addToRoom(row, repeatStatements[(n == 0 ? 0 : Int(repeatEnds[n - 1]))..<Int(repeatEnds[n])], &count, cap: cap)
+                            addToRoom(row, self.statements(ofRepeat: n), &count, cap: cap)
                         }
                     }
                     addToRoom(row, statements, &count, cap: cap)
@@ -255,6 +255,11 @@ public final class Answers {
                 count += 1
             }
         }
+    }
+
+    /// The statements behind logged repeat `n`.
+    private func statements(ofRepeat n: Int) -> ArraySlice<StatementID> {
+        repeatStatements[(n == 0 ? 0 : Int(repeatEnds[n - 1]))..<Int(repeatEnds[n])]
     }
 
     private func logRepeat(_ row: Int, _ statements: [StatementID]) {
@@ -313,7 +318,7 @@ public final class Answers {
             var units = chains ? Answers.units(cells[start...]) : []
             for k in Int(firstRepeat[row])..<Int(firstRepeat[row + 1]) where (chains ? units.count : cells.count - start) < cap {
                 let n = Int(order[k])
-                let statements = repeatStatements[(n == 0 ? 0 : Int(repeatEnds[n - 1]))..<Int(repeatEnds[n])]
+                let statements = self.statements(ofRepeat: n)
                 guard chains else {
                     for s in statements where !cells[start...].contains(cell(s)) { cells.append(cell(s)) }
                     continue

@@ -85,14 +85,11 @@ struct Compiler {
                 case .entity, .string: break
                 default: continue
                 }
-                let name: String
                 switch f {
-                case .named(.source): name = "source"
-                case .named(.para): name = "para"
-                case .qualifier(let k): name = k
+                case .named(.source), .named(.para), .qualifier: break
                 default: continue
                 }
-                guard let key = store.keyID(name) else { continue }
+                guard let key = store.keyID(f.name) else { continue }
                 return (v, key, c)
             }
             return nil

@@ -533,9 +533,7 @@ extension PreparedQuery {
     /// ms); at about one a row, making and grouping the rows costs less than counting's
     /// work per row (a left join of 1.1 a row, counted: 6.4 ms against 5.1).
     func lastStepMultiplies() -> Bool {
-        var planner = Planner(store: store, source: source, variables: compiled.variables)
-        planner.limits = .none
-        let rows = planner.estimatedRows(compiled.goals, rows: 1, bound: [])
+        let rows = expectedRows
         guard rows.count >= 2, let before = rows[rows.count - 2], let after = rows[rows.count - 1], before > 0 else { return false }
         return after / before >= 2
     }
@@ -1268,7 +1266,7 @@ struct DerivedArguments {
     }
 
     /// `v` as a binding: its stored term, else a box.
-    private mutating func binding(_ v: Value, _ store: FactStore) -> UInt64 {
+    private mutating func binding(_ v: Value) -> UInt64 {
         switch v {
         case .noRecord: return 0
         case .entity(let e): return JoinPlan.termTag | UInt64(Term(entity: e).raw)
@@ -1294,7 +1292,7 @@ struct DerivedArguments {
             if bindings.isEmpty {
                 // Unbound in the whole batch: evaluated once, for no record.
                 exec.row[argument.variable] = nil
-                let b = binding(try exec.eval(argument.expr), join.store)
+                let b = binding(try exec.eval(argument.expr))
                 for r in 0..<batch.count { column[r] = b }
             } else if case .field = argument.expr, let (v, label) = argument.expr.entityNameField, v == argument.variable {
                 let ranks = join.store.entityRanks(label: label)
@@ -1312,18 +1310,15 @@ struct DerivedArguments {
                     column[r] = DerivedArguments.boxTag | DerivedArguments.ranked | (label ? DerivedArguments.byLabel : 0) | UInt64(rank)
                 }
             } else if let key = DerivedArguments.qualifierKey(argument.expr, argument.variable, join.store) {
-                let table = join.store.table
+                let store = join.store
                 for r in 0..<batch.count {
                     let b = bindings[r]
                     guard b & ~0xFFFF_FFFF == JoinPlan.statementTag else {
                         column[r] = try evaluated(k, b, join, exec)
                         continue
                     }
-                    let i = Int(UInt32(truncatingIfNeeded: b))
-                    for q in table.storedQualifiers(i) where table.qualifierKeys[q] == key {
-                        column[r] = JoinPlan.termTag | UInt64(table.qualifierValues[q].raw)
-                        break
-                    }
+                    let t = store.qualifierTerm(Int(UInt32(truncatingIfNeeded: b)), key)
+                    column[r] = t.map { JoinPlan.termTag | UInt64($0.raw) } ?? 0
                 }
             } else {
                 for r in 0..<batch.count { column[r] = try evaluated(k, bindings[r], join, exec) }
@@ -1337,7 +1332,7 @@ struct DerivedArguments {
         if let known = ofBinding[k][b] { return known }
         let argument = arguments[k]
         exec.row[argument.variable] = b == 0 ? nil : join.decode(b)
-        let result = binding(try exec.eval(argument.expr), join.store)
+        let result = binding(try exec.eval(argument.expr))
         ofBinding[k][b] = result
         return result
     }

@@ -35,12 +35,13 @@ public final class PreparedQuery {
     /// The join of the last run, kept for the next: its operators, scratch row, filter
     /// memos and hash sides were made for this query on this store.
     var keptJoin: BatchJoin? = nil
-    /// The most rows the planner expects any step to leave (nil: it cannot tell), worked
-    /// out once: a join whose later steps multiply a small first step runs on every core.
-    lazy var expectedPeakRows: Double? = {
+    /// The rows the planner expects each goal to leave (`Planner.estimatedRows`), worked out
+    /// once: a join whose later steps multiply a small first step runs on every core, and
+    /// a count whose last step multiplies its rows counts that step's matches.
+    lazy var expectedRows: [Double?] = {
         var planner = Planner(store: store, source: source, variables: compiled.variables)
         planner.limits = .none
-        return planner.estimatedRows(compiled.goals, rows: 1, bound: []).compactMap { $0 }.max()
+        return planner.estimatedRows(compiled.goals, rows: 1, bound: [])
     }()
     /// The value operations every run's execution shares: made at each run, they copied
     /// the entity and literal tables (a retain and a release of each of their columns),
@@ -70,7 +71,7 @@ public final class PreparedQuery {
         // A first step too small to split for its own sake, whose later steps are expected
         // to make many times the threshold's rows (each event's participants paired), is
         // split all the same: its parts' work is the later steps'.
-        if parallelThreshold == BatchJoin.defaultParallelThreshold, let peak = expectedPeakRows, peak >= Double(4 * parallelThreshold) {
+        if parallelThreshold == BatchJoin.defaultParallelThreshold, let peak = expectedRows.compactMap({ $0 }).max(), peak >= Double(4 * parallelThreshold) {
             join.parallelThreshold = BatchJoin.multiplyingThreshold
         }
         return join
