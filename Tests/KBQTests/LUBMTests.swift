@@ -11,7 +11,7 @@ import Testing
         "Q1": 4, "Q2": 0, "Q3": 6, "Q4": 34, "Q5": 719, "Q6": 678, "Q7": 67, "Q8": 678, "Q9": 13,
         "Q10": 4, "Q11": 10, "Q12": 1, "Q13": 1, "Q14": 532,
     ]
-    static let lubm = Support.root + "/../shared/testdata/lubm"
+    static let lubm = Support.shared + "/testdata/lubm"
 
     /// Each query of the script with the name of the `-- Qn` comment above it.
     static func queries() throws -> [(String, SourceText)] {

@@ -9,7 +9,7 @@ struct SyntaxCase: CustomTestStringConvertible, Sendable {
     let positive: Bool
     var testDescription: String { (positive ? "+ " : "- ") + file.split(separator: "/").suffix(2).joined(separator: "/") }
 
-    static let testdata = Support.root + "/../shared/testdata"
+    static let testdata = Support.shared + "/testdata"
 
     /// Entries of a W3C manifest: the test's type, then its mf:action file.
     static func manifest(_ dir: String) -> [SyntaxCase] {

@@ -39,7 +39,7 @@ import Testing
 
     @Test func generatedDataSurvivesImportExportImport() throws {
         let dir = temp("gen")
-        let gen = try Support.run("/usr/bin/env", ["python3", Support.root + "/../shared/bench/gen.py", "2000", dir], timeout: 300)
+        let gen = try Support.run("/usr/bin/env", ["python3", Support.shared + "/bench/gen.py", "2000", dir], timeout: 300)
         #expect(gen.status == 0, "\(gen.stderr)")
         let count = "find count(*) where _ _ _"
         let q6 = "find ?a, count(?s) as ?n where _ _ _ {according_to: ?a} as ?s order by ?n desc, ?a limit 10"
@@ -75,7 +75,7 @@ import Testing
     /// generated data, on an imported Turtle file and on the README's spreadsheets.
     @Test func everyExportLoadsBackToTheSameKnowledgeBase() throws {
         let dir = temp("gen")
-        let gen = try Support.run("/usr/bin/env", ["python3", Support.root + "/../shared/bench/gen.py", "500", dir], timeout: 300)
+        let gen = try Support.run("/usr/bin/env", ["python3", Support.shared + "/bench/gen.py", "500", dir], timeout: 300)
         #expect(gen.status == 0, "\(gen.stderr)")
         let sheets = ["entities.csv", "statements.csv"].map { Support.root + "/examples/own-case/" + $0 }
         let cases: [[String]] = [[], ["--empty", dir + "/kb.star.nt"], ["--empty", Support.root + "/Tests/fixtures/rdf/case.ttl"], ["--empty"] + sheets]

@@ -77,7 +77,7 @@ struct SPARQLDifferentialTests {
 
     @Test func benchmarkQuestionsAgreeOnGeneratedData() throws {
         let dir = temp()
-        let gen = try Support.run("/usr/bin/env", ["python3", Support.root + "/../shared/bench/gen.py", "3000", dir], timeout: 300)
+        let gen = try Support.run("/usr/bin/env", ["python3", Support.shared + "/bench/gen.py", "3000", dir], timeout: 300)
         #expect(gen.status == 0)
         let params = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/params.json"))) as! [String: Any]
         func e(_ k: String) -> String { "n" + String(format: "%08d", params[k] as! Int) }

@@ -15,6 +15,19 @@ enum Support {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }()
 
+    /// The shared test data and bench (`testdata/`, `bench/gen.py`): `KBQ_SHARED` when set,
+    /// else `../shared` beside the project, else beside the repository this one was cloned
+    /// from (a clone in a scratch folder, `git clone . "$(mktemp -d)"`, still finds it).
+    static let shared: String = {
+        if let set = ProcessInfo.processInfo.environment["KBQ_SHARED"] { return set }
+        let beside = root + "/../shared"
+        if FileManager.default.fileExists(atPath: beside) { return beside }
+        let origin = try? run("/usr/bin/env", ["git", "-C", root, "config", "--get", "remote.origin.url"])
+        let url = origin?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        if url.hasPrefix("/"), FileManager.default.fileExists(atPath: url + "/../shared") { return url + "/../shared" }
+        return beside
+    }()
+
     /// The built `kbq`, beside the test bundle.
     static let binary: String = {
         let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()

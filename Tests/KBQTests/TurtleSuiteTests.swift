@@ -15,7 +15,7 @@ struct TurtleCase: CustomTestStringConvertible, Sendable {
         (result != nil ? "= " : positive ? "+ " : "- ") + action.split(separator: "/").suffix(3).joined(separator: "/")
     }
 
-    static let root = Support.root + "/../shared/testdata/w3c-rdf-tests"
+    static let root = Support.shared + "/testdata/w3c-rdf-tests"
 
     /// The entries of a manifest, read as text (not with the parser under test): each
     /// entry's type, then its mf:action and mf:result files.
