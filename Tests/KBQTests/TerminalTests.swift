@@ -203,10 +203,16 @@ final class Terminal {
         let paste = "find ?x, ?y where ?x makes Pegasus, ?x is_a Organization, ?y says [?x made Pegasus] "
         for round in 0..<100 {
             try t.waitUntilReading()
+            // The last prompt is on the screen already: only the one after the Ctrl-C is
+            // waited for, so that the next query is typed once the line was cleared (typed
+            // earlier, its first key could land on the line the Ctrl-C clears).
+            t.screen = ""
             _ = (String(repeating: paste, count: 4) + "\(round)").withCString { write(t.master, $0, strlen($0)) }
             _ = "\u{03}".withCString { write(t.master, $0, 1) }
+            try t.waitFor("kbq> ")
             try t.send("find ?x where ?x makes Pegasus\r")
             try t.waitFor("(1 row)")
+            try t.waitFor("kbq> ")
         }
         try t.send("\u{04}")
         #expect(try t.exitStatus() == 0)
