@@ -1079,6 +1079,12 @@ import Testing
             "find ?a, ?x, ?y where ?a says [?x knows ?y], ?y knows ?x",
             "find ?x, ?y, ?s where ?x knows ?y, ?y knows ?x as ?s, ?x != ?y",
             "find ?x, count(*) as ?n where ?x knows ?y, ?y knows ?z, ?z related ?x group by ?x order by ?n desc, ?x",
+            // A later step of any predicate checks the pairs of every statement.
+            "find ?x, ?y, ?p, ?q where ?x ?p ?y, ?y ?q ?x",
+            "find count(*) where ?x ?p ?y, ?y ?q ?x",
+            "find ?x, ?y where ?x likes ?y, ?y _ ?x",
+            "find ?x, ?y, ?z, ?p where ?x ?p ?y, ?y knows ?z, ?z ?p ?x",
+            "find ?a, ?x, ?y, ?q where ?a says [?x knows ?y], ?y ?q ?x",
             // Anti-joins decided by their pattern's pairs (`PairCheck.antiJoin`), and one
             // with a qualifier, which the pairs cannot decide.
             "find ?x, ?y where ?x knows ?y, not ?y knows ?x",

@@ -28,8 +28,10 @@ extension PreparedQuery {
                 switch (g, op) {
                 case (.pattern, .pattern(let o)?):
                     let way = o.hashed ? o.key.map { "hash join on ?\(c.variables[$0.variable])" } : nil
-                    // Its rows are those the filters applied in its scan let through.
-                    how = (way ?? (first ? "scan" : "index")) + (o.pushed.isEmpty && o.pushedTypes.isEmpty ? "" : ", filtered")
+                    // Its rows are those that later steps' ends checked at its matches
+                    // (`PairCheck`) and the filters applied in its scan let through.
+                    how = (way ?? (first ? "scan" : "index")) + (o.pairChecks.contains { $0.isBuilt } ? ", later ends checked" : "")
+                        + (o.pushed.isEmpty && o.pushedTypes.isEmpty ? "" : ", filtered")
                 case (.pattern(let p), .isA?):
                     if case .constant = p.subject { how = "type check" } else { how = first ? "members" : "type check" }
                 case (.not, .pattern(let o)?):

@@ -327,6 +327,7 @@ public final class PreparedQuery {
         // more than making them.
         let descending = compiled.orderBy.map(\.descending)
         let width = descending.count
+        if width <= OrderedWords.most { return OrderedWords.page(keys, count, descending: descending, offset: compiled.offset, limit: compiled.limit) }
         return keys.withUnsafeBufferPointer { keys in
             page(count) { a, b in
                 for k in 0..<width {
@@ -534,9 +535,20 @@ public final class PreparedQuery {
         return overflow ? Int.max : sum
     }
 
+    /// The largest page `first` keeps in a sorted buffer.
+    static let insertionMost = 2048
+
     /// The first `k` items in order (stable), without sorting them all: a sorted buffer of k,
     /// sized by the items there are, never by `k` alone (`limit 1000000000000`).
     static func first<T>(_ k: Int, of items: some Sequence<T>, by inOrder: (T, T) -> Bool) -> [T] {
+        // Past a few thousand, an insertion moves thousands of items, and a page deep into
+        // many rows (`limit 50000` of a million) inserts tens of thousands of times: all
+        // sorted then (stable, as the buffer is).
+        if k > PreparedQuery.insertionMost {
+            var all = Array(items)
+            all.sort(by: inOrder)
+            return Array(all.prefix(k))
+        }
         var top: [T] = []
         top.reserveCapacity(min(k, items.underestimatedCount, 1 << 16) + 1)
         for item in items {
@@ -545,7 +557,8 @@ public final class PreparedQuery {
             var hi = top.count
             while lo < hi {
                 let mid = (lo + hi) / 2
-                if inOrder(top[mid], item) { lo = mid + 1 } else { hi = mid }
+                // After every item it does not come before: equal items keep their order.
+                if inOrder(item, top[mid]) { hi = mid } else { lo = mid + 1 }
             }
             top.insert(item, at: lo)
             if top.count > k { top.removeLast() }
