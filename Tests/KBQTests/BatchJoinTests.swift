@@ -260,8 +260,9 @@ import Testing
         let seed = ProcessInfo.processInfo.environment["KBQ_SEED"].flatMap(UInt64.init) ?? 20261205
         print("BatchJoinTests derived keys seed \(seed)")
         var rng = RRandom(seed: seed)
-        var text = "type T\ntype Document\npredicate p\npredicate born\npredicate noted\nentity D : Document\n"
-        for i in 0..<200 { text += "entity E\(i) : T \"Name \(rng.int(40))\"\n" }
+        var text = "type T\ntype U\ntype Document\npredicate p\npredicate born\npredicate noted\nentity D : Document\n"
+        // Types of several lists, an entity's first type its `.type`; some with none.
+        for i in 0..<200 { text += "entity E\(i)\(rng.pick([" : T", " : T", " : U", " : U, T", " : T, U", ""])) \"Name \(rng.int(40))\"\n" }
         text += "from D para 1\n"
         for i in 0..<200 {
             for _ in 0..<rng.int(5) { text += "E\(i) p E\(rng.int(200))\n" }
@@ -294,6 +295,11 @@ import Testing
             "find ?a, min(?d), max(?d) where ?a p ?b, ?b noted ?d group by ?a order by ?a",
             "find ?a, max(?d) as ?m where ?a p _, optional (?a born ?d) group by ?a order by ?m desc, ?a limit 6",
             "find year(?d), min(?e), max(?e) where ?a born ?d, ?a p ?b, optional (?b noted ?e) group by year(?d)",
+            // An entity's type, read off its list of types (a literal's: no record).
+            "find ?b.type, count(*) as ?n where ?a p ?b group by ?b.type order by ?n desc, ?b.type",
+            "find ?d.type as ?t, count(*) where ?a noted ?d group by ?t",
+            "find ?b.type as ?t, ?a.label, count(*) where ?a p ?b group by ?t, ?a.label order by count(*) desc, ?a.label limit 5",
+            "find ?a.type as ?t, count(distinct ?b) as ?n where ?a p ?b, optional (?b born ?d) group by ?t order by ?n desc",
             // Grouped by a predicate (an array by predicate number, not the hashed keys).
             "find ?q, count(distinct ?b) as ?n where ?a ?q ?b group by ?q order by ?n desc, ?q",
             "find ?q, count(*) as ?n where ?a ?q ?b, ?a born ?d group by ?q order by ?n desc, ?q limit 2",
@@ -540,6 +546,14 @@ import Testing
             "find ?a, sum(?v), count(*) as ?n where ?a p ?b, ?b big ?v order by ?n, ?a limit 2",
             "find ?a, avg(?v), count(*) as ?n where ?a p ?b, ?b big ?v order by ?n, ?a limit 2",
             "find ?a, count(*) as ?n where ?a ?r ?b, ?r = q order by ?n desc, ?a limit 4",
+            // Ordered by folds' results read directly (`directOrderKeys`): a sum by its
+            // alias and as a call, a min beside a key, a variable no projection names, and
+            // a sum past 64 bits off the page (the query fails).
+            "find ?a, sum(?v) as ?t where ?a p ?b, ?b q ?v group by ?a order by ?t desc, ?a limit 4",
+            "find ?a, sum(?v) where ?a p ?b, ?b q ?v group by ?a order by sum(?v), ?a desc limit 3 offset 2",
+            "find ?a, min(?b) as ?m, max(?v) where ?a p ?b, ?b q ?v group by ?a order by ?m desc, max(?v), ?a limit 5",
+            "find ?a, sum(?v) as ?t where ?a p ?b, ?b big ?v group by ?a order by ?a limit 2",
+            "find ?a, sum(?v) as ?t where ?a p ?b, optional (?b q ?v) group by ?a order by ?t desc, ?a limit 3",
             "find count(*) where ?a ?r ?b, ?r = p, ?r = q",
             "find count(*) where ?a ?r ?b, ?r != p, ?r != q",
         ] {

@@ -512,14 +512,37 @@ extension PreparedQuery {
         let width = c.orderBy.count
         var keys: [Value] = []
         keys.reserveCapacity(count * width)
-        for g in 0..<count {
-            try exec.tick()
-            // As the full row would have it: the bindings, then the projections' aliases.
-            for (v, b) in first(g).enumerated() { exec.row[v] = b == 0 ? nil : join.decode(b) }
-            let results = try accumulated(g).map { try $0.result(ops, source) }
-            if c.aliasSlots.contains(where: { $0 != nil }) { _ = try aggregatedProjections(results, exec) }
-            var counter = projectionCalls
-            for o in c.orderBy { keys.append(try evalAggregated(o.expr, results, &counter, exec)) }
+        if let direct = directOrderKeys(projectionCalls) {
+            // Each key a call's result or a first row's binding, as evaluating it would
+            // give; every call's result is still made, so a sum that fails off the page
+            // fails the query.
+            var positions: [Int: [Int]] = [:]
+            for (p, k) in direct.enumerated() { if case .call(let i) = k { positions[i, default: []].append(p) } }
+            let shown = (0..<(positions.keys.max().map { $0 + 1 } ?? 0)).map { positions[$0] ?? [] }
+            var row = [Value](repeating: .noRecord, count: width)
+            for g in 0..<count {
+                try exec.tick()
+                for (i, a) in accumulated(g).enumerated() {
+                    let r = try a.result(ops, source)
+                    if i < shown.count { for p in shown[i] { row[p] = r } }
+                }
+                for (p, k) in direct.enumerated() {
+                    guard case .binding(let v) = k else { continue }
+                    let b = first(g)[first(g).startIndex + v]
+                    row[p] = b == 0 ? .noRecord : join.decode(b)
+                }
+                keys.append(contentsOf: row)
+            }
+        } else {
+            for g in 0..<count {
+                try exec.tick()
+                // As the full row would have it: the bindings, then the projections' aliases.
+                for (v, b) in first(g).enumerated() { exec.row[v] = b == 0 ? nil : join.decode(b) }
+                let results = try accumulated(g).map { try $0.result(ops, source) }
+                if c.aliasSlots.contains(where: { $0 != nil }) { _ = try aggregatedProjections(results, exec) }
+                var counter = projectionCalls
+                for o in c.orderBy { keys.append(try evalAggregated(o.expr, results, &counter, exec)) }
+            }
         }
         return PreparedQuery.first(wanted, of: 0..<count, by: { a, b in
             PreparedQuery.keysBefore(keys[a * width..<(a + 1) * width], keys[b * width..<(b + 1) * width], c.orderBy, ops) ?? (a < b)
@@ -528,6 +551,46 @@ extension PreparedQuery {
 }
 
 extension PreparedQuery {
+    enum DirectKey { case call(Int), binding(Int) }
+
+    /// The ordering terms as calls' results (by the calls' numbers, `aggregateCalls`: the
+    /// projections' first, then the ordering terms' own) or variables' bindings, when each
+    /// is a call, an alias of a projection that is a call, or a variable no projection
+    /// names; nil when some term is anything else (it is then evaluated), or when some
+    /// projection is more than a call or a variable (its evaluation, which could fail,
+    /// is then made for every group, as it always was).
+    func directOrderKeys(_ projectionCalls: Int) -> [DirectKey]? {
+        let c = compiled
+        guard c.projections.allSatisfy({ p in
+            switch p.expr {
+            case .aggregate, .slot(.variable): return true
+            default: return false
+            }
+        }) else { return nil }
+        var callOfAlias: [Int: Int] = [:]
+        var calls = 0
+        for (i, p) in c.projections.enumerated() {
+            if case .aggregate = p.expr, let a = c.aliasSlots[i] { callOfAlias[a] = calls }
+            _ = PreparedQuery.countAggregates(p.expr, &calls)
+        }
+        let aliases = Set(c.aliasSlots.compactMap { $0 })
+        var counter = projectionCalls
+        var keys: [DirectKey] = []
+        for o in c.orderBy {
+            switch o.expr {
+            case .aggregate(_, let argument, _, _):
+                // Its argument holds no call of its own (the counter would count it).
+                if let argument { var n = 0; guard PreparedQuery.countAggregates(argument, &n) == 0 else { return nil } }
+                keys.append(.call(counter))
+                counter += 1
+            case .slot(.variable(let v)) where callOfAlias[v] != nil: keys.append(.call(callOfAlias[v]!))
+            case .slot(.variable(let v)) where !aliases.contains(v): keys.append(.binding(v))
+            default: return nil
+            }
+        }
+        return keys
+    }
+
     /// Whether the planner expects the last step to make two rows or more of each row it
     /// is given. Counting its matches pays there (P11: four and a half a row, 38 -> 17
     /// ms); at about one a row, making and grouping the rows costs less than counting's
@@ -1111,9 +1174,22 @@ struct DerivedKeys {
     static let smallIntegers = 1 << 14
     /// Per key, each number's Value.
     private(set) var values: [[Value]]
+    /// Per key, the number of each entity's key by the entity (-1: not met yet; empty until
+    /// an entity is met): an array read, where the table by binding hashed and missed the
+    /// cache at every row of a key over tens of thousands of entities.
+    private var ofEntity: [[Int32]]
+    /// Per key that is its variable's `.type` (an entity's first type), the number of each
+    /// list of types (`EntityTable.typeListNumber`), -1 when not met: the key of an entity
+    /// is then read off its list, with nothing evaluated for each entity met.
+    private var ofTypeList: [[Int32]?]
 
     init(_ keys: [(column: Int, variable: Int, expr: CompiledExpr)]) {
         self.keys = keys
+        ofEntity = keys.map { _ in [] }
+        ofTypeList = keys.map { key in
+            if case .field(.slot(.variable(key.variable)), .named(.type), _) = key.expr { return [] }
+            return nil
+        }
         ofBinding = keys.map { _ in GroupKeyTable(width: 1) }
         ofValue = keys.map { _ in [:] }
         ofInteger = keys.map { _ in GroupKeyTable(width: 1) }
@@ -1153,6 +1229,17 @@ struct DerivedKeys {
         return n
     }
 
+    /// Key `k`'s number for `value`, made when new. Hashed once per binding met, not per
+    /// row: bindings are often new where keys are not (a year for many dates).
+    private mutating func number(of value: Value, _ k: Int) -> Int32 {
+        if case .integer(let i) = value { return number(ofInteger: i, k) }
+        if let known = ofValue[k][value] { return known }
+        let n = Int32(values[k].count)
+        values[k].append(value)
+        ofValue[k][value] = n
+        return n
+    }
+
     mutating func addColumns(_ batch: inout BindingBatch, _ join: BatchJoin, _ exec: Execution) throws {
         guard !keys.isEmpty else { return }
         for (k, key) in keys.enumerated() {
@@ -1166,34 +1253,47 @@ struct DerivedKeys {
             var yearOfDates = false
             if case .function(.year, let arguments, _) = expr, arguments.count == 1, case .slot(.variable(variable)) = arguments[0] { yearOfDates = true }
             let literals = join.literals
+            let entityCount = join.entities.count
             for r in 0..<batch.count {
                 let b = bindings.isEmpty ? 0 : bindings[r]
-                if yearOfDates, b & ~0xFFFF_FFFF == JoinPlan.termTag {
+                // An entity's term: its index, else -1.
+                var entity = -1
+                if b & ~0xFFFF_FFFF == JoinPlan.termTag {
                     let t = Term(raw: UInt32(truncatingIfNeeded: b))
-                    if t.kind == Term.literalKind, let d = literals.date(t.index) {
+                    if yearOfDates, t.kind == Term.literalKind, let d = literals.date(t.index) {
                         column.append(DerivedKeys.keyTag | UInt64(number(ofInteger: d.year, k)))
                         continue
                     }
+                    if t.kind == Term.entityKind, t.index < entityCount { entity = t.index }
                 }
-                if let n = ofBinding[k].find({ _ in b }) {
+                if entity >= 0 {
+                    if ofEntity[k].isEmpty { ofEntity[k] = [Int32](repeating: -1, count: entityCount) }
+                    let known = ofEntity[k][entity]
+                    if known >= 0 {
+                        column.append(DerivedKeys.keyTag | UInt64(known))
+                        continue
+                    }
+                    if ofTypeList[k] != nil {
+                        let list = join.entities.typeListNumber(entity)
+                        if list >= ofTypeList[k]!.count { ofTypeList[k]! += repeatElement(-1, count: list + 1 - ofTypeList[k]!.count) }
+                        var n = ofTypeList[k]![list]
+                        if n < 0 {
+                            // As `ValueOps.field` reads `.type`: the list's first type, or no record.
+                            n = number(of: join.entities.allTypeLists[list].first.map { .type($0) } ?? .noRecord, k)
+                            ofTypeList[k]![list] = n
+                        }
+                        ofEntity[k][entity] = n
+                        column.append(DerivedKeys.keyTag | UInt64(n))
+                        continue
+                    }
+                }
+                if entity < 0, let n = ofBinding[k].find({ _ in b }) {
                     column.append(DerivedKeys.keyTag | UInt64(n))
                     continue
                 }
                 exec.row[variable] = b == 0 ? nil : join.decode(b)
-                let value = try exec.eval(expr)
-                // Hashed once when the key is known: bindings are often new where keys
-                // are not (a year for many dates).
-                let n: Int32
-                if case .integer(let i) = value {
-                    n = number(ofInteger: i, k)
-                } else if let known = ofValue[k][value] {
-                    n = known
-                } else {
-                    n = Int32(values[k].count)
-                    values[k].append(value)
-                    ofValue[k][value] = n
-                }
-                ofBinding[k].insert({ _ in b }, n)
+                let n = number(of: try exec.eval(expr), k)
+                if entity >= 0 { ofEntity[k][entity] = n } else { ofBinding[k].insert({ _ in b }, n) }
                 column.append(DerivedKeys.keyTag | UInt64(n))
             }
             batch.columns.append(column)
