@@ -10,7 +10,21 @@ import Testing
     }
 
     /// What a writer writes for `rows`, through a temporary file.
+    /// What `mode` writes of `rows`. Written twice, from the rows' Values and from an
+    /// answer holding them (`RowWriter.row(of:)`, which a writer may read from the cells),
+    /// and the two must be the same.
     static func written(_ mode: OutputMode, _ options: Formatters.Options, columns: [String], rows: [[Value]], store: FactStore) throws -> (text: String, error: Error?) {
+        let answers = Answers(columns: columns, store: store)
+        for r in rows { answers.append(values: r, evidence: []) }
+        let (text, error) = try written(mode, options, columns: columns, rows.count, store) { try $0.row(rows[$1], number: $1 + 1) }
+        let (fromAnswers, answersError) = try written(mode, options, columns: columns, rows.count, store) { try $0.row(of: answers, $1, number: $1 + 1) }
+        #expect(fromAnswers == text && (answersError == nil) == (error == nil), "\(mode) from an answer's cells")
+        return (text, error)
+    }
+
+    static func written(
+        _ mode: OutputMode, _ options: Formatters.Options, columns: [String], _ count: Int, _ store: FactStore, _ row: (RowWriter, Int) throws -> Void
+    ) throws -> (text: String, error: Error?) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-mode-\(UUID().uuidString)").path
         let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o600)
         defer { close(fd); unlink(path) }
@@ -19,11 +33,11 @@ import Testing
         var failure: Error? = nil
         do {
             try writer.begin(columns: columns)
-            for (i, r) in rows.enumerated() { try writer.row(r, number: i + 1) }
-            try writer.end(rowCount: rows.count)
+            for i in 0..<count { try row(writer, i) }
+            try writer.end(rowCount: count)
         } catch {
             failure = error
-            writer.finish(rowCount: rows.count)
+            writer.finish(rowCount: count)
         }
         try? out.flush()
         return (try String(contentsOfFile: path, encoding: .utf8), failure)

@@ -10,7 +10,14 @@ public enum OutputMode: String, Sendable, CaseIterable {
 public protocol RowWriter {
     func begin(columns: [String]) throws
     func row(_ values: [Value], number: Int) throws
+    /// Row `row` of `answers`: its Values made and written, unless the writer reads the
+    /// row's cells itself.
+    func row(of answers: Answers, _ row: Int, number: Int) throws
     func end(rowCount: Int) throws
+}
+
+extension RowWriter {
+    public func row(of answers: Answers, _ row: Int, number: Int) throws { try self.row(answers.values(row), number: number) }
 }
 
 public enum Formatters {
@@ -69,6 +76,8 @@ final class DelimitedWriter: RowWriter {
         self.headers = headers
         self.csv = csv
         self.nullValue = nullValue
+        separatorByte = csv ? UInt8(ascii: ",") : UInt8(ascii: "\t")
+        newlineBytes = csv ? [0x0D, 0x0A] : [0x0A]
     }
 
     func field(_ s: String) -> String {
@@ -91,6 +100,10 @@ final class DelimitedWriter: RowWriter {
 
     var separator: String { csv ? "," : "\t" }
     var newline: String { csv ? "\r\n" : "\n" }
+    /// The same as bytes, made once (a String appended at every cell was a tenth of
+    /// printing a long answer).
+    private let separatorByte: UInt8
+    private let newlineBytes: [UInt8]
 
     func begin(columns: [String]) throws {
         if headers { try out.write(columns.map(field).joined(separator: separator) + newline) }
@@ -98,19 +111,32 @@ final class DelimitedWriter: RowWriter {
 
     func row(_ values: [Value], number: Int) throws {
         for (k, v) in values.enumerated() {
-            if k > 0 { out.append(separator) }
-            // An entity's id is written from the store's bytes when it needs no escaping in
-            // either format (most answers are entities; no String is made for them).
-            if case .entity(let e) = v, entities.withIDBytes(Int(e), { bytes in
-                guard bytes.allSatisfy({ DelimitedWriter.isPlain($0) }) else { return false }
-                out.append(bytes)
-                return true
-            }) {
-                continue
-            }
+            if k > 0 { out.append(byte: separatorByte) }
+            if case .entity(let e) = v, writeID(e) { continue }
             out.append(field(v == .noRecord ? nullValue ?? "" : Display.plain(v, store)))
         }
-        try out.endLine(newline)
+        try out.endLine(bytes: newlineBytes)
+    }
+
+    /// Read from the answers' cells: an entity's id with no Value made for the row.
+    func row(of answers: Answers, _ row: Int, number: Int) throws {
+        for k in 0..<answers.columns.count {
+            if k > 0 { out.append(byte: separatorByte) }
+            if let e = answers.entity(row, k), writeID(e) { continue }
+            let v = answers.value(row, k)
+            out.append(field(v == .noRecord ? nullValue ?? "" : Display.plain(v, store)))
+        }
+        try out.endLine(bytes: newlineBytes)
+    }
+
+    /// Writes an entity's id from the store's bytes when it needs no escaping in either
+    /// format (most answers are entities; no String is made for them); false otherwise.
+    private func writeID(_ e: EntityID) -> Bool {
+        entities.withIDBytes(Int(e)) { bytes in
+            guard bytes.allSatisfy({ DelimitedWriter.isPlain($0) }) else { return false }
+            out.append(bytes)
+            return true
+        }
     }
 
     /// A byte that both TSV and CSV write as it is: printable ASCII but the separators,
@@ -211,6 +237,14 @@ public final class DeferredHeaderWriter: RowWriter {
             try inner.begin(columns: columns)
         }
         try inner.row(values, number: number)
+    }
+
+    public func row(of answers: Answers, _ row: Int, number: Int) throws {
+        if !begun {
+            begun = true
+            try inner.begin(columns: columns)
+        }
+        try inner.row(of: answers, row, number: number)
     }
 
     public func end(rowCount: Int) throws {

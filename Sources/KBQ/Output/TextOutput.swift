@@ -83,10 +83,17 @@ public final class TextOutput {
     /// `endLine`, which flushes as `write` would.
     func append(_ bytes: UnsafeBufferPointer<UInt8>) { buffer.append(contentsOf: bytes) }
     func append(_ s: String) { buffer.append(contentsOf: s.utf8) }
+    func append(byte: UInt8) { buffer.append(byte) }
 
     /// Ends a line built with `append` (`newline` written), flushing as `write` would.
     func endLine(_ newline: String) throws {
         buffer.append(contentsOf: newline.utf8)
+        if buffer.count >= 65536 || lineBuffered { try flush() }
+    }
+
+    /// `endLine` of a newline's bytes.
+    func endLine(bytes newline: [UInt8]) throws {
+        buffer.append(contentsOf: newline)
         if buffer.count >= 65536 || lineBuffered { try flush() }
     }
 

@@ -267,7 +267,7 @@ public final class Session {
         do {
             try writer.begin(columns: prepared.columns)
             try prepared.run(limits: limits, into: answers) { row in
-                try writer.row(answers.values(row), number: row + 1)
+                try writer.row(of: answers, row, number: row + 1)
             }
             try writer.end(rowCount: answers.count)
         } catch let d as Diagnostic {
