@@ -55,10 +55,12 @@ public final class Answers {
     private var deferred: [Int: UInt64] = [:]
     private var findEvidence: ((UInt64, Limits) throws -> [Evidence])? = nil
     private var found: [Int: [Evidence]] = [:]
+    /// Every row deferred, its key its one cell (`deferEvidenceByCell`).
+    private var deferredByCell = false
 
     /// After rows were kept or reordered (`rows[i]` is now row i), the deferred rows' new numbers.
     private func renumberDeferred(_ rows: some Collection<Int>) {
-        guard !deferred.isEmpty else { return }
+        guard !deferred.isEmpty || !found.isEmpty else { return }
         let (was, known) = (deferred, found)
         (deferred, found) = ([:], [:])
         for (i, r) in rows.enumerated() {
@@ -94,6 +96,12 @@ public final class Answers {
 
     /// Row `row`'s evidence, a deferred one looked for within `limits` (and kept).
     public func evidence(_ row: Int, limits: Limits) throws -> [Evidence] {
+        if deferredByCell, let find = findEvidence {
+            if let known = found[row] { return known }
+            let evidence = try find(cells[row * columns.count], limits)
+            found[row] = evidence
+            return evidence
+        }
         guard let key = deferred[row], let find = findEvidence else { return storedEvidence(row) }
         if let known = found[row] { return known }
         let evidence = try find(key, limits)
@@ -103,6 +111,18 @@ public final class Answers {
 
     /// Marks row `row` (just appended, with no evidence) as one whose evidence `find`
     /// looks for from `key` when asked (the same `find` for every such row).
+    /// Marks every row (one column, appended with no evidence) as one whose evidence `find`
+    /// looks for, by the row's cell, when asked: rows keep their keys as they are kept
+    /// or reordered, with no table of them made.
+    func deferEvidenceByCell(find: @escaping (UInt64, Limits) throws -> [Evidence]) {
+        precondition(columns.count == 1 && evidenceCells.isEmpty, "rows deferred by their cell have one column and no evidence")
+        deferredByCell = true
+        findEvidence = find
+    }
+
+    /// Row `row`'s cell in column `column` as stored (a binding, or a boxed Value's tag).
+    func cell(_ row: Int, _ column: Int) -> UInt64 { cells[row * columns.count + column] }
+
     func deferEvidence(row: Int, key: UInt64, find: @escaping (UInt64, Limits) throws -> [Evidence]) {
         deferred[row] = key
         findEvidence = find
@@ -118,7 +138,15 @@ public final class Answers {
 
     /// Rows `rows` of a join's batch: the projected variables' bindings and the statements
     /// behind each row, in slot order.
-    func append(_ batch: BindingBatch, rows: some Collection<Int>, variables: [Int]) {
+    func append(_ batch: BindingBatch, rows: some Collection<Int>, variables: [Int], evidence: Bool = true) {
+        if !evidence {
+            let columns = variables.map { batch.columns[$0] }
+            for r in rows {
+                for column in columns { cells.append(column.isEmpty ? 0 : column[r]) }
+                evidenceEnds.append(UInt32(evidenceCells.count))
+            }
+            return
+        }
         if rows.count <= 16 {
             // A few rows (a small query's answer): read in place, no arrays made.
             for r in rows {

@@ -45,7 +45,40 @@ extension PreparedQuery {
 
     /// Every answer, the first of equal ones only with `distinct` (adding the evidence of
     /// the others, up to `evidencePerGroup`), into `answers`; offset and limit come after.
+    /// A distinct answer of one column keeps no evidence: it is looked for when asked
+    /// (`distinctEvidence`), and merging every repeat's statements was half of a distinct
+    /// answer of many rows.
     func collectVariables(_ j: (join: BatchJoin, variables: [Int]), into answers: Answers) throws {
+        let later = compiled.distinct && j.variables.count == 1
+        try collectVariables(j, into: answers, evidence: !later)
+        if later { answers.deferEvidenceByCell(find: distinctEvidence()) }
+    }
+
+    /// How a distinct answer of one column finds a row's evidence when asked: the query's
+    /// join runs once more, collecting every answer with its evidence merged as
+    /// `collectVariables` merges it (the same rows in the same order, so the same
+    /// statements), under the caller's limits; kept for the rows asked after.
+    func distinctEvidence() -> (UInt64, Limits) throws -> [Evidence] {
+        final class Found {
+            var answers: Answers? = nil
+            var rowOf: [UInt64: Int] = [:]
+        }
+        let found = Found()
+        return { [self] key, limits in
+            if found.answers == nil {
+                let exec = Execution(store: store, source: source, rules: rules, limits: limits, variableCount: compiled.variables.count, ops: valueOps)
+                guard let j = variableJoin(exec) else { return [] }
+                let all = Answers(columns: columns, store: store)
+                try collectVariables(j, into: all, evidence: true)
+                for i in 0..<all.count { found.rowOf[all.cell(i, 0)] = i }
+                found.answers = all
+            }
+            guard let all = found.answers, let row = found.rowOf[key] else { return [] }
+            return try all.evidence(row, limits: limits)
+        }
+    }
+
+    private func collectVariables(_ j: (join: BatchJoin, variables: [Int]), into answers: Answers, evidence: Bool) throws {
         let vars = j.variables
         let exec = j.join.exec
         // A batch at a time, read in its columns: a row's bindings and statements made into
@@ -106,9 +139,10 @@ extension PreparedQuery {
                     let key = { (j: Int) -> UInt64 in rowKey[j] }
                     if let r = rowOfBindings.find(key) { known = Int(r) } else { rowOfBindings.insert(key, Int32(next)) }
                 }
-                if let i = known { repeats.append((r, i)) } else { fresh.append(r) }
+                if let i = known { if evidence { repeats.append((r, i)) } } else { fresh.append(r) }
             }
-            answers.append(batch, rows: fresh, variables: vars)
+            answers.append(batch, rows: fresh, variables: vars, evidence: evidence)
+            guard evidence else { return }
             for (r, i) in repeats {
                 // Most repeats of an answer met thousands of times come after its evidence
                 // is full, and would be dropped.
@@ -118,6 +152,6 @@ extension PreparedQuery {
                 answers.noteRepeat(of: i, statements, cap: PreparedQuery.evidencePerGroup)
             }
         }
-        answers.mergeRepeats(cap: PreparedQuery.evidencePerGroup)
+        if evidence { answers.mergeRepeats(cap: PreparedQuery.evidencePerGroup) }
     }
 }
