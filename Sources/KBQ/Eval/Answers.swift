@@ -55,8 +55,8 @@ public final class Answers {
     private var deferred: [Int: UInt64] = [:]
     private var findEvidence: ((UInt64, Limits) throws -> [Evidence])? = nil
     private var found: [Int: [Evidence]] = [:]
-    /// Every row deferred, its key its one cell (`deferEvidenceByCell`).
-    private var deferredByCell = false
+    /// Every row deferred, its key its cells (`deferEvidenceByCells`).
+    private var findByCells: ((ArraySlice<UInt64>, Limits) throws -> [Evidence])? = nil
 
     /// After rows were kept or reordered (`rows[i]` is now row i), the deferred rows' new numbers.
     private func renumberDeferred(_ rows: some Collection<Int>) {
@@ -96,9 +96,10 @@ public final class Answers {
 
     /// Row `row`'s evidence, a deferred one looked for within `limits` (and kept).
     public func evidence(_ row: Int, limits: Limits) throws -> [Evidence] {
-        if deferredByCell, let find = findEvidence {
+        if let find = findByCells {
             if let known = found[row] { return known }
-            let evidence = try find(cells[row * columns.count], limits)
+            let width = columns.count
+            let evidence = try find(cells[row * width..<(row + 1) * width], limits)
             found[row] = evidence
             return evidence
         }
@@ -111,13 +112,12 @@ public final class Answers {
 
     /// Marks row `row` (just appended, with no evidence) as one whose evidence `find`
     /// looks for from `key` when asked (the same `find` for every such row).
-    /// Marks every row (one column, appended with no evidence) as one whose evidence `find`
-    /// looks for, by the row's cell, when asked: rows keep their keys as they are kept
-    /// or reordered, with no table of them made.
-    func deferEvidenceByCell(find: @escaping (UInt64, Limits) throws -> [Evidence]) {
-        precondition(columns.count == 1 && evidenceCells.isEmpty, "rows deferred by their cell have one column and no evidence")
-        deferredByCell = true
-        findEvidence = find
+    /// Marks every row (appended with no evidence) as one whose evidence `find` looks for,
+    /// by the row's cells, when asked: rows keep their keys as they are kept or
+    /// reordered, with no table of them made.
+    func deferEvidenceByCells(find: @escaping (ArraySlice<UInt64>, Limits) throws -> [Evidence]) {
+        precondition(evidenceCells.isEmpty && deferred.isEmpty, "rows deferred by their cells have no evidence of their own")
+        findByCells = find
     }
 
     /// Row `row`'s cell in column `column` as stored (a binding, or a boxed Value's tag).

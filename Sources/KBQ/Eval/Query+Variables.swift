@@ -45,23 +45,24 @@ extension PreparedQuery {
 
     /// Every answer, the first of equal ones only with `distinct` (adding the evidence of
     /// the others, up to `evidencePerGroup`), into `answers`; offset and limit come after.
-    /// A distinct answer of one column keeps no evidence: it is looked for when asked
+    /// A distinct answer keeps no evidence: it is looked for when asked
     /// (`distinctEvidence`), and merging every repeat's statements was half of a distinct
     /// answer of many rows.
     func collectVariables(_ j: (join: BatchJoin, variables: [Int]), into answers: Answers) throws {
-        let later = compiled.distinct && j.variables.count == 1
+        let later = compiled.distinct
         try collectVariables(j, into: answers, evidence: !later)
-        if later { answers.deferEvidenceByCell(find: distinctEvidence()) }
+        if later { answers.deferEvidenceByCells(find: distinctEvidence(width: j.variables.count)) }
     }
 
-    /// How a distinct answer of one column finds a row's evidence when asked: the query's
-    /// join runs once more, collecting every answer with its evidence merged as
-    /// `collectVariables` merges it (the same rows in the same order, so the same
-    /// statements), under the caller's limits; kept for the rows asked after.
-    func distinctEvidence() -> (UInt64, Limits) throws -> [Evidence] {
+    /// How a distinct answer finds a row's evidence when asked: the query's join runs once
+    /// more, collecting every answer with its evidence merged as `collectVariables` merges
+    /// it (the same rows in the same order, so the same statements), under the caller's
+    /// limits; kept for the rows asked after. A row is found by its cells (distinct rows
+    /// differ in some cell).
+    func distinctEvidence(width: Int) -> (ArraySlice<UInt64>, Limits) throws -> [Evidence] {
         final class Found {
             var answers: Answers? = nil
-            var rowOf: [UInt64: Int] = [:]
+            var rowOf: [[UInt64]: Int] = [:]
         }
         let found = Found()
         return { [self] key, limits in
@@ -70,10 +71,10 @@ extension PreparedQuery {
                 guard let j = variableJoin(exec) else { return [] }
                 let all = Answers(columns: columns, store: store)
                 try collectVariables(j, into: all, evidence: true)
-                for i in 0..<all.count { found.rowOf[all.cell(i, 0)] = i }
+                for i in 0..<all.count { found.rowOf[(0..<width).map { all.cell(i, $0) }] = i }
                 found.answers = all
             }
-            guard let all = found.answers, let row = found.rowOf[key] else { return [] }
+            guard let all = found.answers, let row = found.rowOf[Array(key)] else { return [] }
             return try all.evidence(row, limits: limits)
         }
     }
