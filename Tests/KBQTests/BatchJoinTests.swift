@@ -521,6 +521,11 @@ import Testing
         // Sums past 64 bits for a group of two of these or more.
         text += "predicate big\n"
         for i in stride(from: 0, to: 300, by: 7) { text += "E\(i) big 9223372036854775000\n" }
+        // Integers (added per group apart, `Accumulator.addIntegers`) beside decimals of
+        // two scales in the same groups, and text, which a sum refuses.
+        text += "predicate mixed\npredicate worded\n"
+        for i in 0..<300 where rng.chance(0.6) { text += "E\(i) mixed \(rng.pick(["\(rng.int(1000) - 500)", "\(rng.int(1000) - 500)", "\(rng.int(99)).5", "-0.\(rng.int(99))", "7"]))\n" }
+        for i in stride(from: 0, to: 300, by: 11) { text += "E\(i) worded \(rng.pick(["\"ten\"", "3", "4.25"]))\n" }
         guard let (store, rules) = try Self.generated(text, "groups.kb") else { return }
         for q in [
             "find ?a, count(?s) as ?n where ?a p _ as ?s order by ?n desc, ?a limit 5",
@@ -545,6 +550,10 @@ import Testing
             "find ?a, sum(?v) as ?t, count(*) as ?n where ?a p ?b, ?b q ?v order by ?n desc, ?a limit 3",
             "find ?a, sum(?v), count(*) as ?n where ?a p ?b, ?b big ?v order by ?n, ?a limit 2",
             "find ?a, avg(?v), count(*) as ?n where ?a p ?b, ?b big ?v order by ?n, ?a limit 2",
+            "find ?a, sum(?v), avg(?v), count(?v) where ?a p ?b, ?b mixed ?v group by ?a order by ?a limit 12",
+            "find sum(?v), avg(?v) where ?a p ?b, ?b mixed ?v",
+            "find ?b, sum(?v) as ?t where ?a p ?b, optional (?a mixed ?v) group by ?b order by ?t desc, ?b limit 4",
+            "find ?a, sum(?v) where ?a p ?b, ?b worded ?v group by ?a order by ?a limit 3",
             "find ?a, count(*) as ?n where ?a ?r ?b, ?r = q order by ?n desc, ?a limit 4",
             // Ordered by folds' results read directly (`directOrderKeys`): a sum by its
             // alias and as a call, a min beside a key, a variable no projection names, and

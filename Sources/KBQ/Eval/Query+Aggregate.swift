@@ -220,6 +220,24 @@ struct Accumulator {
         Diagnostic(.error, "'\(function.rawValue)' overflows: the total does not fit a 64-bit integer", source: source, range: range)
     }
 
+    /// `count` integers whose sum is `sum`, added as `add` adds them one by one (a sum or
+    /// an average, not distinct): counted, and the sum taken at the total's scale. The one
+    /// difference: a total that would pass 128 bits only on the way, and come back, is
+    /// no overflow here.
+    mutating func addIntegers(_ sum: Int128, count n: Int, _ source: SourceText) throws {
+        precondition(!distinct && (function == .sum || function == .avg))
+        count += n
+        var m = sum
+        for _ in 0..<scale {
+            let (t, o) = m.multipliedReportingOverflow(by: 10)
+            if o { throw overflow(source) }
+            m = t
+        }
+        let (t, o) = total.addingReportingOverflow(m)
+        if o { throw overflow(source) }
+        total = t
+    }
+
     mutating func addNumber(_ v: Value, _ ops: ValueOps, _ source: SourceText) throws {
         if case .integer(let n) = v {
             // The common case without the digit arrays of ExactNumber: n at the sum's scale.

@@ -57,6 +57,12 @@ extension PreparedQuery {
         // kept on a tie is the first, as `Accumulator.add` keeps it.
         let extremes = calls.indices.map { i in !calls[i].distinct && arguments[i] != nil && (calls[i].function == .min || calls[i].function == .max) }
         var bestBindings: [[UInt64]] = calls.map { _ in [] }
+        // A sum or average of a variable adds its integer literals per group here, read off
+        // their payloads with no Value made; any other value goes to the group's
+        // accumulator, which takes these at the end (`Accumulator.addIntegers`).
+        let integerSums = calls.indices.map { i in !calls[i].distinct && arguments[i] != nil && (calls[i].function == .sum || calls[i].function == .avg) }
+        var integerTotals: [[Int128]] = calls.map { _ in [] }
+        var integerCounts: [[Int]] = calls.map { _ in [] }
         let literals = join.literals
         // A derived key's column follows the join's own in each batch.
         var derived = DerivedKeys(derivedKeys.enumerated().map { (k, d) in (column: join.width + k, variable: d.variable, expr: d.expr) })
@@ -179,6 +185,10 @@ extension PreparedQuery {
                     for i in calls.indices { counts[i].append(contentsOf: repeatElement(0, count: rows.count)) }
                     if folds { accumulators.append(contentsOf: repeatElement(fresh, count: rows.count)) }
                     for i in calls.indices where extremes[i] { bestBindings[i].append(contentsOf: repeatElement(0, count: rows.count)) }
+                    for i in calls.indices where integerSums[i] {
+                        integerTotals[i].append(contentsOf: repeatElement(0, count: rows.count))
+                        integerCounts[i].append(contentsOf: repeatElement(0, count: rows.count))
+                    }
                     evidence.addGroups(rows.count)
                 }
                 for (i, argument) in arguments.enumerated() {
@@ -220,6 +230,22 @@ extension PreparedQuery {
                                 bestBindings[i][Int(g)] = b
                             }
                         }
+                    } else if integerSums[i] {
+                        guard !column.isEmpty else { continue }
+                        try literals.withPayloads { payloads in
+                            for (r, g) in groupOfRow.enumerated() where column[r] != 0 {
+                                let b = column[r]
+                                if b & ~0xFFFF_FFFF == JoinPlan.termTag {
+                                    let t = Term(raw: UInt32(truncatingIfNeeded: b))
+                                    if t.kind == Term.literalKind, let n = payloads.integer(t.index) {
+                                        integerTotals[i][Int(g)] += Int128(n)
+                                        integerCounts[i][Int(g)] += 1
+                                        continue
+                                    }
+                                }
+                                try accumulators[Int(g)][i].add(argumentValue(b), ops, source)
+                            }
+                        }
                     } else {
                         for (r, g) in groupOfRow.enumerated() {
                             var value = Value.integer(1)
@@ -244,6 +270,9 @@ extension PreparedQuery {
         for i in calls.indices where extremes[i] {
             // (No rows and no keys: the one group made above has no best.)
             for (g, b) in bestBindings[i].enumerated() where b != 0 { accumulators[g][i].best = argumentValue(b) }
+        }
+        for i in calls.indices where integerSums[i] {
+            for (g, n) in integerCounts[i].enumerated() where n > 0 { try accumulators[g][i].addIntegers(integerTotals[i][g], count: n, source) }
         }
         for i in calls.indices where calls[i].distinct && !distinctCount[i] {
             try distinctBindings[i].forEach { g, b in
