@@ -227,7 +227,12 @@ struct Accumulator {
     mutating func addIntegers(_ sum: Int128, count n: Int, _ source: SourceText) throws {
         precondition(!distinct && (function == .sum || function == .avg))
         count += n
-        var m = sum
+        try addAtScale(sum, source)
+    }
+
+    /// Adds a whole number to the total at the total's scale.
+    private mutating func addAtScale(_ whole: Int128, _ source: SourceText) throws {
+        var m = whole
         for _ in 0..<scale {
             let (t, o) = m.multipliedReportingOverflow(by: 10)
             if o { throw overflow(source) }
@@ -241,15 +246,7 @@ struct Accumulator {
     mutating func addNumber(_ v: Value, _ ops: ValueOps, _ source: SourceText) throws {
         if case .integer(let n) = v {
             // The common case without the digit arrays of ExactNumber: n at the sum's scale.
-            var m = Int128(n)
-            for _ in 0..<scale {
-                let (t, o) = m.multipliedReportingOverflow(by: 10)
-                if o { throw overflow(source) }
-                m = t
-            }
-            let (t, o) = total.addingReportingOverflow(m)
-            if o { throw overflow(source) }
-            total = t
+            try addAtScale(Int128(n), source)
             return
         }
         guard let n = ExactNumber(v) else {
