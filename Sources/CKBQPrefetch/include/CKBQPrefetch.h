@@ -10,6 +10,12 @@ static inline void kbq_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
 /// at a scattered place).
 static inline void kbq_prefetch_write(const void *p) { __builtin_prefetch(p, 1, 3); }
 
+/// A word of bits set and read by several threads at once, with no order implied
+/// (`AnsweredKeys`: the reader only ever misses a bit set a moment before, which costs it
+/// a row it would have dropped, never a wrong answer).
+static inline void kbq_atomic_or(unsigned long long *p, unsigned long long bits) { __atomic_fetch_or(p, bits, __ATOMIC_RELAXED); }
+static inline unsigned long long kbq_atomic_load(const unsigned long long *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+
 /// Lowers (or restores) the calling thread's scheduling priority: the loader's resolving
 /// workers yield to the one thread that adds their lines in order. (Linux's setpriority
 /// with a thread id; Swift cannot call the variadic syscall that gives it.)

@@ -30,12 +30,15 @@ extension BatchJoin {
         let stop: StopFlag
         /// Per step, the hash side its workers share (nil for a step never hash joined).
         let sides: [SharedSide?]
+        /// The answer's entities so far, shared with the calling thread (see `AnsweredKeys`).
+        let answered: AnsweredKeys?
 
         /// The join of worker `w` of `workers`: its own execution, its part of the first
         /// step, the steps' pushed members.
         func join(_ w: Int, of workers: Int) -> BatchJoin {
             let join = BatchJoin(program, exec.fork(limits: limits), variableCount: variableCount)
             join.topPart = (w, workers)
+            join.answered = answered
             for (i, ops) in zip(members.ops, join.ops).enumerated() {
                 guard case (.pattern(let mine), .pattern(let theirs)) = ops else { continue }
                 theirs.pushedMembers = mine.pushedMembers
@@ -82,7 +85,7 @@ extension BatchJoin {
         let sides = ops.map { op -> SharedSide? in
             if case .pattern(let p) = op, p.key != nil { SharedSide() } else { nil }
         }
-        return SharedJoin(program: program, exec: exec, variableCount: variableCount, members: UncheckedOps(ops: ops), limits: limits, stop: stop, sides: sides)
+        return SharedJoin(program: program, exec: exec, variableCount: variableCount, members: UncheckedOps(ops: ops), limits: limits, stop: stop, sides: sides, answered: answered)
     }
 
     /// One worker's batches, in order, taken by the calling thread as they come.

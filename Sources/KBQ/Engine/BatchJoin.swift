@@ -275,6 +275,29 @@ final class BatchJoin {
     let ops: [Op]
     /// Set in a worker of `runInParallel`: its part of the first step's statements.
     var topPart: (index: Int, of: Int)? = nil
+    /// A distinct answer's entities so far, whose rows the join's own steps drop (see
+    /// `AnsweredKeys`); set by the caller for one run.
+    var answered: AnsweredKeys? = nil
+
+    /// The first of the join's own steps that every row reaching it binds `v` at (after
+    /// an inner step that binds it); nil when none does.
+    func firstStepBound(_ v: Int) -> Int? {
+        for (i, op) in ops.enumerated() {
+            switch op {
+            case .pattern(let p) where p.joining == .inner && p.variables.contains(v): return i + 1
+            case .isA(let a) where a.variables.contains(v): return i + 1
+            case .path(let p) where p.variables.contains(v): return i + 1
+            case .hashJoin(let h):
+                switch h.inner {
+                case .pattern(let p) where p.joining == .inner && p.variables.contains(v): return i + 1
+                case .isA(let a) where a.variables.contains(v): return i + 1
+                default: break
+                }
+            default: break
+            }
+        }
+        return nil
+    }
     /// From how many statements for the first step the join uses every core.
     var parallelThreshold = BatchJoin.defaultParallelThreshold
     let variableCount: Int
@@ -515,7 +538,7 @@ final class BatchJoin {
     func runBatches(_ k: (BindingBatch) throws -> Void) throws {
         if topPart == nil { for op in ops { op.addCounts(nil) } }
         if try runInParallel(k) { return }
-        try push(ops, 0, startBatch, k)
+        try push(ops, 0, startBatch, k, own: true)
     }
 
     /// Runs the steps from `input` (at most `batchRows` rows, binding the variables the
@@ -594,14 +617,21 @@ final class BatchJoin {
 
     func decode(_ b: UInt64) -> Value { JoinPlan.decode(b, literals) }
 
-    /// Step `i` of `ops` on `batch`, then the rest, then `sink`.
-    func push(_ ops: [Op], _ i: Int, _ batch: BindingBatch, _ sink: (BindingBatch) throws -> Void) throws {
+    /// Step `i` of `ops` on `batch`, then the rest, then `sink`. `own`: `ops` are the
+    /// join's own steps (not a `not`, `optional` or `or`'s), where rows of answered
+    /// entities are dropped (`answered`).
+    func push(_ ops: [Op], _ i: Int, _ batch: BindingBatch, _ sink: (BindingBatch) throws -> Void, own: Bool = false) throws {
         guard batch.count > 0 else { return }
+        var batch = batch
+        if own, let answered, i >= answered.from, i < ops.count, let kept = answered.unanswered(batch) {
+            guard !kept.isEmpty else { return }
+            batch = batch.gathered(kept)
+        }
         guard i < ops.count else { return try sink(batch) }
         // A tick, not a full check: a full one reads the resident size every 16th call,
         // and a small query pushes a few batches a run.
         try exec.tick()
-        func next(_ b: BindingBatch) throws { try push(ops, i + 1, b, sink) }
+        func next(_ b: BindingBatch) throws { try push(ops, i + 1, b, sink, own: own) }
         switch ops[i] {
         case .pattern(let p): try expand(p, batch, next)
         case .isA(let a): try expandIsA(a, batch, next)

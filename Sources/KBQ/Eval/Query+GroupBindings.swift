@@ -168,6 +168,16 @@ extension PreparedQuery {
                 }
             })
         } else {
+            // Counts of the distinct bindings of one variable, and nothing else, over one
+            // group: once the group's evidence is full, a row whose binding is counted
+            // already changes nothing, and the join drops such rows (`AnsweredKeys`).
+            var answered: AnsweredKeys? = nil
+            if keyVariables.isEmpty, let v = arguments.first ?? nil, calls.allSatisfy({ $0.function == .count && $0.distinct }),
+               arguments.allSatisfy({ $0 == v }), v < join.width, derivedArguments.isEmpty, let from = join.firstStepBound(v) {
+                answered = AnsweredKeys(variable: v, from: from, entities: store.entities.count)
+            }
+            join.answered = answered
+            defer { join.answered = nil }
             try join.runBatches { joined in
                 try exec.checkLimits()
                 var batch = joined
@@ -258,6 +268,9 @@ extension PreparedQuery {
                     }
                 }
                 evidence.add(batch, groupOfRow)
+                if let answered, groupCount == 1, !evidence.hasRoom(0) {
+                    for b in batch.columns[answered.variable] { answered.mark(b) }
+                }
             }
         }
         if groupCount == 0 && keyVariables.isEmpty {

@@ -105,6 +105,13 @@ extension PreparedQuery {
         // append a row cost more than the row's own work.
         var fresh: [Int] = []
         var repeats: [(row: Int, of: Int)] = []
+        // With no evidence kept, the join drops the rows of entities already answered.
+        var answered: AnsweredKeys? = nil
+        if !evidence, vars.count == 1, let from = j.join.firstStepBound(vars[0]) {
+            answered = AnsweredKeys(variable: vars[0], from: from, entities: store.entities.count)
+        }
+        j.join.answered = answered
+        defer { j.join.answered = nil }
         try j.join.runBatches { batch in
             try exec.tick(by: batch.count)
             let columns = vars.map { batch.columns[$0] }
@@ -140,7 +147,12 @@ extension PreparedQuery {
                     let key = { (j: Int) -> UInt64 in rowKey[j] }
                     if let r = rowOfBindings.find(key) { known = Int(r) } else { rowOfBindings.insert(key, Int32(next)) }
                 }
-                if let i = known { if evidence { repeats.append((r, i)) } } else { fresh.append(r) }
+                if let i = known {
+                    if evidence { repeats.append((r, i)) }
+                } else {
+                    fresh.append(r)
+                    if let answered, !columns[0].isEmpty { answered.mark(columns[0][r]) }
+                }
             }
             answers.append(batch, rows: fresh, variables: vars, evidence: evidence)
             guard evidence else { return }
