@@ -169,11 +169,15 @@ import Testing
         for i in 0..<1500 { text += "entity E\(i) : \(rng.pick(types))\n" }
         text += "from D para 1\n"
         for i in 0..<3 { text += "E\(i) p E\(i + 1)\n" }
+        for _ in 0..<400 { text += "E\(rng.int(1500)) p E\(rng.int(1500))\n" }
         guard let (store, rules) = try Self.generated(text, "types.kb") else { return }
         for q in [
             "find ?x, ?t where ?x is_a ?t",
             "find ?t, count(*) as ?n where ?x is_a ?t, ?x != E7 group by ?t order by ?n desc, ?t",
             "find ?y, ?x, ?t where ?y p _, ?x is_a ?t",
+            // A bound subject's types, each list's closure found once (`IsAOp.typeClosures`).
+            "find ?x, ?y, ?t where ?x p ?y, ?y is_a ?t",
+            "find ?t, count(distinct ?y) as ?n where _ p ?y, ?y is_a ?t group by ?t order by ?n desc, ?t",
         ] {
             let general = try Self.answers(q, store, rules, batchJoin: false)
             #expect(try Self.answers(q, store, rules, batchJoin: true) == general, "\(q)")

@@ -532,7 +532,10 @@ extension BatchJoin {
                 if let t = type {
                     if isMember(a, e, t) { try emit(e, t) }
                 } else {
-                    for t in store.allTypes(of: e) { try emit(e, t) }
+                    // Its list of declared types' closure, found once a list (an entity's
+                    // types made afresh at every row were most of a count per type).
+                    if a.typeClosures == nil { a.typeClosures = store.entities.allTypeLists.map { store.allTypes(declared: $0) } }
+                    for t in a.typeClosures![entities.typeListNumber(Int(e))] { try emit(e, t) }
                 }
             } else if let t = type {
                 for e in members(a, t) { try emit(e, t) }
