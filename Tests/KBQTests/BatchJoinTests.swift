@@ -83,6 +83,20 @@ import Testing
         return (expected, prepared)
     }
 
+    /// `expectSameOutcome` of each query; returns how many of them ran as `took` says (the
+    /// path a test is about) and how many failed both ways.
+    static func expectSameOutcomes(
+        _ queries: [String], _ store: FactStore, _ rules: RuleEngine, seed: UInt64, took: (PreparedQuery) -> Bool = { _ in false }
+    ) throws -> (took: Int, errors: Int) {
+        var (taken, errors) = (0, 0)
+        for q in queries {
+            let (expected, prepared) = try expectSameOutcome(q, store, rules, seed: seed)
+            if took(prepared) { taken += 1 }
+            if expected.hasPrefix("error") { errors += 1 }
+        }
+        return (taken, errors)
+    }
+
     enum TestError: Error { case notAQuery(String) }
 
     /// Whether a query's body is one the join takes.
@@ -277,9 +291,7 @@ import Testing
             if rng.chance(0.5) { text += "E\(i) noted \(rng.pick(["\(year)", "\(rng.int(5))", "\"\(year)\"", "\"Text\"", born[0]]))\n" }
         }
         guard let (store, rules) = try Self.generated(text, "derived.kb") else { return }
-        var derived = 0
-        var errors = 0
-        for q in [
+        let (derived, errors) = try Self.expectSameOutcomes([
             "find year(?d), count(*) as ?n where ?a born ?d group by year(?d) order by ?n desc, year(?d) limit 5",
             "find year(?d), count(*) where ?a born ?d group by year(?d)",
             "find ?b, year(?d) as ?y, count(*) as ?n where ?a p ?b, ?b born ?d group by ?b, ?y order by ?n desc, ?b, ?y limit 3",
@@ -307,11 +319,7 @@ import Testing
             // Grouped by a predicate (an array by predicate number, not the hashed keys).
             "find ?q, count(distinct ?b) as ?n where ?a ?q ?b group by ?q order by ?n desc, ?q",
             "find ?q, count(*) as ?n where ?a ?q ?b, ?a born ?d group by ?q order by ?n desc, ?q limit 2",
-        ] {
-            let (expected, prepared) = try Self.expectSameOutcome(q, store, rules, seed: seed)
-            if prepared.groupedByDerivedKeys { derived += 1 }
-            if expected.hasPrefix("error") { errors += 1 }
-        }
+        ], store, rules, seed: seed, took: \.groupedByDerivedKeys)
         #expect(derived >= 6, "queries grouped by derived keys: \(derived)")
         #expect(errors >= 1, "queries whose keys fail: \(errors)")
     }
@@ -338,9 +346,7 @@ import Testing
             }
         }
         guard let (store, rules) = try Self.generated(text, "arguments.kb") else { return }
-        var folded = 0
-        var errors = 0
-        for q in [
+        let (folded, errors) = try Self.expectSameOutcomes([
             "find count(*), min(?s.date), max(?s.date) where ?a p ?b as ?s",
             "find ?a, count(?s.date), count(distinct ?s.date), max(?s.date) where ?a p ?b as ?s group by ?a order by ?a limit 8",
             "find ?b, sum(?s.w), avg(?s.w), min(?s.w), max(?s.w) where ?a p ?b as ?s group by ?b order by ?b limit 8",
@@ -360,11 +366,7 @@ import Testing
             // Folds that fail (text summed), in some group or other, fail both ways.
             "find sum(?s.note) where ?a p ?b as ?s",
             "find ?a, sum(?b.label) where ?a p ?b group by ?a",
-        ] {
-            let (expected, prepared) = try Self.expectSameOutcome(q, store, rules, seed: seed)
-            if prepared.foldedDerivedArguments { folded += 1 }
-            if expected.hasPrefix("error") { errors += 1 }
-        }
+        ], store, rules, seed: seed, took: \.foldedDerivedArguments)
         #expect(folded >= 13, "queries folding derived arguments: \(folded)")
         #expect(errors >= 2, "queries whose folds fail: \(errors)")
     }

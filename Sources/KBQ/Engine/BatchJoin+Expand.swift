@@ -468,6 +468,15 @@ extension BatchJoin {
         return KeyedStatements(keys: keys, sids: sids, values: values, width: width)
     }
 
+    /// Per list of declared types (`EntityTable.typeListNumber`), its types and their
+    /// supertypes (`FactStore.allTypes`): entities share a few lists, each closed once.
+    func typeClosures(_ a: IsAOp) -> [[Int32]] {
+        if let known = a.typeClosures { return known }
+        let closures = entities.allTypeLists.map { store.allTypes(declared: $0) }
+        a.typeClosures = closures
+        return closures
+    }
+
     /// An `is_a` step on a batch: entity numbers against the entity table's type lists, in
     /// the order the general evaluator meets them (`Execution.solveIsA`).
     dynamic func expandIsA(_ a: IsAOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
@@ -481,6 +490,8 @@ extension BatchJoin {
         // rows: each one that passes goes on as it is, with the type as its evidence.
         let constantType = a.step.subject.kind == .variable && !out.counting ? a.constantType : nil
         let subjects = constantType != nil ? batch.columns[a.step.subject.variable] : []
+        // Made at the batch's first row that needs them, and read from this local after.
+        var closures: [[Int32]] = []
         for row in 0..<batch.count {
             if let t = constantType, !subjects.isEmpty, subjects[row] != 0 {
                 let b = subjects[row]
@@ -534,16 +545,15 @@ extension BatchJoin {
                 } else {
                     // Its list of declared types' closure, found once a list (an entity's
                     // types made afresh at every row were most of a count per type).
-                    if a.typeClosures == nil { a.typeClosures = store.entities.allTypeLists.map { store.allTypes(declared: $0) } }
-                    for t in a.typeClosures![entities.typeListNumber(Int(e))] { try emit(e, t) }
+                    if closures.isEmpty { closures = typeClosures(a) }
+                    for t in closures[entities.typeListNumber(Int(e))] { try emit(e, t) }
                 }
             } else if let t = type {
                 for e in members(a, t) { try emit(e, t) }
             } else {
                 // Every entity with every type: the types of each list of declared types
                 // (entities share a few) found once, not a list made an entity.
-                let entities = store.entities
-                let closures = entities.allTypeLists.map { store.allTypes(declared: $0) }
+                if closures.isEmpty { closures = typeClosures(a) }
                 // Written straight out only when the row has two bindings to take: both ends
                 // variables (a wildcard binds nothing), and not the same one.
                 guard !out.counting, step.subject.kind == .variable, step.type.kind == .variable, step.subject.variable != step.type.variable else {

@@ -145,8 +145,7 @@ final class BatchJoin {
         /// For a constant type: its members, and a bit per entity for a bound subject.
         var members: [EntityID]? = nil
         var memberBits: [UInt64]? = nil
-        /// Per list of declared types (`EntityTable.typeListNumber`), its types and their
-        /// supertypes (`FactStore.allTypes`), for a bound subject of unbound type.
+        /// `BatchJoin.typeClosures`, once made.
         var typeClosures: [[Int32]]? = nil
         let output: Output
 

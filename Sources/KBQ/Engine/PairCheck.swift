@@ -1,5 +1,3 @@
-import CKBQPrefetch
-
 /// A later pattern step's ends, checked where an earlier step makes its rows (sideways
 /// information passing): `?x knows ?y, ?y knows ?z, ?z knows ?x` knows both ends of its
 /// third pattern once the second has matched, so a match of the second whose `?z knows ?x`
@@ -147,24 +145,9 @@ final class PairCheck {
         while words * 64 < cost * 12 && words < 1 << 24 { words *= 2 }
         let bits = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: words)
         bits.initialize(repeating: 0)
-        // A block of pairs placed and their words brought in before any is set: a filter of
-        // a whole store's pairs (megabytes) outgrows the caches, and one miss at a time was
-        // most of the build.
-        let block = 16
-        withUnsafeTemporaryAllocation(of: (Int, UInt64).self, capacity: block) { placed in
-            var n = 0
-            func flush() {
-                for k in 0..<n { bits[placed[k].0] |= placed[k].1 }
-                n = 0
-            }
-            forEachPair(join) { key in
-                let p = PairCheck.place(key, words)
-                kbq_prefetch(bits.baseAddress! + p.0)
-                placed[n] = p
-                n += 1
-                if n == block { flush() }
-            }
-            flush()
+        forEachPair(join) { key in
+            let (word, set) = PairCheck.place(key, words)
+            bits[word] |= set
         }
         filter = bits
     }

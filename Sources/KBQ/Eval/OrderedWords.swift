@@ -8,8 +8,8 @@
 /// take some twenty bits each; a date's word, far from zero, spans a few thousand years),
 /// each row is one word, its keys packed high to low, each taken from its column's least
 /// (`w - min`), or for a descending key from its largest (`max - w`, which reverses the
-/// order within the same bits), and the words are radix sorted. Otherwise each row is a `Row` sorted by
-/// comparison, a descending word inverted.
+/// order within the same bits), and the words are radix sorted. Otherwise each row is a
+/// `Row` sorted by comparison, a descending word inverted.
 enum OrderedWords {
     static let most = 3
 
@@ -33,7 +33,7 @@ enum OrderedWords {
         let start = min(offset ?? 0, count)
         let wanted = limit.map { PreparedQuery.rowsWanted(offset, $0) } ?? count
         let topK = wanted < count / 4 && wanted <= PreparedQuery.insertionMost
-        let end = limit.map { min(count, start + min($0, count - start)) } ?? count
+        let end = limit.map { start + min($0, count - start) } ?? count
         guard start < end else { return [] }
         if let (packed, bits) = packed(keys, count, descending: descending) {
             var words = packed

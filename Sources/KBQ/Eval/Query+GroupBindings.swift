@@ -1316,8 +1316,8 @@ struct DerivedKeys {
                         continue
                     }
                     if ofTypeList[k] != nil {
+                        if ofTypeList[k]!.isEmpty { ofTypeList[k] = [Int32](repeating: -1, count: join.entities.allTypeLists.count) }
                         let list = join.entities.typeListNumber(entity)
-                        if list >= ofTypeList[k]!.count { ofTypeList[k]! += repeatElement(-1, count: list + 1 - ofTypeList[k]!.count) }
                         var n = ofTypeList[k]![list]
                         if n < 0 {
                             // As `ValueOps.field` reads `.type`: the list's first type, or no record.
