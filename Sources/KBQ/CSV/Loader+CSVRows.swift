@@ -73,12 +73,12 @@ extension Loader {
             return readAhead(index, numbered[k]!, .value(keyType: type == .any ? nil : type, text: sheet.columns[k].text))
         }
         phases.add("sheets, statements, read ahead", since: aheadStart)
-        // The last document's paragraph count, and the last paragraph number interned.
+        // The last document's paragraph count.
         var paragraphCount: (document: EntityID, count: Int?)? = nil
-        var internedParagraph = StatementTable.noParagraph
         // Fast rows gathered in row order, written at once: before any row the full path
         // adds, and at the end.
-        var pending = CSVFastRows()
+        var pending = CSVFastRows(capacity: table.rowCount)
+        defer { pending.free() }
         let writer = CSVRowWriter(
             subject: subjects, predicate: predicates, object: objects,
             qualifiers: zip(qualifierColumns, qualifierCells).map { ($0.key, $1) }, file: store.fileID(sheet.path))
@@ -87,6 +87,11 @@ extension Loader {
         var rowKeys: [Int32] = []
         let useFastPath = fast.enabled
         var sheetDocument: EntityID? = nil
+        func writeFastRows() {
+            let start = Clock.nanoseconds()
+            writer.write(&pending, table, into: &store)
+            phases.add("sheets, statements, rows written", since: start)
+        }
         let (walkStart, walkCPU) = (Clock.nanoseconds(), Clock.threadNanoseconds())
         defer {
             phases.add("sheets, statements, rows in order", since: walkStart)
@@ -204,53 +209,55 @@ extension Loader {
                         if keysMayRepeat { rowKeys.append(key) }
                     }
                     if keysMayRepeat, Set(rowKeys).count < rowKeys.count { store.noteRepeatedQualifierKeys() }
-                    // Interning a new paragraph number misses the cache in a table of a
-                    // literal a row: the row some rows ahead (whose number, without a
-                    // source, is its line) has its slot brought in meanwhile.
-                    if r + Loader.fetchAhead < table.rowCount { store.prefetchParagraph(table.rowNumber[r + Loader.fetchAhead]) }
+                    // Its paragraph's number is interned with the rows written (`CSVRowWriter`).
                     let para = paragraph.map { Int32($0) } ?? StatementTable.noParagraph
-                    if para != StatementTable.noParagraph, para != internedParagraph {
-                        store.internParagraph(para)
-                        internedParagraph = para
-                    }
                     pending.append(row: r, document: document, paragraph: para, qualifiers: qualifierCount)
                     fastSheetRows += 1
                     continue rows
                 }
                 // The rows before it first: statements are added in row order.
-                writer.write(&pending, table, into: &store)
+                writeFastRows()
                 flushCSVPending()
                 _ = importStatementRow(row(), c, sheet)
-                // The full path may intern paragraphs of its own.
-                internedParagraph = StatementTable.noParagraph
             }
         }
-        writer.write(&pending, table, into: &store)
+        writeFastRows()
     }
 
     /// A sheet's rows that the fast path takes, gathered in row order until they are
     /// written: each row's number, its provenance, and where its qualifiers end (counted
-    /// from the first gathered row's).
-    struct CSVFastRows {
-        var rows: [Int32] = []
-        var document: [EntityID] = []
-        var paragraph: [Int32] = []
-        var qualifierEnd: [UInt32] = []
-        var count: Int { rows.count }
+    /// from the first gathered row's). In memory of its own, room for every row of the
+    /// sheet made once (appending to four Arrays checked each one's uniqueness and room at
+    /// every row); freed by `free()`, after the last write.
+    struct CSVFastRows: @unchecked Sendable {
+        let rows: UnsafeMutablePointer<Int32>
+        let document: UnsafeMutablePointer<EntityID>
+        let paragraph: UnsafeMutablePointer<Int32>
+        let qualifierEnd: UnsafeMutablePointer<UInt32>
+        private(set) var count = 0
 
+        init(capacity: Int) {
+            let n = max(capacity, 1)
+            (rows, document, paragraph, qualifierEnd) = (.allocate(capacity: n), .allocate(capacity: n), .allocate(capacity: n), .allocate(capacity: n))
+        }
+
+        func free() {
+            rows.deallocate()
+            document.deallocate()
+            paragraph.deallocate()
+            qualifierEnd.deallocate()
+        }
+
+        @inline(__always)
         mutating func append(row: Int, document d: EntityID, paragraph p: Int32, qualifiers: Int) {
-            rows.append(Int32(row))
-            document.append(d)
-            paragraph.append(p)
-            qualifierEnd.append((qualifierEnd.last ?? 0) + UInt32(qualifiers))
+            rows[count] = Int32(row)
+            document[count] = d
+            paragraph[count] = p
+            qualifierEnd[count] = (count == 0 ? 0 : qualifierEnd[count - 1]) + UInt32(qualifiers)
+            count += 1
         }
 
-        mutating func removeAll() {
-            rows.removeAll(keepingCapacity: true)
-            document.removeAll(keepingCapacity: true)
-            paragraph.removeAll(keepingCapacity: true)
-            qualifierEnd.removeAll(keepingCapacity: true)
-        }
+        mutating func removeAll() { count = 0 }
     }
 
     /// Writes gathered fast rows into the store, on every core: by the time a row was
@@ -293,6 +300,7 @@ extension Loader {
             let n = pending.count
             guard n > 0 else { return }
             let gathered = pending
+            store.internParagraphs(UnsafeBufferPointer(start: gathered.paragraph, count: n))
             store.appendAsserted(rows: n, qualifiers: Int(gathered.qualifierEnd[n - 1]), file: file, { slots in
                 let parts = n < CSVRowWriter.parallelRows ? 1 : Parallel.cores * 4
                 Parallel.forEach(parts) { part in

@@ -70,14 +70,10 @@ extension FactStore {
     /// Makes room for `n` more literals at once (a sheet's paragraph numbers, one a row).
     mutating func reserveLiterals(_ n: Int) { uniqueStorage().literals.reserve(n) }
 
-    /// Starts bringing in where interning paragraph number `n` will look.
-    mutating func prefetchParagraph(_ n: Int32) {
-        uniqueStorage().literals.prefetch(LiteralTable.Key.integer(Int(n)))
-    }
-
-    /// Interns a paragraph's number (`addStatement` does, for each statement's paragraph).
-    mutating func internParagraph(_ n: Int32) {
-        _ = uniqueStorage().literals.intern(LiteralTable.Key.integer(Int(n)), text: UnsafeBufferPointer(start: nil, count: 0))
+    /// Interns paragraph numbers in bulk, as `addStatement` interns a statement's (a query
+    /// can compare with them); `StatementTable.noParagraph` is skipped.
+    mutating func internParagraphs(_ numbers: UnsafeBufferPointer<Int32>) {
+        uniqueStorage().literals.internIntegers(numbers, skipping: StatementTable.noParagraph)
     }
 
     /// The table's number for a file's name (`StatementTable.fileID`).

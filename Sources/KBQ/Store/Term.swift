@@ -152,6 +152,30 @@ struct LiteralTable: Sendable {
         return i
     }
 
+    /// Interns each of `values` but `skipping` as an integer literal (a sheet's paragraph
+    /// numbers, one a row, their literals' numbers not wanted). The slots of a block of
+    /// values are brought in before the first is probed: in a table larger than the caches,
+    /// interning one after another waited on a miss apiece.
+    mutating func internIntegers(_ values: UnsafeBufferPointer<Int32>, skipping: Int32) {
+        let block = 16
+        var start = 0
+        var previous = skipping
+        withUnsafeTemporaryAllocation(of: Key.self, capacity: block) { keys in
+            while start < values.count {
+                let end = min(values.count, start + block)
+                var n = 0
+                for v in values[start..<end] where v != skipping && v != previous {
+                    keys[n] = Key.integer(Int(v))
+                    prefetch(keys[n])
+                    previous = v
+                    n += 1
+                }
+                for k in 0..<n { _ = intern(keys[k], text: UnsafeBufferPointer(start: nil, count: 0)) }
+                start = end
+            }
+        }
+    }
+
     func find(_ v: Value) -> Int? {
         let (kind, payload, text) = LiteralTable.parts(v)
         let h = LiteralTable.hash(kind, payload, text)
