@@ -624,17 +624,30 @@ final class BatchJoin {
     /// entities are dropped (`answered`).
     func push(_ ops: [Op], _ i: Int, _ batch: BindingBatch, _ sink: (BindingBatch) throws -> Void, own: Bool = false) throws {
         guard batch.count > 0 else { return }
-        var batch = batch
+        // (The batch is copied only when rows are dropped: a copy of it, kept or not, was a
+        // retain and a release of each of its arrays at every step of a small query.)
         if own, let answered, i >= answered.from, i < ops.count, let kept = answered.unanswered(batch) {
             guard !kept.isEmpty else { return }
-            batch = batch.gathered(kept)
+            return try step(ops, i, batch.gathered(kept), sink, own: own)
         }
+        try step(ops, i, batch, sink, own: own)
+    }
+
+    /// Step `i` of `ops` on `batch` (`push`, rows of answered entities dropped already).
+    private func step(_ ops: [Op], _ i: Int, _ batch: BindingBatch, _ sink: (BindingBatch) throws -> Void, own: Bool) throws {
         guard i < ops.count else { return try sink(batch) }
         // A tick, not a full check: a full one reads the resident size every 16th call,
         // and a small query pushes a few batches a run.
         try exec.tick()
-        func next(_ b: BindingBatch) throws { try push(ops, i + 1, b, sink, own: own) }
-        switch ops[i] {
+        // The last step hands its batches to the sink itself: past the last step `push`
+        // drops no rows, and no operator hands on an empty batch (each one guards).
+        if i + 1 == ops.count { return try apply(ops[i], batch, sink) }
+        try apply(ops[i], batch) { b in try push(ops, i + 1, b, sink, own: own) }
+    }
+
+    /// One step's operator on `batch`, its rows handed to `next` (never an empty batch).
+    private func apply(_ op: Op, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
+        switch op {
         case .pattern(let p): try expand(p, batch, next)
         case .isA(let a): try expandIsA(a, batch, next)
         case .path(let p): try expandPath(p, batch, next)
