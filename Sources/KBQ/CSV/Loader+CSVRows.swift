@@ -111,14 +111,6 @@ extension Loader {
                 }
                 return seen > 0 ? n : nil
             }
-            // A row without a source has its line as its paragraph: a literal a row, the
-            // table grown for them once.
-            if useFastPath {
-                // Counted from the source cells' numbers, not their bytes (a pass over the
-                // file): an empty cell has none. (Room for a few more is harmless.)
-                let unsourced = sources.map { column in column.distinct.ids.count { $0 < 0 } } ?? table.rowCount
-                if unsourced > 1 << 12 { store.reserveLiterals(unsourced) }
-            }
 
             rows: for r in 0..<table.rowCount {
                 let base = r * width

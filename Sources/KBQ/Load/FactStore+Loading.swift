@@ -67,9 +67,6 @@ extension FactStore {
     /// `appendAsserted` looks, as `addStatement` does for its own).
     mutating func noteRepeatedQualifierKeys() { uniqueStorage().table.hasRepeatedQualifierKeys = true }
 
-    /// Makes room for `n` more literals at once (a sheet's paragraph numbers, one a row).
-    mutating func reserveLiterals(_ n: Int) { uniqueStorage().literals.reserve(n) }
-
     /// Interns paragraph numbers in bulk, as `addStatement` interns a statement's (a query
     /// can compare with them); `StatementTable.noParagraph` is skipped.
     mutating func internParagraphs(_ numbers: UnsafeBufferPointer<Int32>) {

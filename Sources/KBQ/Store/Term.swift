@@ -153,27 +153,29 @@ struct LiteralTable: Sendable {
     }
 
     /// Interns each of `values` but `skipping` as an integer literal (a sheet's paragraph
-    /// numbers, one a row, their literals' numbers not wanted). The slots of a block of
-    /// values are brought in before the first is probed: in a table larger than the caches,
-    /// interning one after another waited on a miss apiece.
+    /// numbers, one a row, their literals' numbers not wanted). The values are taken in
+    /// the order of the slots they hash to, so that the probes walk the table from one end
+    /// to the other: in value order, each probe of a table larger than the caches missed
+    /// them. (The literals are numbered in that order; nothing reads meaning into the
+    /// numbers.)
     mutating func internIntegers(_ values: UnsafeBufferPointer<Int32>, skipping: Int32) {
-        let block = 16
-        var start = 0
+        var words: [UInt64] = []
+        words.reserveCapacity(values.count)
         var previous = skipping
-        withUnsafeTemporaryAllocation(of: Key.self, capacity: block) { keys in
-            while start < values.count {
-                let end = min(values.count, start + block)
-                var n = 0
-                for v in values[start..<end] where v != skipping && v != previous {
-                    keys[n] = Key.integer(Int(v))
-                    prefetch(keys[n])
-                    previous = v
-                    n += 1
-                }
-                for k in 0..<n { _ = intern(keys[k], text: UnsafeBufferPointer(start: nil, count: 0)) }
-                start = end
-            }
+        for v in values where v != skipping && v != previous {
+            words.append(UInt64(UInt32(bitPattern: v)) << 32)
+            previous = v
         }
+        guard !words.isEmpty else { return }
+        // Room first: a table that grew midway would place the rest elsewhere.
+        reserve(words.count)
+        let mask = slots.count - 1
+        for i in words.indices {
+            let v = Int(Int32(truncatingIfNeeded: words[i] >> 32))
+            words[i] |= UInt64(Key.integer(v).hash & mask)
+        }
+        OrderedWords.radixSort(&words, bits: mask.nonzeroBitCount)
+        for w in words { _ = intern(Key.integer(Int(Int32(truncatingIfNeeded: w >> 32))), text: UnsafeBufferPointer(start: nil, count: 0)) }
     }
 
     func find(_ v: Value) -> Int? {
