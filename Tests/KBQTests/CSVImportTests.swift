@@ -182,7 +182,9 @@ import Testing
             import csv, random, sys
             r = random.Random(int(sys.argv[1]))
             d = sys.argv[2]
-            ents = [("E%d" % i, r.choice(["Person", "Organization", "Thing", "", " Person ", "Person|Organization", "Group"]), "Name %d" % i, "al%d|other %d" % (i, i)) for i in range(40)]
+            # Labels and aliases padded with spaces or tabs on some rows (read trimmed).
+            ents = [("E%d" % i, r.choice(["Person", "Organization", "Thing", "", " Person ", "Person|Organization", "Group"]),
+                     "Name %d" % i if i % 3 else " Name %d\t" % i, "al%d|other %d" % (i, i) if i % 4 else "al%d |\tother %d " % (i, i)) for i in range(40)]
             # Rows the entity sheet's fast way leaves to the full one: an id to trim or to
             # make a name of, a non-ASCII label or alias, a description, a doubled quote.
             odd = [(" E40 ", "Person", "", "", ""), ("E-41", "", "Forty one", "", ""), ("E42", "Thing", "Zoë", "", ""),

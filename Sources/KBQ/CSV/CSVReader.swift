@@ -436,6 +436,17 @@ struct CSVCells: @unchecked Sendable {
     /// Whether cell `k` holds only spaces and tabs (or nothing).
     @inline(__always)
     func isBlank(_ k: Int) -> Bool { bytes(k).allSatisfy { $0 == 0x20 || $0 == 0x09 } }
+
+    /// Cell `k`'s bytes inside its quotes without spaces and tabs at either end (as
+    /// `CSVTable.trimmedContent`); nil when it holds a doubled quote.
+    @inline(__always)
+    func trimmed(_ k: Int) -> UnsafeBufferPointer<UInt8>? {
+        guard forms[k] != .escaped else { return nil }
+        var b = bytes(k)[...]
+        while let first = b.first, first == 0x20 || first == 0x09 { b = b.dropFirst() }
+        while let last = b.last, last == 0x20 || last == 0x09 { b = b.dropLast() }
+        return UnsafeBufferPointer(rebasing: b)
+    }
 }
 
 extension String {

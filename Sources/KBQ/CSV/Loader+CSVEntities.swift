@@ -9,8 +9,13 @@ extension Loader {
             sheet.column("description"), sheet.column("paragraphs"), sheet.column("iri"))
         func cell(_ row: CSVTable.Row, _ k: Int?) -> String { k.map { row.cells[$0].text.trimmingSpaces } ?? "" }
         var quick = QuickEntities(sheet)
+        // An id and a label a row, filed at once (growing, the index rehashed every name).
+        store.entities.reserve(sheet.table.rowCount)
+        store.nameIndex.reserve(2 * sheet.table.rowCount)
+        sheet.table.withCells { cells in
+        sheet.table.rowNumber.withUnsafeBufferPointer { rowNumber in
         for r in 0..<sheet.table.rowCount {
-            if fast.enabled, quick.add(r, &self) { continue }
+            if fast.enabled, quick.add(r, cells, rowNumber, &self) { continue }
             let row = sheet.table.row(r)
             let idCell = row.cells[id]
             let name = idCell.text.trimmingSpaces
@@ -50,6 +55,8 @@ extension Loader {
             let e = store.addEntity(entity)
             store.setEntityTypes(e, types)
         }
+        }
+        }
     }
 
 
@@ -72,17 +79,13 @@ extension Loader {
             blank = ["description", "paragraphs", "iri"].compactMap { sheet.column($0) }
         }
 
-        /// Adds row `r` and says so, or leaves it (and the store) alone.
-        mutating func add(_ r: Int, _ loader: inout Loader) -> Bool {
-            let table = sheet.table
-            let base = r * table.columns
-            return table.source.bytes.withUnsafeBufferPointer { b in
-                /// Cell k's bytes inside its quotes, spaces and tabs at either end left out;
-                /// nil when it holds a doubled quote.
-                func trimmed(_ k: Int) -> UnsafeBufferPointer<UInt8>? {
-                    guard table.cellForm[base + k] != .escaped else { return nil }
-                    return UnsafeBufferPointer(rebasing: b[table.trimmedContent(base + k)])
-                }
+        /// Adds row `r` and says so, or leaves it (and the store) alone. The cells are read
+        /// in place (`CSVTable.withCells`): read through the table, the row after row of it
+        /// copied the table, a retain and a release of each of its arrays.
+        mutating func add(_ r: Int, _ cells: CSVCells, _ rowNumber: UnsafeBufferPointer<Int32>, _ loader: inout Loader) -> Bool {
+            let base = r * cells.width
+            do {
+                func trimmed(_ k: Int) -> UnsafeBufferPointer<UInt8>? { cells.trimmed(base + k) }
                 guard let idBytes = trimmed(id), Loader.isASCIIName(idBytes), let idHash = NameIndex.normalizedHash(ascii: idBytes),
                     blank.allSatisfy({ trimmed($0)?.isEmpty == true })
                 else { return false }
@@ -111,12 +114,12 @@ extension Loader {
                         aliasHashes.append(h)
                     }
                 }
-                if let k = type, table.cellForm[base + k] == .escaped { return false }
+                if let k = type, cells.forms[base + k] == .escaped { return false }
                 let typeCell = type.flatMap { trimmed($0) } ?? UnsafeBufferPointer(start: nil, count: 0)
                 if !typeCell.elementsEqual(lastType.key) {
                     let key = Array(typeCell)
                     lastType = (key, self.types[key] ?? {
-                        let row = table.row(r)
+                        let row = sheet.table.row(r)
                         let names = String(decoding: key, as: UTF8.self).split(separator: "|").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
                         let resolved = (names.isEmpty ? ["Thing"] : names).map { name in
                             if let known = loader.csvMemo.types[name] { return known }
@@ -131,7 +134,7 @@ extension Loader {
                 let types = lastType.types
                 return loader.store.addEntity(
                     id: idBytes, idHash: idHash, label: labelBytes, labelHash: labelHash,
-                    aliases: aliasBytes, aliasHashes: aliasHashes, types: types, file: sheet.path, line: Int(table.rowNumber[r]))
+                    aliases: aliasBytes, aliasHashes: aliasHashes, types: types, file: sheet.path, line: Int(rowNumber[r]))
             }
         }
     }
@@ -145,8 +148,8 @@ extension Loader {
             if !word || (c == UInt8(ascii: "_") && previous == c) { return false }
             previous = c
         }
-        // A keyword is a short word: only a short name is looked up.
-        return b.count > longestKeyword || !keywords.contains(String(decoding: b, as: UTF8.self))
+        // A keyword is a short word of small letters: only such a name is looked up.
+        return b.count > longestKeyword || b.contains(where: { !(0x61...0x7A).contains($0) }) || !keywords.contains(String(decoding: b, as: UTF8.self))
     }
 
     private static let keywords = Parser.keywords.union(Parser.kbKeywords)
