@@ -100,6 +100,30 @@ import Testing
         ])
     }
 
+    /// A prepared count by runs keeps its group arrays from run to run (`runCountArrays`):
+    /// each run answers as the first, and the answers of earlier runs, kept, read their
+    /// rows and evidence after the later runs as they would have at once.
+    @Test func aCountRunAgainKeepsEachAnswerItsOwn() throws {
+        let store = try Self.store("kb/main.kb")
+        let rules = try RuleEngine(store: store, rules: store.rules)
+        for q in ["find ?d, count(?s) where _ _ _ {source: ?d} as ?s", "find ?q, count(?s) as ?n where _ _ _ {quote: ?q} as ?s order by ?n desc limit 3"] {
+            let source = SourceText(name: "test", text: q)
+            guard case .query(let parsed) = try Parser.parseCommand(source) else { throw TestFailure(message: "not a query: \(q)") }
+            let prepared = try PreparedQuery(parsed, source: source, store: store, rules: rules)
+            let answers = try (0..<3).map { _ in
+                let a = Answers(columns: prepared.columns, store: store)
+                try prepared.run(limits: .none, into: a)
+                return a
+            }
+            let expected = try Self.rows(q, store, scans: true)
+            #expect(!expected.isEmpty, "\(q) has no rows")
+            for (run, a) in answers.enumerated() {
+                #expect((0..<a.count).map { a.values($0).map { Display.plain($0, store) } } == expected.map(\.values), "\(q), run \(run)")
+                #expect(try (0..<a.count).map { try a.evidence($0, limits: .none) } == expected.map(\.evidence), "\(q), run \(run): evidence")
+            }
+        }
+    }
+
     static func agree(_ store: FactStore, _ questions: [(String, String)]) throws {
         for (q, key) in questions {
             let fast = try Self.rows(q, store, scans: true)

@@ -247,9 +247,11 @@ extension PreparedQuery {
             if let allowed = predicateAllowed, !allowed[Int(table.predicate[i])] { return false }
             return others.allSatisfy { store.qualifierTerm(i, $0) != nil }
         }
-        var counts: [Int] = []
-        var firstStatement: [StatementID] = []
-        var groupKeys: [UInt64] = []
+        var (counts, firstStatement, groupKeys) = runCountArrays
+        runCountArrays = ([], [], [])
+        counts.removeAll(keepingCapacity: true)
+        firstStatement.removeAll(keepingCapacity: true)
+        groupKeys.removeAll(keepingCapacity: true)
         var checked = 0
         var interrupted: Error? = nil
         // A group the key filters refuse is never read (nor, for a source, spelled out).
@@ -309,6 +311,7 @@ extension PreparedQuery {
         let keys = groupKeys
         let keyValues = { (g: Int) -> Value in store.value(Term(raw: UInt32(truncatingIfNeeded: keys[g]))) }
         let groups = topGroups(counts, keyValues, exec.ops) ?? Array(counts.indices)
+        defer { runCountArrays = (counts, firstStatement, groupKeys) }
         // A run per group kept for every group was most of a count over half a million
         // values (an array of runs grown, copied and faulted in at every run of the query).
         return ScanCount(

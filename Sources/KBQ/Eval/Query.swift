@@ -35,6 +35,11 @@ public final class PreparedQuery {
     /// The join of the last run, kept for the next: its operators, scratch row, filter
     /// memos and hash sides were made for this query on this store.
     var keptJoin: BatchJoin? = nil
+    /// The group arrays of the last count by runs (`scanCountByRuns`), emptied and kept for
+    /// the next run's: a count over half a million values grew three arrays afresh at every
+    /// run, each doubling mapped and faulted in anew (half of a count per `according_to` at
+    /// 10M). Runs are one after another, as `keptJoin`'s.
+    var runCountArrays: (counts: [Int], first: [StatementID], keys: [UInt64]) = ([], [], [])
     /// The rows the planner expects each goal to leave (`Planner.estimatedRows`), worked out
     /// once: a join whose later steps multiply a small first step runs on every core, and
     /// a count whose last step multiplies its rows counts that step's matches.
