@@ -38,6 +38,11 @@ import Testing
         ("find ?q, count(?s) as ?n where _ _ _ {para: ?q} as ?s order by ?q desc limit 4 offset 2", "?q"),
         ("find ?x, count(?o) as ?n where ?x says ?o order by ?n desc, ?x", "?x"),
         ("find ?o, count(?x) where ?x _ ?o", "?o"),
+        // Per subject or object with nothing else bound: the subject or object index's runs.
+        ("find ?o, count(?s) as ?n where _ _ ?o as ?s order by ?n desc, ?o limit 6", "?o"),
+        ("find ?x, count(*) as ?n where ?x _ _ order by ?n desc, ?x limit 4", "?x"),
+        ("find ?x, count(?o) where ?x ?p ?o", "?x"),
+        ("find ?o, count(*) as ?n where _ _ ?o, ?o != Pegasus order by ?n desc, ?o limit 3", "?o"),
         ("find ?x, count(?s) as ?n where ?x _ _ {quote: _} as ?s order by ?n, ?x desc limit 2", "?x"),
         ("find ?y, count(?s) where Article _ ?y as ?s", "?y"),
         ("find ?s, count(?x) where ?x _ _ as ?s limit 7", "?s"),
@@ -95,6 +100,9 @@ import Testing
             // Per predicate, from the runs' lengths alone (no statement is quoted).
             ("find ?p, count(?s) as ?n where _ ?p _ as ?s order by ?n desc, ?p", "?p"),
             ("find ?p, count(*) where _ ?p _, ?p != q", "?p"),
+            // Per subject and per object, from their runs' lengths alone.
+            ("find ?x, count(*) as ?n where ?x _ _ order by ?n desc, ?x limit 3", "?x"),
+            ("find ?o, count(?s) where _ _ ?o as ?s", "?o"),
             ("find ?x, count(*) as ?n where ?x _ _ {against: E1} order by ?n desc, ?x limit 3", "?x"),
             ("find ?a, count(?s) where ?x r ?y {against: ?a} as ?s, ?a != E1", "?a"),
         ])
@@ -106,7 +114,8 @@ import Testing
     @Test func aCountRunAgainKeepsEachAnswerItsOwn() throws {
         let store = try Self.store("kb/main.kb")
         let rules = try RuleEngine(store: store, rules: store.rules)
-        for q in ["find ?d, count(?s) where _ _ _ {source: ?d} as ?s", "find ?q, count(?s) as ?n where _ _ _ {quote: ?q} as ?s order by ?n desc limit 3"] {
+        for q in ["find ?d, count(?s) where _ _ _ {source: ?d} as ?s", "find ?q, count(?s) as ?n where _ _ _ {quote: ?q} as ?s order by ?n desc limit 3",
+                  "find ?o, count(?s) as ?n where _ _ ?o as ?s order by ?n desc, ?o limit 4", "find ?x, count(?s) where ?x _ _ as ?s"] {
             let source = SourceText(name: "test", text: q)
             guard case .query(let parsed) = try Parser.parseCommand(source) else { throw TestFailure(message: "not a query: \(q)") }
             let prepared = try PreparedQuery(parsed, source: source, store: store, rules: rules)

@@ -120,6 +120,14 @@ extension PreparedQuery {
         if case .predicate = key, subjectConstant == nil, objectConstant == nil, p.qualifiers.isEmpty {
             return try scanCountByPredicateRuns(p, filters, keyVariable, exec)
         }
+        let bySubject: Bool? = switch key {
+        case .subject: true
+        case .object: false
+        default: nil
+        }
+        if let bySubject, predicateAllowed == nil, subjectConstant == nil, objectConstant == nil, p.qualifiers.isEmpty {
+            return try scanCountByEndRuns(p, subject: bySubject, filters, keyVariable, exec)
+        }
         let count = candidates?.count ?? store.statementCount
         var groupOf = [Int32](repeating: -1, count: count)
         var groupByEntity = [Int32](repeating: -1, count: store.entities.count)
@@ -337,22 +345,49 @@ extension PreparedQuery {
     /// groups, each counted by its statements' asserted bits (a scan read each statement's
     /// predicate and looked its group up).
     func scanCountByPredicateRuns(_ p: CompiledPattern, _ filters: [CompiledExpr], _ keyVariable: Int, _ exec: Execution) throws -> ScanCount {
+        let store = self.store
+        return try scanCountByIndexRuns(p, filters, keyVariable, exec, { body in store.byPredicate.forEachRun { body(UInt64($0), $1) } },
+                                        run: { store.byPredicate[Int($0)] }, value: { .predicate(PredicateID(truncatingIfNeeded: $0)) })
+    }
+
+    /// Grouped by the subject (or object) with nothing else bound: the subject (object)
+    /// index's runs are the groups, as the predicate's are (a scan of every statement
+    /// looked each one's group up, and grew a table of the literal objects' groups).
+    func scanCountByEndRuns(_ p: CompiledPattern, subject: Bool, _ filters: [CompiledExpr], _ keyVariable: Int, _ exec: Execution) throws -> ScanCount {
+        let store = self.store
+        return try scanCountByIndexRuns(p, filters, keyVariable, exec, { body in
+            (subject ? store.bySubject : store.byObject).forEachRun { body(UInt64($0.raw), $1) }
+        }, run: { (subject ? store.bySubject : store.byObject)[Term(raw: UInt32(truncatingIfNeeded: $0))] },
+           value: { store.value(Term(raw: UInt32(truncatingIfNeeded: $0))) })
+    }
+
+    /// Groups that are an index's runs (`forEachRun` hands each run with its key), each
+    /// counted by its statements' asserted bits; `run` is a key's run again (for the
+    /// evidence of the groups shown), `value` its Value (for the key's filters and the
+    /// answer). The group arrays are the prepared query's, kept from run to run (see
+    /// `runCountArrays`).
+    private func scanCountByIndexRuns(
+        _ p: CompiledPattern, _ filters: [CompiledExpr], _ keyVariable: Int, _ exec: Execution,
+        _ forEachRun: ((UInt64, ColumnSlice<StatementID>) -> Void) -> Void, run: @escaping (UInt64) -> ColumnSlice<StatementID>,
+        value: @escaping (UInt64) -> Value
+    ) throws -> ScanCount {
         let asserted = store.table.asserted
         let quoted = p.quoted
-        var counts: [Int] = []
-        var firstStatement: [StatementID] = []
-        var groupKeys: [UInt64] = []
-        var runs: [ColumnSlice<StatementID>] = []
+        var (counts, firstStatement, groupKeys) = runCountArrays
+        runCountArrays = ([], [], [])
+        counts.removeAll(keepingCapacity: true)
+        firstStatement.removeAll(keepingCapacity: true)
+        groupKeys.removeAll(keepingCapacity: true)
         var interrupted: Error? = nil
         var checked = 0
         // With no quoted statement in the store, a run's size is its count and its first
         // statement its first (as `scanCountByRuns` has it): no statement is read.
         let allAsserted = !quoted && store.assertedCount == store.statementCount
-        store.byPredicate.forEachRun { k, run in
+        forEachRun { k, run in
             guard interrupted == nil else { return }
             do {
                 // A group the key filters refuse is never read.
-                guard try keyPasses(.predicate(PredicateID(k)), filters, keyVariable, exec) else { return }
+                guard try filters.isEmpty || keyPasses(value(k), filters, keyVariable, exec) else { return }
                 checked += run.count
                 if checked > 1 << 16 {
                     checked = 0
@@ -376,17 +411,15 @@ extension PreparedQuery {
             guard n > 0 else { return }
             counts.append(n)
             firstStatement.append(first)
-            groupKeys.append(UInt64(k))
-            runs.append(run)
+            groupKeys.append(k)
         }
         if let interrupted { throw interrupted }
-        if let order = inFirstStatementOrder(&counts, &firstStatement, &groupKeys) { runs = order.map { runs[$0] } }
+        _ = inFirstStatementOrder(&counts, &firstStatement, &groupKeys)
         let keys = groupKeys
-        let keyValues = { (g: Int) -> Value in .predicate(PredicateID(truncatingIfNeeded: keys[g])) }
-        let groups = topGroups(counts, keyValues, exec.ops) ?? Array(counts.indices)
-        let kept = runs
+        let groups = topGroups(counts, { value(keys[$0]) }, exec.ops) ?? Array(counts.indices)
+        defer { runCountArrays = (counts, firstStatement, groupKeys) }
         return ScanCount(
-            rows: try aggregateRows(groups, firstStatement, counts, exec), candidates: nil, groupOf: [], run: { kept[$0] },
+            rows: try aggregateRows(groups, firstStatement, counts, exec), candidates: nil, groupOf: [], run: { run(keys[$0]) },
             accepts: { asserted[$0] != quoted })
     }
 
