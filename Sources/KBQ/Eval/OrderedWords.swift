@@ -37,7 +37,7 @@ enum OrderedWords {
         guard start < end else { return [] }
         if let (packed, bits) = packed(keys, count, descending: descending) {
             var words = packed
-            if topK { words = PreparedQuery.first(wanted, of: words, by: <) } else { radixSort(&words, bits: bits) }
+            if topK { words = PreparedQuery.first(wanted, of: words, by: <) } else { RadixSort.sort(&words, bits: bits) }
             let mask = (UInt64(1) << UInt64(rowBits(count))) - 1
             return ArraySlice(words[start..<end].map { Int($0 & mask) })
         }
@@ -99,47 +99,5 @@ enum OrderedWords {
             made = count
         }
         return (words, total)
-    }
-
-    /// Sorts words of `bits` significant bits: least significant digit first, eleven bits
-    /// a pass; a pass whose digit is the same in every word is skipped.
-    static func radixSort(_ words: inout [UInt64], bits: Int) {
-        let n = words.count
-        guard n > 1 else { return }
-        let digit = 11
-        let buckets = 1 << digit
-        var other = [UInt64](repeating: 0, count: n)
-        var counts = [Int](repeating: 0, count: buckets)
-        var shift = 0
-        while shift < bits {
-            let s = UInt64(shift)
-            let mask = UInt64(buckets - 1)
-            var skipped = false
-            words.withUnsafeMutableBufferPointer { from in
-                other.withUnsafeMutableBufferPointer { to in
-                    counts.withUnsafeMutableBufferPointer { counts in
-                        for b in 0..<buckets { counts[b] = 0 }
-                        for w in from { counts[Int(w >> s & mask)] += 1 }
-                        if counts[Int(from[0] >> s & mask)] == n {
-                            skipped = true
-                            return
-                        }
-                        var at = 0
-                        for b in 0..<buckets {
-                            let c = counts[b]
-                            counts[b] = at
-                            at += c
-                        }
-                        for w in from {
-                            let b = Int(w >> s & mask)
-                            to[counts[b]] = w
-                            counts[b] += 1
-                        }
-                    }
-                }
-            }
-            if !skipped { swap(&words, &other) }
-            shift += digit
-        }
     }
 }

@@ -255,11 +255,7 @@ extension PreparedQuery {
             if let allowed = predicateAllowed, !allowed[Int(table.predicate[i])] { return false }
             return others.allSatisfy { store.qualifierTerm(i, $0) != nil }
         }
-        var (counts, firstStatement, groupKeys) = runCountArrays
-        runCountArrays = ([], [], [])
-        counts.removeAll(keepingCapacity: true)
-        firstStatement.removeAll(keepingCapacity: true)
-        groupKeys.removeAll(keepingCapacity: true)
+        var (counts, firstStatement, groupKeys) = takeRunCountArrays()
         var checked = 0
         var interrupted: Error? = nil
         // A group the key filters refuse is never read (nor, for a source, spelled out).
@@ -327,6 +323,17 @@ extension PreparedQuery {
             run: { store.statements(withQualifier: key, term: Term(raw: UInt32(truncatingIfNeeded: keys[$0]))) }, accepts: accepts)
     }
 
+    /// The kept group arrays (`runCountArrays`), emptied with their room, moved out of
+    /// the query so that they are not shared while a run fills them.
+    func takeRunCountArrays() -> (counts: [Int], first: [StatementID], keys: [UInt64]) {
+        var arrays = runCountArrays
+        runCountArrays = ([], [], [])
+        arrays.counts.removeAll(keepingCapacity: true)
+        arrays.first.removeAll(keepingCapacity: true)
+        arrays.keys.removeAll(keepingCapacity: true)
+        return arrays
+    }
+
     /// Groups numbered in the order the general evaluator meets them (by first statement),
     /// which shows unless the answer is ordered by the key itself. Returns the old group
     /// numbers in their new order (nil: left as they were), for a caller with more arrays.
@@ -373,11 +380,7 @@ extension PreparedQuery {
     ) throws -> ScanCount {
         let asserted = store.table.asserted
         let quoted = p.quoted
-        var (counts, firstStatement, groupKeys) = runCountArrays
-        runCountArrays = ([], [], [])
-        counts.removeAll(keepingCapacity: true)
-        firstStatement.removeAll(keepingCapacity: true)
-        groupKeys.removeAll(keepingCapacity: true)
+        var (counts, firstStatement, groupKeys) = takeRunCountArrays()
         var interrupted: Error? = nil
         var checked = 0
         // With no quoted statement in the store, a run's size is its count and its first

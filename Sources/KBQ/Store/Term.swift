@@ -174,7 +174,7 @@ struct LiteralTable: Sendable {
             let v = Int(Int32(truncatingIfNeeded: words[i] >> 32))
             words[i] |= UInt64(Key.integer(v).hash & mask)
         }
-        OrderedWords.radixSort(&words, bits: mask.nonzeroBitCount)
+        RadixSort.sort(&words, bits: mask.nonzeroBitCount)
         for w in words { _ = intern(Key.integer(Int(Int32(truncatingIfNeeded: w >> 32))), text: UnsafeBufferPointer(start: nil, count: 0)) }
     }
 
