@@ -104,7 +104,7 @@ import Testing
         let source = SourceText(name: "test", text: text)
         guard case .query(let q) = try Parser.parseCommand(source, rules: Set(store.rules.map(\.syntax.name.text))) else { return false }
         let prepared = try PreparedQuery(q, source: source, store: store, rules: rules)
-        return JoinPlan.Program(prepared.compiled.goals, store) != nil
+        return JoinPlan.Program(prepared.compiled.goals, store, rules: rules) != nil
     }
 
     @Test func everyGoldenQueryAgreesWithTheGeneralEvaluator() throws {

@@ -63,6 +63,7 @@ extension BatchJoin {
         case .pattern(let p): return Set(p.variables)
         case .isA(let a): return Set([a.subject, a.type].filter { $0.kind == .variable }.map(\.variable))
         case .path(let p): return Set(p.variables)
+        case .call(let c): return Set(c.variables)
         case .optional(let inner): return inner.reduce(into: Set<Int>()) { $0.formUnion(mayBind($1)) }
         case .or(let branches): return branches.joined().reduce(into: Set<Int>()) { $0.formUnion(mayBind($1)) }
         case .filter, .absorbed, .not: return []

@@ -9,7 +9,7 @@
 /// else every start of `startTerms` forwards; the other end is then unified like a
 /// pattern's. A row's evidence is the marker `JoinPlan.pathMarker(n)` in the step's first
 /// slot, the chain's n statements in the next n, and `noStatement` in the rest, so that an
-/// answer's statement list reads back as one `.path` (`JoinPlan.evidence(list:)`).
+/// answer's statement list reads back as one `.path` (`JoinPlan.evidence(list:rules:)`).
 extension BatchJoin {
     final class PathOp {
         let step: JoinPlan.PathStep

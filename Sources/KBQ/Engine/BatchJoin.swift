@@ -198,6 +198,7 @@ final class BatchJoin {
         case pattern(PatternOp)
         case isA(IsAOp)
         case path(PathOp)
+        case call(CallOp)
         /// A filter, the variables it reads, its memo, its quick test, and the same decided
         /// on the bindings (`BindingFilter`) where it can be.
         case filter(CompiledExpr, [Int], memo: Int?, quick: QuickComparison?, fast: BindingFilter?, Counter)
@@ -217,6 +218,7 @@ final class BatchJoin {
             case .pattern(let p): return p.output.rowsOut
             case .isA(let a): return a.output.rowsOut
             case .path(let p): return p.rowsOut
+            case .call(let c): return c.output.rowsOut
             case .hashJoin(let h): return h.rowsOut
             case .filter(_, _, _, _, _, let c), .not(_, _, let c), .optional(_, _, let c), .or(_, _, let c), .absorbed(let c): return c.rows
             }
@@ -245,6 +247,8 @@ final class BatchJoin {
                 (p.forwardTables, p.backwardTables, p.prefixTables, p.boundWalks) = (nil, nil, nil, 0)
                 p.walked = nil
                 p.linksTo = nil
+            case (.call(let c), .call(let d)?): c.output.rowsOut += d.output.rowsOut
+            case (.call(let c), _): c.output.rowsOut = 0
             case (.hashJoin(let h), .hashJoin(let g)?):
                 h.rowsOut += g.rowsOut
                 h.inner.addCounts(g.inner)
@@ -289,6 +293,7 @@ final class BatchJoin {
             case .pattern(let p) where p.joining == .inner && p.variables.contains(v): return i + 1
             case .isA(let a) where a.variables.contains(v): return i + 1
             case .path(let p) where p.variables.contains(v): return i + 1
+            case .call(let c) where c.variables.contains(v): return i + 1
             case .hashJoin(let h):
                 switch h.inner {
                 case .pattern(let p) where p.joining == .inner && p.variables.contains(v): return i + 1
@@ -450,6 +455,11 @@ final class BatchJoin {
                 slots += op.slotCount
                 certain.formUnion(op.variables)
                 ops.append(.path(op))
+            case .call(let c):
+                let op = CallOp(c, slot: slots)
+                slots += 1
+                certain.formUnion(op.variables)
+                ops.append(.call(op))
             case .filter(let e, let vars, let memo, let quick):
                 if let quick, let scan = lastScan, scan.binds.contains(quick.variable), let at = scan.op.variables.firstIndex(of: quick.variable) {
                     scan.op.pushed.append((at, quick, e, vars))
@@ -501,6 +511,8 @@ final class BatchJoin {
                 add(a.type)
             case .path(let p):
                 out.formUnion(p.variables)
+            case .call(let c):
+                out.formUnion(c.variables)
             case .or(let branches):
                 var inEvery: Set<Int>? = nil
                 for b in branches { inEvery = inEvery.map { $0.intersection(binds(b)) } ?? binds(b) }
@@ -538,7 +550,10 @@ final class BatchJoin {
 
     /// Runs the steps, handing `k` the answers a batch at a time, in order.
     func runBatches(_ k: (BindingBatch) throws -> Void) throws {
-        if topPart == nil { for op in ops { op.addCounts(nil) } }
+        if topPart == nil {
+            for op in ops { op.addCounts(nil) }
+            try prepareCalls()
+        }
         if try runInParallel(k) { return }
         try push(ops, 0, startBatch, k, own: true)
     }
@@ -548,6 +563,7 @@ final class BatchJoin {
     /// time.
     func runBatches(from input: BindingBatch, _ k: (BindingBatch) throws -> Void) throws {
         for op in ops { op.addCounts(nil) }
+        try prepareCalls()
         try push(ops, 0, input, k)
     }
 
@@ -563,6 +579,7 @@ final class BatchJoin {
         guard let (at, last) = countedStep else { preconditionFailure("runCounting needs a last inner pattern step") }
         let out = last.output
         for op in ops { op.addCounts(nil) }
+        try prepareCalls()
         out.counting = true
         defer {
             out.counting = false
@@ -612,7 +629,7 @@ final class BatchJoin {
         try runBindings { row, statements in
             for v in decoded { exec.row[v] = row[v] == 0 ? nil : decode(row[v]) }
             exec.evidence.removeAll(keepingCapacity: true)
-            exec.evidence.append(contentsOf: JoinPlan.evidence(list: statements))
+            exec.evidence.append(contentsOf: JoinPlan.evidence(list: statements, rules: exec.rules))
             try k()
         }
     }
@@ -651,6 +668,7 @@ final class BatchJoin {
         case .pattern(let p): try expand(p, batch, next)
         case .isA(let a): try expandIsA(a, batch, next)
         case .path(let p): try expandPath(p, batch, next)
+        case .call(let c): try expandCall(c, batch, next)
         case .hashJoin(let h): try expandHashJoin(h, batch, next)
         case .absorbed(let counter):
             counter.rows += batch.count

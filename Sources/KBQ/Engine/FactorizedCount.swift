@@ -94,7 +94,7 @@ final class FactorizedCount {
             case .path(let p): variables.append(Set(p.variables))
             // An absorbed filter lives in its pattern's predicates.
             case .filter, .absorbed, .not, .optional: continue
-            case .or: return nil
+            case .or, .call: return nil
             }
             steps.append([step])
         }
@@ -115,6 +115,7 @@ final class FactorizedCount {
             case .not(let inner): special.append((inner, FactorizedCount.variables(inner), .anti, boundBefore))
             case .optional(let inner): special.append((inner, FactorizedCount.variables(inner), .optional, boundBefore))
             case .path(let p): boundBefore.formUnion(p.variables)
+            case .call(let c): boundBefore.formUnion(c.variables)
             case .filter, .absorbed, .or: continue
             }
         }
@@ -200,6 +201,7 @@ final class FactorizedCount {
             switch step {
             case .pattern, .isA, .absorbed: continue
             case .path(let p): all.formUnion(p.variables)
+            case .call(let c): all.formUnion(c.variables)
             case .filter(_, let vars, _, _): all.formUnion(vars)
             case .not(let inner), .optional(let inner): all.formUnion(variables(inner))
             case .or(let branches): for b in branches { all.formUnion(variables(b)) }

@@ -103,10 +103,29 @@ enum JoinPlan {
         }
     }
 
+    /// A call of a rule whose relation a join may read (`RuleEngine.joinable`): its
+    /// tuples, each matched against the arguments.
+    final class CallStep {
+        /// The rule's number in its engine.
+        let rule: Int
+        let arguments: [Position]
+
+        init(rule: Int, arguments: [Position]) {
+            (self.rule, self.arguments) = (rule, arguments)
+        }
+
+        var variables: [Int] {
+            var vars: [Int] = []
+            for p in arguments where p.kind == .variable && !vars.contains(p.variable) { vars.append(p.variable) }
+            return vars
+        }
+    }
+
     indirect enum Step {
         case pattern(PatternStep)
         case isA(IsAStep)
         case path(PathStep)
+        case call(CallStep)
         /// A filter, the variables it reads, and for a filter of one variable the number of
         /// its memo (its truth depends on that binding alone).
         case filter(CompiledExpr, [Int], memo: Int?, quick: QuickComparison?)
@@ -126,19 +145,20 @@ enum JoinPlan {
     static let typeTag: UInt64 = 5 << 32
 
     /// The evidence `.typeOf(e, t)` in the statement list of an answer, as a negative
-    /// StatementID: the sign bit, seven bits of type and 24 of entity. An `is_a` step whose
-    /// entities or types do not fit is left to the general evaluator (see `plan`).
+    /// StatementID: the sign bit, a zero bit, six bits of type and 24 of entity (with the
+    /// second bit set, the word is a rule's derivation: `RuleEngine.derivationWord`). An
+    /// `is_a` step whose entities or types do not fit is left to the general evaluator
+    /// (see `plan`).
     static func typeEvidence(_ e: EntityID, _ t: Int32) -> StatementID {
         StatementID(bitPattern: 0x8000_0000 | UInt32(t) << 24 | UInt32(e))
     }
     /// Below `1 << 24`: the last 256 entity numbers of the last type are path markers.
     static let maxEvidenceEntities = 1 << 24 - 256
-    static let maxEvidenceTypes = 1 << 7
+    static let maxEvidenceTypes = 1 << 6
 
     /// A path's chain in an answer's statement list: this marker, then the chain's `n`
-    /// statements (`n` < 255). It reads as the type evidence of an entity number no store
-    /// that uses type evidence has (see `maxEvidenceEntities`), and is never
-    /// `BindingBatch.noStatement` (-1).
+    /// statements (`n` < 255). It is above every derivation's word (see
+    /// `RuleEngine.derivation`), and never `BindingBatch.noStatement` (-1).
     static func pathMarker(_ n: Int) -> StatementID { StatementID(bitPattern: 0xFFFF_FF00 | UInt32(n)) }
 
     /// The chain length a path marker stands for; nil for anything else.
@@ -148,8 +168,9 @@ enum JoinPlan {
     }
 
     /// An answer's statement list as Evidence: each statement (or type) on its own, a
-    /// path's marker and chain as one `.path`.
-    static func evidence<C: Collection>(list: C) -> [Evidence] where C.Element == StatementID {
+    /// path's marker and chain as one `.path`, a rule's derivation as its `.rule` (read
+    /// from `rules`, which a list with derivations needs).
+    static func evidence<C: Collection>(list: C, rules: RuleEngine?) -> [Evidence] where C.Element == StatementID {
         var out: [Evidence] = []
         out.reserveCapacity(list.count)
         var i = list.startIndex
@@ -157,7 +178,11 @@ enum JoinPlan {
             let s = list[i]
             list.formIndex(after: &i)
             guard let n = pathLength(s) else {
-                out.append(evidence(s))
+                if let d = RuleEngine.derivation(s), let rules {
+                    out.append(rules.derivationEvidence(d))
+                } else {
+                    out.append(evidence(s))
+                }
                 continue
             }
             var chain: [StatementID] = []
@@ -209,9 +234,9 @@ enum JoinPlan {
         /// nil when a goal is a rule call, a closure (`p+`, `p*`) or another path the term
         /// walk does not take, or a type test whose entities or types do not fit the
         /// evidence's encoding: the general evaluator takes those.
-        init?(_ goals: [Goal], _ store: FactStore) {
+        init?(_ goals: [Goal], _ store: FactStore, rules: RuleEngine? = nil) {
             var memoCount = 0
-            guard let steps = JoinPlan.plan(goals, store, &memoCount) else { return nil }
+            guard let steps = JoinPlan.plan(goals, store, &memoCount, rules) else { return nil }
             self.steps = steps
             self.memoCount = memoCount
         }
@@ -246,7 +271,7 @@ enum JoinPlan {
             impossible: p.impossible, subjectPattern: p.subjectPattern, objectPattern: p.objectPattern))
     }
 
-    static func plan(_ goals: [Goal], _ store: FactStore, _ memoCount: inout Int) -> [Step]? {
+    static func plan(_ goals: [Goal], _ store: FactStore, _ memoCount: inout Int, _ rules: RuleEngine?) -> [Step]? {
         var steps: [Step] = []
         for g in goals {
             switch g {
@@ -277,20 +302,31 @@ enum JoinPlan {
                 guard let step = JoinPlan.plan(p, store) else { return nil }
                 steps.append(.pattern(step))
             case .not(let inner, _):
-                guard let s = plan(inner, store, &memoCount) else { return nil }
+                guard let s = plan(inner, store, &memoCount, rules) else { return nil }
                 steps.append(.not(s))
             case .optional(let inner, _):
-                guard let s = plan(inner, store, &memoCount) else { return nil }
+                guard let s = plan(inner, store, &memoCount, rules) else { return nil }
                 steps.append(.optional(s))
             case .or(let branches):
                 var planned: [[Step]] = []
                 for b in branches {
-                    guard let s = plan(b, store, &memoCount) else { return nil }
+                    guard let s = plan(b, store, &memoCount, rules) else { return nil }
                     planned.append(s)
                 }
                 steps.append(.or(planned))
-            case .call:
-                return nil
+            case .call(let name, let args, _):
+                guard let rules, let n = rules.numbers[name], rules.joinable[n] else { return nil }
+                var arguments: [Position] = []
+                for a in args {
+                    switch a {
+                    case .wildcard: arguments.append(Position(kind: .wildcard, value: 0, variable: -1))
+                    case .variable(let v): arguments.append(Position(kind: .variable, value: 0, variable: v))
+                    // A value no stored term is matches no tuple of a joinable relation.
+                    case .constant(let c): arguments.append(Position(kind: .constant, value: rules.encode(c), variable: -1))
+                    case .proposition: return nil
+                    }
+                }
+                steps.append(.call(CallStep(rule: n, arguments: arguments)))
             }
         }
         return steps
@@ -397,7 +433,7 @@ enum JoinPlan {
             case .path: return true
             case .not(let inner), .optional(let inner): return hasPath(inner)
             case .or(let branches): return branches.contains(where: hasPath)
-            case .pattern, .isA, .filter, .absorbed: return false
+            case .pattern, .isA, .call, .filter, .absorbed: return false
             }
         }
     }

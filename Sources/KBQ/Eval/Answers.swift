@@ -6,6 +6,9 @@
 public final class Answers {
     public let columns: [String]
     let store: FactStore
+    /// The rules whose derivations the evidence may name (see `RuleEngine.derivationWord`),
+    /// set by the query that fills the answers.
+    var rules: RuleEngine? = nil
     /// The store's literal table, taken once (see `JoinPlan.decode`), when a row is first
     /// read: a copy retains each of its arrays, and a query of a few answers (made at
     /// every run) paid for it whether or not its rows were read.
@@ -496,7 +499,7 @@ public final class Answers {
         var out: [Evidence] = []
         var statements: [StatementID] = []
         func flush() {
-            out += JoinPlan.evidence(list: statements)
+            out += JoinPlan.evidence(list: statements, rules: rules)
             statements.removeAll()
         }
         for i in range {
@@ -513,7 +516,7 @@ public final class Answers {
     }
 
     private func decodeEvidence(_ b: UInt64) -> Evidence {
-        if b & ~0xFFFF_FFFF == JoinPlan.statementTag { return JoinPlan.evidence(StatementID(bitPattern: UInt32(truncatingIfNeeded: b))) }
+        if b & ~0xFFFF_FFFF == JoinPlan.statementTag { return JoinPlan.evidence(list: CollectionOfOne(StatementID(bitPattern: UInt32(truncatingIfNeeded: b))), rules: rules)[0] }
         return boxedEvidence[Int(UInt32(truncatingIfNeeded: b))]
     }
 }

@@ -255,13 +255,14 @@ final class Execution {
             for b in branches { try solve(b, 0) { try solve(goals, i + 1, k) } }
         case .call(let name, let args, _):
             let relation = try rules.relation(name, limits: limits)
-            for t in relation.tuples.indices {
+            let tuples = rules.values(of: relation)
+            for t in tuples.indices {
                 try tick()
                 let mark = trail.count
                 var ok = true
-                for (slot, v) in zip(args, relation.tuples[t]) where !unify(slot, v) { ok = false; break }
+                for (slot, v) in zip(args, tuples[t]) where !unify(slot, v) { ok = false; break }
                 if ok {
-                    evidence.append(.rule(name: name, args: relation.tuples[t], because: relation.evidence[t]))
+                    evidence.append(rules.derivationEvidence(relation.derivations[t]))
                     try solve(goals, i + 1, k)
                     evidence.removeLast()
                 }

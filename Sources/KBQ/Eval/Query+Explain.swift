@@ -47,6 +47,7 @@ extension PreparedQuery {
                 case (.not, _): how = "anti-join"
                 case (.optional, _): how = "left join"
                 case (.or, _): how = "union"
+                case (.call, .call?): how = "rule's relation"
                 case (.call, _): how = "rule"
                 }
                 let counted = op.map { PreparedQuery.grouped($0.rowsOut) } ?? "-"
@@ -74,7 +75,7 @@ extension PreparedQuery {
         } else if countsInAScan {
             lines.append(("", "", "", "", "(counted in one pass over an index list: no steps to count)"))
         } else if ran == nil {
-            lines.append(("", "", "", "", "(run by the general evaluator, which takes rule calls, closures and some quoted patterns: no counts)"))
+            lines.append(("", "", "", "", "(run by the general evaluator, which takes closures, some quoted patterns and calls of rules whose heads name values no statement holds: no counts)"))
         }
         let header = (step: "step", estimated: "rows (estimated)", counted: "rows (counted)", how: "how", goal: "goal")
         let all = [header] + lines

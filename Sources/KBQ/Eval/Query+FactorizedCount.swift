@@ -133,7 +133,7 @@ extension PreparedQuery {
         { [self] key, limits in
             let exec = Execution(store: store, source: source, rules: rules, limits: limits, variableCount: compiled.variables.count)
             guard let join = join(exec) else { return [] }
-            return try JoinPlan.evidence(list: firstAnswers(of: [key], by: g, join, exec).of(0))
+            return try JoinPlan.evidence(list: firstAnswers(of: [key], by: g, join, exec).of(0), rules: rules)
         }
     }
 

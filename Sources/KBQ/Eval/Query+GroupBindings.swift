@@ -337,7 +337,7 @@ extension PreparedQuery {
             exec.row = first(g).map { $0 == 0 ? nil : join.decode($0) }
             let results = try accumulated(g).map { try $0.result(ops, source) }
             let values = try aggregatedProjections(results, exec)
-            out.append((exec.row, values, JoinPlan.evidence(list: evidence.of(g)), results, -1))
+            out.append((exec.row, values, JoinPlan.evidence(list: evidence.of(g), rules: rules), results, -1))
         }
         return out
     }

@@ -28,7 +28,7 @@ public final class PreparedQuery {
     var factorized: FactorizedCount?? = nil
     /// The goals as join steps (nil: the general evaluator takes them), made at the first
     /// run and kept for the next.
-    lazy var joinProgram: JoinPlan.Program? = JoinPlan.Program(compiled.goals, store)
+    lazy var joinProgram: JoinPlan.Program? = JoinPlan.Program(compiled.goals, store, rules: rules)
     /// The projected variables, when every column is one (see `plainVariables`): worked out
     /// once, not at every run.
     lazy var projectedVariables: [Int]? = PreparedQuery.plainVariables(compiled)
@@ -171,6 +171,7 @@ public final class PreparedQuery {
     /// grouping or `distinct`, at the end otherwise.
     public func run(limits: Limits, into answers: Answers, shown: (Int) throws -> Void = { _ in }) throws {
         let c = compiled
+        answers.rules = rules
         let exec = execution(limits)
         try exec.checkLimits()
         let streaming = !c.isAggregate && !c.distinct && c.orderBy.isEmpty
@@ -434,7 +435,7 @@ public final class PreparedQuery {
         }
         for r in chosen {
             setRow(bindings[r * n..<(r + 1) * n])
-            let evidence = JoinPlan.evidence(list: statements[(r == 0 ? 0 : statementEnds[r - 1])..<statementEnds[r]])
+            let evidence = JoinPlan.evidence(list: statements[(r == 0 ? 0 : statementEnds[r - 1])..<statementEnds[r]], rules: rules)
             try answers.append(projections.count, { try exec.eval(projections[$0].expr) }, evidence: evidence)
         }
     }

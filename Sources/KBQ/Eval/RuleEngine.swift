@@ -9,26 +9,34 @@ public final class RuleEngine {
         var source: SourceText
     }
 
-    final class Relation {
-        var tuples: [[Value]] = []
-        var evidence: [[Evidence]] = []
-        var seen: Set<[Value]> = []
-
-        func insert(_ t: [Value], _ e: [Evidence]) -> Bool {
-            guard seen.insert(t).inserted else { return false }
-            tuples.append(t)
-            evidence.append(e)
-            return true
-        }
-    }
-
     let store: FactStore
     var clauses: [String: [Clause]] = [:]
     public private(set) var arity: [String: Int] = [:]
     /// Strongly connected components, in dependency order.
     var components: [[String]] = []
     var componentOf: [String: Int] = [:]
-    var relations: [String: Relation] = [:]
+    /// The rules by number (a relation's `number`, a join's call step's `rule`), in name order.
+    private(set) var names: [String] = []
+    var numbers: [String: Int] = [:]
+    /// Per rule, its relation once computed (or while its component's fixpoint runs).
+    var tables: [RuleRelation?] = []
+    /// Per rule, whether a join may read it: every tuple it can hold is made of words a
+    /// join binds (see `RuleRelation.holdsOnlyTerms`), as its heads and callees show.
+    var joinable: [Bool] = []
+    /// Values a head or a call names that no stored term is (a string the knowledge base
+    /// never states, `none`, no record), as `constantTag` words.
+    var constants: [Value] = []
+    var constantNumbers: [Value: Int] = [:]
+    /// Per derivation (a tuple's number across every relation, see `derivationEvidence`):
+    /// its relation and tuple, and its evidence once made.
+    var derivationRelation: [Int32] = []
+    var derivationTuple: [Int32] = []
+    var derivationEvidenceMade: [Evidence?] = []
+    /// Per rule, its tuples as Values for the general evaluator, made as it reads them.
+    var decodedTuples: [[[Value]]] = []
+    /// Clause bodies run in the batch join where it takes them; off only to compare the
+    /// fixpoint with the general evaluator's naive one (tests).
+    var allowJoin = true
 
     /// Compiles every rule; throws the first error (unknown names, unsafe head variables,
     /// recursion through negation).
@@ -75,6 +83,11 @@ public final class RuleEngine {
         for (caller, callee, source, range) in negativeEdges where componentOf[caller] == componentOf[callee] {
             throw Diagnostic(.error, "recursion through negation: rule '\(caller)' uses 'not \(callee)', and '\(callee)' depends on '\(caller)'", source: source, range: range)
         }
+        names = arity.keys.sorted()
+        for (n, name) in names.enumerated() { numbers[name] = n }
+        tables = Array(repeating: nil, count: names.count)
+        decodedTuples = Array(repeating: [], count: names.count)
+        joinable = RuleEngine.joinableRules(names, clauses, components, componentOf, self)
     }
 
     static func calls(in goals: [Goal], negated: Bool, _ f: (String, Bool, Range<Int>) -> Void) {
@@ -122,38 +135,6 @@ public final class RuleEngine {
             }
         }
         for name in arity.keys.sorted() where indices[name] == nil { visit(name) }
-    }
-
-    /// The relation of a rule, computed (with everything it depends on) the first time.
-    func relation(_ name: String, limits: Limits) throws -> Relation {
-        if let r = relations[name] { return r }
-        guard let c = componentOf[name] else { return Relation() }
-        let members = components[c]
-        for m in members { relations[m] = Relation() }
-        do {
-            try fixpoint(members, limits: limits)
-        } catch {
-            for m in members { relations[m] = nil }  // never keep half a relation
-            throw error
-        }
-        return relations[name]!
-    }
-
-    func fixpoint(_ members: [String], limits: Limits) throws {
-        var changed = true
-        while changed {
-            changed = false
-            for m in members {
-                for clause in clauses[m] ?? [] {
-                    let exec = Execution(store: store, source: clause.source, rules: self, limits: limits, variableCount: clause.variableCount)
-                    let target = relations[m]!
-                    try exec.solve(clause.goals, 0) {
-                        let tuple = clause.head.map { exec.value(of: $0) ?? .noRecord }
-                        if target.insert(tuple, exec.evidence) { changed = true }
-                    }
-                }
-            }
-        }
     }
 
     public var ruleNames: [String] { arity.keys.sorted() }

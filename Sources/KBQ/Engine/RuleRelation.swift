@@ -1,0 +1,217 @@
+/// A rule's relation as an id table: its tuples, `arity` words each in JoinPlan's encoding
+/// (a value no stored term has, such as a head's string the knowledge base never states,
+/// is a word of `RuleEngine.constantTag`), in the order they were derived, each once; and
+/// for each the evidence of its first derivation.
+///
+/// Append-only: a tuple keeps its number, so a fixpoint round reads the tuples the last
+/// round added as a range (`delta`), and an index made for a lookup is extended, never
+/// rebuilt, as the relation grows. Nothing is appended while a join reads it (a round
+/// gathers what it derives and adds it after).
+final class RuleRelation {
+    let name: String
+    let number: Int
+    let arity: Int
+    // Written by one thread, never while a join reads them (see above): no run-time
+    // exclusivity checks, which were a good part of a call's work.
+    /// Tuple t is `words[t * arity ..< (t + 1) * arity]`.
+    @exclusivity(unchecked) private(set) var words: [UInt64] = []
+    /// Per tuple, its derivation's number (see `RuleEngine.derivationEvidence`).
+    @exclusivity(unchecked) private(set) var derivations: [Int32] = []
+    /// Per tuple, the end of its evidence in `statements` (a join's statement list, see
+    /// `JoinPlan.evidence(list:rules:)`); a tuple the general evaluator derived has its
+    /// evidence in `boxed` and none here.
+    @exclusivity(unchecked) private(set) var evidenceEnds: [Int32] = []
+    @exclusivity(unchecked) private(set) var statements: [StatementID] = []
+    private(set) var boxed: [Int: [Evidence]] = [:]
+    /// The tuples by their words, for the set (open addressing on tuple numbers, -1 empty,
+    /// at most half full).
+    @exclusivity(unchecked) private var slots: [Int32] = Array(repeating: -1, count: 16)
+    /// Lookups by the columns a call binds (a bit per column), made on demand: over every
+    /// tuple, and over the tuples from a round's first new one (a fixpoint's delta, whose
+    /// chains would otherwise be walked through every older tuple of their key).
+    private var indexes: [Int: ColumnIndex] = [:]
+    private var deltaIndexes: [Int: ColumnIndex] = [:]
+    /// Whether every tuple's words are stored terms, predicates, types or statements, as a
+    /// join's bindings are (no `constantTag` word): the batch join reads only such
+    /// relations (see `RuleEngine.joinable`).
+    private(set) var holdsOnlyTerms = true
+
+    init(name: String, number: Int, arity: Int) {
+        (self.name, self.number, self.arity) = (name, number, arity)
+    }
+
+    var count: Int { derivations.count }
+
+    /// The words of tuple `t`.
+    func tuple(_ t: Int) -> ArraySlice<UInt64> { words[t * arity..<(t + 1) * arity] }
+
+    /// Tuple `t`'s evidence as a join's statement list (empty for a boxed one).
+    func statementList(_ t: Int) -> ArraySlice<StatementID> {
+        statements[(t == 0 ? 0 : Int(evidenceEnds[t - 1]))..<Int(evidenceEnds[t])]
+    }
+
+    @inline(__always) static func hash<C: Collection>(_ words: C) -> UInt64 where C.Element == UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for w in words { h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9; h ^= h >> 31 }
+        return h
+    }
+
+    /// The number of the tuple with these words, if the relation holds it.
+    func find<C: Collection>(_ tuple: C) -> Int? where C.Element == UInt64 {
+        let h = RuleRelation.hash(tuple)
+        return words.withUnsafeBufferPointer { words in
+            slots.withUnsafeBufferPointer { slots in
+                let mask = slots.count - 1
+                var i = Int(truncatingIfNeeded: h) & mask
+                while slots[i] >= 0 {
+                    let base = Int(slots[i]) * arity
+                    var same = true
+                    var j = base
+                    for w in tuple {
+                        if words[j] != w { same = false; break }
+                        j += 1
+                    }
+                    if same { return Int(slots[i]) }
+                    i = (i + 1) & mask
+                }
+                return nil
+            }
+        }
+    }
+
+    /// Adds the tuple unless the relation holds it already; its evidence is `statements`
+    /// (a join's list) or `boxed` (the general evaluator's). `derivation`: its number,
+    /// given by the engine. False when it was there.
+    func insert<C: Collection>(_ tuple: C, statements list: ArraySlice<StatementID>, boxed evidence: [Evidence]?, derivation: () -> Int32) -> Bool where C.Element == UInt64 {
+        precondition(tuple.count == arity)
+        if find(tuple) != nil { return false }
+        let t = count
+        words.append(contentsOf: tuple)
+        if tuple.contains(where: { $0 & ~0xFFFF_FFFF == RuleEngine.constantTag }) { holdsOnlyTerms = false }
+        derivations.append(derivation())
+        if let evidence { boxed[t] = evidence } else { statements.append(contentsOf: list) }
+        evidenceEnds.append(Int32(statements.count))
+        if (count + 1) * 2 > slots.count { rehash(slots.count * 2) } else { place(t) }
+        return true
+    }
+
+    private func place(_ t: Int) {
+        words.withUnsafeBufferPointer { words in
+            slots.withUnsafeMutableBufferPointer { RuleRelation.place(t, words, arity, $0) }
+        }
+    }
+
+    @inline(__always) private static func place(_ t: Int, _ words: UnsafeBufferPointer<UInt64>, _ arity: Int, _ slots: UnsafeMutableBufferPointer<Int32>) {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: hash(words[t * arity..<(t + 1) * arity])) & mask
+        while slots[i] >= 0 { i = (i + 1) & mask }
+        slots[i] = Int32(t)
+    }
+
+    private func rehash(_ size: Int) {
+        slots = Array(repeating: -1, count: size)
+        let (count, arity) = (self.count, self.arity)
+        words.withUnsafeBufferPointer { words in
+            slots.withUnsafeMutableBufferPointer { slots in
+                for t in 0..<count { RuleRelation.place(t, words, arity, slots) }
+            }
+        }
+    }
+
+    /// The tuples among `range` whose columns in `mask` hold `key` (those words in column
+    /// order), in tuple order, handed to `visit` until it returns false. The index of
+    /// `mask` is made, or extended to the tuples added since, at the call.
+    func lookup(mask: Int, key: [UInt64], in range: Range<Int>, _ visit: (Int) throws -> Bool) rethrows {
+        let index: ColumnIndex
+        if range.lowerBound == 0 {
+            index = indexes[mask] ?? ColumnIndex(mask: mask, arity: arity, start: 0)
+            indexes[mask] = index
+        } else {
+            index = deltaIndexes[mask].flatMap { $0.start == range.lowerBound ? $0 : nil } ?? ColumnIndex(mask: mask, arity: arity, start: range.lowerBound)
+            deltaIndexes[mask] = index
+        }
+        index.extend(self)
+        try index.visit(key, in: range, self, visit)
+    }
+
+    /// Tuples from `start` on by the words of some of their columns: chains of tuple numbers
+    /// in increasing order (`next`, by tuple number less `start`), their first and last by
+    /// the key's hash in an open-addressed table.
+    final class ColumnIndex {
+        let columns: [Int]
+        let start: Int
+        /// Per slot: the key's hash (0: empty; a hash of 0 is stored as 1), first and last
+        /// tuple of its chain.
+        @exclusivity(unchecked) var hashes: [UInt64] = Array(repeating: 0, count: 16)
+        @exclusivity(unchecked) var first: [Int32] = Array(repeating: -1, count: 16)
+        @exclusivity(unchecked) var last: [Int32] = Array(repeating: -1, count: 16)
+        @exclusivity(unchecked) var next: [Int32] = []
+        var used = 0
+
+        init(mask: Int, arity: Int, start: Int) {
+            columns = (0..<arity).filter { mask >> $0 & 1 != 0 }
+            self.start = start
+        }
+
+        func keyHash(_ words: UnsafeBufferPointer<UInt64>, _ arity: Int, _ t: Int) -> UInt64 {
+            var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+            for c in columns { h = (h ^ words[t * arity + c]) &* 0xBF58_476D_1CE4_E5B9; h ^= h >> 31 }
+            return h == 0 ? 1 : h
+        }
+
+        /// Files the tuples the relation added since the last call.
+        func extend(_ relation: RuleRelation) {
+            guard start + next.count < relation.count else { return }
+            relation.words.withUnsafeBufferPointer { extend($0, relation.arity, relation.count) }
+        }
+
+        private func extend(_ words: UnsafeBufferPointer<UInt64>, _ arity: Int, _ count: Int) {
+            while start + next.count < count {
+                let t = start + next.count
+                next.append(-1)
+                let h = keyHash(words, arity, t)
+                let i = slot(h)
+                if hashes[i] == 0 {
+                    (hashes[i], first[i], last[i]) = (h, Int32(t), Int32(t))
+                    used += 1
+                    if used * 2 > hashes.count { grow() }
+                } else {
+                    next[Int(last[i]) - start] = Int32(t)
+                    last[i] = Int32(t)
+                }
+            }
+        }
+
+        /// The slot of hash `h`: its own, or the empty one where it would go.
+        private func slot(_ h: UInt64) -> Int {
+            let mask = hashes.count - 1
+            var i = Int(truncatingIfNeeded: h) & mask
+            while hashes[i] != 0 && hashes[i] != h { i = (i + 1) & mask }
+            return i
+        }
+
+        private func grow() {
+            let (oldHashes, oldFirst, oldLast) = (hashes, first, last)
+            hashes = Array(repeating: 0, count: oldHashes.count * 2)
+            first = Array(repeating: -1, count: hashes.count)
+            last = Array(repeating: -1, count: hashes.count)
+            for j in oldHashes.indices where oldHashes[j] != 0 {
+                let i = slot(oldHashes[j])
+                (hashes[i], first[i], last[i]) = (oldHashes[j], oldFirst[j], oldLast[j])
+            }
+        }
+
+        func visit(_ key: [UInt64], in range: Range<Int>, _ relation: RuleRelation, _ body: (Int) throws -> Bool) rethrows {
+            var h = RuleRelation.hash(key)
+            if h == 0 { h = 1 }
+            let i = slot(h)
+            guard hashes[i] != 0 else { return }
+            // Two keys of one hash share a chain: the caller's match checks every column.
+            var t = Int(first[i])
+            while t >= 0 && t < range.upperBound {
+                if t >= range.lowerBound, try !body(t) { return }
+                t = Int(next[t - start])
+            }
+        }
+    }
+}
