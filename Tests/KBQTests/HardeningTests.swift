@@ -64,6 +64,27 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
     }
 
+    /// A rule's derivation as deep as a 40,000-link chain: `why` draws its first levels
+    /// and lists the statements beneath flat, and neither drawing nor freeing it (a new
+    /// rule replaces the relations; the answer is replaced) recurses down the chain.
+    @Test func deepRuleDerivationsAreExplainedAndFreed() throws {
+        let n = 40_000
+        var kb = "type Node\ntype Document\npredicate link\nentity Doc : Document \"Doc\"\n"
+        for i in 0..<n { kb += "entity n\(i) : Node \"node \(i)\"\n" }
+        kb += "from Doc para 1\n"
+        for i in 0..<(n - 1) { kb += "n\(i) link n\(i + 1)\n" }
+        kb += "rule reach(?y) := n0 link ?y\nrule reach(?z) := reach(?y), ?y link ?z\n"
+        let dir = temp()
+        FileManager.default.createFile(atPath: dir + "/chain.kb", contents: Data(kb.utf8))
+        let script = "find ?y where reach(?y), ?y = n\(n - 1)\nwhy 1\nrule near(?x) := ?x link n5\nfind ?x where near(?x)\nwhy 1\nfind count(*) where reach(?y)\n"
+        let r = try Support.kbq([dir + "/chain.kb", "-"], stdin: script, timeout: 120)
+        expectClean(r, "a deep derivation")
+        #expect(r.status == 0, "\(r.stderr)")
+        // reach(n1) to reach(n\(n - 1)) nest; the first 25 (`Session.ruleDepthShown` + 1) are drawn.
+        #expect(r.stdout.contains("(\(n - 26) more rule derivations below, too deep to draw"), "\(r.stdout.prefix(3000))")
+        #expect(r.stdout.contains("n\(n - 2) link n\(n - 1)") && r.stdout.contains("rule near(n4) because:") && r.stdout.contains("\(n - 1)\n"))
+    }
+
     @Test func manyStarsFoldIntoOne() throws {
         let q = "find ?x where ?x part_of" + String(repeating: "*", count: 10_000) + " Acme"
         let r = try Support.kbq([small, "-e", q], timeout: 20)

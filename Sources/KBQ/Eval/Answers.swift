@@ -72,6 +72,15 @@ public final class Answers {
         }
     }
 
+    /// A rule's evidence nests as deep as its derivation (a closure's, as long as its
+    /// chain), and freeing such a tree frees it by recursion. The engine keeps every
+    /// derivation's tree it made, and frees them from the last made (see its deinit): the
+    /// trees held here go first, while it still holds what they rest on.
+    deinit {
+        boxedEvidence = []
+        found = [:]
+    }
+
     public init(columns: [String], store: FactStore) {
         self.columns = columns
         self.store = store

@@ -38,6 +38,16 @@ public final class RuleEngine {
     /// fixpoint with the general evaluator's naive one (tests).
     var allowJoin = true
 
+    /// Frees the derivations' evidence shallowly: the relations' boxed evidence first, then
+    /// the made trees from the last made, each resting only on earlier ones, which the
+    /// cache still holds as it goes. Freed at once, a tree as deep as a long closure's
+    /// chain was freed by a recursion that overflowed the stack.
+    deinit {
+        tables = []
+        decodedTuples = []
+        while !derivationEvidenceMade.isEmpty { derivationEvidenceMade.removeLast() }
+    }
+
     /// Compiles every rule; throws the first error (unknown names, unsafe head variables,
     /// recursion through negation).
     public init(store: FactStore, rules: [StoredRule]) throws(Diagnostic) {

@@ -43,8 +43,16 @@ extension Session {
         return .ok
     }
 
+    /// How many rules deep a derivation is drawn as a tree; below, its statements are
+    /// listed flat (a closure's derivation nests as deep as its chain is long).
+    static let ruleDepthShown = 24
+
     /// One piece of evidence, as an indented tree.
     public func explain(_ e: Evidence, indent: String) -> String {
+        explain(e, indent: indent, depth: 0)
+    }
+
+    private func explain(_ e: Evidence, indent: String, depth: Int) -> String {
         switch e {
         case .statement(let s): return explainStatement(s, indent: indent)
         case .typeOf(let entity, let type):
@@ -57,9 +65,30 @@ extension Session {
             return text
         case .rule(let name, let args, let because):
             var text = "\(indent)rule \(name)(\(args.map { Display.literal($0, store) }.joined(separator: ", "))) because:\n"
-            for b in because { text += explain(b, indent: indent + "  ") }
+            guard depth < Session.ruleDepthShown else { return text + explainFlat(because, indent: indent + "  ") }
+            for b in because { text += explain(b, indent: indent + "  ", depth: depth + 1) }
             return text
         }
+    }
+
+    /// The statements, types and paths under `evidence` in order, one level, with how
+    /// many rule derivations lie between: walked with a stack of its own, never by
+    /// recursion, however deep the derivation.
+    private func explainFlat(_ evidence: [Evidence], indent: String) -> String {
+        var leaves: [Evidence] = []
+        var rules = 0
+        var stack: [Evidence] = evidence.reversed()
+        while let e = stack.popLast() {
+            if case .rule(_, _, let because) = e {
+                rules += 1
+                stack.append(contentsOf: because.reversed())
+            } else {
+                leaves.append(e)
+            }
+        }
+        var text = "\(indent)(\(rules) more rule derivation\(rules == 1 ? "" : "s") below, too deep to draw; the statements they rest on:)\n"
+        for e in leaves { text += explain(e, indent: indent, depth: 0) }
+        return text
     }
 
     func explainStatement(_ s: StatementID, indent: String) -> String {
