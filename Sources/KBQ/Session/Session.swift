@@ -214,6 +214,13 @@ public final class Session {
     }
 
     func define(_ r: RuleSyntax, source: SourceText) -> Outcome {
+        // A clause given again (a script run twice, a line recalled) adds nothing to the
+        // relation: kept once, the relation is not computed again.
+        let text = Session.clauseText(source.text)
+        if (store.rules + sessionRules).contains(where: { Session.clauseText($0.source.text) == text }) {
+            note("rule \(r.name.text)/\(r.parameters.count) unchanged: this clause is defined already")
+            return .ok
+        }
         let candidate = sessionRules + [StoredRule(syntax: r, source: source)]
         do {
             _ = try RuleEngine(store: store, rules: store.rules + candidate)
@@ -225,6 +232,14 @@ public final class Session {
         cachedRules = nil
         note("rule \(r.name.text)/\(r.parameters.count) defined")
         return .ok
+    }
+
+    /// A rule's text with its spacing made plain and no closing `;`: two clauses that read
+    /// alike are one.
+    static func clauseText(_ text: String) -> String {
+        var words = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        while words.last == ";" || words.last == " " { words.removeLast() }
+        return words
     }
 
     func query(_ q: QuerySyntax, source: SourceText) -> Outcome {
