@@ -167,6 +167,32 @@ import Testing
         }
     }
 
+    final class Countdown: @unchecked Sendable {
+        var left: Int
+        init(_ n: Int) { left = n }
+        func tick() -> Bool {
+            left -= 1
+            return left < 0
+        }
+    }
+
+    /// A fixpoint stopped part way (Ctrl-C) keeps no half relation: the next query computes
+    /// it whole.
+    @Test func anInterruptedFixpointKeepsNothing() throws {
+        let g = Graph(seed: 7, nodes: 150, edges: 220)
+        guard let (store, rules) = try Self.load(g) else { return }
+        let text = "find ?x, ?y where left(?x, ?y)"
+        let source = SourceText(name: "test", text: text)
+        guard case .query(let q) = try Parser.parseCommand(source, rules: Set(store.rules.map(\.syntax.name.text))) else { return }
+        let countdown = Countdown(3)
+        let stopped = Limits(isCancelled: { countdown.tick() })
+        #expect(throws: Interruption.cancelled) {
+            try PreparedQuery(q, source: source, store: store, rules: rules).run(limits: stopped) { _ in }
+        }
+        #expect(countdown.left < 0, "the fixpoint ended before it was stopped: nothing was tested")
+        #expect(Self.set(try Self.rows(text, store, rules)) == g.reach)
+    }
+
     /// The semi-naive fixpoint in the batch join and the general evaluator's naive one
     /// derive the same relations; and a query reads them alike through either engine.
     @Test func batchAndGeneralAgree() throws {
