@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BUILD_FLAGS ?=
 
-.PHONY: all deps venv view-tools case-graph build release run test soak bench bench-kbq bench-startup bench-csv bench-variants clean install uninstall
+.PHONY: all deps venv view-tools case-graph build release run test soak bench bench-kbq bench-startup bench-csv bench-variants bench-rules clean install uninstall
 
 all: build
 
@@ -100,6 +100,11 @@ bench-csv: deps
 	  hyperfine -N --warmup 1 --runs 5 \
 	    -n "kbq (sheets)" "$$K --no-cache --empty $$D/entities.csv $$D/statements.csv -e 'find count(*) where _ _ _'" \
 	    -n "duckdb read_csv" "$(BENCH_WORK)/duckdb-cli/duckdb -c \"CREATE TABLE s AS SELECT * FROM read_csv('$$D/statements.csv')\""
+
+# Rules against DuckDB's recursive CTEs (bench/rules.json), each in a fresh process so that
+# the fixpoint is computed anew; after bench-variants, which makes the data and DuckDB's file.
+bench-rules: bench-variants
+	python3 bench/rules.py "$$($(SWIFT) build -c release --show-bin-path)/kbq" --work "$(BENCH_WORK)"
 
 # Query shapes beyond the six questions, kbq against DuckDB's CLI, answers compared: the
 # shared ones (../shared/bench/variants/public.json) and the project's own (bench/variants.json).

@@ -70,6 +70,9 @@ import Testing
     rule right(?x, ?z) := ?x link ?y, right(?y, ?z)
     rule both(?x, ?y) := ?x link ?y
     rule both(?x, ?z) := both(?x, ?y), both(?y, ?z)
+    rule lag(?x, ?y) := ?x link ?y
+    rule copy(?x, ?y) := lag(?x, ?y)
+    rule lag(?x, ?z) := lag(?x, ?y), copy(?y, ?z)
     rule odd(?x, ?y) := ?x link ?y
     rule odd(?x, ?z) := even(?x, ?y), ?y link ?z
     rule even(?x, ?z) := odd(?x, ?y), ?y link ?z
@@ -103,7 +106,8 @@ import Testing
             guard let (store, rules) = try Self.load(g) else { return }
             let expected = g.reach
             #expect(!expected.isEmpty, "seed \(seed) round \(round): a graph with no walks compares nothing")
-            for rule in ["left", "right", "both"] {
+            // `copy` lags `lag` by a round: a new tuple of it must meet old ones of `lag`.
+            for rule in ["left", "right", "both", "lag"] {
                 let answers = try Self.rows("find ?x, ?y where \(rule)(?x, ?y)", store, rules)
                 #expect(Self.set(answers) == expected, "\(rule), seed \(seed) round \(round)")
                 // A relation is a set: each tuple once.

@@ -1,3 +1,5 @@
+import CKBQPrefetch
+
 /// A rule's relation as an id table: its tuples, `arity` words each in JoinPlan's encoding
 /// (a value no stored term has, such as a head's string the knowledge base never states,
 /// is a word of `RuleEngine.constantTag`), in the order they were derived, each once; and
@@ -23,9 +25,10 @@ final class RuleRelation {
     @exclusivity(unchecked) private(set) var evidenceEnds: [Int32] = []
     @exclusivity(unchecked) private(set) var statements: [StatementID] = []
     private(set) var boxed: [Int: [Evidence]] = [:]
-    /// The tuples by their words, for the set (open addressing on tuple numbers, -1 empty,
-    /// at most half full).
-    @exclusivity(unchecked) private var slots: [Int32] = Array(repeating: -1, count: 16)
+    /// The tuples by their words, for the set: open addressing, each slot the tuple's hash's
+    /// high half and its number plus one (0 empty), so that a probe reads a tuple's words
+    /// only when the hashes' halves agree. At most half full.
+    @exclusivity(unchecked) private var slots: [UInt64] = Array(repeating: 0, count: 16)
     /// Lookups by the columns a call binds (a bit per column), made on demand: over every
     /// tuple, and over the tuples from a round's first new one (a fixpoint's delta, whose
     /// chains would otherwise be walked through every older tuple of their key).
@@ -57,63 +60,116 @@ final class RuleRelation {
     }
 
     /// The number of the tuple with these words, if the relation holds it.
-    func find<C: Collection>(_ tuple: C) -> Int? where C.Element == UInt64 {
+    func find(_ tuple: UnsafeBufferPointer<UInt64>) -> Int? {
         let h = RuleRelation.hash(tuple)
         return words.withUnsafeBufferPointer { words in
-            slots.withUnsafeBufferPointer { slots in
-                let mask = slots.count - 1
-                var i = Int(truncatingIfNeeded: h) & mask
-                while slots[i] >= 0 {
-                    let base = Int(slots[i]) * arity
-                    var same = true
-                    var j = base
-                    for w in tuple {
-                        if words[j] != w { same = false; break }
-                        j += 1
-                    }
-                    if same { return Int(slots[i]) }
-                    i = (i + 1) & mask
+            slots.withUnsafeBufferPointer { RuleRelation.find(tuple, h, words, arity, $0) }
+        }
+    }
+
+    func find(_ tuple: [UInt64]) -> Int? { tuple.withUnsafeBufferPointer { find($0) } }
+
+    @inline(__always) private static func find(_ tuple: UnsafeBufferPointer<UInt64>, _ h: UInt64, _ words: UnsafeBufferPointer<UInt64>, _ arity: Int, _ slots: UnsafeBufferPointer<UInt64>) -> Int? {
+        let mask = slots.count - 1
+        let tag = h & 0xFFFF_FFFF_0000_0000
+        var i = Int(truncatingIfNeeded: h) & mask
+        while slots[i] != 0 {
+            if slots[i] & 0xFFFF_FFFF_0000_0000 == tag {
+                let t = Int(slots[i] & 0xFFFF_FFFF) - 1
+                var same = true
+                for j in 0..<arity where words[t * arity + j] != tuple[j] {
+                    same = false
+                    break
                 }
-                return nil
+                if same { return t }
+            }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+
+    /// Adds tuples `range` of a round's (tuple i: `words[i * arity ..< (i + 1) * arity]`,
+    /// its evidence `statements[ends[i - 1] ..< ends[i]]`), each unless held already, in
+    /// order; the first added is derivation `firstDerivation`, the next the one after. The
+    /// set's slots are fetched some tuples ahead (see `prefetch`). Returns how many were added.
+    func insert(words round: UnsafeBufferPointer<UInt64>, statements: UnsafeBufferPointer<StatementID>, ends: UnsafeBufferPointer<Int>, _ range: Range<Int>, firstDerivation: Int32) -> Int {
+        reserve(range.count)
+        let ahead = 16
+        var hashes = [UInt64](repeating: 0, count: range.count)
+        let arity = self.arity
+        let before = count
+        hashes.withUnsafeMutableBufferPointer { hashes in
+            func tuple(_ i: Int) -> UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(rebasing: round[i * arity..<(i + 1) * arity]) }
+            func fetch(_ i: Int) {
+                let h = RuleRelation.hash(tuple(i))
+                hashes[i - range.lowerBound] = h
+                prefetch(h)
+            }
+            for i in range.prefix(ahead) { fetch(i) }
+            for i in range {
+                if i + ahead < range.upperBound { fetch(i + ahead) }
+                let list = UnsafeBufferPointer(rebasing: statements[(i == 0 ? 0 : ends[i - 1])..<ends[i]])
+                _ = insert(tuple(i), hash: hashes[i - range.lowerBound], statements: list, boxed: nil, derivation: firstDerivation + Int32(count - before))
             }
         }
+        return count - before
+    }
+
+    /// Brings in the set's slot for a tuple of hash `h`, to be inserted a few tuples on: a
+    /// relation of millions of tuples has a table far larger than the caches, and a probe
+    /// waited on memory at every insert (nine tenths of adding a round's tuples).
+    @inline(__always) func prefetch(_ h: UInt64) {
+        slots.withUnsafeBufferPointer { kbq_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: h) & ($0.count - 1))) }
+    }
+
+    /// Makes room for `extra` more tuples: the set's table grown once, not doubling as they come.
+    func reserve(_ extra: Int) {
+        var size = slots.count
+        while (count + extra + 1) * 2 > size { size *= 2 }
+        if size > slots.count { rehash(size) }
+        words.reserveCapacity((count + extra) * arity)
+        derivations.reserveCapacity(count + extra)
+        evidenceEnds.reserveCapacity(count + extra)
     }
 
     /// Adds the tuple unless the relation holds it already; its evidence is `statements`
     /// (a join's list) or `boxed` (the general evaluator's). `derivation`: its number,
     /// given by the engine. False when it was there.
-    func insert<C: Collection>(_ tuple: C, statements list: ArraySlice<StatementID>, boxed evidence: [Evidence]?, derivation: () -> Int32) -> Bool where C.Element == UInt64 {
+    /// `hash`: the tuple's `hash`, when the caller has it (see `prefetch`).
+    func insert(_ tuple: UnsafeBufferPointer<UInt64>, hash: UInt64? = nil, statements list: UnsafeBufferPointer<StatementID>, boxed evidence: [Evidence]?, derivation: Int32) -> Bool {
         precondition(tuple.count == arity)
-        if find(tuple) != nil { return false }
+        let h = hash ?? RuleRelation.hash(tuple)
+        let found = words.withUnsafeBufferPointer { words in
+            slots.withUnsafeBufferPointer { RuleRelation.find(tuple, h, words, arity, $0) }
+        }
+        guard found == nil else { return false }
         let t = count
         words.append(contentsOf: tuple)
         if tuple.contains(where: { $0 & ~0xFFFF_FFFF == RuleEngine.constantTag }) { holdsOnlyTerms = false }
-        derivations.append(derivation())
+        derivations.append(derivation)
         if let evidence { boxed[t] = evidence } else { statements.append(contentsOf: list) }
         evidenceEnds.append(Int32(statements.count))
-        if (count + 1) * 2 > slots.count { rehash(slots.count * 2) } else { place(t) }
+        if (count + 1) * 2 > slots.count {
+            rehash(slots.count * 2)
+        } else {
+            slots.withUnsafeMutableBufferPointer { RuleRelation.place(t, h, $0) }
+        }
         return true
     }
 
-    private func place(_ t: Int) {
-        words.withUnsafeBufferPointer { words in
-            slots.withUnsafeMutableBufferPointer { RuleRelation.place(t, words, arity, $0) }
-        }
-    }
-
-    @inline(__always) private static func place(_ t: Int, _ words: UnsafeBufferPointer<UInt64>, _ arity: Int, _ slots: UnsafeMutableBufferPointer<Int32>) {
+    @inline(__always) private static func place(_ t: Int, _ h: UInt64, _ slots: UnsafeMutableBufferPointer<UInt64>) {
         let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: hash(words[t * arity..<(t + 1) * arity])) & mask
-        while slots[i] >= 0 { i = (i + 1) & mask }
-        slots[i] = Int32(t)
+        var i = Int(truncatingIfNeeded: h) & mask
+        while slots[i] != 0 { i = (i + 1) & mask }
+        slots[i] = h & 0xFFFF_FFFF_0000_0000 | UInt64(t + 1)
     }
 
     private func rehash(_ size: Int) {
-        slots = Array(repeating: -1, count: size)
+        slots = Array(repeating: 0, count: size)
         let (count, arity) = (self.count, self.arity)
         words.withUnsafeBufferPointer { words in
             slots.withUnsafeMutableBufferPointer { slots in
-                for t in 0..<count { RuleRelation.place(t, words, arity, slots) }
+                for t in 0..<count { RuleRelation.place(t, RuleRelation.hash(words[t * arity..<(t + 1) * arity]), slots) }
             }
         }
     }

@@ -127,10 +127,13 @@ extension RuleEngine {
     private struct ClauseRun {
         let target: RuleRelation
         let clause: Clause
-        /// The clause's body as a join, when the batch join takes it, and its calls of this
-        /// component's rules.
+        /// The clause's body as a join, when the batch join takes it.
         let join: BatchJoin?
-        let recursiveCalls: [BatchJoin.CallOp]
+        /// Per call of this component's rules in the body, the join a round runs with that
+        /// call reading the delta: the body with the call moved first when it is a goal of
+        /// the body itself (so that the delta, the round's few new tuples, drives the join,
+        /// and the other calls are looked up by what it binds), else the body's own join.
+        let deltaJoins: [(join: BatchJoin, call: BatchJoin.CallOp)]
         /// Whether the body calls a rule of this component.
         let recursive: Bool
     }
@@ -153,48 +156,64 @@ extension RuleEngine {
                 var recursive = false
                 RuleEngine.calls(in: clause.goals, negated: false) { callee, _, _ in if inComponent.contains(numbers[callee]!) { recursive = true } }
                 let exec = Execution(store: store, source: clause.source, rules: self, limits: limits, variableCount: clause.variableCount)
-                var join: BatchJoin? = nil
-                if allowJoin, let program = JoinPlan.Program(clause.goals, store, rules: self) {
+                func joined(_ goals: [Goal]) -> BatchJoin? {
+                    guard allowJoin, let program = JoinPlan.Program(goals, store, rules: self) else { return nil }
                     let j = BatchJoin(program, exec, variableCount: clause.variableCount)
                     // A round sets its calls' ranges on this join's own steps, which a
                     // worker's copy would not have.
                     j.parallelThreshold = .max
-                    join = j
+                    return j
                 }
-                let calls = join?.callOps.filter { inComponent.contains($0.step.rule) } ?? []
-                runs.append(ClauseRun(target: target, clause: clause, join: join, recursiveCalls: calls, recursive: recursive))
+                let join = joined(clause.goals)
+                var deltaJoins: [(join: BatchJoin, call: BatchJoin.CallOp)] = []
+                if let join {
+                    for (g, goal) in clause.goals.enumerated() {
+                        guard case .call(let name, _, _) = goal, inComponent.contains(numbers[name]!) else { continue }
+                        var moved = clause.goals
+                        moved.remove(at: g)
+                        moved.insert(goal, at: 0)
+                        if let j = joined(moved), case .call(let first)? = j.ops.first { deltaJoins.append((j, first)) }
+                    }
+                    // Calls inside `or` and `optional` read the delta in place.
+                    let topLevel = join.ops.compactMap { op -> BatchJoin.CallOp? in if case .call(let c) = op { c } else { nil } }
+                    for c in join.callOps where inComponent.contains(c.step.rule) && !topLevel.contains(where: { $0 === c }) {
+                        deltaJoins.append((join, c))
+                    }
+                }
+                runs.append(ClauseRun(target: target, clause: clause, join: join, deltaJoins: deltaJoins, recursive: recursive))
             }
         }
         // Round 0: every clause, every call reading what its relation holds (nothing, for
         // this component's). After it, each round's delta is what the one before added.
         var derived = Derived()
-        for run in runs where !(run.recursive && run.join != nil) { try derive(run, &derived, limits) }
+        for run in runs where !(run.recursive && run.join != nil) { try derive(run, run.join, &derived, limits) }
         var delta = try add(derived)
         while delta.values.contains(where: { !$0.isEmpty }) {
             derived = Derived()
             for run in runs where run.recursive {
                 guard run.join != nil else {
-                    try derive(run, &derived, limits)
+                    try derive(run, nil, &derived, limits)
                     continue
                 }
-                for call in run.recursiveCalls {
+                for (join, call) in run.deltaJoins {
                     guard let d = delta[call.step.rule], !d.isEmpty else { continue }
                     call.range = d
                     defer { call.range = nil }
-                    try derive(run, &derived, limits)
+                    try derive(run, join, &derived, limits)
                 }
             }
             delta = try add(derived)
         }
     }
 
-    /// Runs a clause, gathering the tuples it derives that its relation does not hold.
-    private func derive(_ run: ClauseRun, _ derived: inout Derived, _ limits: Limits) throws {
+    /// Runs a clause (as `join`, or in the general evaluator), gathering the tuples it
+    /// derives.
+    private func derive(_ run: ClauseRun, _ join: BatchJoin?, _ derived: inout Derived, _ limits: Limits) throws {
         let target = run.target
         let head = run.clause.head
         var tuple = [UInt64](repeating: 0, count: head.count)
         let noRecord = encode(.noRecord)
-        if let join = run.join {
+        if let join {
             join.exec.restart(limits: limits, variableCount: run.clause.variableCount)
             let headWords = head.map { slot -> (variable: Int, word: UInt64) in
                 switch slot {
@@ -203,13 +222,21 @@ extension RuleEngine {
                 default: return (-1, noRecord)
                 }
             }
-            try join.runBindings { row, statements in
-                for (i, h) in headWords.enumerated() { tuple[i] = h.variable < 0 ? h.word : row[h.variable] == 0 ? noRecord : row[h.variable] }
-                guard target.find(tuple) == nil else { return }
-                derived.target.append(target.number)
-                derived.words.append(contentsOf: tuple)
-                derived.statements.append(contentsOf: statements)
-                derived.statementEnds.append(derived.statements.count)
+            // Read off the batches' columns: a row and a statement list made per answer
+            // (`runBindings`) were most of a large relation's derivation.
+            try join.runBatches { batch in
+                let filled = batch.evidence.filter { !$0.isEmpty }
+                for r in 0..<batch.count {
+                    for (i, h) in headWords.enumerated() {
+                        let w = h.variable < 0 ? h.word : batch.binding(h.variable, r)
+                        tuple[i] = w == 0 ? noRecord : w
+                    }
+                    // Known tuples are dropped as the round's are added, probes fetched ahead.
+                    derived.target.append(target.number)
+                    derived.words.append(contentsOf: tuple)
+                    for column in filled where column[r] != BindingBatch.noStatement { derived.statements.append(column[r]) }
+                    derived.statementEnds.append(derived.statements.count)
+                }
             }
             return
         }
@@ -227,25 +254,46 @@ extension RuleEngine {
     /// Adds a round's tuples; per relation, the range of those it did not hold.
     private func add(_ derived: Derived) throws -> [Int: Range<Int>] {
         var starts: [Int: Int] = [:]
+        for n in Set(derived.target) { starts[n] = tables[n]!.count }
+        if derivationRelation.count + derived.target.count >= RuleEngine.maxDerivations { throw Interruption.memoryLimit }
+        derivationRelation.reserveCapacity(derivationRelation.count + derived.target.count)
+        derivationTuple.reserveCapacity(derivationTuple.count + derived.target.count)
+        // A round's tuples come clause by clause: a run of one relation's at a time, added
+        // by the relation itself. (The general evaluator's come with boxed evidence, one
+        // at a time.)
+        var i = 0
         var offset = 0
-        var current: RuleRelation? = nil
-        let anyBoxed = !derived.boxed.isEmpty
-        for (i, n) in derived.target.enumerated() {
-            // Looked up when the target changes (a round's tuples come clause by clause).
-            if current?.number != n {
-                current = tables[n]!
-                if starts[n] == nil { starts[n] = current!.count }
+        while i < derived.target.count {
+            let n = derived.target[i]
+            let relation = tables[n]!
+            var end = i + 1
+            while end < derived.target.count, derived.target[end] == n, derived.boxed[end] == nil, derived.boxed[i] == nil { end += 1 }
+            let first = Int32(derivationRelation.count)
+            let before = relation.count
+            let added: Int
+            if let boxed = derived.boxed[i] {
+                let tuple = Array(derived.words[offset..<offset + relation.arity])
+                added = tuple.withUnsafeBufferPointer { relation.insert($0, statements: UnsafeBufferPointer(start: nil, count: 0), boxed: boxed, derivation: first) } ? 1 : 0
+            } else {
+                added = derived.words.withUnsafeBufferPointer { words in
+                    derived.statements.withUnsafeBufferPointer { statements in
+                        derived.statementEnds.withUnsafeBufferPointer { ends in
+                            // Rebased to this run: tuple j of the run at `words[(j - i) * arity]`.
+                            let runWords = UnsafeBufferPointer(rebasing: words[offset..<offset + (end - i) * relation.arity])
+                            let runStart = i == 0 ? 0 : ends[i - 1]
+                            let runStatements = UnsafeBufferPointer(rebasing: statements[runStart..<ends[end - 1]])
+                            let runEnds = (i..<end).map { ends[$0] - runStart }
+                            return runEnds.withUnsafeBufferPointer { relation.insert(words: runWords, statements: runStatements, ends: $0, 0..<(end - i), firstDerivation: first) }
+                        }
+                    }
+                }
             }
-            let relation = current!
-            let words = derived.words[offset..<offset + relation.arity]
-            offset += relation.arity
-            let statements = derived.statements[(i == 0 ? 0 : derived.statementEnds[i - 1])..<derived.statementEnds[i]]
-            if derivationRelation.count >= RuleEngine.maxDerivations { throw Interruption.memoryLimit }
-            _ = relation.insert(words, statements: statements, boxed: anyBoxed ? derived.boxed[i] : nil) {
+            for t in before..<before + added {
                 derivationRelation.append(Int32(n))
-                derivationTuple.append(Int32(relation.count))
-                return Int32(derivationRelation.count - 1)
+                derivationTuple.append(Int32(t))
             }
+            offset += (end - i) * relation.arity
+            i = end
         }
         return starts.reduce(into: [:]) { $0[$1.key] = $1.value..<tables[$1.key]!.count }
     }
