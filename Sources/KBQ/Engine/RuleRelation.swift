@@ -127,9 +127,14 @@ final class RuleRelation {
         var size = slots.count
         while (count + extra + 1) * 2 > size { size *= 2 }
         if size > slots.count { rehash(size) }
-        words.reserveCapacity((count + extra) * arity)
-        derivations.reserveCapacity(count + extra)
-        evidenceEnds.reserveCapacity(count + extra)
+        // Grown by doubling: reserving exactly what a batch adds copied the arrays whole at
+        // every batch.
+        func grow<T>(_ array: inout [T], to needed: Int) {
+            if array.capacity < needed { array.reserveCapacity(max(needed, array.capacity * 2)) }
+        }
+        grow(&words, to: (count + extra) * arity)
+        grow(&derivations, to: count + extra)
+        grow(&evidenceEnds, to: count + extra)
     }
 
     /// Adds the tuple unless the relation holds it already; its evidence is `statements`

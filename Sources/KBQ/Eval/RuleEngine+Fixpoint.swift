@@ -187,7 +187,10 @@ extension RuleEngine {
         // this component's). After it, each round's delta is what the one before added.
         var derived = Derived()
         for run in runs where !(run.recursive && run.join != nil) { try derive(run, run.join, &derived, limits) }
-        var delta = try add(derived)
+        _ = try add(derived)
+        // Every relation of the component was empty before this round.
+        var delta: [Int: Range<Int>] = [:]
+        for k in inComponent { delta[k] = 0..<tables[k]!.count }
         while delta.values.contains(where: { !$0.isEmpty }) {
             derived = Derived()
             for run in runs where run.recursive {
@@ -268,34 +271,44 @@ extension RuleEngine {
             let relation = tables[n]!
             var end = i + 1
             while end < derived.target.count, derived.target[end] == n, derived.boxed[end] == nil, derived.boxed[i] == nil { end += 1 }
-            let first = Int32(derivationRelation.count)
-            let before = relation.count
-            let added: Int
             if let boxed = derived.boxed[i] {
+                let first = Int32(derivationRelation.count)
+                let before = relation.count
                 let tuple = Array(derived.words[offset..<offset + relation.arity])
-                added = tuple.withUnsafeBufferPointer { relation.insert($0, statements: UnsafeBufferPointer(start: nil, count: 0), boxed: boxed, derivation: first) } ? 1 : 0
-            } else {
-                added = derived.words.withUnsafeBufferPointer { words in
-                    derived.statements.withUnsafeBufferPointer { statements in
-                        derived.statementEnds.withUnsafeBufferPointer { ends in
-                            // Rebased to this run: tuple j of the run at `words[(j - i) * arity]`.
-                            let runWords = UnsafeBufferPointer(rebasing: words[offset..<offset + (end - i) * relation.arity])
-                            let runStart = i == 0 ? 0 : ends[i - 1]
-                            let runStatements = UnsafeBufferPointer(rebasing: statements[runStart..<ends[end - 1]])
-                            let runEnds = (i..<end).map { ends[$0] - runStart }
-                            return runEnds.withUnsafeBufferPointer { relation.insert(words: runWords, statements: runStatements, ends: $0, 0..<(end - i), firstDerivation: first) }
-                        }
-                    }
+                let added = tuple.withUnsafeBufferPointer { relation.insert($0, statements: UnsafeBufferPointer(start: nil, count: 0), boxed: boxed, derivation: first) } ? 1 : 0
+                for t in before..<before + added {
+                    derivationRelation.append(Int32(n))
+                    derivationTuple.append(Int32(t))
                 }
-            }
-            for t in before..<before + added {
-                derivationRelation.append(Int32(n))
-                derivationTuple.append(Int32(t))
+            } else {
+                // Rebased to this run: its tuple j at `words[j * arity]`.
+                let runStart = i == 0 ? 0 : derived.statementEnds[i - 1]
+                try addRun(relation, Array(derived.words[offset..<offset + (end - i) * relation.arity]),
+                           Array(derived.statements[runStart..<derived.statementEnds[end - 1]]),
+                           (i..<end).map { derived.statementEnds[$0] - runStart })
             }
             offset += (end - i) * relation.arity
             i = end
         }
         return starts.reduce(into: [:]) { $0[$1.key] = $1.value..<tables[$1.key]!.count }
+    }
+
+    /// Adds tuples to `relation` (tuple j: `words[j * arity ..< (j + 1) * arity]`, its
+    /// evidence `statements[ends[j - 1] ..< ends[j]]`), each unless held, numbering the
+    /// derivations of those added.
+    private func addRun(_ relation: RuleRelation, _ words: [UInt64], _ statements: [StatementID], _ ends: [Int]) throws {
+        guard !ends.isEmpty else { return }
+        if derivationRelation.count + ends.count >= RuleEngine.maxDerivations { throw Interruption.memoryLimit }
+        let before = relation.count
+        let added = words.withUnsafeBufferPointer { words in
+            statements.withUnsafeBufferPointer { statements in
+                ends.withUnsafeBufferPointer { relation.insert(words: words, statements: statements, ends: $0, 0..<ends.count, firstDerivation: Int32(derivationRelation.count)) }
+            }
+        }
+        for t in before..<before + added {
+            derivationRelation.append(Int32(relation.number))
+            derivationTuple.append(Int32(t))
+        }
     }
 
     // MARK: reading relations
