@@ -15,6 +15,8 @@ import Testing
         "find ?x where ?x is_a Person, ?x ?p ?y, ?y is_a Organization",
         "find ?who, ?x where ?who claims [?x ?p ?y], ?x is_a Organization",
         "find ?who, ?s where ?who says [?x ?p ?y] as ?s, not ?x is_a Person",
+        "find ?p, ?org where voice_of(?p, ?org), ?org is_a Organization",
+        "find ?for, ?against where contested(?p, ?for, ?against), ?for is_a Person",
     ]
 
     struct Step {
@@ -44,6 +46,16 @@ import Testing
             out.append(Step(number: number, counted: n, goal: String(line[goalStart...]), how: how))
         }
         return out
+    }
+
+    /// A query that calls a rule says how big its relation is and how its fixpoint ran.
+    @Test func rulesRelationsAreShown() throws {
+        let explained = try Support.kbq(["-e", ".explain find ?p where contested(?p, ?for, ?against)"])
+        let tuples = try Support.kbq(["--format", "tsv", "--no-header", "-e", "find count(*) where contested(?p, ?for, ?against)"])
+        let n = tuples.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(Int(n).map { $0 > 0 } == true, "\(tuples.stderr)")
+        #expect(explained.stdout.contains("(rule contested: \(n) tuple") && explained.stdout.contains("round"), "\(explained.stdout)")
+        #expect(ExplainTests.steps(explained.stdout).first?.how == "rule's relation", "\(explained.stdout)")
     }
 
     @Test(arguments: queries) func countedRowsAreThePrefixesAnswers(_ query: String) throws {

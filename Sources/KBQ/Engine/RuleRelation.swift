@@ -39,6 +39,11 @@ final class RuleRelation {
     /// relations (see `RuleEngine.joinable`).
     private(set) var holdsOnlyTerms = true
 
+    /// How its fixpoint ran (`.explain` shows it): the rounds of its component, and their
+    /// time.
+    var rounds = 0
+    var nanoseconds: UInt64 = 0
+
     init(name: String, number: Int, arity: Int) {
         (self.name, self.number, self.arity) = (name, number, arity)
     }

@@ -70,6 +70,13 @@ extension PreparedQuery {
             }
         }
         walk(c.goals, ran, planner.estimatedRows(c.goals, rows: 1, bound: []), prefix: "", depth: 0)
+        // The relations the calls read, and how their fixpoints ran.
+        var shown = Set<Int>()
+        for call in keptJoin?.callOps ?? [] where shown.insert(call.step.rule).inserted {
+            guard let r = rules.tables[call.step.rule] else { continue }
+            let ms = Double(r.nanoseconds) / 1e6
+            lines.append(("", "", "", "", "(rule \(r.name): \(PreparedQuery.grouped(r.count)) tuple\(r.count == 1 ? "" : "s"), computed in \(r.rounds) round\(r.rounds == 1 ? "" : "s") of a semi-naive fixpoint, \(PreparedQuery.format(ms)) ms)"))
+        }
         if countedFactorized {
             lines.append(("", "", "", "", "(counted without making the answers: each pattern's matches counted once, along the joins' tree; the steps ran only for the evidence)"))
         } else if countsInAScan {

@@ -148,7 +148,15 @@ extension RuleEngine {
     }
 
     private func fixpoint(_ members: [String], limits: Limits) throws {
+        let started = Clock.nanoseconds()
         let inComponent = Set(members.map { numbers[$0]! })
+        var rounds = 1
+        defer {
+            for k in inComponent {
+                tables[k]?.rounds = rounds
+                tables[k]?.nanoseconds = Clock.nanoseconds() - started
+            }
+        }
         var runs: [ClauseRun] = []
         for m in members {
             let target = tables[numbers[m]!]!
@@ -191,7 +199,10 @@ extension RuleEngine {
         // Every relation of the component was empty before this round.
         var delta: [Int: Range<Int>] = [:]
         for k in inComponent { delta[k] = 0..<tables[k]!.count }
-        while delta.values.contains(where: { !$0.isEmpty }) {
+        // A component without recursion is done after its first round.
+        let recursive = runs.contains { $0.recursive }
+        while recursive, delta.values.contains(where: { !$0.isEmpty }) {
+            rounds += 1
             derived = Derived()
             for run in runs where run.recursive {
                 guard run.join != nil else {
