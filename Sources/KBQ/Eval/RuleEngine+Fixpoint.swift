@@ -268,7 +268,9 @@ extension RuleEngine {
     /// Adds a round's tuples; per relation, the range of those it did not hold.
     private func add(_ derived: Derived) throws -> [Int: Range<Int>] {
         var starts: [Int: Int] = [:]
-        for n in Set(derived.target) { starts[n] = tables[n]!.count }
+        // The targets come in runs (clause by clause): a set of a round's every tuple's was
+        // a hash a tuple.
+        for (i, n) in derived.target.enumerated() where (i == 0 || derived.target[i - 1] != n) && starts[n] == nil { starts[n] = tables[n]!.count }
         if derivationRelation.count + derived.target.count >= RuleEngine.maxDerivations { throw Interruption.memoryLimit }
         derivationRelation.reserveCapacity(derivationRelation.count + derived.target.count)
         derivationTuple.reserveCapacity(derivationTuple.count + derived.target.count)

@@ -29,8 +29,10 @@ public final class RuleEngine {
     var constantNumbers: [Value: Int] = [:]
     /// Per derivation (a tuple's number across every relation, see `derivationEvidence`):
     /// its relation and tuple, and its evidence once made.
-    var derivationRelation: [Int32] = []
-    var derivationTuple: [Int32] = []
+    // Appended to at every tuple a fixpoint adds, by the one thread that runs it: no
+    // run-time exclusivity checks.
+    @exclusivity(unchecked) var derivationRelation: [Int32] = []
+    @exclusivity(unchecked) var derivationTuple: [Int32] = []
     var derivationEvidenceMade: [Evidence?] = []
     /// Per rule, its tuples as Values for the general evaluator, made as it reads them.
     var decodedTuples: [[[Value]]] = []
