@@ -1,7 +1,8 @@
 /// Rules' relations computed as id tables (RuleRelation), semi-naively: each round reads,
 /// at one recursive call of a clause at a time, only the tuples the round before added
-/// (the other calls read every tuple), so a tuple is derived from a new one or not at all,
-/// and a closure of n tuples costs its derivations, not n rounds of all of them.
+/// (the other calls read every tuple), so each round's derivations use at least one tuple
+/// the round before added, and a closure of n tuples costs its derivations, not n rounds
+/// of all of them.
 ///
 /// A clause whose body the batch join takes (JoinPlan) runs there, its calls reading the
 /// relations' words; any other runs through the general evaluator, which reads the same
@@ -335,8 +336,9 @@ extension RuleEngine {
         return decodedTuples[n]
     }
 
-    /// The evidence word of derivation `d` in a join's statement list: below the type
-    /// evidence of `JoinPlan.maxEvidenceTypes` types, above nothing a store numbers.
+    /// The evidence word of derivation `d` in a join's statement list: a negative word with
+    /// its second bit set, which type evidence (`JoinPlan.typeEvidence`, six bits of type)
+    /// leaves clear; path markers and `BindingBatch.noStatement` sit above every derivation's.
     static func derivationWord(_ d: Int32) -> StatementID { StatementID(bitPattern: 0xC000_0000 | UInt32(d)) }
 
     /// The derivation a statement-list word names, if it names one (not a path marker or
