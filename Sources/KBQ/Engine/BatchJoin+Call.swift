@@ -47,8 +47,6 @@ extension BatchJoin {
 
     dynamic func expandCall(_ c: CallOp, _ batch: BindingBatch, _ next: (BindingBatch) throws -> Void) throws {
         let relation = try exec.rules.table(c.step.rule, exec.limits)
-        // A joinable rule's heads name stored terms and bound variables only.
-        assert(relation.holdsOnlyTerms)
         let range = c.range ?? 0..<relation.count
         guard !range.isEmpty else { return }
         let arguments = c.step.arguments
@@ -72,7 +70,7 @@ extension BatchJoin {
                         key.append(b)
                     }
                 }
-                func consider(_ t: Int) throws -> Bool {
+                func consider(_ t: Int) throws {
                     try exec.tick()
                     let mark = trail.count
                     var matches = true
@@ -85,12 +83,11 @@ extension BatchJoin {
                         load(vars, rows, row)
                     }
                     undo(to: mark)
-                    return true
                 }
                 if mask != 0, arity < Int.bitWidth - 1 {
                     try relation.lookup(mask: mask, key: key, in: range, consider)
                 } else {
-                    for t in range { _ = try consider(t) }
+                    for t in range { try consider(t) }
                 }
             }
         }

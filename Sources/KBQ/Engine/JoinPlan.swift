@@ -178,11 +178,7 @@ enum JoinPlan {
             let s = list[i]
             list.formIndex(after: &i)
             guard let n = pathLength(s) else {
-                if let d = RuleEngine.derivation(s), let rules {
-                    out.append(rules.derivationEvidence(d))
-                } else {
-                    out.append(evidence(s))
-                }
+                out.append(evidence(s, rules: rules))
                 continue
             }
             var chain: [StatementID] = []
@@ -212,6 +208,13 @@ enum JoinPlan {
         case predicateTag: return .predicate(PredicateID(bitPattern: UInt32(truncatingIfNeeded: b)))
         default: return .statement(StatementID(bitPattern: UInt32(truncatingIfNeeded: b)))
         }
+    }
+
+    /// A word of a join's evidence list other than a path's as Evidence: a rule's
+    /// derivation (read from `rules`), a type's evidence or a statement.
+    static func evidence(_ s: StatementID, rules: RuleEngine?) -> Evidence {
+        if let d = RuleEngine.derivation(s), let rules { return rules.derivationEvidence(d) }
+        return evidence(s)
     }
 
     /// A statement id of a join's evidence list as Evidence (see `typeEvidence`).

@@ -34,11 +34,6 @@ final class RuleRelation {
     /// chains would otherwise be walked through every older tuple of their key).
     private var indexes: [Int: ColumnIndex] = [:]
     private var deltaIndexes: [Int: ColumnIndex] = [:]
-    /// Whether every tuple's words are stored terms, predicates, types or statements, as a
-    /// join's bindings are (no `constantTag` word): the batch join reads only such
-    /// relations (see `RuleEngine.joinable`).
-    private(set) var holdsOnlyTerms = true
-
     /// How its fixpoint ran (`.explain` shows it): the rounds of its component, and their
     /// time.
     var rounds = 0
@@ -65,9 +60,10 @@ final class RuleRelation {
     }
 
     /// The number of the tuple with these words, if the relation holds it.
-    func find(_ tuple: UnsafeBufferPointer<UInt64>) -> Int? {
-        let h = RuleRelation.hash(tuple)
-        return words.withUnsafeBufferPointer { words in
+    func find(_ tuple: UnsafeBufferPointer<UInt64>) -> Int? { find(tuple, RuleRelation.hash(tuple)) }
+
+    private func find(_ tuple: UnsafeBufferPointer<UInt64>, _ h: UInt64) -> Int? {
+        words.withUnsafeBufferPointer { words in
             slots.withUnsafeBufferPointer { RuleRelation.find(tuple, h, words, arity, $0) }
         }
     }
@@ -149,13 +145,9 @@ final class RuleRelation {
     func insert(_ tuple: UnsafeBufferPointer<UInt64>, hash: UInt64? = nil, statements list: UnsafeBufferPointer<StatementID>, boxed evidence: [Evidence]?, derivation: Int32) -> Bool {
         precondition(tuple.count == arity)
         let h = hash ?? RuleRelation.hash(tuple)
-        let found = words.withUnsafeBufferPointer { words in
-            slots.withUnsafeBufferPointer { RuleRelation.find(tuple, h, words, arity, $0) }
-        }
-        guard found == nil else { return false }
+        guard find(tuple, h) == nil else { return false }
         let t = count
         words.append(contentsOf: tuple)
-        if tuple.contains(where: { $0 & ~0xFFFF_FFFF == RuleEngine.constantTag }) { holdsOnlyTerms = false }
         derivations.append(derivation)
         if let evidence { boxed[t] = evidence } else { statements.append(contentsOf: list) }
         evidenceEnds.append(Int32(statements.count))
@@ -185,9 +177,9 @@ final class RuleRelation {
     }
 
     /// The tuples among `range` whose columns in `mask` hold `key` (those words in column
-    /// order), in tuple order, handed to `visit` until it returns false. The index of
-    /// `mask` is made, or extended to the tuples added since, at the call.
-    func lookup(mask: Int, key: [UInt64], in range: Range<Int>, _ visit: (Int) throws -> Bool) rethrows {
+    /// order), in tuple order, handed to `visit`. The index of `mask` is made, or extended
+    /// to the tuples added since, at the call.
+    func lookup(mask: Int, key: [UInt64], in range: Range<Int>, _ visit: (Int) throws -> Void) rethrows {
         let index: ColumnIndex
         if range.lowerBound == 0 {
             index = indexes[mask] ?? ColumnIndex(mask: mask, arity: arity, start: 0)
@@ -197,7 +189,7 @@ final class RuleRelation {
             deltaIndexes[mask] = index
         }
         index.extend(self)
-        try index.visit(key, in: range, self, visit)
+        try index.visit(key, in: range, visit)
     }
 
     /// Tuples from `start` on by the words of some of their columns: chains of tuple numbers
@@ -219,9 +211,9 @@ final class RuleRelation {
             self.start = start
         }
 
-        func keyHash(_ words: UnsafeBufferPointer<UInt64>, _ arity: Int, _ t: Int) -> UInt64 {
-            var h: UInt64 = 0x9E37_79B9_7F4A_7C15
-            for c in columns { h = (h ^ words[t * arity + c]) &* 0xBF58_476D_1CE4_E5B9; h ^= h >> 31 }
+        /// `RuleRelation.hash` of a key, never 0 (an empty slot's).
+        static func keyHash<C: Collection>(_ key: C) -> UInt64 where C.Element == UInt64 {
+            let h = RuleRelation.hash(key)
             return h == 0 ? 1 : h
         }
 
@@ -235,7 +227,7 @@ final class RuleRelation {
             while start + next.count < count {
                 let t = start + next.count
                 next.append(-1)
-                let h = keyHash(words, arity, t)
+                let h = ColumnIndex.keyHash(columns.lazy.map { words[t * arity + $0] })
                 let i = slot(h)
                 if hashes[i] == 0 {
                     (hashes[i], first[i], last[i]) = (h, Int32(t), Int32(t))
@@ -267,15 +259,13 @@ final class RuleRelation {
             }
         }
 
-        func visit(_ key: [UInt64], in range: Range<Int>, _ relation: RuleRelation, _ body: (Int) throws -> Bool) rethrows {
-            var h = RuleRelation.hash(key)
-            if h == 0 { h = 1 }
-            let i = slot(h)
+        func visit(_ key: [UInt64], in range: Range<Int>, _ body: (Int) throws -> Void) rethrows {
+            let i = slot(ColumnIndex.keyHash(key))
             guard hashes[i] != 0 else { return }
             // Two keys of one hash share a chain: the caller's match checks every column.
             var t = Int(first[i])
             while t >= 0 && t < range.upperBound {
-                if t >= range.lowerBound, try !body(t) { return }
+                if t >= range.lowerBound { try body(t) }
                 t = Int(next[t - start])
             }
         }

@@ -525,7 +525,7 @@ public final class Answers {
     }
 
     private func decodeEvidence(_ b: UInt64) -> Evidence {
-        if b & ~0xFFFF_FFFF == JoinPlan.statementTag { return JoinPlan.evidence(list: CollectionOfOne(StatementID(bitPattern: UInt32(truncatingIfNeeded: b))), rules: rules)[0] }
+        if b & ~0xFFFF_FFFF == JoinPlan.statementTag { return JoinPlan.evidence(StatementID(bitPattern: UInt32(truncatingIfNeeded: b)), rules: rules) }
         return boxedEvidence[Int(UInt32(truncatingIfNeeded: b))]
     }
 }

@@ -269,12 +269,6 @@ extension RuleEngine {
     /// Adds a round's tuples; per relation, the range of those it did not hold.
     private func add(_ derived: Derived) throws -> [Int: Range<Int>] {
         var starts: [Int: Int] = [:]
-        // The targets come in runs (clause by clause): a set of a round's every tuple's was
-        // a hash a tuple.
-        for (i, n) in derived.target.enumerated() where (i == 0 || derived.target[i - 1] != n) && starts[n] == nil { starts[n] = tables[n]!.count }
-        if derivationRelation.count + derived.target.count >= RuleEngine.maxDerivations { throw Interruption.memoryLimit }
-        derivationRelation.reserveCapacity(derivationRelation.count + derived.target.count)
-        derivationTuple.reserveCapacity(derivationTuple.count + derived.target.count)
         // A round's tuples come clause by clause: a run of one relation's at a time, added
         // by the relation itself. (The general evaluator's come with boxed evidence, one
         // at a time.)
@@ -283,24 +277,16 @@ extension RuleEngine {
         while i < derived.target.count {
             let n = derived.target[i]
             let relation = tables[n]!
+            if starts[n] == nil { starts[n] = relation.count }
+            let boxed = derived.boxed.isEmpty ? nil : derived.boxed[i]
             var end = i + 1
-            while end < derived.target.count, derived.target[end] == n, derived.boxed[end] == nil, derived.boxed[i] == nil { end += 1 }
-            if let boxed = derived.boxed[i] {
-                let first = Int32(derivationRelation.count)
-                let before = relation.count
-                let tuple = Array(derived.words[offset..<offset + relation.arity])
-                let added = tuple.withUnsafeBufferPointer { relation.insert($0, statements: UnsafeBufferPointer(start: nil, count: 0), boxed: boxed, derivation: first) } ? 1 : 0
-                for t in before..<before + added {
-                    derivationRelation.append(Int32(n))
-                    derivationTuple.append(Int32(t))
-                }
-            } else {
-                // Rebased to this run: its tuple j at `words[j * arity]`.
-                let runStart = i == 0 ? 0 : derived.statementEnds[i - 1]
-                try addRun(relation, Array(derived.words[offset..<offset + (end - i) * relation.arity]),
-                           Array(derived.statements[runStart..<derived.statementEnds[end - 1]]),
-                           (i..<end).map { derived.statementEnds[$0] - runStart })
+            if boxed == nil {
+                while end < derived.target.count, derived.target[end] == n, derived.boxed.isEmpty || derived.boxed[end] == nil { end += 1 }
             }
+            let runStart = i == 0 ? 0 : derived.statementEnds[i - 1]
+            try addRun(relation, Array(derived.words[offset..<offset + (end - i) * relation.arity]),
+                       Array(derived.statements[runStart..<derived.statementEnds[end - 1]]),
+                       (i..<end).map { derived.statementEnds[$0] - runStart }, boxed: boxed)
             offset += (end - i) * relation.arity
             i = end
         }
@@ -308,18 +294,23 @@ extension RuleEngine {
     }
 
     /// Adds tuples to `relation` (tuple j: `words[j * arity ..< (j + 1) * arity]`, its
-    /// evidence `statements[ends[j - 1] ..< ends[j]]`), each unless held, numbering the
-    /// derivations of those added.
-    private func addRun(_ relation: RuleRelation, _ words: [UInt64], _ statements: [StatementID], _ ends: [Int]) throws {
+    /// evidence `statements[ends[j - 1] ..< ends[j]]`, or, for one tuple, `boxed`), each
+    /// unless held, numbering the derivations of those added.
+    private func addRun(_ relation: RuleRelation, _ words: [UInt64], _ statements: [StatementID], _ ends: [Int], boxed: [Evidence]?) throws {
         guard !ends.isEmpty else { return }
         if derivationRelation.count + ends.count >= RuleEngine.maxDerivations { throw Interruption.memoryLimit }
         let before = relation.count
-        let added = words.withUnsafeBufferPointer { words in
+        let first = Int32(derivationRelation.count)
+        words.withUnsafeBufferPointer { words in
             statements.withUnsafeBufferPointer { statements in
-                ends.withUnsafeBufferPointer { relation.insert(words: words, statements: statements, ends: $0, 0..<ends.count, firstDerivation: Int32(derivationRelation.count)) }
+                if let boxed {
+                    _ = relation.insert(words, statements: statements, boxed: boxed, derivation: first)
+                } else {
+                    _ = ends.withUnsafeBufferPointer { relation.insert(words: words, statements: statements, ends: $0, 0..<ends.count, firstDerivation: first) }
+                }
             }
         }
-        for t in before..<before + added {
+        for t in before..<relation.count {
             derivationRelation.append(Int32(relation.number))
             derivationTuple.append(Int32(t))
         }

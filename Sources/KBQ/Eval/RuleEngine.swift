@@ -21,7 +21,8 @@ public final class RuleEngine {
     /// Per rule, its relation once computed (or while its component's fixpoint runs).
     var tables: [RuleRelation?] = []
     /// Per rule, whether a join may read it: every tuple it can hold is made of words a
-    /// join binds (see `RuleRelation.holdsOnlyTerms`), as its heads and callees show.
+    /// join binds (no `constantTag` word), as its heads and callees show. A call step
+    /// reads only such relations, so no word it binds is one the join cannot decode.
     var joinable: [Bool] = []
     /// Values a head or a call names that no stored term is (a string the knowledge base
     /// never states, `none`, no record), as `constantTag` words.
