@@ -265,6 +265,32 @@ import Testing
         }
         #expect(fastErrors.render(color: false) == fullErrors.render(color: false))
     }
+
+    /// What a cell read fast remembers holds once names change: "late 0" read as text
+    /// (nothing is called so), then an entity made whose label it is ("Late_0"), then
+    /// "late 0" again, which is still the text; and a label read as its entity stays that
+    /// entity once another is made with the same label.
+    @Test func whatAFastRowRemembersHoldsAfterNamesChange() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbq-csv-memo-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "id,type,label\nE1,Person,First One\nE2,Person,Other\n".write(toFile: dir + "/entities.csv", atomically: true, encoding: .utf8)
+        // The first two rows name the predicates (read in order), so the next two are taken
+        // as the workers read them.
+        try "subject,predicate,object\nE2,knows,E1\nE2,likes,E1\nE1,knows,late 0\nE2,likes,first one\nE1,knows,Late_0\nE2,likes,First_One\nE1,knows,late 0\nE2,likes,first one\n"
+            .write(toFile: dir + "/statements.csv", atomically: true, encoding: .utf8)
+        let files = [dir + "/entities.csv", dir + "/statements.csv"]
+        guard case .success(let fast) = Loader.load(files: files, into: FactStore(), fastLines: true).0,
+            case .success(let full) = Loader.load(files: files, into: FactStore(), fastLines: false).0
+        else {
+            Issue.record("the sheets do not load both ways")
+            return
+        }
+        let shown = (0..<fast.statementCount).map { Display.statementText(StatementID($0), fast, withSource: true) }
+        let expected = (0..<full.statementCount).map { Display.statementText(StatementID($0), full, withSource: true) }
+        #expect(shown == expected)
+        #expect(shown.count == 8 && shown[6].contains("\"late 0\"") && shown[7].contains("E1"), "\(shown)")
+    }
 }
 
 /// The reference model's seeded generator, as Swift's random functions take one.

@@ -68,6 +68,11 @@ struct CSVTable {
     func text(_ k: Int) -> String {
         let bytes = source.bytes[content(k)]
         guard cellForm[k] == .escaped else { return String(decoding: bytes, as: UTF8.self) }
+        return CSVTable.unescaped(bytes)
+    }
+
+    /// The text of a quoted cell's bytes (inside its quotes), each doubled quote one.
+    static func unescaped(_ bytes: some Collection<UInt8>) -> String {
         var out: [UInt8] = []
         var previousQuote = false
         for b in bytes {

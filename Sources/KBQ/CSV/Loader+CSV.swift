@@ -25,24 +25,35 @@ extension Loader {
         var texts: Set<String> = []
         var types: [String: Int32] = [:]
         /// Names whose reading may have changed since a sheet's cells were read ahead
-        /// (`CSVGuess`), with when (`stamp`): every name of an entity made by the import,
-        /// and a remembered entity's name that reads as a literal when nothing is
+        /// (`CSVRowResolver`), with when (`stamp`): every name of an entity made by the
+        /// import, and a remembered entity's name that reads as a literal when nothing is
         /// remembered for it (`2020`, a subject's name, is an entity in any column after).
-        /// A guess made before a name changed is not taken. Kept by the name as the name
+        /// A cell read before a name changed is read again. Kept by the name as the name
         /// index compares names (`FactStore.normalize`).
         var changed: [String: Int] = [:]
-        /// A bit per changed name's `NameIndex.normalizedHash` (its low bits): a cell whose
-        /// bytes hash to no set bit names no changed name, told with no String made and no
-        /// hashing of the hash (a sheet's rows are read after its own Document has changed
-        /// a name or two, and every first mention is checked).
-        var changedBits = [UInt64](repeating: 0, count: 64)
+        /// The same by the names' `NameIndex.normalizedHash`, the latest stamp of any name
+        /// of that hash: a cell's bytes are looked up with no String made (names that
+        /// share a hash read as changed together, which only costs an in-order reading).
+        var changedHashes: [UInt32: Int] = [:]
+        /// A bit per hash of the names changed since `recentFrom` (the last snapshot of a
+        /// sheet's cells): most cells name none of them, told with no lookup.
+        var recentBits = [UInt64](repeating: 0, count: 1 << 10)
+        var recentFrom = 0
         var stamp = 0
 
         mutating func noteChanged(_ name: String) {
             stamp += 1
             changed[FactStore.normalize(name)] = stamp
-            let h = Int(NameIndex.normalizedHash(name) & 4095)
-            changedBits[h >> 6] |= 1 << UInt64(h & 63)
+            let h = NameIndex.normalizedHash(name)
+            changedHashes[h] = stamp
+            let bit = Int(h) & (recentBits.count * 64 - 1)
+            recentBits[bit >> 6] |= 1 << UInt64(bit & 63)
+        }
+
+        /// Starts a new `recentBits` (a snapshot is taken: older changes are in it).
+        mutating func clearRecent() {
+            if recentFrom != stamp { recentBits = [UInt64](repeating: 0, count: recentBits.count) }
+            recentFrom = stamp
         }
 
         /// Whether what `name` reads as may have changed after `stamp`.
@@ -50,10 +61,27 @@ extension Loader {
             !changed.isEmpty && changed[FactStore.normalize(name)].map { $0 > stamp } == true
         }
 
+        /// Whether what sheet cell `k` reads as may have changed after `stamp`: nothing to
+        /// look at while no name has changed since (the common case, told inline).
+        @inline(__always)
+        func changed(_ cells: CSVCells, _ k: Int, since stamp: Int) -> Bool {
+            guard self.stamp != stamp else { return false }
+            return changedCell(cells, k, since: stamp)
+        }
+
+        private func changedCell(_ cells: CSVCells, _ k: Int, since stamp: Int) -> Bool {
+            if let t = cells.trimmed(k) { return changed(bytes: t, since: stamp) }
+            return changed(CSVTable.unescaped(cells.bytes(k)).trimmingSpaces, since: stamp)
+        }
+
         /// `changed(_:since:)` of a cell's trimmed bytes.
         func changed(bytes: UnsafeBufferPointer<UInt8>, since stamp: Int) -> Bool {
             guard !changed.isEmpty else { return false }
-            if let h = NameIndex.normalizedHash(ascii: bytes).map({ Int($0 & 4095) }), changedBits[h >> 6] & 1 << UInt64(h & 63) == 0 { return false }
+            if let h = NameIndex.normalizedHash(ascii: bytes) {
+                let bit = Int(h) & (recentBits.count * 64 - 1)
+                if stamp >= recentFrom, recentBits[bit >> 6] & 1 << UInt64(bit & 63) == 0 { return false }
+                return changedHashes[h].map { $0 > stamp } == true
+            }
             return changed(String(decoding: bytes, as: UTF8.self), since: stamp)
         }
     }
@@ -141,15 +169,11 @@ extension Loader {
         if store.predicateID("says") == nil, let path = csvSheets.first(where: { $0.column("stance") != nil })?.path {
             declareStandardStances(path)
         }
+        // Every sheet's subjects and speakers first: an object names them in any sheet.
         let statementSheets = csvSheets.indices.filter { csvSheets[$0].kind == .statements }
-        let numbered = statementSheets.map { index in
-            let columns = CSVDistinct.number(csvSheets[index].table, columns: Loader.numberedColumns(csvSheets[index]))
-            return Dictionary(uniqueKeysWithValues: columns.map { ($0.column, $0) })
-        }
-        phases.end("sheets, cells numbered")
-        let subjects = zip(statementSheets, numbered).map { makeSubjectsAndSpeakers($0, $1) }
+        let subjects = statementSheets.map { makeSubjectsAndSpeakers($0) }
         phases.end("sheets, subjects and speakers")
-        for (k, index) in statementSheets.enumerated() { importStatements(index, subjects: subjects[k], numbered[k]) }
+        for (k, index) in statementSheets.enumerated() { importStatements(index, subjects: subjects[k]) }
         store.recomputeClosures()
         phases.end("sheets, statements")
     }
@@ -166,7 +190,7 @@ extension Loader {
         var onStatement: [(column: Int, key: Int32)] = []
     }
 
-    mutating func importStatements(_ index: Int, subjects: CSVCellColumn, _ numbered: [Int: CSVDistinct]) {
+    mutating func importStatements(_ index: Int, subjects: [UInt32]) {
         let sheet = csvSheets[index]
         var c = StatementColumns(
             subject: sheet.column("subject")!, predicate: sheet.column("predicate")!, object: sheet.column("object")!,
@@ -176,7 +200,7 @@ extension Loader {
             let key = store.keyID(keyName) ?? store.addKey(KeyInfo(name: keyName, valueType: column.text ? .string : .any))
             if column.name == "date" || column.name == "quote" { c.onClaim.append((k, key)) } else { c.onStatement.append((k, key)) }
         }
-        importStatementRows(index, c, subjects: subjects, numbered)
+        importStatementRows(index, c, subjects: subjects)
     }
 
     /// One row of a statements sheet, read cell by cell as the README says: a fact, or a

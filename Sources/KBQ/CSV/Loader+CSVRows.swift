@@ -1,322 +1,574 @@
-/// A statements sheet's rows, fast: a sheet names the same entities, predicates, sources
-/// and values row after row, so each column's distinct cells are read once, ahead and on
-/// every core (`readAhead`), and a row whose cells were read becomes a statement with no
-/// String made, no name looked up and no value interned. A cell met for the first time
-/// takes its guess, or is read in order as the full path reads it (so entities are made in
-/// the same order). A claim, or a row with anything that is an error, takes the full path,
-/// `importStatementRow`, which resolves and reports exactly as it always has. Both paths add
-/// a row's statement in row order, so the store is the same either way (a test compares
-/// them).
+/// A statements sheet's rows, fast: each row's cells resolved ahead on every core
+/// (`CSVRowResolver`), then the rows added in order, a row whose cells were all resolved
+/// becoming a statement with no String made and no name looked up. A cell the workers could
+/// not tell, or whose name changed since they read it, is read in order as the full path
+/// reads it (and remembered by its bytes for the rows after). A claim, or a row with
+/// anything that is an error, takes the full path, `importStatementRow`, which resolves and
+/// reports exactly as it always has. Both paths add a row's statement in row order, so the
+/// store is the same either way (a test compares them).
 extension Loader {
+    /// What taking a resolved cell remembers, written into the memos before anything reads
+    /// them in order (`flushCSVEffects`).
+    struct CSVEffect {
+        var sheet: Int32
+        /// The cell (of the sheet's flat list) whose trimmed text is the name.
+        var cell: Int
+        var term: UInt32
+        var source: Bool
+    }
+
+    /// Writes what taken cells remembered into the memos, before anything reads them in order.
+    mutating func flushCSVEffects() {
+        guard !csvEffects.isEmpty else { return }
+        for e in csvEffects {
+            let s = csvSheets[Int(e.sheet)].table.text(e.cell).trimmingSpaces
+            let term = Term(raw: e.term)
+            if e.source {
+                csvMemo.sources[s] = EntityID(term.index)
+            } else if term.kind == Term.entityKind {
+                csvMemo.entities[s] = EntityID(term.index)
+            } else {
+                csvMemo.texts.insert(s)
+            }
+        }
+        csvEffects.removeAll(keepingCapacity: true)
+    }
+
+    /// Cells read in order, by their bytes, with the memos' stamp when they were read. A
+    /// reading the memos keep (an entity found or made by a subject, a source's Document, a
+    /// predicate) holds for every later cell of the same bytes; any other holds unless a
+    /// name it depends on has changed since (`stable` false).
+    struct CSVCellCache {
+        private var table = ByteKeyTable(capacity: 64)
+        private var entries: [(word: UInt32, stamp: Int, stable: Bool)] = []
+
+        /// The word read for `bytes` (a term's raw bits, or `csvInOrder` when it failed).
+        func lookup(_ bytes: UnsafeBufferPointer<UInt8>) -> (index: Int, word: UInt32, stamp: Int, stable: Bool)? {
+            guard let i = table.lookup(bytes) else { return nil }
+            let e = entries[Int(i)]
+            return (Int(i), e.word, e.stamp, e.stable)
+        }
+
+        mutating func store(_ bytes: UnsafeBufferPointer<UInt8>, _ word: UInt32, stamp: Int, stable: Bool, replacing index: Int?) {
+            if let index {
+                entries[index] = (word, stamp, stable)
+            } else if !bytes.isEmpty {
+                table.insert(distinct: bytes, Int32(entries.count))
+                entries.append((word, stamp, stable))
+            }
+        }
+    }
+
+    /// The few cells a walk looks up at nearly every row (predicates a sheet declares
+    /// itself, read in order when first named), by their first sixteen bytes and length:
+    /// a hit is two loads and three compares, not a hash and a probe. Only readings that
+    /// hold for good are kept.
+    struct CSVSmallCache {
+        private var entries = [(head: UInt64, tail: UInt64, length: Int, word: UInt32)](repeating: (0, 0, -1, 0), count: 64)
+
+        @inline(__always)
+        private static func slot(_ head: UInt64, _ tail: UInt64, _ length: Int) -> Int {
+            Int(truncatingIfNeeded: ((head ^ tail &* 31 ^ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15) >> 58)
+        }
+
+        @inline(__always)
+        func lookup(_ b: UnsafeBufferPointer<UInt8>) -> UInt32? {
+            guard b.count <= 16 else { return nil }
+            let (head, tail) = (ByteKeyTable.word(b, 0, length: b.count), ByteKeyTable.word(b, 8, length: b.count - 8))
+            let e = entries[CSVSmallCache.slot(head, tail, b.count)]
+            return e.length == b.count && e.head == head && e.tail == tail ? e.word : nil
+        }
+
+        mutating func store(_ b: UnsafeBufferPointer<UInt8>, _ word: UInt32) {
+            guard b.count <= 16 else { return }
+            let (head, tail) = (ByteKeyTable.word(b, 0, length: b.count), ByteKeyTable.word(b, 8, length: b.count - 8))
+            entries[CSVSmallCache.slot(head, tail, b.count)] = (head, tail, b.count, word)
+        }
+    }
+
+    /// Notes what taking a resolved cell remembers.
+    mutating func noteCSVEffect(_ e: CSVEffect) {
+        if csvEffects.isEmpty { csvEffectsStamp = csvMemo.stamp }
+        csvEffects.append(e)
+    }
+
+    /// The snapshot the workers read, made once the loader is done changing the store for
+    /// now. Effects not yet written must not be missed by the workers: they read the store
+    /// for a name no memo holds, which gives what the memo would only while no name has
+    /// changed since the first of them was noted.
+    mutating func csvSnapshot(_ index: Int) -> CSVSnapshot? {
+        guard fast.enabled else { return nil }
+        if csvMemo.stamp != csvEffectsStamp { flushCSVEffects() }
+        csvMemo.clearRecent()
+        return CSVSnapshot(store, csvMemo, FastResolver(store), csvSheets[index].table)
+    }
+
     /// Makes the entities that subjects and speakers name and nothing names yet, in row
     /// order (so that an object naming one of them anywhere in the sheets is that entity,
-    /// not text); each distinct cell is looked at once. Returns the subject column read
-    /// ahead, its terms known.
-    mutating func makeSubjectsAndSpeakers(_ index: Int, _ numbered: [Int: CSVDistinct]) -> CSVCellColumn {
+    /// not text). Returns each row's subject term (`csvInOrder` where the row must report it).
+    mutating func makeSubjectsAndSpeakers(_ index: Int) -> [UInt32] {
         let sheet = csvSheets[index]
         let table = sheet.table
-        var subjects: CSVCellColumn? = nil
-        for k in [sheet.column("subject"), sheet.column("speaker")].compactMap({ $0 }) {
-            var column = readAhead(index, numbered[k]!, .value(keyType: .entity, text: false))
-            for r in 0..<table.rowCount {
-                let g = Int(column.distinct.ids[r])
-                if g >= 0 {
-                    guard column.terms[g] == CSVCellColumn.unmet else { continue }
-                    if let t = take(&column, g, sheet: index, table) {
-                        column.terms[g] = t
+        let columns = [sheet.column("subject"), sheet.column("speaker")].compactMap { $0 }
+        let start = Clock.nanoseconds()
+        var parts: [CSVResolvedRows] = []
+        var stamp = csvMemo.stamp
+        if let snapshot = csvSnapshot(index) {
+            parts = Loader.resolveCSVRows(columns.map { ($0, .value(keyType: .entity, text: false)) }, snapshot)
+            stamp = snapshot.stamp
+        }
+        phases.add("sheets, subjects resolved on every core", since: start)
+        var subjects = [UInt32](repeating: Loader.csvInOrder, count: table.rowCount)
+        table.withCells { cells in
+            for (c, k) in columns.enumerated() {
+                var cache = CSVCellCache()
+                var part = 0
+                for r in 0..<table.rowCount {
+                    let cell = r * table.columns + k
+                    if !parts.isEmpty {
+                        while r >= parts[part].rows.upperBound { part += 1 }
+                        let w = parts[part].word(r, c)
+                        if w == Loader.csvBlank { continue }
+                        if w != Loader.csvInOrder, !csvMemo.changed(cells, cell, since: stamp) {
+                            if parts[part].effect(r, c) { noteCSVEffect(CSVEffect(sheet: Int32(index), cell: cell, term: w, source: false)) }
+                            if c == 0 { subjects[r] = w }
+                            continue
+                        }
+                    }
+                    let bytes = cells.bytes(cell)
+                    if fast.enabled, let hit = cache.lookup(bytes) {
+                        if c == 0 { subjects[r] = hit.word }
                         continue
                     }
-                    // Unless found or made below, its rows take the full path, which reports it.
-                    column.terms[g] = CSVCellColumn.failed
-                }
-                flushCSVPending()
-                let c = table.cell(r * table.columns + k)
-                let name = c.text.trimmingSpaces
-                guard !name.isEmpty else { continue }
-                var found = csvMemo.entities[name]
-                if found == nil {
-                    let named = store.nameIndex.candidates(name: name).isEmpty ? [] : store.entities(named: name)
-                    // One entity: remembered, as `csvEntity` would; none: made; more: left for
-                    // the row to report.
-                    if named.count == 1 {
-                        rememberEntity(name, named[0])
-                        found = named[0]
+                    flushCSVEffects()
+                    let name = table.text(cell).trimmingSpaces
+                    guard !name.isEmpty else { continue }
+                    var found = csvMemo.entities[name]
+                    if found == nil {
+                        let named = store.nameIndex.candidates(name: name).isEmpty ? [] : store.entities(named: name)
+                        // One entity: remembered, as `csvEntity` would; none: made; more: left for
+                        // the row to report.
+                        if named.count == 1 {
+                            rememberEntity(name, named[0])
+                            found = named[0]
+                        }
+                        if named.isEmpty { found = csvEntity(name, table.cell(cell), sheet, table.row(r)) }
                     }
-                    if named.isEmpty { found = csvEntity(name, c, sheet, table.row(r)) }
+                    let word = found.map { Term(entity: $0).raw } ?? Loader.csvInOrder
+                    // Remembered (found or made), or left to report: either way it holds.
+                    cache.store(bytes, word, stamp: csvMemo.stamp, stable: true, replacing: nil)
+                    if c == 0 { subjects[r] = word }
                 }
-                if g >= 0, let found { column.terms[g] = UInt32(found) }
             }
-            if k == sheet.column("subject") { subjects = column }
         }
-        return subjects!
+        return subjects
     }
 
-    /// The columns of a statements sheet that are read ahead: all but para, which is read
-    /// row by row.
-    static func numberedColumns(_ sheet: CSVSheet) -> [Int] {
-        sheet.columns.indices.filter { sheet.columns[$0].name != "para" && sheet.columns[$0].name != "stance" }
+    /// A statements sheet's walk in row order: what it reads, and what it has gathered.
+    struct CSVWalk {
+        let index: Int
+        let c: StatementColumns
+        /// The columns read ahead: predicate, object, source (if any), then the qualifiers.
+        let columns: [(column: Int, role: CSVColumnRole)]
+        let firstQualifier: Int
+        let qualifierColumns: [(column: Int, key: Int32)]
+        /// A row has two qualifiers of one key only when two columns name the same key.
+        let keysMayRepeat: Bool
+        let subjects: [UInt32]
+        let parts: [CSVResolvedRows]
+        /// The memos' stamp when the cells were read ahead.
+        let stamp: Int
+        let file: Int32
+        var part = 0
+        var caches: [CSVCellCache]
+        /// Predicates read in order, as `caches[0]` holds them, found faster.
+        var predicates = CSVSmallCache()
+        var batch = CSVRowBatch()
+        /// The last document's paragraph count.
+        var paragraphCount: (document: EntityID, count: Int?)? = nil
+        var sheetDocument: EntityID? = nil
+        var rowKeys: [Int32] = []
+        /// The columns the rows' fast reading looks at (-1: none), read at every row
+        /// without copying `c`.
+        let speaker: Int, stance: Int, source: Int, para: Int, predicate: Int
+        /// The part of `parts` being walked, through pointers into it (`parts` keeps it):
+        /// reached through the object, each row retained and released it.
+        var lower = 0, upper = 0
+        var words: UnsafeMutablePointer<UInt32>? = nil
+        var effects: UnsafeMutablePointer<UInt8>? = nil
+
+        init(
+            index: Int, c: StatementColumns, columns: [(column: Int, role: CSVColumnRole)], firstQualifier: Int,
+            qualifierColumns: [(column: Int, key: Int32)], subjects: [UInt32], parts: [CSVResolvedRows], stamp: Int, file: Int32,
+            sheetDocument: EntityID?
+        ) {
+            (self.index, self.c, self.columns, self.firstQualifier, self.qualifierColumns) = (index, c, columns, firstQualifier, qualifierColumns)
+            keysMayRepeat = Set(qualifierColumns.map(\.key)).count < qualifierColumns.count
+            (self.subjects, self.parts, self.stamp, self.file, self.sheetDocument) = (subjects, parts, stamp, file, sheetDocument)
+            caches = [CSVCellCache](repeating: CSVCellCache(), count: columns.count)
+            (speaker, stance, source, para, predicate) = (c.speaker ?? -1, c.stance ?? -1, c.source ?? -1, c.para ?? -1, c.predicate)
+        }
+
+        /// The part that holds row `r` (rows are asked for in order).
+        @inline(__always)
+        mutating func resolved(_ r: Int) -> CSVResolvedRows {
+            if r >= upper { moveTo(r) }
+            return parts[part]
+        }
+
+        /// Makes the part holding row `r` the one walked (rows are asked for in order).
+        @inline(__always)
+        mutating func moveTo(_ r: Int) {
+            while r >= parts[part].rows.upperBound { part += 1 }
+            let p = parts[part]
+            (lower, upper, words, effects) = (p.rows.lowerBound, p.rows.upperBound, p.words.baseAddress, p.effects.baseAddress)
+        }
+
+        /// A resolved word of part `k` as a term: a pending literal interned (in row order,
+        /// as the full path interns it).
+        @inline(__always)
+        func term(_ w: UInt32, in k: Int, _ file: UnsafeBufferPointer<UInt8>, _ literalTable: inout LiteralTable) -> UInt32 {
+            guard w >> 30 == ResolvedLines.pendingKind else { return w }
+            let literal = parts[k].literals[Int(w & Term.indexMask)]
+            if literal.length < 0 { return Term(literal: literalTable.intern(parts[k].values[literal.start])).raw }
+            return Term(literal: literalTable.intern(literal.key, text: UnsafeBufferPointer(start: file.baseAddress! + literal.start, count: Int(literal.length)))).raw
+        }
     }
 
-    mutating func importStatementRows(_ index: Int, _ c: StatementColumns, subjects: CSVCellColumn, _ numbered: [Int: CSVDistinct]) {
+    mutating func importStatementRows(_ index: Int, _ c: StatementColumns, subjects: [UInt32]) {
         let sheet = csvSheets[index]
         let table = sheet.table
         let width = table.columns
-        var subjects = subjects
-        let aheadStart = Clock.nanoseconds()
-        var predicates = readAhead(index, numbered[c.predicate]!, .inOrder)
-        var objects = readAhead(index, numbered[c.object]!, .value(keyType: nil, text: sheet.columns[c.object].text))
-        var sources = c.source.map { readAhead(index, numbered[$0]!, .source) }
+        // The sheet's own Document, made before the rows are read ahead when a row will
+        // need it (made later, its names would change under every row read ahead).
+        var document: EntityID? = nil
+        if c.source.map({ s in table.withCells { cells in (0..<table.rowCount).contains { cells.isBlank($0 * width + s) } } }) ?? true,
+            table.rowCount > 0
+        {
+            document = sheetDocument(sheet)
+        }
         let qualifierColumns = c.onStatement + c.onClaim
-        let qualifierTypes = qualifierColumns.map { store.keys[Int($0.key)].valueType }
-        var qualifierCells = qualifierColumns.map { k, key in
+        var columns: [(column: Int, role: CSVColumnRole)] = [
+            (c.predicate, .predicate), (c.object, .value(keyType: nil, text: sheet.columns[c.object].text)),
+        ]
+        if let s = c.source { columns.append((s, .source)) }
+        let firstQualifier = columns.count
+        for (k, key) in qualifierColumns {
             let type = store.keys[Int(key)].valueType
-            return readAhead(index, numbered[k]!, .value(keyType: type == .any ? nil : type, text: sheet.columns[k].text))
+            columns.append((k, .value(keyType: type == .any ? nil : type, text: sheet.columns[k].text)))
         }
-        phases.add("sheets, statements, read ahead", since: aheadStart)
-        // The last document's paragraph count.
-        var paragraphCount: (document: EntityID, count: Int?)? = nil
-        // Fast rows gathered in row order, written at once: before any row the full path
-        // adds, and at the end.
-        var pending = CSVFastRows(capacity: table.rowCount)
-        defer { pending.free() }
-        let writer = CSVRowWriter(
-            subject: subjects, predicate: predicates, object: objects,
-            qualifiers: zip(qualifierColumns, qualifierCells).map { ($0.key, $1) }, file: store.fileID(sheet.path))
-        // A row has two qualifiers of one key only when two columns name the same key.
-        let keysMayRepeat = Set(qualifierColumns.map(\.key)).count < qualifierColumns.count
-        var rowKeys: [Int32] = []
-        let useFastPath = fast.enabled
-        var sheetDocument: EntityID? = nil
-        func writeFastRows() {
-            let start = Clock.nanoseconds()
-            writer.write(&pending, table, into: &store)
-            phases.add("sheets, statements, rows written", since: start)
+        let aheadStart = Clock.nanoseconds()
+        var parts: [CSVResolvedRows] = []
+        var stamp = csvMemo.stamp
+        if let snapshot = csvSnapshot(index) {
+            parts = Loader.resolveCSVRows(columns, snapshot)
+            stamp = snapshot.stamp
         }
+        phases.add("sheets, statements resolved on every core", since: aheadStart)
+        var walk = CSVWalk(
+            index: index, c: c, columns: columns, firstQualifier: firstQualifier, qualifierColumns: qualifierColumns, subjects: subjects,
+            parts: parts, stamp: stamp, file: store.fileID(sheet.path), sheetDocument: document)
+        walk.batch.reserve(parts.isEmpty ? 0 : table.rowCount)
+        defer { walk.batch.free() }
         let (walkStart, walkCPU) = (Clock.nanoseconds(), Clock.threadNanoseconds())
         defer {
             phases.add("sheets, statements, rows in order", since: walkStart)
             phases.add("sheets, statements, rows in order (its thread's CPU)", seconds: Double(Clock.threadNanoseconds() - walkCPU) / 1e9)
         }
         table.withCells { cells in
-            func isBlank(_ k: Int) -> Bool { cells.isBlank(k) }
-            /// A paragraph cell of plain digits (trimmed), as a number; nil for anything
-            /// else (which the full path reads, or reports).
-            func digits(_ k: Int) -> Int? {
-                var n = 0
-                var seen = 0
-                for b in cells.bytes(k) where b != 0x20 && b != 0x09 {
-                    guard (0x30...0x39).contains(b), seen < 9 else { return nil }
-                    n = n * 10 + Int(b - 0x30)
-                    seen += 1
+            table.rowNumber.withUnsafeBufferPointer { rowNumber in
+                for r in 0..<table.rowCount {
+                    if !parts.isEmpty, takeResolvedRow(r, cells, rowNumber, &walk) || takeRow(r, cells, rowNumber, &walk) { continue }
+                    // The rows before it first: statements are added in row order.
+                    writeCSVRows(&walk, cells.bytes)
+                    flushCSVEffects()
+                    _ = importStatementRow(table.row(r), c, sheet)
                 }
-                return seen > 0 ? n : nil
-            }
-
-            rows: for r in 0..<table.rowCount {
-                let base = r * width
-                let line = Int(table.rowNumber[r])
-                let claimed = c.speaker.map { !isBlank(base + $0) } == true || c.stance.map { !isBlank(base + $0) } == true
-                var made: CSVTable.Row? = nil
-                func row() -> CSVTable.Row {
-                    if made == nil { made = table.row(r) }
-                    return made!
-                }
-                fast: if useFastPath && !claimed {
-                    /// This row's term in a column read ahead: known, its guess taken, or
-                    /// read now as the full path reads it (making what a first mention
-                    /// makes). Nil, with nothing reported, when reading it is an error (the
-                    /// full path then reads the row and reports it where it always has), or
-                    /// when the cell is empty or holds a doubled quote.
-                    func term(_ column: inout CSVCellColumn, _ resolve: (CSVTable.Row) -> Term?) -> Term? {
-                        let g = Int(column.distinct.ids[r])
-                        guard g >= 0 else { return nil }
-                        let known = column.terms[g]
-                        if known == CSVCellColumn.failed { return nil }
-                        if known != CSVCellColumn.unmet { return Term(raw: known) }
-                        if let t = take(&column, g, sheet: index, table) {
-                            column.terms[g] = t
-                            return Term(raw: t)
-                        }
-                        if column.readsMemos { flushCSVPending() }
-                        let before = diagnostics
-                        guard let t = resolve(row()), diagnostics.items.count == before.items.count, diagnostics.dropped == before.dropped else {
-                            diagnostics = before
-                            column.terms[g] = CSVCellColumn.failed
-                            return nil
-                        }
-                        column.terms[g] = t.raw
-                        return t
-                    }
-                    /// Whether this row's cell in a column read ahead has a term (`term`),
-                    /// with nothing read per number for the numbers below the column's mark.
-                    func termed(_ column: inout CSVCellColumn, _ resolve: (CSVTable.Row) -> Term?) -> Bool {
-                        let g = Int(column.distinct.ids[r])
-                        if g >= 0 && g < column.termedBelow { return true }
-                        guard term(&column, resolve) != nil else { return false }
-                        column.noteTermed(g)
-                        return true
-                    }
-                    guard termed(&subjects, { row in
-                            csvValue(row.cells[c.subject], sheet, row, keyType: .entity, role: "subject").map { store.intern($0) }
-                        }),
-                        // A stance is read as failing here: its rows take the full path, which
-                        // reports it.
-                        termed(&predicates, { row in
-                            csvPredicate(row.cells[c.predicate], sheet, row, stance: false).flatMap { store.isStance($0) ? nil : Term(raw: UInt32($0)) }
-                        }),
-                        termed(&objects, { row in
-                            csvValue(row.cells[c.object], sheet, row, keyType: nil, text: sheet.columns[c.object].text, role: "object")
-                                .map { store.intern($0) }
-                        })
-                    else { break fast }
-                    let document: EntityID
-                    var paragraph: Int?
-                    if let s = c.source, !isBlank(base + s) {
-                        guard let d = term(&sources!, { row in csvSource(row.cells[s], sheet, row).map { Term(entity: $0) } }) else { break fast }
-                        document = EntityID(d.raw)
-                        if let p = c.para, !isBlank(base + p) {
-                            if paragraphCount?.document != document { paragraphCount = (document, store.entities.paragraphs(Int(document))) }
-                            let count = paragraphCount!.count
-                            guard let n = digits(base + p), n >= 1, n <= count ?? Int.max else { break fast }
-                            paragraph = n
-                        }
-                    } else {
-                        // No source: the sheet itself, paragraph = row (a paragraph alone is an error).
-                        guard c.para.map({ isBlank(base + $0) }) ?? true else { break fast }
-                        if sheetDocument == nil { sheetDocument = self.sheetDocument(sheet) }
-                        document = sheetDocument!
-                        paragraph = line
-                    }
-                    // The writer takes a qualifier cell whose term is known (`CSVRowWriter`):
-                    // a blank one is never read, so its number's term stays unmet.
-                    var qualifierCount = 0
-                    rowKeys.removeAll(keepingCapacity: true)
-                    for (q, (k, key)) in qualifierColumns.enumerated() where !isBlank(base + k) {
-                        let type = qualifierTypes[q]
-                        guard termed(&qualifierCells[q], { row in
-                            csvValue(row.cells[k], sheet, row, keyType: type == .any ? nil : type, text: sheet.columns[k].text, role: sheet.columns[k].title)
-                                .map { store.intern($0) }
-                        }) else { break fast }
-                        qualifierCount += 1
-                        if keysMayRepeat { rowKeys.append(key) }
-                    }
-                    if keysMayRepeat, Set(rowKeys).count < rowKeys.count { store.noteRepeatedQualifierKeys() }
-                    // Its paragraph's number is interned with the rows written (`CSVRowWriter`).
-                    let para = paragraph.map { Int32($0) } ?? StatementTable.noParagraph
-                    pending.append(row: r, document: document, paragraph: para, qualifiers: qualifierCount)
-                    fastSheetRows += 1
-                    continue rows
-                }
-                // The rows before it first: statements are added in row order.
-                writeFastRows()
-                flushCSVPending()
-                _ = importStatementRow(row(), c, sheet)
             }
         }
-        writeFastRows()
+        table.withCells { writeCSVRows(&walk, $0.bytes) }
+    }
+
+    mutating func writeCSVRows(_ walk: inout CSVWalk, _ bytes: UnsafeBufferPointer<UInt8>) {
+        let start = Clock.nanoseconds()
+        var batch = walk.batch
+        batch.write(into: &store, file: walk.file, walk, bytes)
+        walk.batch = batch
+        phases.add("sheets, statements, rows written", since: start)
+    }
+
+    /// A paragraph cell of plain digits (trimmed), as a number; nil for anything else
+    /// (which the full path reads, or reports).
+    static func csvDigits(_ cells: CSVCells, _ k: Int) -> Int? {
+        var n = 0
+        var seen = 0
+        for b in cells.bytes(k) where b != 0x20 && b != 0x09 {
+            guard (0x30...0x39).contains(b), seen < 9 else { return nil }
+            n = n * 10 + Int(b - 0x30)
+            seen += 1
+        }
+        return seen > 0 ? n : nil
+    }
+
+    /// Takes row `r` as the workers read it when nothing is left to read in order: no
+    /// name changed since, every cell read, not a claim, and nothing that is an error.
+    /// False, with nothing changed, otherwise (`takeRow` then looks at it cell by cell).
+    @inline(__always)
+    mutating func takeResolvedRow(_ r: Int, _ cells: CSVCells, _ rowNumber: UnsafeBufferPointer<Int32>, _ w: inout CSVWalk) -> Bool {
+        guard csvMemo.stamp == w.stamp, w.subjects[r] < Loader.csvBlank else { return false }
+        let base = r * cells.width
+        if w.speaker >= 0, !cells.isBlank(base + w.speaker) { return false }
+        if w.stance >= 0, !cells.isBlank(base + w.stance) { return false }
+        if r >= w.upper { w.moveTo(r) }
+        let width = w.columns.count
+        let at = (r - w.lower) * width
+        let words = UnsafeBufferPointer(start: w.words! + at, count: width)
+        guard words[1] < Loader.csvBlank else { return false }
+        // A predicate the sheet declares (in order, the first time a row names it) is
+        // found by its bytes.
+        var predicate = words[0]
+        if predicate == Loader.csvInOrder {
+            let bytes = cells.bytes(base + w.predicate)
+            if let known = w.predicates.lookup(bytes) {
+                predicate = known
+            } else {
+                guard let hit = w.caches[0].lookup(bytes), hit.stable, hit.word != Loader.csvInOrder else { return false }
+                predicate = hit.word
+                w.predicates.store(bytes, hit.word)
+            }
+        }
+        let document: EntityID
+        var paragraph = StatementTable.noParagraph
+        if w.source >= 0, words[2] != Loader.csvBlank {
+            guard words[2] != Loader.csvInOrder else { return false }
+            document = EntityID(Term(raw: words[2]).index)
+            if w.para >= 0, !cells.isBlank(base + w.para) {
+                if w.paragraphCount?.document != document { w.paragraphCount = (document, store.entities.paragraphs(Int(document))) }
+                guard let n = Loader.csvDigits(cells, base + w.para), n >= 1, n <= w.paragraphCount!.count ?? Int.max else { return false }
+                paragraph = Int32(n)
+            }
+        } else {
+            guard w.para < 0 || cells.isBlank(base + w.para), let d = w.sheetDocument else { return false }
+            document = d
+            paragraph = rowNumber[r]
+        }
+        for q in w.firstQualifier..<width where words[q] == Loader.csvInOrder { return false }
+        let effects = w.effects! + at
+        for k in 0..<width where effects[k] != 0 {
+            noteCSVEffect(CSVEffect(sheet: Int32(w.index), cell: base + w.columns[k].column, term: words[k], source: k == 2 && w.source >= 0))
+        }
+        if w.keysMayRepeat { w.rowKeys.removeAll(keepingCapacity: true) }
+        // Literals are interned when the batch is written.
+        for q in w.firstQualifier..<width where words[q] != Loader.csvBlank {
+            let key = w.qualifierColumns[q - w.firstQualifier].key
+            w.batch.keys.append(key)
+            w.batch.values.append(words[q])
+            if w.keysMayRepeat { w.rowKeys.append(key) }
+        }
+        w.batch.append(subject: w.subjects[r], predicate: predicate, object: words[1], line: rowNumber[r], document: document, paragraph: paragraph, part: w.part)
+        if w.keysMayRepeat, Set(w.rowKeys).count < w.rowKeys.count { store.noteRepeatedQualifierKeys() }
+        fastSheetRows += 1
+        return true
+    }
+
+    /// Takes row `r` cell by cell: each as the workers read it unless a name it depends on
+    /// changed since, else read in order as the full path reads it (making what a first
+    /// mention makes). False when the row must take the full path: a claim, or a cell whose
+    /// reading is an error (the full path then reads the row and reports it where it
+    /// always has).
+    mutating func takeRow(_ r: Int, _ cells: CSVCells, _ rowNumber: UnsafeBufferPointer<Int32>, _ w: inout CSVWalk) -> Bool {
+        let c = w.c
+        let index = w.index
+        let base = r * cells.width
+        let claimed = c.speaker.map { !cells.isBlank(base + $0) } == true || c.stance.map { !cells.isBlank(base + $0) } == true
+        guard !claimed, w.subjects[r] < Loader.csvBlank else { return false }
+        let resolved = w.resolved(r)
+        /// This row's term in column `c` of those read ahead, or nil when reading it is an error.
+        func term(_ c: Int, _ resolve: (inout Loader, CSVTable.Row) -> Term?) -> UInt32? {
+            let k = base + w.columns[c].column
+            let word = resolved.word(r, c)
+            if word != Loader.csvInOrder, !csvMemo.changed(cells, k, since: w.stamp) {
+                if resolved.effect(r, c) {
+                    var source = false
+                    if case .source = w.columns[c].role { source = true }
+                    noteCSVEffect(CSVEffect(sheet: Int32(w.index), cell: k, term: word, source: source))
+                }
+                return word
+            }
+            let bytes = cells.bytes(k)
+            let hit = w.caches[c].lookup(bytes)
+            if let hit, hit.stable || hit.stamp == csvMemo.stamp || !csvMemo.changed(cells, k, since: hit.stamp) {
+                return hit.word == Loader.csvInOrder ? nil : hit.word
+            }
+            flushCSVEffects()
+            let before = diagnostics
+            var read = Loader.csvInOrder
+            if let t = resolve(&self, csvSheets[index].table.row(r)), diagnostics.items.count == before.items.count, diagnostics.dropped == before.dropped {
+                read = t.raw
+            } else {
+                diagnostics = before
+            }
+            var stable = false
+            switch w.columns[c].role {
+            case .source, .predicate: stable = true
+            case .value: break
+            }
+            w.caches[c].store(bytes, read, stamp: csvMemo.stamp, stable: stable, replacing: hit?.index)
+            return read == Loader.csvInOrder ? nil : read
+        }
+        // A stance is read as failing here: its rows take the full path, which reports it.
+        let predicateWord = resolved.word(r, 0)
+        guard let p = predicateWord != Loader.csvInOrder ? predicateWord : term(0, { loader, row in
+                let sheet = loader.csvSheets[index]
+                return loader.csvPredicate(row.cells[c.predicate], sheet, row, stance: false).flatMap { loader.store.isStance($0) ? nil : Term(raw: UInt32($0)) }
+            }),
+            resolved.word(r, 1) != Loader.csvBlank,
+            let o = term(1, { loader, row in
+                let sheet = loader.csvSheets[index]
+                return loader.csvValue(row.cells[c.object], sheet, row, keyType: nil, text: sheet.columns[c.object].text, role: "object").map { loader.store.intern($0) }
+            })
+        else { return false }
+        let document: EntityID
+        var paragraph = StatementTable.noParagraph
+        if let s = c.source, resolved.word(r, 2) != Loader.csvBlank {
+            guard let d = term(2, { loader, row in loader.csvSource(row.cells[s], loader.csvSheets[index], row).map { Term(entity: $0) } }) else { return false }
+            document = EntityID(Term(raw: d).index)
+            if let k = c.para, !cells.isBlank(base + k) {
+                if w.paragraphCount?.document != document { w.paragraphCount = (document, store.entities.paragraphs(Int(document))) }
+                guard let n = Loader.csvDigits(cells, base + k), n >= 1, n <= w.paragraphCount!.count ?? Int.max else { return false }
+                paragraph = Int32(n)
+            }
+        } else {
+            // No source: the sheet itself, paragraph = row (a paragraph alone is an error).
+            guard c.para.map({ cells.isBlank(base + $0) }) ?? true else { return false }
+            if w.sheetDocument == nil { w.sheetDocument = sheetDocument(csvSheets[index]) }
+            document = w.sheetDocument!
+            paragraph = rowNumber[r]
+        }
+        let qualifierStart = w.batch.keys.count
+        w.rowKeys.removeAll(keepingCapacity: true)
+        for (q, (k, key)) in w.qualifierColumns.enumerated() where resolved.word(r, w.firstQualifier + q) != Loader.csvBlank {
+            guard let v = term(w.firstQualifier + q, { loader, row in
+                let type = loader.store.keys[Int(key)].valueType
+                let sheet = loader.csvSheets[index]
+                return loader.csvValue(row.cells[k], sheet, row, keyType: type == .any ? nil : type, text: sheet.columns[k].text, role: sheet.columns[k].title)
+                    .map { loader.store.intern($0) }
+            }) else {
+                w.batch.keys.count = qualifierStart
+                w.batch.values.count = qualifierStart
+                return false
+            }
+            w.batch.keys.append(key)
+            w.batch.values.append(v)
+            if w.keysMayRepeat { w.rowKeys.append(key) }
+        }
+        if w.keysMayRepeat, Set(w.rowKeys).count < w.rowKeys.count { store.noteRepeatedQualifierKeys() }
+        w.batch.append(subject: w.subjects[r], predicate: p, object: o, line: rowNumber[r], document: document, paragraph: paragraph, part: w.part)
+        fastSheetRows += 1
+        return true
     }
 
     /// A sheet's rows that the fast path takes, gathered in row order until they are
-    /// written: each row's number, its provenance, and where its qualifiers end (counted
-    /// from the first gathered row's). In memory of its own, room for every row of the
-    /// sheet made once (appending to four Arrays checked each one's uniqueness and room at
-    /// every row); freed by `free()`, after the last write.
-    struct CSVFastRows: @unchecked Sendable {
-        let rows: UnsafeMutablePointer<Int32>
-        let document: UnsafeMutablePointer<EntityID>
-        let paragraph: UnsafeMutablePointer<Int32>
-        let qualifierEnd: UnsafeMutablePointer<UInt32>
-        private(set) var count = 0
+    /// written (before any row the full path adds, and at the end), their terms final.
+    struct CSVRowBatch {
+        var subject = Scratch<UInt32>(capacity: 1024)
+        var predicate = Scratch<UInt32>(capacity: 1024)
+        var object = Scratch<UInt32>(capacity: 1024)
+        /// Where each row's qualifiers end, counted from the batch's first.
+        var qualifierEnd = Scratch<UInt32>(capacity: 1024)
+        var keys = Scratch<Int32>(capacity: 1024)
+        var values = Scratch<UInt32>(capacity: 1024)
+        var line = Scratch<Int32>(capacity: 1024)
+        var document = Scratch<EntityID>(capacity: 1024)
+        var paragraph = Scratch<Int32>(capacity: 1024)
+        /// The part whose literals a row's pending words index (`ResolvedLines.pendingKind`).
+        var part = Scratch<Int32>(capacity: 1024)
 
-        init(capacity: Int) {
-            let n = max(capacity, 1)
-            (rows, document, paragraph, qualifierEnd) = (.allocate(capacity: n), .allocate(capacity: n), .allocate(capacity: n), .allocate(capacity: n))
-        }
-
-        func free() {
-            rows.deallocate()
-            document.deallocate()
-            paragraph.deallocate()
-            qualifierEnd.deallocate()
+        /// Room for `rows` rows and as many qualifiers, before any growth.
+        mutating func reserve(_ rows: Int) {
+            subject.reserve(rows)
+            predicate.reserve(rows)
+            object.reserve(rows)
+            qualifierEnd.reserve(rows)
+            keys.reserve(rows)
+            values.reserve(rows)
+            line.reserve(rows)
+            document.reserve(rows)
+            paragraph.reserve(rows)
+            part.reserve(rows)
         }
 
         @inline(__always)
-        mutating func append(row: Int, document d: EntityID, paragraph p: Int32, qualifiers: Int) {
-            rows[count] = Int32(row)
-            document[count] = d
-            paragraph[count] = p
-            qualifierEnd[count] = (count == 0 ? 0 : qualifierEnd[count - 1]) + UInt32(qualifiers)
-            count += 1
+        mutating func append(subject s: UInt32, predicate p: UInt32, object o: UInt32, line l: Int32, document d: EntityID, paragraph n: Int32, part k: Int) {
+            part.append(Int32(k))
+            subject.append(s)
+            predicate.append(p)
+            object.append(o)
+            qualifierEnd.append(UInt32(keys.count))
+            line.append(l)
+            document.append(d)
+            paragraph.append(n)
         }
 
-        mutating func removeAll() { count = 0 }
-    }
-
-    /// Writes gathered fast rows into the store, on every core: by the time a row was
-    /// gathered, the term of each of its cells was known (`CSVTermSlots`, which only ever
-    /// go from unmet to a term), so a writer reads each row's terms from its cells'
-    /// numbers with nothing to resolve, and the statements are those of adding the rows
-    /// one by one.
-    struct CSVRowWriter: @unchecked Sendable {
-        struct Cells {
-            let ids: [Int32]
-            let terms: CSVTermSlots
-
-            init(_ column: CSVCellColumn) { (ids, terms) = (column.distinct.ids, column.terms) }
-
-            @inline(__always) func term(_ r: Int) -> UInt32 { terms[Int(ids[r])] }
-
-            /// Row r's term when its cell was read: not blank, and no error.
-            @inline(__always) func known(_ r: Int) -> UInt32? {
-                let g = Int(ids[r])
-                guard g >= 0 else { return nil }
-                let t = terms[g]
-                return t < CSVCellColumn.failed ? t : nil
-            }
-        }
-
-        let subject: Cells, predicate: Cells, object: Cells
-        let qualifiers: [(key: Int32, cells: Cells)]
-        let file: Int32
-
-        init(subject: CSVCellColumn, predicate: CSVCellColumn, object: CSVCellColumn, qualifiers: [(Int32, CSVCellColumn)], file: Int32) {
-            (self.subject, self.predicate, self.object) = (Cells(subject), Cells(predicate), Cells(object))
-            self.qualifiers = qualifiers.map { ($0.0, Cells($0.1)) }
-            self.file = file
-        }
-
-        /// Below this many rows, one worker: threads would cost more than they give.
-        static let parallelRows = 1 << 13
-
-        func write(_ pending: inout CSVFastRows, _ table: borrowing CSVTable, into store: inout FactStore) {
-            let n = pending.count
+        /// Adds the gathered rows to the store (their columns copied on every core) and
+        /// empties the batch: first their literals interned, in row order, one access to
+        /// the store for them all.
+        mutating func write(into store: inout FactStore, file: Int32, _ walk: CSVWalk, _ bytes: UnsafeBufferPointer<UInt8>) {
+            let n = subject.count
             guard n > 0 else { return }
-            let gathered = pending
-            store.internParagraphs(UnsafeBufferPointer(start: gathered.paragraph, count: n))
-            store.appendAsserted(rows: n, qualifiers: Int(gathered.qualifierEnd[n - 1]), file: file, { slots in
-                let parts = n < CSVRowWriter.parallelRows ? 1 : Parallel.cores * 4
-                Parallel.forEach(parts) { part in
-                    self.write(gathered, n * part / parts..<n * (part + 1) / parts, slots)
+            store.withTableAndLiterals { _, literals in
+                var q = 0
+                for i in 0..<n {
+                    let end = Int(qualifierEnd[i])
+                    let k = Int(part[i])
+                    while q < end {
+                        if values[q] >> 30 == ResolvedLines.pendingKind { values.base[q] = walk.term(values[q], in: k, bytes, &literals) }
+                        q += 1
+                    }
+                    if object[i] >> 30 == ResolvedLines.pendingKind { object.base[i] = walk.term(object[i], in: k, bytes, &literals) }
                 }
-            }, provenance: { k in (table.rowNumber[Int(gathered.rows[k])], gathered.document[k], gathered.paragraph[k]) })
-            pending.removeAll()
+            }
+            let rows = Shared(self)
+            store.internParagraphs(paragraph.buffer)
+            store.appendAsserted(rows: n, qualifiers: keys.count, file: file, { slots in
+                let parts = n < 1 << 13 ? 1 : Parallel.cores * 4
+                Parallel.forEach(parts) { k in
+                    let range = n * k / parts..<n * (k + 1) / parts
+                    let b = rows.batch
+                    for i in range {
+                        slots.subject[i] = Term(raw: b.subject[i])
+                        slots.predicate[i] = PredicateID(b.predicate[i])
+                        slots.object[i] = Term(raw: b.object[i])
+                        slots.qualifierEnd[i] = UInt32(slots.qualifierBase) + b.qualifierEnd[i]
+                    }
+                    let q = (range.isEmpty ? 0..<0 : Int(range.lowerBound == 0 ? 0 : b.qualifierEnd[range.lowerBound - 1])..<Int(b.qualifierEnd[range.upperBound - 1]))
+                    for j in q {
+                        slots.keys[j] = b.keys[j]
+                        slots.values[j] = Term(raw: b.values[j])
+                    }
+                }
+            }, provenance: { k in (rows.batch.line[k], rows.batch.document[k], rows.batch.paragraph[k]) })
+            (subject.count, predicate.count, object.count, qualifierEnd.count) = (0, 0, 0, 0)
+            (keys.count, values.count, line.count, document.count, paragraph.count, part.count) = (0, 0, 0, 0, 0, 0)
         }
 
-        private func write(_ rows: CSVFastRows, _ range: Range<Int>, _ slots: FactStore.AssertedSlots) {
-            var at = range.lowerBound == 0 ? 0 : Int(rows.qualifierEnd[range.lowerBound - 1])
-            for k in range {
-                let r = Int(rows.rows[k])
-                slots.subject[k] = Term(raw: subject.term(r))
-                slots.predicate[k] = PredicateID(predicate.term(r))
-                slots.object[k] = Term(raw: object.term(r))
-                for (key, cells) in qualifiers {
-                    guard let t = cells.known(r) else { continue }
-                    slots.keys[at] = key
-                    slots.values[at] = Term(raw: t)
-                    at += 1
-                }
-                slots.qualifierEnd[k] = UInt32(slots.qualifierBase + at)
-            }
+        func free() {
+            subject.free()
+            predicate.free()
+            object.free()
+            qualifierEnd.free()
+            keys.free()
+            values.free()
+            line.free()
+            document.free()
+            paragraph.free()
+            part.free()
+        }
+
+        /// The batch as the writers read it (its storage is not changed while they run).
+        private struct Shared: @unchecked Sendable {
+            let batch: CSVRowBatch
+            init(_ batch: CSVRowBatch) { self.batch = batch }
         }
     }
 }

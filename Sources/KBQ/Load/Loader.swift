@@ -22,7 +22,10 @@ public struct Loader {
     /// Spreadsheets, read in pass 1 and imported in pass 2.
     var csvSheets: [CSVSheet] = []
     var csvMemo = CSVMemo()
-    var csvPending: [CSVPending] = []
+    /// What taken sheet cells remembered, not yet written into `csvMemo`, and the memos'
+    /// stamp when the first of them was noted.
+    var csvEffects: [CSVEffect] = []
+    var csvEffectsStamp = 0
     /// Sheet rows the fast path made statements of (tests count them).
     var fastSheetRows = 0
     var currentRDFPath = ""
