@@ -177,7 +177,12 @@ extension Loader {
             return ResolvedLines.pendingKind << 30 | UInt32(out.literals.count - 1)
         }
 
-        private mutating func pending(_ v: Value) -> UInt32 {
+        /// An integer or a date to intern.
+        private mutating func pending(_ key: LiteralTable.Key) -> UInt32 {
+            pending(key, UnsafeBufferPointer(start: nil, count: 0))
+        }
+
+        private mutating func pending(value v: Value) -> UInt32 {
             out.values.append(v)
             out.literals.append(ResolvedLines.PendingLiteral(key: .integer(0), start: out.values.count - 1, length: -1))
             return ResolvedLines.pendingKind << 30 | UInt32(out.literals.count - 1)
@@ -185,7 +190,7 @@ extension Loader {
 
         /// A string literal of cell `k`'s text (all of it, as `csvValue` keeps it).
         private mutating func string(_ k: Int) -> UInt32 {
-            if cells.forms[k] == .escaped { return pending(.string(snapshot.table.text(k))) }
+            if cells.forms[k] == .escaped { return pending(value: .string(snapshot.table.text(k))) }
             let b = cells.bytes(k)
             return pending(.string(b), b)
         }
@@ -242,15 +247,17 @@ extension Loader {
         /// or date, and text that no entity may be called by; nil for anything else.
         private mutating func quickValue(_ k: Int, _ t: UnsafeBufferPointer<UInt8>, _ at: Int, keyType: ValueType?) -> UInt32? {
             guard t.count == cells.bytes(k).count else { return nil }
-            let none = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
             switch keyType {
             case .date?:
                 // As `csvReading`: a date, or a year of four digits.
-                if let d = Loader.plainDate(t) { return pending(.date(d), none) }
-                if t.count == 4, let y = Loader.plainInteger(t), y >= 0 { return pending(.date(DateValue(year: y)), none) }
-                return nil
+                switch Loader.csvNumber(t) {
+                case .date(let d)?: return pending(.date(d))
+                case .integer(let y)? where t.count == 4 && y >= 0: return pending(.date(DateValue(year: y)))
+                default: return nil
+                }
             case .integer?:
-                return Loader.plainInteger(t).map { pending(.integer($0), none) }
+                guard case .integer(let n)? = Loader.csvNumber(t) else { return nil }
+                return pending(.integer(n))
             case nil, .entity?:
                 break
             default:
@@ -266,9 +273,11 @@ extension Loader {
             // No entity is called so, and no memo holds it: an entity to make, or an error.
             if keyType == .entity { return csvInOrder }
             if !letter {
-                if let n = Loader.plainInteger(t) { return pending(.integer(n), none) }
-                if let d = Loader.plainDate(t) { return pending(.date(d), none) }
-                return nil
+                switch Loader.csvNumber(t) {
+                case .integer(let n)?: return pending(.integer(n))
+                case .date(let d)?: return pending(.date(d))
+                default: return nil
+                }
             }
             // Text, unless a keyword literal or written as a name (made in order).
             guard !t.elementsEqual("unknown".utf8), !t.elementsEqual("none".utf8), !t.contains(UInt8(ascii: "-")), !t.contains(UInt8(ascii: ".")),
@@ -297,43 +306,23 @@ extension Loader {
             case .value(.string):
                 return string(k)
             case .value(.integer(let n)):
-                return pending(.integer(n), UnsafeBufferPointer(start: nil, count: 0))
+                return pending(.integer(n))
             case .value(.date(let d)):
-                return pending(.date(d), UnsafeBufferPointer(start: nil, count: 0))
+                return pending(.date(d))
             case .value(let v):
-                return pending(v)
+                return pending(value: v)
             }
         }
     }
 
-    /// An integer as `Int` reads one with no '+': an optional '-' and up to 18 digits.
-    static func plainInteger(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
-        let negative = b.first == UInt8(ascii: "-")
-        let digits = negative ? b.dropFirst() : b[...]
-        guard !digits.isEmpty, digits.count <= 18 else { return nil }
-        var n = 0
-        for d in digits {
-            guard (0x30...0x39).contains(d) else { return nil }
-            n = n * 10 + Int(d - 0x30)
-        }
-        return negative ? -n : n
-    }
-
-    /// `YYYY-MM` or `YYYY-MM-DD` in digits, as `DateValue(parsing:)` reads it (a year
-    /// alone is an integer).
-    static func plainDate(_ b: UnsafeBufferPointer<UInt8>) -> DateValue? {
-        guard b.count == 7 || b.count == 10, b[4] == UInt8(ascii: "-"), b.count == 7 || b[7] == UInt8(ascii: "-") else { return nil }
-        func number(_ r: Range<Int>) -> Int? {
-            var n = 0
-            for i in r {
-                guard (0x30...0x39).contains(b[i]) else { return nil }
-                n = n * 10 + Int(b[i] - 0x30)
-            }
-            return n
-        }
-        guard let y = number(0..<4), let m = number(5..<7), (1...12).contains(m) else { return nil }
-        guard b.count == 10 else { return DateValue(year: y, month: m) }
-        guard let d = number(8..<10), (1...DateValue.daysIn(month: m, year: y)).contains(d) else { return nil }
-        return DateValue(year: y, month: m, day: d)
+    /// A cell's trimmed bytes when they are a number as `.kb` text writes one bare
+    /// (`FastLine.Cursor.number`): an integer (an optional '-' and up to 18 digits, as
+    /// `Int` reads one with no '+') or a date (`YYYY-MM`, `YYYY-MM-DD`, as
+    /// `DateValue(parsing:)` reads one), and nothing after it.
+    static func csvNumber(_ t: UnsafeBufferPointer<UInt8>) -> FastLine.Object? {
+        guard !t.isEmpty else { return nil }
+        var cursor = FastLine.Cursor(b: t, i: 0)
+        guard let number = cursor.number(), cursor.i == t.count else { return nil }
+        return number
     }
 }

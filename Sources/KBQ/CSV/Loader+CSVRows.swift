@@ -121,7 +121,8 @@ extension Loader {
         var subjects = [UInt32](repeating: Loader.csvInOrder, count: table.rowCount)
         table.withCells { cells in
             for (c, k) in columns.enumerated() {
-                var cache = CSVCellCache()
+                // Off with the fast path, so that the full path reads every row itself.
+                var cache: CSVCellCache? = parts.isEmpty ? nil : CSVCellCache()
                 var part = 0
                 for r in 0..<table.rowCount {
                     let cell = r * table.columns + k
@@ -136,7 +137,7 @@ extension Loader {
                         }
                     }
                     let bytes = cells.bytes(cell)
-                    if fast.enabled, let hit = cache.lookup(bytes) {
+                    if let hit = cache?.lookup(bytes) {
                         if c == 0 { subjects[r] = hit.word }
                         continue
                     }
@@ -156,7 +157,7 @@ extension Loader {
                     }
                     let word = found.map { Term(entity: $0).raw } ?? Loader.csvInOrder
                     // Remembered (found or made), or left to report: either way it holds.
-                    cache.store(bytes, word, stamp: csvMemo.stamp, stable: true, replacing: nil)
+                    cache?.store(bytes, word, stamp: csvMemo.stamp, stable: true, replacing: nil)
                     if c == 0 { subjects[r] = word }
                 }
             }
@@ -224,15 +225,25 @@ extension Loader {
             (lower, upper, words, effects) = (p.rows.lowerBound, p.rows.upperBound, p.words.baseAddress, p.effects.baseAddress)
         }
 
-        /// A resolved word of part `k` as a term: a pending literal interned (in row order,
-        /// as the full path interns it).
+
+        /// Whether row `r` may be taken without the full path: not a claim, and its subject
+        /// read (else the full path reports it). Mutating, though it changes nothing: a
+        /// plain method was called on a copy of the walk, its arrays retained and released
+        /// at every row.
         @inline(__always)
-        func term(_ w: UInt32, in k: Int, _ file: UnsafeBufferPointer<UInt8>, _ literalTable: inout LiteralTable) -> UInt32 {
-            guard w >> 30 == ResolvedLines.pendingKind else { return w }
-            let literal = parts[k].literals[Int(w & Term.indexMask)]
-            if literal.length < 0 { return Term(literal: literalTable.intern(parts[k].values[literal.start])).raw }
-            return Term(literal: literalTable.intern(literal.key, text: UnsafeBufferPointer(start: file.baseAddress! + literal.start, count: Int(literal.length)))).raw
+        mutating func mayTake(_ r: Int, _ cells: CSVCells) -> Bool {
+            let base = r * cells.width
+            return subjects[r] < Loader.csvBlank && (speaker < 0 || cells.isBlank(base + speaker)) && (stance < 0 || cells.isBlank(base + stance))
         }
+    }
+
+    /// A resolved word of `part` as a term: a pending literal interned.
+    @inline(__always)
+    static func csvTerm(_ w: UInt32, _ part: CSVResolvedRows, _ file: UnsafeBufferPointer<UInt8>, _ literals: inout LiteralTable) -> UInt32 {
+        guard w >> 30 == ResolvedLines.pendingKind else { return w }
+        let literal = part.literals[Int(w & Term.indexMask)]
+        if literal.length < 0 { return Term(literal: literals.intern(part.values[literal.start])).raw }
+        return Term(literal: literals.intern(literal.key, text: UnsafeBufferPointer(start: file.baseAddress! + literal.start, count: Int(literal.length)))).raw
     }
 
     mutating func importStatementRows(_ index: Int, _ c: StatementColumns, subjects: [UInt32]) {
@@ -278,7 +289,9 @@ extension Loader {
         table.withCells { cells in
             table.rowNumber.withUnsafeBufferPointer { rowNumber in
                 for r in 0..<table.rowCount {
-                    if !parts.isEmpty, takeResolvedRow(r, cells, rowNumber, &walk) || takeRow(r, cells, rowNumber, &walk) { continue }
+                    if !parts.isEmpty, walk.mayTake(r, cells), takeResolvedRow(r, cells, rowNumber, &walk) || takeRow(r, cells, rowNumber, &walk) {
+                        continue
+                    }
                     // The rows before it first: statements are added in row order.
                     writeCSVRows(&walk, cells.bytes)
                     flushCSVEffects()
@@ -291,9 +304,7 @@ extension Loader {
 
     mutating func writeCSVRows(_ walk: inout CSVWalk, _ bytes: UnsafeBufferPointer<UInt8>) {
         let start = Clock.nanoseconds()
-        var batch = walk.batch
-        batch.write(into: &store, file: walk.file, walk, bytes)
-        walk.batch = batch
+        walk.batch.write(into: &store, file: walk.file, parts: walk.parts, bytes)
         phases.add("sheets, statements, rows written", since: start)
     }
 
@@ -310,15 +321,33 @@ extension Loader {
         return seen > 0 ? n : nil
     }
 
-    /// Takes row `r` as the workers read it when nothing is left to read in order: no
-    /// name changed since, every cell read, not a claim, and nothing that is an error.
-    /// False, with nothing changed, otherwise (`takeRow` then looks at it cell by cell).
+    /// Row `r`'s document and paragraph when the fast path can tell them: its source's
+    /// Document (`source`, nil when the source cell is blank) with its para cell, or the
+    /// sheet itself (made before the walk when a row needs it) and the row's number; nil
+    /// when the full path must read them (a paragraph that is not a number, past the
+    /// document's end, or without a source).
+    mutating func fastProvenance(
+        _ r: Int, source: EntityID?, _ cells: CSVCells, _ rowNumber: UnsafeBufferPointer<Int32>, _ w: inout CSVWalk
+    ) -> (document: EntityID, paragraph: Int32)? {
+        let para = w.para >= 0 && !cells.isBlank(r * cells.width + w.para) ? r * cells.width + w.para : nil
+        guard let document = source else {
+            guard para == nil, let sheet = w.sheetDocument else { return nil }
+            return (sheet, rowNumber[r])
+        }
+        guard let k = para else { return (document, StatementTable.noParagraph) }
+        if w.paragraphCount?.document != document { w.paragraphCount = (document, store.entities.paragraphs(Int(document))) }
+        guard let n = Loader.csvDigits(cells, k), n >= 1, n <= w.paragraphCount!.count ?? Int.max else { return nil }
+        return (document, Int32(n))
+    }
+
+    /// Takes row `r` (`CSVWalk.mayTake`) as the workers read it when nothing is left to
+    /// read in order: no name changed since, every cell read, and nothing that is an
+    /// error. False, with nothing changed, otherwise (`takeRow` then looks at it cell by
+    /// cell).
     @inline(__always)
     mutating func takeResolvedRow(_ r: Int, _ cells: CSVCells, _ rowNumber: UnsafeBufferPointer<Int32>, _ w: inout CSVWalk) -> Bool {
-        guard csvMemo.stamp == w.stamp, w.subjects[r] < Loader.csvBlank else { return false }
+        guard csvMemo.stamp == w.stamp else { return false }
         let base = r * cells.width
-        if w.speaker >= 0, !cells.isBlank(base + w.speaker) { return false }
-        if w.stance >= 0, !cells.isBlank(base + w.stance) { return false }
         if r >= w.upper { w.moveTo(r) }
         let width = w.columns.count
         let at = (r - w.lower) * width
@@ -337,21 +366,12 @@ extension Loader {
                 w.predicates.store(bytes, hit.word)
             }
         }
-        let document: EntityID
-        var paragraph = StatementTable.noParagraph
+        var source: EntityID? = nil
         if w.source >= 0, words[2] != Loader.csvBlank {
             guard words[2] != Loader.csvInOrder else { return false }
-            document = EntityID(Term(raw: words[2]).index)
-            if w.para >= 0, !cells.isBlank(base + w.para) {
-                if w.paragraphCount?.document != document { w.paragraphCount = (document, store.entities.paragraphs(Int(document))) }
-                guard let n = Loader.csvDigits(cells, base + w.para), n >= 1, n <= w.paragraphCount!.count ?? Int.max else { return false }
-                paragraph = Int32(n)
-            }
-        } else {
-            guard w.para < 0 || cells.isBlank(base + w.para), let d = w.sheetDocument else { return false }
-            document = d
-            paragraph = rowNumber[r]
+            source = EntityID(Term(raw: words[2]).index)
         }
+        guard let (document, paragraph) = fastProvenance(r, source: source, cells, rowNumber, &w) else { return false }
         for q in w.firstQualifier..<width where words[q] == Loader.csvInOrder { return false }
         let effects = w.effects! + at
         for k in 0..<width where effects[k] != 0 {
@@ -371,17 +391,15 @@ extension Loader {
         return true
     }
 
-    /// Takes row `r` cell by cell: each as the workers read it unless a name it depends on
-    /// changed since, else read in order as the full path reads it (making what a first
-    /// mention makes). False when the row must take the full path: a claim, or a cell whose
-    /// reading is an error (the full path then reads the row and reports it where it
-    /// always has).
+    /// Takes row `r` (`CSVWalk.mayTake`) cell by cell: each as the workers read it unless
+    /// a name it depends on changed since, else read in order as the full path reads it
+    /// (making what a first mention makes). False when the row must take the full path: a
+    /// cell whose reading is an error (the full path then reads the row and reports it
+    /// where it always has).
     mutating func takeRow(_ r: Int, _ cells: CSVCells, _ rowNumber: UnsafeBufferPointer<Int32>, _ w: inout CSVWalk) -> Bool {
         let c = w.c
         let index = w.index
         let base = r * cells.width
-        let claimed = c.speaker.map { !cells.isBlank(base + $0) } == true || c.stance.map { !cells.isBlank(base + $0) } == true
-        guard !claimed, w.subjects[r] < Loader.csvBlank else { return false }
         let resolved = w.resolved(r)
         /// This row's term in column `c` of those read ahead, or nil when reading it is an error.
         func term(_ c: Int, _ resolve: (inout Loader, CSVTable.Row) -> Term?) -> UInt32? {
@@ -428,23 +446,13 @@ extension Loader {
                 return loader.csvValue(row.cells[c.object], sheet, row, keyType: nil, text: sheet.columns[c.object].text, role: "object").map { loader.store.intern($0) }
             })
         else { return false }
-        let document: EntityID
-        var paragraph = StatementTable.noParagraph
+        var source: EntityID? = nil
         if let s = c.source, resolved.word(r, 2) != Loader.csvBlank {
             guard let d = term(2, { loader, row in loader.csvSource(row.cells[s], loader.csvSheets[index], row).map { Term(entity: $0) } }) else { return false }
-            document = EntityID(Term(raw: d).index)
-            if let k = c.para, !cells.isBlank(base + k) {
-                if w.paragraphCount?.document != document { w.paragraphCount = (document, store.entities.paragraphs(Int(document))) }
-                guard let n = Loader.csvDigits(cells, base + k), n >= 1, n <= w.paragraphCount!.count ?? Int.max else { return false }
-                paragraph = Int32(n)
-            }
-        } else {
-            // No source: the sheet itself, paragraph = row (a paragraph alone is an error).
-            guard c.para.map({ cells.isBlank(base + $0) }) ?? true else { return false }
-            if w.sheetDocument == nil { w.sheetDocument = sheetDocument(csvSheets[index]) }
-            document = w.sheetDocument!
-            paragraph = rowNumber[r]
+            source = EntityID(Term(raw: d).index)
         }
+        // No source: the sheet itself, paragraph = row (a paragraph alone is an error).
+        guard let (document, paragraph) = fastProvenance(r, source: source, cells, rowNumber, &w) else { return false }
         let qualifierStart = w.batch.keys.count
         w.rowKeys.removeAll(keepingCapacity: true)
         for (q, (k, key)) in w.qualifierColumns.enumerated() where resolved.word(r, w.firstQualifier + q) != Loader.csvBlank {
@@ -513,19 +521,19 @@ extension Loader {
         /// Adds the gathered rows to the store (their columns copied on every core) and
         /// empties the batch: first their literals interned, in row order, one access to
         /// the store for them all.
-        mutating func write(into store: inout FactStore, file: Int32, _ walk: CSVWalk, _ bytes: UnsafeBufferPointer<UInt8>) {
+        mutating func write(into store: inout FactStore, file: Int32, parts: [CSVResolvedRows], _ bytes: UnsafeBufferPointer<UInt8>) {
             let n = subject.count
             guard n > 0 else { return }
             store.withTableAndLiterals { _, literals in
                 var q = 0
                 for i in 0..<n {
                     let end = Int(qualifierEnd[i])
-                    let k = Int(part[i])
+                    // (The part only for a word to intern: taking it retains it.)
                     while q < end {
-                        if values[q] >> 30 == ResolvedLines.pendingKind { values.base[q] = walk.term(values[q], in: k, bytes, &literals) }
+                        if values[q] >> 30 == ResolvedLines.pendingKind { values.base[q] = Loader.csvTerm(values[q], parts[Int(part[i])], bytes, &literals) }
                         q += 1
                     }
-                    if object[i] >> 30 == ResolvedLines.pendingKind { object.base[i] = walk.term(object[i], in: k, bytes, &literals) }
+                    if object[i] >> 30 == ResolvedLines.pendingKind { object.base[i] = Loader.csvTerm(object[i], parts[Int(part[i])], bytes, &literals) }
                 }
             }
             let rows = Shared(self)
