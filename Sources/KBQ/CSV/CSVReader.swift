@@ -26,18 +26,22 @@ struct CSVTable {
     var header: [Cell]
     /// The data rows' cells, `columns` to a row, kept as places in the file (no String a
     /// cell: a million-row sheet has millions): where each starts and ends, quotes
-    /// included, and how it is written.
+    /// included, and how it is written. A row's first byte is its first cell's start, and
+    /// its number is known from its index (`number(ofRow:)`), so neither is kept.
     var cellStart: [UInt32] = []
     var cellEnd: [UInt32] = []
     var cellForm: [Form] = []
-    var rowNumber: [Int32] = []
-    var rowStart: [UInt32] = []
     var columns: Int { header.count }
-    var rowCount: Int { rowNumber.count }
+    var rowCount: Int { columns == 0 ? 0 : cellStart.count / columns }
+
+    /// Data row `r`'s number as a spreadsheet counts it: the header is row 1, and every
+    /// row after it counts (blank lines are skipped, a cell over several lines is in one).
+    @inline(__always)
+    static func number(ofRow r: Int) -> Int32 { Int32(truncatingIfNeeded: r + 2) }
 
     /// Row `r` with its cells' texts, for the paths that want Strings.
     func row(_ r: Int) -> Row {
-        Row(cells: (r * columns..<(r + 1) * columns).map(cell), number: Int(rowNumber[r]), start: Int(rowStart[r]))
+        Row(cells: (r * columns..<(r + 1) * columns).map(cell), number: Int(CSVTable.number(ofRow: r)), start: Int(cellStart[r * columns]))
     }
 
     /// Every data row, made as it is reached.
@@ -102,68 +106,63 @@ struct CSVTable {
     /// A `.tsv` file is tab-separated; anything else, comma-separated.
     static func isSheet(_ path: String) -> Bool { path.hasSuffix(".csv") || path.hasSuffix(".tsv") }
 
-    /// The cells of some rows, as `read` finds them (before the header is taken out), in
-    /// buffers of their own: appending to five Arrays checked each one's uniqueness and
-    /// capacity per cell, most of the time of splitting a sheet of short cells. Freed by
-    /// `free()`, once copied out.
-    struct Rows: @unchecked Sendable {
-        var cellStart: Growable<UInt32>
-        var cellEnd: Growable<UInt32>
-        var cellForm: Growable<Form>
-        var rowNumber: Growable<Int32>
-        var rowStart: Growable<UInt32>
-        var cellCount: Int { cellStart.count }
-
-        /// Room for `cells` cells (and a row per four of them) before the first growth.
-        init(cells: Int = 16) {
-            cellStart = Growable(capacity: cells)
-            cellEnd = Growable(capacity: cells)
-            cellForm = Growable(capacity: cells)
-            rowNumber = Growable(capacity: cells / 4)
-            rowStart = Growable(capacity: cells / 4)
-        }
-
-        func free() {
-            cellStart.free()
-            cellEnd.free()
-            cellForm.free()
-            rowNumber.free()
-            rowStart.free()
-        }
-    }
-
-    /// Values appended to memory of its own, which doubles when full; freed by `free()`.
-    /// (A plain struct: the owner frees it exactly once, after its last read.)
-    struct Growable<T: BitwiseCopyable> {
-        private(set) var base: UnsafeMutablePointer<T>
+    /// Where `readRows` puts the cells it finds. A data part's sink is its place in the
+    /// table's own arrays, of a size no part can exceed (`cellBound`): the cells are
+    /// written once, where they stay (written to buffers of each part's own and then
+    /// copied, they took twice their memory's pages, a good part of reading a sheet). A
+    /// sink that `grows` (the header's) owns its memory, freed by `free()`.
+    struct CellSink {
+        private(set) var starts: UnsafeMutablePointer<UInt32>
+        private(set) var ends: UnsafeMutablePointer<UInt32>
+        private(set) var forms: UnsafeMutablePointer<Form>
+        private(set) var capacity: Int
+        let grows: Bool
+        /// Cells found, including any past `capacity` that were not written.
         private(set) var count = 0
-        private var capacity: Int
 
-        init(capacity: Int) {
-            self.capacity = max(capacity, 4)
-            base = .allocate(capacity: self.capacity)
+        init(starts: UnsafeMutablePointer<UInt32>, ends: UnsafeMutablePointer<UInt32>, forms: UnsafeMutablePointer<Form>, capacity: Int) {
+            (self.starts, self.ends, self.forms, self.capacity, grows) = (starts, ends, forms, capacity, false)
         }
 
-        @inline(__always) mutating func append(_ value: T) {
-            if count == capacity { grow() }
-            base[count] = value
+        init(growing capacity: Int) {
+            (starts, ends, forms, self.capacity, grows) = (.allocate(capacity: capacity), .allocate(capacity: capacity), .allocate(capacity: capacity), capacity, true)
+        }
+
+        /// More cells were found than there was room for (never, when the room is
+        /// `cellBound`'s): what was written is not the part.
+        var overflowed: Bool { count > capacity }
+
+        @inline(__always) mutating func append(_ start: Int, _ end: Int, _ form: Form) {
+            if count == capacity, grows { grow() }
+            if count < capacity {
+                starts[count] = UInt32(truncatingIfNeeded: start)
+                ends[count] = UInt32(truncatingIfNeeded: end)
+                forms[count] = form
+            }
             count += 1
         }
 
-        @inline(__always) subscript(_ k: Int) -> T { base[k] }
-        var last: T? { count == 0 ? nil : base[count - 1] }
-        var buffer: UnsafeBufferPointer<T> { UnsafeBufferPointer(start: base, count: count) }
-        var array: [T] { Array(buffer) }
-
-        private mutating func grow() {
-            let bigger = UnsafeMutablePointer<T>.allocate(capacity: capacity * 2)
-            bigger.moveInitialize(from: base, count: count)
-            base.deallocate()
-            base = bigger
-            capacity *= 2
+        /// Cell `k`'s start and end, if it was written.
+        func place(_ k: Int) -> (start: Int, end: Int)? {
+            k >= 0 && k < min(count, capacity) ? (Int(starts[k]), Int(ends[k])) : nil
         }
 
-        func free() { base.deallocate() }
+        private mutating func grow() {
+            let bigger = capacity * 2
+            let (s, e, f) = (UnsafeMutablePointer<UInt32>.allocate(capacity: bigger), UnsafeMutablePointer<UInt32>.allocate(capacity: bigger), UnsafeMutablePointer<Form>.allocate(capacity: bigger))
+            s.moveInitialize(from: starts, count: count)
+            e.moveInitialize(from: ends, count: count)
+            f.moveInitialize(from: forms, count: count)
+            free()
+            (starts, ends, forms, capacity) = (s, e, f, bigger)
+        }
+
+        func free() {
+            guard grows else { return }
+            starts.deallocate()
+            ends.deallocate()
+            forms.deallocate()
+        }
     }
 
     /// Reads rows from `i`, the start of a row, numbering them after `number`, until the
@@ -172,7 +171,7 @@ struct CSVTable {
     /// where it stopped.
     static func readRows(
         _ b: UnsafeBufferPointer<UInt8>, from start: Int, stop: Int? = nil, number: inout Int32, cells expected: inout Int?,
-        separator: UInt8, into rows: inout Rows, _ error: (String, Int, Int) -> Diagnostic
+        separator: UInt8, into rows: inout CellSink, _ error: (String, Int, Int) -> Diagnostic
     ) throws(Diagnostic) -> Int {
         var i = start
         let end = min(b.count, stop ?? Int.max)
@@ -185,7 +184,7 @@ struct CSVTable {
                 continue
             }
             number += 1
-            let firstCell = rows.cellCount
+            let firstCell = rows.count
             while true {
                 let cellStart = i
                 var form = Form.bare
@@ -219,9 +218,7 @@ struct CSVTable {
                         i += 1
                     }
                 }
-                rows.cellStart.append(UInt32(cellStart))
-                rows.cellEnd.append(UInt32(i))
-                rows.cellForm.append(form)
+                rows.append(cellStart, i, form)
                 if i < b.count, b[i] == separator {
                     i += 1
                     continue
@@ -229,15 +226,15 @@ struct CSVTable {
                 break
             }
             if i < b.count { i += b[i] == 0x0D && i + 1 < b.count && b[i + 1] == 0x0A ? 2 : 1 }
-            let cells = rows.cellCount - firstCell
+            let cells = rows.count - firstCell
             if let expected, cells != expected {
                 // As a row's k-th cell: the first one too many, or the last one there is.
-                let at = cells > expected ? Int(rows.cellStart[firstCell + expected]) : max(Int(rows.cellEnd.last!), Int(rows.cellStart.last!) + 1) - 1
+                let extra = rows.place(firstCell + expected).map(\.start)
+                let last = rows.place(rows.count - 1).map { max($0.end, $0.start + 1) - 1 }
+                let at = (cells > expected ? extra : last) ?? rowStart
                 throw error("row \(number) has \(cells) cells where the header names \(expected) columns", at, 1)
             }
             expected = cells
-            rows.rowNumber.append(number)
-            rows.rowStart.append(UInt32(rowStart))
         }
         return i
     }
@@ -256,125 +253,168 @@ struct CSVTable {
         func error(_ message: String, _ at: Int, _ length: Int) -> Diagnostic {
             Diagnostic(.error, message, source: source, range: at..<min(b.count, at + length))
         }
-        // The header first (its cell count checks every other row), then the data rows: on
-        // every core when the sheet is large and that can be done, else on this thread.
-        var header = Rows()
+        // The header first (its cell count checks every other row), then the data rows.
+        var header = CellSink(growing: 16)
+        defer { header.free() }
         var number: Int32 = 0
         var cells: Int? = nil
-        var data: [Rows] = []
-        // The parts' rows numbered from 1 each, plus this (the header is row 1).
-        var firstNumber: [Int32] = []
-        defer {
-            header.free()
-            for part in data { part.free() }
-        }
+        var afterHeader = 0
         try b.withUnsafeBufferPointer { (b: UnsafeBufferPointer<UInt8>) throws(Diagnostic) in
-            var afterHeader = b.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+            afterHeader = b.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
             while number == 0, afterHeader < b.count {
                 afterHeader = try readRows(b, from: afterHeader, stop: afterHeader + 1, number: &number, cells: &cells, separator: separator, into: &header, error)
             }
-            guard let headerCells = cells else { return }
-            if b.count >= parallelFrom, let parts = readInParallel(b, from: afterHeader, cells: headerCells, separator: separator) {
-                data = parts
-                var first: Int32 = 1
-                for part in parts {
-                    firstNumber.append(first)
-                    first += Int32(part.rowNumber.count)
-                }
-                return
-            }
-            // Numbered on from the header (an error names its true row).
-            data = [Rows(cells: (b.count - afterHeader) / 4)]
-            var count: Int? = headerCells
-            _ = try readRows(b, from: afterHeader, number: &number, cells: &count, separator: separator, into: &data[0], error)
-            firstNumber = [0]
         }
-        guard number > 0, cells != nil else { throw error("the sheet is empty: its first row names its columns", 0, 0) }
+        guard number > 0, let width = cells else { throw error("the sheet is empty: its first row names its columns", 0, 0) }
         var table = CSVTable(source: source, header: [])
-        (table.cellStart, table.cellEnd, table.cellForm, table.rowStart) = (header.cellStart.array, header.cellEnd.array, header.cellForm.array, header.rowStart.array)
-        table.header = table.cellStart.indices.map { k in
+        let headerCells = 0..<header.count
+        (table.cellStart, table.cellEnd, table.cellForm) = (headerCells.map { header.starts[$0] }, headerCells.map { header.ends[$0] }, headerCells.map { header.forms[$0] })
+        table.header = headerCells.map { k in
             let c = table.cell(k)
             return Cell(text: c.text.trimmingSpaces, range: c.range)
         }
-        table.cellStart = joined(data.map(\.cellStart.buffer))
-        table.cellEnd = joined(data.map(\.cellEnd.buffer))
-        table.cellForm = joined(data.map(\.cellForm.buffer))
-        table.rowStart = joined(data.map(\.rowStart.buffer))
-        table.rowNumber = joined(data.map(\.rowNumber.buffer), adding: firstNumber)
+        (table.cellStart, table.cellEnd, table.cellForm) = try readData(
+            b, from: afterHeader, width: width, headerNumber: number, separator: separator, parallel: b.count >= parallelFrom, error)
         return table
     }
 
-    /// The parts' values one after the other, copied once, each part by a worker of its own
-    /// when the whole is large: the copy of a 1M-row sheet's cells (and the new pages'
-    /// faults) was a fifth of reading it.
-    private static func joined<T: BitwiseCopyable>(_ parts: [UnsafeBufferPointer<T>]) -> [T] {
-        joined(parts) { target, part, _ in target.initialize(from: part.baseAddress!, count: part.count) }
+    /// The most cells `bytes` can hold: every cell but a file's last ends at a separator or
+    /// a line end (a quoted cell, after its closing quote), a byte of its own.
+    static func cellBound(_ bytes: UnsafeBufferPointer<UInt8>, separator: UInt8) -> Int {
+        count(bytes, separator, 0x0A, 0x0D) + 1
     }
 
-    /// Row numbers joined, part k's each plus `adding[k]`.
-    private static func joined(_ parts: [UnsafeBufferPointer<Int32>], adding: [Int32]) -> [Int32] {
-        joined(parts) { target, part, k in
-            for i in part.indices { (target + i).initialize(to: part[i] + adding[k]) }
+    /// How many of `bytes` are `a`, `b` or `c`, eight bytes at a time (a byte loop is not
+    /// vectorised, and took a tenth of a large load's time).
+    static func count(_ bytes: UnsafeBufferPointer<UInt8>, _ a: UInt8, _ b: UInt8, _ c: UInt8) -> Int {
+        guard let base = bytes.baseAddress else { return 0 }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let (low7, high) = (ones &* 0x7F, ones &* 0x80)
+        let (wa, wb, wc) = (ones &* UInt64(a), ones &* UInt64(b), ones &* UInt64(c))
+        /// A high bit in each byte of `x` that is zero, exactly (no carry crosses a byte).
+        @inline(__always) func zeros(_ x: UInt64) -> UInt64 { ~((x & low7) &+ low7 | x) & high }
+        var n = 0
+        var i = 0
+        let raw = UnsafeRawPointer(base)
+        while i + 8 <= bytes.count {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            n &+= (zeros(w ^ wa) | zeros(w ^ wb) | zeros(w ^ wc)).nonzeroBitCount
+            i += 8
         }
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte == a || byte == b || byte == c { n += 1 }
+            i += 1
+        }
+        return n
     }
 
-    private static func joined<T: BitwiseCopyable>(
-        _ parts: [UnsafeBufferPointer<T>], _ copy: @escaping @Sendable (UnsafeMutablePointer<T>, UnsafeBufferPointer<T>, Int) -> Void
-    ) -> [T] {
-        var at: [Int] = []
-        var total = 0
-        for part in parts {
-            at.append(total)
-            total += part.count
-        }
-        let starts = at
-        let shared = SharedParts(parts: parts.map { UnsafeRawBufferPointer($0) })
-        return [T](unsafeUninitializedCapacity: total) { out, count in
-            let target = Target(base: out.baseAddress)
-            let copyPart = { @Sendable (k: Int) in
-                let part = shared.parts[k].assumingMemoryBound(to: T.self)
-                if part.count > 0 { copy(target.base!.assumingMemoryBound(to: T.self) + starts[k], part, k) }
+    /// The data rows' cells (from `start`): the three arrays are made at once at the size
+    /// `cellBound` allows and each part of the sheet is read into its place in them, on
+    /// every core when `parallel` and the parts pair up (`partStarts`), else on this thread
+    /// (which reports the first error where it is). Parts that held fewer cells than their
+    /// bound are then moved down to follow the part before.
+    private static func readData(
+        _ source: [UInt8], from start: Int, width: Int, headerNumber: Int32, separator: UInt8, parallel: Bool,
+        _ error: (String, Int, Int) -> Diagnostic
+    ) throws(Diagnostic) -> ([UInt32], [UInt32], [Form]) {
+        try source.withUnsafeBufferPointer { (b: UnsafeBufferPointer<UInt8>) throws(Diagnostic) in
+            let parts = parallel ? partStarts(b, from: start) : [start, b.count]
+            let n = parts.count - 1
+            let shared = Shared(bytes: b)
+            let bounds = n == 1 ? [cellBound(UnsafeBufferPointer(rebasing: b[start...]), separator: separator)]
+                : Parallel.map(n) { k in cellBound(UnsafeBufferPointer(rebasing: shared.bytes[parts[k]..<parts[k + 1]]), separator: separator) }
+            var sums = [0]
+            for bound in bounds { sums.append(sums.last! + bound) }
+            let (offsets, total) = (sums, sums[n])
+            var failure: Diagnostic? = nil
+            var ends: [UInt32] = []
+            var forms: [Form] = []
+            let starts = [UInt32](unsafeUninitializedCapacity: total) { startsOut, startsCount in
+                ends = [UInt32](unsafeUninitializedCapacity: total) { endsOut, endsCount in
+                    forms = [Form](unsafeUninitializedCapacity: total) { formsOut, formsCount in
+                        let target = CellTarget(starts: startsOut.baseAddress!, ends: endsOut.baseAddress!, forms: formsOut.baseAddress!)
+                        var count: Int? = nil
+                        if n > 1 {
+                            let found = Parallel.map(n) { k -> Int? in
+                                var sink = target.sink(at: offsets[k], capacity: bounds[k])
+                                var number: Int32 = 0
+                                var expected: Int? = width
+                                let error = { (_: String, at: Int, _: Int) in Diagnostic(.error, "", source: SourceText(name: "", text: ""), range: at..<at) }
+                                guard let end = try? readRows(shared.bytes, from: parts[k], stop: parts[k + 1], number: &number, cells: &expected, separator: separator, into: &sink, error),
+                                    end == parts[k + 1], !sink.overflowed
+                                else { return nil }
+                                return sink.count
+                            }
+                            if found.allSatisfy({ $0 != nil }) { count = target.compact(offsets, found.map { $0! }) }
+                        }
+                        if count == nil {
+                            // One part (or parts that did not pair up): read whole, numbered on
+                            // from the header, so that an error names its true row.
+                            var sink = target.sink(at: 0, capacity: total)
+                            var number = headerNumber
+                            var expected: Int? = width
+                            do throws(Diagnostic) {
+                                _ = try readRows(b, from: start, number: &number, cells: &expected, separator: separator, into: &sink, error)
+                                count = sink.overflowed ? 0 : sink.count
+                                if sink.overflowed { failure = error("more cells than the sheet's separators allow (a fault in kbq's reader)", start, 0) }
+                            } catch {
+                                failure = error
+                            }
+                        }
+                        (startsCount, endsCount, formsCount) = (count ?? 0, count ?? 0, count ?? 0)
+                    }
+                }
             }
-            if total * MemoryLayout<T>.stride < 1 << 16 {
-                for k in parts.indices { copyPart(k) }
-            } else {
-                Parallel.forEach(parts.count, copyPart)
-            }
-            count = total
+            if let failure { throw failure }
+            return (starts, ends, forms)
         }
     }
 
-    /// The parts `joined` copies from, read by its workers.
-    private struct SharedParts: @unchecked Sendable { let parts: [UnsafeRawBufferPointer] }
+    /// The table's arrays as `readData` fills them, shared by its workers (each writes the
+    /// cells of its own part only).
+    private struct CellTarget: @unchecked Sendable {
+        let starts: UnsafeMutablePointer<UInt32>
+        let ends: UnsafeMutablePointer<UInt32>
+        let forms: UnsafeMutablePointer<Form>
 
-    /// Where `joined`'s workers write (each its own part of it).
-    private struct Target: @unchecked Sendable {
-        let base: UnsafeMutableRawPointer?
+        func sink(at offset: Int, capacity: Int) -> CellSink {
+            CellSink(starts: starts + offset, ends: ends + offset, forms: forms + offset, capacity: capacity)
+        }
 
-        init<T>(base: UnsafeMutablePointer<T>?) { self.base = base.map { UnsafeMutableRawPointer($0) } }
+        /// Moves part k's `counts[k]` cells from `offsets[k]` to just after part k-1's, in
+        /// order (a part only ever moves down, over room no earlier part uses); the total.
+        func compact(_ offsets: [Int], _ counts: [Int]) -> Int {
+            var at = 0
+            for (k, count) in counts.enumerated() {
+                if at != offsets[k] {
+                    (starts + at).update(from: starts + offsets[k], count: count)
+                    (ends + at).update(from: ends + offsets[k], count: count)
+                    (forms + at).update(from: forms + offsets[k], count: count)
+                }
+                at += count
+            }
+            return at
+        }
     }
 
-    /// The rows from `start` read in parts on every core, numbered from 1 in each part; nil
-    /// when that cannot be done (an error to report, or quotes that do not pair), and the
-    /// caller reads them on one thread.
+    /// Where the rows from `start` are split into parts for every core, and the end: a
+    /// part starts after a newline outside quotes.
     ///
-    /// A part starts after a newline outside quotes: in RFC 4180 a quote opens or closes a
-    /// quoted cell, or is doubled inside one, so a newline is outside quotes where the
-    /// quotes before it are even in number (counted per part, on every core). Each part
-    /// must then end exactly where the next starts, a row boundary; part 0 starts at a true
-    /// row start, so by induction every part reads the rows a single reader would. A bare
-    /// cell with a quote inside (which the reader takes as text) can break the count: then a
-    /// part does not end where the next starts, and the sheet is read on one thread.
-    private static func readInParallel(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, cells: Int, separator: UInt8) -> [Rows]? {
+    /// In RFC 4180 a quote opens or closes a quoted cell, or is doubled inside one, so a
+    /// newline is outside quotes where the quotes before it are even in number (counted per
+    /// part, on every core). Each part must then end exactly where the next starts, a row
+    /// boundary (`readData` checks); part 0 starts at a true row start, so by induction
+    /// every part reads the rows a single reader would. A bare cell with a quote inside
+    /// (which the reader takes as text) can break the count: then a part does not end
+    /// where the next starts, and the sheet is read on one thread.
+    private static func partStarts(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> [Int] {
         let n = Parallel.cores * 4
         let b = Shared(bytes: bytes)
         let span = bytes.count - start
         let bounds = (0...n).map { start + span * $0 / n }
-        let quotes = Parallel.map(n) { k in
-            var count = 0
-            for byte in b.bytes[bounds[k]..<bounds[k + 1]] where byte == UInt8(ascii: "\"") { count += 1 }
-            return count
-        }
+        let quote = UInt8(ascii: "\"")
+        let quotes = Parallel.map(n) { k in count(UnsafeBufferPointer(rebasing: b.bytes[bounds[k]..<bounds[k + 1]]), quote, quote, quote) }
         // Each part's start: the first newline at or after its bound with an even count of
         // quotes before it.
         var starts = [start]
@@ -390,26 +430,7 @@ struct CSVTable {
             before += quotes[k]
         }
         starts.append(bytes.count)
-        let partStarts = starts
-        let parts = Parallel.map(n) { k -> Rows? in
-            // Room for cells of some four bytes, more than most sheets hold (growing copies
-            // the buffers; room never written is never given pages).
-            var rows = Rows(cells: (partStarts[k + 1] - partStarts[k]) / 4)
-            var number: Int32 = 0
-            var expected: Int? = cells
-            let error = { (_: String, at: Int, _: Int) in Diagnostic(.error, "", source: SourceText(name: "", text: ""), range: at..<at) }
-            do {
-                let end = try readRows(b.bytes, from: partStarts[k], stop: partStarts[k + 1], number: &number, cells: &expected, separator: separator, into: &rows, error)
-                if end == partStarts[k + 1] { return rows }
-            } catch {}
-            rows.free()
-            return nil
-        }
-        guard parts.allSatisfy({ $0 != nil }) else {
-            for case let part? in parts { part.free() }
-            return nil
-        }
-        return parts.map { $0! }
+        return starts
     }
 
     private struct Shared: @unchecked Sendable { let bytes: UnsafeBufferPointer<UInt8> }

@@ -10,10 +10,8 @@ extension Loader {
         store.entities.reserve(sheet.table.rowCount)
         store.nameIndex.reserve(2 * sheet.table.rowCount)
         sheet.table.withCells { cells in
-            sheet.table.rowNumber.withUnsafeBufferPointer { rowNumber in
-                for r in 0..<sheet.table.rowCount where !(fast.enabled && quick.add(r, cells, rowNumber, &self)) {
-                    importEntityRow(sheet.table.row(r), columns, sheet)
-                }
+            for r in 0..<sheet.table.rowCount where !(fast.enabled && quick.add(r, cells, &self)) {
+                importEntityRow(sheet.table.row(r), columns, sheet)
             }
         }
     }
@@ -94,7 +92,7 @@ extension Loader {
         /// Adds row `r` and says so, or leaves it (and the store) alone. The cells are read
         /// in place (`CSVTable.withCells`): read through the table, the row after row of it
         /// copied the table, a retain and a release of each of its arrays.
-        mutating func add(_ r: Int, _ cells: CSVCells, _ rowNumber: UnsafeBufferPointer<Int32>, _ loader: inout Loader) -> Bool {
+        mutating func add(_ r: Int, _ cells: CSVCells, _ loader: inout Loader) -> Bool {
             let base = r * cells.width
             func trimmed(_ k: Int) -> UnsafeBufferPointer<UInt8>? { cells.trimmed(base + k) }
             guard let idBytes = trimmed(id), Loader.isASCIIName(idBytes), let idHash = NameIndex.normalizedHash(ascii: idBytes),
@@ -145,7 +143,7 @@ extension Loader {
             let types = lastType.types
             return loader.store.addEntity(
                 id: idBytes, idHash: idHash, label: labelBytes, labelHash: labelHash,
-                aliases: aliasBytes, aliasHashes: aliasHashes, types: types, file: sheet.path, line: Int(rowNumber[r]))
+                aliases: aliasBytes, aliasHashes: aliasHashes, types: types, file: sheet.path, line: Int(CSVTable.number(ofRow: r)))
         }
     }
 

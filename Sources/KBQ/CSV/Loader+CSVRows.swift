@@ -287,16 +287,14 @@ extension Loader {
             phases.add("sheets, statements, rows in order (its thread's CPU)", seconds: Double(Clock.threadNanoseconds() - walkCPU) / 1e9)
         }
         table.withCells { cells in
-            table.rowNumber.withUnsafeBufferPointer { rowNumber in
-                for r in 0..<table.rowCount {
-                    if !parts.isEmpty, walk.mayTake(r, cells), takeResolvedRow(r, cells, rowNumber, &walk) || takeRow(r, cells, rowNumber, &walk) {
-                        continue
-                    }
-                    // The rows before it first: statements are added in row order.
-                    writeCSVRows(&walk, cells.bytes)
-                    flushCSVEffects()
-                    _ = importStatementRow(table.row(r), c, sheet)
+            for r in 0..<table.rowCount {
+                if !parts.isEmpty, walk.mayTake(r, cells), takeResolvedRow(r, cells, &walk) || takeRow(r, cells, &walk) {
+                    continue
                 }
+                // The rows before it first: statements are added in row order.
+                writeCSVRows(&walk, cells.bytes)
+                flushCSVEffects()
+                _ = importStatementRow(table.row(r), c, sheet)
             }
         }
         table.withCells { writeCSVRows(&walk, $0.bytes) }
@@ -327,12 +325,12 @@ extension Loader {
     /// when the full path must read them (a paragraph that is not a number, past the
     /// document's end, or without a source).
     mutating func fastProvenance(
-        _ r: Int, source: EntityID?, _ cells: CSVCells, _ rowNumber: UnsafeBufferPointer<Int32>, _ w: inout CSVWalk
+        _ r: Int, source: EntityID?, _ cells: CSVCells, _ w: inout CSVWalk
     ) -> (document: EntityID, paragraph: Int32)? {
         let para = w.para >= 0 && !cells.isBlank(r * cells.width + w.para) ? r * cells.width + w.para : nil
         guard let document = source else {
             guard para == nil, let sheet = w.sheetDocument else { return nil }
-            return (sheet, rowNumber[r])
+            return (sheet, CSVTable.number(ofRow: r))
         }
         guard let k = para else { return (document, StatementTable.noParagraph) }
         if w.paragraphCount?.document != document { w.paragraphCount = (document, store.entities.paragraphs(Int(document))) }
@@ -345,7 +343,7 @@ extension Loader {
     /// error. False, with nothing changed, otherwise (`takeRow` then looks at it cell by
     /// cell).
     @inline(__always)
-    mutating func takeResolvedRow(_ r: Int, _ cells: CSVCells, _ rowNumber: UnsafeBufferPointer<Int32>, _ w: inout CSVWalk) -> Bool {
+    mutating func takeResolvedRow(_ r: Int, _ cells: CSVCells, _ w: inout CSVWalk) -> Bool {
         guard csvMemo.stamp == w.stamp else { return false }
         let base = r * cells.width
         if r >= w.upper { w.moveTo(r) }
@@ -371,7 +369,7 @@ extension Loader {
             guard words[2] != Loader.csvInOrder else { return false }
             source = EntityID(Term(raw: words[2]).index)
         }
-        guard let (document, paragraph) = fastProvenance(r, source: source, cells, rowNumber, &w) else { return false }
+        guard let (document, paragraph) = fastProvenance(r, source: source, cells, &w) else { return false }
         for q in w.firstQualifier..<width where words[q] == Loader.csvInOrder { return false }
         let effects = w.effects! + at
         for k in 0..<width where effects[k] != 0 {
@@ -385,7 +383,7 @@ extension Loader {
             w.batch.values.append(words[q])
             if w.keysMayRepeat { w.rowKeys.append(key) }
         }
-        w.batch.append(subject: w.subjects[r], predicate: predicate, object: words[1], line: rowNumber[r], document: document, paragraph: paragraph, part: w.part)
+        w.batch.append(subject: w.subjects[r], predicate: predicate, object: words[1], line: CSVTable.number(ofRow: r), document: document, paragraph: paragraph, part: w.part)
         if w.keysMayRepeat, Set(w.rowKeys).count < w.rowKeys.count { store.noteRepeatedQualifierKeys() }
         fastSheetRows += 1
         return true
@@ -396,7 +394,7 @@ extension Loader {
     /// (making what a first mention makes). False when the row must take the full path: a
     /// cell whose reading is an error (the full path then reads the row and reports it
     /// where it always has).
-    mutating func takeRow(_ r: Int, _ cells: CSVCells, _ rowNumber: UnsafeBufferPointer<Int32>, _ w: inout CSVWalk) -> Bool {
+    mutating func takeRow(_ r: Int, _ cells: CSVCells, _ w: inout CSVWalk) -> Bool {
         let c = w.c
         let index = w.index
         let base = r * cells.width
@@ -452,7 +450,7 @@ extension Loader {
             source = EntityID(Term(raw: d).index)
         }
         // No source: the sheet itself, paragraph = row (a paragraph alone is an error).
-        guard let (document, paragraph) = fastProvenance(r, source: source, cells, rowNumber, &w) else { return false }
+        guard let (document, paragraph) = fastProvenance(r, source: source, cells, &w) else { return false }
         let qualifierStart = w.batch.keys.count
         w.rowKeys.removeAll(keepingCapacity: true)
         for (q, (k, key)) in w.qualifierColumns.enumerated() where resolved.word(r, w.firstQualifier + q) != Loader.csvBlank {
@@ -471,7 +469,7 @@ extension Loader {
             if w.keysMayRepeat { w.rowKeys.append(key) }
         }
         if w.keysMayRepeat, Set(w.rowKeys).count < w.rowKeys.count { store.noteRepeatedQualifierKeys() }
-        w.batch.append(subject: w.subjects[r], predicate: p, object: o, line: rowNumber[r], document: document, paragraph: paragraph, part: w.part)
+        w.batch.append(subject: w.subjects[r], predicate: p, object: o, line: CSVTable.number(ofRow: r), document: document, paragraph: paragraph, part: w.part)
         fastSheetRows += 1
         return true
     }
@@ -491,6 +489,9 @@ extension Loader {
         var paragraph = Scratch<Int32>(capacity: 1024)
         /// The part whose literals a row's pending words index (`ResolvedLines.pendingKind`).
         var part = Scratch<Int32>(capacity: 1024)
+
+        /// How many rows ahead the literal table's slots are brought in when interning.
+        static let ahead = 12
 
         /// Room for `rows` rows and as many qualifiers, before any growth.
         mutating func reserve(_ rows: Int) {
@@ -524,16 +525,35 @@ extension Loader {
         mutating func write(into store: inout FactStore, file: Int32, parts: [CSVResolvedRows], _ bytes: UnsafeBufferPointer<UInt8>) {
             let n = subject.count
             guard n > 0 else { return }
+            let pendingKind = ResolvedLines.pendingKind
             store.withTableAndLiterals { _, literals in
+                // Room for every literal the batch may add, its paragraphs' too, at once:
+                // growing as they came rehashed the table at each doubling.
+                var pending = 0
+                for i in 0..<n where object[i] >> 30 == pendingKind { pending += 1 }
+                for q in 0..<keys.count where values[q] >> 30 == pendingKind { pending += 1 }
+                literals.reserve(pending + n)
+                // The parts' pending literals by pointer (taking a part retains it).
+                let pendingLiterals = parts.map(\.literals.base)
+                /// Starts bringing in the slot where pending word `w` of row `i` is looked up.
+                func prefetch(_ w: UInt32, _ i: Int) {
+                    if w >> 30 == pendingKind { literals.prefetch(pendingLiterals[Int(part[i])][Int(w & Term.indexMask)].key) }
+                }
                 var q = 0
                 for i in 0..<n {
+                    // The table outgrows the caches: each probe would wait on memory in turn.
+                    let ahead = i + CSVRowBatch.ahead
+                    if ahead < n {
+                        prefetch(object[ahead], ahead)
+                        for k in (ahead == 0 ? 0 : Int(qualifierEnd[ahead - 1]))..<Int(qualifierEnd[ahead]) { prefetch(values[k], ahead) }
+                    }
                     let end = Int(qualifierEnd[i])
                     // (The part only for a word to intern: taking it retains it.)
                     while q < end {
-                        if values[q] >> 30 == ResolvedLines.pendingKind { values.base[q] = Loader.csvTerm(values[q], parts[Int(part[i])], bytes, &literals) }
+                        if values[q] >> 30 == pendingKind { values.base[q] = Loader.csvTerm(values[q], parts[Int(part[i])], bytes, &literals) }
                         q += 1
                     }
-                    if object[i] >> 30 == ResolvedLines.pendingKind { object.base[i] = Loader.csvTerm(object[i], parts[Int(part[i])], bytes, &literals) }
+                    if object[i] >> 30 == pendingKind { object.base[i] = Loader.csvTerm(object[i], parts[Int(part[i])], bytes, &literals) }
                 }
             }
             let rows = Shared(self)

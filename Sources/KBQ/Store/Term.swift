@@ -405,14 +405,20 @@ struct LiteralTable: Sendable {
     private mutating func grow() { grow(to: slots.count * 2) }
 
     private mutating func grow(to size: Int) {
-        var bigger = [UInt64](repeating: 0, count: size)
-        let mask = bigger.count - 1
-        for s in slots where s != 0 {
-            var slot = Int(s >> 32) & mask
-            while bigger[slot] != 0 { slot = (slot + 1) & mask }
-            bigger[slot] = s
+        // Made in place (an Array made and then copied into a column took the pages of
+        // two tables, and the copy).
+        var bigger = Column<UInt64>(repeating: 0, count: size)
+        let mask = size - 1
+        bigger.withUnsafeMutableBufferPointer { bigger in
+            slots.withUnsafeBufferPointer { old in
+                for s in old where s != 0 {
+                    var slot = Int(s >> 32) & mask
+                    while bigger[slot] != 0 { slot = (slot + 1) & mask }
+                    bigger[slot] = s
+                }
+            }
         }
-        slots = Column(bigger)
+        slots = bigger
     }
 }
 
