@@ -166,6 +166,33 @@ import Testing
         #expect(FactorizedCount.linksCounted - linksBefore >= 40, "atoms counted from the indexes: \(FactorizedCount.linksCounted - linksBefore)")
     }
 
+    /// One pattern counted per term of one variable (a group, or a distinct count's) is
+    /// read from the index lists (`FactorizedCount.link`), not joined row by row and then
+    /// grouped: the same counts and evidence as the general evaluator. Filters off the
+    /// group's variable keep these from the scan count.
+    @Test func onePatternCountsPerTermAgreeWithTheGeneralEvaluator() throws {
+        guard let (store, rules) = try Self.store(20261207) else {
+            Issue.record("the generated case does not load")
+            return
+        }
+        for q in [
+            "find ?a, count(*) as ?c where ?a p ?b {k: ?n}, ?n > 1 order by ?c desc, ?a limit 3",
+            "find ?b, count(?s) as ?c where ?a s ?b as ?s, ?a != E1 order by ?c desc, ?b limit 4",
+            "find ?a, count(*) as ?c where ?a s ?b, ?b != E2 order by ?c, ?a limit 3",
+            "find ?b, count(*) as ?c where ?a p ?b, ?b is_a U order by ?c desc, ?b limit 5",
+            "find count(distinct ?b) where ?a p ?b {k: ?n}, ?n > 1",
+            "find ?p, count(*) as ?c where E1 ?p ?b, ?b != E2 order by ?c desc, ?p limit 2",
+            "find ?b, count(*) as ?c where ?a p ?b, ?a != E0 order by ?c desc, ?b limit 3 offset 2",
+        ] {
+            let general = try BatchJoinTests.answers(q, store, rules, batchJoin: false)
+            let (counted, way) = try Self.answersAndWay(q, store, rules)
+            #expect(counted == general, "\(q)")
+            #expect(way, "counted from the indexes: \(q)")
+            #expect(try Self.answersAndWay(q, store, rules, parallel: true).0 == general, "on every core: \(q)")
+            #expect(!general.isEmpty, "\(q)")
+        }
+    }
+
     /// A distinct count per group, counted from the pairs of the atom that joins the group's
     /// variable and the counted one (`FactorizedCount.distinctCounts`): a branch below
     /// either end, a `not` at the counted end, a count of every answer beside it, a

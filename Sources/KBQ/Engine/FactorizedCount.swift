@@ -161,8 +161,12 @@ final class FactorizedCount {
             atoms.append(atom)
         }
         // Without a join there is nothing to save, the join counting as it goes; but for
-        // a path's pairs, which the join makes with their chains, to be counted without.
-        guard atomsOf.values.contains(where: { $0.count > 1 }) || JoinPlan.hasPath(program.steps) else { return nil }
+        // a path's pairs, which the join makes with their chains, to be counted without,
+        // and for one pattern counted per term of a variable (a group, or the counted
+        // one of a distinct count) straight from the index lists (`link`): the join
+        // made a row per match to be grouped.
+        let oneLink = atoms.count == 1 && atoms[0].kind == .plain && roots.count == 1 && FactorizedCount.link(atoms[0].program, exec.store) != nil
+        guard atomsOf.values.contains(where: { $0.count > 1 }) || JoinPlan.hasPath(program.steps) || oneLink else { return nil }
         var trees: [Int: [Int]] = [:]
         for v in atomsOf.keys.sorted() { trees[root(v), default: []].append(v) }
         self.trees = trees.keys.sorted().map { trees[$0]! }
