@@ -147,12 +147,13 @@ extension FactorizedCount {
             // the key's value beside each statement, each statement once (the list is
             // shorter than the predicates'). On one core, as below.
             let run = store.byKey.rawRun(Int(key))
-            guard run.count < atoms[i].parallelThreshold, try counter.takeAll(run, valuesBeside: true, literals, entities, exec) else { return nil }
+            guard counter.isPlain || run.count < atoms[i].parallelThreshold, try counter.takeAll(run, valuesBeside: true, literals, entities, exec) else { return nil }
         } else {
             // Read whole: each named predicate's list, both ends beside it (a count does
             // not depend on the order it is read in). On one core: a list long enough to
-            // be split over the cores is left to the join.
-            guard let named = link.predicates, predicateEntries()! < atoms[i].parallelThreshold else { return nil }
+            // be split over the cores is left to the join, unless its entries are counted
+            // in the plain loop (`isPlain`), which beats the join on every core.
+            guard let named = link.predicates, counter.isPlain || predicateEntries()! < atoms[i].parallelThreshold else { return nil }
             for p in Set(named) {
                 guard try counter.takeAll(store.byPredicate.rawRun(Int(p)), valuesBeside: false, literals, entities, exec) else { return nil }
             }
@@ -210,6 +211,10 @@ extension FactorizedCount {
             while j < run.count, !undecided {
                 let end = min(run.count, j + 4096)
                 try exec.tick(by: end - j)
+                if isPlain {
+                    takePlain(run, j..<end, valuesBeside: valuesBeside)
+                    j = end
+                }
                 while j < end {
                     let q = valuesBeside ? JoinPlan.termTag | UInt64(run.otherEnds![j].raw) : qualifierValue(Int(run.ids[j]))
                     take(JoinPlan.termTag | UInt64(subjects[j].raw), JoinPlan.termTag | UInt64(objects[j].raw), tags[j], q, literals, entities)
@@ -217,6 +222,61 @@ extension FactorizedCount {
                 }
             }
             return !undecided
+        }
+
+        /// Whether every entry is counted by 1 at its subject, object or qualifier value,
+        /// with no filter to read: `takePlain` then counts a list in a loop of its own.
+        var isPlain: Bool {
+            weights == nil && known == nil && mineAt != 2 && link.subjectFilters.isEmpty && link.objectFilters.isEmpty && link.qualifierFilters.isEmpty
+        }
+
+        /// Entries `range` of a list with both ends and the predicates beside each, counted
+        /// as `take` counts them when `isPlain`: entities straight into the counts' buffer,
+        /// any other term after (a call per entry through the counts cost most of a count
+        /// of a long list).
+        mutating func takePlain(_ run: TermPostings.RawRun, _ range: Range<Int>, valuesBeside: Bool) {
+            guard let subjects = run.subjects, let objects = run.objects, let tags = run.predicates else { return }
+            let (link, mineAt, entityCount) = (link, mineAt, factor.entityCount)
+            let quoted = link.quoted
+            let qualifier = link.qualifier
+            let constantQualifier = qualifier.flatMap { $0.position.kind == .constant ? $0.position.value : nil }
+            let constantSubject = link.subject.kind == .constant ? link.subject.value : nil
+            let constantObject = link.object.kind == .constant ? link.object.value : nil
+            var others: [UInt64] = []
+            // Counted in a copy moved out of the counter (read inside, the counter's own
+            // fields would overlap the write to its counts).
+            var counted = factor
+            factor = TermCounts(entityCount: entityCount)
+            let this = self
+            counted.withEntityCounts { counts, list in
+                link.accepts.withUnsafeBufferPointer { accepts in
+                    for j in range {
+                        let tag = tags[j]
+                        guard (tag < 0) == quoted else { continue }
+                        var q: UInt64 = 0
+                        if qualifier != nil {
+                            q = valuesBeside ? JoinPlan.termTag | UInt64(run.otherEnds![j].raw) : this.qualifierValue(Int(run.ids[j]))
+                            guard q != 0 else { continue }
+                            if let c = constantQualifier, c != q { continue }
+                        }
+                        let p = tag < 0 ? -Int(tag) - 1 : Int(tag)
+                        guard p < accepts.count, accepts[p] else { continue }
+                        let (s, o) = (JoinPlan.termTag | UInt64(subjects[j].raw), JoinPlan.termTag | UInt64(objects[j].raw))
+                        if let c = constantSubject, c != s { continue }
+                        if let c = constantObject, c != o { continue }
+                        let mine = mineAt == 0 ? s : mineAt == 1 ? o : q
+                        let t = Term(raw: UInt32(truncatingIfNeeded: mine))
+                        guard t.kind == Term.entityKind, t.index < entityCount else {
+                            others.append(mine)
+                            continue
+                        }
+                        if counts[t.index] == 0 { list.append(Int32(t.index)) }
+                        counts[t.index] &+= 1
+                    }
+                }
+            }
+            factor = counted
+            for b in others where !factor.add(b, 1) { overflow = true }
         }
 
         /// One index entry: its statement's subject and object (as bindings), predicate

@@ -537,7 +537,7 @@ struct TermCounts {
     private var byPredicate: [Int] = []
     private var predicates: [Int32] = []
     private var others: [UInt64: Int] = [:]
-    private let entityCount: Int
+    let entityCount: Int
 
     init(entityCount: Int) { self.entityCount = entityCount }
 
@@ -608,7 +608,8 @@ struct TermCounts {
     /// `body` with the counts by entity in a buffer and the entities counted, both taken
     /// out of this value meanwhile: the only views of them, so that no count checks them
     /// for sharing (through `add`, each did).
-    private mutating func withEntityCounts(_ body: (UnsafeMutableBufferPointer<Int>, inout [Int32]) -> Void) {
+    mutating func withEntityCounts(_ body: (UnsafeMutableBufferPointer<Int>, inout [Int32]) -> Void) {
+        if byEntity.isEmpty { byEntity = Array(repeating: 0, count: entityCount) }
         var (counts, list) = (byEntity, entities)
         (byEntity, entities) = ([], [])
         counts.withUnsafeMutableBufferPointer { body($0, &list) }
