@@ -22,8 +22,15 @@ extension PreparedQuery {
         var accepts: ((Int) -> Bool)? = nil
     }
 
-    /// Whether this query counts in a scan rather than through the general evaluator.
+    /// Whether this query has the scan count's shape (FactorizedCount may still take it
+    /// first: see `run`).
     public var countsInAScan: Bool { compiled.isAggregate && scanCountShape() != nil }
+
+    /// Whether the scan count's key is a qualifier's value (which it reads run by run).
+    var scanCountKeyedByQualifier: Bool {
+        guard let (_, key, _, _) = scanCountShape(), case .qualifier = key else { return false }
+        return true
+    }
 
     /// The pattern, key and count calls when the query has the scan-count shape; `filters`
     /// read the key alone (`?doc != Generated_Data`): every statement of a group passes or

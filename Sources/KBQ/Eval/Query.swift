@@ -223,12 +223,20 @@ public final class PreparedQuery {
         var rows: [Collected]
         var scan: ScanCount? = nil
         var factorizedRows: FactorizedRows? = nil
-        if c.isAggregate, let s = try scanCount(exec) {
+        // The general engine's count (FactorizedCount) before the scan count, but for a
+        // count keyed by a qualifier's value: the scan count reads that key's index run by
+        // run, a length per term, where a link still counts entry by entry.
+        let scanFirst = c.isAggregate && scanCountKeyedByQualifier
+        if c.isAggregate { countedFactorized = false }
+        if c.isAggregate, !scanFirst, let counted = try factorizedCounts(exec) {
+            factorizedRows = counted
+            rows = counted.rows
+            if c.distinct { rows = PreparedQuery.distinct(rows) }
+        } else if c.isAggregate, let s = try scanCount(exec) {
             scan = s
             rows = s.rows
         } else if c.isAggregate {
-            countedFactorized = false
-            factorizedRows = try factorizedCounts(exec)
+            factorizedRows = scanFirst ? try factorizedCounts(exec) : nil
             rows = try factorizedRows?.rows ?? aggregateBindings(exec) ?? aggregate(exec)
             if c.distinct { rows = PreparedQuery.distinct(rows) }
         } else {
