@@ -2,7 +2,10 @@
 /// (one pattern, grouped by one of its positions, counting its matches) reads the index
 /// run of candidate statements and counts into an array indexed by the key's term, with no
 /// bindings, closures or rows per statement. A query of any other shape takes the general
-/// path; both give the same rows (golden and differential tests run both shapes).
+/// path; both give the same rows (golden and differential tests run both shapes). The
+/// general engine's count (FactorizedCount) is tried first, but for a key that is a
+/// qualifier's value: it counts the others as fast or faster, and this path is to go once
+/// it counts those too (issue 16).
 extension PreparedQuery {
     /// Where the group key of a scan-count comes from in each statement.
     enum KeySource {

@@ -9,7 +9,8 @@ public final class PreparedQuery {
     /// Conjunctive queries run in the batch executor; off only to compare it with the
     /// general evaluator.
     var allowBatchJoin = true
-    /// Single-pattern counts count in a scan (Query+ScanCount); off only to compare.
+    /// Single-pattern counts that FactorizedCount does not take (and those keyed by a
+    /// qualifier's value) count in a scan (Query+ScanCount); off only to compare.
     var allowScanCount = true
     /// See BatchJoin.runInParallel; tests lower it to run small joins on every core.
     var parallelThreshold = BatchJoin.defaultParallelThreshold
