@@ -7,7 +7,7 @@ import Testing
     static func load(_ text: String) throws -> FactStore {
         switch Loader.load(text: SourceText(name: "t.kb", text: text), into: FactStore()) {
         case .success(let s): return s
-        case .failure(let d): throw ScanCountTests.TestFailure(message: "\(d)")
+        case .failure(let d): throw CountPerTermTests.TestFailure(message: "\(d)")
         }
     }
 
@@ -33,8 +33,8 @@ import Testing
     }
 
     @Test func theBundledCaseAndTheFastLineFixture() throws {
-        Self.check(try ScanCountTests.store("kb/main.kb"), "kb/main.kb")
-        Self.check(try ScanCountTests.store("Tests/fixtures/fastlines.kb"), "fastlines.kb")
+        Self.check(try CountPerTermTests.store("kb/main.kb"), "kb/main.kb")
+        Self.check(try CountPerTermTests.store("Tests/fixtures/fastlines.kb"), "fastlines.kb")
     }
 
     /// Runs broken by lines with a source of their own, stored sources on quoted

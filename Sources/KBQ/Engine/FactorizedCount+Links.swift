@@ -31,21 +31,22 @@ extension FactorizedCount {
         /// Filters of each end's variable (tested on the entry's term).
         let subjectFilters: QuickChecks
         let objectFilters: QuickChecks
-        /// A stored qualifier the pattern names (`{according_to: ?a}`), and the filters of
-        /// its variable: a statement without it does not match.
+        /// A qualifier the pattern names (`{according_to: ?a}`, `{quote: _}`), and the
+        /// filters of its variable: a statement without it does not match. A provenance
+        /// key (`source`, `para`: kept apart from the stored qualifiers) is counted by its
+        /// runs alone (`runCounts`).
         let qualifier: (key: Int32, position: JoinPlan.Position)?
         let qualifierFilters: QuickChecks
     }
 
     /// Atom `program` as a link, or nil when it is anything else: more than one pattern,
-    /// more than one qualifier or a provenance one (`source`, `para`), a variable twice, a
+    /// more than one qualifier, a variable twice, a
     /// quoted pattern at an end, or a filter not of one variable of it that
     /// `QuickComparison` reads. A statement variable is free (counted, never read).
     static func link(_ program: JoinPlan.Program, _ store: FactStore) -> Link? {
         guard case .pattern(let step)? = program.steps.first, !step.impossible, step.qualifiers.count <= 1,
               step.subjectPattern == nil, step.objectPattern == nil else { return nil }
         let qualifier = step.qualifiers.first
-        if let q = qualifier, FactStore.isProvenanceKey(q.key) || q.position.kind == .wildcard { return nil }
         var named = [step.subject, step.object].compactMap { $0.kind == .variable ? $0.variable : nil }
         if let q = qualifier, q.position.kind == .variable { named.append(q.position.variable) }
         if let p = step.predicateVariable { named.append(p) }
@@ -109,6 +110,11 @@ extension FactorizedCount {
             guard let at = place(child) else { return nil }
             theirsAt = at
         }
+        if within == nil, child == nil, weights == nil, known == nil, let counted = try runCounts(link, at: mineAt, store, exec) {
+            FactorizedCount.linksCounted &+= 1
+            return counted
+        }
+        if let q = link.qualifier, FactStore.isProvenanceKey(q.key) { return nil }
         var counter = LinkCounter(link: link, mineAt: mineAt, theirsAt: theirsAt, known: known, weights: weights,
                                   table: store.table, factor: TermCounts(entityCount: entityCount))
         // Passed to the counter's calls as locals: held in its fields and passed on from
@@ -162,6 +168,197 @@ extension FactorizedCount {
         if counter.overflow { throw Overflow() }
         FactorizedCount.linksCounted &+= 1
         return counter.factor
+    }
+
+    /// A link's matches per term at `at` (0 subject, 1 object, 2 predicate, 3 qualifier
+    /// value) when nothing else in the pattern is bound or filtered: the runs of that
+    /// position's index are the groups, each counted by its length (or, with quoted
+    /// statements in the store, by its statements' asserted bits), no entry tested or
+    /// looked up by its term. Nil when the link constrains more than its own position (a
+    /// constant, another position's filter, some predicates only when the runs are not
+    /// the predicates'), or a statement may hold the key twice (its first value is the
+    /// one the join reads, where the key's index lists it under each).
+    func runCounts(_ link: Link, at: Int, _ store: FactStore, _ exec: Execution) throws -> TermCounts? {
+        guard FactorizedCount.countsByRuns(link, at: at, store) else { return nil }
+        let own = at == 0 ? link.subjectFilters : at == 1 ? link.objectFilters : at == 3 ? link.qualifierFilters : QuickChecks([])
+        // With no quoted statement in the store, every statement of a run is asserted.
+        let all = !link.quoted && store.assertedCount == store.statementCount
+        var runs = RunCounting(own: own, quoted: link.quoted, lengthIsCount: all, literals: store.literals, entities: store.entities,
+                               asserted: store.table.asserted, counts: TermCounts(entityCount: entityCount))
+        func terms(_ index: TermPostings) throws -> Bool {
+            let lookup = index.rawLookup
+            let literalCount = lookup.literalCount
+            return try runs.take(lookup.entities, entityKeys: true, exec) { k in JoinPlan.termTag | UInt64(Term(entity: EntityID(k)).raw) }
+                && runs.take(lookup.others, entityKeys: false, exec) { k in
+                    JoinPlan.termTag | UInt64((k < literalCount ? Term(literal: k) : Term(proposition: StatementID(k - literalCount))).raw)
+                }
+        }
+        switch at {
+        case 0: guard try terms(store.bySubject) else { return nil }
+        case 1: guard try terms(store.byObject) else { return nil }
+        case 2:
+            let accepts = link.accepts
+            guard try runs.take(store.byPredicate.rawLookup, entityKeys: false, exec, accepts: { $0 < accepts.count && accepts[$0] }, {
+                JoinPlan.predicateTag | UInt64(UInt32($0))
+            }) else { return nil }
+        default:
+            let key = link.qualifier!.key
+            guard Int(key) < store.byQualifier.count else { return runs.counts }
+            guard FactStore.isProvenanceKey(key) else {
+                guard try terms(store.byQualifier[Int(key)]) else { return nil }
+                break
+            }
+            // A provenance key: counted from its runs of statements when no statement
+            // stores a value of it (they are all asserted), else spelled out term by term
+            // (a few runs, a term per document or paragraph).
+            var found: [(UInt64, ColumnSlice<StatementID>?, Int)] = []  // nil: every statement matches
+            let counted = store.forEachProvenanceTerm(key, keeping: nil) { t, n, _ in found.append((JoinPlan.termTag | UInt64(t.raw), nil, n)) }
+            if !counted { store.forEachQualifierRun(key) { t, run in found.append((JoinPlan.termTag | UInt64(t.raw), run, run.count)) } }
+            for (k, (b, run, n)) in found.enumerated() {
+                if k & 1023 == 1023 { try exec.checkLimits() }
+                guard let m = try runs.matches(b, run, n) else { return nil }
+                if m > 0, !runs.counts.add(b, m) { throw Overflow() }
+            }
+        }
+        return runs.counts
+    }
+
+    /// Whether `runCounts` counts `link` by its runs at `at` (see there).
+    static func countsByRuns(_ link: Link, at: Int, _ store: FactStore) -> Bool {
+        guard link.subject.kind != .constant, link.object.kind != .constant else { return false }
+        let everyPredicate = link.accepts.allSatisfy { $0 }
+        let qualifierFree = link.qualifier == nil
+        switch at {
+        case 0: return link.subject.kind == .variable && link.objectFilters.isEmpty && everyPredicate && qualifierFree
+        case 1: return link.object.kind == .variable && link.subjectFilters.isEmpty && everyPredicate && qualifierFree
+        case 2: return link.predicateVariable != nil && link.subjectFilters.isEmpty && link.objectFilters.isEmpty && qualifierFree
+        default:
+            guard let q = link.qualifier else { return false }
+            return q.position.kind == .variable && link.subjectFilters.isEmpty && link.objectFilters.isEmpty && everyPredicate
+                && !store.table.hasRepeatedQualifierKeys && !(link.quoted && FactStore.isProvenanceKey(q.key))
+        }
+    }
+
+    /// The variable to count a lone link's matches by when nothing is counted per term
+    /// (`find count(*) where _ _ _ {date: ?d}, ?d >= 2020-01-01`): one whose runs
+    /// `runCounts` counts, a filter of it then read once a term (the qualifier's value
+    /// first: its runs are the fewest, then the predicate's, the object's, the subject's),
+    /// and whose values are mostly entities (each counted in place; any other is counted
+    /// in a table, which costs more than the join's count of its statements when there
+    /// are many). Nil when there is none.
+    static func runRoot(_ link: Link, _ store: FactStore) -> Int? {
+        let key = link.qualifier.map { Int($0.key) } ?? -1
+        let places: [(at: Int, variable: Int?, others: Int)] = [
+            (3, link.qualifier.flatMap { $0.position.kind == .variable ? $0.position.variable : nil },
+             // A paragraph is a number: kept apart from the stored values, as a source is.
+             Int32(key) == StatementTable.paraKey ? Int.max : key >= 0 && key < store.byQualifier.count ? store.byQualifier[key].otherValueCount : 0),
+            (2, link.predicateVariable, 0),
+            (1, link.object.kind == .variable ? link.object.variable : nil, store.byObject.otherValueCount),
+            (0, link.subject.kind == .variable ? link.subject.variable : nil, store.bySubject.otherValueCount),
+        ]
+        let few = store.statementCount / 16 + 64
+        return places.first { $0.variable != nil && $0.others <= few && countsByRuns(link, at: $0.at, store) }?.variable ?? nil
+    }
+
+    /// The state of `runCounts`: how a run's matches are counted, and the counts so far.
+    struct RunCounting {
+        let own: QuickChecks
+        let quoted: Bool
+        /// Every statement is asserted (and the link is not quoted): a run's length is its
+        /// count.
+        let lengthIsCount: Bool
+        let literals: LiteralTable
+        let entities: EntityTable
+        let asserted: BitColumn
+        var counts: TermCounts
+
+        /// Whether binding `b` passes the position's filters; nil when one cannot decide.
+        @inline(__always) func passes(_ b: UInt64) -> Bool? { own.isEmpty ? true : own.truth(b, literals, entities) }
+
+        /// The matches among a run's statements `run` of `n` (0 when binding `b` fails the
+        /// position's filters); nil when a filter cannot decide `b`.
+        @inline(__always) func matches(_ b: UInt64, _ run: (some Sequence<StatementID>)?, _ n: Int) -> Int? {
+            guard let passes = passes(b) else { return nil }
+            guard passes else { return 0 }
+            guard let run, !lengthIsCount else { return n }
+            var m = 0
+            for sid in run where asserted[Int(sid)] != quoted { m += 1 }
+            return m
+        }
+
+        /// Every run of `runs` whose key `accepts` takes, counted under binding
+        /// `binding(key)`: an entity's (`entityKeys`) straight into the counts' buffer, in
+        /// a loop with no closure over its state (a captured variable was checked for
+        /// exclusive access at every run). False when a filter cannot decide a term.
+        mutating func take(_ runs: PostingIndex.RawLookup, entityKeys: Bool, _ exec: Execution, accepts: ((Int) -> Bool)? = nil,
+                           _ binding: (Int) -> UInt64) throws -> Bool {
+            let count = runs.runCount
+            guard count > 0 else { return true }
+            let this = self
+            func counted(_ j: Int, _ read: inout Int) throws -> (b: UInt64, n: Int)?? {
+                let range = runs.range(ofRun: j)
+                guard !range.isEmpty else { return .some(nil) }
+                let key = runs.key(ofRun: j)
+                if let accepts, !accepts(key) { return .some(nil) }
+                read += this.lengthIsCount ? 1 : range.count
+                if read > 1 << 16 {
+                    read = 0
+                    try exec.checkLimits()
+                }
+                let b = binding(key)
+                guard let n = this.matches(b, UnsafeBufferPointer(start: runs.ids + range.lowerBound, count: range.count), range.count) else { return nil }
+                return .some(n > 0 ? (b, n) : nil)
+            }
+            var rest: [(UInt64, Int)] = []
+            if entityKeys, lengthIsCount, own.isEmpty, accepts == nil {
+                // The common count of a position by entity: each run's length, its key the
+                // entity's number.
+                try counts.withEntityCounts { byEntity, list in
+                    var j = 0
+                    while j < count {
+                        let end = min(count, j + 1 << 16)
+                        try exec.checkLimits()
+                        for k in j..<end {
+                            let n = runs.range(ofRun: k).count
+                            guard n > 0 else { continue }
+                            let e = runs.key(ofRun: k)
+                            guard e < byEntity.count else {
+                                rest.append((binding(e), n))
+                                continue
+                            }
+                            if byEntity[e] == 0 { list.append(Int32(e)) }
+                            byEntity[e] += n
+                        }
+                        j = end
+                    }
+                }
+            } else if entityKeys {
+                let decided = try counts.withEntityCounts { byEntity, list in
+                    var read = 0
+                    for j in 0..<count {
+                        guard let found = try counted(j, &read) else { return false }
+                        guard let (b, n) = found else { continue }
+                        let e = Int(UInt32(truncatingIfNeeded: b) & Term.indexMask)
+                        guard e < byEntity.count else {
+                            rest.append((b, n))
+                            continue
+                        }
+                        if byEntity[e] == 0 { list.append(Int32(e)) }
+                        byEntity[e] += n
+                    }
+                    return true
+                }
+                guard decided else { return false }
+            } else {
+                var read = 0
+                for j in 0..<count {
+                    guard let found = try counted(j, &read) else { return false }
+                    if let (b, n) = found { rest.append((b, n)) }
+                }
+            }
+            for (b, n) in rest where !counts.add(b, n) { throw Overflow() }
+            return true
+        }
     }
 
     /// A link's entries counted: see `linkCounts`.

@@ -136,6 +136,14 @@ final class FactorizedCount {
             let shared = sp.variables.filter { uses[$0]! > 1 || roots.contains($0) }
             guard shared.count == 1, sp.before.isSuperset(of: shared), FactorizedCount.goalVariables(sp.steps).isSuperset(of: shared) else { return nil }
         }
+        // A lone pattern counted whole (no group, no distinct count) is counted by the runs
+        // of one of its variables when it has one that `runCounts` reads (`runRoot`).
+        var roots = roots
+        if roots.isEmpty, steps.count == 1, kinds[0] == .plain,
+           let link = FactorizedCount.link(JoinPlan.Program(steps: steps[0], memoCount: program.memoCount), exec.store),
+           let v = FactorizedCount.runRoot(link, exec.store) {
+            roots.insert(v)
+        }
         guard roots.allSatisfy({ uses[$0] != nil }) else { return nil }
         // Union-find over join variables: an atom joining two already joined is a cycle.
         var parent: [Int: Int] = [:]
@@ -536,13 +544,18 @@ struct TermCounts {
     private var entities: [Int32] = []
     private var byPredicate: [Int] = []
     private var predicates: [Int32] = []
-    private var others: [UInt64: Int] = [:]
+    /// Any other term's count, at its slot in `otherTerms` (the terms in the order first
+    /// counted, so that the groups of a count come out in the same order at every run:
+    /// a Dictionary's order changes from process to process).
+    private var otherSlot: [UInt64: Int] = [:]
+    private var otherTerms: [UInt64] = []
+    private var otherCounts: [Int] = []
     let entityCount: Int
 
     init(entityCount: Int) { self.entityCount = entityCount }
 
     /// The terms with a count.
-    var count: Int { entities.count + predicates.count + others.count }
+    var count: Int { entities.count + predicates.count + otherTerms.count }
     var isEmpty: Bool { count == 0 }
 
     @inline(__always) private func entity(_ b: UInt64) -> Int? { TermCounts.entity(b, below: entityCount) }
@@ -576,21 +589,27 @@ struct TermCounts {
             byPredicate[p] = s
             return !o
         }
-        let (s, o) = others[b, default: 0].addingReportingOverflow(n)
-        others[b] = s
+        guard let slot = otherSlot[b] else {
+            otherSlot[b] = otherTerms.count
+            otherTerms.append(b)
+            otherCounts.append(n)
+            return true
+        }
+        let (s, o) = otherCounts[slot].addingReportingOverflow(n)
+        otherCounts[slot] = s
         return !o
     }
 
     func get(_ b: UInt64) -> Int {
         if let e = entity(b) { return byEntity.isEmpty ? 0 : byEntity[e] }
         if let p = predicate(b) { return p < byPredicate.count ? byPredicate[p] : 0 }
-        return others[b] ?? 0
+        return otherSlot[b].map { otherCounts[$0] } ?? 0
     }
 
     func forEach(_ body: (UInt64, Int) -> Void) {
         for e in entities { body(JoinPlan.termTag | UInt64(e), byEntity[Int(e)]) }
         for p in predicates { body(JoinPlan.predicateTag | UInt64(UInt32(p)), byPredicate[Int(p)]) }
-        for (b, n) in others { body(b, n) }
+        for (b, n) in zip(otherTerms, otherCounts) { body(b, n) }
     }
 
     /// Every count times `k`.
@@ -608,12 +627,12 @@ struct TermCounts {
     /// `body` with the counts by entity in a buffer and the entities counted, both taken
     /// out of this value meanwhile: the only views of them, so that no count checks them
     /// for sharing (through `add`, each did).
-    mutating func withEntityCounts(_ body: (UnsafeMutableBufferPointer<Int>, inout [Int32]) -> Void) {
+    mutating func withEntityCounts<R>(_ body: (UnsafeMutableBufferPointer<Int>, inout [Int32]) throws -> R) rethrows -> R {
         if byEntity.isEmpty { byEntity = Array(repeating: 0, count: entityCount) }
         var (counts, list) = (byEntity, entities)
         (byEntity, entities) = ([], [])
-        counts.withUnsafeMutableBufferPointer { body($0, &list) }
-        (byEntity, entities) = (counts, list)
+        defer { (byEntity, entities) = (counts, list) }
+        return try counts.withUnsafeMutableBufferPointer { try body($0, &list) }
     }
 
     /// Adds 1 to the count of each term of `column` (a batch's), or with `weightedBy`,
@@ -694,12 +713,12 @@ struct TermCounts {
             if n != 0 { keptPredicates.append(p) }
         }
         predicates = keptPredicates
-        var keptOthers: [UInt64: Int] = [:]
-        for (b, n) in others {
+        var kept = TermCounts(entityCount: 0)
+        for (b, n) in zip(otherTerms, otherCounts) {
             guard let m = f(b, n) else { return false }
-            if m != 0 { keptOthers[b] = m }
+            if m != 0 { _ = kept.add(b, m) }
         }
-        others = keptOthers
+        (otherSlot, otherTerms, otherCounts) = (kept.otherSlot, kept.otherTerms, kept.otherCounts)
         return true
     }
 
@@ -711,11 +730,5 @@ struct TermCounts {
     }
 
     /// Whether every term counted is an entity.
-    var onlyEntities: Bool { others.isEmpty && predicates.isEmpty }
-
-    /// Whether every term counted is a name no other term sorts equal to: an entity, a
-    /// predicate or a type (two literals may tie: `3` and `3.0`).
-    var onlyNames: Bool {
-        others.keys.allSatisfy { $0 & ~0xFFFF_FFFF == JoinPlan.predicateTag || $0 & ~0xFFFF_FFFF == JoinPlan.typeTag }
-    }
+    var onlyEntities: Bool { otherTerms.isEmpty && predicates.isEmpty }
 }

@@ -79,8 +79,6 @@ extension PreparedQuery {
         }
         if countedFactorized {
             lines.append(("", "", "", "", "(counted without making the answers: each pattern's matches counted once, along the joins' tree; the steps ran only for the evidence)"))
-        } else if countsInAScan {
-            lines.append(("", "", "", "", "(counted in one pass over an index list: no steps to count)"))
         } else if ran == nil {
             lines.append(("", "", "", "", "(run by the general evaluator, which takes closures, some quoted patterns and calls of rules whose heads name values no statement holds: no counts)"))
         }

@@ -18,7 +18,7 @@ extension PreparedQuery {
     /// of equal rows.
     func factorizedCounts(_ exec: Execution) throws -> FactorizedRows? {
         let c = compiled
-        guard allowBatchJoin, !c.distinct, let program = joinProgram else { return nil }
+        guard allowBatchJoin, allowFactorizedCount, !c.distinct, let program = joinProgram else { return nil }
         let keys = c.groupBy.isEmpty ? c.projections.filter { !$0.expr.hasAggregate }.map(\.expr) : c.groupBy
         var group: Int? = nil
         if keys.count == 1, case .slot(.variable(let g)) = keys[0] { group = g } else if !keys.isEmpty { return nil }
@@ -83,14 +83,13 @@ extension PreparedQuery {
         return FactorizedRows(rows: [(exec.row, values, [], results, answered ? 0 : -1)], keys: [0], by: nil)
     }
 
-    /// The rows of the page of groups by `g`, from each group's count. Only when `order by`
-    /// reads the group's term and every term is a name (an entity, a predicate, a type):
-    /// then no two groups tie, and
-    /// the page is the same whatever order the groups were met in (which only the join
-    /// knows).
+    /// The rows of the groups by `g`, from each group's count: with `order by` and a
+    /// `limit`, those of the page alone; else every group's, in the order the counts met
+    /// their terms (which `order by` sorts after). Rows that tie in `order by` keep no
+    /// promised order (semantics.md), so the page among ties may differ from the one a
+    /// join, meeting the groups in another order, would show.
     private func groupedCounts(_ counter: FactorizedCount, by g: Int, calls: [(function: AggregateFunction, argument: CompiledExpr?, distinct: Bool, range: Range<Int>)], _ join: BatchJoin, _ exec: Execution) throws -> FactorizedRows? {
         let c = compiled
-        guard c.orderBy.contains(where: { if case .slot(.variable(g)) = $0.expr { true } else { false } }) else { return nil }
         // Per call, its count per group: of every answer, or of the distinct terms of its
         // variable. A group has answers exactly when it has a distinct term (a goal binds
         // the variable in every answer), so every call counts the same groups.
@@ -106,17 +105,28 @@ extension PreparedQuery {
                 perCall.append(all)
             }
         }
-        guard let counts = perCall.first, counts.onlyNames else { return nil }
+        guard let counts = perCall.first else { return nil }
+        // The terms and the first call's counts in one pass; another call's looked up
+        // by term only when it counts something else (a distinct count).
         var terms: [UInt64] = []
-        counts.forEach { b, _ in terms.append(b) }
-        let n = perCall.map { k in terms.map { k.get($0) } }
+        var firstCounts: [Int] = []
+        terms.reserveCapacity(counts.count)
+        firstCounts.reserveCapacity(counts.count)
+        counts.forEach { b, k in
+            terms.append(b)
+            firstCounts.append(k)
+        }
+        let sameAsFirst = calls.map { !$0.distinct } == Array(repeating: true, count: calls.count)
+        let n = sameAsFirst ? Array(repeating: firstCounts, count: calls.count) : perCall.map { k in terms.map { k.get($0) } }
         // Group i's first row as topGroups reads it: only `g` bound, at `padded[i + g]`.
         let width = c.variables.count
         let padded = [UInt64](repeating: 0, count: g) + terms + [UInt64](repeating: 0, count: width)
-        guard let chosen = try topGroups(terms.count, { padded[$0..<$0 + width] }, n, [g], join, exec, always: true) else { return nil }
+        let chosen = try topGroups(terms.count, { padded[$0..<$0 + width] }, n, [g], join, exec, always: true) ?? Array(terms.indices)
         countedFactorized = true
         var out: [Collected] = []
+        out.reserveCapacity(chosen.count)
         for i in chosen {
+            if out.count & 1023 == 1023 { try exec.tick() }
             // Every projection and ordering term reads the group's term alone (or a count).
             exec.row = [Value?](repeating: nil, count: width)
             exec.row[g] = join.decode(terms[i])

@@ -9,9 +9,9 @@ public final class PreparedQuery {
     /// Conjunctive queries run in the batch executor; off only to compare it with the
     /// general evaluator.
     var allowBatchJoin = true
-    /// Single-pattern counts that FactorizedCount does not take (and those keyed by a
-    /// qualifier's value) count in a scan (Query+ScanCount); off only to compare.
-    var allowScanCount = true
+    /// Counts without their answers (FactorizedCount) where they apply; off only to test
+    /// the join's own counting (`BatchJoin.runCounting`) on shapes FactorizedCount takes.
+    var allowFactorizedCount = true
     /// See BatchJoin.runInParallel; tests lower it to run small joins on every core.
     var parallelThreshold = BatchJoin.defaultParallelThreshold
     /// Whether the last run counted its last step's matches (BatchJoin.runCounting):
@@ -36,11 +36,6 @@ public final class PreparedQuery {
     /// The join of the last run, kept for the next: its operators, scratch row, filter
     /// memos and hash sides were made for this query on this store.
     var keptJoin: BatchJoin? = nil
-    /// The group arrays of the last count by runs (`scanCountByRuns`), emptied and kept for
-    /// the next run's: a count over half a million values grew three arrays afresh at every
-    /// run, each doubling mapped and faulted in anew (half of a count per `according_to` at
-    /// 10M). Runs are one after another, as `keptJoin`'s.
-    var runCountArrays: (counts: [Int], first: [StatementID], keys: [UInt64]) = ([], [], [])
     /// The rows the planner expects each goal to leave (`Planner.estimatedRows`), worked out
     /// once: a join whose later steps multiply a small first step runs on every core, and
     /// a count whose last step multiplies its rows counts that step's matches.
@@ -222,22 +217,10 @@ public final class PreparedQuery {
             return
         }
         var rows: [Collected]
-        var scan: ScanCount? = nil
         var factorizedRows: FactorizedRows? = nil
-        // The general engine's count (FactorizedCount) before the scan count, but for a
-        // count keyed by a qualifier's value: the scan count reads that key's index run by
-        // run, a length per term, where a link still counts entry by entry.
-        let scanFirst = c.isAggregate && scanCountKeyedByQualifier
-        if c.isAggregate { countedFactorized = false }
-        if c.isAggregate, !scanFirst, let counted = try factorizedCounts(exec) {
-            factorizedRows = counted
-            rows = counted.rows
-            if c.distinct { rows = PreparedQuery.distinct(rows) }
-        } else if c.isAggregate, let s = try scanCount(exec) {
-            scan = s
-            rows = s.rows
-        } else if c.isAggregate {
-            factorizedRows = scanFirst ? try factorizedCounts(exec) : nil
+        if c.isAggregate {
+            countedFactorized = false
+            factorizedRows = try factorizedCounts(exec)
             rows = try factorizedRows?.rows ?? aggregateBindings(exec) ?? aggregate(exec)
             if c.distinct { rows = PreparedQuery.distinct(rows) }
         } else {
@@ -268,8 +251,7 @@ public final class PreparedQuery {
         }
         let start = min(c.offset ?? 0, rows.count)
         let end = c.limit.map { start + min($0, rows.count - start) } ?? rows.count
-        var page = rows[start..<end]
-        if let scan { fillEvidence(&page, scan) }
+        let page = rows[start..<end]
         let findEvidence = factorizedRows.map { factorizedEvidence(by: $0.by) }
         for r in page {
             try exec.tick()
@@ -451,7 +433,8 @@ public final class PreparedQuery {
 
     /// An answer row before ordering: its environment (bindings and aliases), its values,
     /// its evidence, and for an aggregate query the result of each aggregate call.
-    /// `group` numbers the group of a scan-count row (see Query+ScanCount), else -1.
+    /// `group` numbers the group of a FactorizedCount row (its key in
+    /// `FactorizedRows.keys`; -1: no evidence to find), else -1.
     typealias Collected = (env: [Value?], values: [Value], evidence: [Evidence], aggregates: [Value], group: Int)
 
     /// Every answer row, made distinct as it comes when the query asks for it (a repeated

@@ -192,6 +192,15 @@ struct PostingIndex: Sendable {
             return Int(offsets[low])..<Int(offsets[low + 1])
         }
 
+        /// How many runs there are (dense: one for every key below it, some empty).
+        var runCount: Int { keys?.count ?? max(0, offsets.count - 1) }
+
+        /// The key of run `j` (its place among the runs: see `runCount`).
+        @inline(__always) func key(ofRun j: Int) -> Int { keys.map { Int($0[j]) } ?? j }
+
+        /// Where run `j` lies in `ids`.
+        @inline(__always) func range(ofRun j: Int) -> Range<Int> { Int(offsets[j])..<Int(offsets[j + 1]) }
+
         /// As `PostingIndex.rawRun`.
         @inline(__always)
         func run(_ key: Int) -> TermPostings.RawRun {
@@ -312,6 +321,9 @@ struct TermPostings: Sendable {
     }
 
     var rawLookup: RawLookup { RawLookup(entities: entities.rawLookup, others: others.rawLookup, literalCount: literalCount) }
+
+    /// How many values other than entities (literals, propositions) have statements.
+    var otherValueCount: Int { others.rawLookup.runCount }
 
     /// A run read in place: `count` ids at `ids`, and beside them (when attached) their
     /// predicates and other ends. Valid while the index it came from lives unchanged.
