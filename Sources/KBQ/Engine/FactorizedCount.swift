@@ -547,7 +547,9 @@ struct TermCounts {
     /// Any other term's count, at its slot in `otherTerms` (the terms in the order first
     /// counted, so that the groups of a count come out in the same order at every run:
     /// a Dictionary's order changes from process to process).
-    private var otherSlot: [UInt64: Int] = [:]
+    /// (Open addressing with a multiplicative hash: a Dictionary's seeded hash cost most
+    /// of a count per date or per literal object.)
+    private var otherSlot = GroupKeyTable(width: 1)
     private var otherTerms: [UInt64] = []
     private var otherCounts: [Int] = []
     let entityCount: Int
@@ -589,8 +591,8 @@ struct TermCounts {
             byPredicate[p] = s
             return !o
         }
-        guard let slot = otherSlot[b] else {
-            otherSlot[b] = otherTerms.count
+        guard let slot = otherSlot.find({ _ in b }).map(Int.init) else {
+            otherSlot.insert({ _ in b }, Int32(otherTerms.count))
             otherTerms.append(b)
             otherCounts.append(n)
             return true
@@ -603,7 +605,7 @@ struct TermCounts {
     func get(_ b: UInt64) -> Int {
         if let e = entity(b) { return byEntity.isEmpty ? 0 : byEntity[e] }
         if let p = predicate(b) { return p < byPredicate.count ? byPredicate[p] : 0 }
-        return otherSlot[b].map { otherCounts[$0] } ?? 0
+        return otherSlot.find({ _ in b }).map { otherCounts[Int($0)] } ?? 0
     }
 
     func forEach(_ body: (UInt64, Int) -> Void) {
