@@ -257,6 +257,34 @@ import Testing
 
     /// The answers, and whether FactorizedCount counted them.
     /// `parallel`: every join (an atom's too) on every core, however small.
+    /// A link with a constant end read for the few terms another atom knows at its other
+    /// end (`linkCounts`'s `within`): each known term's list holds statements of every
+    /// subject (or object), and only the constant's count. E0 has a thousand `p`
+    /// statements, so its list is long beside the few terms `?b q 3` leaves.
+    @Test func aConstantEndReadForKnownTermsCountsOnlyItsOwn() throws {
+        var rng = RRandom(seed: 20261208)
+        var text = "type T\ntype Document\npredicate p\npredicate q\nentity D : Document\n"
+        for i in 0..<60 { text += "entity E\(i) : T\n" }
+        text += "from D para 1\n"
+        for _ in 0..<1000 { text += "E0 p E\(rng.int(60))\n" }
+        for _ in 0..<600 { text += "E\(1 + rng.int(59)) p E\(rng.int(60))\n" }
+        for i in 0..<60 where rng.chance(0.15) { text += "E\(i) q 3\n" }
+        for i in 0..<60 where rng.chance(0.5) { text += "E\(i) q \(rng.int(3))\n" }
+        guard case .success(let store) = Loader.load(text: SourceText(name: "within.kb", text: text), into: FactStore()) else {
+            Issue.record("the case does not load")
+            return
+        }
+        let rules = try RuleEngine(store: store, rules: [])
+        for q in ["find count(*) where E0 p ?b, ?b q 3", "find ?b, count(*) as ?n where E0 p ?b, ?b q 3 order by ?n desc, ?b limit 4",
+                  "find count(*) where ?b p E7, ?b q 3"] {
+            let general = try BatchJoinTests.answers(q, store, rules, batchJoin: false)
+            let (counted, way) = try Self.answersAndWay(q, store, rules)
+            #expect(counted == general, "\(q)")
+            #expect(way, "counted without its answers: \(q)")
+            #expect(general.first?.values.last != "0", "\(q) counts nothing")
+        }
+    }
+
     static func answersAndWay(_ text: String, _ store: FactStore, _ rules: RuleEngine, parallel: Bool = false) throws -> ([BatchJoinTests.Answer], Bool) {
         let source = SourceText(name: "test", text: text)
         guard case .query(let q) = try Parser.parseCommand(source, rules: []) else { return ([], false) }

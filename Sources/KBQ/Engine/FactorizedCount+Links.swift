@@ -115,7 +115,7 @@ extension FactorizedCount {
             return counted
         }
         if let q = link.qualifier, FactStore.isProvenanceKey(q.key) { return nil }
-        var counter = LinkCounter(link: link, mineAt: mineAt, theirsAt: theirsAt, known: known, weights: weights,
+        var counter = LinkCounter(link: link, entries: EntryTest(link), mineAt: mineAt, theirsAt: theirsAt, known: known, weights: weights,
                                   table: store.table, factor: TermCounts(entityCount: entityCount))
         // Passed to the counter's calls as locals: held in its fields and passed on from
         // there to a filter, both tables were copied at every entry.
@@ -362,8 +362,50 @@ extension FactorizedCount {
     }
 
     /// A link's entries counted: see `linkCounts`.
+    /// The tests an index entry passes before any filter of the link's variables: its
+    /// statement quoted or asserted as the link's pattern is, holding the link's qualifier
+    /// (the link's constant, when it names one), of a predicate the link accepts, its ends
+    /// the link's constant ends. The link's constants are read once, not at every entry.
+    struct EntryTest {
+        let quoted: Bool
+        let hasQualifier: Bool
+        let qualifier: UInt64?
+        let subject: UInt64?
+        let object: UInt64?
+
+        init(_ link: Link) {
+            quoted = link.quoted
+            hasQualifier = link.qualifier != nil
+            qualifier = link.qualifier.flatMap { $0.position.kind == .constant ? $0.position.value : nil }
+            subject = link.subject.kind == .constant ? link.subject.value : nil
+            object = link.object.kind == .constant ? link.object.value : nil
+        }
+
+        /// The entry's qualifier value (0 when the link names none) if it passes, else
+        /// nil. `qualifier` gives the entry's value of the link's qualifier (0: none); it
+        /// is read only for an entry of the right kind (from the statement's stored
+        /// qualifiers, it is the costliest test).
+        @inline(__always) func admits(_ tag: Int16, _ s: UInt64, _ o: UInt64, _ accepts: some RandomAccessCollection<Bool>,
+                                      qualifier value: () -> UInt64) -> UInt64? {
+            guard (tag < 0) == quoted else { return nil }
+            var q: UInt64 = 0
+            if hasQualifier {
+                q = value()
+                guard q != 0 else { return nil }
+                if let c = qualifier, c != q { return nil }
+            }
+            let p = tag < 0 ? -Int(tag) - 1 : Int(tag)
+            guard p < accepts.count, accepts[accepts.index(accepts.startIndex, offsetBy: p)] else { return nil }
+            if let c = subject, c != s { return nil }
+            if let c = object, c != o { return nil }
+            return q
+        }
+    }
+
     struct LinkCounter {
         let link: Link
+        /// The link's tests before its filters, its constants read once.
+        let entries: EntryTest
         /// Where the counted variable and the child are: 0 subject, 1 object, 2 predicate
         /// (-1: no child).
         let mineAt: Int
@@ -433,12 +475,7 @@ extension FactorizedCount {
         /// of a long list).
         mutating func takePlain(_ run: TermPostings.RawRun, _ range: Range<Int>, valuesBeside: Bool) {
             guard let subjects = run.subjects, let objects = run.objects, let tags = run.predicates else { return }
-            let (link, mineAt, entityCount) = (link, mineAt, factor.entityCount)
-            let quoted = link.quoted
-            let qualifier = link.qualifier
-            let constantQualifier = qualifier.flatMap { $0.position.kind == .constant ? $0.position.value : nil }
-            let constantSubject = link.subject.kind == .constant ? link.subject.value : nil
-            let constantObject = link.object.kind == .constant ? link.object.value : nil
+            let (entries, link, mineAt, entityCount) = (entries, link, mineAt, factor.entityCount)
             var others: [UInt64] = []
             // Counted in a copy moved out of the counter (read inside, the counter's own
             // fields would overlap the write to its counts).
@@ -448,19 +485,10 @@ extension FactorizedCount {
             counted.withEntityCounts { counts, list in
                 link.accepts.withUnsafeBufferPointer { accepts in
                     for j in range {
-                        let tag = tags[j]
-                        guard (tag < 0) == quoted else { continue }
-                        var q: UInt64 = 0
-                        if qualifier != nil {
-                            q = valuesBeside ? JoinPlan.termTag | UInt64(run.otherEnds![j].raw) : this.qualifierValue(Int(run.ids[j]))
-                            guard q != 0 else { continue }
-                            if let c = constantQualifier, c != q { continue }
-                        }
-                        let p = tag < 0 ? -Int(tag) - 1 : Int(tag)
-                        guard p < accepts.count, accepts[p] else { continue }
                         let (s, o) = (JoinPlan.termTag | UInt64(subjects[j].raw), JoinPlan.termTag | UInt64(objects[j].raw))
-                        if let c = constantSubject, c != s { continue }
-                        if let c = constantObject, c != o { continue }
+                        guard let q = entries.admits(tags[j], s, o, accepts, qualifier: {
+                            valuesBeside ? JoinPlan.termTag | UInt64(run.otherEnds![j].raw) : this.qualifierValue(Int(run.ids[j]))
+                        }) else { continue }
                         let mine = mineAt == 0 ? s : mineAt == 1 ? o : q
                         let t = Term(raw: UInt32(truncatingIfNeeded: mine))
                         guard t.kind == Term.entityKind, t.index < entityCount else {
@@ -479,19 +507,12 @@ extension FactorizedCount {
         /// One index entry: its statement's subject and object (as bindings), predicate
         /// tag (negative: quoted), and value of the link's qualifier (0: none).
         @inline(__always) mutating func take(_ s: UInt64, _ o: UInt64, _ tag: Int16, _ q: UInt64, _ literals: LiteralTable, _ entities: EntityTable) {
-            guard (tag < 0) == link.quoted else { return }
-            if let qualifier = link.qualifier {
-                guard q != 0 else { return }
-                if qualifier.position.kind == .constant, qualifier.position.value != q { return }
-                if !link.qualifierFilters.isEmpty {
-                    guard let t = link.qualifierFilters.truth(q, literals, entities) else { undecided = true; return }
-                    if !t { return }
-                }
+            guard entries.admits(tag, s, o, link.accepts, qualifier: { q }) != nil else { return }
+            if entries.hasQualifier, !link.qualifierFilters.isEmpty {
+                guard let t = link.qualifierFilters.truth(q, literals, entities) else { undecided = true; return }
+                if !t { return }
             }
             let p = tag < 0 ? -Int(tag) - 1 : Int(tag)
-            guard p < link.accepts.count, link.accepts[p] else { return }
-            if link.subject.kind == .constant, link.subject.value != s { return }
-            if link.object.kind == .constant, link.object.value != o { return }
             if !link.subjectFilters.isEmpty || !link.objectFilters.isEmpty {
                 guard let ts = link.subjectFilters.truth(s, literals, entities), let to = link.objectFilters.truth(o, literals, entities) else {
                     undecided = true
