@@ -63,6 +63,10 @@ import Testing
         ("find ?d, count(?s) as ?n where _ _ _ {source: ?d} as ?s, ?d != Radi_Report order by ?n desc, ?d limit 3", "?d"),
         ("find ?p, count(*) as ?n where _ ?p _, ?p != claims, ?p != cites order by ?n desc, ?p limit 4", "?p"),
         ("find ?q, count(?s) as ?n where _ _ _ {para: ?q} as ?s, ?q > 3 order by ?n desc, ?q limit 3", "?q"),
+        // Keys computed from one variable.
+        ("find ?x.type as ?t, count(*) as ?n where ?x _ _ group by ?t order by ?n desc, ?t limit 3", "?x"),
+        ("find lower(?q) as ?l, count(*) as ?n where _ _ _ {quote: ?q} group by ?l order by ?n desc, ?l limit 3", "?q"),
+        ("find ?o.label as ?l, count(?s) where _ _ ?o as ?s group by ?l", "?o"),
     ]
 
     /// Counts per source in a case of several documents, some refused by a key filter.
@@ -98,6 +102,11 @@ import Testing
             ("find ?o, count(?s) where _ _ ?o as ?s", "?o"),
             ("find ?x, count(*) as ?n where ?x _ _ {against: E1} order by ?n desc, ?x limit 3", "?x"),
             ("find ?a, count(?s) where ?x r ?y {against: ?a} as ?s, ?a != E1", "?a"),
+            // Keys computed from one variable: counted per term by runs, the terms gathered
+            // per key (counted entry by entry, they are the join's to group).
+            ("find year(?d) as ?y, count(*) as ?n where _ _ _ {on: ?d} group by ?y order by ?y", "?d"),
+            ("find year(?d) as ?y, count(?s) as ?n where _ _ _ {on: ?d} as ?s, ?d < 2016-06-01 group by ?y order by ?n desc, ?y limit 3", "?d"),
+            ("find len(str(?d)) as ?m, count(*) where _ _ _ {on: ?d} group by ?m", "?d"),
         ])
     }
 
@@ -160,14 +169,15 @@ import Testing
     /// A generated case with no quoted statement (see `countsByQualifierRunsOfAFullyAssertedCaseAgree`).
     static func assertedCase() throws -> FactStore {
         var rng = RRandom(seed: 20261207)
-        var text = "type T\ntype Document\npredicate p\npredicate q\npredicate r\nkey against : entity\nkey weight : integer\nentity D : Document\n"
+        var text = "type T\ntype Document\npredicate p\npredicate q\npredicate r\nkey against : entity\nkey weight : integer\nkey on : date\nentity D : Document\n"
         for i in 0..<30 { text += "entity E\(i) : T\n" }
         text += "from D para 1\n"
         for _ in 0..<400 {
             let (a, b) = (rng.int(30), rng.int(30))
             let against = rng.chance(0.6) ? " {against: E\(rng.int(rng.chance(0.5) ? 3 : 30))}" : ""
             let weight = rng.chance(0.3) ? (against.isEmpty ? " {weight: \(rng.int(5))}" : "") : ""
-            text += "E\(a) \(rng.chance(0.7) ? "p" : "q") E\(b)\(against)\(weight)\n"
+            let on = against.isEmpty && weight.isEmpty && rng.chance(0.5) ? " {on: 20\(10 + rng.int(8))-0\(1 + rng.int(9))-1\(rng.int(10))}" : ""
+            text += "E\(a) \(rng.chance(0.7) ? "p" : "q") E\(b)\(against)\(weight)\(on)\n"
         }
         // A predicate of few statements: grouped by a qualifier, they are read from the
         // predicate's list, not the key's runs.
@@ -184,8 +194,7 @@ import Testing
     static func agree(_ store: FactStore, _ questions: [(String, String)]) throws {
         for (q, key) in questions {
             // The filter goes after the pattern, so both plans scan the same statements.
-            let split = q.components(separatedBy: " order by ")
-            let head = split[0].components(separatedBy: " limit ")[0]
+            let head = q.components(separatedBy: " group by ")[0].components(separatedBy: " order by ")[0].components(separatedBy: " limit ")[0]
             let tail = String(q.dropFirst(head.count))
             let filtered = head + ", \(key) = \(key)" + tail
             #expect(!(try Self.run(filtered, store, general: true)).rows.isEmpty, "\(q) has no rows")

@@ -37,6 +37,24 @@ extension FactorizedCount {
         /// runs alone (`runCounts`).
         let qualifier: (key: Int32, position: JoinPlan.Position)?
         let qualifierFilters: QuickChecks
+
+        /// Where variable `x` is in the pattern: 0 subject, 1 object, 2 predicate, 3
+        /// qualifier (nil: nowhere, or only as the statement).
+        func place(of x: Int) -> Int? {
+            if subject.kind == .variable, subject.variable == x { return 0 }
+            if object.kind == .variable, object.variable == x { return 1 }
+            if let q = qualifier, q.position.kind == .variable, q.position.variable == x { return 3 }
+            return predicateVariable == x ? 2 : nil
+        }
+    }
+
+    /// Whether the conjunction is one link whose matches per term of `v` are counted from
+    /// the runs of `v`'s index (`runCounts`): a count per term then reads a run per term,
+    /// not an entry per match.
+    func countsByRuns(_ v: Int, _ store: FactStore) -> Bool {
+        guard atoms.count == 1, atoms[0].kind == .plain, let link = FactorizedCount.link(atoms[0].program, store),
+              let at = link.place(of: v) else { return false }
+        return FactorizedCount.countsByRuns(link, at: at, store)
     }
 
     /// Atom `program` as a link, or nil when it is anything else: more than one pattern,
@@ -96,18 +114,11 @@ extension FactorizedCount {
         let store = exec.store
         if atoms[i].link == nil { atoms[i].link = .some(FactorizedCount.link(atoms[i].program, store)) }
         guard case .some(.some(let link)) = atoms[i].link else { return nil }
-        /// Where a variable is in the pattern: 0 subject, 1 object, 2 predicate, 3 qualifier.
-        func place(_ x: Int) -> Int? {
-            if link.subject.kind == .variable, link.subject.variable == x { return 0 }
-            if link.object.kind == .variable, link.object.variable == x { return 1 }
-            if let q = link.qualifier, q.position.kind == .variable, q.position.variable == x { return 3 }
-            return link.predicateVariable == x ? 2 : nil
-        }
-        guard let mineAt = place(v) else { return nil }
+        guard let mineAt = link.place(of: v) else { return nil }
         // Without a child, the count is of matches (the other positions free or constant).
         var theirsAt = -1
         if let child {
-            guard let at = place(child) else { return nil }
+            guard let at = link.place(of: child) else { return nil }
             theirsAt = at
         }
         if within == nil, child == nil, weights == nil, known == nil, let counted = try runCounts(link, at: mineAt, store, exec) {

@@ -11,6 +11,9 @@ extension PreparedQuery {
         var rows: [Collected]
         var keys: [UInt64]
         var by: Int?
+        /// Grouped by a key computed from `by` (`year(?d)`): each group's terms of `by`,
+        /// the group's number its key in `keys`.
+        var termsOfGroup: [[UInt64]]? = nil
     }
 
     /// The query's rows, or nil when it is not such a count (or a count overflows: the
@@ -21,8 +24,20 @@ extension PreparedQuery {
         guard allowBatchJoin, allowFactorizedCount, !c.distinct, let program = joinProgram else { return nil }
         let keys = c.groupBy.isEmpty ? c.projections.filter { !$0.expr.hasAggregate }.map(\.expr) : c.groupBy
         var group: Int? = nil
-        if keys.count == 1, case .slot(.variable(let g)) = keys[0] { group = g } else if !keys.isEmpty { return nil }
+        // A key computed from one variable (`year(?d)`, `upper(?c)`): counted per term of
+        // the variable, the terms then gathered under their key (each term's key computed
+        // once). Counts of every answer add up so; distinct counts do not.
+        var derived: CompiledExpr? = nil
         let calls = aggregateCalls
+        if keys.count == 1, case .slot(.variable(let g)) = keys[0] {
+            group = g
+        } else if keys.count == 1, !keys[0].hasAggregate, calls.allSatisfy({ !$0.distinct }), Planner.uses(keys[0]).count == 1,
+                  let v = Planner.uses(keys[0]).first, v < c.variables.count {
+            group = v
+            derived = keys[0]
+        } else if !keys.isEmpty {
+            return nil
+        }
         var roots = Set<Int>()
         for call in calls {
             guard call.function == .count else { return nil }
@@ -46,11 +61,15 @@ extension PreparedQuery {
         guard case .some(let counter?) = factorized, let join = join(exec) else { return nil }
         counter.parallelThreshold = parallelThreshold
         if let group {
+            // A computed key's groups from the counts per term only when those are read
+            // run by run: counted entry by entry, a term a table entry, the join's
+            // grouping (a year read off each row's date) is faster.
+            if derived != nil, !counter.countsByRuns(group, exec.store) { return nil }
             // Every call counts every answer of its group (none reads an `optional`'s variable).
             for call in calls {
                 if case .slot(.variable(let v))? = call.argument, counter.answersBinding(v) != nil { return nil }
             }
-            return try groupedCounts(counter, by: group, calls: calls, join, exec)
+            return try groupedCounts(counter, by: group, calls: calls, join, exec, derived: derived)
         }
         var results: [Value] = []
         var total: Int? = nil
@@ -88,7 +107,9 @@ extension PreparedQuery {
     /// their terms (which `order by` sorts after). Rows that tie in `order by` keep no
     /// promised order (semantics.md), so the page among ties may differ from the one a
     /// join, meeting the groups in another order, would show.
-    private func groupedCounts(_ counter: FactorizedCount, by g: Int, calls: [(function: AggregateFunction, argument: CompiledExpr?, distinct: Bool, range: Range<Int>)], _ join: BatchJoin, _ exec: Execution) throws -> FactorizedRows? {
+    /// With `derived`, the groups are the Values `derived` takes on the terms of `g` (see
+    /// `derivedGroups`).
+    private func groupedCounts(_ counter: FactorizedCount, by g: Int, calls: [(function: AggregateFunction, argument: CompiledExpr?, distinct: Bool, range: Range<Int>)], _ join: BatchJoin, _ exec: Execution, derived: CompiledExpr? = nil) throws -> FactorizedRows? {
         let c = compiled
         // Per call, its count per group: of every answer, or of the distinct terms of its
         // variable. A group has answers exactly when it has a distinct term (a goal binds
@@ -117,6 +138,7 @@ extension PreparedQuery {
             firstCounts.append(k)
         }
         let sameAsFirst = calls.map { !$0.distinct } == Array(repeating: true, count: calls.count)
+        if let derived { return try derivedGroups(derived, of: g, terms, firstCounts, calls: calls.count, join, exec) }
         let n = sameAsFirst ? Array(repeating: firstCounts, count: calls.count) : perCall.map { k in terms.map { k.get($0) } }
         // Group i's first row as topGroups reads it: only `g` bound, at `padded[i + g]`.
         let width = c.variables.count
@@ -137,13 +159,77 @@ extension PreparedQuery {
         return FactorizedRows(rows: out, keys: terms, by: g)
     }
 
+    /// The rows of the groups by key `derived`, a function of `g` alone: each term of `g`
+    /// (with `counts` answers) under the Value `derived` takes on it, computed once a
+    /// term, the groups numbered in the order their first terms come and each counting the
+    /// sum of its terms' answers (every call counts every answer). A group's row binds `g`
+    /// to its first term, which gives its key; `order by` sorts the rows after.
+    /// Nil when a sum overflows (the join then counts, and says so).
+    private func derivedGroups(_ derived: CompiledExpr, of g: Int, _ terms: [UInt64], _ counts: [Int], calls: Int, _ join: BatchJoin, _ exec: Execution) throws -> FactorizedRows? {
+        let width = compiled.variables.count
+        // Each term's key number by DerivedKeys, as the join's grouping numbers a row's
+        // (a year read off a date's payload, a type off an entity's list of types, any
+        // other key evaluated once a term), in a batch of one column: the terms of `g`.
+        var keys = DerivedKeys([(column: width, variable: g, expr: derived)])
+        var batch = BindingBatch(count: terms.count, width: width, slots: 0)
+        batch.columns[g] = terms
+        exec.row = [Value?](repeating: nil, count: width)
+        try keys.addColumns(&batch, join, exec)
+        let numbers = batch.columns[width]
+        // Groups numbered in the order their first terms come.
+        var groupOfNumber = [Int32](repeating: -1, count: keys.values[0].count)
+        var groupOfTerm = [Int32](repeating: 0, count: terms.count)
+        var numberOfGroup: [Int] = []
+        var firstTerm: [UInt64] = []
+        var sums: [Int] = []
+        for i in terms.indices {
+            let number = Int(UInt32(truncatingIfNeeded: numbers[i]))
+            var k = Int(groupOfNumber[number])
+            if k < 0 {
+                k = sums.count
+                groupOfNumber[number] = Int32(k)
+                numberOfGroup.append(number)
+                firstTerm.append(terms[i])
+                sums.append(0)
+            }
+            groupOfTerm[i] = Int32(k)
+            let (sum, overflow) = sums[k].addingReportingOverflow(counts[i])
+            guard !overflow else { return nil }
+            sums[k] = sum
+        }
+        // The page, when `order by` reads the counts and keys (as the join's grouping
+        // chooses it): a group's first row binds `g` alone, to its first term.
+        let padded = [UInt64](repeating: 0, count: g) + firstTerm + [UInt64](repeating: 0, count: width)
+        let chosen = try topGroups(sums.count, { padded[$0..<$0 + width] }, Array(repeating: sums, count: calls), [g], join, exec, always: true,
+                                   derived: (keys, { k, group in keys.value(k, UInt64(numberOfGroup[group])) })) ?? Array(sums.indices)
+        // The terms of the groups shown, for their evidence: row n's group is `chosen[n]`.
+        var shown = [Int32](repeating: -1, count: sums.count)
+        for (n, k) in chosen.enumerated() { shown[k] = Int32(n) }
+        var termsOfGroup = [[UInt64]](repeating: [], count: chosen.count)
+        for i in terms.indices where shown[Int(groupOfTerm[i])] >= 0 { termsOfGroup[Int(shown[Int(groupOfTerm[i])])].append(terms[i]) }
+        countedFactorized = true
+        var out: [Collected] = []
+        out.reserveCapacity(chosen.count)
+        for (n, k) in chosen.enumerated() {
+            if n & 1023 == 1023 { try exec.tick() }
+            exec.row = [Value?](repeating: nil, count: width)
+            exec.row[g] = join.decode(firstTerm[k])
+            let results = [Value](repeating: .integer(sums[k]), count: calls)
+            let values = try aggregatedProjections(results, exec)
+            out.append((exec.row, values, [], results, n))
+        }
+        return FactorizedRows(rows: out, keys: chosen.indices.map { UInt64($0) }, by: g, termsOfGroup: termsOfGroup)
+    }
+
     /// How a row of `FactorizedRows` finds its evidence when asked: its first answers',
-    /// from a run of this query's join under the caller's limits.
-    func factorizedEvidence(by g: Int?) -> (UInt64, Limits) throws -> [Evidence] {
+    /// from a run of this query's join under the caller's limits. With `termsOfGroup`, a
+    /// row's key numbers its group, whose first answers are those of any of its terms.
+    func factorizedEvidence(by g: Int?, termsOfGroup: [[UInt64]]? = nil) -> (UInt64, Limits) throws -> [Evidence] {
         { [self] key, limits in
             let exec = Execution(store: store, source: source, rules: rules, limits: limits, variableCount: compiled.variables.count)
             guard let join = join(exec) else { return [] }
-            return try JoinPlan.evidence(list: firstAnswers(of: [key], by: g, join, exec).of(0), rules: rules)
+            let terms = termsOfGroup.map { $0[Int(key)] } ?? [key]
+            return try JoinPlan.evidence(list: firstAnswers(of: terms, by: g, join, exec, asOne: termsOfGroup != nil).of(0), rules: rules)
         }
     }
 
@@ -151,12 +237,14 @@ extension PreparedQuery {
     /// the evidence of its first answers, as the whole join would gather it: the join runs
     /// on one core, in order, until every group's evidence is full (the parallel join
     /// reads every part before handing out the first).
-    private func firstAnswers(of terms: [UInt64], by g: Int?, _ join: BatchJoin, _ exec: Execution) throws -> GroupEvidence {
+    /// `asOne`: the terms are one group's (group 0).
+    private func firstAnswers(of terms: [UInt64], by g: Int?, _ join: BatchJoin, _ exec: Execution, asOne: Bool = false) throws -> GroupEvidence {
         var evidence = GroupEvidence(ownSlots: join.ownEvidenceSlots, hasPaths: JoinPlan.hasPath(join.program.steps))
-        evidence.addGroups(terms.count)
+        let groups = asOne ? min(1, terms.count) : terms.count
+        evidence.addGroups(groups)
         guard !terms.isEmpty else { return evidence }
         var groupOf: [UInt64: Int32] = [:]
-        for (k, t) in terms.enumerated() { groupOf[t] = Int32(k) }
+        for (k, t) in terms.enumerated() { groupOf[t] = asOne ? 0 : Int32(k) }
         join.parallelThreshold = Int.max
         defer { join.parallelThreshold = parallelThreshold }
         do {
@@ -172,7 +260,7 @@ extension PreparedQuery {
                 }
                 guard !rows.isEmpty else { return }
                 evidence.add(rows.count == batch.count ? batch : batch.gathered(rows), groupOfRow)
-                if (0..<terms.count).allSatisfy({ !evidence.hasRoom($0) }) { throw StopSearch() }
+                if (0..<groups).allSatisfy({ !evidence.hasRoom($0) }) { throw StopSearch() }
             }
         } catch is StopSearch {}
         return evidence

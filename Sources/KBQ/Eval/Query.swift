@@ -252,7 +252,7 @@ public final class PreparedQuery {
         let start = min(c.offset ?? 0, rows.count)
         let end = c.limit.map { start + min($0, rows.count - start) } ?? rows.count
         let page = rows[start..<end]
-        let findEvidence = factorizedRows.map { factorizedEvidence(by: $0.by) }
+        let findEvidence = factorizedRows.map { factorizedEvidence(by: $0.by, termsOfGroup: $0.termsOfGroup) }
         for r in page {
             try exec.tick()
             answers.append(values: r.values, evidence: r.evidence)
