@@ -227,7 +227,7 @@ extension FactorizedCount {
             if !counted { store.forEachQualifierRun(key) { t, run in found.append((JoinPlan.termTag | UInt64(t.raw), run, run.count)) } }
             for (k, (b, run, n)) in found.enumerated() {
                 if k & 1023 == 1023 { try exec.checkLimits() }
-                guard let m = try runs.matches(b, run, n) else { return nil }
+                guard let m = runs.matches(b, run, n) else { return nil }
                 if m > 0, !runs.counts.add(b, m) { throw Overflow() }
             }
         }
