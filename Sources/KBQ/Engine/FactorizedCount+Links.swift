@@ -194,8 +194,10 @@ extension FactorizedCount {
         let own = at == 0 ? link.subjectFilters : at == 1 ? link.objectFilters : at == 3 ? link.qualifierFilters : QuickChecks([])
         // With no quoted statement in the store, every statement of a run is asserted.
         let all = !link.quoted && store.assertedCount == store.statementCount
+        let spare = spareEntityCounts
+        spareEntityCounts = ([], [])
         var runs = RunCounting(own: own, quoted: link.quoted, lengthIsCount: all, literals: store.literals, entities: store.entities,
-                               asserted: store.table.asserted, counts: TermCounts(entityCount: entityCount))
+                               asserted: store.table.asserted, counts: TermCounts(entityCount: entityCount, zeroed: spare))
         func terms(_ index: TermPostings) throws -> Bool {
             let lookup = index.rawLookup
             let literalCount = lookup.literalCount
@@ -325,6 +327,7 @@ extension FactorizedCount {
                 // The common count of a position by entity: each run's length, its key the
                 // entity's number.
                 try counts.withEntityCounts { byEntity, list in
+                    list.reserveCapacity(count)
                     var j = 0
                     while j < count {
                         let end = min(count, j + 1 << 16)

@@ -68,6 +68,9 @@ final class FactorizedCount {
     }
 
     let atoms: [Atom]
+    /// A zeroed buffer of counts by entity kept from the last run (see
+    /// `TermCounts.recycled`); runs of a prepared query are one after another.
+    var spareEntityCounts: (counts: [Int], list: [Int32]) = ([], [])
     var parallelThreshold: Int {
         get { atoms.first?.parallelThreshold ?? BatchJoin.defaultParallelThreshold }
         set { for a in atoms { a.parallelThreshold = newValue } }
@@ -555,6 +558,44 @@ struct TermCounts {
     let entityCount: Int
 
     init(entityCount: Int) { self.entityCount = entityCount }
+
+    /// Counts with `zeroed` (all zero, one per entity, else ignored) as the entities'
+    /// buffer: a buffer kept from the last run (`recycled`), where a fresh one of more
+    /// than a few MB is mapped and faulted in anew at every run.
+    init(entityCount: Int, zeroed: (counts: [Int], list: [Int32])) {
+        self.entityCount = entityCount
+        if zeroed.counts.count == entityCount { byEntity = zeroed.counts }
+        if zeroed.list.isEmpty { entities = zeroed.list }
+    }
+
+    /// The entities' buffer, its counts set back to zero, and the (emptied) list of the
+    /// entities counted, with its room (for `init(entityCount:zeroed:)`); these counts are
+    /// emptied of entities.
+    mutating func recycled() -> (counts: [Int], list: [Int32]) {
+        var (buffer, list) = (byEntity, entities)
+        (byEntity, entities) = ([], [])
+        buffer.withUnsafeMutableBufferPointer { buffer in
+            for e in list { buffer[Int(e)] = 0 }
+        }
+        list.removeAll(keepingCapacity: true)
+        return (buffer, list)
+    }
+
+    /// Every term and its count appended to `terms` and `counts`, in `forEach`'s order.
+    func append(to terms: inout [UInt64], _ counts: inout [Int]) {
+        terms.reserveCapacity(terms.count + count)
+        counts.reserveCapacity(counts.count + count)
+        for e in entities {
+            terms.append(JoinPlan.termTag | UInt64(e))
+            counts.append(byEntity[Int(e)])
+        }
+        for p in predicates {
+            terms.append(JoinPlan.predicateTag | UInt64(UInt32(p)))
+            counts.append(byPredicate[Int(p)])
+        }
+        terms.append(contentsOf: otherTerms)
+        counts.append(contentsOf: otherCounts)
+    }
 
     /// The terms with a count.
     var count: Int { entities.count + predicates.count + otherTerms.count }

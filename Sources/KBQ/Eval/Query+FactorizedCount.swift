@@ -126,37 +126,44 @@ extension PreparedQuery {
                 perCall.append(all)
             }
         }
-        guard let counts = perCall.first else { return nil }
-        // The terms and the first call's counts in one pass; another call's looked up
-        // by term only when it counts something else (a distinct count).
-        var terms: [UInt64] = []
-        var firstCounts: [Int] = []
-        terms.reserveCapacity(counts.count)
-        firstCounts.reserveCapacity(counts.count)
-        counts.forEach { b, k in
-            terms.append(b)
-            firstCounts.append(k)
-        }
+        guard var counts = perCall.first else { return nil }
+        // The terms and the first call's counts in one pass, into arrays kept from the last
+        // run (`groupArrays`); another call's looked up by term only when it counts
+        // something else (a distinct count).
+        var (terms, firstCounts) = groupArrays
+        groupArrays = ([], [])
+        terms.removeAll(keepingCapacity: true)
+        firstCounts.removeAll(keepingCapacity: true)
+        counts.append(to: &terms, &firstCounts)
+        defer { groupArrays = (terms, firstCounts) }
         let sameAsFirst = calls.map { !$0.distinct } == Array(repeating: true, count: calls.count)
-        if let derived { return try derivedGroups(derived, of: g, terms, firstCounts, calls: calls.count, join, exec) }
         let n = sameAsFirst ? Array(repeating: firstCounts, count: calls.count) : perCall.map { k in terms.map { k.get($0) } }
-        // Group i's first row as topGroups reads it: only `g` bound, at `padded[i + g]`.
+        // The counts' buffer by entity back to the counter for the next run, once no one
+        // else holds it.
+        (all, perCall) = (nil, [])
+        counter.spareEntityCounts = counts.recycled()
+        if let derived { return try derivedGroups(derived, of: g, terms, firstCounts, calls: calls.count, join, exec) }
+        // Group i's first row as topGroups reads it: only `g` bound, to the group's term.
         let width = c.variables.count
-        let padded = [UInt64](repeating: 0, count: g) + terms + [UInt64](repeating: 0, count: width)
-        let chosen = try topGroups(terms.count, { padded[$0..<$0 + width] }, n, [g], join, exec, always: true) ?? Array(terms.indices)
+        var firstRow = [UInt64](repeating: 0, count: width)
+        let chosen = try topGroups(terms.count, { i in
+            firstRow[g] = terms[i]
+            return firstRow[...]
+        }, n, [g], join, exec, always: true) ?? Array(terms.indices)
         countedFactorized = true
         var out: [Collected] = []
         out.reserveCapacity(chosen.count)
-        for i in chosen {
+        for (row, i) in chosen.enumerated() {
             if out.count & 1023 == 1023 { try exec.tick() }
             // Every projection and ordering term reads the group's term alone (or a count).
             exec.row = [Value?](repeating: nil, count: width)
             exec.row[g] = join.decode(terms[i])
             let results = n.map { Value.integer($0[i]) }
             let values = try aggregatedProjections(results, exec)
-            out.append((exec.row, values, [], results, i))
+            out.append((exec.row, values, [], results, row))
         }
-        return FactorizedRows(rows: out, keys: terms, by: g)
+        // A row's group numbers its term among the chosen (the terms are kept for reuse).
+        return FactorizedRows(rows: out, keys: chosen.map { terms[$0] }, by: g)
     }
 
     /// The rows of the groups by key `derived`, a function of `g` alone: each term of `g`

@@ -687,11 +687,14 @@ extension PreparedQuery {
         }
         // Ordered by a count first, a group whose count is worse than the `wanted`-th best
         // has `wanted` groups before it: only the others are given their keys' Values.
-        var groups = Array(0..<count)
+        // (Only those groups are listed: a list of every group is 4 MB at half a million.)
+        var groups: [Int]
         if case .count(let i) = keys[0], wanted < count {
             let descending = c.orderBy[0].descending
             let bar = PreparedQuery.best(wanted, of: counts[i], descending: descending)
-            groups = groups.filter { descending ? counts[i][$0] >= bar : counts[i][$0] <= bar }
+            groups = counts[i].indices.filter { descending ? counts[i][$0] >= bar : counts[i][$0] <= bar }
+        } else {
+            groups = Array(0..<count)
         }
         let width = keys.count
         var values: [Value] = []

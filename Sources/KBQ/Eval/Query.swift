@@ -36,6 +36,11 @@ public final class PreparedQuery {
     /// The join of the last run, kept for the next: its operators, scratch row, filter
     /// memos and hash sides were made for this query on this store.
     var keptJoin: BatchJoin? = nil
+    /// The terms and counts of the last grouped count (`groupedCounts`), emptied and kept
+    /// for the next run's: at 10M a count per `according_to` has half a million groups,
+    /// and arrays of 4 MB and more are mapped afresh and faulted in at every run (see
+    /// `FileSystem.configureHeap`). Runs are one after another, as `keptJoin`'s.
+    var groupArrays: (terms: [UInt64], counts: [Int]) = ([], [])
     /// The rows the planner expects each goal to leave (`Planner.estimatedRows`), worked out
     /// once: a join whose later steps multiply a small first step runs on every core, and
     /// a count whose last step multiplies its rows counts that step's matches.
