@@ -166,12 +166,13 @@ extension FactorizedCount {
             let run = store.byKey.rawRun(Int(key))
             guard counter.isPlain || run.count < atoms[i].parallelThreshold, try counter.takeAll(run, valuesBeside: true, literals, entities, exec) else { return nil }
         } else {
-            // Read whole: each named predicate's list, both ends beside it (a count does
-            // not depend on the order it is read in). On one core: a list long enough to
+            // Read whole: each named predicate's list, both ends beside it, in the
+            // predicates' order (the terms' order is the groups' when nothing orders them,
+            // and must be the same at every run: a Set's order is not). On one core: a list long enough to
             // be split over the cores is left to the join, unless its entries are counted
             // in the plain loop (`isPlain`), which beats the join on every core.
             guard let named = link.predicates, counter.isPlain || predicateEntries()! < atoms[i].parallelThreshold else { return nil }
-            for p in Set(named) {
+            for p in Set(named).sorted() {
                 guard try counter.takeAll(store.byPredicate.rawRun(Int(p)), valuesBeside: false, literals, entities, exec) else { return nil }
             }
         }

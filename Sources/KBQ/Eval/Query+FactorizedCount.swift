@@ -150,20 +150,28 @@ extension PreparedQuery {
             firstRow[g] = terms[i]
             return firstRow[...]
         }, n, [g], join, exec, always: true) ?? Array(terms.indices)
+        let rows = try groupRows(chosen, g, term: { terms[$0] }, results: { i in n.map { Value.integer($0[i]) } }, join, exec)
+        // A row's group numbers its term among the chosen (the terms are kept for reuse).
+        return FactorizedRows(rows: rows, keys: chosen.map { terms[$0] }, by: g)
+    }
+
+    /// A row for each of the `chosen` groups, in order, its `group` its place among them:
+    /// `g` bound to the group's `term` (every projection and ordering term reads it alone,
+    /// or a count), the calls' `results` its counts.
+    private func groupRows(_ chosen: [Int], _ g: Int, term: (Int) -> UInt64, results: (Int) -> [Value], _ join: BatchJoin, _ exec: Execution) throws -> [Collected] {
         countedFactorized = true
+        let width = compiled.variables.count
         var out: [Collected] = []
         out.reserveCapacity(chosen.count)
-        for (row, i) in chosen.enumerated() {
-            if out.count & 1023 == 1023 { try exec.tick() }
-            // Every projection and ordering term reads the group's term alone (or a count).
+        for (row, k) in chosen.enumerated() {
+            if row & 1023 == 1023 { try exec.tick() }
             exec.row = [Value?](repeating: nil, count: width)
-            exec.row[g] = join.decode(terms[i])
-            let results = n.map { Value.integer($0[i]) }
+            exec.row[g] = join.decode(term(k))
+            let results = results(k)
             let values = try aggregatedProjections(results, exec)
             out.append((exec.row, values, [], results, row))
         }
-        // A row's group numbers its term among the chosen (the terms are kept for reuse).
-        return FactorizedRows(rows: out, keys: chosen.map { terms[$0] }, by: g)
+        return out
     }
 
     /// The rows of the groups by key `derived`, a function of `g` alone: each term of `g`
@@ -206,26 +214,19 @@ extension PreparedQuery {
         }
         // The page, when `order by` reads the counts and keys (as the join's grouping
         // chooses it): a group's first row binds `g` alone, to its first term.
-        let padded = [UInt64](repeating: 0, count: g) + firstTerm + [UInt64](repeating: 0, count: width)
-        let chosen = try topGroups(sums.count, { padded[$0..<$0 + width] }, Array(repeating: sums, count: calls), [g], join, exec, always: true,
+        var firstRow = [UInt64](repeating: 0, count: width)
+        let chosen = try topGroups(sums.count, { k in
+            firstRow[g] = firstTerm[k]
+            return firstRow[...]
+        }, Array(repeating: sums, count: calls), [g], join, exec, always: true,
                                    derived: (keys, { k, group in keys.value(k, UInt64(numberOfGroup[group])) })) ?? Array(sums.indices)
         // The terms of the groups shown, for their evidence: row n's group is `chosen[n]`.
         var shown = [Int32](repeating: -1, count: sums.count)
         for (n, k) in chosen.enumerated() { shown[k] = Int32(n) }
         var termsOfGroup = [[UInt64]](repeating: [], count: chosen.count)
         for i in terms.indices where shown[Int(groupOfTerm[i])] >= 0 { termsOfGroup[Int(shown[Int(groupOfTerm[i])])].append(terms[i]) }
-        countedFactorized = true
-        var out: [Collected] = []
-        out.reserveCapacity(chosen.count)
-        for (n, k) in chosen.enumerated() {
-            if n & 1023 == 1023 { try exec.tick() }
-            exec.row = [Value?](repeating: nil, count: width)
-            exec.row[g] = join.decode(firstTerm[k])
-            let results = [Value](repeating: .integer(sums[k]), count: calls)
-            let values = try aggregatedProjections(results, exec)
-            out.append((exec.row, values, [], results, n))
-        }
-        return FactorizedRows(rows: out, keys: chosen.indices.map { UInt64($0) }, by: g, termsOfGroup: termsOfGroup)
+        let rows = try groupRows(chosen, g, term: { firstTerm[$0] }, results: { [Value](repeating: .integer(sums[$0]), count: calls) }, join, exec)
+        return FactorizedRows(rows: rows, keys: chosen.indices.map { UInt64($0) }, by: g, termsOfGroup: termsOfGroup)
     }
 
     /// How a row of `FactorizedRows` finds its evidence when asked: its first answers',
