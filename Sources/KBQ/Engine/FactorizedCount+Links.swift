@@ -52,7 +52,7 @@ extension FactorizedCount {
     /// the runs of `v`'s index (`runCounts`): a count per term then reads a run per term,
     /// not an entry per match.
     func countsByRuns(_ v: Int, _ store: FactStore) -> Bool {
-        guard atoms.count == 1, atoms[0].kind == .plain, let link = FactorizedCount.link(atoms[0].program, store),
+        guard atoms.count == 1, atoms[0].kind == .plain, let link = atoms[0].link(store),
               let at = link.place(of: v) else { return false }
         return FactorizedCount.countsByRuns(link, at: at, store)
     }
@@ -112,8 +112,7 @@ extension FactorizedCount {
                     known: TermCounts?, _ exec: Execution) throws -> TermCounts? {
         guard atoms[i].kind == .plain else { return nil }
         let store = exec.store
-        if atoms[i].link == nil { atoms[i].link = .some(FactorizedCount.link(atoms[i].program, store)) }
-        guard case .some(.some(let link)) = atoms[i].link else { return nil }
+        guard let link = atoms[i].link(store) else { return nil }
         guard let mineAt = link.place(of: v) else { return nil }
         // Without a child, the count is of matches (the other positions free or constant).
         var theirsAt = -1
@@ -168,9 +167,10 @@ extension FactorizedCount {
         } else {
             // Read whole: each named predicate's list, both ends beside it, in the
             // predicates' order (the terms' order is the groups' when nothing orders them,
-            // and must be the same at every run: a Set's order is not). On one core: a list long enough to
-            // be split over the cores is left to the join, unless its entries are counted
-            // in the plain loop (`isPlain`), which beats the join on every core.
+            // and must be the same at every run: a Set's order is not). On one core: a
+            // list long enough to be split over the cores is left to the join, unless its
+            // entries are counted in the plain loop (`isPlain`), which beats the join on
+            // every core.
             guard let named = link.predicates, counter.isPlain || predicateEntries()! < atoms[i].parallelThreshold else { return nil }
             for p in Set(named).sorted() {
                 guard try counter.takeAll(store.byPredicate.rawRun(Int(p)), valuesBeside: false, literals, entities, exec) else { return nil }
@@ -376,7 +376,6 @@ extension FactorizedCount {
         }
     }
 
-    /// A link's entries counted: see `linkCounts`.
     /// The tests an index entry passes before any filter of the link's variables: its
     /// statement quoted or asserted as the link's pattern is, holding the link's qualifier
     /// (the link's constant, when it names one), of a predicate the link accepts, its ends
@@ -417,6 +416,7 @@ extension FactorizedCount {
         }
     }
 
+    /// A link's entries counted: see `linkCounts`.
     struct LinkCounter {
         let link: Link
         /// The link's tests before its filters, its constants read once.

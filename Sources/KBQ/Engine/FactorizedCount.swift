@@ -37,7 +37,13 @@ final class FactorizedCount {
         let variableCount: Int
         /// The atom as a link (see `FactorizedCount.link`): nil until asked, `.some(nil)`
         /// when it is not one.
-        var link: Link?? = nil
+        private var madeLink: Link?? = nil
+
+        /// The atom as a link (see `FactorizedCount.link`), made at the first asking.
+        func link(_ store: FactStore) -> Link? {
+            if madeLink == nil { madeLink = .some(FactorizedCount.link(program, store)) }
+            return madeLink!
+        }
 
         init(_ program: JoinPlan.Program, ends: [Int], variableCount: Int) {
             (self.program, self.ends, self.variableCount) = (program, ends, variableCount)
@@ -176,7 +182,7 @@ final class FactorizedCount {
         // and for one pattern counted per term of a variable (a group, or the counted
         // one of a distinct count) straight from the index lists (`link`): the join
         // made a row per match to be grouped.
-        let oneLink = atoms.count == 1 && atoms[0].kind == .plain && roots.count == 1 && FactorizedCount.link(atoms[0].program, exec.store) != nil
+        let oneLink = atoms.count == 1 && atoms[0].kind == .plain && roots.count == 1 && atoms[0].link(exec.store) != nil
         guard atomsOf.values.contains(where: { $0.count > 1 }) || JoinPlan.hasPath(program.steps) || oneLink else { return nil }
         var trees: [Int: [Int]] = [:]
         for v in atomsOf.keys.sorted() { trees[root(v), default: []].append(v) }

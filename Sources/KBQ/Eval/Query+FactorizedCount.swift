@@ -136,8 +136,7 @@ extension PreparedQuery {
         firstCounts.removeAll(keepingCapacity: true)
         counts.append(to: &terms, &firstCounts)
         defer { groupArrays = (terms, firstCounts) }
-        let sameAsFirst = calls.map { !$0.distinct } == Array(repeating: true, count: calls.count)
-        let n = sameAsFirst ? Array(repeating: firstCounts, count: calls.count) : perCall.map { k in terms.map { k.get($0) } }
+        let n = calls.allSatisfy({ !$0.distinct }) ? Array(repeating: firstCounts, count: calls.count) : perCall.map { k in terms.map { k.get($0) } }
         // The counts' buffer by entity back to the counter for the next run, once no one
         // else holds it.
         (all, perCall) = (nil, [])
