@@ -13,6 +13,8 @@ import Testing
         var columns: [String]
         var rows: [(values: [String], evidence: [Evidence])]
         var factorized: Bool
+        /// A distinct count per group read from the group's index runs (`runDistinctCounts`).
+        var distinctByRuns = false
     }
 
     static func run(_ text: String, _ store: FactStore, general: Bool = false) throws -> Run {
@@ -24,6 +26,7 @@ import Testing
         var out = Run(columns: prepared.columns, rows: [], factorized: false)
         try prepared.run(limits: .none) { out.rows.append(($0.values.map { Display.plain($0, store) }, $0.evidence)) }
         out.factorized = prepared.countedFactorized
+        if case .some(let counter?) = prepared.factorized { out.distinctByRuns = counter.distinctsByRuns > 0 }
         return out
     }
 
@@ -142,6 +145,51 @@ import Testing
                 #expect(got.rows.map(\.evidence) == general.rows.map(\.evidence), "\(q): evidence")
                 #expect(got.factorized, "\(q): counted from the indexes")
                 #expect(general.rows.first?.values != ["0"], "\(q) counts nothing")
+            }
+        }
+    }
+
+    /// Distinct terms of one variable per term of another, both of one pattern, read from
+    /// the group's index run by run (`runDistinctCounts`): per subject, object, predicate,
+    /// stored qualifier and source, values that are entities, predicates and literals,
+    /// filters of the group and of the rest, beside plain counts; in a case with quoted
+    /// statements and one without, as the general evaluator answers them.
+    @Test func distinctCountsPerGroupFromItsRunsAgree() throws {
+        let cases: [(FactStore, [(String, String)])] = [
+            (try Self.store("kb/main.kb"), [
+                ("find ?x, count(distinct ?p) as ?n where ?x ?p ?y group by ?x order by ?n desc, ?x limit 5", "?x"),
+                ("find ?x, count(distinct ?y) as ?n where ?x ?p ?y, ?p != says group by ?x", "?x"),
+                ("find ?y, count(distinct ?x) where ?x _ ?y group by ?y", "?y"),
+                ("find ?y, count(distinct ?x) as ?n where ?x _ ?y, ?x != Pegasus group by ?y order by ?n desc, ?y limit 3", "?y"),
+                ("find ?p, count(distinct ?x) as ?n where ?x ?p ?y group by ?p order by ?n desc, ?p", "?p"),
+                ("find ?p, count(distinct ?o) where _ ?p ?o group by ?p", "?p"),
+                ("find ?d, count(distinct ?x) as ?n where ?x _ _ {source: ?d} group by ?d order by ?n desc, ?d", "?d"),
+                ("find ?d, count(distinct ?p) where _ ?p _ {source: ?d}, ?d != Radi_Report group by ?d", "?d"),
+                ("find ?q, count(distinct ?x) where ?x _ _ {quote: ?q} group by ?q", "?q"),
+                ("find ?x, count(distinct ?q) as ?n where ?x _ _ {quote: ?q} group by ?x order by ?n desc, ?x", "?x"),
+                ("find ?x, count(distinct ?y) as ?n, count(*) as ?m where ?x _ ?y group by ?x order by ?n desc, ?m, ?x limit 4", "?x"),
+            ]),
+            (try Self.store("Tests/fixtures/sources.kb"), [
+                ("find ?d, count(distinct ?x) as ?n where ?x _ _ {source: ?d}, ?d != Letter group by ?d order by ?n desc, ?d", "?d"),
+                ("find ?d, count(distinct ?o) where _ _ ?o {source: ?d} group by ?d", "?d"),
+            ]),
+            (try Self.assertedCase(), [
+                ("find ?a, count(distinct ?x) as ?n where ?x _ _ {against: ?a} group by ?a order by ?n desc, ?a", "?a"),
+                ("find ?x, count(distinct ?a) where ?x _ _ {against: ?a} group by ?x", "?x"),
+                ("find ?w, count(distinct ?p) where _ ?p _ {weight: ?w} group by ?w", "?w"),
+                ("find ?x, count(distinct ?d) where ?x _ _ {on: ?d}, ?d >= 2014-01-01 group by ?x", "?x"),
+                ("find ?p, count(distinct ?y) where ?x ?p ?y, ?x != E1 group by ?p", "?p"),
+            ]),
+        ]
+        for (store, questions) in cases {
+            for (q, key) in questions {
+                let head = q.components(separatedBy: " group by ")[0]
+                let filtered = head + ", \(key) = \(key)" + q.dropFirst(head.count)
+                #expect(try Self.run(q, store).distinctByRuns, "\(q): read from the group's runs")
+                #expect(!(try Self.run(filtered, store, general: true)).rows.isEmpty, "\(q) has no rows")
+                for text in [q, filtered] {
+                    if let difference = try Self.difference(text, store, general: filtered) { Issue.record("\(text): \(difference)") }
+                }
             }
         }
     }

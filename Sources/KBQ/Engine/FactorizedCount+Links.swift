@@ -38,6 +38,14 @@ extension FactorizedCount {
         let qualifier: (key: Int32, position: JoinPlan.Position)?
         let qualifierFilters: QuickChecks
 
+        /// Statement `n`'s value of the link's qualifier (its first, as the join reads it),
+        /// or 0 when it has none; 0 and unread when the link names none.
+        @inline(__always) func qualifierValue(_ n: Int, _ table: StatementTable) -> UInt64 {
+            guard let key = qualifier?.key else { return 0 }
+            for q in table.storedQualifiers(n) where table.qualifierKeys[q] == key { return JoinPlan.termTag | UInt64(table.qualifierValues[q].raw) }
+            return 0
+        }
+
         /// Where variable `x` is in the pattern: 0 subject, 1 object, 2 predicate, 3
         /// qualifier (nil: nowhere, or only as the statement).
         func place(of x: Int) -> Int? {
@@ -433,13 +441,8 @@ extension FactorizedCount {
         /// A filter could not decide an entry: the join must count the atom.
         var undecided = false
 
-        /// Statement `n`'s value of the link's qualifier (its first, as the join reads it),
-        /// or 0 when it has none; 0 and unread when the link names none.
-        @inline(__always) func qualifierValue(_ n: Int) -> UInt64 {
-            guard let key = link.qualifier?.key else { return 0 }
-            for q in table.storedQualifiers(n) where table.qualifierKeys[q] == key { return JoinPlan.termTag | UInt64(table.qualifierValues[q].raw) }
-            return 0
-        }
+        /// Statement `n`'s value of the link's qualifier (see `Link.qualifierValue`).
+        @inline(__always) func qualifierValue(_ n: Int) -> UInt64 { link.qualifierValue(n, table) }
 
         /// The entries of term `b`'s list in the subject (or object) index, the other end
         /// beside each; false when nothing lies beside them (the join must count).

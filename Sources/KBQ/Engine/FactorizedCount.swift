@@ -86,6 +86,11 @@ final class FactorizedCount {
     /// The trees: each one's join variables, the first its root unless asked otherwise.
     private let trees: [[Int]]
     let entityCount: Int
+    /// Made only for one link counted from the indexes: anything the indexes do not
+    /// count is left to the join's grouping, as before there was this counting.
+    private let linkOnly: Bool
+    /// How many distinct counts `runDistinctCounts` made (for tests that it was taken).
+    var distinctsByRuns = 0
 
     /// The conjunction's atoms, or nil when it is not a forest of atoms (see above) with
     /// a join, or has a step other than a pattern, an `is_a` or a filter of one atom's
@@ -180,10 +185,12 @@ final class FactorizedCount {
         // Without a join there is nothing to save, the join counting as it goes; but for
         // a path's pairs, which the join makes with their chains, to be counted without,
         // and for one pattern counted per term of a variable (a group, or the counted
-        // one of a distinct count) straight from the index lists (`link`): the join
-        // made a row per match to be grouped.
-        let oneLink = atoms.count == 1 && atoms[0].kind == .plain && roots.count == 1 && atoms[0].link(exec.store) != nil
+        // one of a distinct count) straight from the index lists (`link`), or its distinct
+        // terms of one variable per term of another (`runDistinctCounts`): the join made a
+        // row per match to be grouped.
+        let oneLink = atoms.count == 1 && atoms[0].kind == .plain && roots.count <= 2 && atoms[0].link(exec.store) != nil
         guard atomsOf.values.contains(where: { $0.count > 1 }) || JoinPlan.hasPath(program.steps) || oneLink else { return nil }
+        linkOnly = !atomsOf.values.contains(where: { $0.count > 1 }) && !JoinPlan.hasPath(program.steps)
         var trees: [Int: [Int]] = [:]
         for v in atomsOf.keys.sorted() { trees[root(v), default: []].append(v) }
         self.trees = trees.keys.sorted().map { trees[$0]! }
@@ -287,6 +294,8 @@ final class FactorizedCount {
     /// answer. Nil when no atom joins them, or on an overflow.
     func distinctCounts(of v: Int, by g: Int, _ exec: Execution) throws -> TermCounts? {
         guard let a = atomsOf[v]?.first(where: { atoms[$0].ends.contains(g) && atoms[$0].kind == .plain }) else { return nil }
+        if let counted = try runDistinctCounts(of: v, by: g, exec) { return counted }
+        if linkOnly { return nil }
         do {
             var out = TermCounts(entityCount: entityCount)
             let ofV = try weights(v, from: a, exec)
