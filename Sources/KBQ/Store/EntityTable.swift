@@ -1,3 +1,5 @@
+import CKBQPrefetch
+
 /// Every entity of a store, column by column: ids, labels and aliases as spans of one byte
 /// arena, types as shared lists, and the rare parts (descriptions, paragraph counts, IRIs,
 /// aliases added later) aside. An `Entity` is made only when one is read whole; hot readers
@@ -183,6 +185,17 @@ public struct EntityTable: Sendable, RandomAccessCollection {
 
     /// Entity i's id as UTF-8 bytes, without making a String (answers written out).
     func withIDBytes<T>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T { withBytes(idSpan[i], body) }
+
+    /// Starts bringing in where entity i's id lies (the first of two steps: a writer of many
+    /// answers reads ids all over the table, each a wait on memory). Unchecked: `i` must be
+    /// an entity's.
+    @inline(__always) func prefetchIDSpan(_ i: Int) { kbq_prefetch(idSpan.unsafeAddress + i) }
+
+    /// Starts bringing in entity i's id bytes (the second step, once its span is in).
+    @inline(__always) func prefetchID(_ i: Int) {
+        let span = idSpan[i]
+        if span & EntityTable.longMark != EntityTable.longMark { kbq_prefetch(arena.unsafeAddress + Int(span >> 24)) }
+    }
 
     /// Entity i's label as UTF-8 bytes, without making a String (text filters).
     func withLabelBytes<T>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T { withBytes(labelSpan[i], body) }
