@@ -194,6 +194,25 @@ import Testing
         }
     }
 
+    /// Members per type of a lone `is_a` of a variable type, counted per list of declared
+    /// types (`FactorizedCount.typeCounts`): the case's types have supertypes (a company is
+    /// an organisation and an agent), some entities two types; filters of the member.
+    @Test func membersPerTypeAgree() throws {
+        let store = try Self.store("kb/main.kb")
+        let questions = [
+            "find ?t, count(*) as ?n where ?x is_a ?t group by ?t order by ?n desc, ?t",
+            "find ?t, count(?x) where ?x is_a ?t, ?x != Pegasus group by ?t",
+            "find ?t, count(*) as ?n where ?x is_a ?t, ?x != NSO_Group, ?x != Amnesty_International group by ?t order by ?n, ?t desc limit 4",
+            "find count(*) where ?x is_a ?t",
+            "find count(*), count(distinct ?t) where ?x is_a ?t, ?x != Pegasus",
+        ]
+        for q in questions {
+            #expect(try Self.run(q, store).factorized, "\(q): counted per list of types")
+            #expect(!(try Self.run(q, store, general: true)).rows.isEmpty, "\(q) has no rows")
+            if let difference = try Self.difference(q, store, general: q) { Issue.record("\(q): \(difference)") }
+        }
+    }
+
     /// A prepared count run again answers as the first time, and the answers of earlier
     /// runs, kept, read their rows and evidence (deferred: `Answers.deferEvidence`) after
     /// the later runs as they would have at once.

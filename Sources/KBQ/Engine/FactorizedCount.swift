@@ -158,6 +158,11 @@ final class FactorizedCount {
            let v = FactorizedCount.runRoot(link, exec.store) {
             roots.insert(v)
         }
+        // So is a lone `is_a` of a variable type, by its types (`typeCounts`).
+        if roots.isEmpty, steps.count == 1, kinds[0] == .plain, case .isA(let a)? = steps[0].first, a.type.kind == .variable,
+           FactorizedCount.typeCountFilters(steps[0], by: a.type.variable) != nil {
+            roots.insert(a.type.variable)
+        }
         guard roots.allSatisfy({ uses[$0] != nil }) else { return nil }
         // Union-find over join variables: an atom joining two already joined is a cycle.
         var parent: [Int: Int] = [:]
@@ -189,7 +194,9 @@ final class FactorizedCount {
         // terms of one variable per term of another (`runDistinctCounts`): the join made a
         // row per match to be grouped.
         let oneLink = atoms.count == 1 && atoms[0].kind == .plain && roots.count <= 2 && atoms[0].link(exec.store) != nil
-        guard atomsOf.values.contains(where: { $0.count > 1 }) || JoinPlan.hasPath(program.steps) || oneLink else { return nil }
+        let oneTypeCount = atoms.count == 1 && atoms[0].kind == .plain && roots.count == 1
+            && FactorizedCount.typeCountFilters(atoms[0].program.steps, by: roots.first!) != nil
+        guard atomsOf.values.contains(where: { $0.count > 1 }) || JoinPlan.hasPath(program.steps) || oneLink || oneTypeCount else { return nil }
         linkOnly = !atomsOf.values.contains(where: { $0.count > 1 }) && !JoinPlan.hasPath(program.steps)
         var trees: [Int: [Int]] = [:]
         for v in atomsOf.keys.sorted() { trees[root(v), default: []].append(v) }
@@ -475,6 +482,7 @@ final class FactorizedCount {
             factor.addOnce(members)
             return factor
         }
+        if child == nil, within == nil, let byType = try typeCounts(i, at: v, exec) { return byType }
         var overflow = false
         // Read whole, the atom's scan drops the rows no weight will count: those whose
         // child (or, at `v`, whose term) is an entity without one.
@@ -510,6 +518,48 @@ final class FactorizedCount {
         let members = join.members(op, t)
         try exec.tick(by: members.count)
         return members
+    }
+
+    /// Atom `i`'s matches per type when it is one `is_a` of a free subject and of type
+    /// `v` (`find ?t, count(*) where ?x is_a ?t`), its other steps filters of the subject
+    /// that `QuickComparison` reads: the entities counted per list of declared types (a
+    /// few lists, shared), then each list's count given to every type of its closure, as
+    /// the step makes a row per entity and type. Nil otherwise, or when a filter cannot
+    /// decide an entity (the atom then runs as a join).
+    private func typeCounts(_ i: Int, at v: Int, _ exec: Execution) throws -> TermCounts? {
+        guard let filters = FactorizedCount.typeCountFilters(atoms[i].program.steps, by: v) else { return nil }
+        let join = atoms[i].join(bound: -1, exec)
+        guard case .isA(let op)? = join.ops.first else { return nil }
+        let closures = join.typeClosures(op)
+        let (checks, entities, literals) = (QuickChecks(filters), exec.store.entities, exec.store.literals)
+        var perList = [Int](repeating: 0, count: closures.count)
+        for e in entities.indices {
+            if e & 0xFFFF == 0xFFFF { try exec.checkLimits() }
+            if !checks.isEmpty {
+                guard let passes = checks.truth(JoinPlan.termTag | UInt64(Term(entity: EntityID(e)).raw), literals, entities) else { return nil }
+                if !passes { continue }
+            }
+            perList[entities.typeListNumber(e)] += 1
+        }
+        var counts = TermCounts(entityCount: entityCount)
+        for (list, n) in perList.enumerated() where n > 0 {
+            for t in closures[list] where !counts.add(JoinPlan.typeTag | UInt64(UInt32(bitPattern: t)), n) { throw Overflow() }
+        }
+        return counts
+    }
+
+    /// The filters of the subject when `steps` are one `is_a` of a free subject and of type
+    /// `v`, then only filters of the subject that `QuickComparison` reads (see
+    /// `typeCounts`); nil otherwise.
+    static func typeCountFilters(_ steps: [JoinPlan.Step], by v: Int) -> [QuickComparison]? {
+        guard case .isA(let step)? = steps.first, step.type.kind == .variable, step.type.variable == v,
+              step.subject.kind == .variable, step.subject.variable != v else { return nil }
+        var filters: [QuickComparison] = []
+        for s in steps.dropFirst() {
+            guard case .filter(_, _, _, let quick?) = s, quick.variable == step.subject.variable else { return nil }
+            filters.append(quick)
+        }
+        return filters
     }
 
     /// Runs atom `i`'s join, a batch at a time: from nothing, or from each term of
