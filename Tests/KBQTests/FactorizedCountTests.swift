@@ -120,6 +120,13 @@ import Testing
             "find count(?z) where ?a p ?b, optional (?b r ?z), ?b = E5",
             "find count(?z) where ?a p ?b, optional (?b r ?z), ?b = E7, ?a is_a U",
             "find count(*) where ?a p ?b, not (?b p ?a)",
+            // A `not` or `optional` of a tree of its own, for many terms: counted along its
+            // joins (`innerCounts`), not by its join from each term.
+            "find count(*), count(?c) where ?a is_a U, optional (?a p ?b, ?b r ?c)",
+            "find count(*) where ?a is_a T, not (?a p ?b, ?b p ?c)",
+            "find ?b, count(?d) as ?n where ?a p ?b, optional (?b p ?c, ?c r ?d) order by ?n desc, ?b limit 4",
+            "find count(?n), count(*) where ?a p ?b, optional (?b p ?c, ?c q ?n, ?n > 1)",
+            "find count(*) where ?a s ?b, not (?b p ?c, ?c p ?d, ?d is_a U)",
             // No answer (no evidence), and shapes it must leave to the join.
             "find count(*) where ?a p ?b, ?b q ?n, ?n < 0",
             "find count(*) where ?a p ?b, ?b p ?c, ?c p ?a",
@@ -151,6 +158,7 @@ import Testing
             queries.append("find \(counted) where " + body)
         }
         let linksBefore = FactorizedCount.linksCounted
+        let innersBefore = FactorizedCount.innersCounted
         for q in queries {
             let general = try BatchJoinTests.answers(q, store, rules, batchJoin: false)
             let (joined, way) = try Self.answersAndWay(q, store, rules)
@@ -164,6 +172,7 @@ import Testing
         #expect(factorized >= 35, "queries counted without their answers: \(factorized)")
         // Atoms counted from the index lists, not by a join (other suites may add to it).
         #expect(FactorizedCount.linksCounted - linksBefore >= 40, "atoms counted from the indexes: \(FactorizedCount.linksCounted - linksBefore)")
+        #expect(FactorizedCount.innersCounted - innersBefore >= 4, "not and optional counted along their joins: \(FactorizedCount.innersCounted - innersBefore)")
     }
 
     /// One pattern counted per term of one variable (a group, or a distinct count's) is

@@ -38,6 +38,9 @@ final class FactorizedCount {
         /// The atom as a link (see `FactorizedCount.link`): nil until asked, `.some(nil)`
         /// when it is not one.
         private var madeLink: Link?? = nil
+        /// A `not` or `optional` whose own steps are counted along their joins (see
+        /// `FactorizedCount.innerCounts`): nil until asked, `.some(nil)` when they cannot be.
+        var inner: FactorizedCount?? = nil
 
         /// The atom as a link (see `FactorizedCount.link`), made at the first asking.
         func link(_ store: FactStore) -> Link? {
@@ -439,7 +442,8 @@ final class FactorizedCount {
                 if known.isEmpty { return known }
                 continue
             }
-            let answers = try counts(i, by: v, child: nil, nil, within: driving(i, [(v, known)]), known: known, exec)
+            let answers = try innerCounts(i, by: v, known: known, exec)
+                ?? counts(i, by: v, child: nil, nil, within: driving(i, [(v, known)]), known: known, exec)
             let (kind, counted) = (atoms[i].kind, i == matched)
             guard known.update({ b, w in
                 let m = answers.get(b)
@@ -458,6 +462,30 @@ final class FactorizedCount {
         }
         return product
     }
+
+    /// The answers per term of `v` of atom `i` (a `not` or `optional`), counted along the
+    /// joins of its own steps by a FactorizedCount of them rooted at `v`, when they form
+    /// such a forest and reading them whole costs less than looking up each of the
+    /// `known` terms (`optional (?x employed_by ?o, ?o located_in ?c)` for every person:
+    /// its join made every answer, 280,000 at 1M, to count them per person). Nil
+    /// otherwise, or on an overflow (the atom's join then counts).
+    private func innerCounts(_ i: Int, by v: Int, known: TermCounts, _ exec: Execution) throws -> TermCounts? {
+        let atom = atoms[i]
+        if atom.inner == nil {
+            atom.inner = .some(FactorizedCount(atom.program, roots: [v], exec, variableCount: atom.variableCount))
+        }
+        guard case .some(let inner?) = atom.inner else { return nil }
+        let whole = inner.atoms.reduce(0) { $0 + $1.join(bound: -1, exec).firstStepSize }
+        guard known.count * FactorizedCount.lookupCost >= whole else { return nil }
+        inner.parallelThreshold = parallelThreshold
+        guard let counted = try inner.counts(by: v, exec) else { return nil }
+        FactorizedCount.innersCounted &+= 1
+        return counted
+    }
+
+    /// How many `not` and `optional` atoms were counted along their own joins (for tests
+    /// that it was taken; racy across threads, as `linksCounted`).
+    nonisolated(unsafe) static var innersCounted = 0
 
     /// The terms `v` takes in atom `i`'s matches, each weighing 1.
     private func terms(of v: Int, in i: Int, _ exec: Execution) throws -> TermCounts {
