@@ -60,4 +60,32 @@ import Testing
         }
         #expect(fast > 2_000)
     }
+
+    /// `upper(...)`, `lower(...)` and `str(...)` of a label or a text, then `contains`, read
+    /// on the bytes as the plain `contains` is (`QuickComparison`): the same rows as the
+    /// general evaluator on labels and texts with letters whose case changes their length
+    /// or leaves ASCII (ß, İ, the Kelvin sign), random needles, a printed seed.
+    @Test func caseFoldedContainsAgreesWithTheGeneralEvaluator() throws {
+        var (_, seed, rng) = try Self.seeded("case-folded contains")
+        let alphabet: [String] = ["a", "A", "s", "S", "ss", "ß", "k", "K", "\u{212A}", "i", "I", "İ", "ı", "é", " "]
+        func text(_ n: Int) -> String { (0..<(1 + rng.int(n))).map { _ in alphabet[rng.int(alphabet.count)] }.joined() }
+        var kb = "type T\ntype Document\npredicate note\nentity D : Document\n"
+        for i in 0..<60 { kb += "entity E\(i) : T \"\(text(6))\"\n" }
+        kb += "from D para 1\n"
+        for i in 0..<60 { kb += "E\(i) note \"\(text(6))\"\n" }
+        let store = try Loader.load(text: SourceText(name: "folded.kb", text: kb), into: FactStore()).get()
+        var compared = 0
+        for _ in 0..<40 {
+            let needle = (0..<(1 + rng.int(2))).map { _ in rng.pick(["a", "S", "ss", "K", "i", "I", "s", "k"]) }.joined()
+            let f = rng.pick(["upper", "lower", "str"])
+            for q in ["find ?x where ?x is_a T, \(f)(?x.label) contains \"\(needle)\"",
+                      "find count(*) where ?x is_a T, \(f)(?x.label) contains \"\(needle)\"",
+                      "find ?x, ?t where ?x note ?t, \(f)(?t) contains \"\(needle)\""] {
+                let (got, general) = (try CountPerTermTests.run(q, store), try CountPerTermTests.run(q, store, general: true))
+                #expect(got.rows.map(\.values) == general.rows.map(\.values), "\(q), seed \(seed)")
+                if !general.rows.isEmpty { compared += 1 }
+            }
+        }
+        #expect(compared > 20, "queries with rows to compare: \(compared)")
+    }
 }

@@ -544,7 +544,12 @@ struct QuickComparison {
     }
 
     private init?(made e: CompiledExpr) {
-        if case .compare(.contains, let l, .slot(.constant(.string(let needle))), _) = e {
+        if case .compare(.contains, var l, .slot(.constant(.string(let needle))), _) = e {
+            // `contains` compares lower-cased texts, and on ASCII (the only texts read
+            // here: any other is undecided, for the filter itself to decide) lower-casing
+            // an upper-cased or lower-cased text gives the text's own: `upper(?x.label)
+            // contains "DVORAK"` is `?x.label contains "DVORAK"`.
+            if case .function(let f, let arguments, _) = l, [.upper, .lower, .str].contains(f), arguments.count == 1 { l = arguments[0] }
             let v: Int
             switch l {
             case .slot(.variable(let x)), .field(.slot(.variable(let x)), .named(.label), _): v = x
