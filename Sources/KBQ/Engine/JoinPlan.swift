@@ -479,7 +479,9 @@ extension Execution {
 /// `?x.label contains "text"`, decided on an entity's label bytes when both texts are plain
 /// ASCII (as `ValueOps.asciiContains` decides it). Anything else returns nil.
 struct QuickComparison {
-    enum Constant { case date(DateValue), integer(Int), labelContains([UInt8]), encoded(UInt64) }
+    /// `labelContains`: the needle, and whether the text is the variable's `.label` (an
+    /// entity's; a literal has none) or its own (an entity's label, a literal's text).
+    enum Constant { case date(DateValue), integer(Int), labelContains([UInt8], labelField: Bool), encoded(UInt64) }
     let variable: Int
     /// The operator with the variable on the left.
     let op: CompareOp
@@ -551,13 +553,15 @@ struct QuickComparison {
             // contains "DVORAK"` is `?x.label contains "DVORAK"`.
             if case .function(let f, let arguments, _) = l, [.upper, .lower, .str].contains(f), arguments.count == 1 { l = arguments[0] }
             let v: Int
+            let labelField: Bool
             switch l {
-            case .slot(.variable(let x)), .field(.slot(.variable(let x)), .named(.label), _): v = x
+            case .slot(.variable(let x)): (v, labelField) = (x, false)
+            case .field(.slot(.variable(let x)), .named(.label), _): (v, labelField) = (x, true)
             default: return nil
             }
             let bytes = Array(needle.utf8)
             guard bytes.withUnsafeBufferPointer(ValueOps.isPlainASCII) else { return nil }
-            (variable, op, constant) = (v, .contains, .labelContains(bytes))
+            (variable, op, constant) = (v, .contains, .labelContains(bytes, labelField: labelField))
             return
         }
         if case .compare(let op, let l, let r, _) = e, op == .equal || op == .notEqual {
@@ -608,10 +612,12 @@ struct QuickComparison {
     }
 
     @inline(__always) func truth(_ b: UInt64, _ literals: LiteralTable, _ entities: EntityTable) -> Bool? {
-        guard case .labelContains(let needle) = constant else { return plain!.truth(b, literals) }
+        guard case .labelContains(let needle, let labelField) = constant else { return plain!.truth(b, literals) }
         guard b & ~0xFFFF_FFFF == JoinPlan.termTag else { return nil }
         let t = Term(raw: UInt32(truncatingIfNeeded: b))
-        // An entity's label, or a string literal's text (as `ValueOps.asciiContains`).
+        // An entity's label, or a string literal's text (as `ValueOps.asciiContains`); a
+        // literal's `.label` is no record, which the filter itself reads.
+        if labelField, t.kind != Term.entityKind { return nil }
         switch t.kind {
         case Term.entityKind:
             return entities.withLabelBytes(t.index) { hay -> Bool? in
