@@ -26,11 +26,8 @@ extension FactorizedCount {
               store.predicates.count < Int(Int16.max) else { return nil }
         if let q = link.qualifier, FactStore.isProvenanceKey(q.key), groupAt != 3 || link.quoted { return nil }
         if groupAt == 3, store.table.hasRepeatedQualifierKeys { return nil }
-        if groupAt < 2, let named = link.predicates {
-            // A subject's or object's runs hold every predicate's statements.
-            let entries = Set(named).reduce(0) { $0 + store.byPredicate.rawRun(Int($1)).count }
-            guard entries * 2 >= store.statementCount else { return nil }
-        }
+        // A subject's or object's runs hold every predicate's statements.
+        if groupAt < 2, let entries = link.namedEntries(store), entries * 2 < store.statementCount { return nil }
         var reader = DistinctRunReader(link: link, groupAt: groupAt, valueAt: valueAt, store: store, entityCount: entityCount)
         defer { reader.free() }
         let decided: Bool
@@ -219,11 +216,7 @@ struct DistinctRunReader {
     mutating func readQualifier(_ key: Int32, _ exec: Execution) throws -> Bool {
         let store = exec.store
         var runs: [(Term, ColumnSlice<StatementID>)] = []
-        var stored = false
-        if FactStore.isProvenanceKey(key), Int(key) < store.byQualifier.count {
-            store.byQualifier[Int(key)].forEachRun { _, run in stored = stored || !run.isEmpty }
-        }
-        let byRuns = FactStore.isProvenanceKey(key) && !stored
+        let byRuns = FactStore.isProvenanceKey(key) && !store.storesValues(ofKey: key)
         if byRuns {
             if Int(key) < store.provenanceRuns.count { store.provenanceRuns[Int(key)].forEachRun { t, r in runs.append((t, r)) } }
         } else {

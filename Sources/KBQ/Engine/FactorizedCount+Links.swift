@@ -46,6 +46,12 @@ extension FactorizedCount {
             return 0
         }
 
+        /// How many statements the lists of the predicates the step names hold (nil when it
+        /// names none: every predicate's).
+        func namedEntries(_ store: FactStore) -> Int? {
+            predicates.map { Set($0).reduce(0) { $0 + store.byPredicate.rawRun(Int($1)).count } }
+        }
+
         /// Where variable `x` is in the pattern: 0 subject, 1 object, 2 predicate, 3
         /// qualifier (nil: nowhere, or only as the statement).
         func place(of x: Int) -> Int? {
@@ -138,8 +144,6 @@ extension FactorizedCount {
         // Passed to the counter's calls as locals: held in its fields and passed on from
         // there to a filter, both tables were copied at every entry.
         let (literals, entities) = (store.literals, store.entities)
-        /// The statements of the link's predicates' lists, when it names them.
-        func predicateEntries() -> Int? { link.predicates.map { Set($0).reduce(0) { $0 + store.byPredicate.rawRun(Int($1)).count } } }
         if let within {
             // Each known term's list: the subject index for a term at the subject, else the
             // object index; the other end lies beside each entry.
@@ -166,7 +170,7 @@ extension FactorizedCount {
             let run = (atSubject ? store.bySubject.rawLookup : store.byObject.rawLookup).run(Term(raw: UInt32(truncatingIfNeeded: b)))
             try exec.tick(by: run.count)
             guard counter.takeEnd(run, b, atSubject: atSubject, literals, entities) else { return nil }
-        } else if let key = link.qualifier?.key, store.byKey.rawRun(Int(key)).count < predicateEntries() ?? Int.max {
+        } else if let key = link.qualifier?.key, store.byKey.rawRun(Int(key)).count < link.namedEntries(store) ?? Int.max {
             // Read whole by the qualifier's key: its list has both ends, the predicate and
             // the key's value beside each statement, each statement once (the list is
             // shorter than the predicates'). On one core, as below.
@@ -179,7 +183,7 @@ extension FactorizedCount {
             // list long enough to be split over the cores is left to the join, unless its
             // entries are counted in the plain loop (`isPlain`), which beats the join on
             // every core.
-            guard let named = link.predicates, counter.isPlain || predicateEntries()! < atoms[i].parallelThreshold else { return nil }
+            guard let named = link.predicates, counter.isPlain || link.namedEntries(store)! < atoms[i].parallelThreshold else { return nil }
             for p in Set(named).sorted() {
                 guard try counter.takeAll(store.byPredicate.rawRun(Int(p)), valuesBeside: false, literals, entities, exec) else { return nil }
             }

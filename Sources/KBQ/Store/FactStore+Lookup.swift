@@ -251,15 +251,21 @@ extension FactStore {
             body(Term(raw: raw), statements(withQualifier: k, term: Term(raw: raw)))
         }
     }
+    /// Whether some statement stores a value of key `k` among its qualifiers (a provenance
+    /// key's values are otherwise kept as runs of statements).
+    func storesValues(ofKey k: Int32) -> Bool {
+        guard Int(k) < byQualifier.count else { return false }
+        var stored = false
+        byQualifier[Int(k)].forEachRun { _, run in stored = stored || !run.isEmpty }
+        return stored
+    }
+
     /// For provenance key `k` when no statement stores a value of it: each term `keeping`
     /// keeps, with how many statements have it and the first, read from its runs without
     /// spelling them out (all asserted: quoted statements have no provenance). False, and
     /// nothing called, when some statement stores one.
     func forEachProvenanceTerm(_ k: Int32, keeping: ((Term) -> Bool)?, _ body: (Term, Int, StatementID) -> Void) -> Bool {
-        guard FactStore.isProvenanceKey(k), Int(k) < byQualifier.count else { return false }
-        var stored = false
-        byQualifier[Int(k)].forEachRun { _, run in stored = stored || !run.isEmpty }
-        guard !stored else { return false }
+        guard FactStore.isProvenanceKey(k), Int(k) < byQualifier.count, !storesValues(ofKey: k) else { return false }
         provenanceRuns[Int(k)].forEachRun { t, runs in
             guard !runs.isEmpty, keeping?(t) ?? true else { return }
             var n = 0
